@@ -1,0 +1,61 @@
+package exec
+
+import (
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// Context is what a kernel sees of the node it runs: the node (attributes
+// through its Attr* methods), the opset version of its domain, and an
+// allocator that reuses buffers freed by liveness analysis.
+type Context struct {
+	Node  *onnx.Node
+	Opset int64
+	alloc func(dt tensor.DType, shape []int) *tensor.Tensor
+}
+
+// Alloc returns a zeroed tensor for an output of the node. Kernels allocate
+// every output through it so the executor can recycle dead buffers.
+func (c *Context) Alloc(dt tensor.DType, shape []int) *tensor.Tensor {
+	if c.alloc != nil {
+		return c.alloc(dt, shape)
+	}
+	return tensor.New(dt, shape)
+}
+
+// Kernel computes a node's outputs from its inputs. in[i] is nil for an
+// omitted optional input (empty name). A kernel returns an error (never
+// panics) for inputs it cannot handle, naming the problem.
+type Kernel func(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error)
+
+// OpKey identifies an operator: domain ("" for the default ONNX domain) and
+// op_type.
+type OpKey struct{ Domain, OpType string }
+
+type registration struct {
+	minOpset, maxOpset int64
+	run                Kernel
+}
+
+var registry = map[OpKey][]registration{}
+
+// Register adds the kernel for op_type in the default domain, valid for
+// opsets minOpset..maxOpset inclusive (maxOpset 0 means no upper limit).
+// Called from init functions of the op files.
+func Register(opType string, minOpset, maxOpset int64, run Kernel) {
+	k := OpKey{"", opType}
+	registry[k] = append(registry[k], registration{minOpset, maxOpset, run})
+}
+
+// Lookup returns the kernel for an op at an opset version, or nil.
+func Lookup(domain, opType string, opset int64) Kernel {
+	if domain == "ai.onnx" {
+		domain = ""
+	}
+	for _, r := range registry[OpKey{domain, opType}] {
+		if opset >= r.minOpset && (r.maxOpset == 0 || opset <= r.maxOpset) {
+			return r.run
+		}
+	}
+	return nil
+}
