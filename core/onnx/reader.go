@@ -1,0 +1,384 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strings"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// MaxGraphDepth bounds how deeply graphs may nest inside attributes (If,
+// Loop, Scan bodies). Real models nest a few levels; the bound keeps hostile
+// input from exhausting the stack.
+const MaxGraphDepth = 64
+
+// DecodeError reports malformed input. Path names the message and field
+// where decoding failed, e.g. "graph.node[12].attribute[3]".
+type DecodeError struct {
+	Path    string
+	Problem string
+}
+
+func (e *DecodeError) Error() string {
+	if e.Path == "" {
+		return "onnx: " + e.Problem
+	}
+	return "onnx: " + e.Path + ": " + e.Problem
+}
+
+// pathError accumulates the path while the error unwinds; it becomes a
+// DecodeError at the top.
+type pathError struct {
+	path    []string // innermost last, built in reverse while unwinding
+	problem string
+}
+
+func (e *pathError) Error() string { return e.final().Error() }
+
+func (e *pathError) final() *DecodeError {
+	p := slices.Clone(e.path)
+	slices.Reverse(p)
+	return &DecodeError{Path: strings.Join(p, "."), Problem: e.problem}
+}
+
+// within prefixes err's path with elem ("node[3]", "graph").
+func within(err error, elem string) error {
+	var pe *pathError
+	if errors.As(err, &pe) {
+		pe.path = append(pe.path, elem)
+	}
+	return err
+}
+
+func finish(err error) error {
+	var pe *pathError
+	if errors.As(err, &pe) {
+		return pe.final()
+	}
+	return err
+}
+
+// decoder carries state across nested messages.
+type decoder struct {
+	graphDepth int
+}
+
+// fieldReader walks the fields of one message, recording its layout in ws
+// and keeping fields it does not interpret in unknown.
+type fieldReader struct {
+	d       *decoder
+	b       []byte // unread input
+	table   []fieldInfo
+	ws      *wireState
+	unknown *[]RawField
+	seen    uint64 // singular fields already read (first occurrence wins)
+
+	// the current field
+	num    int32
+	typ    protowire.Type
+	start  []byte // input from the current field's tag on
+	tagLen int
+}
+
+func newReader(d *decoder, b []byte, table []fieldInfo, ws *wireState, unknown *[]RawField) *fieldReader {
+	return &fieldReader{d: d, b: b, table: table, ws: ws, unknown: unknown}
+}
+
+func (r *fieldReader) next() (bool, error) {
+	if len(r.b) == 0 {
+		return false, nil
+	}
+	num, typ, n := protowire.ConsumeTag(r.b)
+	if n < 0 {
+		return false, &pathError{problem: "bad field tag: " + problemOf(n)}
+	}
+	r.num, r.typ, r.start, r.tagLen = int32(num), typ, r.b, n
+	r.b = r.b[n:]
+	return true, nil
+}
+
+func problemOf(n int) string {
+	err := protowire.ParseError(n)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "truncated"
+	}
+	return err.Error()
+}
+
+// fieldErr names the current field.
+func (r *fieldReader) fieldErr(problem string) error {
+	name := fieldName(r.table, r.num)
+	if name == "" {
+		name = fmt.Sprintf("field %d", r.num)
+	}
+	return &pathError{path: []string{name}, problem: problem}
+}
+
+// keep stores the current field verbatim in unknown.
+func (r *fieldReader) keep() error {
+	m := protowire.ConsumeFieldValue(protowire.Number(r.num), r.typ, r.b)
+	if m < 0 {
+		return r.fieldErr(problemOf(m))
+	}
+	raw := r.start[: r.tagLen+m : r.tagLen+m]
+	*r.unknown = append(*r.unknown, RawField{Num: r.num, Bytes: raw})
+	r.ws.addUnknown(r.num)
+	r.b = r.b[m:]
+	return nil
+}
+
+// singular reports whether the current field can be read as the singular
+// field of wire type want. A wrong wire type or a repeated occurrence is
+// kept as unknown instead, so nothing is lost and the first value wins.
+func (r *fieldReader) singular(want protowire.Type) bool {
+	if r.typ != want || r.num >= 64 || r.seen&(1<<uint(r.num)) != 0 {
+		return false
+	}
+	r.seen |= 1 << uint(r.num)
+	return true
+}
+
+func (r *fieldReader) rawVarint() (uint64, error) {
+	v, n := protowire.ConsumeVarint(r.b)
+	if n < 0 {
+		return 0, r.fieldErr(problemOf(n))
+	}
+	r.b = r.b[n:]
+	return v, nil
+}
+
+// payload consumes a length-delimited value, aliasing the input; its
+// capacity is clipped so appending to it can never overwrite the input.
+func (r *fieldReader) payload() ([]byte, error) {
+	v, n := protowire.ConsumeBytes(r.b)
+	if n < 0 {
+		return nil, r.fieldErr(problemOf(n))
+	}
+	r.b = r.b[n:]
+	return v[:len(v):len(v)], nil
+}
+
+func (r *fieldReader) present(zero bool) {
+	r.ws.addKnown(r.num, 1, false)
+	if zero {
+		r.ws.markZero(r.num)
+	}
+}
+
+func (r *fieldReader) int64Field(dst *int64) error {
+	if !r.singular(protowire.VarintType) {
+		return r.keep()
+	}
+	v, err := r.rawVarint()
+	if err != nil {
+		return err
+	}
+	*dst = int64(v)
+	r.present(*dst == 0)
+	return nil
+}
+
+func (r *fieldReader) int32Field(dst *int32) error {
+	if !r.singular(protowire.VarintType) {
+		return r.keep()
+	}
+	v, err := r.rawVarint()
+	if err != nil {
+		return err
+	}
+	*dst = int32(v)
+	r.present(*dst == 0)
+	return nil
+}
+
+func (r *fieldReader) float32Field(dst *float32) error {
+	if !r.singular(protowire.Fixed32Type) {
+		return r.keep()
+	}
+	v, n := protowire.ConsumeFixed32(r.b)
+	if n < 0 {
+		return r.fieldErr(problemOf(n))
+	}
+	r.b = r.b[n:]
+	*dst = math.Float32frombits(v)
+	r.present(v == 0)
+	return nil
+}
+
+func (r *fieldReader) stringField(dst *string) error {
+	if !r.singular(protowire.BytesType) {
+		return r.keep()
+	}
+	v, err := r.payload()
+	if err != nil {
+		return err
+	}
+	*dst = string(v)
+	r.present(len(v) == 0)
+	return nil
+}
+
+func (r *fieldReader) bytesField(dst *[]byte) error {
+	if !r.singular(protowire.BytesType) {
+		return r.keep()
+	}
+	v, err := r.payload()
+	if err != nil {
+		return err
+	}
+	*dst = v
+	r.present(len(v) == 0)
+	return nil
+}
+
+// messageField decodes a singular sub-message with dec.
+func (r *fieldReader) messageField(dec func([]byte) error) error {
+	if !r.singular(protowire.BytesType) {
+		return r.keep()
+	}
+	v, err := r.payload()
+	if err != nil {
+		return err
+	}
+	if err := dec(v); err != nil {
+		return within(err, fieldName(r.table, r.num))
+	}
+	r.ws.addKnown(r.num, 1, false)
+	return nil
+}
+
+// repeatedMessage decodes one element of a repeated sub-message field;
+// index is its position in the field, for error paths.
+func (r *fieldReader) repeatedMessage(index int, dec func([]byte) error) error {
+	if r.typ != protowire.BytesType {
+		return r.keep()
+	}
+	v, err := r.payload()
+	if err != nil {
+		return err
+	}
+	if err := dec(v); err != nil {
+		return within(err, fmt.Sprintf("%s[%d]", fieldName(r.table, r.num), index))
+	}
+	r.ws.addKnown(r.num, 1, false)
+	return nil
+}
+
+func repeatedString[S ~string | ~[]byte](r *fieldReader, dst *[]S) error {
+	if r.typ != protowire.BytesType {
+		return r.keep()
+	}
+	v, err := r.payload()
+	if err != nil {
+		return err
+	}
+	*dst = append(*dst, S(v))
+	r.ws.addKnown(r.num, 1, false)
+	return nil
+}
+
+// repeatedVarint reads one value (unpacked) or one packed chunk of a
+// repeated int32/int64/uint64 field. The count of a packed chunk is known
+// from its bytes before anything is allocated.
+func repeatedVarint[V int32 | int64 | uint64](r *fieldReader, dst *[]V) error {
+	switch r.typ {
+	case protowire.VarintType:
+		v, err := r.rawVarint()
+		if err != nil {
+			return err
+		}
+		*dst = append(*dst, V(v))
+		r.ws.addKnown(r.num, 1, false)
+		return nil
+	case protowire.BytesType:
+		p, err := r.payload()
+		if err != nil {
+			return err
+		}
+		count := 0
+		for _, c := range p {
+			if c < 0x80 {
+				count++
+			}
+		}
+		*dst = slices.Grow(*dst, count)
+		for len(p) > 0 {
+			v, n := protowire.ConsumeVarint(p)
+			if n < 0 {
+				return r.fieldErr("packed values: " + problemOf(n))
+			}
+			*dst = append(*dst, V(v))
+			p = p[n:]
+		}
+		r.ws.addKnown(r.num, count, true)
+		return nil
+	}
+	return r.keep()
+}
+
+func repeatedFloat32(r *fieldReader, dst *[]float32) error {
+	switch r.typ {
+	case protowire.Fixed32Type:
+		v, n := protowire.ConsumeFixed32(r.b)
+		if n < 0 {
+			return r.fieldErr(problemOf(n))
+		}
+		r.b = r.b[n:]
+		*dst = append(*dst, math.Float32frombits(v))
+		r.ws.addKnown(r.num, 1, false)
+		return nil
+	case protowire.BytesType:
+		p, err := r.payload()
+		if err != nil {
+			return err
+		}
+		if len(p)%4 != 0 {
+			return r.fieldErr(fmt.Sprintf("packed float32 values take %d bytes, not a multiple of 4", len(p)))
+		}
+		*dst = slices.Grow(*dst, len(p)/4)
+		for i := 0; i < len(p); i += 4 {
+			*dst = append(*dst, math.Float32frombits(leUint32(p[i:])))
+		}
+		r.ws.addKnown(r.num, len(p)/4, true)
+		return nil
+	}
+	return r.keep()
+}
+
+func repeatedFloat64(r *fieldReader, dst *[]float64) error {
+	switch r.typ {
+	case protowire.Fixed64Type:
+		v, n := protowire.ConsumeFixed64(r.b)
+		if n < 0 {
+			return r.fieldErr(problemOf(n))
+		}
+		r.b = r.b[n:]
+		*dst = append(*dst, math.Float64frombits(v))
+		r.ws.addKnown(r.num, 1, false)
+		return nil
+	case protowire.BytesType:
+		p, err := r.payload()
+		if err != nil {
+			return err
+		}
+		if len(p)%8 != 0 {
+			return r.fieldErr(fmt.Sprintf("packed float64 values take %d bytes, not a multiple of 8", len(p)))
+		}
+		*dst = slices.Grow(*dst, len(p)/8)
+		for i := 0; i < len(p); i += 8 {
+			*dst = append(*dst, math.Float64frombits(uint64(leUint32(p[i:]))|uint64(leUint32(p[i+4:]))<<32))
+		}
+		r.ws.addKnown(r.num, len(p)/8, true)
+		return nil
+	}
+	return r.keep()
+}
+
+func leUint32(b []byte) uint32 {
+	_ = b[3]
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
