@@ -74,7 +74,7 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 	}
 }
 
-func (g *Graph) fields() []fieldInfo                 { return graphFields }
+func (g *Graph) fields() []fieldInfo                { return graphFields }
 func (g *Graph) wireInfo() (*wireState, []RawField) { return &g.wire, g.Unknown }
 
 func (g *Graph) fieldLen(num int32) int {
@@ -176,7 +176,7 @@ func (d *decoder) node(b []byte, n *Node) error {
 	}
 }
 
-func (n *Node) fields() []fieldInfo                 { return nodeFields }
+func (n *Node) fields() []fieldInfo                { return nodeFields }
 func (n *Node) wireInfo() (*wireState, []RawField) { return &n.wire, n.Unknown }
 
 func (n *Node) fieldLen(num int32) int {
@@ -316,7 +316,7 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 	}
 }
 
-func (a *Attribute) fields() []fieldInfo                 { return attributeFields }
+func (a *Attribute) fields() []fieldInfo                { return attributeFields }
 func (a *Attribute) wireInfo() (*wireState, []RawField) { return &a.wire, a.Unknown }
 
 func (a *Attribute) fieldLen(num int32) int {

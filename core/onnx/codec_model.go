@@ -60,7 +60,7 @@ func (d *decoder) model(b []byte, m *Model) error {
 	}
 }
 
-func (m *Model) fields() []fieldInfo                 { return modelFields }
+func (m *Model) fields() []fieldInfo                { return modelFields }
 func (m *Model) wireInfo() (*wireState, []RawField) { return &m.wire, m.Unknown }
 
 func (m *Model) fieldLen(num int32) int {
@@ -138,7 +138,7 @@ func (d *decoder) operatorSet(b []byte, o *OperatorSet) error {
 	}
 }
 
-func (o *OperatorSet) fields() []fieldInfo                 { return operatorSetFields }
+func (o *OperatorSet) fields() []fieldInfo                { return operatorSetFields }
 func (o *OperatorSet) wireInfo() (*wireState, []RawField) { return &o.wire, o.Unknown }
 
 func (o *OperatorSet) fieldLen(num int32) int {
@@ -187,7 +187,7 @@ func (d *decoder) stringEntry(b []byte, s *StringEntry) error {
 	}
 }
 
-func (s *StringEntry) fields() []fieldInfo                 { return stringEntryFields }
+func (s *StringEntry) fields() []fieldInfo                { return stringEntryFields }
 func (s *StringEntry) wireInfo() (*wireState, []RawField) { return &s.wire, s.Unknown }
 
 func (s *StringEntry) fieldLen(num int32) int {

@@ -75,7 +75,7 @@ func (d *decoder) tensor(b []byte, t *Tensor) error {
 	}
 }
 
-func (t *Tensor) fields() []fieldInfo                 { return tensorFields }
+func (t *Tensor) fields() []fieldInfo                { return tensorFields }
 func (t *Tensor) wireInfo() (*wireState, []RawField) { return &t.wire, t.Unknown }
 
 func (t *Tensor) fieldLen(num int32) int {

@@ -42,7 +42,7 @@ func (d *decoder) valueInfo(b []byte, v *ValueInfo) error {
 	}
 }
 
-func (v *ValueInfo) fields() []fieldInfo                 { return valueInfoFields }
+func (v *ValueInfo) fields() []fieldInfo                { return valueInfoFields }
 func (v *ValueInfo) wireInfo() (*wireState, []RawField) { return &v.wire, v.Unknown }
 
 func (v *ValueInfo) fieldLen(num int32) int {
@@ -102,7 +102,7 @@ func (d *decoder) typeProto(b []byte, t *TypeProto) error {
 	}
 }
 
-func (t *TypeProto) fields() []fieldInfo                 { return typeProtoFields }
+func (t *TypeProto) fields() []fieldInfo                { return typeProtoFields }
 func (t *TypeProto) wireInfo() (*wireState, []RawField) { return &t.wire, t.Unknown }
 
 func (t *TypeProto) fieldLen(num int32) int {
@@ -154,7 +154,7 @@ func (d *decoder) tensorType(b []byte, t *TensorType) error {
 	}
 }
 
-func (t *TensorType) fields() []fieldInfo                 { return tensorTypeFields }
+func (t *TensorType) fields() []fieldInfo                { return tensorTypeFields }
 func (t *TensorType) wireInfo() (*wireState, []RawField) { return &t.wire, t.Unknown }
 
 func (t *TensorType) fieldLen(num int32) int {
@@ -204,7 +204,7 @@ func (d *decoder) tensorShape(b []byte, s *TensorShape) error {
 	}
 }
 
-func (s *TensorShape) fields() []fieldInfo                 { return tensorShapeFields }
+func (s *TensorShape) fields() []fieldInfo                { return tensorShapeFields }
 func (s *TensorShape) wireInfo() (*wireState, []RawField) { return &s.wire, s.Unknown }
 
 func (s *TensorShape) fieldLen(num int32) int {
@@ -251,7 +251,7 @@ func (d *decoder) dimension(b []byte, dim *Dimension) error {
 	}
 }
 
-func (dim *Dimension) fields() []fieldInfo                 { return dimensionFields }
+func (dim *Dimension) fields() []fieldInfo                { return dimensionFields }
 func (dim *Dimension) wireInfo() (*wireState, []RawField) { return &dim.wire, dim.Unknown }
 
 func (dim *Dimension) fieldLen(num int32) int {
