@@ -1,0 +1,113 @@
+//go:build js && wasm && !purego
+
+package gemm
+
+import (
+	"fmt"
+	"math"
+	"sync"
+	"unsafe"
+)
+
+// The SIMD kernel (core/gemm/simd/kernel.wat) is a separate WebAssembly module
+// that imports Go's own memory. The host supplies these imports; see
+// doc_wasm.md for the contract. Only addresses of heap memory and integers
+// cross: Go's heap never moves, and no Go code runs during the call.
+
+// simdKernelKind reports which kernel the host bound: 0 none (use pure Go),
+// 1 plain SIMD, 2 relaxed SIMD.
+//
+//go:wasmimport pare_gemm kernel_kind
+func simdKernelKind() int32
+
+// simdSgemmBlock computes C = alpha*A*B + beta*C for A (m x k, row stride lda),
+// B packed as ceil(n/8) panels of k x 8 floats, and C (m x n, row stride ldc).
+// alpha and beta travel as float32 bit patterns. tile is 32 floats of scratch.
+// It writes raw memory: call it only through callSimdKernel.
+//
+//go:wasmimport pare_gemm sgemm_block
+func simdSgemmBlock(a unsafe.Pointer, lda int32, b unsafe.Pointer, c unsafe.Pointer, ldc int32, m, n, k int32, alphaBits, betaBits uint32, tile unsafe.Pointer)
+
+// Blocking: a k-block of kc rows of B is packed nc columns at a time into
+// ceil(nc/8) contiguous k x 8 panels; the kernel sweeps every 4-row panel of
+// A across them, so one 4 x kc strip of A (4 KB) stays in L1 while the packed
+// block (kc*nc*4 bytes) streams from L2.
+const (
+	simdKC    = 256
+	simdNC    = 256
+	simdPanel = 8 // columns per packed panel of B: the kernel's tile width
+	simdTile  = 4 * simdPanel
+)
+
+// simdScratch is the heap memory the kernel reads packed operands from.
+// It comes from a sync.Pool, so it is always heap allocated and goroutines
+// never share one.
+type simdScratch struct {
+	packedB []float32 // ceil(simdNC/8) panels of simdKC x 8
+	transA  []float32 // op(A) for one k-block when A is stored transposed
+	tile    [simdTile]float32
+}
+
+var simdScratchPool = sync.Pool{New: func() any {
+	return &simdScratch{packedB: make([]float32, simdKC*simdNC)}
+}}
+
+// sgemmSIMD is the sgemm kernel under js/wasm when the host bound the SIMD
+// module. Sizes were checked by Sgemm; m, n >= 1.
+func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 {
+		// Nothing to multiply: C = beta*C, an O(m*n) pass that gains
+		// nothing from SIMD. The pure-Go kernel defines its edge cases.
+		pureGoSgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	s := simdScratchPool.Get().(*simdScratch)
+	defer simdScratchPool.Put(s)
+
+	for pc := 0; pc < k; pc += simdKC {
+		kb := min(simdKC, k-pc)
+		blockBeta := beta
+		if pc > 0 {
+			blockBeta = 1 // later k-blocks accumulate onto the first
+		}
+		aBlock, ldaBlock := a[pc:], lda
+		if transA {
+			s.transA = growFloat32(s.transA, m*kb)
+			transposeBlock(s.transA, a[pc*lda:], lda, kb, m)
+			aBlock, ldaBlock = s.transA, kb
+		}
+		for jc := 0; jc < n; jc += simdNC {
+			nb := min(simdNC, n-jc)
+			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
+			if transB {
+				packPanelsTransposed(packed, b[jc*ldb+pc:], ldb, kb, nb)
+			} else {
+				packPanels(packed, b[pc*ldb+jc:], ldb, kb, nb)
+			}
+			callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
+		}
+	}
+}
+
+// callSimdKernel is the only caller of the raw kernel. The kernel can write
+// anywhere in Go's memory, so every extent it will touch is checked here
+// against the slices, whatever the callers already checked.
+func callSimdKernel(a []float32, lda int, packedB []float32, c []float32, ldc int, m, n, k int, alpha, beta float32, tile []float32) {
+	for _, v := range [...]int{lda, ldc, m, n, k} {
+		if v < 1 || v > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD kernel size %d out of range (lda=%d ldc=%d m=%d n=%d k=%d)", v, lda, ldc, m, n, k))
+		}
+	}
+	switch {
+	case lda < k || len(a) < (m-1)*lda+k:
+		panic(fmt.Sprintf("gemm: SIMD kernel: A has %d elements, lda %d; needs %d x %d", len(a), lda, m, k))
+	case len(packedB) < roundUp(n, simdPanel)*k:
+		panic(fmt.Sprintf("gemm: SIMD kernel: packed B has %d elements, needs %d", len(packedB), roundUp(n, simdPanel)*k))
+	case ldc < n || len(c) < (m-1)*ldc+n:
+		panic(fmt.Sprintf("gemm: SIMD kernel: C has %d elements, ldc %d; needs %d x %d", len(c), ldc, m, n))
+	case len(tile) < simdTile:
+		panic(fmt.Sprintf("gemm: SIMD kernel: tile scratch has %d elements, needs %d", len(tile), simdTile))
+	}
+	simdSgemmBlock(unsafe.Pointer(&a[0]), int32(lda), unsafe.Pointer(&packedB[0]), unsafe.Pointer(&c[0]), int32(ldc),
+		int32(m), int32(n), int32(k), math.Float32bits(alpha), math.Float32bits(beta), unsafe.Pointer(&tile[0]))
+}

@@ -1,0 +1,176 @@
+;; GENERATED from kernel.wat by scripts/check-wat.sh --write: do not edit.
+;; The relaxed-SIMD variant: f32x4.relaxed_madd in the inner loop.
+;;
+;; Go's wasm emits no SIMD, so the hot loop of every GEMM lives here. The
+;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
+;; and writes Go's slices in place, so a call costs a JS trampoline hop and
+;; nothing is copied. The Go wrapper (core/gemm/sgemm_wasm.go) checks every
+;; length before calling, because this code can write anywhere in Go's heap.
+;;
+;; kernel_relaxed.wat is generated from this file by scripts/check-wat.sh
+;; --write: each multiply-add line of the inner loop becomes one
+;; f32x4.relaxed_madd. Keep every such line in the exact one-line form
+;; "(local.set $cRC (f32x4.add (local.get $cRC) (f32x4.mul (local.get $x) (local.get $bC))))"
+;; so the generator finds it.
+(module
+  ;; Go's memory: no maximum and not shared, exactly as Go declares it, so
+  ;; that the import links and follows memory.grow from Go.
+  (import "env" "mem" (memory 1))
+
+  ;; sgemm_block computes C = alpha*A*B + beta*C for one k-block.
+  ;;
+  ;;   a     byte address of A[0][0]; A is m x k, row stride lda floats
+  ;;   b     byte address of packed B: ceil(n/8) panels, each k rows of 8
+  ;;         contiguous floats (columns past n zero-padded by the packer)
+  ;;   c     byte address of C[0][0]; C is m x n, row stride ldc floats
+  ;;   m, n, k   sizes, all >= 1
+  ;;   alphaBits, betaBits   the float32 bit patterns of alpha and beta
+  ;;         (the import signature carries only addresses and integers)
+  ;;   tile  byte address of 32 floats of scratch for partial edge tiles
+  ;;
+  ;; When beta is 0, C is written without being read. Rows of A past m are
+  ;; never read: their row pointers are clamped to row i, and the results of
+  ;; those lanes are discarded at the store.
+  (func (export "sgemm_block")
+    (param $a i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $alphaBits i32) (param $betaBits i32) (param $tile i32)
+    (local $alpha v128) (local $beta f32) (local $betaV v128)
+    (local $ldaBytes i32) (local $ldcBytes i32) (local $kBytes i32) (local $panelBytes i32)
+    (local $i i32) (local $j i32)
+    (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
+    (local $off i32) (local $bp i32) (local $bPanel i32) (local $cp i32)
+    (local $rows i32) (local $cols i32) (local $r i32) (local $q i32)
+    (local $dst i32) (local $v f32)
+    (local $x v128) (local $b0 v128) (local $b1 v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+
+    (local.set $alpha (f32x4.splat (f32.reinterpret_i32 (local.get $alphaBits))))
+    (local.set $beta (f32.reinterpret_i32 (local.get $betaBits)))
+    (local.set $betaV (f32x4.splat (local.get $beta)))
+    (local.set $ldaBytes (i32.shl (local.get $lda) (i32.const 2)))
+    (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $kBytes (i32.shl (local.get $k) (i32.const 2)))
+    (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
+
+    (loop $rowPanels
+      ;; Four row pointers into A; rows past m alias row i.
+      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ldaBytes))))
+      (local.set $a1 (select (i32.add (local.get $a0) (local.get $ldaBytes)) (local.get $a0)
+        (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
+      (local.set $a2 (select (i32.add (local.get $a1) (local.get $ldaBytes)) (local.get $a0)
+        (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))))
+      (local.set $a3 (select (i32.add (local.get $a2) (local.get $ldaBytes)) (local.get $a0)
+        (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m))))
+      (local.set $j (i32.const 0))
+      (local.set $bPanel (local.get $b))
+
+      (loop $colPanels
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $off (i32.const 0))
+        (local.set $bp (local.get $bPanel))
+
+        ;; The 4x8 register tile: per step of k, two loads of B, four
+        ;; broadcasts of A, eight multiply-adds.
+        (loop $steps
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a0) (local.get $off))))
+          (local.set $c00 (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c00)))
+          (local.set $c01 (f32x4.relaxed_madd (local.get $x) (local.get $b1) (local.get $c01)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a1) (local.get $off))))
+          (local.set $c10 (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c10)))
+          (local.set $c11 (f32x4.relaxed_madd (local.get $x) (local.get $b1) (local.get $c11)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a2) (local.get $off))))
+          (local.set $c20 (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c20)))
+          (local.set $c21 (f32x4.relaxed_madd (local.get $x) (local.get $b1) (local.get $c21)))
+          (local.set $x (v128.load32_splat (i32.add (local.get $a3) (local.get $off))))
+          (local.set $c30 (f32x4.relaxed_madd (local.get $x) (local.get $b0) (local.get $c30)))
+          (local.set $c31 (f32x4.relaxed_madd (local.get $x) (local.get $b1) (local.get $c31)))
+          (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
+          (local.set $off (i32.add (local.get $off) (i32.const 4)))
+          (br_if $steps (i32.lt_u (local.get $off) (local.get $kBytes))))
+
+        (local.set $c00 (f32x4.mul (local.get $c00) (local.get $alpha)))
+        (local.set $c01 (f32x4.mul (local.get $c01) (local.get $alpha)))
+        (local.set $c10 (f32x4.mul (local.get $c10) (local.get $alpha)))
+        (local.set $c11 (f32x4.mul (local.get $c11) (local.get $alpha)))
+        (local.set $c20 (f32x4.mul (local.get $c20) (local.get $alpha)))
+        (local.set $c21 (f32x4.mul (local.get $c21) (local.get $alpha)))
+        (local.set $c30 (f32x4.mul (local.get $c30) (local.get $alpha)))
+        (local.set $c31 (f32x4.mul (local.get $c31) (local.get $alpha)))
+        (local.set $cp (i32.add (local.get $c)
+          (i32.add (i32.mul (local.get $i) (local.get $ldcBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $rows (i32.sub (local.get $m) (local.get $i)))
+        (local.set $cols (i32.sub (local.get $n) (local.get $j)))
+
+        (if (i32.and (i32.ge_s (local.get $rows) (i32.const 4)) (i32.ge_s (local.get $cols) (i32.const 8)))
+          (then
+            ;; A whole tile: vector stores straight into C.
+            (if (f32.ne (local.get $beta) (f32.const 0))
+              (then
+                (local.set $c00 (f32x4.add (local.get $c00) (f32x4.mul (local.get $betaV) (v128.load (local.get $cp)))))
+                (local.set $c01 (f32x4.add (local.get $c01) (f32x4.mul (local.get $betaV) (v128.load offset=16 (local.get $cp)))))
+                (local.set $dst (i32.add (local.get $cp) (local.get $ldcBytes)))
+                (local.set $c10 (f32x4.add (local.get $c10) (f32x4.mul (local.get $betaV) (v128.load (local.get $dst)))))
+                (local.set $c11 (f32x4.add (local.get $c11) (f32x4.mul (local.get $betaV) (v128.load offset=16 (local.get $dst)))))
+                (local.set $dst (i32.add (local.get $dst) (local.get $ldcBytes)))
+                (local.set $c20 (f32x4.add (local.get $c20) (f32x4.mul (local.get $betaV) (v128.load (local.get $dst)))))
+                (local.set $c21 (f32x4.add (local.get $c21) (f32x4.mul (local.get $betaV) (v128.load offset=16 (local.get $dst)))))
+                (local.set $dst (i32.add (local.get $dst) (local.get $ldcBytes)))
+                (local.set $c30 (f32x4.add (local.get $c30) (f32x4.mul (local.get $betaV) (v128.load (local.get $dst)))))
+                (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $betaV) (v128.load offset=16 (local.get $dst)))))))
+            (v128.store (local.get $cp) (local.get $c00))
+            (v128.store offset=16 (local.get $cp) (local.get $c01))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c10))
+            (v128.store offset=16 (local.get $cp) (local.get $c11))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c20))
+            (v128.store offset=16 (local.get $cp) (local.get $c21))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c30))
+            (v128.store offset=16 (local.get $cp) (local.get $c31)))
+          (else
+            ;; An edge tile: spill to the scratch tile, then copy only the
+            ;; rows and columns that exist in C, one float at a time.
+            (v128.store offset=0 (local.get $tile) (local.get $c00))
+            (v128.store offset=16 (local.get $tile) (local.get $c01))
+            (v128.store offset=32 (local.get $tile) (local.get $c10))
+            (v128.store offset=48 (local.get $tile) (local.get $c11))
+            (v128.store offset=64 (local.get $tile) (local.get $c20))
+            (v128.store offset=80 (local.get $tile) (local.get $c21))
+            (v128.store offset=96 (local.get $tile) (local.get $c30))
+            (v128.store offset=112 (local.get $tile) (local.get $c31))
+            (if (i32.gt_s (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+            (if (i32.gt_s (local.get $cols) (i32.const 8)) (then (local.set $cols (i32.const 8))))
+            (local.set $r (i32.const 0))
+            (loop $edgeRows
+              (local.set $q (i32.const 0))
+              (loop $edgeCols
+                (local.set $dst (i32.add (local.get $cp)
+                  (i32.add (i32.mul (local.get $r) (local.get $ldcBytes)) (i32.shl (local.get $q) (i32.const 2)))))
+                (local.set $v (f32.load (i32.add (local.get $tile)
+                  (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $q)) (i32.const 2)))))
+                (if (f32.ne (local.get $beta) (f32.const 0))
+                  (then (local.set $v (f32.add (local.get $v) (f32.mul (local.get $beta) (f32.load (local.get $dst)))))))
+                (f32.store (local.get $dst) (local.get $v))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $edgeCols (i32.lt_s (local.get $q) (local.get $cols))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $edgeRows (i32.lt_s (local.get $r) (local.get $rows))))))
+
+        (local.set $bPanel (i32.add (local.get $bPanel) (local.get $panelBytes)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br_if $colPanels (i32.lt_s (local.get $j) (local.get $n))))
+
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $rowPanels (i32.lt_s (local.get $i) (local.get $m))))))
