@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -148,3 +149,5 @@ func mustImage(t testing.TB, s *Set, i int) Image {
 	}
 	return img
 }
+
+func crc32IEEE(b []byte) uint32 { return crc32.ChecksumIEEE(b) }
