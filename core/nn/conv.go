@@ -1,0 +1,174 @@
+package nn
+
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/gemm"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// ConvParams are the attributes of ONNX Conv. Nil slices take the ONNX
+// defaults: Kernel from the weight's shape, unit strides and dilations, no
+// padding. Pads lists all begins then all ends. AutoPad is one of the
+// AutoPad constants ("" means NOTSET). Group 0 means 1.
+type ConvParams struct {
+	Kernel, Strides, Dilations, Pads []int
+	AutoPad                          string
+	Group                            int
+}
+
+// ConvGeometry is a Conv resolved against concrete input shapes.
+type ConvGeometry struct {
+	Batch, InChannels, OutChannels, Group int
+	Window
+}
+
+// OutShape is the shape of Y: N x M x Out.
+func (g *ConvGeometry) OutShape() []int {
+	return append([]int{g.Batch, g.OutChannels}, g.Out...)
+}
+
+// ResolveConv checks x (N x C x spatial) and w (M x C/group x kernel)
+// against p and computes the output geometry.
+func ResolveConv(xShape, wShape []int, p ConvParams) (*ConvGeometry, error) {
+	if len(xShape) < 3 || len(wShape) != len(xShape) {
+		return nil, fmt.Errorf("Conv: input X %v and weight W %v must both be N x C x spatial of equal rank >= 3", xShape, wShape)
+	}
+	group := p.Group
+	if group == 0 {
+		group = 1
+	}
+	n, c, m := xShape[0], xShape[1], wShape[0]
+	if group < 0 || c%group != 0 || m%group != 0 || wShape[1]*group != c {
+		return nil, fmt.Errorf("Conv: group %d does not fit X %v (C=%d) and W %v (M=%d, C/group=%d)", group, xShape, c, wShape, m, wShape[1])
+	}
+	kernel := wShape[2:]
+	if p.Kernel != nil {
+		if !equalInts(p.Kernel, kernel) {
+			return nil, fmt.Errorf("Conv: kernel_shape %v disagrees with W %v", p.Kernel, wShape)
+		}
+	}
+	win, err := windowSpec{op: "Conv", in: xShape[2:], kernel: kernel, strides: p.Strides, dilations: p.Dilations, pads: p.Pads, autoPad: p.AutoPad}.resolve()
+	if err != nil {
+		return nil, err
+	}
+	g := &ConvGeometry{Batch: n, InChannels: c, OutChannels: m, Group: group, Window: win}
+	if _, err := checkedProduct("Conv", g.OutShape()); err != nil {
+		return nil, err
+	}
+	if _, err := checkedProduct("Conv", []int{c / group, win.KernelSize(), win.OutSize()}); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+// Conv computes the ONNX Conv of x with weights w and optional bias b.
+func Conv(x, w, b *tensor.Tensor, p ConvParams) (*tensor.Tensor, error) {
+	g, err := ResolveConv(x.Shape, w.Shape, p)
+	if err != nil {
+		return nil, err
+	}
+	y := tensor.New(tensor.Float32, g.OutShape())
+	if err := ConvInto(y, x, w, b, g); err != nil {
+		return nil, err
+	}
+	return y, nil
+}
+
+// ConvInto computes Conv into y, whose shape must be g.OutShape().
+func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
+	if err := checkConvOperands("Conv", y, x, w, b, g.OutShape(), g.OutChannels); err != nil {
+		return err
+	}
+	cg, mg := g.InChannels/g.Group, g.OutChannels/g.Group
+	inSize, outSize, kSize := g.InSize(), g.OutSize(), g.KernelSize()
+	if x.Len() != g.Batch*g.InChannels*inSize || w.Len() != g.OutChannels*cg*kSize {
+		return fmt.Errorf("Conv: X %v or W %v does not match the resolved geometry", x.Shape, w.Shape)
+	}
+	fillBias(y.F32, b, g.Batch, g.OutChannels, outSize)
+	beta := float32(0)
+	if b != nil {
+		beta = 1
+	}
+	if cg == 1 && len(g.In) <= 2 && g.Group > 1 {
+		convDepthwise(y.F32, x.F32, w.F32, g)
+		return nil
+	}
+	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
+	var h *[]float32
+	var col []float32
+	if !pointwise {
+		h, col = getScratch(cg * kSize * outSize)
+		defer putScratch(h)
+	}
+	for n := 0; n < g.Batch; n++ {
+		for gr := 0; gr < g.Group; gr++ {
+			img := x.F32[(n*g.InChannels+gr*cg)*inSize : (n*g.InChannels+(gr+1)*cg)*inSize]
+			wg := w.F32[gr*mg*cg*kSize : (gr+1)*mg*cg*kSize]
+			yg := y.F32[(n*g.OutChannels+gr*mg)*outSize : (n*g.OutChannels+(gr+1)*mg)*outSize]
+			src := img // a 1x1 stride-1 unpadded kernel reads the image as is
+			if !pointwise {
+				Im2Col(col, img, cg, &g.Window)
+				src = col
+			}
+			gemm.Sgemm(false, false, mg, outSize, cg*kSize, 1, wg, cg*kSize, src, outSize, beta, yg, outSize)
+		}
+	}
+	return nil
+}
+
+// fillBias sets every output plane to its channel's bias (or leaves the
+// zeroed output alone without one), so the GEMM can accumulate onto it.
+func fillBias(y []float32, b *tensor.Tensor, batch, channels, planeSize int) {
+	if b == nil {
+		return
+	}
+	for n := 0; n < batch; n++ {
+		for m := 0; m < channels; m++ {
+			plane := y[(n*channels+m)*planeSize : (n*channels+m+1)*planeSize]
+			v := b.F32[m]
+			for i := range plane {
+				plane[i] = v
+			}
+		}
+	}
+}
+
+// checkConvOperands verifies dtypes and that every slice matches its shape.
+func checkConvOperands(op string, y, x, w, b *tensor.Tensor, outShape []int, outChannels int) error {
+	for _, t := range []*tensor.Tensor{y, x, w, b} {
+		if t != nil && (t.DType != tensor.Float32 || len(t.F32) != t.Len()) {
+			return fmt.Errorf("%s: operands must be float32 tensors with data matching their shape (got %v %v)", op, t.DType, t.Shape)
+		}
+	}
+	if !equalInts(y.Shape, outShape) {
+		return fmt.Errorf("%s: output has shape %v, want %v", op, y.Shape, outShape)
+	}
+	if b != nil && (len(b.Shape) != 1 || b.Shape[0] != outChannels) {
+		return fmt.Errorf("%s: bias B %v must be 1-D of length %d", op, b.Shape, outChannels)
+	}
+	return nil
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func allEqual(v []int, x int) bool {
+	for _, e := range v {
+		if e != x {
+			return false
+		}
+	}
+	return true
+}
+
+func allZero(v []int) bool { return allEqual(v, 0) }

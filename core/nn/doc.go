@@ -1,0 +1,20 @@
+// Package nn holds Pare's float32 compute kernels for CNN layers, in NCHW
+// layout with 1, 2 or 3 spatial dimensions: Conv, ConvTranspose, MaxPool,
+// AveragePool, the global pools, inference BatchNormalization, Gemm and
+// MatMul, with ONNX semantics (attribute meaning, auto_pad, ceil_mode,
+// count_include_pad, broadcasting).
+//
+// Each operator comes in two forms: Xxx(inputs, params) allocates and
+// returns its output, and XxxInto(dst, ...) writes into a tensor the caller
+// allocated (the executor allocates through its buffer recycler) after
+// resolving the output shape with the operator's Resolve or Shape function.
+//
+// GEMM-shaped work goes through gemm.Sgemm. The window helpers Im2Col and
+// Col2Im are exported because the gradients of Conv and ConvTranspose are
+// the same two transforms used the other way round: a training engine
+// computes dW = dY * Im2Col(X)^T and dX = Col2Im(W^T * dY).
+//
+// Shapes that do not fit an operator are data errors and come back as
+// errors naming the operator and the shapes; nothing here panics on user
+// input.
+package nn

@@ -1,0 +1,115 @@
+package nn
+
+import "fmt"
+
+// Im2Col unrolls the windows of img (channels x w.In, row-major) into col,
+// a (channels*KernelSize) x OutSize matrix: row c*KernelSize+k holds, for
+// every output position, the image value under kernel offset k of channel
+// c (0 in the padding). A convolution is then W (M x channels*KernelSize)
+// times col. col must hold channels*KernelSize*OutSize values.
+func Im2Col(col, img []float32, channels int, w *Window) {
+	mustFit("Im2Col", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
+	p := w.promote3()
+	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
+		clear(row[:outLo])
+		s := p.Strides[2]
+		if s == 1 {
+			copy(row[outLo:outHi], plane[outLo+off:outHi+off])
+		} else {
+			src := plane[outLo*s+off:]
+			dst := row[outLo:outHi]
+			for i := range dst {
+				dst[i] = src[i*s]
+			}
+		}
+		clear(row[outHi:])
+	}, img, col, true)
+}
+
+// Col2Im is the adjoint of Im2Col: it adds every entry of col into the image
+// position it was read from (padding entries are dropped). img is
+// accumulated into, not overwritten; callers clear it first when needed.
+// ConvTranspose and the input gradient of Conv are a GEMM followed by
+// Col2Im.
+func Col2Im(img, col []float32, channels int, w *Window) {
+	mustFit("Col2Im", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
+	p := w.promote3()
+	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
+		s := p.Strides[2]
+		if s == 1 {
+			dst := plane[outLo+off : outHi+off]
+			src := row[outLo:outHi]
+			for i, v := range src {
+				dst[i] += v
+			}
+		} else {
+			dst := plane[outLo*s+off:]
+			src := row[outLo:outHi]
+			for i, v := range src {
+				dst[i*s] += v
+			}
+		}
+	}, img, col, false)
+}
+
+// windowRows walks the col matrix of a 3-D promoted window one output row
+// (fixed channel, kernel offset, od, oh) at a time and calls fn with that
+// row segment of col, the matching image row, the offset of output 0's
+// image column, and the range of outputs whose image column is inside the
+// row. Rows that fall entirely in the padding are cleared when clearPad is
+// set (Im2Col) and skipped otherwise (Col2Im).
+func windowRows(p *Window, channels int, fn func(row, plane []float32, off, outLo, outHi int), img, col []float32, clearPad bool) {
+	inD, inH, inW := p.In[0], p.In[1], p.In[2]
+	outD, outH, outW := p.Out[0], p.Out[1], p.Out[2]
+	outSize := outD * outH * outW
+	inSize := inD * inH * inW
+	r := 0
+	for c := 0; c < channels; c++ {
+		chImg := img[c*inSize : (c+1)*inSize]
+		for kd := 0; kd < p.Kernel[0]; kd++ {
+			for kh := 0; kh < p.Kernel[1]; kh++ {
+				for kw := 0; kw < p.Kernel[2]; kw++ {
+					colRow := col[r*outSize : (r+1)*outSize]
+					r++
+					off := kw*p.Dilations[2] - p.PadBegin[2]
+					outLo, outHi := outputSpan(off, p.Strides[2], inW, outW)
+					for od := 0; od < outD; od++ {
+						id := od*p.Strides[0] - p.PadBegin[0] + kd*p.Dilations[0]
+						for oh := 0; oh < outH; oh++ {
+							seg := colRow[(od*outH+oh)*outW : (od*outH+oh+1)*outW]
+							ih := oh*p.Strides[1] - p.PadBegin[1] + kh*p.Dilations[1]
+							if id < 0 || id >= inD || ih < 0 || ih >= inH || outLo >= outHi {
+								if clearPad {
+									clear(seg)
+								}
+								continue
+							}
+							fn(seg, chImg[(id*inH+ih)*inW:(id*inH+ih+1)*inW], off, outLo, outHi)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// outputSpan returns the outputs [lo, hi) of a dimension whose image index
+// o*stride+off lies in [0, in), clamped to [0, out).
+func outputSpan(off, stride, in, out int) (lo, hi int) {
+	if off < 0 {
+		lo = (-off + stride - 1) / stride
+	}
+	if in-off <= 0 {
+		return 0, 0
+	}
+	hi = (in-1-off)/stride + 1
+	hi = min(hi, out)
+	lo = min(lo, hi)
+	return lo, hi
+}
+
+func mustFit(op string, col []float32, colLen int, img []float32, imgLen int) {
+	if len(col) < colLen || len(img) < imgLen {
+		panic(fmt.Sprintf("nn.%s: col has %d values (need %d), image has %d (need %d)", op, len(col), colLen, len(img), imgLen))
+	}
+}

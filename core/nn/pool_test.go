@@ -1,0 +1,122 @@
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+func TestPoolsMatchDefinition(t *testing.T) {
+	cases := []struct {
+		x []int
+		p PoolParams
+	}{
+		{[]int{1, 2, 6, 6}, PoolParams{Kernel: []int{2, 2}, Strides: []int{2, 2}}},
+		{[]int{2, 3, 7, 5}, PoolParams{Kernel: []int{3, 3}, Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}},
+		{[]int{1, 2, 7, 7}, PoolParams{Kernel: []int{3, 2}, Strides: []int{2, 2}, CeilMode: true, Pads: []int{0, 1, 1, 0}}},
+		{[]int{1, 1, 8, 9}, PoolParams{Kernel: []int{2, 3}, Dilations: []int{2, 2}, CeilMode: true}},
+		{[]int{1, 2, 5, 6}, PoolParams{Kernel: []int{3, 3}, AutoPad: AutoPadSameUpper, Strides: []int{2, 2}}},
+		{[]int{1, 2, 5, 6}, PoolParams{Kernel: []int{2, 3}, AutoPad: AutoPadSameLower}},
+		{[]int{2, 2, 11}, PoolParams{Kernel: []int{3}, Strides: []int{3}, Pads: []int{1, 2}, CeilMode: true}},
+		{[]int{1, 2, 5, 4, 6}, PoolParams{Kernel: []int{2, 2, 3}, Strides: []int{2, 1, 2}, Pads: []int{1, 0, 1, 1, 1, 0}, Dilations: []int{1, 2, 1}}},
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i, tc := range cases {
+		x := randTensor(rng, tc.x...)
+		y, idx, err := MaxPool(x, tc.p, true)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		g, _ := ResolvePool("MaxPool", x.Shape, tc.p)
+		assertClose(t, fmt.Sprintf("maxpool case %d", i), y.F32, naivePool(x, g, true, false))
+		for j, at := range idx.I64 {
+			if x.F32[at] != y.F32[j] {
+				t.Fatalf("maxpool case %d: index %d points at %v, max is %v", i, at, x.F32[at], y.F32[j])
+			}
+		}
+		for _, include := range []bool{false, true} {
+			tc.p.CountIncludePad = include
+			y, err := AveragePool(x, tc.p)
+			if err != nil {
+				t.Fatalf("case %d: %v", i, err)
+			}
+			assertClose(t, fmt.Sprintf("avgpool case %d include_pad=%v", i, include), y.F32, naivePool(x, g, false, include))
+		}
+	}
+}
+
+func TestMaxPoolColumnMajorIndices(t *testing.T) {
+	// 1 x 1 x 2 x 3 input whose maximum sits at (h=1, w=2).
+	x := tensor.FromF32([]int{1, 1, 2, 3}, []float32{0, 1, 2, 3, 4, 5})
+	_, idx, err := MaxPool(x, PoolParams{Kernel: []int{2, 3}, ColumnMajorIndices: true}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if idx.I64[0] != 2*2+1 { // w*H + h
+		t.Fatalf("index %d, want 5", idx.I64[0])
+	}
+}
+
+func TestMaxPoolUint8(t *testing.T) {
+	x := &tensor.Tensor{DType: tensor.Uint8, Shape: []int{1, 1, 2, 2}, U8: []uint8{3, 250, 7, 1}}
+	y, _, err := MaxPool(x, PoolParams{Kernel: []int{2, 2}}, false)
+	if err != nil || y.U8[0] != 250 {
+		t.Fatalf("got %v, %v; want 250", y, err)
+	}
+}
+
+func TestGlobalPools(t *testing.T) {
+	x := tensor.FromF32([]int{1, 2, 2, 2}, []float32{1, 2, 3, 6, -1, -5, -3, -2})
+	shape, _ := GlobalPoolShape("GlobalAveragePool", x.Shape)
+	avg, mx := tensor.New(tensor.Float32, shape), tensor.New(tensor.Float32, shape)
+	if err := GlobalAveragePoolInto(avg, x); err != nil {
+		t.Fatal(err)
+	}
+	if err := GlobalMaxPoolInto(mx, x); err != nil {
+		t.Fatal(err)
+	}
+	assertClose(t, "global average", avg.F32, []float32{3, -2.75})
+	assertClose(t, "global max", mx.F32, []float32{6, -1})
+	if _, err := GlobalPoolShape("GlobalMaxPool", []int{2, 3}); err == nil {
+		t.Fatal("rank-2 input accepted")
+	}
+}
+
+func TestBatchNorm(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x := randTensor(rng, 2, 3, 4, 5)
+	scale, bias, mean := randTensor(rng, 3), randTensor(rng, 3), randTensor(rng, 3)
+	variance := tensor.FromF32([]int{3}, []float32{0.5, 1, 2})
+	y, err := BatchNorm(x, scale, bias, mean, variance, 1e-5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := make([]float32, len(x.F32))
+	forEachIndex(x.Shape, func(i []int) {
+		c, o := i[1], flat(x.Shape, i)
+		want[o] = scale.F32[c]*(x.F32[o]-mean.F32[c])/float32(sqrt64(float64(variance.F32[c])+1e-5)) + bias.F32[c]
+	})
+	assertClose(t, "batchnorm", y.F32, want)
+
+	// spatial=0 (opset <= 7): parameters per channel and position.
+	ps := []int{3, 4, 5}
+	s2, b2, m2 := randTensor(rng, ps...), randTensor(rng, ps...), randTensor(rng, ps...)
+	v2 := tensor.New(tensor.Float32, ps)
+	for i := range v2.F32 {
+		v2.F32[i] = 1 + float32(i%3)
+	}
+	y, err = BatchNorm(x, s2, b2, m2, v2, 1e-3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forEachIndex(x.Shape, func(i []int) {
+		p, o := flat(ps, i[1:]), flat(x.Shape, i)
+		want[o] = s2.F32[p]*(x.F32[o]-m2.F32[p])/float32(sqrt64(float64(v2.F32[p])+1e-3)) + b2.F32[p]
+	})
+	assertClose(t, "batchnorm spatial=0", y.F32, want)
+	if _, err := BatchNorm(x, randTensor(rng, 4), bias, mean, variance, 1e-5); err == nil {
+		t.Fatal("mismatched scale accepted")
+	}
+}
