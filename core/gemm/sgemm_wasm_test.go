@@ -2,15 +2,143 @@
 
 package gemm
 
-import "testing"
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// These tests run under tools/wasmexec/go_js_wasm_exec, which binds the
+// kernel named by PARE_SIMD (auto, simd, relaxed or off).
 
 func TestConformanceSIMD(t *testing.T) {
-	if simdKind == 0 {
-		t.Skip("host supplied no SIMD kernel (PARE_SIMD=off or no kernel .wasm): nothing to test; run under tools/wasmexec/go_js_wasm_exec")
-	}
+	requireSIMD(t)
 	testKernel(t, "sgemmSIMD", sgemmSIMD)
 }
 
+// TestKernelSelection checks that the kernel the host reported is the one
+// Sgemm dispatches to, and that it is the one PARE_SIMD asked for.
+func TestKernelSelection(t *testing.T) {
+	want := map[string]int32{"off": 0, "simd": 1, "relaxed": 2}
+	if k, ok := want[os.Getenv("PARE_SIMD")]; ok && simdKind != k {
+		t.Fatalf("PARE_SIMD=%s but the host reported kernel kind %d, want %d", os.Getenv("PARE_SIMD"), simdKind, k)
+	}
+	dispatched := reflect.ValueOf(sgemm).Pointer()
+	if simdKind > 0 && dispatched != reflect.ValueOf(kernelFunc(sgemmSIMD)).Pointer() {
+		t.Fatalf("kernel kind %d but Sgemm does not dispatch to sgemmSIMD", simdKind)
+	}
+	if simdKind == 0 && dispatched != reflect.ValueOf(pureGoSgemm).Pointer() {
+		t.Fatalf("no SIMD kernel but Sgemm does not dispatch to the pure-Go kernel")
+	}
+}
+
+// TestSIMDAcrossMemoryGrowth allocates enough between calls that Go grows
+// its WebAssembly.Memory; the kernel shares that Memory, so it must keep
+// reading and writing the right bytes, both in old buffers and in ones that
+// live in the newly grown pages.
+func TestSIMDAcrossMemoryGrowth(t *testing.T) {
+	requireSIMD(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	check := func(label string, transA, transB bool, m, n, k int) {
+		t.Helper()
+		a, b := randomMatrix(rng, m, k), randomMatrix(rng, k, n)
+		got, want := make([]float32, m*n), make([]float32, m*n)
+		lda, ldb := k, n
+		if transA {
+			lda = m
+		}
+		if transB {
+			ldb = k
+		}
+		Sgemm(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, got, n)
+		sgemmRef(transA, transB, m, n, k, 1, a, lda, b, ldb, 0, want, n)
+		for i := range got {
+			if d := got[i] - want[i]; d > 1e-3 || d < -1e-3 {
+				t.Fatalf("%s: C[%d] = %v, want %v", label, i, got[i], want[i])
+			}
+		}
+	}
+
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	oldA := randomMatrix(rng, 37, 300)
+	oldB := randomMatrix(rng, 300, 29)
+	oldC := make([]float32, 37*29)
+	check("before growth", false, false, 37, 29, 300)
+
+	var ballast [][]byte
+	for i := 0; i < 6; i++ {
+		ballast = append(ballast, make([]byte, 16<<20))
+		ballast[i][len(ballast[i])-1] = byte(i) // touch it so it is really there
+		check(fmt.Sprintf("after %d MiB more", 16*(i+1)), i%2 == 1, i%3 == 0, 33+i, 70+i, 260+i)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	if after.Sys < before.Sys+64<<20 {
+		t.Fatalf("memory did not grow (Sys %d -> %d bytes): the test no longer exercises memory.grow", before.Sys, after.Sys)
+	}
+
+	// The buffers allocated before growth are still computed on correctly.
+	Sgemm(false, false, 37, 29, 300, 1, oldA, 300, oldB, 29, 0, oldC, 29)
+	want := make([]float32, len(oldC))
+	sgemmRef(false, false, 37, 29, 300, 1, oldA, 300, oldB, 29, 0, want, 29)
+	for i := range oldC {
+		if d := oldC[i] - want[i]; d > 1e-3 || d < -1e-3 {
+			t.Fatalf("old buffers after growth: C[%d] = %v, want %v", i, oldC[i], want[i])
+		}
+	}
+	runtime.KeepAlive(ballast)
+}
+
+// TestSIMDKernelGuard checks that the one gate in front of the raw kernel
+// refuses extents the slices do not have, before the kernel can write.
+func TestSIMDKernelGuard(t *testing.T) {
+	requireSIMD(t)
+	tile := make([]float32, simdTile)
+	packed := make([]float32, 8*4)
+	cases := []struct {
+		name      string
+		a, c      []float32
+		lda, ldc  int
+		m, n, k   int
+		wantPanic string
+	}{
+		{"short C", make([]float32, 16), make([]float32, 15), 4, 4, 4, 4, 4, "C has 15"},
+		{"ldc below n", make([]float32, 16), make([]float32, 16), 4, 3, 4, 4, 4, "C has 16"},
+		{"short A", make([]float32, 15), make([]float32, 16), 4, 4, 4, 4, 4, "A has 15"},
+		{"k beyond packed B", make([]float32, 40), make([]float32, 16), 10, 4, 4, 4, 10, "packed B"},
+		{"zero size", make([]float32, 16), make([]float32, 16), 4, 4, 0, 4, 4, "out of range"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sentinel := append([]float32(nil), tc.c...)
+			defer func() {
+				r := recover()
+				if r == nil || !strings.Contains(fmt.Sprint(r), tc.wantPanic) {
+					t.Fatalf("panic %v, want one mentioning %q", r, tc.wantPanic)
+				}
+				if !reflect.DeepEqual(sentinel, tc.c) {
+					t.Fatalf("C was written before the guard refused the call")
+				}
+			}()
+			callSimdKernel(tc.a, tc.lda, packed, tc.c, tc.ldc, tc.m, tc.n, tc.k, 1, 0, tile)
+		})
+	}
+}
+
+func requireSIMD(t *testing.T) {
+	t.Helper()
+	if simdKind == 0 {
+		t.Skip("host bound no SIMD kernel (PARE_SIMD=off, or kernel .wasm missing): run under tools/wasmexec/go_js_wasm_exec")
+	}
+}
+
+// BenchmarkSgemmSIMDvsPureGo reports both kernels on the shared shapes in
+// one run, so the ratio is measured on the same machine and moment.
 func BenchmarkSgemmSIMDvsPureGo(b *testing.B) {
 	if simdKind == 0 {
 		b.Skip("no SIMD kernel bound")

@@ -1,0 +1,159 @@
+// Tests of the SIMD GEMM kernel modules alone, on a memory of their own
+// (run: node --test core/gemm/simd/). The Go side is tested by
+// core/gemm/sgemm_wasm_test.go under tools/wasmexec.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import v8 from "node:v8";
+
+const plainBytes = fs.readFileSync(new URL("./kernel.wasm", import.meta.url));
+const relaxedBytes = fs.readFileSync(new URL("./kernel_relaxed.wasm", import.meta.url));
+
+// Node 20 validates relaxed SIMD only behind a V8 flag; Chromium does by
+// default. Setting it before the first compile lets this file test both.
+if (!WebAssembly.validate(relaxedBytes)) v8.setFlagsFromString("--experimental-wasm-relaxed-simd");
+
+const PAGE = 65536;
+const SENTINEL = -12345;
+
+// A deterministic generator, so a failure reproduces.
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32 * 4 - 2;
+  };
+}
+
+// A bump allocator over one Memory that re-reads mem.buffer on every use:
+// a grown memory detaches old ArrayBuffers.
+class Heap {
+  constructor(memory, start = 64) {
+    this.memory = memory;
+    this.next = start;
+  }
+  alloc(floats) {
+    const addr = this.next;
+    this.next += Math.ceil((floats * 4 + 64) / 64) * 64; // 64 bytes apart: a guard gap
+    const needPages = Math.ceil(this.next / PAGE) - this.memory.buffer.byteLength / PAGE;
+    if (needPages > 0) this.memory.grow(needPages);
+    return addr;
+  }
+  f32(addr, floats) {
+    return new Float32Array(this.memory.buffer, addr, floats);
+  }
+}
+
+// packB lays out B (k x n, row-major, stride ldb) as the kernel wants it:
+// ceil(n/8) panels of k rows of 8 floats, zero-padded past n.
+function packB(b, ldb, k, n) {
+  const panels = Math.ceil(n / 8);
+  const out = new Float32Array(panels * k * 8);
+  for (let t = 0; t < panels; t++)
+    for (let p = 0; p < k; p++)
+      for (let q = 0; q < 8; q++) {
+        const j = t * 8 + q;
+        out[(t * k + p) * 8 + q] = j < n ? b[p * ldb + j] : 0;
+      }
+  return out;
+}
+
+// runCase computes one GEMM with the kernel and checks it against a float64
+// triple loop, that A and packed B are untouched, and that nothing outside
+// C's m x n window (stride padding, guard words) changed.
+function runCase(kernel, heap, { m, n, k, padA = 0, padC = 0, alpha = 1, beta = 0, seed = 1 }) {
+  const next = rng(seed);
+  const lda = k + padA, ldc = n + padC;
+  const a = Float32Array.from({ length: m * lda }, next);
+  const b = Float32Array.from({ length: k * n }, next);
+  const c0 = Float32Array.from({ length: m * ldc }, (_, i) =>
+    i % ldc >= n ? SENTINEL : beta === 0 ? NaN : next());
+  const packed = packB(b, n, k, n);
+
+  const aAddr = heap.alloc(a.length), bAddr = heap.alloc(packed.length);
+  const cAddr = heap.alloc(c0.length + 2), tile = heap.alloc(32);
+  heap.f32(aAddr, a.length).set(a);
+  heap.f32(bAddr, packed.length).set(packed);
+  const cView = heap.f32(cAddr, c0.length + 2);
+  cView.set(c0, 1);
+  cView[0] = SENTINEL;
+  cView[c0.length + 1] = SENTINEL;
+
+  const bits = (x) => new Int32Array(Float32Array.of(x).buffer)[0];
+  kernel.sgemm_block(aAddr, lda, bAddr, cAddr + 4, ldc, m, n, k, bits(alpha), bits(beta), tile);
+
+  const label = JSON.stringify({ m, n, k, padA, padC, alpha, beta });
+  assert.deepEqual(heap.f32(aAddr, a.length), a, `${label}: A changed`);
+  assert.deepEqual(heap.f32(bAddr, packed.length), packed, `${label}: packed B changed`);
+  const c = heap.f32(cAddr, c0.length + 2);
+  assert.equal(c[0], SENTINEL, `${label}: wrote before C`);
+  assert.equal(c[c0.length + 1], SENTINEL, `${label}: wrote after C`);
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < ldc; j++) {
+      const got = c[1 + i * ldc + j];
+      if (j >= n) {
+        assert.equal(got, SENTINEL, `${label}: wrote C[${i}][${j}] in the stride padding`);
+        continue;
+      }
+      let sum = 0, mag = 0;
+      for (let p = 0; p < k; p++) {
+        sum += a[i * lda + p] * b[p * n + j];
+        mag += Math.abs(a[i * lda + p] * b[p * n + j]);
+      }
+      let want = alpha * sum;
+      mag *= Math.abs(alpha);
+      if (beta !== 0) {
+        want += beta * c0[i * ldc + j];
+        mag += Math.abs(beta * c0[i * ldc + j]);
+      }
+      assert.ok(Math.abs(got - want) <= 1e-5 * mag + 1e-6, `${label}: C[${i}][${j}] = ${got}, want ${want}`);
+    }
+}
+
+const shapes = [
+  [1, 1, 1], [4, 8, 1], [3, 5, 7], [4, 8, 16], [5, 9, 3], [7, 15, 2], [8, 16, 33],
+  [13, 31, 17], [1, 64, 27], [64, 1, 27], [37, 41, 43],
+];
+const scalars = [[1, 0], [1, 1], [0.5, -2], [-1.5, 0.25], [0, 3]];
+
+for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm", relaxedBytes]]) {
+  test(`${name}: matches a float64 reference on edge and whole tiles`, (t) => {
+    if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
+    const memory = new WebAssembly.Memory({ initial: 2 });
+    const kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
+    let seed = 1;
+    for (const [m, n, k] of shapes)
+      for (const [padA, padC] of [[0, 0], [3, 5]])
+        for (const [alpha, beta] of scalars) {
+          const heap = new Heap(memory); // reuse the same bytes for each case
+          runCase(kernel, heap, { m, n, k, padA, padC, alpha, beta, seed: seed++ });
+        }
+  });
+
+  test(`${name}: follows memory.grow of the memory it imports`, (t) => {
+    if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
+    const heap = new Heap(memory);
+    runCase(kernel, heap, { m: 9, n: 17, k: 20, beta: 1, seed: 7 });
+    // Operands past the module's instantiation-time size: the kernel must
+    // reach the pages grown afterwards.
+    heap.next = 5 * PAGE;
+    runCase(kernel, heap, { m: 33, n: 40, k: 64, padC: 2, seed: 8 });
+    assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
+  });
+
+  test(`${name}: imports only Go's memory and exports only sgemm_block`, (t) => {
+    if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
+    const module = new WebAssembly.Module(bytes);
+    assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
+    assert.deepEqual(WebAssembly.Module.exports(module), [{ name: "sgemm_block", kind: "function" }]);
+  });
+}
+
+test("kernel.wasm uses no relaxed SIMD (it must run where relaxed is unavailable)", () => {
+  // 0xfd 0x85 0x02 is f32x4.relaxed_madd; the plain kernel must not contain it.
+  const hex = Buffer.from(plainBytes).toString("hex");
+  assert.ok(!hex.includes("fd8502"), "kernel.wasm contains f32x4.relaxed_madd");
+  assert.ok(Buffer.from(relaxedBytes).toString("hex").includes("fd8502"), "kernel_relaxed.wasm lacks f32x4.relaxed_madd");
+});
