@@ -1,0 +1,7 @@
+package exec
+
+import "testing"
+
+func TestGemmMatMulConformance(t *testing.T) {
+	runConformanceDirs(t, nodeTestsFor(t, "Gemm", "MatMul"))
+}

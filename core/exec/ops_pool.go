@@ -1,0 +1,109 @@
+package exec
+
+import (
+	"github.com/pare-ml/pare/core/nn"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// MaxPool, AveragePool and the global pools: bindings of core/nn.
+//
+// Attributes by form: MaxPool-8 added storage_order and the Indices
+// output, MaxPool-10 ceil_mode and dilations, MaxPool-12 int8/uint8;
+// AveragePool-7 added count_include_pad, -10 ceil_mode, -19 dilations.
+// Attributes absent from an older form are never set in its nodes, and
+// their defaults reproduce the older behaviour, so one kernel per op reads
+// them all.
+
+func init() {
+	Register("MaxPool", 1, 0, maxPoolKernel)
+	Register("AveragePool", 1, 0, averagePoolKernel)
+	Register("GlobalAveragePool", 1, 0, globalPoolKernel(nn.GlobalAveragePoolInto, "GlobalAveragePool"))
+	Register("GlobalMaxPool", 1, 0, globalPoolKernel(nn.GlobalMaxPoolInto, "GlobalMaxPool"))
+}
+
+func poolParams(c *Context) nn.PoolParams {
+	n := c.Node
+	return nn.PoolParams{
+		Kernel:             attrIntsOrNil(n, "kernel_shape"),
+		Strides:            attrIntsOrNil(n, "strides"),
+		Dilations:          attrIntsOrNil(n, "dilations"),
+		Pads:               attrIntsOrNil(n, "pads"),
+		AutoPad:            n.AttrString("auto_pad", nn.AutoPadNotSet),
+		CeilMode:           n.AttrInt("ceil_mode", 0) != 0,
+		CountIncludePad:    n.AttrInt("count_include_pad", 0) != 0,
+		ColumnMajorIndices: n.AttrInt("storage_order", 0) == 1,
+	}
+}
+
+func maxPoolKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := need(in, 1); err != nil {
+		return nil, err
+	}
+	p := poolParams(c)
+	g, err := nn.ResolvePool("MaxPool", in[0].Shape, p)
+	if err != nil {
+		return nil, err
+	}
+	y, err := alloc(c, in[0].DType, g.OutShape())
+	if err != nil {
+		return nil, err
+	}
+	var indices *tensor.Tensor
+	if len(c.Node.Output) > 1 && c.Node.Output[1] != "" {
+		if indices, err = alloc(c, tensor.Int64, g.OutShape()); err != nil {
+			return nil, err
+		}
+	}
+	if err := nn.MaxPoolInto(y, indices, in[0], g, p.ColumnMajorIndices); err != nil {
+		return nil, err
+	}
+	if indices != nil {
+		return []*tensor.Tensor{y, indices}, nil
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+func averagePoolKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := need(in, 1); err != nil {
+		return nil, err
+	}
+	if err := requireFloat32("AveragePool", in, "X"); err != nil {
+		return nil, err
+	}
+	p := poolParams(c)
+	g, err := nn.ResolvePool("AveragePool", in[0].Shape, p)
+	if err != nil {
+		return nil, err
+	}
+	y, err := alloc(c, tensor.Float32, g.OutShape())
+	if err != nil {
+		return nil, err
+	}
+	if err := nn.AveragePoolInto(y, in[0], g, p.CountIncludePad); err != nil {
+		return nil, err
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+func globalPoolKernel(run func(y, x *tensor.Tensor) error, op string) Kernel {
+	return func(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		if err := requireFloat32(op, in, "X"); err != nil {
+			return nil, err
+		}
+		shape, err := nn.GlobalPoolShape(op, in[0].Shape)
+		if err != nil {
+			return nil, err
+		}
+		y, err := alloc(c, tensor.Float32, shape)
+		if err != nil {
+			return nil, err
+		}
+		if err := run(y, in[0]); err != nil {
+			return nil, err
+		}
+		return []*tensor.Tensor{y}, nil
+	}
+}
