@@ -69,32 +69,59 @@ func initializerValue(t *onnx.Tensor) (*Value, error) {
 	return &Value{DType: tensor.DType(t.DataType), Dims: dims, Const: c}, nil
 }
 
-// checkSupported lists every op (by type and opset) that has no shape rule.
+// UnsupportedError lists every op of a model that has no shape rule.
+type UnsupportedError struct {
+	Opset int64
+	Ops   []UnsupportedOp // sorted by domain and op type
+}
+
+// UnsupportedOp is one op type without a shape rule and the first node
+// that uses it.
+type UnsupportedOp struct {
+	Domain, OpType string
+	Node           string // label of the first node using it
+}
+
+func (e *UnsupportedError) Error() string {
+	parts := make([]string, len(e.Ops))
+	for i, o := range e.Ops {
+		op := o.OpType
+		if o.Domain != "" {
+			op = o.Domain + "." + op
+		}
+		parts[i] = fmt.Sprintf("%s (e.g. node %s)", op, o.Node)
+	}
+	return fmt.Sprintf("graph: no shape inference for %d op type(s) at opset %d: %s", len(parts), e.Opset, strings.Join(parts, "; "))
+}
+
+// checkSupported lists every op (by domain and type) without a shape rule.
 func checkSupported(nodes []*onnx.Node, opset int64) error {
-	missing := map[string]string{} // op -> first node
+	seen := map[[2]string]bool{}
+	e := &UnsupportedError{Opset: opset}
 	for _, n := range nodes {
-		if n.Domain != "" && n.Domain != "ai.onnx" {
-			key := n.Domain + "." + n.OpType
-			if _, seen := missing[key]; !seen {
-				missing[key] = NodeLabel(n)
-			}
+		domain := n.Domain
+		if domain == "ai.onnx" {
+			domain = ""
+		}
+		if _, ok := rules[n.OpType]; ok && domain == "" {
 			continue
 		}
-		if _, ok := rules[n.OpType]; !ok {
-			if _, seen := missing[n.OpType]; !seen {
-				missing[n.OpType] = NodeLabel(n)
-			}
+		key := [2]string{domain, n.OpType}
+		if !seen[key] {
+			seen[key] = true
+			e.Ops = append(e.Ops, UnsupportedOp{Domain: domain, OpType: n.OpType, Node: NodeLabel(n)})
 		}
 	}
-	if len(missing) == 0 {
+	if len(e.Ops) == 0 {
 		return nil
 	}
-	var parts []string
-	for op, first := range missing {
-		parts = append(parts, fmt.Sprintf("%s (opset %d, e.g. node %s)", op, opset, first))
-	}
-	sort.Strings(parts)
-	return fmt.Errorf("graph: no shape inference for %d op type(s): %s", len(parts), strings.Join(parts, "; "))
+	sort.Slice(e.Ops, func(i, j int) bool {
+		if e.Ops[i].Domain != e.Ops[j].Domain {
+			return e.Ops[i].Domain < e.Ops[j].Domain
+		}
+		return e.Ops[i].OpType < e.Ops[j].OpType
+	})
+	return e
 }
 
 // inferNode applies n's shape rule, then folds n when its inputs are all

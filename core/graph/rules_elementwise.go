@@ -34,6 +34,16 @@ func init() {
 	register(castLikeRule, "CastLike")
 	register(quantizeRule, "QuantizeLinear")
 	register(dequantizeRule, "DequantizeLinear")
+	register(dynamicQuantizeRule, "DynamicQuantizeLinear")
+}
+
+// dynamicQuantizeRule: y (uint8, x's shape), scalar scale and zero point.
+func dynamicQuantizeRule(c *nodeCtx) ([]*Value, error) {
+	x, err := c.need(0)
+	if err != nil {
+		return nil, err
+	}
+	return []*Value{withType(x, tensor.Uint8), {DType: tensor.Float32, Dims: []int{}}, {DType: tensor.Uint8, Dims: []int{}}}, nil
 }
 
 func unaryRule(c *nodeCtx) ([]*Value, error) {

@@ -161,6 +161,9 @@ func inputValues(g *Graph, inputShapes map[string][]int) (map[string]*Value, err
 	known := map[string]bool{}
 	for _, vi := range g.Inputs() {
 		known[vi.Name] = true
+		if vi.Type != nil && vi.Type.TensorType == nil {
+			return nil, fmt.Errorf("graph: input %q is not a tensor (sequence, map and optional inputs are not supported)", vi.Name)
+		}
 		v := &Value{DType: elemType(vi)}
 		if v.DType == tensor.Undefined {
 			v.DType = tensor.Float32

@@ -1,0 +1,243 @@
+package graph_test
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+)
+
+// assets is the shared test material, used in place (never copied).
+const assets = "../../../shared/assets"
+
+func needAssets(t testing.TB, sub string) string {
+	t.Helper()
+	p := filepath.Join(assets, sub)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared test assets not found at %s (a fresh clone has none; CI does): %v", p, err)
+	}
+	return p
+}
+
+func readModel(t testing.TB, path string) *onnx.Model {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+func readTensor(t testing.TB, path string) *onnx.Tensor {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := onnx.DecodeTensor(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return x
+}
+
+func dimsOf(t *onnx.Tensor) []int {
+	out := make([]int, len(t.Dims))
+	for i, d := range t.Dims {
+		out[i] = int(d)
+	}
+	return out
+}
+
+func equalDims(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSharedModels(t *testing.T) {
+	dir := needAssets(t, "models")
+	want := map[string]map[string][]int{
+		"mnist-8.onnx":         {"Plus214_Output_0": {1, 10}},
+		"resnet8-cifar10.onnx": {},
+		"mnist-mlp.onnx":       {},
+	}
+	for name, outs := range want {
+		t.Run(name, func(t *testing.T) {
+			m := readModel(t, filepath.Join(dir, name))
+			in, err := graph.DefaultInputShapes(m, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := graph.InferShapes(m, in, testEval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range m.Graph.Output {
+				v := s.Of(o.Name)
+				if v == nil {
+					t.Fatalf("output %q has no shape", o.Name)
+				}
+				if exp, ok := outs[o.Name]; ok && !equalDims(v.Dims, exp) {
+					t.Errorf("output %q: %v, want %v", o.Name, v.Dims, exp)
+				}
+				if len(v.Dims) != 2 || v.Dims[0] != 1 || v.Dims[1] != 10 {
+					t.Errorf("output %q: %v, want [1 10] (10 classes at batch 1)", o.Name, v.Dims)
+				}
+			}
+		})
+	}
+}
+
+// TestLightModels checks the inferred output shape of the model-zoo
+// architectures against their expected outputs.
+func TestLightModels(t *testing.T) {
+	dir := needAssets(t, "conformance/onnx-node/light")
+	files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
+	if len(files) == 0 {
+		t.Skip("no light models")
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
+		t.Run(name, func(t *testing.T) {
+			m := readModel(t, f)
+			s, err := graph.InferShapes(m, nil, testEval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := readTensor(t, filepath.Join(dir, name+"_output_0.pb"))
+			got := s.Dims(m.Graph.Output[0].Name)
+			if !equalDims(got, dimsOf(exp)) {
+				t.Errorf("output %q: inferred %v, expected %v", m.Graph.Output[0].Name, got, dimsOf(exp))
+			}
+		})
+	}
+}
+
+// TestNodeConformance infers the outputs of the ONNX backend node tests and
+// compares them with the expected output tensors. The first input stays a
+// graph input with the test's shape; the others become initializers, so the
+// shape-driving inputs (Reshape's shape, Slice's starts, ...) are constant
+// as they are in real models.
+func TestNodeConformance(t *testing.T) {
+	dir := needAssets(t, "conformance/onnx-node/node")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked, unsupported int
+	var unsupportedOps []string
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		name := e.Name()
+		t.Run(name, func(t *testing.T) {
+			m, inShapes, outs, err := loadNodeTest(filepath.Join(dir, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, vi := range append(m.Graph.Input, m.Graph.Output...) {
+				if vi.Type != nil && vi.Type.TensorType == nil {
+					t.Skip("sequence or optional values are outside shape inference")
+				}
+			}
+			s, err := graph.InferShapes(m, inShapes, testEval)
+			var unsup *graph.UnsupportedError
+			if errors.As(err, &unsup) {
+				unsupported++
+				unsupportedOps = append(unsupportedOps, name)
+				t.Skipf("not covered: %v", err)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked++
+			for i, o := range m.Graph.Output {
+				if i >= len(outs) {
+					break
+				}
+				v := s.Of(o.Name)
+				if v == nil {
+					t.Fatalf("output %q has no shape", o.Name)
+				}
+				if !equalDims(v.Dims, dimsOf(outs[i])) {
+					t.Errorf("output %q: inferred %v, expected %v", o.Name, v.Dims, dimsOf(outs[i]))
+				}
+				if int32(v.DType) != int32(outs[i].DataType) {
+					t.Errorf("output %q: inferred type %v, expected %d", o.Name, v.DType, outs[i].DataType)
+				}
+			}
+		})
+	}
+	sort.Strings(unsupportedOps)
+	t.Logf("node tests: %d checked, %d with ops outside the shape rules: %v", checked, unsupported, unsupportedOps)
+}
+
+func loadNodeTest(dir string) (*onnx.Model, map[string][]int, []*onnx.Tensor, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := onnx.Decode(data)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	set := filepath.Join(dir, "test_data_set_0")
+	read := func(kind string, i int) (*onnx.Tensor, error) {
+		b, err := os.ReadFile(filepath.Join(set, kind+"_"+itoa(i)+".pb"))
+		if err != nil {
+			return nil, err
+		}
+		return onnx.DecodeTensor(b)
+	}
+	shapes := map[string][]int{}
+	var keep []*onnx.ValueInfo
+	for i, vi := range m.Graph.Input {
+		x, err := read("input", i)
+		if errors.Is(err, fs.ErrNotExist) {
+			keep = append(keep, vi)
+			continue // optional input without data
+		}
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if i == 0 && x.DataType != onnx.Int64 {
+			shapes[vi.Name] = dimsOf(x)
+			keep = append(keep, vi)
+			continue
+		}
+		x.Name = vi.Name
+		m.Graph.Initializer = append(m.Graph.Initializer, x)
+	}
+	m.Graph.Input = keep
+	var outs []*onnx.Tensor
+	for i := range m.Graph.Output {
+		x, err := read("output", i)
+		if err != nil {
+			break
+		}
+		outs = append(outs, x)
+	}
+	return m, shapes, outs, nil
+}
+
+func itoa(i int) string {
+	return string(rune('0' + i))
+}
