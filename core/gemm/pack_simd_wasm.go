@@ -4,32 +4,9 @@ package gemm
 
 // Packing for the SIMD kernel: B is rearranged so that each 8-column strip
 // of a k-block is one contiguous run of k rows of 8 floats, which the
-// kernel reads with two aligned-stride vector loads per step of k.
-
-// packPanels packs the k x n block of a row-major B (row stride ldb) into
-// ceil(n/8) panels of k x 8, zero-padding the columns past n.
-func packPanels(dst, b []float32, ldb, k, n int) {
-	full := n / simdPanel
-	for t := 0; t < full; t++ {
-		panel := dst[t*k*simdPanel : (t+1)*k*simdPanel]
-		col := t * simdPanel
-		for p := 0; p < k; p++ {
-			src := b[p*ldb+col : p*ldb+col+simdPanel : p*ldb+col+simdPanel]
-			row := panel[p*simdPanel : p*simdPanel+simdPanel : p*simdPanel+simdPanel]
-			row[0], row[1], row[2], row[3] = src[0], src[1], src[2], src[3]
-			row[4], row[5], row[6], row[7] = src[4], src[5], src[6], src[7]
-		}
-	}
-	if rest := n - full*simdPanel; rest > 0 {
-		panel := dst[full*k*simdPanel : (full+1)*k*simdPanel]
-		col := full * simdPanel
-		for p := 0; p < k; p++ {
-			row := panel[p*simdPanel : p*simdPanel+simdPanel]
-			copy(row, b[p*ldb+col:p*ldb+col+rest])
-			clear(row[rest:])
-		}
-	}
-}
+// kernel reads with two vector loads per step of k. A row-major B is packed
+// by the kernel module's pack_b (vector copies); the transposed layouts,
+// rarer (gradients), are rearranged here in Go.
 
 // packPanelsTransposed packs op(B) = B^T, where B is stored n x k row-major
 // (row stride ldb), into the same ceil(n/8) panels of k x 8.

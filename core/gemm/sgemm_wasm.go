@@ -28,6 +28,13 @@ func simdKernelKind() int32
 //go:wasmimport pare_gemm sgemm_block
 func simdSgemmBlock(a unsafe.Pointer, lda int32, b unsafe.Pointer, c unsafe.Pointer, ldc int32, m, n, k int32, alphaBits, betaBits uint32, tile unsafe.Pointer)
 
+// simdPackB packs the k x n block of a row-major B (row stride ldb) into
+// ceil(n/8) panels of k x 8 at dst, zero-padding past n. It writes raw
+// memory: call it only through callSimdPackB.
+//
+//go:wasmimport pare_gemm pack_b
+func simdPackB(dst unsafe.Pointer, b unsafe.Pointer, ldb, k, n int32)
+
 // Blocking: a k-block of kc rows of B is packed nc columns at a time into
 // ceil(nc/8) contiguous k x 8 panels; the kernel sweeps every 4-row panel of
 // A across them, so one 4 x kc strip of A (4 KB) stays in L1 while the packed
@@ -82,7 +89,7 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 			if transB {
 				packPanelsTransposed(packed, b[jc*ldb+pc:], ldb, kb, nb)
 			} else {
-				packPanels(packed, b[pc*ldb+jc:], ldb, kb, nb)
+				callSimdPackB(packed, b[pc*ldb+jc:], ldb, kb, nb)
 			}
 			callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
 		}
@@ -110,4 +117,21 @@ func callSimdKernel(a []float32, lda int, packedB []float32, c []float32, ldc in
 	}
 	simdSgemmBlock(unsafe.Pointer(&a[0]), int32(lda), unsafe.Pointer(&packedB[0]), unsafe.Pointer(&c[0]), int32(ldc),
 		int32(m), int32(n), int32(k), math.Float32bits(alpha), math.Float32bits(beta), unsafe.Pointer(&tile[0]))
+}
+
+// callSimdPackB is the only caller of the raw packer; like callSimdKernel it
+// checks every extent the packer will touch.
+func callSimdPackB(dst, b []float32, ldb, k, n int) {
+	for _, v := range [...]int{ldb, k, n} {
+		if v < 1 || v > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD pack size %d out of range (ldb=%d k=%d n=%d)", v, ldb, k, n))
+		}
+	}
+	switch {
+	case ldb < n || len(b) < (k-1)*ldb+n:
+		panic(fmt.Sprintf("gemm: SIMD pack: B has %d elements, ldb %d; needs %d x %d", len(b), ldb, k, n))
+	case len(dst) < roundUp(n, simdPanel)*k:
+		panic(fmt.Sprintf("gemm: SIMD pack: destination has %d elements, needs %d", len(dst), roundUp(n, simdPanel)*k))
+	}
+	simdPackB(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[0]), int32(ldb), int32(k), int32(n))
 }

@@ -130,6 +130,37 @@ func TestSIMDKernelGuard(t *testing.T) {
 	}
 }
 
+// TestSIMDPackGuard: the same gate in front of the raw packer.
+func TestSIMDPackGuard(t *testing.T) {
+	requireSIMD(t)
+	cases := []struct {
+		name      string
+		dst, b    []float32
+		ldb, k, n int
+		wantPanic string
+	}{
+		{"short B", make([]float32, 16), make([]float32, 7), 4, 2, 4, "B has 7"},
+		{"ldb below n", make([]float32, 16), make([]float32, 8), 3, 2, 4, "B has 8"},
+		{"short destination", make([]float32, 15), make([]float32, 8), 4, 2, 4, "destination has 15"},
+		{"zero k", make([]float32, 16), make([]float32, 8), 4, 0, 4, "out of range"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := append([]float32(nil), tc.dst...)
+			defer func() {
+				r := recover()
+				if r == nil || !strings.Contains(fmt.Sprint(r), tc.wantPanic) {
+					t.Fatalf("panic %v, want one mentioning %q", r, tc.wantPanic)
+				}
+				if !reflect.DeepEqual(before, tc.dst) {
+					t.Fatalf("destination was written before the guard refused the call")
+				}
+			}()
+			callSimdPackB(tc.dst, tc.b, tc.ldb, tc.k, tc.n)
+		})
+	}
+}
+
 func requireSIMD(t *testing.T) {
 	t.Helper()
 	if simdKind == 0 {

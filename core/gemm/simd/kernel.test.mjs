@@ -143,11 +143,43 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports only sgemm_block`, (t) => {
+  test(`${name}: imports only Go's memory and exports sgemm_block and pack_b`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
-    assert.deepEqual(WebAssembly.Module.exports(module), [{ name: "sgemm_block", kind: "function" }]);
+    assert.deepEqual(WebAssembly.Module.exports(module), [
+      { name: "sgemm_block", kind: "function" },
+      { name: "pack_b", kind: "function" },
+    ]);
+  });
+}
+
+for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm", relaxedBytes]]) {
+  test(`${name}: pack_b lays out panels like the JS packer, and stays inside them`, (t) => {
+    if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
+    const memory = new WebAssembly.Memory({ initial: 1 });
+    const kernel = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: memory } }).exports;
+    let seed = 100;
+    for (const [k, n, pad] of [[1, 1, 0], [3, 8, 0], [5, 13, 2], [17, 16, 1], [9, 31, 0], [2, 7, 5]]) {
+      const heap = new Heap(memory);
+      const ldb = n + pad;
+      const next = rng(seed++);
+      const b = Float32Array.from({ length: k * ldb }, next);
+      const want = packB(b, ldb, k, n);
+      const bAddr = heap.alloc(b.length), dst = heap.alloc(want.length + 2);
+      heap.f32(bAddr, b.length).set(b);
+      const out = heap.f32(dst, want.length + 2);
+      out.fill(NaN); // the zero padding must really be written
+      out[0] = SENTINEL;
+      out[want.length + 1] = SENTINEL;
+      kernel.pack_b(dst + 4, bAddr, ldb, k, n);
+      const got = heap.f32(dst, want.length + 2);
+      const label = JSON.stringify({ k, n, pad });
+      assert.deepEqual(got.subarray(1, want.length + 1), want, `${label}: panels differ`);
+      assert.equal(got[0], SENTINEL, `${label}: wrote before the panels`);
+      assert.equal(got[want.length + 1], SENTINEL, `${label}: wrote after the panels`);
+      assert.deepEqual(heap.f32(bAddr, b.length), b, `${label}: B changed`);
+    }
   });
 }
 

@@ -4,8 +4,10 @@
 ;; Go's wasm emits no SIMD, so the hot loop of every GEMM lives here. The
 ;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
 ;; and writes Go's slices in place, so a call costs a JS trampoline hop and
-;; nothing is copied. The Go wrapper (core/gemm/sgemm_wasm.go) checks every
-;; length before calling, because this code can write anywhere in Go's heap.
+;; nothing is copied. Two exports: sgemm_block (the 4x8 register-tiled
+;; multiply) and pack_b (B's k x 8 panels, packed with vector copies). The Go
+;; wrapper (core/gemm/sgemm_wasm.go) checks every length before calling,
+;; because this code can write anywhere in Go's heap.
 ;;
 ;; kernel_relaxed.wat is generated from this file by scripts/check-wat.sh
 ;; --write: each multiply-add line of the inner loop becomes one
@@ -173,4 +175,44 @@
         (br_if $colPanels (i32.lt_s (local.get $j) (local.get $n))))
 
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
-      (br_if $rowPanels (i32.lt_s (local.get $i) (local.get $m))))))
+      (br_if $rowPanels (i32.lt_s (local.get $i) (local.get $m)))))
+
+  ;; pack_b lays out the k x n block of a row-major B (row stride ldb floats)
+  ;; as sgemm_block reads it: ceil(n/8) panels, each k rows of 8 contiguous
+  ;; floats, columns past n zeroed. Go's scalar copy loop costs as much as
+  ;; the multiply itself when m is small (early conv layers), so it is here.
+  (func (export "pack_b")
+    (param $dst i32) (param $b i32) (param $ldb i32) (param $k i32) (param $n i32)
+    (local $ldbBytes i32) (local $panelBytes i32) (local $fullBytes i32) (local $rest i32)
+    (local $p i32) (local $src i32) (local $col i32) (local $out i32) (local $q i32)
+    (local.set $ldbBytes (i32.shl (local.get $ldb) (i32.const 2)))
+    (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
+    (local.set $fullBytes (i32.shl (i32.shr_u (local.get $n) (i32.const 3)) (i32.const 5)))
+    (local.set $rest (i32.and (local.get $n) (i32.const 7)))
+    (local.set $src (local.get $b))
+    ;; Row by row of B, so the reads stream; each 32-byte piece goes to its
+    ;; panel at row p.
+    (loop $rows
+      (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $p) (i32.const 5))))
+      (local.set $col (i32.const 0))
+      (block $fullDone
+        (br_if $fullDone (i32.eqz (local.get $fullBytes)))
+        (loop $full
+          (v128.store (local.get $out) (v128.load (i32.add (local.get $src) (local.get $col))))
+          (v128.store offset=16 (local.get $out) (v128.load offset=16 (i32.add (local.get $src) (local.get $col))))
+          (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+          (local.set $col (i32.add (local.get $col) (i32.const 32)))
+          (br_if $full (i32.lt_u (local.get $col) (local.get $fullBytes)))))
+      (if (local.get $rest)
+        (then
+          (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
+          (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
+          (local.set $q (i32.const 0))
+          (loop $edge
+            (f32.store (i32.add (local.get $out) (local.get $q))
+              (f32.load (i32.add (local.get $src) (i32.add (local.get $col) (local.get $q)))))
+            (local.set $q (i32.add (local.get $q) (i32.const 4)))
+            (br_if $edge (i32.lt_u (local.get $q) (i32.shl (local.get $rest) (i32.const 2)))))))
+      (local.set $src (i32.add (local.get $src) (local.get $ldbBytes)))
+      (local.set $p (i32.add (local.get $p) (i32.const 1)))
+      (br_if $rows (i32.lt_s (local.get $p) (local.get $k))))))
