@@ -105,6 +105,54 @@ func TestSharedModels(t *testing.T) {
 	}
 }
 
+// TestFixtureModels infers the PyTorch-exported fixtures of the repo,
+// whose shape chains (Shape -> Gather -> ... -> Reshape, Pad arithmetic)
+// need constant folding; output dims are onnxruntime's.
+func TestFixtureModels(t *testing.T) {
+	dir := "../../testdata/models"
+	want := map[string]map[string][]int{
+		"densenet_small":     {"output": {1, 10}},
+		"dynamic_batch":      {"output": {1, 10}},
+		"efficientnet_small": {"output": {1, 10}},
+		"mobilenetv2_035":    {"output": {1, 10}},
+		"ops_mix":            {"logits": {1, 10}, "decoder": {1, 4, 28, 29}},
+		"resnet20_cifar":     {"output": {1, 10}},
+		"shufflenetv2_small": {"output": {1, 10}},
+		"squeezenet_small":   {"output": {1, 10}},
+	}
+	for name, outs := range want {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(dir, name+".onnx")
+			if _, err := os.Stat(path); err != nil {
+				t.Skipf("fixture missing: %v", err)
+			}
+			m := readModel(t, path)
+			in, err := graph.DefaultInputShapes(m, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := graph.InferShapes(m, in, testEval)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for o, exp := range outs {
+				if got := s.Dims(o); !equalDims(got, exp) {
+					t.Errorf("output %q: %v, want %v", o, got, exp)
+				}
+			}
+			if name == "dynamic_batch" {
+				s3, err := graph.InferShapes(m, map[string][]int{"input": {3, 3, 16, 16}}, testEval)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := s3.Dims("output"); !equalDims(got, []int{3, 10}) {
+					t.Errorf("batch 3: output %v, want [3 10]", got)
+				}
+			}
+		})
+	}
+}
+
 // TestLightModels checks the inferred output shape of the model-zoo
 // architectures against their expected outputs.
 func TestLightModels(t *testing.T) {
@@ -141,56 +189,68 @@ func TestNodeConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var checked, unsupported int
+	var checked, unsupported, folded int
 	var unsupportedOps []string
 	for _, e := range entries {
 		if !e.IsDir() {
 			continue
 		}
 		name := e.Name()
-		t.Run(name, func(t *testing.T) {
-			m, inShapes, outs, err := loadNodeTest(filepath.Join(dir, name))
-			if err != nil {
-				t.Fatal(err)
+		for _, allConst := range []bool{false, true} {
+			sub := name
+			if allConst {
+				sub += "/folded"
 			}
-			for _, vi := range append(m.Graph.Input, m.Graph.Output...) {
-				if vi.Type != nil && vi.Type.TensorType == nil {
-					t.Skip("sequence or optional values are outside shape inference")
+			t.Run(sub, func(t *testing.T) {
+				m, inShapes, outs, err := loadNodeTest(filepath.Join(dir, name), allConst)
+				if err != nil {
+					t.Fatal(err)
 				}
+				for _, vi := range append(m.Graph.Input, m.Graph.Output...) {
+					if vi.Type != nil && vi.Type.TensorType == nil {
+						t.Skip("sequence or optional values are outside shape inference")
+					}
+				}
+				s, err := graph.InferShapes(m, inShapes, testEval)
+				var unsup *graph.UnsupportedError
+				if errors.As(err, &unsup) {
+					unsupported++
+					unsupportedOps = append(unsupportedOps, name)
+					t.Skipf("not covered: %v", err)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				checked++
+			if allConst && s.Folded > 0 {
+				folded++
 			}
-			s, err := graph.InferShapes(m, inShapes, testEval)
-			var unsup *graph.UnsupportedError
-			if errors.As(err, &unsup) {
-				unsupported++
-				unsupportedOps = append(unsupportedOps, name)
-				t.Skipf("not covered: %v", err)
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			checked++
-			for i, o := range m.Graph.Output {
-				if i >= len(outs) {
-					break
+				for i, o := range m.Graph.Output {
+					if i >= len(outs) {
+						break
+					}
+					v := s.Of(o.Name)
+					if v == nil {
+						t.Fatalf("output %q has no shape", o.Name)
+					}
+					if !equalDims(v.Dims, dimsOf(outs[i])) {
+						t.Errorf("output %q: inferred %v, expected %v", o.Name, v.Dims, dimsOf(outs[i]))
+					}
+					if int32(v.DType) != int32(outs[i].DataType) {
+						t.Errorf("output %q: inferred type %v, expected %d", o.Name, v.DType, outs[i].DataType)
+					}
 				}
-				v := s.Of(o.Name)
-				if v == nil {
-					t.Fatalf("output %q has no shape", o.Name)
-				}
-				if !equalDims(v.Dims, dimsOf(outs[i])) {
-					t.Errorf("output %q: inferred %v, expected %v", o.Name, v.Dims, dimsOf(outs[i]))
-				}
-				if int32(v.DType) != int32(outs[i].DataType) {
-					t.Errorf("output %q: inferred type %v, expected %d", o.Name, v.DType, outs[i].DataType)
-				}
-			}
-		})
+			})
+		}
 	}
 	sort.Strings(unsupportedOps)
-	t.Logf("node tests: %d checked, %d with ops outside the shape rules: %v", checked, unsupported, unsupportedOps)
+	t.Logf("node tests: %d checked (%d folded through the executor), %d with ops outside the shape rules: %v", checked, folded, unsupported, unsupportedOps)
 }
 
-func loadNodeTest(dir string) (*onnx.Model, map[string][]int, []*onnx.Tensor, error) {
+// loadNodeTest reads a node test. With allConst every input becomes an
+// initializer, so InferShapes folds the node through the executor and
+// checks the kernel's output shape against the shape rule.
+func loadNodeTest(dir string, allConst bool) (*onnx.Model, map[string][]int, []*onnx.Tensor, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "model.onnx"))
 	if err != nil {
 		return nil, nil, nil, err
@@ -218,7 +278,7 @@ func loadNodeTest(dir string) (*onnx.Model, map[string][]int, []*onnx.Tensor, er
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if i == 0 && x.DataType != onnx.Int64 {
+		if i == 0 && x.DataType != onnx.Int64 && !allConst {
 			shapes[vi.Name] = dimsOf(x)
 			keep = append(keep, vi)
 			continue
