@@ -184,7 +184,12 @@ func TestLightModels(t *testing.T) {
 // shape-driving inputs (Reshape's shape, Slice's starts, ...) are constant
 // as they are in real models.
 func TestNodeConformance(t *testing.T) {
-	dir := needAssets(t, "conformance/onnx-node/node")
+	for _, suite := range []string{"node", "pytorch-converted", "pytorch-operator"} {
+		t.Run(suite, func(t *testing.T) { testNodeSuite(t, needAssets(t, "conformance/onnx-node/"+suite)) })
+	}
+}
+
+func testNodeSuite(t *testing.T, dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -222,9 +227,9 @@ func TestNodeConformance(t *testing.T) {
 					t.Fatal(err)
 				}
 				checked++
-			if allConst && s.Folded > 0 {
-				folded++
-			}
+				if allConst && s.Folded > 0 {
+					folded++
+				}
 				for i, o := range m.Graph.Output {
 					if i >= len(outs) {
 						break

@@ -180,6 +180,11 @@ func preluRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Before opset 7 a 1-D slope was per channel (axis 1), not broadcast
+	// from the right.
+	if c.opset < 7 && len(slope.Dims) == 1 && len(x.Dims) >= 2 && (slope.Dims[0] == 1 || slope.Dims[0] == x.Dims[1]) {
+		return []*Value{same(x)}, nil
+	}
 	dims, err := broadcastShapes(x.Dims, slope.Dims)
 	if err != nil {
 		return nil, err
