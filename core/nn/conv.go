@@ -77,7 +77,7 @@ func Conv(x, w, b *tensor.Tensor, p ConvParams) (*tensor.Tensor, error) {
 
 // ConvInto computes Conv into y, whose shape must be g.OutShape().
 func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
-	if err := checkConvOperands("Conv", y, x, w, b, g.OutShape(), g.OutChannels); err != nil {
+	if err := checkConvOperands("Conv", y, x, w, b, g.Batch, g.OutChannels, g.Out); err != nil {
 		return err
 	}
 	cg, mg := g.InChannels/g.Group, g.OutChannels/g.Group
@@ -135,14 +135,14 @@ func fillBias(y []float32, b *tensor.Tensor, batch, channels, planeSize int) {
 }
 
 // checkConvOperands verifies dtypes and that every slice matches its shape.
-func checkConvOperands(op string, y, x, w, b *tensor.Tensor, outShape []int, outChannels int) error {
+func checkConvOperands(op string, y, x, w, b *tensor.Tensor, batch, outChannels int, spatial []int) error {
 	for _, t := range []*tensor.Tensor{y, x, w, b} {
 		if t != nil && (t.DType != tensor.Float32 || len(t.F32) != t.Len()) {
 			return fmt.Errorf("%s: operands must be float32 tensors with data matching their shape (got %v %v)", op, t.DType, t.Shape)
 		}
 	}
-	if !equalInts(y.Shape, outShape) {
-		return fmt.Errorf("%s: output has shape %v, want %v", op, y.Shape, outShape)
+	if len(y.Shape) != 2+len(spatial) || y.Shape[0] != batch || y.Shape[1] != outChannels || !equalInts(y.Shape[2:], spatial) {
+		return fmt.Errorf("%s: output has shape %v, want %v", op, y.Shape, append([]int{batch, outChannels}, spatial...))
 	}
 	if b != nil && (len(b.Shape) != 1 || b.Shape[0] != outChannels) {
 		return fmt.Errorf("%s: bias B %v must be 1-D of length %d", op, b.Shape, outChannels)

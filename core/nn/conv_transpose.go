@@ -175,7 +175,7 @@ func ConvTranspose(x, w, b *tensor.Tensor, p ConvTransposeParams) (*tensor.Tenso
 // g.OutShape(): per image and group, col = W_g^T * X_g (a GEMM), then
 // Col2Im scatters col into the output.
 func ConvTransposeInto(y, x, w, b *tensor.Tensor, g *ConvTransposeGeometry) error {
-	if err := checkConvOperands("ConvTranspose", y, x, w, b, g.OutShape(), g.OutChannels); err != nil {
+	if err := checkConvOperands("ConvTranspose", y, x, w, b, g.Batch, g.OutChannels, g.In); err != nil {
 		return err
 	}
 	cg, mg := g.InChannels/g.Group, g.OutChannels/g.Group

@@ -58,7 +58,7 @@ func Col2Im(img, col []float32, channels int, w *Window) {
 // image column, and the range of outputs whose image column is inside the
 // row. Rows that fall entirely in the padding are cleared when clearPad is
 // set (Im2Col) and skipped otherwise (Col2Im).
-func windowRows(p *Window, channels int, fn func(row, plane []float32, off, outLo, outHi int), img, col []float32, clearPad bool) {
+func windowRows(p *window3, channels int, fn func(row, plane []float32, off, outLo, outHi int), img, col []float32, clearPad bool) {
 	inD, inH, inW := p.In[0], p.In[1], p.In[2]
 	outD, outH, outW := p.Out[0], p.Out[1], p.Out[2]
 	outSize := outD * outH * outW

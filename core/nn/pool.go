@@ -72,7 +72,7 @@ func newAxisTaps(out, stride, padBegin, padEnd, dil, k, in int) axisTaps {
 }
 
 // poolTaps returns the per-axis tap tables of a 3-D promoted window.
-func poolTaps(p *Window) [3]axisTaps {
+func poolTaps(p *window3) [3]axisTaps {
 	var t [3]axisTaps
 	for d := 0; d < 3; d++ {
 		t[d] = newAxisTaps(p.Out[d], p.Strides[d], p.PadBegin[d], p.PadEnd[d], p.Dilations[d], p.Kernel[d], p.In[d])

@@ -136,23 +136,28 @@ func (s windowSpec) resolve() (Window, error) {
 	return w, nil
 }
 
+// window3 is a Window promoted to exactly three spatial dimensions, in
+// fixed arrays so that the kernels' hot paths do not allocate.
+type window3 struct {
+	In, Kernel, Out, Strides, Dilations, PadBegin, PadEnd [maxSpatialDims]int
+}
+
 // promote3 returns the window with leading unit dimensions added up to 3-D
 // so that one loop nest serves 1-D, 2-D and 3-D.
-func (w *Window) promote3() Window {
-	r := len(w.In)
-	pad := func(v []int, fill int) []int {
-		out := make([]int, maxSpatialDims)
-		for i := 0; i < maxSpatialDims-r; i++ {
-			out[i] = fill
-		}
-		copy(out[maxSpatialDims-r:], v)
-		return out
+func (w *Window) promote3() window3 {
+	var p window3
+	lead := maxSpatialDims - len(w.In)
+	for i := 0; i < lead; i++ {
+		p.In[i], p.Kernel[i], p.Out[i], p.Strides[i], p.Dilations[i] = 1, 1, 1, 1, 1
 	}
-	return Window{
-		In: pad(w.In, 1), Kernel: pad(w.Kernel, 1), Out: pad(w.Out, 1),
-		Strides: pad(w.Strides, 1), Dilations: pad(w.Dilations, 1),
-		PadBegin: pad(w.PadBegin, 0), PadEnd: pad(w.PadEnd, 0),
-	}
+	copy(p.In[lead:], w.In)
+	copy(p.Kernel[lead:], w.Kernel)
+	copy(p.Out[lead:], w.Out)
+	copy(p.Strides[lead:], w.Strides)
+	copy(p.Dilations[lead:], w.Dilations)
+	copy(p.PadBegin[lead:], w.PadBegin)
+	copy(p.PadEnd[lead:], w.PadEnd)
+	return p
 }
 
 // validRange returns the kernel indices [lo, hi) whose image position for
