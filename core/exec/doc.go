@@ -1,0 +1,44 @@
+// Package exec runs ONNX models: a Session checks that every operator has a
+// kernel, converts the weights once, folds constant nodes, and then
+// evaluates the graph in topological order as often as asked.
+//
+//	s, err := exec.NewSession(model)
+//	var unsup *exec.UnsupportedError
+//	if errors.As(err, &unsup) {
+//		// unsup.Ops lists every node Pare cannot run, with its op type and
+//		// opset; err.Error() is a message for the user.
+//	}
+//	out, err := s.Run(map[string]*tensor.Tensor{"input": x})
+//
+// # Memory
+//
+// Run frees each intermediate value right after its last reader and hands
+// the buffer to the next allocation of the same element type and count,
+// so a deep network needs memory for its widest point, not for every
+// activation. Stats reports the peak and how much was reused. Outputs
+// returned to the caller are never recycled. RunAll (RunOptions.KeepAll)
+// keeps and returns every intermediate value instead, for training and
+// debugging. RunContext stops between nodes when its context is cancelled,
+// which is how the browser's Cancel button interrupts a long evaluation.
+//
+// # Kernels
+//
+// A Kernel computes a node's outputs from its inputs; kernels register
+// themselves by op type and opset range (Register) from init functions of
+// the ops_*.go files, one file per family of operators. A kernel must
+// allocate its outputs through Context.Alloc and must not return or keep
+// a reference to its inputs (the executor copies an output that aliases an
+// input, as a safety net). Bad attributes or inputs are errors, which the
+// executor wraps with the node: "node 'conv3' (Conv): ...".
+//
+// EvalNode runs one node outside a session; graph.InferShapes uses it to
+// fold constants.
+//
+// Element types: float32 everywhere; float64, int64, int32, int8, uint8
+// and bool wherever shape arithmetic, quantization or the ONNX
+// specification need them. float16, bfloat16, float8 and strings are not
+// supported.
+//
+// The ONNX backend conformance tests (conformance_test.go) run every
+// supported case of the shared test data against this package.
+package exec

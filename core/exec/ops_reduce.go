@@ -1,0 +1,131 @@
+package exec
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// ReduceMean, ReduceSum, ReduceMax, ReduceMin, ReduceProd, ReduceSumSquare,
+// ReduceL1, ReduceL2. Accumulation is in float64.
+
+type reduction struct {
+	init   float64
+	step   func(acc, v float64) float64
+	finish func(acc float64, n int) float64
+	// axesInputSince is the opset from which axes come from an input.
+	axesInputSince int64
+}
+
+var reductions = map[string]reduction{
+	"ReduceMean":      {0, func(a, v float64) float64 { return a + v }, func(a float64, n int) float64 { return a / float64(n) }, 18},
+	"ReduceSum":       {0, func(a, v float64) float64 { return a + v }, nil, 13},
+	"ReduceMax":       {math.Inf(-1), func(a, v float64) float64 { return nanMax(a, v) }, nil, 18},
+	"ReduceMin":       {math.Inf(1), func(a, v float64) float64 { return nanMin(a, v) }, nil, 18},
+	"ReduceProd":      {1, func(a, v float64) float64 { return a * v }, nil, 18},
+	"ReduceSumSquare": {0, func(a, v float64) float64 { return a + v*v }, nil, 18},
+	"ReduceL1":        {0, func(a, v float64) float64 { return a + math.Abs(v) }, nil, 18},
+	"ReduceL2":        {0, func(a, v float64) float64 { return a + v*v }, func(a float64, _ int) float64 { return math.Sqrt(a) }, 18},
+}
+
+func nanMax(a, v float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(v) {
+		return math.NaN()
+	}
+	return math.Max(a, v)
+}
+
+func nanMin(a, v float64) float64 {
+	if math.IsNaN(a) || math.IsNaN(v) {
+		return math.NaN()
+	}
+	return math.Min(a, v)
+}
+
+func reduceKernel(r reduction) Kernel {
+	return func(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		x := in[0]
+		switch x.DType {
+		case tensor.Float32, tensor.Float64, tensor.Int64, tensor.Int32, tensor.Int8, tensor.Uint8:
+		default:
+			return nil, fmt.Errorf("unsupported element type %v", x.DType)
+		}
+		rank := len(x.Shape)
+		axes, given, err := axesArg(c, in, r.axesInputSince)
+		if err != nil {
+			return nil, err
+		}
+		keep := c.Node.AttrInt("keepdims", 1) != 0
+		reduced := make([]bool, rank)
+		if !given || len(axes) == 0 {
+			if c.Opset >= r.axesInputSince && c.Node.AttrInt("noop_with_empty_axes", 0) != 0 {
+				return []*tensor.Tensor{copyTensor(c, x, x.Shape)}, nil
+			}
+			for i := range reduced {
+				reduced[i] = true
+			}
+		} else {
+			ax, err := normAxes(axes, rank)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range ax {
+				reduced[a] = true
+			}
+		}
+		var outShape, keptShape []int
+		for i, d := range x.Shape {
+			if reduced[i] {
+				keptShape = append(keptShape, 1)
+				if keep {
+					outShape = append(outShape, 1)
+				}
+			} else {
+				keptShape = append(keptShape, d)
+				outShape = append(outShape, d)
+			}
+		}
+		nOut := tensor.NumElements(keptShape)
+		count := 1
+		if nOut > 0 {
+			count = x.Len() / nOut
+		}
+		acc := make([]float64, nOut)
+		for i := range acc {
+			acc[i] = r.init
+		}
+		outStrides := tensor.Strides(keptShape)
+		for i := range outStrides {
+			if reduced[i] {
+				outStrides[i] = 0
+			}
+		}
+		if x.Len() > 0 {
+			p := mergePlan(x.Shape, [][]int{tensor.Strides(x.Shape), outStrides})
+			p.rows(func(_ int, offs []int, n int, inner []int) {
+				for j := 0; j < n; j++ {
+					k := offs[1] + j*inner[1]
+					acc[k] = r.step(acc[k], asFloat64(x, offs[0]+j*inner[0]))
+				}
+			})
+		}
+		out := c.Alloc(x.DType, outShape)
+		for i, v := range acc {
+			if r.finish != nil {
+				v = r.finish(v, count)
+			}
+			setFromFloat(out, i, v)
+		}
+		return []*tensor.Tensor{out}, nil
+	}
+}
+
+func init() {
+	for name, r := range reductions {
+		Register(name, 1, 0, reduceKernel(r))
+	}
+}
