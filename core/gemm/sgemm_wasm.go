@@ -35,6 +35,12 @@ func simdSgemmBlock(a unsafe.Pointer, lda int32, b unsafe.Pointer, c unsafe.Poin
 //go:wasmimport pare_gemm pack_b
 func simdPackB(dst unsafe.Pointer, b unsafe.Pointer, ldb, k, n int32)
 
+// simdTranspose writes dst[j*ldd+i] = src[i*lds+j] for i < rows, j < cols.
+// It writes raw memory: call it only through callSimdTranspose.
+//
+//go:wasmimport pare_gemm transpose
+func simdTranspose(dst unsafe.Pointer, ldd int32, src unsafe.Pointer, lds, rows, cols int32)
+
 // Blocking: a k-block of kc rows of B is packed nc columns at a time into
 // ceil(nc/8) contiguous k x 8 panels; the kernel sweeps every 4-row panel of
 // A across them, so one 4 x kc strip of A (4 KB) stays in L1 while the packed
@@ -80,7 +86,7 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		aBlock, ldaBlock := a[pc:], lda
 		if transA {
 			s.transA = growFloat32(s.transA, m*kb)
-			transposeBlock(s.transA, a[pc*lda:], lda, kb, m)
+			callSimdTranspose(s.transA, kb, a[pc*lda:], lda, kb, m)
 			aBlock, ldaBlock = s.transA, kb
 		}
 		for jc := 0; jc < n; jc += simdNC {
@@ -134,4 +140,21 @@ func callSimdPackB(dst, b []float32, ldb, k, n int) {
 		panic(fmt.Sprintf("gemm: SIMD pack: destination has %d elements, needs %d", len(dst), roundUp(n, simdPanel)*k))
 	}
 	simdPackB(unsafe.Pointer(&dst[0]), unsafe.Pointer(&b[0]), int32(ldb), int32(k), int32(n))
+}
+
+// callSimdTranspose is the only caller of the raw transpose, and checks
+// every extent it will touch.
+func callSimdTranspose(dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	for _, v := range [...]int{ldd, lds, rows, cols} {
+		if v < 1 || v > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD transpose size %d out of range (ldd=%d lds=%d rows=%d cols=%d)", v, ldd, lds, rows, cols))
+		}
+	}
+	switch {
+	case lds < cols || len(src) < (rows-1)*lds+cols:
+		panic(fmt.Sprintf("gemm: SIMD transpose: source has %d elements, stride %d; needs %d x %d", len(src), lds, rows, cols))
+	case ldd < rows || len(dst) < (cols-1)*ldd+rows:
+		panic(fmt.Sprintf("gemm: SIMD transpose: destination has %d elements, stride %d; needs %d x %d", len(dst), ldd, cols, rows))
+	}
+	simdTranspose(unsafe.Pointer(&dst[0]), int32(ldd), unsafe.Pointer(&src[0]), int32(lds), int32(rows), int32(cols))
 }

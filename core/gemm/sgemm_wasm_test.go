@@ -161,6 +161,37 @@ func TestSIMDPackGuard(t *testing.T) {
 	}
 }
 
+// TestSIMDTransposeGuard: the same gate in front of the raw transpose.
+func TestSIMDTransposeGuard(t *testing.T) {
+	requireSIMD(t)
+	cases := []struct {
+		name                 string
+		dst, src             []float32
+		ldd, lds, rows, cols int
+		wantPanic            string
+	}{
+		{"short source", make([]float32, 12), make([]float32, 11), 3, 4, 3, 4, "source has 11"},
+		{"short destination", make([]float32, 11), make([]float32, 12), 3, 4, 3, 4, "destination has 11"},
+		{"destination stride below rows", make([]float32, 12), make([]float32, 12), 2, 4, 3, 4, "destination has 12"},
+		{"zero rows", make([]float32, 12), make([]float32, 12), 3, 4, 0, 4, "out of range"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := append([]float32(nil), tc.dst...)
+			defer func() {
+				r := recover()
+				if r == nil || !strings.Contains(fmt.Sprint(r), tc.wantPanic) {
+					t.Fatalf("panic %v, want one mentioning %q", r, tc.wantPanic)
+				}
+				if !reflect.DeepEqual(before, tc.dst) {
+					t.Fatalf("destination was written before the guard refused the call")
+				}
+			}()
+			callSimdTranspose(tc.dst, tc.ldd, tc.src, tc.lds, tc.rows, tc.cols)
+		})
+	}
+}
+
 func requireSIMD(t *testing.T) {
 	t.Helper()
 	if simdKind == 0 {
@@ -177,5 +208,44 @@ func BenchmarkSgemmSIMDvsPureGo(b *testing.B) {
 	for _, s := range benchShapes {
 		b.Run("simd/"+s.name, func(b *testing.B) { benchKernel(b, sgemmSIMD, s.m, s.n, s.k) })
 		b.Run("purego/"+s.name, func(b *testing.B) { benchKernel(b, pureGoSgemm, s.m, s.n, s.k) })
+	}
+}
+
+// BenchmarkSgemmSIMDTransposed covers the layouts of training's gradients
+// (im2col: dW = dY * col^T, dcol = W^T * dY), which pack differently.
+func BenchmarkSgemmSIMDTransposed(b *testing.B) {
+	if simdKind == 0 {
+		b.Skip("no SIMD kernel bound")
+	}
+	shapes := []struct {
+		name           string
+		transA, transB bool
+		m, n, k        int
+	}{
+		{"256_transA", true, false, 256, 256, 256},
+		{"256_transB", false, true, 256, 256, 256},
+		{"dW_conv3x3_16c_32x32", false, true, 16, 144, 1024},
+		{"dcol_conv3x3_64c_8x8", true, false, 576, 64, 64},
+	}
+	for _, s := range shapes {
+		for _, kernel := range []struct {
+			name string
+			fn   kernelFunc
+		}{{"simd", sgemmSIMD}, {"purego", pureGoSgemm}} {
+			b.Run(kernel.name+"/"+s.name, func(b *testing.B) {
+				x, y, z := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
+				lda, ldb := s.k, s.n
+				if s.transA {
+					lda = s.m
+				}
+				if s.transB {
+					ldb = s.k
+				}
+				for b.Loop() {
+					kernel.fn(s.transA, s.transB, s.m, s.n, s.k, 1, x, lda, y, ldb, 0, z, s.n)
+				}
+				b.ReportMetric(2*float64(s.m*s.n*s.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

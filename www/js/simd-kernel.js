@@ -107,6 +107,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: pack_b called but kernel_kind reported no kernel");
       kernel.pack_b(dst, b, ldb, k, n);
     },
+    transpose: (dst, ldd, src, lds, rows, cols) => {
+      if (!kernel) throw new Error("simd-kernel: transpose called but kernel_kind reported no kernel");
+      kernel.transpose(dst, ldd, src, lds, rows, cols);
+    },
   };
 
   return {

@@ -143,13 +143,14 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports sgemm_block and pack_b`, (t) => {
+  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
     assert.deepEqual(WebAssembly.Module.exports(module), [
       { name: "sgemm_block", kind: "function" },
       { name: "pack_b", kind: "function" },
+      { name: "transpose", kind: "function" },
     ]);
   });
 }
@@ -182,6 +183,31 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     }
   });
 }
+
+test("transpose writes exactly the transposed window", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  let seed = 200;
+  for (const [rows, cols, lds, ldd] of [[1, 1, 1, 1], [3, 5, 5, 3], [4, 7, 9, 6], [8, 33, 40, 8], [17, 2, 2, 20]]) {
+    const heap = new Heap(memory);
+    const next = rng(seed++);
+    const src = Float32Array.from({ length: rows * lds }, next);
+    const dstLen = (cols - 1) * ldd + rows;
+    const srcAddr = heap.alloc(src.length), dst = heap.alloc(dstLen + 2);
+    heap.f32(srcAddr, src.length).set(src);
+    heap.f32(dst, dstLen + 2).fill(SENTINEL);
+    kernel.transpose(dst + 4, ldd, srcAddr, lds, rows, cols);
+    const got = heap.f32(dst, dstLen + 2);
+    const label = JSON.stringify({ rows, cols, lds, ldd });
+    assert.equal(got[0], SENTINEL, `${label}: wrote before dst`);
+    assert.equal(got[dstLen + 1], SENTINEL, `${label}: wrote after dst`);
+    for (let j = 0; j < cols; j++)
+      for (let i = 0; i < ldd && j * ldd + i < dstLen; i++) {
+        const want = i < rows ? src[i * lds + j] : SENTINEL; // stride padding untouched
+        assert.equal(got[1 + j * ldd + i], want, `${label}: dst[${j}][${i}]`);
+      }
+  }
+});
 
 test("kernel.wasm uses no relaxed SIMD (it must run where relaxed is unavailable)", () => {
   // 0xfd 0x85 0x02 is f32x4.relaxed_madd; the plain kernel must not contain it.

@@ -3,8 +3,9 @@
 ;; Go's wasm emits no SIMD, so the hot loop of every GEMM lives here. The
 ;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
 ;; and writes Go's slices in place, so a call costs a JS trampoline hop and
-;; nothing is copied. Two exports: sgemm_block (the 4x8 register-tiled
-;; multiply) and pack_b (B's k x 8 panels, packed with vector copies). The Go
+;; nothing is copied. Three exports: sgemm_block (the 4x8 register-tiled
+;; multiply), pack_b (B's k x 8 panels, packed with vector copies) and
+;; transpose (for the transposed layouts of op(A) and op(B)). The Go
 ;; wrapper (core/gemm/sgemm_wasm.go) checks every length before calling,
 ;; because this code can write anywhere in Go's heap.
 ;;
@@ -214,4 +215,26 @@
             (br_if $edge (i32.lt_u (local.get $q) (i32.shl (local.get $rest) (i32.const 2)))))))
       (local.set $src (i32.add (local.get $src) (local.get $ldbBytes)))
       (local.set $p (i32.add (local.get $p) (i32.const 1)))
-      (br_if $rows (i32.lt_s (local.get $p) (local.get $k))))))
+      (br_if $rows (i32.lt_s (local.get $p) (local.get $k)))))
+
+  ;; transpose writes dst[j][i] = src[i][j] for i < rows, j < cols (row
+  ;; strides lds and ldd floats). It serves the transposed layouts: op(A)
+  ;; when A is stored transposed, and B's panels when B is. Scalar, but
+  ;; without Go's per-element bounds checks it runs several times faster.
+  (func (export "transpose")
+    (param $dst i32) (param $ldd i32) (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32)
+    (local $lddBytes i32) (local $ldsBytes i32) (local $end i32) (local $i i32) (local $from i32) (local $to i32)
+    (local.set $lddBytes (i32.shl (local.get $ldd) (i32.const 2)))
+    (local.set $ldsBytes (i32.shl (local.get $lds) (i32.const 2)))
+    ;; Source rows in order so the reads stream.
+    (loop $srcRows
+      (local.set $from (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $ldsBytes))))
+      (local.set $end (i32.add (local.get $from) (i32.shl (local.get $cols) (i32.const 2))))
+      (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
+      (loop $srcCols
+        (f32.store (local.get $to) (f32.load (local.get $from)))
+        (local.set $to (i32.add (local.get $to) (local.get $lddBytes)))
+        (local.set $from (i32.add (local.get $from) (i32.const 4)))
+        (br_if $srcCols (i32.lt_u (local.get $from) (local.get $end))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $srcRows (i32.lt_s (local.get $i) (local.get $rows))))))
