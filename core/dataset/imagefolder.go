@@ -98,7 +98,7 @@ func loadImageFolder(fsys fs.FS, dir string, opts Options, budget *budgetTracker
 	}
 	return &Set{
 		Format:   FormatImageFolder,
-		Source:   displayPath(dir),
+		Source:   dir,
 		Labels:   labels,
 		Classes:  classes,
 		PixelMax: 255,
@@ -167,6 +167,18 @@ func planarPixels(img image.Image, channels int) []uint8 {
 		if channels == 1 {
 			for y := 0; y < h; y++ {
 				copy(pix[y*w:(y+1)*w], src.Pix[y*src.Stride:])
+			}
+			return pix
+		}
+	case *image.YCbCr:
+		if channels == 3 {
+			for y := 0; y < h; y++ {
+				for x := 0; x < w; x++ {
+					yi := src.YOffset(b.Min.X+x, b.Min.Y+y)
+					ci := src.COffset(b.Min.X+x, b.Min.Y+y)
+					o := y*w + x
+					pix[o], pix[plane+o], pix[2*plane+o] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				}
 			}
 			return pix
 		}
