@@ -1,0 +1,115 @@
+// Shared set-up of the browser tests: serve www/ on 127.0.0.1 (with
+// `pare serve` when it is built, else a small static server sending the
+// same headers), launch Debian's chromium through playwright-core with a
+// fresh profile, and record every request and every console error.
+import { createServer } from 'node:http';
+import { spawn } from 'node:child_process';
+import { readFile, stat, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, extname, dirname, normalize } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const www = join(root, 'www');
+export const assets = join(root, '..', 'shared', 'assets');
+export const screenshots = join(root, 'docs', 'images');
+
+const types = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8', '.wasm': 'application/wasm', '.json': 'application/json', '.svg': 'image/svg+xml',
+  '.png': 'image/png', '.onnx': 'application/octet-stream',
+};
+const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self' blob:; img-src 'self' data: blob:; " +
+  "style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'";
+
+/** serve starts the site and returns {url, close}. */
+export async function serve() {
+  const pare = process.env.PARE_BIN || join(root, 'bin', 'pare');
+  if (existsSync(pare) && process.env.PARE_TEST_STATIC !== '1') return servePare(pare);
+  return serveStatic();
+}
+
+async function servePare(bin) {
+  const child = spawn(bin, ['serve', '--addr', '127.0.0.1:0', '--dir', www], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (m) resolve(m[0]);
+    });
+    child.on('exit', (code) => reject(new Error(`pare serve exited with ${code}: ${out}`)));
+  });
+  return { url, close: async () => { child.kill('SIGTERM'); } };
+}
+
+async function serveStatic() {
+  const server = createServer(async (req, res) => {
+    try {
+      let path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+      if (path.endsWith('/')) path += 'index.html';
+      const file = normalize(join(www, path));
+      if (!file.startsWith(www) || !(await stat(file)).isFile()) throw new Error('not found');
+      let body = await readFile(file);
+      const headers = {
+        'Content-Type': types[extname(file)] || 'application/octet-stream',
+        'Content-Security-Policy': csp, 'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp', 'Cache-Control': 'no-cache', 'X-Content-Type-Options': 'nosniff',
+      };
+      if (/gzip/.test(req.headers['accept-encoding'] || '') && /\.(wasm|js|html|css|json|onnx)$/.test(file)) {
+        body = gzipSync(body);
+        headers['Content-Encoding'] = 'gzip';
+      }
+      res.writeHead(200, headers);
+      res.end(body);
+    } catch {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('not found');
+    }
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((r) => server.close(r)) };
+}
+
+export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/**
+ * open launches chromium with a fresh profile and returns a session that
+ * records requests and console errors: {context, page, requests, errors, close}.
+ */
+export async function open(siteURL, { viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
+  const profile = await mkdtemp(join(tmpdir(), 'pare-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: chromiumArgs, headless: true, viewport, colorScheme, acceptDownloads: false,
+  });
+  const requests = [];
+  const errors = [];
+  context.on('request', (r) => requests.push(r.url()));
+  const watch = (page) => {
+    page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+    page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    page.on('worker', (w) => w.on('console', (m) => { if (m.type() === 'error') errors.push(`worker console: ${m.text()}`); }));
+  };
+  context.on('page', watch);
+  const page = context.pages()[0] || (await context.newPage());
+  watch(page);
+  await page.goto(siteURL);
+  return {
+    context, page, requests, errors,
+    foreignRequests: () => requests.filter((u) => !u.startsWith(siteURL) && !u.startsWith('data:') && !u.startsWith('blob:')),
+    close: async () => { await context.close(); await rm(profile, { recursive: true, force: true }); },
+  };
+}
+
+/** waitIdle waits until the page shows no status and no running work. */
+export async function waitForText(page, selector, pattern, timeout = 120000) {
+  await page.waitForFunction(([sel, src]) => {
+    const e = document.querySelector(sel);
+    return e && !e.hidden && new RegExp(src).test(e.textContent);
+  }, [selector, pattern.source], { timeout });
+}

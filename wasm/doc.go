@@ -1,0 +1,19 @@
+// Command wasm is Pare's core compiled to WebAssembly for the browser app.
+//
+// It runs inside a Web Worker (www/worker.js), never on the page's UI
+// thread. The worker forwards each request message to Go; Go answers with
+// progress, result or error messages. One Go instance holds at most one
+// model and one data set; the page starts several workers (each its own Go
+// instance) to evaluate in parallel, giving each a slice of the images.
+//
+// Requests (type, JSON parameters, files):
+//
+//	openModel  {name}                      files: the .onnx and any external-data files
+//	histogram  {node}                      weight histogram of a node's initializers
+//	openData   {preprocess?}               files: a folder's files, a .zip, IDX or CIFAR-10 files
+//	evaluate   {start, end, batch}         top-1 predictions for images start..end-1
+//	thumbnails {indices}                   RGBA pixels of those images
+//
+// Only the files named *_js.go touch syscall/js; the rest is plain Go and is
+// tested natively (go test ./wasm).
+package main

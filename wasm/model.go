@@ -1,0 +1,241 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+)
+
+// maxModelBytes is the largest model file the page accepts: Go's wasm
+// memory stops at 4 GiB and a model is held about twice (bytes and
+// tensors) while it loads.
+const maxModelBytes = 1 << 30
+
+// ModelView is what the page shows of a model: the summary and the graph.
+type ModelView struct {
+	Summary Summary   `json:"summary"`
+	Graph   GraphView `json:"graph"`
+}
+
+// Summary is the model's card: who made it, what it takes and gives, and
+// what it costs.
+type Summary struct {
+	FileName        string      `json:"fileName"`
+	FileBytes       int64       `json:"fileBytes"`
+	Producer        string      `json:"producer"`
+	ProducerVersion string      `json:"producerVersion"`
+	IRVersion       int64       `json:"irVersion"`
+	Opsets          []OpsetView `json:"opsets"`
+	Inputs          []ValueView `json:"inputs"`
+	Outputs         []ValueView `json:"outputs"`
+	Nodes           int         `json:"nodes"`
+	MACs            int64       `json:"macs"`
+	Params          int64       `json:"params"`
+	ActivationBytes int64       `json:"activationBytes"`
+	// InputShape is the shape metrics are computed for (open dims set to 1).
+	InputShape []int `json:"inputShape"`
+	// Unsupported is set when the model cannot run here; the graph and
+	// metrics still show.
+	Unsupported *UserError `json:"unsupported,omitempty"`
+	// Preprocess is the default preprocessing read from the input shape.
+	Preprocess *PreprocessView `json:"preprocess,omitempty"`
+}
+
+// OpsetView is one imported operator set.
+type OpsetView struct {
+	Domain  string `json:"domain"`
+	Version int64  `json:"version"`
+}
+
+// ValueView is a graph input or output: name, element type and shape
+// (symbolic dims by name).
+type ValueView struct {
+	Name  string   `json:"name"`
+	Type  string   `json:"type"`
+	Shape []string `json:"shape"`
+}
+
+// OpenModel decodes the .onnx file among files (the others are its
+// external-data files), analyses it and prepares a session to run it.
+func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
+	*s = Service{data: s.data, preprocess: s.preprocess}
+	modelFile, err := pickModelFile(name, files)
+	if err != nil {
+		return nil, err
+	}
+	if len(modelFile.Bytes) > maxModelBytes {
+		return nil, userErrorf("too-large", "%s is %d MB; the browser app opens models up to %d MB (use the pare CLI for larger ones)", modelFile.Path, len(modelFile.Bytes)>>20, maxModelBytes>>20)
+	}
+	m, err := onnx.Decode(modelFile.Bytes)
+	if err != nil {
+		return nil, &UserError{Code: "not-onnx", Message: fmt.Sprintf("%s is not a readable ONNX model: %v. If it was copied or downloaded, it may be truncated; export or copy it again.", path.Base(modelFile.Path), err)}
+	}
+	if m.Graph == nil || len(m.Graph.Node) == 0 {
+		return nil, userErrorf("not-onnx", "%s holds no graph: it is not an ONNX model, or an empty one", path.Base(modelFile.Path))
+	}
+	byName := map[string][]byte{}
+	for _, f := range files {
+		byName[path.Base(cleanPath(f.Path))] = f.Bytes
+	}
+	err = onnx.ResolveExternalData(m, func(location string) ([]byte, error) {
+		if b, ok := byName[path.Base(cleanPath(location))]; ok {
+			return b, nil
+		}
+		return nil, userErrorf("missing-external-data", "%s keeps its weights in a separate file, %q; open it together with the model (select both files, or drop them together)", path.Base(modelFile.Path), location)
+	})
+	if err != nil {
+		var ue *UserError
+		if errors.As(err, &ue) {
+			return nil, ue
+		}
+		return nil, userErrorf("missing-external-data", "cannot read the external weights of %s: %v", path.Base(modelFile.Path), err)
+	}
+	g, err := graph.New(m.Graph)
+	if err != nil {
+		return nil, userErrorf("bad-graph", "the graph of %s is not valid: %v", path.Base(modelFile.Path), err)
+	}
+	s.model, s.graph = m, g
+	inputs, err := graph.DefaultInputShapes(m, 1)
+	if err != nil {
+		return nil, userErrorf("bad-input-shape", "%s: %s", path.Base(modelFile.Path), strings.TrimPrefix(err.Error(), "graph: "))
+	}
+	if ins := g.Inputs(); len(ins) > 0 {
+		in := ins[0]
+		s.inputName, s.inputShape = in.Name, inputs[in.Name]
+		s.inputDims = valueView(in).Shape
+		if in.Type != nil && in.Type.TensorType != nil && in.Type.TensorType.Shape != nil {
+			for _, d := range in.Type.TensorType.Shape.Dim {
+				s.fixedDims = append(s.fixedDims, d.HasValue && d.Value > 0)
+			}
+		}
+	}
+	costs, err := analyzeCosts(m, inputs)
+	if err != nil {
+		return nil, userErrorf("bad-graph", "cannot work out the shapes and costs of %s: %v", path.Base(modelFile.Path), err)
+	}
+	sess, err := exec.NewSession(m)
+	if err != nil {
+		s.unsupported = unsupportedError(err)
+	} else {
+		s.session = sess
+	}
+	view := &ModelView{Summary: s.summary(modelFile, costs)}
+	view.Graph = s.graphView(costs)
+	return view, nil
+}
+
+// pickModelFile finds the model among the files: the one named, else the
+// only .onnx file.
+func pickModelFile(name string, files []File) (File, error) {
+	var onnxFiles []File
+	for _, f := range files {
+		if name != "" && cleanPath(f.Path) == cleanPath(name) {
+			return f, nil
+		}
+		if strings.EqualFold(path.Ext(f.Path), ".onnx") {
+			onnxFiles = append(onnxFiles, f)
+		}
+	}
+	switch {
+	case len(onnxFiles) == 1:
+		return onnxFiles[0], nil
+	case len(onnxFiles) > 1:
+		return File{}, userErrorf("several-models", "%d .onnx files were given; open one model at a time", len(onnxFiles))
+	case len(files) == 1:
+		return files[0], nil // let the decoder say what it is
+	}
+	return File{}, userErrorf("no-model", "no .onnx file among the %d files given", len(files))
+}
+
+// unsupportedError lists the operators the executor refused, one per
+// line, so the page can show them all at once.
+func unsupportedError(err error) *UserError {
+	var ue *exec.UnsupportedError
+	if errors.As(err, &ue) {
+		var details []string
+		for _, op := range ue.Ops {
+			name := op.OpType
+			if op.Domain != "" {
+				name = op.Domain + "." + op.OpType
+			}
+			details = append(details, fmt.Sprintf("%s (node %q, opset %d)", name, op.Node, op.Opset))
+		}
+		return &UserError{Code: "unsupported-ops", Message: fmt.Sprintf("This model uses %d operator(s) Pare cannot run yet, so it cannot be evaluated here; the graph and costs are still shown.", len(details)), Details: details}
+	}
+	return &UserError{Code: "cannot-run", Message: fmt.Sprintf("This model cannot be run here: %v", err)}
+}
+
+func (s *Service) summary(file File, costs *modelCosts) Summary {
+	m := s.model
+	sum := Summary{
+		FileName:        path.Base(cleanPath(file.Path)),
+		FileBytes:       int64(len(file.Bytes)),
+		Producer:        m.ProducerName,
+		ProducerVersion: m.ProducerVersion,
+		IRVersion:       m.IRVersion,
+		Nodes:           len(m.Graph.Node),
+		InputShape:      s.inputShape,
+		Unsupported:     s.unsupported,
+	}
+	for _, o := range m.OpsetImport {
+		d := o.Domain
+		if d == "" {
+			d = "ai.onnx"
+		}
+		sum.Opsets = append(sum.Opsets, OpsetView{d, o.Version})
+	}
+	for _, in := range s.graph.Inputs() {
+		sum.Inputs = append(sum.Inputs, valueView(in))
+	}
+	for _, out := range m.Graph.Output {
+		sum.Outputs = append(sum.Outputs, valueView(out))
+	}
+	sum.MACs, sum.Params, sum.ActivationBytes = costs.macs, costs.params, costs.actBytes
+	s.activationBytes = sum.ActivationBytes
+	if p, ok := defaultPreprocess(s.inputShape); ok {
+		sum.Preprocess = p
+	}
+	return sum
+}
+
+func valueView(v *onnx.ValueInfo) ValueView {
+	vv := ValueView{Name: v.Name, Type: "?"}
+	if v.Type == nil || v.Type.TensorType == nil {
+		return vv
+	}
+	tt := v.Type.TensorType
+	vv.Type = dataTypeName(tt.ElemType)
+	if tt.Shape != nil {
+		vv.Shape = []string{}
+		for _, d := range tt.Shape.Dim {
+			switch {
+			case d.HasValue:
+				vv.Shape = append(vv.Shape, fmt.Sprint(d.Value))
+			case d.Param != "":
+				vv.Shape = append(vv.Shape, d.Param)
+			default:
+				vv.Shape = append(vv.Shape, "?")
+			}
+		}
+	}
+	return vv
+}
+
+var dataTypeNames = map[onnx.DataType]string{
+	onnx.Float: "float32", onnx.Uint8: "uint8", onnx.Int8: "int8", onnx.Uint16: "uint16",
+	onnx.Int16: "int16", onnx.Int32: "int32", onnx.Int64: "int64", onnx.String: "string",
+	onnx.Bool: "bool", onnx.Float16: "float16", onnx.Double: "float64", onnx.Uint32: "uint32",
+	onnx.Uint64: "uint64", onnx.BFloat16: "bfloat16", onnx.Int4: "int4", onnx.Uint4: "uint4",
+}
+
+func dataTypeName(t onnx.DataType) string {
+	if n, ok := dataTypeNames[t]; ok {
+		return n
+	}
+	return fmt.Sprintf("type %d", t)
+}

@@ -1,0 +1,393 @@
+// The page's controller: wires the toolbar, drag-and-drop, the worker
+// pool, the graph, the sidebar and the evaluation view together. All
+// computing happens in workers; this thread only draws.
+import { WorkerPool } from './pool.js';
+import { fromInput, fromDrop, isModel, checkLimits, readAll, fetchFiles } from './files.js';
+import { GraphView } from './graph-view.js';
+import { Sidebar } from './sidebar.js';
+import { renderSummary } from './summary.js';
+import { runEvaluation, summarize, renderResults, renderThumbnails } from './evaluate.js';
+import { showError, showWarning, clearBanner, setStatus } from './banner.js';
+import { el, formatDuration } from './format.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const pool = new WorkerPool({
+  max: Number(params.get('workers')) || navigator.hardwareConcurrency || 2,
+  simd: params.get('simd') || 'auto',
+});
+
+// What the workers should hold. Each worker slot records what it holds in
+// slot.loaded, and prepare() brings it up to date before it evaluates.
+const state = {
+  model: null, // {key, files, view}
+  data: null, // {key, files, view}
+  preprocess: null, // the preprocessing the user settled on
+  busy: false,
+  evalToken: null,
+};
+let keys = 0;
+
+const graphView = new GraphView($('graph'), $('legend'), {
+  onSelect: (node) => (node ? sidebar.show(node) : sidebar.close()),
+});
+const sidebar = new Sidebar($('sidebar'), $('sidebar-body'), {
+  loadHistograms: async (id) => (await primary()).request('histogram', { node: id }),
+  onClose: () => graphView.clearSelection(),
+});
+
+async function primary() {
+  const slot = await pool.slot(0);
+  return prepare(0, slot, { dataToo: false });
+}
+
+// prepare loads the current model (and data, with the current
+// preprocessing) into worker i if it does not hold them yet.
+async function prepare(i, slot, { dataToo = true } = {}) {
+  slot = slot || (await pool.slot(i));
+  if (state.model && slot.loaded.model !== state.model.key) {
+    await slot.request('openModel', { name: state.model.name }, state.model.files);
+    slot.loaded = { model: state.model.key };
+  }
+  if (dataToo && state.data) {
+    const preKey = JSON.stringify(state.preprocess);
+    if (slot.loaded.data !== state.data.key || slot.loaded.preprocess !== preKey) {
+      await slot.request('openData', { preprocess: state.preprocess }, state.data.files);
+      slot.loaded.data = state.data.key;
+      slot.loaded.preprocess = preKey;
+    }
+  }
+  return slot;
+}
+
+pool.onReplace = () => setStatus('A compute worker was restarted.');
+
+// --- opening things -------------------------------------------------------
+
+async function openPicked(picked, { as } = {}) {
+  if (picked.length === 0) return;
+  const kind = as || (isModel(picked) ? 'model' : 'data');
+  if (kind === 'model') {
+    const files = await readAll(checkLimits(picked, 'model selection'));
+    return openModel(files);
+  }
+  const visible = checkLimits(picked, 'folder or selection');
+  setStatus(`Reading ${visible.length} files…`);
+  const files = await readAll(visible, (d, t) => setStatus(`Reading files: ${d} of ${t}…`));
+  return openData(files);
+}
+
+async function openModel(files, name) {
+  await guard('Opening the model', async () => {
+    const modelFile = files.find((f) => /\.onnx$/i.test(f.path)) || files[0];
+    setStatus(`Opening ${modelFile.path}…`);
+    const slot = await pool.slot(0);
+    const view = await slot.request('openModel', { name: name || modelFile.path }, files);
+    state.model = { key: ++keys, files, name: name || modelFile.path, view };
+    slot.loaded = { model: state.model.key };
+    state.preprocess = view.summary.preprocess || null;
+    showWorkspace();
+    renderSummary($('summary'), view.summary);
+    sidebar.close();
+    selectTab('graph');
+    if (view.summary.unsupported) showWarning(view.summary.unsupported, 'Cannot evaluate:');
+    setStatus(`Laying out ${view.graph.nodes.length} nodes…`);
+    await graphView.show(view.graph);
+    setStatus('');
+    if (state.data) await reopenData();
+    updateEvaluateButton();
+  });
+}
+
+async function openData(files, { showEvaluate = true } = {}) {
+  await guard('Opening the data', async () => {
+    setStatus('Reading the images…');
+    const slot = await prepare(0, null, { dataToo: false });
+    const view = await slot.request('openData', { preprocess: state.model ? state.preprocess : null }, files);
+    state.data = { key: ++keys, files, view };
+    state.preprocess = view.preprocess;
+    slot.loaded.data = state.data.key;
+    slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    renderData(view);
+    if (state.model && showEvaluate) selectTab('evaluate');
+    setStatus('');
+    updateEvaluateButton();
+  });
+}
+
+// reopenData re-reads the data in worker 0 after the model or the
+// preprocessing changed, to check them together.
+async function reopenData() {
+  const slot = await prepare(0, null, { dataToo: false });
+  try {
+    const view = await slot.request('openData', { preprocess: state.preprocess }, state.data.files);
+    state.data.view = view;
+    state.preprocess = view.preprocess;
+    slot.loaded.data = state.data.key;
+    slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    renderData(view);
+  } catch (err) {
+    slot.loaded.data = null;
+    state.data.view = null;
+    renderData(null);
+    throw err;
+  }
+}
+
+async function openDemo() {
+  await guard('Loading the demo', async () => {
+    setStatus('Loading the demo…');
+    const response = await fetch('demo/demo.json');
+    if (!response.ok) throw new Error('the demo is not installed here (run make serve, which prepares www/demo/)');
+    const demo = await response.json();
+    const [model] = await fetchFiles('demo/', [demo.model]);
+    const data = await fetchFiles('demo/', demo.data);
+    await openModel([model]);
+    if (!state.model) return;
+    await openData(data, { showEvaluate: false });
+    setStatus('Demo loaded: the graph is below; the Evaluate tab measures its accuracy on 1,000 MNIST test images.');
+  });
+}
+
+// guard runs an action, showing any failure in the banner; the page stays
+// usable whatever happens.
+async function guard(what, action) {
+  clearBanner();
+  try {
+    await action();
+  } catch (err) {
+    setStatus('');
+    showError(err, `${what} failed:`);
+  }
+}
+
+// --- views ----------------------------------------------------------------
+
+function showWorkspace() {
+  $('empty').hidden = true;
+  $('workspace').hidden = false;
+  $('tab-graph').disabled = false;
+  $('tab-evaluate').disabled = false;
+}
+
+function selectTab(name) {
+  for (const t of ['graph', 'evaluate']) {
+    $(`tab-${t}`).setAttribute('aria-selected', String(t === name));
+    $(`view-${t}`).hidden = t !== name;
+  }
+  if (name !== 'graph') sidebar.close();
+  else graphView.fitIfUnsized();
+}
+
+function renderData(view) {
+  const panel = $('data-panel');
+  if (!view) {
+    panel.replaceChildren(el('p', {}, 'No data open. Drop labelled images here, or use Open data.'));
+    $('preprocess').replaceChildren();
+    return;
+  }
+  panel.replaceChildren(
+    el('h3', {}, 'Data'),
+    el('p', { id: 'data-summary' }, `${view.count.toLocaleString('en-US')} images (${view.format}, ${view.imageShape}), ${view.classes.length} classes: ${view.classes.slice(0, 12).join(', ')}${view.classes.length > 12 ? ', …' : ''}`),
+    ...(view.notes || []).map((n) => el('p', { className: 'hint' }, n)),
+    ...(view.warnings || []).map((w) => el('p', { className: 'warn' }, w)),
+  );
+  renderPreprocess(view.preprocess);
+  if (view.warnings?.length) showWarning({ message: view.warnings.join(' ') }, 'These images differ from what the model takes:');
+}
+
+function renderPreprocess(p) {
+  const form = $('preprocess');
+  const num = (name, label, value, attrs = {}) => el('label', {}, label, el('input', { type: 'number', name, value: String(value ?? 0), min: '0', ...attrs }));
+  const select = (name, label, options, value) => el('label', {}, label,
+    el('select', { name }, ...options.map(([v, text]) => { const o = el('option', { value: String(v) }, text); o.selected = String(v) === String(value); return o; })));
+  const list = (a) => (a && a.length ? a.join(', ') : '');
+  form.replaceChildren(
+    el('h3', { style: 'width:100%;margin:0' }, 'Preprocessing (defaults read from the model input)'),
+    num('height', 'height', p.height, { max: '4096' }),
+    num('width', 'width', p.width, { max: '4096' }),
+    select('channels', 'channels', [[1, '1 (gray)'], [3, '3 (colour)'], [0, 'as the images']], p.channels),
+    select('channelOrder', 'channel order', [['RGB', 'RGB'], ['BGR', 'BGR']], p.channelOrder || 'RGB'),
+    select('layout', 'layout', [['NCHW', 'NCHW'], ['NHWC', 'NHWC']], p.layout || 'NCHW'),
+    el('label', {}, 'scale (×pixel)', el('input', { type: 'text', name: 'scale', value: scaleText(p.scale), inputmode: 'decimal' })),
+    el('label', {}, 'mean (per channel)', el('input', { type: 'text', name: 'mean', value: list(p.mean), placeholder: 'e.g. 0.485, 0.456, 0.406' })),
+    el('label', {}, 'std (per channel)', el('input', { type: 'text', name: 'std', value: list(p.std), placeholder: 'e.g. 0.229, 0.224, 0.225' })),
+    el('button', { type: 'submit' }, 'Apply'),
+  );
+}
+
+function scaleText(s) {
+  if (!s) return '1';
+  const inv = 1 / s;
+  return Math.abs(inv - Math.round(inv)) < 1e-4 && Math.round(inv) !== 1 ? `1/${Math.round(inv)}` : String(s);
+}
+
+function readPreprocessForm() {
+  const f = new FormData($('preprocess'));
+  const numbers = (s) => String(s || '').split(/[\s,]+/).filter(Boolean).map(Number);
+  const scaleRaw = String(f.get('scale') || '1').trim();
+  const m = scaleRaw.match(/^1\s*\/\s*([\d.]+)$/);
+  const scale = m ? 1 / Number(m[1]) : Number(scaleRaw);
+  const p = {
+    height: Number(f.get('height')), width: Number(f.get('width')), channels: Number(f.get('channels')),
+    channelOrder: f.get('channelOrder'), layout: f.get('layout'), scale, mean: numbers(f.get('mean')), std: numbers(f.get('std')),
+  };
+  for (const [k, v] of Object.entries(p)) {
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`the preprocessing ${k} is not a number`);
+  }
+  if ([...p.mean, ...p.std].some((v) => !Number.isFinite(v))) throw new Error('mean and std must be numbers separated by commas');
+  return p;
+}
+
+function updateEvaluateButton() {
+  const ok = state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy;
+  $('evaluate').disabled = !ok;
+  $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
+}
+
+// --- evaluation -----------------------------------------------------------
+
+async function evaluate() {
+  if (state.busy) return;
+  state.busy = true;
+  updateEvaluateButton();
+  const token = { cancelled: false };
+  state.evalToken = token;
+  $('cancel').hidden = false;
+  $('progress').hidden = false;
+  $('progress').value = 0;
+  $('eta').textContent = 'Starting workers…';
+  $('results').replaceChildren();
+  await guard('Evaluation', async () => {
+    const total = state.data.view.count;
+    const run = await runEvaluation({
+      total,
+      workers: Math.min(pool.size, Math.max(1, Math.ceil(total / 64))),
+      prepare: (i) => prepare(i),
+      token,
+      onProgress: (done, all, eta) => {
+        $('progress').value = done / all;
+        $('progress').setAttribute('aria-valuetext', `${done} of ${all} images`);
+        $('eta').textContent = `${done.toLocaleString('en-US')} / ${all.toLocaleString('en-US')} images · ${done < all ? `about ${formatDuration(eta)} left` : 'done'}`;
+      },
+    });
+    const classes = state.data.view.classes;
+    const summary = summarize(run.pred, run.labels, classes);
+    renderResults($('results'), summary, run, total);
+    $('eta').textContent = token.cancelled ? 'Cancelled.' : `Done in ${formatDuration(run.seconds)}.`;
+    if (summary.wrong.length) {
+      const slot = await prepare(0);
+      const r = await slot.request('thumbnails', { indices: summary.wrong.slice(0, 60) });
+      renderThumbnails($('wrong'), r.value, r.blob, run.pred, run.labels, classes);
+    }
+  });
+  if (token.cancelled) $('eta').textContent = 'Cancelled.';
+  state.busy = false;
+  state.evalToken = null;
+  $('cancel').hidden = true;
+  $('progress').hidden = true;
+  updateEvaluateButton();
+  $('evaluate').focus();
+}
+
+function cancel() {
+  if (!state.evalToken) return;
+  state.evalToken.cancelled = true;
+  pool.cancelAll();
+  $('eta').textContent = 'Cancelling…';
+}
+
+// --- wiring ---------------------------------------------------------------
+
+function pickInto(input, as) {
+  input.value = '';
+  input.onchange = () => guard(as === 'model' ? 'Opening the model' : 'Opening the data', () => openPicked(fromInput(input), { as }));
+  input.click();
+}
+
+$('open-model').onclick = () => pickInto($('model-input'), 'model');
+$('empty-open').onclick = () => pickInto($('model-input'), 'model');
+$('open-data').onclick = () => pickInto($('data-input'), 'data');
+$('open-data-folder').onclick = () => pickInto($('folder-input'), 'data');
+$('try-demo').onclick = openDemo;
+$('empty-demo').onclick = openDemo;
+$('tab-graph').onclick = () => selectTab('graph');
+$('tab-evaluate').onclick = () => selectTab('evaluate');
+$('evaluate').onclick = evaluate;
+$('cancel').onclick = cancel;
+$('banner-close').onclick = clearBanner;
+$('sidebar-close').onclick = () => sidebar.close();
+$('metric').onchange = (e) => graphView.setMetric(e.target.value);
+$('zoom-fit').onclick = () => graphView.fit();
+$('zoom-in').onclick = () => graphView.zoomBy(1.25);
+$('zoom-out').onclick = () => graphView.zoomBy(0.8);
+$('preprocess').onsubmit = (e) => {
+  e.preventDefault();
+  guard('Changing the preprocessing', async () => {
+    state.preprocess = readPreprocessForm();
+    await reopenData();
+    updateEvaluateButton();
+  }).then(updateEvaluateButton);
+};
+
+document.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape') {
+    if (sidebar.open) sidebar.close();
+    else if (state.evalToken) cancel();
+    else clearBanner();
+  } else if ((e.ctrlKey || e.metaKey) && e.key === 'o') {
+    e.preventDefault();
+    pickInto($('model-input'), 'model');
+  }
+});
+
+// Drop anywhere: a model if an .onnx is among the files, data otherwise.
+let dragDepth = 0;
+window.addEventListener('dragenter', (e) => {
+  if (!e.dataTransfer?.types.includes('Files')) return;
+  dragDepth++;
+  $('drop-overlay').hidden = false;
+});
+window.addEventListener('dragleave', () => {
+  dragDepth = Math.max(0, dragDepth - 1);
+  if (dragDepth === 0) $('drop-overlay').hidden = true;
+});
+window.addEventListener('dragover', (e) => e.preventDefault());
+window.addEventListener('drop', (e) => {
+  e.preventDefault();
+  dragDepth = 0;
+  $('drop-overlay').hidden = true;
+  guard('Opening the dropped files', async () => openPicked(await fromDrop(e.dataTransfer)));
+});
+
+// Theme: follows the system until the user picks one.
+function applyTheme(theme) {
+  if (theme) document.documentElement.dataset.theme = theme;
+  else delete document.documentElement.dataset.theme;
+}
+applyTheme(localStorage.getItem('pare-theme'));
+$('theme').onclick = () => {
+  const dark = document.documentElement.dataset.theme
+    ? document.documentElement.dataset.theme === 'dark'
+    : matchMedia('(prefers-color-scheme: dark)').matches;
+  const next = dark ? 'light' : 'dark';
+  localStorage.setItem('pare-theme', next);
+  applyTheme(next);
+};
+
+// Offline: the service worker caches the app after one visit.
+if ('serviceWorker' in navigator && params.get('sw') !== 'off') {
+  navigator.serviceWorker.register('sw.js').then(() => {
+    $('offline-state').textContent = 'Available offline after this visit.';
+  }, () => {
+    $('offline-state').textContent = 'Offline use is not available here.';
+  });
+}
+window.addEventListener('unhandledrejection', (e) => {
+  e.preventDefault();
+  showError(e.reason, 'Unexpected problem:');
+});
+
+// Start the first worker early so the first model opens quickly.
+pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
+window.pare = { state, pool, graphView }; // for the browser tests and the curious

@@ -1,0 +1,127 @@
+// The pool of compute workers. Each worker (www/worker.js) runs its own Go
+// instance of pare.wasm; the module is compiled once, here, and handed to
+// every worker. Requests and replies are messages: {id, type, params,
+// files} out; progress, result or error back. A worker whose Go instance
+// dies (for example out of memory) is replaced by a fresh one on next use,
+// and every request it had in flight fails with the reason.
+
+let nextId = 1;
+
+class Slot {
+  constructor(pool, index) {
+    this.pool = pool;
+    this.index = index;
+    this.pending = new Map();
+    this.loaded = {}; // what this Go instance holds: {model, data, preprocess} keys
+    this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: `pare-${index}` });
+    this.ready = new Promise((resolve, reject) => {
+      this.readyResolve = resolve;
+      this.readyReject = reject;
+    });
+    this.ready.catch(() => {});
+    this.worker.onmessage = (e) => this.onMessage(e.data);
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.die({ code: 'worker-crashed', message: `The compute worker failed to start: ${e.message || 'unknown error'}. Reload the page.` });
+    };
+    this.worker.postMessage({ type: 'init', module: pool.module, simd: pool.simd });
+    this.dead = false;
+  }
+
+  onMessage(msg) {
+    if (msg.kind === 'ready') {
+      this.readyResolve();
+      return;
+    }
+    if (msg.kind === 'fatal') {
+      this.die(msg.error);
+      return;
+    }
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    if (msg.kind === 'progress') {
+      p.onProgress?.(msg.done, msg.total);
+    } else if (msg.kind === 'result') {
+      this.pending.delete(msg.id);
+      p.resolve(msg.blob ? { value: msg.value, blob: msg.blob } : msg.value);
+    } else if (msg.kind === 'error') {
+      this.pending.delete(msg.id);
+      p.reject(Object.assign(new Error(msg.error.message), msg.error));
+    }
+  }
+
+  die(error) {
+    if (this.dead) return;
+    this.dead = true;
+    const err = Object.assign(new Error(error.message), error);
+    this.readyReject(err);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+    this.worker.terminate();
+    this.pool.replace(this);
+  }
+
+  async request(type, params = {}, files = [], { onProgress } = {}) {
+    await this.ready;
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, onProgress });
+      // Each worker gets its own copy of the bytes (structured clone): the
+      // page keeps the originals for the other workers.
+      this.worker.postMessage({ id, type, params, files });
+      this.lastId = id;
+    });
+  }
+
+  cancelAll() {
+    for (const id of this.pending.keys()) this.worker.postMessage({ type: 'cancel', id });
+  }
+}
+
+export class WorkerPool {
+  /**
+   * @param {object} options
+   * @param {number} options.max the most workers to start (defaults to
+   *   navigator.hardwareConcurrency)
+   * @param {string} options.simd the SIMD kernel mode (auto, simd, relaxed, off)
+   */
+  constructor({ max, simd = 'auto', wasmURL = 'pare.wasm' } = {}) {
+    this.max = Math.max(1, max || navigator.hardwareConcurrency || 1);
+    this.simd = simd;
+    this.wasmURL = wasmURL;
+    this.slots = [];
+    this.onReplace = null;
+  }
+
+  async start() {
+    if (!this.compiling) {
+      this.compiling = (async () => {
+        const response = await fetch(this.wasmURL);
+        if (!response.ok) throw new Error(`cannot load ${this.wasmURL} (HTTP ${response.status}); build it with make serve`);
+        this.module = await WebAssembly.compileStreaming(response);
+      })();
+      this.compiling.catch(() => { this.compiling = null; });
+    }
+    await this.compiling;
+  }
+
+  /** slot returns worker i, starting it (and the ones before it) if needed. */
+  async slot(i) {
+    await this.start();
+    while (this.slots.length <= i) this.slots.push(new Slot(this, this.slots.length));
+    return this.slots[i];
+  }
+
+  replace(dead) {
+    const fresh = new Slot(this, dead.index);
+    this.slots[dead.index] = fresh;
+    this.onReplace?.(dead.index);
+  }
+
+  /** size is how many workers evaluation may use. */
+  get size() { return this.max; }
+
+  cancelAll() {
+    for (const s of this.slots) s.cancelAll();
+  }
+}

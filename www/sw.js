@@ -1,0 +1,49 @@
+// Service worker: keeps a copy of the whole app so that after one visit
+// Pare opens and works with the network off. Requests go to the network
+// first (so a rebuilt app is picked up at once) and fall back to the copy.
+// Only this origin's files are ever fetched or cached.
+
+const CACHE = 'pare-app-v1';
+const APP_FILES = [
+  './', 'index.html', 'icon.svg', 'css/app.css',
+  'js/app.js', 'js/banner.js', 'js/categories.js', 'js/evaluate.js', 'js/files.js', 'js/format.js',
+  'js/graph-view.js', 'js/layout.js', 'js/layout-worker.js', 'js/pool.js', 'js/sidebar.js',
+  'js/simd-kernel.js', 'js/summary.js',
+  'worker.js', 'wasm_exec.js', 'pare.wasm', 'kernel.wasm', 'kernel_relaxed.wasm',
+  'demo/demo.json', 'demo/mnist-cnn.onnx', 'demo/mnist-test-images-idx3-ubyte', 'demo/mnist-test-labels-idx1-ubyte',
+];
+
+self.addEventListener('install', (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    // One missing optional file (say the relaxed-SIMD kernel) must not
+    // stop the rest from being cached.
+    await Promise.allSettled(APP_FILES.map((f) => cache.add(new Request(f, { cache: 'no-cache' }))));
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil((async () => {
+    for (const key of await caches.keys()) if (key !== CACHE) await caches.delete(key);
+    await self.clients.claim();
+  })());
+});
+
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== 'GET' || url.origin !== self.location.origin) return;
+  event.respondWith((async () => {
+    const cache = await caches.open(CACHE);
+    try {
+      const response = await fetch(request);
+      if (response.ok && response.type === 'basic') cache.put(request, response.clone());
+      return response;
+    } catch (err) {
+      const cached = await cache.match(request, { ignoreSearch: true });
+      if (cached) return cached;
+      throw err;
+    }
+  })());
+});

@@ -1,0 +1,116 @@
+// One Go instance running Pare's core (pare.wasm), inside a module Web
+// Worker so the page never freezes. Messages in:
+//   {type: 'init', module: WebAssembly.Module}       once, first
+//   {id, type, params, files: [{path, bytes}]}        a request
+//   {type: 'cancel', id}                             stop request id early
+// Messages out:
+//   {kind: 'ready'} | {kind: 'fatal', error}
+//   {id, kind: 'progress', done, total}
+//   {id, kind: 'result', value, blob} | {id, kind: 'error', error}
+// The Go side (wasm/bridge_js.go) registers globalThis.pare = {handle, cancel}
+// and answers through globalThis.pareReply.
+import './wasm_exec.js';
+import { provideSimdKernel, fetchSimdKernels } from './js/simd-kernel.js';
+
+let goExited = false;
+const recentOutput = [];
+
+// Go writes its stdout and stderr through fs.writeSync; keep the last lines
+// so that a fatal error (for example running out of memory) can be
+// reported to the page with its reason.
+function captureGoOutput() {
+  const decoder = new TextDecoder();
+  let line = '';
+  const original = globalThis.fs.writeSync.bind(globalThis.fs);
+  globalThis.fs.writeSync = (fd, buf) => {
+    if (fd === 1 || fd === 2) {
+      line += decoder.decode(buf);
+      const parts = line.split('\n');
+      line = parts.pop();
+      for (const p of parts) {
+        recentOutput.push(p);
+        if (recentOutput.length > 30) recentOutput.shift();
+      }
+      return buf.length;
+    }
+    return original(fd, buf);
+  };
+}
+
+function fatalMessage(reason) {
+  const text = recentOutput.join('\n') + '\n' + (reason || '');
+  if (/out of memory|Out of memory|memory access out of bounds|Cannot allocate|could not allocate/i.test(text)) {
+    return { code: 'out-of-memory', message: 'The computation ran out of memory (the browser gives a page at most 4 GB). Try a smaller batch, fewer images, or a smaller model; the page has restarted its worker and stays usable.' };
+  }
+  const firstLine = recentOutput.find((l) => /panic|fatal/.test(l)) || String(reason || 'the worker stopped');
+  return { code: 'worker-crashed', message: `The compute worker stopped unexpectedly (${firstLine.trim()}). It has been restarted; try again.` };
+}
+
+globalThis.pareReply = (id, kind, json, blob) => {
+  const msg = { id, kind };
+  if (kind === 'progress') {
+    const p = JSON.parse(json);
+    msg.done = p.done; msg.total = p.total;
+  } else if (kind === 'result') {
+    msg.value = json ? JSON.parse(json) : null;
+    if (blob) msg.blob = blob;
+  } else {
+    msg.error = JSON.parse(json);
+  }
+  postMessage(msg, blob ? [blob.buffer] : []);
+};
+
+async function start(module, simdMode = 'auto') {
+  captureGoOutput();
+  const go = new Go();
+  const ready = new Promise((resolve) => { globalThis.pareReady = resolve; });
+  // The SIMD GEMM kernel Go imports through //go:wasmimport (pare_gemm);
+  // kernel.wasm and kernel_relaxed.wasm sit beside this file.
+  const kernels = await fetchSimdKernels(new URL('.', self.location.href));
+  const simd = provideSimdKernel(go.importObject, { ...kernels, mode: simdMode });
+  const instance = await WebAssembly.instantiate(module, go.importObject);
+  simd.attach(instance);
+  go.run(instance).then(() => {
+    goExited = true;
+    postMessage({ kind: 'fatal', error: fatalMessage('Go exited') });
+  }, (err) => {
+    goExited = true;
+    postMessage({ kind: 'fatal', error: fatalMessage(err && err.message) });
+  });
+  await ready;
+  postMessage({ kind: 'ready' });
+}
+
+self.addEventListener('error', (event) => {
+  event.preventDefault();
+  postMessage({ kind: 'fatal', error: fatalMessage(event.message) });
+});
+self.addEventListener('unhandledrejection', (event) => {
+  event.preventDefault();
+  postMessage({ kind: 'fatal', error: fatalMessage(event.reason && event.reason.message) });
+});
+
+self.onmessage = (event) => {
+  const msg = event.data;
+  if (msg.type === 'init') {
+    start(msg.module, msg.simd).catch((err) => postMessage({ kind: 'fatal', error: fatalMessage(err.message) }));
+    return;
+  }
+  if (goExited) {
+    postMessage({ id: msg.id, kind: 'error', error: { code: 'worker-crashed', message: 'The compute worker has stopped; reload the page.' } });
+    return;
+  }
+  if (msg.type === 'cancel') {
+    globalThis.pare.cancel(msg.id);
+    return;
+  }
+  const files = (msg.files || []).map((f) => ({ path: f.path, bytes: new Uint8Array(f.bytes) }));
+  try {
+    globalThis.pare.handle(msg.id, msg.type, JSON.stringify(msg.params || {}), files);
+  } catch (err) {
+    // A trap (for example memory exhausted) kills the Go instance: this
+    // worker is done, and the page starts a fresh one.
+    goExited = true;
+    postMessage({ kind: 'fatal', error: fatalMessage(err && err.message) });
+  }
+};
