@@ -165,7 +165,7 @@ func readTensor(path string) (*tensor.Tensor, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	t, err := fromONNX(p)
+	t, err := tensor.FromONNX(p)
 	return t, p.Name, err
 }
 

@@ -18,7 +18,7 @@ func constantKernel(c *Context, _ []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if a.T == nil {
 				return nil, fmt.Errorf("attribute value has no tensor")
 			}
-			t, err := fromONNX(a.T)
+			t, err := tensor.FromONNX(a.T)
 			if err != nil {
 				return nil, fmt.Errorf("attribute value: %w", err)
 			}
@@ -56,7 +56,7 @@ func constantOfShapeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	}
 	fill := &tensor.Tensor{DType: tensor.Float32, Shape: []int{1}, F32: []float32{0}}
 	if a := c.Node.Attr("value"); a != nil && a.T != nil {
-		if fill, err = fromONNX(a.T); err != nil {
+		if fill, err = tensor.FromONNX(a.T); err != nil {
 			return nil, fmt.Errorf("attribute value: %w", err)
 		}
 		if fill.Len() != 1 {

@@ -84,7 +84,7 @@ func NewSession(m *onnx.Model) (*Session, error) {
 	}
 
 	for _, init := range m.Graph.Initializer {
-		t, err := fromONNX(init)
+		t, err := tensor.FromONNX(init)
 		if err != nil {
 			return nil, fmt.Errorf("exec: initializer %q: %w", init.Name, err)
 		}
