@@ -93,3 +93,30 @@ func TestCIFARErrors(t *testing.T) {
 		t.Errorf("over budget: %v", err)
 	}
 }
+
+// CIFAR-10 is distributed as cifar-10-binary.tar.gz: it opens as it is.
+func TestCIFARTarGz(t *testing.T) {
+	files := map[string][]byte{
+		"cifar-10-batches-bin/data_batch_1.bin": cifarBatch(4, 2),
+		"cifar-10-batches-bin/test_batch.bin":   cifarBatch(7),
+		"cifar-10-batches-bin/readme.html":      []byte("<html>"),
+	}
+	archive := tarGzBytes(t, files, []string{"cifar-10-batches-bin/readme.html", "cifar-10-batches-bin/data_batch_1.bin", "cifar-10-batches-bin/test_batch.bin"})
+	p := filepath.Join(t.TempDir(), "cifar-10-binary.tar.gz")
+	if err := os.WriteFile(p, archive, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := Options{Split: SplitTrain}.OpenPath(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(set.Labels, []int{4, 2}) || set.Format != FormatCIFAR10 {
+		t.Errorf("labels %v format %q", set.Labels, set.Format)
+	}
+	if img := mustImage(t, set, 1); img.Pix[0] != 1 {
+		t.Errorf("image 1 red %d, want 1", img.Pix[0])
+	}
+	if _, err := (Options{MemoryBudget: 1000}).OpenPath(p); err == nil || !strings.Contains(err.Error(), "memory budget") {
+		t.Errorf("tar member over budget: %v", err)
+	}
+}

@@ -5,7 +5,8 @@
 //
 // Everything reads from an io/fs.FS, so the CLI passes os.DirFS, the browser
 // passes the files a user dropped, tests pass a testing/fstest.MapFS, and a
-// zip archive (archive/zip.Reader is an fs.FS) works the same way:
+// zip archive (archive/zip.Reader is an fs.FS) works the same way. A .zip
+// or .tar[.gz] file is opened as the folder it holds:
 //
 //	set, err := dataset.Open(fsys, "mnist")          // detects the format
 //	set, err := dataset.OpenPath("data/cifar.zip")     // native convenience
@@ -20,7 +21,8 @@
 //     loaded unless Options.Split says otherwise, and Set.Notes says so.
 //   - "cifar10": CIFAR-10 binary batches (data_batch_N.bin, test_batch.bin;
 //     records of one label byte and 3x32x32 planar RGB bytes), with class
-//     names from batches.meta.txt when present.
+//     names from batches.meta.txt when present; the distributed
+//     cifar-10-binary.tar.gz opens as it is.
 //   - "imagefolder": one sub-folder of PNG/JPEG images per class; the sorted
 //     folder names are the classes 0..K-1 (the torchvision convention). A
 //     single top-level folder (as in most zips) is looked through. Images

@@ -86,7 +86,8 @@ func FuzzCIFAR(f *testing.F) {
 func FuzzImageFolder(f *testing.F) {
 	f.Add(pngGray(f, 3, 2, 9), jpegRGB(f, 8, 8, color.RGBA{1, 2, 3, 255}), "a", "b")
 	f.Add(pngRGB(f, 1, 1, color.NRGBA{1, 2, 3, 4}), []byte("junk"), "x", "x")
-	f.Add(zipBytes(f, map[string][]byte{"c/d.png": pngGray(f, 2, 2, 1)}, []string{"c/d.png"}), []byte{}, "z", "y")
+	f.Add(zipBytes(f, map[string][]byte{"c/d.png": pngGray(f, 2, 2, 1)}, []string{"c/d.png"}),
+		tarGzBytes(f, map[string][]byte{"c/d.png": pngGray(f, 2, 2, 1)}, []string{"c/d.png"}), "z", "y")
 	f.Fuzz(func(t *testing.T, first, second []byte, class1, class2 string) {
 		fsys := fstest.MapFS{}
 		for _, file := range []struct {
@@ -99,7 +100,8 @@ func FuzzImageFolder(f *testing.F) {
 			fsys[file.class+"/img.png"] = &fstest.MapFile{Data: file.data}
 		}
 		fsys["archive.zip"] = &fstest.MapFile{Data: first}
-		for _, p := range []string{".", "archive.zip"} {
+		fsys["archive.tar.gz"] = &fstest.MapFile{Data: second}
+		for _, p := range []string{".", "archive.zip", "archive.tar.gz"} {
 			set, err := Options{MemoryBudget: fuzzBudget}.Open(fsys, p)
 			if err == nil {
 				exercise(t, set)

@@ -206,3 +206,19 @@ func TestIDXMissingLabelsAndSplits(t *testing.T) {
 		t.Errorf("Fashion-MNIST label 10: %v", err)
 	}
 }
+
+// With a budget large enough to allow the claim, a header promising far
+// more than the file holds fails on the data that is there, without
+// allocating what the header promised.
+func TestIDXLyingHeaderUnderLargeBudget(t *testing.T) {
+	images := idxImages(1, 1, 1)
+	images[4], images[5], images[6], images[7] = 0x80, 0, 0, 0 // 2^31 images of 1x1
+	fsys := fstest.MapFS{
+		"train-images-idx3-ubyte.gz": {Data: gzipBytes(t, images)},
+		"train-labels-idx1-ubyte":    {Data: idxLabels(1)},
+	}
+	_, err := Options{MemoryBudget: 1 << 40}.Open(fsys, ".")
+	if err == nil || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("%v, want a truncation error", err)
+	}
+}

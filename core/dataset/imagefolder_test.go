@@ -174,3 +174,18 @@ func hugePNGHeader(t *testing.T) []byte {
 	data[8+8+13], data[8+8+14], data[8+8+15], data[8+8+16] = byte(crc>>24), byte(crc>>16), byte(crc>>8), byte(crc)
 	return data
 }
+
+func TestImageFolderWrapperBesideReadme(t *testing.T) {
+	fsys := fstest.MapFS{
+		"README.txt":     {Data: []byte("pets")},
+		"data/cat/1.png": {Data: pngGray(t, 2, 2, 1)},
+		"data/dog/1.png": {Data: pngGray(t, 2, 2, 2)},
+	}
+	set, err := Open(fsys, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(set.Classes, []string{"cat", "dog"}) {
+		t.Errorf("classes %v, want the wrapper looked through", set.Classes)
+	}
+}

@@ -1,11 +1,7 @@
 package dataset
 
 import (
-	"archive/zip"
-	"bytes"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -118,9 +114,10 @@ func (o Options) openFolder(fsys fs.FS, dir string, budget *budgetTracker, depth
 		}
 	}
 	if len(folders) > 0 {
-		if len(folders) == 1 && len(files) == 0 {
-			// One wrapping folder (as most zips have) is looked through,
-			// unless it holds images itself: then it is a one-class set.
+		if len(folders) == 1 && !imagesHere {
+			// One wrapping folder (as most zips have, maybe beside a
+			// README) is looked through, unless it holds images itself:
+			// then it is a one-class set.
 			inner := path.Join(dir, folders[0])
 			if !folderHasImages(fsys, inner) {
 				return o.open(fsys, inner, budget, depth+1)
@@ -133,7 +130,7 @@ func (o Options) openFolder(fsys fs.FS, dir string, budget *budgetTracker, depth
 		switch {
 		case isDigitsCSVName(f):
 			csvs = append(csvs, f)
-		case strings.HasSuffix(strings.ToLower(f), ".zip"):
+		case isArchiveName(f):
 			zips = append(zips, f)
 		}
 	}
@@ -171,14 +168,12 @@ func folderHasImages(fsys fs.FS, dir string) bool {
 func (o Options) openFile(fsys fs.FS, p string, budget *budgetTracker, depth int) (*Set, error) {
 	dir, name := path.Split(p)
 	dir = path.Clean(dir)
-	if isZip, err := hasZipMagic(fsys, p); err != nil {
+	archive, err := openArchive(fsys, p, budget)
+	if err != nil {
 		return nil, err
-	} else if isZip {
-		zfs, err := openZip(fsys, p, budget)
-		if err != nil {
-			return nil, err
-		}
-		set, err := o.open(zfs, ".", budget, depth+1)
+	}
+	if archive != nil {
+		set, err := o.open(archive, ".", budget, depth+1)
 		if err != nil {
 			return nil, fmt.Errorf("%w (inside %s)", err, p)
 		}
@@ -225,51 +220,6 @@ func siblingFiles(fsys fs.FS, dir string) ([]string, error) {
 		}
 	}
 	return names, nil
-}
-
-// zipMagic starts a zip archive's first local file header (an empty
-// archive starts with the end record instead).
-var zipMagic = [][]byte{[]byte("PK\x03\x04"), []byte("PK\x05\x06")}
-
-func hasZipMagic(fsys fs.FS, p string) (bool, error) {
-	f, err := fsys.Open(p)
-	if err != nil {
-		return false, fmt.Errorf("dataset: %w", err)
-	}
-	defer f.Close()
-	var head [4]byte
-	n, err := io.ReadFull(f, head[:])
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return false, fmt.Errorf("dataset: reading %s: %w", p, err)
-	}
-	for _, m := range zipMagic {
-		if n == 4 && bytes.Equal(head[:], m) {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// openZip reads a zip archive whole (within the budget: its members are
-// read again when images are decoded lazily) and returns it as an fs.FS.
-func openZip(fsys fs.FS, p string, budget *budgetTracker) (fs.FS, error) {
-	f, err := fsys.Open(p)
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %w", err)
-	}
-	defer f.Close()
-	data, err := readAllLimited(f, budget.limit-budget.used, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := budget.reserve(p, 1, int64(len(data))); err != nil {
-		return nil, err
-	}
-	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		return nil, fmt.Errorf("dataset: %s is not a readable zip archive: %v", p, err)
-	}
-	return zr, nil
 }
 
 // displayPath shows the root of an fs.FS as something a user understands.
