@@ -182,3 +182,5 @@ func miniEval(n *onnx.Node, opset int64, in []*tensor.Tensor) ([]*tensor.Tensor,
 type tensorT = tensor.Tensor
 
 var errEval = fmt.Errorf("miniEval failed")
+
+type onnxTensor = onnx.Tensor

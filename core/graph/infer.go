@@ -226,7 +226,7 @@ func fold(n *onnx.Node, opset int64, in []*Value, outs []*Value, eval ConstEval)
 	for i, name := range n.Output {
 		if name != "" {
 			outs[i].Const = res[i]
-			if res[i].DType != tensor.Undefined {
+			if outs[i].DType == tensor.Undefined {
 				outs[i].DType = res[i].DType
 			}
 		}
