@@ -34,6 +34,9 @@ const (
 	Uint4          DataType = 21
 	Int4           DataType = 22
 	Float4E2M1     DataType = 23
+	Float8E8M0     DataType = 24
+	Uint2          DataType = 25
+	Int2           DataType = 26
 )
 
 // AttributeType is AttributeProto.AttributeType.
