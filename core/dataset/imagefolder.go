@@ -102,11 +102,7 @@ func loadImageFolder(fsys fs.FS, dir string, opts Options, budget *budgetTracker
 		Labels:   labels,
 		Classes:  classes,
 		PixelMax: 255,
-		images: &lazyImages{
-			shapes: shapes,
-			cache:  make([][]uint8, len(files)),
-			decode: func(i int) (Image, error) { return decodeImageFile(fsys, files[i]) },
-		},
+		images:   newLazyImages(shapes, func(i int) (Image, error) { return decodeImageFile(fsys, files[i]) }),
 	}, nil
 }
 

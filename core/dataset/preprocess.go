@@ -83,9 +83,9 @@ type resolvedPreprocess struct {
 }
 
 func (p Preprocess) resolve(s *Set) (resolvedPreprocess, error) {
-	native, uniform := s.Shape()
 	r := resolvedPreprocess{shape: Shape{C: p.Channels, H: p.Height, W: p.Width}}
 	if r.shape.C == 0 || r.shape.H == 0 || r.shape.W == 0 {
+		native, uniform := s.Shape()
 		if !uniform {
 			return r, fmt.Errorf("dataset: the images differ in size or channels, so the preprocessing must state Height, Width and Channels (got %dx%dx%d)", p.Channels, p.Height, p.Width)
 		}

@@ -10,12 +10,28 @@ import (
 
 // packedSet makes an in-memory set of images of one shape.
 func packedSet(shape Shape, pix []uint8) *Set {
-	n := len(pix) / shape.Size()
-	return &Set{
-		Labels:   make([]int, n),
-		Classes:  []string{"only"},
-		PixelMax: 255,
-		images:   &packedImages{data: pix, stride: shape.Size(), shapeOf: shape},
+	set, err := New(shape, pix, make([]int, len(pix)/shape.Size()), []string{"only"})
+	if err != nil {
+		panic(err)
+	}
+	return set
+}
+
+func TestNewChecksItsInput(t *testing.T) {
+	for _, tc := range []struct {
+		shape  Shape
+		pixels int
+		labels []int
+		want   string
+	}{
+		{Shape{2, 1, 1}, 2, []int{0}, "1 or 3 channels"},
+		{Shape{1, 2, 2}, 3, []int{0}, "3 pixels for 1 images"},
+		{Shape{1, 1, 1}, 1, []int{1}, "out of range"},
+	} {
+		_, err := New(tc.shape, make([]uint8, tc.pixels), tc.labels, []string{"a"})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%v, %d pixels, %v): %v, want %q", tc.shape, tc.pixels, tc.labels, err, tc.want)
+		}
 	}
 }
 

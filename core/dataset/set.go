@@ -11,6 +11,7 @@ const (
 	FormatCIFAR10     = "cifar10"
 	FormatImageFolder = "imagefolder"
 	FormatDigitsCSV   = "digits-csv"
+	FormatMemory      = "memory" // made by New
 )
 
 // Shape is the size of one image: channels (1 gray or 3 RGB), height, width.
@@ -78,19 +79,37 @@ func (s *Set) ImageShape(i int) Shape { return s.images.shape(i) }
 // Shape is the native size shared by every image, and false when the
 // images differ in size or channel count (an image folder may).
 func (s *Set) Shape() (Shape, bool) {
-	if u, ok := s.images.(*packedImages); ok {
-		return u.shapeOf, true
+	switch src := s.images.(type) {
+	case *packedImages:
+		return src.shapeOf, true
+	case *lazyImages:
+		return src.common, src.uniform
 	}
-	if s.N() == 0 {
-		return Shape{}, false
+	return Shape{}, false
+}
+
+// New makes a set from pixels already in memory: n images of one shape
+// back to back in planar (C,H,W) order, labels indexing classes. The set
+// keeps pixels without copying. It serves synthetic data and tests.
+func New(shape Shape, pixels []uint8, labels []int, classes []string) (*Set, error) {
+	if shape.C != 1 && shape.C != 3 || shape.H <= 0 || shape.W <= 0 {
+		return nil, fmt.Errorf("dataset: image shape %v: want 1 or 3 channels and a positive size", shape)
 	}
-	first := s.images.shape(0)
-	for i := 1; i < s.N(); i++ {
-		if s.images.shape(i) != first {
-			return Shape{}, false
-		}
+	if len(pixels) != len(labels)*shape.Size() {
+		return nil, fmt.Errorf("dataset: %d pixels for %d images of %v, want %d", len(pixels), len(labels), shape, len(labels)*shape.Size())
 	}
-	return first, true
+	labels = append([]int(nil), labels...)
+	classes, err := applyClassNames(classes, nil, labels, "the labels")
+	if err != nil {
+		return nil, err
+	}
+	return &Set{
+		Format:   FormatMemory,
+		Labels:   labels,
+		Classes:  append([]string(nil), classes...),
+		PixelMax: 255,
+		images:   &packedImages{data: pixels, stride: shape.Size(), shapeOf: shape},
+	}, nil
 }
 
 // ClassCounts is the number of images of each class.
@@ -123,11 +142,28 @@ func (p *packedImages) image(i int) (Image, error) {
 // lazyImages decodes images on first use and keeps the result; decoding
 // was paid for within the memory budget when the set was opened.
 type lazyImages struct {
-	shapes []Shape
-	decode func(i int) (Image, error)
+	shapes  []Shape
+	common  Shape // every image's shape, when uniform
+	uniform bool
+	decode  func(i int) (Image, error)
 
 	mu    sync.Mutex
 	cache [][]uint8
+}
+
+func newLazyImages(shapes []Shape, decode func(i int) (Image, error)) *lazyImages {
+	l := &lazyImages{shapes: shapes, decode: decode, cache: make([][]uint8, len(shapes))}
+	l.uniform = len(shapes) > 0
+	for _, s := range shapes {
+		if s != shapes[0] {
+			l.uniform = false
+			break
+		}
+	}
+	if l.uniform {
+		l.common = shapes[0]
+	}
+	return l
 }
 
 func (l *lazyImages) shape(i int) Shape { return l.shapes[i] }
