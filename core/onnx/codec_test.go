@@ -273,6 +273,7 @@ func TestDecodeErrorsNameThePath(t *testing.T) {
 		"truncated":                 wireBuilder(nil).varint(1, 8)[:1],
 		"not a multiple of 4":       wireBuilder(nil).bytes(7, wireBuilder(nil).bytes(5, wireBuilder(nil).bytes(4, []byte{1, 2, 3}))),
 		"bad field tag":             {0x00},
+		"graph.node[1]: truncated":  wireBuilder(nil).bytes(7, append(wireBuilder(nil).bytes(1, nil), 0x0a, 0x05, 0x00)),
 		"graph.initializer[0].dims": wireBuilder(nil).bytes(7, wireBuilder(nil).bytes(5, wireBuilder(nil).bytes(1, []byte{0x80}))),
 	}
 	for wantSub, data := range cases {

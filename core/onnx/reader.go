@@ -257,12 +257,14 @@ func (r *fieldReader) repeatedMessage(index int, dec func([]byte) error) error {
 	if r.typ != protowire.BytesType {
 		return r.keep()
 	}
-	v, err := r.payload()
-	if err != nil {
-		return err
+	elem := fmt.Sprintf("%s[%d]", fieldName(r.table, r.num), index)
+	v, n := protowire.ConsumeBytes(r.b)
+	if n < 0 {
+		return &pathError{path: []string{elem}, problem: problemOf(n)}
 	}
-	if err := dec(v); err != nil {
-		return within(err, fmt.Sprintf("%s[%d]", fieldName(r.table, r.num), index))
+	r.b = r.b[n:]
+	if err := dec(v[:len(v):len(v)]); err != nil {
+		return within(err, elem)
 	}
 	r.ws.addKnown(r.num, 1, false)
 	return nil
