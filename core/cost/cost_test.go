@@ -1,0 +1,275 @@
+package cost_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pare-ml/pare/core/cost"
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/onnx"
+)
+
+const assets = "../../../shared/assets"
+
+func needAsset(t *testing.T, sub string) string {
+	t.Helper()
+	p := filepath.Join(assets, sub)
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared test assets not found at %s (a fresh clone has none; CI does): %v", p, err)
+	}
+	return p
+}
+
+func readModel(t *testing.T, path string) *onnx.Model {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.Decode(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return m
+}
+
+// TestResNet8MLPerfMACs: the MLPerf Tiny figure for the image
+// classification ResNet-8 is 12,501,632 MACs, Conv and Dense layers only.
+func TestResNet8MLPerfMACs(t *testing.T) {
+	m := readModel(t, needAsset(t, "models/resnet8-cifar10.onnx"))
+	rep, err := cost.Analyze(m, nil, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MACs != 12501632 {
+		t.Errorf("MACs = %d, want 12,501,632", rep.MACs)
+	}
+	// 78,666 float initializer elements: conv and dense weights and
+	// biases plus the four vectors of each batch norm.
+	if rep.Params != 78666 {
+		t.Errorf("Params = %d, want 78,666", rep.Params)
+	}
+	// First layer by hand: 3x3 conv, 3 -> 16 channels, 32x32 output.
+	var first *cost.Layer
+	for i := range rep.Layers {
+		if rep.Layers[i].OpType == "Conv" {
+			first = &rep.Layers[i]
+			break
+		}
+	}
+	if first == nil || first.MACs != 3*3*3*16*32*32 {
+		t.Errorf("first conv: %+v, want %d MACs", first, 3*3*3*16*32*32)
+	}
+	if first != nil && first.ActivationBytes != 16*32*32*4 {
+		t.Errorf("first conv activation bytes %d, want %d", first.ActivationBytes, 16*32*32*4)
+	}
+	for _, l := range rep.Layers {
+		if l.OpType != "Conv" && l.OpType != "Gemm" && l.MACs != 0 {
+			t.Errorf("layer %s (%s) has %d MACs; only Conv and Gemm count", l.Name, l.OpType, l.MACs)
+		}
+	}
+}
+
+// TestMNIST8ByHand checks mnist-8 (CNTK export, opset 8) against figures
+// worked out by hand from its layers:
+//
+//	Conv 5x5, 1 -> 8, same padding, 28x28:   8*28*28 * 1*25  = 156,800
+//	MaxPool 2x2 -> 14x14
+//	Conv 5x5, 8 -> 16, same padding, 14x14: 16*14*14 * 8*25 = 627,200
+//	MaxPool 3x3 stride 3 -> 4x4; Reshape to 256
+//	MatMul 256 x 10:                          10 * 256        =   2,560
+//	total                                                      786,560
+//
+// Params: 8*25 + 8 + 16*8*25 + 16 + 256*10 + 10 = 5,994 (the two Reshape
+// shape initializers are int64 and not parameters).
+func TestMNIST8ByHand(t *testing.T) {
+	m := readModel(t, needAsset(t, "models/mnist-8.onnx"))
+	rep, err := cost.Analyze(m, nil, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.MACs != 786560 {
+		t.Errorf("MACs = %d, want 786,560", rep.MACs)
+	}
+	if rep.Params != 5994 {
+		t.Errorf("Params = %d, want 5,994", rep.Params)
+	}
+	var convs []int64
+	for _, l := range rep.Layers {
+		if l.OpType == "Conv" {
+			convs = append(convs, l.MACs)
+		}
+	}
+	if len(convs) != 2 || convs[0] != 156800 || convs[1] != 627200 {
+		t.Errorf("conv MACs %v, want [156800 627200]", convs)
+	}
+	// Peak: while the first Conv runs, the input (3,136 B) and its output
+	// 8x28x28 floats (25,088 B) are alive; then the bias Add reads that
+	// output and writes another 25,088 B: 50,176 B, the largest step.
+	if rep.PeakActivationBytes != 50176 {
+		t.Errorf("PeakActivationBytes = %d, want 50,176", rep.PeakActivationBytes)
+	}
+}
+
+// TestConformanceLayerMACs compares per-layer MACs of ONNX conformance
+// models against the formulas worked out by hand.
+func TestConformanceLayerMACs(t *testing.T) {
+	dir := needAsset(t, "conformance/onnx-node")
+	cases := []struct {
+		test         string
+		macs, params int64
+	}{
+		// out 1x1x4x3, 1 channel, 3x3 kernel: 12 * 9.
+		{"node/test_conv_with_strides_padding", 108, 9},
+		// A [4,3] transposed: M=3, K=4; B^T gives N=5: 3*5*4; B and C.
+		{"node/test_gemm_all_attributes", 60, 20 + 5},
+		// 9 input pixels, each into 2 channels x 3x3 taps.
+		{"node/test_convtranspose", 162, 18},
+		// 2 groups: 18 input pixels, each into 1 channel x 3x3.
+		{"node/test_convtranspose_group_2", 162, 18},
+		// batch 2, [3,4] x [4,3]: 2*3*3*4.
+		{"node/test_matmul_3d", 72, 24},
+		// depthwise 3x3 stride 2: out 2x4x2x2 = 32, 1*9 each.
+		{"pytorch-converted/test_Conv2d_depthwise_strided", 288, 36 + 4},
+		// group 2, 4 -> 6 channels, kernel 3x2: out 2x6x4x4 = 192, 2*3*2 each.
+		{"pytorch-converted/test_Conv2d_groups", 2304, 72 + 6},
+		// Linear 10 -> 8 at batch 4: 4*8*10.
+		{"pytorch-converted/test_Linear", 320, 80 + 8},
+	}
+	for _, c := range cases {
+		t.Run(c.test, func(t *testing.T) {
+			m, shapes := loadNodeTest(t, filepath.Join(dir, c.test))
+			rep, err := cost.Analyze(m, shapes, exec.EvalNode)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Layers) != 1 {
+				t.Fatalf("%d layers, want 1", len(rep.Layers))
+			}
+			if l := rep.Layers[0]; l.MACs != c.macs || l.Params != c.params {
+				t.Errorf("%s: MACs %d params %d, want %d and %d", l.OpType, l.MACs, l.Params, c.macs, c.params)
+			}
+		})
+	}
+}
+
+// loadNodeTest reads a conformance test; inputs after the first become
+// float initializers (weights), as in a real model.
+func loadNodeTest(t *testing.T, dir string) (*onnx.Model, map[string][]int) {
+	t.Helper()
+	m := readModel(t, filepath.Join(dir, "model.onnx"))
+	shapes := map[string][]int{}
+	var keep []*onnx.ValueInfo
+	inits := map[string]bool{}
+	for _, x := range m.Graph.Initializer {
+		inits[x.Name] = true
+	}
+	for i, vi := range m.Graph.Input {
+		if inits[vi.Name] {
+			keep = append(keep, vi)
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, "test_data_set_0", "input_"+strconv.Itoa(i)+".pb"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		x, err := onnx.DecodeTensor(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			dims := make([]int, len(x.Dims))
+			for j, d := range x.Dims {
+				dims[j] = int(d)
+			}
+			shapes[vi.Name] = dims
+			keep = append(keep, vi)
+			continue
+		}
+		x.Name = vi.Name
+		m.Graph.Initializer = append(m.Graph.Initializer, x)
+	}
+	m.Graph.Input = keep
+	return m, shapes
+}
+
+func TestPeakActivationByHand(t *testing.T) {
+	// x -> Relu a -> Relu b; Add(a, b) -> y, 4 floats (16 B) each. Before
+	// the Add runs a and b are both alive, and the Add's output joins them.
+	m := &onnx.Model{
+		OpsetImport: []*onnx.OperatorSet{{Version: 13}},
+		Graph: &onnx.Graph{
+			Input:  []*onnx.ValueInfo{vi("x", 1, 4)},
+			Output: []*onnx.ValueInfo{{Name: "y"}},
+			Node: []*onnx.Node{
+				{Name: "r1", OpType: "Relu", Input: []string{"x"}, Output: []string{"a"}},
+				{Name: "r2", OpType: "Relu", Input: []string{"a"}, Output: []string{"b"}},
+				{Name: "add", OpType: "Add", Input: []string{"a", "b"}, Output: []string{"y"}},
+			},
+		},
+	}
+	rep, err := cost.Analyze(m, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.PeakActivationBytes != 48 {
+		t.Errorf("peak %d, want 48 (a, b and y)", rep.PeakActivationBytes)
+	}
+	if rep.ActivationBytes != 48 || rep.MACs != 0 || rep.Params != 0 {
+		t.Errorf("totals %+v, want 48 activation bytes, no MACs or params", rep.Totals)
+	}
+}
+
+func vi(name string, dims ...int64) *onnx.ValueInfo {
+	shape := &onnx.TensorShape{}
+	for _, d := range dims {
+		shape.Dim = append(shape.Dim, &onnx.Dimension{Value: d, HasValue: true})
+	}
+	return &onnx.ValueInfo{Name: name, Type: &onnx.TypeProto{TensorType: &onnx.TensorType{ElemType: onnx.Float, Shape: shape}}}
+}
+
+func TestReportJSON(t *testing.T) {
+	m := readModel(t, needAsset(t, "models/mnist-8.onnx"))
+	rep, err := cost.Analyze(m, map[string][]int{"Input3": {1, 1, 28, 28}}, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"macs", "params", "activation_bytes", "peak_activation_bytes", "layers"} {
+		if _, ok := top[k]; !ok {
+			t.Errorf("JSON has no top-level %q: %s", k, b[:min(len(b), 200)])
+		}
+	}
+	if !strings.Contains(string(top["layers"]), `"op_type":"Conv"`) || !strings.Contains(string(top["layers"]), `"output_shapes":[[1,8,28,28]]`) {
+		t.Errorf("layers JSON lacks op_type/output_shapes: %.300s", top["layers"])
+	}
+}
+
+func TestAnalyzeErrors(t *testing.T) {
+	m := &onnx.Model{OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Input: []*onnx.ValueInfo{vi("x", 1, 4)},
+		Node:  []*onnx.Node{{OpType: "Mystery", Input: []string{"x"}, Output: []string{"y"}}},
+	}}
+	if _, err := cost.Analyze(m, nil, nil); err == nil || !strings.Contains(err.Error(), "Mystery") {
+		t.Errorf("unknown op: err = %v", err)
+	}
+	if _, err := cost.Analyze(&onnx.Model{}, nil, nil); err == nil {
+		t.Error("empty model: no error")
+	}
+}

@@ -1,0 +1,52 @@
+// Package cost accounts for the resources each layer of an ONNX model
+// uses: multiply-accumulates, parameters and activation memory.
+//
+//	shapes, _ := graph.DefaultInputShapes(model, 1)
+//	rep, err := cost.Analyze(model, shapes, exec.EvalNode)
+//	fmt.Println(rep.MACs, rep.Params, rep.PeakActivationBytes)
+//
+// Shapes come from graph.InferShapes at the input shapes given (nil means
+// every graph input at batch 1); the evaluator folds the shape arithmetic
+// of PyTorch exports and may be nil for models without any.
+//
+// # Conventions
+//
+// MACs count only the multiply-accumulates of the matrix-product layers,
+// the convention of the MLPerf Tiny and most model zoos (resnet8-cifar10
+// gives 12,501,632). Bias additions, batch normalization, pooling,
+// activations and other element-wise work are not counted: they are
+// memory-bound, a small fraction of the total, and counting them differs
+// between tools.
+//
+//	op                               MACs
+//	Conv, ConvInteger, QLinearConv   N * Cout * prod(output spatial) * Cin/group * prod(kernel)
+//	ConvTranspose                    N * Cin * prod(input spatial) * Cout/group * prod(kernel)
+//	Gemm                             M * N * K
+//	MatMul, MatMulInteger,
+//	QLinearMatMul                    prod(broadcast batch dims) * M * N * K
+//	everything else                  0
+//
+// Params count the elements of the initializers that hold weights: every
+// floating-point initializer (weights, biases, batch-norm scale, bias, mean
+// and variance, quantization scales) and the integer initializers that a
+// DequantizeLinear dequantizes or a quantized Conv/MatMul reads as its
+// weight (quantized weights). Integer shape arguments (Reshape's shape,
+// Slice's starts) and zero points are not parameters. Each initializer is
+// counted once, at the first node (in topological order) that reads it.
+// Values held by Constant nodes are not counted (PyTorch uses them for
+// scalars such as Clip bounds).
+//
+// ActivationBytes of a layer is the size of its outputs at the input
+// shapes analysed, at the stored width of their element type (4 bytes for
+// float32, 1 for int8, half a byte for int4). Outputs that are folded
+// constants (shape arithmetic) count too; they are a few bytes.
+//
+// PeakActivationBytes is the largest total size of the activations alive at
+// once when the nodes run one at a time in graph.Order(): while a node runs,
+// its inputs and outputs are alive, as is every earlier activation that a
+// later node (or a graph output) still reads. Graph inputs are alive from the
+// start until their last reader; graph outputs until the end. Initializers
+// and folded constants are excluded (they are parameters, not
+// activations), and no output is assumed to reuse an input's buffer, so the
+// figure is what a simple executor without in-place operations needs.
+package cost

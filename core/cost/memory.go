@@ -1,0 +1,83 @@
+package cost
+
+import (
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// elementBits is the stored width of one element of a data type.
+func elementBits(dt tensor.DType) int64 {
+	switch int32(dt) {
+	case 1, 6, 12: // float32, int32, uint32
+		return 32
+	case 7, 11, 13: // int64, double, uint64
+		return 64
+	case 2, 3, 9, 17, 18, 19, 20: // uint8, int8, bool, float8 variants
+		return 8
+	case 4, 5, 10, 16: // uint16, int16, float16, bfloat16
+		return 16
+	case 14: // complex64
+		return 64
+	case 15: // complex128
+		return 128
+	case 21, 22, 23: // uint4, int4, float4
+		return 4
+	}
+	return 32 // unknown: assume float32
+}
+
+// valueBytes is the stored size of a value, rounded up to whole bytes.
+func valueBytes(v *graph.Value) int64 {
+	return (v.Elements()*elementBits(v.DType) + 7) / 8
+}
+
+// peakActivationBytes simulates the graph in topological order: a value
+// is alive from the step that produces it (graph inputs: from the start)
+// to the step of its last reader (graph outputs: to the end). The peak is
+// taken while each node runs, with its inputs and outputs alive.
+func peakActivationBytes(g *graph.Graph, s *graph.Shapes) int64 {
+	order := g.Order()
+	end := len(order) // a step after the last node, for graph outputs
+	lastUse := map[string]int{}
+	for step, n := range order {
+		for _, in := range n.Input {
+			lastUse[in] = step
+		}
+	}
+	for _, o := range g.Outputs() {
+		lastUse[o.Name] = end
+	}
+	isActivation := func(name string) bool {
+		v := s.Of(name)
+		return name != "" && v != nil && v.Const == nil && g.Initializer(name) == nil
+	}
+	live := int64(0)
+	freeAt := map[int][]string{}
+	for _, vi := range g.Inputs() {
+		if isActivation(vi.Name) {
+			if last, used := lastUse[vi.Name]; used {
+				live += valueBytes(s.Of(vi.Name))
+				freeAt[last] = append(freeAt[last], vi.Name)
+			}
+		}
+	}
+	peak := live
+	for step, n := range order {
+		for _, out := range n.Output {
+			if !isActivation(out) {
+				continue
+			}
+			live += valueBytes(s.Of(out))
+			last, used := lastUse[out]
+			if !used {
+				last = step // nobody reads it: freed right after this node
+			}
+			freeAt[last] = append(freeAt[last], out)
+		}
+		peak = max(peak, live)
+		for _, name := range freeAt[step] {
+			live -= valueBytes(s.Of(name))
+		}
+	}
+	return peak
+}
