@@ -129,7 +129,7 @@ func FuzzInferShapes(f *testing.F) {
 func TestFuzzCorpusAllOps(t *testing.T) {
 	ops := sortedOps()
 	for i := range ops {
-		for seed := 0; seed < 100; seed++ {
+		for seed := 0; seed < 40; seed++ {
 			data := []byte{byte(i)}
 			x := uint32(seed*2654435761 + i)
 			for k := 0; k < 40; k++ {

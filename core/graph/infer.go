@@ -208,9 +208,9 @@ func fold(n *onnx.Node, opset int64, in []*Value, outs []*Value, eval ConstEval)
 			args[i] = v.Const
 		}
 	}
-	res, err := eval(n, opset, args)
+	res, err := evalSafely(eval, n, opset, args)
 	if err != nil {
-		return nil
+		return nil // the value stays unknown; rules that need it say so
 	}
 	for i, name := range n.Output {
 		if name == "" {

@@ -1,0 +1,34 @@
+package graph_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/pare-ml/pare/core/graph"
+)
+
+// BenchmarkInferShapesDenseNet121 infers the 2,000-node light DenseNet-121.
+func BenchmarkInferShapesDenseNet121(b *testing.B) {
+	m := readModel(b, filepath.Join(needAssets(b, "conformance/onnx-node/light"), "light_densenet121.onnx"))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := graph.InferShapes(m, nil, testEval); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkInferShapesShuffleNetFixture folds PyTorch's shape chains.
+func BenchmarkInferShapesShuffleNetFixture(b *testing.B) {
+	m := readModel(b, "../../testdata/models/shufflenetv2_small.onnx")
+	in, err := graph.DefaultInputShapes(m, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := graph.InferShapes(m, in, testEval); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
