@@ -90,12 +90,50 @@ func binaryArithKernel(op arithOp) Kernel {
 		if err := need(in, 2); err != nil {
 			return nil, err
 		}
-		out, err := arith(c, op, in[0], in[1])
+		b, err := legacyBroadcast(c, in[0], in[1])
+		if err != nil {
+			return nil, err
+		}
+		out, err := arith(c, op, in[0], b)
 		if err != nil {
 			return nil, err
 		}
 		return []*tensor.Tensor{out}, nil
 	}
+}
+
+// legacyBroadcast applies the opset 1-6 rule for binary ops: with
+// broadcast=1, B's shape is matched to A's starting at axis (default: the
+// trailing dims, which is what numpy broadcasting does anyway). Without
+// broadcast=1 the shapes must be equal.
+func legacyBroadcast(c *Context, a, b *tensor.Tensor) (*tensor.Tensor, error) {
+	if c.Opset >= 7 {
+		return b, nil
+	}
+	if c.Node.AttrInt("broadcast", 0) == 0 {
+		if !sameShape(a.Shape, b.Shape) {
+			return nil, fmt.Errorf("shapes %v and %v differ and attribute broadcast is not set (opset %d)", a.Shape, b.Shape, c.Opset)
+		}
+		return b, nil
+	}
+	ax := c.Node.Attr("axis")
+	if ax == nil || len(b.Shape) == 0 {
+		return b, nil
+	}
+	axis, err := normAxis(ax.I, len(a.Shape))
+	if err != nil {
+		return nil, err
+	}
+	if axis+len(b.Shape) > len(a.Shape) {
+		return nil, fmt.Errorf("B of shape %v does not fit A %v at axis %d", b.Shape, a.Shape, axis)
+	}
+	shape := append([]int(nil), b.Shape...)
+	for len(shape) < len(a.Shape)-axis {
+		shape = append(shape, 1)
+	}
+	v := *b
+	v.Shape = shape
+	return &v, nil
 }
 
 // variadicKernel folds Sum, Max, Min (and Mean, which divides at the end)

@@ -40,7 +40,13 @@ type scaleIndex struct {
 	scaleDim          int
 }
 
-func newScaleIndex(c *Context, xs []int, scale *tensor.Tensor) (*scaleIndex, error) {
+func newScaleIndex(c *Context, xs []int, scale, zp *tensor.Tensor) (*scaleIndex, error) {
+	if zp != nil && zp.Len() != scale.Len() {
+		return nil, fmt.Errorf("zero point shape %v does not match scale shape %v", zp.Shape, scale.Shape)
+	}
+	if scale.Len() == 0 {
+		return nil, fmt.Errorf("scale is empty")
+	}
 	if scale.Len() == 1 && len(scale.Shape) <= 1 {
 		return &scaleIndex{perTensor: true}, nil
 	}
@@ -106,12 +112,9 @@ func quantizeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if (outType == tensor.Int4 || outType == tensor.Uint4) && c.Opset < 21 {
 		return nil, fmt.Errorf("%v needs opset 21", outType)
 	}
-	idx, err := newScaleIndex(c, x.Shape, scale)
+	idx, err := newScaleIndex(c, x.Shape, scale, zp)
 	if err != nil {
 		return nil, err
-	}
-	if zp != nil && !sameShape(zp.Shape, scale.Shape) && zp.Len() != scale.Len() {
-		return nil, fmt.Errorf("zero point shape %v differs from scale shape %v", zp.Shape, scale.Shape)
 	}
 	out := c.Alloc(outType, x.Shape)
 	for i, n := 0, x.Len(); i < n; i++ {
@@ -157,7 +160,7 @@ func dequantizeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error)
 			}
 		}
 	}
-	idx, err := newScaleIndex(c, x.Shape, scale)
+	idx, err := newScaleIndex(c, x.Shape, scale, zp)
 	if err != nil {
 		return nil, err
 	}

@@ -153,3 +153,13 @@ func TestActivations(t *testing.T) {
 	y = eval(t, mkNode("Erf", "", []string{"x"}, []string{"y"}), 13, f32([]int{1}, 1))[0]
 	wantValues(t, y, math.Erf(1))
 }
+
+func TestLegacyBroadcastAxis(t *testing.T) {
+	a := f32([]int{2, 3, 2}, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1)
+	b := f32([]int{3}, 10, 20, 30)
+	y := eval(t, mkNode("Add", "", []string{"a", "b"}, []string{"y"}, attrInt("broadcast", 1), attrInt("axis", 1)), 6, a, b)[0]
+	wantValues(t, y, 11, 11, 21, 21, 31, 31, 11, 11, 21, 21, 31, 31)
+	if _, err := EvalNode(mkNode("Add", "", []string{"a", "b"}, []string{"y"}), 6, []*tensor.Tensor{a, b}); err == nil {
+		t.Error("opset 6 Add of different shapes without broadcast=1 accepted")
+	}
+}
