@@ -1,0 +1,195 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/pare-ml/pare/core/cost"
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+)
+
+// infoResult holds the --json keys of pare info (docs/cli.md): the cost
+// report's totals and layers plus the model's identity.
+type infoResult struct {
+	Model           string      `json:"model"`
+	Producer        string      `json:"producer"`
+	ProducerVersion string      `json:"producer_version"`
+	IRVersion       int64       `json:"ir_version"`
+	Opsets          []opsetInfo `json:"opsets"`
+	Inputs          []ioInfo    `json:"inputs"`
+	Outputs         []ioInfo    `json:"outputs"`
+	*cost.Report
+}
+
+type opsetInfo struct {
+	Domain  string `json:"domain"`
+	Version int64  `json:"version"`
+}
+
+type ioInfo struct {
+	Name  string `json:"name"`
+	Type  string `json:"type"`
+	Shape []int  `json:"shape"`
+}
+
+func runInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("info", "info MODEL [--batch N] [--json]", stderr)
+	asJSON := fs.Bool("json", false, "print machine-readable JSON")
+	batch := fs.Int("batch", 1, "batch size for symbolic batch dimensions")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("give exactly one model file")
+	}
+	if *batch < 1 {
+		return usagef("--batch must be at least 1")
+	}
+	m, err := readModel(pos[0])
+	if err != nil {
+		return err
+	}
+	shapes, err := graph.DefaultInputShapes(m, *batch)
+	if err != nil {
+		return err
+	}
+	rep, err := cost.Analyze(m, shapes, exec.EvalNode)
+	if err != nil {
+		return err
+	}
+	res, err := describeModel(pos[0], m, rep)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	printInfo(stdout, res)
+	return nil
+}
+
+func describeModel(path string, m *onnx.Model, rep *cost.Report) (*infoResult, error) {
+	g, err := graph.New(m.Graph)
+	if err != nil {
+		return nil, err
+	}
+	res := &infoResult{Model: path, Producer: m.ProducerName, ProducerVersion: m.ProducerVersion, IRVersion: m.IRVersion, Report: rep}
+	for _, o := range m.OpsetImport {
+		d := o.Domain
+		if d == "" {
+			d = "ai.onnx"
+		}
+		res.Opsets = append(res.Opsets, opsetInfo{d, o.Version})
+	}
+	for _, in := range g.Inputs() {
+		res.Inputs = append(res.Inputs, ioInfo{in.Name, elemTypeName(in), rep.InputShapes[in.Name]})
+	}
+	for _, out := range g.Outputs() {
+		res.Outputs = append(res.Outputs, ioInfo{out.Name, elemTypeName(out), nil})
+	}
+	res.fillOutputShapes(g)
+	return res, nil
+}
+
+// fillOutputShapes takes the graph outputs' shapes from the layers that
+// produce them (Layers follow the graph's topological order).
+func (r *infoResult) fillOutputShapes(g *graph.Graph) {
+	order := g.Order()
+	if len(order) != len(r.Layers) {
+		return
+	}
+	for k, out := range r.Outputs {
+		for i, n := range order {
+			if r.Layers[i].OpType != n.OpType {
+				return
+			}
+			for j, name := range n.Output {
+				if name == out.Name && j < len(r.Layers[i].OutputShapes) {
+					r.Outputs[k].Shape = r.Layers[i].OutputShapes[j]
+				}
+			}
+		}
+	}
+}
+
+func elemTypeName(v *onnx.ValueInfo) string {
+	if v.Type == nil || v.Type.TensorType == nil {
+		return "?"
+	}
+	return dataTypeName(v.Type.TensorType.ElemType)
+}
+
+func dataTypeName(dt onnx.DataType) string {
+	names := map[onnx.DataType]string{
+		onnx.Float: "float32", onnx.Double: "float64", onnx.Float16: "float16", onnx.BFloat16: "bfloat16",
+		onnx.Int8: "int8", onnx.Uint8: "uint8", onnx.Int16: "int16", onnx.Uint16: "uint16",
+		onnx.Int32: "int32", onnx.Int64: "int64", onnx.Uint32: "uint32", onnx.Uint64: "uint64",
+		onnx.Bool: "bool", onnx.String: "string", onnx.Int4: "int4", onnx.Uint4: "uint4",
+	}
+	if n, ok := names[dt]; ok {
+		return n
+	}
+	return fmt.Sprintf("type%d", dt)
+}
+
+func printInfo(w io.Writer, r *infoResult) {
+	fmt.Fprintf(w, "model     %s\n", r.Model)
+	fmt.Fprintf(w, "producer  %s %s, IR %d, opsets", r.Producer, r.ProducerVersion, r.IRVersion)
+	for _, o := range r.Opsets {
+		fmt.Fprintf(w, " %s:%d", o.Domain, o.Version)
+	}
+	fmt.Fprintln(w)
+	for _, in := range r.Inputs {
+		fmt.Fprintf(w, "input     %s %s %v\n", in.Name, in.Type, in.Shape)
+	}
+	for _, out := range r.Outputs {
+		fmt.Fprintf(w, "output    %s %s %v\n", out.Name, out.Type, out.Shape)
+	}
+	fmt.Fprintf(w, "\n%-32s %-20s %-18s %14s %12s %14s\n", "layer", "op", "output", "MACs", "params", "activation B")
+	for _, l := range r.Layers {
+		shape := ""
+		if len(l.OutputShapes) > 0 {
+			shape = fmt.Sprint(l.OutputShapes[0])
+		}
+		fmt.Fprintf(w, "%-32s %-20s %-18s %14s %12s %14s\n", clip(l.Name, 32), clip(l.OpType, 20), clip(shape, 18),
+			thousands(l.MACs), thousands(l.Params), thousands(l.ActivationBytes))
+	}
+	fmt.Fprintf(w, "%-32s %-20s %-18s %14s %12s %14s\n", "total", "", "", thousands(r.MACs), thousands(r.Params), thousands(r.ActivationBytes))
+	fmt.Fprintf(w, "\npeak live activations %s bytes at these input shapes:", thousands(r.PeakActivationBytes))
+	for _, in := range r.Inputs {
+		fmt.Fprintf(w, " %s %v", in.Name, in.Shape)
+	}
+	fmt.Fprintln(w)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n-1] + "…"
+}
+
+// thousands formats 12501632 as "12,501,632".
+func thousands(v int64) string {
+	s := fmt.Sprint(v)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
