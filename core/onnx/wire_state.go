@@ -71,10 +71,6 @@ func (w *wireState) present(num int32, nonZero bool) int {
 	return 0
 }
 
-// Forget discards what was remembered about wire layout, so the message (not
-// its children) re-encodes canonically.
-func (w *wireState) forget() { *w = wireState{} }
-
 // wireMessage is implemented by every message type of the codec.
 type wireMessage interface {
 	fields() []fieldInfo
