@@ -1,0 +1,20 @@
+// Command bench times batch-1 inference of one ONNX model with Pare's
+// executor, natively or as GOOS=js GOARCH=wasm under node (through
+// tools/wasmexec/go_js_wasm_exec, which supplies the SIMD GEMM kernel). It
+// is the Pare half of `make bench` (scripts/bench.sh); tools/bench/ort.mjs
+// times onnxruntime-node and onnxruntime-web with the same protocol and the
+// same input.
+//
+//	go run ./tools/bench -model M.onnx [-runs 30] [-warmup 3] [-input X.npy]
+//	    [-write-input X.npy] [-per-op] [-cpuprofile F] [-memprofile F]
+//
+// It prints one JSON object: median, p10, p90, min and mean milliseconds
+// over the timed runs, the executor's peak live activation bytes
+// (exec.Stats), Go heap figures after the runs (runtime.MemStats), and with
+// -per-op the time of every op type over one node-by-node evaluation.
+//
+// Protocol (shared with ort.mjs): the session is created once, the input
+// is a fixed tensor (uniform [0, 1) from a fixed seed, or -input), warm-up
+// runs are not timed, then every timed run is measured alone with a
+// monotonic clock and the median is reported.
+package main

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/pprof"
+	"sort"
+	"time"
+
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// result is the JSON line this command prints.
+type result struct {
+	Model    string  `json:"model"`
+	Platform string  `json:"platform"`
+	Runs     int     `json:"runs"`
+	MedianMS float64 `json:"median_ms"`
+	P10MS    float64 `json:"p10_ms"`
+	P90MS    float64 `json:"p90_ms"`
+	MinMS    float64 `json:"min_ms"`
+	MeanMS   float64 `json:"mean_ms"`
+	// SessionMS is NewSession (weight conversion, folding, planning).
+	SessionMS float64 `json:"session_ms"`
+	// PeakLiveBytes is exec.Stats().PeakLiveBytes of the last run: the
+	// largest total of intermediate activations alive at once.
+	PeakLiveBytes int64 `json:"peak_live_bytes"`
+	// Go heap after the runs (runtime.MemStats): HeapInuse is live spans,
+	// Sys everything the runtime obtained from the OS (in wasm: the linear
+	// memory it grew). TotalAllocPerRun is bytes allocated per timed run.
+	HeapInuseBytes   uint64 `json:"heap_inuse_bytes"`
+	SysBytes         uint64 `json:"sys_bytes"`
+	TotalAllocPerRun uint64 `json:"alloc_bytes_per_run"`
+	MallocsPerRun    uint64 `json:"mallocs_per_run"`
+	// PerOp is the time per op type over one node-by-node evaluation
+	// (-per-op), milliseconds, with node counts.
+	PerOp []opTime `json:"per_op,omitempty"`
+}
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	modelPath := flag.String("model", "", "ONNX model to time (required)")
+	runs := flag.Int("runs", 30, "timed runs after warm-up")
+	warmup := flag.Int("warmup", 3, "untimed warm-up runs")
+	inputPath := flag.String("input", "", "input tensor as .npy (default: uniform [0,1) from a fixed seed)")
+	writeInput := flag.String("write-input", "", "write the input used to this .npy file (for ort.mjs)")
+	perOp := flag.Bool("per-op", false, "also time each op type over one node-by-node evaluation")
+	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
+	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
+	flag.Parse()
+	if *modelPath == "" || flag.NArg() != 0 {
+		flag.Usage()
+		return fmt.Errorf("give the model with -model and no other arguments")
+	}
+	if *runs < 1 || *warmup < 0 {
+		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
+	}
+
+	m, err := onnx.ReadModelFile(*modelPath)
+	if err != nil {
+		return err
+	}
+	feeds, err := loadOrMakeInput(m, *inputPath)
+	if err != nil {
+		return err
+	}
+	if *writeInput != "" {
+		if err := writeFeeds(*writeInput, feeds); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	sess, err := exec.NewSession(m)
+	if err != nil {
+		return err
+	}
+	res := result{Model: *modelPath, Platform: runtime.GOOS + "/" + runtime.GOARCH, Runs: *runs}
+	res.SessionMS = msSince(start)
+
+	for i := 0; i < *warmup; i++ {
+		if _, err := sess.Run(feeds); err != nil {
+			return err
+		}
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	times := make([]float64, 0, *runs)
+	for i := 0; i < *runs; i++ {
+		t0 := time.Now()
+		if _, err := sess.Run(feeds); err != nil {
+			return err
+		}
+		times = append(times, msSince(t0))
+	}
+	if *cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	summarize(&res, times)
+	res.PeakLiveBytes = sess.Stats().PeakLiveBytes
+	res.HeapInuseBytes, res.SysBytes = after.HeapInuse, after.Sys
+	res.TotalAllocPerRun = (after.TotalAlloc - before.TotalAlloc) / uint64(*runs)
+	res.MallocsPerRun = (after.Mallocs - before.Mallocs) / uint64(*runs)
+	if *memProfile != "" {
+		if err := writeHeapProfile(*memProfile); err != nil {
+			return err
+		}
+	}
+	if *perOp {
+		res.PerOp, err = timePerOp(m, feeds)
+		if err != nil {
+			return err
+		}
+	}
+	out, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(out))
+	return nil
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
+
+// summarize fills the order statistics of times (milliseconds).
+func summarize(r *result, times []float64) {
+	s := append([]float64(nil), times...)
+	sort.Float64s(s)
+	q := func(p float64) float64 {
+		pos := p * float64(len(s)-1)
+		lo, hi := int(math.Floor(pos)), int(math.Ceil(pos))
+		return s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
+	}
+	var sum float64
+	for _, v := range s {
+		sum += v
+	}
+	r.MedianMS, r.P10MS, r.P90MS, r.MinMS, r.MeanMS = q(0.5), q(0.1), q(0.9), s[0], sum/float64(len(s))
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return pprof.Lookup("allocs").WriteTo(f, 0)
+}
+
+// loadOrMakeInput returns the feeds of a single-input model: read from
+// path, or uniform [0, 1) from a fixed seed in the model's declared shape
+// with batch 1.
+func loadOrMakeInput(m *onnx.Model, path string) (map[string]*tensor.Tensor, error) {
+	shapes, err := graph.DefaultInputShapes(m, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(shapes) != 1 {
+		return nil, fmt.Errorf("the model has %d inputs; the benchmark feeds models with exactly one", len(shapes))
+	}
+	var name string
+	var shape []int
+	for n, s := range shapes {
+		name, shape = n, s
+	}
+	if path != "" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		t, err := tensor.ReadNpy(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return map[string]*tensor.Tensor{name: t}, nil
+	}
+	t := tensor.New(tensor.Float32, shape)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range t.F32 {
+		t.F32[i] = rng.Float32()
+	}
+	return map[string]*tensor.Tensor{name: t}, nil
+}
+
+func writeFeeds(path string, feeds map[string]*tensor.Tensor) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	for _, t := range feeds {
+		if err := tensor.WriteNpy(f, t); err != nil {
+			f.Close()
+			return err
+		}
+	}
+	return f.Close()
+}

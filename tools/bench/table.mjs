@@ -1,0 +1,44 @@
+// Prints the table of `make bench` from the JSON lines scripts/bench.sh
+// collected: median milliseconds per model and runtime, each with its ratio
+// to onnxruntime-web (below 1.0 is faster than onnxruntime-web), then the
+// memory of the models timed with few runs (ResNet-18).
+//
+//   node tools/bench/table.mjs build/bench/results.jsonl
+import { readFileSync } from 'node:fs';
+
+const runtimes = ['pare-native', 'pare-wasm', 'ort-node', 'ort-web'];
+const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.trim() !== '');
+const rows = new Map();
+for (const line of lines) {
+  const { runtime, name, result } = JSON.parse(line);
+  if (!rows.has(name)) rows.set(name, {});
+  rows.get(name)[runtime] = result;
+}
+
+const mb = (b) => (b / 2 ** 20).toFixed(2);
+const header = `| model | ${runtimes.map((r) => `${r} ms (x ort-web)`).join(' | ')} |`;
+console.log(header);
+console.log(`|${'---|'.repeat(runtimes.length + 1)}`);
+for (const [name, r] of rows) {
+  if (!r['ort-web']) {
+
+    continue;
+  }
+  const ref = r['ort-web'].median_ms;
+  const cells = runtimes.map((rt) => {
+    if (!r[rt]) return 'n/a';
+    const ms = r[rt].median_ms;
+    return `${ms.toFixed(ms < 10 ? 3 : 1)} (${(ms / ref).toFixed(2)})`;
+  });
+  console.log(`| ${name} | ${cells.join(' | ')} |`);
+}
+console.log();
+console.log('| model | runtime | median ms | peak live activations MiB | Go HeapInuse MiB | Go Sys MiB | allocated per run MiB |');
+console.log('|---|---|---|---|---|---|---|');
+for (const [name, r] of [...rows].filter(([n]) => n !== undefined)) {
+  for (const rt of ['pare-native', 'pare-wasm']) {
+    const x = r[rt];
+    if (!x) continue;
+    console.log(`| ${name} | ${rt} | ${x.median_ms.toFixed(1)} | ${mb(x.peak_live_bytes)} | ${mb(x.heap_inuse_bytes)} | ${mb(x.sys_bytes)} | ${mb(x.alloc_bytes_per_run)} |`);
+  }
+}
