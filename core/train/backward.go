@@ -1,0 +1,229 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// gradContext is what a backward rule sees of one node.
+type gradContext struct {
+	net   *Net
+	node  *onnx.Node
+	opset int64
+	in    []*tensor.Tensor // forward inputs (nil for omitted ones)
+	out   []*tensor.Tensor // forward outputs
+	dOut  []*tensor.Tensor // gradient of each output, nil when none reached it
+	need  []bool           // need[i]: input i wants a gradient
+	saved any              // what the node's custom forward saved
+	mode  Mode
+}
+
+// gradFunc returns one gradient per input (nil where need[i] is false),
+// shaped like the input.
+type gradFunc func(c *gradContext) ([]*tensor.Tensor, error)
+
+// gradRule is the backward of one operator.
+type gradRule struct {
+	// inputs lists the differentiable input positions; nil means all.
+	inputs []int
+	fn     gradFunc
+}
+
+func (r gradRule) differentiable(i int) bool {
+	if r.inputs == nil {
+		return true
+	}
+	for _, j := range r.inputs {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
+// gradRules is filled by the init functions of the grad_*.go files.
+var gradRules = map[string]gradRule{}
+
+func registerGrad(op string, fn gradFunc, inputs ...int) {
+	gradRules[op] = gradRule{inputs: inputs, fn: fn}
+}
+
+// nonDifferentiable ops produce values no gradient flows through (shapes,
+// comparisons, indices): a parameter feeding them is not an error.
+var nonDifferentiable = map[string]bool{
+	"Shape": true, "Size": true, "Equal": true, "Less": true, "Greater": true,
+	"LessOrEqual": true, "GreaterOrEqual": true, "And": true, "Or": true,
+	"Xor": true, "Not": true, "ArgMax": true, "ArgMin": true, "NonZero": true,
+	"ConstantOfShape": true, "Range": true, "Floor": true, "Ceil": true,
+	"Round": true, "Sign": true,
+}
+
+// gradPlan says which values need a gradient for the current set of
+// frozen parameters.
+func (n *Net) gradPlan() (map[string]bool, error) {
+	need := map[string]bool{}
+	for _, p := range n.Params {
+		if !p.Frozen {
+			need[p.Name] = true
+		}
+	}
+	var missing []string
+	for _, nd := range n.order {
+		rule, ok := gradRules[nd.OpType]
+		any := false
+		for i, name := range nd.Input {
+			if !need[name] {
+				continue
+			}
+			if ok && rule.differentiable(i) {
+				any = true
+			} else if !ok && !nonDifferentiable[nd.OpType] {
+				missing = append(missing, fmt.Sprintf("%s (%s) reads %q", nodeName(nd), nd.OpType, name))
+			}
+		}
+		if any {
+			for _, o := range nd.Output {
+				if o != "" {
+					need[o] = true
+				}
+			}
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("train: no gradient rule for %v; freeze the parameters before these nodes or replace the ops", missing)
+	}
+	return need, nil
+}
+
+// gradAccumulator sums the gradients reaching each value. A gradient is
+// kept without copying until a second one arrives, since rules such as
+// Reshape return views of their output gradient.
+type gradAccumulator struct {
+	grads map[string]*tensor.Tensor
+	owned map[string]bool
+}
+
+func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int) error {
+	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
+		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
+	}
+	old, ok := a.grads[name]
+	if !ok {
+		if !sameShape(g.Shape, shape) {
+			g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
+		}
+		a.grads[name] = g
+		return nil
+	}
+	if !a.owned[name] {
+		old = cloneF32(old)
+		a.grads[name] = old
+		a.owned[name] = true
+	}
+	dst := old.F32
+	for i, v := range g.F32 {
+		dst[i] += v
+	}
+	return nil
+}
+
+// Backward computes the gradient of the loss with respect to every
+// parameter that is not frozen, given dLogits, the gradient of the loss
+// with respect to the pass's logits. It overwrites Param.Grad (frozen
+// parameters get zeros).
+func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
+	if p == nil || p.net != n {
+		return fmt.Errorf("train: Backward needs a Pass from this net's Forward")
+	}
+	need, err := n.gradPlan()
+	if err != nil {
+		return err
+	}
+	logits := p.Logits()
+	if dLogits == nil || dLogits.Len() != logits.Len() {
+		return fmt.Errorf("train: dLogits must have the logits' %d elements", logits.Len())
+	}
+	acc := &gradAccumulator{grads: map[string]*tensor.Tensor{}, owned: map[string]bool{}}
+	if err := acc.add(n.logits, dLogits, logits.Shape); err != nil {
+		return err
+	}
+	for i := len(n.order) - 1; i >= 0; i-- {
+		nd := n.order[i]
+		c := &gradContext{net: n, node: nd, opset: n.opset, saved: p.saved[nd], mode: p.mode}
+		anyOut := false
+		for _, o := range nd.Output {
+			g := acc.grads[o]
+			if g != nil {
+				anyOut = true
+			}
+			c.dOut = append(c.dOut, g)
+			c.out = append(c.out, p.values[o])
+		}
+		if !anyOut {
+			continue
+		}
+		anyIn := false
+		for _, name := range nd.Input {
+			want := name != "" && need[name]
+			c.need = append(c.need, want)
+			anyIn = anyIn || want
+			c.in = append(c.in, p.values[name])
+		}
+		for _, o := range nd.Output {
+			delete(acc.grads, o) // consumed: free it
+		}
+		if !anyIn {
+			continue
+		}
+		rule, ok := gradRules[nd.OpType]
+		if !ok {
+			return fmt.Errorf("train: no gradient rule for node %s (%s)", nodeName(nd), nd.OpType)
+		}
+		for j := range c.dOut {
+			if c.dOut[j] == nil && c.out[j] != nil && c.out[j].DType == tensor.Float32 {
+				c.dOut[j] = tensor.New(tensor.Float32, c.out[j].Shape)
+			}
+		}
+		grads, err := rule.fn(c)
+		if err != nil {
+			return fmt.Errorf("train: backward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
+		}
+		for j, g := range grads {
+			if g == nil || j >= len(c.need) || !c.need[j] {
+				continue
+			}
+			if err := acc.add(nd.Input[j], g, c.in[j].Shape); err != nil {
+				return fmt.Errorf("train: backward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
+			}
+		}
+	}
+	for _, prm := range n.Params {
+		g := acc.grads[prm.Name]
+		if prm.Frozen || g == nil {
+			clear(prm.Grad.F32)
+			continue
+		}
+		copy(prm.Grad.F32, g.F32)
+	}
+	return nil
+}
+
+func cloneF32(t *tensor.Tensor) *tensor.Tensor {
+	c := tensor.New(tensor.Float32, t.Shape)
+	copy(c.F32, t.F32)
+	return c
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

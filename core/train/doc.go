@@ -1,0 +1,55 @@
+// Package train computes exact reverse-mode gradients over ONNX graphs and
+// trains their weights: the engine behind pruning fine-tuning, QIL interval
+// training, `pare finetune`, `pare train` and the browser's Train button.
+//
+// # Model
+//
+// NewNet indexes a model for training. Its parameters are the float
+// initializers that feed a differentiable input of a supported operator
+// (Conv, Gemm and MatMul operands, BatchNormalization scale and bias,
+// PRelu slopes, Add/Sub/Mul/Div operands); BatchNormalization running
+// means and variances are statistics, updated by training-mode forward
+// passes, not by gradients. Any parameter can be frozen (Param.Frozen).
+//
+//	net, err := train.NewNet(model, train.NetOptions{})
+//	pass, err := net.Forward(map[string]*tensor.Tensor{"input": x}, train.ModeTrain)
+//	loss, dLogits, correct, err := train.SoftmaxCrossEntropy(pass.Logits(), labels)
+//	err = net.Backward(pass, dLogits) // fills every Param.Grad
+//	opt.Step()                        // package optim
+//	err = net.WriteBack()             // weights and BN statistics into model
+//
+// The forward pass runs every node through exec.EvalNode (the same kernels
+// as inference) except BatchNormalization in training mode (batch
+// statistics) and Dropout (a seeded random mask), which this package
+// computes itself. It keeps every value the backward pass needs;
+// Net.ActivationBytes sizes that memory before a run.
+//
+// # The loss attaches to the logits
+//
+// The loss is a fused softmax cross-entropy on the logits: log-sum-exp
+// minus the true class's logit, computed with the maximum subtracted, so it
+// neither overflows nor loses the gradient when a class probability
+// underflows. When the graph output is produced by Softmax or LogSoftmax
+// over the class axis (directly, or through a shape-only op such as
+// Flatten or Reshape), the loss attaches to that node's input instead:
+// NetOptions.Logits can name another value.
+//
+// # Gradients
+//
+// Every supported operator has a backward rule in a grad_*.go file. The
+// rules for data movement (Slice, Transpose, Pad, Concat, Split, Expand,
+// Tile, Gather) run the forward kernel once on a tensor of element indices
+// and scatter the output gradient back through the index map that comes
+// out, so they agree with the forward kernels by construction. GEMM-shaped
+// gradients (Conv through Im2Col/Col2Im, Gemm, MatMul) go through
+// gemm.Sgemm. gradcheck_test.go checks every rule against central finite
+// differences.
+//
+// # Training loop
+//
+// Trainer is a stepper: each call of Step trains one mini-batch and
+// returns loss, accuracy and progress, so the browser can yield, draw and
+// cancel between steps, and the CLI can draw a progress bar. Loader makes
+// the mini-batches (seeded shuffling, random crop with padding,
+// horizontal flips) from a dataset.Set.
+package train

@@ -1,0 +1,109 @@
+package train
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// Pass is one forward evaluation kept for the backward pass: every value
+// the logits depend on, and what the custom forwards saved (batch
+// statistics, dropout masks).
+type Pass struct {
+	net    *Net
+	mode   Mode
+	values map[string]*tensor.Tensor
+	saved  map[*onnx.Node]any
+}
+
+// Value returns a value computed (or fed) in the pass, or nil.
+func (p *Pass) Value(name string) *tensor.Tensor { return p.values[name] }
+
+// Logits returns the value the loss attaches to.
+func (p *Pass) Logits() *tensor.Tensor { return p.values[p.net.logits] }
+
+// Mode is the mode the pass ran in.
+func (p *Pass) Mode() Mode { return p.mode }
+
+// forwardFunc computes a node itself instead of exec.EvalNode; what it
+// returns in saved is handed to the node's backward rule.
+type forwardFunc func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (out []*tensor.Tensor, saved any, err error)
+
+// customForward lists the ops whose training behaviour differs from
+// inference.
+var customForward = map[string]forwardFunc{
+	"BatchNormalization": batchNormForward,
+	"Dropout":            dropoutForward,
+}
+
+func hasKernel(nd *onnx.Node, opset int64) bool {
+	return exec.Lookup(nd.Domain, nd.OpType, opset) != nil
+}
+
+// Forward evaluates the nodes the logits depend on. In ModeTrain it also
+// updates BatchNormalization running statistics (once per call).
+func (n *Net) Forward(inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error) {
+	return n.ForwardContext(context.Background(), inputs, mode)
+}
+
+// ForwardContext is Forward that stops between nodes once ctx is done.
+func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error) {
+	p := &Pass{net: n, mode: mode, values: make(map[string]*tensor.Tensor, len(n.consts)+2*len(n.order)), saved: map[*onnx.Node]any{}}
+	for name, t := range n.consts {
+		p.values[name] = t
+	}
+	for _, name := range n.inputs {
+		t, ok := inputs[name]
+		if !ok || t == nil {
+			return nil, fmt.Errorf("train: input %q is missing", name)
+		}
+		if t.Len() == 0 && len(t.Shape) == 0 {
+			return nil, fmt.Errorf("train: input %q is empty", name)
+		}
+		p.values[name] = t
+	}
+	in := make([]*tensor.Tensor, 0, 8)
+	for _, nd := range n.order {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in = in[:0]
+		for _, name := range nd.Input {
+			if name == "" {
+				in = append(in, nil)
+				continue
+			}
+			t, ok := p.values[name]
+			if !ok {
+				return nil, fmt.Errorf("train: node %s (%s) reads %q, which is neither an input, an initializer nor computed earlier", nodeName(nd), nd.OpType, name)
+			}
+			in = append(in, t)
+		}
+		var outs []*tensor.Tensor
+		var err error
+		if f, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
+			var saved any
+			outs, saved, err = f(n, nd, in, mode)
+			if saved != nil {
+				p.saved[nd] = saved
+			}
+		} else {
+			outs, err = exec.EvalNode(nd, n.opset, in)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
+		}
+		for i, name := range nd.Output {
+			if name != "" && i < len(outs) {
+				p.values[name] = outs[i]
+			}
+		}
+	}
+	if p.Logits() == nil {
+		return nil, fmt.Errorf("train: the forward pass did not compute the logits %q", n.logits)
+	}
+	return p, nil
+}

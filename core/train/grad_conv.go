@@ -1,0 +1,144 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/gemm"
+	"github.com/pare-ml/pare/core/nn"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// Conv backward, per image and group, with the forward's own window
+// helpers and GEMM:
+//
+//	dW_g += dY_g * Im2Col(X_g)^T      (M/G x C/G*K)
+//	dX_g  = Col2Im(W_g^T * dY_g)
+//	dB   += sum of dY over batch and positions
+//
+// A 1x1 kernel with unit strides and no padding skips Im2Col (the image is
+// its own column matrix).
+
+func init() {
+	registerGrad("Conv", convGrad, 0, 1, 2)
+}
+
+func convParams(nd *onnx.Node) nn.ConvParams {
+	return nn.ConvParams{
+		Kernel:    intsAttr(nd, "kernel_shape"),
+		Strides:   intsAttr(nd, "strides"),
+		Dilations: intsAttr(nd, "dilations"),
+		Pads:      intsAttr(nd, "pads"),
+		AutoPad:   nd.AttrString("auto_pad", nn.AutoPadNotSet),
+		Group:     int(nd.AttrInt("group", 1)),
+	}
+}
+
+// intsAttr reads an ints attribute as []int, nil when absent (nn applies
+// the ONNX default).
+func intsAttr(nd *onnx.Node, name string) []int {
+	v := nd.AttrInts(name, nil)
+	if v == nil {
+		return nil
+	}
+	out := make([]int, len(v))
+	for i, x := range v {
+		out[i] = int(x)
+	}
+	return out
+}
+
+// identityWindow reports whether Im2Col would copy the image unchanged.
+func identityWindow(w *nn.Window) bool {
+	for d := range w.Kernel {
+		if w.Kernel[d] != 1 || w.Strides[d] != 1 || w.PadBegin[d] != 0 || w.PadEnd[d] != 0 || w.In[d] != w.Out[d] {
+			return false
+		}
+	}
+	return true
+}
+
+func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
+	x, w, dy := c.in[0], c.in[1], c.dOut[0]
+	if err := requireF32(x, "X"); err != nil {
+		return nil, err
+	}
+	if err := requireF32(w, "W"); err != nil {
+		return nil, err
+	}
+	g, err := nn.ResolveConv(x.Shape, w.Shape, convParams(c.node))
+	if err != nil {
+		return nil, err
+	}
+	if !sameShape(dy.Shape, g.OutShape()) {
+		return nil, fmt.Errorf("output gradient shape %v, want %v", dy.Shape, g.OutShape())
+	}
+	win := &g.Window
+	groups := g.Group
+	cg, mg := g.InChannels/groups, g.OutChannels/groups
+	inSize, outSize, kSize := win.InSize(), win.OutSize(), win.KernelSize()
+	ck := cg * kSize
+	needX, needW := c.need[0], len(c.need) > 1 && c.need[1]
+	needB := len(c.need) > 2 && c.need[2] && c.in[2] != nil
+
+	grads := make([]*tensor.Tensor, len(c.in))
+	var dx, dw *tensor.Tensor
+	if needX {
+		dx = tensor.New(tensor.Float32, x.Shape)
+		grads[0] = dx
+	}
+	if needW {
+		dw = tensor.New(tensor.Float32, w.Shape)
+		grads[1] = dw
+	}
+	direct := identityWindow(win)
+	var col, dcol []float32
+	if needW && !direct {
+		col = make([]float32, ck*outSize)
+	}
+	if needX {
+		dcol = make([]float32, ck*outSize)
+	}
+	for b := 0; b < g.Batch; b++ {
+		for gi := 0; gi < groups; gi++ {
+			xg := x.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
+			dyg := dy.F32[(b*g.OutChannels+gi*mg)*outSize : (b*g.OutChannels+(gi+1)*mg)*outSize]
+			if needW {
+				cols := xg
+				if !direct {
+					nn.Im2Col(col, xg, cg, win)
+					cols = col
+				}
+				dwg := dw.F32[gi*mg*ck : (gi+1)*mg*ck]
+				gemm.Sgemm(false, true, mg, ck, outSize, 1, dyg, outSize, cols, outSize, 1, dwg, ck)
+			}
+			if needX {
+				wg := w.F32[gi*mg*ck : (gi+1)*mg*ck]
+				dxg := dx.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
+				if direct {
+					gemm.Sgemm(true, false, ck, outSize, mg, 1, wg, ck, dyg, outSize, 0, dxg, outSize)
+					continue
+				}
+				gemm.Sgemm(true, false, ck, outSize, mg, 1, wg, ck, dyg, outSize, 0, dcol, outSize)
+				nn.Col2Im(dxg, dcol, cg, win)
+			}
+		}
+	}
+	if needB {
+		db := tensor.New(tensor.Float32, c.in[2].Shape)
+		if db.Len() != g.OutChannels {
+			return nil, fmt.Errorf("bias has %d values for %d output channels", db.Len(), g.OutChannels)
+		}
+		for b := 0; b < g.Batch; b++ {
+			for m := 0; m < g.OutChannels; m++ {
+				var s float32
+				for _, v := range dy.F32[(b*g.OutChannels+m)*outSize : (b*g.OutChannels+m+1)*outSize] {
+					s += v
+				}
+				db.F32[m] += s
+			}
+		}
+		grads[2] = db
+	}
+	return grads, nil
+}

@@ -1,0 +1,194 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// BatchNormalization in both modes. In ModeTrain (unless the net freezes
+// BN) it normalises with the batch's statistics and folds them into the
+// running ones; otherwise it uses the running statistics. The backward
+// rule differs accordingly: with batch statistics the mean and variance
+// depend on x, which adds the two reduction terms.
+
+func init() {
+	registerGrad("BatchNormalization", batchNormGrad, 0, 1, 2)
+}
+
+// bnSaved is what the backward pass needs: per channel, the mean and
+// 1/sqrt(var+eps) that normalised x, and whether they were the batch's.
+type bnSaved struct {
+	mean, invStd []float32
+	batchStats   bool
+}
+
+// bnLayout splits x into (N, C, S): batch, channels and spatial size.
+func bnLayout(nd *onnx.Node, opset int64, x *tensor.Tensor, in []*tensor.Tensor) (n, ch, s int, err error) {
+	if len(in) < 5 {
+		return 0, 0, 0, fmt.Errorf("BatchNormalization needs 5 inputs, got %d", len(in))
+	}
+	for i, name := range []string{"X", "scale", "B", "mean", "var"} {
+		if err := requireF32(in[i], name); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	if len(x.Shape) < 2 {
+		return 0, 0, 0, fmt.Errorf("BatchNormalization input must be N x C x ..., got %v", x.Shape)
+	}
+	if opset < 9 && nd.AttrInt("spatial", 1) == 0 {
+		return 0, 0, 0, fmt.Errorf("BatchNormalization with spatial=0 is not supported for training")
+	}
+	n, ch = x.Shape[0], x.Shape[1]
+	s = 1
+	for _, d := range x.Shape[2:] {
+		s *= d
+	}
+	for i := 1; i < 5; i++ {
+		if in[i].Len() != ch {
+			return 0, 0, 0, fmt.Errorf("BatchNormalization input %d has %d values for %d channels", i, in[i].Len(), ch)
+		}
+	}
+	return n, ch, s, nil
+}
+
+func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
+	x := in[0]
+	n, ch, s, err := bnLayout(nd, net.opset, x, in)
+	if err != nil {
+		return nil, nil, err
+	}
+	eps := nd.AttrFloat("epsilon", 1e-5)
+	momentum := nd.AttrFloat("momentum", 0.9)
+	scale, bias, rMean, rVar := in[1].F32, in[2].F32, in[3].F32, in[4].F32
+	sv := &bnSaved{mean: make([]float32, ch), invStd: make([]float32, ch)}
+	sv.batchStats = mode == ModeTrain && !net.opt.FreezeBatchNorm
+	y := tensor.New(tensor.Float32, x.Shape)
+	var batchVar []float32
+	if sv.batchStats {
+		batchVar = make([]float32, ch)
+		m := float64(n * s)
+		for c := 0; c < ch; c++ {
+			var sum float64
+			for b := 0; b < n; b++ {
+				for _, v := range x.F32[(b*ch+c)*s : (b*ch+c+1)*s] {
+					sum += float64(v)
+				}
+			}
+			mean := sum / m
+			var sq float64
+			for b := 0; b < n; b++ {
+				for _, v := range x.F32[(b*ch+c)*s : (b*ch+c+1)*s] {
+					d := float64(v) - mean
+					sq += d * d
+				}
+			}
+			v := sq / m
+			sv.mean[c] = float32(mean)
+			sv.invStd[c] = float32(1 / math.Sqrt(v+float64(eps)))
+			batchVar[c] = float32(v)
+			// Running variance takes the unbiased estimate, as PyTorch
+			// does, so models trained here and there agree.
+			unbiased := v
+			if m > 1 {
+				unbiased = sq / (m - 1)
+			}
+			rMean[c] = rMean[c]*momentum + float32(mean)*(1-momentum)
+			rVar[c] = rVar[c]*momentum + float32(unbiased)*(1-momentum)
+		}
+	} else {
+		for c := 0; c < ch; c++ {
+			sv.mean[c] = rMean[c]
+			sv.invStd[c] = float32(1 / math.Sqrt(float64(rVar[c])+float64(eps)))
+		}
+	}
+	for b := 0; b < n; b++ {
+		for c := 0; c < ch; c++ {
+			k := scale[c] * sv.invStd[c]
+			off := bias[c] - sv.mean[c]*k
+			row := (b*ch + c) * s
+			ys, xs := y.F32[row:row+s], x.F32[row:row+s]
+			for i, v := range xs {
+				ys[i] = v*k + off
+			}
+		}
+	}
+	outs := []*tensor.Tensor{y}
+	// Optional training outputs (running mean and variance, and before
+	// opset 14 the saved batch mean and variance).
+	for i := 1; i < len(nd.Output); i++ {
+		if nd.Output[i] == "" {
+			outs = append(outs, nil)
+			continue
+		}
+		var src []float32
+		switch {
+		case i == 1:
+			src = rMean
+		case i == 2:
+			src = rVar
+		case i == 3:
+			src = sv.mean
+		case i == 4 && batchVar != nil:
+			src = batchVar
+		default:
+			src = rVar
+		}
+		outs = append(outs, tensor.FromF32([]int{ch}, append([]float32(nil), src...)))
+	}
+	return outs, sv, nil
+}
+
+func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
+	x, dy := c.in[0], c.dOut[0]
+	n, ch, s, err := bnLayout(c.node, c.opset, x, c.in)
+	if err != nil {
+		return nil, err
+	}
+	sv, ok := c.saved.(*bnSaved)
+	if !ok {
+		return nil, fmt.Errorf("BatchNormalization: the forward pass saved no statistics")
+	}
+	scale := c.in[1].F32
+	dx := tensor.New(tensor.Float32, x.Shape)
+	dScale := tensor.New(tensor.Float32, []int{ch})
+	dBias := tensor.New(tensor.Float32, []int{ch})
+	m := float32(n * s)
+	for ci := 0; ci < ch; ci++ {
+		mean, inv := sv.mean[ci], sv.invStd[ci]
+		var sumG, sumGX float64
+		for b := 0; b < n; b++ {
+			row := (b*ch + ci) * s
+			g, xs := dy.F32[row:row+s], x.F32[row:row+s]
+			for i, gv := range g {
+				sumG += float64(gv)
+				sumGX += float64(gv) * float64((xs[i]-mean)*inv)
+			}
+		}
+		dBias.F32[ci] = float32(sumG)
+		dScale.F32[ci] = float32(sumGX)
+		k := scale[ci] * inv
+		if !sv.batchStats {
+			for b := 0; b < n; b++ {
+				row := (b*ch + ci) * s
+				for i, gv := range dy.F32[row : row+s] {
+					dx.F32[row+i] = gv * k
+				}
+			}
+			continue
+		}
+		meanG := float32(sumG) / m
+		meanGX := float32(sumGX) / m
+		for b := 0; b < n; b++ {
+			row := (b*ch + ci) * s
+			g, xs, d := dy.F32[row:row+s], x.F32[row:row+s], dx.F32[row:row+s]
+			for i, gv := range g {
+				xhat := (xs[i] - mean) * inv
+				d[i] = k * (gv - meanG - xhat*meanGX)
+			}
+		}
+	}
+	return []*tensor.Tensor{dx, dScale, dBias}, nil
+}

@@ -1,0 +1,220 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// testModel assembles small models for the gradient checks.
+type testModel struct {
+	m   *onnx.Model
+	rng *rng
+}
+
+func newTestModel(opset int64, seed int64) *testModel {
+	return &testModel{m: &onnx.Model{
+		IRVersion:   8,
+		OpsetImport: []*onnx.OperatorSet{{Version: opset}},
+		Graph:       &onnx.Graph{Name: "test"},
+	}, rng: newRNG(seed)}
+}
+
+func dims64(shape []int) []int64 {
+	d := make([]int64, len(shape))
+	for i, v := range shape {
+		d[i] = int64(v)
+	}
+	return d
+}
+
+// param adds a float initializer with values from gen (uniform in [-1, 1]
+// away from 0 by default).
+func (b *testModel) param(name string, shape []int, gen func(r *rng) float32) *testModel {
+	n := tensor.NumElements(shape)
+	vals := make([]float32, n)
+	for i := range vals {
+		if gen != nil {
+			vals[i] = gen(b.rng)
+		} else {
+			vals[i] = awayFromKinks(b.rng)
+		}
+	}
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims64(shape), FloatData: vals})
+	return b
+}
+
+// awayFromKinks draws from [-1, 1] but not within 0.1 of 0 or +-0.5, where
+// ReLU-like ops and the test's Clip bounds bend.
+func awayFromKinks(r *rng) float32 {
+	for {
+		v := 2*r.float64() - 1
+		if math.Abs(v) > 0.1 && math.Abs(math.Abs(v)-0.5) > 0.1 {
+			return float32(v)
+		}
+	}
+}
+
+func (b *testModel) ints(name string, vals ...int64) *testModel {
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.Tensor{Name: name, DataType: onnx.Int64, Dims: []int64{int64(len(vals))}, Int64Data: vals})
+	return b
+}
+
+func (b *testModel) scalar(name string, v float32) *testModel {
+	b.m.Graph.Initializer = append(b.m.Graph.Initializer, &onnx.Tensor{Name: name, DataType: onnx.Float, FloatData: []float32{v}})
+	return b
+}
+
+func (b *testModel) node(op string, in, out []string, attrs ...*onnx.Attribute) *testModel {
+	b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: fmt.Sprintf("n%d_%s", len(b.m.Graph.Node), op), OpType: op, Input: in, Output: out, Attribute: attrs})
+	return b
+}
+
+func (b *testModel) output(name string) *testModel {
+	b.m.Graph.Output = append(b.m.Graph.Output, &onnx.ValueInfo{Name: name})
+	return b
+}
+
+func aInt(name string, v int64) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrInt, I: v}
+}
+
+func aInts(name string, v ...int64) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrInts, Ints: v}
+}
+
+func aFloat(name string, v float32) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrFloat, F: v}
+}
+
+func aString(name, v string) *onnx.Attribute {
+	return &onnx.Attribute{Name: name, Type: onnx.AttrString, S: []byte(v)}
+}
+
+// gradCheck compares the analytic gradient of L = sum(r * y), y the model's
+// output and r fixed random weights, with respect to every parameter
+// against central finite differences (Richardson-extrapolated, so the
+// truncation error is O(eps^4) and eps can stay large enough for the
+// float32 forward's rounding to vanish in the difference). The loss is
+// accumulated in float64. It reports the worst relative error,
+// |analytic - numeric| / max(|analytic|, |numeric|, 0.1 * rms) over the
+// sampled elements, where rms is the gradient's root mean square: an
+// element whose gradient is tiny against its neighbours is held to the
+// scale of the others.
+func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) {
+	t.Helper()
+	net, err := NewNet(b.m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(net.Params) == 0 {
+		t.Fatal("no parameters found")
+	}
+	run := func() *Pass {
+		net.rng = newRNG(opt.Seed) // the same dropout mask every time
+		p, err := net.Forward(nil, mode)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := run()
+	y := p.Logits()
+	r := make([]float32, y.Len())
+	rr := newRNG(99)
+	for i := range r {
+		r[i] = float32(2*rr.float64() - 1)
+	}
+	if err := net.Backward(p, tensor.FromF32(y.Shape, append([]float32(nil), r...))); err != nil {
+		t.Fatal(err)
+	}
+	loss := func() float64 {
+		y := run().Logits()
+		var s float64
+		for i, v := range y.F32 {
+			s += float64(r[i]) * float64(v)
+		}
+		return s
+	}
+	const eps = 4e-2
+	for _, prm := range net.Params {
+		grad := append([]float32(nil), prm.Grad.F32...)
+		var rms float64
+		for _, g := range grad {
+			rms += float64(g) * float64(g)
+		}
+		rms = math.Sqrt(rms / float64(len(grad)))
+		step := 1
+		if len(grad) > 24 {
+			step = len(grad) / 24
+		}
+		worst, worstAt := 0.0, -1
+		var worstA, worstN float64
+		for i := 0; i < len(grad); i += step {
+			v := prm.Value.F32[i]
+			diff := func(h float32) float64 {
+				prm.Value.F32[i] = v + h
+				lp := loss()
+				prm.Value.F32[i] = v - h
+				lm := loss()
+				prm.Value.F32[i] = v
+				return (lp - lm) / (2 * float64(h))
+			}
+			num := (4*diff(eps/2) - diff(eps)) / 3
+			a := float64(grad[i])
+			den := math.Max(math.Max(math.Abs(a), math.Abs(num)), 0.1*rms)
+			if den == 0 {
+				continue
+			}
+			if e := math.Abs(a-num) / den; e > worst {
+				worst, worstAt, worstA, worstN = e, i, a, num
+			}
+		}
+		if worst > 1e-3 {
+			t.Errorf("parameter %s (%v): relative error %.2e at element %d: analytic %.6g, numeric %.6g", prm.Name, prm.Value.Shape, worst, worstAt, worstA, worstN)
+		} else {
+			t.Logf("parameter %s %v: worst relative error %.1e", prm.Name, prm.Value.Shape, worst)
+		}
+	}
+}
+
+// paramDistinct adds a float initializer whose values are a shuffled
+// ladder with steps of 0.1, so no finite-difference step changes which
+// element of a pool window is largest.
+func (b *testModel) paramDistinct(name string, shape []int) *testModel {
+	n := tensor.NumElements(shape)
+	perm := make([]int, n)
+	for i := range perm {
+		perm[i] = i
+	}
+	for i := n - 1; i > 0; i-- {
+		j := b.rng.intn(i + 1)
+		perm[i], perm[j] = perm[j], perm[i]
+	}
+	k := 0
+	return b.param(name, shape, func(*rng) float32 {
+		v := float32(perm[k]-n/2) * 0.1
+		k++
+		return v
+	})
+}
+
+// avoiding returns a generator of values uniform in [-scale, scale] that
+// stay 0.1 away from every kink.
+func avoiding(scale float64, kinks ...float64) func(r *rng) float32 {
+	return func(r *rng) float32 {
+	retry:
+		for {
+			v := scale * (2*r.float64() - 1)
+			for _, k := range kinks {
+				if math.Abs(v-k) < 0.1 {
+					continue retry
+				}
+			}
+			return float32(v)
+		}
+	}
+}
