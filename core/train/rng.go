@@ -8,7 +8,9 @@ import "math"
 // a training run in the browser repeats a native one exactly.
 type rng struct{ state uint64 }
 
-func newRNG(seed int64) *rng { return &rng{state: uint64(seed)*0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D} }
+func newRNG(seed int64) *rng {
+	return &rng{state: uint64(seed)*0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D}
+}
 
 func (r *rng) next() uint64 {
 	r.state += 0x9E3779B97F4A7C15
