@@ -218,3 +218,36 @@ func avoiding(scale float64, kinks ...float64) func(r *rng) float32 {
 		}
 	}
 }
+
+// input declares a float graph input; a negative dim is symbolic.
+func (b *testModel) input(name string, dims ...int64) *testModel {
+	shape := &onnx.TensorShape{}
+	for _, d := range dims {
+		if d < 0 {
+			shape.Dim = append(shape.Dim, &onnx.Dimension{Param: "N"})
+		} else {
+			shape.Dim = append(shape.Dim, &onnx.Dimension{Value: d, HasValue: true})
+		}
+	}
+	b.m.Graph.Input = append(b.m.Graph.Input, &onnx.ValueInfo{Name: name, Type: &onnx.TypeProto{TensorType: &onnx.TensorType{ElemType: onnx.Float, Shape: shape}}})
+	return b
+}
+
+// smallCNN is Conv-BN-ReLU-MaxPool-Flatten-Gemm-Softmax on c x h x w
+// images with k classes.
+func smallCNN(c, h, w, k int, seed int64) *testModel {
+	b := newTestModel(13, seed)
+	b.input("x", -1, int64(c), int64(h), int64(w))
+	b.param("w1", []int{8, c, 3, 3}, nil).param("b1", []int{8}, nil)
+	b.param("g", []int{8}, nil).param("beta", []int{8}, nil).param("rm", []int{8}, nil).param("rv", []int{8}, nil)
+	b.node("Conv", []string{"x", "w1", "b1"}, []string{"c1"}, aInts("pads", 1, 1, 1, 1))
+	b.node("BatchNormalization", []string{"c1", "g", "beta", "rm", "rv"}, []string{"n1"})
+	b.node("Relu", []string{"n1"}, []string{"r1"})
+	b.node("MaxPool", []string{"r1"}, []string{"p1"}, aInts("kernel_shape", 2, 2), aInts("strides", 2, 2))
+	b.node("Flatten", []string{"p1"}, []string{"f"})
+	b.param("w2", []int{k, 8 * (h / 2) * (w / 2)}, nil).param("b2", []int{k}, nil)
+	b.node("Gemm", []string{"f", "w2", "b2"}, []string{"logits"}, aInt("transB", 1))
+	b.node("Softmax", []string{"logits"}, []string{"prob"}, aInt("axis", 1))
+	b.output("prob")
+	return b
+}

@@ -1,0 +1,325 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"testing"
+
+	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// randomSet is n random gray images with random labels: only memorising
+// them gives 100 %.
+func randomSet(t *testing.T, n, h, w, classes int, seed int64) *dataset.Set {
+	t.Helper()
+	r := newRNG(seed)
+	pix := make([]uint8, n*h*w)
+	for i := range pix {
+		pix[i] = uint8(r.intn(256))
+	}
+	labels := make([]int, n)
+	names := make([]string, classes)
+	for i := range labels {
+		labels[i] = r.intn(classes)
+	}
+	for i := range names {
+		names[i] = string(rune('a' + i))
+	}
+	set, err := dataset.New(dataset.Shape{C: 1, H: h, W: w}, pix, labels, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func TestOverfitsOneBatch(t *testing.T) {
+	set := randomSet(t, 64, 8, 8, 10, 1)
+	b := smallCNN(1, 8, 8, 10, 2)
+	net, err := NewNet(b.m, NetOptions{Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if net.LogitsName() != "logits" {
+		t.Fatalf("the loss attaches to %q, want the Softmax's input", net.LogitsName())
+	}
+	net.Reinitialize(4)
+	data := &Loader{Set: set, BatchSize: 64, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}, Shuffle: true, Seed: 5}
+	tr, err := NewTrainer(net, data, Config{Epochs: 150, Optimizer: "adam", LR: 0.01})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p Progress
+	for !tr.Done() {
+		if p, err = tr.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p.Accuracy != 1 {
+		t.Fatalf("after %d steps the training batch is at %.1f %% (loss %.4f), want 100 %%", p.GlobalStep, 100*p.Accuracy, p.Loss)
+	}
+	acc, loss, err := Evaluate(context.Background(), net, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("train-mode accuracy %.0f %%, loss %.4f; eval-mode accuracy %.1f %%, loss %.4f", 100*p.Accuracy, p.Loss, 100*acc, loss)
+	if acc < 0.95 {
+		t.Errorf("eval mode (running BN statistics) reaches only %.1f %%", 100*acc)
+	}
+}
+
+// TestWriteBackMatchesExecutor trains a few steps, writes the weights into
+// the model, re-encodes it and checks that the inference executor computes
+// what the training engine computes in ModeEval.
+func TestWriteBackMatchesExecutor(t *testing.T) {
+	set := randomSet(t, 32, 8, 8, 4, 7)
+	b := smallCNN(1, 8, 8, 4, 8)
+	// Store one initializer as raw_data to check both encodings survive.
+	raw := b.m.Graph.Initializer[0]
+	rawT, _ := tensor.FromONNX(raw)
+	enc, err := tensor.ToONNX(rawT, raw.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.m.Graph.Initializer[0] = enc
+	net, err := NewNet(b.m, NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := &Loader{Set: set, BatchSize: 16, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}}
+	tr, err := NewTrainer(net, data, Config{Epochs: 2, LR: 0.05})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !tr.Done() {
+		if _, err := tr.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := net.WriteBack(); err != nil {
+		t.Fatal(err)
+	}
+	if len(b.m.Graph.Initializer[0].RawData) == 0 || len(b.m.Graph.Initializer[1].FloatData) == 0 {
+		t.Fatalf("write-back changed how initializers are stored")
+	}
+	bytesOut, err := onnx.Encode(b.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := onnx.Decode(bytesOut)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := exec.NewSession(m2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _, err := data.Batch(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sess.Run(map[string]*tensor.Tensor{"x": x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeEval)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := p.Logits()
+	probs := out["prob"]
+	// Compare softmax(logits) from training with the executor's output.
+	k := 4
+	for i := 0; i < x.Shape[0]; i++ {
+		row := logits.F32[i*k : (i+1)*k]
+		mx := row[0]
+		for _, v := range row {
+			mx = max(mx, v)
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v - mx))
+		}
+		for j, v := range row {
+			want := math.Exp(float64(v-mx)) / s
+			if d := math.Abs(want - float64(probs.F32[i*k+j])); d > 1e-5 {
+				t.Fatalf("image %d class %d: executor %v, training engine %v", i, j, probs.F32[i*k+j], want)
+			}
+		}
+	}
+	// Running statistics moved away from their initial values.
+	if rm := net.Stat("rm"); rm == nil || bytes.Equal(f32bytes(rm.F32), f32bytes(rawF32(t, b.m, "rm"))) == false {
+		// rawF32 reads the written model: they must be equal.
+		t.Fatalf("running mean not written back")
+	}
+}
+
+func f32bytes(v []float32) []byte {
+	out := make([]byte, 0, 4*len(v))
+	for _, x := range v {
+		b := math.Float32bits(x)
+		out = append(out, byte(b), byte(b>>8), byte(b>>16), byte(b>>24))
+	}
+	return out
+}
+
+func rawF32(t *testing.T, m *onnx.Model, name string) []float32 {
+	for _, init := range m.Graph.Initializer {
+		if init.Name == name {
+			v, err := tensor.FromONNX(init)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return v.F32
+		}
+	}
+	t.Fatalf("no initializer %q", name)
+	return nil
+}
+
+func TestTrainingIsDeterministic(t *testing.T) {
+	run := func() []float32 {
+		set := randomSet(t, 40, 6, 6, 3, 11)
+		b := smallCNN(1, 6, 6, 3, 12)
+		net, err := NewNet(b.m, NetOptions{Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.Reinitialize(9)
+		data := &Loader{Set: set, BatchSize: 8, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}, Shuffle: true, Seed: 3, Augment: Augment{PadCrop: 1, HFlip: true}}
+		tr, err := NewTrainer(net, data, Config{Epochs: 2, LR: 0.05, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine", WarmupSteps: 3, ClipNorm: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for !tr.Done() {
+			if _, err := tr.Step(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return append([]float32(nil), net.Param("w2").Value.F32...)
+	}
+	a, b := run(), run()
+	if !bytes.Equal(f32bytes(a), f32bytes(b)) {
+		t.Fatal("two runs with the same seeds trained different weights")
+	}
+}
+
+func TestFrozenParamsDoNotMove(t *testing.T) {
+	set := randomSet(t, 16, 6, 6, 3, 1)
+	b := smallCNN(1, 6, 6, 3, 2)
+	net, err := NewNet(b.m, NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	net.Param("w1").Frozen = true
+	before := append([]float32(nil), net.Param("w1").Value.F32...)
+	data := &Loader{Set: set, BatchSize: 8, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}}
+	tr, err := NewTrainer(net, data, Config{Epochs: 1, LR: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !tr.Done() {
+		if _, err := tr.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !bytes.Equal(f32bytes(before), f32bytes(net.Param("w1").Value.F32)) {
+		t.Fatal("a frozen parameter changed")
+	}
+	if bytes.Equal(f32bytes(rawF32(t, b.m, "w2")), f32bytes(net.Param("w2").Value.F32)) {
+		t.Fatal("an unfrozen parameter did not change")
+	}
+}
+
+func TestSoftmaxCrossEntropyIsStable(t *testing.T) {
+	logits := tensor.FromF32([]int{2, 3}, []float32{1000, 0, -1000, -50, 50, 49})
+	loss, d, correct, err := SoftmaxCrossEntropy(logits, []int{2, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Row 0: -log softmax = 2000; row 1: log(1+e^-1) (+ e^-100, negligible).
+	want := (2000 + math.Log1p(math.Exp(-1))) / 2
+	if math.Abs(loss-want) > 1e-9*want || correct != 1 {
+		t.Fatalf("loss %v correct %d, want %v and 1", loss, correct, want)
+	}
+	if d.F32[0] != 0.5 || d.F32[2] != -0.5 {
+		t.Fatalf("gradient of a saturated row: %v", d.F32[:3])
+	}
+	if _, _, _, err := SoftmaxCrossEntropy(logits, []int{3, 0}); err == nil {
+		t.Fatal("a label outside the classes was accepted")
+	}
+	nan := tensor.FromF32([]int{1, 2}, []float32{float32(math.NaN()), 0})
+	if _, _, _, err := SoftmaxCrossEntropy(nan, []int{0}); err == nil {
+		t.Fatal("NaN logits gave no error")
+	}
+}
+
+func TestSoftmaxCrossEntropyGradient(t *testing.T) {
+	r := newRNG(3)
+	x := make([]float32, 4*5)
+	for i := range x {
+		x[i] = float32(3 * (2*r.float64() - 1))
+	}
+	labels := []int{0, 4, 2, 2}
+	_, d, _, err := SoftmaxCrossEntropy(tensor.FromF32([]int{4, 5}, x), labels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range x {
+		// Float64 finite differences of the float64 loss of float32
+		// logits: the step is exact in float32 at this scale.
+		const h = 1.0 / 256
+		v := x[i]
+		x[i] = v + h
+		lp, _, _, _ := SoftmaxCrossEntropy(tensor.FromF32([]int{4, 5}, x), labels)
+		x[i] = v - h
+		lm, _, _, _ := SoftmaxCrossEntropy(tensor.FromF32([]int{4, 5}, x), labels)
+		x[i] = v
+		num := (lp - lm) / (2 * h)
+		if math.Abs(num-float64(d.F32[i])) > 1e-3*math.Max(math.Abs(num), 1e-2) {
+			t.Fatalf("logit %d: analytic %v, numeric %v", i, d.F32[i], num)
+		}
+	}
+}
+
+func TestMemoryEstimateMatchesPass(t *testing.T) {
+	b := smallCNN(1, 8, 8, 10, 2)
+	net, err := NewNet(b.m, NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := net.EstimateMemory(map[string][]int{"x": {16, 1, 8, 8}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := net.Forward(map[string]*tensor.Tensor{"x": tensor.New(tensor.Float32, []int{16, 1, 8, 8})}, ModeTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pass also holds the input.
+	if got := p.Bytes() - 16*64*4; got != m.Activations {
+		t.Fatalf("pass keeps %d bytes, estimate %d", got, m.Activations)
+	}
+}
+
+func TestNoGradientRuleIsReported(t *testing.T) {
+	b := newTestModel(13, 1)
+	b.param("x", []int{2, 3}, nil)
+	b.node("Relu", []string{"x"}, []string{"r"})
+	b.node("Exp", []string{"r"}, []string{"y"}).output("y")
+	net, err := NewNet(b.m, NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := net.Forward(nil, ModeTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = net.Backward(p, tensor.New(tensor.Float32, []int{2, 3}))
+	if err == nil || !bytes.Contains([]byte(err.Error()), []byte("Exp")) {
+		t.Fatalf("got %v, want an error naming Exp", err)
+	}
+}
