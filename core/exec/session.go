@@ -22,6 +22,8 @@ type Session struct {
 	// consts holds initializers and the values of folded nodes.
 	consts map[string]*tensor.Tensor
 	steps  []step
+	// fused is steps with Conv chains merged (fuse.go): what Run uses.
+	fused []step
 	// folded lists the outputs of folded nodes (reported by RunAll).
 	folded []string
 
@@ -115,7 +117,9 @@ func NewSession(m *onnx.Model) (*Session, error) {
 			}
 		}
 	}
-	s.planLiveness()
+	s.planLiveness(s.steps)
+	s.fused = s.fuseSteps()
+	s.planLiveness(s.fused)
 	return s, nil
 }
 
@@ -134,13 +138,13 @@ func (s *Session) foldable(n *onnx.Node) bool {
 
 // planLiveness records, for each step, the values whose last reader it is.
 // Graph outputs, inputs and constants are never released.
-func (s *Session) planLiveness() {
+func (s *Session) planLiveness(steps []step) {
 	keep := map[string]bool{}
 	for _, o := range s.outputs {
 		keep[o] = true
 	}
 	last := map[string]int{}
-	for i, st := range s.steps {
+	for i, st := range steps {
 		for _, name := range st.node.Output {
 			if name != "" {
 				last[name] = i // a value nobody reads dies where it is born
@@ -154,7 +158,7 @@ func (s *Session) planLiveness() {
 	}
 	for name, i := range last {
 		if !keep[name] {
-			s.steps[i].release = append(s.steps[i].release, name)
+			steps[i].release = append(steps[i].release, name)
 		}
 	}
 }
@@ -221,7 +225,11 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 
 	// values holds what the running steps produced; lookups fall back to
 	// inputs and constants.
-	values := make(map[string]*tensor.Tensor, len(s.steps))
+	steps := s.fused
+	if opt.KeepAll {
+		steps = s.steps // every intermediate value, unfused
+	}
+	values := make(map[string]*tensor.Tensor, len(steps))
 	get := func(name string) *tensor.Tensor {
 		if t, ok := values[name]; ok {
 			return t
@@ -235,7 +243,7 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	if !opt.KeepAll {
 		c.alloc = pool.get
 	}
-	for _, st := range s.steps {
+	for _, st := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

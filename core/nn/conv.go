@@ -77,7 +77,16 @@ func Conv(x, w, b *tensor.Tensor, p ConvParams) (*tensor.Tensor, error) {
 
 // ConvInto computes Conv into y, whose shape must be g.OutShape().
 func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
+	return ConvFusedInto(y, x, w, b, g, Epilogue{})
+}
+
+// ConvFusedInto computes Conv into y and then applies e (a residual add
+// and a clamp) to the result.
+func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error {
 	if err := checkConvOperands("Conv", y, x, w, b, g.Batch, g.OutChannels, g.Out); err != nil {
+		return err
+	}
+	if err := e.check(y); err != nil {
 		return err
 	}
 	cg, mg := g.InChannels/g.Group, g.OutChannels/g.Group
@@ -85,14 +94,16 @@ func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
 	if x.Len() != g.Batch*g.InChannels*inSize || w.Len() != g.OutChannels*cg*kSize {
 		return fmt.Errorf("Conv: X %v or W %v does not match the resolved geometry", x.Shape, w.Shape)
 	}
-	fillBias(y.F32, b, g.Batch, g.OutChannels, outSize)
-	beta := float32(0)
-	if b != nil {
-		beta = 1
-	}
 	if cg == 1 && len(g.In) <= 2 && g.Group > 1 {
-		convDepthwise(y.F32, x.F32, w.F32, g)
+		if !initOutput(y.F32, b, e.Residual, g.Batch, g.OutChannels, outSize) {
+			clear(y.F32) // a recycled buffer holds stale values
+		}
+		convDepthwise(y.F32, x.F32, w.F32, g, &e)
 		return nil
+	}
+	beta := float32(0)
+	if initOutput(y.F32, b, e.Residual, g.Batch, g.OutChannels, outSize) {
+		beta = 1
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
 	var h *[]float32
@@ -112,26 +123,10 @@ func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
 				src = col
 			}
 			gemm.Sgemm(false, false, mg, outSize, cg*kSize, 1, wg, cg*kSize, src, outSize, beta, yg, outSize)
+			e.clampInPlace(yg)
 		}
 	}
 	return nil
-}
-
-// fillBias sets every output plane to its channel's bias (or leaves the
-// zeroed output alone without one), so the GEMM can accumulate onto it.
-func fillBias(y []float32, b *tensor.Tensor, batch, channels, planeSize int) {
-	if b == nil {
-		return
-	}
-	for n := 0; n < batch; n++ {
-		for m := 0; m < channels; m++ {
-			plane := y[(n*channels+m)*planeSize : (n*channels+m+1)*planeSize]
-			v := b.F32[m]
-			for i := range plane {
-				plane[i] = v
-			}
-		}
-	}
 }
 
 // checkConvOperands verifies dtypes and that every slice matches its shape.
