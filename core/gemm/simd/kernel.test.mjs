@@ -188,7 +188,7 @@ test("transpose writes exactly the transposed window", () => {
   const memory = new WebAssembly.Memory({ initial: 1 });
   const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
   let seed = 200;
-  for (const [rows, cols, lds, ldd] of [[1, 1, 1, 1], [3, 5, 5, 3], [4, 7, 9, 6], [8, 33, 40, 8], [17, 2, 2, 20]]) {
+  for (const [rows, cols, lds, ldd] of [[1, 1, 1, 1], [3, 5, 5, 3], [4, 7, 9, 6], [8, 33, 40, 8], [17, 2, 2, 20], [6, 10, 12, 7], [13, 9, 9, 16], [16, 16, 16, 16]]) {
     const heap = new Heap(memory);
     const next = rng(seed++);
     const src = Float32Array.from({ length: rows * lds }, next);

@@ -220,22 +220,82 @@
 
   ;; transpose writes dst[j][i] = src[i][j] for i < rows, j < cols (row
   ;; strides lds and ldd floats). It serves the transposed layouts: op(A)
-  ;; when A is stored transposed, and B's panels when B is. Scalar, but
-  ;; without Go's per-element bounds checks it runs several times faster.
+  ;; when A is stored transposed, and B's panels when B is. 4x4 blocks go
+  ;; through registers (four loads, eight shuffles, four stores), so both
+  ;; sides touch whole 16-byte runs instead of one float per cache line;
+  ;; the ragged right and bottom edges are copied one float at a time.
   (func (export "transpose")
     (param $dst i32) (param $ldd i32) (param $src i32) (param $lds i32) (param $rows i32) (param $cols i32)
-    (local $lddBytes i32) (local $ldsBytes i32) (local $end i32) (local $i i32) (local $from i32) (local $to i32)
+    (local $lddBytes i32) (local $ldsBytes i32) (local $rows4 i32) (local $cols4 i32)
+    (local $i i32) (local $j i32) (local $from i32) (local $to i32)
+    (local $r0 v128) (local $r1 v128) (local $r2 v128) (local $r3 v128) (local $t0 v128) (local $t1 v128)
     (local.set $lddBytes (i32.shl (local.get $ldd) (i32.const 2)))
     (local.set $ldsBytes (i32.shl (local.get $lds) (i32.const 2)))
-    ;; Source rows in order so the reads stream.
-    (loop $srcRows
-      (local.set $from (i32.add (local.get $src) (i32.mul (local.get $i) (local.get $ldsBytes))))
-      (local.set $end (i32.add (local.get $from) (i32.shl (local.get $cols) (i32.const 2))))
-      (local.set $to (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 2))))
-      (loop $srcCols
-        (f32.store (local.get $to) (f32.load (local.get $from)))
-        (local.set $to (i32.add (local.get $to) (local.get $lddBytes)))
-        (local.set $from (i32.add (local.get $from) (i32.const 4)))
-        (br_if $srcCols (i32.lt_u (local.get $from) (local.get $end))))
+    (local.set $rows4 (i32.and (local.get $rows) (i32.const -4)))
+    (local.set $cols4 (i32.and (local.get $cols) (i32.const -4)))
+    (if (i32.and (i32.ne (local.get $rows4) (i32.const 0)) (i32.ne (local.get $cols4) (i32.const 0)))
+      (then
+        (loop $blockRows
+          (local.set $j (i32.const 0))
+          (loop $blockCols
+            (local.set $from (i32.add (local.get $src)
+              (i32.add (i32.mul (local.get $i) (local.get $ldsBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+            (local.set $r0 (v128.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (local.get $ldsBytes)))
+            (local.set $r1 (v128.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (local.get $ldsBytes)))
+            (local.set $r2 (v128.load (local.get $from)))
+            (local.set $from (i32.add (local.get $from) (local.get $ldsBytes)))
+            (local.set $r3 (v128.load (local.get $from)))
+            ;; Interleave rows 0,1 and rows 2,3, then take 64-bit halves:
+            ;; lane j of the four rows lands in output row j.
+            (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r0) (local.get $r1)))
+            (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $r2) (local.get $r3)))
+            (local.set $r0 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r0) (local.get $r1)))
+            (local.set $r2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $r2) (local.get $r3)))
+            (local.set $to (i32.add (local.get $dst)
+              (i32.add (i32.mul (local.get $j) (local.get $lddBytes)) (i32.shl (local.get $i) (i32.const 2)))))
+            (v128.store (local.get $to)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+            (local.set $to (i32.add (local.get $to) (local.get $lddBytes)))
+            (v128.store (local.get $to)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+            (local.set $to (i32.add (local.get $to) (local.get $lddBytes)))
+            (v128.store (local.get $to)
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $r0) (local.get $r2)))
+            (local.set $to (i32.add (local.get $to) (local.get $lddBytes)))
+            (v128.store (local.get $to)
+              (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $r0) (local.get $r2)))
+            (local.set $j (i32.add (local.get $j) (i32.const 4)))
+            (br_if $blockCols (i32.lt_u (local.get $j) (local.get $cols4))))
+          (local.set $i (i32.add (local.get $i) (i32.const 4)))
+          (br_if $blockRows (i32.lt_u (local.get $i) (local.get $rows4))))))
+    ;; Right edge: every row, columns cols4..cols. Bottom edge: rows
+    ;; rows4..rows, columns 0..cols4.
+    (call $transposeScalar (local.get $dst) (local.get $lddBytes) (local.get $src) (local.get $ldsBytes)
+      (i32.const 0) (local.get $rows) (local.get $cols4) (local.get $cols))
+    (call $transposeScalar (local.get $dst) (local.get $lddBytes) (local.get $src) (local.get $ldsBytes)
+      (local.get $rows4) (local.get $rows) (i32.const 0) (local.get $cols4)))
+
+  ;; transposeScalar copies dst[j][i] = src[i][j] for i0 <= i < i1 and
+  ;; j0 <= j < j1 (strides in bytes); an empty range copies nothing.
+  (func $transposeScalar
+    (param $dst i32) (param $lddBytes i32) (param $src i32) (param $ldsBytes i32)
+    (param $i0 i32) (param $i1 i32) (param $j0 i32) (param $j1 i32)
+    (local $i i32) (local $j i32)
+    (if (i32.or (i32.ge_u (local.get $i0) (local.get $i1)) (i32.ge_u (local.get $j0) (local.get $j1)))
+      (then (return)))
+    (local.set $i (local.get $i0))
+    (loop $rows
+      (local.set $j (local.get $j0))
+      (loop $cols
+        (f32.store
+          (i32.add (local.get $dst)
+            (i32.add (i32.mul (local.get $j) (local.get $lddBytes)) (i32.shl (local.get $i) (i32.const 2))))
+          (f32.load
+            (i32.add (local.get $src)
+              (i32.add (i32.mul (local.get $i) (local.get $ldsBytes)) (i32.shl (local.get $j) (i32.const 2))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $cols (i32.lt_u (local.get $j) (local.get $j1))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $srcRows (i32.lt_s (local.get $i) (local.get $rows))))))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $i1))))))
