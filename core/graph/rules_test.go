@@ -384,3 +384,25 @@ func TestUnknownOpsListed(t *testing.T) {
 		t.Errorf("err = %v, want both unknown ops listed", err)
 	}
 }
+
+// Every dimension within bounds does not make the product bounded: a graph
+// input of three 2^31 axes once passed and overflowed element counts (and
+// the byte counts core/cost derives from them) downstream.
+func TestInputShapeTotalBounded(t *testing.T) {
+	const huge = 1 << 31
+	declared := newModel(13).input("x", huge, huge, huge).node("Relu", []string{"x"}, []string{"y"}).output("y")
+	if _, err := InferShapes(declared.m, nil, nil); err == nil || !strings.Contains(err.Error(), "too many elements") {
+		t.Errorf("declared [2^31 2^31 2^31]: err = %v, want too many elements", err)
+	}
+	given := newModel(13).input("x", -1, 2, 2).node("Relu", []string{"x"}, []string{"y"}).output("y")
+	if _, err := InferShapes(given.m, map[string][]int{"x": {huge, huge, huge}}, nil); err == nil || !strings.Contains(err.Error(), `input "x"`) {
+		t.Errorf("given [2^31 2^31 2^31]: err = %v, want an error naming input x", err)
+	}
+	s, err := InferShapes(given.m, map[string][]int{"x": {huge, 2, 2}}, nil)
+	if err != nil {
+		t.Fatalf("[2^31 2 2] is within bounds: %v", err)
+	}
+	if got := s.Of("x").Elements(); got != 4*huge {
+		t.Errorf("elements = %d", got)
+	}
+}

@@ -178,19 +178,23 @@ func inputValues(g *Graph, inputShapes map[string][]int) (map[string]*Value, err
 				return nil, fmt.Errorf("graph: input %q: given shape %v has rank %d but the model declares rank %d", vi.Name, dims, len(dims), len(shape.Dim))
 			}
 			v.Dims = append([]int{}, dims...)
-			out[vi.Name] = v
-			continue
-		}
-		shape := tensorShape(vi)
-		if shape == nil {
-			return nil, fmt.Errorf("graph: input %q has no shape in the model; give its dimensions", vi.Name)
-		}
-		v.Dims = make([]int, len(shape.Dim))
-		for i, d := range shape.Dim {
-			if d == nil || !d.HasValue || d.Value <= 0 || d.Value > maxDim {
-				return nil, fmt.Errorf("graph: input %q dimension %d is %s; give the input shape (a CLI default sets the batch dimension to 1)", vi.Name, i, describeDim(d))
+		} else {
+			shape := tensorShape(vi)
+			if shape == nil {
+				return nil, fmt.Errorf("graph: input %q has no shape in the model; give its dimensions", vi.Name)
 			}
-			v.Dims[i] = int(d.Value)
+			v.Dims = make([]int, len(shape.Dim))
+			for i, d := range shape.Dim {
+				if d == nil || !d.HasValue || d.Value <= 0 || d.Value > maxDim {
+					return nil, fmt.Errorf("graph: input %q dimension %d is %s; give the input shape (a CLI default sets the batch dimension to 1)", vi.Name, i, describeDim(d))
+				}
+				v.Dims[i] = int(d.Value)
+			}
+		}
+		// Each dimension is bounded, but their product must be too, or
+		// element and byte counts downstream overflow int64.
+		if err := checkDims(v.Dims); err != nil {
+			return nil, fmt.Errorf("graph: input %q: %w; give smaller input dimensions", vi.Name, err)
 		}
 		out[vi.Name] = v
 	}
