@@ -2,6 +2,7 @@ package cost
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
@@ -80,6 +81,9 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			}
 			counted[in] = true
 			l.Params += shapes.Of(in).Elements()
+		}
+		if rep.MACs > math.MaxInt64-l.MACs {
+			return nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
 		}
 		rep.MACs += l.MACs
 		rep.Params += l.Params

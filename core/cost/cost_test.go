@@ -273,3 +273,55 @@ func TestAnalyzeErrors(t *testing.T) {
 		t.Error("empty model: no error")
 	}
 }
+
+// Activation bytes follow each type's stored width. The package once kept
+// its own table of widths, which knew nothing of FLOAT8E8M0, INT2 and
+// UINT2 and counted them as 4-byte floats.
+func TestActivationBytesOfNarrowTypes(t *testing.T) {
+	for _, tc := range []struct {
+		dt   onnx.DataType
+		want int64 // bytes of 16 elements
+	}{
+		{onnx.Float, 64}, {onnx.Float16, 32}, {onnx.Float8E8M0, 16}, {onnx.Float8E4M3FN, 16},
+		{onnx.Int4, 8}, {onnx.Uint2, 4}, {onnx.Int2, 4}, {onnx.Complex128, 256},
+	} {
+		x := vi("x", 1, 16)
+		x.Type.TensorType.ElemType = tc.dt
+		m := &onnx.Model{
+			OpsetImport: []*onnx.OperatorSet{{Version: 13}},
+			Graph: &onnx.Graph{
+				Input:  []*onnx.ValueInfo{x},
+				Output: []*onnx.ValueInfo{{Name: "y"}},
+				Node:   []*onnx.Node{{Name: "id", OpType: "Identity", Input: []string{"x"}, Output: []string{"y"}}},
+			},
+		}
+		rep, err := cost.Analyze(m, nil, nil)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.dt, err)
+		}
+		if rep.ActivationBytes != tc.want {
+			t.Errorf("%v: 16 elements take %d activation bytes, want %d", tc.dt, rep.ActivationBytes, tc.want)
+		}
+	}
+}
+
+// A hostile model whose every value is within shape inference's bounds can
+// still ask for more than 2^63 MACs in one Conv: 2^24 outputs of 2^40 MACs
+// each once wrapped to a report of 0 MACs.
+func TestMACsOverflowIsAnError(t *testing.T) {
+	x := vi("x", 1<<23, 1<<17, 1)
+	w := vi("w", 1, 1<<17, 1<<23)
+	m := &onnx.Model{
+		OpsetImport: []*onnx.OperatorSet{{Version: 13}},
+		Graph: &onnx.Graph{
+			Input:  []*onnx.ValueInfo{x, w},
+			Output: []*onnx.ValueInfo{{Name: "y"}},
+			Node: []*onnx.Node{{Name: "conv", OpType: "Conv", Input: []string{"x", "w"}, Output: []string{"y"},
+				Attribute: []*onnx.Attribute{{Name: "pads", Type: onnx.AttrInts, Ints: []int64{1 << 22, 1 << 22}}}}},
+		},
+	}
+	rep, err := cost.Analyze(m, nil, nil)
+	if err == nil || !strings.Contains(err.Error(), "do not fit int64") {
+		t.Fatalf("Analyze = %+v, %v; want an overflow error", rep, err)
+	}
+}

@@ -2,6 +2,7 @@ package cost
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
@@ -36,7 +37,7 @@ func nodeMACs(n *onnx.Node, s *graph.Shapes) (int64, error) {
 		if n.AttrInt("transA", 0) != 0 {
 			k = a[0]
 		}
-		return product(out) * int64(k), nil
+		return mulMACs(product(out), int64(k))
 	case "MatMul", "MatMulInteger":
 		return matMulMACs(dims(0), out)
 	case "QLinearMatMul":
@@ -50,8 +51,8 @@ func convMACs(x, w, out []int) (int64, error) {
 	if len(x) < 3 || len(w) != len(x) || len(out) != len(x) {
 		return 0, fmt.Errorf("conv shapes x %v, w %v, y %v do not fit", x, w, out)
 	}
-	perOutput := int64(w[1]) * product(w[2:])
-	return product(out) * perOutput, nil
+	perOutput := int64(w[1]) * product(w[2:]) // at most the weight's element count
+	return mulMACs(product(out), perOutput)
 }
 
 // convTransposeMACs: each input element is multiplied into
@@ -61,7 +62,7 @@ func convTransposeMACs(x, w []int) (int64, error) {
 		return 0, fmt.Errorf("conv transpose shapes x %v, w %v do not fit", x, w)
 	}
 	perInput := int64(w[1]) * product(w[2:]) // w is [Cin, Cout/group, k...]
-	return product(x) * perInput, nil
+	return mulMACs(product(x), perInput)
 }
 
 // matMulMACs: every output element is a dot product of length K (the last
@@ -70,9 +71,21 @@ func matMulMACs(a, out []int) (int64, error) {
 	if len(a) == 0 {
 		return 0, fmt.Errorf("MatMul of a scalar")
 	}
-	return product(out) * int64(a[len(a)-1]), nil
+	return mulMACs(product(out), int64(a[len(a)-1]))
 }
 
+// mulMACs multiplies two non-negative counts. Shape inference bounds every
+// value's element count (2^40), but the product of an output's size and a
+// weight's can still pass int64 in a hostile model; say so rather than
+// report a wrapped number.
+func mulMACs(a, b int64) (int64, error) {
+	if a < 0 || b < 0 || (b != 0 && a > math.MaxInt64/b) {
+		return 0, fmt.Errorf("%d x %d multiply-accumulates do not fit int64; the model's shapes are implausible", a, b)
+	}
+	return a * b, nil
+}
+
+// product multiplies dims; shape inference has bounded it to 2^40.
 func product(d []int) int64 {
 	p := int64(1)
 	for _, v := range d {

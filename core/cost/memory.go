@@ -2,28 +2,18 @@ package cost
 
 import (
 	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
-// elementBits is the stored width of one element of a data type.
+// elementBits is the stored width of one element of a data type, as the
+// ONNX codec defines it (4 for int4, 2 for int2, ...); a type without a
+// fixed width is assumed to be float32.
 func elementBits(dt tensor.DType) int64 {
-	switch int32(dt) {
-	case 1, 6, 12: // float32, int32, uint32
-		return 32
-	case 7, 11, 13: // int64, double, uint64
-		return 64
-	case 2, 3, 9, 17, 18, 19, 20: // uint8, int8, bool, float8 variants
-		return 8
-	case 4, 5, 10, 16: // uint16, int16, float16, bfloat16
-		return 16
-	case 14: // complex64
-		return 64
-	case 15: // complex128
-		return 128
-	case 21, 22, 23: // uint4, int4, float4
-		return 4
+	if bits := onnx.DataType(dt).ElementBits(); bits > 0 {
+		return int64(bits)
 	}
-	return 32 // unknown: assume float32
+	return 32
 }
 
 // valueBytes is the stored size of a value, rounded up to whole bytes.
