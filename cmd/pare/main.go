@@ -24,10 +24,13 @@ func commands() []command {
 		{"run", "run a model on inputs given as .pb or .npy files", runRun},
 		{"eval", "measure top-1 accuracy on a labelled data set", runEval},
 		{"bench", "time batch-1 inference", runBench},
+		{"finetune", "continue training a model on labelled images", runFinetune},
+		{"train", "train a model's weights (from pare init or an exporter) on labelled images", runTrain},
+		{"init", "re-initialise a model's weights for training from scratch", runInit},
 		{"serve", "serve the Pare web app on this machine", runServe},
-		{"version", "print the version", func([]string, io.Writer, io.Writer) error {
-			fmt.Println("pare", version)
-			return nil
+		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
+			_, err := fmt.Fprintln(stdout, "pare", version)
+			return err
 		}},
 	}
 }
