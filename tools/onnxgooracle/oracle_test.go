@@ -115,7 +115,7 @@ func runCase(c oracleCase) outcome {
 	}
 	m, err := onnx.Decode(b)
 	if err != nil {
-		return set(statusFail, "Pare cannot decode %s: %v", c.model, err)
+		return set(statusPareCannot, "decode: %v", err)
 	}
 	o.ops = map[string]bool{}
 	for _, n := range m.Graph.Node {
