@@ -239,3 +239,12 @@ func TestServeHeadersAndGzip(t *testing.T) {
 	}
 	resp.Body.Close()
 }
+
+// version once printed to os.Stdout instead of the writer mainExit is
+// given, so callers capturing the output (and this test) saw nothing.
+func TestVersionWritesToStdout(t *testing.T) {
+	out, errs, code := runPare(t, "version")
+	if code != 0 || out != "pare "+version+"\n" || errs != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errs, "pare "+version+"\n")
+	}
+}
