@@ -1,9 +1,10 @@
 package onnx
 
-// Attr returns the node's attribute with the given name, or nil.
+// Attr returns the node's attribute with the given name, or nil. Nil
+// entries, which Encode accepts in models built by hand, are skipped.
 func (n *Node) Attr(name string) *Attribute {
 	for _, a := range n.Attribute {
-		if a.Name == name {
+		if a != nil && a.Name == name {
 			return a
 		}
 	}
@@ -57,6 +58,9 @@ func (m *Model) OpsetVersion(domain string) int64 {
 		domain = ""
 	}
 	for _, o := range m.OpsetImport {
+		if o == nil {
+			continue
+		}
 		d := o.Domain
 		if d == "ai.onnx" {
 			d = ""
