@@ -31,7 +31,7 @@ func nodeMACs(n *onnx.Node, s *graph.Shapes) (int64, error) {
 	case "Gemm":
 		a := dims(0)
 		if len(a) != 2 || len(out) != 2 {
-			return 0, fmt.Errorf("Gemm shapes %v -> %v are not 2-D", a, out)
+			return 0, fmt.Errorf("the Gemm shapes %v -> %v are not 2-D", a, out)
 		}
 		k := a[1]
 		if n.AttrInt("transA", 0) != 0 {

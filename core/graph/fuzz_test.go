@@ -32,10 +32,7 @@ func fuzzModel(data []byte) *onnx.Model {
 		return int(b)
 	}
 	small := func() int64 { return int64(next()%11) - 3 } // -3..7
-	ops := make([]string, 0, len(rules))
-	for _, op := range sortedOps() {
-		ops = append(ops, op)
-	}
+	ops := sortedOps()
 	op := ops[next()%len(ops)]
 	b := newModel(fuzzOpsets[next()%len(fuzzOpsets)])
 	nIn := next() % 5

@@ -262,11 +262,11 @@ func castRule(c *nodeCtx) ([]*Value, error) {
 	}
 	a := c.n.Attr("to")
 	if a == nil {
-		return nil, fmt.Errorf("Cast has no 'to' attribute")
+		return nil, fmt.Errorf("the Cast node has no 'to' attribute; set it to an ONNX data type number")
 	}
 	to := tensor.DType(a.I)
 	if to <= 0 || to > 23 {
-		return nil, fmt.Errorf("Cast 'to' is %d, not an ONNX data type", a.I)
+		return nil, fmt.Errorf("the Cast attribute 'to' is %d, not an ONNX data type number", a.I)
 	}
 	return []*Value{withType(x, to)}, nil
 }

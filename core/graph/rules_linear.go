@@ -25,7 +25,7 @@ func gemmRule(c *nodeCtx) ([]*Value, error) {
 		return nil, err
 	}
 	if len(a.Dims) != 2 || len(b.Dims) != 2 {
-		return nil, fmt.Errorf("Gemm needs 2-D inputs, got %v and %v", a.Dims, b.Dims)
+		return nil, fmt.Errorf("the Gemm inputs must be 2-D, got %v and %v", a.Dims, b.Dims)
 	}
 	m, k := a.Dims[0], a.Dims[1]
 	if c.n.AttrInt("transA", 0) != 0 {
@@ -41,7 +41,7 @@ func gemmRule(c *nodeCtx) ([]*Value, error) {
 	if cv := c.input(2); cv != nil {
 		dims, err := broadcastShapes([]int{m, n}, cv.Dims)
 		if err != nil || dims[0] != m || dims[1] != n {
-			return nil, fmt.Errorf("C %v does not broadcast to the output [%d %d]", cv.Dims, m, n)
+			return nil, fmt.Errorf("the bias C %v does not broadcast to the output [%d %d]", cv.Dims, m, n)
 		}
 	}
 	return []*Value{{DType: a.DType, Dims: []int{m, n}}}, nil

@@ -26,13 +26,13 @@ func init() {
 func constantRule(c *nodeCtx) ([]*Value, error) {
 	n := c.n
 	if len(n.Attribute) != 1 {
-		return nil, fmt.Errorf("Constant needs exactly one value attribute, has %d", len(n.Attribute))
+		return nil, fmt.Errorf("a Constant node needs exactly one value attribute, this one has %d", len(n.Attribute))
 	}
 	a := n.Attribute[0]
 	switch a.Name {
 	case "value":
 		if a.T == nil {
-			return nil, fmt.Errorf("Constant value attribute holds no tensor")
+			return nil, fmt.Errorf("the Constant value attribute holds no tensor")
 		}
 		v, err := initializerValue(a.T)
 		if err != nil {
@@ -56,7 +56,7 @@ func constantRule(c *nodeCtx) ([]*Value, error) {
 	case "value_strings":
 		return []*Value{{DType: tensor.DType(8), Dims: []int{len(a.Strings)}}}, nil
 	}
-	return nil, fmt.Errorf("Constant attribute %q is not supported", a.Name)
+	return nil, fmt.Errorf("the Constant attribute %q is not supported", a.Name)
 }
 
 func smallOnly(t *tensor.Tensor) *tensor.Tensor {
@@ -108,21 +108,21 @@ func rangeRule(c *nodeCtx) ([]*Value, error) {
 	var n int64
 	if isInt {
 		if iv[2] == 0 {
-			return nil, fmt.Errorf("Range delta is 0")
+			return nil, fmt.Errorf("the Range delta is 0, so the sequence never ends")
 		}
 		n = max(ceilDivSigned(iv[1]-iv[0], iv[2]), 0)
 	} else {
 		if v[2] == 0 || math.IsNaN(v[2]) {
-			return nil, fmt.Errorf("Range delta is %v", v[2])
+			return nil, fmt.Errorf("the Range delta is %v; it must be a non-zero number", v[2])
 		}
 		f := math.Ceil((v[1] - v[0]) / v[2])
 		if math.IsNaN(f) || f > maxDim {
-			return nil, fmt.Errorf("Range from %v to %v by %v has too many elements", v[0], v[1], v[2])
+			return nil, fmt.Errorf("the Range from %v to %v by %v has too many elements", v[0], v[1], v[2])
 		}
 		n = int64(max(f, 0))
 	}
 	if n > maxDim {
-		return nil, fmt.Errorf("Range has %d elements, too many", n)
+		return nil, fmt.Errorf("the Range has %d elements, too many", n)
 	}
 	return []*Value{{DType: c.in[0].DType, Dims: []int{int(n)}}}, nil
 }
@@ -224,7 +224,7 @@ func topKRule(c *nodeCtx) ([]*Value, error) {
 			return nil, err
 		}
 		if len(ks) != 1 {
-			return nil, fmt.Errorf("K has %d values; it must hold one", len(ks))
+			return nil, fmt.Errorf("input K has %d values; it must hold one", len(ks))
 		}
 		k = ks[0]
 	}
@@ -348,7 +348,7 @@ func resizeRule(c *nodeCtx) ([]*Value, error) {
 			return nil, err
 		}
 	} else {
-		return nil, fmt.Errorf("Resize needs non-empty scales or sizes")
+		return nil, fmt.Errorf("the Resize node needs non-empty scales or sizes")
 	}
 	out := clone(x.Dims)
 	for i, a := range axes {

@@ -80,7 +80,7 @@ func reshapeRule(c *nodeCtx) ([]*Value, error) {
 	if c.opset < 5 {
 		a := c.n.Attr("shape")
 		if a == nil {
-			return nil, fmt.Errorf("Reshape (opset %d) has no shape attribute", c.opset)
+			return nil, fmt.Errorf("the Reshape node (opset %d) has no shape attribute", c.opset)
 		}
 		shape = a.Ints
 	} else if shape, err = c.constIntsInput(1, "shape"); err != nil {
@@ -243,7 +243,7 @@ func unsqueezeRule(c *nodeCtx) ([]*Value, error) {
 		return nil, err
 	}
 	if !given {
-		return nil, fmt.Errorf("Unsqueeze has no axes")
+		return nil, fmt.Errorf("the Unsqueeze node has no axes")
 	}
 	r := len(x.Dims) + len(axes)
 	ax, err := normAxes(axes, r, "axis")
@@ -275,15 +275,15 @@ func concatRule(c *nodeCtx) ([]*Value, error) {
 		}
 	}
 	if len(ins) == 0 {
-		return nil, fmt.Errorf("Concat has no inputs")
+		return nil, fmt.Errorf("the Concat node has no inputs")
 	}
 	r := len(ins[0].Dims)
 	if r == 0 {
-		return nil, fmt.Errorf("Concat of scalars is not allowed")
+		return nil, fmt.Errorf("the Concat inputs are scalars; Concat needs rank 1 or more")
 	}
 	def := int64(1) // before opset 4 the axis defaulted to 1
 	if c.opset >= 4 && c.n.Attr("axis") == nil {
-		return nil, fmt.Errorf("Concat has no axis attribute")
+		return nil, fmt.Errorf("the Concat node has no axis attribute (required from opset 4 on)")
 	}
 	axis, err := normAxis(c.n.AttrInt("axis", def), r, "axis")
 	if err != nil {
@@ -316,7 +316,7 @@ func splitRule(c *nodeCtx) ([]*Value, error) {
 	}
 	n := c.outputCount()
 	if n == 0 {
-		return nil, fmt.Errorf("Split has no outputs")
+		return nil, fmt.Errorf("the Split node has no outputs")
 	}
 	d := x.Dims[axis]
 	var split []int64
@@ -479,7 +479,7 @@ func padRule(c *nodeCtx) ([]*Value, error) {
 			a = c.n.Attr("paddings") // opset 1 spelling
 		}
 		if a == nil {
-			return nil, fmt.Errorf("Pad (opset %d) has no pads attribute", c.opset)
+			return nil, fmt.Errorf("the Pad node (opset %d) has no pads attribute", c.opset)
 		}
 		pads = a.Ints
 	} else {

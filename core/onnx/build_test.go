@@ -24,7 +24,7 @@ func everyTypeTensors() []*Tensor {
 	}
 	add(Int64, &Tensor{Int64Data: []int64{math.MinInt64, math.MaxInt64}})
 	add(String, &Tensor{StringData: [][]byte{[]byte("a"), {}}})
-	add(Double, &Tensor{DoubleData: []float64{math.Pi, -0.0}})
+	add(Double, &Tensor{DoubleData: []float64{math.Pi, math.Copysign(0, -1)}})
 	add(Uint32, &Tensor{Uint64Data: []uint64{0, math.MaxUint32}})
 	add(Uint64, &Tensor{Uint64Data: []uint64{1, math.MaxUint64}})
 	add(Complex64, &Tensor{FloatData: []float32{1, 2, 3, 4}})
