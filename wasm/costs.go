@@ -4,6 +4,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 )
 
 // nodeCost is what one node costs for one input.
@@ -30,5 +31,25 @@ func analyzeCosts(m *onnx.Model, inputs map[string][]int) (*modelCosts, error) {
 			c.shapes[name] = v.Dims
 		}
 	}
+	for _, n := range m.Graph.Node {
+		var nc nodeCost
+		for _, out := range n.Output {
+			if v := sh.Values[out]; v != nil && v.Const == nil {
+				nc.ActBytes += v.Elements() * int64(dtypeBytes(v.DType))
+			}
+		}
+		c.perNode[n] = nc
+		c.actBytes += nc.ActBytes
+	}
 	return c, nil
+}
+
+func dtypeBytes(d tensor.DType) int {
+	switch d {
+	case tensor.Float64, tensor.Int64:
+		return 8
+	case tensor.Uint8, tensor.Int8, tensor.Bool, tensor.Uint4, tensor.Int4:
+		return 1
+	}
+	return 4
 }

@@ -42,6 +42,8 @@ type Summary struct {
 	// Unsupported is set when the model cannot run here; the graph and
 	// metrics still show.
 	Unsupported *UserError `json:"unsupported,omitempty"`
+	// CostError says why costs are missing (they are then zero).
+	CostError string `json:"costError,omitempty"`
 	// Preprocess is the default preprocessing read from the input shape.
 	Preprocess *PreprocessView `json:"preprocess,omitempty"`
 }
@@ -114,17 +116,22 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 			}
 		}
 	}
-	costs, err := analyzeCosts(m, inputs)
-	if err != nil {
-		return nil, userErrorf("bad-graph", "cannot work out the shapes and costs of %s: %v", path.Base(modelFile.Path), err)
-	}
 	sess, err := exec.NewSession(m)
 	if err != nil {
 		s.unsupported = unsupportedError(err)
 	} else {
 		s.session = sess
 	}
+	// Costs need every shape; a model with operators nobody knows still
+	// shows its graph, without costs.
+	costs, costErr := analyzeCosts(m, inputs)
+	if costErr != nil {
+		costs = &modelCosts{shapes: map[string][]int{}, perNode: map[*onnx.Node]nodeCost{}}
+	}
 	view := &ModelView{Summary: s.summary(modelFile, costs)}
+	if costErr != nil {
+		view.Summary.CostError = fmt.Sprintf("The costs cannot be worked out: %v", costErr)
+	}
 	view.Graph = s.graphView(costs)
 	return view, nil
 }

@@ -113,3 +113,76 @@ export async function waitForText(page, selector, pattern, timeout = 120000) {
     return e && !e.hidden && new RegExp(src).test(e.textContent);
   }, [selector, pattern.source], { timeout });
 }
+
+/** chooseFiles clicks a button that opens a file chooser and picks paths. */
+export async function chooseFiles(page, button, paths) {
+  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(button)]);
+  await chooser.setFiles(paths);
+}
+
+/** waitForGraph waits until the graph of the open model is drawn. */
+export async function waitForGraph(page, timeout = 120000) {
+  await page.waitForFunction(() => {
+    const s = window.pare?.state;
+    return s?.model && document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
+  }, null, { timeout });
+}
+
+/** evaluate runs an evaluation from the Evaluate tab and returns {correct, total}. */
+export async function evaluate(page, timeout = 300000) {
+  await page.click('#tab-evaluate');
+  await page.waitForFunction(() => !document.getElementById('evaluate').disabled, null, { timeout: 60000 });
+  await page.click('#evaluate');
+  await page.waitForSelector('#accuracy', { timeout });
+  return page.$eval('#accuracy', (e) => ({ correct: Number(e.dataset.correct), total: Number(e.dataset.total) }));
+}
+
+/** bannerText waits for the alert banner and returns its text. */
+export async function bannerText(page, timeout = 120000) {
+  await page.waitForSelector('#banner:not([hidden])', { timeout });
+  return page.textContent('#banner');
+}
+
+/** pare runs the CLI (bin/pare) and returns stdout, or null when it is not built or fails. */
+export async function pareCLI(args) {
+  const bin = process.env.PARE_BIN || join(root, 'bin', 'pare');
+  if (!existsSync(bin)) return null;
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => resolve(code === 0 ? out : (console.error(`pare ${args.join(' ')}: ${err}`), null)));
+  });
+}
+
+/** totalMACs finds the total MACs in `pare info --json` output. */
+export function totalMACs(json) {
+  const data = JSON.parse(json);
+  const walk = (v) => {
+    if (!v || typeof v !== 'object') return null;
+    for (const [k, x] of Object.entries(v)) if (/^(total_?)?macs$/i.test(k) && typeof x === 'number') return x;
+    for (const k of ['total', 'totals', 'Total', 'Totals']) if (v[k]) { const r = walk(v[k]); if (r != null) return r; }
+    return null;
+  };
+  return walk(data);
+}
+
+/** nonBackgroundPixels counts pixels of a PNG screenshot that differ from its corner pixel. */
+export async function nonBackgroundPixels(page, png) {
+  return page.evaluate(async (b64) => {
+    const img = new Image();
+    img.src = `data:image/png;base64,${b64}`;
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 1] - d[1]) + Math.abs(d[i + 2] - d[2]) > 30) n++;
+    return n;
+  }, png.toString('base64'));
+}

@@ -257,6 +257,7 @@ async function evaluate() {
   $('progress').hidden = false;
   $('progress').value = 0;
   $('eta').textContent = 'Starting workers…';
+  setStatus('');
   $('results').replaceChildren();
   await guard('Evaluation', async () => {
     const total = state.data.view.count;

@@ -24,7 +24,7 @@ export class Sidebar {
       el('dd', { className: 'port' }, `${p.name || '(none)'}${p.shape ? ` ⟨${formatShape(p.shape)}⟩` : ''}${p.type ? ` ${p.type}` : ''}`),
     ]));
     const histograms = el('div', { className: 'histograms' }, node.hasWeights ? 'Reading weights…' : 'No weights.');
-    this.body.replaceChildren(
+    this.body.replaceChildren(...[
       el('h2', { id: 'sidebar-title' }, node.kind === 'op' ? node.op : `${node.op}: ${node.name}`),
       el('dl', {},
         el('dt', {}, 'name'), el('dd', {}, node.name || '(unnamed)'),
@@ -40,7 +40,7 @@ export class Sidebar {
       node.outputs?.length ? [el('h3', {}, 'Outputs'), ports(node.outputs)] : null,
       el('h3', {}, 'Weights'),
       histograms,
-    );
+    ].flat().filter(Boolean));
     this.root.hidden = false;
     this.root.setAttribute('aria-labelledby', 'sidebar-title');
     if (node.hasWeights) {

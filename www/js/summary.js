@@ -12,6 +12,7 @@ export function renderSummary(root, s) {
       el('dt', {}, 'activations'), el('dd', { id: 'total-act', 'data-value': String(s.activationBytes) }, formatBytes(s.activationBytes)),
       el('dt', {}, 'file size'), el('dd', { id: 'file-size' }, formatBytes(s.fileBytes))),
     el('p', { className: 'hint' }, `Costs for one input of shape [${(s.inputShape || []).join(', ')}].`),
+    s.costError ? el('p', { className: 'warn' }, s.costError) : null,
     s.unsupported ? el('div', { className: 'warn', id: 'unsupported' },
       el('strong', {}, 'Cannot run here. '), s.unsupported.message,
       el('ul', {}, ...(s.unsupported.details || []).map((d) => el('li', { className: 'port' }, d)))) : null,

@@ -1,0 +1,121 @@
+// Test inputs the browser tests make themselves: tiny ONNX models (a
+// protobuf writer for the few ModelProto fields they need), PNG images and
+// folders of them.
+import { deflateSync } from 'node:zlib';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// --- protobuf wire format ---
+function varint(n) {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return out;
+}
+const tag = (field, wire) => varint((field << 3) | wire);
+const int = (field, n) => [...tag(field, 0), ...varint(n)];
+const bytes = (field, b) => [...tag(field, 2), ...varint(b.length), ...b];
+const str = (field, s) => bytes(field, [...Buffer.from(s)]);
+const msg = (field, parts) => bytes(field, parts.flat());
+
+function valueInfo(field, name, dims) {
+  const dimParts = dims.map((d) => msg(1, typeof d === 'number' ? int(1, d) : str(2, d)));
+  return msg(field, [str(1, name), msg(2, [msg(1, [int(1, 1), msg(2, dimParts)])])]);
+}
+
+function floatTensor(field, name, dims, values) {
+  const raw = Buffer.alloc(values.length * 4);
+  values.forEach((v, i) => raw.writeFloatLE(v, i * 4));
+  return msg(field, [...dims.map((d) => int(1, d)), int(2, 1), str(8, name), bytes(9, [...raw])]);
+}
+
+function node(op, inputs, outputs, name, { domain, ints = {} } = {}) {
+  const attrs = Object.entries(ints).map(([k, v]) => msg(5, [str(1, k), ...v.map((x) => int(8, x)), int(20, 7)]));
+  return msg(1, [...inputs.map((i) => str(1, i)), ...outputs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs, ...(domain ? [str(7, domain)] : [])]);
+}
+
+/** model encodes a ModelProto. */
+export function model({ nodes, inputs, outputs, initializers = [], opsets = [['', 13]] }) {
+  const graph = msg(7, [...nodes, str(2, 'g'), ...initializers, ...inputs, ...outputs]);
+  return Buffer.from([...int(1, 7), ...str(2, 'pare browser tests'), ...graph,
+    ...opsets.flatMap(([d, v]) => msg(8, [str(1, d), int(2, v)]))]);
+}
+
+/** unsupportedModel uses two operators no runtime knows. */
+export function unsupportedModel() {
+  return model({
+    nodes: [node('Relu', ['x'], ['a'], 'relu'), node('FrobnicateChannels', ['a'], ['b'], 'frob1', { domain: 'com.example' }),
+      node('Wibble', ['b'], ['y'], 'wibble1', { domain: 'com.example' })],
+    inputs: [valueInfo(11, 'x', ['N', 1, 28, 28])],
+    outputs: [valueInfo(12, 'y', ['N', 10])],
+    opsets: [['', 13], ['com.example', 1]],
+  });
+}
+
+/** hugeActivationModel: a 1x1 Conv to 65,536 channels of 128x128: 4 GiB for one image. */
+export function hugeActivationModel() {
+  const c = 65536;
+  return model({
+    nodes: [node('Conv', ['x', 'w'], ['y'], 'wide', { ints: { kernel_shape: [1, 1] } })],
+    inputs: [valueInfo(11, 'x', ['N', 1, 128, 128])],
+    outputs: [valueInfo(12, 'y', ['N', c, 128, 128])],
+    initializers: [floatTensor(5, 'w', [c, 1, 1, 1], new Array(c).fill(0.5))],
+  });
+}
+
+// --- PNG ---
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function chunk(type, data) {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** png encodes a gray image (width x height bytes) as PNG. */
+export function png(width, height, pixel) {
+  const raw = Buffer.alloc((width + 1) * height);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) raw[y * (width + 1) + 1 + x] = pixel(x, y);
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 0; // gray
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** imageFolder writes classes x perClass PNGs into a fresh folder and returns its path. */
+export async function imageFolder(classes, perClass, { name = 'images' } = {}) {
+  const root = join(await mkdtemp(join(tmpdir(), 'pare-data-')), name);
+  for (let c = 0; c < classes; c++) {
+    const dir = join(root, `class${String(c).padStart(2, '0')}`);
+    await mkdir(dir, { recursive: true });
+    for (let i = 0; i < perClass; i++) await writeFile(join(dir, `img${i}.png`), png(28, 28, (x, y) => ((x * (c + 1) + y * (i + 1)) * 7) & 255));
+  }
+  return root;
+}
+
+/** tempFile writes bytes to a fresh file and returns its path. */
+export async function tempFile(name, data) {
+  const dir = await mkdtemp(join(tmpdir(), 'pare-file-'));
+  const p = join(dir, name);
+  await writeFile(p, data);
+  return p;
+}
