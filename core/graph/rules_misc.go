@@ -110,7 +110,13 @@ func rangeRule(c *nodeCtx) ([]*Value, error) {
 		if iv[2] == 0 {
 			return nil, fmt.Errorf("the Range delta is 0, so the sequence never ends")
 		}
-		n = max(ceilDivSigned(iv[1]-iv[0], iv[2]), 0)
+		span := iv[1] - iv[0]
+		// A difference that wrapped around, or MinInt64 (whose division by
+		// -1 wraps), is far more elements than any tensor holds.
+		if (span < 0) != (iv[1] < iv[0]) || span == math.MinInt64 {
+			return nil, fmt.Errorf("the Range from %d to %d has too many elements", iv[0], iv[1])
+		}
+		n = max(ceilDivSigned(span, iv[2]), 0)
 	} else {
 		if v[2] == 0 || math.IsNaN(v[2]) {
 			return nil, fmt.Errorf("the Range delta is %v; it must be a non-zero number", v[2])

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 
@@ -246,6 +247,10 @@ func TestConstantShapes(t *testing.T) {
 		{"range negative", newModel(13).ints("a", []int64{}, 10).ints("b", []int64{}, 1).ints("d", []int64{}, -4).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), y(3), ""},
 		{"range empty", newModel(13).ints("a", []int64{}, 10).ints("b", []int64{}, 1).ints("d", []int64{}, 4).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), y(0), ""},
 		{"range float", newModel(13).floats("a", []int64{}, 0).floats("b", []int64{}, 1).floats("d", []int64{}, 0.3).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), y(4), ""},
+		// The int64 difference limit-start once wrapped to -1 and gave an
+		// empty range instead of an error.
+		{"range wraps", newModel(13).ints("a", []int64{}, math.MinInt64).ints("b", []int64{}, math.MaxInt64).ints("d", []int64{}, 1).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), nil, "too many elements"},
+		{"range min int64 span", newModel(13).ints("a", []int64{}, 0).ints("b", []int64{}, math.MinInt64).ints("d", []int64{}, -1).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), nil, "too many elements"},
 		{"range zero delta", newModel(13).ints("a", []int64{}, 1).ints("b", []int64{}, 10).ints("d", []int64{}, 0).node("Range", []string{"a", "b", "d"}, []string{"y"}).output("y"), nil, "delta is 0"},
 		{"shape", newModel(13).input("x", 2, 3, 4).node("Shape", []string{"x"}, []string{"y"}).output("y"), y(3), ""},
 		{"shape start end", newModel(15).input("x", 2, 3, 4).node("Shape", []string{"x"}, []string{"y"}, aInt("start", 1), aInt("end", -1)).output("y"), y(1), ""},
