@@ -167,16 +167,25 @@ func readExactly(r io.Reader, n int) ([]byte, error) {
 		buf := make([]byte, n)
 		got, err := io.ReadFull(r, buf)
 		if err != nil {
-			return nil, fmt.Errorf("the file ends after %d", got)
+			return nil, shortRead(int64(got), err)
 		}
 		return buf, nil
 	}
 	var buf bytes.Buffer
 	got, err := io.CopyN(&buf, r, int64(n))
 	if err != nil {
-		return nil, fmt.Errorf("the file ends after %d", got)
+		return nil, shortRead(got, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// shortRead tells a file that ends early from a reader that failed, so an
+// I/O error is not reported as a truncated file.
+func shortRead(got int64, err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return fmt.Errorf("the file ends after %d of them", got)
+	}
+	return fmt.Errorf("reading them failed after %d: %w", got, err)
 }
 
 // npyDescr resolves a dtype descriptor such as "<f4" or "|b1".

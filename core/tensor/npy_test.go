@@ -2,12 +2,15 @@ package tensor
 
 import (
 	"bytes"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func readFixture(t testing.TB, name string) *Tensor {
@@ -212,3 +215,25 @@ func FuzzReadNpy(f *testing.F) {
 		}
 	})
 }
+
+// A reader that fails while the array's bytes are read was once reported
+// as "the file ends after N", sending the user after a truncated file that
+// is not there; the cause must come through.
+func TestReadNpyKeepsIOErrors(t *testing.T) {
+	var file bytes.Buffer
+	if err := WriteNpy(&file, FromF32([]int{4}, []float32{1, 2, 3, 4})); err != nil {
+		t.Fatal(err)
+	}
+	full := file.Bytes()
+	failing := io.MultiReader(bytes.NewReader(full[:len(full)-4]), iotest.ErrReader(errDiskGone))
+	_, err := ReadNpy(failing)
+	if !errors.Is(err, errDiskGone) {
+		t.Errorf("err = %v, want it to wrap %v", err, errDiskGone)
+	}
+	_, err = ReadNpy(bytes.NewReader(full[:len(full)-4]))
+	if err == nil || !strings.Contains(err.Error(), "ends after 12") {
+		t.Errorf("truncated: err = %v, want it to say the file ends after 12 bytes", err)
+	}
+}
+
+var errDiskGone = errors.New("disk unplugged")
