@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -72,9 +71,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	r.Model = pos[0]
 	r.Platform = runtime.GOOS + "/" + runtime.GOARCH
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return writeJSON(stdout, r)
 	}
 	fmt.Fprintf(stdout, "%s on %s, batch 1, %d runs after %d warm-up:\n", r.Model, r.Platform, r.Runs, *warmup)
 	fmt.Fprintf(stdout, "  median %.3f ms  (p10 %.3f, p90 %.3f, min %.3f, max %.3f, mean %.3f ± %.3f)\n",

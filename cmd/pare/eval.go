@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -91,9 +90,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	}
 	res.Model, res.Data, res.Format, res.Notes = pos[0], *data, set.Format, set.Notes
 	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(res)
+		return writeJSON(stdout, res)
 	}
 	printEval(stdout, res)
 	return nil
