@@ -117,27 +117,30 @@ func depthwiseRow3(yrow, xrow, wrow []float32, lo, hi, sW, dW, padW int) {
 }
 
 // depthwiseEdges adds the taps that fall inside the image for the outputs
-// outside [lo, hi) (at most a few next to the padding).
+// outside [lo, hi) (at most a few next to the padding). A plain loop, not
+// a closure: in WebAssembly a call per edge output cost as much as the
+// whole interior.
 func depthwiseEdges(yrow, xrow, wrow []float32, lo, hi, sW, dW, padW int) {
-	inW := len(xrow)
-	edge := func(i int) {
-		for kw, wv := range wrow {
-			if ix := i*sW - padW + kw*dW; ix >= 0 && ix < inW {
-				yrow[i] += wv * xrow[ix]
+	inW, outW := len(xrow), len(yrow)
+	if hi <= lo {
+		lo, hi = outW, outW // no interior: every output is an edge
+	}
+	for i := 0; i < outW; i++ {
+		if i == lo {
+			i = hi
+			if i >= outW {
+				break
 			}
 		}
-	}
-	if hi <= lo {
-		for i := range yrow {
-			edge(i)
+		acc := yrow[i]
+		ix := i*sW - padW
+		for _, wv := range wrow {
+			if ix >= 0 && ix < inW {
+				acc += wv * xrow[ix]
+			}
+			ix += dW
 		}
-		return
-	}
-	for i := 0; i < lo; i++ {
-		edge(i)
-	}
-	for i := hi; i < len(yrow); i++ {
-		edge(i)
+		yrow[i] = acc
 	}
 }
 

@@ -35,26 +35,40 @@ func (e *Epilogue) check(y *tensor.Tensor) error {
 	return nil
 }
 
-// clampInPlace applies the clamp of e to v. Relu's common case (Min 0, no
-// upper bound) gets its own loop: one compare per value.
+// clampInPlace applies the clamp of e to v. A lower bound of 0 (Relu,
+// ReLU6) is applied without a branch, by clearing negative values through
+// their sign bit: half the values of an activation are negative, in no
+// predictable order, and in WebAssembly the mispredicted branches of a
+// compare-and-set loop made it as slow as a GEMM. -0 and negative NaNs
+// become +0 (the clamp of a NaN is unspecified by ONNX).
 func (e *Epilogue) clampInPlace(v []float32) {
 	if !e.Clamp {
 		return
 	}
 	lo, hi := e.Min, e.Max
-	if lo == 0 && math.IsInf(float64(hi), 1) {
+	switch {
+	case lo == 0 && math.IsInf(float64(hi), 1):
 		for i, x := range v {
-			if x < 0 {
-				v[i] = 0
-			}
+			b := math.Float32bits(x)
+			v[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
 		}
-		return
-	}
-	for i, x := range v {
-		if x < lo {
-			v[i] = lo
-		} else if x > hi {
-			v[i] = hi
+	case lo == 0 && hi >= 0:
+		// After the sign trick every value is a non-negative float, whose
+		// bit patterns order like the numbers: the upper bound is an
+		// integer min, which compiles to a select, not a branch.
+		hb := math.Float32bits(hi)
+		for i, x := range v {
+			b := math.Float32bits(x)
+			b &^= uint32(int32(b) >> 31)
+			v[i] = math.Float32frombits(min(b, hb))
+		}
+	default:
+		for i, x := range v {
+			if x < lo {
+				v[i] = lo
+			} else if x > hi {
+				v[i] = hi
+			}
 		}
 	}
 }

@@ -94,3 +94,20 @@ func TestFill(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkClamp(b *testing.B) {
+	v := randTensor(rand.New(rand.NewPCG(9, 9)), 1<<16).F32
+	work := make([]float32, len(v))
+	for _, c := range []struct {
+		name string
+		e    Epilogue
+	}{{"relu", ReluEpilogue()}, {"relu6", Epilogue{Clamp: true, Max: 6}}, {"clip-1,1", Epilogue{Clamp: true, Min: -1, Max: 1}}} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				copy(work, v)
+				c.e.clampInPlace(work)
+			}
+			b.SetBytes(4 * int64(len(v)))
+		})
+	}
+}

@@ -10,6 +10,10 @@ import "fmt"
 func Im2Col(col, img []float32, channels int, w *Window) {
 	mustFit("Im2Col", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
 	p := w.promote3()
+	if p.In[0] == 1 && p.Kernel[0] == 1 && p.Out[0] == 1 {
+		im2col2D(col, img, channels, &p)
+		return
+	}
 	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
 		clear(row[:outLo])
 		s := p.Strides[2]
@@ -24,6 +28,64 @@ func Im2Col(col, img []float32, channels int, w *Window) {
 		}
 		clear(row[outHi:])
 	}, img, col, true)
+}
+
+// im2col2D is Im2Col for 1-D and 2-D windows (promoted, with unit depth):
+// the same rows, in plain loops. Every CNN conv of Pare's targets comes
+// here; in WebAssembly the generic walker's closure call per output row
+// and clear calls per edge cost more than the copying itself on small
+// images (ResNet-8's 32x32 and below).
+func im2col2D(col, img []float32, channels int, p *window3) {
+	inH, inW := p.In[1], p.In[2]
+	outH, outW := p.Out[1], p.Out[2]
+	kH, kW := p.Kernel[1], p.Kernel[2]
+	sH, sW := p.Strides[1], p.Strides[2]
+	dH, dW := p.Dilations[1], p.Dilations[2]
+	padH, padW := p.PadBegin[1], p.PadBegin[2]
+	inPlane, outSize := inH*inW, outH*outW
+	r := 0
+	for c := 0; c < channels; c++ {
+		plane := img[c*inPlane : (c+1)*inPlane]
+		for kh := 0; kh < kH; kh++ {
+			for kw := 0; kw < kW; kw++ {
+				dst := col[r*outSize : (r+1)*outSize]
+				r++
+				off := kw*dW - padW
+				lo, hi := outputSpan(off, sW, inW, outW)
+				for oh := 0; oh < outH; oh++ {
+					seg := dst[oh*outW : (oh+1)*outW]
+					ih := oh*sH - padH + kh*dH
+					if ih < 0 || ih >= inH || lo >= hi {
+						clear(seg)
+						continue
+					}
+					src := plane[ih*inW : (ih+1)*inW]
+					for i := 0; i < lo; i++ {
+						seg[i] = 0
+					}
+					d := seg[lo:hi]
+					switch {
+					case sW == 1 && len(d) >= 16:
+						copy(d, src[lo+off:hi+off])
+					case sW == 1:
+						s := src[lo+off : hi+off]
+						s = s[:len(d)]
+						for i := range d {
+							d[i] = s[i]
+						}
+					default:
+						s := src[lo*sW+off:]
+						for i := range d {
+							d[i] = s[i*sW]
+						}
+					}
+					for i := hi; i < outW; i++ {
+						seg[i] = 0
+					}
+				}
+			}
+		}
+	}
 }
 
 // Col2Im is the adjoint of Im2Col: it adds every entry of col into the image
