@@ -42,6 +42,12 @@ type fusedConv struct {
 	act   *onnx.Node
 	actOp int64
 	clamp nn.Epilogue
+	// geometry caches the Conv resolved for the input shapes of the last
+	// run (shapes rarely change between runs): parsing the attributes and
+	// resolving the window allocates a dozen small slices. Runs of a
+	// Session are serialised, so the cache needs no lock.
+	geometry *nn.ConvGeometry
+	xShape   []int
 }
 
 // fuseSteps returns a copy of s.steps with Conv chains merged into single
@@ -119,6 +125,8 @@ func (s *Session) fuseSteps() []step {
 		if len(chain) == 0 {
 			continue
 		}
+		// Chains without a BN keep reading the original weight; the
+		// fused names may then alias it (constants are never released).
 		wName, bName := fusedName(st.node, "W"), fusedName(st.node, "B")
 		s.consts[wName], s.consts[bName] = w, b
 		inputs := []string{st.node.Input[0], wName, bName}
@@ -154,7 +162,9 @@ func fusedName(conv *onnx.Node, what string) string {
 }
 
 // convConstants returns a Conv's weight and bias (zeros when absent) when
-// both are float32 constants, as fresh copies the fusion may modify.
+// both are float32 constants. They are the session's own tensors (the
+// unfused steps of RunAll use them too): foldBatchNorm copies before it
+// modifies, so a chain without BN costs no weight memory.
 func (s *Session) convConstants(n *onnx.Node) (w, b *tensor.Tensor, ok bool) {
 	if len(n.Input) < 2 {
 		return nil, nil, false
@@ -164,17 +174,14 @@ func (s *Session) convConstants(n *onnx.Node) (w, b *tensor.Tensor, ok bool) {
 		return nil, nil, false
 	}
 	m := wc.Shape[0]
-	b = tensor.New(tensor.Float32, []int{m})
 	if len(n.Input) > 2 && n.Input[2] != "" {
 		bc := s.consts[n.Input[2]]
-		if bc == nil || bc.DType != tensor.Float32 || len(bc.F32) != m {
+		if bc == nil || bc.DType != tensor.Float32 || len(bc.F32) != m || len(bc.Shape) != 1 {
 			return nil, nil, false
 		}
-		copy(b.F32, bc.F32)
+		return wc, bc, true
 	}
-	w = tensor.New(tensor.Float32, wc.Shape)
-	copy(w.F32, wc.F32)
-	return w, b, true
+	return wc, tensor.New(tensor.Float32, []int{m}), true
 }
 
 // foldBatchNorm returns w and b with an inference BatchNormalization
@@ -205,6 +212,8 @@ func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *
 		p[i] = t.F32
 	}
 	eps := float64(n.AttrFloat("epsilon", 1e-5))
+	w = tensor.FromF32(w.Shape, append([]float32(nil), w.F32...))
+	b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
 	per := w.Len() / m
 	for c := 0; c < m; c++ {
 		a := float64(p[0][c]) / math.Sqrt(float64(p[3][c])+eps)
@@ -252,9 +261,13 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	if err := requireFloat32("Conv", in, "X", "W", "B"); err != nil {
 		return nil, err
 	}
-	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(c.Node))
-	if err != nil {
-		return nil, err
+	g := f.geometry
+	if g == nil || !equalShape(in[0].Shape, f.xShape) {
+		var err error
+		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(c.Node)); err != nil {
+			return nil, err
+		}
+		f.geometry, f.xShape = g, append(f.xShape[:0], in[0].Shape...)
 	}
 	y, err := alloc(c, tensor.Float32, g.OutShape())
 	if err != nil {
