@@ -124,7 +124,7 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 	}
 	// Costs need every shape; a model with operators nobody knows still
 	// shows its graph, without costs.
-	costs, costErr := analyzeCosts(m, inputs)
+	costs, costErr := analyzeCosts(m, g, inputs)
 	if costErr != nil {
 		costs = &modelCosts{shapes: map[string][]int{}, perNode: map[*onnx.Node]nodeCost{}}
 	}
@@ -203,7 +203,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 		sum.Outputs = append(sum.Outputs, valueView(out))
 	}
 	sum.MACs, sum.Params, sum.ActivationBytes = costs.macs, costs.params, costs.actBytes
-	s.activationBytes = sum.ActivationBytes
+	s.activationBytes = costs.peakBytes
 	if p, ok := defaultPreprocess(s.inputShape); ok {
 		sum.Preprocess = p
 	}

@@ -23,8 +23,8 @@ after(async () => {
 async function stillUsable(page) {
   await page.click('#banner-close');
   await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
   await waitForGraph(page);
-  await page.waitForFunction(() => window.pare.state.data?.view);
 }
 
 const demoModel = () => readFile(join(www, 'demo', 'mnist-cnn.onnx'));

@@ -101,7 +101,7 @@ export async function open(siteURL, { viewport = { width: 1280, height: 800 }, c
   await page.goto(siteURL);
   return {
     context, page, requests, errors,
-    foreignRequests: () => requests.filter((u) => !u.startsWith(siteURL) && !u.startsWith('data:') && !u.startsWith('blob:')),
+    foreignRequests: () => requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).origin !== new URL(siteURL).origin),
     close: async () => { await context.close(); await rm(profile, { recursive: true, force: true }); },
   };
 }

@@ -25,6 +25,7 @@ const state = {
   preprocess: null, // the preprocessing the user settled on
   busy: false,
   evalToken: null,
+  pending: 0, // actions under way (body[aria-busy] while any)
 };
 let keys = 0;
 
@@ -153,11 +154,15 @@ async function openDemo() {
 // usable whatever happens.
 async function guard(what, action) {
   clearBanner();
+  state.pending++;
+  document.body.setAttribute('aria-busy', 'true');
   try {
     await action();
   } catch (err) {
     setStatus('');
     showError(err, `${what} failed:`);
+  } finally {
+    if (--state.pending === 0) document.body.removeAttribute('aria-busy');
   }
 }
 
