@@ -9,7 +9,7 @@ import (
 // it was broadcast along, in the same pass that computes it.
 
 func init() {
-	registerGrad("Add", binaryGrad(func(g, a, b float32) (float32, float32) { return g, g }), 0, 1)
+	registerGrad("Add", addGrad, 0, 1)
 	registerGrad("Sub", binaryGrad(func(g, a, b float32) (float32, float32) { return g, -g }), 0, 1)
 	registerGrad("Mul", binaryGrad(func(g, a, b float32) (float32, float32) { return g * b, g * a }), 0, 1)
 	registerGrad("Div", binaryGrad(func(g, a, b float32) (float32, float32) {
@@ -17,6 +17,33 @@ func init() {
 		return q, -q * a / b
 	}), 0, 1)
 }
+
+// addGrad passes the output gradient to operands of the output's shape
+// unchanged (a residual connection's two branches), and reduces it for
+// broadcast ones.
+func addGrad(c *gradContext) ([]*tensor.Tensor, error) {
+	dy := c.dOut[0]
+	if c.opset < 7 && c.node.AttrInt("broadcast", 0) != 0 {
+		return addGeneral(c)
+	}
+	grads := make([]*tensor.Tensor, 2)
+	for i := 0; i < 2; i++ {
+		if !c.need[i] {
+			continue
+		}
+		if err := requireF32(c.in[i], "A or B"); err != nil {
+			return nil, err
+		}
+		red, err := reduceTo(dy.F32, dy.Shape, c.in[i].Shape)
+		if err != nil {
+			return nil, err
+		}
+		grads[i] = tensor.FromF32(c.in[i].Shape, red)
+	}
+	return grads, nil
+}
+
+var addGeneral = binaryGrad(func(g, a, b float32) (float32, float32) { return g, g })
 
 // binaryGrad builds a rule from the local derivative: given the output
 // gradient g and the operands a and b at one position, the contributions

@@ -267,6 +267,11 @@ func paramKind(op string, i int, t *tensor.Tensor) ParamKind {
 		return KindSlope
 	case "Add":
 		return KindBias
+	case "Reshape", "Transpose", "Flatten", "Squeeze", "Unsqueeze":
+		// A matrix reshaped on its way to a MatMul (CNTK exports do this).
+		if len(t.Shape) >= 2 {
+			return KindWeight
+		}
 	}
 	return KindOther
 }

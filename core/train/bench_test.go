@@ -1,0 +1,110 @@
+package train
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// resNet20 builds a CIFAR-shaped ResNet-20 (He et al. 2016: three stages
+// of three basic blocks, 16/32/64 channels, 32x32 inputs; projection
+// shortcuts by 1x1 convolution where the shape changes), the network of
+// the training-throughput benchmark. bench/torch_resnet20.py is the same
+// network in PyTorch.
+func resNet20(seed int64) *testModel {
+	b := newTestModel(13, seed)
+	b.input("x", -1, 3, 32, 32)
+	id := 0
+	convBN := func(in string, cin, cout, k, stride int) string {
+		id++
+		w, out := fmt.Sprintf("w%d", id), fmt.Sprintf("c%d", id)
+		b.param(w, []int{cout, cin, k, k}, nil)
+		pad := int64(k / 2)
+		b.node("Conv", []string{in, w}, []string{out}, aInts("pads", pad, pad, pad, pad), aInts("strides", int64(stride), int64(stride)))
+		names := []string{out}
+		for _, s := range []string{"g", "b", "m", "v"} {
+			n := fmt.Sprintf("%s%d", s, id)
+			b.param(n, []int{cout}, func(r *rng) float32 { return 0.5 + float32(r.float64()) })
+			names = append(names, n)
+		}
+		bn := fmt.Sprintf("bn%d", id)
+		b.node("BatchNormalization", names, []string{bn})
+		return bn
+	}
+	relu := func(in string) string {
+		id++
+		out := fmt.Sprintf("r%d", id)
+		b.node("Relu", []string{in}, []string{out})
+		return out
+	}
+	x := relu(convBN("x", 3, 16, 3, 1))
+	cin := 16
+	for stage, cout := range []int{16, 32, 64} {
+		for blk := 0; blk < 3; blk++ {
+			stride := 1
+			if stage > 0 && blk == 0 {
+				stride = 2
+			}
+			h := relu(convBN(x, cin, cout, 3, stride))
+			h = convBN(h, cout, cout, 3, 1)
+			short := x
+			if stride != 1 || cin != cout {
+				short = convBN(x, cin, cout, 1, stride)
+			}
+			id++
+			sum := fmt.Sprintf("add%d", id)
+			b.node("Add", []string{h, short}, []string{sum})
+			x = relu(sum)
+			cin = cout
+		}
+	}
+	b.node("GlobalAveragePool", []string{x}, []string{"gap"})
+	b.node("Flatten", []string{"gap"}, []string{"flat"})
+	b.param("fc", []int{10, 64}, nil).param("fcb", []int{10}, nil)
+	b.node("Gemm", []string{"flat", "fc", "fcb"}, []string{"logits"}, aInt("transB", 1))
+	b.output("logits")
+	return b
+}
+
+// BenchmarkTrainStepResNet20 times one SGD training step (forward with
+// batch statistics, loss, backward) at batch 64 and reports images/s.
+// bench/run.sh compares it with torch 1.13 on one thread.
+func BenchmarkTrainStepResNet20(b *testing.B) {
+	net, err := NewNet(resNet20(1).m, NetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	net.Reinitialize(1)
+	const batch = 64
+	x := tensor.New(tensor.Float32, []int{batch, 3, 32, 32})
+	r := newRNG(2)
+	for i := range x.F32 {
+		x.F32[i] = float32(r.normal())
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = r.intn(10)
+	}
+	step := func() {
+		p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeTrain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, d, _, err := SoftmaxCrossEntropy(p.Logits(), labels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := net.Backward(p, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // warm caches (index maps, buffers)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "images/s")
+}
