@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -48,20 +49,9 @@ func (e *Epilogue) clampInPlace(v []float32) {
 	lo, hi := e.Min, e.Max
 	switch {
 	case lo == 0 && math.IsInf(float64(hi), 1):
-		for i, x := range v {
-			b := math.Float32bits(x)
-			v[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
-		}
+		relu(v)
 	case lo == 0 && hi >= 0:
-		// After the sign trick every value is a non-negative float, whose
-		// bit patterns order like the numbers: the upper bound is an
-		// integer min, which compiles to a select, not a branch.
-		hb := math.Float32bits(hi)
-		for i, x := range v {
-			b := math.Float32bits(x)
-			b &^= uint32(int32(b) >> 31)
-			v[i] = math.Float32frombits(min(b, hb))
-		}
+		clampZeroToMax(v, hi)
 	default:
 		for i, x := range v {
 			if x < lo {
@@ -70,6 +60,50 @@ func (e *Epilogue) clampInPlace(v []float32) {
 				v[i] = hi
 			}
 		}
+	}
+}
+
+// relu clears the negative values of v, two at a time in 64-bit integer
+// arithmetic (see clampZeroToMax).
+func relu(v []float32) {
+	const lanes = 0x0000_0001_0000_0001
+	if pairs := len(v) / 2; pairs > 0 {
+		w := unsafe.Slice((*uint64)(unsafe.Pointer(&v[0])), pairs)
+		for i, x := range w {
+			w[i] = x &^ (((x >> 31) & lanes) * 0xFFFF_FFFF)
+		}
+	}
+	if len(v)%2 == 1 {
+		x := math.Float32bits(v[len(v)-1])
+		v[len(v)-1] = math.Float32frombits(x &^ uint32(int32(x)>>31))
+	}
+}
+
+// clampZeroToMax clamps v to [0, hi] (ReLU6 and friends) two values at a
+// time in 64-bit integer arithmetic, branch-free: Go's WebAssembly has no
+// SIMD, and this halves the loads, stores and operations of the scalar
+// loop. After clearing negative values every bit pattern is that of a
+// non-negative float, and those order like the integers, so the upper
+// bound is a per-lane integer compare: with bit 31 of each lane clear,
+// (hi | 1<<31) - x keeps bit 31 exactly when x <= hi. NaNs with the sign
+// bit clear compare above hi and become hi.
+func clampZeroToMax(v []float32, hi float32) {
+	const lanes = 0x0000_0001_0000_0001
+	const high = 0x8000_0000_8000_0000
+	hb := uint64(math.Float32bits(hi)) * lanes
+	pairs := len(v) / 2
+	if pairs > 0 {
+		w := unsafe.Slice((*uint64)(unsafe.Pointer(&v[0])), pairs)
+		for i, x := range w {
+			x &^= ((x >> 31) & lanes) * 0xFFFF_FFFF // negative lanes to +0
+			over := ((^((hb | high) - x)) >> 31 & lanes) * 0xFFFF_FFFF
+			w[i] = x&^over | hb&over
+		}
+	}
+	if len(v)%2 == 1 {
+		x := math.Float32bits(v[len(v)-1])
+		x &^= uint32(int32(x) >> 31)
+		v[len(v)-1] = math.Float32frombits(min(x, math.Float32bits(hi)))
 	}
 }
 

@@ -111,3 +111,29 @@ func BenchmarkClamp(b *testing.B) {
 		})
 	}
 }
+
+// TestClampZeroToMax checks the two-lane integer clamp against the scalar
+// definition on values around the bounds, both lanes, odd lengths and an
+// odd start offset.
+func TestClampZeroToMax(t *testing.T) {
+	vals := []float32{-7, -0.0, 0, 1e-40, -1e-40, 0.5, 5.999999, 6, 6.000001, 7, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 2.5}
+	for _, hi := range []float32{6, 0, 1, float32(math.Inf(1))} {
+		for start := 0; start < 2; start++ {
+			v := append([]float32(nil), vals...)[start:]
+			want := make([]float32, len(v))
+			for i, x := range v {
+				want[i] = min(max(x, 0), hi)
+			}
+			if math.IsInf(float64(hi), 1) {
+				relu(v)
+			} else {
+				clampZeroToMax(v, hi)
+			}
+			for i := range v {
+				if v[i] != want[i] || math.Signbit(float64(v[i])) {
+					t.Errorf("hi=%v: clamp(%v) = %v, want %v", hi, append([]float32(nil), vals...)[start+i], v[i], want[i])
+				}
+			}
+		}
+	}
+}
