@@ -50,6 +50,10 @@ func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictio
 	if perImage > 0 {
 		batch = max(1, min(batch, int(maxEvalMemory/perImage)))
 	}
+	if len(s.fixedDims) > 0 && s.fixedDims[0] && len(s.inputShape) > 0 {
+		// The model fixes its batch size (mnist-8 takes exactly one image).
+		batch = s.inputShape[0]
+	}
 	out := &Predictions{Start: start, Batch: batch}
 	shape, err := s.data.BatchShape(1, s.preprocess)
 	if err != nil {

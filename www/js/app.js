@@ -264,6 +264,7 @@ async function evaluate() {
   $('eta').textContent = 'Starting workers…';
   setStatus('');
   $('results').replaceChildren();
+  let finished = false;
   await guard('Evaluation', async () => {
     const total = state.data.view.count;
     const run = await runEvaluation({
@@ -281,6 +282,7 @@ async function evaluate() {
     const summary = summarize(run.pred, run.labels, classes);
     renderResults($('results'), summary, run, total);
     $('eta').textContent = token.cancelled ? 'Cancelled.' : `Done in ${formatDuration(run.seconds)}.`;
+    finished = true;
     if (summary.wrong.length) {
       const slot = await prepare(0);
       const r = await slot.request('thumbnails', { indices: summary.wrong.slice(0, 60) });
@@ -288,6 +290,7 @@ async function evaluate() {
     }
   });
   if (token.cancelled) $('eta').textContent = 'Cancelled.';
+  else if (!finished) $('eta').textContent = 'Stopped: see the message above.';
   state.busy = false;
   state.evalToken = null;
   $('cancel').hidden = true;
