@@ -23,12 +23,23 @@ var depthwiseCases = []convCase{
 	{[]int{1, 3, 12}, []int{3, 1, 3}, ConvParams{Group: 3, Strides: []int{2}, Pads: []int{1, 1}}, true},
 }
 
+// sameWidthCases exercise im2colShifted: stride 1 with output rows as wide
+// as the image rows, with every mix of vertical padding, dilation and a
+// kernel wider than the image.
+var sameWidthCases = []convCase{
+	{[]int{1, 2, 6, 5}, []int{3, 2, 3, 3}, ConvParams{Pads: []int{2, 1, 0, 1}}, true},
+	{[]int{1, 2, 5, 4}, []int{3, 2, 5, 3}, ConvParams{Pads: []int{1, 1, 0, 1}}, false},
+	{[]int{1, 2, 7, 6}, []int{2, 2, 3, 3}, ConvParams{Dilations: []int{2, 2}, Pads: []int{2, 2, 2, 2}}, true},
+	{[]int{1, 2, 3, 4}, []int{2, 2, 1, 7}, ConvParams{Pads: []int{0, 3, 0, 3}}, true},
+	{[]int{2, 3, 8}, []int{2, 3, 3}, ConvParams{Pads: []int{1, 1}}, true},
+}
+
 // TestConvFusedMatchesUnfused checks Conv + residual + clamp against the
 // definition followed by the same arithmetic, for every conv case and
 // epilogue, with y holding stale values first (as a recycled buffer does).
 func TestConvFusedMatchesUnfused(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	cases := append(append([]convCase(nil), convCases...), depthwiseCases...)
+	cases := append(append(append([]convCase(nil), convCases...), depthwiseCases...), sameWidthCases...)
 	for i, tc := range cases {
 		for _, ep := range []string{"none", "relu", "clip", "residual", "residual+relu"} {
 			t.Run(fmt.Sprintf("%d/%s", i, ep), func(t *testing.T) {

@@ -43,6 +43,7 @@ func im2col2D(col, img []float32, channels int, p *window3) {
 	dH, dW := p.Dilations[1], p.Dilations[2]
 	padH, padW := p.PadBegin[1], p.PadBegin[2]
 	inPlane, outSize := inH*inW, outH*outW
+	sameShape := sH == 1 && sW == 1 && outW == inW
 	r := 0
 	for c := 0; c < channels; c++ {
 		plane := img[c*inPlane : (c+1)*inPlane]
@@ -50,6 +51,10 @@ func im2col2D(col, img []float32, channels int, p *window3) {
 			for kw := 0; kw < kW; kw++ {
 				dst := col[r*outSize : (r+1)*outSize]
 				r++
+				if sameShape {
+					im2colShifted(dst, plane, inH, inW, outH, kh*dH-padH, kw*dW-padW)
+					continue
+				}
 				off := kw*dW - padW
 				lo, hi := outputSpan(off, sW, inW, outW)
 				for oh := 0; oh < outH; oh++ {
@@ -84,6 +89,38 @@ func im2col2D(col, img []float32, channels int, p *window3) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// im2colShifted writes one row of col for a stride-1 window whose output
+// rows are as wide as the image rows ("same" padding, ResNet's 3x3 convs):
+// the row is the image plane shifted by offH rows and offW columns, so it
+// is one bulk copy, after which the columns that wrapped around from the
+// neighbouring image row and the rows above or below the image are
+// zeroed.
+func im2colShifted(dst, plane []float32, inH, inW, outH, offH, offW int) {
+	outW := inW
+	lo, hi := outputSpan(offW, 1, inW, outW)
+	rowLo, rowHi := outputSpan(offH, 1, inH, outH)
+	clear(dst[:rowLo*outW])
+	clear(dst[rowHi*outW:])
+	if rowLo >= rowHi {
+		return
+	}
+	start, end := rowLo*outW, rowHi*outW
+	shift := offH*inW + offW
+	from, to := max(start+shift, 0), min(end+shift, len(plane))
+	if from < to {
+		copy(dst[from-shift:to-shift], plane[from:to])
+	}
+	for oh := rowLo; oh < rowHi; oh++ {
+		row := dst[oh*outW : (oh+1)*outW]
+		for i := 0; i < lo; i++ {
+			row[i] = 0
+		}
+		for i := hi; i < outW; i++ {
+			row[i] = 0
 		}
 	}
 }
