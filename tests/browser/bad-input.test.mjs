@@ -51,7 +51,7 @@ test('unsupported operators are listed', async () => {
   const text = await bannerText(page);
   assert.match(text, /FrobnicateChannels/);
   assert.match(text, /Wibble/);
-  await waitForGraph(page); // the graph still shows
+  await waitForGraph(page, 'custom-ops.onnx'); // the graph still shows
   assert.equal(await page.isDisabled('#evaluate'), true);
   await stillUsable(page);
 });
@@ -86,7 +86,7 @@ test('a huge folder is refused before it is read', async () => {
 test('running out of memory', async () => {
   const { page } = session;
   await chooseFiles(page, '#open-model', [await tempFile('four-gigabytes.onnx', hugeActivationModel())]);
-  await waitForGraph(page);
+  await waitForGraph(page, 'four-gigabytes.onnx');
   await page.evaluate(() => document.getElementById('banner-close').click());
   const folder = await imageFolder(2, 2, { name: 'tiny' });
   await chooseFiles(page, '#open-data-folder', [folder]);

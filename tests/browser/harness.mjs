@@ -121,11 +121,12 @@ export async function chooseFiles(page, button, paths) {
 }
 
 /** waitForGraph waits until the graph of the open model is drawn. */
-export async function waitForGraph(page, timeout = 120000) {
-  await page.waitForFunction(() => {
+export async function waitForGraph(page, fileName = null, timeout = 120000) {
+  await page.waitForFunction((name) => {
     const s = window.pare?.state;
-    return s?.model && document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
-  }, null, { timeout });
+    return s?.model && s.pending === 0 && (!name || s.model.view.summary.fileName === name) &&
+      document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
+  }, fileName, { timeout });
 }
 
 /** evaluate runs an evaluation from the Evaluate tab and returns {correct, total}. */

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, basename } from 'node:path';
 import { serve, open, chooseFiles, waitForGraph, evaluate, pareCLI, totalMACs, assets, root, www, screenshots } from './harness.mjs';
 
 const models = {
@@ -34,7 +34,7 @@ for (const [name, file] of Object.entries(models)) {
     }
     const { page } = session;
     await chooseFiles(page, '#open-model', [file]);
-    await waitForGraph(page);
+    await waitForGraph(page, basename(file));
     const macs = Number(await page.getAttribute('#total-macs', 'data-value'));
     assert.ok(macs > 0, 'the page shows no MACs');
     const out = await pareCLI(['info', '--json', file]);
@@ -54,7 +54,7 @@ test('mnist-8 evaluates on MNIST IDX files as pare eval does', async (t) => {
   }
   const { page } = session;
   await chooseFiles(page, '#open-model', [file]);
-  await waitForGraph(page);
+  await waitForGraph(page, basename(file));
   const data = ['mnist-test-images-idx3-ubyte', 'mnist-test-labels-idx1-ubyte'].map((f) => join(www, 'demo', f));
   await chooseFiles(page, '#open-data', data);
   const shown = await evaluate(page);
@@ -87,7 +87,7 @@ test('DenseNet-121 (about 400 nodes) lays out and stays responsive', async (t) =
     requestAnimationFrame(tick);
   });
   await chooseFiles(page, '#open-model', [densenet]);
-  await waitForGraph(page);
+  await waitForGraph(page, basename(densenet));
   const { frames, maxGap, nodes } = await page.evaluate(() => {
     window.stopFrames_ = true;
     return { frames: window.frames_, maxGap: window.maxGap_, nodes: document.querySelectorAll('#graph .node').length };
