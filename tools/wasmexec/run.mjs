@@ -39,7 +39,12 @@ const require = createRequire(import.meta.url);
 globalThis.require = require;
 globalThis.fs = fs;
 globalThis.path = path;
-require(path.join(goroot(), "lib", "wasm", "wasm_exec.js"));
+const wasmExecJS = path.join(goroot(), "lib", "wasm", "wasm_exec.js");
+if (!fs.existsSync(wasmExecJS)) {
+  console.error(`go_js_wasm_exec: ${wasmExecJS} not found: GOROOT must be the Go installation that built the binary`);
+  process.exit(2);
+}
+require(wasmExecJS);
 
 function readKernel(name) {
   try {
