@@ -84,7 +84,10 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		}
 		var outs []*tensor.Tensor
 		var err error
-		if f, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
+		if n.reluFused[nd] {
+			// The BatchNormalization before applied the ReLU already.
+			outs = []*tensor.Tensor{in[0]}
+		} else if f, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {
@@ -95,6 +98,14 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		}
 		if err != nil {
 			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
+		}
+		if n.fusedRelu[nd] != nil && nd.OpType != "BatchNormalization" && len(outs) > 0 && outs[0].DType == tensor.Float32 {
+			// The output is fresh and read by the Relu alone.
+			for i, v := range outs[0].F32 {
+				if !(v > 0) {
+					outs[0].F32[i] = 0
+				}
+			}
 		}
 		for i, name := range nd.Output {
 			if name != "" && i < len(outs) {

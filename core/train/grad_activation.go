@@ -54,16 +54,18 @@ func init() {
 }
 
 // reluGrad is the hottest rule of a CNN; a plain loop, without the
-// per-element call of pointwiseGrad.
+// per-element call of pointwiseGrad. It reads the output (y > 0 exactly
+// where x > 0), which is also right when a BatchNormalization computed
+// the ReLU in place (Net.fusedRelu).
 func reluGrad(c *gradContext) ([]*tensor.Tensor, error) {
-	x, dy := c.in[0], c.dOut[0]
-	if err := requireF32(x, "X"); err != nil {
+	y, dy := c.out[0], c.dOut[0]
+	if err := requireF32(y, "Y"); err != nil {
 		return nil, err
 	}
-	dx := tensor.New(tensor.Float32, x.Shape)
-	xs, d := x.F32, dx.F32[:len(x.F32)]
-	for i, g := range dy.F32[:len(xs)] {
-		if xs[i] > 0 {
+	dx := tensor.New(tensor.Float32, y.Shape)
+	ys, d := y.F32, dx.F32[:len(y.F32)]
+	for i, g := range dy.F32[:len(ys)] {
+		if ys[i] > 0 {
 			d[i] = g
 		}
 	}

@@ -35,6 +35,9 @@ func (n *Net) EstimateMemory(inputShapes map[string][]int) (Memory, error) {
 	var m Memory
 	var largest int64
 	for _, nd := range n.order {
+		if n.reluFused[nd] {
+			continue // computed in place by the BatchNormalization before
+		}
 		for _, o := range nd.Output {
 			v := shapes.Values[o]
 			if o == "" || v == nil {

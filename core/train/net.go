@@ -83,6 +83,12 @@ type Net struct {
 	stats map[string]bool
 
 	rng *rng
+	// fusedRelu maps a node to the Relu node that is the only reader of
+	// its output: the ReLU is applied in place on the node's fresh output
+	// (by BatchNormalization in the same pass) and the Relu node passes
+	// its input through.
+	fusedRelu map[*onnx.Node]*onnx.Node
+	reluFused map[*onnx.Node]bool
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route
@@ -129,6 +135,7 @@ func NewNet(m *onnx.Model, opt NetOptions) (*Net, error) {
 	if err := n.checkKernels(); err != nil {
 		return nil, err
 	}
+	n.findFusions(g, m.Graph)
 	n.findParams()
 	return n, nil
 }
@@ -209,6 +216,39 @@ func (n *Net) checkKernels() error {
 		return fmt.Errorf("train: no kernel for %d node(s): %v", len(missing), missing)
 	}
 	return nil
+}
+
+// reluFusable lists the ops whose backward rule never reads their own
+// output, so the output may be overwritten by the ReLU that follows.
+var reluFusable = map[string]bool{"BatchNormalization": true, "Add": true, "Sub": true, "Conv": true, "Gemm": true, "MatMul": true}
+
+// findFusions pairs each node of reluFusable with a Relu that is the sole
+// reader of its output (Conv-BN-ReLU, residual Add-ReLU), saving a buffer
+// per pair (and for BN a pass over the activations); the gradient is
+// unchanged because the Relu rule reads its output, which is the same
+// tensor either way.
+func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
+	n.fusedRelu = map[*onnx.Node]*onnx.Node{}
+	n.reluFused = map[*onnx.Node]bool{}
+	outputs := map[string]bool{n.logits: true}
+	for _, o := range og.Output {
+		outputs[o.Name] = true
+	}
+	for _, nd := range n.order {
+		if !reluFusable[nd.OpType] || nd.Domain != "" || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+			continue
+		}
+		extra := false
+		for _, o := range nd.Output[1:] {
+			extra = extra || o != ""
+		}
+		users := g.Consumers(nd.Output[0])
+		if extra || len(users) != 1 || users[0].OpType != "Relu" || users[0].Domain != "" {
+			continue
+		}
+		n.fusedRelu[nd] = users[0]
+		n.reluFused[users[0]] = true
+	}
 }
 
 // findParams classifies the float initializers read by differentiable

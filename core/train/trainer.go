@@ -226,10 +226,12 @@ func (t *Trainer) Step(ctx context.Context) (Progress, error) {
 // kept for the backward pass), excluding inputs and weights.
 func (p *Pass) Bytes() int64 {
 	var total int64
+	seen := map[*tensor.Tensor]bool{}
 	for name, t := range p.values {
-		if _, isConst := p.net.consts[name]; isConst {
+		if _, isConst := p.net.consts[name]; isConst || seen[t] {
 			continue
 		}
+		seen[t] = true // a fused Relu shares its input's tensor
 		total += tensorBytes(t)
 	}
 	return total
