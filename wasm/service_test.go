@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,5 +127,19 @@ func TestHistogramBinsEveryFiniteValue(t *testing.T) {
 	}
 	if sum != 6 || h.Zeros != 2 || h.Min != -1 || h.Max != 3 {
 		t.Fatalf("%+v", h)
+	}
+}
+
+func TestFilesFSRefusesAFileThatIsAlsoAFolder(t *testing.T) {
+	_, err := filesFS([]File{{Path: "set/a", Bytes: []byte("x")}, {Path: "set/a/b.png", Bytes: []byte("y")}})
+	if ue := AsUserError(err); ue == nil || ue.Code != "bad-file-name" || !strings.Contains(ue.Message, `"set/a" is a file`) {
+		t.Fatalf("got %v", err)
+	}
+	fsys, err := filesFS([]File{{Path: `/set\0\x.png`, Bytes: []byte("png")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := fs.ReadFile(fsys, "set/0/x.png"); err != nil || string(b) != "png" {
+		t.Errorf("ReadFile(set/0/x.png) = %q, %v", b, err)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"testing/fstest"
+
+	"github.com/pare-ml/pare/core/memfs"
 )
 
 // isArchiveName says whether a file name looks like an archive this package
@@ -86,7 +87,7 @@ func openZip(fsys fs.FS, p string, budget *budgetTracker) (fs.FS, error) {
 // readTar unpacks a tar stream's regular files into memory. A tar has no
 // index to open members from, so it is read once, whole, within the budget.
 func readTar(r io.Reader, p string, budget *budgetTracker) (fs.FS, error) {
-	files := fstest.MapFS{}
+	files := map[string][]byte{}
 	tr := tar.NewReader(r)
 	for {
 		hdr, err := tr.Next()
@@ -110,10 +111,14 @@ func readTar(r io.Reader, p string, budget *budgetTracker) (fs.FS, error) {
 		if err != nil {
 			return nil, err
 		}
-		files[name] = &fstest.MapFile{Data: data, Mode: 0o444}
+		files[name] = data
 	}
 	if len(files) == 0 {
 		return nil, fmt.Errorf("dataset: %s is a tar archive with no files", p)
 	}
-	return files, nil
+	fsys, err := memfs.New(files)
+	if err != nil {
+		return nil, fmt.Errorf("dataset: %s cannot be opened as a folder: %s", p, strings.TrimPrefix(err.Error(), "memfs: "))
+	}
+	return fsys, nil
 }

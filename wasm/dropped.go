@@ -4,8 +4,8 @@ import (
 	"io/fs"
 	"path"
 	"strings"
-	"testing/fstest"
-	"time"
+
+	"github.com/pare-ml/pare/core/memfs"
 )
 
 // filesFS presents the files a user dropped as an fs.FS, so that the data
@@ -13,15 +13,19 @@ import (
 // folder natively. Paths are cleaned and made relative; the bytes are not
 // copied.
 func filesFS(files []File) (fs.FS, error) {
-	m := fstest.MapFS{}
+	m := make(map[string][]byte, len(files))
 	for _, f := range files {
 		p := cleanPath(f.Path)
 		if p == "" || !fs.ValidPath(p) {
 			return nil, userErrorf("bad-file-name", "cannot use the file name %q", f.Path)
 		}
-		m[p] = &fstest.MapFile{Data: f.Bytes, Mode: 0o444, ModTime: time.Unix(0, 0)}
+		m[p] = f.Bytes
 	}
-	return m, nil
+	fsys, err := memfs.New(m)
+	if err != nil {
+		return nil, userErrorf("bad-file-name", "cannot use these files together: %s", strings.TrimPrefix(err.Error(), "memfs: "))
+	}
+	return fsys, nil
 }
 
 // cleanPath turns a browser-supplied path (which may use backslashes or
