@@ -13,6 +13,7 @@ require (
 	github.com/owulveryck/onnx-go v0.5.0
 	github.com/pkg/errors v0.8.1 // indirect
 	github.com/xtgo/set v1.0.0 // indirect
+	golang.org/x/sys v0.50.0
 	gonum.org/v1/gonum v0.17.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 	gorgonia.org/cu v0.9.0-beta // indirect

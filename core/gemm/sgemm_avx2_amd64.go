@@ -1,0 +1,108 @@
+//go:build amd64 && !purego
+
+package gemm
+
+import "sync"
+
+// sgemmAVX2 is the native amd64 kernel when the CPU has AVX2 and FMA
+// (dispatch_amd64.go decides). It follows the same plan as sgemmBlocked —
+// pack panels of op(A) and op(B), keep a tile of C in registers for the
+// whole k loop — with a 6x16 tile computed by kernel6x16AVX2 in assembly:
+// 12 ymm accumulators, two vector loads of B and six broadcasts of A per
+// step of k.
+
+// Blocking of sgemmAVX2. A kc x 16 micro-panel of B (16 KiB) stays in L1
+// while the mc x kc block of packed A (144 KiB) sits in L2 and is swept
+// against it; the kc x nc block of packed B (1 MiB) lives in L2/L3 and is
+// reused by every block of A.
+const (
+	avxMR = 6    // rows of the register tile
+	avxNR = 16   // columns of the register tile (two ymm registers)
+	avxKC = 256  // depth of a packed panel
+	avxMC = 144  // rows of A packed at once (a multiple of avxMR)
+	avxNC = 1024 // columns of B packed at once (a multiple of avxNR)
+)
+
+// kernel6x16AVX2 computes the 6x16 tile C = alpha*A*B + beta*C from k steps
+// of a packed A micro-panel (6 values per step) and a packed B micro-panel
+// (16 values per step); C has row stride ldc elements. When beta is +-0, C is
+// written without being read. Implemented in sgemm_avx2_amd64.s.
+//
+//go:noescape
+func kernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// avxPackBuffers are the packed panels of one sgemmAVX2 call, pooled so the
+// hot path does not allocate. Sized for full blocks; the packing rounds
+// rows and columns up to whole micro-panels, which the sizes include.
+type avxPackBuffers struct {
+	a []float32 // avxMC x avxKC, in 6-row micro-panels
+	b []float32 // avxKC x avxNC, in 16-column micro-panels
+}
+
+var avxPackPool = sync.Pool{New: func() any {
+	return &avxPackBuffers{a: make([]float32, avxMC*avxKC), b: make([]float32, avxKC*avxNC)}
+}}
+
+// sgemmAVX2 is a kernelFunc: sizes are checked by Sgemm and m, n > 0.
+func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	buf := avxPackPool.Get().(*avxPackBuffers)
+	defer avxPackPool.Put(buf)
+	for jc := 0; jc < n; jc += avxNC {
+		nb := min(avxNC, n-jc)
+		for pc := 0; pc < k; pc += avxKC {
+			kb := min(avxKC, k-pc)
+			packBAVX2(transB, kb, nb, b, ldb, pc, jc, buf.b)
+			// The first k panel applies beta; later ones accumulate.
+			betaPanel := float32(1)
+			if pc == 0 {
+				betaPanel = beta
+			}
+			for ic := 0; ic < m; ic += avxMC {
+				mb := min(avxMC, m-ic)
+				packAAVX2(transA, mb, kb, a, lda, ic, pc, buf.a)
+				macroKernelAVX2(mb, nb, kb, alpha, buf.a, buf.b, betaPanel, c[ic*ldc+jc:], ldc)
+			}
+		}
+	}
+}
+
+// macroKernelAVX2 multiplies a packed mb x kb block of A by a packed kb x nb
+// block of B into C (C = alpha*A*B + beta*C), one 6x16 tile at a time. For
+// each micro-panel of B it sweeps all of A's micro-panels, so the B panel is
+// read from L1 mb/6 times.
+func macroKernelAVX2(mb, nb, kb int, alpha float32, pa, pb []float32, beta float32, c []float32, ldc int) {
+	var edge [avxMR * avxNR]float32
+	for j0 := 0; j0 < nb; j0 += avxNR {
+		bPanel := pb[j0*kb : j0*kb+avxNR*kb]
+		cols := min(avxNR, nb-j0)
+		for i0 := 0; i0 < mb; i0 += avxMR {
+			aPanel := pa[i0*kb : i0*kb+avxMR*kb]
+			rows := min(avxMR, mb-i0)
+			if rows == avxMR && cols == avxNR {
+				// The tile lies inside C: rows i0..i0+5 of C exist
+				// (i0+6 <= mb <= m) and each has columns j0..j0+15
+				// (j0+16 <= nb <= n <= ldc), which Sgemm checked.
+				kernel6x16AVX2(kb, &aPanel[0], &bPanel[0], &c[i0*ldc+j0], ldc, alpha, beta)
+				continue
+			}
+			// Edge tile: compute the whole tile into scratch, store
+			// the part that exists.
+			kernel6x16AVX2(kb, &aPanel[0], &bPanel[0], &edge[0], avxNR, alpha, 0)
+			for r := 0; r < rows; r++ {
+				row := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
+				tile := edge[r*avxNR : r*avxNR+cols]
+				if beta == 0 {
+					copy(row, tile)
+					continue
+				}
+				for q, v := range tile {
+					row[q] = v + beta*row[q]
+				}
+			}
+		}
+	}
+}
