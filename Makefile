@@ -56,6 +56,8 @@ test-go: deps
 
 test-wasm: deps
 	GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" $(WASM_TEST_PKGS)
+	PARE_SIMD=relaxed GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./core/gemm/
+	PARE_SIMD=off GOOS=js GOARCH=wasm $(GO) test -count=1 -exec="$(WASM_EXEC)" ./core/gemm/
 
 check-wat: deps
 	bash scripts/check-wat.sh
