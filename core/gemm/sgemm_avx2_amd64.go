@@ -49,6 +49,9 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
+	if m == 1 && sgemvRowAVX2(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) {
+		return
+	}
 	buf := avxPackPool.Get().(*avxPackBuffers)
 	defer avxPackPool.Put(buf)
 	for jc := 0; jc < n; jc += avxNC {

@@ -4,6 +4,7 @@ package gemm
 
 import (
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"testing"
 )
@@ -104,5 +105,107 @@ func BenchmarkSgemmAVX2(b *testing.B) {
 func BenchmarkSgemmPureGo(b *testing.B) {
 	for _, s := range benchShapes {
 		b.Run(s.name, func(b *testing.B) { benchKernel(b, sgemmBlocked, s.m, s.n, s.k) })
+	}
+}
+
+// modelShapes are GEMMs of MobileNetV2 at batch 1 that the shared
+// benchShapes miss: a pointwise expansion with k=16 over 112x112 pixels, the
+// last pointwise conv over 7x7 pixels, and the classifier (m=1, B stored
+// transposed, as ONNX Gemm with transB=1 gives it).
+var modelShapes = []struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}{
+	{"mnv2_1x1_16to96_112x112", false, false, 96, 12544, 16},
+	{"mnv2_1x1_320to1280_7x7", false, false, 1280, 49, 320},
+	{"mnv2_fc_1280to1000", false, true, 1, 1000, 1280},
+	{"grad_dw_64x576_tB", false, true, 64, 576, 1024},
+	{"grad_dx_576x1024_tA", true, false, 576, 1024, 64},
+}
+
+func BenchmarkSgemmModelShapes(b *testing.B) {
+	for _, s := range modelShapes {
+		kernels := []struct {
+			name   string
+			kernel kernelFunc
+		}{{"purego", sgemmBlocked}, {"avx2", sgemmAVX2}}
+		for _, kn := range kernels {
+			if kn.name == "avx2" && !hasAVX2FMA {
+				continue
+			}
+			b.Run(s.name+"/"+kn.name, func(b *testing.B) {
+				benchKernelTrans(b, kn.kernel, s.transA, s.transB, s.m, s.n, s.k)
+			})
+		}
+	}
+}
+
+func benchKernelTrans(b *testing.B, kernel kernelFunc, transA, transB bool, m, n, k int) {
+	lda, ldb := k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	x, y, z := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	for i := range y {
+		y[i] = float32(i%5) - 2
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		kernel(transA, transB, m, n, k, 1, x, lda, y, ldb, 0, z, n)
+	}
+	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestGemvRowAVX2 runs the m=1 path on shapes the shared table lacks: k
+// long enough for the 32-wide loops and n past gemvColumnBlock.
+func TestGemvRowAVX2(t *testing.T) {
+	skipWithoutAVX2(t)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, s := range []gemmShape{{1, 2100, 70}, {1, 40, 300}, {1, 33, 65}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			for _, pad := range []int{0, 2} {
+				for _, ab := range alphaBetas {
+					checkKernelCase(t, "sgemmAVX2", sgemmAVX2, rng, s, tr[0], tr[1], pad, ab)
+				}
+			}
+		}
+	}
+}
+
+// TestDotAxpyAVX2 checks every length up to three 32-wide blocks plus
+// remainders, against float64 loops.
+func TestDotAxpyAVX2(t *testing.T) {
+	skipWithoutAVX2(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n <= 100; n++ {
+		x := randomMatrix(rng, 1, n)
+		y := randomMatrix(rng, 1, n+1) // y[n] must stay untouched
+		y0 := append([]float32(nil), y...)
+		var want, mag float64
+		for i := range n {
+			want += float64(x[i]) * float64(y[i])
+			mag += math.Abs(float64(x[i]) * float64(y[i]))
+		}
+		if got := dotAVX2(n, &x[0], &y[0]); math.Abs(float64(got)-want) > 1e-5*mag+1e-6 {
+			t.Fatalf("dotAVX2 n=%d = %v, want %v", n, got, want)
+		}
+		const alpha = -0.75
+		axpyAVX2(n, alpha, &x[0], &y[0])
+		for i := range n {
+			want := float64(y0[i]) + alpha*float64(x[i])
+			if math.Abs(float64(y[i])-want) > 1e-5*(1+math.Abs(want)) {
+				t.Fatalf("axpyAVX2 n=%d: y[%d] = %v, want %v", n, i, y[i], want)
+			}
+		}
+		if y[n] != y0[n] {
+			t.Fatalf("axpyAVX2 n=%d wrote past n", n)
+		}
 	}
 }
