@@ -3,9 +3,10 @@
 package gemm
 
 // Packing for sgemmAVX2: the same layouts as packA/packB in blocked.go but
-// for the 6x16 tile, with whole micro-panel rows moved as fixed-size arrays
-// (the compiler turns a [16]float32 assignment into four 16-byte moves with
-// one bounds check instead of sixteen).
+// for the 6x16 tile. Full micro-panels are copied in assembly
+// (pack_avx2_amd64.s): Go's copy of a 64-byte row is a memmove call, and its
+// scalar interleave of six rows of A cost as much as the multiply when n is
+// small (0.8 ns a value); edge panels, zero padded, stay in Go.
 
 // packAAVX2 copies the mb x kb block of op(A) at (ic, pc) into dst as 6-row
 // micro-panels: for each panel, for each p, 6 consecutive values. Rows past
@@ -16,30 +17,23 @@ func packAAVX2(transA bool, mb, kb int, a []float32, lda, ic, pc int, dst []floa
 		rows := min(avxMR, mb-i0)
 		if transA {
 			// op(A)[i][p] = A[p][i]: each p reads 6 consecutive values.
+			first := pc*lda + ic + i0
+			if rows == avxMR {
+				_ = a[first+(kb-1)*lda+avxMR-1] // last value the assembly reads
+				packPanelA6TransAVX2(kb, &a[first], lda, &panel[0])
+				continue
+			}
 			for p := 0; p < kb; p++ {
-				src := a[(pc+p)*lda+ic+i0:]
-				d := (*[avxMR]float32)(panel[p*avxMR : p*avxMR+avxMR])
-				if rows == avxMR {
-					*d = [avxMR]float32(src[:avxMR])
-					continue
-				}
-				*d = [avxMR]float32{}
-				copy(d[:rows], src)
+				d := panel[p*avxMR : p*avxMR+avxMR]
+				n := copy(d[:rows], a[first+p*lda:])
+				clear(d[n:])
 			}
 			continue
 		}
+		first := (ic+i0)*lda + pc
 		if rows == avxMR {
-			base := (ic+i0)*lda + pc
-			r0 := a[base : base+kb]
-			r1 := a[base+lda : base+lda+kb]
-			r2 := a[base+2*lda : base+2*lda+kb]
-			r3 := a[base+3*lda : base+3*lda+kb]
-			r4 := a[base+4*lda : base+4*lda+kb]
-			r5 := a[base+5*lda : base+5*lda+kb]
-			for p := range r0 {
-				d := (*[avxMR]float32)(panel[p*avxMR : p*avxMR+avxMR])
-				*d = [avxMR]float32{r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]}
-			}
+			_ = a[first+(avxMR-1)*lda+kb-1] // last value the assembly reads
+			packPanelA6AVX2(kb, &a[first], lda, &panel[0])
 			continue
 		}
 		for r := 0; r < avxMR; r++ {
@@ -49,13 +43,31 @@ func packAAVX2(transA bool, mb, kb int, a []float32, lda, ic, pc int, dst []floa
 				}
 				continue
 			}
-			src := a[(ic+i0+r)*lda+pc : (ic+i0+r)*lda+pc+kb]
+			src := a[first+r*lda : first+r*lda+kb]
 			for p, v := range src {
 				panel[p*avxMR+r] = v
 			}
 		}
 	}
 }
+
+// packPanelA6AVX2 interleaves 6 rows of k floats, row r at src+r*lda, into
+// dst as k groups of 6.
+//
+//go:noescape
+func packPanelA6AVX2(k int, src *float32, lda int, dst *float32)
+
+// packPanelA6TransAVX2 copies k groups of 6 consecutive floats, group p at
+// src+p*lda, to dst+6*p.
+//
+//go:noescape
+func packPanelA6TransAVX2(k int, src *float32, lda int, dst *float32)
+
+// packPanelB16AVX2 copies k rows of 16 floats, row p at src+p*ldb, to
+// dst+16*p.
+//
+//go:noescape
+func packPanelB16AVX2(k int, src *float32, ldb int, dst *float32)
 
 // packBAVX2 copies the kb x nb block of op(B) at (pc, jc) into dst as
 // 16-column micro-panels: for each panel, for each p, 16 consecutive values,
@@ -65,15 +77,18 @@ func packBAVX2(transB bool, kb, nb int, b []float32, ldb, pc, jc int, dst []floa
 		panel := dst[j0*kb : j0*kb+avxNR*kb]
 		cols := min(avxNR, nb-j0)
 		if !transB {
+			first := pc*ldb + jc + j0
+			if cols == avxNR {
+				// The panel's last element, (pc+kb-1, jc+j0+15), is in
+				// B: the bounds check covers the assembly's reads.
+				_ = b[first+(kb-1)*ldb+avxNR-1]
+				packPanelB16AVX2(kb, &b[first], ldb, &panel[0])
+				continue
+			}
 			for p := 0; p < kb; p++ {
-				src := b[(pc+p)*ldb+jc+j0:]
-				d := (*[avxNR]float32)(panel[p*avxNR : p*avxNR+avxNR])
-				if cols == avxNR {
-					*d = [avxNR]float32(src[:avxNR])
-					continue
-				}
-				*d = [avxNR]float32{}
-				copy(d[:cols], src)
+				d := panel[p*avxNR : p*avxNR+avxNR]
+				n := copy(d[:cols], b[first+p*ldb:])
+				clear(d[n:])
 			}
 			continue
 		}

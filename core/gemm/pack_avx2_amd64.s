@@ -1,0 +1,147 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// func packPanelB16AVX2(k int, src *float32, ldb int, dst *float32)
+// Copies k rows of 16 floats, row p at src+p*ldb, to dst+16*p: one full
+// micro-panel of B for the 6x16 kernel, two rows per iteration.
+TEXT ·packPanelB16AVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $2, R8 // row stride in bytes
+
+	MOVQ CX, R9
+	SHRQ $1, R9
+	JZ   odd
+
+loop2:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS (SI)(R8*1), Y2
+	VMOVUPS 32(SI)(R8*1), Y3
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	LEAQ    (SI)(R8*2), SI
+	ADDQ    $128, DI
+	DECQ    R9
+	JNZ     loop2
+
+odd:
+	ANDQ $1, CX
+	JZ   done
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+
+done:
+	VZEROUPPER
+	RET
+
+// func packPanelA6AVX2(k int, src *float32, lda int, dst *float32)
+// Interleaves 6 rows of k floats, row r at src+r*lda, into dst as k groups
+// of 6 (dst[6p+r] = row r[p]): one full micro-panel of untransposed A. Four
+// steps of p at a time: a 4x4 transpose of rows 0-3 and a pairwise
+// interleave of rows 4-5 give four 6-value groups (96 bytes).
+TEXT ·packPanelA6AVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $2, R8                 // row stride in bytes
+	LEAQ (R8)(R8*2), R9         // 3 rows
+	LEAQ (R8)(R8*4), R10        // 5 rows
+
+	MOVQ CX, R11
+	SHRQ $2, R11
+	JZ   tail
+
+loop4:
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R8*1), X1
+	VMOVUPS (SI)(R8*2), X2
+	VMOVUPS (SI)(R9*1), X3
+	VMOVUPS (SI)(R8*4), X4
+	VMOVUPS (SI)(R10*1), X5
+
+	VUNPCKLPS X1, X0, X6 // r0p0 r1p0 r0p1 r1p1
+	VUNPCKHPS X1, X0, X7 // r0p2 r1p2 r0p3 r1p3
+	VUNPCKLPS X3, X2, X8 // r2p0 r3p0 r2p1 r3p1
+	VUNPCKHPS X3, X2, X9 // r2p2 r3p2 r2p3 r3p3
+	VUNPCKLPS X5, X4, X10 // r4p0 r5p0 r4p1 r5p1
+	VUNPCKHPS X5, X4, X11 // r4p2 r5p2 r4p3 r5p3
+
+	VMOVLHPS X8, X6, X0 // rows 0-3 at p0
+	VMOVHLPS X6, X8, X1 // rows 0-3 at p1
+	VMOVLHPS X9, X7, X2 // rows 0-3 at p2
+	VMOVHLPS X7, X9, X3 // rows 0-3 at p3
+
+	VMOVUPS X0, (DI)
+	VMOVLPS X10, 16(DI)
+	VMOVUPS X1, 24(DI)
+	VMOVHPS X10, 40(DI)
+	VMOVUPS X2, 48(DI)
+	VMOVLPS X11, 64(DI)
+	VMOVUPS X3, 72(DI)
+	VMOVHPS X11, 88(DI)
+
+	ADDQ $16, SI
+	ADDQ $96, DI
+	DECQ R11
+	JNZ  loop4
+
+tail:
+	ANDQ $3, CX
+	JZ   done
+
+loop1:
+	VMOVSS (SI), X0
+	VMOVSS (SI)(R8*1), X1
+	VMOVSS (SI)(R8*2), X2
+	VMOVSS (SI)(R9*1), X3
+	VMOVSS (SI)(R8*4), X4
+	VMOVSS (SI)(R10*1), X5
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VMOVSS X4, 16(DI)
+	VMOVSS X5, 20(DI)
+	ADDQ   $4, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    loop1
+
+done:
+	VZEROUPPER
+	RET
+
+// func packPanelA6TransAVX2(k int, src *float32, lda int, dst *float32)
+// Copies k groups of 6 consecutive floats, group p at src+p*lda, to
+// dst+6*p: one full micro-panel of A stored transposed.
+TEXT ·packPanelA6TransAVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ lda+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $2, R8
+	TESTQ CX, CX
+	JZ    tdone
+
+tloop:
+	VMOVUPS (SI), X0
+	MOVQ    16(SI), AX
+	VMOVUPS X0, (DI)
+	MOVQ    AX, 16(DI)
+	ADDQ    R8, SI
+	ADDQ    $24, DI
+	DECQ    CX
+	JNZ     tloop
+
+tdone:
+	VZEROUPPER
+	RET
