@@ -69,6 +69,12 @@ func packPanelA6TransAVX2(k int, src *float32, lda int, dst *float32)
 //go:noescape
 func packPanelB16AVX2(k int, src *float32, ldb int, dst *float32)
 
+// packPanelB16TransAVX2 packs 16 rows of k floats, row q at src+q*ldb, as
+// k groups of 16.
+//
+//go:noescape
+func packPanelB16TransAVX2(k int, src *float32, ldb int, dst *float32)
+
 // packBAVX2 copies the kb x nb block of op(B) at (pc, jc) into dst as
 // 16-column micro-panels: for each panel, for each p, 16 consecutive values,
 // zero padded past nb.
@@ -93,10 +99,14 @@ func packBAVX2(transB bool, kb, nb int, b []float32, ldb, pc, jc int, dst []floa
 			continue
 		}
 		// op(B)[p][j] = B[j][p]: each output column is a contiguous row of
-		// B, read in order and scattered with stride 16.
-		if cols < avxNR {
-			clear(panel)
+		// B.
+		first := (jc+j0)*ldb + pc
+		if cols == avxNR {
+			_ = b[first+(avxNR-1)*ldb+kb-1] // last value the assembly reads
+			packPanelB16TransAVX2(kb, &b[first], ldb, &panel[0])
+			continue
 		}
+		clear(panel)
 		for q := 0; q < cols; q++ {
 			src := b[(jc+j0+q)*ldb+pc : (jc+j0+q)*ldb+pc+kb]
 			for p, v := range src {

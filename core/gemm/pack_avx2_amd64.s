@@ -145,3 +145,127 @@ tloop:
 tdone:
 	VZEROUPPER
 	RET
+
+// TRANSPOSE8 transposes the 8x8 block in Y0..Y7 (row i in Yi) and stores
+// its column j, 8 floats, at off+64*j(DI). Clobbers Y0..Y15.
+#define TRANSPOSE8(off) \
+	VUNPCKLPS  Y1, Y0, Y8            \
+	VUNPCKHPS  Y1, Y0, Y9            \
+	VUNPCKLPS  Y3, Y2, Y10           \
+	VUNPCKHPS  Y3, Y2, Y11           \
+	VUNPCKLPS  Y5, Y4, Y12           \
+	VUNPCKHPS  Y5, Y4, Y13           \
+	VUNPCKLPS  Y7, Y6, Y14           \
+	VUNPCKHPS  Y7, Y6, Y15           \
+	VSHUFPS    $0x44, Y10, Y8, Y0    \
+	VSHUFPS    $0xEE, Y10, Y8, Y1    \
+	VSHUFPS    $0x44, Y11, Y9, Y2    \
+	VSHUFPS    $0xEE, Y11, Y9, Y3    \
+	VSHUFPS    $0x44, Y14, Y12, Y4   \
+	VSHUFPS    $0xEE, Y14, Y12, Y5   \
+	VSHUFPS    $0x44, Y15, Y13, Y6   \
+	VSHUFPS    $0xEE, Y15, Y13, Y7   \
+	VPERM2F128 $0x20, Y4, Y0, Y8     \
+	VPERM2F128 $0x20, Y5, Y1, Y9     \
+	VPERM2F128 $0x20, Y6, Y2, Y10    \
+	VPERM2F128 $0x20, Y7, Y3, Y11    \
+	VPERM2F128 $0x31, Y4, Y0, Y12    \
+	VPERM2F128 $0x31, Y5, Y1, Y13    \
+	VPERM2F128 $0x31, Y6, Y2, Y14    \
+	VPERM2F128 $0x31, Y7, Y3, Y15    \
+	VMOVUPS    Y8, off(DI)           \
+	VMOVUPS    Y9, off+64(DI)        \
+	VMOVUPS    Y10, off+128(DI)      \
+	VMOVUPS    Y11, off+192(DI)      \
+	VMOVUPS    Y12, off+256(DI)      \
+	VMOVUPS    Y13, off+320(DI)      \
+	VMOVUPS    Y14, off+384(DI)      \
+	VMOVUPS    Y15, off+448(DI)
+
+// LOAD8 loads 8 floats from each of the 8 rows at base, base+ldb, ...
+#define LOAD8(base) \
+	VMOVUPS (base), Y0         \
+	VMOVUPS (base)(R8*1), Y1   \
+	VMOVUPS (base)(R8*2), Y2   \
+	VMOVUPS (base)(R9*1), Y3   \
+	VMOVUPS (base)(R8*4), Y4   \
+	VMOVUPS (base)(R10*1), Y5  \
+	VMOVUPS (base)(R9*2), Y6   \
+	VMOVUPS (base)(R11*1), Y7
+
+// func packPanelB16TransAVX2(k int, src *float32, ldb int, dst *float32)
+// Packs 16 rows of k floats, row q at src+q*ldb, as k groups of 16
+// (dst[16p+q] = row q[p]): one full micro-panel of B stored transposed.
+// Eight steps of p at a time, as two 8x8 transposes.
+TEXT ·packPanelB16TransAVX2(SB), NOSPLIT, $0-32
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), R8
+	MOVQ dst+24(FP), DI
+	SHLQ $2, R8                 // row stride in bytes
+	LEAQ (R8)(R8*2), R9         // 3 rows
+	LEAQ (R8)(R8*4), R10        // 5 rows
+	LEAQ (R9)(R8*4), R11        // 7 rows
+	LEAQ (SI)(R8*8), R12        // row 8
+
+	MOVQ CX, R13
+	SHRQ $3, R13
+	JZ   ttail
+
+tloop8:
+	LOAD8(SI)
+	TRANSPOSE8(0)
+	LOAD8(R12)
+	TRANSPOSE8(32)
+	ADDQ $32, SI
+	ADDQ $32, R12
+	ADDQ $512, DI
+	DECQ R13
+	JNZ  tloop8
+
+ttail:
+	ANDQ $7, CX
+	JZ   tdone8
+
+tloop1:
+	VMOVSS (SI), X0
+	VMOVSS (SI)(R8*1), X1
+	VMOVSS (SI)(R8*2), X2
+	VMOVSS (SI)(R9*1), X3
+	VMOVSS (SI)(R8*4), X4
+	VMOVSS (SI)(R10*1), X5
+	VMOVSS (SI)(R9*2), X6
+	VMOVSS (SI)(R11*1), X7
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VMOVSS X4, 16(DI)
+	VMOVSS X5, 20(DI)
+	VMOVSS X6, 24(DI)
+	VMOVSS X7, 28(DI)
+	VMOVSS (R12), X0
+	VMOVSS (R12)(R8*1), X1
+	VMOVSS (R12)(R8*2), X2
+	VMOVSS (R12)(R9*1), X3
+	VMOVSS (R12)(R8*4), X4
+	VMOVSS (R12)(R10*1), X5
+	VMOVSS (R12)(R9*2), X6
+	VMOVSS (R12)(R11*1), X7
+	VMOVSS X0, 32(DI)
+	VMOVSS X1, 36(DI)
+	VMOVSS X2, 40(DI)
+	VMOVSS X3, 44(DI)
+	VMOVSS X4, 48(DI)
+	VMOVSS X5, 52(DI)
+	VMOVSS X6, 56(DI)
+	VMOVSS X7, 60(DI)
+	ADDQ   $4, SI
+	ADDQ   $4, R12
+	ADDQ   $64, DI
+	DECQ   CX
+	JNZ    tloop1
+
+tdone8:
+	VZEROUPPER
+	RET

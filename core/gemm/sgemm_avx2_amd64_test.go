@@ -120,6 +120,7 @@ var modelShapes = []struct {
 	{"mnv2_1x1_16to96_112x112", false, false, 96, 12544, 16},
 	{"mnv2_1x1_320to1280_7x7", false, false, 1280, 49, 320},
 	{"mnv2_fc_1280to1000", false, true, 1, 1000, 1280},
+	{"grad_dw_16x144_tB", false, true, 16, 144, 1024},
 	{"grad_dw_64x576_tB", false, true, 64, 576, 1024},
 	{"grad_dx_576x1024_tA", true, false, 576, 1024, 64},
 }
