@@ -17,7 +17,10 @@ import (
 //	dB   += sum of dY over batch and positions
 //
 // A 1x1 kernel with unit strides and no padding skips Im2Col (the image is
-// its own column matrix).
+// its own column matrix). With unit strides dX is itself a convolution of
+// dY with the flipped, transposed kernel (transposedAsConv): the forward
+// kernel's gather then replaces Col2Im's scatter-add, which in wasm costs
+// more than the GEMM.
 
 func init() {
 	registerGrad("Conv", convGrad, 0, 1, 2)
@@ -92,11 +95,19 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		grads[1] = dw
 	}
 	direct := identityWindow(win)
+	viaConv := false
+	if needX && !direct {
+		ok, err := transposedAsConv(dx, dy, w, g)
+		if err != nil {
+			return nil, err
+		}
+		viaConv = ok
+	}
 	var col, dcol []float32
 	if needW && !direct {
 		col = make([]float32, ck*outSize)
 	}
-	if needX {
+	if needX && !viaConv {
 		dcol = make([]float32, ck*outSize)
 	}
 	for b := 0; b < g.Batch; b++ {
@@ -112,7 +123,7 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 				dwg := dw.F32[gi*mg*ck : (gi+1)*mg*ck]
 				gemm.Sgemm(false, true, mg, ck, outSize, 1, dyg, outSize, cols, outSize, 1, dwg, ck)
 			}
-			if needX {
+			if needX && !viaConv {
 				wg := w.F32[gi*mg*ck : (gi+1)*mg*ck]
 				dxg := dx.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
 				if direct {
@@ -141,4 +152,51 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		grads[2] = db
 	}
 	return grads, nil
+}
+
+// transposedAsConv computes dX for a unit-stride Conv as the convolution
+// of dY with W flipped in space and with input and output channels
+// swapped within each group, padded so that every dY position reaching an
+// input position is covered: begin (K-1)*d - padBegin, end (K-1)*d -
+// padEnd. It reports false (and does nothing) when the strides are not
+// all 1 or a padding exceeds the kernel's reach.
+func transposedAsConv(dx, dy, w *tensor.Tensor, g *nn.ConvGeometry) (bool, error) {
+	win := &g.Window
+	dims := len(win.Kernel)
+	pads := make([]int, 2*dims)
+	for d := 0; d < dims; d++ {
+		reach := (win.Kernel[d] - 1) * win.Dilations[d]
+		if win.Strides[d] != 1 || win.PadBegin[d] > reach || win.PadEnd[d] > reach {
+			return false, nil
+		}
+		pads[d] = reach - win.PadBegin[d]
+		pads[dims+d] = reach - win.PadEnd[d]
+	}
+	groups := g.Group
+	cg, mg := g.InChannels/groups, g.OutChannels/groups
+	k := win.KernelSize()
+	// wt[g*cg+c][m][k'] = w[g*mg+m][c][K-1-k']: flipping the flattened
+	// kernel index reverses every spatial axis at once.
+	wt := tensor.New(tensor.Float32, append([]int{g.InChannels, mg}, win.Kernel...))
+	for gi := 0; gi < groups; gi++ {
+		for m := 0; m < mg; m++ {
+			for c := 0; c < cg; c++ {
+				src := w.F32[((gi*mg+m)*cg+c)*k : ((gi*mg+m)*cg+c+1)*k]
+				dst := wt.F32[((gi*cg+c)*mg+m)*k : ((gi*cg+c)*mg+m+1)*k]
+				for i, v := range src {
+					dst[k-1-i] = v
+				}
+			}
+		}
+	}
+	tg, err := nn.ResolveConv(dy.Shape, wt.Shape, nn.ConvParams{
+		Kernel: win.Kernel, Dilations: win.Dilations, Pads: pads, Group: groups,
+	})
+	if err != nil {
+		return false, err
+	}
+	if !sameShape(tg.OutShape(), dx.Shape) {
+		return false, nil
+	}
+	return true, nn.ConvInto(dx, dy, wt, nil, tg)
 }
