@@ -2,8 +2,6 @@
 
 package gemm
 
-import "sync"
-
 // sgemmAVX2 is the native amd64 kernel when the CPU has AVX2 and FMA
 // (dispatch_amd64.go decides). It follows the same plan as sgemmBlocked —
 // pack panels of op(A) and op(B), keep a tile of C in registers for the
@@ -31,17 +29,44 @@ const (
 //go:noescape
 func kernel6x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 
-// avxPackBuffers are the packed panels of one sgemmAVX2 call, pooled so the
-// hot path does not allocate. Sized for full blocks; the packing rounds
-// rows and columns up to whole micro-panels, which the sizes include.
+// kernel4x16AVX2 is kernel6x16AVX2 for rows 0-3 of the A micro-panel only
+// (it reads the same 6-row packing): a last row panel of at most four rows
+// wastes no FMAs on more than three padding rows. Rows 4-5 of C are neither
+// read nor written.
+//
+//go:noescape
+func kernel4x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
+
+// avxPackBuffers are the packed panels of one sgemmAVX2 call. Sized for
+// full blocks; the packing rounds rows and columns up to whole micro-panels,
+// which the sizes include.
 type avxPackBuffers struct {
 	a []float32 // avxMC x avxKC, in 6-row micro-panels
 	b []float32 // avxKC x avxNC, in 16-column micro-panels
 }
 
-var avxPackPool = sync.Pool{New: func() any {
-	return &avxPackBuffers{a: make([]float32, avxMC*avxKC), b: make([]float32, avxKC*avxNC)}
-}}
+// avxPackFree is a leaky free list of pack buffers (the Effective Go
+// pattern): unlike a sync.Pool it is not emptied by garbage collection, so
+// inference does not re-allocate and zero 1.1 MiB every few runs. It keeps
+// at most cap buffers (4.6 MiB); extra ones from concurrent calls are left
+// to the collector.
+var avxPackFree = make(chan *avxPackBuffers, 4)
+
+func getAVXPackBuffers() *avxPackBuffers {
+	select {
+	case buf := <-avxPackFree:
+		return buf
+	default:
+		return &avxPackBuffers{a: make([]float32, avxMC*avxKC), b: make([]float32, avxKC*avxNC)}
+	}
+}
+
+func putAVXPackBuffers(buf *avxPackBuffers) {
+	select {
+	case avxPackFree <- buf:
+	default:
+	}
+}
 
 // sgemmAVX2 is a kernelFunc: sizes are checked by Sgemm and m, n > 0.
 func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -52,18 +77,31 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	if m == 1 && sgemvRowAVX2(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	buf := avxPackPool.Get().(*avxPackBuffers)
-	defer avxPackPool.Put(buf)
+	buf := getAVXPackBuffers()
+	defer putAVXPackBuffers(buf)
 	for jc := 0; jc < n; jc += avxNC {
 		nb := min(avxNC, n-jc)
 		for pc := 0; pc < k; pc += avxKC {
 			kb := min(avxKC, k-pc)
-			packBAVX2(transB, kb, nb, b, ldb, pc, jc, buf.b)
 			// The first k panel applies beta; later ones accumulate.
 			betaPanel := float32(1)
 			if pc == 0 {
 				betaPanel = beta
 			}
+			if m <= avxMC {
+				// One block of A: no B panel is reused across blocks of
+				// A, so pack each 16-column panel of B just before its
+				// use, into a buffer that stays in L1, instead of writing
+				// the whole B block out to L2 and reading it back.
+				packAAVX2(transA, m, kb, a, lda, 0, pc, buf.a)
+				for j0 := 0; j0 < nb; j0 += avxNR {
+					cols := min(avxNR, nb-j0)
+					packBAVX2(transB, kb, cols, b, ldb, pc, jc+j0, buf.b)
+					macroKernelAVX2(m, cols, kb, alpha, buf.a, buf.b, betaPanel, c[jc+j0:], ldc)
+				}
+				continue
+			}
+			packBAVX2(transB, kb, nb, b, ldb, pc, jc, buf.b)
 			for ic := 0; ic < m; ic += avxMC {
 				mb := min(avxMC, m-ic)
 				packAAVX2(transA, mb, kb, a, lda, ic, pc, buf.a)
@@ -85,16 +123,16 @@ func macroKernelAVX2(mb, nb, kb int, alpha float32, pa, pb []float32, beta float
 		for i0 := 0; i0 < mb; i0 += avxMR {
 			aPanel := pa[i0*kb : i0*kb+avxMR*kb]
 			rows := min(avxMR, mb-i0)
-			if rows == avxMR && cols == avxNR {
-				// The tile lies inside C: rows i0..i0+5 of C exist
-				// (i0+6 <= mb <= m) and each has columns j0..j0+15
+			if (rows == avxMR || rows == 4) && cols == avxNR {
+				// The tile lies inside C: rows i0..i0+rows-1 of C exist
+				// (i0+rows <= mb <= m) and each has columns j0..j0+15
 				// (j0+16 <= nb <= n <= ldc), which Sgemm checked.
-				kernel6x16AVX2(kb, &aPanel[0], &bPanel[0], &c[i0*ldc+j0], ldc, alpha, beta)
+				tileKernelAVX2(rows, kb, &aPanel[0], &bPanel[0], &c[i0*ldc+j0], ldc, alpha, beta)
 				continue
 			}
 			// Edge tile: compute the whole tile into scratch, store
 			// the part that exists.
-			kernel6x16AVX2(kb, &aPanel[0], &bPanel[0], &edge[0], avxNR, alpha, 0)
+			tileKernelAVX2(rows, kb, &aPanel[0], &bPanel[0], &edge[0], avxNR, alpha, 0)
 			for r := 0; r < rows; r++ {
 				row := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
 				tile := edge[r*avxNR : r*avxNR+cols]
@@ -108,4 +146,15 @@ func macroKernelAVX2(mb, nb, kb int, alpha float32, pa, pb []float32, beta float
 			}
 		}
 	}
+}
+
+// tileKernelAVX2 runs the narrowest kernel that covers rows rows of the
+// tile: kernel4x16AVX2 for up to four, kernel6x16AVX2 otherwise. (A branch,
+// not a func value: an indirect call would make the scratch tile escape.)
+func tileKernelAVX2(rows, k int, a, b, c *float32, ldc int, alpha, beta float32) {
+	if rows <= 4 {
+		kernel4x16AVX2(k, a, b, c, ldc, alpha, beta)
+		return
+	}
+	kernel6x16AVX2(k, a, b, c, ldc, alpha, beta)
 }

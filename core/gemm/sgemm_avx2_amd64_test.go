@@ -37,11 +37,17 @@ func TestDispatchPicksAVX2(t *testing.T) {
 	}
 }
 
-// TestKernel6x16AVX2 exercises the assembly directly: every k remainder of
-// the 4-step unrolled loop, the beta branches (0 and -0 must not read C),
-// and a row stride wider than the tile whose gap must stay untouched.
-func TestKernel6x16AVX2(t *testing.T) {
+// TestTileKernelsAVX2 exercises the assembly directly: every k remainder
+// of the 4-step unrolled loop, the beta branches (0 and -0 must not read
+// C), a row stride wider than the tile whose gap must stay untouched, and
+// for kernel4x16AVX2 rows 4-5, which it must leave alone.
+func TestTileKernelsAVX2(t *testing.T) {
 	skipWithoutAVX2(t)
+	t.Run("6x16", func(t *testing.T) { checkTileKernel(t, kernel6x16AVX2, 6) })
+	t.Run("4x16", func(t *testing.T) { checkTileKernel(t, kernel4x16AVX2, 4) })
+}
+
+func checkTileKernel(t *testing.T, kernel func(k int, a, b, c *float32, ldc int, alpha, beta float32), rows int) {
 	const ldc = avxNR + 5
 	for k := 1; k <= 9; k++ {
 		for _, beta := range []float32{0, float32(math.Copysign(0, -1)), 1, -0.5} {
@@ -66,10 +72,16 @@ func TestKernel6x16AVX2(t *testing.T) {
 			}
 			c0 := append([]float32(nil), c...)
 			const alpha = 1.5
-			kernel6x16AVX2(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
+			kernel(k, &a[0], &b[0], &c[0], ldc, alpha, beta)
 			for r := 0; r < avxMR; r++ {
 				for q := 0; q < ldc; q++ {
 					got := c[r*ldc+q]
+					if r >= rows {
+						if math.Float32bits(got) != math.Float32bits(c0[r*ldc+q]) {
+							t.Fatalf("k=%d beta=%v: wrote row %d of a %d-row kernel", k, beta, r, rows)
+						}
+						continue
+					}
 					if q >= avxNR {
 						if got != -777 {
 							t.Fatalf("k=%d beta=%v: wrote the gap at row %d column %d", k, beta, r, q)
@@ -162,6 +174,21 @@ func benchKernelTrans(b *testing.B, kernel kernelFunc, transA, transB bool, m, n
 		kernel(transA, transB, m, n, k, 1, x, lda, y, ldb, 0, z, n)
 	}
 	b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// TestBlockPathsAVX2 covers what the shared table's shapes (m <= 130) do
+// not reach: m > avxMC, where whole B blocks are packed and reused across
+// blocks of A, with every row remainder (m mod 6 = 1..5 and 0) and k
+// crossing avxKC.
+func TestBlockPathsAVX2(t *testing.T) {
+	skipWithoutAVX2(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, s := range []gemmShape{{150, 40, 300}, {301, 33, 20}, {146, 17, 7}, {147, 16, 9}, {148, 5, 3}, {149, 64, 2}, {289, 1041, 5}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			checkKernelCase(t, "sgemmAVX2", sgemmAVX2, rng, s, tr[0], tr[1], 1, alphaBeta{1, 0})
+			checkKernelCase(t, "sgemmAVX2", sgemmAVX2, rng, s, tr[0], tr[1], 0, alphaBeta{-0.5, 2})
+		}
+	}
 }
 
 // TestGemvRowAVX2 runs the m=1 path on shapes the shared table lacks: k
