@@ -72,18 +72,13 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 		batchVar = make([]float32, ch)
 		m := float64(n * s)
 		for c := 0; c < ch; c++ {
-			// One pass for both moments, accumulated in float64:
-			// E[x^2] - E[x]^2 then loses nothing that matters unless
-			// |mean| exceeds the standard deviation by a factor of 10^5,
-			// and BN's passes over the activations dominate its time in
-			// wasm.
+			// One pass for both moments (planeMoments): BN's passes
+			// over the activations dominate its time in wasm.
 			var sum, sumSq float64
 			for b := 0; b < n; b++ {
-				for _, v := range x.F32[(b*ch+c)*s0 : (b*ch+c+1)*s0] {
-					f := float64(v)
-					sum += f
-					sumSq += f * f
-				}
+				s1, s2 := planeMoments(x.F32[(b*ch+c)*s0 : (b*ch+c+1)*s0])
+				sum += s1
+				sumSq += s2
 			}
 			mean := sum / m
 			sq := max(sumSq-sum*mean, 0)
@@ -115,7 +110,11 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 			ys, xs := y.F32[row:row+s], x.F32[row:row+s]
 			if relu {
 				for i, v := range xs {
-					ys[i] = max(v*k+off, 0)
+					if t := v*k + off; t > 0 {
+						ys[i] = t
+					} else {
+						ys[i] = 0
+					}
 				}
 				continue
 			}
@@ -172,11 +171,9 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		var sumG, sumGX float64
 		for b := 0; b < n; b++ {
 			row := (b*ch + ci) * s
-			g, xs := dy.F32[row:row+s], x.F32[row:row+s]
-			for i, gv := range g {
-				sumG += float64(gv)
-				sumGX += float64(gv) * float64((xs[i]-mean)*inv)
-			}
+			sg, sgx := planeGradSums(dy.F32[row:row+s], x.F32[row:row+s], mean)
+			sumG += sg
+			sumGX += sgx * float64(inv)
 		}
 		dBias.F32[ci] = float32(sumG)
 		dScale.F32[ci] = float32(sumGX)
@@ -202,4 +199,71 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		}
 	}
 	return []*tensor.Tensor{dx, dScale, dBias}, nil
+}
+
+// blockLen is how many values the float32 partial sums below take before
+// flushing into float64: short enough that float32 rounding stays near
+// 1e-6 relative, long enough to run at float32 speed with four
+// independent accumulators (wasm has no vector code from Go; breaking the
+// dependency chain is what makes these loops fast).
+const blockLen = 256
+
+// planeMoments returns the sum and the sum of squares of xs. With float64
+// totals, E[x^2] - E[x]^2 loses nothing that matters unless |mean| exceeds
+// the standard deviation by a factor of 10^3.
+func planeMoments(xs []float32) (sum, sumSq float64) {
+	for len(xs) > 0 {
+		blk := xs[:min(blockLen, len(xs))]
+		xs = xs[len(blk):]
+		var a0, a1, a2, a3, q0, q1, q2, q3 float32
+		i := 0
+		for ; i+4 <= len(blk); i += 4 {
+			v := blk[i : i+4 : i+4]
+			a0 += v[0]
+			a1 += v[1]
+			a2 += v[2]
+			a3 += v[3]
+			q0 += v[0] * v[0]
+			q1 += v[1] * v[1]
+			q2 += v[2] * v[2]
+			q3 += v[3] * v[3]
+		}
+		for ; i < len(blk); i++ {
+			a0 += blk[i]
+			q0 += blk[i] * blk[i]
+		}
+		sum += float64(a0+a1) + float64(a2+a3)
+		sumSq += float64(q0+q1) + float64(q2+q3)
+	}
+	return sum, sumSq
+}
+
+// planeGradSums returns sum(g) and sum(g * (x - mean)).
+func planeGradSums(g, xs []float32, mean float32) (sumG, sumGX float64) {
+	xs = xs[:len(g)]
+	for len(g) > 0 {
+		n := min(blockLen, len(g))
+		gb, xb := g[:n], xs[:n]
+		g, xs = g[n:], xs[n:]
+		var a0, a1, a2, a3, b0, b1, b2, b3 float32
+		i := 0
+		for ; i+4 <= n; i += 4 {
+			gv, xv := gb[i:i+4:i+4], xb[i:i+4:i+4]
+			a0 += gv[0]
+			a1 += gv[1]
+			a2 += gv[2]
+			a3 += gv[3]
+			b0 += gv[0] * (xv[0] - mean)
+			b1 += gv[1] * (xv[1] - mean)
+			b2 += gv[2] * (xv[2] - mean)
+			b3 += gv[3] * (xv[3] - mean)
+		}
+		for ; i < n; i++ {
+			a0 += gb[i]
+			b0 += gb[i] * (xb[i] - mean)
+		}
+		sumG += float64(a0+a1) + float64(a2+a3)
+		sumGX += float64(b0+b1) + float64(b2+b3)
+	}
+	return sumG, sumGX
 }
