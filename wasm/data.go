@@ -150,19 +150,32 @@ func (s *Service) mismatchWarnings(set *dataset.Set, p dataset.Preprocess) []str
 	return w
 }
 
-// outputClasses is the size of the model's first output's class axis when
-// it is [N, K] (or [K]); 0 when unknown.
+// outputClasses is the number of class scores per image of the model's
+// first output: the product of its dims after the batch axis, so that
+// [N, 1000] and [N, 1000, 1, 1] (Caffe-era models) both give 1000, as top1
+// reads them; 0 when unknown.
 func (s *Service) outputClasses() int {
 	if s.model == nil || len(s.model.Graph.Output) == 0 {
 		return 0
 	}
-	v := valueView(s.model.Graph.Output[0])
-	if len(v.Shape) == 0 {
+	return classCount(valueView(s.model.Graph.Output[0]).Shape)
+}
+
+func classCount(shape []string) int {
+	dims := shape
+	if len(dims) > 1 {
+		dims = dims[1:]
+	}
+	if len(dims) == 0 {
 		return 0
 	}
-	var k int
-	if _, err := fmt.Sscan(v.Shape[len(v.Shape)-1], &k); err != nil {
-		return 0
+	k := 1
+	for _, d := range dims {
+		var v int
+		if _, err := fmt.Sscan(d, &v); err != nil || v <= 0 || k > 1<<30/v {
+			return 0
+		}
+		k *= v
 	}
 	return k
 }

@@ -37,6 +37,9 @@ type Summary struct {
 	MACs            int64       `json:"macs"`
 	Params          int64       `json:"params"`
 	ActivationBytes int64       `json:"activationBytes"`
+	// PeakActivationBytes is the most activation memory alive at once
+	// while one input runs (ActivationBytes sums every node's output).
+	PeakActivationBytes int64 `json:"peakActivationBytes"`
 	// InputShape is the shape metrics are computed for (open dims set to 1).
 	InputShape []int `json:"inputShape"`
 	// Unsupported is set when the model cannot run here; the graph and
@@ -204,6 +207,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 	}
 	sum.MACs, sum.Params, sum.ActivationBytes = costs.macs, costs.params, costs.actBytes
 	s.activationBytes = costs.peakBytes
+	sum.PeakActivationBytes = costs.peakBytes
 	if p, ok := defaultPreprocess(s.inputShape); ok {
 		sum.Preprocess = p
 	}

@@ -143,3 +143,21 @@ func TestFilesFSRefusesAFileThatIsAlsoAFolder(t *testing.T) {
 		t.Errorf("ReadFile(set/0/x.png) = %q, %v", b, err)
 	}
 }
+
+func TestClassCountReadsEveryDimAfterTheBatch(t *testing.T) {
+	for _, c := range []struct {
+		shape []string
+		want  int
+	}{
+		{[]string{"N", "10"}, 10},
+		{[]string{"1", "1000", "1", "1"}, 1000}, // DenseNet-121 of the ONNX model zoo
+		{[]string{"10"}, 10},
+		{[]string{"N", "K"}, 0},
+		{[]string{}, 0},
+		{[]string{"1", "0"}, 0},
+	} {
+		if got := classCount(c.shape); got != c.want {
+			t.Errorf("classCount(%v) = %d, want %d", c.shape, got, c.want)
+		}
+	}
+}

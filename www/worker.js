@@ -6,7 +6,7 @@
 // Messages out:
 //   {kind: 'ready'} | {kind: 'fatal', error}
 //   {id, kind: 'progress', done, total}
-//   {id, kind: 'result', value, blob} | {id, kind: 'error', error}
+//   {id, kind: 'result', json, blob} | {id, kind: 'error', error}
 // The Go side (wasm/bridge_js.go) registers globalThis.pare = {handle, cancel}
 // and answers through globalThis.pareReply.
 import './wasm_exec.js';
@@ -52,7 +52,11 @@ globalThis.pareReply = (id, kind, json, blob) => {
     const p = JSON.parse(json);
     msg.done = p.done; msg.total = p.total;
   } else if (kind === 'result') {
-    msg.value = json ? JSON.parse(json) : null;
+    // The page parses the JSON text itself: cloning a string across
+    // threads is one copy, while cloning a large parsed reply (a
+    // DenseNet's graph view, thousands of small objects) blocks the page
+    // for tens of milliseconds.
+    msg.json = json || '';
     if (blob) msg.blob = blob;
   } else {
     msg.error = JSON.parse(json);

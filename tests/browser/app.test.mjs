@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, open, waitForGraph, evaluate, pareCLI, nonBackgroundPixels, screenshots, www } from './harness.mjs';
+import { serve, open, waitForGraph, evaluate, pareCLI, nonBackgroundPixels, checkPage, screenshots, www } from './harness.mjs';
 
 let site;
 let session;
@@ -44,6 +44,10 @@ test('metric overlay, node sidebar with histogram, Escape closes it', async () =
   const { page } = session;
   await page.selectOption('#metric', 'macs');
   assert.match(await page.textContent('#legend'), /MACs/);
+  // Each node with MACs shows them on the graph, as pare info counts them.
+  const labels = await page.$$eval('#graph .node.cat-layer .sub', (subs) => subs.map((s) => s.textContent));
+  assert.deepEqual(labels, ['56.4 k MACs', '226 k MACs', '226 k MACs', '2.88 k MACs']);
+  await checkPage(page, 'with the MACs overlay');
   const conv = page.locator('#graph .node', { hasText: 'Conv' }).first();
   await conv.focus();
   await page.keyboard.press('Enter');
@@ -60,7 +64,8 @@ test('the demo evaluates, and the accuracy equals pare eval', async (t) => {
   const shown = await evaluate(page);
   assert.equal(shown.total, 1000);
   await page.waitForSelector('#wrong canvas');
-  await page.screenshot({ path: join(screenshots, 'evaluate.png'), fullPage: true });
+  await page.locator('#accuracy').scrollIntoViewIfNeeded();
+  await page.screenshot({ path: join(screenshots, 'evaluate.png') });
   const out = await pareCLI(['eval', join(www, 'demo', 'mnist-cnn.onnx'), '--data', join(www, 'demo'), '--json']);
   if (out == null) {
     t.skip('bin/pare is not built (make build): cannot compare with pare eval');
@@ -69,6 +74,36 @@ test('the demo evaluates, and the accuracy equals pare eval', async (t) => {
   const cli = JSON.parse(out);
   assert.equal(shown.total, cli.count);
   assert.equal(shown.correct, cli.correct, `page ${shown.correct}/${shown.total}, pare eval ${cli.correct}/${cli.count}`);
+});
+
+test('the confusion matrix is drawn, its rows add up to the per-class counts', async () => {
+  const { page } = session;
+  const tables = await page.evaluate(() => {
+    const rows = (sel) => [...document.querySelectorAll(`${sel} tbody tr`)].map((tr) => ({
+      name: tr.querySelector('th').textContent,
+      cells: [...tr.querySelectorAll('td')].map((td) => Number(td.textContent.replace(/,/g, '').replace('·', '0'))),
+    }));
+    return { confusion: rows('#confusion'), perClass: rows('#per-class'), header: [...document.querySelectorAll('#confusion thead th')].slice(1).map((th) => th.textContent) };
+  });
+  assert.equal(tables.confusion.length, 10, 'the confusion matrix has one row per class');
+  assert.deepEqual(tables.header, ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  let total = 0;
+  let diagonal = 0;
+  tables.confusion.forEach((row, r) => {
+    assert.equal(row.cells.length, 10, `row ${row.name} has one cell per predicted class`);
+    const sum = row.cells.reduce((a, b) => a + b, 0);
+    const perClass = tables.perClass.find((p) => p.name === row.name);
+    assert.ok(perClass, `class ${row.name} is in the per-class table`);
+    assert.equal(sum, perClass.cells[0], `row ${row.name} of the confusion matrix sums to ${sum}, the per-class table says ${perClass.cells[0]} images`);
+    assert.equal(row.cells[r], perClass.cells[1], `the diagonal of row ${row.name} is the number right`);
+    total += sum;
+    diagonal += row.cells[r];
+  });
+  assert.equal(total, 1000);
+  const shown = await page.$eval('#accuracy', (e) => Number(e.dataset.correct));
+  assert.equal(diagonal, shown, 'the diagonal adds up to the images classified right');
+  const captions = await page.$$eval('#wrong figcaption', (f) => f.map((x) => x.textContent));
+  assert.ok(captions.length > 0 && captions.every((c) => /^\d → \d$/.test(c)), `thumbnails show true → predicted: ${captions.slice(0, 3)}`);
 });
 
 test('dark theme switches from the keyboard', async () => {

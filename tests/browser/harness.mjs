@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, extname, dirname, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -120,27 +121,63 @@ export async function chooseFiles(page, button, paths) {
   await chooser.setFiles(paths);
 }
 
+// Text that only a bug puts on a page: a JavaScript value rendered as text
+// (an array of elements, a missing field, a division by zero).
+const garbage = /\[object |\bundefined\b|\bNaN\b|\bnull\b/;
+
+/**
+ * checkPage asserts that no visible text of the page (text nodes, the
+ * values of visible form fields, the graph's SVG labels) contains
+ * "[object ", "undefined", "NaN" or "null". The helpers below call it after
+ * each major step, so every test gets it.
+ */
+export async function checkPage(page, step) {
+  const found = await page.evaluate((src) => {
+    const bad = new RegExp(src);
+    const out = [];
+    const visible = (e) => e && (e.checkVisibility ? e.checkVisibility({ visibilityProperty: true }) : e.offsetParent !== null);
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (bad.test(n.data) && visible(n.parentElement)) out.push(`"${n.data.trim().slice(0, 120)}" in <${n.parentElement.tagName.toLowerCase()}>`);
+    }
+    for (const f of document.querySelectorAll('input:not([type=file]), select, textarea')) {
+      if (bad.test(f.value) && visible(f)) out.push(`field ${f.name || f.id} = "${f.value}"`);
+    }
+    return out;
+  }, garbage.source);
+  assert.deepEqual(found, [], `${step}: the page shows text that only a bug makes:\n${found.join('\n')}`);
+}
+
 /** waitForGraph waits until the graph of the open model is drawn. */
 export async function waitForGraph(page, fileName = null, timeout = 120000) {
   await page.waitForFunction((name) => {
     const s = window.pare?.state;
     return s?.model && s.pending === 0 && (!name || s.model.view.summary.fileName === name) &&
+      window.pare.graphView.drawn === s.model.view.graph &&
       document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
   }, fileName, { timeout });
+  await checkPage(page, `after opening ${fileName || 'the model'}`);
 }
 
-/** evaluate runs an evaluation from the Evaluate tab and returns {correct, total}. */
+/**
+ * evaluate runs an evaluation from the Evaluate tab, waits until the
+ * results (thumbnails included) are drawn, and returns {correct, total}.
+ */
 export async function evaluate(page, timeout = 300000) {
   await page.click('#tab-evaluate');
   await page.waitForFunction(() => !document.getElementById('evaluate').disabled, null, { timeout: 60000 });
+  await checkPage(page, 'before evaluating');
   await page.click('#evaluate');
   await page.waitForSelector('#accuracy', { timeout });
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout });
+  await checkPage(page, 'after evaluating');
   return page.$eval('#accuracy', (e) => ({ correct: Number(e.dataset.correct), total: Number(e.dataset.total) }));
 }
 
 /** bannerText waits for the alert banner and returns its text. */
 export async function bannerText(page, timeout = 120000) {
   await page.waitForSelector('#banner:not([hidden])', { timeout });
+  await checkPage(page, 'with a message shown');
   return page.textContent('#banner');
 }
 

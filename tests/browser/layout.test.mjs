@@ -70,6 +70,21 @@ test('a DenseNet-sized graph (about 400 nodes, long skip edges) lays out', () =>
   check(g);
 });
 
+test('constant chains (ConstantOfShape -> Unsqueeze) sit just above their consumer', () => {
+  // input -> conv1 -> conv2 -> conv3, and a two-node constant chain into conv3
+  // and another into conv1 (which has no room above it).
+  const nodes = [0, 1, 2, 3, 4, 5, 6, 7].map((id) => ({ id, width: 60, height: 30, anchor: id === 0 }));
+  const edges = [{ from: 0, to: 1 }, { from: 1, to: 2 }, { from: 2, to: 3 }, { from: 4, to: 5 }, { from: 5, to: 3 }, { from: 6, to: 7 }, { from: 7, to: 1 }];
+  const r = check({ nodes, edges });
+  const y = r.nodes.map((p) => p.y);
+  assert.ok(y[5] < y[3] && y[5] > y[2] - 1e-6, 'the Unsqueeze is on the layer above its consumer');
+  assert.ok(y[4] < y[5], 'the ConstantOfShape is above its Unsqueeze');
+  assert.ok(y[6] < y[7] && y[7] < y[1], 'a chain into the first layer pushes the graph down, not into one layer');
+  // Without anchors (the source with the longest path is taken as the
+  // input) the layout is still valid.
+  check({ nodes: nodes.map(({ id, width, height }) => ({ id, width, height })), edges });
+});
+
 test('a cycle (an invalid model) still gets positions', () => {
   const nodes = [0, 1, 2].map((id) => ({ id, width: 40, height: 20 }));
   const r = layout({ nodes, edges: [{ from: 0, to: 1 }, { from: 1, to: 2 }, { from: 2, to: 1 }] });

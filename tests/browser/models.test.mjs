@@ -1,7 +1,8 @@
 // Models and data given as files, not the demo: the shared mnist-8 and
-// resnet8-cifar10, a depthwise model (MobileNetV2), and DenseNet-121 (about
-// 400 nodes). The graph shows, and the MACs equal `pare info`; mnist-8
-// evaluates on MNIST IDX files picked from disk like `pare eval` does.
+// resnet8-cifar10, a depthwise model (MobileNetV2), and DenseNet-121 (1,748
+// nodes in the ONNX "light" test model). The graph shows, and the MACs
+// equal `pare info`; mnist-8 evaluates on MNIST IDX files picked from disk
+// like `pare eval` does.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -67,40 +68,49 @@ test('mnist-8 evaluates on MNIST IDX files as pare eval does', async (t) => {
   assert.equal(shown.correct, JSON.parse(out).correct);
 });
 
-test('DenseNet-121 (about 400 nodes) lays out and stays responsive', async (t) => {
+test('DenseNet-121 (1,748 nodes) lays out and the page answers clicks while it draws', async (t) => {
   if (!existsSync(densenet)) {
     t.skip('../shared/assets is absent');
     return;
   }
   const { page } = session;
-  // Count animation frames while the model opens: a frozen page has none.
+  // Record every main-thread task over 50 ms (the browser's own "long
+  // task" threshold) while the model opens. Their length is reported, not
+  // asserted: speed belongs in benchmarks; this test checks behaviour.
   await page.evaluate(() => {
-    window.frames_ = 0;
-    window.maxGap_ = 0;
-    let last = performance.now();
-    const tick = (now) => {
-      window.frames_++;
-      window.maxGap_ = Math.max(window.maxGap_, now - last);
-      last = now;
-      if (!window.stopFrames_) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
+    window.longTasks_ = [];
+    window.longTaskObserver_ = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.longTasks_.push(e.duration);
+    });
+    window.longTaskObserver_.observe({ type: 'longtask' });
   });
   await chooseFiles(page, '#open-model', [densenet]);
+  // While the graph is still being drawn, the page must take input: a
+  // click on the theme button switches the theme at once.
+  await page.waitForFunction(() => window.pare.state.model?.view.summary.fileName === 'light_densenet121.onnx');
+  const before = await page.evaluate(() => document.documentElement.dataset.theme || 'system');
+  await page.click('#theme');
+  const during = await page.evaluate(() => ({ theme: document.documentElement.dataset.theme, drawn: window.pare.graphView.drawn === window.pare.state.model.view.graph }));
+  assert.notEqual(during.theme, before, 'the theme button did not respond while the graph was drawing');
+  await page.click('#theme'); // back to light
   await waitForGraph(page, basename(densenet));
-  const { frames, maxGap, nodes } = await page.evaluate(() => {
-    window.stopFrames_ = true;
-    return { frames: window.frames_, maxGap: window.maxGap_, nodes: document.querySelectorAll('#graph .node').length };
+  const { tasks, nodes } = await page.evaluate(() => {
+    window.longTaskObserver_.disconnect();
+    return { tasks: window.longTasks_, nodes: document.querySelectorAll('#graph .node').length };
   });
-  t.diagnostic(`DenseNet-121: ${nodes} nodes drawn; ${frames} frames while opening, longest gap ${maxGap.toFixed(0)} ms`);
-  assert.ok(nodes > 300);
-  assert.ok(frames > 0);
+  t.diagnostic(`DenseNet-121: ${nodes} nodes drawn; the theme button was clicked ${during.drawn ? 'after' : 'while'} the graph was drawing; ` +
+    `${tasks.length} main-thread tasks over 50 ms, the longest ${Math.round(Math.max(0, ...tasks))} ms`);
+  assert.ok(nodes > 1700, `only ${nodes} nodes drawn`);
   await page.selectOption('#metric', 'actBytes');
+  assert.match(await page.textContent('#graph .node.metric .sub'), /B$/, 'nodes show their activation memory under the overlay');
   await page.screenshot({ path: join(screenshots, 'densenet-activations.png') });
-  await page.locator('#graph .node', { hasText: 'Concat' }).first().click();
+  await page.locator('#graph .node', { hasText: 'Conv' }).first().click();
   await page.waitForSelector('#sidebar:not([hidden])');
+  assert.match(await page.textContent('#sidebar'), /MACs/);
   await page.keyboard.press('Escape');
   assert.equal(await page.isHidden('#sidebar'), true);
+  await page.click('#zoom-fit');
+  await page.selectOption('#metric', 'none');
 });
 
 test('no request left the origin and no console errors', () => {

@@ -8,7 +8,7 @@ import { Sidebar } from './sidebar.js';
 import { renderSummary } from './summary.js';
 import { runEvaluation, summarize, renderResults, renderThumbnails } from './evaluate.js';
 import { showError, showWarning, clearBanner, setStatus } from './banner.js';
-import { el, formatDuration } from './format.js';
+import { el, formatDuration, formatETA, formatExact } from './format.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -95,7 +95,13 @@ async function openModel(files, name) {
     setStatus(`Laying out ${view.graph.nodes.length} nodes…`);
     await graphView.show(view.graph);
     setStatus('');
-    if (state.data) await reopenData();
+    if (state.data) {
+      try {
+        await reopenData();
+      } catch (err) {
+        showError(err, 'The open images do not fit this model:');
+      }
+    }
     updateEvaluateButton();
   });
 }
@@ -272,21 +278,23 @@ async function evaluate() {
       workers: Math.min(pool.size, Math.max(1, Math.ceil(total / 64))),
       prepare: (i) => prepare(i),
       token,
-      onProgress: (done, all, eta) => {
+      onProgress: (done, all, eta, rate) => {
         $('progress').value = done / all;
-        $('progress').setAttribute('aria-valuetext', `${done} of ${all} images`);
-        $('eta').textContent = `${done.toLocaleString('en-US')} / ${all.toLocaleString('en-US')} images · ${done < all ? `about ${formatDuration(eta)} left` : 'done'}`;
+        $('progress').setAttribute('aria-valuetext', `${formatExact(done)} of ${formatExact(all)} images`);
+        $('eta').textContent = `${formatExact(done)} / ${formatExact(all)} images` +
+          (Number.isFinite(rate) && rate > 0 ? ` · ${formatExact(Math.round(rate))} images/s` : '') +
+          ` · ${done < all ? formatETA(eta) : 'finishing…'}`;
       },
     });
     const classes = state.data.view.classes;
     const summary = summarize(run.pred, run.labels, classes);
     renderResults($('results'), summary, run, total);
-    $('eta').textContent = token.cancelled ? 'Cancelled.' : `Done in ${formatDuration(run.seconds)}.`;
+    $('eta').textContent = token.cancelled ? 'Cancelled.' : `Done: ${formatExact(summary.counted)} images in ${formatDuration(run.seconds)}.`;
     finished = true;
     if (summary.wrong.length) {
       const slot = await prepare(0);
       const r = await slot.request('thumbnails', { indices: summary.wrong.slice(0, 60) });
-      renderThumbnails($('wrong'), r.value, r.blob, run.pred, run.labels, classes);
+      renderThumbnails($('wrong'), r.value, r.blob, run.pred, run.labels, classes, summary.wrong.length);
     }
   });
   if (token.cancelled) $('eta').textContent = 'Cancelled.';

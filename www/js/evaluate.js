@@ -2,7 +2,7 @@
 // the worker pool. The page owns the loop (it hands out chunks of images),
 // so progress, ETA and Cancel need nothing from the workers but their
 // per-batch progress messages.
-import { el, formatDuration } from './format.js';
+import { el, formatDuration, formatExact } from './format.js';
 
 /** chunkPlan splits n images into chunks for w workers. */
 export function chunkPlan(n, w) {
@@ -18,7 +18,7 @@ export function chunkPlan(n, w) {
  * @param {number} o.total number of images
  * @param {number} o.workers how many workers to use
  * @param {(i:number) => Promise<object>} o.prepare returns worker slot i with model and data loaded
- * @param {(done:number, total:number, etaSeconds:number) => void} o.onProgress
+ * @param {(done:number, total:number, etaSeconds:number, imagesPerSecond:number) => void} o.onProgress
  * @param {{cancelled: boolean}} o.token set cancelled to stop
  * @returns {Promise<{pred: Int32Array, labels: Int32Array, seconds: number, workers: number}>}
  */
@@ -33,7 +33,10 @@ export async function runEvaluation({ total, workers, prepare, onProgress, token
   const report = () => {
     const d = done + inflight.reduce((a, b) => a + b, 0);
     const elapsed = (performance.now() - started) / 1000;
-    onProgress(d, total, d > 0 ? (elapsed * (total - d)) / d : NaN);
+    // The first images include compiling and warming up: wait for a few
+    // before promising a time.
+    const rate = elapsed > 0.2 && d > 0 ? d / elapsed : NaN;
+    onProgress(d, total, Number.isFinite(rate) ? (total - d) / rate : NaN, rate);
   };
   const slots = await Promise.all(Array.from({ length: workers }, (_, i) => prepare(i)));
   started = performance.now();
@@ -84,48 +87,75 @@ export function summarize(pred, labels, classes) {
   return { correct, counted, accuracy: counted ? correct / counted : NaN, confusion, perClass, wrong };
 }
 
-/** renderResults draws accuracy, per-class table, confusion matrix. */
+/** renderResults draws accuracy, the per-class table and the confusion matrix. */
 export function renderResults(root, summary, run, total) {
   const pct = (x) => (Number.isFinite(x) ? `${(100 * x).toFixed(2)} %` : '–');
+  const n = (v) => formatExact(v);
   const names = summary.perClass.map((c) => c.name);
-  const maxCell = Math.max(1, ...summary.confusion.flat());
-  const cell = (v, diag) => {
-    const t = v / maxCell;
-    const style = v ? `background: rgba(45,108,223,${(0.12 + 0.75 * t).toFixed(2)}); color: ${t > 0.5 ? '#fff' : 'inherit'}` : '';
-    return el('td', { className: diag ? 'diag' : '', style }, String(v));
-  };
+  const seconds = Math.max(run.seconds, 1e-3);
   root.replaceChildren(
     el('div', { className: 'accuracy', id: 'accuracy', 'data-correct': String(summary.correct), 'data-total': String(summary.counted) },
       `Top-1 accuracy: ${pct(summary.accuracy)}`),
-    el('p', {}, `${summary.correct} of ${summary.counted} images right${run.cancelled ? ` (cancelled after ${summary.counted} of ${total})` : ''}; ` +
-      `${formatDuration(run.seconds)} on ${run.workers} worker${run.workers > 1 ? 's' : ''} (${(summary.counted / Math.max(run.seconds, 1e-3)).toFixed(0)} images/s).`),
-    el('h3', {}, 'Per class'),
-    el('table', { id: 'per-class' },
-      el('thead', {}, el('tr', {}, el('th', {}, 'class'), el('th', {}, 'images'), el('th', {}, 'right'), el('th', {}, 'accuracy'))),
-      el('tbody', {}, ...summary.perClass.filter((c) => c.count > 0).map((c) =>
-        el('tr', {}, el('th', {}, c.name), el('td', {}, String(c.count)), el('td', {}, String(c.correct)), el('td', {}, pct(c.accuracy)))))),
-    names.length <= 40 ? [
-      el('h3', {}, 'Confusion matrix (rows: true class, columns: predicted)'),
-      el('table', { className: 'confusion', id: 'confusion' },
-        el('thead', {}, el('tr', {}, el('th', {}, ''), ...names.map((n) => el('th', {}, n)))),
-        el('tbody', {}, ...summary.confusion.map((row, r) => el('tr', {}, el('th', {}, names[r]), ...row.map((v, c) => cell(v, r === c)))))),
-    ] : el('p', {}, `The confusion matrix has ${names.length} classes, too many to show.`),
-    el('h3', {}, `Wrong predictions (${summary.wrong.length})`),
-    el('div', { className: 'thumbs', id: 'wrong' }, summary.wrong.length ? 'Loading images…' : 'None.'),
+    el('p', { className: 'accuracy-detail' },
+      `${n(summary.correct)} of ${n(summary.counted)} images classified right` +
+      `${run.cancelled ? ` (cancelled after ${n(summary.counted)} of ${n(total)} images)` : ''}, ` +
+      `in ${formatDuration(run.seconds)} on ${run.workers} worker${run.workers > 1 ? 's' : ''} ` +
+      `(${n(Math.round(summary.counted / seconds))} images/s).`),
+    el('div', { className: 'result-tables' },
+      el('section', {},
+        el('h3', {}, 'Per class'),
+        el('table', { id: 'per-class' },
+          el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'class'), el('th', { scope: 'col' }, 'images'),
+            el('th', { scope: 'col' }, 'right'), el('th', { scope: 'col' }, 'accuracy'))),
+          el('tbody', {}, summary.perClass.filter((c) => c.count > 0).map((c) =>
+            el('tr', { 'data-class': c.name }, el('th', { scope: 'row' }, c.name), el('td', {}, n(c.count)), el('td', {}, n(c.correct)), el('td', {}, pct(c.accuracy)))))),
+      ),
+      names.length <= 40
+        ? confusionMatrix(summary.confusion, names)
+        : el('p', {}, `The confusion matrix has ${names.length} classes, too many to show here.`),
+    ),
+    el('h3', {}, `Wrong predictions (${n(summary.wrong.length)})`),
+    el('div', { className: 'thumbs', id: 'wrong' }, summary.wrong.length ? 'Loading images…' : 'None: every image was classified right.'),
   );
 }
 
-/** renderThumbnails draws the wrong predictions' images with their labels. */
-export function renderThumbnails(root, thumbs, blob, pred, labels, classes) {
+// confusionMatrix draws counts of (true class, predicted class) pairs, each
+// cell shaded by its share of its row, so a weak class stands out however
+// many images it has.
+function confusionMatrix(confusion, names) {
+  const cell = (v, rowTotal, diag) => {
+    const t = rowTotal ? v / rowTotal : 0;
+    const style = v ? `background: rgba(45,108,223,${(0.1 + 0.8 * t).toFixed(2)}); color: ${t > 0.5 ? '#fff' : 'inherit'}` : '';
+    return el('td', { className: diag ? 'diag' : v ? 'off' : 'zero', style, title: v ? `${formatExact(v)} (${(100 * t).toFixed(1)} % of the row)` : null }, v ? formatExact(v) : '·');
+  };
+  return el('section', {},
+    el('h3', {}, 'Confusion matrix'),
+    el('table', { className: 'confusion', id: 'confusion' },
+      el('caption', {}, 'rows: true class · columns: predicted class'),
+      el('thead', {}, el('tr', {}, el('th', { scope: 'col', 'aria-label': 'true class' }, 'true ╲ pred'), names.map((name) => el('th', { scope: 'col' }, name)))),
+      el('tbody', {}, confusion.map((row, r) => {
+        const rowTotal = row.reduce((a, b) => a + b, 0);
+        return el('tr', { 'data-class': names[r] }, el('th', { scope: 'row' }, names[r]), row.map((v, c) => cell(v, rowTotal, r === c)));
+      }))));
+}
+
+/** renderThumbnails draws the wrong predictions' images with their true and predicted classes. */
+export function renderThumbnails(root, thumbs, blob, pred, labels, classes, totalWrong) {
   const name = (c) => classes[c] ?? String(c);
-  root.replaceChildren(...thumbs.map((t) => {
+  const figures = thumbs.map((t) => {
     const canvas = el('canvas', { width: String(t.width), height: String(t.height) });
     const ctx = canvas.getContext('2d');
     const pixels = new Uint8ClampedArray(blob.buffer, blob.byteOffset + t.offset, t.width * t.height * 4);
     ctx.putImageData(new ImageData(new Uint8ClampedArray(pixels), t.width, t.height), 0, 0);
-    const label = `#${t.index}: ${name(labels[t.index])} → ${name(pred[t.index])}`;
-    canvas.setAttribute('aria-label', label);
+    const truth = name(labels[t.index]);
+    const guess = name(pred[t.index]);
     canvas.setAttribute('role', 'img');
-    return el('figure', {}, canvas, el('figcaption', {}, label));
-  }));
+    canvas.setAttribute('aria-label', `image ${t.index}: true class ${truth}, predicted ${guess}`);
+    return el('figure', { title: `image #${t.index}` }, canvas,
+      el('figcaption', {}, el('span', { className: 'truth' }, truth), ' → ', el('span', { className: 'guess' }, guess)));
+  });
+  root.replaceChildren(...figures);
+  if (totalWrong > thumbs.length) {
+    root.append(el('p', { className: 'hint more' }, `…and ${formatExact(totalWrong - thumbs.length)} more.`));
+  }
 }

@@ -1,12 +1,20 @@
 // Number and size formatting shared by the views.
 
-/** formatCount renders a large count compactly: 1234567 -> "1.23 M". */
+/**
+ * formatCount renders a count compactly with three significant digits, as
+ * engineers quote costs: 8778 -> "8.78 k", 225792 -> "226 k",
+ * 2865431552 -> "2.87 G"; below 1,000 the exact number.
+ */
 export function formatCount(n) {
   if (n == null || !Number.isFinite(n)) return '–';
   const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
-  if (abs >= 1e4) return `${(n / 1e3).toFixed(1)} k`;
+  if (abs < 1000) return String(n);
+  for (const [unit, size] of [['G', 1e9], ['M', 1e6], ['k', 1e3]]) {
+    if (abs >= size * 0.9995 || unit === 'k') {
+      const v = n / size;
+      return `${Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)} ${unit}`;
+    }
+  }
   return String(n);
 }
 
@@ -24,12 +32,22 @@ export function formatBytes(n) {
   return `${n} B`;
 }
 
-/** formatDuration renders seconds as "1 min 05 s" or "12 s". */
+/** formatDuration renders seconds as "340 ms", "4.2 s", "12 s" or "1 min 05 s". */
 export function formatDuration(seconds) {
   if (!Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 1) return `${Math.max(1, Math.round(seconds * 1000))} ms`;
+  if (seconds < 10) return `${seconds.toFixed(1)} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+/** formatETA renders the time left of a running job, coarser than formatDuration. */
+export function formatETA(seconds) {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'estimating time left…';
+  if (seconds < 1) return 'less than a second left';
+  if (seconds < 60) return `about ${Math.ceil(seconds)} s left`;
+  return `about ${formatDuration(seconds)} left`;
 }
 
 /** formatShape renders [1,3,32,32] as "1×3×32×32". */
@@ -48,7 +66,7 @@ export function el(tag, attrs = {}, ...children) {
     else if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else node.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) {
+  for (const c of children.flat(Infinity)) {
     if (c == null || c === false) continue;
     node.append(c instanceof Node ? c : String(c));
   }

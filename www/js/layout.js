@@ -13,8 +13,9 @@ const POSITION_SWEEPS = 6;
 
 /**
  * layout places nodes and routes edges.
- * @param {{nodes: {id:number, width:number, height:number}[], edges: {from:number, to:number}[]}} graph
- *   ids are indices into nodes
+ * @param {{nodes: {id:number, width:number, height:number, anchor?:boolean}[], edges: {from:number, to:number}[]}} graph
+ *   ids are indices into nodes; anchors are the graph's inputs (without
+ *   any, the source with the longest path below it)
  * @returns {{nodes: {id:number, x:number, y:number}[], edges: {from:number, to:number, points:number[][]}[], width:number, height:number}}
  *   x, y are node centres; points run from the source's bottom to the target's top
  */
@@ -37,14 +38,21 @@ export function layout(graph) {
   const order = topologicalOrder(n, succ, pred);
   const layer = new Array(n).fill(0);
   for (const v of order) for (const w of succ[v]) layer[w] = Math.max(layer[w], layer[v] + 1);
-  // A source (a Constant, a second input) sits right above its first
-  // consumer rather than at the top with a long edge down.
+  // Constant subgraphs (a Constant, weights made by ConstantOfShape then
+  // Unsqueeze, as in the ONNX "light" test models) sit right above their
+  // first consumer rather than at the top with long edges down. A node is
+  // constant when nothing from an anchor (a graph input) reaches it.
+  const fed = new Uint8Array(n);
+  const anchors = graph.nodes.map((node, v) => (node.anchor ? v : -1)).filter((v) => v >= 0);
+  if (anchors.length === 0 && n > 0) anchors.push(deepestSource(order, succ, pred));
+  for (const a of anchors) fed[a] = 1;
+  for (const v of order) if (fed[v]) for (const w of succ[v]) fed[w] = 1;
   for (let i = order.length - 1; i >= 0; i--) {
     const v = order[i];
-    if (pred[v].length === 0 && succ[v].length > 0) {
-      layer[v] = Math.max(0, Math.min(...succ[v].map((w) => layer[w])) - 1);
-    }
+    if (!fed[v] && succ[v].length > 0) layer[v] = Math.min(...succ[v].map((w) => layer[w])) - 1;
   }
+  const lowest = Math.min(0, ...layer);
+  for (let v = 0; v < n; v++) layer[v] -= lowest;
 
   // Dummy nodes split every edge that spans more than one layer.
   const chains = []; // per edge: the vertex ids along it, endpoints included
@@ -190,6 +198,19 @@ export function layout(graph) {
     return { from: e.from, to: e.to, points };
   });
   return { nodes: nodesOut, edges: edgesOut, width: maxX - minX, height: Math.max(0, top - LAYER_GAP), crossings: bestCrossings };
+}
+
+// deepestSource is the source with the longest path below it: a CNN's
+// image input, when the caller does not say which nodes are inputs.
+function deepestSource(order, succ, pred) {
+  const depth = new Array(order.length).fill(0);
+  for (let i = order.length - 1; i >= 0; i--) {
+    const v = order[i];
+    for (const w of succ[v]) depth[v] = Math.max(depth[v], depth[w] + 1);
+  }
+  let best = order[0];
+  for (const v of order) if (pred[v].length === 0 && depth[v] > depth[best]) best = v;
+  return best;
 }
 
 // topologicalOrder is Kahn's algorithm, taking the lowest index first so

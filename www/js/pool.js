@@ -43,7 +43,14 @@ class Slot {
       p.onProgress?.(msg.done, msg.total);
     } else if (msg.kind === 'result') {
       this.pending.delete(msg.id);
-      p.resolve(msg.blob ? { value: msg.value, blob: msg.blob } : msg.value);
+      let value;
+      try {
+        value = msg.json ? JSON.parse(msg.json) : null;
+      } catch (err) {
+        p.reject(Object.assign(new Error(`the compute worker sent an unreadable reply (${err.message})`), { code: 'internal' }));
+        return;
+      }
+      p.resolve(msg.blob ? { value, blob: msg.blob } : value);
     } else if (msg.kind === 'error') {
       this.pending.delete(msg.id);
       p.reject(Object.assign(new Error(msg.error.message), msg.error));
