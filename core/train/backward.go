@@ -16,6 +16,9 @@ type gradContext struct {
 	out   []*tensor.Tensor // forward outputs
 	dOut  []*tensor.Tensor // gradient of each output, nil when none reached it
 	need  []bool           // need[i]: input i wants a gradient
+	// ownOut[j]: dOut[j] belongs to this rule alone, which may overwrite
+	// it (and return it as an input's gradient).
+	ownOut []bool
 	saved any              // what the node's custom forward saved
 	mode  Mode
 }
@@ -29,6 +32,10 @@ type gradRule struct {
 	// inputs lists the differentiable input positions; nil means all.
 	inputs []int
 	fn     gradFunc
+	// views marks rules that may return (views of) their output gradient
+	// or one tensor for several inputs; the others return fresh tensors
+	// the accumulator may add into in place.
+	views bool
 }
 
 func (r gradRule) differentiable(i int) bool {
@@ -48,6 +55,12 @@ var gradRules = map[string]gradRule{}
 
 func registerGrad(op string, fn gradFunc, inputs ...int) {
 	gradRules[op] = gradRule{inputs: inputs, fn: fn}
+}
+
+// registerViewGrad registers a rule that passes gradients through without
+// copying (see gradRule.views).
+func registerViewGrad(op string, fn gradFunc, inputs ...int) {
+	gradRules[op] = gradRule{inputs: inputs, fn: fn, views: true}
 }
 
 // nonDifferentiable ops produce values no gradient flows through (shapes,
@@ -97,15 +110,16 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 	return need, nil
 }
 
-// gradAccumulator sums the gradients reaching each value. A gradient is
-// kept without copying until a second one arrives, since rules such as
-// Reshape return views of their output gradient.
+// gradAccumulator sums the gradients reaching each value. A fresh
+// gradient is owned and summed into in place; one that may be shared
+// (rules such as Reshape return views of their output gradient) is kept
+// without copying until a second one arrives.
 type gradAccumulator struct {
 	grads map[string]*tensor.Tensor
 	owned map[string]bool
 }
 
-func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int) error {
+func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int, fresh bool) error {
 	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
 		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
 	}
@@ -115,6 +129,7 @@ func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int) error 
 			g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
 		}
 		a.grads[name] = g
+		a.owned[name] = fresh
 		return nil
 	}
 	if !a.owned[name] {
@@ -146,7 +161,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		return fmt.Errorf("train: dLogits must have the logits' %d elements", logits.Len())
 	}
 	acc := &gradAccumulator{grads: map[string]*tensor.Tensor{}, owned: map[string]bool{}}
-	if err := acc.add(n.logits, dLogits, logits.Shape); err != nil {
+	if err := acc.add(n.logits, dLogits, logits.Shape, false); err != nil {
 		return err
 	}
 	for i := len(n.order) - 1; i >= 0; i-- {
@@ -159,6 +174,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 				anyOut = true
 			}
 			c.dOut = append(c.dOut, g)
+			c.ownOut = append(c.ownOut, g != nil && acc.owned[o] && !n.noInPlace)
 			c.out = append(c.out, p.values[o])
 		}
 		if !anyOut {
@@ -173,6 +189,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		}
 		for _, o := range nd.Output {
 			delete(acc.grads, o) // consumed: free it
+			delete(acc.owned, o)
 		}
 		if !anyIn {
 			continue
@@ -194,7 +211,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 			if g == nil || j >= len(c.need) || !c.need[j] {
 				continue
 			}
-			if err := acc.add(nd.Input[j], g, c.in[j].Shape); err != nil {
+			if err := acc.add(nd.Input[j], g, c.in[j].Shape, !rule.views); err != nil {
 				return fmt.Errorf("train: backward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
 			}
 		}

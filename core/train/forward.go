@@ -84,10 +84,15 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		}
 		var outs []*tensor.Tensor
 		var err error
+		reluDone := false
 		if n.reluFused[nd] {
-			// The BatchNormalization before applied the ReLU already.
+			// The node before applied the ReLU already.
 			outs = []*tensor.Tensor{in[0]}
+		} else if y := addRelu(n, nd, in); y != nil {
+			outs = []*tensor.Tensor{y}
+			reluDone = true
 		} else if f, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
+			reluDone = nd.OpType == "BatchNormalization" // applies a fused ReLU itself
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {
@@ -99,7 +104,7 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		if err != nil {
 			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)
 		}
-		if n.fusedRelu[nd] != nil && nd.OpType != "BatchNormalization" && len(outs) > 0 && outs[0].DType == tensor.Float32 {
+		if n.fusedRelu[nd] != nil && !reluDone && len(outs) > 0 && outs[0] != nil && outs[0].DType == tensor.Float32 {
 			// The output is fresh and read by the Relu alone.
 			for i, v := range outs[0].F32 {
 				if !(v > 0) {
@@ -117,4 +122,25 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		return nil, fmt.Errorf("train: the forward pass did not compute the logits %q", n.logits)
 	}
 	return p, nil
+}
+
+// addRelu computes a residual connection's relu(a + b) in one pass when
+// the Add's only reader is a Relu and both operands have one shape; nil
+// otherwise.
+func addRelu(n *Net, nd *onnx.Node, in []*tensor.Tensor) *tensor.Tensor {
+	if nd.OpType != "Add" || n.fusedRelu[nd] == nil || len(in) != 2 || in[0] == nil || in[1] == nil {
+		return nil
+	}
+	a, b := in[0], in[1]
+	if a.DType != tensor.Float32 || b.DType != tensor.Float32 || !sameShape(a.Shape, b.Shape) || len(a.F32) != len(b.F32) {
+		return nil
+	}
+	y := tensor.New(tensor.Float32, a.Shape)
+	bs, ys := b.F32[:len(a.F32)], y.F32[:len(a.F32)]
+	for i, v := range a.F32 {
+		if s := v + bs[i]; s > 0 {
+			ys[i] = s
+		}
+	}
+	return y
 }

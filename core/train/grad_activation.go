@@ -49,18 +49,28 @@ func init() {
 		}, nil
 	}), 0)
 	registerGrad("Clip", pointwiseGrad(clipDerivative), 0)
-	registerGrad("Identity", reshapeGrad, 0)
+	registerViewGrad("Identity", reshapeGrad, 0)
 	registerGrad("PRelu", preluGrad, 0, 1)
 }
 
 // reluGrad is the hottest rule of a CNN; a plain loop, without the
-// per-element call of pointwiseGrad. It reads the output (y > 0 exactly
-// where x > 0), which is also right when a BatchNormalization computed
-// the ReLU in place (Net.fusedRelu).
+// per-element call of pointwiseGrad, in place when it owns the output
+// gradient. It reads the output (y > 0 exactly where x > 0), which is also
+// right when a BatchNormalization computed the ReLU in place
+// (Net.fusedRelu).
 func reluGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	y, dy := c.out[0], c.dOut[0]
 	if err := requireF32(y, "Y"); err != nil {
 		return nil, err
+	}
+	if c.ownOut[0] {
+		ys, d := y.F32, dy.F32[:len(y.F32)]
+		for i, v := range ys {
+			if !(v > 0) {
+				d[i] = 0
+			}
+		}
+		return []*tensor.Tensor{dy}, nil
 	}
 	dx := tensor.New(tensor.Float32, y.Shape)
 	ys, d := y.F32, dx.F32[:len(y.F32)]

@@ -9,7 +9,7 @@ import (
 // it was broadcast along, in the same pass that computes it.
 
 func init() {
-	registerGrad("Add", addGrad, 0, 1)
+	registerViewGrad("Add", addGrad, 0, 1)
 	registerGrad("Sub", binaryGrad(func(g, a, b float32) (float32, float32) { return g, -g }), 0, 1)
 	registerGrad("Mul", binaryGrad(func(g, a, b float32) (float32, float32) { return g * b, g * a }), 0, 1)
 	registerGrad("Div", binaryGrad(func(g, a, b float32) (float32, float32) {

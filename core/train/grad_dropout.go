@@ -12,7 +12,7 @@ import (
 // the mask comes from the net's seeded generator.
 
 func init() {
-	registerGrad("Dropout", dropoutGrad, 0)
+	registerViewGrad("Dropout", dropoutGrad, 0)
 }
 
 func dropoutRatio(nd *onnx.Node, opset int64, in []*tensor.Tensor) (float32, error) {

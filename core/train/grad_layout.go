@@ -20,7 +20,7 @@ import (
 
 func init() {
 	for _, op := range []string{"Flatten", "Reshape", "Squeeze", "Unsqueeze"} {
-		registerGrad(op, reshapeGrad, 0)
+		registerViewGrad(op, reshapeGrad, 0)
 	}
 	for _, op := range []string{"Slice", "Transpose", "Pad", "Expand", "Tile", "Gather", "Split"} {
 		registerGrad(op, routedGrad, 0)

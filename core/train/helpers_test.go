@@ -251,3 +251,28 @@ func smallCNN(c, h, w, k int, seed int64) *testModel {
 	b.output("prob")
 	return b
 }
+
+// residualNet is Conv-BN-ReLU-Conv-BN, added to its input, ReLU, global
+// average pool and Gemm: a ResNet basic block with a classifier.
+func residualNet(c, hw, k int, seed int64) *testModel {
+	b := newTestModel(13, seed)
+	b.input("x", -1, int64(c), int64(hw), int64(hw))
+	for _, name := range []string{"1", "2"} {
+		b.param("w"+name, []int{c, c, 3, 3}, nil)
+		b.param("g"+name, []int{c}, nil).param("b"+name, []int{c}, nil).param("m"+name, []int{c}, nil)
+		b.param("v"+name, []int{c}, func(r *rng) float32 { return 0.5 + float32(r.float64()) })
+	}
+	b.node("Conv", []string{"x", "w1"}, []string{"c1"}, aInts("pads", 1, 1, 1, 1))
+	b.node("BatchNormalization", []string{"c1", "g1", "b1", "m1", "v1"}, []string{"n1"})
+	b.node("Relu", []string{"n1"}, []string{"r1"})
+	b.node("Conv", []string{"r1", "w2"}, []string{"c2"}, aInts("pads", 1, 1, 1, 1))
+	b.node("BatchNormalization", []string{"c2", "g2", "b2", "m2", "v2"}, []string{"n2"})
+	b.node("Add", []string{"n2", "x"}, []string{"s"})
+	b.node("Relu", []string{"s"}, []string{"r2"})
+	b.node("GlobalAveragePool", []string{"r2"}, []string{"gap"})
+	b.node("Flatten", []string{"gap"}, []string{"f"})
+	b.param("fc", []int{k, c}, nil).param("fcb", []int{k}, nil)
+	b.node("Gemm", []string{"f", "fc", "fcb"}, []string{"logits"}, aInt("transB", 1))
+	b.output("logits")
+	return b
+}

@@ -89,6 +89,8 @@ type Net struct {
 	// its input through.
 	fusedRelu map[*onnx.Node]*onnx.Node
 	reluFused map[*onnx.Node]bool
+	// noInPlace turns off in-place backward rules (tests compare both).
+	noInPlace bool
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route

@@ -324,53 +324,60 @@ func TestNoGradientRuleIsReported(t *testing.T) {
 	}
 }
 
-// TestFusedReluMatchesUnfused checks the Conv-BN-ReLU fusion: the same
-// outputs and gradients as evaluating BatchNormalization and Relu apart.
-// (Finite differences cannot check this chain: the ReLU's kink lies
-// within any useful step of some BN output.)
+// TestFusedReluMatchesUnfused checks the ReLU fusions (Conv-BN-ReLU, a
+// residual Add-ReLU) and the in-place backward rules: the same outputs
+// and gradients, bit for bit, as evaluating every node apart with fresh
+// buffers. (Finite differences cannot check these chains: the ReLU's kink
+// lies within any useful step of some BN output.)
 func TestFusedReluMatchesUnfused(t *testing.T) {
-	run := func(fuse bool) ([]float32, [][]float32) {
-		b := smallCNN(2, 6, 6, 3, 31)
-		net, err := NewNet(b.m, NetOptions{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(net.fusedRelu) != 1 {
-			t.Fatalf("%d fusions, want 1", len(net.fusedRelu))
-		}
-		if !fuse {
-			net.fusedRelu, net.reluFused = map[*onnx.Node]*onnx.Node{}, map[*onnx.Node]bool{}
-		}
-		x := tensor.New(tensor.Float32, []int{4, 2, 6, 6})
-		r := newRNG(5)
-		for i := range x.F32 {
-			x.F32[i] = float32(r.normal())
-		}
-		p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeTrain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, d, _, err := SoftmaxCrossEntropy(p.Logits(), []int{0, 1, 2, 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := net.Backward(p, d); err != nil {
-			t.Fatal(err)
-		}
-		var grads [][]float32
-		for _, prm := range net.Params {
-			grads = append(grads, append([]float32(nil), prm.Grad.F32...))
-		}
-		return append([]float32(nil), p.Logits().F32...), grads
+	models := map[string]func() *testModel{
+		"cnn":      func() *testModel { return smallCNN(2, 6, 6, 3, 31) },
+		"residual": func() *testModel { return residualNet(2, 6, 3, 32) },
 	}
-	l1, g1 := run(true)
-	l2, g2 := run(false)
-	if !bytes.Equal(f32bytes(l1), f32bytes(l2)) {
-		t.Fatal("fused and unfused logits differ")
-	}
-	for i := range g1 {
-		if !bytes.Equal(f32bytes(g1[i]), f32bytes(g2[i])) {
-			t.Fatalf("parameter %d: fused and unfused gradients differ", i)
+	for name, build := range models {
+		run := func(fast bool) ([]float32, [][]float32) {
+			net, err := NewNet(build().m, NetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(net.fusedRelu) == 0 {
+				t.Fatalf("%s: no fusion found", name)
+			}
+			if !fast {
+				net.fusedRelu, net.reluFused = map[*onnx.Node]*onnx.Node{}, map[*onnx.Node]bool{}
+				net.noInPlace = true
+			}
+			x := tensor.New(tensor.Float32, []int{4, 2, 6, 6})
+			r := newRNG(5)
+			for i := range x.F32 {
+				x.F32[i] = float32(r.normal())
+			}
+			p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, d, _, err := SoftmaxCrossEntropy(p.Logits(), []int{0, 1, 2, 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Backward(p, d); err != nil {
+				t.Fatal(err)
+			}
+			var grads [][]float32
+			for _, prm := range net.Params {
+				grads = append(grads, append([]float32(nil), prm.Grad.F32...))
+			}
+			return append([]float32(nil), p.Logits().F32...), grads
+		}
+		l1, g1 := run(true)
+		l2, g2 := run(false)
+		if !bytes.Equal(f32bytes(l1), f32bytes(l2)) {
+			t.Fatalf("%s: fused and unfused logits differ", name)
+		}
+		for i := range g1 {
+			if !bytes.Equal(f32bytes(g1[i]), f32bytes(g2[i])) {
+				t.Fatalf("%s: parameter %d: fused and unfused gradients differ", name, i)
+			}
 		}
 	}
 }
