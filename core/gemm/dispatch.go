@@ -5,8 +5,9 @@ package gemm
 type kernelFunc func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 
 // sgemm is the kernel Sgemm dispatches to after checking sizes. The
-// register-blocked pure-Go kernel is the default on every platform; under
-// GOOS=js the SIMD kernel's file (dispatch_wasm.go, owned by the wasm
-// engineer) replaces it from an init function when WebAssembly SIMD is
-// available, leaving this fallback otherwise.
+// register-blocked pure-Go kernel is the default on every platform; it is a
+// package-level initialiser (not an init function) so that the platform
+// files, which replace it from their init functions (dispatch_amd64.go with
+// AVX2+FMA, dispatch_wasm.go with WebAssembly SIMD), can keep it as their
+// fallback.
 var sgemm kernelFunc = sgemmBlocked

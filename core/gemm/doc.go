@@ -1,14 +1,23 @@
 // Package gemm is Pare's single matrix-multiply entry point: Sgemm computes
 // C = alpha*op(A)*op(B) + beta*C on row-major float32 slices.
 //
-// Every GEMM-shaped computation (Conv through im2col, Gemm, MatMul, and
-// later their gradients) calls Sgemm, so the fastest kernel of the platform
-// serves all of it. Natively that is sgemmBlocked, a cache-blocked pure-Go
-// kernel that packs panels of A and B and keeps a 4x3 tile of C in
-// registers for the whole k loop; under WebAssembly a SIMD micro-kernel
-// takes over where the browser supports it. sgemmRef, the plain triple
-// loop, is the reference every kernel is tested against with one shared
-// conformance table (gemm_conformance_test.go).
+// Every GEMM-shaped computation (Conv through im2col, Gemm, MatMul and their
+// gradients) calls Sgemm, so the fastest kernel of the platform serves all
+// of it. The kernels, chosen once at start-up:
+//
+//   - amd64 with AVX2 and FMA: sgemmAVX2, a 6x16 assembly micro-kernel with
+//     assembly packing (dispatch_amd64.go). PARE_GEMM=go forces pure Go.
+//   - GOOS=js GOARCH=wasm: a hand-written WebAssembly SIMD micro-kernel (a
+//     4x8 tile of f32x4 accumulators, relaxed-SIMD variant where the host
+//     validates it) imported through //go:wasmimport and working in place
+//     on Go's memory; the host contract is in doc_wasm.md. PARE_SIMD=off
+//     (or a host without the kernel) keeps pure Go.
+//   - everywhere else, and as the fallback: sgemmBlocked, a cache-blocked
+//     pure-Go kernel that packs panels of A and B and keeps a 4x3 tile of C
+//     in registers for the whole k loop. Build tag purego selects it alone.
+//
+// sgemmRef, the plain triple loop, is the reference every kernel is tested
+// against with one shared conformance table (gemm_conformance_test.go).
 //
 // Sizes that do not fit the slices are programmer errors and panic with a
 // message naming the slice.
