@@ -64,8 +64,11 @@ test('the demo evaluates, and the accuracy equals pare eval', async (t) => {
   const shown = await evaluate(page);
   assert.equal(shown.total, 1000);
   await page.waitForSelector('#wrong canvas');
+  // A taller window, so the guide's picture shows the thumbnails too.
+  await page.setViewportSize({ width: 1280, height: 1000 });
   await page.locator('#accuracy').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(screenshots, 'evaluate.png') });
+  await page.setViewportSize({ width: 1280, height: 800 });
   const out = await pareCLI(['eval', join(www, 'demo', 'mnist-cnn.onnx'), '--data', join(www, 'demo'), '--json']);
   if (out == null) {
     t.skip('bin/pare is not built (make build): cannot compare with pare eval');

@@ -201,7 +201,7 @@ function renderData(view) {
     el('h3', {}, 'Data'),
     el('p', { id: 'data-summary' }, `${view.count.toLocaleString('en-US')} images (${view.format}, ${view.imageShape}), ${view.classes.length} classes: ${view.classes.slice(0, 12).join(', ')}${view.classes.length > 12 ? ', …' : ''}`),
     ...(view.notes || []).map((n) => el('p', { className: 'hint' }, n)),
-    ...(view.warnings || []).map((w) => el('p', { className: 'warn' }, w)),
+    ...(view.warnings || []).map((w) => el('p', { className: 'note' }, w)),
   );
   renderPreprocess(view.preprocess);
   if (view.warnings?.length) showWarning({ message: view.warnings.join(' ') }, 'These images differ from what the model takes:');

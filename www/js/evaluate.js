@@ -114,7 +114,8 @@ export function renderResults(root, summary, run, total) {
         ? confusionMatrix(summary.confusion, names)
         : el('p', {}, `The confusion matrix has ${names.length} classes, too many to show here.`),
     ),
-    el('h3', {}, `Wrong predictions (${n(summary.wrong.length)})`),
+    el('h3', {}, `Wrong predictions (${n(summary.wrong.length)})`,
+      summary.wrong.length ? el('span', { className: 'legend-note' }, ' under each image: ', el('span', { className: 'truth' }, 'true class'), ' → ', el('span', { className: 'guess' }, 'predicted')) : null),
     el('div', { className: 'thumbs', id: 'wrong' }, summary.wrong.length ? 'Loading images…' : 'None: every image was classified right.'),
   );
 }

@@ -32,9 +32,9 @@ export class Sidebar {
         node.domain ? [el('dt', {}, 'domain'), el('dd', {}, node.domain)] : null),
       el('h3', {}, 'Metrics'),
       el('dl', { className: 'metrics' },
-        el('dt', {}, 'MACs'), el('dd', { title: formatExact(node.macs) }, formatExact(node.macs)),
-        el('dt', {}, 'parameters'), el('dd', {}, formatExact(node.params)),
-        el('dt', {}, 'activation memory'), el('dd', {}, formatBytes(node.actBytes))),
+        el('dt', {}, 'MACs'), el('dd', {}, exactAndCompact(node.macs, formatExact(node.macs), formatCount(node.macs))),
+        el('dt', {}, 'parameters'), el('dd', {}, exactAndCompact(node.params, formatExact(node.params), formatCount(node.params))),
+        el('dt', {}, 'activation memory'), el('dd', {}, exactAndCompact(node.actBytes, `${formatExact(node.actBytes)} B`, formatBytes(node.actBytes)))),
       node.attributes?.length ? [el('h3', {}, 'Attributes'), el('dl', {}, ...node.attributes.flatMap((a) => [el('dt', {}, a.name), el('dd', { className: 'port' }, a.value)]))] : null,
       node.inputs?.length ? [el('h3', {}, 'Inputs'), ports(node.inputs)] : null,
       node.outputs?.length ? [el('h3', {}, 'Outputs'), ports(node.outputs)] : null,
@@ -60,6 +60,13 @@ export class Sidebar {
     this.seq++;
     this.onClose?.();
   }
+}
+
+// exactAndCompact shows a figure exactly (as pare info prints it) and,
+// when they differ, compactly beside it.
+function exactAndCompact(v, exact, compact) {
+  if (v == null) return '–';
+  return compact && compact !== exact && v >= 1000 ? [exact, el('span', { className: 'muted' }, ` (${compact})`)] : exact;
 }
 
 // histogramFigure draws one weight histogram as SVG bars with its range
@@ -88,7 +95,7 @@ function histogramFigure(h) {
   figure.append(
     el('figcaption', { className: 'port' }, `${h.name} ⟨${formatShape(h.shape)}⟩`),
     chart,
-    el('div', { className: 'hist-caption' }, `min ${h.min.toPrecision(3)} · max ${h.max.toPrecision(3)} · mean ${h.mean.toPrecision(3)} · std ${h.std.toPrecision(3)} · ${formatCount(h.count)} values, ${h.zeros} zero`),
+    el('div', { className: 'hist-caption' }, `min ${h.min.toPrecision(3)} · max ${h.max.toPrecision(3)} · mean ${h.mean.toPrecision(3)} · std ${h.std.toPrecision(3)} · ${formatExact(h.count)} values, ${formatExact(h.zeros)} zero`),
   );
   return figure;
 }
