@@ -107,9 +107,7 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		if n.fusedRelu[nd] != nil && !reluDone && len(outs) > 0 && outs[0] != nil && outs[0].DType == tensor.Float32 {
 			// The output is fresh and read by the Relu alone.
 			for i, v := range outs[0].F32 {
-				if !(v > 0) {
-					outs[0].F32[i] = 0
-				}
+				outs[0].F32[i] = relu(v)
 			}
 		}
 		for i, name := range nd.Output {
@@ -138,9 +136,7 @@ func addRelu(n *Net, nd *onnx.Node, in []*tensor.Tensor) *tensor.Tensor {
 	y := tensor.New(tensor.Float32, a.Shape)
 	bs, ys := b.F32[:len(a.F32)], y.F32[:len(a.F32)]
 	for i, v := range a.F32 {
-		if s := v + bs[i]; s > 0 {
-			ys[i] = s
-		}
+		ys[i] = relu(v + bs[i])
 	}
 	return y
 }

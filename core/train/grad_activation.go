@@ -63,22 +63,11 @@ func reluGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	if err := requireF32(y, "Y"); err != nil {
 		return nil, err
 	}
-	if c.ownOut[0] {
-		ys, d := y.F32, dy.F32[:len(y.F32)]
-		for i, v := range ys {
-			if !(v > 0) {
-				d[i] = 0
-			}
-		}
-		return []*tensor.Tensor{dy}, nil
+	dx := dy
+	if !c.ownOut[0] {
+		dx = tensor.New(tensor.Float32, y.Shape)
 	}
-	dx := tensor.New(tensor.Float32, y.Shape)
-	ys, d := y.F32, dx.F32[:len(y.F32)]
-	for i, g := range dy.F32[:len(ys)] {
-		if ys[i] > 0 {
-			d[i] = g
-		}
-	}
+	reluMask(dx.F32[:len(y.F32)], dy.F32[:len(y.F32)], y.F32)
 	return []*tensor.Tensor{dx}, nil
 }
 

@@ -101,20 +101,16 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 			sv.invStd[c] = float32(1 / math.Sqrt(float64(rVar[c])+float64(eps)))
 		}
 	}
-	relu := net.fusedRelu[nd] != nil
+	fuseRelu := net.fusedRelu[nd] != nil
 	for b := 0; b < n; b++ {
 		for c := 0; c < ch; c++ {
 			k := scale[c] * sv.invStd[c]
 			off := bias[c] - sv.mean[c]*k
 			row := (b*ch + c) * s
 			ys, xs := y.F32[row:row+s], x.F32[row:row+s]
-			if relu {
+			if fuseRelu {
 				for i, v := range xs {
-					if t := v*k + off; t > 0 {
-						ys[i] = t
-					} else {
-						ys[i] = 0
-					}
+					ys[i] = relu(v*k + off)
 				}
 				continue
 			}
