@@ -19,8 +19,8 @@ type gradContext struct {
 	// ownOut[j]: dOut[j] belongs to this rule alone, which may overwrite
 	// it (and return it as an input's gradient).
 	ownOut []bool
-	saved any              // what the node's custom forward saved
-	mode  Mode
+	saved  any // what the node's custom forward saved
+	mode   Mode
 }
 
 // gradFunc returns one gradient per input (nil where need[i] is false),
