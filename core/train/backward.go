@@ -50,17 +50,27 @@ func (r gradRule) differentiable(i int) bool {
 	return false
 }
 
-// gradRules is filled by the init functions of the grad_*.go files.
-var gradRules = map[string]gradRule{}
+// opKey names an operator: domain ("" for ONNX) and op_type.
+type opKey struct{ domain, op string }
+
+// gradRules is filled by the init functions of the grad_*.go files and
+// by RegisterOp.
+var gradRules = map[opKey]gradRule{}
+
+// ruleFor returns the backward rule of a node's operator.
+func ruleFor(nd *onnx.Node) (gradRule, bool) {
+	r, ok := gradRules[opKey{nd.Domain, nd.OpType}]
+	return r, ok
+}
 
 func registerGrad(op string, fn gradFunc, inputs ...int) {
-	gradRules[op] = gradRule{inputs: inputs, fn: fn}
+	gradRules[opKey{"", op}] = gradRule{inputs: inputs, fn: fn}
 }
 
 // registerViewGrad registers a rule that passes gradients through without
 // copying (see gradRule.views).
 func registerViewGrad(op string, fn gradFunc, inputs ...int) {
-	gradRules[op] = gradRule{inputs: inputs, fn: fn, views: true}
+	gradRules[opKey{"", op}] = gradRule{inputs: inputs, fn: fn, views: true}
 }
 
 // nonDifferentiable ops produce values no gradient flows through (shapes,
@@ -84,7 +94,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 	}
 	var missing []string
 	for _, nd := range n.order {
-		rule, ok := gradRules[nd.OpType]
+		rule, ok := ruleFor(nd)
 		any := false
 		for i, name := range nd.Input {
 			if !need[name] {
@@ -92,7 +102,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 			}
 			if ok && rule.differentiable(i) {
 				any = true
-			} else if !ok && !nonDifferentiable[nd.OpType] {
+			} else if !ok && (nd.Domain != "" || !nonDifferentiable[nd.OpType]) {
 				missing = append(missing, fmt.Sprintf("%s (%s) reads %q", nodeName(nd), nd.OpType, name))
 			}
 		}
@@ -194,7 +204,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		if !anyIn {
 			continue
 		}
-		rule, ok := gradRules[nd.OpType]
+		rule, ok := ruleFor(nd)
 		if !ok {
 			return fmt.Errorf("train: no gradient rule for node %s (%s)", nodeName(nd), nd.OpType)
 		}

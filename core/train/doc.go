@@ -45,6 +45,10 @@
 // gemm.Sgemm. gradcheck_test.go checks every rule against central finite
 // differences.
 //
+// RegisterOp adds an operator (or replaces a rule) from outside the
+// package: a forward for training mode and a backward, for ops of custom
+// domains such as QIL's quantizers with straight-through gradients.
+//
 // # Training loop
 //
 // Trainer is a stepper: each call of Step trains one mini-batch and

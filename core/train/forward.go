@@ -33,10 +33,15 @@ func (p *Pass) Mode() Mode { return p.mode }
 type forwardFunc func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (out []*tensor.Tensor, saved any, err error)
 
 // customForward lists the ops whose training behaviour differs from
-// inference.
-var customForward = map[string]forwardFunc{
-	"BatchNormalization": batchNormForward,
-	"Dropout":            dropoutForward,
+// inference, and ops registered with a forward by RegisterOp.
+var customForward = map[opKey]forwardFunc{
+	{"", "BatchNormalization"}: batchNormForward,
+	{"", "Dropout"}:            dropoutForward,
+}
+
+func forwardFor(nd *onnx.Node) (forwardFunc, bool) {
+	f, ok := customForward[opKey{nd.Domain, nd.OpType}]
+	return f, ok
 }
 
 func hasKernel(nd *onnx.Node, opset int64) bool {
@@ -91,15 +96,19 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		} else if y := addRelu(n, nd, in); y != nil {
 			outs = []*tensor.Tensor{y}
 			reluDone = true
-		} else if f, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
-			reluDone = nd.OpType == "BatchNormalization" // applies a fused ReLU itself
+		} else if f, ok := forwardFor(nd); ok {
+			reluDone = nd.OpType == "BatchNormalization" && nd.Domain == "" // applies a fused ReLU itself
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {
 				p.saved[nd] = saved
 			}
 		} else {
-			outs, err = exec.EvalNode(nd, n.opset, in)
+			opset := n.opset
+			if nd.Domain != "" {
+				opset = n.model.OpsetVersion(nd.Domain)
+			}
+			outs, err = exec.EvalNode(nd, opset, in)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)

@@ -207,10 +207,14 @@ func ancestors(g *graph.Graph, value string) []*onnx.Node {
 func (n *Net) checkKernels() error {
 	var missing []string
 	for _, nd := range n.order {
-		if _, ok := customForward[nd.OpType]; ok && nd.Domain == "" {
+		if _, ok := forwardFor(nd); ok {
 			continue
 		}
-		if !hasKernel(nd, n.opset) {
+		opset := n.opset
+		if nd.Domain != "" {
+			opset = n.model.OpsetVersion(nd.Domain)
+		}
+		if !hasKernel(nd, opset) {
 			missing = append(missing, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
 		}
 	}
@@ -258,8 +262,8 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 // statistics.
 func (n *Net) findParams() {
 	for _, nd := range n.order {
-		rule, ok := gradRules[nd.OpType]
-		if !ok || nd.Domain != "" {
+		rule, ok := ruleFor(nd)
+		if !ok {
 			continue
 		}
 		for i, name := range nd.Input {
@@ -267,7 +271,7 @@ func (n *Net) findParams() {
 			if name == "" || t == nil || t.DType != tensor.Float32 {
 				continue
 			}
-			if nd.OpType == "BatchNormalization" && (i == 3 || i == 4) {
+			if nd.OpType == "BatchNormalization" && nd.Domain == "" && (i == 3 || i == 4) {
 				n.stats[name] = true
 				continue
 			}

@@ -381,3 +381,51 @@ func TestFusedReluMatchesUnfused(t *testing.T) {
 		}
 	}
 }
+
+// TestRegisterOp trains through an operator of a custom domain: a
+// fake-quantizer rounding to a step of 1/4 with a straight-through
+// gradient, as QIL registers its own.
+func TestRegisterOp(t *testing.T) {
+	RegisterOp("test.pare", "RoundQuarter", Op{
+		Forward: func(nd *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
+			y := tensor.New(tensor.Float32, in[0].Shape)
+			for i, v := range in[0].F32 {
+				y.F32[i] = float32(math.Round(float64(v)*4) / 4)
+			}
+			return []*tensor.Tensor{y}, nil, nil
+		},
+		Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) {
+			return []*tensor.Tensor{g.DOut[0]}, nil // straight through
+		},
+	})
+	b := newTestModel(13, 1)
+	b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: "test.pare", Version: 1})
+	b.param("w", []int{2, 3}, nil)
+	b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "RoundQuarter", Domain: "test.pare", Input: []string{"w"}, Output: []string{"wq"}})
+	b.param("k", []int{2, 3}, nil)
+	b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
+	net, err := NewNet(b.m, NetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := net.Forward(nil, ModeTrain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := p.Value("wq").F32[0]; v*4 != float32(math.Round(float64(v)*4)) {
+		t.Fatalf("custom forward not used: %v", v)
+	}
+	ones := tensor.New(tensor.Float32, []int{2, 3})
+	for i := range ones.F32 {
+		ones.F32[i] = 1
+	}
+	if err := net.Backward(p, ones); err != nil {
+		t.Fatal(err)
+	}
+	k := net.Param("k").Value.F32
+	for i, g := range net.Param("w").Grad.F32 {
+		if g != k[i] {
+			t.Fatalf("straight-through gradient %v, want %v", g, k[i])
+		}
+	}
+}
