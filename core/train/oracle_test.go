@@ -21,7 +21,6 @@ const (
 	repoRoot     = "../.."
 	oracleScript = repoRoot + "/tools/oracle/run.mjs"
 	ortPackage   = repoRoot + "/node_modules/onnxruntime-node"
-	demoModel    = "testdata/demo-resnet-mnist.onnx"
 )
 
 // runOnnxruntime runs model on x with onnxruntime-node (tools/oracle) and

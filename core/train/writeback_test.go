@@ -9,7 +9,11 @@ import (
 	"github.com/pare-ml/pare/core/tensor"
 )
 
-const mnist8 = "../../../shared/assets/models/mnist-8.onnx"
+// Paths relative to this package's directory (core/train).
+const (
+	mnist8    = "../../../shared/assets/models/mnist-8.onnx"
+	demoModel = "testdata/demo-resnet-mnist.onnx"
+)
 
 // TestWriteBackChangesOnlyWeights trains real exported models one step,
 // writes back, and checks that the file differs from the original in the
