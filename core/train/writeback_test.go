@@ -5,22 +5,25 @@ import (
 	"os"
 	"testing"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
 // Paths relative to this package's directory (core/train).
 const (
-	mnist8    = "../../../shared/assets/models/mnist-8.onnx"
-	demoModel = "testdata/demo-resnet-mnist.onnx"
+	sharedModels = "../../../shared/assets/models/"
+	mnist8       = sharedModels + "mnist-8.onnx"
+	demoModel    = "testdata/demo-resnet-mnist.onnx"
 )
 
-// TestWriteBackChangesOnlyWeights trains real exported models one step,
+// TestWriteBackChangesOnlyWeights trains real exported models (CNTK,
+// Keras via tf2onnx, onnx-mlir, PyTorch) one step,
 // writes back, and checks that the file differs from the original in the
 // trained initializers' values alone: with those values put back, the
 // encoding is byte for byte the original.
 func TestWriteBackChangesOnlyWeights(t *testing.T) {
-	for _, path := range []string{mnist8, demoModel} {
+	for _, path := range []string{mnist8, sharedModels + "resnet8-cifar10.onnx", sharedModels + "mnist-mlp.onnx", demoModel} {
 		t.Run(path, func(t *testing.T) {
 			orig, err := os.ReadFile(path)
 			if err != nil {
@@ -43,7 +46,13 @@ func TestWriteBackChangesOnlyWeights(t *testing.T) {
 				t.Fatal(err)
 			}
 			in := net.InputNames()[0]
-			x := tensor.New(tensor.Float32, []int{8, 1, 28, 28})
+			shapes, err := graph.DefaultInputShapes(m, 8)
+			if err != nil {
+				t.Fatal(err)
+			}
+			shape := shapes[in]
+			shape[0] = 8
+			x := tensor.New(tensor.Float32, shape)
 			r := newRNG(1)
 			for i := range x.F32 {
 				x.F32[i] = float32(r.intn(256))
