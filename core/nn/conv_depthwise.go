@@ -1,5 +1,19 @@
 package nn
 
+import "math"
+
+// depthwise3x3Args is one call of the SIMD depthwise kernel (simd_wasm.go):
+// channels planes of one batch item, 3x3 weights, dilation 1, the clamp
+// bounds (+-Inf for none), and [colLo, colHi), the outputs of a row whose
+// three taps all lie inside the image row.
+type depthwise3x3Args struct {
+	y, x, w                        []float32
+	channels, inH, inW, outH, outW int
+	strideH, strideW, padT, padL   int
+	colLo, colHi                   int
+	lo, hi                         float32
+}
+
 // convDepthwise computes a 1-D or 2-D convolution in which every group has
 // one input channel (depthwise, with any channel multiplier) directly,
 // without im2col: im2col would build a K x OutSize matrix per channel only
@@ -12,6 +26,11 @@ package nn
 // row (one in all for the three rows of an interior 3x3 row), instead of
 // one per tap. Go's WebAssembly has no SIMD, and there the stores were
 // most of the time. Other widths add one tap at a time.
+//
+// In WebAssembly with the SIMD kernel module, 3x3 kernels with one output
+// channel per input channel, dilation 1 and a horizontal stride of 1 or 2
+// (all of MobileNet's) go to the module's depthwise3x3 instead, which also
+// applies the clamp; a geometry it declines stays here.
 func convDepthwise(y, x, w []float32, g *ConvGeometry, e *Epilogue) {
 	p := g.promote3()
 	inH, inW := p.In[1], p.In[2]
@@ -29,6 +48,19 @@ func convDepthwise(y, x, w []float32, g *ConvGeometry, e *Epilogue) {
 		lo0, _ := outputSpan(-padW, sW, inW, outW)
 		_, hi2 := outputSpan(2*dW-padW, sW, inW, outW)
 		lo, hi = lo0, max(lo0, hi2)
+	}
+	if kW == 3 && kH == 3 && dH == 1 && dW == 1 && mult == 1 && sW <= 2 && simdKernels {
+		a := depthwise3x3Args{
+			channels: g.InChannels, inH: inH, inW: inW, outH: outH, outW: outW,
+			strideH: sH, strideW: sW, padT: padH, padL: padW, colLo: lo, colHi: hi,
+			lo: float32(math.Inf(-1)), hi: float32(math.Inf(1)),
+		}
+		if e.Clamp {
+			a.lo, a.hi = e.Min, e.Max
+		}
+		if depthwiseBatchSIMD(&a, y, x, w, g.Batch, inPlane, outPlane) {
+			return
+		}
 	}
 	var rows [3][]float32 // the image rows under a 3-high kernel
 	for n := 0; n < g.Batch; n++ {
@@ -67,6 +99,24 @@ func convDepthwise(y, x, w []float32, g *ConvGeometry, e *Epilogue) {
 			}
 		}
 	}
+}
+
+// depthwiseBatchSIMD runs the SIMD kernel on each batch item and reports
+// whether it did. Whether the kernel takes a call depends only on the
+// geometry, which every item shares: it takes all of them or none.
+func depthwiseBatchSIMD(a *depthwise3x3Args, y, x, w []float32, batch, inPlane, outPlane int) bool {
+	for n := 0; n < batch; n++ {
+		a.x = x[n*a.channels*inPlane : (n+1)*a.channels*inPlane]
+		a.y = y[n*a.channels*outPlane : (n+1)*a.channels*outPlane]
+		a.w = w
+		if !simdDepthwise3x3(a) {
+			if n > 0 {
+				panic("nn: SIMD depthwise kernel declined a batch item after taking the first")
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // depthwiseRow3x3 adds a full 3x3 window over three image rows to every

@@ -41,12 +41,17 @@ func (e *Epilogue) check(y *tensor.Tensor) error {
 // their sign bit: half the values of an activation are negative, in no
 // predictable order, and in WebAssembly the mispredicted branches of a
 // compare-and-set loop made it as slow as a GEMM. -0 and negative NaNs
-// become +0 (the clamp of a NaN is unspecified by ONNX).
+// become +0 (the clamp of a NaN is unspecified by ONNX). In WebAssembly
+// with the SIMD kernel module, the module's clamp does it four at a time
+// (-0 becomes +0 there too; NaNs stay NaN).
 func (e *Epilogue) clampInPlace(v []float32) {
 	if !e.Clamp {
 		return
 	}
 	lo, hi := e.Min, e.Max
+	if simdClamp(v, lo, hi) { // the wasm SIMD kernel, when there is one
+		return
+	}
 	switch {
 	case lo == 0 && math.IsInf(float64(hi), 1):
 		relu(v)

@@ -21,6 +21,8 @@ test("mode off supplies a stub that reports no kernel", () => {
   handle.attach(fakeGo());
   assert.equal(imports[SIMD_IMPORT_MODULE].kernel_kind(), 0);
   assert.throws(() => imports[SIMD_IMPORT_MODULE].sgemm_block(0, 1, 0, 0, 1, 1, 1, 1, 0, 0, 0), /no kernel/);
+  assert.throws(() => imports[SIMD_IMPORT_MODULE].clamp(0, 1, 0, 0), /no kernel/);
+  assert.throws(() => imports[SIMD_IMPORT_MODULE].depthwise3x3(0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0), /no kernel/);
 });
 
 test("no kernel bytes supplies the stub: Go still instantiates and uses pure Go", () => {
@@ -55,6 +57,11 @@ test("the trampoline computes in the attached instance's memory, across growth",
   const one = new Int32Array(Float32Array.of(1).buffer)[0];
   imports.pare_gemm.sgemm_block(a * 4, 4, b * 4, c * 4, 1, 1, 1, 4, one, 0, tile * 4);
   assert.equal(new Float32Array(go.exports.mem.buffer)[c], 1 + 4 + 9 + 16);
+  // clamp, in the grown page too.
+  const p = tile + 32;
+  new Float32Array(go.exports.mem.buffer).set([-3, 2, 9, 5, -1], p);
+  imports.pare_gemm.clamp(p * 4, 5, 0, new Int32Array(Float32Array.of(6).buffer)[0]);
+  assert.deepEqual([...new Float32Array(go.exports.mem.buffer, p * 4, 5)], [0, 2, 6, 5, 0]);
 });
 
 test("relaxed is chosen in auto mode when the host validates it", () => {

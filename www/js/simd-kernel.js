@@ -82,7 +82,7 @@ export function provideSimdKernel(importObject, options = {}) {
     throw new Error(`simd-kernel: mode "${mode}" asked for, but this host cannot validate that kernel` +
       (mode === "relaxed" ? " (node 20 needs --experimental-wasm-relaxed-simd)" : ""));
   }
-  // Small modules (about 1 KB) compile synchronously even on a page's main thread.
+  // Small modules (about 3.5 KB) compile synchronously even on a page's main thread.
   const module = bytes ? new WebAssembly.Module(bytes) : null;
 
   let memory = null;
@@ -110,6 +110,14 @@ export function provideSimdKernel(importObject, options = {}) {
     transpose: (dst, ldd, src, lds, rows, cols) => {
       if (!kernel) throw new Error("simd-kernel: transpose called but kernel_kind reported no kernel");
       kernel.transpose(dst, ldd, src, lds, rows, cols);
+    },
+    depthwise3x3: (y, x, w, zeros, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi, loBits, hiBits) => {
+      if (!kernel) throw new Error("simd-kernel: depthwise3x3 called but kernel_kind reported no kernel");
+      kernel.depthwise3x3(y, x, w, zeros, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi, loBits, hiBits);
+    },
+    clamp: (p, n, loBits, hiBits) => {
+      if (!kernel) throw new Error("simd-kernel: clamp called but kernel_kind reported no kernel");
+      kernel.clamp(p, n, loBits, hiBits);
     },
   };
 

@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose`, (t) => {
+  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -151,6 +151,8 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "sgemm_block", kind: "function" },
       { name: "pack_b", kind: "function" },
       { name: "transpose", kind: "function" },
+      { name: "depthwise3x3", kind: "function" },
+      { name: "clamp", kind: "function" },
     ]);
   });
 }
@@ -214,4 +216,85 @@ test("kernel.wasm uses no relaxed SIMD (it must run where relaxed is unavailable
   const hex = Buffer.from(plainBytes).toString("hex");
   assert.ok(!hex.includes("fd8502"), "kernel.wasm contains f32x4.relaxed_madd");
   assert.ok(Buffer.from(relaxedBytes).toString("hex").includes("fd8502"), "kernel_relaxed.wasm lacks f32x4.relaxed_madd");
+});
+
+const f32bits = (x) => new Int32Array(Float32Array.of(x).buffer)[0];
+
+// depthwiseRef is the definition: y + the in-image taps, clamped.
+function depthwiseRef(y, x, w, c, inH, inW, outH, outW, sH, sW, padT, padL, lo, hi) {
+  const out = Float32Array.from(y);
+  for (let ch = 0; ch < c; ch++)
+    for (let oh = 0; oh < outH; oh++)
+      for (let ow = 0; ow < outW; ow++) {
+        let acc = out[(ch * outH + oh) * outW + ow];
+        for (let kh = 0; kh < 3; kh++)
+          for (let kw = 0; kw < 3; kw++) {
+            const ih = oh * sH - padT + kh, iw = ow * sW - padL + kw;
+            if (ih >= 0 && ih < inH && iw >= 0 && iw < inW) acc += w[ch * 9 + kh * 3 + kw] * x[(ch * inH + ih) * inW + iw];
+          }
+        out[(ch * outH + oh) * outW + ow] = Math.min(Math.max(acc, lo), hi);
+      }
+  return out;
+}
+
+test("depthwise3x3 matches the definition and writes only y", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  let seed = 300;
+  // c, inH, inW, sH, sW, pads top, left, bottom, right
+  for (const [c, inH, inW, sH, sW, pt, pl, pb, pr] of [
+    [1, 1, 1, 1, 1, 1, 1, 1, 1], [2, 5, 8, 1, 1, 1, 1, 1, 1], [2, 7, 9, 1, 1, 0, 0, 0, 0], [3, 9, 13, 2, 2, 1, 1, 1, 1],
+    [2, 8, 8, 2, 2, 0, 0, 1, 1], [2, 6, 19, 3, 2, 1, 0, 1, 2], [1, 4, 2, 1, 2, 1, 1, 1, 1], [2, 10, 11, 1, 1, 2, 2, 2, 2],
+  ]) {
+    const outH = Math.floor((inH + pt + pb - 3) / sH) + 1, outW = Math.floor((inW + pl + pr - 3) / sW) + 1;
+    // The interior: outputs whose three taps are inside the row.
+    let colLo = 0;
+    while (colLo < outW && colLo * sW - pl < 0) colLo++;
+    let colHi = colLo;
+    while (colHi < outW && colHi * sW - pl + 2 < inW) colHi++;
+    const heap = new Heap(memory);
+    const next = rng(seed++);
+    const x = Float32Array.from({ length: c * inH * inW }, next);
+    const w = Float32Array.from({ length: c * 9 }, next);
+    const y0 = Float32Array.from({ length: c * outH * outW }, next);
+    const [lo, hi] = [-0.5, 1.25];
+    const want = depthwiseRef(y0, x, w, c, inH, inW, outH, outW, sH, sW, pt, pl, lo, hi);
+    const xAddr = heap.alloc(x.length), wAddr = heap.alloc(w.length), zeros = heap.alloc(inW);
+    const yAddr = heap.alloc(y0.length + 2);
+    heap.f32(xAddr, x.length).set(x);
+    heap.f32(wAddr, w.length).set(w);
+    heap.f32(zeros, inW).fill(0);
+    const yView = heap.f32(yAddr, y0.length + 2);
+    yView.set(y0, 1);
+    yView[0] = SENTINEL;
+    yView[y0.length + 1] = SENTINEL;
+    kernel.depthwise3x3(yAddr + 4, xAddr, wAddr, zeros, c, inH, inW, outH, outW, sH, sW, pt, pl, colLo, colHi, f32bits(lo), f32bits(hi));
+    const got = heap.f32(yAddr, y0.length + 2);
+    const label = JSON.stringify({ c, inH, inW, sH, sW, pt, pl, pb, pr });
+    assert.equal(got[0], SENTINEL, `${label}: wrote before y`);
+    assert.equal(got[y0.length + 1], SENTINEL, `${label}: wrote after y`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i + 1] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])), `${label}: y[${i}] = ${got[i + 1]}, want ${want[i]}`);
+    assert.deepEqual(heap.f32(xAddr, x.length), x, `${label}: x changed`);
+  }
+});
+
+test("clamp limits exactly n floats, vector body and tail", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  for (const n of [1, 3, 4, 5, 8, 31, 64]) {
+    const heap = new Heap(memory);
+    const v = Float32Array.from({ length: n }, rng(n));
+    v[0] = -0;
+    const addr = heap.alloc(n + 2);
+    const view = heap.f32(addr, n + 2);
+    view.set(v, 1);
+    view[0] = SENTINEL;
+    view[n + 1] = SENTINEL;
+    kernel.clamp(addr + 4, n, f32bits(0), f32bits(6));
+    const got = heap.f32(addr, n + 2);
+    assert.equal(got[0], SENTINEL);
+    assert.equal(got[n + 1], SENTINEL);
+    for (let i = 0; i < n; i++) assert.ok(Object.is(got[i + 1], Math.min(Math.max(v[i], 0), 6) + 0), `n=${n}: v[${i}] = ${got[i + 1]}`);
+  }
 });

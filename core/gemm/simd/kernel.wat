@@ -3,11 +3,14 @@
 ;; Go's wasm emits no SIMD, so the hot loop of every GEMM lives here. The
 ;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
 ;; and writes Go's slices in place, so a call costs a JS trampoline hop and
-;; nothing is copied. Three exports: sgemm_block (the 4x8 register-tiled
-;; multiply), pack_b (B's k x 8 panels, packed with vector copies) and
-;; transpose (for the transposed layouts of op(A) and op(B)). The Go
-;; wrapper (core/gemm/sgemm_wasm.go) checks every length before calling,
-;; because this code can write anywhere in Go's heap.
+;; nothing is copied. Exports: sgemm_block (the 4x8 register-tiled
+;; multiply), pack_b (B's k x 8 panels, packed with vector copies),
+;; transpose (for the transposed layouts of op(A) and op(B)), and two
+;; inference kernels beside the GEMM: depthwise3x3 (MobileNet's depthwise
+;; convolution with its bias, residual and clamp) and clamp (Relu/ReLU6 on
+;; a GEMM's output). The Go wrappers (core/gemm/simd_imports_wasm.go,
+;; core/nn/simd_wasm.go) check every length before calling, because this
+;; code can write anywhere in Go's heap.
 ;;
 ;; kernel_relaxed.wat is generated from this file by scripts/check-wat.sh
 ;; --write: each multiply-add line of the inner loop becomes one
@@ -297,4 +300,221 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br_if $cols (i32.lt_u (local.get $j) (local.get $j1))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $rows (i32.lt_u (local.get $i) (local.get $i1))))))
+      (br_if $rows (i32.lt_u (local.get $i) (local.get $i1)))))
+  ;; depthwise3x3 adds a 3x3 depthwise convolution (one input channel per
+  ;; output channel, dilation 1) onto y and clamps the result to [lo, hi]:
+  ;;
+  ;;   y[c][oh][ow] = clamp(y[c][oh][ow] + sum over kh, kw of
+  ;;                  w[c][kh][kw] * x[c][oh*strideH-padT+kh][ow*strideW-padL+kw])
+  ;;
+  ;; with taps outside the image contributing nothing. y holds the bias (and
+  ;; a residual) on entry, so Conv, bias, Add and Relu/ReLU6 are one pass;
+  ;; lo = -Inf and hi = +Inf leave the sum unclamped.
+  ;;
+  ;;   y, x, w   byte addresses of channels planes of outH x outW outputs,
+  ;;             channels planes of inH x inW inputs, and channels x 9 weights
+  ;;   zeros     byte address of at least inW zero floats: the image row
+  ;;             under kernel rows that fall in the top or bottom padding, so
+  ;;             the row loop has no per-row branches
+  ;;   strideW   1 or 2 (the vector paths); strideH is any positive value
+  ;;   colLo, colHi   the outputs [colLo, colHi) of a row whose three taps
+  ;;             all lie inside the image row; the caller guarantees it, and
+  ;;             the vector loads read only there. Other outputs (next to
+  ;;             the left and right padding, and a ragged end) go one at a
+  ;;             time through $dwPoint, which checks each tap.
+  ;;   loBits, hiBits   the float32 bit patterns of the clamp bounds
+  ;;   channels, inH, inW, outH, outW   all >= 1
+  ;;
+  ;; Four outputs of a row at a time: per kernel row three vector loads (at
+  ;; stride 1: the input shifted by 0, 1 and 2 floats; at stride 2: two
+  ;; loads de-interleaved into the even and odd taps, and one more float for
+  ;; the third tap) and three multiply-adds, into one partial sum per kernel
+  ;; row so that the nine additions do not wait on each other.
+  (func (export "depthwise3x3")
+    (param $y i32) (param $x i32) (param $w i32) (param $zeros i32)
+    (param $channels i32) (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32)
+    (param $strideH i32) (param $strideW i32) (param $padT i32) (param $padL i32)
+    (param $colLo i32) (param $colHi i32) (param $loBits i32) (param $hiBits i32)
+    (local $lo f32) (local $hi f32) (local $loV v128) (local $hiV v128)
+    (local $inWBytes i32) (local $inPlaneBytes i32) (local $ch i32) (local $oh i32) (local $ow i32)
+    (local $ih i32) (local $a i32) (local $r0 i32) (local $r1 i32) (local $r2 i32) (local $yp i32) (local $p i32)
+    (local $w0 v128) (local $w1 v128) (local $w2 v128) (local $w3 v128) (local $w4 v128)
+    (local $w5 v128) (local $w6 v128) (local $w7 v128) (local $w8 v128)
+    (local $acc0 v128) (local $acc1 v128) (local $acc2 v128)
+    (local $v0 v128) (local $v1 v128) (local $t0 v128)
+    (local.set $lo (f32.reinterpret_i32 (local.get $loBits)))
+    (local.set $hi (f32.reinterpret_i32 (local.get $hiBits)))
+    (local.set $loV (f32x4.splat (local.get $lo)))
+    (local.set $hiV (f32x4.splat (local.get $hi)))
+    (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $inPlaneBytes (i32.mul (local.get $inWBytes) (local.get $inH)))
+    (local.set $yp (local.get $y))
+    (loop $channel
+      (local.set $w0 (v128.load32_splat offset=0 (local.get $w)))
+      (local.set $w1 (v128.load32_splat offset=4 (local.get $w)))
+      (local.set $w2 (v128.load32_splat offset=8 (local.get $w)))
+      (local.set $w3 (v128.load32_splat offset=12 (local.get $w)))
+      (local.set $w4 (v128.load32_splat offset=16 (local.get $w)))
+      (local.set $w5 (v128.load32_splat offset=20 (local.get $w)))
+      (local.set $w6 (v128.load32_splat offset=24 (local.get $w)))
+      (local.set $w7 (v128.load32_splat offset=28 (local.get $w)))
+      (local.set $w8 (v128.load32_splat offset=32 (local.get $w)))
+      (local.set $oh (i32.const 0))
+      (loop $row
+        ;; The three image rows under the kernel; a row in the padding reads
+        ;; the zero row (the unsigned compare also rejects negative rows).
+        (local.set $ih (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padT)))
+        (local.set $r0 (select (i32.add (local.get $x) (i32.mul (local.get $ih) (local.get $inWBytes)))
+          (local.get $zeros) (i32.lt_u (local.get $ih) (local.get $inH))))
+        (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
+        (local.set $r1 (select (i32.add (local.get $x) (i32.mul (local.get $ih) (local.get $inWBytes)))
+          (local.get $zeros) (i32.lt_u (local.get $ih) (local.get $inH))))
+        (local.set $ih (i32.add (local.get $ih) (i32.const 1)))
+        (local.set $r2 (select (i32.add (local.get $x) (i32.mul (local.get $ih) (local.get $inWBytes)))
+          (local.get $zeros) (i32.lt_u (local.get $ih) (local.get $inH))))
+
+        ;; Left of the interior: one output at a time.
+        (local.set $ow (i32.const 0))
+        (block $leftDone
+          (loop $left
+            (br_if $leftDone (i32.ge_s (local.get $ow) (local.get $colLo)))
+            (call $dwPoint (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))
+              (local.get $r0) (local.get $r1) (local.get $r2) (local.get $w)
+              (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padL))
+              (local.get $inW) (local.get $lo) (local.get $hi))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+            (br $left)))
+
+        ;; The interior, four outputs at a time; $p is the byte offset of
+        ;; the first tap of output $ow in an image row.
+        (if (i32.eq (local.get $strideW) (i32.const 1))
+          (then
+            (block $unitDone
+              (loop $unit
+                ;; stride 1: the row shifted by 0, 1 and 2 floats
+                (br_if $unitDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $colHi)))
+                (local.set $p (i32.shl (i32.sub (local.get $ow) (local.get $padL)) (i32.const 2)))
+                (local.set $acc0 (v128.load (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))))
+                (local.set $a (i32.add (local.get $r0) (local.get $p)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w0) (v128.load (local.get $a)))))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w1) (v128.load offset=4 (local.get $a)))))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w2) (v128.load offset=8 (local.get $a)))))
+                (local.set $a (i32.add (local.get $r1) (local.get $p)))
+                (local.set $acc1 (f32x4.mul (local.get $w3) (v128.load (local.get $a))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $w4) (v128.load offset=4 (local.get $a)))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $w5) (v128.load offset=8 (local.get $a)))))
+                (local.set $a (i32.add (local.get $r2) (local.get $p)))
+                (local.set $acc2 (f32x4.mul (local.get $w6) (v128.load (local.get $a))))
+                (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $w7) (v128.load offset=4 (local.get $a)))))
+                (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $w8) (v128.load offset=8 (local.get $a)))))
+                (v128.store (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))
+                  (f32x4.min (f32x4.max (f32x4.add (f32x4.add (local.get $acc0) (local.get $acc1)) (local.get $acc2))
+                    (local.get $loV)) (local.get $hiV)))
+                (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                (br $unit))))
+        (else
+            (block $stridedDone
+              (loop $strided
+                ;; stride 2: x[j..j+7] split into even (tap 0) and odd (tap 1) floats; tap 2 is tap 0 moved by one plus x[j+8]
+                (br_if $stridedDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $colHi)))
+                (local.set $p (i32.shl (i32.sub (i32.shl (local.get $ow) (i32.const 1)) (local.get $padL)) (i32.const 2)))
+                (local.set $acc0 (v128.load (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))))
+                (local.set $a (i32.add (local.get $r0) (local.get $p)))
+                (local.set $v0 (v128.load (local.get $a)))
+                (local.set $v1 (v128.load offset=16 (local.get $a)))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v0) (local.get $v1)))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w0) (local.get $t0))))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w1) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v0) (local.get $v1)))))
+                (local.set $acc0 (f32x4.add (local.get $acc0) (f32x4.mul (local.get $w2) (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 (local.get $t0) (v128.load32_splat offset=32 (local.get $a))))))
+                (local.set $a (i32.add (local.get $r1) (local.get $p)))
+                (local.set $v0 (v128.load (local.get $a)))
+                (local.set $v1 (v128.load offset=16 (local.get $a)))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v0) (local.get $v1)))
+                (local.set $acc1 (f32x4.mul (local.get $w3) (local.get $t0)))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $w4) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v0) (local.get $v1)))))
+                (local.set $acc1 (f32x4.add (local.get $acc1) (f32x4.mul (local.get $w5) (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 (local.get $t0) (v128.load32_splat offset=32 (local.get $a))))))
+                (local.set $a (i32.add (local.get $r2) (local.get $p)))
+                (local.set $v0 (v128.load (local.get $a)))
+                (local.set $v1 (v128.load offset=16 (local.get $a)))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v0) (local.get $v1)))
+                (local.set $acc2 (f32x4.mul (local.get $w6) (local.get $t0)))
+                (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $w7) (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v0) (local.get $v1)))))
+                (local.set $acc2 (f32x4.add (local.get $acc2) (f32x4.mul (local.get $w8) (i8x16.shuffle 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 (local.get $t0) (v128.load32_splat offset=32 (local.get $a))))))
+                (v128.store (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))
+                  (f32x4.min (f32x4.max (f32x4.add (f32x4.add (local.get $acc0) (local.get $acc1)) (local.get $acc2))
+                    (local.get $loV)) (local.get $hiV)))
+                (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                (br $strided)))))
+
+        ;; Right of the interior (and what is left of it): one at a time.
+        (block $rightDone
+          (loop $right
+            (br_if $rightDone (i32.ge_s (local.get $ow) (local.get $outW)))
+            (call $dwPoint (i32.add (local.get $yp) (i32.shl (local.get $ow) (i32.const 2)))
+              (local.get $r0) (local.get $r1) (local.get $r2) (local.get $w)
+              (i32.sub (i32.mul (local.get $ow) (local.get $strideW)) (local.get $padL))
+              (local.get $inW) (local.get $lo) (local.get $hi))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+            (br $right)))
+
+        (local.set $yp (i32.add (local.get $yp) (i32.shl (local.get $outW) (i32.const 2))))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br_if $row (i32.lt_s (local.get $oh) (local.get $outH))))
+      (local.set $x (i32.add (local.get $x) (local.get $inPlaneBytes)))
+      (local.set $w (i32.add (local.get $w) (i32.const 36)))
+      (local.set $ch (i32.add (local.get $ch) (i32.const 1)))
+      (br_if $channel (i32.lt_s (local.get $ch) (local.get $channels)))))
+
+
+  ;; $dwPoint finishes one output of depthwise3x3 tap by tap, skipping the
+  ;; taps whose column ix0, ix0+1 or ix0+2 lies outside [0, inW): y at yp
+  ;; plus the taps of the image rows r0, r1, r2 under weights w[0..8],
+  ;; clamped to [lo, hi].
+  (func $dwPoint
+    (param $yp i32) (param $r0 i32) (param $r1 i32) (param $r2 i32) (param $w i32)
+    (param $ix0 i32) (param $inW i32) (param $lo f32) (param $hi f32)
+    (local $acc f32) (local $t i32) (local $ix i32) (local $off i32) (local $wt i32)
+    (local.set $acc (f32.load (local.get $yp)))
+    (loop $taps
+      (local.set $ix (i32.add (local.get $ix0) (local.get $t)))
+      (if (i32.lt_u (local.get $ix) (local.get $inW))
+        (then
+          (local.set $off (i32.shl (local.get $ix) (i32.const 2)))
+          (local.set $wt (i32.add (local.get $w) (i32.shl (local.get $t) (i32.const 2))))
+          (local.set $acc (f32.add (local.get $acc)
+            (f32.mul (f32.load offset=0 (local.get $wt)) (f32.load (i32.add (local.get $r0) (local.get $off))))))
+          (local.set $acc (f32.add (local.get $acc)
+            (f32.mul (f32.load offset=12 (local.get $wt)) (f32.load (i32.add (local.get $r1) (local.get $off))))))
+          (local.set $acc (f32.add (local.get $acc)
+            (f32.mul (f32.load offset=24 (local.get $wt)) (f32.load (i32.add (local.get $r2) (local.get $off))))))))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br_if $taps (i32.lt_u (local.get $t) (i32.const 3))))
+    (f32.store (local.get $yp) (f32.min (f32.max (local.get $acc) (local.get $lo)) (local.get $hi))))
+
+  ;; clamp limits the n floats at p to [lo, hi] (float32 bit patterns), four
+  ;; at a time: the Relu or ReLU6 after a fused Conv's GEMM, which Go's
+  ;; scalar code made as slow as the GEMM itself. max(-0, +0) is +0, so Relu
+  ;; leaves no negative zeros; NaNs stay NaN.
+  (func (export "clamp") (param $p i32) (param $n i32) (param $loBits i32) (param $hiBits i32)
+    (local $lo f32) (local $hi f32) (local $loV v128) (local $hiV v128) (local $vecEnd i32) (local $end i32)
+    (local.set $lo (f32.reinterpret_i32 (local.get $loBits)))
+    (local.set $hi (f32.reinterpret_i32 (local.get $hiBits)))
+    (local.set $loV (f32x4.splat (local.get $lo)))
+    (local.set $hiV (f32x4.splat (local.get $hi)))
+    (local.set $end (i32.add (local.get $p) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $p) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $p) (local.get $vecEnd)))
+        (v128.store (local.get $p)
+          (f32x4.min (f32x4.max (v128.load (local.get $p)) (local.get $loV)) (local.get $hiV)))
+        (local.set $p (i32.add (local.get $p) (i32.const 16)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $p) (local.get $end)))
+        (f32.store (local.get $p)
+          (f32.min (f32.max (f32.load (local.get $p)) (local.get $lo)) (local.get $hi)))
+        (local.set $p (i32.add (local.get $p) (i32.const 4)))
+        (br $tail))))
+)

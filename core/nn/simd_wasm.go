@@ -1,0 +1,97 @@
+//go:build js && wasm && !purego
+
+package nn
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+)
+
+// In WebAssembly the depthwise convolution and the clamp after a fused
+// Conv run in the SIMD kernel module (core/gemm/simd/kernel.wat) that
+// also holds the GEMM: Go's wasm has no SIMD, and these two were more than
+// half of MobileNetV2. The host supplies the imports (core/gemm/doc_wasm.md);
+// only heap addresses and integers cross, and every extent the kernel will
+// touch is checked here first, because it can write anywhere in Go's memory.
+
+//go:wasmimport pare_gemm kernel_kind
+func simdKernelKind() int32
+
+// simdDepthwise3x3Raw: see depthwise3x3 in kernel.wat. Call it only through
+// simdDepthwise3x3.
+//
+//go:wasmimport pare_gemm depthwise3x3
+func simdDepthwise3x3Raw(y, x, w, zeros unsafe.Pointer, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi int32, loBits, hiBits uint32)
+
+// simdClampRaw clamps n floats at p to [lo, hi]. Call it only through
+// simdClamp.
+//
+//go:wasmimport pare_gemm clamp
+func simdClampRaw(p unsafe.Pointer, n int32, loBits, hiBits uint32)
+
+// simdKernels reports whether the host bound a SIMD kernel (kernel_kind is
+// 0 under PARE_SIMD=off or without one: then everything stays in Go).
+var simdKernels = simdKernelKind() > 0
+
+// depthwiseZeros is the zero image row that kernel rows in the padding
+// read; it only grows, and nothing writes it.
+var depthwiseZeros []float32
+
+// simdClampMin is the length below which the call costs more than the
+// scalar clamp it replaces.
+const simdClampMin = 32
+
+// simdClamp clamps v to [lo, hi] in the kernel and reports whether it did.
+func simdClamp(v []float32, lo, hi float32) bool {
+	if !simdKernels || len(v) < simdClampMin || len(v) > math.MaxInt32/4 {
+		return false
+	}
+	simdClampRaw(unsafe.Pointer(&v[0]), int32(len(v)), math.Float32bits(lo), math.Float32bits(hi))
+	return true
+}
+
+// simdDepthwise3x3 runs the kernel, after checking every extent it will
+// read or write; a geometry it does not cover (or no kernel) returns false
+// and leaves y alone.
+func simdDepthwise3x3(a *depthwise3x3Args) bool {
+	if !simdKernels || a.strideW < 1 || a.strideW > 2 {
+		return false
+	}
+	for _, v := range [...]int{a.channels, a.inH, a.inW, a.outH, a.outW, a.strideH} {
+		if v < 1 || v > math.MaxInt32/4 {
+			return false
+		}
+	}
+	for _, v := range [...]int{a.padT, a.padL} {
+		if v < 0 || v > math.MaxInt32/4 {
+			return false
+		}
+	}
+	if a.outH*a.strideH > math.MaxInt32/4 || a.outW*a.strideW > math.MaxInt32/4 {
+		return false
+	}
+	switch inPlane, outPlane := a.inH*a.inW, a.outH*a.outW; {
+	case inPlane > math.MaxInt32/4/a.channels || outPlane > math.MaxInt32/4/a.channels:
+		return false
+	case len(a.x) < a.channels*inPlane:
+		panic(fmt.Sprintf("nn: SIMD depthwise: X has %d elements, needs %d x %d x %d", len(a.x), a.channels, a.inH, a.inW))
+	case len(a.y) < a.channels*outPlane:
+		panic(fmt.Sprintf("nn: SIMD depthwise: Y has %d elements, needs %d x %d x %d", len(a.y), a.channels, a.outH, a.outW))
+	case len(a.w) < 9*a.channels:
+		panic(fmt.Sprintf("nn: SIMD depthwise: W has %d elements, needs %d x 3 x 3", len(a.w), a.channels))
+	case a.colLo < 0 || a.colLo > a.colHi || a.colHi > a.outW:
+		panic(fmt.Sprintf("nn: SIMD depthwise: interior [%d, %d) outside the %d outputs of a row", a.colLo, a.colHi, a.outW))
+	case a.colHi > a.colLo && (a.colLo*a.strideW-a.padL < 0 || (a.colHi-1)*a.strideW-a.padL+2 >= a.inW):
+		panic(fmt.Sprintf("nn: SIMD depthwise: interior [%d, %d) reads outside the %d inputs of a row (stride %d, pad %d)",
+			a.colLo, a.colHi, a.inW, a.strideW, a.padL))
+	}
+	if len(depthwiseZeros) < a.inW {
+		depthwiseZeros = make([]float32, max(a.inW, 256))
+	}
+	simdDepthwise3x3Raw(unsafe.Pointer(&a.y[0]), unsafe.Pointer(&a.x[0]), unsafe.Pointer(&a.w[0]), unsafe.Pointer(&depthwiseZeros[0]),
+		int32(a.channels), int32(a.inH), int32(a.inW), int32(a.outH), int32(a.outW),
+		int32(a.strideH), int32(a.strideW), int32(a.padT), int32(a.padL), int32(a.colLo), int32(a.colHi),
+		math.Float32bits(a.lo), math.Float32bits(a.hi))
+	return true
+}

@@ -1,0 +1,92 @@
+//go:build js && wasm && !purego
+
+package nn
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// TestSIMDKernelsBound checks that the kernels are used when the runner
+// bound them (PARE_SIMD other than off, under tools/wasmexec).
+func TestSIMDKernelsBound(t *testing.T) {
+	if mode := os.Getenv("PARE_SIMD"); mode == "off" && simdKernels {
+		t.Fatal("PARE_SIMD=off but the host reported a SIMD kernel")
+	} else if (mode == "simd" || mode == "relaxed") && !simdKernels {
+		t.Fatalf("PARE_SIMD=%s but the host reported no SIMD kernel", mode)
+	}
+}
+
+// TestDepthwise3x3SIMDMatchesGo runs each conformance geometry through the
+// SIMD kernel and through the Go path in the same process and compares
+// them (the conformance test compares both with the definition).
+func TestDepthwise3x3SIMDMatchesGo(t *testing.T) {
+	if !simdKernels {
+		t.Skip("host bound no SIMD kernel (PARE_SIMD=off, or kernel .wasm missing): run under tools/wasmexec/go_js_wasm_exec")
+	}
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, tc := range depthwise3x3Table {
+		name := fmt.Sprintf("c%d_%dx%d_s%d,%d_p%d,%d,%d,%d", tc.c, tc.h, tc.w, tc.sH, tc.sW, tc.t, tc.l, tc.b, tc.r)
+		x, w, b := randTensor(rng, 1, tc.c, tc.h, tc.w), randTensor(rng, tc.c, 1, 3, 3), randTensor(rng, tc.c)
+		g, err := ResolveConv(x.Shape, w.Shape, ConvParams{Group: tc.c, Strides: []int{tc.sH, tc.sW}, Pads: []int{tc.t, tc.l, tc.b, tc.r}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := Epilogue{Clamp: true, Min: -0.25, Max: 1.5}
+		simd := tensor.New(tensor.Float32, g.OutShape())
+		if err := ConvFusedInto(simd, x, w, b, g, e); err != nil {
+			t.Fatal(err)
+		}
+		simdKernels = false
+		pure := tensor.New(tensor.Float32, g.OutShape())
+		err = ConvFusedInto(pure, x, w, b, g, e)
+		simdKernels = true
+		if err != nil {
+			t.Fatal(err)
+		}
+		assertClose(t, name, simd.F32, pure.F32)
+	}
+}
+
+// TestSIMDDepthwiseRejectsBadExtents checks that the checked caller panics
+// with a message before the kernel could read or write out of bounds.
+func TestSIMDDepthwiseRejectsBadExtents(t *testing.T) {
+	if !simdKernels {
+		t.Skip("host bound no SIMD kernel")
+	}
+	ok := depthwise3x3Args{
+		y: make([]float32, 2*4*4), x: make([]float32, 2*4*4), w: make([]float32, 18),
+		channels: 2, inH: 4, inW: 4, outH: 4, outW: 4, strideH: 1, strideW: 1, padT: 1, padL: 1, colLo: 1, colHi: 3, hi: 1,
+	}
+	for name, bad := range map[string]func(a *depthwise3x3Args){
+		"short x":           func(a *depthwise3x3Args) { a.x = a.x[:31] },
+		"short y":           func(a *depthwise3x3Args) { a.y = a.y[:31] },
+		"short w":           func(a *depthwise3x3Args) { a.w = a.w[:17] },
+		"interior too wide": func(a *depthwise3x3Args) { a.colHi = 4 },
+		"interior at pad":   func(a *depthwise3x3Args) { a.colLo = 0 },
+		"interior reversed": func(a *depthwise3x3Args) { a.colLo, a.colHi = 3, 1 },
+	} {
+		a := ok
+		bad(&a)
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic", name)
+				}
+			}()
+			simdDepthwise3x3(&a)
+		}()
+	}
+	a := ok
+	if !simdDepthwise3x3(&a) {
+		t.Fatal("a valid call was declined")
+	}
+	a.strideW = 3
+	if simdDepthwise3x3(&a) {
+		t.Fatal("stride 3 was taken")
+	}
+}
