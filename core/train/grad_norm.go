@@ -158,7 +158,12 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		return nil, fmt.Errorf("BatchNormalization: the forward pass saved no statistics")
 	}
 	scale := c.in[1].F32
-	dx := tensor.New(tensor.Float32, x.Shape)
+	// dx overwrites dy when this rule owns it: each element of dy is read
+	// (in the second pass) just before its dx is written.
+	dx := dy
+	if !c.ownOut[0] || !sameShape(dy.Shape, x.Shape) {
+		dx = tensor.New(tensor.Float32, x.Shape)
+	}
 	dScale := tensor.New(tensor.Float32, []int{ch})
 	dBias := tensor.New(tensor.Float32, []int{ch})
 	m := float32(n * s)
