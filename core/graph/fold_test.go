@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"testing"
 )
 
@@ -30,7 +31,7 @@ func TestFoldConstantsChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameDims(s.Dims("y"), []int{2, 12}) {
+	if !slices.Equal(s.Dims("y"), []int{2, 12}) {
 		t.Errorf("y = %v, want [2 12]", s.Dims("y"))
 	}
 }

@@ -158,12 +158,8 @@ func miniEval(n *onnx.Node, opset int64, in []*tensor.Tensor) ([]*tensor.Tensor,
 	case "Slice":
 		src := vals(0)
 		st, en := vals(1)[0], vals(2)[0]
-		l := sliceLen(int64(len(src)), st, en, 1)
-		if st < 0 {
-			st += int64(len(src))
-		}
-		st = min(max(st, 0), int64(len(src)))
-		data = append(data, src[st:st+int64(l)]...)
+		first, n := SliceRange(int64(len(src)), st, en, 1)
+		data = append(data, src[first:first+n]...)
 	case "ConstantOfShape":
 		data = make([]int64, tensor.NumElements(dims))
 	default:

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -219,7 +220,7 @@ func fold(n *onnx.Node, opset int64, in []*Value, outs []*Value, eval ConstEval)
 		if i >= len(res) || res[i] == nil {
 			return nil
 		}
-		if !sameDims(res[i].Shape, outs[i].Dims) {
+		if !slices.Equal(res[i].Shape, outs[i].Dims) {
 			return fmt.Errorf("constant folding gives output %q the shape %v but the shape rule says %v (a bug in one of them; please report this model)", name, res[i].Shape, outs[i].Dims)
 		}
 	}
@@ -232,18 +233,6 @@ func fold(n *onnx.Node, opset int64, in []*Value, outs []*Value, eval ConstEval)
 		}
 	}
 	return nil
-}
-
-func sameDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func checkDims(dims []int) error {

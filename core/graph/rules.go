@@ -115,35 +115,6 @@ func (c *nodeCtx) axesArg(inputFrom int64, inputIndex int) (axes []int64, ok boo
 	return a.Ints, true, nil
 }
 
-// normAxis maps an axis in -rank..rank-1 to 0..rank-1.
-func normAxis(axis int64, rank int, what string) (int, error) {
-	if axis < -int64(rank) || axis >= int64(rank) {
-		return 0, fmt.Errorf("%s %d is out of range for rank %d (valid: %d..%d)", what, axis, rank, -rank, rank-1)
-	}
-	if axis < 0 {
-		axis += int64(rank)
-	}
-	return int(axis), nil
-}
-
-// normAxes normalizes a list of axes and rejects duplicates.
-func normAxes(axes []int64, rank int, what string) ([]int, error) {
-	out := make([]int, len(axes))
-	seen := make(map[int]bool, len(axes))
-	for i, a := range axes {
-		ax, err := normAxis(a, rank, what)
-		if err != nil {
-			return nil, err
-		}
-		if seen[ax] {
-			return nil, fmt.Errorf("%s %d is listed twice", what, a)
-		}
-		seen[ax] = true
-		out[i] = ax
-	}
-	return out, nil
-}
-
 // toDims converts int64 dimensions, rejecting negative or huge ones.
 func toDims(v []int64, what string) ([]int, error) {
 	out := make([]int, len(v))

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -42,7 +43,7 @@ func readWindow(c *nodeCtx, nsp int, kernel []int) (*window, error) {
 		if err != nil {
 			return nil, err
 		}
-		if kernel != nil && !sameDims(ks, kernel) {
+		if kernel != nil && !slices.Equal(ks, kernel) {
 			return nil, fmt.Errorf("kernel_shape %v does not match the weight's spatial shape %v", a.Ints, kernel)
 		}
 		kernel = ks

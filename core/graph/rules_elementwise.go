@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -77,36 +78,10 @@ func axisUnaryRule(c *nodeCtx) ([]*Value, error) {
 	if rank == 0 {
 		rank = 1 // a scalar behaves as a vector of one for the axis check
 	}
-	if _, err := normAxis(c.n.AttrInt("axis", def), rank, "axis"); err != nil {
+	if _, err := NormAxis(c.n.AttrInt("axis", def), rank, "axis"); err != nil {
 		return nil, err
 	}
 	return []*Value{same(x)}, nil
-}
-
-// broadcastShapes applies multidirectional (numpy) broadcasting.
-func broadcastShapes(shapes ...[]int) ([]int, error) {
-	rank := 0
-	for _, s := range shapes {
-		rank = max(rank, len(s))
-	}
-	out := make([]int, rank)
-	for i := range out {
-		out[i] = 1
-	}
-	for _, s := range shapes {
-		off := rank - len(s)
-		for i, d := range s {
-			o := out[off+i]
-			switch {
-			case d == o || d == 1:
-			case o == 1:
-				out[off+i] = d
-			default:
-				return nil, fmt.Errorf("shapes %v cannot be broadcast together (axis %d: %d vs %d)", shapes, off+i, o, d)
-			}
-		}
-	}
-	return out, nil
 }
 
 func broadcastRule(boolResult bool) rule {
@@ -136,7 +111,7 @@ func broadcastRule(boolResult bool) rule {
 			dims = clone(first.Dims)
 		} else {
 			var err error
-			if dims, err = broadcastShapes(shapes...); err != nil {
+			if dims, err = BroadcastShape(shapes...); err != nil {
 				return nil, err
 			}
 		}
@@ -163,7 +138,7 @@ func whereRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	dims, err := broadcastShapes(cond.Dims, x.Dims, y.Dims)
+	dims, err := BroadcastShape(cond.Dims, x.Dims, y.Dims)
 	if err != nil {
 		return nil, err
 	}
@@ -185,11 +160,11 @@ func preluRule(c *nodeCtx) ([]*Value, error) {
 	if c.opset < 7 && len(slope.Dims) == 1 && len(x.Dims) >= 2 && (slope.Dims[0] == 1 || slope.Dims[0] == x.Dims[1]) {
 		return []*Value{same(x)}, nil
 	}
-	dims, err := broadcastShapes(x.Dims, slope.Dims)
+	dims, err := BroadcastShape(x.Dims, slope.Dims)
 	if err != nil {
 		return nil, err
 	}
-	if !sameDims(dims, x.Dims) {
+	if !slices.Equal(dims, x.Dims) {
 		return nil, fmt.Errorf("slope shape %v does not broadcast onto input shape %v", slope.Dims, x.Dims)
 	}
 	return []*Value{same(x)}, nil
@@ -227,7 +202,7 @@ func layerNormRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", -1), len(x.Dims), "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", -1), len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func gemmRule(c *nodeCtx) ([]*Value, error) {
 		return nil, fmt.Errorf("inner dimensions differ: A %v gives K=%d, B %v gives K=%d (check transA/transB)", a.Dims, k, b.Dims, kb)
 	}
 	if cv := c.input(2); cv != nil {
-		dims, err := broadcastShapes([]int{m, n}, cv.Dims)
+		dims, err := BroadcastShape([]int{m, n}, cv.Dims)
 		if err != nil || dims[0] != m || dims[1] != n {
 			return nil, fmt.Errorf("the bias C %v does not broadcast to the output [%d %d]", cv.Dims, m, n)
 		}
@@ -89,7 +89,7 @@ func matMulShape(a, b []int) ([]int, error) {
 	if k != kb {
 		return nil, fmt.Errorf("cannot multiply %v by %v: inner dimensions %d and %d differ", a, b, k, kb)
 	}
-	batch, err := broadcastShapes(ad[:len(ad)-2], bd[:len(bd)-2])
+	batch, err := BroadcastShape(ad[:len(ad)-2], bd[:len(bd)-2])
 	if err != nil {
 		return nil, err
 	}

@@ -171,7 +171,7 @@ func reduceRule(c *nodeCtx) ([]*Value, error) {
 			reduce[i] = true
 		}
 	} else {
-		ax, err := normAxes(axes, r, "axis")
+		ax, err := NormAxes(axes, r, "axis")
 		if err != nil {
 			return nil, err
 		}
@@ -196,7 +196,7 @@ func argReduceRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func topKRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", -1), len(x.Dims), "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", -1), len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func resizeRule(c *nodeCtx) ([]*Value, error) {
 	}
 	if c.opset >= 18 {
 		if a := c.n.Attr("axes"); a != nil && len(a.Ints) > 0 {
-			if axes, err = normAxes(a.Ints, r, "axis"); err != nil {
+			if axes, err = NormAxes(a.Ints, r, "axis"); err != nil {
 				return nil, err
 			}
 		}

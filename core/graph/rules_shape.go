@@ -87,63 +87,11 @@ func reshapeRule(c *nodeCtx) ([]*Value, error) {
 		return nil, err
 	}
 	allowZero := c.opset >= 14 && c.n.AttrInt("allowzero", 0) != 0
-	dims, err := resolveReshape(x.Dims, shape, allowZero)
+	dims, err := ResolveReshape(x.Dims, shape, allowZero)
 	if err != nil {
 		return nil, err
 	}
 	return []*Value{{DType: x.DType, Dims: dims}}, nil
-}
-
-// resolveReshape applies Reshape's rules: 0 copies the input dimension at
-// the same position (unless allowZero), one -1 takes what is left.
-func resolveReshape(in []int, shape []int64, allowZero bool) ([]int, error) {
-	total := int64(1)
-	for _, d := range in {
-		total *= int64(d)
-	}
-	out := make([]int, len(shape))
-	inferred := -1
-	known := int64(1)
-	for i, s := range shape {
-		switch {
-		case s == -1:
-			if inferred >= 0 {
-				return nil, fmt.Errorf("shape %v has more than one -1", shape)
-			}
-			inferred = i
-			continue
-		case s == 0 && !allowZero:
-			if i >= len(in) {
-				return nil, fmt.Errorf("shape %v: 0 at position %d copies an input dimension, but the input %v has rank %d", shape, i, in, len(in))
-			}
-			out[i] = in[i]
-		case s < 0 || s > maxDim:
-			return nil, fmt.Errorf("shape %v has invalid dimension %d", shape, s)
-		default:
-			out[i] = int(s)
-		}
-		if out[i] > 0 && known > maxElements/int64(out[i]) {
-			return nil, fmt.Errorf("shape %v has too many elements", shape)
-		}
-		known *= int64(out[i])
-	}
-	if inferred >= 0 {
-		if known == 0 {
-			if total != 0 {
-				return nil, fmt.Errorf("shape %v: -1 cannot be inferred next to a zero dimension", shape)
-			}
-			return nil, fmt.Errorf("shape %v: -1 is ambiguous for an empty input", shape)
-		}
-		if total%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v: %d is not divisible by %d", in, total, shape, total, known)
-		}
-		out[inferred] = int(total / known)
-		known = total
-	}
-	if known != total {
-		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", in, total, shape, known)
-	}
-	return out, nil
 }
 
 func flattenRule(c *nodeCtx) ([]*Value, error) {
@@ -181,7 +129,7 @@ func transposeRule(c *nodeCtx) ([]*Value, error) {
 		if len(a.Ints) != r {
 			return nil, fmt.Errorf("perm %v has %d values; the input %v has rank %d", a.Ints, len(a.Ints), x.Dims, r)
 		}
-		p, err := normAxes(a.Ints, r, "perm entry")
+		p, err := NormAxes(a.Ints, r, "perm entry")
 		if err != nil {
 			return nil, err
 		}
@@ -207,28 +155,9 @@ func squeezeRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	drop := make([]bool, len(x.Dims))
-	if given {
-		ax, err := normAxes(axes, len(x.Dims), "axis")
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range ax {
-			if x.Dims[a] != 1 {
-				return nil, fmt.Errorf("cannot squeeze axis %d of shape %v: its size is %d, not 1", a, x.Dims, x.Dims[a])
-			}
-			drop[a] = true
-		}
-	} else {
-		for i, d := range x.Dims {
-			drop[i] = d == 1
-		}
-	}
-	out := []int{}
-	for i, d := range x.Dims {
-		if !drop[i] {
-			out = append(out, d)
-		}
+	out, err := SqueezeShape(x.Dims, axes, given)
+	if err != nil {
+		return nil, err
 	}
 	return []*Value{{DType: x.DType, Dims: out}}, nil
 }
@@ -245,24 +174,9 @@ func unsqueezeRule(c *nodeCtx) ([]*Value, error) {
 	if !given {
 		return nil, fmt.Errorf("the Unsqueeze node has no axes")
 	}
-	r := len(x.Dims) + len(axes)
-	ax, err := normAxes(axes, r, "axis")
+	out, err := UnsqueezeShape(x.Dims, axes)
 	if err != nil {
 		return nil, err
-	}
-	ones := make([]bool, r)
-	for _, a := range ax {
-		ones[a] = true
-	}
-	out := make([]int, r)
-	j := 0
-	for i := range out {
-		if ones[i] {
-			out[i] = 1
-		} else {
-			out[i] = x.Dims[j]
-			j++
-		}
 	}
 	return []*Value{{DType: x.DType, Dims: out}}, nil
 }
@@ -285,7 +199,7 @@ func concatRule(c *nodeCtx) ([]*Value, error) {
 	if c.opset >= 4 && c.n.Attr("axis") == nil {
 		return nil, fmt.Errorf("the Concat node has no axis attribute (required from opset 4 on)")
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", def), r, "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", def), r, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -310,7 +224,7 @@ func splitRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -419,7 +333,7 @@ func sliceRule(c *nodeCtx) ([]*Value, error) {
 	if steps != nil && len(steps) != len(starts) {
 		return nil, fmt.Errorf("steps %v and starts %v differ in length", steps, starts)
 	}
-	ax, err := normAxes(axes, len(x.Dims), "axis")
+	ax, err := NormAxes(axes, len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -432,34 +346,10 @@ func sliceRule(c *nodeCtx) ([]*Value, error) {
 		if step == 0 {
 			return nil, fmt.Errorf("steps[%d] is 0", i)
 		}
-		out[a] = sliceLen(int64(x.Dims[a]), starts[i], ends[i], step)
+		_, n := SliceRange(int64(x.Dims[a]), starts[i], ends[i], step)
+		out[a] = int(n)
 	}
 	return []*Value{{DType: x.DType, Dims: out}}, nil
-}
-
-// sliceLen is the number of elements Slice takes from an axis of size d.
-func sliceLen(d, start, end, step int64) int {
-	if start < 0 {
-		start += d
-	}
-	if end < 0 {
-		end += d
-	}
-	var n int64
-	if step > 0 {
-		start = min(max(start, 0), d)
-		end = min(max(end, 0), d)
-		if end > start {
-			n = (end - start + step - 1) / step
-		}
-	} else {
-		start = min(max(start, -1), d-1)
-		end = min(max(end, -1), d-1)
-		if start > end {
-			n = (start - end + (-step) - 1) / (-step)
-		}
-	}
-	return int(n)
 }
 
 func padRule(c *nodeCtx) ([]*Value, error) {
@@ -491,7 +381,7 @@ func padRule(c *nodeCtx) ([]*Value, error) {
 			if err != nil {
 				return nil, err
 			}
-			if axes, err = normAxes(ax, r, "axis"); err != nil {
+			if axes, err = NormAxes(ax, r, "axis"); err != nil {
 				return nil, err
 			}
 		}
@@ -519,7 +409,7 @@ func gatherRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	axis, err := normAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
+	axis, err := NormAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -540,7 +430,7 @@ func gatherElementsRule(c *nodeCtx) ([]*Value, error) {
 	if len(idx.Dims) != len(x.Dims) {
 		return nil, fmt.Errorf("indices %v and data %v differ in rank", idx.Dims, x.Dims)
 	}
-	if _, err := normAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis"); err != nil {
+	if _, err := NormAxis(c.n.AttrInt("axis", 0), len(x.Dims), "axis"); err != nil {
 		return nil, err
 	}
 	return []*Value{{DType: x.DType, Dims: clone(idx.Dims)}}, nil
@@ -559,7 +449,7 @@ func expandRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := broadcastShapes(x.Dims, dims)
+	out, err := BroadcastShape(x.Dims, dims)
 	if err != nil {
 		return nil, err
 	}

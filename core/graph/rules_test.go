@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -39,7 +40,7 @@ func runShapeCases(t *testing.T, cases []shapeCase) {
 				if v == nil {
 					t.Fatalf("no value %q", name)
 				}
-				if !sameDims(v.Dims, want) {
+				if !slices.Equal(v.Dims, want) {
 					t.Errorf("%s: dims %v, want %v", name, v.Dims, want)
 				}
 			}
@@ -300,7 +301,7 @@ func TestQuantizeShapesAndTypes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := s.Of("q"); v.DType != tensor.Int8 || !sameDims(v.Dims, []int{1, 4}) {
+	if v := s.Of("q"); v.DType != tensor.Int8 || !slices.Equal(v.Dims, []int{1, 4}) {
 		t.Errorf("q = %v, want int8[1 4]", v)
 	}
 	if v := s.Of("y"); v.DType != tensor.Float32 {
@@ -331,7 +332,7 @@ func TestPyTorchShapeChain(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := s.Dims("y"); !sameDims(got, []int{3, 32}) {
+			if got := s.Dims("y"); !slices.Equal(got, []int{3, 32}) {
 				t.Errorf("y dims %v, want [3 32]", got)
 			}
 			if tgt := s.Of("target"); tgt.Const == nil || fmt.Sprint(tgt.Const.I64) != "[3 -1]" {
@@ -358,14 +359,14 @@ func TestInputShapeResolution(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameDims(shapes["x"], []int{1, 3}) {
+	if !slices.Equal(shapes["x"], []int{1, 3}) {
 		t.Errorf("DefaultInputShapes = %v", shapes)
 	}
 	s, err := InferShapes(b.m, shapes, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !sameDims(s.Dims("y"), []int{1, 3}) {
+	if !slices.Equal(s.Dims("y"), []int{1, 3}) {
 		t.Errorf("y = %v", s.Dims("y"))
 	}
 	if _, err := InferShapes(b.m, map[string][]int{"x": {1, 3, 3}}, nil); err == nil || !strings.Contains(err.Error(), "rank") {
