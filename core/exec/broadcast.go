@@ -1,35 +1,9 @@
 package exec
 
 import (
-	"fmt"
-
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
-
-// broadcastShape returns the numpy-style broadcast of the given shapes.
-func broadcastShape(shapes ...[]int) ([]int, error) {
-	rank := 0
-	for _, s := range shapes {
-		rank = max(rank, len(s))
-	}
-	out := make([]int, rank)
-	for i := range out {
-		out[i] = 1
-	}
-	for _, s := range shapes {
-		off := rank - len(s)
-		for i, d := range s {
-			switch {
-			case out[off+i] == d || d == 1:
-			case out[off+i] == 1:
-				out[off+i] = d
-			default:
-				return nil, fmt.Errorf("shapes %v cannot be broadcast together", shapes)
-			}
-		}
-	}
-	return out, nil
-}
 
 // broadcastPlan walks an output shape together with the matching element
 // offsets of several inputs broadcast to it. Adjacent dimensions that every
@@ -136,7 +110,7 @@ func (p *broadcastPlan) rows(fn func(o int, offs []int, n int, inner []int)) {
 
 // broadcast2 computes out[i] = f(a[i], b[i]) over the broadcast of a and b.
 func broadcast2[A, B, R elem](c *Context, a, b *tensor.Tensor, outDT tensor.DType, f func(A, B) R) (*tensor.Tensor, error) {
-	shape, err := broadcastShape(a.Shape, b.Shape)
+	shape, err := graph.BroadcastShape(a.Shape, b.Shape)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +153,7 @@ func broadcast2[A, B, R elem](c *Context, a, b *tensor.Tensor, outDT tensor.DTyp
 // broadcast3 computes out[i] = f(a[i], b[i], c[i]) over the broadcast of
 // three operands (Where, Clip with tensor bounds).
 func broadcast3[A, B, C, R elem](c *Context, a, b, cc *tensor.Tensor, outDT tensor.DType, f func(A, B, C) R) (*tensor.Tensor, error) {
-	shape, err := broadcastShape(a.Shape, b.Shape, cc.Shape)
+	shape, err := graph.BroadcastShape(a.Shape, b.Shape, cc.Shape)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,7 @@ package exec
 
 import (
 	"fmt"
-	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -157,35 +157,6 @@ func dataLen(t *tensor.Tensor) int {
 	return -1
 }
 
-// normAxis maps a possibly negative axis into [0, rank).
-func normAxis(axis int64, rank int) (int, error) {
-	if axis < -int64(rank) || axis >= int64(rank) {
-		return 0, fmt.Errorf("axis %d out of range for rank %d", axis, rank)
-	}
-	if axis < 0 {
-		axis += int64(rank)
-	}
-	return int(axis), nil
-}
-
-// normAxes maps axes into [0, rank) and rejects duplicates.
-func normAxes(axes []int64, rank int) ([]int, error) {
-	out := make([]int, len(axes))
-	seen := make([]bool, rank)
-	for i, a := range axes {
-		ax, err := normAxis(a, rank)
-		if err != nil {
-			return nil, err
-		}
-		if seen[ax] {
-			return nil, fmt.Errorf("axis %d repeated in %v", a, axes)
-		}
-		seen[ax] = true
-		out[i] = ax
-	}
-	return out, nil
-}
-
 // input returns in[i], or nil when the optional input is absent.
 func input(in []*tensor.Tensor, i int) *tensor.Tensor {
 	if i < len(in) {
@@ -210,10 +181,6 @@ func need(in []*tensor.Tensor, n int) error {
 // isFloat reports whether dt is a floating-point type.
 func isFloat(dt tensor.DType) bool { return dt == tensor.Float32 || dt == tensor.Float64 }
 
-// roundHalfEven rounds to the nearest integer, ties to even, as ONNX
-// quantization and Round require.
-func roundHalfEven(x float64) float64 { return math.RoundToEven(x) }
-
 // toInts converts int64 values to int, checking range.
 func toInts(v []int64) []int {
 	out := make([]int, len(v))
@@ -224,14 +191,4 @@ func toInts(v []int64) []int {
 }
 
 // sameShape reports whether two shapes are equal.
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
+func sameShape(a, b []int) bool { return slices.Equal(a, b) }

@@ -3,7 +3,9 @@ package exec
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -111,7 +113,7 @@ func legacyBroadcast(c *Context, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 		return b, nil
 	}
 	if c.Node.AttrInt("broadcast", 0) == 0 {
-		if !sameShape(a.Shape, b.Shape) {
+		if !slices.Equal(a.Shape, b.Shape) {
 			return nil, fmt.Errorf("shapes %v and %v differ and attribute broadcast is not set (opset %d)", a.Shape, b.Shape, c.Opset)
 		}
 		return b, nil
@@ -120,12 +122,12 @@ func legacyBroadcast(c *Context, a, b *tensor.Tensor) (*tensor.Tensor, error) {
 	if ax == nil || len(b.Shape) == 0 {
 		return b, nil
 	}
-	axis, err := normAxis(ax.I, len(a.Shape))
+	axis, err := graph.NormAxis(ax.I, len(a.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
 	if axis+len(b.Shape) > len(a.Shape) {
-		return nil, fmt.Errorf("B of shape %v does not fit A %v at axis %d", b.Shape, a.Shape, axis)
+		return nil, fmt.Errorf("input B of shape %v does not fit input A %v at axis %d", b.Shape, a.Shape, axis)
 	}
 	shape := append([]int(nil), b.Shape...)
 	for len(shape) < len(a.Shape)-axis {
@@ -171,7 +173,7 @@ func variadicKernel(op arithOp, mean bool) Kernel {
 					acc.F64[i] /= n
 				}
 			default:
-				return nil, fmt.Errorf("Mean needs a float type, got %v", acc.DType)
+				return nil, fmt.Errorf("needs a float type, got %v", acc.DType)
 			}
 		}
 		return []*tensor.Tensor{acc}, nil

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -46,7 +47,7 @@ func padKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			if err != nil {
 				return nil, err
 			}
-			if axes, err = normAxes(av, rank); err != nil {
+			if axes, err = graph.NormAxes(av, rank, "axis"); err != nil {
 				return nil, err
 			}
 		}

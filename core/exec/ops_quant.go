@@ -3,7 +3,9 @@ package exec
 import (
 	"fmt"
 	"math"
+	"slices"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -50,7 +52,7 @@ func newScaleIndex(c *Context, xs []int, scale, zp *tensor.Tensor) (*scaleIndex,
 	if scale.Len() == 1 && len(scale.Shape) <= 1 {
 		return &scaleIndex{perTensor: true}, nil
 	}
-	axis, err := normAxis(c.Node.AttrInt("axis", 1), len(xs))
+	axis, err := graph.NormAxis(c.Node.AttrInt("axis", 1), len(xs), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +72,7 @@ func newScaleIndex(c *Context, xs []int, scale, zp *tensor.Tensor) (*scaleIndex,
 	}
 	want := append([]int(nil), xs...)
 	want[axis] = (xs[axis] + blockSize - 1) / blockSize
-	if !sameShape(scale.Shape, want) {
+	if !slices.Equal(scale.Shape, want) {
 		return nil, fmt.Errorf("blocked scale must have shape %v (block_size %d on axis %d), got %v", want, blockSize, axis, scale.Shape)
 	}
 	s.block = blockSize

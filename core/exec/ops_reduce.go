@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -69,7 +70,7 @@ func reduceKernel(r reduction) Kernel {
 				reduced[i] = true
 			}
 		} else {
-			ax, err := normAxes(axes, rank)
+			ax, err := graph.NormAxes(axes, rank, "axis")
 			if err != nil {
 				return nil, err
 			}

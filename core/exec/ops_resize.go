@@ -12,14 +12,13 @@ import (
 // each axis whose size or mapping changes is resampled in turn.
 
 type resizeParams struct {
-	mode         string // nearest, linear
-	coordMode    string
-	nearestMode  string
-	extrapolate  float64
-	scales       []float64
-	outShape     []int
-	roi          []float64 // [starts..., ends...] for tf_crop_and_resize
-	legacyLinear bool
+	mode        string // nearest, linear
+	coordMode   string
+	nearestMode string
+	extrapolate float64
+	scales      []float64
+	outShape    []int
+	roi         []float64 // [starts..., ends...] for tf_crop_and_resize
 }
 
 // sourceCoord maps output index x along an axis to a fractional input

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -37,50 +38,6 @@ func flattenKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
 }
 
-// reshapeTarget resolves a Reshape shape: 0 copies the input dim (unless
-// allowZero), -1 is inferred from the remaining size.
-func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
-	out := make([]int, len(spec))
-	infer := -1
-	known := 1
-	for i, s := range spec {
-		switch {
-		case s == -1:
-			if infer >= 0 {
-				return nil, fmt.Errorf("shape %v has more than one -1", spec)
-			}
-			infer = i
-			continue
-		case s == 0 && !allowZero:
-			if i >= len(in) {
-				return nil, fmt.Errorf("shape %v copies dim %d (0) but the input has rank %d", spec, i, len(in))
-			}
-			out[i] = in[i]
-		case s < 0:
-			return nil, fmt.Errorf("shape %v has a negative dimension", spec)
-		default:
-			if s > maxElements {
-				return nil, fmt.Errorf("shape %v is too large", spec)
-			}
-			out[i] = int(s)
-		}
-		known *= out[i]
-		if known > maxElements {
-			return nil, fmt.Errorf("shape %v is too large", spec)
-		}
-	}
-	total := tensor.NumElements(in)
-	if infer >= 0 {
-		if known == 0 || total%known != 0 {
-			return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v", in, total, spec)
-		}
-		out[infer] = total / known
-	} else if known != total {
-		return nil, fmt.Errorf("cannot reshape %v (%d elements) to %v (%d elements)", in, total, spec, known)
-	}
-	return out, nil
-}
-
 func reshapeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := need(in, 1); err != nil {
 		return nil, err
@@ -98,7 +55,7 @@ func reshapeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			return nil, err
 		}
 	}
-	shape, err := reshapeTarget(x.Shape, spec, c.Opset >= 14 && c.Node.AttrInt("allowzero", 0) != 0)
+	shape, err := graph.ResolveReshape(x.Shape, spec, c.Opset >= 14 && c.Node.AttrInt("allowzero", 0) != 0)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +78,7 @@ func transposeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) 
 	if len(perm) != rank {
 		return nil, fmt.Errorf("perm %v has %d entries for an input of rank %d", perm, len(perm), rank)
 	}
-	p, err := normAxes(perm, rank)
+	p, err := graph.NormAxes(perm, rank, "perm")
 	if err != nil {
 		return nil, fmt.Errorf("perm %v: %w", perm, err)
 	}
@@ -164,28 +121,9 @@ func squeezeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	drop := make([]bool, len(x.Shape))
-	if given {
-		ax, err := normAxes(axes, len(x.Shape))
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range ax {
-			if x.Shape[a] != 1 {
-				return nil, fmt.Errorf("cannot squeeze axis %d of shape %v: size is not 1", a, x.Shape)
-			}
-			drop[a] = true
-		}
-	} else {
-		for i, d := range x.Shape {
-			drop[i] = d == 1
-		}
-	}
-	shape := []int{}
-	for i, d := range x.Shape {
-		if !drop[i] {
-			shape = append(shape, d)
-		}
+	shape, err := graph.SqueezeShape(x.Shape, axes, given)
+	if err != nil {
+		return nil, err
 	}
 	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
 }
@@ -202,24 +140,9 @@ func unsqueezeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) 
 	if !given {
 		return nil, fmt.Errorf("axes are required")
 	}
-	rank := len(x.Shape) + len(axes)
-	ax, err := normAxes(axes, rank)
+	shape, err := graph.UnsqueezeShape(x.Shape, axes)
 	if err != nil {
 		return nil, err
-	}
-	inserted := make([]bool, rank)
-	for _, a := range ax {
-		inserted[a] = true
-	}
-	shape := make([]int, rank)
-	j := 0
-	for i := range shape {
-		if inserted[i] {
-			shape[i] = 1
-		} else {
-			shape[i] = x.Shape[j]
-			j++
-		}
 	}
 	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
 }
@@ -291,7 +214,7 @@ func expandKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	shape, err := broadcastShape(in[0].Shape, target)
+	shape, err := graph.BroadcastShape(in[0].Shape, target)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -23,7 +24,7 @@ func concatKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if a == math.MinInt64 {
 		return nil, fmt.Errorf("attribute axis is required")
 	}
-	axis, err := normAxis(a, rank)
+	axis, err := graph.NormAxis(a, rank, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func splitKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	x := in[0]
-	axis, err := normAxis(c.Node.AttrInt("axis", 0), len(x.Shape))
+	axis, err := graph.NormAxis(c.Node.AttrInt("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func sliceKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if len(axes) != len(starts) || len(steps) != len(starts) {
 		return nil, fmt.Errorf("starts, ends, axes and steps must have the same length")
 	}
-	ax, err := normAxes(axes, rank)
+	ax, err := graph.NormAxes(axes, rank, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -198,36 +199,21 @@ func sliceKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	strides := append([]int(nil), inStrides...)
 	base := 0
 	for i, a := range ax {
-		dim := int64(x.Shape[a])
-		st, en, step := starts[i], ends[i], steps[i]
+		step := steps[i]
 		if step == 0 {
 			return nil, fmt.Errorf("step 0 on axis %d", a)
 		}
-		if st < 0 {
-			st += dim
-		}
-		if en < 0 {
-			en += dim
-		}
-		var n int64
-		if step > 0 {
-			st = min(max(st, 0), dim)
-			en = min(max(en, 0), dim)
-			if en > st {
-				n = (en - st + step - 1) / step
-			}
-		} else {
-			st = min(max(st, -1), dim-1)
-			en = min(max(en, -1), dim-1)
-			if st > en {
-				n = (st - en - step - 1) / -step
-			}
-		}
+		first, n := graph.SliceRange(int64(x.Shape[a]), starts[i], ends[i], step)
 		shape[a] = int(n)
-		if n > 0 {
-			base += int(st) * inStrides[a]
+		// A step is only taken when n > 1 (so |step| < dim): a huge
+		// step with one element must not overflow into the stride.
+		strides[a] = 0
+		if n > 1 {
+			strides[a] = inStrides[a] * int(step)
 		}
-		strides[a] = inStrides[a] * int(step)
+		if n > 0 {
+			base += int(first) * inStrides[a]
+		}
 	}
 	out := c.Alloc(x.DType, shape)
 	stridedCopy(out, x, shape, strides, base)
@@ -239,7 +225,7 @@ func gatherKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	x, idxT := in[0], in[1]
-	axis, err := normAxis(c.Node.AttrInt("axis", 0), len(x.Shape))
+	axis, err := graph.NormAxis(c.Node.AttrInt("axis", 0), len(x.Shape), "axis")
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -32,7 +33,7 @@ func softmaxKernel(logOut bool) Kernel {
 			if rank == 0 {
 				return nil, fmt.Errorf("needs at least rank 1")
 			}
-			axis, err := normAxis(c.Node.AttrInt("axis", -1), rank)
+			axis, err := graph.NormAxis(c.Node.AttrInt("axis", -1), rank, "axis")
 			if err != nil {
 				return nil, err
 			}
