@@ -14,6 +14,7 @@ import "sync"
 // block (kc*nc*4 bytes) streams from L2.
 const (
 	simdKC    = 256
+	simdKCMax = 1024 // k up to this is one block (with fewer columns)
 	simdNC    = 256
 	simdPanel = 8 // columns per packed panel of B: the kernel's tile width
 	simdTile  = 4 * simdPanel
@@ -44,8 +45,16 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	s := simdScratchPool.Get().(*simdScratch)
 	defer simdScratchPool.Put(s)
 
-	for pc := 0; pc < k; pc += simdKC {
-		kb := min(simdKC, k-pc)
+	// Up to simdKCMax, k is one block: every extra k-block is another pass
+	// that reads and writes all of C (ResNet's k = 288 and 576 convs). The
+	// packed block stays at simdKC*simdNC floats: fewer columns per block.
+	kc, nc := simdKC, simdNC
+	if k > simdKC && k <= simdKCMax {
+		kc = k
+		nc = max(simdPanel, simdKC*simdNC/k/simdPanel*simdPanel)
+	}
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
 		blockBeta := beta
 		if pc > 0 {
 			blockBeta = 1 // later k-blocks accumulate onto the first
@@ -56,8 +65,8 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 			callSimdTranspose(s.transA, kb, a[pc*lda:], lda, kb, m)
 			aBlock, ldaBlock = s.transA, kb
 		}
-		for jc := 0; jc < n; jc += simdNC {
-			nb := min(simdNC, n-jc)
+		for jc := 0; jc < n; jc += nc {
+			nb := min(nc, n-jc)
 			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
 			if transB {
 				packPanelsTransposed(packed, b[jc*ldb+pc:], ldb, kb, nb)

@@ -249,3 +249,32 @@ func BenchmarkSgemmSIMDTransposed(b *testing.B) {
 		}
 	}
 }
+
+// TestSIMDBlockingShapes covers the driver's block choices against the
+// reference: k in (simdKC, simdKCMax] as one k-block over several narrower
+// column blocks, k past simdKCMax split again, in every layout, with beta.
+func TestSIMDBlockingShapes(t *testing.T) {
+	requireSIMD(t)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range []struct{ m, n, k int }{{9, 300, 600}, {6, 105, 257}, {5, 20, 1030}, {33, 17, 1024}, {4, 8, 700}} {
+		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			a, b := randomMatrix(rng, s.m, s.k), randomMatrix(rng, s.k, s.n)
+			got := randomMatrix(rng, s.m, s.n)
+			want := append([]float32(nil), got...)
+			lda, ldb := s.k, s.n
+			if tr[0] {
+				lda = s.m
+			}
+			if tr[1] {
+				ldb = s.k
+			}
+			Sgemm(tr[0], tr[1], s.m, s.n, s.k, 0.5, a, lda, b, ldb, 1, got, s.n)
+			sgemmRef(tr[0], tr[1], s.m, s.n, s.k, 0.5, a, lda, b, ldb, 1, want, s.n)
+			for i := range got {
+				if d := got[i] - want[i]; d > 1e-3 || d < -1e-3 {
+					t.Fatalf("%v trans %v: C[%d] = %v, want %v", s, tr, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

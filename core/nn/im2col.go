@@ -11,7 +11,9 @@ func Im2Col(col, img []float32, channels int, w *Window) {
 	mustFit("Im2Col", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
 	p := w.promote3()
 	if p.In[0] == 1 && p.Kernel[0] == 1 && p.Out[0] == 1 {
-		im2col2D(col, img, channels, &p)
+		if !simdIm2Col(col, img, channels, &p) { // the wasm SIMD kernel, when there is one
+			im2col2D(col, img, channels, &p)
+		}
 		return
 	}
 	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {

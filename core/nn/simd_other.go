@@ -11,3 +11,5 @@ const simdKernels = false
 func simdDepthwise3x3(*depthwise3x3Args) bool { return false }
 
 func simdClamp([]float32, float32, float32) bool { return false }
+
+func simdIm2Col([]float32, []float32, int, *window3) bool { return false }

@@ -30,6 +30,12 @@ func simdDepthwise3x3Raw(y, x, w, zeros unsafe.Pointer, channels, inH, inW, outH
 //go:wasmimport pare_gemm clamp
 func simdClampRaw(p unsafe.Pointer, n int32, loBits, hiBits uint32)
 
+// simdIm2ColRaw: see im2col in kernel.wat. Call it only through
+// simdIm2Col.
+//
+//go:wasmimport pare_gemm im2col
+func simdIm2ColRaw(col, img unsafe.Pointer, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW int32)
+
 // simdKernels reports whether the host bound a SIMD kernel (kernel_kind is
 // 0 under PARE_SIMD=off or without one: then everything stays in Go).
 var simdKernels = simdKernelKind() > 0
@@ -93,5 +99,42 @@ func simdDepthwise3x3(a *depthwise3x3Args) bool {
 		int32(a.channels), int32(a.inH), int32(a.inW), int32(a.outH), int32(a.outW),
 		int32(a.strideH), int32(a.strideW), int32(a.padT), int32(a.padL), int32(a.colLo), int32(a.colHi),
 		math.Float32bits(a.lo), math.Float32bits(a.hi))
+	return true
+}
+
+// simdIm2Col runs im2col2D's work in the kernel and reports whether it
+// did: p is a promoted 2-D window (unit depth). The kernel writes exactly
+// channels*kH*kW*outH*outW floats of col and reads img only inside its
+// channels planes, so those are the extents checked.
+func simdIm2Col(col, img []float32, channels int, p *window3) bool {
+	if !simdKernels {
+		return false
+	}
+	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
+	kH, kW := p.Kernel[1], p.Kernel[2]
+	vals := [...]int{channels, inH, inW, outH, outW, kH, kW, p.Strides[1], p.Strides[2], p.Dilations[1], p.Dilations[2]}
+	for _, v := range vals {
+		if v < 1 || v > math.MaxInt32/4 {
+			return false
+		}
+	}
+	for _, v := range [...]int{p.PadBegin[1], p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
+		if v < 0 || v > math.MaxInt32/8 {
+			return false
+		}
+	}
+	rows, plane, inPlane := channels*kH*kW, outH*outW, inH*inW
+	if rows > math.MaxInt32/4/plane || channels > math.MaxInt32/4/inPlane {
+		return false
+	}
+	switch {
+	case len(col) < rows*plane:
+		panic(fmt.Sprintf("nn: SIMD im2col: col has %d elements, needs %d x %d", len(col), rows, plane))
+	case len(img) < channels*inPlane:
+		panic(fmt.Sprintf("nn: SIMD im2col: image has %d elements, needs %d x %d x %d", len(img), channels, inH, inW))
+	}
+	simdIm2ColRaw(unsafe.Pointer(&col[0]), unsafe.Pointer(&img[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
+		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
+		int32(p.Dilations[1]), int32(p.Dilations[2]))
 	return true
 }

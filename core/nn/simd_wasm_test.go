@@ -90,3 +90,59 @@ func TestSIMDDepthwiseRejectsBadExtents(t *testing.T) {
 		t.Fatal("stride 3 was taken")
 	}
 }
+
+// TestIm2ColSIMDMatchesGo compares the kernel's im2col with im2col2D bit
+// for bit (both only copy) on windows with every stride, padding and
+// dilation mix, images narrower than the kernel, and 1-D windows; the
+// guard words after col must survive and stale contents must be replaced.
+func TestIm2ColSIMDMatchesGo(t *testing.T) {
+	if !simdKernels {
+		t.Skip("host bound no SIMD kernel (PARE_SIMD=off, or kernel .wasm missing): run under tools/wasmexec/go_js_wasm_exec")
+	}
+	rng := rand.New(rand.NewPCG(19, 20))
+	cases := []struct {
+		x, k []int
+		p    ConvParams
+	}{
+		{[]int{3, 32, 32}, []int{3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}},
+		{[]int{2, 32, 32}, []int{3, 3}, ConvParams{Strides: []int{2, 2}, Pads: []int{0, 0, 1, 1}}},
+		{[]int{2, 16, 16}, []int{1, 1}, ConvParams{Strides: []int{2, 2}}},
+		{[]int{2, 17, 19}, []int{3, 3}, ConvParams{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}},
+		{[]int{2, 9, 23}, []int{3, 5}, ConvParams{Strides: []int{1, 2}, Pads: []int{2, 3, 0, 1}}},
+		{[]int{1, 8, 8}, []int{7, 7}, ConvParams{Strides: []int{2, 2}, Pads: []int{3, 3, 3, 3}}},
+		{[]int{2, 10, 12}, []int{3, 3}, ConvParams{Strides: []int{3, 3}, Dilations: []int{2, 2}, Pads: []int{2, 2, 2, 2}}},
+		{[]int{1, 3, 2}, []int{5, 5}, ConvParams{Pads: []int{4, 4, 4, 4}}},
+		{[]int{2, 6, 9}, []int{2, 4}, ConvParams{Strides: []int{2, 2}, Pads: []int{0, 6, 1, 6}}},
+		{[]int{3, 15}, []int{3}, ConvParams{Strides: []int{2}, Pads: []int{1, 1}}},
+		{[]int{2, 40}, []int{5}, ConvParams{Dilations: []int{3}, Pads: []int{2, 5}}},
+		{[]int{2, 20, 30}, []int{3, 3}, ConvParams{Strides: []int{2, 2}}},
+	}
+	for i, tc := range cases {
+		c := tc.x[0]
+		x := randTensor(rng, append([]int{1}, tc.x...)...)
+		w := randTensor(rng, append([]int{1, c}, tc.k...)...)
+		g, err := ResolveConv(x.Shape, w.Shape, tc.p)
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		n := c * g.KernelSize() * g.OutSize()
+		want := make([]float32, n)
+		p := g.promote3()
+		im2col2D(want, x.F32, c, &p)
+		buf := make([]float32, n+8)
+		for j := range buf {
+			buf[j] = -12345
+		}
+		Im2Col(buf[:n], x.F32, c, &g.Window)
+		for j := range want {
+			if buf[j] != want[j] {
+				t.Fatalf("case %d %+v: col[%d] = %v, want %v", i, tc.p, j, buf[j], want[j])
+			}
+		}
+		for j := n; j < len(buf); j++ {
+			if buf[j] != -12345 {
+				t.Fatalf("case %d: wrote past col (index %d)", i, j)
+			}
+		}
+	}
+}

@@ -115,6 +115,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: depthwise3x3 called but kernel_kind reported no kernel");
       kernel.depthwise3x3(y, x, w, zeros, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi, loBits, hiBits);
     },
+    im2col: (col, img, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW) => {
+      if (!kernel) throw new Error("simd-kernel: im2col called but kernel_kind reported no kernel");
+      kernel.im2col(col, img, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW);
+    },
     clamp: (p, n, loBits, hiBits) => {
       if (!kernel) throw new Error("simd-kernel: clamp called but kernel_kind reported no kernel");
       kernel.clamp(p, n, loBits, hiBits);

@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp`, (t) => {
+  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp, im2col`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -153,6 +153,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "transpose", kind: "function" },
       { name: "depthwise3x3", kind: "function" },
       { name: "clamp", kind: "function" },
+      { name: "im2col", kind: "function" },
     ]);
   });
 }
@@ -296,5 +297,42 @@ test("clamp limits exactly n floats, vector body and tail", () => {
     assert.equal(got[0], SENTINEL);
     assert.equal(got[n + 1], SENTINEL);
     for (let i = 0; i < n; i++) assert.ok(Object.is(got[i + 1], Math.min(Math.max(v[i], 0), 6) + 0), `n=${n}: v[${i}] = ${got[i + 1]}`);
+  }
+});
+
+test("im2col writes exactly the unrolled windows", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  let seed = 400;
+  // c, inH, inW, kH, kW, sH, sW, pads t l b r, dilH, dilW
+  for (const [c, inH, inW, kH, kW, sH, sW, pt, pl, pb, pr, dH, dW] of [
+    [1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1], [2, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1], [2, 16, 16, 3, 3, 2, 2, 0, 0, 1, 1, 1, 1],
+    [1, 17, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1], [2, 9, 23, 3, 5, 1, 2, 2, 3, 0, 1, 1, 1], [1, 10, 12, 3, 3, 3, 3, 2, 2, 2, 2, 2, 2],
+    [1, 3, 2, 5, 5, 1, 1, 4, 4, 4, 4, 1, 1], [2, 12, 12, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1],
+  ]) {
+    const outH = Math.floor((inH + pt + pb - ((kH - 1) * dH + 1)) / sH) + 1;
+    const outW = Math.floor((inW + pl + pr - ((kW - 1) * dW + 1)) / sW) + 1;
+    const next = rng(seed++);
+    const img = Float32Array.from({ length: c * inH * inW }, next);
+    const want = new Float32Array(c * kH * kW * outH * outW);
+    let r = 0;
+    for (let ch = 0; ch < c; ch++)
+      for (let kh = 0; kh < kH; kh++)
+        for (let kw = 0; kw < kW; kw++, r++)
+          for (let oh = 0; oh < outH; oh++)
+            for (let ow = 0; ow < outW; ow++) {
+              const ih = oh * sH - pt + kh * dH, iw = ow * sW - pl + kw * dW;
+              want[(r * outH + oh) * outW + ow] = ih >= 0 && ih < inH && iw >= 0 && iw < inW ? img[(ch * inH + ih) * inW + iw] : 0;
+            }
+    const heap = new Heap(memory);
+    const imgAddr = heap.alloc(img.length), colAddr = heap.alloc(want.length + 2);
+    heap.f32(imgAddr, img.length).set(img);
+    heap.f32(colAddr, want.length + 2).fill(SENTINEL); // stale contents, and guards
+    kernel.im2col(colAddr + 4, imgAddr, c, inH, inW, outH, outW, kH, kW, sH, sW, pt, pl, dH, dW);
+    const got = heap.f32(colAddr, want.length + 2);
+    const label = JSON.stringify({ c, inH, inW, kH, kW, sH, sW, pt, pl, dH, dW });
+    assert.equal(got[0], SENTINEL, `${label}: wrote before col`);
+    assert.equal(got[want.length + 1], SENTINEL, `${label}: wrote after col`);
+    assert.deepEqual(got.subarray(1, want.length + 1), want, `${label}: col differs`);
   }
 });

@@ -8,8 +8,9 @@
 ;; multiply), pack_b (B's k x 8 panels, packed with vector copies),
 ;; transpose (for the transposed layouts of op(A) and op(B)), and two
 ;; inference kernels beside the GEMM: depthwise3x3 (MobileNet's depthwise
-;; convolution with its bias, residual and clamp) and clamp (Relu/ReLU6 on
-;; a GEMM's output). The Go wrappers (core/gemm/simd_imports_wasm.go,
+;; convolution with its bias, residual and clamp), clamp (Relu/ReLU6 on a
+;; GEMM's output) and im2col (the unrolled windows a convolution's GEMM
+;; multiplies). The Go wrappers (core/gemm/simd_imports_wasm.go,
 ;; core/nn/simd_wasm.go) check every length before calling, because this
 ;; code can write anywhere in Go's heap.
 ;;
@@ -518,4 +519,128 @@
           (f32.min (f32.max (f32.load (local.get $p)) (local.get $lo)) (local.get $hi)))
         (local.set $p (i32.add (local.get $p) (i32.const 4)))
         (br $tail))))
+
+
+  ;; im2col unrolls the windows of a 2-D image into the columns of a GEMM
+  ;; operand, exactly like core/nn's im2col2D: row (c*kH+kh)*kW+kw of col
+  ;; holds, for every output (oh, ow) in row-major order, the image value
+  ;; img[c][oh*strideH-padT+kh*dilH][ow*strideW-padL+kw*dilW], or 0 where
+  ;; that falls in the padding.
+  ;;
+  ;;   col, img  byte addresses: channels*kH*kW rows of outH*outW floats,
+  ;;             channels planes of inH x inW floats
+  ;;   all sizes >= 1, pads >= 0
+  ;;
+  ;; col is written in full and only there; img is read only at in-image
+  ;; positions. Go's scalar loops (a bounds check per float) made this a
+  ;; fifth of ResNet-8; here a stride-1 row segment is vector copies, a
+  ;; stride-2 one two loads and a de-interleave per four outputs.
+  (func (export "im2col")
+    (param $col i32) (param $img i32) (param $channels i32) (param $inH i32) (param $inW i32)
+    (param $outH i32) (param $outW i32) (param $kH i32) (param $kW i32)
+    (param $strideH i32) (param $strideW i32) (param $padT i32) (param $padL i32)
+    (param $dilH i32) (param $dilW i32)
+    (local $inWBytes i32) (local $inPlaneBytes i32) (local $outWBytes i32)
+    (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32)
+    (local $off i32) (local $lo i32) (local $hi i32) (local $ih i32) (local $src i32) (local $seg i32)
+    (local $vecHi i32) (local $j i32)
+    (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $inPlaneBytes (i32.mul (local.get $inWBytes) (local.get $inH)))
+    (local.set $outWBytes (i32.shl (local.get $outW) (i32.const 2)))
+    (local.set $seg (local.get $col))
+    (loop $channel
+      (local.set $kh (i32.const 0))
+      (loop $kernelRow
+        (local.set $kw (i32.const 0))
+        (loop $kernelCol
+          ;; Outputs [lo, hi) of a row read image columns ow*strideW+off
+          ;; inside [0, inW).
+          (local.set $off (i32.sub (i32.mul (local.get $kw) (local.get $dilW)) (local.get $padL)))
+          (local.set $lo (i32.const 0))
+          (if (i32.lt_s (local.get $off) (i32.const 0))
+            (then (local.set $lo (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $off))
+              (i32.sub (local.get $strideW) (i32.const 1))) (local.get $strideW)))))
+          (local.set $hi (i32.const 0))
+          (if (i32.gt_s (i32.sub (local.get $inW) (local.get $off)) (i32.const 0))
+            (then (local.set $hi (i32.add (i32.div_u (i32.sub (i32.sub (local.get $inW) (i32.const 1)) (local.get $off))
+              (local.get $strideW)) (i32.const 1)))))
+          (if (i32.gt_s (local.get $hi) (local.get $outW)) (then (local.set $hi (local.get $outW))))
+          (if (i32.gt_s (local.get $lo) (local.get $hi)) (then (local.set $lo (local.get $hi))))
+          ;; At stride 2 a vector step of four outputs from ow loads image
+          ;; columns j .. j+7 (j = 2*ow+off): it may start only while
+          ;; j+7 < inW, i.e. ow < vecHi.
+          (local.set $vecHi (i32.const 0))
+          (if (i32.gt_s (i32.sub (i32.sub (local.get $inW) (i32.const 7)) (local.get $off)) (i32.const 0))
+            (then (local.set $vecHi (i32.add (i32.div_u (i32.sub (i32.sub (local.get $inW) (i32.const 8)) (local.get $off))
+              (i32.const 2)) (i32.const 1)))))
+          (local.set $oh (i32.const 0))
+          (loop $outRow
+            (local.set $ih (i32.add (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padT))
+              (i32.mul (local.get $kh) (local.get $dilH))))
+            (if (i32.or (i32.ge_u (local.get $ih) (local.get $inH)) (i32.ge_s (local.get $lo) (local.get $hi)))
+              (then (call $zeroFloats (local.get $seg) (i32.const 0) (local.get $outW)))
+              (else
+                (local.set $src (i32.add (i32.add (local.get $img) (i32.mul (local.get $ih) (local.get $inWBytes)))
+                  (i32.shl (local.get $off) (i32.const 2))))
+                (call $zeroFloats (local.get $seg) (i32.const 0) (local.get $lo))
+                (local.set $ow (local.get $lo))
+                (if (i32.eq (local.get $strideW) (i32.const 1))
+                  (then
+                    ;; $src + 4*ow is the image column of output ow.
+                    (block $copyDone
+                      (loop $copy
+                        (br_if $copyDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $hi)))
+                        (v128.store (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2)))
+                          (v128.load (i32.add (local.get $src) (i32.shl (local.get $ow) (i32.const 2)))))
+                        (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                        (br $copy))))
+                  (else
+                    (if (i32.eq (local.get $strideW) (i32.const 2))
+                      (then
+                        (block $pairsDone
+                          (loop $pairs
+                            (br_if $pairsDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $hi)))
+                            (br_if $pairsDone (i32.ge_s (local.get $ow) (local.get $vecHi)))
+                            (local.set $j (i32.add (local.get $src) (i32.shl (local.get $ow) (i32.const 3))))
+                            (v128.store (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2)))
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                                (v128.load (local.get $j)) (v128.load offset=16 (local.get $j))))
+                            (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                            (br $pairs)))))))
+                ;; What the vector loops left, one at a time at any stride.
+                (block $restDone
+                  (loop $rest
+                    (br_if $restDone (i32.ge_s (local.get $ow) (local.get $hi)))
+                    (f32.store (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2)))
+                      (f32.load (i32.add (local.get $src)
+                        (i32.shl (i32.mul (local.get $ow) (local.get $strideW)) (i32.const 2)))))
+                    (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                    (br $rest)))
+                (call $zeroFloats (local.get $seg) (local.get $hi) (local.get $outW))))
+            (local.set $seg (i32.add (local.get $seg) (local.get $outWBytes)))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br_if $outRow (i32.lt_s (local.get $oh) (local.get $outH))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br_if $kernelCol (i32.lt_s (local.get $kw) (local.get $kW))))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br_if $kernelRow (i32.lt_s (local.get $kh) (local.get $kH))))
+      (local.set $img (i32.add (local.get $img) (local.get $inPlaneBytes)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
+
+  ;; $zeroFloats clears the floats [from, to) of the row at p (nothing when
+  ;; from >= to): vector stores, then single floats.
+  (func $zeroFloats (param $p i32) (param $from i32) (param $to i32)
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.gt_s (i32.add (local.get $from) (i32.const 4)) (local.get $to)))
+        (v128.store (i32.add (local.get $p) (i32.shl (local.get $from) (i32.const 2))) (v128.const i32x4 0 0 0 0))
+        (local.set $from (i32.add (local.get $from) (i32.const 4)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_s (local.get $from) (local.get $to)))
+        (f32.store (i32.add (local.get $p) (i32.shl (local.get $from) (i32.const 2))) (f32.const 0))
+        (local.set $from (i32.add (local.get $from) (i32.const 1)))
+        (br $one))))
 )
