@@ -56,12 +56,20 @@ func (e *UnsupportedError) Error() string {
 		}
 		parts[i] = fmt.Sprintf("%s (%s) at %s %s", name, opset, noun, strings.Join(g.nodes, ", "))
 	}
-	kinds := "operator"
+	kinds, them := "operator", "it"
 	if len(groups) > 1 {
-		kinds = "operators"
+		kinds, them = "operators", "them"
 	}
-	return fmt.Sprintf("Pare cannot run this model: %d unsupported %s (%d nodes): %s — re-export the model without them (another opset or exporter option often replaces them with supported ops) or ask for support",
-		len(groups), kinds, len(e.Ops), strings.Join(parts, "; "))
+	return fmt.Sprintf("Pare cannot run this model: %d unsupported %s (%s): %s — re-export the model without %s (another opset or exporter option often replaces %s with supported ops) or ask for support",
+		len(groups), kinds, plural(len(e.Ops), "node"), strings.Join(parts, "; "), them, them)
+}
+
+// plural renders "1 node", "3 nodes".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // nodeName names a node for messages: its name, else its first output.

@@ -78,7 +78,10 @@ func wantValues(t *testing.T, got *tensor.Tensor, want ...float64) {
 	}
 	for i, w := range want {
 		g := asFloat64(got, i)
-		if math.Abs(g-w) > 1e-5+1e-5*math.Abs(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+		// NaN must match NaN exactly: a plain tolerance check is false
+		// for any comparison with NaN and would let it pass for anything.
+		bad := math.IsNaN(g) != math.IsNaN(w) || math.Abs(g-w) > 1e-5+1e-5*math.Abs(w)
+		if bad {
 			t.Fatalf("value %d = %v, want %v (all: %v)", i, g, w, values(got))
 		}
 	}

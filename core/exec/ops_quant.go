@@ -199,9 +199,16 @@ func dynamicQuantizeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	if x.DType != tensor.Float32 {
 		return nil, fmt.Errorf("needs float32 input, got %v", x.DType)
 	}
+	// The range includes 0 and skips NaN (the builtin min and max would
+	// propagate it into the scale and spoil every value), as onnxruntime.
 	var mn, mx float32
 	for _, v := range x.F32 {
-		mn, mx = min(mn, v), max(mx, v)
+		if v < mn {
+			mn = v
+		}
+		if v > mx {
+			mx = v
+		}
 	}
 	scale := (mx - mn) / 255
 	y := c.Alloc(tensor.Uint8, x.Shape)
@@ -215,6 +222,9 @@ func dynamicQuantizeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	yz.U8[0] = uint8(zp)
 	for i, v := range x.F32 {
 		q := math.RoundToEven(float64(v/scale)) + zp
+		if q != q {
+			q = 0 // NaN: Go's float to uint8 conversion is undefined
+		}
 		y.U8[i] = uint8(math.Min(math.Max(q, 0), 255))
 	}
 	return []*tensor.Tensor{y, ys, yz}, nil

@@ -221,6 +221,11 @@ func resample(c *Context, x *tensor.Tensor, p *resizeParams) (*tensor.Tensor, er
 		return nil, err
 	}
 	rank := len(x.Shape)
+	for d, n := range p.outShape {
+		if x.Shape[d] == 0 && n > 0 {
+			return nil, fmt.Errorf("cannot resize axis %d of size 0 to %d: there are no values to sample", d, n)
+		}
+	}
 	crop := p.coordMode == "tf_crop_and_resize"
 	if p.mode == "nearest" {
 		src := make([][]int, rank)

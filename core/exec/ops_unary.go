@@ -84,6 +84,8 @@ func signedUnary(name string, f func(float64) float64, i64 func(int64) int64) Ke
 }
 
 // reluKernel has a float32 fast path: it runs after nearly every Conv.
+// NaN propagates (max(x, 0) of the specification, as onnxruntime and the
+// float64 path do), hence "not v <= 0" rather than "v > 0".
 func reluKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := need(in, 1); err != nil {
 		return nil, err
@@ -91,7 +93,7 @@ func reluKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if x := in[0]; x.DType == tensor.Float32 {
 		out := c.Alloc(tensor.Float32, x.Shape)
 		for i, v := range x.F32 {
-			if v > 0 {
+			if !(v <= 0) {
 				out.F32[i] = v
 			}
 		}
