@@ -154,7 +154,7 @@ async function transferredBytes(siteURL) {
   let phase = 'load';
   const server = await startBenchServer({
     upstream: siteURL,
-    onProxied: (path, bytes, status, encoding) => fetched.push({ path, bytes, status, encoding, phase }),
+    onProxied: (path, bytes, status, encoding, accept) => fetched.push({ path, bytes, status, encoding, accept, phase }),
   });
   const askers = new Map();
   const b = await launch();
@@ -208,6 +208,8 @@ async function transferredBytes(siteURL) {
     demo: group(isDemo),
     all: group(() => true),
     coreWasm: rows.find((r) => r.path === 'pare.wasm') || null,
+    // What the browser offers decides whether brotli could be used at all.
+    acceptEncoding: [...new Set(fetched.map((r) => r.accept))],
   };
 }
 
@@ -242,7 +244,7 @@ const kb = (n) => (n / 1024).toFixed(1);
 const ms = (s) => (s.n ? `${s.median.toFixed(0)} (${s.min.toFixed(0)}-${s.max.toFixed(0)})` : '-');
 
 function machine() {
-  const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim(); } catch { return null; } };
+  const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim(); } catch { return null; } };
   return {
     nproc: Number(sh('nproc', [])) || availableParallelism(),
     cpu: cpus()[0]?.model || null,
@@ -288,7 +290,8 @@ function printTables(r) {
     if (x.coreWasm) {
       const mb = x.coreWasm.brotli / 1e6;
       lines.push('', `core wasm (pare.wasm): ${(x.coreWasm.raw / 1e6).toFixed(2)} MB raw, ${(x.coreWasm.gzip / 1e6).toFixed(2)} MB gzip, ` +
-        `${mb.toFixed(2)} MB brotli: goal < 2 MB brotli ${mb < 2 ? 'met' : 'NOT met'}`);
+        `${mb.toFixed(2)} MB brotli: goal < 2 MB brotli ${mb < 2 ? 'met' : 'NOT met'}`,
+        `Accept-Encoding sent by Chromium to this origin: ${x.acceptEncoding.join(' | ')}`);
     }
   }
   console.log(lines.join('\n'));

@@ -28,8 +28,9 @@ const compressible = new Set(['.html', '.js', '.mjs', '.css', '.wasm', '.json', 
  * @param {string} o.upstream the URL of `pare serve`, e.g. http://127.0.0.1:1234/
  * @param {Record<string, string>} o.mounts URL prefix under /pagebench/ (e.g. "ort/") -> folder on disk
  * @param {Record<string, string>} o.files exact URL path -> file on disk
- * @param {(path: string, bytes: number, status: number, encoding: string|null) => void} [o.onProxied]
+ * @param {(path: string, bytes: number, status: number, encoding: string|null, acceptEncoding: string) => void} [o.onProxied]
  *   called after each proxied response with the body bytes sent (as encoded)
+ *   and the Accept-Encoding the browser asked with
  */
 export async function startBenchServer({ upstream, mounts = {}, files = {}, onProxied = () => {} }) {
   const up = new URL(upstream);
@@ -93,7 +94,7 @@ function proxy(req, res, up, onProxied) {
     res.writeHead(upRes.statusCode, upRes.headers);
     let bytes = 0;
     upRes.on('data', (chunk) => { bytes += chunk.length; });
-    upRes.on('end', () => onProxied(new URL(req.url, 'http://x').pathname, bytes, upRes.statusCode, upRes.headers['content-encoding'] || null));
+    upRes.on('end', () => onProxied(new URL(req.url, 'http://x').pathname, bytes, upRes.statusCode, upRes.headers['content-encoding'] || null, req.headers['accept-encoding'] || ''));
     upRes.pipe(res);
   });
   forward.on('error', (err) => {

@@ -3,6 +3,7 @@
 // at batch 1 and at the app's batch of 32, on the same images. Rounds
 // alternate the runtimes so a burst of load on the shared machine hits
 // them alike; each runtime gets one untimed warm-up pass first.
+import { loadavg } from 'node:os';
 
 /**
  * measureThroughput drives an open bench page. Returns per-runtime lists of
@@ -20,12 +21,13 @@ export async function measureThroughput(page, { modelURL, dataURL, workers, repe
   const runs = {
     [`pare-1w`]: () => page.evaluate(() => window.bench.pare({ workers: 1 })),
     [`pare-${most}w`]: () => page.evaluate((w) => window.bench.pare({ workers: w }), most),
-    'pare-1w-batch1': () => page.evaluate(() => window.bench.pareBatch1()),
+    'pare-1w-batch1': () => page.evaluate(() => window.bench.pareBatch({ batch: 1 })),
     'ort-web-batch1': () => page.evaluate(() => window.bench.ortRun({ batch: 1 })),
     'ort-web-batch32': () => page.evaluate(() => window.bench.ortRun({ batch: 32 })),
   };
   const rates = Object.fromEntries(Object.keys(runs).map((k) => [k, []]));
   const preds = {};
+  const load = [];
   for (const [name, run] of Object.entries(runs)) {
     const r = await run(); // warm-up: tier-up of the wasm code, workers opening the data
     preds[name] = r.pred;
@@ -37,12 +39,13 @@ export async function measureThroughput(page, { modelURL, dataURL, workers, repe
       rates[name].push(r.images / r.seconds);
       line.push(`${name} ${(r.images / r.seconds).toFixed(0)}`);
     }
-    log(`  round ${round + 1}/${repeats}: ${line.join(' | ')} images/s`);
+    load.push(loadavg()[0]);
+    log(`  round ${round + 1}/${repeats}: ${line.join(' | ')} images/s (load ${load[round].toFixed(2)})`);
   }
   const agree = (a, b) => a.reduce((n, v, i) => n + (v === b[i] ? 1 : 0), 0) / a.length;
   return {
     images: setup.count, workersN: most, hardwareConcurrency: cores, setupMs: setup.ms, ortSetupMs: ortSetup.ms,
-    preprocess: setup.preprocess, rates,
+    preprocess: setup.preprocess, rates, loadPerRound: load,
     agreement: { pareVsOrt: agree(preds['pare-1w'], preds['ort-web-batch1']), pare1VsN: agree(preds['pare-1w'], preds[`pare-${most}w`]) },
   };
 }
