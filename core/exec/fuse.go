@@ -138,7 +138,7 @@ func (s *Session) fuseSteps() []step {
 		for _, j := range chain {
 			merged[j] = true
 		}
-		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel}
+		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true}
 	}
 
 	steps := make([]step, 0, len(s.steps))

@@ -54,13 +54,21 @@ func tensorBytes(t *tensor.Tensor) int64 { return int64(t.Len()) * elemBytes(t.D
 // get returns a zeroed tensor of the given type and shape, reusing a free
 // buffer when one fits.
 func (p *bufferPool) get(dt tensor.DType, shape []int) *tensor.Tensor {
+	return p.take(dt, shape, true)
+}
+
+// take serves get and getUninit: a free buffer of the same size (cleared
+// when zero is set), else a new zeroed tensor.
+func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tensor {
 	k := poolKey{dt, tensor.NumElements(shape)}
 	if l := p.free[k]; len(l) > 0 {
 		t := l[len(l)-1]
 		l[len(l)-1] = nil
 		p.free[k] = l[:len(l)-1]
 		delete(p.inPool, t)
-		clearData(t)
+		if zero {
+			clearData(t)
+		}
 		t.Shape = append(t.Shape[:0], shape...)
 		p.stats.ReusedBytes += tensorBytes(t)
 		return t
@@ -68,6 +76,13 @@ func (p *bufferPool) get(dt tensor.DType, shape []int) *tensor.Tensor {
 	t := tensor.New(dt, shape)
 	p.stats.AllocatedBytes += tensorBytes(t)
 	return t
+}
+
+// getUninit is get for kernels that write every element of their outputs
+// (Conv, fused or not): a recycled buffer keeps its stale contents instead
+// of being cleared first, a pass over memory the kernel would only repeat.
+func (p *bufferPool) getUninit(dt tensor.DType, shape []int) *tensor.Tensor {
+	return p.take(dt, shape, false)
 }
 
 // put makes t's buffer available for reuse. The caller guarantees nothing

@@ -39,6 +39,15 @@ type step struct {
 	// release lists values produced by earlier steps (or by this one) whose
 	// last reader is this step; their buffers return to the pool.
 	release []string
+	// overwrites is set when the kernel writes every element of every
+	// output it allocates (Conv): the pool then skips clearing them.
+	overwrites bool
+}
+
+// writesEveryOutput reports whether n's kernel overwrites each element of
+// the outputs it allocates, so recycled buffers need no clearing.
+func writesEveryOutput(n *onnx.Node) bool {
+	return n.OpType == "Conv" && (n.Domain == "" || n.Domain == "ai.onnx")
 }
 
 // RunOptions tunes a run.
@@ -97,7 +106,7 @@ func NewSession(m *onnx.Model) (*Session, error) {
 	// arithmetic or generated weights hanging off them) once, here.
 	for i, n := range order {
 		if !s.foldable(n) {
-			s.steps = append(s.steps, step{node: n, opset: opsets[i], kernel: kernels[i]})
+			s.steps = append(s.steps, step{node: n, opset: opsets[i], kernel: kernels[i], overwrites: writesEveryOutput(n)})
 			continue
 		}
 		in := make([]*tensor.Tensor, len(n.Input))
@@ -240,20 +249,29 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 		return s.consts[name]
 	}
 	c := &Context{}
-	if !opt.KeepAll {
-		c.alloc = pool.get
-	}
+	zeroed, uninit := pool.get, pool.getUninit
+	var inBuf []*tensor.Tensor // one input slice for every step: no kernel keeps it
 	for _, st := range steps {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		in := make([]*tensor.Tensor, len(st.node.Input))
+		if n := len(st.node.Input); cap(inBuf) < n {
+			inBuf = make([]*tensor.Tensor, n, max(n, 8))
+		}
+		in := inBuf[:len(st.node.Input)]
 		for j, name := range st.node.Input {
+			in[j] = nil
 			if name != "" {
 				in[j] = get(name)
 			}
 		}
 		c.Node, c.Opset = st.node, st.opset
+		if !opt.KeepAll {
+			c.alloc = zeroed
+			if st.overwrites {
+				c.alloc = uninit
+			}
+		}
 		outs, err := runKernel(c, st.kernel, in)
 		if err != nil {
 			return nil, err
