@@ -138,3 +138,24 @@ func TestEmptyTensors(t *testing.T) {
 	y = eval(t, mkNode("Reshape", "", []string{"a", "s"}, []string{"y"}, attrInt("allowzero", 1)), 14, a, i64([]int{2}, 5, 0))[0]
 	wantShape(t, y, 5, 0)
 }
+
+// Integer reductions are exact: a float64 accumulator rounded 2^53+1.
+func TestIntegerReductionsAreExact(t *testing.T) {
+	big := int64(1) << 53
+	x := i64([]int{3}, big, 1, 1)
+	y := eval(t, mkNode("ReduceSum", "", []string{"x"}, []string{"y"}, attrInt("keepdims", 0)), 13, x)[0]
+	if y.I64[0] != big+2 {
+		t.Errorf("ReduceSum = %d, want %d", y.I64[0], big+2)
+	}
+	x = i64([]int{2}, math.MaxInt64, math.MaxInt64-1)
+	y = eval(t, mkNode("ReduceMin", "", []string{"x"}, []string{"y"}, attrInt("keepdims", 0)), 18, x)[0]
+	if y.I64[0] != math.MaxInt64-1 {
+		t.Errorf("ReduceMin = %d, want %d", y.I64[0], int64(math.MaxInt64-1))
+	}
+	// An empty Max gives the type's minimum.
+	e := &tensor.Tensor{DType: tensor.Int32, Shape: []int{0}, I32: []int32{}}
+	y = eval(t, mkNode("ReduceMax", "", []string{"x"}, []string{"y"}, attrInt("keepdims", 0)), 18, e)[0]
+	if y.I32[0] != math.MinInt32 {
+		t.Errorf("ReduceMax of nothing = %d, want %d", y.I32[0], math.MinInt32)
+	}
+}
