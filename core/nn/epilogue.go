@@ -117,6 +117,15 @@ func clampZeroToMax(v []float32, hi float32) {
 // anything (so the GEMM's beta must be 1). y starts zeroed or holds stale
 // data from a recycled buffer; both are overwritten here when it matters.
 func initOutput(y []float32, b *tensor.Tensor, residual *tensor.Tensor, batch, channels, planeSize int) bool {
+	if b != nil {
+		var res []float32
+		if residual != nil {
+			res = residual.F32
+		}
+		if simdBiasInit(y, b.F32, res, batch, channels, planeSize) { // the wasm SIMD kernel, when there is one
+			return true
+		}
+	}
 	switch {
 	case residual != nil && b != nil:
 		for n := 0; n < batch; n++ {

@@ -13,3 +13,5 @@ func simdDepthwise3x3(*depthwise3x3Args) bool { return false }
 func simdClamp([]float32, float32, float32) bool { return false }
 
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
+
+func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }

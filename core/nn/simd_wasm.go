@@ -36,6 +36,12 @@ func simdClampRaw(p unsafe.Pointer, n int32, loBits, hiBits uint32)
 //go:wasmimport pare_gemm im2col
 func simdIm2ColRaw(col, img unsafe.Pointer, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW int32)
 
+// simdBiasInitRaw: see bias_init in kernel.wat. Call it only through
+// simdBiasInit.
+//
+//go:wasmimport pare_gemm bias_init
+func simdBiasInitRaw(y, src, bias unsafe.Pointer, channels, plane, hasSrc int32)
+
 // simdKernels reports whether the host bound a SIMD kernel (kernel_kind is
 // 0 under PARE_SIMD=off or without one: then everything stays in Go).
 var simdKernels = simdKernelKind() > 0
@@ -136,5 +142,31 @@ func simdIm2Col(col, img []float32, channels int, p *window3) bool {
 	simdIm2ColRaw(unsafe.Pointer(&col[0]), unsafe.Pointer(&img[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
 		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
 		int32(p.Dilations[1]), int32(p.Dilations[2]))
+	return true
+}
+
+// simdBiasInit sets y (batch x channels planes of plane floats) to the
+// bias of each channel plus residual (nil for none) in the kernel, and
+// reports whether it did.
+func simdBiasInit(y, bias, residual []float32, batch, channels, plane int) bool {
+	if !simdKernels || batch < 1 || channels < 1 || plane < 1 || plane > math.MaxInt32/4/channels {
+		return false
+	}
+	n := channels * plane
+	switch {
+	case len(y) < batch*n:
+		panic(fmt.Sprintf("nn: SIMD bias init: Y has %d elements, needs %d x %d x %d", len(y), batch, channels, plane))
+	case len(bias) < channels:
+		panic(fmt.Sprintf("nn: SIMD bias init: bias has %d elements, needs %d", len(bias), channels))
+	case residual != nil && len(residual) < batch*n:
+		panic(fmt.Sprintf("nn: SIMD bias init: residual has %d elements, needs %d x %d x %d", len(residual), batch, channels, plane))
+	}
+	for i := 0; i < batch; i++ {
+		src, hasSrc := unsafe.Pointer(&y[i*n]), int32(0) // src is not read without hasSrc
+		if residual != nil {
+			src, hasSrc = unsafe.Pointer(&residual[i*n]), 1
+		}
+		simdBiasInitRaw(unsafe.Pointer(&y[i*n]), src, unsafe.Pointer(&bias[0]), int32(channels), int32(plane), hasSrc)
+	}
 	return true
 }

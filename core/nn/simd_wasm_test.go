@@ -146,3 +146,43 @@ func TestIm2ColSIMDMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// TestBiasInitSIMD checks the kernel's bias (and residual) fill against
+// the definition on planes around the vector width, at batch 2, and that
+// the guard words after y survive.
+func TestBiasInitSIMD(t *testing.T) {
+	if !simdKernels {
+		t.Skip("host bound no SIMD kernel")
+	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	for _, plane := range []int{1, 3, 4, 5, 8, 49, 3136} {
+		for _, withResidual := range []bool{false, true} {
+			const batch, channels = 2, 3
+			n := batch * channels * plane
+			bias := randTensor(rng, channels).F32
+			var res []float32
+			if withResidual {
+				res = randTensor(rng, n).F32
+			}
+			buf := randTensor(rng, n+5).F32 // stale contents, then guards
+			guard := append([]float32(nil), buf[n:]...)
+			if !simdBiasInit(buf[:n], bias, res, batch, channels, plane) {
+				t.Fatal("declined")
+			}
+			for i := range n {
+				want := bias[(i/plane)%channels]
+				if res != nil {
+					want += res[i]
+				}
+				if buf[i] != want {
+					t.Fatalf("plane %d residual %v: y[%d] = %v, want %v", plane, withResidual, i, buf[i], want)
+				}
+			}
+			for i, g := range guard {
+				if buf[n+i] != g {
+					t.Fatalf("plane %d: wrote past y", plane)
+				}
+			}
+		}
+	}
+}

@@ -119,6 +119,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: im2col called but kernel_kind reported no kernel");
       kernel.im2col(col, img, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW);
     },
+    bias_init: (y, src, bias, channels, plane, hasSrc) => {
+      if (!kernel) throw new Error("simd-kernel: bias_init called but kernel_kind reported no kernel");
+      kernel.bias_init(y, src, bias, channels, plane, hasSrc);
+    },
     clamp: (p, n, loBits, hiBits) => {
       if (!kernel) throw new Error("simd-kernel: clamp called but kernel_kind reported no kernel");
       kernel.clamp(p, n, loBits, hiBits);

@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp, im2col`, (t) => {
+  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp, im2col, bias_init`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -154,6 +154,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "depthwise3x3", kind: "function" },
       { name: "clamp", kind: "function" },
       { name: "im2col", kind: "function" },
+      { name: "bias_init", kind: "function" },
     ]);
   });
 }
@@ -334,5 +335,31 @@ test("im2col writes exactly the unrolled windows", () => {
     assert.equal(got[0], SENTINEL, `${label}: wrote before col`);
     assert.equal(got[want.length + 1], SENTINEL, `${label}: wrote after col`);
     assert.deepEqual(got.subarray(1, want.length + 1), want, `${label}: col differs`);
+  }
+});
+
+test("bias_init fills each plane with its bias, plus the source when asked", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  for (const plane of [1, 3, 4, 7, 49]) {
+    for (const hasSrc of [0, 1]) {
+      const channels = 3, n = channels * plane;
+      const next = rng(500 + plane);
+      const bias = Float32Array.from({ length: channels }, next);
+      const src = Float32Array.from({ length: n }, next);
+      const heap = new Heap(memory);
+      const bAddr = heap.alloc(channels), sAddr = heap.alloc(n), yAddr = heap.alloc(n + 2);
+      heap.f32(bAddr, channels).set(bias);
+      heap.f32(sAddr, n).set(src);
+      heap.f32(yAddr, n + 2).fill(SENTINEL);
+      kernel.bias_init(yAddr + 4, sAddr, bAddr, channels, plane, hasSrc);
+      const got = heap.f32(yAddr, n + 2);
+      assert.equal(got[0], SENTINEL);
+      assert.equal(got[n + 1], SENTINEL);
+      for (let i = 0; i < n; i++) {
+        const want = Math.fround(bias[Math.floor(i / plane)] + (hasSrc ? src[i] : 0));
+        assert.equal(got[i + 1], want, `plane ${plane} hasSrc ${hasSrc}: y[${i}]`);
+      }
+    }
   }
 });
