@@ -48,9 +48,10 @@ type Progress struct {
 	Epoch, Epochs       int // Epoch counts from 0
 	Step, StepsPerEpoch int // the step just taken, from 0
 	GlobalStep, Total   int // steps taken so far (after this one), of Total
-	Loss, Accuracy      float64
+	Loss, Accuracy      float64 // of this batch (training mode)
 	EpochLoss, EpochAcc float64 // running means over the epoch so far
-	LR, GradNorm        float64
+	LR                  float64 // the base learning rate of this step
+	GradNorm            float64 // before clipping; 0 unless Config.ClipNorm is set
 	EpochDone, Done     bool
 	Images, EpochImages int   // images in this batch and so far this epoch
 	ActivationBytes     int64 // memory of the values kept for the backward pass
