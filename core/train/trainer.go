@@ -45,9 +45,9 @@ type GroupSpec struct {
 
 // Progress is what one Step reports.
 type Progress struct {
-	Epoch, Epochs       int // Epoch counts from 0
-	Step, StepsPerEpoch int // the step just taken, from 0
-	GlobalStep, Total   int // steps taken so far (after this one), of Total
+	Epoch, Epochs       int     // Epoch counts from 0
+	Step, StepsPerEpoch int     // the step just taken, from 0
+	GlobalStep, Total   int     // steps taken so far (after this one), of Total
 	Loss, Accuracy      float64 // of this batch (training mode)
 	EpochLoss, EpochAcc float64 // running means over the epoch so far
 	LR                  float64 // the base learning rate of this step
