@@ -14,6 +14,8 @@ import (
 //
 //	Conv -> BatchNormalization   the BN is folded into the Conv's weights
 //	                             and bias once, at session creation
+//	     -> Add(constant)        a per-channel constant is folded into
+//	                             the bias (CNTK's separate bias nodes)
 //	     -> Add(other)           the other operand is added while the
 //	                             output is written (a ResNet shortcut)
 //	     -> Relu | Clip          the clamp is applied to each finished
@@ -97,6 +99,13 @@ func (s *Session) fuseSteps() []step {
 		if j := soleReader(out); j > i && s.steps[j].node.OpType == "BatchNormalization" {
 			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b); ok {
 				w, b = w2, b2
+				chain = append(chain, j)
+				last, out = j, s.steps[j].node.Output[0]
+			}
+		}
+		if j := soleReader(out); j > last && s.steps[j].node.OpType == "Add" {
+			if b2, ok := s.foldConstantAdd(s.steps[j], out, b, len(w.Shape)); ok {
+				b = b2
 				chain = append(chain, j)
 				last, out = j, s.steps[j].node.Output[0]
 			}
@@ -224,6 +233,46 @@ func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *
 		b.F32[c] = float32((float64(b.F32[c])-float64(p[2][c]))*a + float64(p[1][c]))
 	}
 	return w, b, true
+}
+
+// foldConstantAdd returns b plus the constant operand of an Add after the
+// Conv whose output is out, when that constant is a per-channel bias
+// (shape [M, 1, ...] or a scalar, right-aligned against the output of
+// rank rank, so the Add does not change the output's shape): CNTK-style
+// exports (mnist-8) add the bias as a separate node. b is copied, never
+// modified.
+func (s *Session) foldConstantAdd(add step, out string, b *tensor.Tensor, rank int) (*tensor.Tensor, bool) {
+	n := add.node
+	if add.opset < 7 || len(n.Input) != 2 || len(n.Output) != 1 {
+		return nil, false // before opset 7 Add broadcast by attributes
+	}
+	other := n.Input[0]
+	if other == out {
+		other = n.Input[1]
+	}
+	c := s.consts[other]
+	if c == nil || other == out || c.DType != tensor.Float32 || len(c.F32) != c.Len() || len(c.Shape) > rank {
+		return nil, false
+	}
+	m := b.Len()
+	perChannel := c.Len() == 1
+	if !perChannel && c.Len() == m {
+		// Right-aligned, the channel axis (1 of the output) is at
+		// len(c.Shape)-(rank-1); every other axis must be 1.
+		axis := len(c.Shape) - (rank - 1)
+		perChannel = axis >= 0 && c.Shape[axis] == m
+		for i, d := range c.Shape {
+			perChannel = perChannel && (i == axis || d == 1)
+		}
+	}
+	if !perChannel {
+		return nil, false
+	}
+	sum := tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
+	for i := range sum.F32 {
+		sum.F32[i] += c.F32[i%len(c.F32)]
+	}
+	return sum, true
 }
 
 // activationRange returns the clamp range of a Relu, or of a Clip whose
