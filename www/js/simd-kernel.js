@@ -82,7 +82,7 @@ export function provideSimdKernel(importObject, options = {}) {
     throw new Error(`simd-kernel: mode "${mode}" asked for, but this host cannot validate that kernel` +
       (mode === "relaxed" ? " (node 20 needs --experimental-wasm-relaxed-simd)" : ""));
   }
-  // Small modules (about 3.5 KB) compile synchronously even on a page's main thread.
+  // Small modules (about 4.3 KB) compile synchronously even on a page's main thread.
   const module = bytes ? new WebAssembly.Module(bytes) : null;
 
   let memory = null;
