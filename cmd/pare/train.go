@@ -208,6 +208,11 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		var p train.Progress
 		for {
 			if p, err = tr.Step(ctx); err != nil {
+				if images == 0 && f.batch > 1 {
+					// Graphs exported with a batch of 1 baked into a
+					// Reshape fail on the first batch.
+					return fmt.Errorf("%w\n(the first batch failed: if the graph fixes its batch size, try --batch 1)", err)
+				}
 				return err
 			}
 			images += p.Images
