@@ -4,6 +4,7 @@ package gemm
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"reflect"
@@ -252,11 +253,13 @@ func BenchmarkSgemmSIMDTransposed(b *testing.B) {
 
 // TestSIMDBlockingShapes covers the driver's block choices against the
 // reference: k in (simdKC, simdKCMax] as one k-block over several narrower
-// column blocks, k past simdKCMax split again, in every layout, with beta.
+// column blocks, k past simdKCMax split again, and m = 1 (gemv), in every
+// layout, with beta.
 func TestSIMDBlockingShapes(t *testing.T) {
 	requireSIMD(t)
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range []struct{ m, n, k int }{{9, 300, 600}, {6, 105, 257}, {5, 20, 1030}, {33, 17, 1024}, {4, 8, 700}} {
+	for _, s := range []struct{ m, n, k int }{{9, 300, 600}, {6, 105, 257}, {5, 20, 1030}, {33, 17, 1024}, {4, 8, 700},
+		{1, 1000, 1280}, {1, 1, 1}, {1, 7, 3}, {1, 33, 5}, {1, 4, 8}} {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
 			a, b := randomMatrix(rng, s.m, s.k), randomMatrix(rng, s.k, s.n)
 			got := randomMatrix(rng, s.m, s.n)
@@ -275,6 +278,36 @@ func TestSIMDBlockingShapes(t *testing.T) {
 					t.Fatalf("%v trans %v: C[%d] = %v, want %v", s, tr, i, got[i], want[i])
 				}
 			}
+		}
+	}
+}
+
+// TestSIMDGemvIgnoresCWhenBetaIsZero: with beta 0 the m = 1 path must
+// overwrite C without reading it (a recycled buffer may hold NaNs).
+func TestSIMDGemvIgnoresCWhenBetaIsZero(t *testing.T) {
+	requireSIMD(t)
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, transB := range []bool{false, true} {
+		const n, k = 13, 9
+		a, b := randomMatrix(rng, 1, k), randomMatrix(rng, k, n)
+		ldb := n
+		if transB {
+			ldb = k
+		}
+		got := make([]float32, n+1)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		want := make([]float32, n)
+		Sgemm(false, transB, 1, n, k, 1, a, k, b, ldb, 0, got[:n], n)
+		sgemmRef(false, transB, 1, n, k, 1, a, k, b, ldb, 0, want, n)
+		for i := range want {
+			if d := got[i] - want[i]; !(d <= 1e-4 && d >= -1e-4) {
+				t.Fatalf("transB %v: C[%d] = %v, want %v", transB, i, got[i], want[i])
+			}
+		}
+		if !math.IsNaN(float64(got[n])) {
+			t.Fatalf("transB %v: wrote past C", transB)
 		}
 	}
 }

@@ -27,6 +27,13 @@ func simdKernelKind() int32
 //go:wasmimport pare_gemm sgemm_block
 func simdSgemmBlock(a unsafe.Pointer, lda int32, b unsafe.Pointer, c unsafe.Pointer, ldc int32, m, n, k int32, alphaBits, betaBits uint32, tile unsafe.Pointer)
 
+// simdGemv computes y = alpha*a*op(B) + beta*y for one row a (the m = 1
+// GEMM); op(B) is B (k x n) or, with transB 1, the transpose of B stored
+// n x k. It writes raw memory: call it only through callSimdGemv.
+//
+//go:wasmimport pare_gemm gemv
+func simdGemv(y, a, b unsafe.Pointer, ldb, n, k, transB int32, alphaBits, betaBits uint32)
+
 // simdPackB packs the k x n block of a row-major B (row stride ldb) into
 // ceil(n/8) panels of k x 8 at dst, zero-padding past n. It writes raw
 // memory: call it only through callSimdPackB.
@@ -95,4 +102,29 @@ func callSimdTranspose(dst []float32, ldd int, src []float32, lds, rows, cols in
 		panic(fmt.Sprintf("gemm: SIMD transpose: destination has %d elements, stride %d; needs %d x %d", len(dst), ldd, cols, rows))
 	}
 	simdTranspose(unsafe.Pointer(&dst[0]), int32(ldd), unsafe.Pointer(&src[0]), int32(lds), int32(rows), int32(cols))
+}
+
+// callSimdGemv is the only caller of the raw gemv, and checks every extent
+// it will touch: a has k floats, y n, and B k x n (or n x k when
+// transposed) with row stride ldb.
+func callSimdGemv(transB bool, n, k int, alpha float32, a, b []float32, ldb int, beta float32, y []float32) {
+	for _, v := range [...]int{ldb, n, k} {
+		if v < 1 || v > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD gemv size %d out of range (ldb=%d n=%d k=%d)", v, ldb, n, k))
+		}
+	}
+	rows, cols, tr := k, n, int32(0)
+	if transB {
+		rows, cols, tr = n, k, 1
+	}
+	switch {
+	case len(a) < k:
+		panic(fmt.Sprintf("gemm: SIMD gemv: A has %d elements, needs %d", len(a), k))
+	case len(y) < n:
+		panic(fmt.Sprintf("gemm: SIMD gemv: C has %d elements, needs %d", len(y), n))
+	case ldb < cols || len(b) < (rows-1)*ldb+cols:
+		panic(fmt.Sprintf("gemm: SIMD gemv: B has %d elements, ldb %d; needs %d x %d", len(b), ldb, rows, cols))
+	}
+	simdGemv(unsafe.Pointer(&y[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), int32(ldb), int32(n), int32(k), tr,
+		math.Float32bits(alpha), math.Float32bits(beta))
 }

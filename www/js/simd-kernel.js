@@ -103,6 +103,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: sgemm_block called but kernel_kind reported no kernel");
       kernel.sgemm_block(a, lda, b, c, ldc, m, n, k, alphaBits, betaBits, tile);
     },
+    gemv: (y, a, b, ldb, n, k, transB, alphaBits, betaBits) => {
+      if (!kernel) throw new Error("simd-kernel: gemv called but kernel_kind reported no kernel");
+      kernel.gemv(y, a, b, ldb, n, k, transB, alphaBits, betaBits);
+    },
     pack_b: (dst, b, ldb, k, n) => {
       if (!kernel) throw new Error("simd-kernel: pack_b called but kernel_kind reported no kernel");
       kernel.pack_b(dst, b, ldb, k, n);

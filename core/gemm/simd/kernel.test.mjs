@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports sgemm_block, pack_b, transpose, depthwise3x3, clamp, im2col, bias_init`, (t) => {
+  test(`${name}: imports only Go's memory and exports the GEMM and convolution kernels`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -155,6 +155,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "clamp", kind: "function" },
       { name: "im2col", kind: "function" },
       { name: "bias_init", kind: "function" },
+      { name: "gemv", kind: "function" },
     ]);
   });
 }
@@ -359,6 +360,44 @@ test("bias_init fills each plane with its bias, plus the source when asked", () 
       for (let i = 0; i < n; i++) {
         const want = Math.fround(bias[Math.floor(i / plane)] + (hasSrc ? src[i] : 0));
         assert.equal(got[i + 1], want, `plane ${plane} hasSrc ${hasSrc}: y[${i}]`);
+      }
+    }
+  }
+});
+
+test("gemv computes one row of alpha*a*op(B) + beta*y in both layouts", () => {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const kernel = new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports;
+  for (const [n, k, pad] of [[1, 1, 0], [7, 3, 2], [8, 16, 0], [13, 9, 1], [33, 70, 3]]) {
+    for (const transB of [0, 1]) {
+      for (const [alpha, beta] of [[1, 0], [0.5, -2]]) {
+        const next = rng(600 + n * k);
+        const ldb = (transB ? k : n) + pad, rows = transB ? n : k;
+        const a = Float32Array.from({ length: k }, next), b = Float32Array.from({ length: rows * ldb }, next);
+        const y0 = Float32Array.from({ length: n }, () => (beta === 0 ? NaN : next()));
+        const heap = new Heap(memory);
+        const aAddr = heap.alloc(k), bAddr = heap.alloc(b.length), yAddr = heap.alloc(n + 2);
+        heap.f32(aAddr, k).set(a);
+        heap.f32(bAddr, b.length).set(b);
+        const view = heap.f32(yAddr, n + 2);
+        view.set(y0, 1);
+        view[0] = SENTINEL;
+        view[n + 1] = SENTINEL;
+        kernel.gemv(yAddr + 4, aAddr, bAddr, ldb, n, k, transB, f32bits(alpha), f32bits(beta));
+        const got = heap.f32(yAddr, n + 2);
+        const label = JSON.stringify({ n, k, pad, transB, alpha, beta });
+        assert.equal(got[0], SENTINEL, `${label}: wrote before y`);
+        assert.equal(got[n + 1], SENTINEL, `${label}: wrote after y`);
+        for (let j = 0; j < n; j++) {
+          let sum = 0, mag = 0;
+          for (let p = 0; p < k; p++) {
+            const v = a[p] * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+            sum += v;
+            mag += Math.abs(v);
+          }
+          const want = alpha * sum + (beta === 0 ? 0 : beta * y0[j]);
+          assert.ok(Math.abs(got[j + 1] - want) <= 1e-5 * (mag + Math.abs(beta * (y0[j] || 0))) + 1e-6, `${label}: y[${j}] = ${got[j + 1]}, want ${want}`);
+        }
       }
     }
   }

@@ -4,15 +4,16 @@
 ;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
 ;; and writes Go's slices in place, so a call costs a JS trampoline hop and
 ;; nothing is copied. Exports: sgemm_block (the 4x8 register-tiled
-;; multiply), pack_b (B's k x 8 panels, packed with vector copies),
-;; transpose (for the transposed layouts of op(A) and op(B)), and two
-;; inference kernels beside the GEMM: depthwise3x3 (MobileNet's depthwise
-;; convolution with its bias, residual and clamp), clamp (Relu/ReLU6 on a
-;; GEMM's output), im2col (the unrolled windows a convolution's GEMM
-;; multiplies) and bias_init (the bias and residual a convolution's output
-;; starts from). The Go wrappers (core/gemm/simd_imports_wasm.go,
-;; core/nn/simd_wasm.go) check every length before calling, because this
-;; code can write anywhere in Go's heap.
+;; multiply), gemv (its m = 1 case), pack_b (B's k x 8 panels, packed
+;; with vector copies), transpose (for the transposed layouts of op(A) and
+;; op(B)), and four convolution kernels beside the GEMM: depthwise3x3
+;; (MobileNet's depthwise convolution with its bias, residual and clamp),
+;; clamp (Relu/ReLU6 on a GEMM's output), im2col (the unrolled windows a
+;; convolution's GEMM multiplies) and bias_init (the bias and residual a
+;; convolution's output starts from). The Go wrappers
+;; (core/gemm/simd_imports_wasm.go, core/nn/simd_wasm.go) check every
+;; length before calling, because this code can write anywhere in Go's
+;; heap.
 ;;
 ;; kernel_relaxed.wat is generated from this file by scripts/check-wat.sh
 ;; --write: each multiply-add line of the inner loop becomes one
@@ -690,4 +691,90 @@
       (local.set $bias (i32.add (local.get $bias) (i32.const 4)))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
+
+
+  ;; gemv computes y = alpha*a*op(B) + beta*y for a single row a of k floats:
+  ;; the m = 1 GEMM of a classifier (MobileNetV2's 1x1280 by 1280x1000),
+  ;; where sgemm_block's 4-row tile would compute three rows for nothing and
+  ;; packing would copy all of B once more.
+  ;;
+  ;;   transB 0: B is k x n (row stride ldb); y is accumulated row by row
+  ;;          of B (an axpy each), so B streams once
+  ;;   transB 1: B is stored n x k (row stride ldb), op(B) its transpose;
+  ;;          y[j] is the dot product of a with stored row j
+  ;;   n, k >= 1. When beta is 0, y is written without being read.
+  (func (export "gemv")
+    (param $y i32) (param $a i32) (param $b i32) (param $ldb i32) (param $n i32) (param $k i32)
+    (param $transB i32) (param $alphaBits i32) (param $betaBits i32)
+    (local $alpha f32) (local $beta f32) (local $ldbBytes i32) (local $j i32) (local $p i32)
+    (local $k4 i32) (local $n4 i32) (local $row i32) (local $acc v128) (local $sum f32) (local $s f32) (local $sV v128)
+    (local.set $alpha (f32.reinterpret_i32 (local.get $alphaBits)))
+    (local.set $beta (f32.reinterpret_i32 (local.get $betaBits)))
+    (local.set $ldbBytes (i32.shl (local.get $ldb) (i32.const 2)))
+    (if (local.get $transB)
+      (then
+        (local.set $k4 (i32.and (local.get $k) (i32.const -4)))
+        (loop $rows
+          (local.set $row (i32.add (local.get $b) (i32.mul (local.get $j) (local.get $ldbBytes))))
+          (local.set $acc (v128.const i32x4 0 0 0 0))
+          (local.set $p (i32.const 0))
+          (block $vecDone
+            (loop $vec
+              (br_if $vecDone (i32.ge_s (local.get $p) (local.get $k4)))
+              (local.set $acc (f32x4.add (local.get $acc)
+                (f32x4.mul (v128.load (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2))))
+                  (v128.load (i32.add (local.get $row) (i32.shl (local.get $p) (i32.const 2)))))))
+              (local.set $p (i32.add (local.get $p) (i32.const 4)))
+              (br $vec)))
+          (local.set $sum (f32.add
+            (f32.add (f32x4.extract_lane 0 (local.get $acc)) (f32x4.extract_lane 1 (local.get $acc)))
+            (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))
+          (block $tailDone
+            (loop $tail
+              (br_if $tailDone (i32.ge_s (local.get $p) (local.get $k)))
+              (local.set $sum (f32.add (local.get $sum)
+                (f32.mul (f32.load (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2))))
+                  (f32.load (i32.add (local.get $row) (i32.shl (local.get $p) (i32.const 2)))))))
+              (local.set $p (i32.add (local.get $p) (i32.const 1)))
+              (br $tail)))
+          (local.set $sum (f32.mul (local.get $sum) (local.get $alpha)))
+          (if (f32.ne (local.get $beta) (f32.const 0))
+            (then (local.set $sum (f32.add (local.get $sum)
+              (f32.mul (local.get $beta) (f32.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))))))))
+          (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))) (local.get $sum))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $rows (i32.lt_s (local.get $j) (local.get $n)))))
+      (else
+        ;; y = beta*y (0 without reading it), then one axpy per row of B.
+        (loop $scale
+          (if (f32.eq (local.get $beta) (f32.const 0))
+            (then (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))) (f32.const 0)))
+            (else (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))
+              (f32.mul (local.get $beta) (f32.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br_if $scale (i32.lt_s (local.get $j) (local.get $n))))
+        (local.set $n4 (i32.and (local.get $n) (i32.const -4)))
+        (loop $axpy
+          (local.set $row (i32.add (local.get $b) (i32.mul (local.get $p) (local.get $ldbBytes))))
+          (local.set $s (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $a) (i32.shl (local.get $p) (i32.const 2))))))
+          (local.set $sV (f32x4.splat (local.get $s)))
+          (local.set $j (i32.const 0))
+          (block $vecDone
+            (loop $vec
+              (br_if $vecDone (i32.ge_s (local.get $j) (local.get $n4)))
+              (v128.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))
+                (f32x4.add (v128.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
+                  (f32x4.mul (local.get $sV) (v128.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+              (local.set $j (i32.add (local.get $j) (i32.const 4)))
+              (br $vec)))
+          (block $tailDone
+            (loop $tail
+              (br_if $tailDone (i32.ge_s (local.get $j) (local.get $n)))
+              (f32.store (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2)))
+                (f32.add (f32.load (i32.add (local.get $y) (i32.shl (local.get $j) (i32.const 2))))
+                  (f32.mul (local.get $s) (f32.load (i32.add (local.get $row) (i32.shl (local.get $j) (i32.const 2)))))))
+              (local.set $j (i32.add (local.get $j) (i32.const 1)))
+              (br $tail)))
+          (local.set $p (i32.add (local.get $p) (i32.const 1)))
+          (br_if $axpy (i32.lt_s (local.get $p) (local.get $k)))))))
 )
