@@ -191,7 +191,7 @@ async function transferredBytes(siteURL) {
     const file = join(www, path);
     if (!existsSync(file)) continue;
     rows.push({
-      path: f.url === '/' ? '/ (index.html)' : path, loadedBy: [...(askers.get(f.url) || [])].sort().join('+'),
+      path: f.url === '/' ? '/ (index.html)' : path, file, loadedBy: [...(askers.get(f.url) || [])].sort().join('+'),
       fetches: f.fetches, onWire: f.onWire, answers: [...f.answers].map(([a, n]) => `${n}x ${a}`).join(', '), ...(await compressedSizes(file)),
     });
   }
@@ -199,7 +199,10 @@ async function transferredBytes(siteURL) {
   const sum = (list, k) => list.reduce((s, r) => s + r[k], 0);
   const group = (pred) => {
     const list = rows.filter(pred);
-    return { files: list.length, raw: sum(list, 'raw'), gzip: sum(list, 'gzip'), brotli: sum(list, 'brotli'), onWire: sum(list, 'onWire') };
+    // "/" and "index.html" are two URLs (and two cache entries) of one
+    // file: sizes count each file once, bytes sent count every URL.
+    const unique = [...new Map(list.map((r) => [r.file, r])).values()];
+    return { files: unique.length, raw: sum(unique, 'raw'), gzip: sum(unique, 'gzip'), brotli: sum(unique, 'brotli'), onWire: sum(list, 'onWire') };
   };
   const isDemo = (r) => r.path.startsWith('demo/');
   return {
