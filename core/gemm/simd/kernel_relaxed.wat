@@ -584,7 +584,7 @@
               (else
                 (local.set $src (i32.add (i32.add (local.get $img) (i32.mul (local.get $ih) (local.get $inWBytes)))
                   (i32.shl (local.get $off) (i32.const 2))))
-                (call $zeroFloats (local.get $seg) (i32.const 0) (local.get $lo))
+                (if (local.get $lo) (then (call $zeroFloats (local.get $seg) (i32.const 0) (local.get $lo))))
                 (local.set $ow (local.get $lo))
                 (if (i32.eq (local.get $strideW) (i32.const 1))
                   (then
@@ -618,7 +618,8 @@
                         (i32.shl (i32.mul (local.get $ow) (local.get $strideW)) (i32.const 2)))))
                     (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
                     (br $rest)))
-                (call $zeroFloats (local.get $seg) (local.get $hi) (local.get $outW))))
+                (if (i32.lt_s (local.get $hi) (local.get $outW))
+                  (then (call $zeroFloats (local.get $seg) (local.get $hi) (local.get $outW))))))
             (local.set $seg (i32.add (local.get $seg) (local.get $outWBytes)))
             (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
             (br_if $outRow (i32.lt_s (local.get $oh) (local.get $outH))))
