@@ -166,6 +166,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
+	n.pool.startPass(phaseBackward)
 	logits := p.Logits()
 	if dLogits == nil || dLogits.Len() != logits.Len() {
 		return fmt.Errorf("train: dLogits must have the logits' %d elements", logits.Len())

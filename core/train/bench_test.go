@@ -77,6 +77,7 @@ func BenchmarkTrainStepResNet20(b *testing.B) {
 		b.Fatal(err)
 	}
 	net.Reinitialize(1)
+	net.ReuseBuffers(true) // as the Trainer runs it
 	const batch = 64
 	x := tensor.New(tensor.Float32, []int{batch, 3, 32, 32})
 	r := newRNG(2)

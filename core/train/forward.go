@@ -56,6 +56,7 @@ func (n *Net) Forward(inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error
 
 // ForwardContext is Forward that stops between nodes once ctx is done.
 func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error) {
+	n.pool.startPass(phaseForward)
 	p := &Pass{net: n, mode: mode, values: make(map[string]*tensor.Tensor, len(n.consts)+2*len(n.order)), saved: map[*onnx.Node]any{}}
 	for name, t := range n.consts {
 		p.values[name] = t
@@ -142,7 +143,7 @@ func addRelu(n *Net, nd *onnx.Node, in []*tensor.Tensor) *tensor.Tensor {
 	if a.DType != tensor.Float32 || b.DType != tensor.Float32 || !sameShape(a.Shape, b.Shape) || len(a.F32) != len(b.F32) {
 		return nil
 	}
-	y := tensor.New(tensor.Float32, a.Shape)
+	y := n.pool.get(phaseForward, a.Shape, false)
 	bs, ys := b.F32[:len(a.F32)], y.F32[:len(a.F32)]
 	for i, v := range a.F32 {
 		ys[i] = relu(v + bs[i])

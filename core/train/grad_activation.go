@@ -65,7 +65,7 @@ func reluGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	}
 	dx := dy
 	if !c.ownOut[0] {
-		dx = tensor.New(tensor.Float32, y.Shape)
+		dx = c.net.pool.get(phaseBackward, y.Shape, false) // reluMask writes every element
 	}
 	reluMask(dx.F32[:len(y.F32)], dy.F32[:len(y.F32)], y.F32)
 	return []*tensor.Tensor{dx}, nil

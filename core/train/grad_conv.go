@@ -87,7 +87,7 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	grads := make([]*tensor.Tensor, len(c.in))
 	var dx, dw *tensor.Tensor
 	if needX {
-		dx = tensor.New(tensor.Float32, x.Shape)
+		dx = c.net.pool.get(phaseBackward, x.Shape, true) // Col2Im accumulates
 		grads[0] = dx
 	}
 	if needW {

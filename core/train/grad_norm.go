@@ -66,7 +66,7 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 	scale, bias, rMean, rVar := in[1].F32, in[2].F32, in[3].F32, in[4].F32
 	sv := &bnSaved{mean: make([]float32, ch), invStd: make([]float32, ch)}
 	sv.batchStats = mode == ModeTrain && !net.opt.FreezeBatchNorm
-	y := tensor.New(tensor.Float32, x.Shape)
+	y := net.pool.get(phaseForward, x.Shape, false) // every element is written below
 	var batchVar []float32
 	if sv.batchStats {
 		batchVar = make([]float32, ch)
@@ -162,7 +162,7 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	// (in the second pass) just before its dx is written.
 	dx := dy
 	if !c.ownOut[0] || !sameShape(dy.Shape, x.Shape) {
-		dx = tensor.New(tensor.Float32, x.Shape)
+		dx = c.net.pool.get(phaseBackward, x.Shape, false) // every element is written below
 	}
 	dScale := tensor.New(tensor.Float32, []int{ch})
 	dBias := tensor.New(tensor.Float32, []int{ch})

@@ -91,6 +91,7 @@ type Net struct {
 	reluFused map[*onnx.Node]bool
 	// noInPlace turns off in-place backward rules (tests compare both).
 	noInPlace bool
+	pool      bufferPool
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route
@@ -341,6 +342,11 @@ func fanIn(nd *onnx.Node, i int, t *tensor.Tensor) int {
 	}
 	return 0
 }
+
+// ReuseBuffers makes the net recycle the buffers of one step in the next
+// (see bufferPool): faster, but a Pass is then valid only until the next
+// Forward. NewTrainer turns it on.
+func (n *Net) ReuseBuffers(on bool) { n.pool.enabled = on }
 
 // Param returns the parameter called name, or nil.
 func (n *Net) Param(name string) *Param { return n.params[name] }

@@ -429,3 +429,48 @@ func TestRegisterOp(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedBuffersChangeNothing runs three training steps with and
+// without buffer reuse: a recycled buffer that is not fully overwritten
+// would show up as different gradients.
+func TestReusedBuffersChangeNothing(t *testing.T) {
+	run := func(reuse bool) [][]float32 {
+		net, err := NewNet(residualNet(2, 6, 3, 41).m, NetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		net.ReuseBuffers(reuse)
+		var grads [][]float32
+		for step := 0; step < 3; step++ {
+			x := tensor.New(tensor.Float32, []int{4, 2, 6, 6})
+			r := newRNG(int64(step))
+			for i := range x.F32 {
+				x.F32[i] = float32(r.normal())
+			}
+			p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, d, _, err := SoftmaxCrossEntropy(p.Logits(), []int{0, 1, 2, step})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := net.Backward(p, d); err != nil {
+				t.Fatal(err)
+			}
+			for _, prm := range net.Params {
+				grads = append(grads, append([]float32(nil), prm.Grad.F32...))
+				for i, g := range prm.Grad.F32 {
+					prm.Value.F32[i] -= 0.1 * g
+				}
+			}
+		}
+		return grads
+	}
+	a, b := run(true), run(false)
+	for i := range a {
+		if !bytes.Equal(f32bytes(a[i]), f32bytes(b[i])) {
+			t.Fatalf("gradient %d differs with buffer reuse", i)
+		}
+	}
+}

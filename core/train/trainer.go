@@ -75,7 +75,8 @@ type Trainer struct {
 	lastActivation      int64
 }
 
-// NewTrainer prepares a run of cfg over data.
+// NewTrainer prepares a run of cfg over data. It makes net reuse its
+// buffers from step to step (Net.ReuseBuffers).
 func NewTrainer(net *Net, data *Loader, cfg Config) (*Trainer, error) {
 	if cfg.Epochs <= 0 {
 		return nil, fmt.Errorf("train: epochs must be positive")
@@ -87,6 +88,7 @@ func NewTrainer(net *Net, data *Loader, cfg Config) (*Trainer, error) {
 		return nil, fmt.Errorf("train: no training batches (fewer images than one batch?)")
 	}
 	t := &Trainer{net: net, data: data, cfg: cfg}
+	net.ReuseBuffers(true)
 	t.groups = makeGroups(net, cfg)
 	if len(t.groups) == 0 {
 		return nil, fmt.Errorf("train: every parameter is frozen; nothing to train")
