@@ -11,7 +11,8 @@ import (
 
 // Pass is one forward evaluation kept for the backward pass: every value
 // the logits depend on, and what the custom forwards saved (batch
-// statistics, dropout masks).
+// statistics, dropout masks). With Net.ReuseBuffers (as in a Trainer) a
+// Pass is valid until the net's next Forward.
 type Pass struct {
 	net    *Net
 	mode   Mode
