@@ -192,6 +192,9 @@ func gradCases() []gradCase {
 		}},
 		{name: "Dropout/eval", opset: 13, mode: ModeEval, build: unary("Dropout", nil)},
 		{name: "Identity", opset: 13, build: unary("Identity", nil)},
+		{name: "Softmax/axis1", opset: 13, opt: NetOptions{Logits: "y"}, build: unary("Softmax", avoiding(2), "axis", int64(1))},
+		{name: "Softmax/legacy-coerced", opset: 11, opt: NetOptions{Logits: "y"}, build: unary("Softmax", avoiding(2), "axis", int64(2))},
+		{name: "LogSoftmax/last", opset: 13, opt: NetOptions{Logits: "y"}, build: unary("LogSoftmax", avoiding(2))},
 	}
 	return cases
 }

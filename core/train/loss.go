@@ -87,3 +87,5 @@ func Accuracy(logits *tensor.Tensor, labels []int) int {
 	}
 	return correct
 }
+
+func expf(v float32) float32 { return float32(math.Exp(float64(v))) }
