@@ -99,7 +99,8 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 			outs = []*tensor.Tensor{y}
 			reluDone = true
 		} else if f, ok := forwardFor(nd); ok {
-			reluDone = nd.OpType == "BatchNormalization" && nd.Domain == "" // applies a fused ReLU itself
+			// These apply a fused ReLU themselves.
+			reluDone = (nd.OpType == "BatchNormalization" || nd.OpType == "Conv") && nd.Domain == ""
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {

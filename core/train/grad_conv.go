@@ -24,6 +24,34 @@ import (
 
 func init() {
 	registerGrad("Conv", convGrad, 0, 1, 2)
+	customForward[opKey{"", "Conv"}] = convForward
+}
+
+// convForward is exec's Conv kernel with two training-loop savings: the
+// output comes from the net's buffer pool, and a ReLU fused after the
+// Conv (Net.fusedRelu) runs in the kernel's epilogue.
+func convForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, _ Mode) ([]*tensor.Tensor, any, error) {
+	if len(in) < 2 || in[0] == nil || in[1] == nil {
+		return nil, nil, fmt.Errorf("Conv needs inputs X and W")
+	}
+	for i, t := range in[:min(len(in), 3)] {
+		if t != nil && t.DType != tensor.Float32 {
+			return nil, nil, fmt.Errorf("Conv input %d is %v; training supports float32", i, t.DType)
+		}
+	}
+	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(nd))
+	if err != nil {
+		return nil, nil, err
+	}
+	var e nn.Epilogue
+	if net.fusedRelu[nd] != nil {
+		e = nn.ReluEpilogue()
+	}
+	y := net.pool.get(phaseForward, g.OutShape(), false) // ConvFusedInto initialises every element
+	if err := nn.ConvFusedInto(y, in[0], in[1], inputAt(in, 2), g, e); err != nil {
+		return nil, nil, err
+	}
+	return []*tensor.Tensor{y}, nil, nil
 }
 
 func convParams(nd *onnx.Node) nn.ConvParams {

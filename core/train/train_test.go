@@ -333,6 +333,16 @@ func TestFusedReluMatchesUnfused(t *testing.T) {
 	models := map[string]func() *testModel{
 		"cnn":      func() *testModel { return smallCNN(2, 6, 6, 3, 31) },
 		"residual": func() *testModel { return residualNet(2, 6, 3, 32) },
+		"conv-relu": func() *testModel {
+			b := newTestModel(13, 33)
+			b.input("x", -1, 2, 6, 6).param("w", []int{4, 2, 3, 3}, nil).param("b", []int{4}, nil)
+			b.node("Conv", []string{"x", "w", "b"}, []string{"c"}, aInts("pads", 1, 1, 1, 1))
+			b.node("Relu", []string{"c"}, []string{"r"})
+			b.node("GlobalAveragePool", []string{"r"}, []string{"gap"})
+			b.node("Flatten", []string{"gap"}, []string{"f"})
+			b.param("fc", []int{3, 4}, nil).node("Gemm", []string{"f", "fc"}, []string{"logits"}, aInt("transB", 1))
+			return b.output("logits")
+		},
 	}
 	for name, build := range models {
 		run := func(fast bool) ([]float32, [][]float32) {
