@@ -14,7 +14,7 @@ WASM_TEST_PKGS := ./core/... ./cmd/pare/
 export ONNXRUNTIME_NODE_INSTALL := skip
 
 .PHONY: all build wasm cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
-        lint check-wat bench fixtures clean
+        lint check-wat bench bench-train bench-page train-demo fixtures clean
 
 all: build
 
@@ -73,8 +73,24 @@ test-node: deps
 test-browser: deps build demo
 	PARE_BIN=$(CURDIR)/bin/pare $(NODE) --test --test-concurrency=1 tests/browser/
 
+# Inference: Pare native and wasm against onnxruntime-node and -web (docs/benchmarks.md).
 bench: deps build
 	bash scripts/bench.sh
+
+# Training throughput of a ResNet-20-size net against torch on one thread (docs/training.md).
+bench-train: deps bin/pare
+	bash core/train/bench/run.sh
+
+# The page in headless Chromium: time to interactive, evaluation throughput,
+# transferred bytes (docs/benchmarks-browser.md).
+bench-page: deps build demo
+	bash scripts/bench-page.sh
+
+# Reproduces the demo model: Pare initialises and trains a small residual
+# Conv-BN-ReLU net with a depthwise block on the 60k MNIST training images
+# (99.09 % on t10k; docs/training.md).
+train-demo: deps bin/pare
+	bash scripts/train-demo.sh
 
 fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
