@@ -273,7 +273,7 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 				return d.graph(p, a.G)
 			})
 		case 7:
-			err = repeatedFloat32(r, &a.Floats)
+			err = repeatedFloats(r, &a.Floats, float32Wire)
 		case 8:
 			err = repeatedVarint(r, &a.Ints)
 		case 9:
@@ -373,7 +373,7 @@ func (a *Attribute) emitField(e *encoder, num int32, from, to int, packed bool) 
 	case 6:
 		return e.message(6, a.G)
 	case 7:
-		floats32(e, 7, a.Floats, from, to, packed)
+		floats(e, 7, a.Floats, from, to, packed, float32Wire)
 	case 8:
 		varints(e, 8, a.Ints, from, to, packed)
 	case 9:

@@ -35,7 +35,7 @@ func (d *decoder) tensor(b []byte, t *Tensor) error {
 		case 3:
 			err = r.bytesField(&t.Segment)
 		case 4:
-			err = repeatedFloat32(r, &t.FloatData)
+			err = repeatedFloats(r, &t.FloatData, float32Wire)
 		case 5:
 			err = repeatedVarint(r, &t.Int32Data)
 		case 6:
@@ -47,7 +47,7 @@ func (d *decoder) tensor(b []byte, t *Tensor) error {
 		case 9:
 			err = r.bytesField(&t.RawData)
 		case 10:
-			err = repeatedFloat64(r, &t.DoubleData)
+			err = repeatedFloats(r, &t.DoubleData, float64Wire)
 		case 11:
 			err = repeatedVarint(r, &t.Uint64Data)
 		case 12:
@@ -124,7 +124,7 @@ func (t *Tensor) emitField(e *encoder, num int32, from, to int, packed bool) err
 	case 3:
 		e.bytesField(3, t.Segment)
 	case 4:
-		floats32(e, 4, t.FloatData, from, to, packed)
+		floats(e, 4, t.FloatData, from, to, packed, float32Wire)
 	case 5:
 		varints(e, 5, t.Int32Data, from, to, packed)
 	case 6:
@@ -136,7 +136,7 @@ func (t *Tensor) emitField(e *encoder, num int32, from, to int, packed bool) err
 	case 9:
 		e.bytesField(9, t.RawData)
 	case 10:
-		floats64(e, 10, t.DoubleData, from, to, packed)
+		floats(e, 10, t.DoubleData, from, to, packed, float64Wire)
 	case 11:
 		varints(e, 11, t.Uint64Data, from, to, packed)
 	case 12:

@@ -108,6 +108,36 @@ func packedVarints(vs ...uint64) []byte {
 	return p
 }
 
+// TestDoubleLayoutsSurvive checks the 8-byte element path of the float
+// codec: unpacked doubles, then a packed chunk, read and written back as
+// they came.
+func TestDoubleLayoutsSurvive(t *testing.T) {
+	packed := protowire.AppendFixed64(nil, math.Float64bits(3))
+	packed = protowire.AppendFixed64(packed, math.Float64bits(math.Copysign(0, -1)))
+	b := wireBuilder(protowire.AppendTag(nil, 10, protowire.Fixed64Type))
+	b = protowire.AppendFixed64(b, math.Float64bits(math.Pi))
+	b = b.bytes(10, packed)
+
+	tp, err := DecodeTensor(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{math.Pi, 3, math.Copysign(0, -1)}
+	if !slices.EqualFunc(tp.DoubleData, want, func(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }) {
+		t.Errorf("double_data = %v, want %v", tp.DoubleData, want)
+	}
+	out, err := EncodeTensor(tp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(out, b) {
+		t.Fatalf("layout not reproduced:\n got %x\nwant %x", out, []byte(b))
+	}
+	if _, err := DecodeTensor(b.bytes(10, make([]byte, 12))); err == nil || !strings.Contains(err.Error(), "packed float64 values take 12 bytes, not a multiple of 8") {
+		t.Errorf("12-byte packed double chunk: err = %v", err)
+	}
+}
+
 func TestNonCanonicalLayoutsSurvive(t *testing.T) {
 	var b wireBuilder
 	b = b.bytes(8, []byte("w"))                         // name before dims

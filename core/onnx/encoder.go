@@ -37,14 +37,6 @@ func (e *encoder) fixed32(v uint32) {
 	e.buf = protowire.AppendFixed32(e.buf, v)
 }
 
-func (e *encoder) fixed64(v uint64) {
-	if e.sizing {
-		e.n += 8
-		return
-	}
-	e.buf = protowire.AppendFixed64(e.buf, v)
-}
-
 // raw writes bytes verbatim (an unknown field kept as read).
 func (e *encoder) raw(b []byte) {
 	if e.sizing {
@@ -179,43 +171,28 @@ func varints[V int32 | int64 | uint64](e *encoder, num int32, vs []V, from, to i
 	}
 }
 
-func floats32(e *encoder, num int32, vs []float32, from, to int, packed bool) {
+// floats writes vs[from:to] of a repeated float or double field.
+func floats[V float32 | float64](e *encoder, num int32, vs []V, from, to int, packed bool, w floatWire[V]) {
 	vs = vs[from:to]
 	if !packed {
 		for _, v := range vs {
-			e.tag(num, protowire.Fixed32Type)
-			e.fixed32(math.Float32bits(v))
+			e.tag(num, w.typ)
+			if e.sizing {
+				e.n += w.size
+			} else {
+				e.buf = w.append(e.buf, v)
+			}
 		}
 		return
 	}
 	e.tag(num, protowire.BytesType)
-	e.varint(uint64(4 * len(vs)))
+	e.varint(uint64(w.size * len(vs)))
 	if e.sizing {
-		e.n += 4 * len(vs)
+		e.n += w.size * len(vs)
 		return
 	}
 	for _, v := range vs {
-		e.buf = protowire.AppendFixed32(e.buf, math.Float32bits(v))
-	}
-}
-
-func floats64(e *encoder, num int32, vs []float64, from, to int, packed bool) {
-	vs = vs[from:to]
-	if !packed {
-		for _, v := range vs {
-			e.tag(num, protowire.Fixed64Type)
-			e.fixed64(math.Float64bits(v))
-		}
-		return
-	}
-	e.tag(num, protowire.BytesType)
-	e.varint(uint64(8 * len(vs)))
-	if e.sizing {
-		e.n += 8 * len(vs)
-		return
-	}
-	for _, v := range vs {
-		e.buf = protowire.AppendFixed64(e.buf, math.Float64bits(v))
+		e.buf = w.append(e.buf, v)
 	}
 }
 

@@ -322,15 +322,17 @@ func repeatedVarint[V int32 | int64 | uint64](r *fieldReader, dst *[]V) error {
 	return r.keep()
 }
 
-func repeatedFloat32(r *fieldReader, dst *[]float32) error {
+// repeatedFloats reads one value (unpacked) or one packed chunk of a
+// repeated float or double field.
+func repeatedFloats[V float32 | float64](r *fieldReader, dst *[]V, w floatWire[V]) error {
 	switch r.typ {
-	case protowire.Fixed32Type:
-		v, n := protowire.ConsumeFixed32(r.b)
+	case w.typ:
+		n := protowire.ConsumeFieldValue(protowire.Number(r.num), r.typ, r.b)
 		if n < 0 {
 			return r.fieldErr(problemOf(n))
 		}
+		*dst = append(*dst, w.decode(r.b[:n]))
 		r.b = r.b[n:]
-		*dst = append(*dst, math.Float32frombits(v))
 		r.ws.addKnown(r.num, 1, false)
 		return nil
 	case protowire.BytesType:
@@ -338,49 +340,16 @@ func repeatedFloat32(r *fieldReader, dst *[]float32) error {
 		if err != nil {
 			return err
 		}
-		if len(p)%4 != 0 {
-			return r.fieldErr(fmt.Sprintf("packed float32 values take %d bytes, not a multiple of 4", len(p)))
+		if len(p)%w.size != 0 {
+			return r.fieldErr(fmt.Sprintf("packed %T values take %d bytes, not a multiple of %d", V(0), len(p), w.size))
 		}
-		*dst = slices.Grow(*dst, len(p)/4)
-		for i := 0; i < len(p); i += 4 {
-			*dst = append(*dst, math.Float32frombits(leUint32(p[i:])))
+		count := len(p) / w.size
+		*dst = slices.Grow(*dst, count)
+		for i := 0; i < len(p); i += w.size {
+			*dst = append(*dst, w.decode(p[i:]))
 		}
-		r.ws.addKnown(r.num, len(p)/4, true)
+		r.ws.addKnown(r.num, count, true)
 		return nil
 	}
 	return r.keep()
-}
-
-func repeatedFloat64(r *fieldReader, dst *[]float64) error {
-	switch r.typ {
-	case protowire.Fixed64Type:
-		v, n := protowire.ConsumeFixed64(r.b)
-		if n < 0 {
-			return r.fieldErr(problemOf(n))
-		}
-		r.b = r.b[n:]
-		*dst = append(*dst, math.Float64frombits(v))
-		r.ws.addKnown(r.num, 1, false)
-		return nil
-	case protowire.BytesType:
-		p, err := r.payload()
-		if err != nil {
-			return err
-		}
-		if len(p)%8 != 0 {
-			return r.fieldErr(fmt.Sprintf("packed float64 values take %d bytes, not a multiple of 8", len(p)))
-		}
-		*dst = slices.Grow(*dst, len(p)/8)
-		for i := 0; i < len(p); i += 8 {
-			*dst = append(*dst, math.Float64frombits(uint64(leUint32(p[i:]))|uint64(leUint32(p[i+4:]))<<32))
-		}
-		r.ws.addKnown(r.num, len(p)/8, true)
-		return nil
-	}
-	return r.keep()
-}
-
-func leUint32(b []byte) uint32 {
-	_ = b[3]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
