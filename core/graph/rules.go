@@ -22,6 +22,23 @@ func register(r rule, ops ...string) {
 	}
 }
 
+// keepType makes the rule of an op with one output that keeps the dtype of
+// input 0 and whose dims follow from that input (and the node): dims
+// computes them.
+func keepType(dims func(c *nodeCtx, x *Value) ([]int, error)) rule {
+	return func(c *nodeCtx) ([]*Value, error) {
+		x, err := c.need(0)
+		if err != nil {
+			return nil, err
+		}
+		out, err := dims(c, x)
+		if err != nil {
+			return nil, err
+		}
+		return []*Value{{DType: x.DType, Dims: out}}, nil
+	}
+}
+
 // SupportedOp reports whether InferShapes has a shape rule for op_type in
 // the default domain.
 func SupportedOp(opType string) bool {

@@ -134,40 +134,55 @@ func (w *window) outSize(i, in int) (int, error) {
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
+// convOperands reads the data (input xi) and weight (input wi) of a Conv or
+// ConvTranspose and its group, checking what both need: ranks of 3 or more
+// that agree, and a positive group. The channel checks differ per op and
+// are left to the caller.
+func convOperands(c *nodeCtx, xi, wi int) (x, wt *Value, group int, err error) {
+	if x, err = c.needRank(xi, 3); err != nil {
+		return nil, nil, 0, err
+	}
+	if wt, err = c.needRank(wi, 3); err != nil {
+		return nil, nil, 0, err
+	}
+	if len(wt.Dims) != len(x.Dims) {
+		return nil, nil, 0, fmt.Errorf("weight shape %v does not match input shape %v (rank %d vs %d)", wt.Dims, x.Dims, len(wt.Dims), len(x.Dims))
+	}
+	g := c.n.AttrInt("group", 1)
+	if g < 1 || g > maxDim {
+		return nil, nil, 0, fmt.Errorf("group is %d; it must be positive", g)
+	}
+	return x, wt, int(g), nil
+}
+
+// kernelWindow reads the window attributes of a Conv-like node whose
+// kernel is given by the spatial dims of weight wt, which must not be empty.
+func kernelWindow(c *nodeCtx, wt *Value) (*window, error) {
+	for _, k := range wt.Dims[2:] {
+		if k < 1 {
+			return nil, fmt.Errorf("weight %v has an empty kernel", wt.Dims)
+		}
+	}
+	return readWindow(c, len(wt.Dims)-2, wt.Dims[2:])
+}
+
 // convRule handles Conv and its quantized forms; x and w are the input
 // positions of data and weights, dt the output type (-1: like x, or the
 // y_zero_point type for QLinearConv).
 func convRule(xi, wi int, dt tensor.DType) rule {
 	return func(c *nodeCtx) ([]*Value, error) {
-		x, err := c.needRank(xi, 3)
+		x, wt, g, err := convOperands(c, xi, wi)
 		if err != nil {
 			return nil, err
 		}
-		wt, err := c.needRank(wi, 3)
-		if err != nil {
-			return nil, err
-		}
-		nsp := len(x.Dims) - 2
-		if len(wt.Dims) != nsp+2 {
-			return nil, fmt.Errorf("weight shape %v does not match input shape %v (rank %d vs %d)", wt.Dims, x.Dims, len(wt.Dims), len(x.Dims))
-		}
-		group := c.n.AttrInt("group", 1)
-		if group < 1 || group > maxDim {
-			return nil, fmt.Errorf("group is %d; it must be positive", group)
-		}
-		g := int(group)
 		if x.Dims[1] != wt.Dims[1]*g {
 			return nil, fmt.Errorf("input has %d channels but weight %v with group %d expects %d", x.Dims[1], wt.Dims, g, wt.Dims[1]*g)
 		}
 		if wt.Dims[0]%g != 0 {
 			return nil, fmt.Errorf("weight %v has %d output channels, not divisible by group %d", wt.Dims, wt.Dims[0], g)
 		}
-		for _, k := range wt.Dims[2:] {
-			if k < 1 {
-				return nil, fmt.Errorf("weight %v has an empty kernel", wt.Dims)
-			}
-		}
-		w, err := readWindow(c, nsp, wt.Dims[2:])
+		nsp := len(x.Dims) - 2
+		w, err := kernelWindow(c, wt)
 		if err != nil {
 			return nil, err
 		}
@@ -193,35 +208,18 @@ func convRule(xi, wi int, dt tensor.DType) rule {
 }
 
 func convTransposeRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.needRank(0, 3)
+	x, wt, g, err := convOperands(c, 0, 1)
 	if err != nil {
 		return nil, err
 	}
-	wt, err := c.needRank(1, 3)
-	if err != nil {
-		return nil, err
-	}
-	nsp := len(x.Dims) - 2
-	if len(wt.Dims) != nsp+2 {
-		return nil, fmt.Errorf("weight shape %v does not match input shape %v", wt.Dims, x.Dims)
-	}
-	group := c.n.AttrInt("group", 1)
-	if group < 1 || group > maxDim {
-		return nil, fmt.Errorf("group is %d; it must be positive", group)
-	}
-	g := int(group)
 	if x.Dims[1] != wt.Dims[0] {
 		return nil, fmt.Errorf("input has %d channels but weight %v expects %d", x.Dims[1], wt.Dims, wt.Dims[0])
 	}
 	if wt.Dims[0]%g != 0 {
 		return nil, fmt.Errorf("weight %v: %d input channels are not divisible by group %d", wt.Dims, wt.Dims[0], g)
 	}
-	for _, k := range wt.Dims[2:] {
-		if k < 1 {
-			return nil, fmt.Errorf("weight %v has an empty kernel", wt.Dims)
-		}
-	}
-	w, err := readWindow(c, nsp, wt.Dims[2:])
+	nsp := len(x.Dims) - 2
+	w, err := kernelWindow(c, wt)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ func init() {
 	register(argReduceRule, "ArgMax", "ArgMin")
 	register(topKRule, "TopK")
 	register(resizeRule, "Resize")
-	register(upsampleRule, "Upsample")
+	register(keepType(upsampleDims), "Upsample")
 }
 
 func constantRule(c *nodeCtx) ([]*Value, error) {
@@ -262,12 +262,9 @@ func scaledDims(in []int, scales []float64) ([]int, error) {
 	return out, nil
 }
 
-func upsampleRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func upsampleDims(c *nodeCtx, x *Value) ([]int, error) {
 	var scales []float64
+	var err error
 	if c.opset < 9 {
 		for _, f := range c.n.AttrFloats("scales", nil) {
 			scales = append(scales, float64(f))
@@ -275,11 +272,7 @@ func upsampleRule(c *nodeCtx) ([]*Value, error) {
 	} else if scales, err = c.constFloatsInput(1, "scales"); err != nil {
 		return nil, err
 	}
-	out, err := scaledDims(x.Dims, scales)
-	if err != nil {
-		return nil, err
-	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return scaledDims(x.Dims, scales)
 }
 
 // resizeRule handles Resize 10 (X, scales) and 11+ (X, roi, scales,

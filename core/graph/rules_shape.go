@@ -12,11 +12,11 @@ import (
 func init() {
 	register(shapeRule, "Shape")
 	register(sizeRule, "Size")
-	register(reshapeRule, "Reshape")
-	register(flattenRule, "Flatten")
-	register(transposeRule, "Transpose")
-	register(squeezeRule, "Squeeze")
-	register(unsqueezeRule, "Unsqueeze")
+	register(keepType(reshapeDims), "Reshape")
+	register(keepType(flattenDims), "Flatten")
+	register(keepType(transposeDims), "Transpose")
+	register(keepType(squeezeDims), "Squeeze")
+	register(keepType(unsqueezeDims), "Unsqueeze")
 	register(concatRule, "Concat")
 	register(splitRule, "Split")
 	register(sliceRule, "Slice")
@@ -24,8 +24,8 @@ func init() {
 	register(gatherRule, "Gather")
 	register(gatherElementsRule, "GatherElements")
 	register(unaryRule, "ScatterElements", "Scatter", "ScatterND", "CumSum", "Trilu")
-	register(expandRule, "Expand")
-	register(tileRule, "Tile")
+	register(keepType(expandDims), "Expand")
+	register(keepType(tileDims), "Tile")
 	register(depthToSpaceRule, "DepthToSpace")
 	register(spaceToDepthRule, "SpaceToDepth")
 }
@@ -71,12 +71,9 @@ func sizeRule(c *nodeCtx) ([]*Value, error) {
 	return []*Value{{DType: tensor.Int64, Dims: []int{}, Const: k}}, nil
 }
 
-func reshapeRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func reshapeDims(c *nodeCtx, x *Value) ([]int, error) {
 	var shape []int64
+	var err error
 	if c.opset < 5 {
 		a := c.n.Attr("shape")
 		if a == nil {
@@ -87,18 +84,10 @@ func reshapeRule(c *nodeCtx) ([]*Value, error) {
 		return nil, err
 	}
 	allowZero := c.opset >= 14 && c.n.AttrInt("allowzero", 0) != 0
-	dims, err := ResolveReshape(x.Dims, shape, allowZero)
-	if err != nil {
-		return nil, err
-	}
-	return []*Value{{DType: x.DType, Dims: dims}}, nil
+	return ResolveReshape(x.Dims, shape, allowZero)
 }
 
-func flattenRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func flattenDims(c *nodeCtx, x *Value) ([]int, error) {
 	r := len(x.Dims)
 	axis := c.n.AttrInt("axis", 1)
 	if axis < -int64(r) || axis > int64(r) {
@@ -115,14 +104,10 @@ func flattenRule(c *nodeCtx) ([]*Value, error) {
 			inner *= d
 		}
 	}
-	return []*Value{{DType: x.DType, Dims: []int{outer, inner}}}, nil
+	return []int{outer, inner}, nil
 }
 
-func transposeRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func transposeDims(c *nodeCtx, x *Value) ([]int, error) {
 	r := len(x.Dims)
 	perm := make([]int, r)
 	if a := c.n.Attr("perm"); a != nil && len(a.Ints) > 0 {
@@ -143,30 +128,18 @@ func transposeRule(c *nodeCtx) ([]*Value, error) {
 	for i, p := range perm {
 		out[i] = x.Dims[p]
 	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return out, nil
 }
 
-func squeezeRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func squeezeDims(c *nodeCtx, x *Value) ([]int, error) {
 	axes, given, err := c.axesArg(13, 1)
 	if err != nil {
 		return nil, err
 	}
-	out, err := SqueezeShape(x.Dims, axes, given)
-	if err != nil {
-		return nil, err
-	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return SqueezeShape(x.Dims, axes, given)
 }
 
-func unsqueezeRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func unsqueezeDims(c *nodeCtx, x *Value) ([]int, error) {
 	axes, given, err := c.axesArg(13, 1)
 	if err != nil {
 		return nil, err
@@ -174,11 +147,7 @@ func unsqueezeRule(c *nodeCtx) ([]*Value, error) {
 	if !given {
 		return nil, fmt.Errorf("the Unsqueeze node has no axes")
 	}
-	out, err := UnsqueezeShape(x.Dims, axes)
-	if err != nil {
-		return nil, err
-	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return UnsqueezeShape(x.Dims, axes)
 }
 
 func concatRule(c *nodeCtx) ([]*Value, error) {
@@ -436,11 +405,7 @@ func gatherElementsRule(c *nodeCtx) ([]*Value, error) {
 	return []*Value{{DType: x.DType, Dims: clone(idx.Dims)}}, nil
 }
 
-func expandRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func expandDims(c *nodeCtx, x *Value) ([]int, error) {
 	shape, err := c.constIntsInput(1, "shape")
 	if err != nil {
 		return nil, err
@@ -449,18 +414,10 @@ func expandRule(c *nodeCtx) ([]*Value, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := BroadcastShape(x.Dims, dims)
-	if err != nil {
-		return nil, err
-	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return BroadcastShape(x.Dims, dims)
 }
 
-func tileRule(c *nodeCtx) ([]*Value, error) {
-	x, err := c.need(0)
-	if err != nil {
-		return nil, err
-	}
+func tileDims(c *nodeCtx, x *Value) ([]int, error) {
 	reps, err := c.constIntsInput(1, "repeats")
 	if err != nil {
 		return nil, err
@@ -479,7 +436,7 @@ func tileRule(c *nodeCtx) ([]*Value, error) {
 			out[i] = int(p)
 		}
 	}
-	return []*Value{{DType: x.DType, Dims: out}}, nil
+	return out, nil
 }
 
 func blocksize(c *nodeCtx) (int, error) {
