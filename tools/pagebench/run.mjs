@@ -45,7 +45,7 @@ const { values: opt } = parseArgs({
 const repeats = Math.max(1, Number(opt.repeats));
 const images = Math.max(1, Number(opt.images));
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
-export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const log = (s) => console.error(s);
