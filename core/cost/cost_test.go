@@ -13,36 +13,14 @@ import (
 	"github.com/pare-ml/pare/core/cost"
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
-
-const assets = "../../../shared/assets"
-
-func needAsset(t *testing.T, sub string) string {
-	t.Helper()
-	p := filepath.Join(assets, sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test assets not found at %s (a fresh clone has none; CI does): %v", p, err)
-	}
-	return p
-}
-
-func readModel(t *testing.T, path string) *onnx.Model {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Decode(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return m
-}
 
 // TestResNet8MLPerfMACs: the MLPerf Tiny figure for the image
 // classification ResNet-8 is 12,501,632 MACs, Conv and Dense layers only.
 func TestResNet8MLPerfMACs(t *testing.T) {
-	m := readModel(t, needAsset(t, "models/resnet8-cifar10.onnx"))
+	m := testmodels.ReadModel(t, testassets.Dir(t, "models/resnet8-cifar10.onnx"))
 	rep, err := cost.Analyze(m, nil, exec.EvalNode)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +67,7 @@ func TestResNet8MLPerfMACs(t *testing.T) {
 // Params: 8*25 + 8 + 16*8*25 + 16 + 256*10 + 10 = 5,994 (the two Reshape
 // shape initializers are int64 and not parameters).
 func TestMNIST8ByHand(t *testing.T) {
-	m := readModel(t, needAsset(t, "models/mnist-8.onnx"))
+	m := testmodels.ReadModel(t, testassets.Dir(t, "models/mnist-8.onnx"))
 	rep, err := cost.Analyze(m, nil, exec.EvalNode)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +98,7 @@ func TestMNIST8ByHand(t *testing.T) {
 // TestConformanceLayerMACs compares per-layer MACs of ONNX conformance
 // models against the formulas worked out by hand.
 func TestConformanceLayerMACs(t *testing.T) {
-	dir := needAsset(t, "conformance/onnx-node")
+	dir := testassets.Dir(t, "conformance/onnx-node")
 	cases := []struct {
 		test         string
 		macs, params int64
@@ -163,7 +141,7 @@ func TestConformanceLayerMACs(t *testing.T) {
 // float initializers (weights), as in a real model.
 func loadNodeTest(t *testing.T, dir string) (*onnx.Model, map[string][]int) {
 	t.Helper()
-	m := readModel(t, filepath.Join(dir, "model.onnx"))
+	m := testmodels.ReadModel(t, filepath.Join(dir, "model.onnx"))
 	shapes := map[string][]int{}
 	var keep []*onnx.ValueInfo
 	inits := map[string]bool{}
@@ -238,7 +216,7 @@ func vi(name string, dims ...int64) *onnx.ValueInfo {
 }
 
 func TestReportJSON(t *testing.T) {
-	m := readModel(t, needAsset(t, "models/mnist-8.onnx"))
+	m := testmodels.ReadModel(t, testassets.Dir(t, "models/mnist-8.onnx"))
 	rep, err := cost.Analyze(m, map[string][]int{"Input3": {1, 1, 28, 28}}, exec.EvalNode)
 	if err != nil {
 		t.Fatal(err)

@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 func TestSharedDigits(t *testing.T) {
-	dir := sharedAssets(t, "data/digits")
+	dir := testassets.Dir(t, "data/digits")
 	for _, p := range []string{dir, filepath.Join(dir, "digits.csv.gz")} {
 		set, err := OpenPath(p)
 		if err != nil {

@@ -11,20 +11,8 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
-	"os"
-	"path/filepath"
 	"testing"
 )
-
-// sharedAssets is the project's shared test data, beside the repository.
-func sharedAssets(t testing.TB, sub string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "assets", sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test data %s is absent (%v): it lives beside the repository in ../shared/assets", p, err)
-	}
-	return p
-}
 
 // idxImages builds an IDX images file of n images h x w, pixel (i,y,x) =
 // i+y+x.

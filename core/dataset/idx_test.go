@@ -8,10 +8,12 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 func TestSharedMNISTTest(t *testing.T) {
-	dir := sharedAssets(t, "data/mnist")
+	dir := testassets.Dir(t, "data/mnist")
 	set, err := OpenPath(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +46,7 @@ func TestSharedMNISTTest(t *testing.T) {
 }
 
 func TestSharedFashionMNISTTest(t *testing.T) {
-	dir := sharedAssets(t, "data/fashion-mnist")
+	dir := testassets.Dir(t, "data/fashion-mnist")
 	set, err := OpenPath(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +65,7 @@ func TestSharedFashionMNISTTest(t *testing.T) {
 }
 
 func TestSharedMNISTSingleFile(t *testing.T) {
-	dir := sharedAssets(t, "data/mnist")
+	dir := testassets.Dir(t, "data/mnist")
 	set, err := OpenPath(filepath.Join(dir, "t10k-images-idx3-ubyte.gz"))
 	if err != nil {
 		t.Fatal(err)

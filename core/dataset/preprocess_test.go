@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // packedSet makes an in-memory set of images of one shape.
@@ -237,7 +239,7 @@ func TestPreprocessErrors(t *testing.T) {
 }
 
 func TestSharedMNISTBatchForMNIST8(t *testing.T) {
-	set, err := OpenPath(sharedAssets(t, "data/mnist"))
+	set, err := OpenPath(testassets.Dir(t, "data/mnist"))
 	if err != nil {
 		t.Fatal(err)
 	}

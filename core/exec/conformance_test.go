@@ -13,6 +13,7 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // The ONNX backend conformance tests (node tests, old PyTorch exports and
@@ -30,11 +31,7 @@ const (
 // onnxTestDataDir is the shared ONNX test data beside the repository.
 func onnxTestDataDir(t *testing.T) string {
 	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", "assets", "conformance", "onnx-node")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("ONNX conformance data %s is absent (%v): it lives beside the repository in ../shared/assets", p, err)
-	}
-	return p
+	return testassets.Dir(t, "conformance/onnx-node")
 }
 
 type confCase struct {

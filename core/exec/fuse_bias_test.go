@@ -2,12 +2,12 @@ package exec
 
 import (
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // TestFusionFoldsConstantBiasAdd checks Conv -> Add(constant) -> Relu for
@@ -70,14 +70,7 @@ func TestFusionFoldsConstantBiasAdd(t *testing.T) {
 // TestFusionOnMNIST8 checks the CNTK export's Conv + Add(bias) + Relu
 // chains fuse and still compute what the unfused graph does.
 func TestFusionOnMNIST8(t *testing.T) {
-	path := filepath.Join("..", "..", "..", "shared", "assets", "models", "mnist-8.onnx")
-	if _, err := os.Stat(path); err != nil {
-		t.Skipf("%s is absent (shared assets live in ../shared/assets beside the repository): %v", path, err)
-	}
-	m, err := onnx.ReadModelFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := testmodels.ReadModel(t, testassets.Dir(t, "models/mnist-8.onnx"))
 	s, err := NewSession(m)
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // Paths relative to this package's directory (core/exec).
@@ -70,32 +71,6 @@ func requireOracle(t *testing.T) string {
 	return node
 }
 
-// graphInputs returns the model's graph inputs that are not initializers:
-// the values a caller must feed.
-func graphInputs(m *onnx.Model) []*onnx.ValueInfo {
-	inits := map[string]bool{}
-	for _, t := range m.Graph.Initializer {
-		inits[t.Name] = true
-	}
-	var in []*onnx.ValueInfo
-	for _, v := range m.Graph.Input {
-		if !inits[v.Name] {
-			in = append(in, v)
-		}
-	}
-	return in
-}
-
-// loadModel decodes an .onnx file.
-func loadModel(t *testing.T, path string) *onnx.Model {
-	t.Helper()
-	m, err := onnx.ReadModelFile(path)
-	if err != nil {
-		t.Fatalf("reading %s: %v", path, err)
-	}
-	return m
-}
-
 // fixtureCases lists every testdata/models/NAME.onnx with each of its
 // NAME.input*.npy files. A fixture model must have exactly one graph input.
 func fixtureCases(t *testing.T) []oracleCase {
@@ -118,7 +93,7 @@ func fixtureCases(t *testing.T) []oracleCase {
 		if len(inputFiles) == 0 {
 			t.Fatalf("fixture %s has no %s.input.npy beside it: regenerate with `make fixtures`", path, name)
 		}
-		in := graphInputs(loadModel(t, path))
+		in := testmodels.GraphInputs(testmodels.ReadModel(t, path))
 		if len(in) != 1 {
 			t.Fatalf("fixture %s has %d graph inputs; the oracle test feeds exactly one", path, len(in))
 		}
@@ -169,8 +144,8 @@ func sharedModelCases(t *testing.T, dir string) []oracleCase {
 	var cases []oracleCase
 	for i, s := range sharedInputs {
 		path := filepath.Join(sharedModelDir, s.file)
-		m := loadModel(t, path)
-		in := graphInputs(m)
+		m := testmodels.ReadModel(t, path)
+		in := testmodels.GraphInputs(m)
 		if len(in) != 1 {
 			t.Fatalf("%s has %d graph inputs, expected 1", path, len(in))
 		}
@@ -307,7 +282,7 @@ func runOracle(t *testing.T, node string, c oracleCase) ([]string, map[string]*t
 // report in the table, not a reason to stop the other models.
 func runPare(t *testing.T, c oracleCase) (map[string]*tensor.Tensor, error) {
 	t.Helper()
-	s, err := exec.NewSession(loadModel(t, c.model))
+	s, err := exec.NewSession(testmodels.ReadModel(t, c.model))
 	if err != nil {
 		return nil, fmt.Errorf("exec.NewSession: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // TestOracleAgreement runs every fixture in testdata/models and the shared
@@ -126,11 +127,11 @@ func TestOracleIntermediates(t *testing.T) {
 	cases := append(fixtureCases(t), sharedModelCases(t, t.TempDir())...)
 	for _, c := range cases {
 		t.Run(c.label, func(t *testing.T) {
-			m := loadModel(t, c.model)
+			m := testmodels.ReadModel(t, c.model)
 			expanded := withAllValuesAsOutputs(t, m, t.TempDir())
 			_, want := runOracle(t, node, oracleCase{label: c.label, model: expanded, inputs: c.inputs})
 
-			s, err := exec.NewSession(loadModel(t, c.model))
+			s, err := exec.NewSession(testmodels.ReadModel(t, c.model))
 			if err != nil {
 				t.Fatalf("exec.NewSession: %v", err)
 			}

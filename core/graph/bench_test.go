@@ -5,11 +5,13 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // BenchmarkInferShapesDenseNet121 infers the 2,000-node light DenseNet-121.
 func BenchmarkInferShapesDenseNet121(b *testing.B) {
-	m := readModel(b, filepath.Join(needAssets(b, "conformance/onnx-node/light"), "light_densenet121.onnx"))
+	m := testmodels.ReadModel(b, filepath.Join(testassets.Dir(b, "conformance/onnx-node/light"), "light_densenet121.onnx"))
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := graph.InferShapes(m, nil, testEval); err != nil {
@@ -20,7 +22,7 @@ func BenchmarkInferShapesDenseNet121(b *testing.B) {
 
 // BenchmarkInferShapesShuffleNetFixture folds PyTorch's shape chains.
 func BenchmarkInferShapesShuffleNetFixture(b *testing.B) {
-	m := readModel(b, "../../testdata/models/shufflenetv2_small.onnx")
+	m := testmodels.ReadModel(b, "../../testdata/models/shufflenetv2_small.onnx")
 	in, err := graph.DefaultInputShapes(m, 1)
 	if err != nil {
 		b.Fatal(err)

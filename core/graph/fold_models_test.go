@@ -10,6 +10,7 @@ import (
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // TestFoldConstantsFixtures folds the PyTorch fixtures and checks that the
@@ -22,8 +23,8 @@ func TestFoldConstantsFixtures(t *testing.T) {
 			if _, err := os.Stat(path); err != nil {
 				t.Skipf("fixture missing: %v", err)
 			}
-			orig := readModel(t, path)
-			folded := readModel(t, path)
+			orig := testmodels.ReadModel(t, path)
+			folded := testmodels.ReadModel(t, path)
 			before := len(folded.Graph.Node)
 			n, err := graph.FoldConstants(folded, exec.EvalNode)
 			if err != nil {

@@ -11,45 +11,9 @@ import (
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
-
-// assets is the shared test material, used in place (never copied).
-const assets = "../../../shared/assets"
-
-func needAssets(t testing.TB, sub string) string {
-	t.Helper()
-	p := filepath.Join(assets, sub)
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("shared test assets not found at %s (a fresh clone has none; CI does): %v", p, err)
-	}
-	return p
-}
-
-func readModel(t testing.TB, path string) *onnx.Model {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.Decode(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return m
-}
-
-func readTensor(t testing.TB, path string) *onnx.Tensor {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x, err := onnx.DecodeTensor(data)
-	if err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return x
-}
 
 func dimsOf(t *onnx.Tensor) []int {
 	out := make([]int, len(t.Dims))
@@ -72,7 +36,7 @@ func equalDims(a, b []int) bool {
 }
 
 func TestSharedModels(t *testing.T) {
-	dir := needAssets(t, "models")
+	dir := testassets.Dir(t, "models")
 	want := map[string]map[string][]int{
 		"mnist-8.onnx":         {"Plus214_Output_0": {1, 10}},
 		"resnet8-cifar10.onnx": {},
@@ -80,7 +44,7 @@ func TestSharedModels(t *testing.T) {
 	}
 	for name, outs := range want {
 		t.Run(name, func(t *testing.T) {
-			m := readModel(t, filepath.Join(dir, name))
+			m := testmodels.ReadModel(t, filepath.Join(dir, name))
 			in, err := graph.DefaultInputShapes(m, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +90,7 @@ func TestFixtureModels(t *testing.T) {
 			if _, err := os.Stat(path); err != nil {
 				t.Skipf("fixture missing: %v", err)
 			}
-			m := readModel(t, path)
+			m := testmodels.ReadModel(t, path)
 			in, err := graph.DefaultInputShapes(m, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -156,7 +120,7 @@ func TestFixtureModels(t *testing.T) {
 // TestLightModels checks the inferred output shape of the model-zoo
 // architectures against their expected outputs.
 func TestLightModels(t *testing.T) {
-	dir := needAssets(t, "conformance/onnx-node/light")
+	dir := testassets.Dir(t, "conformance/onnx-node/light")
 	files, _ := filepath.Glob(filepath.Join(dir, "*.onnx"))
 	if len(files) == 0 {
 		t.Skip("no light models")
@@ -164,12 +128,12 @@ func TestLightModels(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".onnx")
 		t.Run(name, func(t *testing.T) {
-			m := readModel(t, f)
+			m := testmodels.ReadModel(t, f)
 			s, err := graph.InferShapes(m, nil, testEval)
 			if err != nil {
 				t.Fatal(err)
 			}
-			exp := readTensor(t, filepath.Join(dir, name+"_output_0.pb"))
+			exp := testmodels.ReadTensor(t, filepath.Join(dir, name+"_output_0.pb"))
 			got := s.Dims(m.Graph.Output[0].Name)
 			if !equalDims(got, dimsOf(exp)) {
 				t.Errorf("output %q: inferred %v, expected %v", m.Graph.Output[0].Name, got, dimsOf(exp))
@@ -185,7 +149,7 @@ func TestLightModels(t *testing.T) {
 // as they are in real models.
 func TestNodeConformance(t *testing.T) {
 	for _, suite := range []string{"node", "pytorch-converted", "pytorch-operator"} {
-		t.Run(suite, func(t *testing.T) { testNodeSuite(t, needAssets(t, "conformance/onnx-node/"+suite)) })
+		t.Run(suite, func(t *testing.T) { testNodeSuite(t, testassets.Dir(t, "conformance/onnx-node/"+suite)) })
 	}
 }
 

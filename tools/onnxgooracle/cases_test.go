@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -130,20 +129,4 @@ func numberedFiles(dir, prefix string) []string {
 		}
 		files = append(files, p)
 	}
-}
-
-// graphInputs returns the model's graph inputs that are not initializers:
-// the values a caller must feed.
-func graphInputs(m *onnx.Model) []*onnx.ValueInfo {
-	inits := map[string]bool{}
-	for _, t := range m.Graph.Initializer {
-		inits[t.Name] = true
-	}
-	var in []*onnx.ValueInfo
-	for _, v := range m.Graph.Input {
-		if !inits[v.Name] {
-			in = append(in, v)
-		}
-	}
-	return in
 }

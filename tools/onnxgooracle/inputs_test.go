@@ -9,6 +9,7 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // namedTensor is one graph input or output value.
@@ -20,7 +21,7 @@ type namedTensor struct {
 // caseInputs builds the inputs of c for the graph inputs of m, in
 // declaration order.
 func caseInputs(c oracleCase, m *onnx.Model) ([]namedTensor, error) {
-	declared := graphInputs(m)
+	declared := testmodels.GraphInputs(m)
 	var in []namedTensor
 	if c.synth != nil {
 		for _, vi := range declared {

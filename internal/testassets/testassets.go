@@ -1,0 +1,68 @@
+// Package testassets locates the project's shared test data for tests.
+//
+// The data (models, MNIST, ONNX conformance tests) lives beside the
+// repository in ../shared/assets and is used in place, never copied. A
+// fresh clone has none, so tests that need it skip with a message saying
+// where it was looked for.
+package testassets
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// SharedAssets returns the shared assets directory, skipping t when absent.
+func SharedAssets(t testing.TB) string {
+	t.Helper()
+	return Dir(t, "")
+}
+
+// Dir returns the path of sub (a file or folder) inside the shared assets,
+// skipping t with a clear message when it is absent. The path is relative
+// to the test's working directory (its package directory), the way the
+// tests spelled it before.
+func Dir(t testing.TB, sub string) string {
+	t.Helper()
+	p, err := Path(sub)
+	if err != nil {
+		t.Skipf("shared test assets: %v", err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared test data %s is absent (%v): it lives beside the repository in ../shared/assets (a fresh clone has none; CI does)", p, err)
+	}
+	return p
+}
+
+// Path returns where sub would be inside the shared assets, relative to the
+// working directory, without checking that it exists.
+func Path(sub string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		return "", err
+	}
+	rel, err := filepath.Rel(wd, filepath.Join(root, "..", "shared", "assets", sub))
+	if err != nil {
+		return "", err
+	}
+	return rel, nil
+}
+
+// moduleRoot walks up from dir to the folder holding go.mod.
+func moduleRoot(dir string) (string, error) {
+	for d := dir; ; {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, nil
+		}
+		up := filepath.Dir(d)
+		if up == d {
+			return "", errors.New("no go.mod above " + dir + ": cannot find the repository root")
+		}
+		d = up
+	}
+}

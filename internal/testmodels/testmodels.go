@@ -1,0 +1,53 @@
+// Package testmodels holds the model-loading helpers that tests of several
+// packages share: reading .onnx and TensorProto files and listing the
+// inputs a caller must feed.
+package testmodels
+
+import (
+	"os"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+)
+
+// ReadModel reads an .onnx file (external data resolved beside it),
+// failing t when it cannot.
+func ReadModel(t testing.TB, path string) *onnx.Model {
+	t.Helper()
+	m, err := onnx.ReadModelFile(path)
+	if err != nil {
+		t.Fatalf("reading %s: %v", path, err)
+	}
+	return m
+}
+
+// ReadTensor reads a serialized TensorProto (.pb) file, failing t when it
+// cannot.
+func ReadTensor(t testing.TB, path string) *onnx.Tensor {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := onnx.DecodeTensor(data)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return x
+}
+
+// GraphInputs returns the model's graph inputs that are not initializers:
+// the values a caller must feed.
+func GraphInputs(m *onnx.Model) []*onnx.ValueInfo {
+	inits := map[string]bool{}
+	for _, t := range m.Graph.Initializer {
+		inits[t.Name] = true
+	}
+	var in []*onnx.ValueInfo
+	for _, v := range m.Graph.Input {
+		if !inits[v.Name] {
+			in = append(in, v)
+		}
+	}
+	return in
+}
