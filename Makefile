@@ -29,6 +29,7 @@ wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o www/pare.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
+	$(NODE) scripts/precompress.mjs www/pare.wasm
 
 # The CLI built for WebAssembly, run by node through the runner that supplies
 # the SIMD kernel: tools/wasmexec/go_js_wasm_exec bin/pare.wasm bench MODEL
@@ -96,6 +97,6 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build www/pare.wasm www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-*
+	rm -rf bin build www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-*
 
 FORCE:

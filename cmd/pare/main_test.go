@@ -248,3 +248,40 @@ func TestVersionWritesToStdout(t *testing.T) {
 		t.Errorf("version: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errs, "pare "+version+"\n")
 	}
 }
+
+func TestServePrefersPrecompressedBrotli(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html>"), 0o644)
+	os.WriteFile(filepath.Join(dir, "pare.wasm"), bytes.Repeat([]byte("wasm"), 1000), 0o644)
+	os.WriteFile(filepath.Join(dir, "pare.wasm.br"), []byte("BROTLI"), 0o644)
+	os.WriteFile(filepath.Join(dir, "images-idx3-ubyte"), make([]byte, 8000), 0o644)
+	srv := httptest.NewServer(newSiteHandler(dir))
+	defer srv.Close()
+	get := func(path, accept string) (*http.Response, []byte) {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		req.Header.Set("Accept-Encoding", accept)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, body
+	}
+	resp, body := get("/pare.wasm", "gzip, deflate, br")
+	if resp.Header.Get("Content-Encoding") != "br" || string(body) != "BROTLI" {
+		t.Errorf("brotli-capable client got encoding %q body %q", resp.Header.Get("Content-Encoding"), body)
+	}
+	if resp.Header.Get("Content-Type") != "application/wasm" {
+		t.Errorf("precompressed wasm served as %q", resp.Header.Get("Content-Type"))
+	}
+	resp, _ = get("/pare.wasm", "gzip, br;q=0")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Errorf("br;q=0 client got %q, want gzip", resp.Header.Get("Content-Encoding"))
+	}
+	// The demo's IDX files have no extension and compress well.
+	resp, body = get("/images-idx3-ubyte", "gzip")
+	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 8000 {
+		t.Errorf("IDX file: encoding %q, %d bytes", resp.Header.Get("Content-Encoding"), len(body))
+	}
+}

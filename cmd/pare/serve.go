@@ -33,7 +33,9 @@ func runServe(args []string, stdout, stderr io.Writer) error {
 	}
 	url := "http://" + ln.Addr().String() + "/"
 	fmt.Fprintf(stdout, "Pare is being served from %s\nOpen %s in a browser (Ctrl-C stops the server).\n", root, url)
-	srv := &http.Server{Handler: newSiteHandler(root), ReadHeaderTimeout: 10 * time.Second}
+	site := newSiteHandler(root)
+	go site.warm()
+	srv := &http.Server{Handler: site, ReadHeaderTimeout: 10 * time.Second}
 	return srv.Serve(ln)
 }
 
@@ -60,8 +62,8 @@ func findSiteDir(flagValue string) (string, error) {
 }
 
 // siteHandler serves the static app with the MIME types browsers insist on
-// (application/wasm for streaming compilation), gzip for compressible
-// files, and a Content-Security-Policy that keeps every request on this
+// (application/wasm for streaming compilation), brotli or gzip for
+// compressible files, and a Content-Security-Policy that keeps every request on this
 // origin: the model and data never leave the machine.
 type siteHandler struct {
 	root string
@@ -96,12 +98,15 @@ var contentTypes = map[string]string{
 	".md":          "text/markdown; charset=utf-8",
 }
 
+// compressible reports whether a file is worth compressing: everything but
+// formats that are compressed already. Files without an extension (the
+// demo's IDX image files) compress well and are included.
 func compressible(ext string) bool {
 	switch ext {
-	case ".html", ".js", ".mjs", ".css", ".wasm", ".json", ".svg", ".onnx", ".webmanifest", ".md":
-		return true
+	case ".png", ".jpg", ".jpeg", ".gif", ".webp", ".gz", ".br", ".zip", ".woff2":
+		return false
 	}
-	return false
+	return true
 }
 
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
@@ -139,12 +144,28 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Cache-Control", "no-cache")
 	hdr.Add("Vary", "Accept-Encoding")
 
-	if compressible(ext) && acceptsGzip(r) {
-		data, err := h.gzipped(file, st)
-		if err == nil {
-			hdr.Set("Content-Encoding", "gzip")
-			http.ServeContent(w, r, "", st.ModTime(), bytes.NewReader(data))
-			return
+	if compressible(ext) {
+		// A brotli or gzip file made at build time (scripts/precompress.mjs)
+		// beside the original wins; otherwise gzip on the fly, once.
+		for _, enc := range []struct{ name, suffix string }{{"br", ".br"}, {"gzip", ".gz"}} {
+			if !acceptsEncoding(r, enc.name) {
+				continue
+			}
+			if pre, err := os.Stat(file + enc.suffix); err == nil && !pre.ModTime().Before(st.ModTime()) {
+				if f, err := os.Open(file + enc.suffix); err == nil {
+					defer f.Close()
+					hdr.Set("Content-Encoding", enc.name)
+					http.ServeContent(w, r, "", st.ModTime(), f)
+					return
+				}
+			}
+		}
+		if acceptsEncoding(r, "gzip") {
+			if data, err := h.gzipped(file, st); err == nil {
+				hdr.Set("Content-Encoding", "gzip")
+				http.ServeContent(w, r, "", st.ModTime(), bytes.NewReader(data))
+				return
+			}
 		}
 	}
 	f, err := os.Open(file)
@@ -156,14 +177,37 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", st.ModTime(), f)
 }
 
-func acceptsGzip(r *http.Request) bool {
+// acceptsEncoding reports whether the request's Accept-Encoding lists name
+// with a non-zero quality.
+func acceptsEncoding(r *http.Request, name string) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
-		enc, _, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if enc == "gzip" {
-			return true
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.TrimSpace(enc) != name {
+			continue
 		}
+		return strings.ReplaceAll(strings.TrimSpace(params), " ", "") != "q=0"
 	}
 	return false
+}
+
+// warm compresses the site's larger compressible files that have no
+// precompressed copy, so the first visitor does not wait for gzip -9 of a
+// multi-megabyte file. It runs in the background when the server starts.
+func (h *siteHandler) warm() {
+	filepath.WalkDir(h.root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !compressible(strings.ToLower(filepath.Ext(p))) {
+			return nil
+		}
+		st, err := d.Info()
+		if err != nil || st.Size() < 64<<10 {
+			return nil
+		}
+		if _, err := os.Stat(p + ".gz"); err == nil {
+			return nil
+		}
+		h.gzipped(p, st)
+		return nil
+	})
 }
 
 // gzipped returns the gzip encoding of file, compressing it once per
