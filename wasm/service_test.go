@@ -21,7 +21,7 @@ func demoFiles(t *testing.T) (model []File, data []File) {
 		}
 		return File{Path: name, Bytes: b}
 	}
-	model = []File{read("mnist-cnn.onnx")}
+	model = []File{read("demo-resnet-mnist.onnx")}
 	data = []File{read("mnist-test-images-idx3-ubyte"), read("mnist-test-labels-idx1-ubyte")}
 	return model, data
 }

@@ -10,7 +10,7 @@ const APP_FILES = [
   'js/graph-view.js', 'js/layout.js', 'js/layout-worker.js', 'js/pool.js', 'js/sidebar.js',
   'js/simd-kernel.js', 'js/summary.js',
   'worker.js', 'wasm_exec.js', 'pare.wasm', 'kernel.wasm', 'kernel_relaxed.wasm',
-  'demo/demo.json', 'demo/mnist-cnn.onnx', 'demo/mnist-test-images-idx3-ubyte', 'demo/mnist-test-labels-idx1-ubyte',
+  'demo/demo.json', 'demo/demo-resnet-mnist.onnx', 'demo/mnist-test-images-idx3-ubyte', 'demo/mnist-test-labels-idx1-ubyte',
 ];
 
 self.addEventListener('install', (event) => {

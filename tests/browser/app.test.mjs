@@ -33,7 +33,19 @@ test('the demo loads with one click and draws its graph', async () => {
   const { page } = session;
   await page.click('#empty-demo');
   await waitForGraph(page);
+  // For the guide's picture: a taller window, zoomed out two steps and
+  // scrolled so that both residual blocks (their skip edges) are in view.
+  await page.setViewportSize({ width: 1280, height: 1150 });
+  for (let i = 0; i < 2; i++) await page.click('#zoom-out');
+  const box = await page.locator('#graph').boundingBox();
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await page.mouse.wheel(0, 420);
+  // The view applies the scroll on the next animation frame.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   const png = await page.screenshot({ path: join(screenshots, 'graph.png') });
+  await page.mouse.wheel(0, -420);
+  for (let i = 0; i < 2; i++) await page.click('#zoom-in');
+  await page.setViewportSize({ width: 1280, height: 800 });
   const painted = await nonBackgroundPixels(page, png);
   assert.ok(painted > 5000, `the graph screenshot is nearly blank (${painted} non-background pixels)`);
   const graphPng = await page.locator('#graph').screenshot();
@@ -46,13 +58,18 @@ test('metric overlay, node sidebar with histogram, Escape closes it', async () =
   assert.match(await page.textContent('#legend'), /MACs/);
   // Each node with MACs shows them on the graph, as pare info counts them.
   const labels = await page.$$eval('#graph .node.cat-layer .sub', (subs) => subs.map((s) => s.textContent));
-  assert.deepEqual(labels, ['56.4 k MACs', '226 k MACs', '226 k MACs', '2.88 k MACs']);
+  // The demo's seven Convs (stem, strided, residual pair, strided,
+  // depthwise 3x3, pointwise 1x1) and its Gemm head, as pare info counts them.
+  assert.deepEqual(labels, ['56.4 k MACs', '226 k MACs', '452 k MACs', '452 k MACs', '226 k MACs', '14.1 k MACs', '50.2 k MACs', '320 MACs']);
   await checkPage(page, 'with the MACs overlay');
-  const conv = page.locator('#graph .node', { hasText: 'Conv' }).first();
+  // The sixth Conv is the depthwise one (group 32, a 32x1x3x3 weight).
+  const conv = page.locator('#graph .node', { hasText: 'Conv' }).nth(5);
   await conv.focus();
   await page.keyboard.press('Enter');
   await page.waitForSelector('#sidebar:not([hidden]) .hist rect');
-  assert.match(await page.textContent('#sidebar'), /kernel_shape/);
+  const sidebar = await page.textContent('#sidebar');
+  assert.match(sidebar, /kernel_shape/);
+  assert.match(sidebar, /group\s*32/);
   await page.screenshot({ path: join(screenshots, 'sidebar.png') });
   await page.keyboard.press('Escape');
   assert.equal(await page.isHidden('#sidebar'), true);
@@ -69,7 +86,7 @@ test('the demo evaluates, and the accuracy equals pare eval', async (t) => {
   await page.locator('#accuracy').scrollIntoViewIfNeeded();
   await page.screenshot({ path: join(screenshots, 'evaluate.png') });
   await page.setViewportSize({ width: 1280, height: 800 });
-  const out = await pareCLI(['eval', join(www, 'demo', 'mnist-cnn.onnx'), '--data', join(www, 'demo'), '--json']);
+  const out = await pareCLI(['eval', join(www, 'demo', 'demo-resnet-mnist.onnx'), '--data', join(www, 'demo'), '--json']);
   if (out == null) {
     t.skip('bin/pare is not built (make build): cannot compare with pare eval');
     return;

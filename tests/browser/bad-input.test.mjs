@@ -27,7 +27,7 @@ async function stillUsable(page) {
   await waitForGraph(page);
 }
 
-const demoModel = () => readFile(join(www, 'demo', 'mnist-cnn.onnx'));
+const demoModel = () => readFile(join(www, 'demo', 'demo-resnet-mnist.onnx'));
 
 test('a truncated model', async () => {
   const { page } = session;
