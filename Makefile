@@ -97,6 +97,6 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-*
+	rm -rf bin build www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:
