@@ -3,8 +3,8 @@
 package nn
 
 // Without the WebAssembly SIMD kernel module (native builds, and wasm
-// builds with -tags purego) the depthwise convolution and the clamp stay
-// in Go; see simd_wasm.go.
+// builds with -tags purego) the convolution kernels and the training
+// passes stay in Go; see simd_wasm.go and simd_train_wasm.go.
 
 const simdKernels = false
 
@@ -15,3 +15,19 @@ func simdClamp([]float32, float32, float32) bool { return false }
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
 
 func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }
+
+func simdChannelMoments([]float64, []float32, int, int, int) bool { return false }
+
+func simdChannelGradSums([]float64, []float32, []float32, []float32, []float32, int, int, int) bool {
+	return false
+}
+
+func simdChannelAffine([]float32, []float32, []float32, []float32, int, int, int, bool) bool {
+	return false
+}
+
+func simdBatchNormInputGrad(_, _, _, _, _, _, _, _ []float32, _, _, _ int) bool { return false }
+
+func simdReluMask([]float32, []float32, []float32) bool { return false }
+
+func simdAdd([]float32, []float32, []float32, bool) bool { return false }

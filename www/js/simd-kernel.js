@@ -82,7 +82,7 @@ export function provideSimdKernel(importObject, options = {}) {
     throw new Error(`simd-kernel: mode "${mode}" asked for, but this host cannot validate that kernel` +
       (mode === "relaxed" ? " (node 20 needs --experimental-wasm-relaxed-simd)" : ""));
   }
-  // Small modules (about 4.3 KB) compile synchronously even on a page's main thread.
+  // Small modules (about 7 KB) compile synchronously even on a page's main thread.
   const module = bytes ? new WebAssembly.Module(bytes) : null;
 
   let memory = null;
@@ -130,6 +130,30 @@ export function provideSimdKernel(importObject, options = {}) {
     clamp: (p, n, loBits, hiBits) => {
       if (!kernel) throw new Error("simd-kernel: clamp called but kernel_kind reported no kernel");
       kernel.clamp(p, n, loBits, hiBits);
+    },
+    channel_moments: (out, x, batch, channels, plane) => {
+      if (!kernel) throw new Error("simd-kernel: channel_moments called but kernel_kind reported no kernel");
+      kernel.channel_moments(out, x, batch, channels, plane);
+    },
+    channel_grad_sums: (out, g, x, mean, invStd, batch, channels, plane) => {
+      if (!kernel) throw new Error("simd-kernel: channel_grad_sums called but kernel_kind reported no kernel");
+      kernel.channel_grad_sums(out, g, x, mean, invStd, batch, channels, plane);
+    },
+    channel_affine: (y, x, scale, shift, batch, channels, plane, relu) => {
+      if (!kernel) throw new Error("simd-kernel: channel_affine called but kernel_kind reported no kernel");
+      kernel.channel_affine(y, x, scale, shift, batch, channels, plane, relu);
+    },
+    bn_input_grad: (dx, g, x, mean, invStd, k, meanG, meanGX, batch, channels, plane) => {
+      if (!kernel) throw new Error("simd-kernel: bn_input_grad called but kernel_kind reported no kernel");
+      kernel.bn_input_grad(dx, g, x, mean, invStd, k, meanG, meanGX, batch, channels, plane);
+    },
+    relu_mask: (d, g, y, n) => {
+      if (!kernel) throw new Error("simd-kernel: relu_mask called but kernel_kind reported no kernel");
+      kernel.relu_mask(d, g, y, n);
+    },
+    add: (y, a, b, n, relu) => {
+      if (!kernel) throw new Error("simd-kernel: add called but kernel_kind reported no kernel");
+      kernel.add(y, a, b, n, relu);
     },
   };
 

@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports the GEMM and convolution kernels`, (t) => {
+  test(`${name}: imports only Go's memory and exports the GEMM, convolution and training kernels`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -156,6 +156,12 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "im2col", kind: "function" },
       { name: "bias_init", kind: "function" },
       { name: "gemv", kind: "function" },
+      { name: "channel_moments", kind: "function" },
+      { name: "channel_grad_sums", kind: "function" },
+      { name: "channel_affine", kind: "function" },
+      { name: "bn_input_grad", kind: "function" },
+      { name: "relu_mask", kind: "function" },
+      { name: "add", kind: "function" },
     ]);
   });
 }
@@ -399,6 +405,162 @@ test("gemv computes one row of alpha*a*op(B) + beta*y in both layouts", () => {
           assert.ok(Math.abs(got[j + 1] - want) <= 1e-5 * (mag + Math.abs(beta * (y0[j] || 0))) + 1e-6, `${label}: y[${j}] = ${got[j + 1]}, want ${want}`);
         }
       }
+    }
+  }
+});
+
+// The training passes (channel_moments ... add) must equal core/nn's Go
+// code bit for bit; these references follow that code's order of float32
+// (Math.fround) and float64 operations exactly.
+
+// goPlaneSums mirrors core/nn's planeMoments/planeGradSums: blocks of 256
+// values summed in four float32 lanes (tail into lane 0), each block
+// flushed into float64 as float64(l0+l1) + float64(l2+l3).
+function goPlaneSums(n, term) {
+  let total = 0;
+  for (let start = 0; start < n; start += 256) {
+    const len = Math.min(256, n - start);
+    const lanes = [0, 0, 0, 0];
+    let i = 0;
+    for (; i + 4 <= len; i += 4) for (let j = 0; j < 4; j++) lanes[j] = Math.fround(lanes[j] + term(start + i + j));
+    for (; i < len; i++) lanes[0] = Math.fround(lanes[0] + term(start + i));
+    total += Math.fround(lanes[0] + lanes[1]) + Math.fround(lanes[2] + lanes[3]);
+  }
+  return total;
+}
+
+function trainKernel() {
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  return [new WebAssembly.Instance(new WebAssembly.Module(plainBytes), { env: { mem: memory } }).exports, memory];
+}
+
+function f64(heap, addr, n) {
+  return new Float64Array(heap.memory.buffer, addr, n);
+}
+
+const trainShapes = [[1, 1, 1], [1, 1, 3], [2, 3, 5], [1, 2, 8], [2, 2, 257], [1, 1, 515]];
+
+test("channel_moments and channel_grad_sums sum in Go's exact order and write only out", () => {
+  for (const [batch, channels, plane] of trainShapes) {
+    const [kernel, memory] = trainKernel();
+    const heap = new Heap(memory);
+    const next = rng(600 + plane);
+    const count = batch * channels * plane;
+    const x = Float32Array.from({ length: count }, () => next() + 0.5);
+    const g = Float32Array.from({ length: count }, next);
+    const mean = Float32Array.from({ length: channels }, next);
+    const inv = Float32Array.from({ length: channels }, () => 1 + next() / 4);
+    const xA = heap.alloc(count), gA = heap.alloc(count), meanA = heap.alloc(channels), invA = heap.alloc(channels);
+    heap.f32(xA, count).set(x);
+    heap.f32(gA, count).set(g);
+    heap.f32(meanA, channels).set(mean);
+    heap.f32(invA, channels).set(inv);
+    const momA = heap.alloc(4 * channels + 4), sumsA = heap.alloc(4 * channels + 4);
+    f64(heap, momA, 2 * channels + 2).fill(SENTINEL);
+    f64(heap, sumsA, 2 * channels + 2).fill(SENTINEL);
+    kernel.channel_moments(momA + 8, xA, batch, channels, plane);
+    kernel.channel_grad_sums(sumsA + 8, gA, xA, meanA, invA, batch, channels, plane);
+    const mom = f64(heap, momA, 2 * channels + 2), sums = f64(heap, sumsA, 2 * channels + 2);
+    const label = `${batch}x${channels}x${plane}`;
+    for (const arr of [mom, sums]) {
+      assert.equal(arr[0], SENTINEL, `${label}: wrote before out`);
+      assert.equal(arr[2 * channels + 1], SENTINEL, `${label}: wrote after out`);
+    }
+    for (let c = 0; c < channels; c++) {
+      let sum = 0, sumSq = 0, sumG = 0, sumGX = 0;
+      for (let b = 0; b < batch; b++) {
+        const row = (b * channels + c) * plane;
+        sum += goPlaneSums(plane, (i) => x[row + i]);
+        sumSq += goPlaneSums(plane, (i) => Math.fround(x[row + i] * x[row + i]));
+        sumG += goPlaneSums(plane, (i) => g[row + i]);
+        sumGX += goPlaneSums(plane, (i) => Math.fround(g[row + i] * Math.fround(x[row + i] - mean[c]))) * inv[c];
+      }
+      assert.deepEqual([mom[1 + 2 * c], mom[2 + 2 * c]], [sum, sumSq], `${label}: moments of channel ${c}`);
+      assert.deepEqual([sums[1 + 2 * c], sums[2 + 2 * c]], [sumG, sumGX], `${label}: grad sums of channel ${c}`);
+    }
+  }
+});
+
+// goRelu is core/nn's reluBits: clear every bit when the sign bit is set.
+function goRelu(v) {
+  const bits = new Int32Array(Float32Array.of(v).buffer)[0];
+  return bits < 0 ? 0 : v;
+}
+
+test("channel_affine and bn_input_grad compute Go's expressions per channel and write only y", () => {
+  for (const [batch, channels, plane] of trainShapes) {
+    for (const relu of [0, 1]) {
+      const [kernel, memory] = trainKernel();
+      const heap = new Heap(memory);
+      const next = rng(700 + plane + relu);
+      const count = batch * channels * plane;
+      const vec = (n) => Float32Array.from({ length: n }, next);
+      const x = vec(count), g = vec(count);
+      x[0] = -0;
+      const [scale, shift, mean, inv, k, meanG, meanGX] = Array.from({ length: 7 }, () => vec(channels));
+      const put = (arr) => {
+        const a = heap.alloc(arr.length);
+        heap.f32(a, arr.length).set(arr);
+        return a;
+      };
+      const [xA, gA, scaleA, shiftA, meanA, invA, kA, meanGA, meanGXA] = [x, g, scale, shift, mean, inv, k, meanG, meanGX].map(put);
+      const yA = heap.alloc(count + 2), dA = heap.alloc(count + 2);
+      heap.f32(yA, count + 2).fill(SENTINEL);
+      heap.f32(dA, count + 2).fill(SENTINEL);
+      kernel.channel_affine(yA + 4, xA, scaleA, shiftA, batch, channels, plane, relu);
+      kernel.bn_input_grad(dA + 4, gA, xA, meanA, invA, kA, meanGA, meanGXA, batch, channels, plane);
+      const y = heap.f32(yA, count + 2), d = heap.f32(dA, count + 2);
+      const label = `${batch}x${channels}x${plane} relu ${relu}`;
+      for (const arr of [y, d]) {
+        assert.equal(arr[0], SENTINEL, `${label}: wrote before the output`);
+        assert.equal(arr[count + 1], SENTINEL, `${label}: wrote after the output`);
+      }
+      const fr = Math.fround;
+      for (let i = 0; i < count; i++) {
+        const c = Math.floor(i / plane) % channels;
+        const affine = fr(fr(x[i] * scale[c]) + shift[c]);
+        assert.ok(Object.is(y[i + 1], relu ? goRelu(affine) : affine), `${label}: y[${i}] = ${y[i + 1]}, want ${affine}`);
+        const xhat = fr(fr(x[i] - mean[c]) * inv[c]);
+        const want = fr(k[c] * fr(fr(g[i] - meanG[c]) - fr(xhat * meanGX[c])));
+        assert.ok(Object.is(d[i + 1], want), `${label}: dx[${i}] = ${d[i + 1]}, want ${want}`);
+      }
+    }
+  }
+});
+
+test("relu_mask and add handle vector bodies and tails, in place too, and write only n floats", () => {
+  for (const n of [0, 1, 3, 4, 5, 8, 31, 33]) {
+    const [kernel, memory] = trainKernel();
+    const heap = new Heap(memory);
+    const next = rng(800 + n);
+    const g = Float32Array.from({ length: n }, next), a = Float32Array.from({ length: n }, next), b = Float32Array.from({ length: n }, next);
+    const y = Float32Array.from({ length: n }, () => Math.max(next(), 0));
+    if (n > 1) { a[1] = -0; b[1] = -0; } // -0 + -0 = -0, which the relu makes +0
+    const put = (arr) => {
+      const p = heap.alloc(arr.length + 2);
+      const view = heap.f32(p, arr.length + 2);
+      view.fill(SENTINEL);
+      view.set(arr, 1);
+      return p + 4;
+    };
+    const [gA, yA, aA, bA] = [g, y, a, b].map(put);
+    const outs = [put(new Float32Array(n)), put(new Float32Array(n)), put(new Float32Array(n))];
+    kernel.relu_mask(outs[0], gA, yA, n);
+    kernel.add(outs[1], aA, bA, n, 0);
+    kernel.add(outs[2], aA, bA, n, 1);
+    kernel.relu_mask(gA, gA, yA, n); // in place: d is g
+    kernel.add(aA, aA, bA, n, 0); // in place: y is a
+    const wants = [
+      Array.from(g, (v, i) => (y[i] !== 0 ? v : 0)),
+      Array.from(a, (v, i) => Math.fround(v + b[i])),
+      Array.from(a, (v, i) => goRelu(Math.fround(v + b[i]))),
+    ];
+    for (const [p, want, what] of [[outs[0], wants[0], "relu_mask"], [outs[1], wants[1], "add"], [outs[2], wants[2], "add relu"],
+      [gA, wants[0], "relu_mask in place"], [aA, wants[1], "add in place"]]) {
+      const got = heap.f32(p - 4, n + 2);
+      assert.equal(got[0], SENTINEL, `n=${n} ${what}: wrote before`);
+      assert.equal(got[n + 1], SENTINEL, `n=${n} ${what}: wrote after`);
+      for (let i = 0; i < n; i++) assert.ok(Object.is(got[i + 1], want[i]), `n=${n} ${what}: [${i}] = ${got[i + 1]}, want ${want[i]}`);
     }
   }
 });

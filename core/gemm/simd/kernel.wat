@@ -778,4 +778,335 @@
               (br $tail)))
           (local.set $p (i32.add (local.get $p) (i32.const 1)))
           (br_if $axpy (i32.lt_s (local.get $p) (local.get $k)))))))
+
+
+  ;; ---- Training passes (core/nn's channel and element-wise kernels) ----
+  ;;
+  ;; Batch normalisation, the ReLU mask and the gradient sums are a few
+  ;; flops per element, so in Go's scalar wasm they cost about as much as
+  ;; the GEMMs of a training step. Every result equals Go's reference
+  ;; (core/nn/channel.go) bit for bit: the f32x4 accumulators are exactly
+  ;; Go's four float32 lanes (lane j sums the elements 4i+j of a block of
+  ;; 256), tails go to lane 0 as in Go, and the lanes are flushed into
+  ;; float64 as float64(a0+a1) + float64(a2+a3). No line here has the
+  ;; multiply-add form the relaxed generator rewrites, so both kernels
+  ;; compute the same values.
+
+  ;; $planeMoments adds the sum and the sum of squares of the n floats at
+  ;; x to the float64 pair at out (as Go's planeMoments: blocks of 256
+  ;; floats summed in float32 lanes, each block flushed into float64).
+  (func $planeMoments (param $x i32) (param $n i32) (param $out i32)
+    (local $len i32) (local $vecEnd i32) (local $end i32) (local $v v128) (local $acc v128) (local $sq v128)
+    (local $a0 f32) (local $q0 f32) (local $s f32) (local $sum f64) (local $sumSq f64)
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
+        (local.set $len (select (i32.const 256) (local.get $n) (i32.gt_s (local.get $n) (i32.const 256))))
+        (local.set $n (i32.sub (local.get $n) (local.get $len)))
+        (local.set $end (i32.add (local.get $x) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $vecEnd (i32.add (local.get $x) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+        (local.set $acc (v128.const i32x4 0 0 0 0))
+        (local.set $sq (v128.const i32x4 0 0 0 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $x) (local.get $vecEnd)))
+            (local.set $v (v128.load (local.get $x)))
+            (local.set $acc (f32x4.add (local.get $acc) (local.get $v)))
+            (local.set $sq (f32x4.add (local.get $sq)
+              (f32x4.mul (local.get $v) (local.get $v))))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (local.set $a0 (f32x4.extract_lane 0 (local.get $acc)))
+        (local.set $q0 (f32x4.extract_lane 0 (local.get $sq)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $x) (local.get $end)))
+            (local.set $s (f32.load (local.get $x)))
+            (local.set $a0 (f32.add (local.get $a0) (local.get $s)))
+            (local.set $q0 (f32.add (local.get $q0) (f32.mul (local.get $s) (local.get $s))))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $sum (f64.add (local.get $sum) (f64.add
+          (f64.promote_f32 (f32.add (local.get $a0) (f32x4.extract_lane 1 (local.get $acc))))
+          (f64.promote_f32 (f32.add (f32x4.extract_lane 2 (local.get $acc)) (f32x4.extract_lane 3 (local.get $acc)))))))
+        (local.set $sumSq (f64.add (local.get $sumSq) (f64.add
+          (f64.promote_f32 (f32.add (local.get $q0) (f32x4.extract_lane 1 (local.get $sq))))
+          (f64.promote_f32 (f32.add (f32x4.extract_lane 2 (local.get $sq)) (f32x4.extract_lane 3 (local.get $sq)))))))
+        (br $blocks)))
+    (f64.store (local.get $out) (f64.add (f64.load (local.get $out)) (local.get $sum)))
+    (f64.store offset=8 (local.get $out) (f64.add (f64.load offset=8 (local.get $out)) (local.get $sumSq))))
+
+  ;; channel_moments writes, for each channel c of a batch x channels x
+  ;; plane tensor x, out[2c] = the sum and out[2c+1] = the sum of squares
+  ;; of its batch*plane values (float64; each plane summed as Go's
+  ;; planeMoments, planes added in batch order): BatchNormalization's batch
+  ;; statistics.
+  ;;
+  ;;   out   byte address of 2*channels float64
+  ;;   x     byte address of batch*channels*plane floats
+  ;;   batch, channels, plane >= 1
+  (func (export "channel_moments")
+    (param $out i32) (param $x i32) (param $batch i32) (param $channels i32) (param $plane i32)
+    (local $c i32) (local $b i32) (local $o i32) (local $planeBytes i32)
+    (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
+    (loop $channel
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 4))))
+      (f64.store (local.get $o) (f64.const 0))
+      (f64.store offset=8 (local.get $o) (f64.const 0))
+      (local.set $b (i32.const 0))
+      (loop $image
+        (call $planeMoments
+          (i32.add (local.get $x) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $channels)) (local.get $c)) (local.get $planeBytes)))
+          (local.get $plane) (local.get $o))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br_if $image (i32.lt_s (local.get $b) (local.get $batch))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
+
+  ;; $planeGradSums adds sum(g) and inv * sum(g*(x-mean)) over the n
+  ;; floats at g and x to the float64 pair at out (as Go's planeGradSums
+  ;; and its caller: the plane's second sum is scaled by inv in float64).
+  (func $planeGradSums (param $g i32) (param $x i32) (param $n i32) (param $mean f32) (param $inv f32) (param $out i32)
+    (local $len i32) (local $vecEnd i32) (local $end i32) (local $gv v128) (local $meanV v128)
+    (local $accG v128) (local $accGX v128) (local $a0 f32) (local $b0 f32) (local $s f32)
+    (local $sumG f64) (local $sumGX f64)
+    (local.set $meanV (f32x4.splat (local.get $mean)))
+    (block $done
+      (loop $blocks
+        (br_if $done (i32.le_s (local.get $n) (i32.const 0)))
+        (local.set $len (select (i32.const 256) (local.get $n) (i32.gt_s (local.get $n) (i32.const 256))))
+        (local.set $n (i32.sub (local.get $n) (local.get $len)))
+        (local.set $end (i32.add (local.get $g) (i32.shl (local.get $len) (i32.const 2))))
+        (local.set $vecEnd (i32.add (local.get $g) (i32.shl (i32.and (local.get $len) (i32.const -4)) (i32.const 2))))
+        (local.set $accG (v128.const i32x4 0 0 0 0))
+        (local.set $accGX (v128.const i32x4 0 0 0 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $g) (local.get $vecEnd)))
+            (local.set $gv (v128.load (local.get $g)))
+            (local.set $accG (f32x4.add (local.get $accG) (local.get $gv)))
+            (local.set $accGX (f32x4.add (local.get $accGX)
+              (f32x4.mul (local.get $gv) (f32x4.sub (v128.load (local.get $x)) (local.get $meanV)))))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (local.set $a0 (f32x4.extract_lane 0 (local.get $accG)))
+        (local.set $b0 (f32x4.extract_lane 0 (local.get $accGX)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $g) (local.get $end)))
+            (local.set $s (f32.load (local.get $g)))
+            (local.set $a0 (f32.add (local.get $a0) (local.get $s)))
+            (local.set $b0 (f32.add (local.get $b0)
+              (f32.mul (local.get $s) (f32.sub (f32.load (local.get $x)) (local.get $mean)))))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $sumG (f64.add (local.get $sumG) (f64.add
+          (f64.promote_f32 (f32.add (local.get $a0) (f32x4.extract_lane 1 (local.get $accG))))
+          (f64.promote_f32 (f32.add (f32x4.extract_lane 2 (local.get $accG)) (f32x4.extract_lane 3 (local.get $accG)))))))
+        (local.set $sumGX (f64.add (local.get $sumGX) (f64.add
+          (f64.promote_f32 (f32.add (local.get $b0) (f32x4.extract_lane 1 (local.get $accGX))))
+          (f64.promote_f32 (f32.add (f32x4.extract_lane 2 (local.get $accGX)) (f32x4.extract_lane 3 (local.get $accGX)))))))
+        (br $blocks)))
+    (f64.store (local.get $out) (f64.add (f64.load (local.get $out)) (local.get $sumG)))
+    (f64.store offset=8 (local.get $out)
+      (f64.add (f64.load offset=8 (local.get $out)) (f64.mul (local.get $sumGX) (f64.promote_f32 (local.get $inv))))))
+
+  ;; channel_grad_sums writes, for each channel c, out[2c] = sum(g) and
+  ;; out[2c+1] = sum over images of invStd[c] * sum(g*(x-mean[c])) of the
+  ;; channel's planes: the two reductions of BatchNormalization's backward
+  ;; pass (the bias and scale gradients).
+  ;;
+  ;;   out          byte address of 2*channels float64
+  ;;   g, x         byte addresses of batch*channels*plane floats each
+  ;;   mean, invStd byte addresses of channels floats each
+  ;;   batch, channels, plane >= 1
+  (func (export "channel_grad_sums")
+    (param $out i32) (param $g i32) (param $x i32) (param $mean i32) (param $invStd i32)
+    (param $batch i32) (param $channels i32) (param $plane i32)
+    (local $c i32) (local $b i32) (local $o i32) (local $off i32) (local $planeBytes i32) (local $mu f32) (local $inv f32)
+    (local.set $planeBytes (i32.shl (local.get $plane) (i32.const 2)))
+    (loop $channel
+      (local.set $o (i32.add (local.get $out) (i32.shl (local.get $c) (i32.const 4))))
+      (f64.store (local.get $o) (f64.const 0))
+      (f64.store offset=8 (local.get $o) (f64.const 0))
+      (local.set $mu (f32.load (i32.add (local.get $mean) (i32.shl (local.get $c) (i32.const 2)))))
+      (local.set $inv (f32.load (i32.add (local.get $invStd) (i32.shl (local.get $c) (i32.const 2)))))
+      (local.set $b (i32.const 0))
+      (loop $image
+        (local.set $off (i32.mul (i32.add (i32.mul (local.get $b) (local.get $channels)) (local.get $c)) (local.get $planeBytes)))
+        (call $planeGradSums (i32.add (local.get $g) (local.get $off)) (i32.add (local.get $x) (local.get $off))
+          (local.get $plane) (local.get $mu) (local.get $inv) (local.get $o))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br_if $image (i32.lt_s (local.get $b) (local.get $batch))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
+
+  ;; channel_affine sets y = x*scale[c] + shift[c] over a batch x channels
+  ;; x plane tensor (BatchNormalization's normalise and affine in one
+  ;; multiply-add), then, when relu is not 0, clears every y whose sign bit
+  ;; is set (Go's branch-free relu: -0 becomes +0, negative NaNs 0). y may
+  ;; be x.
+  ;;
+  ;;   y, x          byte addresses of batch*channels*plane floats
+  ;;   scale, shift  byte addresses of channels floats each
+  ;;   batch, channels, plane >= 1
+  (func (export "channel_affine")
+    (param $y i32) (param $x i32) (param $scale i32) (param $shift i32)
+    (param $batch i32) (param $channels i32) (param $plane i32) (param $relu i32)
+    (local $b i32) (local $c i32) (local $end i32) (local $vecEnd i32) (local $k f32) (local $off f32)
+    (local $kV v128) (local $offV v128) (local $v v128) (local $s f32)
+    (loop $image
+      (local.set $c (i32.const 0))
+      (loop $channel
+        (local.set $k (f32.load (i32.add (local.get $scale) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $off (f32.load (i32.add (local.get $shift) (i32.shl (local.get $c) (i32.const 2)))))
+        (local.set $kV (f32x4.splat (local.get $k)))
+        (local.set $offV (f32x4.splat (local.get $off)))
+        (local.set $end (i32.add (local.get $y) (i32.shl (local.get $plane) (i32.const 2))))
+        (local.set $vecEnd (i32.add (local.get $y) (i32.shl (i32.and (local.get $plane) (i32.const -4)) (i32.const 2))))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $y) (local.get $vecEnd)))
+            (local.set $v (f32x4.add (f32x4.mul (v128.load (local.get $x)) (local.get $kV)) (local.get $offV)))
+            (if (local.get $relu)
+              (then (local.set $v (v128.andnot (local.get $v) (i32x4.shr_s (local.get $v) (i32.const 31))))))
+            (v128.store (local.get $y) (local.get $v))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $y) (local.get $end)))
+            (local.set $s (f32.add (f32.mul (f32.load (local.get $x)) (local.get $k)) (local.get $off)))
+            (if (local.get $relu)
+              (then (local.set $s (f32.reinterpret_i32 (i32.and (i32.reinterpret_f32 (local.get $s))
+                (i32.xor (i32.shr_s (i32.reinterpret_f32 (local.get $s)) (i32.const 31)) (i32.const -1)))))))
+            (f32.store (local.get $y) (local.get $s))
+            (local.set $y (i32.add (local.get $y) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br_if $channel (i32.lt_s (local.get $c) (local.get $channels))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $image (i32.lt_s (local.get $b) (local.get $batch)))))
+
+  ;; bn_input_grad writes BatchNormalization's input gradient with batch
+  ;; statistics, per channel c:
+  ;;   dx = k[c] * ((g - meanG[c]) - ((x - mean[c]) * invStd[c]) * meanGX[c])
+  ;; in exactly that order of float32 operations (Go's). dx may be g.
+  ;;
+  ;;   dx, g, x   byte addresses of batch*channels*plane floats each
+  ;;   mean, invStd, k, meanG, meanGX   byte addresses of channels floats each
+  ;;   batch, channels, plane >= 1
+  (func (export "bn_input_grad")
+    (param $dx i32) (param $g i32) (param $x i32) (param $mean i32) (param $invStd i32) (param $k i32)
+    (param $meanG i32) (param $meanGX i32) (param $batch i32) (param $channels i32) (param $plane i32)
+    (local $b i32) (local $c i32) (local $ci i32) (local $end i32) (local $vecEnd i32)
+    (local $mu f32) (local $inv f32) (local $kk f32) (local $mg f32) (local $mgx f32)
+    (local $muV v128) (local $invV v128) (local $kV v128) (local $mgV v128) (local $mgxV v128)
+    (loop $image
+      (local.set $c (i32.const 0))
+      (loop $channel
+        (local.set $ci (i32.shl (local.get $c) (i32.const 2)))
+        (local.set $mu (f32.load (i32.add (local.get $mean) (local.get $ci))))
+        (local.set $inv (f32.load (i32.add (local.get $invStd) (local.get $ci))))
+        (local.set $kk (f32.load (i32.add (local.get $k) (local.get $ci))))
+        (local.set $mg (f32.load (i32.add (local.get $meanG) (local.get $ci))))
+        (local.set $mgx (f32.load (i32.add (local.get $meanGX) (local.get $ci))))
+        (local.set $muV (f32x4.splat (local.get $mu)))
+        (local.set $invV (f32x4.splat (local.get $inv)))
+        (local.set $kV (f32x4.splat (local.get $kk)))
+        (local.set $mgV (f32x4.splat (local.get $mg)))
+        (local.set $mgxV (f32x4.splat (local.get $mgx)))
+        (local.set $end (i32.add (local.get $dx) (i32.shl (local.get $plane) (i32.const 2))))
+        (local.set $vecEnd (i32.add (local.get $dx) (i32.shl (i32.and (local.get $plane) (i32.const -4)) (i32.const 2))))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_u (local.get $dx) (local.get $vecEnd)))
+            (v128.store (local.get $dx)
+              (f32x4.mul (local.get $kV)
+                (f32x4.sub (f32x4.sub (v128.load (local.get $g)) (local.get $mgV))
+                  (f32x4.mul (f32x4.mul (f32x4.sub (v128.load (local.get $x)) (local.get $muV)) (local.get $invV))
+                    (local.get $mgxV)))))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+            (local.set $g (i32.add (local.get $g) (i32.const 16)))
+            (local.set $x (i32.add (local.get $x) (i32.const 16)))
+            (br $vec)))
+        (block $tailDone
+          (loop $tail
+            (br_if $tailDone (i32.ge_u (local.get $dx) (local.get $end)))
+            (f32.store (local.get $dx)
+              (f32.mul (local.get $kk)
+                (f32.sub (f32.sub (f32.load (local.get $g)) (local.get $mg))
+                  (f32.mul (f32.mul (f32.sub (f32.load (local.get $x)) (local.get $mu)) (local.get $inv))
+                    (local.get $mgx)))))
+            (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+            (local.set $g (i32.add (local.get $g) (i32.const 4)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
+            (br $tail)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br_if $channel (i32.lt_s (local.get $c) (local.get $channels))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br_if $image (i32.lt_s (local.get $b) (local.get $batch)))))
+
+  ;; relu_mask sets d[i] = g[i] where the bits of y[i] are not all zero and
+  ;; +0 elsewhere, for n floats: ReLU's backward pass read from its output
+  ;; (y >= 0, so y > 0 exactly when its bits are not zero). d may be g.
+  ;; n >= 0.
+  (func (export "relu_mask") (param $d i32) (param $g i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $vecEnd i32)
+    (local.set $end (i32.add (local.get $d) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $d) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $d) (local.get $vecEnd)))
+        (v128.store (local.get $d)
+          (v128.and (v128.load (local.get $g)) (i32x4.ne (v128.load (local.get $y)) (v128.const i32x4 0 0 0 0))))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $d) (local.get $end)))
+        (i32.store (local.get $d)
+          (select (i32.load (local.get $g)) (i32.const 0) (i32.load (local.get $y))))
+        (local.set $d (i32.add (local.get $d) (i32.const 4)))
+        (local.set $g (i32.add (local.get $g) (i32.const 4)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (br $tail))))
+
+  ;; add sets y = a + b for n floats, then, when relu is not 0, clears
+  ;; every y whose sign bit is set (as channel_affine): a residual
+  ;; connection's relu(a + b), and gradient accumulation (y = a). y may be
+  ;; a or b. n >= 0.
+  (func (export "add") (param $y i32) (param $a i32) (param $b i32) (param $n i32) (param $relu i32)
+    (local $end i32) (local $vecEnd i32) (local $v v128) (local $s f32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $vecEnd (i32.add (local.get $y) (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $y) (local.get $vecEnd)))
+        (local.set $v (f32x4.add (v128.load (local.get $a)) (v128.load (local.get $b))))
+        (if (local.get $relu)
+          (then (local.set $v (v128.andnot (local.get $v) (i32x4.shr_s (local.get $v) (i32.const 31))))))
+        (v128.store (local.get $y) (local.get $v))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $vec)))
+    (block $tailDone
+      (loop $tail
+        (br_if $tailDone (i32.ge_u (local.get $y) (local.get $end)))
+        (local.set $s (f32.add (f32.load (local.get $a)) (f32.load (local.get $b))))
+        (if (local.get $relu)
+          (then (local.set $s (f32.reinterpret_i32 (i32.and (i32.reinterpret_f32 (local.get $s))
+            (i32.xor (i32.shr_s (i32.reinterpret_f32 (local.get $s)) (i32.const 31)) (i32.const -1)))))))
+        (f32.store (local.get $y) (local.get $s))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $tail))))
 )
