@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -123,33 +124,40 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 // gradAccumulator sums the gradients reaching each value. A fresh
 // gradient is owned and summed into in place; one that may be shared
 // (rules such as Reshape return views of their output gradient) is kept
-// without copying until a second one arrives.
+// without copying until a second one arrives. Then the sum goes into
+// whichever of the two is owned, or, when neither is, into a buffer of
+// the net's pool: a residual block's input gets the Add's shared
+// gradient and its convolution's fresh one, and summing into the fresh
+// one saves a copy and an allocation per block.
 type gradAccumulator struct {
 	grads map[string]*tensor.Tensor
 	owned map[string]bool
+	pool  *bufferPool
 }
 
 func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int, fresh bool) error {
 	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
 		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
 	}
+	if !sameShape(g.Shape, shape) {
+		g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
+	}
 	old, ok := a.grads[name]
-	if !ok {
-		if !sameShape(g.Shape, shape) {
-			g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
-		}
+	switch {
+	case !ok:
 		a.grads[name] = g
 		a.owned[name] = fresh
-		return nil
-	}
-	if !a.owned[name] {
-		old = cloneF32(old)
-		a.grads[name] = old
+	case a.owned[name]:
+		nn.AddInto(old.F32, old.F32, g.F32, false)
+	case fresh:
+		nn.AddInto(g.F32, g.F32, old.F32, false)
+		a.grads[name] = g
 		a.owned[name] = true
-	}
-	dst := old.F32
-	for i, v := range g.F32 {
-		dst[i] += v
+	default:
+		sum := a.pool.get(phaseBackward, shape, false) // AddInto writes every element
+		nn.AddInto(sum.F32, old.F32, g.F32, false)
+		a.grads[name] = sum
+		a.owned[name] = true
 	}
 	return nil
 }
@@ -171,7 +179,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 	if dLogits == nil || dLogits.Len() != logits.Len() {
 		return fmt.Errorf("train: dLogits must have the logits' %d elements", logits.Len())
 	}
-	acc := &gradAccumulator{grads: map[string]*tensor.Tensor{}, owned: map[string]bool{}}
+	acc := &gradAccumulator{grads: map[string]*tensor.Tensor{}, owned: map[string]bool{}, pool: &n.pool}
 	if err := acc.add(n.logits, dLogits, logits.Shape, false); err != nil {
 		return err
 	}
@@ -236,12 +244,6 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		copy(prm.Grad.F32, g.F32)
 	}
 	return nil
-}
-
-func cloneF32(t *tensor.Tensor) *tensor.Tensor {
-	c := tensor.New(tensor.Float32, t.Shape)
-	copy(c.F32, t.F32)
-	return c
 }
 
 func sameShape(a, b []int) bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -146,9 +147,6 @@ func addRelu(n *Net, nd *onnx.Node, in []*tensor.Tensor) *tensor.Tensor {
 		return nil
 	}
 	y := n.pool.get(phaseForward, a.Shape, false)
-	bs, ys := b.F32[:len(a.F32)], y.F32[:len(a.F32)]
-	for i, v := range a.F32 {
-		ys[i] = relu(v + bs[i])
-	}
+	nn.AddInto(y.F32[:len(a.F32)], a.F32, b.F32, true)
 	return y
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -65,9 +66,9 @@ func reluGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	}
 	dx := dy
 	if !c.ownOut[0] {
-		dx = c.net.pool.get(phaseBackward, y.Shape, false) // reluMask writes every element
+		dx = c.net.pool.get(phaseBackward, y.Shape, false) // ReluMask writes every element
 	}
-	reluMask(dx.F32[:len(y.F32)], dy.F32[:len(y.F32)], y.F32)
+	nn.ReluMask(dx.F32[:len(y.F32)], dy.F32[:len(y.F32)], y.F32)
 	return []*tensor.Tensor{dx}, nil
 }
 

@@ -119,7 +119,7 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		grads[0] = dx
 	}
 	if needW {
-		dw = tensor.New(tensor.Float32, w.Shape)
+		dw = c.net.pool.get(phaseBackward, w.Shape, true) // the GEMMs accumulate
 		grads[1] = dw
 	}
 	direct := identityWindow(win)
@@ -131,12 +131,14 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		}
 		viaConv = ok
 	}
+	// The column matrices come from the pool too: a fresh one per Conv
+	// per step was most of a step's garbage.
 	var col, dcol []float32
 	if needW && !direct {
-		col = make([]float32, ck*outSize)
+		col = c.net.pool.get(phaseBackward, []int{ck * outSize}, false).F32 // Im2Col writes every element
 	}
 	if needX && !viaConv {
-		dcol = make([]float32, ck*outSize)
+		dcol = c.net.pool.get(phaseBackward, []int{ck * outSize}, false).F32 // the GEMM (beta 0) writes every element
 	}
 	for b := 0; b < g.Batch; b++ {
 		for gi := 0; gi < groups; gi++ {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -60,7 +61,6 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 	if err != nil {
 		return nil, nil, err
 	}
-	s0 := s
 	eps := nd.AttrFloat("epsilon", 1e-5)
 	momentum := nd.AttrFloat("momentum", 0.9)
 	scale, bias, rMean, rVar := in[1].F32, in[2].F32, in[3].F32, in[4].F32
@@ -71,15 +71,12 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 	if sv.batchStats {
 		batchVar = make([]float32, ch)
 		m := float64(n * s)
+		// One pass for both moments, in the SIMD kernel under wasm: BN's
+		// passes over the activations dominate its time there.
+		moments := make([]float64, 2*ch)
+		nn.ChannelMoments(moments, x.F32, n, ch, s)
 		for c := 0; c < ch; c++ {
-			// One pass for both moments (planeMoments): BN's passes
-			// over the activations dominate its time in wasm.
-			var sum, sumSq float64
-			for b := 0; b < n; b++ {
-				s1, s2 := planeMoments(x.F32[(b*ch+c)*s0 : (b*ch+c+1)*s0])
-				sum += s1
-				sumSq += s2
-			}
+			sum, sumSq := moments[2*c], moments[2*c+1]
 			mean := sum / m
 			sq := max(sumSq-sum*mean, 0)
 			v := sq / m
@@ -101,24 +98,13 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 			sv.invStd[c] = float32(1 / math.Sqrt(float64(rVar[c])+float64(eps)))
 		}
 	}
-	fuseRelu := net.fusedRelu[nd] != nil
-	for b := 0; b < n; b++ {
-		for c := 0; c < ch; c++ {
-			k := scale[c] * sv.invStd[c]
-			off := bias[c] - sv.mean[c]*k
-			row := (b*ch + c) * s
-			ys, xs := y.F32[row:row+s], x.F32[row:row+s]
-			if fuseRelu {
-				for i, v := range xs {
-					ys[i] = relu(v*k + off)
-				}
-				continue
-			}
-			for i, v := range xs {
-				ys[i] = v*k + off
-			}
-		}
+	// y = x*k + off per channel, k = scale/std and off = bias - mean*k.
+	k, off := make([]float32, ch), make([]float32, ch)
+	for c := 0; c < ch; c++ {
+		k[c] = scale[c] * sv.invStd[c]
+		off[c] = bias[c] - sv.mean[c]*k[c]
 	}
+	nn.ChannelAffine(y.F32, x.F32, k, off, n, ch, s, net.fusedRelu[nd] != nil)
 	outs := []*tensor.Tensor{y}
 	// Optional training outputs (running mean and variance, and before
 	// opset 14 the saved batch mean and variance).
@@ -166,105 +152,29 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	}
 	dScale := tensor.New(tensor.Float32, []int{ch})
 	dBias := tensor.New(tensor.Float32, []int{ch})
+	sums := make([]float64, 2*ch)
+	nn.ChannelGradSums(sums, dy.F32, x.F32, sv.mean, sv.invStd, n, ch, s)
 	m := float32(n * s)
+	k, meanG, meanGX := make([]float32, ch), make([]float32, ch), make([]float32, ch)
 	for ci := 0; ci < ch; ci++ {
-		mean, inv := sv.mean[ci], sv.invStd[ci]
-		var sumG, sumGX float64
+		dBias.F32[ci] = float32(sums[2*ci])
+		dScale.F32[ci] = float32(sums[2*ci+1])
+		k[ci] = scale[ci] * sv.invStd[ci]
+		meanG[ci] = float32(sums[2*ci]) / m
+		meanGX[ci] = float32(sums[2*ci+1]) / m
+	}
+	if !sv.batchStats {
+		// The statistics are constants: dx = dy * scale/std.
 		for b := 0; b < n; b++ {
-			row := (b*ch + ci) * s
-			sg, sgx := planeGradSums(dy.F32[row:row+s], x.F32[row:row+s], mean)
-			sumG += sg
-			sumGX += sgx * float64(inv)
-		}
-		dBias.F32[ci] = float32(sumG)
-		dScale.F32[ci] = float32(sumGX)
-		k := scale[ci] * inv
-		if !sv.batchStats {
-			for b := 0; b < n; b++ {
+			for ci := 0; ci < ch; ci++ {
 				row := (b*ch + ci) * s
 				for i, gv := range dy.F32[row : row+s] {
-					dx.F32[row+i] = gv * k
+					dx.F32[row+i] = gv * k[ci]
 				}
 			}
-			continue
 		}
-		meanG := float32(sumG) / m
-		meanGX := float32(sumGX) / m
-		for b := 0; b < n; b++ {
-			row := (b*ch + ci) * s
-			g, xs, d := dy.F32[row:row+s], x.F32[row:row+s], dx.F32[row:row+s]
-			for i, gv := range g {
-				xhat := (xs[i] - mean) * inv
-				d[i] = k * (gv - meanG - xhat*meanGX)
-			}
-		}
+	} else {
+		nn.BatchNormInputGrad(dx.F32, dy.F32, x.F32, sv.mean, sv.invStd, k, meanG, meanGX, n, ch, s)
 	}
 	return []*tensor.Tensor{dx, dScale, dBias}, nil
-}
-
-// blockLen is how many values the float32 partial sums below take before
-// flushing into float64: short enough that float32 rounding stays near
-// 1e-6 relative, long enough to run at float32 speed with four
-// independent accumulators (wasm has no vector code from Go; breaking the
-// dependency chain is what makes these loops fast).
-const blockLen = 256
-
-// planeMoments returns the sum and the sum of squares of xs. With float64
-// totals, E[x^2] - E[x]^2 loses nothing that matters unless |mean| exceeds
-// the standard deviation by a factor of 10^3.
-func planeMoments(xs []float32) (sum, sumSq float64) {
-	for len(xs) > 0 {
-		blk := xs[:min(blockLen, len(xs))]
-		xs = xs[len(blk):]
-		var a0, a1, a2, a3, q0, q1, q2, q3 float32
-		i := 0
-		for ; i+4 <= len(blk); i += 4 {
-			v := blk[i : i+4 : i+4]
-			a0 += v[0]
-			a1 += v[1]
-			a2 += v[2]
-			a3 += v[3]
-			q0 += v[0] * v[0]
-			q1 += v[1] * v[1]
-			q2 += v[2] * v[2]
-			q3 += v[3] * v[3]
-		}
-		for ; i < len(blk); i++ {
-			a0 += blk[i]
-			q0 += blk[i] * blk[i]
-		}
-		sum += float64(a0+a1) + float64(a2+a3)
-		sumSq += float64(q0+q1) + float64(q2+q3)
-	}
-	return sum, sumSq
-}
-
-// planeGradSums returns sum(g) and sum(g * (x - mean)).
-func planeGradSums(g, xs []float32, mean float32) (sumG, sumGX float64) {
-	xs = xs[:len(g)]
-	for len(g) > 0 {
-		n := min(blockLen, len(g))
-		gb, xb := g[:n], xs[:n]
-		g, xs = g[n:], xs[n:]
-		var a0, a1, a2, a3, b0, b1, b2, b3 float32
-		i := 0
-		for ; i+4 <= n; i += 4 {
-			gv, xv := gb[i:i+4:i+4], xb[i:i+4:i+4]
-			a0 += gv[0]
-			a1 += gv[1]
-			a2 += gv[2]
-			a3 += gv[3]
-			b0 += gv[0] * (xv[0] - mean)
-			b1 += gv[1] * (xv[1] - mean)
-			b2 += gv[2] * (xv[2] - mean)
-			b3 += gv[3] * (xv[3] - mean)
-		}
-		for ; i < n; i++ {
-			a0 += gb[i]
-			b0 += gb[i] * (xb[i] - mean)
-		}
-		sumG += float64(a0+a1) + float64(a2+a3)
-		sumGX += float64(b0+b1) + float64(b2+b3)
-	}
-	return sumG, sumGX
 }
