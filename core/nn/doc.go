@@ -14,6 +14,12 @@
 // the same two transforms used the other way round: a training engine
 // computes dW = dY * Im2Col(X)^T and dX = Col2Im(W^T * dY).
 //
+// The passes of a training step around its convolutions are here too
+// (channel.go: ChannelMoments, ChannelAffine, ChannelGradSums,
+// BatchNormInputGrad, ReluMask, AddInto), because under WebAssembly they
+// run in the same SIMD kernel module as the convolution helpers, with
+// results bit-identical to their Go code.
+//
 // Shapes that do not fit an operator are data errors and come back as
 // errors naming the operator and the shapes; nothing here panics on user
 // input.
