@@ -24,10 +24,6 @@ import (
 // accumulators.
 const blockLen = 256
 
-// simdElementwiseMin is the length below which an element-wise call into
-// the kernel costs more than Go's loop.
-const simdElementwiseMin = 32
-
 // ChannelMoments sets moments[2c] to the sum and moments[2c+1] to the sum
 // of squares of channel c's batch*plane values of x, in float64: the
 // batch statistics of BatchNormalization. Each plane is summed in float32

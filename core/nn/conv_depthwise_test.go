@@ -113,7 +113,7 @@ func TestDepthwise3x3Conformance(t *testing.T) {
 // the definition; Relu and ReLU6 leave no negative zeros.
 func TestClampInPlaceBounds(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	specials := []float32{-7, -0.0, 0, 1e-40, -1e-40, 6, 6.000001, float32(math.Inf(1)), float32(math.Inf(-1))}
+	specials := []float32{-7, negZero, 0, 1e-40, -1e-40, 6, 6.000001, float32(math.Inf(1)), float32(math.Inf(-1))}
 	for _, e := range []Epilogue{ReluEpilogue(), {Clamp: true, Max: 6}, {Clamp: true, Min: -1, Max: 0.5}, {Clamp: true, Min: 2, Max: 2}} {
 		for _, n := range []int{1, 3, 4, 31, 32, 33, 64, 67, 1000} {
 			for _, off := range []int{0, 1} {

@@ -127,7 +127,7 @@ func BenchmarkClamp(b *testing.B) {
 // definition on values around the bounds, both lanes, odd lengths and an
 // odd start offset.
 func TestClampZeroToMax(t *testing.T) {
-	vals := []float32{-7, -0.0, 0, 1e-40, -1e-40, 0.5, 5.999999, 6, 6.000001, 7, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 2.5}
+	vals := []float32{-7, negZero, 0, 1e-40, -1e-40, 0.5, 5.999999, 6, 6.000001, 7, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), -3, 2.5}
 	for _, hi := range []float32{6, 0, 1, float32(math.Inf(1))} {
 		for start := 0; start < 2; start++ {
 			v := append([]float32(nil), vals...)[start:]
@@ -148,3 +148,6 @@ func TestClampZeroToMax(t *testing.T) {
 		}
 	}
 }
+
+// negZero is -0.0 as a value: the literal -0.0 is positive zero in Go.
+var negZero = float32(math.Copysign(0, -1))

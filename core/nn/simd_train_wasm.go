@@ -8,6 +8,10 @@ import (
 	"unsafe"
 )
 
+// simdElementwiseMin is the length below which an element-wise call into
+// the kernel costs more than Go's loop.
+const simdElementwiseMin = 32
+
 // The training passes of channel.go in the SIMD kernel module
 // (core/gemm/simd/kernel.wat). As in simd_wasm.go, only heap addresses
 // and integers cross, and every extent the kernel will touch is checked

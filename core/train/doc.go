@@ -1,6 +1,7 @@
 // Package train computes exact reverse-mode gradients over ONNX graphs and
-// trains their weights: the engine behind pruning fine-tuning, QIL interval
-// training, `pare finetune`, `pare train` and the browser's Train button.
+// trains their weights: the engine behind `pare finetune` and `pare train`,
+// and the one pruning (fine-tuning) and QIL (interval training) build on. It
+// is plain Go, so it runs in the browser's workers as it does natively.
 //
 // # Model
 //
