@@ -35,16 +35,56 @@ function floatTensor(field, name, dims, values) {
   return msg(field, [...dims.map((d) => int(1, d)), int(2, 1), str(8, name), bytes(9, [...raw])]);
 }
 
-function node(op, inputs, outputs, name, { domain, ints = {} } = {}) {
-  const attrs = Object.entries(ints).map(([k, v]) => msg(5, [str(1, k), ...v.map((x) => int(8, x)), int(20, 7)]));
-  return msg(1, [...inputs.map((i) => str(1, i)), ...outputs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs, ...(domain ? [str(7, domain)] : [])]);
+function node(op, inputs, outputs, name, { domain, ints = {}, strings = {}, doc } = {}) {
+  const attrs = [
+    ...Object.entries(ints).map(([k, v]) => msg(5, [str(1, k), ...v.map((x) => int(8, x)), int(20, 7)])),
+    ...Object.entries(strings).map(([k, v]) => msg(5, [str(1, k), str(4, v), int(20, 3)])),
+  ];
+  return msg(1, [...inputs.map((i) => str(1, i)), ...outputs.map((o) => str(2, o)), str(3, name), str(4, op), ...attrs,
+    ...(doc ? [str(6, doc)] : []), ...(domain ? [str(7, domain)] : [])]);
 }
 
 /** model encodes a ModelProto. */
-export function model({ nodes, inputs, outputs, initializers = [], opsets = [['', 13]] }) {
-  const graph = msg(7, [...nodes, str(2, 'g'), ...initializers, ...inputs, ...outputs]);
-  return Buffer.from([...int(1, 7), ...str(2, 'pare browser tests'), ...graph,
-    ...opsets.flatMap(([d, v]) => msg(8, [str(1, d), int(2, v)]))]);
+export function model({ nodes, inputs, outputs, initializers = [], opsets = [['', 13]], producer = 'pare browser tests', doc, metadata = {} }) {
+  const graph = msg(7, [...nodes, str(2, 'g'), ...initializers, ...(doc ? [str(10, doc)] : []), ...inputs, ...outputs]);
+  return Buffer.from([...int(1, 7), ...str(2, producer), ...(doc ? str(6, doc) : []), ...graph,
+    ...opsets.flatMap(([d, v]) => msg(8, [str(1, d), int(2, v)])),
+    ...Object.entries(metadata).flatMap(([k, v]) => msg(14, [str(1, k), str(2, v)]))]);
+}
+
+/**
+ * Markup a hostile model or data set might carry in its names: each, if
+ * parsed as HTML or SVG, would run code that sets window.__pareXSS.
+ */
+export const hostile = {
+  img: '<img src=x onerror="window.__pareXSS=1">',
+  svg: '"><svg onload="window.__pareXSS=2">',
+  attr: "' onmouseover='window.__pareXSS=3' x='",
+  script: '</text><script>window.__pareXSS=4</script>',
+};
+
+/**
+ * hostileModel carries markup in every string a page might render: node
+ * names, op types, domain, input and output names, initializer names,
+ * attribute strings, doc strings, producer and metadata. One op type is
+ * not a real operator, so the model is also listed as unsupported.
+ */
+export function hostileModel() {
+  const w = `w${hostile.attr}`;
+  return model({
+    nodes: [
+      node('Relu', [`x${hostile.img}`], ['a'], hostile.img, { doc: hostile.script }),
+      node('Conv', ['a', w], ['b'], hostile.svg, { ints: { kernel_shape: [1, 1] }, strings: { auto_pad: 'NOTSET', note: hostile.script } }),
+      node(hostile.svg, ['b'], [`y${hostile.img}`], hostile.attr, { domain: `com.${hostile.img}` }),
+    ],
+    inputs: [valueInfo(11, `x${hostile.img}`, ['N', 1, 28, 28])],
+    outputs: [valueInfo(12, `y${hostile.img}`, ['N', 2, 28, 28])],
+    initializers: [floatTensor(5, w, [2, 1, 1, 1], [0.5, -0.5])],
+    opsets: [['', 13], [`com.${hostile.img}`, 1]],
+    producer: hostile.svg,
+    doc: hostile.script,
+    metadata: { [hostile.img]: hostile.svg },
+  });
 }
 
 /** unsupportedModel uses two operators no runtime knows. */
@@ -101,11 +141,14 @@ export function png(width, height, pixel) {
   return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
 }
 
-/** imageFolder writes classes x perClass PNGs into a fresh folder and returns its path. */
-export async function imageFolder(classes, perClass, { name = 'images' } = {}) {
+/**
+ * imageFolder writes classes x perClass PNGs into a fresh folder and
+ * returns its path; classNames, when given, names the class sub-folders.
+ */
+export async function imageFolder(classes, perClass, { name = 'images', classNames = null } = {}) {
   const root = join(await mkdtemp(join(tmpdir(), 'pare-data-')), name);
   for (let c = 0; c < classes; c++) {
-    const dir = join(root, `class${String(c).padStart(2, '0')}`);
+    const dir = join(root, classNames ? classNames[c] : `class${String(c).padStart(2, '0')}`);
     await mkdir(dir, { recursive: true });
     for (let i = 0; i < perClass; i++) await writeFile(join(dir, `img${i}.png`), png(28, 28, (x, y) => ((x * (c + 1) + y * (i + 1)) * 7) & 255));
   }
