@@ -101,7 +101,7 @@ self.onmessage = (event) => {
     return;
   }
   if (goExited) {
-    postMessage({ id: msg.id, kind: 'error', error: { code: 'worker-crashed', message: 'The compute worker has stopped; reload the page.' } });
+    postMessage({ id: msg.id, kind: 'error', error: { code: 'worker-crashed', message: 'The compute worker has stopped; try again (a fresh one starts).' } });
     return;
   }
   if (msg.type === 'cancel') {

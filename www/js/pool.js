@@ -3,7 +3,9 @@
 // every worker. Requests and replies are messages: {id, type, params,
 // files} out; progress, result or error back. A worker whose Go instance
 // dies (for example out of memory) is replaced by a fresh one on next use,
-// and every request it had in flight fails with the reason.
+// not at once: a worker that cannot start at all (its script failed to
+// load) would otherwise be restarted in an endless loop. Every request it
+// had in flight fails with the reason.
 
 let nextId = 1;
 
@@ -12,6 +14,7 @@ class Slot {
     this.pool = pool;
     this.index = index;
     this.pending = new Map();
+    this.dead = false;
     this.loaded = {}; // what this Go instance holds: {model, data, preprocess} keys
     this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: `pare-${index}` });
     this.ready = new Promise((resolve, reject) => {
@@ -25,7 +28,6 @@ class Slot {
       this.die({ code: 'worker-crashed', message: `The compute worker failed to start: ${e.message || 'unknown error'}. Reload the page.` });
     };
     this.worker.postMessage({ type: 'init', module: pool.module, simd: pool.simd });
-    this.dead = false;
   }
 
   onMessage(msg) {
@@ -65,7 +67,7 @@ class Slot {
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
     this.worker.terminate();
-    this.pool.replace(this);
+    this.pool.onDeath?.(this.index, err);
   }
 
   async request(type, params = {}, files = [], { onProgress } = {}) {
@@ -76,7 +78,6 @@ class Slot {
       // Each worker gets its own copy of the bytes (structured clone): the
       // page keeps the originals for the other workers.
       this.worker.postMessage({ id, type, params, files });
-      this.lastId = id;
     });
   }
 
@@ -97,7 +98,7 @@ export class WorkerPool {
     this.simd = simd;
     this.wasmURL = wasmURL;
     this.slots = [];
-    this.onReplace = null;
+    this.onDeath = null; // (index, error) when a worker's Go instance stops
   }
 
   async start() {
@@ -112,23 +113,21 @@ export class WorkerPool {
     await this.compiling;
   }
 
-  /** slot returns worker i, starting it (and the ones before it) if needed. */
+  /**
+   * slot returns worker i, starting it (and the ones before it) if needed,
+   * and starting a fresh one in place of a worker that died.
+   */
   async slot(i) {
     await this.start();
     while (this.slots.length <= i) this.slots.push(new Slot(this, this.slots.length));
+    if (this.slots[i].dead) this.slots[i] = new Slot(this, i);
     return this.slots[i];
-  }
-
-  replace(dead) {
-    const fresh = new Slot(this, dead.index);
-    this.slots[dead.index] = fresh;
-    this.onReplace?.(dead.index);
   }
 
   /** size is how many workers evaluation may use. */
   get size() { return this.max; }
 
   cancelAll() {
-    for (const s of this.slots) s.cancelAll();
+    for (const s of this.slots) if (!s.dead) s.cancelAll();
   }
 }
