@@ -23,8 +23,10 @@ const state = {
   model: null, // {key, files, view}
   data: null, // {key, files, view}
   preprocess: null, // the preprocessing the user settled on
-  busy: false,
+  busy: false, // an evaluation is running
   evalToken: null,
+  evalDone: null, // settles when the running evaluation has ended
+  opening: 0, // opens queued or under way
   pending: 0, // actions under way (body[aria-busy] while any)
 };
 let keys = 0;
@@ -61,9 +63,31 @@ async function prepare(i, slot, { dataToo = true } = {}) {
   return slot;
 }
 
-pool.onReplace = () => setStatus('A compute worker was restarted.');
+pool.onDeath = () => setStatus('A compute worker stopped; a fresh one starts with the next action.');
 
 // --- opening things -------------------------------------------------------
+
+// Opening a model or data changes what the workers hold, so opens run one
+// at a time (a double click opens twice, in turn, never interleaved) and
+// never under an evaluation: they cancel it and wait for it to end, or
+// its remaining chunks would run on the new model.
+let openQueue = Promise.resolve();
+function exclusive(action) {
+  state.opening++;
+  trackPending(+1);
+  updateEvaluateButton();
+  const run = openQueue.then(async () => {
+    if (state.evalToken) cancel();
+    await state.evalDone;
+    return action();
+  }).finally(() => {
+    state.opening--;
+    trackPending(-1);
+    updateEvaluateButton();
+  });
+  openQueue = run.catch(() => {});
+  return run;
+}
 
 async function openPicked(picked, { as } = {}) {
   if (picked.length === 0) return;
@@ -160,16 +184,23 @@ async function openDemo() {
 // usable whatever happens.
 async function guard(what, action) {
   clearBanner();
-  state.pending++;
-  document.body.setAttribute('aria-busy', 'true');
+  trackPending(+1);
   try {
     await action();
   } catch (err) {
     setStatus('');
     showError(err, `${what} failed:`);
   } finally {
-    if (--state.pending === 0) document.body.removeAttribute('aria-busy');
+    trackPending(-1);
   }
+}
+
+// trackPending counts actions under way; body[aria-busy] tells assistive
+// technology (and the tests) while any is.
+function trackPending(delta) {
+  state.pending += delta;
+  if (state.pending > 0) document.body.setAttribute('aria-busy', 'true');
+  else document.body.removeAttribute('aria-busy');
 }
 
 // --- views ----------------------------------------------------------------
@@ -251,7 +282,7 @@ function readPreprocessForm() {
 }
 
 function updateEvaluateButton() {
-  const ok = state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy;
+  const ok = state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy && !state.opening;
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }
@@ -259,11 +290,13 @@ function updateEvaluateButton() {
 // --- evaluation -----------------------------------------------------------
 
 async function evaluate() {
-  if (state.busy) return;
+  if (state.busy || state.opening || $('evaluate').disabled) return;
   state.busy = true;
   updateEvaluateButton();
   const token = { cancelled: false };
   state.evalToken = token;
+  let ended;
+  state.evalDone = new Promise((resolve) => { ended = resolve; });
   $('cancel').hidden = false;
   $('progress').hidden = false;
   $('progress').value = 0;
@@ -301,6 +334,8 @@ async function evaluate() {
   else if (!finished) $('eta').textContent = 'Stopped: see the message above.';
   state.busy = false;
   state.evalToken = null;
+  state.evalDone = null;
+  ended();
   $('cancel').hidden = true;
   $('progress').hidden = true;
   updateEvaluateButton();
@@ -318,7 +353,7 @@ function cancel() {
 
 function pickInto(input, as) {
   input.value = '';
-  input.onchange = () => guard(as === 'model' ? 'Opening the model' : 'Opening the data', () => openPicked(fromInput(input), { as }));
+  input.onchange = () => guard(as === 'model' ? 'Opening the model' : 'Opening the data', () => exclusive(() => openPicked(fromInput(input), { as })));
   input.click();
 }
 
@@ -326,8 +361,8 @@ $('open-model').onclick = () => pickInto($('model-input'), 'model');
 $('empty-open').onclick = () => pickInto($('model-input'), 'model');
 $('open-data').onclick = () => pickInto($('data-input'), 'data');
 $('open-data-folder').onclick = () => pickInto($('folder-input'), 'data');
-$('try-demo').onclick = openDemo;
-$('empty-demo').onclick = openDemo;
+$('try-demo').onclick = () => exclusive(openDemo);
+$('empty-demo').onclick = () => exclusive(openDemo);
 $('tab-graph').onclick = () => selectTab('graph');
 $('tab-evaluate').onclick = () => selectTab('evaluate');
 $('evaluate').onclick = evaluate;
@@ -340,11 +375,10 @@ $('zoom-in').onclick = () => graphView.zoomBy(1.25);
 $('zoom-out').onclick = () => graphView.zoomBy(0.8);
 $('preprocess').onsubmit = (e) => {
   e.preventDefault();
-  guard('Changing the preprocessing', async () => {
+  guard('Changing the preprocessing', () => exclusive(async () => {
     state.preprocess = readPreprocessForm();
     await reopenData();
-    updateEvaluateButton();
-  }).then(updateEvaluateButton);
+  }));
 };
 
 document.addEventListener('keydown', (e) => {
@@ -374,7 +408,13 @@ window.addEventListener('drop', (e) => {
   e.preventDefault();
   dragDepth = 0;
   $('drop-overlay').hidden = true;
-  guard('Opening the dropped files', async () => openPicked(await fromDrop(e.dataTransfer)));
+  // The drop's file list must be read now: the browser empties it once
+  // this handler returns.
+  const picked = fromDrop(e.dataTransfer);
+  guard('Opening the dropped files', async () => {
+    const files = await picked;
+    return exclusive(() => openPicked(files));
+  });
 });
 
 // Theme: follows the system until the user picks one.

@@ -1,6 +1,11 @@
 // The node sidebar: type, name, attributes, inputs and outputs with shapes,
 // the node's MACs, parameters and activation memory, and a histogram of
 // each weight tensor. Escape or × closes it.
+//
+// Focus follows the sidebar, as with a dialog: opening it moves focus to
+// its title (so a screen reader reads the node), and closing it returns
+// focus to where it was when the sidebar opened (the graph node), so a
+// keyboard user goes on from there.
 import { el, formatCount, formatExact, formatBytes, formatShape } from './format.js';
 import { categoryOf, categoryNames } from './categories.js';
 
@@ -13,19 +18,21 @@ export class Sidebar {
     this.loadHistograms = loadHistograms;
     this.onClose = onClose;
     this.seq = 0;
+    this.returnFocus = null;
   }
 
   get open() { return !this.root.hidden; }
 
   show(node) {
     const seq = ++this.seq;
+    if (this.root.hidden) this.returnFocus = document.activeElement;
     const ports = (list) => el('dl', {}, ...(list || []).flatMap((p) => [
       el('dt', {}, p.weight ? 'weight' : 'value'),
       el('dd', { className: 'port' }, `${p.name || '(none)'}${p.shape ? ` ⟨${formatShape(p.shape)}⟩` : ''}${p.type ? ` ${p.type}` : ''}`),
     ]));
     const histograms = el('div', { className: 'histograms' }, node.hasWeights ? 'Reading weights…' : 'No weights.');
     this.body.replaceChildren(...[
-      el('h2', { id: 'sidebar-title' }, node.kind === 'op' ? node.op : `${node.op}: ${node.name}`),
+      el('h2', { id: 'sidebar-title', tabindex: '-1' }, node.kind === 'op' ? node.op : `${node.op}: ${node.name}`),
       el('dl', {},
         el('dt', {}, 'name'), el('dd', {}, node.name || '(unnamed)'),
         el('dt', {}, 'category'), el('dd', {}, categoryNames[categoryOf(node)]),
@@ -43,6 +50,7 @@ export class Sidebar {
     ].flat().filter(Boolean));
     this.root.hidden = false;
     this.root.setAttribute('aria-labelledby', 'sidebar-title');
+    this.body.querySelector('#sidebar-title').focus({ preventScroll: true });
     if (node.hasWeights) {
       this.loadHistograms(node.id).then((list) => {
         if (seq !== this.seq) return;
@@ -56,9 +64,13 @@ export class Sidebar {
 
   close() {
     if (this.root.hidden) return;
+    const hadFocus = this.root.contains(document.activeElement);
     this.root.hidden = true;
     this.seq++;
     this.onClose?.();
+    const back = this.returnFocus;
+    this.returnFocus = null;
+    if (hadFocus && back?.isConnected) back.focus({ preventScroll: true });
   }
 }
 
