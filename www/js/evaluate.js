@@ -3,6 +3,13 @@
 // so progress, ETA and Cancel need nothing from the workers but their
 // per-batch progress messages.
 import { el, formatDuration, formatExact } from './format.js';
+import { textColourOn, mix, cssRgb } from './colour.js';
+
+// Confusion-matrix cells shade from PALE_BLUE (few of the row) to
+// DEEP_BLUE (all of it); opaque, so the text colour can be picked for
+// contrast in either theme.
+const PALE_BLUE = [226, 235, 251];
+const DEEP_BLUE = [24, 70, 160];
 
 /** chunkPlan splits n images into chunks for w workers. */
 export function chunkPlan(n, w) {
@@ -126,7 +133,8 @@ export function renderResults(root, summary, run, total) {
 function confusionMatrix(confusion, names) {
   const cell = (v, rowTotal, diag) => {
     const t = rowTotal ? v / rowTotal : 0;
-    const style = v ? `background: rgba(45,108,223,${(0.1 + 0.8 * t).toFixed(2)}); color: ${t > 0.5 ? '#fff' : 'inherit'}` : '';
+    const shade = mix(PALE_BLUE, DEEP_BLUE, t);
+    const style = v ? `background: ${cssRgb(shade)}; color: ${textColourOn(shade)}` : '';
     return el('td', { className: diag ? 'diag' : v ? 'off' : 'zero', style, title: v ? `${formatExact(v)} (${(100 * t).toFixed(1)} % of the row)` : null }, v ? formatExact(v) : '·');
   };
   return el('section', {},

@@ -11,6 +11,7 @@
 // too far to read them.
 import { categoryOf, categoryNames } from './categories.js';
 import { formatCount, formatBytes, formatShape, el } from './format.js';
+import { textColourOn, mix, hexToRgb, cssRgb } from './colour.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const RAMP = ['#fff7bc', '#fec44f', '#fe9929', '#d95f0e', '#993404'];
@@ -45,14 +46,11 @@ const nextFrame = () => new Promise((resolve) => {
   setTimeout(resolve, 100);
 });
 
-/** rampColour maps t in [0,1] to the heatmap ramp. */
+/** rampColour maps t in [0,1] to the heatmap ramp, as [r, g, b]. */
 export function rampColour(t) {
   const x = Math.min(1, Math.max(0, t)) * (RAMP.length - 1);
   const i = Math.min(RAMP.length - 2, Math.floor(x));
-  const f = x - i;
-  const a = RAMP[i].match(/\w\w/g).map((h) => parseInt(h, 16));
-  const b = RAMP[i + 1].match(/\w\w/g).map((h) => parseInt(h, 16));
-  return `rgb(${a.map((v, k) => Math.round(v + (b[k] - v) * f)).join(',')})`;
+  return mix(hexToRgb(RAMP[i]), hexToRgb(RAMP[i + 1]), x - i);
 }
 
 export class GraphView {
@@ -231,20 +229,23 @@ export class GraphView {
   paintNode(node, i) {
     const { rect, sub, g } = this.nodeEls[i];
     let fill = '';
-    let hot = false;
+    let text = '';
     if (this.metric !== 'none' && node.kind === 'op') {
       const v = node[this.metric] || 0;
       const t = this.maxValue > 0 && v > 0 ? Math.log1p(v) / Math.log1p(this.maxValue) : 0;
-      fill = v > 0 ? rampColour(t) : '';
-      hot = t > 0.7;
+      if (v > 0) {
+        const rgb = rampColour(t);
+        fill = cssRgb(rgb);
+        text = textColourOn(rgb);
+      }
       g.classList.toggle('cold', v <= 0);
     } else {
       g.classList.remove('cold');
     }
     // Category colours come from the stylesheet (so the theme applies);
-    // a heatmap colour overrides them.
+    // a heatmap colour, and the text colour readable on it, override them.
     rect.style.fill = fill;
-    g.classList.toggle('hot', hot);
+    g.style.setProperty('--heat-text', text || null);
     g.classList.toggle('metric', this.metric !== 'none' && node.kind === 'op' && node[this.metric] > 0);
     sub.textContent = this.subtitle(node);
   }
