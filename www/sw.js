@@ -1,12 +1,16 @@
 // Service worker: keeps a copy of the whole app so that after one visit
 // Pare opens and works with the network off. Requests go to the network
-// first (so a rebuilt app is picked up at once) and fall back to the copy.
-// Only this origin's files are ever fetched or cached.
+// first and fall back to the copy, and every answer from the network
+// refreshes the copy: a rebuilt app is picked up at once while online, so
+// the cache needs no version in its name (CACHE changes only if its
+// layout does). Only this origin's files are ever fetched or cached.
+// APP_FILES must list every file the page loads
+// (tests/browser/sw-precache.test.mjs checks it).
 
 const CACHE = 'pare-app-v1';
 const APP_FILES = [
   './', 'index.html', 'icon.svg', 'css/app.css',
-  'js/app.js', 'js/banner.js', 'js/categories.js', 'js/evaluate.js', 'js/files.js', 'js/format.js',
+  'js/app.js', 'js/banner.js', 'js/categories.js', 'js/colour.js', 'js/evaluate.js', 'js/files.js', 'js/format.js',
   'js/graph-view.js', 'js/layout.js', 'js/layout-worker.js', 'js/pool.js', 'js/sidebar.js',
   'js/simd-kernel.js', 'js/summary.js',
   'worker.js', 'wasm_exec.js', 'pare.wasm', 'kernel.wasm', 'kernel_relaxed.wasm',
@@ -38,7 +42,8 @@ self.addEventListener('fetch', (event) => {
     const cache = await caches.open(CACHE);
     try {
       const response = await fetch(request);
-      if (response.ok && response.type === 'basic') cache.put(request, response.clone());
+      // waitUntil keeps the worker alive until the copy is stored.
+      if (response.ok && response.type === 'basic') event.waitUntil(cache.put(request, response.clone()));
       return response;
     } catch (err) {
       const cached = await cache.match(request, { ignoreSearch: true });
