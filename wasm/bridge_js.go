@@ -19,7 +19,8 @@ type bridge struct {
 	queue chan request
 
 	mu        sync.Mutex
-	cancelled map[int]bool
+	pending   map[int]bool // queued or running requests
+	cancelled map[int]bool // the pending ones asked to stop
 }
 
 type request struct {
@@ -30,7 +31,7 @@ type request struct {
 }
 
 func newBridge(svc *Service) *bridge {
-	b := &bridge{svc: svc, queue: make(chan request, 64), cancelled: map[int]bool{}}
+	b := &bridge{svc: svc, queue: make(chan request, 64), pending: map[int]bool{}, cancelled: map[int]bool{}}
 	go b.serve()
 	return b
 }
@@ -50,15 +51,23 @@ func (b *bridge) handle(this js.Value, args []js.Value) any {
 		js.CopyBytesToGo(data, bytes)
 		req.files = append(req.files, File{Path: f.Get("path").String(), Bytes: data})
 	}
+	b.mu.Lock()
+	b.pending[req.id] = true
+	b.mu.Unlock()
 	b.queue <- req
 	return nil
 }
 
-// cancel(id) asks a running request to stop at its next batch.
+// cancel(id) asks a queued or running request to stop at its next batch.
+// Cancels of requests that already finished are ignored, so nothing is
+// remembered for them.
 func (b *bridge) cancel(this js.Value, args []js.Value) any {
 	if len(args) > 0 {
+		id := args[0].Int()
 		b.mu.Lock()
-		b.cancelled[args[0].Int()] = true
+		if b.pending[id] {
+			b.cancelled[id] = true
+		}
 		b.mu.Unlock()
 	}
 	return nil
@@ -82,9 +91,14 @@ func (b *bridge) run(req request) {
 			reply(req.id, "error", &UserError{Code: "internal", Message: fmt.Sprintf("internal error while handling %s: %v (please report this with the model)", req.kind, r)}, nil)
 		}
 		b.mu.Lock()
+		delete(b.pending, req.id)
 		delete(b.cancelled, req.id)
 		b.mu.Unlock()
 	}()
+	if b.isCancelled(req.id) {
+		reply(req.id, "error", errCancelled, nil)
+		return
+	}
 	var lastYield time.Time
 	progress := func(done, total int) {
 		reply(req.id, "progress", map[string]int{"done": done, "total": total}, nil)
