@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/pare-ml/pare/core/gemm"
+	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -149,27 +150,10 @@ func promoteMatMul(aShape, bShape []int) (a, b []int) {
 	return a, b
 }
 
+// broadcastBatch is the batch shape of a matrix product: the dimensions
+// before the last two of each operand, broadcast numpy-style.
 func broadcastBatch(a, b []int) ([]int, error) {
-	r := max(len(a), len(b))
-	out := make([]int, r)
-	for i := 0; i < r; i++ {
-		da, db := 1, 1
-		if j := i - (r - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (r - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db || db == 1:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		default:
-			return nil, fmt.Errorf("dims %d and %d", da, db)
-		}
-	}
-	return out, nil
+	return graph.BroadcastShape(a, b)
 }
 
 // MatMulInto computes the numpy-semantics matrix product into y.

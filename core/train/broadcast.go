@@ -1,6 +1,10 @@
 package train
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/graph"
+)
 
 // Multidirectional (numpy) broadcasting for the backward rules of
 // element-wise ops: walking an output shape with the offsets of operands
@@ -35,26 +39,7 @@ func broadcastStrides(in, out []int) ([]int, error) {
 
 // broadcastShape is the shape two operands broadcast to.
 func broadcastShape(a, b []int) ([]int, error) {
-	n := max(len(a), len(b))
-	out := make([]int, n)
-	for i := 0; i < n; i++ {
-		da, db := 1, 1
-		if j := i - (n - len(a)); j >= 0 {
-			da = a[j]
-		}
-		if j := i - (n - len(b)); j >= 0 {
-			db = b[j]
-		}
-		switch {
-		case da == db || db == 1:
-			out[i] = da
-		case da == 1:
-			out[i] = db
-		default:
-			return nil, fmt.Errorf("shapes %v and %v do not broadcast", a, b)
-		}
-	}
-	return out, nil
+	return graph.BroadcastShape(a, b)
 }
 
 // walker visits an output shape row by row with the offsets of several
