@@ -169,20 +169,14 @@ func (r *fieldReader) present(zero bool) {
 	}
 }
 
-func (r *fieldReader) int64Field(dst *int64) error {
-	if !r.singular(protowire.VarintType) {
-		return r.keep()
-	}
-	v, err := r.rawVarint()
-	if err != nil {
-		return err
-	}
-	*dst = int64(v)
-	r.present(*dst == 0)
-	return nil
-}
+func (r *fieldReader) int64Field(dst *int64) error { return varintField(r, dst) }
 
-func (r *fieldReader) int32Field(dst *int32) error {
+func (r *fieldReader) int32Field(dst *int32) error { return varintField(r, dst) }
+
+// varintField reads a singular varint field into dst, truncating to T as
+// protobuf does for int32 fields. It is a function rather than a method
+// because methods cannot have type parameters.
+func varintField[T int32 | int64](r *fieldReader, dst *T) error {
 	if !r.singular(protowire.VarintType) {
 		return r.keep()
 	}
@@ -190,7 +184,7 @@ func (r *fieldReader) int32Field(dst *int32) error {
 	if err != nil {
 		return err
 	}
-	*dst = int32(v)
+	*dst = T(v)
 	r.present(*dst == 0)
 	return nil
 }
@@ -209,20 +203,13 @@ func (r *fieldReader) float32Field(dst *float32) error {
 	return nil
 }
 
-func (r *fieldReader) stringField(dst *string) error {
-	if !r.singular(protowire.BytesType) {
-		return r.keep()
-	}
-	v, err := r.payload()
-	if err != nil {
-		return err
-	}
-	*dst = string(v)
-	r.present(len(v) == 0)
-	return nil
-}
+func (r *fieldReader) stringField(dst *string) error { return bytesLikeField(r, dst) }
 
-func (r *fieldReader) bytesField(dst *[]byte) error {
+// bytesField aliases the input (see payload).
+func (r *fieldReader) bytesField(dst *[]byte) error { return bytesLikeField(r, dst) }
+
+// bytesLikeField reads a singular length-delimited string or bytes field.
+func bytesLikeField[S ~string | ~[]byte](r *fieldReader, dst *S) error {
 	if !r.singular(protowire.BytesType) {
 		return r.keep()
 	}
@@ -230,7 +217,7 @@ func (r *fieldReader) bytesField(dst *[]byte) error {
 	if err != nil {
 		return err
 	}
-	*dst = v
+	*dst = S(v)
 	r.present(len(v) == 0)
 	return nil
 }
