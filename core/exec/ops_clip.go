@@ -69,24 +69,10 @@ func clipKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		for i, v := range x.F64 {
 			out.F64[i] = math.Min(math.Max(v, lo), hi)
 		}
-	case tensor.Int64:
-		for i, v := range x.I64 {
-			out.I64[i] = clampI(v)
-		}
-	case tensor.Int32:
-		for i, v := range x.I32 {
-			out.I32[i] = int32(clampI(int64(v)))
-		}
-	case tensor.Int8:
-		for i, v := range x.I8 {
-			out.I8[i] = int8(clampI(int64(v)))
-		}
-	case tensor.Uint8:
-		for i, v := range x.U8 {
-			out.U8[i] = uint8(clampI(int64(v)))
-		}
 	default:
-		return nil, fmt.Errorf("unsupported element type %v", x.DType)
+		if !mapIntegers(out, x, clampI) {
+			return nil, fmt.Errorf("unsupported element type %v", x.DType)
+		}
 	}
 	return []*tensor.Tensor{out}, nil
 }

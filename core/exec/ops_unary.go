@@ -59,28 +59,38 @@ func signedUnary(name string, f func(float64) float64, i64 func(int64) int64) Ke
 		if err != nil {
 			return nil, err
 		}
-		switch x.DType {
-		case tensor.Int64:
-			for i, v := range x.I64 {
-				out.I64[i] = i64(v)
-			}
-		case tensor.Int32:
-			for i, v := range x.I32 {
-				out.I32[i] = int32(i64(int64(v)))
-			}
-		case tensor.Int8:
-			for i, v := range x.I8 {
-				out.I8[i] = int8(i64(int64(v)))
-			}
-		case tensor.Uint8:
-			for i, v := range x.U8 {
-				out.U8[i] = uint8(i64(int64(v)))
-			}
-		default:
+		if !mapIntegers(out, x, i64) {
 			return nil, fmt.Errorf("%s does not support %v", name, x.DType)
 		}
 		return []*tensor.Tensor{out}, nil
 	}
+}
+
+// mapIntegers sets out[i] = f(x[i]) for an int64, int32, int8 or uint8
+// tensor x, computing in int64 and converting back to the element type;
+// it reports false, writing nothing, for any other element type.
+func mapIntegers(out, x *tensor.Tensor, f func(int64) int64) bool {
+	switch x.DType {
+	case tensor.Int64:
+		for i, v := range x.I64 {
+			out.I64[i] = f(v)
+		}
+	case tensor.Int32:
+		for i, v := range x.I32 {
+			out.I32[i] = int32(f(int64(v)))
+		}
+	case tensor.Int8:
+		for i, v := range x.I8 {
+			out.I8[i] = int8(f(int64(v)))
+		}
+	case tensor.Uint8:
+		for i, v := range x.U8 {
+			out.U8[i] = uint8(f(int64(v)))
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // reluKernel has a float32 fast path: it runs after nearly every Conv.
