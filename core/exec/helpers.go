@@ -112,25 +112,35 @@ func ints(t *tensor.Tensor, what string) ([]int64, error) {
 	return nil, fmt.Errorf("%s must be int64 or int32, got %v", what, t.DType)
 }
 
-// asFloat64 returns element i of a numeric tensor as float64.
+// asFloat64 returns element i of a numeric or bool tensor as float64.
 func asFloat64(t *tensor.Tensor, i int) float64 {
 	switch t.DType {
 	case tensor.Float32:
 		return float64(t.F32[i])
 	case tensor.Float64:
 		return t.F64[i]
+	}
+	return float64(asInt64(t, i))
+}
+
+// asInt64 returns element i of an integer or bool tensor as int64; a float
+// element is converted as Go converts, truncating toward zero.
+func asInt64(t *tensor.Tensor, i int) int64 {
+	switch t.DType {
 	case tensor.Int64:
-		return float64(t.I64[i])
+		return t.I64[i]
 	case tensor.Int32:
-		return float64(t.I32[i])
+		return int64(t.I32[i])
 	case tensor.Int8, tensor.Int4:
-		return float64(t.I8[i])
+		return int64(t.I8[i])
 	case tensor.Uint8, tensor.Uint4:
-		return float64(t.U8[i])
+		return int64(t.U8[i])
 	case tensor.Bool:
 		if t.Bool[i] {
 			return 1
 		}
+	case tensor.Float32, tensor.Float64:
+		return int64(asFloat64(t, i))
 	}
 	return 0
 }

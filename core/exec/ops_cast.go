@@ -37,26 +37,6 @@ func castTo(c *Context, x *tensor.Tensor, to tensor.DType) (*tensor.Tensor, erro
 	return out, nil
 }
 
-// asInt64 returns element i of an integer or bool tensor.
-func asInt64(t *tensor.Tensor, i int) int64 {
-	switch t.DType {
-	case tensor.Int64:
-		return t.I64[i]
-	case tensor.Int32:
-		return int64(t.I32[i])
-	case tensor.Int8, tensor.Int4:
-		return int64(t.I8[i])
-	case tensor.Uint8, tensor.Uint4:
-		return int64(t.U8[i])
-	case tensor.Bool:
-		if t.Bool[i] {
-			return 1
-		}
-		return 0
-	}
-	return int64(asFloat64(t, i))
-}
-
 // saturate truncates v toward zero and clamps it to [lo, hi]; NaN gives 0.
 func saturate(v, lo, hi float64) float64 {
 	if math.IsNaN(v) {
