@@ -25,24 +25,32 @@ func identityKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{copyTensor(c, in[0], in[0].Shape)}, nil
 }
 
-func flattenKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	if err := need(in, 1); err != nil {
-		return nil, err
+// reshaping builds the kernel of an op that only relabels its input's
+// shape (Flatten, Reshape, Squeeze, Unsqueeze): newShape computes the
+// output shape, in[0] being present, and the data is copied unchanged.
+func reshaping(newShape func(c *Context, in []*tensor.Tensor) ([]int, error)) Kernel {
+	return func(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		if err := need(in, 1); err != nil {
+			return nil, err
+		}
+		shape, err := newShape(c, in)
+		if err != nil {
+			return nil, err
+		}
+		return []*tensor.Tensor{copyTensor(c, in[0], shape)}, nil
 	}
+}
+
+func flattenShape(c *Context, in []*tensor.Tensor) ([]int, error) {
 	x := in[0]
 	axis, err := normAxisIncl(c.Node.AttrInt("axis", 1), len(x.Shape))
 	if err != nil {
 		return nil, err
 	}
-	shape := []int{tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis:])}
-	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
+	return []int{tensor.NumElements(x.Shape[:axis]), tensor.NumElements(x.Shape[axis:])}, nil
 }
 
-func reshapeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	if err := need(in, 1); err != nil {
-		return nil, err
-	}
-	x := in[0]
+func reshapeShape(c *Context, in []*tensor.Tensor) ([]int, error) {
 	var spec []int64
 	if c.Opset < 5 {
 		spec = c.Node.AttrInts("shape", nil)
@@ -55,11 +63,7 @@ func reshapeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 			return nil, err
 		}
 	}
-	shape, err := graph.ResolveReshape(x.Shape, spec, c.Opset >= 14 && c.Node.AttrInt("allowzero", 0) != 0)
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
+	return graph.ResolveReshape(in[0].Shape, spec, c.Opset >= 14 && c.Node.AttrInt("allowzero", 0) != 0)
 }
 
 func transposeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
@@ -112,27 +116,15 @@ func axesArg(c *Context, in []*tensor.Tensor, opsetInput int64) ([]int64, bool, 
 	return v, true, err
 }
 
-func squeezeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	if err := need(in, 1); err != nil {
-		return nil, err
-	}
-	x := in[0]
+func squeezeShape(c *Context, in []*tensor.Tensor) ([]int, error) {
 	axes, given, err := axesArg(c, in, 13)
 	if err != nil {
 		return nil, err
 	}
-	shape, err := graph.SqueezeShape(x.Shape, axes, given)
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
+	return graph.SqueezeShape(in[0].Shape, axes, given)
 }
 
-func unsqueezeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	if err := need(in, 1); err != nil {
-		return nil, err
-	}
-	x := in[0]
+func unsqueezeShape(c *Context, in []*tensor.Tensor) ([]int, error) {
 	axes, given, err := axesArg(c, in, 13)
 	if err != nil {
 		return nil, err
@@ -140,11 +132,7 @@ func unsqueezeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) 
 	if !given {
 		return nil, fmt.Errorf("axes are required")
 	}
-	shape, err := graph.UnsqueezeShape(x.Shape, axes)
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{copyTensor(c, x, shape)}, nil
+	return graph.UnsqueezeShape(in[0].Shape, axes)
 }
 
 // shapeKernel returns the input's shape as int64, sliced by start/end from
@@ -293,11 +281,11 @@ func dropoutKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 
 func init() {
 	Register("Identity", 1, 0, identityKernel)
-	Register("Flatten", 1, 0, flattenKernel)
-	Register("Reshape", 1, 0, reshapeKernel)
+	Register("Flatten", 1, 0, reshaping(flattenShape))
+	Register("Reshape", 1, 0, reshaping(reshapeShape))
 	Register("Transpose", 1, 0, transposeKernel)
-	Register("Squeeze", 1, 0, squeezeKernel)
-	Register("Unsqueeze", 1, 0, unsqueezeKernel)
+	Register("Squeeze", 1, 0, reshaping(squeezeShape))
+	Register("Unsqueeze", 1, 0, reshaping(unsqueezeShape))
 	Register("Shape", 1, 0, shapeKernel)
 	Register("Size", 1, 0, sizeKernel)
 	Register("Expand", 8, 0, expandKernel)
