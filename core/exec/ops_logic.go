@@ -32,6 +32,20 @@ func cmpFn[T numeric](op cmpOp) func(a, b T) bool {
 	return func(a, b T) bool { return a >= b }
 }
 
+func compareTyped[T numeric](c *Context, a, b *tensor.Tensor, op cmpOp) (*tensor.Tensor, error) {
+	return broadcast2(c, a, b, tensor.Bool, cmpFn[T](op))
+}
+
+// compareByType instantiates the ordered comparisons for each numeric type.
+var compareByType = map[tensor.DType]func(c *Context, a, b *tensor.Tensor, op cmpOp) (*tensor.Tensor, error){
+	tensor.Float32: compareTyped[float32],
+	tensor.Float64: compareTyped[float64],
+	tensor.Int64:   compareTyped[int64],
+	tensor.Int32:   compareTyped[int32],
+	tensor.Int8:    compareTyped[int8],
+	tensor.Uint8:   compareTyped[uint8],
+}
+
 func compareKernel(op cmpOp) Kernel {
 	return func(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if err := need(in, 2); err != nil {
@@ -41,33 +55,17 @@ func compareKernel(op cmpOp) Kernel {
 		if a.DType != b.DType {
 			return nil, fmt.Errorf("operand types differ: %v and %v", a.DType, b.DType)
 		}
-		var out *tensor.Tensor
-		var err error
-		switch a.DType {
-		case tensor.Float32:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[float32](op))
-		case tensor.Float64:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[float64](op))
-		case tensor.Int64:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[int64](op))
-		case tensor.Int32:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[int32](op))
-		case tensor.Int8:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[int8](op))
-		case tensor.Uint8:
-			out, err = broadcast2(c, a, b, tensor.Bool, cmpFn[uint8](op))
-		case tensor.Bool:
+		if a.DType == tensor.Bool {
 			if op != cmpEq {
 				return nil, fmt.Errorf("bool operands support only Equal")
 			}
-			out, err = broadcast2(c, a, b, tensor.Bool, func(x, y bool) bool { return x == y })
-		default:
+			return one(broadcast2(c, a, b, tensor.Bool, func(x, y bool) bool { return x == y }))
+		}
+		compare, ok := compareByType[a.DType]
+		if !ok {
 			return nil, fmt.Errorf("unsupported element type %v", a.DType)
 		}
-		if err != nil {
-			return nil, err
-		}
-		return []*tensor.Tensor{out}, nil
+		return one(compare(c, a, b, op))
 	}
 }
 
@@ -79,11 +77,7 @@ func logicKernel(f func(a, b bool) bool) Kernel {
 		if in[0].DType != tensor.Bool || in[1].DType != tensor.Bool {
 			return nil, fmt.Errorf("needs bool operands, got %v and %v", in[0].DType, in[1].DType)
 		}
-		out, err := broadcast2(c, in[0], in[1], tensor.Bool, f)
-		if err != nil {
-			return nil, err
-		}
-		return []*tensor.Tensor{out}, nil
+		return one(broadcast2(c, in[0], in[1], tensor.Bool, f))
 	}
 }
 
@@ -111,6 +105,17 @@ func whereTyped[T elem](c *Context, cond, x, y *tensor.Tensor) (*tensor.Tensor, 
 	})
 }
 
+// whereByType instantiates Where for each element type.
+var whereByType = map[tensor.DType]func(c *Context, cond, x, y *tensor.Tensor) (*tensor.Tensor, error){
+	tensor.Float32: whereTyped[float32],
+	tensor.Float64: whereTyped[float64],
+	tensor.Int64:   whereTyped[int64],
+	tensor.Int32:   whereTyped[int32],
+	tensor.Int8:    whereTyped[int8],
+	tensor.Uint8:   whereTyped[uint8],
+	tensor.Bool:    whereTyped[bool],
+}
+
 func whereKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := need(in, 3); err != nil {
 		return nil, err
@@ -122,30 +127,11 @@ func whereKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if x.DType != y.DType {
 		return nil, fmt.Errorf("branch types differ: %v and %v", x.DType, y.DType)
 	}
-	var out *tensor.Tensor
-	var err error
-	switch x.DType {
-	case tensor.Float32:
-		out, err = whereTyped[float32](c, cond, x, y)
-	case tensor.Float64:
-		out, err = whereTyped[float64](c, cond, x, y)
-	case tensor.Int64:
-		out, err = whereTyped[int64](c, cond, x, y)
-	case tensor.Int32:
-		out, err = whereTyped[int32](c, cond, x, y)
-	case tensor.Int8:
-		out, err = whereTyped[int8](c, cond, x, y)
-	case tensor.Uint8:
-		out, err = whereTyped[uint8](c, cond, x, y)
-	case tensor.Bool:
-		out, err = whereTyped[bool](c, cond, x, y)
-	default:
+	where, ok := whereByType[x.DType]
+	if !ok {
 		return nil, fmt.Errorf("unsupported element type %v", x.DType)
 	}
-	if err != nil {
-		return nil, err
-	}
-	return []*tensor.Tensor{out}, nil
+	return one(where(c, cond, x, y))
 }
 
 func init() {
