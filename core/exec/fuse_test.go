@@ -3,13 +3,13 @@ package exec
 import (
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // fusionTolerance is the largest difference allowed between the fused and
@@ -47,24 +47,25 @@ func compareFusedUnfused(t *testing.T, label string, s *Session, feeds map[strin
 func TestFusionMatchesUnfusedOnModels(t *testing.T) {
 	dir := filepath.Join("..", "..", "testdata", "models")
 	cases := []struct {
-		file string
+		file   string
+		shared bool // in the shared assets rather than testdata/models
 		// minFused is how many steps fusion must at least remove.
 		minFused int
 	}{
-		{"resnet20_cifar.onnx", 21 + 19 + 9 - 2},
-		{"mobilenetv2_035.onnx", 35 + 10},
-		{"densenet_small.onnx", 0},
-		{"efficientnet_small.onnx", 0},
-		{"shufflenetv2_small.onnx", 15},
-		{"squeezenet_small.onnx", 17},
-		{"ops_mix.onnx", 0},
-		{filepath.Join("..", "..", "..", "shared", "assets", "models", "resnet8-cifar10.onnx"), 7 + 7 + 3 - 2},
+		{file: "resnet20_cifar.onnx", minFused: 21 + 19 + 9 - 2},
+		{file: "mobilenetv2_035.onnx", minFused: 35 + 10},
+		{file: "densenet_small.onnx"},
+		{file: "efficientnet_small.onnx"},
+		{file: "shufflenetv2_small.onnx", minFused: 15},
+		{file: "squeezenet_small.onnx", minFused: 17},
+		{file: "ops_mix.onnx"},
+		{file: "resnet8-cifar10.onnx", shared: true, minFused: 7 + 7 + 3 - 2},
 	}
 	for _, tc := range cases {
-		t.Run(filepath.Base(tc.file), func(t *testing.T) {
+		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join(dir, tc.file)
-			if _, err := os.Stat(path); err != nil {
-				t.Skipf("%s is absent (shared assets live in ../shared/assets beside the repository): %v", path, err)
+			if tc.shared {
+				path = testassets.Dir(t, filepath.Join("models", tc.file))
 			}
 			m, err := onnx.ReadModelFile(path)
 			if err != nil {

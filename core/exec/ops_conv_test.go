@@ -17,9 +17,6 @@ import (
 // ConvTranspose, pools, BatchNormalization, Gemm, MatMul), run node by node
 // through Lookup, independently of the session executor.
 
-// conformanceRoot is the shared test data, relative to this package.
-const conformanceRoot = "../../../shared/assets/conformance/onnx-node"
-
 // Tolerances of the ONNX backend tests (onnxruntime passes them too).
 const conformanceAtol, conformanceRtol = 1e-4, 1e-3
 
@@ -33,18 +30,10 @@ var nnTrainingOnly = map[string]bool{
 	"test_batchnorm_example_training_mode": true,
 }
 
-func conformanceDir(t *testing.T) string {
-	t.Helper()
-	if _, err := os.Stat(conformanceRoot); err != nil {
-		t.Skipf("ONNX conformance data not found at %s (it lives beside the repository in ../shared/assets; CI has it)", conformanceRoot)
-	}
-	return conformanceRoot
-}
-
 // nodeTestsFor lists the selected node tests of the given op types.
 func nodeTestsFor(t *testing.T, ops ...string) []string {
 	t.Helper()
-	root := conformanceDir(t)
+	root := onnxTestDataDir(t)
 	data, err := os.ReadFile(filepath.Join(root, "SELECTED-node-tests.txt"))
 	if err != nil {
 		t.Fatal(err)
@@ -67,7 +56,7 @@ func nodeTestsFor(t *testing.T, ops ...string) []string {
 // the given ops.
 func pytorchTestsFor(t *testing.T, ops ...string) []string {
 	t.Helper()
-	root := conformanceDir(t)
+	root := onnxTestDataDir(t)
 	var dirs []string
 	for _, sub := range []string{"pytorch-converted", "pytorch-operator"} {
 		entries, err := os.ReadDir(filepath.Join(root, sub))
