@@ -53,6 +53,18 @@ func Path(sub string) (string, error) {
 	return rel, nil
 }
 
+// Lookup is for tests that run what data they find and only log what is
+// missing: it returns where sub would be (as Path does) and whether it is
+// there.
+func Lookup(sub string) (path string, present bool) {
+	p, err := Path(sub)
+	if err != nil {
+		return "../shared/assets/" + sub, false
+	}
+	_, err = os.Stat(p)
+	return p, err == nil
+}
+
 // moduleRoot walks up from dir to the folder holding go.mod.
 func moduleRoot(dir string) (string, error) {
 	for d := dir; ; {

@@ -22,3 +22,18 @@ func TestModuleRootFailsOutsideAModule(t *testing.T) {
 		t.Error("moduleRoot(/) found a go.mod")
 	}
 }
+
+func TestLookupReportsPresence(t *testing.T) {
+	p, present := Lookup("no-such-asset-ever")
+	if present {
+		t.Errorf("Lookup found %s", p)
+	}
+	if want := filepath.Join("..", "..", "..", "shared", "assets", "no-such-asset-ever"); p != want {
+		t.Errorf("Lookup path = %q, want %q", p, want)
+	}
+	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "assets")); err == nil {
+		if _, present := Lookup(""); !present {
+			t.Error("Lookup does not find the shared assets directory that exists")
+		}
+	}
+}

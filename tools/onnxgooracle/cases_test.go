@@ -11,15 +11,16 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
-// Paths relative to this package's directory (tools/onnxgooracle).
+// fixtureDir is the repository's own models, relative to this package.
+const fixtureDir = "../../testdata/models"
+
+// Where the shared assets are; the oracle runs whichever of them are present.
 const (
-	repoRoot       = "../.."
-	fixtureDir     = repoRoot + "/testdata/models"
-	sharedAssets   = repoRoot + "/../shared/assets"
-	sharedModelDir = sharedAssets + "/models"
-	conformanceDir = sharedAssets + "/conformance/onnx-node"
+	sharedModels      = "models"
+	sharedConformance = "conformance/onnx-node"
 )
 
 // oracleCase is one model run with one set of inputs through both
@@ -44,7 +45,8 @@ type oracleCase struct {
 // with a deterministic synthetic input in each model's natural range.
 func sharedModelCases(t *testing.T) []oracleCase {
 	t.Helper()
-	if _, err := os.Stat(sharedModelDir); err != nil {
+	sharedModelDir, present := testassets.Lookup(sharedModels)
+	if !present {
 		t.Logf("shared models skipped: %s is absent (it lives beside the repository in ../shared/assets)", sharedModelDir)
 		return nil
 	}
@@ -87,7 +89,8 @@ func fixtureCases(t *testing.T) []oracleCase {
 // topologies whose input is arange(n).reshape(shape)/n.
 func conformanceCases(t *testing.T) []oracleCase {
 	t.Helper()
-	if _, err := os.Stat(conformanceDir); err != nil {
+	conformanceDir, present := testassets.Lookup(sharedConformance)
+	if !present {
 		t.Logf("conformance cases skipped: %s is absent (it lives beside the repository in ../shared/assets)", conformanceDir)
 		return nil
 	}

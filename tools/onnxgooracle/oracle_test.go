@@ -13,6 +13,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // Outcomes of one case.
@@ -86,13 +87,14 @@ func TestOnnxGoOracle(t *testing.T) {
 			}
 		}
 	}
-	if _, err := os.Stat(sharedModelDir); err == nil && !compared["model/mnist-8"] {
+	if _, present := testassets.Lookup(sharedModels); present && !compared["model/mnist-8"] {
 		t.Errorf("mnist-8 did not run through both runtimes: the oracle lost its main model (see its row above)")
 	}
-	if _, err := os.Stat(conformanceDir); err == nil && conformance < minConformanceCompared {
+	_, conformancePresent := testassets.Lookup(sharedConformance)
+	if conformancePresent && conformance < minConformanceCompared {
 		t.Errorf("only %d conformance cases ran through both runtimes, want at least %d: the oracle has gone nearly empty", conformance, minConformanceCompared)
 	}
-	if _, err := os.Stat(conformanceDir); err == nil {
+	if conformancePresent {
 		for _, op := range coreOps {
 			if !comparedOps[op] {
 				t.Errorf("no conformance case with %s ran through both runtimes: onnx-go no longer checks it", op)
