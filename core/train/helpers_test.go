@@ -94,6 +94,16 @@ func aString(name, v string) *onnx.Attribute {
 	return &onnx.Attribute{Name: name, Type: onnx.AttrString, S: []byte(v)}
 }
 
+// mustNet builds the training net of b, failing t when it cannot.
+func mustNet(t testing.TB, b *testModel, opt NetOptions) *Net {
+	t.Helper()
+	net, err := NewNet(b.m, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net
+}
+
 // gradCheck compares the analytic gradient of L = sum(r * y), y the model's
 // output and r fixed random weights, with respect to every parameter
 // against central finite differences (Richardson-extrapolated, so the
@@ -106,10 +116,7 @@ func aString(name, v string) *onnx.Attribute {
 // scale of the others.
 func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) {
 	t.Helper()
-	net, err := NewNet(b.m, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, opt)
 	if len(net.Params) == 0 {
 		t.Fatal("no parameters found")
 	}

@@ -83,10 +83,7 @@ func runOnnxruntime(t *testing.T, model []byte, input string, x *tensor.Tensor) 
 func TestTrainedModelRunsInOnnxruntime(t *testing.T) {
 	set := randomSet(t, 64, 8, 8, 5, 21)
 	b := smallCNN(1, 8, 8, 5, 22)
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	net.Reinitialize(3)
 	data := &Loader{Set: set, BatchSize: 16, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}, Shuffle: true}
 	tr, err := NewTrainer(net, data, Config{Epochs: 3, LR: 0.05})

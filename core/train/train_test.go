@@ -39,10 +39,7 @@ func randomSet(t *testing.T, n, h, w, classes int, seed int64) *dataset.Set {
 func TestOverfitsOneBatch(t *testing.T) {
 	set := randomSet(t, 64, 8, 8, 10, 1)
 	b := smallCNN(1, 8, 8, 10, 2)
-	net, err := NewNet(b.m, NetOptions{Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{Seed: 3})
 	if net.LogitsName() != "logits" {
 		t.Fatalf("the loss attaches to %q, want the Softmax's input", net.LogitsName())
 	}
@@ -85,10 +82,7 @@ func TestWriteBackMatchesExecutor(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.m.Graph.Initializer[0] = enc
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	data := &Loader{Set: set, BatchSize: 16, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}}
 	tr, err := NewTrainer(net, data, Config{Epochs: 2, LR: 0.05})
 	if err != nil {
@@ -184,10 +178,7 @@ func TestTrainingIsDeterministic(t *testing.T) {
 	run := func() []float32 {
 		set := randomSet(t, 40, 6, 6, 3, 11)
 		b := smallCNN(1, 6, 6, 3, 12)
-		net, err := NewNet(b.m, NetOptions{Seed: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
+		net := mustNet(t, b, NetOptions{Seed: 1})
 		net.Reinitialize(9)
 		data := &Loader{Set: set, BatchSize: 8, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}, Shuffle: true, Seed: 3, Augment: Augment{PadCrop: 1, HFlip: true}}
 		tr, err := NewTrainer(net, data, Config{Epochs: 2, LR: 0.05, Nesterov: true, WeightDecay: 1e-4, Schedule: "cosine", WarmupSteps: 3, ClipNorm: 5})
@@ -210,10 +201,7 @@ func TestTrainingIsDeterministic(t *testing.T) {
 func TestFrozenParamsDoNotMove(t *testing.T) {
 	set := randomSet(t, 16, 6, 6, 3, 1)
 	b := smallCNN(1, 6, 6, 3, 2)
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	net.Param("w1").Frozen = true
 	before := append([]float32(nil), net.Param("w1").Value.F32...)
 	data := &Loader{Set: set, BatchSize: 8, Preprocess: dataset.Preprocess{Scale: 1.0 / 255}}
@@ -287,10 +275,7 @@ func TestSoftmaxCrossEntropyGradient(t *testing.T) {
 
 func TestMemoryEstimateMatchesPass(t *testing.T) {
 	b := smallCNN(1, 8, 8, 10, 2)
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	m, err := net.EstimateMemory(map[string][]int{"x": {16, 1, 8, 8}})
 	if err != nil {
 		t.Fatal(err)
@@ -310,10 +295,7 @@ func TestNoGradientRuleIsReported(t *testing.T) {
 	b.param("x", []int{2, 3}, nil)
 	b.node("Relu", []string{"x"}, []string{"r"})
 	b.node("Exp", []string{"r"}, []string{"y"}).output("y")
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	p, err := net.Forward(nil, ModeTrain)
 	if err != nil {
 		t.Fatal(err)
@@ -414,10 +396,7 @@ func TestRegisterOp(t *testing.T) {
 	b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "RoundQuarter", Domain: "test.pare", Input: []string{"w"}, Output: []string{"wq"}})
 	b.param("k", []int{2, 3}, nil)
 	b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
-	net, err := NewNet(b.m, NetOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	net := mustNet(t, b, NetOptions{})
 	p, err := net.Forward(nil, ModeTrain)
 	if err != nil {
 		t.Fatal(err)
