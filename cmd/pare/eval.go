@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
@@ -54,6 +55,9 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(*data); err != nil {
+		return fmt.Errorf("cannot open --data %s: %v; give an IDX folder (MNIST), CIFAR-10 binary batches, a folder or .zip of class sub-folders of images, or the digits CSV", *data, err)
+	}
 	set, err := dataset.OpenPath(*data)
 	if err != nil {
 		return err
@@ -72,6 +76,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	p.Mean, p.Std = mean, std
 	p.ChannelOrder = strings.ToUpper(*order)
 
+	notes := append([]string(nil), set.Notes...)
+	if note := conversionNote(set, p); note != "" {
+		notes = append(notes, note) // printed with the result, or in the JSON
+	}
 	n := len(set.Labels)
 	if *limit > 0 && *limit < n {
 		n = *limit
@@ -88,12 +96,34 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res.Model, res.Data, res.Format, res.Notes = pos[0], *data, set.Format, set.Notes
+	res.Model, res.Data, res.Format, res.Notes = pos[0], *data, set.Format, notes
 	if *asJSON {
 		return writeJSON(stdout, res)
 	}
 	printEval(stdout, res)
 	return nil
+}
+
+// conversionNote says when the images are not what the model takes, so a
+// user who gave the wrong data set (MNIST digits to a CIFAR model) learns
+// why the accuracy is poor instead of seeing a silent conversion.
+func conversionNote(set *dataset.Set, p dataset.Preprocess) string {
+	shape, uniform := set.Shape()
+	if !uniform {
+		return ""
+	}
+	var diffs []string
+	if p.Channels > 0 && shape.C != p.Channels {
+		diffs = append(diffs, fmt.Sprintf("%d channel(s) converted to %d", shape.C, p.Channels))
+	}
+	if (p.Height > 0 && shape.H != p.Height) || (p.Width > 0 && shape.W != p.Width) {
+		diffs = append(diffs, fmt.Sprintf("%dx%d resized to %dx%d (bilinear)", shape.H, shape.W, p.Height, p.Width))
+	}
+	if len(diffs) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("the images are %dx%dx%d but the model takes %dx%dx%d: %s; check that this is the data the model was trained on",
+		shape.C, shape.H, shape.W, p.Channels, p.Height, p.Width, strings.Join(diffs, ", "))
 }
 
 // singleInput returns the model's one graph input; Pare evaluates image

@@ -80,6 +80,9 @@ func TestEvalMNIST8MatchesOnnxruntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// onnxruntime classifies 9,891 of the 10,000 t10k images correctly.
+	if r.Accuracy != float64(r.Correct)/float64(r.Count) || r.Accuracy > 1 {
+		t.Errorf("accuracy %v is not the fraction correct/count (%d/%d)", r.Accuracy, r.Correct, r.Count)
+	}
 	if r.Count != 10000 || r.Correct != 9891 {
 		t.Errorf("count %d correct %d (accuracy %.4f), want 10000 and 9891 (98.91 %%)", r.Count, r.Correct, r.Accuracy)
 	}
@@ -283,5 +286,29 @@ func TestServePrefersPrecompressedBrotli(t *testing.T) {
 	resp, body = get("/images-idx3-ubyte", "gzip")
 	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 8000 {
 		t.Errorf("IDX file: encoding %q, %d bytes", resp.Header.Get("Content-Encoding"), len(body))
+	}
+}
+
+func TestEvalExplainsMissingDataAndConversion(t *testing.T) {
+	model := sharedAsset(t, "models/resnet8-cifar10.onnx")
+	data := sharedAsset(t, "data/mnist")
+	_, errs, code := runPare(t, "eval", model, "--data", filepath.Join(t.TempDir(), "nosuch"))
+	if code != 1 || !strings.Contains(errs, "IDX folder") {
+		t.Errorf("missing data: exit %d, stderr %q; want advice on the formats", code, errs)
+	}
+	out, _, code := runPare(t, "eval", model, "--data", data, "--limit", "20", "--json")
+	if code != 0 {
+		t.Fatalf("eval of MNIST on a CIFAR model failed (exit %d)", code)
+	}
+	var r evalResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, n := range r.Notes {
+		found = found || strings.Contains(n, "1x28x28 but the model takes 3x32x32")
+	}
+	if !found {
+		t.Errorf("no note about converting 1x28x28 images for a 3x32x32 model: %q", r.Notes)
 	}
 }
