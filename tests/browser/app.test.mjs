@@ -57,14 +57,35 @@ test('metric overlay, node sidebar with histogram, Escape closes it', async () =
   await page.selectOption('#metric', 'macs');
   assert.match(await page.textContent('#legend'), /MACs/);
   // Each node with MACs shows them on the graph, as pare info counts them.
+  // Fit shows the whole graph, so every node has its element.
+  await page.click('#zoom-fit');
+  await waitForGraph(page);
   const labels = await page.$$eval('#graph .node.cat-layer .sub', (subs) => subs.map((s) => s.textContent));
   // The demo's seven Convs (stem, strided, residual pair, strided,
   // depthwise 3x3, pointwise 1x1) and its Gemm head, as pare info counts them.
   assert.deepEqual(labels, ['56.4 k MACs', '226 k MACs', '452 k MACs', '452 k MACs', '226 k MACs', '14.1 k MACs', '50.2 k MACs', '320 MACs']);
   await checkPage(page, 'with the MACs overlay');
-  // The sixth Conv is the depthwise one (group 32, a 32x1x3x3 weight).
-  const conv = page.locator('#graph .node', { hasText: 'Conv' }).nth(5);
-  await conv.focus();
+  // Back at the opening zoom, where part of the graph is out of view (and
+  // not drawn), Tab walks the nodes from the top and brings each one into
+  // view. The sixth Conv is the depthwise one (group 32, a 32x1x3x3 weight).
+  await page.evaluate(() => window.pare.graphView.fit({ readable: true }));
+  await waitForGraph(page);
+  const total = await page.evaluate(() => window.pare.state.model.view.graph.nodes.length);
+  assert.ok(await page.locator('#graph .node').count() < total, 'at the opening zoom the whole demo graph is drawn: nothing shows that Tab draws nodes');
+  await page.focus('#graph .node');
+  let convs = 0;
+  for (let i = 0; i < total && convs < 6; i++) {
+    const here = await page.evaluate(() => {
+      const e = document.activeElement;
+      const g = document.getElementById('graph').getBoundingClientRect();
+      const r = e.getBoundingClientRect();
+      return { label: e.getAttribute('aria-label') || '', inView: r.top >= g.top && r.bottom <= g.bottom && r.left >= g.left && r.right <= g.right };
+    });
+    assert.ok(here.inView, `the focused node ${here.label} is not in view`);
+    if (/^Conv /.test(here.label) && ++convs === 6) break;
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(convs, 6, 'Tab did not reach the sixth Conv');
   await page.keyboard.press('Enter');
   await page.waitForSelector('#sidebar:not([hidden]) .hist rect');
   const sidebar = await page.textContent('#sidebar');

@@ -148,13 +148,18 @@ export async function checkPage(page, step) {
   assert.deepEqual(found, [], `${step}: the page shows text that only a bug makes:\n${found.join('\n')}`);
 }
 
-/** waitForGraph waits until the graph of the open model is drawn. */
+/**
+ * waitForGraph waits until the graph of the open model is drawn: every
+ * node in (or near) the view has its element, and no others do (the view
+ * draws only what it shows).
+ */
 export async function waitForGraph(page, fileName = null, timeout = 120000) {
   await page.waitForFunction((name) => {
     const s = window.pare?.state;
+    const view = window.pare?.graphView;
     return s?.model && s.pending === 0 && (!name || s.model.view.summary.fileName === name) &&
-      window.pare.graphView.drawn === s.model.view.graph &&
-      document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
+      view.drawn === s.model.view.graph && !view.renderPending && !view.frame &&
+      document.querySelectorAll('#graph .node').length === view.elements.size && view.elements.size > 0;
   }, fileName, { timeout });
   await checkPage(page, `after opening ${fileName || 'the model'}`);
 }

@@ -5,10 +5,14 @@
 // follows.
 //
 // Large graphs (DenseNet-121 has about 1,750 nodes) must not freeze the
-// page: all edges are one <path> (and their arrowheads a second one),
-// nodes are created a few hundred at a time, one batch per animation frame,
-// top first (where the view starts), and labels are hidden when zoomed out
-// too far to read them.
+// page: the whole layout stays in memory, but only nodes and edges in (or
+// near) the view are in the DOM, brought up to date once per animation
+// frame as the view pans and zooms. Edges in view are one <path> (their
+// arrowheads a second); a node in view is an element, made a frame's
+// budget at a time, unless too many are in view (zoomed far out), when
+// they are plain boxes, one path per colour, picked by hit-testing. Labels
+// are hidden when zoomed out too far to read them. Tab walks all nodes in
+// reading order, making each node's element as focus reaches it.
 import { categoryOf, categoryNames } from './categories.js';
 import { formatCount, formatBytes, formatShape, el } from './format.js';
 import { textColourOn, mix, hexToRgb, cssRgb } from './colour.js';
@@ -28,6 +32,12 @@ const FRAME_BUDGET_MS = 6;
 const FRAME_MAX_NODES = 120;
 // Below this zoom the labels are smaller than about 5 px: not drawn.
 const LABEL_MIN_ZOOM = 0.45;
+// Elements are made for the nodes within this many view widths (heights)
+// of the view, so a short pan finds them drawn already.
+const RENDER_MARGIN = 0.5;
+// With more nodes than this near the view (a big graph zoomed out), nodes
+// are drawn as plain boxes, one path per colour, instead of elements.
+const MAX_NODE_ELEMENTS = 500;
 
 function svg(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
@@ -39,12 +49,6 @@ function svg(tag, attrs = {}) {
 // nodes forces as many layouts); the font is system-ui.
 const textWidth = (s, px) => s.length * px * 0.6;
 
-const nextFrame = () => new Promise((resolve) => {
-  // requestAnimationFrame paints between batches; the timeout keeps a
-  // hidden page (no frames) drawing too.
-  requestAnimationFrame(() => resolve());
-  setTimeout(resolve, 100);
-});
 
 /** rampColour maps t in [0,1] to the heatmap ramp, as [r, g, b]. */
 export function rampColour(t) {
@@ -62,8 +66,15 @@ export class GraphView {
     this.transform = { x: 0, y: 0, k: 1 };
     this.layoutWorker = null;
     this.seq = 0;
-    this.drawn = null; // the graph whose every node is in the DOM
+    this.drawn = null; // the graph whose nodes in view are all drawn
+    this.elements = null;
+    this.settledWaiters = [];
     this.installPanZoom();
+    // A larger view shows more of the graph: draw it.
+    new ResizeObserver(() => {
+      this.rendered = null;
+      this.scheduleRender();
+    }).observe(container);
   }
 
   /** show lays out and draws a model's graph (GraphView from the worker). */
@@ -71,6 +82,9 @@ export class GraphView {
     this.graph = graph;
     this.drawn = null;
     this.selected = null;
+    this.focused = null;
+    this.elements = null;
+    this.rendered = null;
     this.container.replaceChildren(el('div', { className: 'placeholder' }, `Laying out ${graph.nodes.length.toLocaleString('en-US')} nodes…`));
     const sizes = graph.nodes.map((node) => this.nodeSize(node));
     const result = await this.layout({
@@ -126,33 +140,73 @@ export class GraphView {
     return this.shapeText(node);
   }
 
+  // draw sets up the SVG for a laid-out graph. Only what lies in (or near)
+  // the visible rectangle gets elements (render() keeps that true as the
+  // view pans and zooms); the layout stays whole in memory.
   async draw(graph) {
     const { positions } = this;
-    const root = svg('svg', { role: 'group', 'aria-label': `Graph of ${graph.nodes.length} nodes` });
-    const defs = svg('defs');
-    root.append(defs);
+    const n = graph.nodes.length;
+    const root = svg('svg', { role: 'group', 'aria-label': `Graph of ${n} nodes` });
     this.viewport = svg('g', { class: 'viewport' });
     root.append(this.viewport);
-    let edges = '';
-    let heads = '';
-    for (const e of positions.edges) {
-      edges += edgePath(e.points);
-      const [x, y] = e.points[e.points.length - 1];
-      heads += `M${x - 3.5},${y - 6}L${x + 3.5},${y - 6}L${x},${y}Z`;
-    }
-    this.viewport.append(svg('path', { class: 'edges', d: edges }), svg('path', { class: 'arrowheads', d: heads }));
+    this.edgePath = svg('path', { class: 'edges' });
+    this.headPath = svg('path', { class: 'arrowheads' });
+    this.farLayer = svg('g', { class: 'far-nodes', 'aria-hidden': 'true' });
     const nodeLayer = svg('g', { class: 'nodes' });
-    this.viewport.append(nodeLayer);
+    this.viewport.append(this.edgePath, this.headPath, this.farLayer, nodeLayer);
+    this.nodeLayer = nodeLayer;
+
+    // Node boxes, the reading order (top to bottom, left to right: the
+    // order of the DOM and of Tab), and each edge's path and bounds.
+    this.boxes = new Float64Array(4 * n);
+    for (let i = 0; i < n; i++) {
+      const p = positions.nodes[i];
+      const { width, height } = this.sizes[i];
+      this.boxes.set([p.x - width / 2, p.y - height / 2, p.x + width / 2, p.y + height / 2], 4 * i);
+    }
+    this.order = graph.nodes.map((_, i) => i).sort((a, b) => positions.nodes[a].y - positions.nodes[b].y || positions.nodes[a].x - positions.nodes[b].x);
+    this.rank = new Int32Array(n);
+    this.order.forEach((id, r) => { this.rank[id] = r; });
+    this.edgeData = positions.edges.map((e) => {
+      let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity;
+      for (const [x, y] of e.points) {
+        x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      }
+      const [hx, hy] = e.points[e.points.length - 1];
+      // Curves bulge at most halfway between points horizontally, so the
+      // points' bounds (plus the arrowhead) hold the whole edge.
+      return { d: edgePath(e.points), head: `M${hx - 3.5},${hy - 6}L${hx + 3.5},${hy - 6}L${hx},${hy}Z`, box: [x0 - 4, y0 - 6, x1 + 4, y1] };
+    });
+
     nodeLayer.addEventListener('click', (e) => {
       const g = e.target.closest('.node');
       if (g) this.select(Number(g.dataset.id));
     });
     nodeLayer.addEventListener('keydown', (e) => {
       const g = e.target.closest('.node');
-      if (g && (e.key === 'Enter' || e.key === ' ')) {
+      if (!g) return;
+      if (e.key === 'Enter' || e.key === ' ') {
         e.preventDefault();
         this.select(Number(g.dataset.id));
+      } else if (e.key === 'Tab' && !e.ctrlKey && !e.altKey && !e.metaKey) {
+        // Tab walks the nodes in reading order, also those not drawn yet.
+        // From the first or the last node the browser moves on (they are
+        // the first and last in the DOM), so Tab still leaves the graph.
+        const r = this.rank[Number(g.dataset.id)] + (e.shiftKey ? -1 : 1);
+        if (r < 0 || r >= n) return;
+        e.preventDefault();
+        this.focusNode(this.order[r]);
       }
+    });
+    nodeLayer.addEventListener('focusin', (e) => {
+      const g = e.target.closest('.node');
+      if (!g) return;
+      this.focused = Number(g.dataset.id);
+      // Keyboard focus brings the node into view; a click leaves the view be.
+      if (g.matches(':focus-visible')) this.scrollIntoView(this.focused);
+    });
+    nodeLayer.addEventListener('focusout', (e) => {
+      if (!nodeLayer.contains(e.relatedTarget)) this.focused = null;
     });
     // A tooltip is made when the pointer first rests on a node, not for
     // every node up front.
@@ -166,36 +220,188 @@ export class GraphView {
     });
     this.container.replaceChildren(root);
     this.svgRoot = root;
-    this.nodeEls = new Array(graph.nodes.length);
+    this.elements = new Map(); // node id -> {g, rect, sub}, the nodes in the DOM
+    this.rendered = null; // the graph rectangle render() last covered
+    this.mode = 'elements';
     this.maxValue = this.metricMax();
     this.drawLegend();
     this.fit({ readable: true });
-
-    // Nodes, top of the graph first, a frame's budget at a time.
-    const order = graph.nodes.map((_, i) => i).sort((a, b) => positions.nodes[a].y - positions.nodes[b].y || positions.nodes[a].x - positions.nodes[b].x);
-    let next = 0;
-    while (next < order.length) {
-      const started = performance.now();
-      const batch = document.createDocumentFragment();
-      do {
-        batch.append(this.makeNode(graph.nodes[order[next]], order[next]));
-        next++;
-      } while (next < order.length && (next % 24 !== 0 || (performance.now() - started < FRAME_BUDGET_MS && next % FRAME_MAX_NODES !== 0)));
-      nodeLayer.append(batch);
-      if (next < order.length) {
-        await nextFrame();
-        if (this.graph !== graph) return;
-      }
-    }
-    if (this.selected != null) this.nodeEls[this.selected]?.g.classList.add('selected');
-    this.drawn = graph;
+    await this.settled();
+    if (this.graph === graph) this.drawn = graph;
   }
 
-  makeNode(node, i) {
+  // settled resolves once every node in view has its element.
+  settled() {
+    if (!this.renderPending && !this.frame) return Promise.resolve();
+    return new Promise((resolve) => this.settledWaiters.push(resolve));
+  }
+
+  // visibleRect is the part of the graph in the view, in layout
+  // coordinates, grown by `margin` views on each side.
+  visibleRect(margin) {
+    const t = this.transform;
+    const w = this.container.clientWidth;
+    const h = this.container.clientHeight;
+    const mx = w * margin;
+    const my = h * margin;
+    return [(-t.x - mx) / t.k, (-t.y - my) / t.k, (w - t.x + mx) / t.k, (h - t.y + my) / t.k];
+  }
+
+  // render brings the DOM up to date with the view: elements for the nodes
+  // near the view (or, when too many are, one path per fill colour, with
+  // hit-testing for clicks), the edges near the view as one path. The
+  // selected and the focused node always keep their element. New elements
+  // are made a frame's budget at a time; the rest follow next frame.
+  render() {
+    if (!this.positions || !this.elements) return this.settle();
+    const inner = this.visibleRect(0);
+    const r = this.rendered;
+    const k = this.transform.k;
+    // Still inside what was drawn, at about the same zoom: nothing to do.
+    if (r && !this.renderPending && r.k / k < 1.5 && k / r.k < 1.5 &&
+      inner[0] >= r.rect[0] && inner[1] >= r.rect[1] && inner[2] <= r.rect[2] && inner[3] <= r.rect[3]) return this.settle();
+    const rect = this.visibleRect(RENDER_MARGIN);
+    const hit = (b, o) => b[o] <= rect[2] && b[o + 2] >= rect[0] && b[o + 1] <= rect[3] && b[o + 3] >= rect[1];
+    const near = [];
+    for (let i = 0; i < this.graph.nodes.length; i++) if (hit(this.boxes, 4 * i)) near.push(i);
+    this.mode = near.length > MAX_NODE_ELEMENTS ? 'paths' : 'elements';
+    const wanted = new Set(this.mode === 'elements' ? near : []);
+    for (const pin of [this.selected, this.focused]) if (pin != null) wanted.add(pin);
+    for (const [id, e] of this.elements) {
+      if (!wanted.has(id)) {
+        e.g.remove();
+        this.elements.delete(id);
+      }
+    }
+    const ids = [...wanted].sort((a, b) => this.rank[a] - this.rank[b]);
+    const started = performance.now();
+    let made = 0;
+    let incomplete = false;
+    let cursor = this.nodeLayer.firstChild;
+    for (const id of ids) {
+      let e = this.elements.get(id);
+      if (!e) {
+        if (made >= FRAME_MAX_NODES || (made % 24 === 23 && performance.now() - started > FRAME_BUDGET_MS)) {
+          incomplete = true;
+          continue;
+        }
+        e = this.makeNode(id);
+        made++;
+      }
+      if (e.g === cursor) cursor = cursor.nextSibling;
+      else this.nodeLayer.insertBefore(e.g, cursor);
+    }
+    this.drawFarNodes(this.mode === 'paths' ? near.filter((id) => !this.elements.has(id)) : []);
+    let edges = '';
+    let heads = '';
+    for (const e of this.edgeData) {
+      if (!hit(e.box, 0)) continue;
+      edges += e.d;
+      heads += e.head;
+    }
+    this.edgePath.setAttribute('d', edges);
+    this.headPath.setAttribute('d', heads);
+    this.rendered = { rect, k };
+    this.renderPending = incomplete;
+    if (incomplete) this.scheduleRender();
+    else this.settle();
+  }
+
+  settle() {
+    if (!this.renderPending && !this.frame) this.settledWaiters.splice(0).forEach((resolve) => resolve());
+  }
+
+  // drawFarNodes draws nodes without elements (too many in view to give
+  // each one) as plain boxes, one path per fill.
+  drawFarNodes(ids) {
+    const groups = new Map();
+    for (const id of ids) {
+      const key = this.farFill(id);
+      const b = this.boxes.subarray(4 * id, 4 * id + 4);
+      groups.set(key, (groups.get(key) || '') + `M${b[0]},${b[1]}h${b[2] - b[0]}v${b[3] - b[1]}h${b[0] - b[2]}Z`);
+    }
+    this.farLayer.replaceChildren(...[...groups].map(([key, d]) => {
+      const path = svg('path', { d, class: key.startsWith('#') ? 'heat' : key });
+      if (key.startsWith('#')) path.style.fill = key;
+      return path;
+    }));
+  }
+
+  // farFill is a far node's class (its category) or heatmap colour, the
+  // colour rounded to one of 32 steps so that few paths are needed.
+  farFill(id) {
+    const node = this.graph.nodes[id];
+    if (node.kind !== 'op') return 'io';
+    if (this.metric === 'none') return `cat-${categoryOf(node)}`;
+    const v = node[this.metric] || 0;
+    if (v <= 0 || this.maxValue <= 0) return 'cold';
+    const t = Math.round(32 * Math.log1p(v) / Math.log1p(this.maxValue)) / 32;
+    return '#' + rampColour(t).map((c) => Math.round(c).toString(16).padStart(2, '0')).join('');
+  }
+
+  // nodeAt is the node under a point of the view (for clicks on far nodes).
+  nodeAt(vx, vy) {
+    const t = this.transform;
+    const x = (vx - t.x) / t.k;
+    const y = (vy - t.y) / t.k;
+    for (let i = 0; i < this.graph.nodes.length; i++) {
+      const o = 4 * i;
+      if (x >= this.boxes[o] && x <= this.boxes[o + 2] && y >= this.boxes[o + 1] && y <= this.boxes[o + 3]) return i;
+    }
+    return null;
+  }
+
+  // element returns node id's element, making it (in reading order among
+  // the others) if it is not in the DOM.
+  element(id) {
+    let e = this.elements.get(id);
+    if (e) return e;
+    e = this.makeNode(id);
+    let before = null;
+    for (const g of this.nodeLayer.children) {
+      if (this.rank[Number(g.dataset.id)] > this.rank[id]) {
+        before = g;
+        break;
+      }
+    }
+    this.nodeLayer.insertBefore(e.g, before);
+    return e;
+  }
+
+  /** focusNode moves keyboard focus to a node, drawing it and bringing it into view. */
+  focusNode(id) {
+    this.focused = id;
+    const { g } = this.element(id);
+    this.scrollIntoView(id);
+    g.focus({ preventScroll: true });
+  }
+
+  // scrollIntoView pans (at the same zoom) just enough to show a node whole.
+  scrollIntoView(id) {
+    const t = this.transform;
+    const pad = 24;
+    const o = 4 * id;
+    const w = this.container.clientWidth;
+    const h = this.container.clientHeight;
+    const [x0, y0, x1, y1] = [0, 1, 2, 3].map((j) => this.boxes[o + j] * t.k + (j % 2 ? t.y : t.x));
+    let dx = 0;
+    let dy = 0;
+    if (x1 - x0 > w - 2 * pad || x0 < pad) dx = pad - x0;
+    else if (x1 > w - pad) dx = w - pad - x1;
+    if (y1 - y0 > h - 2 * pad || y0 < pad) dy = pad - y0;
+    else if (y1 > h - pad) dy = h - pad - y1;
+    if (!dx && !dy) return;
+    t.x += dx;
+    t.y += dy;
+    this.applyTransform();
+  }
+
+  makeNode(i) {
+    const node = this.graph.nodes[i];
     const p = this.positions.nodes[i];
     const { width, height } = this.sizes[i];
     const g = svg('g', {
-      class: `node ${node.kind === 'op' ? `cat-${categoryOf(node)}` : 'io'}`,
+      class: `node ${node.kind === 'op' ? `cat-${categoryOf(node)}` : 'io'}${i === this.selected ? ' selected' : ''}`,
       transform: `translate(${p.x - width / 2},${p.y - height / 2})`,
       tabindex: '0', role: 'button', 'data-id': String(node.id),
       'aria-label': `${node.kind === 'op' ? node.op : node.kind} ${node.name}`,
@@ -205,18 +411,21 @@ export class GraphView {
     title.textContent = this.title(node);
     const sub = svg('text', { x: width / 2, y: 29, 'text-anchor': 'middle', class: 'sub' });
     g.append(rect, title, sub);
-    this.nodeEls[i] = { g, rect, sub };
+    const e = { g, rect, sub };
+    this.elements.set(i, e);
     this.paintNode(node, i);
-    return g;
+    return e;
   }
 
   /** setMetric switches the overlay: 'none', 'macs', 'params' or 'actBytes'. */
   setMetric(metric) {
     this.metric = metric;
-    if (!this.nodeEls) return;
+    if (!this.elements) return;
     this.maxValue = this.metricMax();
-    this.graph.nodes.forEach((node, i) => this.nodeEls[i] && this.paintNode(node, i));
+    for (const i of this.elements.keys()) this.paintNode(this.graph.nodes[i], i);
     this.drawLegend();
+    this.rendered = null; // far nodes change colour too
+    this.scheduleRender();
   }
 
   metricMax() {
@@ -227,7 +436,7 @@ export class GraphView {
   }
 
   paintNode(node, i) {
-    const { rect, sub, g } = this.nodeEls[i];
+    const { rect, sub, g } = this.elements.get(i);
     let fill = '';
     let text = '';
     if (this.metric !== 'none' && node.kind === 'op') {
@@ -269,15 +478,18 @@ export class GraphView {
   }
 
   select(id) {
-    if (this.selected != null) this.nodeEls[this.selected]?.g.classList.remove('selected');
+    if (this.selected != null) this.elements?.get(this.selected)?.g.classList.remove('selected');
     this.selected = id;
-    if (id != null) this.nodeEls[id]?.g.classList.add('selected');
+    // The selected node keeps an element (for its highlight, and for focus
+    // to return to when the sidebar closes) wherever the view goes.
+    if (id != null) this.element(id).g.classList.add('selected');
     this.onSelect(id == null ? null : this.graph.nodes[id]);
   }
 
   clearSelection() {
-    if (this.selected != null) this.nodeEls[this.selected]?.g.classList.remove('selected');
+    if (this.selected != null) this.elements?.get(this.selected)?.g.classList.remove('selected');
     this.selected = null;
+    this.scheduleRender();
   }
 
   installPanZoom() {
@@ -285,12 +497,13 @@ export class GraphView {
     let drag = null;
     c.addEventListener('pointerdown', (e) => {
       if (e.button !== 0 || e.target.closest('.node')) return;
-      drag = { x: e.clientX, y: e.clientY, tx: this.transform.x, ty: this.transform.y };
+      drag = { x: e.clientX, y: e.clientY, tx: this.transform.x, ty: this.transform.y, moved: false };
       c.setPointerCapture(e.pointerId);
       c.classList.add('dragging');
     });
     c.addEventListener('pointermove', (e) => {
       if (!drag) return;
+      drag.moved ||= Math.abs(e.clientX - drag.x) + Math.abs(e.clientY - drag.y) > 4;
       this.transform.x = drag.tx + e.clientX - drag.x;
       this.transform.y = drag.ty + e.clientY - drag.y;
       this.scheduleTransform();
@@ -299,7 +512,15 @@ export class GraphView {
       drag = null;
       c.classList.remove('dragging');
     };
-    c.addEventListener('pointerup', end);
+    c.addEventListener('pointerup', (e) => {
+      // A click (not a drag) on a node drawn as a plain box selects it.
+      if (drag && !drag.moved && this.mode === 'paths') {
+        const r = c.getBoundingClientRect();
+        const id = this.nodeAt(e.clientX - r.left, e.clientY - r.top);
+        if (id != null) this.select(id);
+      }
+      end();
+    });
     c.addEventListener('pointercancel', end);
     // As in Netron and map apps: the wheel scrolls, Ctrl+wheel (and a
     // touchpad pinch, which arrives as one) zooms at the pointer.
@@ -388,18 +609,34 @@ export class GraphView {
     }
   }
 
+  // scheduleTransform applies pan and zoom, and renders what came into
+  // view, once per animation frame however many events asked.
   scheduleTransform() {
+    this.transformPending = true;
+    this.scheduleRender();
+  }
+
+  scheduleRender() {
     if (this.frame) return;
-    this.frame = requestAnimationFrame(() => {
+    const run = () => {
+      if (!this.frame) return;
+      cancelAnimationFrame(this.frame);
+      clearTimeout(this.frameTimer);
       this.frame = 0;
-      this.applyTransform();
-    });
+      if (this.transformPending) this.applyTransform();
+      else this.render();
+    };
+    this.frame = requestAnimationFrame(run);
+    // A hidden page gets no frames; the timeout keeps it drawing anyway.
+    this.frameTimer = setTimeout(run, 100);
   }
 
   applyTransform() {
     const t = this.transform;
+    this.transformPending = false;
     this.viewport?.setAttribute('transform', `translate(${t.x},${t.y}) scale(${t.k})`);
     this.svgRoot?.classList.toggle('far', t.k < LABEL_MIN_ZOOM);
+    this.render();
   }
 }
 
