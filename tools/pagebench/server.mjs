@@ -2,7 +2,8 @@
 // (www/js/pool.js, www/worker.js) and onnxruntime-web side by side, so
 // both must come from one origin under the app's Content-Security-Policy.
 // Everything outside /pagebench/ is proxied unchanged to `pare serve`
-// (the real app, with its real headers and on-the-fly gzip); /pagebench/
+// (the real app, with its real headers and its brotli or gzip encodings,
+// which the proxy passes through untouched and counts as sent); /pagebench/
 // is served from disk here with the same security headers, so the page
 // runs under exactly the policy the app does.
 import { createServer, request as httpRequest } from 'node:http';

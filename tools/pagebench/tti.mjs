@@ -56,8 +56,13 @@ function readTimings() {
 
 function demoShown() {
   const s = window.pare?.state;
-  const drawn = s?.model && s.pending === 0 && window.pare.graphView.drawn === s.model.view.graph &&
-    document.querySelectorAll('#graph .node').length === s.model.view.graph.nodes.length;
+  const view = window.pare?.graphView;
+  // The graph view draws only the nodes in view (and nearby): drawn means
+  // no render queued and one #graph .node per element it holds, the
+  // condition tests/browser/harness.mjs waitForGraph uses.
+  const drawn = s?.model && s.pending === 0 && view.drawn === s.model.view.graph &&
+    !view.renderPending && !view.frame && view.elements.size > 0 &&
+    document.querySelectorAll('#graph .node').length === view.elements.size;
   return drawn ? performance.now() : false;
 }
 
