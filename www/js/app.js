@@ -9,6 +9,7 @@ import { renderSummary } from './summary.js';
 import { runEvaluation, summarize, renderResults, renderThumbnails } from './evaluate.js';
 import { showError, showWarning, clearBanner, setStatus } from './banner.js';
 import { el, formatDuration, formatETA, formatExact } from './format.js';
+import { roving, setTabStop } from './roving.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -212,11 +213,14 @@ function showWorkspace() {
   $('tab-evaluate').disabled = false;
 }
 
+const tabs = () => [$('tab-graph'), $('tab-evaluate')];
+
 function selectTab(name) {
   for (const t of ['graph', 'evaluate']) {
     $(`tab-${t}`).setAttribute('aria-selected', String(t === name));
     $(`view-${t}`).hidden = t !== name;
   }
+  setTabStop(tabs(), $(`tab-${name}`));
   if (name !== 'graph') sidebar.close();
   else graphView.fitIfUnsized();
 }
@@ -302,6 +306,7 @@ async function evaluate() {
   $('progress').value = 0;
   $('eta').textContent = 'Starting workers…';
   setStatus('');
+  announce(`Evaluation started on ${formatExact(state.data.view.count)} images.`);
   $('results').replaceChildren();
   let finished = false;
   await guard('Evaluation', async () => {
@@ -332,6 +337,10 @@ async function evaluate() {
   });
   if (token.cancelled) $('eta').textContent = 'Cancelled.';
   else if (!finished) $('eta').textContent = 'Stopped: see the message above.';
+  const shown = $('accuracy');
+  announce(token.cancelled ? `Evaluation cancelled.${shown ? ` ${shown.textContent} on the ${formatExact(Number(shown.dataset.total))} images evaluated.` : ''}`
+    : finished && shown ? `Evaluation done. ${shown.textContent}, ${formatExact(Number(shown.dataset.correct))} of ${formatExact(Number(shown.dataset.total))} images right.`
+      : 'Evaluation stopped: see the message at the top of the page.');
   state.busy = false;
   state.evalToken = null;
   state.evalDone = null;
@@ -340,6 +349,13 @@ async function evaluate() {
   $('progress').hidden = true;
   updateEvaluateButton();
   $('evaluate').focus();
+}
+
+// announce tells screen readers (a polite live region) that an evaluation
+// started or ended; the progress in between is on the progress bar, read
+// when asked, not spoken at every tick.
+function announce(text) {
+  $('announce').textContent = text;
 }
 
 function cancel() {
@@ -365,6 +381,12 @@ $('try-demo').onclick = () => exclusive(openDemo);
 $('empty-demo').onclick = () => exclusive(openDemo);
 $('tab-graph').onclick = () => selectTab('graph');
 $('tab-evaluate').onclick = () => selectTab('evaluate');
+// Arrow keys, Home and End move along the toolbar and the tab list (each
+// is one Tab stop); in the tab list, moving selects (the views switch at
+// once).
+const toolbarButtons = () => [...$('main-toolbar').querySelectorAll('button')];
+roving($('main-toolbar'), { items: toolbarButtons });
+roving($('tabs'), { items: tabs, onMove: (tab) => selectTab(tab.id.replace('tab-', '')) });
 $('evaluate').onclick = evaluate;
 $('cancel').onclick = cancel;
 $('banner-close').onclick = clearBanner;
