@@ -113,8 +113,8 @@ func mustNet(t testing.TB, b *testModel, opt NetOptions) *Net {
 // |analytic - numeric| / max(|analytic|, |numeric|, 0.1 * rms) over the
 // sampled elements, where rms is the gradient's root mean square: an
 // element whose gradient is tiny against its neighbours is held to the
-// scale of the others.
-func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) {
+// scale of the others. It returns the worst error over all parameters.
+func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) float64 {
 	t.Helper()
 	net := mustNet(t, b, opt)
 	if len(net.Params) == 0 {
@@ -147,6 +147,7 @@ func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) {
 		return s
 	}
 	const eps = 4e-2
+	overall := 0.0
 	for _, prm := range net.Params {
 		grad := append([]float32(nil), prm.Grad.F32...)
 		var rms float64
@@ -185,7 +186,9 @@ func gradCheck(t *testing.T, b *testModel, mode Mode, opt NetOptions) {
 		} else {
 			t.Logf("parameter %s %v: worst relative error %.1e", prm.Name, prm.Value.Shape, worst)
 		}
+		overall = math.Max(overall, worst)
 	}
+	return overall
 }
 
 // paramDistinct adds a float initializer whose values are a shuffled
