@@ -90,8 +90,6 @@ func broadcastOperand(r *rng, out []int) []int {
 	return s
 }
 
-func ints64(v []int) []int64 { return dims64(v) }
-
 func randomFamilies() []randomFamily {
 	fams := []randomFamily{
 		{"Conv", drawConv},
@@ -157,13 +155,13 @@ func drawConv(r *rng) gradCase {
 		}
 		x = []int{n, cin, hw[0], hw[1]}
 		w = []int{cout, cin / g, k[0], k[1]}
-		attrs = []any{"group", int64(g), "strides", ints64(s), "dilations", ints64(d)}
+		attrs = []any{"group", int64(g), "strides", dims64(s), "dilations", dims64(d)}
 		desc = []string{fmt.Sprintf("x%v_w%v_g%d_s%v_d%v", x, w, g, s, d)}
 		if autoPad != "" {
 			attrs = append(attrs, "auto_pad", autoPad)
 			desc = append(desc, autoPad)
 		} else {
-			attrs = append(attrs, "pads", ints64(pads))
+			attrs = append(attrs, "pads", dims64(pads))
 			desc = append(desc, fmt.Sprintf("p%v", pads))
 		}
 		break
@@ -293,10 +291,10 @@ func drawPool(r *rng, op string) gradCase {
 	}
 	x := []int{between(r, 1, 2), between(r, 1, 3), hw[0], hw[1]}
 	ceil := r.intn(2)
-	attrs := []any{"kernel_shape", ints64(k), "strides", ints64(s), "pads", ints64(pads), "ceil_mode", int64(ceil)}
+	attrs := []any{"kernel_shape", dims64(k), "strides", dims64(s), "pads", dims64(pads), "ceil_mode", int64(ceil)}
 	name := fmt.Sprintf("x%v_k%v_s%v_p%v_ceil%d", x, k, s, pads, ceil)
 	if op == "MaxPool" {
-		attrs = append(attrs, "dilations", ints64(d))
+		attrs = append(attrs, "dilations", dims64(d))
 		name += fmt.Sprintf("_d%v", d)
 	} else {
 		inc := r.intn(2)
@@ -401,10 +399,10 @@ func drawSplit(r *rng) gradCase {
 		var attrs []any
 		switch form {
 		case "input":
-			b.ints("split", ints64(sizes)...)
+			b.ints("split", dims64(sizes)...)
 			in = append(in, "split")
 		case "attr":
-			attrs = append(attrs, "split", ints64(sizes))
+			attrs = append(attrs, "split", dims64(sizes))
 		}
 		b.node("Split", in, outs, attrsOf(append(attrs, "axis", int64(axis)))...)
 		var cat []string
@@ -483,10 +481,10 @@ func drawSlice(r *rng) gradCase {
 	}
 	name := fmt.Sprintf("x%v_axes%v_starts%v_ends%v_steps%v", x, axes, starts, ends, steps)
 	return gradCase{name: name, opset: 13, build: func(b *testModel) {
-		b.param("x", x, nil).ints("starts", ints64(starts)...).ints("ends", ints64(ends)...).ints("axes", ints64(axes)...)
+		b.param("x", x, nil).ints("starts", dims64(starts)...).ints("ends", dims64(ends)...).ints("axes", dims64(axes)...)
 		in := []string{"x", "starts", "ends", "axes"}
 		if !allOne {
-			b.ints("steps", ints64(steps)...)
+			b.ints("steps", dims64(steps)...)
 			in = append(in, "steps")
 		}
 		b.node("Slice", in, []string{"y"}).output("y")
@@ -509,7 +507,7 @@ func drawTranspose(r *rng) gradCase {
 	var attrs []any
 	name := fmt.Sprintf("x%v_reverse", x)
 	if r.intn(5) != 0 {
-		attrs = []any{"perm", ints64(perm)}
+		attrs = []any{"perm", dims64(perm)}
 		name = fmt.Sprintf("x%v_perm%v", x, perm)
 	}
 	return gradCase{name: name, opset: 13, build: func(b *testModel) {
@@ -561,7 +559,7 @@ func drawReshape(r *rng) gradCase {
 	for _, f := range factors {
 		target[r.intn(len(target))] *= f
 	}
-	spec := ints64(target)
+	spec := dims64(target)
 	for i := range spec {
 		if i < len(x) && x[i] == target[i] && r.intn(2) == 0 {
 			spec[i] = 0
@@ -624,13 +622,13 @@ func drawPad(r *rng) gradCase {
 	return gradCase{name: name, opset: opset, build: func(b *testModel) {
 		b.param("x", x, nil)
 		if form == "attr" {
-			b.node("Pad", []string{"x"}, []string{"y"}, attrsOf([]any{"pads", ints64(pads), "mode", mode, "value", value})...).output("y")
+			b.node("Pad", []string{"x"}, []string{"y"}, attrsOf([]any{"pads", dims64(pads), "mode", mode, "value", value})...).output("y")
 			return
 		}
-		b.ints("pads", ints64(pads)...).scalar("cv", value)
+		b.ints("pads", dims64(pads)...).scalar("cv", value)
 		in := []string{"x", "pads", "cv"}
 		if form == "axes" {
-			b.ints("axes", ints64(axes)...)
+			b.ints("axes", dims64(axes)...)
 			in = append(in, "axes")
 		}
 		b.node("Pad", in, []string{"y"}, aString("mode", mode)).output("y")
