@@ -13,7 +13,7 @@
 //   node tools/pagebench/run.mjs [--repeats 5] [--images 2000] [--workers N] [--first-visits 3] [--model path.onnx]
 import { spawn, execFileSync } from 'node:child_process';
 import { get as httpGet } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir, cpus, loadavg, availableParallelism } from 'node:os';
 import { join, dirname, basename } from 'node:path';
@@ -334,10 +334,36 @@ function printTables(r) {
   console.log(lines.join('\n'));
 }
 
+// wasmFiles describes www/pare.wasm and its precompressed copies (size and
+// modification time): `pare serve` falls back to gzip on the fly while a
+// copy is older than pare.wasm, as it is for the ~15 s of brotli -11 after
+// someone else's `make wasm`, so a rebuild during the run changes what is
+// sent and the run says so.
+function wasmFiles() {
+  return Object.fromEntries(['pare.wasm', 'pare.wasm.br', 'pare.wasm.gz'].map((f) => {
+    try {
+      const st = statSync(join(www, f));
+      return [f, { size: st.size, mtime: st.mtime.toISOString() }];
+    } catch {
+      return [f, null];
+    }
+  }));
+}
+
+function checkWasmFiles(before, after) {
+  const problems = [];
+  if (JSON.stringify(before) !== JSON.stringify(after)) problems.push('www/pare.wasm or its .br/.gz changed during the run (rebuilt): the numbers mix two builds');
+  for (const copy of ['pare.wasm.br', 'pare.wasm.gz']) {
+    if (!after[copy]) problems.push(`www/${copy} is missing: pare serve compresses pare.wasm on the fly (make wasm writes it)`);
+    else if (after['pare.wasm'] && after[copy].mtime < after['pare.wasm'].mtime) problems.push(`www/${copy} is older than pare.wasm: pare serve ignores it`);
+  }
+  return problems;
+}
+
 // --- main ------------------------------------------------------------------
 
 const site = await startPare();
-const results = { date: new Date().toISOString(), command: `node tools/pagebench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), repeats, images, machineBefore: machine() };
+const results = { date: new Date().toISOString(), command: `node tools/pagebench/run.mjs ${process.argv.slice(2).join(' ')}`.trim(), repeats, images, machineBefore: machine(), wasmFilesBefore: wasmFiles() };
 log(`pagebench: pare serve at ${site.url}; load ${results.machineBefore.loadavg.map((l) => l.toFixed(2)).join(' ')}`);
 try {
   const dataFile = await writeCIFAR(out, images);
@@ -362,7 +388,10 @@ try {
     results.throughput = await throughput(site.url, dataFile);
   }
   results.machineAfter = machine();
+  results.wasmFilesAfter = wasmFiles();
+  results.warnings = checkWasmFiles(results.wasmFilesBefore, results.wasmFilesAfter);
   printTables(results);
+  for (const w of results.warnings) log(`pagebench: warning: ${w}`);
   await writeFile(join(out, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   log(`\nwrote ${join(out, 'results.json')}`);
 } finally {
