@@ -25,11 +25,15 @@ bin/pare: FORCE
 
 # The browser app's Go core, and the wasm_exec.js of the same GOROOT
 # (it must match the compiler that built pare.wasm).
+# pare.wasm and its brotli/gzip copies are made in build/ and moved into www/
+# together, so a running `pare serve` never sees copies older than the binary.
 wasm:
-	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o www/pare.wasm ./wasm
+	mkdir -p build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o build/pare.wasm ./wasm
+	$(NODE) scripts/precompress.mjs build/pare.wasm
+	mv build/pare.wasm build/pare.wasm.br build/pare.wasm.gz www/
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
-	$(NODE) scripts/precompress.mjs www/pare.wasm
 
 # The CLI built for WebAssembly, run by node through the runner that supplies
 # the SIMD kernel: tools/wasmexec/go_js_wasm_exec bin/pare.wasm bench MODEL

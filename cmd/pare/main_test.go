@@ -287,6 +287,9 @@ func TestServePrefersPrecompressedBrotli(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 8000 {
 		t.Errorf("IDX file: encoding %q, %d bytes", resp.Header.Get("Content-Encoding"), len(body))
 	}
+	if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
+		t.Errorf("IDX file sent as %q, want application/octet-stream", ct)
+	}
 }
 
 func TestEvalExplainsMissingDataAndConversion(t *testing.T) {

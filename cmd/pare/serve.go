@@ -134,9 +134,13 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ext := strings.ToLower(filepath.Ext(file))
 	hdr := w.Header()
-	if ct, ok := contentTypes[ext]; ok {
-		hdr.Set("Content-Type", ct)
+	// An unknown type is sent as bytes: left unset, Go would sniff the type
+	// from the (compressed) body and label the demo's IDX files x-gzip.
+	ct, ok := contentTypes[ext]
+	if !ok {
+		ct = "application/octet-stream"
 	}
+	hdr.Set("Content-Type", ct)
 	hdr.Set("Content-Security-Policy", contentSecurityPolicy)
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	hdr.Set("Cross-Origin-Opener-Policy", "same-origin")
