@@ -1,7 +1,7 @@
 // Test inputs the browser tests make themselves: tiny ONNX models (a
 // protobuf writer for the few ModelProto fields they need), PNG images and
 // folders of them.
-import { deflateSync } from 'node:zlib';
+import { deflateSync, deflateRawSync } from 'node:zlib';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,6 +35,17 @@ function floatTensor(field, name, dims, values) {
   return msg(field, [...dims.map((d) => int(1, d)), int(2, 1), str(8, name), bytes(9, [...raw])]);
 }
 
+/**
+ * externalFloatTensor is a float TensorProto (field number `field` of its
+ * parent) whose values live in another file: data_location EXTERNAL with
+ * the location, offset and length keys Pare reads.
+ */
+function externalFloatTensor(field, name, dims, location, offset, length) {
+  const entry = (k, v) => msg(13, [str(1, k), str(2, String(v))]);
+  return msg(field, [...dims.map((d) => int(1, d)), int(2, 1), str(8, name),
+    entry('location', location), entry('offset', offset), entry('length', length), int(14, 1)]);
+}
+
 function node(op, inputs, outputs, name, { domain, ints = {}, strings = {}, doc } = {}) {
   const attrs = [
     ...Object.entries(ints).map(([k, v]) => msg(5, [str(1, k), ...v.map((x) => int(8, x)), int(20, 7)])),
@@ -50,6 +61,28 @@ export function model({ nodes, inputs, outputs, initializers = [], opsets = [[''
   return Buffer.from([...int(1, 7), ...str(2, producer), ...(doc ? str(6, doc) : []), ...graph,
     ...opsets.flatMap(([d, v]) => msg(8, [str(1, d), int(2, v)])),
     ...Object.entries(metadata).flatMap(([k, v]) => msg(14, [str(1, k), str(2, v)]))]);
+}
+
+/**
+ * externalDataModel is a one-layer classifier of 1x28x28 images into
+ * classes: a Conv with a full-image kernel (weights: classes x 784 floats)
+ * and a bias, flattened to [N, classes]. Both initializers are stored in
+ * the file named `location` (weights at offset 0, the bias after them);
+ * it returns {model, data}, the bytes of the .onnx and of that file.
+ */
+export function externalDataModel(weights, bias, location = 'weights.bin') {
+  const classes = bias.length;
+  const data = Buffer.alloc((weights.length + bias.length) * 4);
+  [...weights, ...bias].forEach((v, i) => data.writeFloatLE(v, i * 4));
+  const model_ = model({
+    nodes: [node('Conv', ['x', 'w', 'b'], ['c'], 'templates', { ints: { kernel_shape: [28, 28] } }),
+      node('Flatten', ['c'], ['y'], 'flatten')],
+    inputs: [valueInfo(11, 'x', ['N', 1, 28, 28])],
+    outputs: [valueInfo(12, 'y', ['N', classes])],
+    initializers: [externalFloatTensor(5, 'w', [classes, 1, 28, 28], location, 0, weights.length * 4),
+      externalFloatTensor(5, 'b', [classes], location, weights.length * 4, bias.length * 4)],
+  });
+  return { model: model_, data };
 }
 
 /**
@@ -153,6 +186,45 @@ export async function imageFolder(classes, perClass, { name = 'images', classNam
     for (let i = 0; i < perClass; i++) await writeFile(join(dir, `img${i}.png`), png(28, 28, (x, y) => ((x * (c + 1) + y * (i + 1)) * 7) & 255));
   }
   return root;
+}
+
+/**
+ * zip encodes files ([{name, data}], names with "/" for folders) as a
+ * .zip archive, deflated, with no folder entries.
+ */
+export function zip(files) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const { name, data } of files) {
+    const nameBytes = Buffer.from(name);
+    const packed = deflateRawSync(data);
+    const crc = crc32(data);
+    const common = Buffer.alloc(26);
+    common.writeUInt16LE(20, 0); // version needed
+    common.writeUInt16LE(0x0800, 2); // UTF-8 names
+    common.writeUInt16LE(8, 4); // deflate
+    common.writeUInt32LE(0, 6); // time and date
+    common.writeUInt32LE(crc, 10);
+    common.writeUInt32LE(packed.length, 14);
+    common.writeUInt32LE(data.length, 18);
+    common.writeUInt16LE(nameBytes.length, 22);
+    common.writeUInt16LE(0, 24); // extra length
+    const local = Buffer.concat([Buffer.from([0x50, 0x4b, 3, 4]), common, nameBytes, packed]);
+    const tail = Buffer.alloc(16); // comment length, disk, internal and external attributes, offset
+    tail.writeUInt32LE(offset, 12);
+    centrals.push(Buffer.concat([Buffer.from([0x50, 0x4b, 1, 2]), Buffer.from([20, 0]), common, tail.subarray(2), nameBytes]));
+    locals.push(local);
+    offset += local.length;
+  }
+  const central = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(files.length, 8);
+  end.writeUInt16LE(files.length, 10);
+  end.writeUInt32LE(central.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, central, end]);
 }
 
 /** tempFile writes bytes to a fresh file and returns its path. */
