@@ -57,6 +57,7 @@ async function assertSameAsCLI(t, shown, model, data, extra = []) {
   }
   assert.equal(shown.total, cli.count, `page evaluated ${shown.total} images, pare eval ${cli.count}`);
   assert.equal(shown.correct, cli.correct, `page ${shown.correct}/${shown.total}, pare eval ${cli.correct}/${cli.count} (${extra.join(' ') || 'default preprocessing'})`);
+  t.diagnostic(`page and pare eval ${extra.join(' ')}: ${shown.correct}/${shown.total} right`);
   return cli;
 }
 
