@@ -32,19 +32,11 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 		}
 		switch r.num {
 		case 1:
-			err = r.repeatedMessage(len(g.Node), func(p []byte) error {
-				n := new(Node)
-				g.Node = append(g.Node, n)
-				return d.node(p, n)
-			})
+			err = r.repeatedMessage(len(g.Node), appendDecoded(&g.Node, d.node))
 		case 2:
 			err = r.stringField(&g.Name)
 		case 5:
-			err = r.repeatedMessage(len(g.Initializer), func(p []byte) error {
-				t := new(Tensor)
-				g.Initializer = append(g.Initializer, t)
-				return d.tensor(p, t)
-			})
+			err = r.repeatedMessage(len(g.Initializer), appendDecoded(&g.Initializer, d.tensor))
 		case 10:
 			err = r.stringField(&g.DocString)
 		case 11, 12, 13:
@@ -54,17 +46,9 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 			} else if r.num == 13 {
 				list = &g.ValueInfo
 			}
-			err = r.repeatedMessage(len(*list), func(p []byte) error {
-				v := new(ValueInfo)
-				*list = append(*list, v)
-				return d.valueInfo(p, v)
-			})
+			err = r.repeatedMessage(len(*list), appendDecoded(list, d.valueInfo))
 		case 16:
-			err = r.repeatedMessage(len(g.MetadataProps), func(p []byte) error {
-				s := new(StringEntry)
-				g.MetadataProps = append(g.MetadataProps, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(g.MetadataProps), appendDecoded(&g.MetadataProps, d.stringEntry))
 		default:
 			err = r.keep()
 		}
@@ -150,11 +134,7 @@ func (d *decoder) node(b []byte, n *Node) error {
 		case 4:
 			err = r.stringField(&n.OpType)
 		case 5:
-			err = r.repeatedMessage(len(n.Attribute), func(p []byte) error {
-				a := new(Attribute)
-				n.Attribute = append(n.Attribute, a)
-				return d.attribute(p, a)
-			})
+			err = r.repeatedMessage(len(n.Attribute), appendDecoded(&n.Attribute, d.attribute))
 		case 6:
 			err = r.stringField(&n.DocString)
 		case 7:
@@ -162,11 +142,7 @@ func (d *decoder) node(b []byte, n *Node) error {
 		case 8:
 			err = r.stringField(&n.Overload)
 		case 9:
-			err = r.repeatedMessage(len(n.MetadataProps), func(p []byte) error {
-				s := new(StringEntry)
-				n.MetadataProps = append(n.MetadataProps, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(n.MetadataProps), appendDecoded(&n.MetadataProps, d.stringEntry))
 		default:
 			err = r.keep()
 		}
@@ -279,17 +255,9 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 		case 9:
 			err = repeatedString(r, &a.Strings)
 		case 10:
-			err = r.repeatedMessage(len(a.Tensors), func(p []byte) error {
-				t := new(Tensor)
-				a.Tensors = append(a.Tensors, t)
-				return d.tensor(p, t)
-			})
+			err = r.repeatedMessage(len(a.Tensors), appendDecoded(&a.Tensors, d.tensor))
 		case 11:
-			err = r.repeatedMessage(len(a.Graphs), func(p []byte) error {
-				g := new(Graph)
-				a.Graphs = append(a.Graphs, g)
-				return d.graph(p, g)
-			})
+			err = r.repeatedMessage(len(a.Graphs), appendDecoded(&a.Graphs, d.graph))
 		case 13:
 			err = r.stringField(&a.DocString)
 		case 14:
@@ -298,11 +266,7 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 				return d.typeProto(p, a.TP)
 			})
 		case 15:
-			err = r.repeatedMessage(len(a.TypeProtos), func(p []byte) error {
-				t := new(TypeProto)
-				a.TypeProtos = append(a.TypeProtos, t)
-				return d.typeProto(p, t)
-			})
+			err = r.repeatedMessage(len(a.TypeProtos), appendDecoded(&a.TypeProtos, d.typeProto))
 		case 20:
 			err = r.int32Field((*int32)(&a.Type))
 		case 21:

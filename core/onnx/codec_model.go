@@ -40,17 +40,9 @@ func (d *decoder) model(b []byte, m *Model) error {
 				return d.graph(p, m.Graph)
 			})
 		case 8:
-			err = r.repeatedMessage(len(m.OpsetImport), func(p []byte) error {
-				o := new(OperatorSet)
-				m.OpsetImport = append(m.OpsetImport, o)
-				return d.operatorSet(p, o)
-			})
+			err = r.repeatedMessage(len(m.OpsetImport), appendDecoded(&m.OpsetImport, d.operatorSet))
 		case 14:
-			err = r.repeatedMessage(len(m.MetadataProps), func(p []byte) error {
-				s := new(StringEntry)
-				m.MetadataProps = append(m.MetadataProps, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(m.MetadataProps), appendDecoded(&m.MetadataProps, d.stringEntry))
 		default:
 			err = r.keep()
 		}

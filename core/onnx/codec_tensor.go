@@ -53,19 +53,11 @@ func (d *decoder) tensor(b []byte, t *Tensor) error {
 		case 12:
 			err = r.stringField(&t.DocString)
 		case 13:
-			err = r.repeatedMessage(len(t.ExternalData), func(p []byte) error {
-				s := new(StringEntry)
-				t.ExternalData = append(t.ExternalData, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(t.ExternalData), appendDecoded(&t.ExternalData, d.stringEntry))
 		case 14:
 			err = r.int32Field(&t.DataLocation)
 		case 16:
-			err = r.repeatedMessage(len(t.MetadataProps), func(p []byte) error {
-				s := new(StringEntry)
-				t.MetadataProps = append(t.MetadataProps, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(t.MetadataProps), appendDecoded(&t.MetadataProps, d.stringEntry))
 		default:
 			err = r.keep()
 		}

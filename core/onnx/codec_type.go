@@ -28,11 +28,7 @@ func (d *decoder) valueInfo(b []byte, v *ValueInfo) error {
 		case 3:
 			err = r.stringField(&v.DocString)
 		case 4:
-			err = r.repeatedMessage(len(v.MetadataProps), func(p []byte) error {
-				s := new(StringEntry)
-				v.MetadataProps = append(v.MetadataProps, s)
-				return d.stringEntry(p, s)
-			})
+			err = r.repeatedMessage(len(v.MetadataProps), appendDecoded(&v.MetadataProps, d.stringEntry))
 		default:
 			err = r.keep()
 		}
@@ -190,11 +186,7 @@ func (d *decoder) tensorShape(b []byte, s *TensorShape) error {
 		}
 		switch r.num {
 		case 1:
-			err = r.repeatedMessage(len(s.Dim), func(p []byte) error {
-				dim := new(Dimension)
-				s.Dim = append(s.Dim, dim)
-				return d.dimension(p, dim)
-			})
+			err = r.repeatedMessage(len(s.Dim), appendDecoded(&s.Dim, d.dimension))
 		default:
 			err = r.keep()
 		}

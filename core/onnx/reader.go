@@ -238,6 +238,16 @@ func (r *fieldReader) messageField(dec func([]byte) error) error {
 	return nil
 }
 
+// appendDecoded is the element decoder of a repeated sub-message field: it
+// appends a new element to *list and decodes the payload into it.
+func appendDecoded[T any](list *[]*T, decode func([]byte, *T) error) func([]byte) error {
+	return func(p []byte) error {
+		v := new(T)
+		*list = append(*list, v)
+		return decode(p, v)
+	}
+}
+
 // repeatedMessage decodes one element of a repeated sub-message field;
 // index is its position in the field, for error paths.
 func (r *fieldReader) repeatedMessage(index int, dec func([]byte) error) error {
