@@ -25,11 +25,7 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 	d.graphDepth++
 	defer func() { d.graphDepth-- }()
 	r := newReader(d, b, graphFields, &g.wire, &g.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.repeatedMessage(len(g.Node), appendDecoded(&g.Node, d.node))
@@ -52,10 +48,8 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (g *Graph) fields() []fieldInfo                { return graphFields }
@@ -119,11 +113,7 @@ var nodeFields = []fieldInfo{
 
 func (d *decoder) node(b []byte, n *Node) error {
 	r := newReader(d, b, nodeFields, &n.wire, &n.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = repeatedString(r, &n.Input)
@@ -146,10 +136,8 @@ func (d *decoder) node(b []byte, n *Node) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (n *Node) fields() []fieldInfo                { return nodeFields }
@@ -224,11 +212,7 @@ var attributeFields = []fieldInfo{
 
 func (d *decoder) attribute(b []byte, a *Attribute) error {
 	r := newReader(d, b, attributeFields, &a.wire, &a.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.stringField(&a.Name)
@@ -274,10 +258,8 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (a *Attribute) fields() []fieldInfo                { return attributeFields }

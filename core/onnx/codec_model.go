@@ -16,11 +16,7 @@ var modelFields = []fieldInfo{
 
 func (d *decoder) model(b []byte, m *Model) error {
 	r := newReader(d, b, modelFields, &m.wire, &m.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.int64Field(&m.IRVersion)
@@ -46,10 +42,8 @@ func (d *decoder) model(b []byte, m *Model) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (m *Model) fields() []fieldInfo                { return modelFields }
@@ -111,11 +105,7 @@ var operatorSetFields = []fieldInfo{
 
 func (d *decoder) operatorSet(b []byte, o *OperatorSet) error {
 	r := newReader(d, b, operatorSetFields, &o.wire, &o.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.stringField(&o.Domain)
@@ -124,10 +114,8 @@ func (d *decoder) operatorSet(b []byte, o *OperatorSet) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (o *OperatorSet) fields() []fieldInfo                { return operatorSetFields }
@@ -160,11 +148,7 @@ var stringEntryFields = []fieldInfo{
 
 func (d *decoder) stringEntry(b []byte, s *StringEntry) error {
 	r := newReader(d, b, stringEntryFields, &s.wire, &s.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.stringField(&s.Key)
@@ -173,10 +157,8 @@ func (d *decoder) stringEntry(b []byte, s *StringEntry) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (s *StringEntry) fields() []fieldInfo                { return stringEntryFields }

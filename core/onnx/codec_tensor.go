@@ -22,11 +22,7 @@ var tensorFields = []fieldInfo{
 
 func (d *decoder) tensor(b []byte, t *Tensor) error {
 	r := newReader(d, b, tensorFields, &t.wire, &t.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = repeatedVarint(r, &t.Dims)
@@ -61,10 +57,8 @@ func (d *decoder) tensor(b []byte, t *Tensor) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (t *Tensor) fields() []fieldInfo                { return tensorFields }

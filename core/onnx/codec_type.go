@@ -12,11 +12,7 @@ var valueInfoFields = []fieldInfo{
 
 func (d *decoder) valueInfo(b []byte, v *ValueInfo) error {
 	r := newReader(d, b, valueInfoFields, &v.wire, &v.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.stringField(&v.Name)
@@ -32,10 +28,8 @@ func (d *decoder) valueInfo(b []byte, v *ValueInfo) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (v *ValueInfo) fields() []fieldInfo                { return valueInfoFields }
@@ -76,11 +70,7 @@ var typeProtoFields = []fieldInfo{
 
 func (d *decoder) typeProto(b []byte, t *TypeProto) error {
 	r := newReader(d, b, typeProtoFields, &t.wire, &t.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.messageField(func(p []byte) error {
@@ -92,10 +82,8 @@ func (d *decoder) typeProto(b []byte, t *TypeProto) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (t *TypeProto) fields() []fieldInfo                { return typeProtoFields }
@@ -128,11 +116,7 @@ var tensorTypeFields = []fieldInfo{
 
 func (d *decoder) tensorType(b []byte, t *TensorType) error {
 	r := newReader(d, b, tensorTypeFields, &t.wire, &t.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.int32Field((*int32)(&t.ElemType))
@@ -144,10 +128,8 @@ func (d *decoder) tensorType(b []byte, t *TensorType) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (t *TensorType) fields() []fieldInfo                { return tensorTypeFields }
@@ -179,21 +161,15 @@ var tensorShapeFields = []fieldInfo{
 
 func (d *decoder) tensorShape(b []byte, s *TensorShape) error {
 	r := newReader(d, b, tensorShapeFields, &s.wire, &s.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.repeatedMessage(len(s.Dim), appendDecoded(&s.Dim, d.dimension))
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (s *TensorShape) fields() []fieldInfo                { return tensorShapeFields }
@@ -221,11 +197,7 @@ var dimensionFields = []fieldInfo{
 
 func (d *decoder) dimension(b []byte, dim *Dimension) error {
 	r := newReader(d, b, dimensionFields, &dim.wire, &dim.Unknown)
-	for {
-		more, err := r.next()
-		if err != nil || !more {
-			return err
-		}
+	return r.forEach(func() (err error) {
 		switch r.num {
 		case 1:
 			err = r.int64Field(&dim.Value)
@@ -237,10 +209,8 @@ func (d *decoder) dimension(b []byte, dim *Dimension) error {
 		default:
 			err = r.keep()
 		}
-		if err != nil {
-			return err
-		}
-	}
+		return err
+	})
 }
 
 func (dim *Dimension) fields() []fieldInfo                { return dimensionFields }

@@ -238,6 +238,20 @@ func (r *fieldReader) messageField(dec func([]byte) error) error {
 	return nil
 }
 
+// forEach calls field once for every field of the message, in wire order,
+// with r positioned on it (r.num, r.typ), and stops at the first error.
+func (r *fieldReader) forEach(field func() error) error {
+	for {
+		more, err := r.next()
+		if err != nil || !more {
+			return err
+		}
+		if err := field(); err != nil {
+			return err
+		}
+	}
+}
+
 // appendDecoded is the element decoder of a repeated sub-message field: it
 // appends a new element to *list and decodes the payload into it.
 func appendDecoded[T any](list *[]*T, decode func([]byte, *T) error) func([]byte) error {
