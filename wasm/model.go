@@ -169,11 +169,7 @@ func unsupportedError(err error) *UserError {
 	if errors.As(err, &ue) {
 		var details []string
 		for _, op := range ue.Ops {
-			name := op.OpType
-			if op.Domain != "" {
-				name = op.Domain + "." + op.OpType
-			}
-			details = append(details, fmt.Sprintf("%s (node %q, opset %d)", name, op.Node, op.Opset))
+			details = append(details, fmt.Sprintf("%s (node %q, opset %d)", onnx.OpName(op.Domain, op.OpType), op.Node, op.Opset))
 		}
 		return &UserError{Code: "unsupported-ops", Message: fmt.Sprintf("This model uses %d operator(s) Pare cannot run yet, so it cannot be evaluated here; the graph and costs are still shown.", len(details)), Details: details}
 	}
@@ -193,11 +189,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 		Unsupported:     s.unsupported,
 	}
 	for _, o := range m.OpsetImport {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		sum.Opsets = append(sum.Opsets, OpsetView{d, o.Version})
+		sum.Opsets = append(sum.Opsets, OpsetView{onnx.DisplayDomain(o.Domain), o.Version})
 	}
 	for _, in := range s.graph.Inputs() {
 		sum.Inputs = append(sum.Inputs, valueView(in))

@@ -79,11 +79,7 @@ func describeModel(path string, m *onnx.Model, rep *cost.Report) (*infoResult, e
 	}
 	res := &infoResult{Model: path, Producer: m.ProducerName, ProducerVersion: m.ProducerVersion, IRVersion: m.IRVersion, Report: rep}
 	for _, o := range m.OpsetImport {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		res.Opsets = append(res.Opsets, opsetInfo{d, o.Version})
+		res.Opsets = append(res.Opsets, opsetInfo{onnx.DisplayDomain(o.Domain), o.Version})
 	}
 	for _, in := range g.Inputs() {
 		res.Inputs = append(res.Inputs, ioInfo{in.Name, elemTypeName(in), rep.InputShapes[in.Name]})

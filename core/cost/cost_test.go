@@ -303,3 +303,33 @@ func TestMACsOverflowIsAnError(t *testing.T) {
 		t.Fatalf("Analyze = %+v, %v; want an overflow error", rep, err)
 	}
 }
+
+// A Conv whose node spells the default domain "ai.onnx" is counted like
+// one that leaves it empty.
+func TestDefaultDomainSpelledOut(t *testing.T) {
+	var macs []int64
+	for _, domain := range []string{"", onnx.DefaultDomainName} {
+		w := &onnx.Tensor{Name: "w", DataType: onnx.Float, Dims: []int64{4, 2, 3, 3}, FloatData: make([]float32, 72)}
+		m := &onnx.Model{
+			OpsetImport: []*onnx.OperatorSet{{Domain: domain, Version: 13}},
+			Graph: &onnx.Graph{
+				Input:       []*onnx.ValueInfo{vi("x", 1, 2, 5, 5)},
+				Output:      []*onnx.ValueInfo{{Name: "y"}},
+				Initializer: []*onnx.Tensor{w},
+				Node:        []*onnx.Node{{Name: "conv", OpType: "Conv", Domain: domain, Input: []string{"x", "w"}, Output: []string{"y"}}},
+			},
+		}
+		rep, err := cost.Analyze(m, nil, nil)
+		if err != nil {
+			t.Fatalf("domain %q: %v", domain, err)
+		}
+		if rep.Params != 72 {
+			t.Errorf("domain %q: %d params, want 72", domain, rep.Params)
+		}
+		macs = append(macs, rep.MACs)
+	}
+	// 4 outputs x 3x3 positions, 2*3*3 MACs each.
+	if macs[0] != 4*9*18 || macs[1] != macs[0] {
+		t.Errorf(`MACs %d with "", %d with "ai.onnx"; want %d`, macs[0], macs[1], 4*9*18)
+	}
+}

@@ -86,7 +86,7 @@ func (s *Session) fuseSteps() []step {
 
 	placed := map[int]step{} // step index of a chain's last node -> fused step
 	for i, st := range s.steps {
-		if st.node.OpType != "Conv" || st.node.Domain != "" && st.node.Domain != "ai.onnx" || len(st.node.Output) != 1 {
+		if st.node.OpType != "Conv" || !onnx.IsDefaultDomain(st.node.Domain) || len(st.node.Output) != 1 {
 			continue
 		}
 		w, b, ok := s.convConstants(st.node)

@@ -49,10 +49,7 @@ func Register(opType string, minOpset, maxOpset int64, run Kernel) {
 
 // Lookup returns the kernel for an op at an opset version, or nil.
 func Lookup(domain, opType string, opset int64) Kernel {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
-	for _, r := range registry[OpKey{domain, opType}] {
+	for _, r := range registry[OpKey{onnx.CanonicalDomain(domain), opType}] {
 		if opset >= r.minOpset && (r.maxOpset == 0 || opset <= r.maxOpset) {
 			return r.run
 		}

@@ -54,13 +54,19 @@ func (r gradRule) differentiable(i int) bool {
 // opKey names an operator: domain ("" for ONNX) and op_type.
 type opKey struct{ domain, op string }
 
+// keyOf is the operator of a node, its domain in canonical form so that a
+// node that spells the default domain "ai.onnx" finds the same rules.
+func keyOf(nd *onnx.Node) opKey {
+	return opKey{onnx.CanonicalDomain(nd.Domain), nd.OpType}
+}
+
 // gradRules is filled by the init functions of the grad_*.go files and
 // by RegisterOp.
 var gradRules = map[opKey]gradRule{}
 
 // ruleFor returns the backward rule of a node's operator.
 func ruleFor(nd *onnx.Node) (gradRule, bool) {
-	r, ok := gradRules[opKey{nd.Domain, nd.OpType}]
+	r, ok := gradRules[keyOf(nd)]
 	return r, ok
 }
 
@@ -103,7 +109,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 			}
 			if ok && rule.differentiable(i) {
 				any = true
-			} else if !ok && (nd.Domain != "" || !nonDifferentiable[nd.OpType]) {
+			} else if !ok && (!onnx.IsDefaultDomain(nd.Domain) || !nonDifferentiable[nd.OpType]) {
 				missing = append(missing, fmt.Sprintf("%s (%s) reads %q", nodeName(nd), nd.OpType, name))
 			}
 		}

@@ -42,7 +42,7 @@ func RegisterOp(domain, opType string, op Op) {
 	if op.Backward == nil {
 		panic(fmt.Sprintf("train.RegisterOp(%q, %q): Backward is required", domain, opType))
 	}
-	key := opKey{domain, opType}
+	key := opKey{onnx.CanonicalDomain(domain), opType}
 	gradRules[key] = gradRule{inputs: op.Inputs, fn: func(c *gradContext) ([]*tensor.Tensor, error) {
 		return op.Backward(&NodeGrad{Node: c.node, Opset: c.net.model.OpsetVersion(c.node.Domain), Mode: c.mode, In: c.in, Out: c.out, DOut: c.dOut, Need: c.need, Saved: c.saved})
 	}, views: true}

@@ -42,7 +42,7 @@ var customForward = map[opKey]forwardFunc{
 }
 
 func forwardFor(nd *onnx.Node) (forwardFunc, bool) {
-	f, ok := customForward[opKey{nd.Domain, nd.OpType}]
+	f, ok := customForward[keyOf(nd)]
 	return f, ok
 }
 
@@ -101,7 +101,7 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 			reluDone = true
 		} else if f, ok := forwardFor(nd); ok {
 			// These apply a fused ReLU themselves.
-			reluDone = (nd.OpType == "BatchNormalization" || nd.OpType == "Conv") && nd.Domain == ""
+			reluDone = (nd.OpType == "BatchNormalization" || nd.OpType == "Conv") && onnx.IsDefaultDomain(nd.Domain)
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {
@@ -109,7 +109,7 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 			}
 		} else {
 			opset := n.opset
-			if nd.Domain != "" {
+			if !onnx.IsDefaultDomain(nd.Domain) {
 				opset = n.model.OpsetVersion(nd.Domain)
 			}
 			outs, err = exec.EvalNode(nd, opset, in)

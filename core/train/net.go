@@ -212,7 +212,7 @@ func (n *Net) checkKernels() error {
 			continue
 		}
 		opset := n.opset
-		if nd.Domain != "" {
+		if !onnx.IsDefaultDomain(nd.Domain) {
 			opset = n.model.OpsetVersion(nd.Domain)
 		}
 		if !hasKernel(nd, opset) {
@@ -242,7 +242,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 		outputs[o.Name] = true
 	}
 	for _, nd := range n.order {
-		if !reluFusable[nd.OpType] || nd.Domain != "" || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+		if !reluFusable[nd.OpType] || !onnx.IsDefaultDomain(nd.Domain) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
 			continue
 		}
 		extra := false
@@ -250,7 +250,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 			extra = extra || o != ""
 		}
 		users := g.Consumers(nd.Output[0])
-		if extra || len(users) != 1 || users[0].OpType != "Relu" || users[0].Domain != "" {
+		if extra || len(users) != 1 || users[0].OpType != "Relu" || !onnx.IsDefaultDomain(users[0].Domain) {
 			continue
 		}
 		n.fusedRelu[nd] = users[0]
@@ -272,7 +272,7 @@ func (n *Net) findParams() {
 			if name == "" || t == nil || t.DType != tensor.Float32 {
 				continue
 			}
-			if nd.OpType == "BatchNormalization" && nd.Domain == "" && (i == 3 || i == 4) {
+			if nd.OpType == "BatchNormalization" && onnx.IsDefaultDomain(nd.Domain) && (i == 3 || i == 4) {
 				n.stats[name] = true
 				continue
 			}
