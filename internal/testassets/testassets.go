@@ -72,3 +72,18 @@ func moduleRoot(dir string) (string, error) {
 		d = up
 	}
 }
+
+// RepoPath returns where sub (slash-separated, relative to the repository
+// root) is, relative to the working directory, so that a test of any
+// package can name the repository's own fixtures (testdata/models/...).
+func RepoPath(sub string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(wd, filepath.Join(root, filepath.FromSlash(sub)))
+}
