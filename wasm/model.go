@@ -127,7 +127,7 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 	}
 	// Costs need every shape; a model with operators nobody knows still
 	// shows its graph, without costs.
-	costs, costErr := analyzeCosts(m, g, inputs)
+	costs, costErr := analyzeCosts(m, inputs)
 	if costErr != nil {
 		costs = &modelCosts{shapes: map[string][]int{}, perNode: map[*onnx.Node]nodeCost{}}
 	}

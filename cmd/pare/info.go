@@ -87,27 +87,22 @@ func describeModel(path string, m *onnx.Model, rep *cost.Report) (*infoResult, e
 	for _, out := range g.Outputs() {
 		res.Outputs = append(res.Outputs, ioInfo{out.Name, elemTypeName(out), nil})
 	}
-	res.fillOutputShapes(g)
+	res.fillOutputShapes()
 	return res, nil
 }
 
 // fillOutputShapes takes the graph outputs' shapes from the layers that
-// produce them (Layers follow the graph's topological order).
-func (r *infoResult) fillOutputShapes(g *graph.Graph) {
-	order := g.Order()
-	if len(order) != len(r.Layers) {
-		return
+// produce them.
+func (r *infoResult) fillOutputShapes() {
+	shapes := map[string][]int{}
+	for _, l := range r.Layers {
+		for j, name := range l.Outputs {
+			shapes[name] = l.OutputShapes[j]
+		}
 	}
 	for k, out := range r.Outputs {
-		for i, n := range order {
-			if r.Layers[i].OpType != n.OpType {
-				return
-			}
-			for j, name := range n.Output {
-				if name == out.Name && j < len(r.Layers[i].OutputShapes) {
-					r.Outputs[k].Shape = r.Layers[i].OutputShapes[j]
-				}
-			}
+		if s, ok := shapes[out.Name]; ok {
+			r.Outputs[k].Shape = s
 		}
 	}
 }

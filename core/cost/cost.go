@@ -10,12 +10,23 @@ import (
 
 // Layer is the cost of one node.
 type Layer struct {
-	Name            string  `json:"name"`
-	OpType          string  `json:"op_type"`
-	OutputShapes    [][]int `json:"output_shapes"`
-	MACs            int64   `json:"macs"`
-	Params          int64   `json:"params"`
-	ActivationBytes int64   `json:"activation_bytes"`
+	// Node is the node costed and Index its position in the model's
+	// graph.node (the file order, which need not be the order of Layers).
+	Node  *onnx.Node `json:"-"`
+	Index int        `json:"node_index"`
+	// Name is the node's name, or its first output when it has none.
+	Name   string `json:"name"`
+	OpType string `json:"op_type"`
+	// Outputs name the values OutputShapes describe, in the same order
+	// (omitted optional outputs are in neither).
+	Outputs         []string `json:"outputs"`
+	OutputShapes    [][]int  `json:"output_shapes"`
+	MACs            int64    `json:"macs"`
+	Params          int64    `json:"params"`
+	ActivationBytes int64    `json:"activation_bytes"`
+	// LiveBytes is the activation memory alive while the node runs (see
+	// PeakActivationBytes, the largest of these).
+	LiveBytes int64 `json:"live_bytes"`
 }
 
 // Totals sums the layers.
@@ -55,8 +66,9 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 	g := shapes.Graph
 	rep := &Report{InputShapes: inputShapes}
 	counted := map[string]bool{}
+	index := nodeIndex(m.Graph)
 	for _, n := range g.Order() {
-		l := Layer{Name: n.Name, OpType: n.OpType}
+		l := Layer{Node: n, Index: index[n], Name: n.Name, OpType: n.OpType}
 		if l.Name == "" && len(n.Output) > 0 {
 			l.Name = n.Output[0]
 		}
@@ -65,6 +77,7 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			if out == "" || v == nil {
 				continue
 			}
+			l.Outputs = append(l.Outputs, out)
 			l.OutputShapes = append(l.OutputShapes, append([]int{}, v.Dims...))
 			l.ActivationBytes += valueBytes(v)
 		}
@@ -90,8 +103,21 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 		rep.ActivationBytes += l.ActivationBytes
 		rep.Layers = append(rep.Layers, l)
 	}
-	rep.PeakActivationBytes = peakActivationBytes(g, shapes)
+	live, peak := newLiveness(g, shapes).run(func(name string) int64 { return valueBytes(shapes.Of(name)) })
+	for i := range rep.Layers {
+		rep.Layers[i].LiveBytes = live[i]
+	}
+	rep.PeakActivationBytes = peak
 	return rep, nil
+}
+
+// nodeIndex maps each node of g to its position in g.Node.
+func nodeIndex(g *onnx.Graph) map[*onnx.Node]int {
+	index := make(map[*onnx.Node]int, len(g.Node))
+	for i, n := range g.Node {
+		index[n] = i
+	}
+	return index
 }
 
 // isParameter reports whether initializer t, read as input i of an op,

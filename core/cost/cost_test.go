@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -331,5 +332,42 @@ func TestDefaultDomainSpelledOut(t *testing.T) {
 	// 4 outputs x 3x3 positions, 2*3*3 MACs each.
 	if macs[0] != 4*9*18 || macs[1] != macs[0] {
 		t.Errorf(`MACs %d with "", %d with "ai.onnx"; want %d`, macs[0], macs[1], 4*9*18)
+	}
+}
+
+// Every layer names its node, so callers need not re-align the layers
+// with the graph; the live bytes of the layers peak at the report's peak.
+func TestLayersCarryTheirNodes(t *testing.T) {
+	for _, path := range testmodels.All(t) {
+		m := testmodels.ReadModel(t, path)
+		rep, err := cost.Analyze(m, nil, exec.EvalNode)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(rep.Layers) != len(m.Graph.Node) {
+			t.Fatalf("%s: %d layers for %d nodes", path, len(rep.Layers), len(m.Graph.Node))
+		}
+		seen := map[int]bool{}
+		peak := int64(0)
+		for _, l := range rep.Layers {
+			if l.Node == nil || m.Graph.Node[l.Index] != l.Node || seen[l.Index] || l.OpType != l.Node.OpType {
+				t.Fatalf("%s: layer %s points at node %d (%v)", path, l.Name, l.Index, l.Node)
+			}
+			seen[l.Index] = true
+			if len(l.Outputs) != len(l.OutputShapes) {
+				t.Fatalf("%s: layer %s names %d outputs for %d shapes", path, l.Name, len(l.Outputs), len(l.OutputShapes))
+			}
+			for _, o := range l.Outputs {
+				if !slices.Contains(l.Node.Output, o) {
+					t.Errorf("%s: layer %s lists output %q its node does not write", path, l.Name, o)
+				}
+			}
+			peak = max(peak, l.LiveBytes)
+		}
+		// The graph inputs are alive at the first step, so the steps hold
+		// the peak.
+		if peak != rep.PeakActivationBytes {
+			t.Errorf("%s: layers' live bytes peak at %d, report %d", path, peak, rep.PeakActivationBytes)
+		}
 	}
 }
