@@ -53,15 +53,21 @@ type Report struct {
 // 1, from the model's declared dims) and accounts for every node. eval
 // (normally exec.EvalNode) folds shape arithmetic; see graph.InferShapes.
 func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) (*Report, error) {
+	rep, _, err := analyze(m, inputShapes, eval)
+	return rep, err
+}
+
+// analyze is Analyze that also returns the shapes it inferred.
+func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) (*Report, *graph.Shapes, error) {
 	if inputShapes == nil {
 		var err error
 		if inputShapes, err = graph.DefaultInputShapes(m, 1); err != nil {
-			return nil, fmt.Errorf("cost: %w", err)
+			return nil, nil, fmt.Errorf("cost: %w", err)
 		}
 	}
 	shapes, err := graph.InferShapes(m, inputShapes, eval)
 	if err != nil {
-		return nil, fmt.Errorf("cost: %w", err)
+		return nil, nil, fmt.Errorf("cost: %w", err)
 	}
 	g := shapes.Graph
 	rep := &Report{InputShapes: inputShapes}
@@ -82,21 +88,13 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			l.ActivationBytes += valueBytes(v)
 		}
 		if l.MACs, err = nodeMACs(n, shapes); err != nil {
-			return nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
+			return nil, nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
-		for i, in := range n.Input {
-			if in == "" || counted[in] {
-				continue
-			}
-			t := g.Initializer(in)
-			if t == nil || !isParameter(t, n.OpType, i) {
-				continue
-			}
-			counted[in] = true
+		for _, in := range parametersOf(n, g, counted) {
 			l.Params += shapes.Of(in).Elements()
 		}
 		if rep.MACs > math.MaxInt64-l.MACs {
-			return nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
+			return nil, nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
 		}
 		rep.MACs += l.MACs
 		rep.Params += l.Params
@@ -108,7 +106,7 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 		rep.Layers[i].LiveBytes = live[i]
 	}
 	rep.PeakActivationBytes = peak
-	return rep, nil
+	return rep, shapes, nil
 }
 
 // nodeIndex maps each node of g to its position in g.Node.
@@ -118,6 +116,24 @@ func nodeIndex(g *onnx.Graph) map[*onnx.Node]int {
 		index[n] = i
 	}
 	return index
+}
+
+// parametersOf returns the initializers n reads that hold weights and no
+// earlier node (in the order of the calls) read, marking them counted.
+func parametersOf(n *onnx.Node, g *graph.Graph, counted map[string]bool) []string {
+	var out []string
+	for i, in := range n.Input {
+		if in == "" || counted[in] {
+			continue
+		}
+		t := g.Initializer(in)
+		if t == nil || !isParameter(t, n.OpType, i) {
+			continue
+		}
+		counted[in] = true
+		out = append(out, in)
+	}
+	return out
 }
 
 // isParameter reports whether initializer t, read as input i of an op,
