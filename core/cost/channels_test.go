@@ -211,3 +211,68 @@ func firstDifference(a, b *cost.Report) string {
 }
 
 func describe(v any) string { return fmt.Sprintf("%+v", v) }
+
+// TestChannelsByHand: x [1,3,8,8] -> Conv 3x3 pad 1 (4 channels, bias) ->
+// BatchNormalization -> Relu -> Conv 1x1 (2 channels) -> y. The input and
+// the output keep their channels; the 4 in the middle may change.
+func TestChannelsByHand(t *testing.T) {
+	w := func(name string, dims ...int64) *onnx.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		return &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims, FloatData: make([]float32, n)}
+	}
+	m := &onnx.Model{OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Input:  []*onnx.ValueInfo{vi("x", 1, 3, 8, 8)},
+		Output: []*onnx.ValueInfo{{Name: "y"}},
+		Initializer: []*onnx.Tensor{w("w1", 4, 3, 3, 3), w("b1", 4), w("scale", 4), w("shift", 4), w("mean", 4), w("var", 4),
+			w("w2", 2, 4, 1, 1)},
+		Node: []*onnx.Node{
+			{Name: "conv1", OpType: "Conv", Input: []string{"x", "w1", "b1"}, Output: []string{"c1"}, Attribute: []*onnx.Attribute{edit.Ints("pads", 1, 1, 1, 1)}},
+			{Name: "bn", OpType: "BatchNormalization", Input: []string{"c1", "scale", "shift", "mean", "var"}, Output: []string{"b"}},
+			{Name: "relu", OpType: "Relu", Input: []string{"b"}, Output: []string{"r"}},
+			{Name: "conv2", OpType: "Conv", Input: []string{"r", "w2"}, Output: []string{"y"}},
+		},
+	}}
+	ch, _, err := cost.AnalyzeChannels(m, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range ch.Groups {
+		names = append(names, fmt.Sprintf("%s:%d:%v", g.Name, g.Channels, g.Fixed))
+	}
+	if want := []string{"x:3:true", "c1:4:false", "y:2:true"}; !slices.Equal(names, want) {
+		t.Fatalf("groups %v, want %v", names, want)
+	}
+	if want := []cost.TensorSlice{{"w1", 0, 0}, {"b1", 0, 0}, {"scale", 0, 0}, {"shift", 0, 0}, {"mean", 0, 0}, {"var", 0, 0}, {"w2", 1, 0}}; !slices.Equal(ch.Groups[1].Tensors, want) {
+		t.Errorf("group c1 lives in %v, want %v", ch.Groups[1].Tensors, want)
+	}
+	conv1, conv2 := ch.Layers[0], ch.Layers[1]
+	// 64 outputs per channel, 9 taps per input channel; weights 9 per
+	// pair, bias and the four batch-norm vectors one per channel; output
+	// 64 floats per channel.
+	for _, c := range []struct {
+		what      string
+		got, want cost.Poly
+	}{
+		{"conv1 MACs", conv1.MACs, cost.Poly{{Coef: 576, A: 0, B: 1}}},
+		{"conv1 params", conv1.Params, cost.Poly{{Coef: 9, A: 0, B: 1}, {Coef: 5, A: 1, B: -1}}},
+		{"conv1 activation bytes", conv1.ActivationBytes, cost.Poly{{Coef: 256, A: 1, B: -1}}},
+		{"conv2 MACs", conv2.MACs, cost.Poly{{Coef: 64, A: 1, B: 2}}},
+		{"conv2 params", conv2.Params, cost.Poly{{Coef: 1, A: 1, B: 2}}},
+		// While conv2 runs: r (256 per channel) and y (2 x 64 floats).
+		{"conv2 live bytes", conv2.LiveBytes, cost.Poly{{Coef: 256, A: 1, B: -1}, {Coef: 256, A: 2, B: -1}}},
+	} {
+		if !slices.Equal(c.got, c.want) {
+			t.Errorf("%s = %v, want %v", c.what, c.got, c.want)
+		}
+	}
+	if _, err := ch.Predict([]int{3, 0, 2}); err == nil {
+		t.Error("Predict accepted a group of 0 channels")
+	}
+	if _, err := ch.Predict([]int{2, 4, 2}); err == nil {
+		t.Error("Predict accepted a fixed group at another count")
+	}
+}

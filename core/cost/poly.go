@@ -1,6 +1,11 @@
 package cost
 
-import "slices"
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
 
 // Term is Coef * n[A] * n[B], where n holds the channel count of each
 // group of a Channels analysis; an index below 0 stands for the factor 1,
@@ -77,4 +82,24 @@ func (p Poly) normalize() Poly {
 		return x.B - y.B
 	})
 	return out
+}
+
+// String writes p as a sum such as "9*n[0]*n[1] + 4*n[1] + 10".
+func (p Poly) String() string {
+	if len(p) == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for i, t := range p {
+		if i > 0 {
+			b.WriteString(" + ")
+		}
+		b.WriteString(strconv.FormatInt(t.Coef, 10))
+		for _, g := range []int{t.A, t.B} {
+			if g >= 0 {
+				fmt.Fprintf(&b, "*n[%d]", g)
+			}
+		}
+	}
+	return b.String()
 }
