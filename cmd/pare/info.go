@@ -111,20 +111,7 @@ func elemTypeName(v *onnx.ValueInfo) string {
 	if v.Type == nil || v.Type.TensorType == nil {
 		return "?"
 	}
-	return dataTypeName(v.Type.TensorType.ElemType)
-}
-
-func dataTypeName(dt onnx.DataType) string {
-	names := map[onnx.DataType]string{
-		onnx.Float: "float32", onnx.Double: "float64", onnx.Float16: "float16", onnx.BFloat16: "bfloat16",
-		onnx.Int8: "int8", onnx.Uint8: "uint8", onnx.Int16: "int16", onnx.Uint16: "uint16",
-		onnx.Int32: "int32", onnx.Int64: "int64", onnx.Uint32: "uint32", onnx.Uint64: "uint64",
-		onnx.Bool: "bool", onnx.String: "string", onnx.Int4: "int4", onnx.Uint4: "uint4",
-	}
-	if n, ok := names[dt]; ok {
-		return n
-	}
-	return fmt.Sprintf("type%d", dt)
+	return v.Type.TensorType.ElemType.Name()
 }
 
 func printInfo(w io.Writer, r *infoResult) {

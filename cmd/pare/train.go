@@ -14,6 +14,7 @@ import (
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // pare train and pare finetune share this engine; they differ in their
@@ -184,7 +185,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		if valLoader != nil {
 			fmt.Fprintf(stdout, ", %d validation images", rep.ValImages)
 		}
-		fmt.Fprintf(stdout, "\nmemory at batch %d: %.1f MB (activations kept for backward %.1f MB)\n", f.batch, mb(rep.MemoryBytes), mb(rep.ActivationBytes))
+		fmt.Fprintf(stdout, "\nmemory at batch %d: %s (activations kept for backward %s)\n", f.batch, units.Bytes(rep.MemoryBytes), units.Bytes(rep.ActivationBytes))
 		for _, n := range notes {
 			fmt.Fprintln(stdout, "note:", n)
 		}
@@ -352,5 +353,3 @@ func writeModel(m *onnx.Model, path string) error {
 	}
 	return os.WriteFile(path, data, 0o644)
 }
-
-func mb(b int64) float64 { return float64(b) / (1 << 20) }

@@ -26,3 +26,4 @@ func TestDefaultDomain(t *testing.T) {
 		}
 	}
 }
+

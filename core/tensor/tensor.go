@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/onnx"
+)
 
 // DType is the element type of a Tensor. Values equal onnx.DataType numbers
 // so conversion is a cast.
@@ -21,29 +25,9 @@ const (
 	Int4      DType = 22
 )
 
-func (d DType) String() string {
-	switch d {
-	case Float32:
-		return "float32"
-	case Uint8:
-		return "uint8"
-	case Int8:
-		return "int8"
-	case Int32:
-		return "int32"
-	case Int64:
-		return "int64"
-	case Bool:
-		return "bool"
-	case Float64:
-		return "float64"
-	case Uint4:
-		return "uint4"
-	case Int4:
-		return "int4"
-	}
-	return fmt.Sprintf("dtype(%d)", int32(d))
-}
+// String returns the short name of d ("float32", "int4"), from the one
+// table of element types in package onnx.
+func (d DType) String() string { return onnx.DataType(d).Name() }
 
 // Tensor is a dense row-major (C order) array. Exactly one data slice, the
 // one matching DType, is non-nil; its length is the product of Shape (1 for
