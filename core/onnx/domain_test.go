@@ -26,4 +26,3 @@ func TestDefaultDomain(t *testing.T) {
 		}
 	}
 }
-
