@@ -86,3 +86,14 @@ func (dt DataType) Name() string {
 	}
 	return fmt.Sprintf("dtype(%d)", int32(dt))
 }
+
+// ParseDataType returns the type whose ONNX name is name ("FLOAT",
+// "INT64"), as opsets 1-5 of Cast spell the target type.
+func ParseDataType(name string) (DataType, bool) {
+	for dt, t := range dataTypes {
+		if t.onnx == name {
+			return DataType(dt), true
+		}
+	}
+	return Undefined, false
+}
