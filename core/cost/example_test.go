@@ -37,3 +37,20 @@ func ExampleAnalyzeChannels() {
 	// /conv/Conv: MACs 9216*n[0]*n[1], params 9*n[0]*n[1] + 4*n[1]
 	// MACs 40813184 -> 10314048, params 274042 -> 69570
 }
+
+// Each layer of a report carries its node: no re-aligning by position.
+func ExampleAnalyze() {
+	m, err := onnx.ReadModelFile("../../testdata/models/resnet20_cifar.onnx")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	rep, _ := cost.Analyze(m, nil, exec.EvalNode)
+	byNode := map[*onnx.Node]cost.Layer{}
+	for _, l := range rep.Layers {
+		byNode[l.Node] = l
+	}
+	first := m.Graph.Node[0]
+	fmt.Println(first.OpType, byNode[first].MACs, byNode[first].OutputShapes)
+	// Output: Conv 442368 [[1 16 32 32]]
+}
