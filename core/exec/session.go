@@ -25,7 +25,8 @@ type Session struct {
 	fused []step
 	// folded lists the outputs of folded nodes (reported by RunAll).
 	folded []string
-	// runOnly sessions have released what only RunAll reads (lean.go).
+	// runOnly sessions fold BN in place and release what only RunAll
+	// reads (lean.go).
 	runOnly bool
 
 	mu   sync.Mutex
@@ -133,6 +134,8 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 		}
 	}
 	s.planLiveness(s.steps)
+	// Set before fusion, which then folds BN into weights in place.
+	s.runOnly = opts.RunOnly
 	s.fused = s.fuseSteps()
 	s.planLiveness(s.fused)
 	if opts.RunOnly {
