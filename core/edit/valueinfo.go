@@ -41,7 +41,10 @@ func RefreshValueInfo(g *onnx.Graph, s *graph.Shapes) {
 		return true
 	})
 	for _, vi := range g.Output {
-		if v := s.Of(vi.Name); vi != nil && v != nil {
+		if vi == nil {
+			continue
+		}
+		if v := s.Of(vi.Name); v != nil {
 			setType(vi, onnx.DataType(v.DType), v.Dims)
 		}
 	}
