@@ -3,7 +3,6 @@ package edit_test
 import (
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -303,7 +302,7 @@ func TestRemovedNodeRunsIdentically(t *testing.T) {
 	for _, path := range testmodels.All(t) {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			m, _ := decodeFile(t, path)
-			feeds := randomInputs(t, m)
+			feeds := testmodels.RandomInputs(t, m, 7)
 			want := run(t, m, feeds)
 
 			g := m.Graph
@@ -333,24 +332,6 @@ func TestRemovedNodeRunsIdentically(t *testing.T) {
 			}
 		})
 	}
-}
-
-func randomInputs(t *testing.T, m *onnx.Model) map[string]*tensor.Tensor {
-	t.Helper()
-	shapes, err := graph.DefaultInputShapes(m, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(7, 7))
-	feeds := map[string]*tensor.Tensor{}
-	for name, shape := range shapes {
-		x := tensor.New(tensor.Float32, shape)
-		for i := range x.F32 {
-			x.F32[i] = rng.Float32()
-		}
-		feeds[name] = x
-	}
-	return feeds
 }
 
 func run(t *testing.T, m *onnx.Model, feeds map[string]*tensor.Tensor) map[string]*tensor.Tensor {

@@ -1,10 +1,14 @@
 package testmodels
 
 import (
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/internal/testassets"
 )
 
@@ -43,4 +47,24 @@ func All(t testing.TB) []string {
 	}
 	slices.Sort(paths)
 	return paths
+}
+
+// RandomInputs returns a float32 tensor for every input of m a caller
+// feeds, at batch 1, with values uniform in [0, 1) from a fixed seed.
+func RandomInputs(t testing.TB, m *onnx.Model, seed uint64) map[string]*tensor.Tensor {
+	t.Helper()
+	shapes, err := graph.DefaultInputShapes(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(seed, seed))
+	feeds := map[string]*tensor.Tensor{}
+	for name, shape := range shapes {
+		x := tensor.New(tensor.Float32, shape)
+		for i := range x.F32 {
+			x.F32[i] = rng.Float32()
+		}
+		feeds[name] = x
+	}
+	return feeds
 }
