@@ -3,6 +3,7 @@ package edit_test
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -341,6 +342,51 @@ func run(t *testing.T, m *onnx.Model, feeds map[string]*tensor.Tensor) map[strin
 		t.Fatal(err)
 	}
 	out, err := s.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestSortNodesAfterShuffle shuffles the nodes of every model; SortNodes
+// must give a topological order (one graph.New keeps as it is) that
+// computes the original's values, bit for bit. The comparison runs every
+// node as written (RunAll): with another order the executor may fuse a
+// residual Add into the other branch's Conv, which rounds differently.
+func TestSortNodesAfterShuffle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 5))
+	for _, path := range testmodels.All(t) {
+		t.Run(filepath.Base(path), func(t *testing.T) {
+			m, _ := decodeFile(t, path)
+			feeds := testmodels.RandomInputs(t, m, 9)
+			want := runUnfused(t, m, feeds)
+			g := m.Graph
+			rng.Shuffle(len(g.Node), func(i, j int) { g.Node[i], g.Node[j] = g.Node[j], g.Node[i] })
+			if err := edit.SortNodes(g); err != nil {
+				t.Fatal(err)
+			}
+			x, err := graph.New(g)
+			if err != nil || !slices.Equal(x.Order(), g.Node) {
+				t.Fatalf("SortNodes left the nodes out of order (%v)", err)
+			}
+			got := runUnfused(t, m, feeds)
+			for name, w := range want {
+				if !slices.Equal(got[name].F32, w.F32) {
+					t.Errorf("value %s differs after shuffling and sorting", name)
+				}
+			}
+		})
+	}
+}
+
+// runUnfused runs every node of m as written and returns every value.
+func runUnfused(t *testing.T, m *onnx.Model, feeds map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	t.Helper()
+	s, err := exec.NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.RunAll(feeds)
 	if err != nil {
 		t.Fatal(err)
 	}
