@@ -17,11 +17,19 @@ func AnalyzeChannels(m *onnx.Model, inputShapes map[string][]int, eval graph.Con
 	if err != nil {
 		return nil, nil, err
 	}
-	a := &channelAnalysis{g: shapes.Graph, s: shapes, segs: map[string][]int{}, slices: map[sliceKey][]int{}, sliceAxes: map[string][]int{}}
+	a := &channelAnalysis{g: shapes.Graph, s: shapes, segs: map[string][]int{}, slices: map[sliceKey][]int{}, sliceAxes: map[string][]int{},
+		untouched: map[string]bool{}}
 	order := a.g.Order()
 	macs := make([]Poly, len(order))
 	for i, n := range order {
+		a.touched = map[string]bool{}
 		macs[i] = a.node(n, rep.Layers[i].MACs)
+		for _, in := range n.Input {
+			if a.g.Initializer(in) != nil && !a.touched[in] {
+				a.untouched[in] = true
+			}
+		}
+		a.fixCaptured(n)
 	}
 	for _, o := range a.g.Outputs() {
 		a.fix(a.segs[o.Name], "graph output "+o.Name)
@@ -50,7 +58,11 @@ type channelAnalysis struct {
 	segs      map[string][]int   // value -> groups along axis 1 (raw ids)
 	slices    map[sliceKey][]int // initializer axis -> groups along it
 	sliceAxes map[string][]int   // initializer -> its sliced axes, in order
-	layers    []rawLayer
+	// touched holds the initializers the current node's rule sliced;
+	// untouched, those some node read without slicing them: such an
+	// initializer cannot be sliced for another reader either.
+	touched, untouched map[string]bool
+	layers             []rawLayer
 }
 
 // rawLayer is a layer before the groups are numbered.
@@ -134,6 +146,7 @@ func (a *channelAnalysis) segsOf(name string) []int {
 
 // slice records that axis of initializer name holds the channels of segs.
 func (a *channelAnalysis) slice(name string, axis int, segs []int) {
+	a.touched[name] = true
 	k := sliceKey{name, axis}
 	if prev, ok := a.slices[k]; ok {
 		a.tie(prev, segs, "initializer "+name+" shared by layers of different channels")
@@ -159,6 +172,53 @@ func (a *channelAnalysis) pin(n *onnx.Node) {
 			a.segs[out] = []int{g}
 		}
 	}
+}
+
+// fixCaptured pins the channels of values n's subgraphs read from this
+// graph: the analysis does not look inside subgraphs.
+func (a *channelAnalysis) fixCaptured(n *onnx.Node) {
+	why := "read by a subgraph of " + graph.NodeLabel(n)
+	var walk func(sg *onnx.Graph)
+	walk = func(sg *onnx.Graph) {
+		for _, inner := range sg.Node {
+			if inner == nil {
+				continue
+			}
+			for _, in := range inner.Input {
+				a.fix(a.segs[in], why)
+			}
+			for _, sub := range subgraphsOf(inner) {
+				walk(sub)
+			}
+		}
+		for _, o := range sg.Output {
+			if o != nil {
+				a.fix(a.segs[o.Name], why)
+			}
+		}
+	}
+	for _, sg := range subgraphsOf(n) {
+		walk(sg)
+	}
+}
+
+// subgraphsOf returns the graphs n's attributes hold.
+func subgraphsOf(n *onnx.Node) []*onnx.Graph {
+	var out []*onnx.Graph
+	for _, at := range n.Attribute {
+		if at == nil {
+			continue
+		}
+		if at.G != nil {
+			out = append(out, at.G)
+		}
+		for _, g := range at.Graphs {
+			if g != nil {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
 }
 
 // node follows n's channels and returns its MACs as a polynomial (measured
@@ -353,7 +413,7 @@ func (a *channelAnalysis) linear(n *onnx.Node, measured int64) (Poly, bool) {
 }
 
 func (a *channelAnalysis) batchNorm(n *onnx.Node) bool {
-	if len(n.Input) != 5 || !a.activation(n.Input[0]) || slices.ContainsFunc(n.Output[1:], func(o string) bool { return o != "" }) {
+	if len(n.Input) != 5 || len(n.Output) == 0 || !a.activation(n.Input[0]) || slices.ContainsFunc(n.Output[1:], func(o string) bool { return o != "" }) {
 		return false
 	}
 	for i := 1; i < 5; i++ {
@@ -401,6 +461,10 @@ func (a *channelAnalysis) elementwise(n *onnx.Node) bool {
 				return false
 			}
 			continue
+		}
+		if a.activation(in) {
+			// Its own channel axis does not line up with the output's.
+			a.fix(a.segsOf(in), "broadcast against another rank by "+graph.NodeLabel(n))
 		}
 		if axis < 0 || d[axis] == 1 {
 			continue // does not reach the channel axis, or broadcasts along it

@@ -182,7 +182,11 @@ func (a *channelAnalysis) fixInexpressible() {
 	}
 	for name, axes := range a.sliceAxes {
 		t := a.s.Of(name)
-		fixAll := len(axes) > 2
+		why := "initializer " + name + " does not split by channels"
+		if a.untouched[name] {
+			why = "initializer " + name + " is also read whole by a node that does not follow channels"
+		}
+		fixAll := len(axes) > 2 || a.untouched[name]
 		for _, axis := range axes {
 			sum := 0
 			for _, g := range a.slices[sliceKey{name, axis}] {
@@ -192,7 +196,7 @@ func (a *channelAnalysis) fixInexpressible() {
 		}
 		if fixAll {
 			for _, axis := range axes {
-				a.fix(a.slices[sliceKey{name, axis}], "initializer "+name+" does not split by channels")
+				a.fix(a.slices[sliceKey{name, axis}], why)
 			}
 			delete(a.sliceAxes, name)
 		}

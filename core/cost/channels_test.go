@@ -276,3 +276,38 @@ func TestChannelsByHand(t *testing.T) {
 		t.Error("Predict accepted a fixed group at another count")
 	}
 }
+
+// Channels that cannot be followed are pinned, not guessed: an
+// initializer sliced for one node but read whole by another, and a value
+// whose channel axis meets another axis of a broadcast.
+func TestChannelsPinWhatTheyCannotFollow(t *testing.T) {
+	f := func(name string, dims ...int64) *onnx.Tensor {
+		n := int64(1)
+		for _, d := range dims {
+			n *= d
+		}
+		return &onnx.Tensor{Name: name, DataType: onnx.Float, Dims: dims, FloatData: make([]float32, n)}
+	}
+	m := &onnx.Model{OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Input:       []*onnx.ValueInfo{vi("x", 1, 3, 4, 4), vi("v", 1, 5)},
+		Output:      []*onnx.ValueInfo{{Name: "z"}, {Name: "s"}},
+		Initializer: []*onnx.Tensor{f("w1", 4, 3, 1, 1), f("b1", 4), f("w2", 4, 4, 1, 1), f("g", 5, 4)},
+		Node: []*onnx.Node{
+			{Name: "conv1", OpType: "Conv", Input: []string{"x", "w1", "b1"}, Output: []string{"c"}},
+			{Name: "shape", OpType: "Shape", Input: []string{"b1"}, Output: []string{"s"}}, // reads b1 whole
+			{Name: "conv2", OpType: "Conv", Input: []string{"c", "w2"}, Output: []string{"d"}},
+			{Name: "gemm", OpType: "Gemm", Input: []string{"v", "g"}, Output: []string{"y"}},
+			{Name: "add", OpType: "Add", Input: []string{"d", "y"}, Output: []string{"z"}}, // y [1,4] meets W
+		},
+	}}
+	ch, _, err := cost.AnalyzeChannels(m, nil, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range ch.Groups {
+		if (g.Name == "c" || g.Name == "y") && !g.Fixed {
+			t.Errorf("group %s is free; it cannot change without breaking the model", g.Name)
+		}
+		t.Logf("%s: %d channels, fixed %v (%s)", g.Name, g.Channels, g.Fixed, g.Reason)
+	}
+}
