@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pare-ml/pare/core/job"
 )
 
 // benchLimit is the solve time limit of the benchmarks (PARE_QCQP_LIMIT,
@@ -37,16 +39,20 @@ func BenchmarkResNet(b *testing.B) {
 				b.Run(name, func(b *testing.B) {
 					for b.Loop() {
 						p := resnetCIFAR(rand.New(rand.NewPCG(uint64(depth), 1)), (depth-2)/6, kind, frac)
-						res, err := Solve(context.Background(), p, Options{TimeLimit: limit})
+						s, err := NewSolver(p, Options{TimeLimit: limit})
 						if err != nil {
 							b.Fatal(err)
 						}
+						if err := job.Run(context.Background(), s, nil); err != nil {
+							b.Fatal(err)
+						}
+						res := s.Result()
 						b.ReportMetric(res.Elapsed.Seconds(), "s")
 						b.ReportMetric(100*res.Gap, "gap%")
 						b.ReportMetric(float64(res.Nodes), "nodes")
 						b.ReportMetric(res.Objective, "objective")
 						if testing.Verbose() {
-							b.Logf("%s: %s objective %.6f bound %.6f gap %.4f%% nodes %d in %v", name, res.Status, res.Objective, res.Bound, 100*res.Gap, res.Nodes, res.Elapsed.Round(time.Millisecond))
+							b.Logf("%s: %s objective %.6f bound %.6f gap %.4f%% nodes %d in %v; %+v", name, res.Status, res.Objective, res.Bound, 100*res.Gap, res.Nodes, res.Elapsed.Round(time.Millisecond), s.s.stats)
 						}
 					}
 				})

@@ -25,18 +25,21 @@ type bounder struct {
 	mul [][]float64 // per block, like q
 	// scratch
 	pickR, pickC [][]bool
-	rowVal       [][]float64
-	colVal       [][]float64
-	theta        [][]float64 // per leaf
-	x            [][]bool    // per free map: hub channels picked
-	base         []float64
-	kappa        [][]float64
-	kmax         []int
-	ids          []int32
-	tmp          []float64
-	leafVals     [][]float64
-	allowed      [][]int32 // per free map, the channels not excluded
-	grad         [][]float64
+	// per block: rows and columns whose multipliers may be non-zero, and
+	// whose picks were made in the last evaluation
+	rowNZ, colNZ, rowPicked, colPicked [][]bool
+	active                             []int32
+	rowVal                             [][]float64
+	colVal                             [][]float64
+	theta                              [][]float64 // per leaf
+	x                                  [][]bool    // per free map: hub channels picked
+	base                               []float64
+	kappa                              [][]float64
+	kmax                               []int
+	ids                                []int32
+	tmp                                []float64
+	leafVals                           [][]float64
+	allowed                            [][]int32 // per free map, the channels not excluded
 }
 
 func newBounder(md *model) *bounder {
@@ -48,7 +51,10 @@ func newBounder(md *model) *bounder {
 		bd.mul = append(bd.mul, make([]float64, len(b.q)))
 		bd.pickR = append(bd.pickR, make([]bool, len(b.q)))
 		bd.pickC = append(bd.pickC, make([]bool, len(b.q)))
-		bd.grad = append(bd.grad, make([]float64, md.size[b.c]))
+		bd.rowNZ = append(bd.rowNZ, make([]bool, md.size[b.r]))
+		bd.rowPicked = append(bd.rowPicked, make([]bool, md.size[b.r]))
+		bd.colNZ = append(bd.colNZ, make([]bool, md.size[b.c]))
+		bd.colPicked = append(bd.colPicked, make([]bool, md.size[b.c]))
 	}
 	maxC := 1
 	for _, c := range md.size {
@@ -190,4 +196,84 @@ func selectTopIdx(ids []int32, key []float64, k int) {
 			return
 		}
 	}
+}
+
+// sideBound is the split bound with every block given wholly to one side
+// (M = 0 or M = q), which the prefix tables of rows and columns evaluate
+// without selection; blocks are moved to the column side one at a time
+// while that lowers the bound. Like cheap it holds over the box lo..hi,
+// and it is never above cheap (the all-rows choice). sides receives the
+// choice (true: column side).
+func (bd *bounder) sideBound(lo, hi []int, sides []bool) float64 {
+	md := bd.md
+	md.leafCostsMin(lo, hi, bd.base, bd.kappa)
+	if !md.leafKmax(bd.base, bd.kappa, bd.kmax) {
+		return math.Inf(-1)
+	}
+	clear(sides)
+	best := bd.sideEval(hi, sides)
+	if math.IsInf(best, -1) {
+		return best
+	}
+	for range 2 {
+		moved := false
+		for b := range md.blocks {
+			sides[b] = !sides[b]
+			if v := bd.sideEval(hi, sides); v < best-1e-12*math.Abs(best) {
+				best, moved = v, true
+			} else {
+				sides[b] = !sides[b]
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return best
+}
+
+// sideEval evaluates one choice of sides at counts hi (costs in bd.base,
+// bd.kappa and bd.kmax already set).
+func (bd *bounder) sideEval(hi []int, sides []bool) float64 {
+	md := bd.md
+	for m := range md.free {
+		copy(bd.rowVal[m], md.lin[m])
+	}
+	for b := range md.blocks {
+		bl := &md.blocks[b]
+		if !sides[b] {
+			v := bd.rowVal[bl.r]
+			k := hi[bl.c]
+			for j := range v {
+				v[j] += bl.pref[j][k]
+			}
+			continue
+		}
+		k := hi[bl.r]
+		if lp := md.leafPos[bl.r]; lp >= 0 {
+			k = bd.kmax[lp]
+		}
+		v := bd.rowVal[bl.c]
+		for i := range v {
+			v[i] += bl.cpref[i][k]
+		}
+	}
+	total := md.konst
+	for _, h := range md.hubs {
+		total += topSum(bd.rowVal[h], hi[h], bd.tmp)
+	}
+	if len(md.leaves) > 0 {
+		lf := bd.ls.fractional(bd.leafVals, bd.base, bd.kappa, nil)
+		if math.IsInf(lf, -1) {
+			return lf
+		}
+		total += lf
+	} else {
+		for c := range md.cons {
+			if bd.base[c] > md.cons[c].budget+1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
+				return math.Inf(-1)
+			}
+		}
+	}
+	return total
 }

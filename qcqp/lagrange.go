@@ -39,51 +39,46 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 	}
 	for b := range md.blocks {
 		bl := &md.blocks[b]
-		q, mul, pr, pc := bl.q, bd.mul[b], bd.pickR[b], bd.pickC[b]
-		clear(pr)
-		clear(pc)
+		mul, pc := bd.mul[b], bd.pickC[b]
+		rowNZ, colNZ := bd.rowNZ[b], bd.colNZ[b]
+		rowPicked, colPicked := bd.rowPicked[b], bd.colPicked[b]
 		cols := md.size[bl.c]
 		kc := n[bl.c]
 		alC := bd.allowed[bl.c]
 		alR := bd.allowed[bl.r]
-		rowHub := md.hubPos[bl.r] >= 0
+		// Rows whose multipliers are all zero take their sum from the
+		// prefix table; their picks are made only if the subgradient
+		// needs them.
+		usePref := len(alC) == cols
 		rv := bd.rowVal[bl.r]
-		tmp := bd.tmp
-		ids := bd.ids
 		for _, j32 := range alR {
 			j := int(j32)
-			off := j * cols
-			for _, i := range alC {
-				tmp[i] = q[off+int(i)] - mul[off+int(i)]
+			if usePref && !rowNZ[j] {
+				rv[j] += bl.pref[j][min(kc, cols)]
+				rowPicked[j] = false
+				continue
 			}
-			id := ids[:len(alC)]
-			copy(id, alC)
-			k := min(kc, len(id))
-			selectTopIdx(id, tmp, k)
-			s := 0.0
-			for _, i := range id[:k] {
-				s += tmp[i]
-				pr[off+int(i)] = true
-			}
-			rv[j] += s
+			rv[j] += bd.pickRow(b, j, kc)
 		}
 		kr := n[bl.r]
-		if !rowHub {
+		if md.hubPos[bl.r] < 0 {
 			kr = bd.kmax[md.leafPos[bl.r]]
 		}
 		cv := bd.colVal[bl.c]
+		tmp, ids := bd.tmp, bd.ids
 		for _, i32 := range alC {
 			i := int(i32)
+			colPicked[i] = false
+			if !colNZ[i] {
+				continue
+			}
+			colPicked[i] = true
 			id := ids[:len(alR)]
 			copy(id, alR)
-			any := false
 			for _, j := range alR {
-				v := mul[int(j)*cols+i]
-				tmp[j] = v
-				any = any || v > 0
-			}
-			if !any {
-				continue
+				e := int(j)*cols + i
+				tmp[j] = mul[e]
+				pc[e] = false
 			}
 			k := min(kr, len(id))
 			selectTopIdx(id, tmp, k)
@@ -133,74 +128,152 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 	return total
 }
 
+// pickRow selects the kc best allowed columns of row j of block b under
+// q-M, marks them, and returns their sum.
+func (bd *bounder) pickRow(b, j, kc int) float64 {
+	bl := &bd.md.blocks[b]
+	q, mul, pr := bl.q, bd.mul[b], bd.pickR[b]
+	cols := bd.md.size[bl.c]
+	alC := bd.allowed[bl.c]
+	off := j * cols
+	row := pr[off : off+cols]
+	clear(row)
+	tmp := bd.tmp
+	for _, i := range alC {
+		tmp[i] = q[off+int(i)] - mul[off+int(i)]
+	}
+	id := bd.ids[:len(alC)]
+	copy(id, alC)
+	k := min(kc, len(id))
+	selectTopIdx(id, tmp, k)
+	s := 0.0
+	for _, i := range id[:k] {
+		s += tmp[i]
+		row[i] = true
+	}
+	bd.rowPicked[b][j] = true
+	return s
+}
+
 // subgradientStep moves the multipliers against the subgradient of the
 // bound just evaluated, with the Polyak step toward target, and writes
 // into dis, per free-map channel, how much rows and columns disagree
 // about it (the branching score). It returns false when the subgradient
 // is zero (the bound cannot be lowered from here).
-func (bd *bounder) subgradientStep(bound, target, lambda float64, dis [][]float64) bool {
+//
+// The subgradient at entry (j, i) is [column i is kept and picks row j]
+// minus (row j's weight) * [row j picks column i]; only rows of positive
+// weight and kept, picked columns have entries that are not zero.
+func (bd *bounder) subgradientStep(n []int, bound, target, lambda float64, dis [][]float64) bool {
 	md := bd.md
 	for m := range dis {
 		clear(dis[m])
 	}
 	norm := 0.0
-	for b := range md.blocks {
-		bl := &md.blocks[b]
-		cols := md.size[bl.c]
-		pr, pc := bd.pickR[b], bd.pickC[b]
-		xc := bd.x[bl.c]
-		rowTheta := bd.rowWeight(bl.r)
-		dr, dc := dis[bl.r], dis[bl.c]
-		for j := range md.size[bl.r] {
-			th := rowTheta(j)
-			off := j * cols
+	for pass := range 2 {
+		t := 0.0
+		if pass == 1 {
+			if norm == 0 {
+				return false
+			}
+			t = lambda * (bound - target) / norm
+		}
+		for b := range md.blocks {
+			bl := &md.blocks[b]
+			cols := md.size[bl.c]
+			q, mul, pr, pc := bl.q, bd.mul[b], bd.pickR[b], bd.pickC[b]
+			xc := bd.x[bl.c]
+			colPicked, rowPicked := bd.colPicked[b], bd.rowPicked[b]
+			rowNZ, colNZ := bd.rowNZ[b], bd.colNZ[b]
+			active := bd.active[:0]
 			for i := range cols {
-				g := 0.0
-				if pc[off+i] && xc[i] {
-					g = 1
-				}
-				if pr[off+i] {
-					g -= th
-				}
-				if g != 0 {
-					norm += g * g
-					dc[i] += g
-					dr[j] -= g
+				if xc[i] && colPicked[i] {
+					active = append(active, int32(i))
 				}
 			}
-		}
-	}
-	if norm == 0 {
-		return false
-	}
-	t := lambda * (bound - target) / norm
-	for b := range md.blocks {
-		bl := &md.blocks[b]
-		cols := md.size[bl.c]
-		q, mul, pr, pc := bl.q, bd.mul[b], bd.pickR[b], bd.pickC[b]
-		xc := bd.x[bl.c]
-		rowTheta := bd.rowWeight(bl.r)
-		for j := range md.size[bl.r] {
-			th := rowTheta(j)
-			off := j * cols
-			for i := range cols {
-				e := off + i
-				g := 0.0
-				if pc[e] && xc[i] {
-					g = 1
-				}
-				if pr[e] {
-					g -= th
-				}
-				if g == 0 {
+			bd.active = active
+			rowTheta := bd.rowWeight(bl.r)
+			dr, dc := dis[bl.r], dis[bl.c]
+			for j := range md.size[bl.r] {
+				th := rowTheta(j)
+				off := j * cols
+				if th > 0 {
+					if !rowPicked[j] {
+						bd.pickRow(b, j, n[bl.c])
+					}
+					for i := range cols {
+						e := off + i
+						g := 0.0
+						if pc[e] && xc[i] && colPicked[i] {
+							g = 1
+						}
+						if pr[e] {
+							g -= th
+						}
+						if g == 0 {
+							continue
+						}
+						if pass == 0 {
+							norm += g * g
+							dc[i] += g
+							dr[j] -= g
+							continue
+						}
+						v := min(max(mul[e]-t*g, 0), q[e])
+						mul[e] = v
+						if v > 0 {
+							rowNZ[j], colNZ[i] = true, true
+						}
+					}
 					continue
 				}
-				v := mul[e] - t*g
-				mul[e] = min(max(v, 0), q[e])
+				for _, i32 := range active {
+					i := int(i32)
+					e := off + i
+					if !pc[e] {
+						continue
+					}
+					if pass == 0 {
+						norm++
+						dc[i]++
+						dr[j]--
+						continue
+					}
+					v := min(max(mul[e]-t, 0), q[e])
+					mul[e] = v
+				}
 			}
 		}
 	}
+	bd.refreshNonZero()
 	return true
+}
+
+// refreshNonZero recomputes which rows and columns of the multipliers
+// hold anything, so that rows emptied by the projection go back to the
+// prefix tables.
+func (bd *bounder) refreshNonZero() {
+	md := bd.md
+	for b := range md.blocks {
+		bl := &md.blocks[b]
+		cols := md.size[bl.c]
+		mul := bd.mul[b]
+		rowNZ, colNZ := bd.rowNZ[b], bd.colNZ[b]
+		clear(colNZ)
+		for j := range rowNZ {
+			if !rowNZ[j] {
+				continue
+			}
+			any := false
+			for i, v := range mul[j*cols : (j+1)*cols] {
+				if v > 0 {
+					any = true
+					colNZ[i] = true
+				}
+			}
+			rowNZ[j] = any
+		}
+	}
 }
 
 // rowWeight is how much of row channel j of map m the bound's solution
@@ -222,14 +295,16 @@ func (bd *bounder) rowWeight(m int) func(int) float64 {
 // lagrangian runs up to iters subgradient iterations of the split bound at
 // (n, fix) from the current multipliers and returns the least bound seen;
 // it stops as soon as the bound falls to prune or below. best receives the
-// hub picks of the best iterate, dis the branching scores of the last.
-func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64) float64 {
+// hub picks of the best iterate, dis the branching scores of the last. It
+// also returns the iterations used.
+func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64) (float64, int) {
 	low := math.Inf(1)
 	stall := 0
-	for it := 0; it < iters; it++ {
+	it := 0
+	for ; it < iters; it++ {
 		v := bd.splitBound(n, fix, hubOff)
 		if math.IsInf(v, -1) {
-			return v
+			return v, it + 1
 		}
 		if v < low {
 			if low-v > 1e-9*math.Abs(v) {
@@ -243,15 +318,15 @@ func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, 
 			stall++
 		}
 		if low <= prune {
-			return low
+			return low, it + 1
 		}
 		if stall >= 10 {
 			lambda /= 2
 			stall = 0
 		}
-		if !bd.subgradientStep(v, prune, lambda, dis) {
-			return low
+		if !bd.subgradientStep(n, v, prune, lambda, dis) {
+			return low, it + 1
 		}
 	}
-	return low
+	return low, it
 }

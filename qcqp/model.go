@@ -21,12 +21,12 @@ type model struct {
 	konst float64
 	// blocks are the edges between free maps, oriented rows x columns:
 	// a leaf is always the row side; between two hubs the wider one is.
-	blocks []block
-	rowsOf [][]int // per free map, the blocks whose rows it is
-	colsOf [][]int // per free map, the blocks whose columns it is
-	cons   []costPoly
-	hubs   []int // free indices
-	leaves []int
+	blocks  []block
+	rowsOf  [][]int // per free map, the blocks whose rows it is
+	colsOf  [][]int // per free map, the blocks whose columns it is
+	cons    []costPoly
+	hubs    []int // free indices
+	leaves  []int
 	hubPos  []int // position in hubs of a free map, -1 for leaves
 	leafPos []int // position in leaves of a free map, -1 for hubs
 }
@@ -38,7 +38,9 @@ type block struct {
 	r, c int
 	q    []float64
 	pref [][]float64
-	self bool // rows and columns are the same hub's channels
+	// cpref[i][k] is the sum of column i's k largest entries.
+	cpref [][]float64
+	self  bool // rows and columns are the same hub's channels
 }
 
 // costPoly is one constraint over the free counts: c0 + sum lin[m] n_m +
@@ -191,6 +193,19 @@ func compile(p *Problem) *model {
 				pr[i+1] = pr[i] + v
 			}
 			b.pref[j] = pr
+		}
+		b.cpref = make([][]float64, cols)
+		col := make([]float64, md.size[r])
+		for i := range cols {
+			for j := range col {
+				col[j] = q[j*cols+i]
+			}
+			slices.SortFunc(col, func(x, y float64) int { return cmp.Compare(y, x) })
+			pr := make([]float64, len(col)+1)
+			for j, v := range col {
+				pr[j+1] = pr[j] + v
+			}
+			b.cpref[i] = pr
 		}
 		md.rowsOf[r] = append(md.rowsOf[r], len(md.blocks))
 		md.colsOf[c] = append(md.colsOf[c], len(md.blocks))

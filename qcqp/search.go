@@ -44,6 +44,11 @@ const (
 	nodeIters   = 15
 )
 
+type searchStats struct {
+	boxes, screened, branched, leaves int64
+	iters                             int64
+}
+
 type search struct {
 	md     *model
 	bd     *bounder
@@ -60,10 +65,13 @@ type search struct {
 	gapTol float64
 
 	nodes int64
+	// what the search did, for benchmarks and tuning
+	stats searchStats
 	// scratch
 	lo, hi, n []int
 	picks     [][]bool
 	dis       [][]float64
+	sides     []bool
 }
 
 func newSearch(md *model, maxOpen int, gapTol float64) *search {
@@ -72,6 +80,7 @@ func newSearch(md *model, maxOpen int, gapTol float64) *search {
 		s.hubOff = append(s.hubOff, s.nHubCh)
 		s.nHubCh += md.size[h]
 	}
+	s.sides = make([]bool, len(md.blocks))
 	nf := len(md.free)
 	s.lo, s.hi, s.n = make([]int, nf), make([]int, nf), make([]int, nf)
 	for _, c := range md.size {
@@ -166,6 +175,14 @@ func (s *search) boxBound(lo, hi []int32) float64 {
 	return s.bd.cheap(s.lo, s.hi)
 }
 
+// vectorBound is the side bound of one count vector.
+func (s *search) vectorBound(n []int32) float64 {
+	for hp, h := range s.md.hubs {
+		s.lo[h], s.hi[h] = int(n[hp]), int(n[hp])
+	}
+	return s.bd.sideBound(s.lo, s.hi, s.sides)
+}
+
 // step processes one item; it returns false when none is left.
 func (s *search) step() bool {
 	it := s.pop()
@@ -179,10 +196,13 @@ func (s *search) step() bool {
 	s.nodes++
 	switch {
 	case it.fix != nil:
+		s.stats.branched++
 		s.branch(it)
 	case slices.Equal(it.lo, it.hi):
+		s.stats.screened++
 		s.screen(it)
 	default:
+		s.stats.boxes++
 		s.split(it)
 	}
 	return true
@@ -200,7 +220,11 @@ func (s *search) split(it *item) {
 	for _, half := range [2][2]int32{{it.lo[at], mid}, {mid + 1, it.hi[at]}} {
 		c := &item{lo: slices.Clone(it.lo), hi: slices.Clone(it.hi)}
 		c.lo[at], c.hi[at] = half[0], half[1]
-		c.bound = min(it.bound, s.boxBound(c.lo, c.hi))
+		if slices.Equal(c.lo, c.hi) {
+			c.bound = min(it.bound, s.vectorBound(c.lo))
+		} else {
+			c.bound = min(it.bound, s.boxBound(c.lo, c.hi))
+		}
 		s.push(c)
 	}
 }
@@ -233,13 +257,15 @@ func (s *search) evaluate(it *item, iters int, lambda float64) {
 		return
 	}
 	if s.fixedAll(it.fix) {
+		s.stats.leaves++
 		keep := s.hubMasks(it.fix)
 		if v, ok := s.pr.solveLeaves(keep); ok {
 			s.offer(keep, v)
 		}
 		return
 	}
-	b := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis)
+	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis)
+	s.stats.iters += int64(used)
 	if math.IsInf(b, -1) {
 		return
 	}
