@@ -18,7 +18,7 @@ func bruteForce(p *Problem) (float64, bool) {
 			}
 		}
 	}
-	s := allKept(p)
+	s := allKeptSelection(p)
 	best, found := math.Inf(-1), false
 	for bits := 0; bits < 1<<len(free); bits++ {
 		for k, f := range free {
@@ -32,17 +32,6 @@ func bruteForce(p *Problem) (float64, bool) {
 		}
 	}
 	return best, found
-}
-
-func allKept(p *Problem) *Selection {
-	k := make([][]bool, len(p.Maps))
-	for m, mp := range p.Maps {
-		k[m] = make([]bool, mp.Channels)
-		for i := range k[m] {
-			k[m][i] = true
-		}
-	}
-	return &Selection{Keep: k}
 }
 
 func TestSolverMatchesBruteForce(t *testing.T) {
