@@ -82,17 +82,23 @@ func (a *Analysis) slices(rec *layerRec, w []float32, norm Norm) []float64 {
 	for j := range rec.nOut {
 		for col := range rec.nIn {
 			v := at(j, col)
-			if norm == NormL1 {
+			switch norm {
+			case NormL1:
 				imp[j*nCh+col/rec.block] += math.Abs(v)
-			} else {
+			case NormL2:
 				imp[j*nCh+col/rec.block] += v * v
+			default:
+				imp[j*nCh+col/rec.block] += v
 			}
 		}
 	}
-	if norm == NormL2 {
+	switch norm {
+	case NormL2:
 		for i, v := range imp {
 			imp[i] = math.Sqrt(v)
 		}
+	case NormTaylor:
+		taylorSlices(imp)
 	}
 	return imp
 }
