@@ -118,7 +118,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	res, err := qcqp.Solve(context.Background(), p, qcqp.Options{TimeLimit: *timeLimit})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
-			return fmt.Errorf("%v (the frozen groups alone cost that much; see 'pare info --channels')", err)
+			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
 		}
 		return err
 	}
