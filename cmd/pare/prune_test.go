@@ -2,11 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -118,5 +120,39 @@ func TestInfoChannels(t *testing.T) {
 	text, _, code := runPare(t, "info", model, "--channels")
 	if code != 0 || !strings.Contains(text, "because: network input") || !strings.Contains(text, "tied: conv2d_2") {
 		t.Errorf("text output:\n%s", text)
+	}
+}
+
+// TestPruneNothingPrunable: a single conv from the network input to its
+// output has no group that may shrink; pare says so and why.
+func TestPruneNothingPrunable(t *testing.T) {
+	vi := func(name string, dims ...int64) *onnx.ValueInfo {
+		shape := &onnx.TensorShape{}
+		for _, d := range dims {
+			shape.Dim = append(shape.Dim, &onnx.Dimension{Value: d, HasValue: true})
+		}
+		return &onnx.ValueInfo{Name: name, Type: &onnx.TypeProto{TensorType: &onnx.TensorType{ElemType: onnx.Float, Shape: shape}}}
+	}
+	w, err := tensor.ToONNX(tensor.New(tensor.Float32, []int{2, 3, 1, 1}), "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &onnx.Model{IRVersion: 8, OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Name: "one-conv", Input: []*onnx.ValueInfo{vi("x", 1, 3, 4, 4)}, Output: []*onnx.ValueInfo{vi("y", 1, 2, 4, 4)},
+		Initializer: []*onnx.Tensor{w},
+		Node:        []*onnx.Node{{Name: "conv", OpType: "Conv", Input: []string{"x", "w"}, Output: []string{"y"}}},
+	}}
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	model := filepath.Join(dir, "one.onnx")
+	if err := os.WriteFile(model, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "-o", filepath.Join(dir, "out.onnx"))
+	if code != 1 || !strings.Contains(errs, "nothing in") || !strings.Contains(errs, "network input") || !strings.Contains(errs, "info --channels") {
+		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
