@@ -94,7 +94,8 @@ func (a *Analysis) Constraints(budgets []Budget) ([]Constraint, error) {
 		case Params:
 			out = append(out, r.params.constraint("params", limit))
 		case Memory:
-			for i, live := range r.live {
+			for _, i := range undominated(r.live) {
+				live := r.live[i]
 				p := r.params.scaled(4)
 				p.add(live)
 				out = append(out, p.constraint("memory (while "+r.steps[i]+" runs)", limit))
@@ -131,6 +132,38 @@ func (a *Analysis) fullCounts() []int {
 		n[i] = m.Channels
 	}
 	return n
+}
+
+// undominated returns the indices of the live-byte polynomials that some
+// selection could make the largest: a step whose every coefficient is at
+// most another step's never sets the peak (counts are positive), so its
+// memory constraint is implied and left out.
+func undominated(live []poly) []int {
+	dominates := func(a, b poly) bool { // a >= b everywhere
+		if a.c < b.c || len(b.quad) > 0 || len(a.quad) > 0 {
+			return false
+		}
+		for m, c := range b.lin {
+			if a.lin[m] < c {
+				return false
+			}
+		}
+		return true
+	}
+	var keep []int
+	for i := range live {
+		implied := false
+		for j := range live {
+			if j != i && dominates(live[j], live[i]) && (!dominates(live[i], live[j]) || j < i) {
+				implied = true
+				break
+			}
+		}
+		if !implied {
+			keep = append(keep, i)
+		}
+	}
+	return keep
 }
 
 // resourcePolys are the model's resources as polynomials in the counts.
