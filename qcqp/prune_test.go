@@ -21,11 +21,14 @@ import (
 var pruneModels = []string{
 	"shared:models/mnist-8.onnx", "shared:models/resnet8-cifar10.onnx", "shared:models/mnist-mlp.onnx",
 	"resnet20_cifar", "mobilenetv2_035", "squeezenet_small", "shufflenetv2_small",
-	"densenet_small", "efficientnet_small", "ops_mix", "dynamic_batch",
+	"densenet_small", "efficientnet_small", "ops_mix", "dynamic_batch", "synthetic:zoo",
 }
 
 func loadPruneModel(t *testing.T, name string) *onnx.Model {
 	t.Helper()
+	if name == "synthetic:zoo" {
+		return roundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
+	}
 	if rel, ok := cutPrefix(name, "shared:"); ok {
 		p, present := testassets.Lookup(rel)
 		if !present {
