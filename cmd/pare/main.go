@@ -24,6 +24,7 @@ func commands() []command {
 		{"run", "run a model on inputs given as .pb or .npy files", runRun},
 		{"eval", "measure top-1 accuracy on a labelled data set", runEval},
 		{"bench", "time batch-1 inference", runBench},
+		{"prune", "remove channels to meet MACs, parameter or memory budgets (optimal channel selection)", runPrune},
 		{"finetune", "continue training a model on labelled images", runFinetune},
 		{"train", "train a model's weights (from pare init or an exporter) on labelled images", runTrain},
 		{"init", "re-initialise a model's weights for training from scratch", runInit},
