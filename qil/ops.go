@@ -269,4 +269,3 @@ func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	dx, dc, dd := actGrads(a, g.DOut[0].F32, true)
 	return []*tensor.Tensor{tensor.FromF32(a.x.Shape, dx), scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
 }
-
