@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
@@ -40,13 +39,16 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 	}
 	steps := data.Steps()
 	for step := range steps {
-		x, _, err := data.Batch(0, step)
+		x, labels, err := data.Batch(0, step)
 		if err != nil {
 			return nil, err
 		}
 		p, err := net.ForwardContext(ctx, map[string]*tensor.Tensor{inputs[0]: x}, train.ModeEval)
 		if err != nil {
 			return nil, fmt.Errorf("qil: calibration: %w", err)
+		}
+		if err := checkClasses(p.Logits(), labels, data.Set.Classes); err != nil {
+			return nil, err
 		}
 		for l, s := range stats {
 			v := p.Value(l.input)
@@ -140,7 +142,7 @@ func insertQuantizers(m *onnx.Model, layers []*Layer, iv map[*Layer]Intervals, w
 	}
 	byLabel := map[string]*onnx.Node{}
 	for _, n := range out.Graph.Node {
-		byLabel[graph.NodeLabel(n)] = n
+		byLabel[nodeName(n)] = n
 	}
 	for _, l := range layers {
 		if !l.Quantized() {
@@ -185,4 +187,19 @@ func hasInitializer(g *onnx.Graph, name string) bool {
 		}
 	}
 	return false
+}
+
+// checkClasses refuses data whose labels the model's logits cannot name:
+// training on it would optimise a loss over the wrong classes.
+func checkClasses(logits *tensor.Tensor, labels []int, classes []string) error {
+	width := logits.Shape[len(logits.Shape)-1]
+	if len(classes) > width {
+		return fmt.Errorf("qil: the data has %d classes but the model's logits have %d; QIL trains on the task loss, so the data must be labelled with the model's classes", len(classes), width)
+	}
+	for _, l := range labels {
+		if l < 0 || l >= width {
+			return fmt.Errorf("qil: label %d is outside the model's %d classes", l, width)
+		}
+	}
+	return nil
 }

@@ -97,7 +97,7 @@ func planLayers(m *onnx.Model, opt Options) ([]*Layer, error) {
 		if w == nil {
 			continue // a product of two activations: nothing to quantize
 		}
-		l := &Layer{Node: graph.NodeLabel(n), OpType: n.OpType, node: n, input: n.Input[0], weight: n.Input[1]}
+		l := &Layer{Node: nodeName(n), OpType: n.OpType, node: n, input: n.Input[0], weight: n.Input[1]}
 		l.Signed = !nonNegative(g, l.input)
 		layers = append(layers, l)
 		names[l.Node] = l
@@ -179,4 +179,13 @@ func nonNegative(g *graph.Graph, value string) bool {
 		return !slices.ContainsFunc(p.Input, func(in string) bool { return !nonNegative(g, in) })
 	}
 	return false
+}
+
+// nodeName is how options name a node: its name, or its first output's
+// when it has none.
+func nodeName(n *onnx.Node) string {
+	if n.Name != "" || len(n.Output) == 0 {
+		return n.Name
+	}
+	return n.Output[0]
 }

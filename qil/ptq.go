@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
 )
@@ -47,7 +46,7 @@ func PTQ(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, ca
 	}
 	byLabel := map[string]*onnx.Node{}
 	for _, nd := range out.Graph.Node {
-		byLabel[graph.NodeLabel(nd)] = nd
+		byLabel[nodeName(nd)] = nd
 	}
 	e := &emitter{m: out, storage: storage}
 	for _, l := range layers {

@@ -109,6 +109,10 @@ type Run struct {
 	nodes  map[*Layer][2]*onnx.Node // QILWeight, QILAct
 	start  time.Time
 	last   job.Progress
+	// pending is set between the last step of a stage and the first of
+	// the next: the net still computes the finished stage's bits, so a
+	// caller can validate it.
+	pending bool
 }
 
 // NewRun plans the layers, calibrates the intervals on the first training
@@ -287,7 +291,7 @@ func (r *Run) project() {
 // Done reports whether every stage has run.
 func (r *Run) Done() bool { return r.stage >= len(r.plan) }
 
-// Stage names the stage under way ("w4a4, stage 3 of 3").
+// Stage names the stage the next Step trains ("w4a4, stage 3 of 3").
 func (r *Run) Stage() string {
 	s := min(r.stage, len(r.plan)-1)
 	return fmt.Sprintf("%s, stage %d of %d", stageBits(r.plan[s]), s+1, len(r.plan))
@@ -302,31 +306,38 @@ func stageBits(b []Bits) Bits {
 	return Bits{}
 }
 
-// Step trains one mini-batch of the current stage.
+// Step trains one mini-batch of the current stage. The Progress of a
+// stage's last step has the figure "stage_done" = 1; until the next Step
+// the net still computes that stage's bits.
 func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 	if r.Done() {
 		return r.last, fmt.Errorf("qil: the run is finished")
 	}
+	if r.pending {
+		if err := r.startStage(); err != nil {
+			return r.last, err
+		}
+		r.pending = false
+	}
+	stage := r.Stage()
 	p, err := r.tr.Step(ctx)
 	if err != nil {
 		return job.Progress{}, err
 	}
 	if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
-		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (loss %v); lower the learning rate (--lr)", r.Stage(), p.Loss)
+		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (loss %v); lower the learning rate (--lr)", stage, p.Loss)
 	}
 	r.project()
 	perStage := r.tr.Total()
 	r.last = job.Progress{
-		Stage: r.Stage(), Done: int64(r.stage*perStage + p.GlobalStep), Total: int64(len(r.plan) * perStage),
+		Stage: stage, Done: int64(r.stage*perStage + p.GlobalStep), Total: int64(len(r.plan) * perStage),
 		Elapsed: time.Since(r.start), Figures: map[string]float64{"loss": p.Loss, "accuracy": p.EpochAcc},
 	}
 	if p.Done {
+		// The stage is complete; the next starts with the next Step.
+		r.last.Figures["stage_done"] = 1
 		r.stage++
-		if !r.Done() {
-			if err := r.startStage(); err != nil {
-				return r.last, err
-			}
-		}
+		r.pending = !r.Done()
 	}
 	return r.last, nil
 }
