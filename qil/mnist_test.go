@@ -118,6 +118,7 @@ func TestMnist8Measure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		took := time.Since(start).Round(time.Second)
 		ex, err := Export(qm, StorageInt8, "test")
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +127,27 @@ func TestMnist8Measure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("w%da%d: PTQ %.2f %%, QIL %.2f %% (exported %.2f %%), %s", b, b, 100*pa, 100*qa, 100*ea, time.Since(start).Round(time.Second))
+		ex4, err := Export(qm, StorageInt4, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ea4, err := Accuracy(ctx, ex4, d.test)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ptq4, _, err := PTQ(ctx, d.model, d.train, opt, 0, StorageInt4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("w%da%d: PTQ %.2f %%, QIL %.2f %% (exported int8 %.2f %%, int4 %.2f %%), QIL %s", b, b, 100*pa, 100*qa, 100*ea, 100*ea4, took)
+		t.Logf("w%da%d sizes (bytes): PTQ int8 %d, int4 %d; QIL int8 %d, int4 %d", b, b, encodedSize(t, ptq), encodedSize(t, ptq4), encodedSize(t, ex), encodedSize(t, ex4))
 	}
+}
+
+func encodedSize(t *testing.T, m *onnx.Model) int {
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(b)
 }
