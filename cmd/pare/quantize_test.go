@@ -15,8 +15,8 @@ func TestQuantize(t *testing.T) {
 	dir := t.TempDir()
 	for _, method := range []string{"qil", "ptq"} {
 		out := filepath.Join(dir, method+".onnx")
-		stdout, errs, code := runPare(t, "quantize", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "192",
-			"--calibration", "64", "--schedule", "direct", "--method", method, "--bits", "w4a4", "--json", "-o", out)
+		stdout, errs, code := runPare(t, "quantize", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "128", "--batch", "32",
+			"--calibration", "32", "--schedule", "direct", "--method", method, "--bits", "w4a4", "--json", "-o", out)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", method, code, errs)
 		}
@@ -33,7 +33,7 @@ func TestQuantize(t *testing.T) {
 		if len(rep.Layers) < 3 || quantized != len(rep.Layers)-2 || rep.OutputBytes <= 0 || !strings.Contains(rep.Recipe, "w4a4") {
 			t.Fatalf("%s report: %+v", method, rep)
 		}
-		if o, e, code := runPare(t, "eval", out, "--data", digits, "--scale", "15.9375"); code != 0 || !strings.Contains(o, "accuracy") {
+		if o, e, code := runPare(t, "eval", out, "--data", digits, "--scale", "15.9375", "--limit", "200"); code != 0 || !strings.Contains(o, "accuracy") {
 			t.Fatalf("eval of the %s model: exit %d: %s %s", method, code, o, e)
 		}
 	}
