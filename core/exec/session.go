@@ -69,6 +69,9 @@ func NewSession(m *onnx.Model) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validate(m); err != nil {
+		return nil, err
+	}
 	s := &Session{model: m, inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
