@@ -140,7 +140,7 @@ func (w *writer) data() {
 	eval("idx/label-10", w.idxSet("data/idx-label10", idxImages(10, 4, 4, px), idxLabels([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 10})), want("label 10", "10"))
 	eval("idx/count-mismatch", w.idxSet("data/idx-count", idxImages(10, 4, 4, px), idxLabels(validLabels[:7])), want("counts must match"))
 	eval("idx/truncated", w.idxSet("data/idx-trunc", idxImages(10, 4, 4, px[:50]), idxLabels(validLabels)), want("truncated"))
-	eval("idx/header-huge", w.idxSet("data/idx-huge", idxImages(1<<30, 1<<16, 1<<16, px), idxLabels(validLabels)), want("memory"))
+	eval("idx/header-huge", w.idxSet("data/idx-huge", idxImages(1<<30, 1<<16, 1<<16, px), idxLabels(validLabels)), want("not plausible"))
 	eval("idx/header-zero", w.idxSet("data/idx-zero", idxImages(10, 0, 4, px), idxLabels(validLabels)), want("0"))
 	eval("idx/bad-magic", w.idxSet("data/idx-magic", append([]byte{0, 0, 9, 9}, idxImages(10, 4, 4, px)[4:]...), idxLabels(validLabels)), want("magic"))
 	eval("idx/labels-short-header", w.idxSet("data/idx-lshort", idxImages(10, 4, 4, px), []byte{0, 0, 8}), want("too short"))
@@ -154,7 +154,7 @@ func (w *writer) data() {
 	bad := bytes.Clone(rec)
 	bad[0] = 200
 	eval("cifar/label-200", w.file("data/cifar-label/test_batch.bin", bad), want("label 200"))
-	eval("cifar/empty", w.file("data/cifar-empty/test_batch.bin", nil), want("no images"))
+	eval("cifar/empty", w.file("data/cifar-empty/test_batch.bin", nil), want("0 bytes"))
 
 	// Image folders.
 	img := pngBytes(4, 4)
@@ -170,7 +170,7 @@ func (w *writer) data() {
 		classes[fmt.Sprintf("class%02d/i.png", k)] = img
 	}
 	eval("images/12-classes", w.imageFolder("data/img-12", classes), want("12", "10"))
-	eval("images/no-classes", w.file("data/img-none/readme.txt", []byte("nothing")), want("no data set recognised"))
+	eval("images/no-classes", w.file("data/img-none/readme.txt", []byte("nothing")), want("unrecognised"))
 	eval("images/empty-class", w.imageFolder("data/img-emptyclass", map[string][]byte{"a/ok.png": img, "b/notes.txt": []byte("x")}), want("no PNG or JPEG"))
 	if w.heavy {
 		eval("images/side-16384-real", w.imageFolder("data/img-16k-real", map[string][]byte{"a/big.png": bigPNG(16384), "b/ok.png": img}), want("big.png"))
@@ -192,7 +192,9 @@ func (w *writer) data() {
 	eval("zip/nested-7", w.file("data/zip-nested.zip", inner), want("nested"))
 	bomb := zipOf(map[string][]byte{"digits.csv": bytes.Repeat([]byte("0"), 64<<20)}, "digits.csv")
 	eval("zip/bomb-64MiB", w.file("data/zip-bomb.zip", bomb), want("digits.csv"))
-	eval("zip/traversal-names", zipSet("zip-traversal", map[string][]byte{"../../evil/a.png": img, "/abs/b.png": img}, "../../evil/a.png", "/abs/b.png"), want("zip"))
+	// Member names that climb out are read inside the archive (archive/zip
+	// cleans them); nothing is written, so reading the set is fine.
+	eval("zip/traversal-names", zipSet("zip-traversal", map[string][]byte{"../../evil/a.png": img, "/abs/b.png": img}, "../../evil/a.png", "/abs/b.png"), Case{MaySucceed: true})
 	eval("zip/many-entries", zipSet("zip-many", manyEntries(20000)), want("")) // refused or read, never a crash
 	w.cases[len(w.cases)-1].MaySucceed = true
 	w.cases[len(w.cases)-1].Want = nil

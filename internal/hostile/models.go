@@ -187,18 +187,20 @@ func (w *writer) models() {
 		}
 	}
 	// Sizes from the model that must be checked before anything is allocated.
-	mutate("input-50000x50000", []string{"memory"}, all, setDims(1, 1, 50000, 50000))
-	mutate("input-2^31-cubed", []string{"too large"}, all, setDims(1<<31, 1<<31, 1<<31))
-	mutate("input-maxint64", []string{"too large"}, all, setDims(math.MaxInt64, 2))
-	mutate("input-negative", []string{"negative"}, all, setDims(1, -1, 4, 4))
+	mutate("input-50000x50000", []string{"too large"}, all, setDims(1, 1, 50000, 50000))
+	mutate("input-2^31-cubed", []string{"too many elements"}, all, setDims(1<<31, 1<<31, 1<<31))
+	mutate("input-maxint64", []string{"9223372036854775807"}, all, setDims(math.MaxInt64, 2))
+	// -1 is how some exporters write a dynamic dimension: run, given a
+	// concrete input, may succeed; commands that make inputs must say so.
+	mutate("input-negative", []string{"-1"}, []string{"info", "eval", "bench"}, setDims(1, -1, 4, 4))
 	mutate("input-zero", []string{"0"}, []string{"bench", "eval"}, setDims(1, 0, 4, 4))
-	mutate("init-dims-huge", []string{"raw_data"}, all, func(m *onnx.Model) {
+	mutate("init-dims-huge", []string{"too large"}, all, func(m *onnx.Model) {
 		m.Graph.Initializer[0] = &onnx.Tensor{Name: "w", DataType: onnx.Float, Dims: []int64{1 << 20, 1 << 20, 1 << 10}, RawData: []byte{1, 2, 3, 4}}
 	})
 	mutate("init-dims-overflow", []string{"w"}, all, func(m *onnx.Model) {
 		m.Graph.Initializer[0].Dims = []int64{1 << 40, 1 << 40}
 	})
-	mutate("init-dims-negative", []string{"negative"}, all, func(m *onnx.Model) {
+	mutate("init-dims-negative", []string{"-2"}, all, func(m *onnx.Model) {
 		m.Graph.Initializer[0].Dims = []int64{-2, 1, 3, 3}
 	})
 	mutate("init-short-data", []string{"w"}, all, func(m *onnx.Model) {
@@ -267,7 +269,7 @@ func (w *writer) models() {
 	mutate("missing-weight", []string{"w"}, all, func(m *onnx.Model) { m.Graph.Initializer = m.Graph.Initializer[1:] })
 	// Shape computations that ask for a huge tensor.
 	huge := func(name, op string, extra func(m *onnx.Model, n *onnx.Node)) {
-		mutate(name, []string{"too"}, all, func(m *onnx.Model) {
+		mutate(name, []string{name}, all, func(m *onnx.Model) {
 			n := &onnx.Node{Name: name, OpType: op, Output: []string{"big"}}
 			extra(m, n)
 			m.Graph.Node = append(m.Graph.Node, n)

@@ -94,7 +94,7 @@ func (w *writer) tensors() {
 		run("pb-"+name, w.file("in/"+name+".pb", encodeTensor(t)), want...)
 	}
 	run("pb-random", w.file("in/random.pb", []byte{0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2}), "TensorProto")
-	pb("dims-huge", &onnx.Tensor{Name: "x", DataType: onnx.Float, Dims: []int64{1 << 30, 1 << 30, 1 << 30}, RawData: f32}, "raw_data")
+	pb("dims-huge", &onnx.Tensor{Name: "x", DataType: onnx.Float, Dims: []int64{1 << 30, 1 << 30, 1 << 30}, RawData: f32}, "dims")
 	pb("dims-overflow", &onnx.Tensor{Name: "x", DataType: onnx.Float, Dims: []int64{1 << 62, 1 << 62}, RawData: f32}, "dims")
 	pb("dims-negative", &onnx.Tensor{Name: "x", DataType: onnx.Float, Dims: []int64{1, -1, 4, 4}, RawData: f32}, "negative")
 	pb("raw-short", &onnx.Tensor{Name: "x", DataType: onnx.Float, Dims: []int64{1, 1, 4, 4}, RawData: f32[:9]}, "raw_data")
