@@ -199,3 +199,27 @@ func truncateTo(p string, size int64) error {
 	}
 	return f.Close()
 }
+
+// Seeds returns the contents of the generated files under dir whose names
+// end in one of exts, for seeding fuzz targets: regular files of at most
+// 1 MiB (the sparse multi-gigabyte files are left out).
+func Seeds(dir string, exts ...string) ([][]byte, error) {
+	var seeds [][]byte
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		if !slices.ContainsFunc(exts, func(e string) bool { return strings.HasSuffix(p, e) }) {
+			return nil
+		}
+		if info, err := d.Info(); err != nil || info.Size() > 1<<20 {
+			return err
+		}
+		data, err := os.ReadFile(p)
+		if err == nil {
+			seeds = append(seeds, data)
+		}
+		return err
+	})
+	return seeds, err
+}
