@@ -32,14 +32,15 @@ func main() {
 	timeout := flag.Duration("timeout", 60*time.Second, "time limit of each run")
 	verbose := flag.Bool("v", false, "print every case, not only the failures")
 	only := flag.String("run", "", "run only cases whose name contains this")
+	keep := flag.String("keep", "", "write the inputs into this empty folder and keep them (default: a temporary folder)")
 	flag.Parse()
-	if err := run(*pare, *heavy, *mem, *timeout, *verbose, *only); err != nil {
+	if err := run(*pare, *heavy, *mem, *timeout, *verbose, *only, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(1)
 	}
 }
 
-func run(pare string, heavy bool, mem int64, timeout time.Duration, verbose bool, only string) error {
+func run(pare string, heavy bool, mem int64, timeout time.Duration, verbose bool, only, keep string) error {
 	bin, err := filepath.Abs(pare)
 	if err != nil {
 		return err
@@ -51,11 +52,16 @@ func run(pare string, heavy bool, mem int64, timeout time.Duration, verbose bool
 	if err != nil {
 		return fmt.Errorf("prlimit (util-linux) is needed to cap each run's memory: %v", err)
 	}
-	dir, err := os.MkdirTemp("", "pare-hostile-")
-	if err != nil {
+	dir := keep
+	if dir == "" {
+		dir, err = os.MkdirTemp("", "pare-hostile-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	} else if dir, err = filepath.Abs(dir); err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
 	cases, err := hostile.Write(dir, heavy)
 	if err != nil {
 		return err
