@@ -41,9 +41,10 @@ func consistent(t *testing.T, x *tensor.Tensor) {
 	}
 }
 
-// FuzzReadNpy checks that ReadNpy never panics or over-allocates, that
-// what it accepts is consistent, and that WriteNpy of it reads back equal.
-func FuzzReadNpy(f *testing.F) {
+// FuzzNpyRoundTrip checks, from the hostile suite's .npy files, that
+// ReadNpy never panics or over-allocates, that what it accepts is
+// consistent, and that WriteNpy of it reads back equal.
+func FuzzNpyRoundTrip(f *testing.F) {
 	seeds(f, ".npy")
 	var b bytes.Buffer
 	if err := tensor.WriteNpy(&b, tensor.FromF32([]int{2, 3}, []float32{1, 2, 3, 4, 5, 6})); err != nil {
