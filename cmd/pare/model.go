@@ -13,12 +13,14 @@ import (
 // loadModel reads a model file (with external data beside it) and prepares
 // an inference session, which validates the graph the same way for every
 // command (exec.NewSession runs the shape checks pare info reports from).
+// The session is run-only: the commands that use it never read
+// intermediate values, and it holds each BN-folded weight once.
 func loadModel(path string, stderr io.Writer) (*onnx.Model, *exec.Session, error) {
 	m, err := readModel(path, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := exec.NewSession(m)
+	s, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}
