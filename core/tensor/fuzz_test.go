@@ -2,6 +2,8 @@ package tensor_test
 
 import (
 	"bytes"
+	"os"
+	"sync"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -9,10 +11,21 @@ import (
 	"github.com/pare-ml/pare/internal/hostile"
 )
 
+// suiteFiles holds the hostile suite's files, generated once per test
+// binary for both fuzz targets.
+var suiteFiles = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "pare-fuzz-seeds-")
+	if err != nil {
+		return "", err
+	}
+	_, err = hostile.Write(dir, false)
+	return dir, err
+})
+
 // seeds adds the hostile suite's files with these extensions to f.
 func seeds(f *testing.F, exts ...string) {
-	dir := f.TempDir()
-	if _, err := hostile.Write(dir, false); err != nil {
+	dir, err := suiteFiles()
+	if err != nil {
 		f.Fatal(err)
 	}
 	data, err := hostile.Seeds(dir, exts...)
@@ -22,6 +35,15 @@ func seeds(f *testing.F, exts ...string) {
 	for _, d := range data {
 		f.Add(d)
 	}
+}
+
+// TestMain removes the generated seed files.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if dir, err := suiteFiles(); err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
 }
 
 // consistent checks what a reader accepted: one data slice of the shape's

@@ -16,7 +16,7 @@ func (w *writer) flags() {
 	usage("runs-zero", "--runs", "bench", model, "--runs", "0")
 	usage("runs-negative", "--runs", "bench", model, "--runs", "-5")
 	usage("runs-overflow", "invalid value", "bench", model, "--runs", "99999999999999999999999")
-	usage("warmup-negative", "--warmup", "bench", model, "--warmup", "-1")
+	usage("warmup-negative", "--warmup", "bench", model, "--warmup", "-5")
 	usage("info-batch-zero", "--batch", "info", model, "--batch", "0")
 	usage("info-two-models", "one model", "info", model, model)
 	usage("info-no-model", "one model", "info")

@@ -103,7 +103,7 @@ func (w *writer) modelCase(name, path string, cmds []string, c Case) {
 		case "eval":
 			cc.Args = []string{"eval", path, "--data", w.validData()}
 		case "bench":
-			cc.Args = []string{"bench", path, "--runs", "2", "--warmup", "0"}
+			cc.Args = []string{"bench", path, "--runs", "2", "--warmup", "0", "--time", "0"}
 		case "finetune":
 			cc.Args = []string{"finetune", path, "--data", w.validData(), "--epochs", "1", "--batch", "4", "-o", w.path("out/" + name + ".onnx")}
 		}
