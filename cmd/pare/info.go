@@ -50,7 +50,7 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	if *batch < 1 {
 		return usagef("--batch must be at least 1")
 	}
-	m, err := readModel(pos[0])
+	m, _, err := loadModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -69,6 +70,11 @@ func initializerValue(t *onnx.Tensor) (*Value, error) {
 	}
 	return &Value{DType: tensor.DType(t.DataType), Dims: dims, Const: c}, nil
 }
+
+// ErrDynamicShape is wrapped by errors of InferShapes for a shape that
+// depends on values known only at run time (a Reshape to a computed
+// shape): the graph may still be valid, it just cannot be checked ahead.
+var ErrDynamicShape = errors.New("the shape depends on run-time values")
 
 // UnsupportedError lists every op of a model that has no shape rule.
 type UnsupportedError struct {
