@@ -102,7 +102,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m, err := readModel(pos[0])
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
