@@ -14,7 +14,7 @@ WASM_TEST_PKGS := ./core/... ./cmd/pare/
 export ONNXRUNTIME_NODE_INSTALL := skip
 
 .PHONY: all build wasm liveview cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
-        lint check-wat bench bench-train bench-page train-demo fixtures clean
+        lint check-wat bench bench-train bench-page train-demo fixtures clean fuzz hostile
 
 all: build
 
@@ -112,3 +112,20 @@ clean:
 	rm -rf bin build www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:
+
+# Every fuzz target for FUZZTIME each (default 10 minutes; not part of make
+# test, whose runs only replay the seeds). Results: docs/security.md.
+FUZZTIME ?= 10m
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# The hostile-input suite out of process, each run under a 4 GiB address
+# space limit, against bin/pare (docs/security.md).
+hostile: bin/pare
+	$(GO) run ./tools/hostile -pare bin/pare

@@ -78,9 +78,16 @@ func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictio
 		if err != nil {
 			return nil, &UserError{Code: "run-failed", Message: fmt.Sprintf("The model could not run on these images: %v. It takes %s %v; the preprocessing gives %v. Check the preprocessing settings.", err, s.inputName, s.inputShape, shape)}
 		}
-		pred, err := s.top1(outputs, len(indices))
+		pred, classes, err := s.top1(outputs, len(indices))
 		if err != nil {
 			return nil, err
+		}
+		if lo == start {
+			// Labels beyond the model's classes mean the data set was
+			// made for another model (the check every format shares).
+			if err := s.data.CheckClasses(classes); err != nil {
+				return nil, userErrorf("labels-out-of-range", "%s", strings.TrimPrefix(err.Error(), "dataset: "))
+			}
 		}
 		out.Pred = append(out.Pred, pred...)
 		out.Labels = append(out.Labels, s.data.Labels[lo:hi]...)
@@ -115,14 +122,14 @@ func valueShapeText(dims []string) string {
 
 // top1 returns the index of the largest score in each row of the first
 // output, which must be [n, K] (or [n, K, 1, 1]).
-func (s *Service) top1(outputs map[string]*tensor.Tensor, n int) ([]int, error) {
+func (s *Service) top1(outputs map[string]*tensor.Tensor, n int) ([]int, int, error) {
 	name := s.model.Graph.Output[0].Name
 	y := outputs[name]
 	if y == nil || y.DType != tensor.Float32 {
-		return nil, userErrorf("bad-output", "The model's first output %q is not a float tensor of class scores, so top-1 accuracy cannot be measured.", name)
+		return nil, 0, userErrorf("bad-output", "The model's first output %q is not a float tensor of class scores, so top-1 accuracy cannot be measured.", name)
 	}
 	if len(y.Shape) == 0 || y.Shape[0] != n || y.Len()%n != 0 {
-		return nil, userErrorf("bad-output", "The model's output %q has shape %v, not one row of class scores per image (%d images).", name, y.Shape, n)
+		return nil, 0, userErrorf("bad-output", "The model's output %q has shape %v, not one row of class scores per image (%d images).", name, y.Shape, n)
 	}
 	k := y.Len() / n
 	pred := make([]int, n)
@@ -136,5 +143,5 @@ func (s *Service) top1(outputs map[string]*tensor.Tensor, n int) ([]int, error) 
 		}
 		pred[i] = best
 	}
-	return pred, nil
+	return pred, k, nil
 }

@@ -48,6 +48,10 @@ type Summary struct {
 	Unsupported *UserError `json:"unsupported,omitempty"`
 	// CostError says why costs are missing (they are then zero).
 	CostError string `json:"costError,omitempty"`
+	// Warnings are what the user should know about the file, such as an
+	// IR version or opset newer than Pare knows (onnx.VersionWarnings,
+	// which pare prints on stderr).
+	Warnings []string `json:"warnings,omitempty"`
 	// Preprocess is the default preprocessing read from the input shape.
 	Preprocess *PreprocessView `json:"preprocess,omitempty"`
 }
@@ -190,6 +194,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 		Nodes:           len(m.Graph.Node),
 		InputShape:      s.inputShape,
 		Unsupported:     s.unsupported,
+		Warnings:        m.VersionWarnings(),
 	}
 	for _, o := range m.OpsetImport {
 		sum.Opsets = append(sum.Opsets, OpsetView{onnx.DisplayDomain(o.Domain), o.Version})

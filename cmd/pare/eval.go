@@ -51,7 +51,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 || *batch < 1 {
 		return usagef("--limit must be >= 0 and --batch >= 1")
 	}
-	m, sess, err := loadModel(pos[0])
+	if err := checkPreprocessFlags(*scale, *order, std); err != nil {
+		return err
+	}
+	m, sess, err := loadModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
@@ -71,6 +74,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	inShape := shapes[in.Name]
+	if k, ok := modelClasses(m, in.Name, inShape, sess.OutputNames()[0]); ok {
+		if err := set.CheckClasses(k); err != nil {
+			return err
+		}
+	}
 	p := dataset.DefaultPreprocess(inShape)
 	p.Scale = float32(*scale)
 	p.Mean, p.Std = mean, std
@@ -183,7 +191,11 @@ func (e *evaluator) run(n, bs int, bar *progressBar) (*evalResult, error) {
 	}
 	grow(len(classes))
 	correct := 0
-	sampleSize := tensor.NumElements(e.sampleShape)
+	sampleSize, err := tensor.CheckSize(tensor.Float32, append([]int{bs}, e.sampleShape...), 0)
+	if err != nil {
+		return nil, fmt.Errorf("a batch of %d images for input %s: %w", bs, e.input, err)
+	}
+	sampleSize /= max(bs, 1)
 	for start := 0; start < n; start += bs {
 		count := min(bs, n-start)
 		idx := make([]int, count)
@@ -203,6 +215,11 @@ func (e *evaluator) run(n, bs int, bar *progressBar) (*evalResult, error) {
 		preds, width, err := argmaxRows(logits, count)
 		if err != nil {
 			return nil, err
+		}
+		if start == 0 {
+			if err := e.set.CheckClasses(width); err != nil {
+				return nil, err
+			}
 		}
 		grow(width)
 		for i, p := range preds {

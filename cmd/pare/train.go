@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,8 +128,16 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		return usagef("--epochs and --batch must be >= 1 and --lr > 0")
 	case f.valSplit < 0 || f.valSplit >= 1:
 		return usagef("--val-split must be in [0, 1)")
+	case !slices.Contains([]string{"sgd", "adam", "adamw"}, f.opt):
+		return usagef("--optimizer %q: use sgd, adam or adamw", f.opt)
 	}
-	m, err := readModel(pos[0])
+	if err := checkPreprocessFlags(f.scale, f.order, f.std); err != nil {
+		return err
+	}
+	if err := checkOutputFile("-o", f.out); err != nil {
+		return err
+	}
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
@@ -147,6 +155,17 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	inShape, err := modelInputShape(m, f.batch)
 	if err != nil {
 		return err
+	}
+	if len(m.Graph.Output) > 0 {
+		if k, ok := modelClasses(m, net.InputNames()[0], inShape, m.Graph.Output[0].Name); ok {
+			for _, s := range []*dataset.Set{trainSet, valSet} {
+				if s != nil {
+					if err := s.CheckClasses(k); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
 	pre := dataset.DefaultPreprocess(inShape)
 	pre.Scale = float32(f.scale)
@@ -351,5 +370,5 @@ func writeModel(m *onnx.Model, path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return writeFileAtomic(path, data)
 }

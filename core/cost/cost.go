@@ -87,7 +87,12 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			l.OutputShapes = append(l.OutputShapes, append([]int{}, v.Dims...))
 			l.ActivationBytes += valueBytes(v)
 		}
-		if l.MACs, err = nodeMACs(n, shapes); err != nil {
+		if !onnx.IsDefaultDomain(n.Domain) {
+			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
+		} else {
+			l.MACs, err = nodeMACs(n, shapes)
+		}
+		if err != nil {
 			return nil, nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
 		for _, in := range parametersOf(n, g, counted) {

@@ -76,6 +76,9 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := validate(m); err != nil {
+		return nil, err
+	}
 	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)

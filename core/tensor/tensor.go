@@ -56,7 +56,10 @@ func NumElements(shape []int) int {
 // Len returns the number of elements of t.
 func (t *Tensor) Len() int { return NumElements(t.Shape) }
 
-// New allocates a zeroed tensor of the given type and shape.
+// New allocates a zeroed tensor of the given type and shape, which the
+// caller has checked (a shape computed by a kernel, or one passed through
+// CheckSize); it panics on a type the executor does not compute on. Use
+// NewChecked for shapes that come from input.
 func New(dt DType, shape []int) *Tensor {
 	n := NumElements(shape)
 	t := &Tensor{DType: dt, Shape: append([]int(nil), shape...)}
@@ -76,7 +79,7 @@ func New(dt DType, shape []int) *Tensor {
 	case Bool:
 		t.Bool = make([]bool, n)
 	default:
-		panic(fmt.Sprintf("tensor.New: unsupported dtype %v", dt))
+		panic((&UnsupportedTypeError{DType: dt, What: "tensor.New"}).Error())
 	}
 	return t
 }

@@ -2,7 +2,6 @@ package train
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -55,21 +54,8 @@ func (r gradRule) differentiable(i int) bool {
 // opKey names an operator: domain ("" for ONNX) and op_type.
 type opKey struct{ domain, op string }
 
-// keyOf is the operator of a node, its domain in canonical form so that a
-// node that spells the default domain "ai.onnx" finds the same rules.
-func keyOf(nd *onnx.Node) opKey {
-	return opKey{onnx.CanonicalDomain(nd.Domain), nd.OpType}
-}
-
-// gradRules is filled by the init functions of the grad_*.go files and
-// by RegisterOp.
+// gradRules is filled by the init functions of the grad_*.go files.
 var gradRules = map[opKey]gradRule{}
-
-// ruleFor returns the backward rule of a node's operator.
-func ruleFor(nd *onnx.Node) (gradRule, bool) {
-	r, ok := gradRules[keyOf(nd)]
-	return r, ok
-}
 
 func registerGrad(op string, fn gradFunc, inputs ...int) {
 	gradRules[opKey{"", op}] = gradRule{inputs: inputs, fn: fn}
@@ -102,7 +88,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 	}
 	var missing []string
 	for _, nd := range n.order {
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		any := false
 		for i, name := range nd.Input {
 			if !need[name] {
@@ -146,7 +132,7 @@ func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int, fresh 
 	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
 		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
 	}
-	if !slices.Equal(g.Shape, shape) {
+	if !sameShape(g.Shape, shape) {
 		g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
 	}
 	old, ok := a.grads[name]
@@ -220,7 +206,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		if !anyIn {
 			continue
 		}
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		if !ok {
 			return fmt.Errorf("train: no gradient rule for node %s (%s)", nodeName(nd), nd.OpType)
 		}
@@ -251,4 +237,16 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		copy(prm.Grad.F32, g.F32)
 	}
 	return nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
