@@ -55,7 +55,7 @@ func Register(opType string, minOpset, maxOpset int64, run Kernel) {
 // core/custom) and refuses what would silently shadow another kernel: the
 // default domain, and a range overlapping one already registered.
 func RegisterDomainOp(domain, opType string, minOpset, maxOpset int64, run Kernel) error {
-	if domain == "" || domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(domain) {
 		return fmt.Errorf("exec: %s is in the default ONNX domain; custom kernels need a domain of their own", opType)
 	}
 	if run == nil {

@@ -153,7 +153,7 @@ func (s *Shapes) inferNode(n *onnx.Node, eval ConstEval) (err error) {
 		}
 	}()
 	r := rules[n.OpType]
-	if n.Domain != "" && n.Domain != "ai.onnx" {
+	if !onnx.IsDefaultDomain(n.Domain) {
 		r = customRuleFor(n.Domain, n.OpType, s.domainOpset(n.Domain)).adapt(s.domainOpset(n.Domain))
 	}
 	outs, err := r(c)
