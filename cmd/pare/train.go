@@ -14,6 +14,7 @@ import (
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // pare train and pare finetune share this engine; they differ in their
@@ -203,7 +204,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		if valLoader != nil {
 			fmt.Fprintf(stdout, ", %d validation images", rep.ValImages)
 		}
-		fmt.Fprintf(stdout, "\nmemory at batch %d: %.1f MB (activations kept for backward %.1f MB)\n", f.batch, mb(rep.MemoryBytes), mb(rep.ActivationBytes))
+		fmt.Fprintf(stdout, "\nmemory at batch %d: %s (activations kept for backward %s)\n", f.batch, units.Bytes(rep.MemoryBytes), units.Bytes(rep.ActivationBytes))
 		for _, n := range notes {
 			fmt.Fprintln(stdout, "note:", n)
 		}
@@ -371,5 +372,3 @@ func writeModel(m *onnx.Model, path string) error {
 	}
 	return writeFileAtomic(path, data)
 }
-
-func mb(b int64) float64 { return float64(b) / (1 << 20) }
