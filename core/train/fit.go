@@ -76,8 +76,8 @@ const (
 
 // FitResult is what a Fit did; valid after every Step.
 type FitResult struct {
-	LR       float64      `json:"lr"`             // the base rate of the last attempt
-	LRSource string       `json:"lr_source"`      // "given" or the probe's rule
+	LR       float64      `json:"lr"`              // the base rate of the last attempt
+	LRSource string       `json:"lr_source"`       // "given" or the probe's rule
 	Probe    []ProbePoint `json:"probe,omitempty"` // the range test's curve
 	Initial  *Score       `json:"initial_val,omitempty"`
 	Best     *Score       `json:"best_val,omitempty"`

@@ -78,9 +78,9 @@ type LRProbe struct {
 	base    float64 // the measured loss before any update
 	measure []int   // the loader steps (of epoch 0) that measure
 	points  []ProbePoint
-	done   bool
-	chosen float64
-	reason string
+	done    bool
+	chosen  float64
+	reason  string
 }
 
 // NewLRProbe prepares a probe of net on data with cfg's optimizer, groups
