@@ -32,7 +32,9 @@ type FitOptions struct {
 	// weights, which may be the original ones.
 	AllowWorse bool
 	// Retries bounds how often the divergence guard restarts training at
-	// a lower rate (default 3; negative: never).
+	// a lower rate (default 3). Negative turns the guard's loss-rise test
+	// off (a loss that is not finite still ends training, keeping the
+	// original weights).
 	Retries int
 }
 
@@ -296,6 +298,10 @@ func (f *Fit) stepVal(ctx context.Context) (job.Progress, error) {
 		return p, nil
 	}
 	last := f.trainer.Last()
+	if f.opt.Retries >= 0 && f.risen(score.Loss) {
+		f.stage = stageTrain
+		return f.retry(p, fmt.Sprintf("the validation loss rose to %.3g from %.3g", score.Loss, f.ref), last)
+	}
 	cp := Checkpoint{Step: last.GlobalStep, Epoch: float64(last.GlobalStep) / float64(last.StepsPerEpoch),
 		TrainLoss: last.EpochLoss, TrainAcc: last.EpochAcc, Val: score}
 	if f.res.Best == nil || score.better(f.bestAt) {
@@ -361,6 +367,11 @@ func (f *Fit) stepTrain(ctx context.Context) (job.Progress, error) {
 	return p, nil
 }
 
+// risen reports whether loss is well above the reference level.
+func (f *Fit) risen(loss float64) bool {
+	return f.ref > 0 && loss > math.Max(3*f.ref, f.ref+1)
+}
+
 // diverged says why the run has diverged, or "".
 func (f *Fit) diverged(err error, last StepStats) string {
 	if err != nil {
@@ -377,7 +388,7 @@ func (f *Fit) diverged(err error, last StepStats) string {
 		}
 		return ""
 	}
-	if f.emaSteps >= 10 && mean > math.Max(3*f.ref, f.ref+1) {
+	if f.opt.Retries >= 0 && f.emaSteps >= 5 && f.risen(mean) {
 		return fmt.Sprintf("the running loss rose to %.3g from %.3g", mean, f.ref)
 	}
 	return ""
@@ -386,7 +397,7 @@ func (f *Fit) diverged(err error, last StepStats) string {
 func (f *Fit) retry(p job.Progress, reason string, last StepStats) (job.Progress, error) {
 	p.Stage = "train"
 	f.net.Restore(f.best)
-	if f.res.Retries >= f.opt.Retries {
+	if f.res.Retries >= max(0, f.opt.Retries) {
 		f.net.Restore(f.original)
 		f.res.Diverged = true
 		f.res.Kept = KeptOriginal
