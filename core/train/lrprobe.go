@@ -13,6 +13,11 @@ import (
 	"github.com/pare-ml/pare/core/train/optim"
 )
 
+// measureImages is how many images the probe measures its loss on: enough
+// to hold a trained model's few mistakes (a 99 %-accurate model gets
+// about 5 of 512 wrong), which carry its loss.
+const measureImages = 512
+
 // ProbeOptions bound a learning-rate range test.
 type ProbeOptions struct {
 	// Min and Max are the first and last learning rates tried (defaults
@@ -46,8 +51,8 @@ type ProbePoint struct {
 // LRProbe is a learning-rate range test (Smith, 2017): one mini-batch per
 // step at a rate growing geometrically from Min to Max, until the loss
 // blows up. The loss of each step is measured after its update, in
-// evaluation mode, on the same measuring batches (the first two of the
-// loader, Measure): a batch's own training loss jumps from batch to
+// evaluation mode, on the same measuring images (the first batches of the
+// loader, measureImages images): a batch's own training loss jumps from batch to
 // batch far more than the rate moves it, above all for a trained model
 // whose few mistakes carry all its loss (mnist-8: 99 % right, mean loss
 // 10). When it is done it restores the weights it started from and LR
@@ -102,9 +107,8 @@ func NewLRProbe(net *Net, data *Loader, cfg Config, opt ProbeOptions) (*LRProbe,
 		p.loss = CrossEntropy
 	}
 	p.total = int(math.Ceil(math.Log10(opt.Max/opt.Min)*float64(opt.PerDecade))) + 1
-	p.measure = []int{0}
-	if data.Steps() > 1 {
-		p.measure = append(p.measure, 1)
+	for step := 0; step < data.Steps() && step*data.BatchSize < measureImages; step++ {
+		p.measure = append(p.measure, step)
 	}
 	net.ReuseBuffers(true)
 	return p, nil
