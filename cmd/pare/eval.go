@@ -14,7 +14,6 @@ import (
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/train"
 )
 
 // evalResult holds the --json keys of pare eval (docs/cli.md).
@@ -95,7 +94,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if batchIsDynamic(in) {
 		bs = *batch
 	}
-	res, err := evaluate(sess, in.Name, &train.Loader{Set: set, Indices: firstN(n), Preprocess: p, BatchSize: bs}, !*asJSON, stderr)
+	res, err := evaluate(sess, in.Name, &eval.Images{Set: set, Indices: eval.Range(0, n), Preprocess: p, BatchSize: bs}, !*asJSON, stderr)
 	if err != nil {
 		return err
 	}
@@ -160,25 +159,16 @@ func batchIsDynamic(in *onnx.ValueInfo) bool {
 	return !dims[0].HasValue || dims[0].Value <= 0
 }
 
-// firstN is 0..n-1.
-func firstN(n int) []int {
-	idx := make([]int, n)
-	for i := range idx {
-		idx[i] = i
-	}
-	return idx
-}
-
 // evaluate runs core/eval's Evaluator with a progress bar and turns its
 // result into the report.
-func evaluate(sess *exec.Session, input string, data *train.Loader, show bool, stderr io.Writer) (*evalResult, error) {
+func evaluate(sess *exec.Session, input string, data *eval.Images, show bool, stderr io.Writer) (*evalResult, error) {
 	ev, err := eval.New(data, eval.SessionForward(sess, input), eval.Options{Classes: data.Set.Classes})
 	if err != nil {
 		return nil, err
 	}
 	bar := newProgressBar(stderr, "eval", data.Len(), show)
 	err = job.Run(context.Background(), ev, func(p job.Progress) {
-		bar.Update(int(p.Figures["images"]), fmt.Sprintf("acc %.2f%%", 100*p.Figures["accuracy"]))
+		bar.Update(int(p.Done), fmt.Sprintf("acc %.2f%%", 100*p.Figures["accuracy"]))
 	})
 	bar.Done()
 	if err != nil {

@@ -11,8 +11,9 @@ import (
 )
 
 // Source yields batches of preprocessed images and their labels, in a fixed
-// order for epoch 0 (core/train's Loader is one).
+// order for epoch 0 (Images and core/train's Loader are Sources).
 type Source interface {
+	Len() int // images
 	Steps() int
 	Batch(epoch, step int) (*tensor.Tensor, []int, error)
 }
@@ -32,7 +33,9 @@ type Options struct {
 	Stage string
 }
 
-// Evaluator runs a Forward over a Source one batch per Step.
+// Evaluator runs a Forward over a Source one batch per Step. Its Progress
+// counts images (Done of Total) and carries the figures "accuracy" and
+// "loss" of the images so far.
 type Evaluator struct {
 	src   Source
 	fwd   Forward
@@ -94,12 +97,12 @@ func (e *Evaluator) Step(ctx context.Context) (job.Progress, error) {
 }
 
 func (e *Evaluator) progress() job.Progress {
-	p := job.Progress{Stage: e.opt.Stage, Done: int64(e.step), Total: int64(e.src.Steps())}
+	p := job.Progress{Stage: e.opt.Stage, Done: int64(e.res.Count), Total: int64(e.src.Len())}
 	if !e.start.IsZero() {
 		p.Elapsed = time.Since(e.start)
 	}
 	if e.res.Count > 0 {
-		p.Figures = map[string]float64{"accuracy": e.res.Accuracy(), "loss": e.res.Loss(), "images": float64(e.res.Count)}
+		p.Figures = map[string]float64{"accuracy": e.res.Accuracy(), "loss": e.res.Loss()}
 	}
 	return p
 }

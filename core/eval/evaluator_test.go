@@ -19,6 +19,14 @@ type fixed struct {
 
 func (f *fixed) Steps() int { return len(f.labels) }
 
+func (f *fixed) Len() int {
+	n := 0
+	for _, ls := range f.labels {
+		n += len(ls)
+	}
+	return n
+}
+
 func (f *fixed) Batch(_, step int) (*tensor.Tensor, []int, error) {
 	if step == f.fail {
 		return nil, nil, errors.New("unreadable image")
@@ -66,7 +74,7 @@ func TestEvaluatorCountsAndConfusion(t *testing.T) {
 	if want := math.Log(math.Exp(10)+2) - 10; math.Abs(r.Loss()-want) > 1e-9 {
 		t.Errorf("loss %v, want %v", r.Loss(), want)
 	}
-	if len(seen) != 2 || seen[1].Done != 2 || seen[1].Total != 2 || seen[1].Stage != "evaluate" || seen[1].Figures["accuracy"] != 1 {
+	if len(seen) != 2 || seen[0].Done != 3 || seen[1].Done != 5 || seen[1].Total != 5 || seen[1].Stage != "evaluate" || seen[1].Figures["accuracy"] != 1 {
 		t.Errorf("progress %+v", seen)
 	}
 }
