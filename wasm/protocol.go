@@ -98,6 +98,12 @@ func (s *Service) Handle(ctx context.Context, kind string, params []byte, files 
 		}
 		v, err := s.Evaluate(ctx, p.Start, p.End, p.Batch, progress)
 		return Reply{Value: v}, err
+	case "finetune":
+		var p FinetuneRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Finetune(ctx, p, progress)
 	case "thumbnails":
 		var p struct{ Indices []int }
 		if err := decode(&p); err != nil {

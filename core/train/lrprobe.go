@@ -15,27 +15,35 @@ import (
 
 // measureImages is how many images the probe measures its loss on: enough
 // to hold a trained model's few mistakes (a 99 %-accurate model gets
-// about 5 of 512 wrong), which carry its loss.
-const measureImages = 512
+// about 5 of 512 wrong), which carry its loss; a quarter of the training
+// images when that is fewer, so that probing a small set does not cost
+// more than an epoch on it.
+func measureImages(trainImages int) int { return min(512, max(1, trainImages/4)) }
 
 // ProbeOptions bound a learning-rate range test.
 type ProbeOptions struct {
-	// Min and Max are the first and last learning rates tried (defaults
-	// 1e-7 and 1); PerDecade is how many steps each factor of ten gets
-	// (default 5).
+	// Min and Max are the first and last learning rates tried (defaults:
+	// 1e-6 and 1 for Adam, whose step is about the rate whatever the
+	// gradient; 1e-8 and 10 for SGD, whose step scales with the gradient,
+	// which differs by orders of magnitude between models). PerDecade is
+	// how many steps each factor of ten gets (default 4).
 	Min, Max  float64
 	PerDecade int
 }
 
-func (o ProbeOptions) withDefaults() ProbeOptions {
+func (o ProbeOptions) withDefaults(optimizer string) ProbeOptions {
+	lo, hi := 1e-6, 1.0
+	if optimizer == "" || optimizer == "sgd" {
+		lo, hi = 1e-8, 10
+	}
 	if o.Min <= 0 {
-		o.Min = 1e-7
+		o.Min = lo
 	}
 	if o.Max <= o.Min {
-		o.Max = max(1, 10*o.Min)
+		o.Max = max(hi, 10*o.Min)
 	}
 	if o.PerDecade <= 0 {
-		o.PerDecade = 5
+		o.PerDecade = 4
 	}
 	return o
 }
@@ -52,7 +60,7 @@ type ProbePoint struct {
 // step at a rate growing geometrically from Min to Max, until the loss
 // blows up. The loss of each step is measured after its update, in
 // evaluation mode, on the same measuring images (the first batches of the
-// loader, measureImages images): a batch's own training loss jumps from batch to
+// loader, up to 512 images): a batch's own training loss jumps from batch to
 // batch far more than the rate moves it, above all for a trained model
 // whose few mistakes carry all its loss (mnist-8: 99 % right, mean loss
 // 10). When it is done it restores the weights it started from and LR
@@ -101,13 +109,13 @@ func NewLRProbe(net *Net, data *Loader, cfg Config, opt ProbeOptions) (*LRProbe,
 	if err != nil {
 		return nil, err
 	}
-	opt = opt.withDefaults()
+	opt = opt.withDefaults(cfg.Optimizer)
 	p := &LRProbe{net: net, data: data, cfg: cfg, opt: opt, optim: o, loss: cfg.Loss, start: net.Snapshot()}
 	if p.loss == nil {
 		p.loss = CrossEntropy
 	}
 	p.total = int(math.Ceil(math.Log10(opt.Max/opt.Min)*float64(opt.PerDecade))) + 1
-	for step := 0; step < data.Steps() && step*data.BatchSize < measureImages; step++ {
+	for step := 0; step < data.Steps() && step*data.BatchSize < measureImages(data.Len()); step++ {
 		p.measure = append(p.measure, step)
 	}
 	net.ReuseBuffers(true)
