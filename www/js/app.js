@@ -12,6 +12,7 @@ import { el, formatDuration, formatETA, formatExact } from './format.js';
 import { roving } from './roving.js';
 import { JobRunner } from './job.js';
 import { Stages } from './stages.js';
+import { addFinetuneStage } from './finetune.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -47,6 +48,16 @@ const stages = new Stages($('tabs'), $('workspace'), (name) => {
 });
 stages.adopt('graph', $('tab-graph'), $('view-graph'));
 stages.adopt('evaluate', $('tab-evaluate'), $('view-evaluate'));
+const finetune = addFinetuneStage({
+  stages,
+  runner,
+  ready: () => canRun(),
+  worker: () => prepare(0),
+  cancelAll: () => pool.cancelAll(),
+  guard: (what, action) => guard(what, action),
+  openModel: (files) => exclusive(() => openModel(files)),
+  modelName: () => state.model?.name || 'model.onnx',
+});
 
 const graphView = new GraphView($('graph'), $('legend'), {
   onSelect: (node) => (node ? sidebar.show(node) : sidebar.close()),
@@ -292,8 +303,15 @@ function readPreprocessForm() {
   return p;
 }
 
+// canRun reports whether a model and images are open and nothing else
+// runs: what Evaluate and the stages after it need.
+function canRun() {
+  return !!(state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy && !state.opening);
+}
+
 function updateEvaluateButton() {
-  const ok = state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy && !state.opening;
+  const ok = canRun();
+  finetune.update();
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }

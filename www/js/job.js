@@ -26,10 +26,11 @@ export class JobRunner {
    * @param {() => void} [o.onChange] called when the runner becomes busy or idle
    */
   constructor({ progress, text, cancel, live, onChange }) {
-    Object.assign(this, { progressEl: progress, textEl: text, cancelEl: cancel, live, onChange });
+    Object.assign(this, { live, onChange });
+    this.defaultUI = { progress, text, cancel };
+    this.wired = new WeakSet();
     this.current = null;
     this.idle = Promise.resolve();
-    cancel.addEventListener('click', () => this.cancel());
   }
 
   /** busy is true while a job runs. */
@@ -47,9 +48,17 @@ export class JobRunner {
    * @param {(ctx: JobContext) => Promise<any>} o.work the job
    * @param {(result: any, how: {cancelled: boolean, failed: boolean}) => string} o.end the announcement at the end
    * @param {string} [o.unit] what done/total count ("images", "steps"), for the bar's spoken value
+   * @param {{progress, text, cancel}} [o.ui] the stage's own bar, line and Cancel button (default: the constructor's)
    */
-  async run({ start, work, end, unit = '' }) {
+  async run({ start, work, end, unit = '', ui = this.defaultUI }) {
     if (this.current) throw new Error('another job is running');
+    this.progressEl = ui.progress;
+    this.textEl = ui.text;
+    this.cancelEl = ui.cancel;
+    if (!this.wired.has(ui.cancel)) {
+      ui.cancel.addEventListener('click', () => this.cancel());
+      this.wired.add(ui.cancel);
+    }
     const ctx = new JobContext(this, unit);
     this.current = ctx;
     let ended;
