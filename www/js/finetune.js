@@ -100,7 +100,8 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
       el('p', { id: 'finetune-summary' }, summaryLine(r)),
       el('p', {}, `${formatExact(r.trainImages)} training images, ${formatExact(r.valImages)} validation images; learning rate ${r.lr.toPrecision(2)}` +
         `${r.retries ? `, ${r.retries} restart(s) after the loss diverged` : ''}.`),
-      el('ul', { id: 'finetune-events' }, r.events.map((e) => el('li', {}, e))),
+      // The job's own lines; the CLI's flag hints mean nothing here.
+      el('ul', { id: 'finetune-events' }, r.events.map((e) => el('li', {}, e.replace(/ \(--allow-worse[^)]*\)/, '')))),
       el('p', {},
         el('a', { id: 'finetune-download', href: url, download: name, className: 'button' }, `Download ${name}`), ' ',
         el('button', { id: 'finetune-open', type: 'button', onclick: () => openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]) },
