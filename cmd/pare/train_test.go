@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +75,44 @@ func TestTrainUsageErrors(t *testing.T) {
 	_, errs, code := runPare(t, "train", demoModel, "--data", "d", "-o", "x", "--freeze", "nosuch")
 	if code != 2 || !strings.Contains(errs, "parameters are") {
 		t.Errorf("--freeze of an unknown name: exit %d, %q", code, errs)
+	}
+}
+
+// TestFinetuneDefaultsAndTheGuard fine-tunes the demo model on the digits
+// with no flag but the data, the output and the pixel scale, then with an
+// absurd learning rate: the first must not lower validation accuracy, the
+// second must end with the original weights and say so.
+func TestFinetuneDefaultsAndTheGuard(t *testing.T) {
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	dir := t.TempDir()
+	tuned := filepath.Join(dir, "tuned.onnx")
+	out, errs, code := runPare(t, "finetune", demoModel, "--data", digits, "--scale", "15.9375", "--json", "-o", tuned)
+	if code != 0 {
+		t.Fatalf("finetune: exit %d: %s", code, errs)
+	}
+	var rep trainReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.InitialValAcc == nil || rep.BestValAcc == nil || *rep.BestValAcc < *rep.InitialValAcc || rep.LR <= 0 || rep.LRSource == "given" || rep.Optimizer != "adam" {
+		t.Fatalf("defaults: %+v", rep)
+	}
+	if rep.ValImages < 170 || rep.ValImages > 190 {
+		t.Errorf("%d validation images, want the default tenth of 1797", rep.ValImages)
+	}
+	t.Logf("validation %.2f %% -> %.2f %% at lr %.2g (kept %s)", 100**rep.InitialValAcc, 100**rep.BestValAcc, rep.LR, rep.Kept)
+
+	diverged := filepath.Join(dir, "diverged.onnx")
+	out, errs, code = runPare(t, "finetune", demoModel, "--data", digits, "--scale", "15.9375", "--optimizer", "sgd", "--lr", "1e6", "-o", diverged)
+	if code != 0 {
+		t.Fatalf("finetune --lr 1e6: exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "training diverged") || !strings.Contains(out, "keeps its original weights") || !strings.Contains(out, "wrote "+diverged+" (original weights") {
+		t.Fatalf("the guard's message is missing:\n%s", out)
+	}
+	orig, _ := os.ReadFile(demoModel)
+	got, _ := os.ReadFile(diverged)
+	if !bytes.Equal(orig, got) {
+		t.Errorf("the diverged run wrote %d bytes that differ from the original's %d", len(got), len(orig))
 	}
 }
