@@ -65,7 +65,14 @@ func (s *Service) Evaluate(ctx context.Context, start, end, batch int, progress 
 		return nil, err
 	}
 	images := &eval.Images{Set: s.data, Indices: eval.Range(start, end), Preprocess: s.preprocess, BatchSize: batch}
-	ev, err := eval.New(images, eval.SessionForward(s.session, s.inputName), eval.Options{Classes: s.data.Classes})
+	ev, err := eval.New(images, eval.SessionForward(s.session, s.inputName), eval.Options{Classes: s.data.Classes, CheckClasses: func(k int) error {
+		// Labels beyond the model's classes mean the data set was made
+		// for another model (the check every format shares).
+		if err := s.data.CheckClasses(k); err != nil {
+			return userErrorf("labels-out-of-range", "%s", strings.TrimPrefix(err.Error(), "dataset: "))
+		}
+		return nil
+	}})
 	if err != nil {
 		return nil, err
 	}

@@ -47,6 +47,10 @@ type Summary struct {
 	Unsupported *UserError `json:"unsupported,omitempty"`
 	// CostError says why costs are missing (they are then zero).
 	CostError string `json:"costError,omitempty"`
+	// Warnings are what the user should know about the file, such as an
+	// IR version or opset newer than Pare knows (onnx.VersionWarnings,
+	// which pare prints on stderr).
+	Warnings []string `json:"warnings,omitempty"`
 	// Preprocess is the default preprocessing read from the input shape.
 	Preprocess *PreprocessView `json:"preprocess,omitempty"`
 }
@@ -119,7 +123,9 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 			}
 		}
 	}
-	sess, err := exec.NewSession(m)
+	// The page only runs the model (evaluation): a run-only session holds
+	// each BN-folded weight once.
+	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
 	if err != nil {
 		s.unsupported = unsupportedError(err)
 	} else {
@@ -191,6 +197,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 		Nodes:           len(m.Graph.Node),
 		InputShape:      s.inputShape,
 		Unsupported:     s.unsupported,
+		Warnings:        m.VersionWarnings(),
 	}
 	for _, o := range m.OpsetImport {
 		d := o.Domain

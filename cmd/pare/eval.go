@@ -54,7 +54,10 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 || *batch < 1 {
 		return usagef("--limit must be >= 0 and --batch >= 1")
 	}
-	m, sess, err := loadModel(pos[0])
+	if err := checkPreprocessFlags(*scale, *order, std); err != nil {
+		return err
+	}
+	m, sess, err := loadModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
@@ -74,6 +77,11 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	inShape := shapes[in.Name]
+	if k, ok := modelClasses(m, in.Name, inShape, sess.OutputNames()[0]); ok {
+		if err := set.CheckClasses(k); err != nil {
+			return err
+		}
+	}
 	p := dataset.DefaultPreprocess(inShape)
 	p.Scale = float32(*scale)
 	p.Mean, p.Std = mean, std
@@ -162,7 +170,7 @@ func batchIsDynamic(in *onnx.ValueInfo) bool {
 // evaluate runs core/eval's Evaluator with a progress bar and turns its
 // result into the report.
 func evaluate(sess *exec.Session, input string, data *eval.Images, show bool, stderr io.Writer) (*evalResult, error) {
-	ev, err := eval.New(data, eval.SessionForward(sess, input), eval.Options{Classes: data.Set.Classes})
+	ev, err := eval.New(data, eval.SessionForward(sess, input), eval.Options{Classes: data.Set.Classes, CheckClasses: data.Set.CheckClasses})
 	if err != nil {
 		return nil, err
 	}

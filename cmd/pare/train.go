@@ -8,7 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
+	"slices"
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
@@ -139,8 +139,16 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		return usagef("--val-split must be in [0, 1)")
 	case f.teacher != "" && !f.distill:
 		return usagef("--teacher is for --distill")
+	case !slices.Contains([]string{"sgd", "adam", "adamw"}, f.opt):
+		return usagef("--optimizer %q: use sgd, adam or adamw", f.opt)
 	}
-	m, err := readModel(pos[0])
+	if err := checkPreprocessFlags(f.scale, f.order, f.std); err != nil {
+		return err
+	}
+	if err := checkOutputFile("-o", f.out); err != nil {
+		return err
+	}
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
@@ -156,7 +164,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	if f.distill {
 		setup.Distill = &train.DistillOptions{}
 		if f.teacher != "" {
-			if setup.Teacher, err = readModel(f.teacher); err != nil {
+			if setup.Teacher, err = readModel(f.teacher, stderr); err != nil {
 				return err
 			}
 		}
@@ -200,6 +208,17 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	net := plan.Net
 	if err := f.applyFreeze(net); err != nil {
 		return err
+	}
+	if len(m.Graph.Output) > 0 {
+		if k, ok := modelClasses(m, net.InputNames()[0], plan.InputShape, m.Graph.Output[0].Name); ok {
+			for _, s := range []*dataset.Set{setup.Train, setup.Val} {
+				if s != nil {
+					if err := s.CheckClasses(k); err != nil {
+						return err
+					}
+				}
+			}
+		}
 	}
 	notes = append(notes, plan.Notes...)
 	cfg := train.Config{Epochs: f.epochs, Optimizer: f.opt, LR: f.lr, Momentum: f.momentum, Nesterov: f.nesterov,
@@ -346,7 +365,7 @@ func writeModel(m *onnx.Model, path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, data, 0o644)
+	return writeFileAtomic(path, data)
 }
 
 func mb(b int64) float64 { return float64(b) / (1 << 20) }

@@ -31,6 +31,10 @@ type Options struct {
 	// Stage is Progress.Stage (default "evaluate"; training says
 	// "validate").
 	Stage string
+	// CheckClasses, when set, is given the number of class scores of the
+	// first batch and may refuse them (dataset.Set.CheckClasses: labels
+	// beyond the model's classes); its error ends the evaluation.
+	CheckClasses func(classes int) error
 }
 
 // Evaluator runs a Forward over a Source one batch per Step. Its Progress
@@ -88,6 +92,11 @@ func (e *Evaluator) Step(ctx context.Context) (job.Progress, error) {
 			return e.progress(), ctx.Err()
 		}
 		return e.progress(), &BatchError{Step: e.step, Seen: e.res.Count, Kind: RunFailed, Err: err, Shape: x.Shape}
+	}
+	if e.step == 0 && e.opt.CheckClasses != nil && y != nil && len(labels) > 0 && y.Len()%len(labels) == 0 {
+		if err := e.opt.CheckClasses(y.Len() / len(labels)); err != nil {
+			return e.progress(), err
+		}
 	}
 	if err := e.res.add(y, labels); err != nil {
 		return e.progress(), &BatchError{Step: e.step, Seen: e.res.Count, Kind: BadOutput, Err: err, Shape: x.Shape}

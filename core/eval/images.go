@@ -51,7 +51,10 @@ func (im *Images) Batch(_, step int) (*tensor.Tensor, []int, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	x := tensor.New(tensor.Float32, shape)
+	x, err := tensor.NewChecked(tensor.Float32, shape)
+	if err != nil {
+		return nil, nil, err
+	}
 	if err := im.Set.Batch(pick, im.Preprocess, x.F32); err != nil {
 		return nil, nil, err
 	}

@@ -42,7 +42,18 @@ func (d DType) String() string {
 	case Int4:
 		return "int4"
 	}
+	// The ONNX types the executor does not compute on keep their names,
+	// so errors say "float16", not a number.
+	if name, ok := onnxOnlyNames[d]; ok {
+		return name
+	}
 	return fmt.Sprintf("dtype(%d)", int32(d))
+}
+
+var onnxOnlyNames = map[DType]string{
+	0: "undefined", 4: "uint16", 5: "int16", 8: "string", 10: "float16", 12: "uint32", 13: "uint64",
+	14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
+	19: "float8e5m2", 20: "float8e5m2fnuz", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
 }
 
 // Tensor is a dense row-major (C order) array. Exactly one data slice, the
@@ -72,7 +83,10 @@ func NumElements(shape []int) int {
 // Len returns the number of elements of t.
 func (t *Tensor) Len() int { return NumElements(t.Shape) }
 
-// New allocates a zeroed tensor of the given type and shape.
+// New allocates a zeroed tensor of the given type and shape, which the
+// caller has checked (a shape computed by a kernel, or one passed through
+// CheckSize); it panics on a type the executor does not compute on. Use
+// NewChecked for shapes that come from input.
 func New(dt DType, shape []int) *Tensor {
 	n := NumElements(shape)
 	t := &Tensor{DType: dt, Shape: append([]int(nil), shape...)}
@@ -92,7 +106,7 @@ func New(dt DType, shape []int) *Tensor {
 	case Bool:
 		t.Bool = make([]bool, n)
 	default:
-		panic(fmt.Sprintf("tensor.New: unsupported dtype %v", dt))
+		panic((&UnsupportedTypeError{DType: dt, What: "tensor.New"}).Error())
 	}
 	return t
 }
