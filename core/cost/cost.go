@@ -87,10 +87,10 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			l.OutputShapes = append(l.OutputShapes, append([]int{}, v.Dims...))
 			l.ActivationBytes += valueBytes(v)
 		}
-		if !onnx.IsDefaultDomain(n.Domain) {
-			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
-		} else {
+		if onnx.IsDefaultDomain(n.Domain) {
 			l.MACs, err = nodeMACs(n, shapes)
+		} else {
+			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
 		}
 		if err != nil {
 			return nil, nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)

@@ -66,7 +66,7 @@ func RegisterOp(domain, opType string, minOpset, maxOpset int64, op Op) error {
 	if err != nil {
 		return err
 	}
-	key := opKey{domain, opType}
+	key := opKey{onnx.CanonicalDomain(domain), opType}
 	for _, o := range registered[key] {
 		if (o.maxOpset == 0 || minOpset <= o.maxOpset) && (maxOpset == 0 || o.minOpset <= maxOpset) {
 			return fmt.Errorf("train: %s.%s is already registered for an opset range overlapping %d..%d", domain, opType, minOpset, maxOpset)
@@ -84,7 +84,7 @@ func HasOp(domain, opType string, opset int64) bool {
 }
 
 func registeredOp(domain, opType string, opset int64) (rangedOp, bool) {
-	for _, o := range registered[opKey{domain, opType}] {
+	for _, o := range registered[opKey{onnx.CanonicalDomain(domain), opType}] {
 		if opset >= o.minOpset && (o.maxOpset == 0 || opset <= o.maxOpset) {
 			return o, true
 		}
@@ -112,11 +112,12 @@ func compileOp(domain, opType string, op Op) (gradRule, forwardFunc, error) {
 // compileOverrides prepares NetOptions.Ops for one net.
 func (n *Net) compileOverrides() error {
 	for k, op := range n.opt.Ops {
+		d := onnx.CanonicalDomain(k.Domain)
 		r, f, err := compileOp(k.Domain, k.OpType, op)
 		if err != nil {
 			return err
 		}
-		n.overrides[opKey{onnx.CanonicalDomain(k.Domain), k.OpType}] = rangedOp{rule: r, forward: f}
+		n.overrides[opKey{d, k.OpType}] = rangedOp{rule: r, forward: f}
 	}
 	return nil
 }
@@ -129,8 +130,7 @@ func (n *Net) domainOpset(nd *onnx.Node) int64 {
 	return n.model.OpsetVersion(nd.Domain)
 }
 
-// nodeKey is nd's operator, its domain in canonical form so that a node
-// that spells the default domain "ai.onnx" finds the same rules.
+// nodeKey is nd's operator with "ai.onnx" read as the default domain.
 func nodeKey(nd *onnx.Node) opKey {
 	return opKey{onnx.CanonicalDomain(nd.Domain), nd.OpType}
 }

@@ -45,12 +45,22 @@ type Param struct {
 	Value  *tensor.Tensor
 	Grad   *tensor.Tensor
 	Frozen bool
-	// Users lists "node (op_type)" of the nodes reading the parameter, for
-	// messages and for choosing an initialisation.
-	Users []string
+	// Users are the nodes that read the parameter, and at which input.
+	Users []ParamUse
 	// FanIn is the number of inputs one output unit sees (Conv: C/group x
 	// kernel; Gemm: K); 0 when it does not apply.
 	FanIn int
+}
+
+// ParamUse is one reading of a parameter: the node and its input index.
+type ParamUse struct {
+	Node  *onnx.Node
+	Input int
+}
+
+// String names the node and its operator, for messages.
+func (u ParamUse) String() string {
+	return fmt.Sprintf("%s (%s) input %d", nodeName(u.Node), u.Node.OpType, u.Input)
 }
 
 // NetOptions tunes NewNet.
@@ -295,7 +305,7 @@ func (n *Net) findParams() {
 				n.params[name] = p
 				n.Params = append(n.Params, p)
 			}
-			p.Users = append(p.Users, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
+			p.Users = append(p.Users, ParamUse{Node: nd, Input: i})
 		}
 	}
 }
