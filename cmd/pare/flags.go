@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -16,7 +18,10 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usageError{err.Error()} // exit code 2, like every usage error
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -62,6 +67,32 @@ func (l *floatList) Set(s string) error {
 		}
 		*l = append(*l, float32(v))
 	}
+	return nil
+}
+
+// ratio is a number that may be written as a fraction, as the help texts
+// and the page write pixel scales: "1/255", "0.00392", "1".
+type ratio float64
+
+func (r *ratio) String() string { return strconv.FormatFloat(float64(*r), 'g', -1, 64) }
+
+func (r *ratio) Set(s string) error {
+	num, den, isFraction := strings.Cut(strings.TrimSpace(s), "/")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+	}
+	if isFraction {
+		d, err := strconv.ParseFloat(strings.TrimSpace(den), 64)
+		if err != nil || d == 0 {
+			return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+		}
+		v /= d
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return fmt.Errorf("%q must be a finite, non-zero number", s)
+	}
+	*r = ratio(v)
 	return nil
 }
 

@@ -36,7 +36,8 @@ type trainFlags struct {
 	split, freeze                      string
 	epochs, batch, warmup, limit       int
 	padCrop                            int
-	lr, momentum, decay, clip, scale   float64
+	lr, momentum, decay, clip          float64
+	scale                              ratio
 	valSplit                           float64
 	seed                               int64
 	nesterov, hflip, freezeBN, asJSON  bool
@@ -69,7 +70,8 @@ func newTrainFlags(name, synopsis string, def trainDefaults, stderr io.Writer) *
 	fs.StringVar(&f.freeze, "freeze", "", "comma-separated initializer names to keep fixed")
 	fs.BoolVar(&f.freezeBN, "freeze-bn", false, "use BatchNorm running statistics instead of batch statistics while training")
 	fs.StringVar(&f.logits, "logits", "", "value the loss attaches to (default: the output, or the input of a final Softmax)")
-	fs.Float64Var(&f.scale, "scale", 1, "multiply raw pixel values (0..255) by this (1/255 gives 0..1)")
+	f.scale = 1
+	fs.Var(&f.scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
 	fs.Var(&f.mean, "mean", "per-channel mean subtracted after scaling")
 	fs.Var(&f.std, "std", "per-channel std divided by after the mean")
 	fs.StringVar(&f.order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")

@@ -55,6 +55,13 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 	g := shapes.Graph
 	rep := &Report{InputShapes: inputShapes}
 	counted := map[string]bool{}
+	// carried maps a value computed from an initializer by a shape-only
+	// op (mnist-8 reshapes its fully connected weights before the MatMul)
+	// to that initializer, so the weights count at the layer that
+	// multiplies them; carrier is the layer index that first carried it,
+	// where it counts if no layer ever multiplies it.
+	carried := map[string]string{}
+	carrier := map[string]int{}
 	for _, n := range g.Order() {
 		l := Layer{Name: n.Name, OpType: n.OpType}
 		if l.Name == "" && len(n.Output) > 0 {
@@ -72,15 +79,25 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			return nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
 		for i, in := range n.Input {
-			if in == "" || counted[in] {
+			src := in
+			if g.Initializer(in) == nil {
+				src = carried[in]
+			}
+			if src == "" || counted[src] {
 				continue
 			}
-			t := g.Initializer(in)
-			if t == nil || !isParameter(t, n.OpType, i) {
+			if i == 0 && passesDataThrough(n.OpType) && len(n.Output) > 0 && n.Output[0] != "" {
+				carried[n.Output[0]] = src
+				if _, ok := carrier[src]; !ok {
+					carrier[src] = len(rep.Layers)
+				}
 				continue
 			}
-			counted[in] = true
-			l.Params += shapes.Of(in).Elements()
+			if !isParameter(g.Initializer(src), n.OpType, i) {
+				continue
+			}
+			counted[src] = true
+			l.Params += shapes.Of(src).Elements()
 		}
 		if rep.MACs > math.MaxInt64-l.MACs {
 			return nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
@@ -90,8 +107,27 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 		rep.ActivationBytes += l.ActivationBytes
 		rep.Layers = append(rep.Layers, l)
 	}
+	for src, i := range carrier {
+		if !counted[src] && isParameter(g.Initializer(src), "", -1) {
+			counted[src] = true
+			n := shapes.Of(src).Elements()
+			rep.Layers[i].Params += n
+			rep.Params += n
+		}
+	}
 	rep.PeakActivationBytes = peakActivationBytes(g, shapes)
 	return rep, nil
+}
+
+// passesDataThrough reports whether an op only reshapes, reorders or
+// retypes its first input: weights read through it belong to the layer
+// that consumes its output.
+func passesDataThrough(opType string) bool {
+	switch opType {
+	case "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Transpose", "Identity", "Cast":
+		return true
+	}
+	return false
 }
 
 // isParameter reports whether initializer t, read as input i of an op,
