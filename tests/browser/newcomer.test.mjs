@@ -5,6 +5,8 @@
 // that looked half-selected.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve, open, chooseFiles, waitForGraph, evaluate, checkPage, root, www } from './harness.mjs';
 
@@ -128,6 +130,21 @@ test('results disappear when the model, the data or the preprocessing changes', 
   assert.ok(await shownAccuracy(page), 'an unchanged preprocessing cleared the result');
   assert.equal(await page.$eval('#accuracy', (e) => Number(e.dataset.correct)), again.correct);
   await checkPage(page, 'after the changes');
+});
+
+test('a digits CSV (pixels 0..16) for an MNIST model is warned about, with the scale that fits', async () => {
+  const { page } = session;
+  // Five 28x28 "digits" in the 0..16 range of scikit-learn's digits.
+  const rows = Array.from({ length: 5 }, (_, r) => [...Array.from({ length: 784 }, (_, i) => (i * 7 + r) % 17), r].join(','));
+  const csv = join(await mkdtemp(join(tmpdir(), 'pare-digits-')), 'digits.csv');
+  await writeFile(csv, rows.join('\n') + '\n');
+  await chooseFiles(page, '#open-model', [demoModel]);
+  await waitForGraph(page, 'demo-resnet-mnist.onnx');
+  await chooseFiles(page, '#open-data', [csv]);
+  await page.waitForFunction(() => window.pare.state.data?.view?.count === 5 && window.pare.state.pending === 0);
+  const text = await page.textContent('#banner');
+  assert.match(text, /0\.\.16, not 0\.\.255/);
+  assert.match(text, /set the scale to 15\.9375/);
 });
 
 test('no request left the origin and no console errors', () => {
