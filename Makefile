@@ -17,8 +17,8 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 # Release builds: the platforms of make dist, each with the site embedded.
 DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
-.PHONY: all build wasm cli-wasm deps deps-serve demo serve site release dist test test-go test-wasm \
-        test-node test-browser lint check-wat bench bench-train bench-page train-demo fixtures clean
+.PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
+        test-wasm test-node test-browser lint check-wat bench bench-train bench-page train-demo fixtures clean
 
 all: build
 
@@ -31,20 +31,35 @@ bin/pare: FORCE
 # (it must match the compiler that built pare.wasm).
 # pare.wasm and its brotli/gzip copies are made in build/ and moved into www/
 # together, so a running `pare serve` never sees copies older than the binary.
-# Compressing takes about half a minute, so it runs only when the binary changed.
+# Compressing takes about half a minute, so it runs only when a binary changed.
 wasm:
 	@mkdir -p build
 	@echo "wasm: building the page's Go core for the browser (GOOS=js GOARCH=wasm)"
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o build/pare.wasm ./wasm
-	@if cmp -s build/pare.wasm www/pare.wasm && [ -f www/pare.wasm.br ] && [ -f www/pare.wasm.gz ]; then \
-		echo "wasm: unchanged since the last build; keeping www/pare.wasm and its compressed copies"; \
-	else \
-		echo "wasm: compressing pare.wasm with brotli (quality 11) and gzip -9 for pare serve; this takes about 30 s"; \
-		$(NODE) scripts/precompress.mjs build/pare.wasm && \
-		mv build/pare.wasm build/pare.wasm.br build/pare.wasm.gz www/; \
-	fi
+	$(call place-wasm,pare)
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
+	$(MAKE) liveview
+
+# The live view (ebiten, its own wasm: fetched only when someone opens it).
+liveview:
+	@mkdir -p build
+	@echo "liveview: building the live view's wasm (GOOS=js GOARCH=wasm)"
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o build/liveview.wasm ./wasm/liveview
+	$(call place-wasm,liveview)
+
+# $(call place-wasm,NAME) moves build/NAME.wasm into www/ with its brotli
+# and gzip copies, compressing only when the binary differs from the one
+# in www/ (brotli quality 11 of pare.wasm takes about 30 s).
+define place-wasm
+	@if cmp -s build/$(1).wasm www/$(1).wasm && [ -f www/$(1).wasm.br ] && [ -f www/$(1).wasm.gz ]; then \
+		echo "$(1).wasm: unchanged since the last build; keeping www/$(1).wasm and its compressed copies"; \
+	else \
+		echo "$(1).wasm: compressing with brotli (quality 11) and gzip -9 for pare serve; pare.wasm takes about 30 s"; \
+		$(NODE) scripts/precompress.mjs build/$(1).wasm && \
+		mv build/$(1).wasm build/$(1).wasm.br build/$(1).wasm.gz www/; \
+	fi
+endef
 
 # The CLI built for WebAssembly, run by node through the runner that supplies
 # the SIMD kernel: tools/wasmexec/go_js_wasm_exec bin/pare.wasm bench MODEL
@@ -93,7 +108,7 @@ site: build demo
 # the page from any folder with nothing beside it.
 release: site
 	rm -rf internal/webapp/site && cp -R build/site internal/webapp/site
-	cp www/pare.wasm.br www/pare.wasm.gz internal/webapp/site/
+	cp www/*.wasm.br www/*.wasm.gz internal/webapp/site/
 	@echo "release: building bin/pare-release with the site embedded"
 	$(GO) build -tags embedsite -trimpath -ldflags '$(LDFLAGS)' -o bin/pare-release ./cmd/pare
 
@@ -119,7 +134,7 @@ test: lint test-go test-wasm check-wat test-node test-browser
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/ ./core/...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./core/...
 
 test-go: deps
 	$(GO) test -count=1 ./...
@@ -161,6 +176,6 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build dist internal/webapp/site www/pare.wasm www/pare.wasm.br www/pare.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
+	rm -rf bin build dist internal/webapp/site www/*.wasm www/*.wasm.br www/*.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:
