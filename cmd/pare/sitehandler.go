@@ -164,7 +164,7 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if acceptsEncoding(r, "gzip") {
 			if data, err := h.gzipped(name, st); err == nil {
 				if tag, err := h.etag(name); err == nil {
-					hdr.Set("ETag", strings.TrimSuffix(tag, `"`)+`-gzip"`)
+					hdr.Set("ETag", strings.TrimSuffix(tag, `"`)+`.gzip"`) // not the plain file's tag
 				}
 				hdr.Set("Content-Encoding", "gzip")
 				http.ServeContent(w, r, "", st.ModTime(), bytes.NewReader(data))
