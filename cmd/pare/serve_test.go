@@ -126,7 +126,7 @@ func TestServeStaysInsideItsFolder(t *testing.T) {
 		"/../" + filepath.Base(outside) + "/secret.txt", "/js/../../" + filepath.Base(outside) + "/secret.txt",
 		"/leak.txt", "/outdir/secret.txt", "/data/up.txt",
 		"/.env", "/.git/config", "/css/.hidden.css", "/js/", "/data/",
-		"/js/app.js\x00.png", "/js\\app.js", "//etc/passwd",
+		"/js/app.js\x00.png", "/js\\app.js", "//etc/passwd", "/C:/Windows/win.ini", "/index.html::$DATA",
 	} {
 		rec := get(h, "GET", target)
 		if rec.Code != http.StatusNotFound || strings.Contains(rec.Body.String(), "SECRET") {

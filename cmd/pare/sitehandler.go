@@ -236,9 +236,10 @@ var errNotServed = errors.New("not served")
 
 // sitePath maps a URL path to a name inside the site's file system: "/"
 // and folders ending in "/" are their index.html (as "index.html" or
-// "demo"); dotfiles, "..", backslashes and NUL bytes are refused.
+// "demo"); dotfiles, "..", backslashes, colons (Windows drive letters and
+// alternate data streams) and NUL bytes are refused.
 func sitePath(urlPath string) (string, error) {
-	if strings.ContainsAny(urlPath, "\\\x00") {
+	if strings.ContainsAny(urlPath, "\\:\x00") {
 		return "", errNotServed
 	}
 	trimmed := strings.Trim(urlPath, "/")
