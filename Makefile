@@ -18,7 +18,8 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
 .PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
-        test-wasm test-node test-browser lint check-wat bench bench-train bench-page train-demo fixtures clean
+        test-wasm test-node test-browser finetune-defaults lint check-wat bench bench-train bench-page \
+        train-demo fixtures clean fuzz hostile
 
 all: build
 
@@ -172,6 +173,11 @@ bench-page: deps build demo
 train-demo: deps bin/pare
 	bash scripts/train-demo.sh
 
+# pare finetune with its defaults on mnist-8, mnist-mlp and the demo model,
+# with --distill, and with an absurd learning rate (docs/training.md).
+finetune-defaults: deps bin/pare
+	bash scripts/finetune-defaults.sh
+
 fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
@@ -179,3 +185,20 @@ clean:
 	rm -rf bin build dist internal/webapp/site www/*.wasm www/*.wasm.br www/*.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:
+
+# Every fuzz target for FUZZTIME each (default 10 minutes; not part of make
+# test, whose runs only replay the seeds). Results: docs/security.md.
+FUZZTIME ?= 10m
+fuzz:
+	@set -e; for f in $$(git grep -l '^func Fuzz' -- '*_test.go'); do \
+		pkg=./$$(dirname $$f); \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# The hostile-input suite out of process, each run under a 4 GiB address
+# space limit, against bin/pare (docs/security.md).
+hostile: bin/pare
+	$(GO) run ./tools/hostile -pare bin/pare

@@ -21,7 +21,7 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 			if errors.Is(err, flag.ErrHelp) {
 				return nil, err
 			}
-			return nil, usageError{err.Error()} // exit code 2, like every usage error
+			return nil, usagef("%v (run 'pare %s --help' for the flags)", err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -45,6 +45,23 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// checkPreprocessFlags refuses preprocessing flags no image can be
+// prepared with, as usage errors before any file is read.
+func checkPreprocessFlags(scale float64, order string, std floatList) error {
+	if scale == 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
+		return usagef("--scale %v: give a finite, non-zero factor (1 keeps 0..255, 1/255 gives 0..1)", scale)
+	}
+	if o := strings.ToUpper(order); o != "RGB" && o != "BGR" {
+		return usagef("--channel-order %q: use RGB or BGR", order)
+	}
+	for i, s := range std {
+		if s == 0 || math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
+			return usagef("--std value %d is %v: the pixels are divided by it, so it must be finite and non-zero", i+1, s)
+		}
+	}
+	return nil
 }
 
 // floatList is a comma-separated list of floats ("0.485,0.456,0.406").

@@ -62,6 +62,26 @@ func TestHelpNamesOnlyFlagsThatExist(t *testing.T) {
 	}
 }
 
+// A flag whose help writes a fraction ("1/255 gives 0..1") takes one:
+// pare eval --scale 1/255 was refused as an invalid value while its help
+// said so, and quantize's --scale repeated it.
+func TestFlagsTakeTheFractionsTheirHelpShows(t *testing.T) {
+	flagLine := regexp.MustCompile(`^  -([a-z][a-z0-9-]*) (\w+)\n\s+(.*)$`)
+	for _, c := range commands() {
+		_, help := definedFlags(t, c.name)
+		lines := strings.Split(help, "\n")
+		for i := 0; i+1 < len(lines); i++ {
+			m := flagLine.FindStringSubmatch(lines[i] + "\n" + lines[i+1])
+			if m == nil || !regexp.MustCompile(`\b1/255\b`).MatchString(m[3]) {
+				continue
+			}
+			if m[2] == "float" {
+				t.Errorf("pare %s -%s: its help shows 1/255 but the flag parses only decimals (a float flag)", c.name, m[1])
+			}
+		}
+	}
+}
+
 // Every flag named in a message of the command line (an error, a note, a
 // usage line) is a flag of some pare command: "set the split to train"
 // once pointed eval users to a --split that eval did not have.

@@ -24,7 +24,10 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("-o OUT is required")
 	}
-	m, err := readModel(pos[0])
+	if err := checkOutputFile("-o", *out); err != nil {
+		return err
+	}
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
