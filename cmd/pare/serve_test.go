@@ -89,7 +89,7 @@ func TestServeSecurityHeaders(t *testing.T) {
 	for _, target := range []string{"/", "/missing.js", "/.env"} {
 		rec := get(h, "GET", target)
 		hdr := rec.Header()
-		for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'"} {
+		for _, want := range []string{"default-src 'self'", "frame-ancestors 'self'"} {
 			if !strings.Contains(hdr.Get("Content-Security-Policy"), want) {
 				t.Errorf("%s: CSP %q lacks %q", target, hdr.Get("Content-Security-Policy"), want)
 			}

@@ -79,10 +79,11 @@ func compressible(ext string) bool {
 }
 
 // contentSecurityPolicy keeps every fetch, worker and frame on this origin,
-// and forbids other sites from framing the page (clickjacking).
+// and forbids other sites from framing the page (clickjacking); the page
+// itself frames liveview.html, so this origin may.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"worker-src 'self' blob:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " +
-	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
 
 // securityHeaders go on every answer, errors included.
 var securityHeaders = [][2]string{
