@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
@@ -138,6 +139,11 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
+		return err
+	}
+	// Training runs its own executor: refuse what every other command
+	// refuses (a Conv with group 0, sizes that cannot fit) first.
+	if err := exec.Validate(m); err != nil {
 		return err
 	}
 	net, err := train.NewNet(m, train.NetOptions{Logits: f.logits, Seed: f.seed, FreezeBatchNorm: f.freezeBN})
