@@ -263,11 +263,11 @@ func (w *writer) models() {
 		m.Graph.Node[1].Input = []string{"f"} // relu reads flatten's output, flatten reads relu's
 	})
 	mutate("self-loop", []string{"cycle"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"r"} })
-	mutate("undefined-input", []string{"nowhere"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"nowhere"} })
+	mutate("dangling-input", []string{"nowhere"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"nowhere"} })
 	mutate("duplicate-producer", []string{"\"r\""}, all, func(m *onnx.Model) {
 		m.Graph.Node = append(m.Graph.Node, &onnx.Node{Name: "relu2", OpType: "Relu", Input: []string{"c"}, Output: []string{"r"}})
 	})
-	mutate("output-undefined", []string{"ghost"}, all, func(m *onnx.Model) {
+	mutate("output-dangling", []string{"ghost"}, all, func(m *onnx.Model) {
 		m.Graph.Output = append(m.Graph.Output, &onnx.ValueInfo{Name: "ghost", Type: tensorType(onnx.Float, 1)})
 	})
 	mutate("no-nodes", []string{"y"}, all, func(m *onnx.Model) { m.Graph.Node = nil })

@@ -47,13 +47,18 @@ async function stillUsable(page) {
 }
 
 // message waits for what the page says about the file just opened: the
-// alert banner, or (for a model that opened) the summary's warnings.
+// alert banner and (for a model that opened) the summary's warnings,
+// among them why it cannot run.
 async function message(page) {
   await page.waitForFunction(() => window.pare.state.pending === 0, null, { timeout: 120000 });
-  if (await page.isVisible('#banner')) return bannerText(page);
+  const banner = (await page.isVisible('#banner')) ? await bannerText(page) : '';
   await checkPage(page, 'after opening a hostile file');
-  return [...await page.$$eval('#summary .warn', (es) => es.map((e) => e.textContent))].join(' ');
+  const warnings = await page.$$eval('#summary .warn', (es) => es.map((e) => e.textContent));
+  return [banner, ...warnings].join(' ');
 }
+
+// Case names avoid the words checkPage treats as a bug's output
+// ("undefined", "null", "NaN"), since the page shows file names.
 
 // Particular messages the page must give (the rest must give some message).
 const expected = {
@@ -86,6 +91,7 @@ test('hostile models give a message and leave the page usable', async () => {
 
 test('hostile data sets give a message and leave the page usable', async () => {
   const { page } = session;
+  await stillUsable(page); // the demo model, whatever the test before left
   let tried = 0;
   for (const c of cases) {
     if (!c.name.startsWith('eval/') || c.maySucceed) continue;
@@ -114,7 +120,9 @@ test('hostile data sets give a message and leave the page usable', async () => {
     assert.ok(text.trim().length > 0, `${c.name}: the page said nothing`);
     const want = expected[c.name];
     if (want) assert.match(text, want, c.name);
-    if (/label-255/.test(c.name)) assert.match(text, /label 255/, c.name);
+    // The page refuses such a set when it opens (256 classes for a
+    // ten-class model), before the per-image label check.
+    if (/label-255/.test(c.name)) assert.match(text, /label 255|256 classes/, c.name);
     await stillUsable(page);
   }
   assert.ok(tried >= 20, `only ${tried} hostile data sets tried`);
