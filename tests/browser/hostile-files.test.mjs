@@ -94,7 +94,9 @@ test('hostile data sets give a message and leave the page usable', async () => {
   await stillUsable(page); // the demo model, whatever the test before left
   let tried = 0;
   for (const c of cases) {
-    if (!c.name.startsWith('eval/') || c.maySucceed) continue;
+    // eval/path/ cases are about the CLI's path (devices, pipes, a sparse
+    // 5 GiB file): a page is only given the files a user picks.
+    if (!c.name.startsWith('eval/') || c.name.startsWith('eval/path/') || c.maySucceed) continue;
     const data = c.args[c.args.indexOf('--data') + 1];
     let info;
     try {
