@@ -13,7 +13,7 @@ WASM_TEST_PKGS := ./core/... ./cmd/pare/
 
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: all build wasm liveview cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
+.PHONY: all build wasm liveview cli-wasm deps demo serve test test-go test-wasm test-node test-browser finetune-defaults \
         lint check-wat bench bench-train bench-page train-demo fixtures clean fuzz hostile
 
 all: build
@@ -104,6 +104,11 @@ bench-page: deps build demo
 # (99.09 % on t10k; docs/training.md).
 train-demo: deps bin/pare
 	bash scripts/train-demo.sh
+
+# pare finetune with its defaults on mnist-8, mnist-mlp and the demo model,
+# with --distill, and with an absurd learning rate (docs/training.md).
+finetune-defaults: deps bin/pare
+	bash scripts/finetune-defaults.sh
 
 fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py

@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/eval"
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/tensor"
 )
 
 // evalResult holds the --json keys of pare eval (docs/cli.md).
@@ -99,8 +102,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if batchIsDynamic(in) {
 		bs = *batch
 	}
-	ev := &evaluator{sess: sess, set: set, pre: p, input: in.Name, sampleShape: inShape[1:]}
-	res, err := ev.run(n, bs, newProgressBar(stderr, "eval", n, !*asJSON))
+	res, err := evaluate(sess, in.Name, &eval.Images{Set: set, Indices: eval.Range(0, n), Preprocess: p, BatchSize: bs}, !*asJSON, stderr)
 	if err != nil {
 		return err
 	}
@@ -165,110 +167,27 @@ func batchIsDynamic(in *onnx.ValueInfo) bool {
 	return !dims[0].HasValue || dims[0].Value <= 0
 }
 
-type evaluator struct {
-	sess        *exec.Session
-	set         *dataset.Set
-	pre         dataset.Preprocess
-	input       string
-	sampleShape []int
-}
-
-func (e *evaluator) run(n, bs int, bar *progressBar) (*evalResult, error) {
-	classes := append([]string(nil), e.set.Classes...)
-	confusion := [][]int{}
-	grow := func(k int) {
-		for len(classes) < k {
-			classes = append(classes, fmt.Sprint(len(classes)))
-		}
-		for len(confusion) < len(classes) {
-			confusion = append(confusion, nil)
-		}
-		for i := range confusion {
-			for len(confusion[i]) < len(classes) {
-				confusion[i] = append(confusion[i], 0)
-			}
-		}
-	}
-	grow(len(classes))
-	correct := 0
-	sampleSize, err := tensor.CheckSize(tensor.Float32, append([]int{bs}, e.sampleShape...), 0)
+// evaluate runs core/eval's Evaluator with a progress bar and turns its
+// result into the report.
+func evaluate(sess *exec.Session, input string, data *eval.Images, show bool, stderr io.Writer) (*evalResult, error) {
+	ev, err := eval.New(data, eval.SessionForward(sess, input), eval.Options{Classes: data.Set.Classes, CheckClasses: data.Set.CheckClasses})
 	if err != nil {
-		return nil, fmt.Errorf("a batch of %d images for input %s: %w", bs, e.input, err)
+		return nil, err
 	}
-	sampleSize /= max(bs, 1)
-	for start := 0; start < n; start += bs {
-		count := min(bs, n-start)
-		idx := make([]int, count)
-		for i := range idx {
-			idx[i] = start + i
-		}
-		buf := make([]float32, count*sampleSize)
-		if err := e.set.Batch(idx, e.pre, buf); err != nil {
-			return nil, fmt.Errorf("preparing images %d..%d for input %s %v: %w", start, start+count-1, e.input, e.sampleShape, err)
-		}
-		x := tensor.FromF32(append([]int{count}, e.sampleShape...), buf)
-		outs, err := e.sess.Run(map[string]*tensor.Tensor{e.input: x})
-		if err != nil {
-			return nil, err
-		}
-		logits := outs[e.sess.OutputNames()[0]]
-		preds, width, err := argmaxRows(logits, count)
-		if err != nil {
-			return nil, err
-		}
-		if start == 0 {
-			if err := e.set.CheckClasses(width); err != nil {
-				return nil, err
-			}
-		}
-		grow(width)
-		for i, p := range preds {
-			label := e.set.Labels[start+i]
-			grow(max(label, p) + 1)
-			confusion[label][p]++
-			if p == label {
-				correct++
-			}
-		}
-		bar.Update(start+count, fmt.Sprintf("acc %.2f%%", 100*float64(correct)/float64(start+count)))
-	}
+	bar := newProgressBar(stderr, "eval", data.Len(), show)
+	err = job.Run(context.Background(), ev, func(p job.Progress) {
+		bar.Update(int(p.Done), fmt.Sprintf("acc %.2f%%", 100*p.Figures["accuracy"]))
+	})
 	bar.Done()
-	res := &evalResult{Count: n, Correct: correct, Accuracy: float64(correct) / float64(n), Classes: classes, Confusion: confusion}
-	res.PerClass = make([]float64, len(classes))
-	for c := range classes {
-		total := 0
-		for _, v := range confusion[c] {
-			total += v
+	if err != nil {
+		var be *eval.BatchError
+		if errors.As(err, &be) && be.Kind == eval.ReadFailed {
+			return nil, fmt.Errorf("preparing images %d..: %w", be.Seen, be.Err)
 		}
-		if total > 0 {
-			res.PerClass[c] = float64(confusion[c][c]) / float64(total)
-		}
+		return nil, err
 	}
-	return res, nil
-}
-
-// argmaxRows returns the index of the largest score in each of rows rows of
-// a [rows, K] (or [rows, K, 1, 1]) float32 output.
-func argmaxRows(t *tensor.Tensor, rows int) ([]int, int, error) {
-	if t.DType != tensor.Float32 {
-		return nil, 0, fmt.Errorf("the model's output is %v; pare eval expects float32 class scores", t.DType)
-	}
-	if len(t.F32) == 0 || len(t.F32)%rows != 0 {
-		return nil, 0, fmt.Errorf("the model's output %v does not hold one score row per image (%d images)", t.Shape, rows)
-	}
-	k := len(t.F32) / rows
-	preds := make([]int, rows)
-	for r := range rows {
-		row := t.F32[r*k : (r+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		preds[r] = best
-	}
-	return preds, k, nil
+	r := ev.Result()
+	return &evalResult{Count: r.Count, Correct: r.Correct, Accuracy: r.Accuracy(), Classes: r.Classes, Confusion: r.Confusion, PerClass: r.PerClass()}, nil
 }
 
 func printEval(w io.Writer, r *evalResult) {

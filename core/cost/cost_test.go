@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -301,5 +302,72 @@ func TestMACsOverflowIsAnError(t *testing.T) {
 	rep, err := cost.Analyze(m, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "do not fit int64") {
 		t.Fatalf("Analyze = %+v, %v; want an overflow error", rep, err)
+	}
+}
+
+// A Conv whose node spells the default domain "ai.onnx" is counted like
+// one that leaves it empty.
+func TestDefaultDomainSpelledOut(t *testing.T) {
+	var macs []int64
+	for _, domain := range []string{"", onnx.DefaultDomainName} {
+		w := &onnx.Tensor{Name: "w", DataType: onnx.Float, Dims: []int64{4, 2, 3, 3}, FloatData: make([]float32, 72)}
+		m := &onnx.Model{
+			OpsetImport: []*onnx.OperatorSet{{Domain: domain, Version: 13}},
+			Graph: &onnx.Graph{
+				Input:       []*onnx.ValueInfo{vi("x", 1, 2, 5, 5)},
+				Output:      []*onnx.ValueInfo{{Name: "y"}},
+				Initializer: []*onnx.Tensor{w},
+				Node:        []*onnx.Node{{Name: "conv", OpType: "Conv", Domain: domain, Input: []string{"x", "w"}, Output: []string{"y"}}},
+			},
+		}
+		rep, err := cost.Analyze(m, nil, nil)
+		if err != nil {
+			t.Fatalf("domain %q: %v", domain, err)
+		}
+		if rep.Params != 72 {
+			t.Errorf("domain %q: %d params, want 72", domain, rep.Params)
+		}
+		macs = append(macs, rep.MACs)
+	}
+	// 4 outputs x 3x3 positions, 2*3*3 MACs each.
+	if macs[0] != 4*9*18 || macs[1] != macs[0] {
+		t.Errorf(`MACs %d with "", %d with "ai.onnx"; want %d`, macs[0], macs[1], 4*9*18)
+	}
+}
+
+// Every layer names its node, so callers need not re-align the layers
+// with the graph; the live bytes of the layers peak at the report's peak.
+func TestLayersCarryTheirNodes(t *testing.T) {
+	for _, path := range testmodels.All(t) {
+		m := testmodels.ReadModel(t, path)
+		rep, err := cost.Analyze(m, nil, exec.EvalNode)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(rep.Layers) != len(m.Graph.Node) {
+			t.Fatalf("%s: %d layers for %d nodes", path, len(rep.Layers), len(m.Graph.Node))
+		}
+		seen := map[int]bool{}
+		peak := int64(0)
+		for _, l := range rep.Layers {
+			if l.Node == nil || m.Graph.Node[l.Index] != l.Node || seen[l.Index] || l.OpType != l.Node.OpType {
+				t.Fatalf("%s: layer %s points at node %d (%v)", path, l.Name, l.Index, l.Node)
+			}
+			seen[l.Index] = true
+			if len(l.Outputs) != len(l.OutputShapes) {
+				t.Fatalf("%s: layer %s names %d outputs for %d shapes", path, l.Name, len(l.Outputs), len(l.OutputShapes))
+			}
+			for _, o := range l.Outputs {
+				if !slices.Contains(l.Node.Output, o) {
+					t.Errorf("%s: layer %s lists output %q its node does not write", path, l.Name, o)
+				}
+			}
+			peak = max(peak, l.LiveBytes)
+		}
+		// The graph inputs are alive at the first step, so the steps hold
+		// the peak.
+		if peak != rep.PeakActivationBytes {
+			t.Errorf("%s: layers' live bytes peak at %d, report %d", path, peak, rep.PeakActivationBytes)
+		}
 	}
 }

@@ -57,7 +57,7 @@ func Validate(m *onnx.Model) error {
 
 func usesDefaultDomain(g *onnx.Graph) bool {
 	for _, n := range g.Node {
-		if n != nil && (n.Domain == "" || n.Domain == "ai.onnx") {
+		if n != nil && onnx.IsDefaultDomain(n.Domain) {
 			return true
 		}
 	}
