@@ -148,6 +148,9 @@ func (s *Service) mismatchWarnings(set *dataset.Set, p dataset.Preprocess) []str
 			w = append(w, fmt.Sprintf("The images are %s and the model takes %s: they will be converted.", what[shape.C], what[p.Channels]))
 		}
 	}
+	if note := dataset.RangeNote(set, p); note != "" {
+		w = append(w, strings.ToUpper(note[:1])+note[1:]+".")
+	}
 	return w
 }
 

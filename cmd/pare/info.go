@@ -120,7 +120,11 @@ func elemTypeName(v *onnx.ValueInfo) string {
 
 func printInfo(w io.Writer, r *infoResult) {
 	fmt.Fprintf(w, "model     %s\n", r.Model)
-	fmt.Fprintf(w, "producer  %s %s, IR %d, opsets", r.Producer, r.ProducerVersion, r.IRVersion)
+	producer := strings.TrimSpace(r.Producer + " " + r.ProducerVersion)
+	if producer == "" {
+		producer = "(not recorded)"
+	}
+	fmt.Fprintf(w, "producer  %s, IR %d, opsets", producer, r.IRVersion)
 	for _, o := range r.Opsets {
 		fmt.Fprintf(w, " %s:%d", o.Domain, o.Version)
 	}

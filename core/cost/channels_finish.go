@@ -82,14 +82,22 @@ func (a *channelAnalysis) finish(m *onnx.Model, rep *Report, macs []Poly) *Chann
 		addValue(vi.Name)
 	}
 
-	// Nodes, in the order of the report.
-	counted := map[string]bool{}
+	// Nodes, in the order of the report, charged with the parameters the
+	// report charges them with.
+	params := newParamCounter(a.g)
+	charged := make([][]string, len(rep.Layers))
+	for i, l := range rep.Layers {
+		charged[i] = params.of(l.Node, i)
+	}
+	for i, names := range params.unclaimed() {
+		charged[i] = append(charged[i], names...)
+	}
 	for i, l := range rep.Layers {
 		for _, out := range l.Outputs {
 			addValue(out)
 		}
 		nm := nodeModel{layer: Layer{Node: l.Node, Index: l.Index, Name: l.Name, OpType: l.OpType, Outputs: l.Outputs}, macs: remap(macs[i])}
-		for _, name := range parametersOf(l.Node, a.g, counted) {
+		for _, name := range charged[i] {
 			nm.params = append(nm.params, a.elements(name)...)
 		}
 		nm.params = remap(nm.params)

@@ -71,7 +71,7 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 	}
 	g := shapes.Graph
 	rep := &Report{InputShapes: inputShapes}
-	counted := map[string]bool{}
+	params := newParamCounter(g)
 	index := nodeIndex(m.Graph)
 	for _, n := range g.Order() {
 		l := Layer{Node: n, Index: index[n], Name: n.Name, OpType: n.OpType}
@@ -95,7 +95,7 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 		if err != nil {
 			return nil, nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
-		for _, in := range parametersOf(n, g, counted) {
+		for _, in := range params.of(n, len(rep.Layers)) {
 			l.Params += shapes.Of(in).Elements()
 		}
 		if rep.MACs > math.MaxInt64-l.MACs {
@@ -105,6 +105,13 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 		rep.Params += l.Params
 		rep.ActivationBytes += l.ActivationBytes
 		rep.Layers = append(rep.Layers, l)
+	}
+	for i, names := range params.unclaimed() {
+		for _, in := range names {
+			k := shapes.Of(in).Elements()
+			rep.Layers[i].Params += k
+			rep.Params += k
+		}
 	}
 	live, peak := newLiveness(g, shapes).run(func(name string) int64 { return valueBytes(shapes.Of(name)) })
 	for i := range rep.Layers {
@@ -121,24 +128,6 @@ func nodeIndex(g *onnx.Graph) map[*onnx.Node]int {
 		index[n] = i
 	}
 	return index
-}
-
-// parametersOf returns the initializers n reads that hold weights and no
-// earlier node (in the order of the calls) read, marking them counted.
-func parametersOf(n *onnx.Node, g *graph.Graph, counted map[string]bool) []string {
-	var out []string
-	for i, in := range n.Input {
-		if in == "" || counted[in] {
-			continue
-		}
-		t := g.Initializer(in)
-		if t == nil || !isParameter(t, n.OpType, i) {
-			continue
-		}
-		counted[in] = true
-		out = append(out, in)
-	}
-	return out
 }
 
 // isParameter reports whether initializer t, read as input i of an op,

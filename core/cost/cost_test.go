@@ -85,6 +85,14 @@ func TestMNIST8ByHand(t *testing.T) {
 			convs = append(convs, l.MACs)
 		}
 	}
+	for _, l := range rep.Layers {
+		if l.OpType == "MatMul" && l.Params != 2560 {
+			t.Errorf("MatMul %s has %d params, want its 2,560 weights", l.Name, l.Params)
+		}
+		if l.OpType == "Reshape" && l.Params != 0 {
+			t.Errorf("Reshape %s has %d params, want 0 (it only shapes the MatMul's weights)", l.Name, l.Params)
+		}
+	}
 	if len(convs) != 2 || convs[0] != 156800 || convs[1] != 627200 {
 		t.Errorf("conv MACs %v, want [156800 627200]", convs)
 	}
@@ -369,5 +377,48 @@ func TestLayersCarryTheirNodes(t *testing.T) {
 		if peak != rep.PeakActivationBytes {
 			t.Errorf("%s: layers' live bytes peak at %d, report %d", path, peak, rep.PeakActivationBytes)
 		}
+	}
+}
+
+// Weights reach a MatMul through a Reshape in mnist-8 (its 16x4x4x10
+// fully connected weights become 256x10). They were once counted on the
+// Reshape, which multiplies nothing, and the MatMul showed 0 parameters.
+func TestParamsCountAtTheLayerThatMultiplies(t *testing.T) {
+	w := make([]float32, 16*10)
+	m := &onnx.Model{
+		OpsetImport: []*onnx.OperatorSet{{Version: 13}},
+		Graph: &onnx.Graph{
+			Input:  []*onnx.ValueInfo{vi("x", 1, 16)},
+			Output: []*onnx.ValueInfo{{Name: "y"}, {Name: "wt"}},
+			Initializer: []*onnx.Tensor{
+				{Name: "w", DataType: onnx.Float, Dims: []int64{4, 4, 10}, FloatData: w},
+				{Name: "shape", DataType: onnx.Int64, Dims: []int64{2}, Int64Data: []int64{16, 10}},
+				{Name: "lonely", DataType: onnx.Float, Dims: []int64{3}, FloatData: []float32{1, 2, 3}},
+			},
+			Node: []*onnx.Node{
+				{Name: "reshape", OpType: "Reshape", Input: []string{"w", "shape"}, Output: []string{"w2"}},
+				{Name: "id", OpType: "Identity", Input: []string{"w2"}, Output: []string{"w3"}},
+				{Name: "matmul", OpType: "MatMul", Input: []string{"x", "w3"}, Output: []string{"y"}},
+				// A reshaped initializer that nothing multiplies still counts, at its carrier.
+				{Name: "transpose", OpType: "Transpose", Input: []string{"lonely"}, Output: []string{"wt"}},
+			},
+		},
+	}
+	rep, err := cost.Analyze(m, nil, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, l := range rep.Layers {
+		got[l.Name] = l.Params
+	}
+	want := map[string]int64{"reshape": 0, "id": 0, "matmul": 160, "transpose": 3}
+	for name, p := range want {
+		if got[name] != p {
+			t.Errorf("layer %s has %d params, want %d (all: %v)", name, got[name], p, got)
+		}
+	}
+	if rep.Params != 163 {
+		t.Errorf("total params %d, want 163", rep.Params)
 	}
 }

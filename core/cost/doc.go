@@ -32,7 +32,11 @@
 // DequantizeLinear dequantizes or a quantized Conv/MatMul reads as its
 // weight (quantized weights). Integer shape arguments (Reshape's shape,
 // Slice's starts) and zero points are not parameters. Each initializer is
-// counted once, at the first node (in topological order) that reads it.
+// counted once, at the first node (in topological order) that reads it;
+// an initializer that reaches that node only through shape-only ops
+// (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Cast) counts
+// at the node that uses the result, so mnist-8's fully connected weights
+// count at its MatMul, not at the Reshape that shapes them.
 // Values held by Constant nodes are not counted (PyTorch uses them for
 // scalars such as Clip bounds).
 //
