@@ -59,6 +59,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	importance := fs.String("importance", "l1", "how weights are scored: l1 (the paper's), l2, or taylor (first-order Taylor from gradients on --data)")
 	data := fs.String("data", "", "labelled images for --importance taylor")
 	batches := fs.Int("taylor-batches", 8, "mini-batches of 32 images for --importance taylor")
+	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection method: qcqp")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
@@ -104,7 +105,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	var layers []qcqp.Layer
 	if *importance == "taylor" {
-		layers, err = taylorLayers(a, *data, *batches)
+		layers, err = taylorLayers(a, *data, *split, *batches)
 	} else {
 		layers, err = a.Layers(qcqp.Norm(*importance))
 	}
@@ -261,10 +262,10 @@ func frozenSummary(a *qcqp.Analysis) string {
 
 // taylorLayers scores the layers from gradients on the first batches of
 // the labelled images at path.
-func taylorLayers(a *qcqp.Analysis, path string, batches int) ([]qcqp.Layer, error) {
-	set, err := dataset.Options{Split: dataset.SplitTrain}.OpenPath(path)
+func taylorLayers(a *qcqp.Analysis, path, split string, batches int) ([]qcqp.Layer, error) {
+	set, err := dataset.Options{Split: split}.OpenPath(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (--split chooses between train and test files)", err)
 	}
 	const batch = 32
 	inShape, err := modelInputShape(a.Model, batch)

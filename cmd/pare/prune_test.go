@@ -156,3 +156,32 @@ func TestPruneNothingPrunable(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errs)
 	}
 }
+
+func TestPruneTaylor(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	data := sharedAsset(t, "data/mnist")
+	out := filepath.Join(t.TempDir(), "pruned.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "--split", "test", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r pruneResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Importance != "taylor" || r.Objective <= 0 || r.Resources["macs"].After > *r.Resources["macs"].Budget {
+		t.Errorf("taylor run: %s", stdout)
+	}
+	// Two batches of 32 test images that mnist-8 gets all right with
+	// saturated confidence give no gradient at all: a clear error.
+	_, errs, code = runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "--split", "test", "--taylor-batches", "2", "-o", out)
+	if code != 1 || !strings.Contains(errs, "no gradient") {
+		t.Errorf("exit %d, stderr %q; want the no-gradient error", code, errs)
+	}
+	// The default split is train, which this folder lacks: the error
+	// says which flag chooses.
+	_, errs, code = runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "-o", out)
+	if code != 1 || !strings.Contains(errs, "--split") {
+		t.Errorf("exit %d, stderr %q; want the --split hint", code, errs)
+	}
+}
