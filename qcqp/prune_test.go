@@ -87,7 +87,7 @@ func TestPruneResourcesMatchCost(t *testing.T) {
 			for trial := range 3 {
 				sel := randomSelection(a, r)
 				if trial == 0 {
-					sel = allKept(&Problem{Maps: a.Maps})
+					sel = allKeptSelection(&Problem{Maps: a.Maps})
 				}
 				want, err := a.Predict(sel.Counts())
 				if err != nil {
