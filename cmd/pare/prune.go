@@ -31,6 +31,7 @@ type pruneResult struct {
 	Resources    map[string]resourceChange `json:"resources"`
 	Maps         []keptMap                 `json:"maps"`
 	Frozen       []frozenMap               `json:"frozen"`
+	Notes        []string                  `json:"notes,omitempty"`
 }
 
 type resourceChange struct {
@@ -116,7 +117,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := qcqp.Solve(context.Background(), p, qcqp.Options{TimeLimit: *timeLimit})
+	res, note, err := solveWithin(p, *timeLimit)
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
 			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
@@ -143,6 +144,9 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	r := &pruneResult{Model: pos[0], Output: *out, Method: *method, Importance: *importance, Status: string(res.Status),
 		Objective: res.Objective, Bound: finiteOrNil(res.Bound), Gap: finiteOrNil(res.Gap), Nodes: res.Nodes,
 		SolveSeconds: res.Elapsed.Seconds(), Folded: !*noFold, Resources: map[string]resourceChange{}}
+	if note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	for _, rs := range qcqp.Resources {
 		r.Resources[string(rs)] = resourceChange{Before: before.Of(rs), After: after.Of(rs)}
 	}
@@ -174,6 +178,42 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	printPrune(stdout, r)
 	return nil
+}
+
+// solveWithin runs the solver with its time limit and, should it not
+// return within the limit plus a grace period (its leaf stage can
+// overrun with many memory constraints), stops waiting and falls back to
+// the greedy selection, saying so: pare must not hang.
+func solveWithin(p *qcqp.Problem, limit time.Duration) (qcqp.Result, string, error) {
+	type answer struct {
+		res qcqp.Result
+		err error
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit+limit/2+time.Second)
+	defer cancel()
+	done := make(chan answer, 1)
+	go func() {
+		res, err := qcqp.Solve(ctx, p, qcqp.Options{TimeLimit: limit})
+		done <- answer{res, err}
+	}()
+	grace := time.NewTimer(2*limit + 2*time.Second)
+	defer grace.Stop()
+	select {
+	case a := <-done:
+		if a.err != nil && errors.Is(a.err, context.DeadlineExceeded) && a.res.Selection != nil {
+			return a.res, "the solver overran --time-limit; its best selection so far is used", nil
+		}
+		return a.res, "", a.err
+	case <-grace.C:
+	}
+	start := time.Now()
+	sel, err := qcqp.Greedy(p)
+	if err != nil {
+		return qcqp.Result{}, "", err
+	}
+	res := qcqp.Result{Selection: sel, Objective: p.Objective(sel), Bound: math.Inf(1), Gap: math.Inf(1),
+		Status: qcqp.StatusHeuristic, Elapsed: time.Since(start)}
+	return res, fmt.Sprintf("the solver did not stop within twice --time-limit %v; the greedy selection is used (no bound proven)", limit), nil
 }
 
 // parseBudgets reads "macs=50%", "params=0.4", "memory=2MB", "macs=1.2M".
@@ -299,6 +339,9 @@ func printPrune(w io.Writer, r *pruneResult) {
 	fmt.Fprintln(w, "\nkept channels:")
 	for _, m := range r.Maps {
 		fmt.Fprintf(w, "  %-48s %5d of %d\n", clip(m.Map, 48), m.Kept, m.Channels)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
 	}
 	if len(r.Frozen) > 0 {
 		fmt.Fprintf(w, "frozen: %d groups (the network's input and output, and what 'pare info --channels' lists)\n", len(r.Frozen))
