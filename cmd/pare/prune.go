@@ -62,7 +62,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	batches := fs.Int("taylor-batches", 8, "mini-batches of 32 images for --importance taylor")
 	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
-	method := fs.String("method", "qcqp", "channel selection method: qcqp")
+	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	pos, err := parseInterleaved(fs, args)
@@ -76,8 +76,8 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return usagef("--budget is required, e.g. --budget macs=50%%")
 	case *out == "":
 		return usagef("-o OUT is required")
-	case *method != "qcqp":
-		return usagef("--method %q is not available (want qcqp)", *method)
+	case *method != "qcqp" && *method != "greedy" && *method != "l1" && *method != "knapsack":
+		return usagef("--method %q is not available (want qcqp, greedy, l1 or knapsack)", *method)
 	case *importance != "l1" && *importance != "l2" && *importance != "taylor":
 		return usagef("--importance %q: want l1, l2 or taylor", *importance)
 	case *importance == "taylor" && *data == "":
@@ -117,7 +117,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, note, err := solveWithin(p, *timeLimit)
+	res, note, err := selectChannels(p, *method, *timeLimit)
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
 			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
@@ -178,6 +178,22 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	printPrune(stdout, r)
 	return nil
+}
+
+// selectChannels runs the method: the solver, or one of the baselines
+// (which prove no bound).
+func selectChannels(p *qcqp.Problem, method string, limit time.Duration) (qcqp.Result, string, error) {
+	pick := map[string]func(*qcqp.Problem) (*qcqp.Selection, error){"greedy": qcqp.Greedy, "l1": qcqp.UniformL1, "knapsack": qcqp.GlobalKnapsack}[method]
+	if pick == nil {
+		return solveWithin(p, limit)
+	}
+	start := time.Now()
+	sel, err := pick(p)
+	if err != nil {
+		return qcqp.Result{}, "", err
+	}
+	return qcqp.Result{Selection: sel, Objective: p.Objective(sel), Bound: math.Inf(1), Gap: math.Inf(1),
+		Status: qcqp.StatusHeuristic, Elapsed: time.Since(start)}, "", nil
 }
 
 // solveWithin runs the solver with its time limit and, should it not

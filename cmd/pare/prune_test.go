@@ -48,6 +48,16 @@ func TestPruneMNIST8(t *testing.T) {
 	if !found {
 		t.Errorf("no %s metadata recording the budget and removed channels: %v", qcqp.MetadataKey, m.MetadataProps)
 	}
+	for _, method := range []string{"greedy", "l1", "knapsack"} {
+		stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--method", method, "-o", out, "--json")
+		var r pruneResult
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+			t.Fatalf("--method %s: exit %d: %s", method, code, errs)
+		}
+		if r.Method != method || r.Bound != nil || r.Resources["macs"].After > *r.Resources["macs"].Budget {
+			t.Errorf("--method %s: %s", method, stdout)
+		}
+	}
 	text, errs, code := runPare(t, "prune", model, "--budget", "params=0.6", "-o", out)
 	if code != 0 || !strings.Contains(text, "params") || !strings.Contains(text, "gap") || !strings.Contains(text, "kept channels") {
 		t.Errorf("text output (exit %d, %s):\n%s", code, errs, text)
