@@ -93,7 +93,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	m, err := readModel(pos[0])
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
