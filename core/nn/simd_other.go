@@ -31,3 +31,5 @@ func simdBatchNormInputGrad(_, _, _, _, _, _, _, _ []float32, _, _, _ int) bool 
 func simdReluMask([]float32, []float32, []float32) bool { return false }
 
 func simdAdd([]float32, []float32, []float32, bool) bool { return false }
+
+func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return false }
