@@ -107,14 +107,14 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
 	// Other kernels multiply by the image's col matrix: generated panel
-	// by panel inside the GEMM (ColPanels) for 1-D and 2-D windows,
-	// unrolled in full by Im2Col for 3-D ones.
+	// by panel inside the GEMM (ColPanels) where the platform's kernel
+	// gathers those panels fast, unrolled in full by Im2Col otherwise.
 	var panels *ColPanels
 	var h *[]float32
 	var col []float32
 	if !pointwise {
 		panels = colPanelsPool.Get().(*ColPanels)
-		if panels.Reset(cg, &g.Window) {
+		if panels.Reset(cg, &g.Window) && panels.gathersFast() {
 			defer colPanelsPool.Put(panels)
 		} else {
 			colPanelsPool.Put(panels)

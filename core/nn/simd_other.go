@@ -33,3 +33,7 @@ func simdReluMask([]float32, []float32, []float32) bool { return false }
 func simdAdd([]float32, []float32, []float32, bool) bool { return false }
 
 func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return false }
+
+// gathersFast is false without the kernel: gathering panels in Go costs
+// more than Im2Col's bulk copies plus the GEMM's assembly packing.
+func (*ColPanels) gathersFast() bool { return false }

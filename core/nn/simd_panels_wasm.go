@@ -17,6 +17,14 @@ func simdIm2ColPanelsRaw(dst, img unsafe.Pointer, imgBytes int32, rows unsafe.Po
 // The kernel reads colRow as five consecutive int32 (20 bytes).
 var _ [20]byte = [unsafe.Sizeof(colRow{})]byte{}
 
+// gathersFast reports whether the kernel takes s's panels in vector steps:
+// strides 1 or 2 across, output rows a whole number of steps (ResNet's 32,
+// 16, 8; an output row of 28 or 7 would cross steps, which go one value
+// at a time, and Im2Col plus pack_b is faster there).
+func (s *ColPanels) gathersFast() bool {
+	return simdKernels && s.strideW <= 2 && s.outW%8 == 0
+}
+
 // simdColPanels has the kernel write s.Panels' block when the panels are
 // the SIMD GEMM's (8 wide) and the horizontal stride is 1 or 2, and
 // reports whether it did. Panels has checked the block against the col
