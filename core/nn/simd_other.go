@@ -1,10 +1,11 @@
-//go:build !(js && wasm) || purego
+//go:build (!(js && wasm) && !amd64) || purego
 
 package nn
 
-// Without the WebAssembly SIMD kernel module (native builds, and wasm
-// builds with -tags purego) the convolution kernels and the training
-// passes stay in Go; see simd_wasm.go and simd_train_wasm.go.
+// Without the WebAssembly SIMD kernel module or amd64's AVX2 (other
+// native builds, and builds with -tags purego) the convolution kernels
+// and the training passes stay in Go; see simd_wasm.go,
+// simd_train_wasm.go and simd_amd64.go.
 
 const simdKernels = false
 
