@@ -15,8 +15,17 @@ type Options struct {
 	// NodeLimit stops the search after this many branch-and-bound nodes.
 	NodeLimit int64
 	// StepTime is how long one Step may run before it returns to the
-	// caller (a browser worker yields between steps). Zero: 50 ms.
+	// caller (a browser worker yields between steps). Zero: 50 ms. A
+	// step ends after the unit of work under way when the time is up, so
+	// it can run over by one bound evaluation (milliseconds).
 	StepTime time.Duration
+	// MaxOpen caps the open list of the best-first search; past it the
+	// search goes depth-first, which needs memory only for the depth of
+	// the tree. Zero: 200,000 items (tens of megabytes).
+	MaxOpen int
+	// GapLimit stops the search once the relative gap (Bound-Objective)/
+	// Bound is at most this. Zero: prove optimality (to 1e-9).
+	GapLimit float64
 }
 
 // Status says how a solve ended.

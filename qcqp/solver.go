@@ -2,25 +2,48 @@ package qcqp
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math"
 	"time"
 
 	"github.com/pare-ml/pare/core/job"
 )
 
-// Solver is the channel-selection search as a job.Stepper: each Step runs
-// for at most Options.StepTime, and Result is valid after every Step.
+// Solver is the exact channel-selection search as a job.Stepper: each
+// Step runs for about Options.StepTime, and Result is valid after every
+// Step (after the first, it holds a feasible selection).
 //
-// The search today is Greedy's incumbent with the trivial bound (every
-// weight kept); the exact branch-and-bound of QCQP-SOLVER.md section 5.4
-// replaces the body of Step and keeps this contract.
+// The search follows QCQP-SOLVER.md 5.4: the free maps are split into
+// hubs and leaves (leaves solved exactly for any hub masks), the
+// incumbent comes from Greedy, block-coordinate ascent and a hub
+// large-neighbourhood search, and a best-first branch-and-bound over hub
+// count ranges, count vectors and hub channels, bounded by a Lagrangian
+// split bound, proves it optimal or bounds its gap.
 type Solver struct {
 	p     *Problem
 	opts  Options
+	md    *model
+	s     *search
 	start time.Time
 	res   Result
 	done  bool
+
+	phase    int
+	lnsAt    int  // next hub of the neighbourhood search
+	lnsMoved bool // whether the current pass improved the incumbent
+	lnsPass  int
 }
+
+const (
+	phaseStart = iota
+	phaseLNS
+	phaseSearch
+)
+
+// maxLNSPasses bounds the neighbourhood search before the tree starts;
+// the tree's own primals keep improving the incumbent after it.
+const maxLNSPasses = 10
 
 // NewSolver validates p and checks that its budgets can be met at all.
 func NewSolver(p *Problem, opts Options) (*Solver, error) {
@@ -33,32 +56,151 @@ func NewSolver(p *Problem, opts Options) (*Solver, error) {
 	if opts.StepTime <= 0 {
 		opts.StepTime = 50 * time.Millisecond
 	}
-	return &Solver{p: p, opts: opts, res: Result{Bound: math.Inf(1), Gap: math.Inf(1)}}, nil
+	if opts.MaxOpen <= 0 {
+		opts.MaxOpen = 200_000
+	}
+	if opts.GapLimit < 0 || opts.GapLimit >= 1 || math.IsNaN(opts.GapLimit) {
+		return nil, fmt.Errorf("qcqp: gap limit %v must be in [0, 1)", opts.GapLimit)
+	}
+	return &Solver{p: p, opts: opts, res: Result{Bound: math.Inf(1), Gap: math.Inf(1), Status: StatusHeuristic}}, nil
 }
 
 // Step advances the search.
 func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 	if err := ctx.Err(); err != nil {
-		return progress(&s.res, "search"), err
+		return progress(&s.res, s.stage()), err
 	}
 	if s.start.IsZero() {
 		s.start = time.Now()
 	}
-	sel, err := Greedy(s.p)
-	if err != nil {
-		return progress(&s.res, "search"), err
+	deadline := time.Now().Add(s.opts.StepTime)
+	if s.opts.TimeLimit > 0 {
+		deadline = minTime(deadline, s.start.Add(s.opts.TimeLimit))
 	}
-	s.res.Selection = sel
-	s.res.Objective = s.p.Objective(sel)
-	s.res.Bound = s.p.Objective(allKept(s.p))
-	s.res.Gap = relGap(s.res.Objective, s.res.Bound)
-	s.res.Status = StatusHeuristic
-	if s.res.Gap == 0 {
-		s.res.Status = StatusOptimal
+	if s.phase == phaseStart {
+		if err := s.begin(); err != nil {
+			return progress(&s.res, s.stage()), err
+		}
 	}
+	for s.phase == phaseLNS && time.Now().Before(deadline) {
+		s.lnsStep()
+	}
+	if s.phase == phaseSearch {
+		for time.Now().Before(deadline) {
+			if s.opts.NodeLimit > 0 && s.s.nodes >= s.opts.NodeLimit {
+				break
+			}
+			if !s.s.step() {
+				break
+			}
+			if s.opts.GapLimit > 0 && relGap(s.s.lb, s.s.bound()) <= s.opts.GapLimit {
+				break
+			}
+		}
+	}
+	if err := s.report(); err != nil {
+		return progress(&s.res, s.stage()), err
+	}
+	return progress(&s.res, s.stage()), nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func (s *Solver) stage() string {
+	if s.phase == phaseSearch {
+		return "search"
+	}
+	return "incumbent"
+}
+
+// begin compiles the problem and builds the first incumbent.
+func (s *Solver) begin() error {
+	s.md = compile(s.p)
+	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
+	if sel, err := Greedy(s.p); err == nil {
+		keep := s.md.freeMasks(sel)
+		if v, ok := s.s.pr.polish(keep); ok {
+			s.s.offer(keep, v)
+		}
+	} else if !errors.Is(err, ErrInfeasible) {
+		return err
+	}
+	s.phase = phaseLNS
+	if len(s.md.hubs) == 0 || s.s.best == nil {
+		s.phase = phaseSearch
+		s.s.root()
+	}
+	return nil
+}
+
+// lnsStep runs the neighbourhood search on one hub.
+func (s *Solver) lnsStep() {
+	h := s.md.hubs[s.lnsAt]
+	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb); moved && v > s.s.lb {
+		s.s.lb = v
+		s.lnsMoved = true
+	}
+	s.lnsAt++
+	if s.lnsAt < len(s.md.hubs) {
+		return
+	}
+	s.lnsAt = 0
+	s.lnsPass++
+	if !s.lnsMoved || s.lnsPass >= maxLNSPasses {
+		s.phase = phaseSearch
+		s.s.root()
+	}
+	s.lnsMoved = false
+}
+
+// report refreshes Result from the search and decides whether it is over.
+func (s *Solver) report() error {
+	sr := s.s
 	s.res.Elapsed = time.Since(s.start)
-	s.done = true
-	return progress(&s.res, "search"), nil
+	s.res.Nodes = sr.nodes
+	if sr.best != nil {
+		sel := s.md.selection(sr.best)
+		if err := s.p.Feasible(sel); err == nil {
+			s.res.Selection = sel
+			s.res.Objective = s.p.Objective(sel)
+		} else if s.res.Selection == nil {
+			return fmt.Errorf("qcqp: internal error: incumbent infeasible: %w", err)
+		}
+	}
+	if s.phase != phaseSearch {
+		return nil
+	}
+	over := sr.finished() ||
+		(s.opts.NodeLimit > 0 && sr.nodes >= s.opts.NodeLimit) ||
+		(s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit)
+	if sr.finished() && sr.best == nil {
+		return fmt.Errorf("%w: no selection meets every budget at once; raise the budgets", ErrInfeasible)
+	}
+	s.res.Bound = math.Max(sr.bound(), s.res.Objective)
+	if sr.finished() {
+		s.res.Bound = math.Max(s.res.Objective, sr.pruned)
+	}
+	s.res.Gap = relGap(s.res.Objective, s.res.Bound)
+	switch {
+	case s.res.Gap <= 1e-9:
+		s.res.Status, s.res.Gap = StatusOptimal, 0
+		over = true
+	case !math.IsInf(s.res.Bound, 1):
+		s.res.Status = StatusFeasible
+	}
+	if s.opts.GapLimit > 0 && s.res.Gap <= s.opts.GapLimit {
+		over = true
+	}
+	if over && s.res.Selection == nil {
+		return fmt.Errorf("%w: the search stopped before finding a selection that meets every budget; allow more time", ErrInfeasible)
+	}
+	s.done = over
+	return nil
 }
 
 // Done reports whether the search has ended.
@@ -66,17 +208,6 @@ func (s *Solver) Done() bool { return s.done }
 
 // Result is the best selection so far.
 func (s *Solver) Result() Result { return s.res }
-
-func allKept(p *Problem) *Selection {
-	k := make([][]bool, len(p.Maps))
-	for m, mp := range p.Maps {
-		k[m] = make([]bool, mp.Channels)
-		for i := range k[m] {
-			k[m][i] = true
-		}
-	}
-	return &Selection{Keep: k}
-}
 
 // relGap is (bound-obj)/bound, clamped at 0, and +Inf for an infinite
 // bound.

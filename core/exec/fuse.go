@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -86,7 +87,7 @@ func (s *Session) fuseSteps() []step {
 
 	placed := map[int]step{} // step index of a chain's last node -> fused step
 	for i, st := range s.steps {
-		if st.node.OpType != "Conv" || st.node.Domain != "" && st.node.Domain != "ai.onnx" || len(st.node.Output) != 1 {
+		if st.node.OpType != "Conv" || !onnx.IsDefaultDomain(st.node.Domain) || len(st.node.Output) != 1 {
 			continue
 		}
 		w, b, ok := s.convConstants(st.node)
@@ -97,7 +98,11 @@ func (s *Session) fuseSteps() []step {
 		last, out := i, st.node.Output[0]
 		var chain []int
 		if j := soleReader(out); j > i && s.steps[j].node.OpType == "BatchNormalization" {
-			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b); ok {
+			// A run-only session owns a weight and bias no other node
+			// reads, and folds into them in place: no second copy.
+			own := s.runOnly && readers[st.node.Input[1]] == 1 && !isOutput[st.node.Input[1]] &&
+				(len(st.node.Input) < 3 || st.node.Input[2] == "" || readers[st.node.Input[2]] == 1 && !isOutput[st.node.Input[2]])
+			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b, own); ok {
 				w, b = w2, b2
 				chain = append(chain, j)
 				last, out = j, s.steps[j].node.Output[0]
@@ -198,7 +203,10 @@ func (s *Session) convConstants(n *onnx.Node) (w, b *tensor.Tensor, ok bool) {
 // a = scale/sqrt(var+eps), computed in float64. It declines (ok false) for
 // anything but the plain per-channel inference form with constant
 // parameters, which the unfused kernel then handles or rejects.
-func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, bool) {
+//
+// With inPlace, w and b are modified and returned (the caller owns them);
+// otherwise they are copied first.
+func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor, inPlace bool) (*tensor.Tensor, *tensor.Tensor, bool) {
 	n := bn.node
 	if len(n.Input) < 5 || len(n.Output) < 1 {
 		return nil, nil, false
@@ -221,8 +229,10 @@ func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *
 		p[i] = t.F32
 	}
 	eps := float64(n.AttrFloat("epsilon", 1e-5))
-	w = tensor.FromF32(w.Shape, append([]float32(nil), w.F32...))
-	b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
+	if !inPlace {
+		w = tensor.FromF32(w.Shape, append([]float32(nil), w.F32...))
+		b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
+	}
 	per := w.Len() / m
 	for c := 0; c < m; c++ {
 		a := float64(p[0][c]) / math.Sqrt(float64(p[3][c])+eps)
@@ -311,9 +321,9 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		return nil, err
 	}
 	g := f.geometry
-	if g == nil || !equalShape(in[0].Shape, f.xShape) {
+	if g == nil || !slices.Equal(in[0].Shape, f.xShape) {
 		var err error
-		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(c.Node)); err != nil {
+		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(c.Node)); err != nil {
 			return nil, err
 		}
 		f.geometry, f.xShape = g, append(f.xShape[:0], in[0].Shape...)
@@ -327,7 +337,7 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	if f.add != nil {
 		residual = in[3]
 	}
-	if residual == nil || residual.DType == tensor.Float32 && equalShape(residual.Shape, y.Shape) {
+	if residual == nil || residual.DType == tensor.Float32 && slices.Equal(residual.Shape, y.Shape) {
 		e.Residual = residual
 		if err := nn.ConvFusedInto(y, in[0], in[1], in[2], g, e); err != nil {
 			return nil, err
@@ -355,16 +365,4 @@ func clampInPlace(out []*tensor.Tensor, e nn.Epilogue) []*tensor.Tensor {
 		}
 	}
 	return out
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

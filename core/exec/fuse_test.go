@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
@@ -30,7 +31,7 @@ func compareFusedUnfused(t *testing.T, label string, s *Session, feeds map[strin
 	}
 	for _, name := range s.OutputNames() {
 		got, want := fused[name], all[name]
-		if got == nil || want == nil || !equalShape(got.Shape, want.Shape) {
+		if got == nil || want == nil || !slices.Equal(got.Shape, want.Shape) {
 			t.Fatalf("%s: output %q missing or of another shape", label, name)
 		}
 		scale, diff := 0.0, 0.0

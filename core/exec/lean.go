@@ -34,5 +34,5 @@ func (s *Session) releaseUnfused() {
 			delete(s.consts, name)
 		}
 	}
-	s.steps, s.folded, s.runOnly = nil, nil, true
+	s.steps, s.folded = nil, nil
 }

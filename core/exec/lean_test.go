@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
@@ -64,7 +65,7 @@ func TestRunOnlySessionMatchesAndHoldsLess(t *testing.T) {
 			}
 			for name, w := range want {
 				g := got[name]
-				if g == nil || !equalShape(g.Shape, w.Shape) {
+				if g == nil || !slices.Equal(g.Shape, w.Shape) {
 					t.Fatalf("output %s missing or reshaped", name)
 				}
 				for i := range w.F32 {

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
@@ -19,7 +20,7 @@ func TestPoolClearsOnlyWhenAsked(t *testing.T) {
 	}
 	p.put(a)
 	b := p.getUninit(tensor.Float32, []int{3, 2})
-	if b != a || b.F32[0] != 7 || !equalShape(b.Shape, []int{3, 2}) {
+	if b != a || b.F32[0] != 7 || !slices.Equal(b.Shape, []int{3, 2}) {
 		t.Fatalf("getUninit did not recycle the buffer as is: %v %v", b.Shape, b.F32)
 	}
 	p.put(b)
@@ -83,7 +84,7 @@ func TestRepeatedRunsMatchFreshSessions(t *testing.T) {
 				}
 				for name, w := range want {
 					g := got[name]
-					if g == nil || !equalShape(g.Shape, w.Shape) {
+					if g == nil || !slices.Equal(g.Shape, w.Shape) {
 						t.Fatalf("run %d: output %q missing or reshaped", run, name)
 					}
 					for i := range w.F32 {
@@ -94,5 +95,41 @@ func TestRepeatedRunsMatchFreshSessions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestPoolServesFromLargerBufferWithinSlack(t *testing.T) {
+	p := newBufferPool()
+	big := p.get(tensor.Float32, []int{64, 56, 56})
+	huge := p.get(tensor.Float32, []int{64, 112, 112})
+	p.put(huge)
+	p.put(big)
+	// 128x28x28 is half of 64x56x56: served by it, resliced, not by the
+	// 4x larger 64x112x112 buffer.
+	half := p.get(tensor.Float32, []int{128, 28, 28})
+	if &half.F32[0] != &big.F32[0] || len(half.F32) != 128*28*28 || half.Len() != len(half.F32) {
+		t.Fatalf("half-size request not served by the 2x buffer (len %d)", len(half.F32))
+	}
+	for _, v := range half.F32 {
+		if v != 0 {
+			t.Fatal("reused buffer not cleared")
+		}
+	}
+	// A quarter-size request would waste 3/4 of the 64x112x112 buffer.
+	quarter := p.get(tensor.Float32, []int{64, 56, 56})
+	if &quarter.F32[0] == &huge.F32[0] {
+		t.Fatal("a buffer 4x the request was reused")
+	}
+	// Returned, the resliced buffer keeps its full capacity for later.
+	p.put(half)
+	again := p.get(tensor.Float32, []int{64, 56, 56})
+	if &again.F32[0] != &big.F32[0] {
+		t.Fatal("resliced buffer lost its capacity in the pool")
+	}
+	// Other dtypes are reused at the same size only.
+	i := p.get(tensor.Int64, []int{10})
+	p.put(i)
+	if j := p.get(tensor.Int64, []int{5}); &j.I64[0] == &i.I64[0] {
+		t.Fatal("int64 buffer reused at another size")
 	}
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -35,7 +36,7 @@ func InferShapes(m *onnx.Model, inputShapes map[string][]int, eval ConstEval) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSupported(g.Order(), opset); err != nil {
+	if err := checkSupported(g.Order(), opset, m.OpsetVersion); err != nil {
 		return nil, err
 	}
 	values, err := inputValues(g, inputShapes)
@@ -49,7 +50,7 @@ func InferShapes(m *onnx.Model, inputShapes map[string][]int, eval ConstEval) (*
 		}
 		values[t.Name] = v
 	}
-	s := &Shapes{Values: values, Graph: g, Opset: opset}
+	s := &Shapes{Values: values, Graph: g, Opset: opset, domainOpset: m.OpsetVersion}
 	for _, n := range g.Order() {
 		if err := s.inferNode(n, eval); err != nil {
 			return nil, fmt.Errorf("graph: node %s: %w", NodeLabel(n), err)
@@ -70,6 +71,11 @@ func initializerValue(t *onnx.Tensor) (*Value, error) {
 	return &Value{DType: tensor.DType(t.DataType), Dims: dims, Const: c}, nil
 }
 
+// ErrDynamicShape is wrapped by errors of InferShapes for a shape that
+// depends on values known only at run time (a Reshape to a computed
+// shape): the graph may still be valid, it just cannot be checked ahead.
+var ErrDynamicShape = errors.New("the shape depends on run-time values")
+
 // UnsupportedError lists every op of a model that has no shape rule.
 type UnsupportedError struct {
 	Opset int64
@@ -86,25 +92,21 @@ type UnsupportedOp struct {
 func (e *UnsupportedError) Error() string {
 	parts := make([]string, len(e.Ops))
 	for i, o := range e.Ops {
-		op := o.OpType
-		if o.Domain != "" {
-			op = o.Domain + "." + op
-		}
-		parts[i] = fmt.Sprintf("%s (e.g. node %s)", op, o.Node)
+		parts[i] = fmt.Sprintf("%s (e.g. node %s)", onnx.OpName(o.Domain, o.OpType), o.Node)
 	}
 	return fmt.Sprintf("graph: no shape inference for %d op type(s) at opset %d: %s", len(parts), e.Opset, strings.Join(parts, "; "))
 }
 
 // checkSupported lists every op (by domain and type) without a shape rule.
-func checkSupported(nodes []*onnx.Node, opset int64) error {
+func checkSupported(nodes []*onnx.Node, opset int64, domainOpset func(string) int64) error {
 	seen := map[[2]string]bool{}
 	e := &UnsupportedError{Opset: opset}
 	for _, n := range nodes {
-		domain := n.Domain
-		if domain == "ai.onnx" {
-			domain = ""
-		}
+		domain := onnx.CanonicalDomain(n.Domain)
 		if _, ok := rules[n.OpType]; ok && domain == "" {
+			continue
+		}
+		if domain != "" && customRuleFor(domain, n.OpType, domainOpset(domain)) != nil {
 			continue
 		}
 		key := [2]string{domain, n.OpType}
@@ -150,7 +152,11 @@ func (s *Shapes) inferNode(n *onnx.Node, eval ConstEval) (err error) {
 			err = fmt.Errorf("internal error: the shape rule for %s panicked (%v); please report this model", n.OpType, r)
 		}
 	}()
-	outs, err := rules[n.OpType](c)
+	r := rules[n.OpType]
+	if !onnx.IsDefaultDomain(n.Domain) {
+		r = customRuleFor(n.Domain, n.OpType, s.domainOpset(n.Domain)).adapt(s.domainOpset(n.Domain))
+	}
+	outs, err := r(c)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -54,15 +55,8 @@ func (r gradRule) differentiable(i int) bool {
 // opKey names an operator: domain ("" for ONNX) and op_type.
 type opKey struct{ domain, op string }
 
-// gradRules is filled by the init functions of the grad_*.go files and
-// by RegisterOp.
+// gradRules is filled by the init functions of the grad_*.go files.
 var gradRules = map[opKey]gradRule{}
-
-// ruleFor returns the backward rule of a node's operator.
-func ruleFor(nd *onnx.Node) (gradRule, bool) {
-	r, ok := gradRules[opKey{nd.Domain, nd.OpType}]
-	return r, ok
-}
 
 func registerGrad(op string, fn gradFunc, inputs ...int) {
 	gradRules[opKey{"", op}] = gradRule{inputs: inputs, fn: fn}
@@ -95,7 +89,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 	}
 	var missing []string
 	for _, nd := range n.order {
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		any := false
 		for i, name := range nd.Input {
 			if !need[name] {
@@ -103,7 +97,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 			}
 			if ok && rule.differentiable(i) {
 				any = true
-			} else if !ok && (nd.Domain != "" || !nonDifferentiable[nd.OpType]) {
+			} else if !ok && (!onnx.IsDefaultDomain(nd.Domain) || !nonDifferentiable[nd.OpType]) {
 				missing = append(missing, fmt.Sprintf("%s (%s) reads %q", nodeName(nd), nd.OpType, name))
 			}
 		}
@@ -139,7 +133,7 @@ func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int, fresh 
 	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
 		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
 	}
-	if !sameShape(g.Shape, shape) {
+	if !slices.Equal(g.Shape, shape) {
 		g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
 	}
 	old, ok := a.grads[name]
@@ -213,7 +207,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		if !anyIn {
 			continue
 		}
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		if !ok {
 			return fmt.Errorf("train: no gradient rule for node %s (%s)", nodeName(nd), nd.OpType)
 		}
@@ -244,16 +238,4 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		copy(prm.Grad.F32, g.F32)
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -45,12 +45,22 @@ type Param struct {
 	Value  *tensor.Tensor
 	Grad   *tensor.Tensor
 	Frozen bool
-	// Users lists "node (op_type)" of the nodes reading the parameter, for
-	// messages and for choosing an initialisation.
-	Users []string
+	// Users are the nodes that read the parameter, and at which input.
+	Users []ParamUse
 	// FanIn is the number of inputs one output unit sees (Conv: C/group x
 	// kernel; Gemm: K); 0 when it does not apply.
 	FanIn int
+}
+
+// ParamUse is one reading of a parameter: the node and its input index.
+type ParamUse struct {
+	Node  *onnx.Node
+	Input int
+}
+
+// String names the node and its operator, for messages.
+func (u ParamUse) String() string {
+	return fmt.Sprintf("%s (%s) input %d", nodeName(u.Node), u.Node.OpType, u.Input)
 }
 
 // NetOptions tunes NewNet.
@@ -64,6 +74,10 @@ type NetOptions struct {
 	// even in ModeTrain ("frozen" BN, as for fine-tuning with tiny
 	// batches); gradients still reach scale and bias.
 	FreezeBatchNorm bool
+	// Ops replaces the training forward and backward of operators for
+	// this net alone (a built-in such as Conv, or a custom-domain op),
+	// taking precedence over built-in rules and RegisterOp.
+	Ops map[OpKey]Op
 }
 
 // Net is an ONNX model prepared for training. It owns float32 copies of
@@ -95,6 +109,8 @@ type Net struct {
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route
+	// overrides are NetOptions.Ops, compiled.
+	overrides map[opKey]rangedOp
 }
 
 // NewNet prepares m for training. It fails when the graph is malformed,
@@ -117,6 +133,11 @@ func NewNet(m *onnx.Model, opt NetOptions) (*Net, error) {
 		stats:  map[string]bool{},
 		rng:    newRNG(opt.Seed),
 		routes: map[routeKey]*route{},
+
+		overrides: map[opKey]rangedOp{},
+	}
+	if err := n.compileOverrides(); err != nil {
+		return nil, err
 	}
 	for _, vi := range g.Inputs() {
 		n.inputs = append(n.inputs, vi.Name)
@@ -208,14 +229,10 @@ func ancestors(g *graph.Graph, value string) []*onnx.Node {
 func (n *Net) checkKernels() error {
 	var missing []string
 	for _, nd := range n.order {
-		if _, ok := forwardFor(nd); ok {
+		if _, _, ok := n.forwardFor(nd); ok {
 			continue
 		}
-		opset := n.opset
-		if nd.Domain != "" {
-			opset = n.model.OpsetVersion(nd.Domain)
-		}
-		if !hasKernel(nd, opset) {
+		if !hasKernel(nd, n.domainOpset(nd)) {
 			missing = append(missing, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
 		}
 	}
@@ -242,7 +259,9 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 		outputs[o.Name] = true
 	}
 	for _, nd := range n.order {
-		if !reluFusable[nd.OpType] || nd.Domain != "" || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+		// An overridden op's backward may read its output, which the
+		// fused ReLU would overwrite.
+		if !reluFusable[nd.OpType] || !onnx.IsDefaultDomain(nd.Domain) || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
 			continue
 		}
 		extra := false
@@ -250,7 +269,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 			extra = extra || o != ""
 		}
 		users := g.Consumers(nd.Output[0])
-		if extra || len(users) != 1 || users[0].OpType != "Relu" || users[0].Domain != "" {
+		if extra || len(users) != 1 || users[0].OpType != "Relu" || !onnx.IsDefaultDomain(users[0].Domain) {
 			continue
 		}
 		n.fusedRelu[nd] = users[0]
@@ -263,7 +282,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 // statistics.
 func (n *Net) findParams() {
 	for _, nd := range n.order {
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		if !ok {
 			continue
 		}
@@ -272,7 +291,7 @@ func (n *Net) findParams() {
 			if name == "" || t == nil || t.DType != tensor.Float32 {
 				continue
 			}
-			if nd.OpType == "BatchNormalization" && nd.Domain == "" && (i == 3 || i == 4) {
+			if nd.OpType == "BatchNormalization" && onnx.IsDefaultDomain(nd.Domain) && (i == 3 || i == 4) {
 				n.stats[name] = true
 				continue
 			}
@@ -286,7 +305,7 @@ func (n *Net) findParams() {
 				n.params[name] = p
 				n.Params = append(n.Params, p)
 			}
-			p.Users = append(p.Users, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
+			p.Users = append(p.Users, ParamUse{Node: nd, Input: i})
 		}
 	}
 }

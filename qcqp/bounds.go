@@ -1,0 +1,279 @@
+package qcqp
+
+import (
+	"math"
+)
+
+// Upper bounds at fixed hub counts (QCQP-SOLVER.md 3.3).
+//
+// Every pair weight q[j,i] between a row channel j and a column channel i
+// is split as (q-M)[j,i] + M[j,i] with 0 <= M <= q. The (q-M) part is
+// bounded from the row side: if row j is kept, it earns at most the sum
+// of its n_c largest entries over the column map's allowed channels. The M
+// part is bounded from the column side: column i earns at most the sum of
+// the k largest entries of its column within each block, k being the
+// most rows the row map can keep (its count for a hub, kmax for a leaf).
+// Those earnings are linear in the masks, so the best hub masks are top-n
+// picks and the leaves a fractional knapsack. M = 0 is the cheap
+// row-limited bound; the subgradient method moves M to lower the bound.
+
+// bounder evaluates bounds; it owns the multipliers, which are carried
+// from one evaluation to the next (a warm start).
+type bounder struct {
+	md  *model
+	ls  *leafSolver
+	mul [][]float64 // per block, like q
+	// scratch
+	pickR, pickC [][]bool
+	// per block: rows and columns whose multipliers may be non-zero, and
+	// whose picks were made in the last evaluation
+	rowNZ, colNZ, rowPicked, colPicked [][]bool
+	active                             []int32
+	rowVal                             [][]float64
+	colVal                             [][]float64
+	theta                              [][]float64 // per leaf
+	x                                  [][]bool    // per free map: hub channels picked
+	base                               []float64
+	kappa                              [][]float64
+	kmax                               []int
+	ids                                []int32
+	tmp                                []float64
+	leafVals                           [][]float64
+	allowed                            [][]int32 // per free map, the channels not excluded
+}
+
+func newBounder(md *model) *bounder {
+	bd := &bounder{md: md, ls: newLeafSolver(md), base: make([]float64, len(md.cons)), kmax: make([]int, len(md.leaves))}
+	for range md.cons {
+		bd.kappa = append(bd.kappa, make([]float64, len(md.leaves)))
+	}
+	for _, b := range md.blocks {
+		bd.mul = append(bd.mul, make([]float64, len(b.q)))
+		bd.pickR = append(bd.pickR, make([]bool, len(b.q)))
+		bd.pickC = append(bd.pickC, make([]bool, len(b.q)))
+		bd.rowNZ = append(bd.rowNZ, make([]bool, md.size[b.r]))
+		bd.rowPicked = append(bd.rowPicked, make([]bool, md.size[b.r]))
+		bd.colNZ = append(bd.colNZ, make([]bool, md.size[b.c]))
+		bd.colPicked = append(bd.colPicked, make([]bool, md.size[b.c]))
+	}
+	maxC := 1
+	for _, c := range md.size {
+		bd.rowVal = append(bd.rowVal, make([]float64, c))
+		bd.colVal = append(bd.colVal, make([]float64, c))
+		bd.x = append(bd.x, make([]bool, c))
+		bd.allowed = append(bd.allowed, make([]int32, 0, c))
+		maxC = max(maxC, c)
+	}
+	for _, m := range md.leaves {
+		bd.theta = append(bd.theta, make([]float64, md.size[m]))
+		bd.leafVals = append(bd.leafVals, bd.rowVal[m])
+	}
+	bd.ids = make([]int32, maxC)
+	bd.tmp = make([]float64, maxC)
+	return bd
+}
+
+// cheap is the row-limited bound (M = 0) over the box lo <= n <= hi of hub
+// counts (indexed by free map): rows take their top-hi entries, costs are
+// taken at their least over the box. It is -Inf when no count vector of
+// the box fits.
+func (bd *bounder) cheap(lo, hi []int) float64 {
+	md := bd.md
+	md.leafCostsMin(lo, hi, bd.base, bd.kappa)
+	for c := range md.cons {
+		if bd.base[c] > md.cons[c].budget+1e-9*math.Max(1, math.Abs(md.cons[c].budget)) && len(md.leaves) == 0 {
+			return math.Inf(-1)
+		}
+	}
+	total := md.konst
+	for m := range md.free {
+		v := bd.rowVal[m]
+		copy(v, md.lin[m])
+		for _, b := range md.rowsOf[m] {
+			bl := &md.blocks[b]
+			k := hi[bl.c]
+			for j := range v {
+				v[j] += bl.pref[j][k]
+			}
+		}
+		if md.hubPos[m] >= 0 {
+			total += topSum(v, hi[m], bd.tmp)
+		}
+	}
+	if len(md.leaves) > 0 {
+		lf := bd.ls.fractional(bd.leafVals, bd.base, bd.kappa, nil)
+		return total + lf
+	}
+	for c := range md.cons {
+		if bd.base[c] > md.cons[c].budget+1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
+			return math.Inf(-1)
+		}
+	}
+	return total
+}
+
+// topSum is the sum of the k largest of v (k may exceed len(v)).
+func topSum(v []float64, k int, tmp []float64) float64 {
+	if k >= len(v) {
+		s := 0.0
+		for _, x := range v {
+			s += x
+		}
+		return s
+	}
+	if k <= 0 {
+		return 0
+	}
+	t := tmp[:len(v)]
+	copy(t, v)
+	selectTopF(t, k)
+	s := 0.0
+	for _, x := range t[:k] {
+		s += x
+	}
+	return s
+}
+
+// selectTopF moves the k largest values of t to its front (any order).
+func selectTopF(t []float64, k int) {
+	lo, hi := 0, len(t)-1
+	for lo < hi {
+		p := t[(lo+hi)/2]
+		i, j := lo, hi
+		for i <= j {
+			for t[i] > p {
+				i++
+			}
+			for t[j] < p {
+				j--
+			}
+			if i <= j {
+				t[i], t[j] = t[j], t[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// selectTopIdx reorders ids so that its first k entries are those of
+// largest key[id].
+func selectTopIdx(ids []int32, key []float64, k int) {
+	if k <= 0 || k >= len(ids) {
+		return
+	}
+	lo, hi := 0, len(ids)-1
+	for lo < hi {
+		p := key[ids[(lo+hi)/2]]
+		i, j := lo, hi
+		for i <= j {
+			for key[ids[i]] > p {
+				i++
+			}
+			for key[ids[j]] < p {
+				j--
+			}
+			if i <= j {
+				ids[i], ids[j] = ids[j], ids[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k-1 <= j:
+			hi = j
+		case k-1 >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// sideBound is the split bound with every block given wholly to one side
+// (M = 0 or M = q), which the prefix tables of rows and columns evaluate
+// without selection; blocks are moved to the column side one at a time
+// while that lowers the bound. Like cheap it holds over the box lo..hi,
+// and it is never above cheap (the all-rows choice). sides receives the
+// choice (true: column side).
+func (bd *bounder) sideBound(lo, hi []int, sides []bool) float64 {
+	md := bd.md
+	md.leafCostsMin(lo, hi, bd.base, bd.kappa)
+	if !md.leafKmax(bd.base, bd.kappa, bd.kmax) {
+		return math.Inf(-1)
+	}
+	clear(sides)
+	best := bd.sideEval(hi, sides)
+	if math.IsInf(best, -1) {
+		return best
+	}
+	for range 2 {
+		moved := false
+		for b := range md.blocks {
+			sides[b] = !sides[b]
+			if v := bd.sideEval(hi, sides); v < best-1e-12*math.Abs(best) {
+				best, moved = v, true
+			} else {
+				sides[b] = !sides[b]
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	return best
+}
+
+// sideEval evaluates one choice of sides at counts hi (costs in bd.base,
+// bd.kappa and bd.kmax already set).
+func (bd *bounder) sideEval(hi []int, sides []bool) float64 {
+	md := bd.md
+	for m := range md.free {
+		copy(bd.rowVal[m], md.lin[m])
+	}
+	for b := range md.blocks {
+		bl := &md.blocks[b]
+		if !sides[b] {
+			v := bd.rowVal[bl.r]
+			k := hi[bl.c]
+			for j := range v {
+				v[j] += bl.pref[j][k]
+			}
+			continue
+		}
+		k := hi[bl.r]
+		if lp := md.leafPos[bl.r]; lp >= 0 {
+			k = bd.kmax[lp]
+		}
+		v := bd.rowVal[bl.c]
+		for i := range v {
+			v[i] += bl.cpref[i][k]
+		}
+	}
+	total := md.konst
+	for _, h := range md.hubs {
+		total += topSum(bd.rowVal[h], hi[h], bd.tmp)
+	}
+	if len(md.leaves) > 0 {
+		lf := bd.ls.fractional(bd.leafVals, bd.base, bd.kappa, nil)
+		if math.IsInf(lf, -1) {
+			return lf
+		}
+		total += lf
+	} else {
+		for c := range md.cons {
+			if bd.base[c] > md.cons[c].budget+1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
+				return math.Inf(-1)
+			}
+		}
+	}
+	return total
+}

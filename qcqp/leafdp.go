@@ -1,0 +1,438 @@
+package qcqp
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+)
+
+// The exact leaf knapsack. Leaves with equal costs in every constraint
+// form a group: keeping t channels beyond the group's mandatory ones is
+// worth the t best of the union of its leaves' other channels. Groups are
+// combined by a dynamic program over (cost, value) states that keeps the
+// Pareto front and drops every state whose value plus the LP bound of the
+// groups still to come cannot beat a feasible choice found up front.
+
+type leafGroup struct {
+	leaves []int
+	kappa  []float64 // per constraint, per channel
+	items  []float64 // non-mandatory channel values, decreasing
+	owner  []int     // leaf of each item
+	pref   []float64 // pref[t]: the leaves' best channels plus the t best items
+}
+
+// lpTail is the LP relaxation of the groups after one stage under one
+// constraint: the mandatory channels and those that cost nothing or less
+// are all taken, the others fill the room best ratio first.
+type lpTail struct {
+	freeVal, freeRoom float64
+	cumCost, cumVal   []float64
+	ratio             []float64
+}
+
+func (t *lpTail) bound(room float64) float64 {
+	room += t.freeRoom
+	if room < 0 {
+		return math.Inf(-1)
+	}
+	p := sort.SearchFloat64s(t.cumCost, room+1e-12) - 1 // last prefix that fits
+	v := t.freeVal + t.cumVal[p]
+	if p+1 < len(t.cumCost) {
+		v += (room - t.cumCost[p]) * t.ratio[p]
+	}
+	return v
+}
+
+func (ls *leafSolver) groups(kappa [][]float64) []*leafGroup {
+	md := ls.md
+	nc := len(md.cons)
+	var groups []*leafGroup
+	for l := range md.leaves {
+		var g *leafGroup
+		for _, o := range groups {
+			same := true
+			for c := range nc {
+				if kappa[c][o.leaves[0]] != kappa[c][l] {
+					same = false
+					break
+				}
+			}
+			if same {
+				g = o
+				break
+			}
+		}
+		if g == nil {
+			g = &leafGroup{kappa: make([]float64, nc)}
+			for c := range nc {
+				g.kappa[c] = kappa[c][l]
+			}
+			groups = append(groups, g)
+		}
+		g.leaves = append(g.leaves, l)
+	}
+	for _, g := range groups {
+		best := 0.0
+		n := 0
+		for _, l := range g.leaves {
+			best += ls.sorted[l][0]
+			n += len(ls.sorted[l]) - 1
+		}
+		// Merge the leaves' sorted tails.
+		g.items = make([]float64, 0, n)
+		g.owner = make([]int, 0, n)
+		for _, l := range g.leaves {
+			for _, v := range ls.sorted[l][1:] {
+				g.items = append(g.items, v)
+				g.owner = append(g.owner, l)
+			}
+		}
+		if len(g.leaves) > 1 {
+			idx := make([]int, n)
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, func(a, b int) int { return cmp.Or(cmp.Compare(g.items[b], g.items[a]), cmp.Compare(a, b)) })
+			items, owner := make([]float64, n), make([]int, n)
+			for k, i := range idx {
+				items[k], owner[k] = g.items[i], g.owner[i]
+			}
+			g.items, g.owner = items, owner
+		}
+		g.pref = make([]float64, n+1)
+		g.pref[0] = best
+		for i, v := range g.items {
+			g.pref[i+1] = g.pref[i] + v
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b *leafGroup) int { return cmp.Compare(len(a.items), len(b.items)) })
+	return groups
+}
+
+// tails builds, for every stage gi, the LP of groups gi.. under each
+// constraint.
+func tails(groups []*leafGroup, nc int) [][]lpTail {
+	out := make([][]lpTail, len(groups)+1)
+	for gi := range out {
+		out[gi] = make([]lpTail, nc)
+		for c := range nc {
+			t := &out[gi][c]
+			type it struct{ v, k float64 }
+			var its []it
+			for _, g := range groups[gi:] {
+				k := g.kappa[c]
+				t.freeVal += g.pref[0] // the leaves' mandatory best channels
+				for _, v := range g.items {
+					if k <= 0 {
+						t.freeVal += v
+						t.freeRoom -= k
+					} else {
+						its = append(its, it{v, k})
+					}
+				}
+			}
+			slices.SortFunc(its, func(a, b it) int { return cmp.Compare(b.v/b.k, a.v/a.k) })
+			t.cumCost = make([]float64, len(its)+1)
+			t.cumVal = make([]float64, len(its)+1)
+			t.ratio = make([]float64, len(its))
+			for i, x := range its {
+				t.cumCost[i+1] = t.cumCost[i] + x.k
+				t.cumVal[i+1] = t.cumVal[i] + x.v
+				t.ratio[i] = x.v / x.k
+			}
+		}
+	}
+	return out
+}
+
+// exact solves the leaf knapsack for the channel scores vals (each
+// leaf's objective is linear once the hubs are fixed) and writes the
+// chosen counts; ok is false when no choice fits.
+func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64, counts []int) (float64, bool) {
+	md := ls.md
+	for l := range md.leaves {
+		ls.sortLeaf(l, vals[l], false)
+	}
+	nc := len(md.cons)
+	if nc == 0 {
+		total := 0.0
+		for l, m := range md.leaves {
+			counts[l] = md.size[m]
+			for _, v := range ls.sorted[l] {
+				total += v
+			}
+		}
+		return total, true
+	}
+	groups := ls.groups(kappa)
+	ng := len(groups)
+	// mandatory[gi][c]: what groups gi.. must spend on their leaves' one
+	// channel each.
+	mandatory := make([][]float64, ng+1)
+	mandatory[ng] = make([]float64, nc)
+	for gi := ng - 1; gi >= 0; gi-- {
+		mandatory[gi] = slices.Clone(mandatory[gi+1])
+		for c := range nc {
+			mandatory[gi][c] += groups[gi].kappa[c] * float64(len(groups[gi].leaves))
+		}
+	}
+	tl := tails(groups, nc)
+	// room left in constraint c after cost, with the mandatory channels
+	// of groups gi.. reserved.
+	roomAfter := func(c, gi int, cost float64) float64 {
+		return md.cons[c].budget - cost - mandatory[gi][c]
+	}
+	// upper bound of states at stage gi (groups gi.. still to choose).
+	tailBound := func(gi int, cost []float64) float64 {
+		b := math.Inf(1)
+		for c := range nc {
+			b = min(b, tl[gi][c].bound(roomAfter(c, gi, cost[c])))
+		}
+		return b
+	}
+	for c := range nc {
+		if roomAfter(c, 0, base[c])+tl[0][c].freeRoom < 0 {
+			return 0, false
+		}
+	}
+	// A feasible choice up front, to prune against: channels in order of
+	// value per cost while they fit.
+	upFront, incumbent, ok := ls.ratioGreedy(groups, base, mandatory[0])
+	if !ok {
+		incumbent = math.Inf(-1)
+	}
+	type state struct {
+		val    float64
+		parent int32
+		t      int32
+	}
+	stStates := [][]state{{{parent: -1}}}
+	stCosts := [][]float64{slices.Clone(base)}
+	for gi, g := range groups {
+		prev, prevCost := stStates[gi], stCosts[gi]
+		var next []state
+		var nextCost []float64
+		cost := make([]float64, nc)
+		for si, s := range prev {
+			pc := prevCost[si*nc : (si+1)*nc]
+			tmax, fits := g.maxFit(md, pc, mandatory[gi+1])
+			if !fits {
+				continue
+			}
+			tmin := 0
+			if gi == ng-1 {
+				tmin = tmax // values only grow with t: take all that fits
+			}
+			for t := tmax; t >= tmin; t-- {
+				for c := range nc {
+					cost[c] = pc[c] + g.kappa[c]*float64(len(g.leaves)+t)
+				}
+				v := s.val + g.pref[t]
+				if gi < ng-1 && v+tailBound(gi+1, cost) <= incumbent+1e-12*math.Abs(incumbent) {
+					// Fewer channels only lower the value and the bound
+					// of the rest rises by at most what they free, so
+					// keep scanning: smaller t frees room.
+					continue
+				}
+				next = append(next, state{val: v, parent: int32(si), t: int32(t)})
+				nextCost = append(nextCost, cost...)
+				if gi == ng-1 && v > incumbent {
+					incumbent = v
+				}
+			}
+		}
+		if len(next) == 0 {
+			if gi == ng-1 || !math.IsInf(incumbent, -1) {
+				// Everything was pruned against the up-front choice:
+				// it is optimal.
+				return ls.setCounts(groups, upFront, counts), true
+			}
+			return 0, false
+		}
+		if gi < ng-1 {
+			keepIdx := paretoIndex(nextCost, nc, func(i int) float64 { return next[i].val })
+			ns, nco := make([]state, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
+			for k, i := range keepIdx {
+				ns[k] = next[i]
+				nco = append(nco, nextCost[i*nc:(i+1)*nc]...)
+			}
+			next, nextCost = ns, nco
+		}
+		stStates = append(stStates, next)
+		stCosts = append(stCosts, nextCost)
+	}
+	final := stStates[ng]
+	bi := 0
+	for i, s := range final {
+		if s.val > final[bi].val {
+			bi = i
+		}
+	}
+	if final[bi].val < incumbent-1e-12*math.Abs(incumbent) {
+		return ls.setCounts(groups, upFront, counts), true
+	}
+	for l := range md.leaves {
+		counts[l] = 1
+	}
+	si := bi
+	for gi := ng - 1; gi >= 0; gi-- {
+		s := stStates[gi+1][si]
+		for _, l := range groups[gi].owner[:s.t] {
+			counts[l]++
+		}
+		si = int(s.parent)
+	}
+	return final[bi].val, true
+}
+
+// maxFit is the most items group g can take on top of cost, leaving room
+// for the mandatory channels of the groups after it.
+func (g *leafGroup) maxFit(md *model, cost, after []float64) (int, bool) {
+	t := len(g.items)
+	for c := range md.cons {
+		k := g.kappa[c]
+		room := md.cons[c].budget - cost[c] - after[c] - k*float64(len(g.leaves))
+		if k <= 0 {
+			continue
+		}
+		if room < 0 {
+			return 0, false
+		}
+		t = min(t, int(math.Floor(room/k)))
+	}
+	for c := range md.cons {
+		if k := g.kappa[c]; k <= 0 && md.cons[c].budget-cost[c]-after[c]-k*float64(len(g.leaves)+t) < 0 {
+			return 0, false
+		}
+	}
+	return t, true
+}
+
+// ratioGreedy takes the groups' channels in decreasing order of value
+// per unit of cost (summed over constraints relative to their budgets)
+// while they fit, the mandatory ones reserved first; it returns how many
+// each group takes beyond its mandatory channels and the value.
+func (ls *leafSolver) ratioGreedy(groups []*leafGroup, base, mandatory []float64) ([]int, float64, bool) {
+	md := ls.md
+	nc := len(md.cons)
+	room := make([]float64, nc)
+	for c := range nc {
+		room[c] = md.cons[c].budget - base[c] - mandatory[c]
+		if room[c] < 0 {
+			return nil, 0, false
+		}
+	}
+	weight := make([]float64, len(groups))
+	for gi, g := range groups {
+		for c := range nc {
+			weight[gi] += g.kappa[c] / math.Max(math.Abs(md.cons[c].budget), 1)
+		}
+	}
+	take := make([]int, len(groups))
+	open := make([]bool, len(groups))
+	v := 0.0
+	for gi, g := range groups {
+		v += g.pref[0]
+		open[gi] = len(g.items) > 0
+	}
+	for {
+		bg, br := -1, math.Inf(-1)
+		for gi, g := range groups {
+			if !open[gi] {
+				continue
+			}
+			r := math.Inf(1)
+			if weight[gi] > 0 {
+				r = g.items[take[gi]] / weight[gi]
+			}
+			if r > br {
+				bg, br = gi, r
+			}
+		}
+		if bg < 0 {
+			break
+		}
+		g := groups[bg]
+		fits := true
+		for c := range nc {
+			if room[c]-g.kappa[c] < 0 {
+				fits = false
+			}
+		}
+		if !fits {
+			open[bg] = false // its other channels cost the same
+			continue
+		}
+		for c := range nc {
+			room[c] -= g.kappa[c]
+		}
+		v += g.items[take[bg]]
+		take[bg]++
+		if take[bg] == len(g.items) {
+			open[bg] = false
+		}
+	}
+	return take, v, true
+}
+
+// setCounts writes the leaf counts of a choice of items per group.
+func (ls *leafSolver) setCounts(groups []*leafGroup, take []int, counts []int) float64 {
+	for l := range ls.md.leaves {
+		counts[l] = 1
+	}
+	v := 0.0
+	for gi, g := range groups {
+		for _, l := range g.owner[:take[gi]] {
+			counts[l]++
+		}
+		v += g.pref[take[gi]]
+	}
+	return v
+}
+
+// paretoIndex returns the states (costs flat, nc per state) that no other
+// state beats on value while costing no more in every constraint.
+func paretoIndex(costs []float64, nc int, val func(int) float64) []int {
+	n := len(costs) / nc
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	if nc == 1 {
+		slices.SortFunc(idx, func(a, b int) int { return cmp.Or(cmp.Compare(costs[a], costs[b]), cmp.Compare(val(b), val(a))) })
+		out := idx[:0]
+		best := math.Inf(-1)
+		for _, i := range idx {
+			if v := val(i); v > best {
+				out = append(out, i)
+				best = v
+			}
+		}
+		return out
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(val(b), val(a)) })
+	var out []int
+	for _, i := range idx {
+		ci := costs[i*nc : (i+1)*nc]
+		dominated := false
+		for _, o := range out {
+			co := costs[o*nc : (o+1)*nc]
+			all := true
+			for c := range nc {
+				if co[c] > ci[c] {
+					all = false
+					break
+				}
+			}
+			if all {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -1,0 +1,234 @@
+package qcqp
+
+import (
+	"cmp"
+	"math"
+	"slices"
+)
+
+// With the hubs fixed, the leaves are a multiple-choice knapsack: leaf l
+// keeping k channels is worth the sum of its k best channel values and
+// costs kappa[c][l]*k in constraint c, and every leaf keeps at least one
+// channel. leafSolver answers it two ways: exactly (a Pareto DP over
+// groups of leaves with equal costs, for incumbents) and fractionally
+// (the LP relaxation, for bounds).
+type leafSolver struct {
+	md     *model
+	sorted [][]float64 // per leaf, values in decreasing order
+	perm   [][]int32   // per leaf, channel of each sorted position
+	heap   []int32
+	next   []int32
+	// the values of the last sort of each leaf
+	last           [][]float64
+	valid, hasPerm []bool
+}
+
+func newLeafSolver(md *model) *leafSolver {
+	ls := &leafSolver{md: md}
+	for _, m := range md.leaves {
+		ls.sorted = append(ls.sorted, make([]float64, md.size[m]))
+		ls.perm = append(ls.perm, make([]int32, md.size[m]))
+		ls.last = append(ls.last, make([]float64, md.size[m]))
+	}
+	ls.valid = make([]bool, len(md.leaves))
+	ls.hasPerm = make([]bool, len(md.leaves))
+	ls.next = make([]int32, len(md.leaves))
+	return ls
+}
+
+// sortLeaf orders leaf l's values, keeping the permutation when perm. A
+// leaf whose values are those of the last call is not sorted again (the
+// bounds re-evaluate many leaves unchanged).
+func (ls *leafSolver) sortLeaf(l int, vals []float64, perm bool) {
+	if ls.valid[l] && (ls.hasPerm[l] || !perm) && slices.Equal(ls.last[l], vals) {
+		return
+	}
+	copy(ls.last[l], vals)
+	ls.valid[l], ls.hasPerm[l] = true, perm
+	s := ls.sorted[l]
+	if !perm {
+		copy(s, vals)
+		slices.Sort(s)
+		slices.Reverse(s)
+		return
+	}
+	p := ls.perm[l]
+	for i := range p {
+		p[i] = int32(i)
+	}
+	slices.SortFunc(p, func(a, b int32) int { return cmp.Compare(vals[b], vals[a]) })
+	for i, j := range p {
+		s[i] = vals[j]
+	}
+}
+
+// fractional returns the LP bound of the leaf knapsack for the values
+// vals[l][j], under each constraint separately (the smallest of those
+// bounds is returned; each is valid since dropping constraints only
+// relaxes). When theta is not nil it receives, for the constraint that
+// gave the bound, the fraction of each leaf channel taken. It returns -Inf
+// when even one channel per leaf does not fit.
+func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]float64, theta [][]float64) float64 {
+	md := ls.md
+	withTheta := theta != nil
+	for l := range md.leaves {
+		ls.sortLeaf(l, vals[l], withTheta)
+	}
+	var bestSum float64
+	for l := range md.leaves {
+		bestSum += ls.sorted[l][0]
+	}
+	if len(md.cons) == 0 {
+		total := 0.0
+		for l := range md.leaves {
+			for _, v := range ls.sorted[l] {
+				total += v
+			}
+			if withTheta {
+				for j := range theta[l] {
+					theta[l][j] = 1
+				}
+			}
+		}
+		return total
+	}
+	best, bestC := math.Inf(1), -1
+	for c := range md.cons {
+		v, ok := ls.fractionalOne(c, base[c], kappa[c], nil)
+		if !ok {
+			return math.Inf(-1)
+		}
+		if v+bestSum < best {
+			best, bestC = v+bestSum, c
+		}
+	}
+	if withTheta {
+		ls.fractionalOne(bestC, base[bestC], kappa[bestC], theta)
+	}
+	return best
+}
+
+// fractionalOne is the LP over the non-mandatory channels under
+// constraint c alone.
+func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta [][]float64) (float64, bool) {
+	md := ls.md
+	room := md.cons[c].budget - base
+	for l := range md.leaves {
+		room -= kappa[l]
+	}
+	var val float64
+	h := ls.heap[:0]
+	for l := range md.leaves {
+		s := ls.sorted[l]
+		if theta != nil {
+			t := theta[l]
+			for j := range t {
+				t[j] = 0
+			}
+			t[ls.perm[l][0]] = 1
+		}
+		if kappa[l] <= 0 {
+			for i, v := range s[1:] {
+				val += v
+				if theta != nil {
+					theta[l][ls.perm[l][i+1]] = 1
+				}
+			}
+			room -= kappa[l] * float64(len(s)-1)
+			continue
+		}
+		if len(s) > 1 {
+			ls.next[l] = 1
+			h = append(h, int32(l))
+		}
+	}
+	if room < -1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
+		return 0, false
+	}
+	room = max(room, 0)
+	less := func(a, b int32) bool {
+		return ls.sorted[a][ls.next[a]]*kappa[b] > ls.sorted[b][ls.next[b]]*kappa[a]
+	}
+	heapInit(h, less)
+	for len(h) > 0 && room > 0 {
+		l := h[0]
+		v := ls.sorted[l][ls.next[l]]
+		k := kappa[l]
+		if k <= room {
+			val += v
+			room -= k
+			if theta != nil {
+				theta[l][ls.perm[l][ls.next[l]]] = 1
+			}
+		} else {
+			f := room / k
+			val += f * v
+			if theta != nil {
+				theta[l][ls.perm[l][ls.next[l]]] = f
+			}
+			room = 0
+			break
+		}
+		ls.next[l]++
+		if int(ls.next[l]) == len(ls.sorted[l]) {
+			h[0] = h[len(h)-1]
+			h = h[:len(h)-1]
+		}
+		heapDown(h, 0, less)
+	}
+	ls.heap = h[:0]
+	return val, true
+}
+
+// leafKmax writes the most channels each leaf can keep under every
+// constraint, given the others keep their mandatory one (and every
+// channel that costs nothing); ok is false when the leaves cannot all
+// keep one.
+func (md *model) leafKmax(base []float64, kappa [][]float64, kmax []int) bool {
+	for l, m := range md.leaves {
+		kmax[l] = md.size[m]
+	}
+	for c := range md.cons {
+		room := md.cons[c].budget - base[c]
+		for l, m := range md.leaves {
+			k := kappa[c][l]
+			room -= k
+			if k < 0 {
+				room -= k * float64(md.size[m]-1)
+			}
+		}
+		if room < -1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
+			return false
+		}
+		room = max(room, 0)
+		for l := range md.leaves {
+			if k := kappa[c][l]; k > 0 {
+				kmax[l] = min(kmax[l], 1+int(math.Floor(room/k+1e-9)))
+			}
+		}
+	}
+	return true
+}
+
+func heapInit(h []int32, less func(a, b int32) bool) {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		heapDown(h, i, less)
+	}
+}
+
+func heapDown(h []int32, i int, less func(a, b int32) bool) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+			l = r
+		}
+		if !less(h[l], h[i]) {
+			return
+		}
+		h[i], h[l] = h[l], h[i]
+		i = l
+	}
+}
