@@ -42,12 +42,16 @@ func (l *LayerLatency) Seconds(in, out int) float64 {
 }
 
 // LatencyModel is a network's latency model: one fit per layer (by the
-// Problem's layer names) for one runtime. MeanPercentError is the error
-// measured on validation networks (see Validate), 0 when not
-// validated.
+// Problem's layer names) for one runtime, plus Overhead, the seconds of
+// everything outside those layers (pooling, element-wise ops, the
+// runtime's per-run cost), taken as constant. MeanPercentError is the
+// error measured on validation networks (see Validate), 0 when not
+// validated. The JSON form (docs/pruning.md, "Latency budgets") is what
+// the browser writes from onnxruntime-web timings.
 type LatencyModel struct {
 	Runtime          string         `json:"runtime"`
 	Layers           []LayerLatency `json:"layers"`
+	Overhead         float64        `json:"overhead,omitempty"`
 	MeanPercentError float64        `json:"meanPercentError,omitempty"`
 }
 
@@ -110,7 +114,7 @@ func (lm *LatencyModel) Seconds(p *Problem, n []int) (float64, error) {
 // (Diagonal) layer's n_in and n_out are both its map's count. Every layer
 // of p must have a fit.
 func (lm *LatencyModel) Constraint(p *Problem, budget float64) (Constraint, error) {
-	c := Constraint{Name: "latency", Budget: budget}
+	c := Constraint{Name: "latency", Budget: budget, Const: lm.Overhead}
 	for k := range p.Layers {
 		l := &p.Layers[k]
 		f := lm.layer(l.Name)
@@ -178,6 +182,9 @@ func ReadLatencyModel(r io.Reader) (*LatencyModel, error) {
 	if len(lm.Layers) == 0 {
 		return nil, errors.New("qcqp: latency model has no layers")
 	}
+	if math.IsNaN(lm.Overhead) || math.IsInf(lm.Overhead, 0) {
+		return nil, fmt.Errorf("qcqp: latency model: overhead is %v", lm.Overhead)
+	}
 	seen := map[string]bool{}
 	for _, l := range lm.Layers {
 		if l.Layer == "" || seen[l.Layer] {
@@ -191,4 +198,37 @@ func ReadLatencyModel(r io.Reader) (*LatencyModel, error) {
 		}
 	}
 	return &lm, nil
+}
+
+// FitDiagonalLatency fits a depthwise layer, whose one count n drives
+// both axes (samples have In == Out): t = a + e*n + d*n^2 by least
+// squares, stored as B = C = e/2 and D = d so that Seconds(n, n) and
+// Constraint (which reads a diagonal layer at n_in = n_out) give the
+// fitted time. It needs three or more distinct counts.
+func FitDiagonalLatency(layer string, samples []LatencySample) (LayerLatency, error) {
+	ns := map[int]bool{}
+	var top float64
+	for _, s := range samples {
+		if s.In != s.Out || s.In < 1 || math.IsNaN(s.Seconds) || math.IsInf(s.Seconds, 0) || s.Seconds < 0 {
+			return LayerLatency{}, fmt.Errorf("qcqp: depthwise latency sample of %s at (%d, %d): %v s is not a timing at one count", layer, s.In, s.Out, s.Seconds)
+		}
+		ns[s.In] = true
+		top = max(top, float64(s.In))
+	}
+	if len(ns) < 3 {
+		return LayerLatency{}, fmt.Errorf("qcqp: latency of depthwise layer %s: %d distinct channel counts; time at least three to fit a + e*n + d*n^2", layer, len(ns))
+	}
+	a := mat.NewDense(len(samples), 3, nil)
+	y := mat.NewVecDense(len(samples), nil)
+	for r, s := range samples {
+		x := float64(s.In) / top
+		a.SetRow(r, []float64{1, x, x * x})
+		y.SetVec(r, s.Seconds)
+	}
+	var coef mat.VecDense
+	if err := coef.SolveVec(a, y); err != nil {
+		return LayerLatency{}, fmt.Errorf("qcqp: latency of %s: least squares: %w", layer, err)
+	}
+	e := coef.AtVec(1) / top
+	return LayerLatency{Layer: layer, A: coef.AtVec(0), B: e / 2, C: e / 2, D: coef.AtVec(2) / (top * top)}, nil
 }
