@@ -31,6 +31,7 @@ type pruneResult struct {
 	Resources    map[string]resourceChange `json:"resources"`
 	Maps         []keptMap                 `json:"maps"`
 	Frozen       []frozenMap               `json:"frozen"`
+	Latency      *latencyReport            `json:"latency,omitempty"`
 	Notes        []string                  `json:"notes,omitempty"`
 }
 
@@ -53,9 +54,10 @@ type frozenMap struct {
 }
 
 func runPrune(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..] -o OUT [--importance l1|l2|taylor] [--data DIR] [--time-limit 10s] [--no-fold] [--json]", stderr)
+	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--data DIR] [--time-limit 10s] [--no-fold] [--json]", stderr)
 	var budgets stringList
-	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); repeat or separate with commas")
+	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas")
+	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
 	out := fs.String("o", "", "output model file (required)")
 	importance := fs.String("importance", "l1", "how weights are scored: l1 (the paper's), l2, or taylor (first-order Taylor from gradients on --data)")
 	data := fs.String("data", "", "labelled images for --importance taylor")
@@ -89,9 +91,21 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	case *batches < 1:
 		return usagef("--taylor-batches must be at least 1")
 	}
-	bs, err := parseBudgets(budgets)
+	bs, lat, err := parseBudgets(budgets)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	switch {
+	case lat != nil && *latencyFile == "":
+		return usagef("a latency budget needs a latency model of this network: measure one with 'pare latency %s -o model.latency.json' and pass --latency-model model.latency.json", pos[0])
+	case lat == nil && *latencyFile != "":
+		return usagef("--latency-model is only read by a latency budget (--budget latency=2ms)")
+	}
+	var lm *qcqp.LatencyModel
+	if lat != nil {
+		if lm, err = readLatencyModel(*latencyFile); err != nil {
+			return err
+		}
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
@@ -117,6 +131,12 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var latLimit float64
+	if lat != nil {
+		if latLimit, err = addLatencyConstraint(p, lm, *lat, *latencyFile); err != nil {
+			return err
+		}
+	}
 	res, note, err := selectChannels(p, *method, *timeLimit)
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
@@ -128,7 +148,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("the solver found no selection within --time-limit %v; give it more time", *timeLimit)
 	}
 	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance,
-		"budgets": budgetStrings(bs), "status": string(res.Status), "objective": res.Objective, "gap": finiteOrNil(res.Gap)}
+		"budgets": budgetStrings(bs, lat), "status": string(res.Status), "objective": res.Objective, "gap": finiteOrNil(res.Gap)}
 	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{NoFold: *noFold, Recipe: recipe})
 	if err != nil {
 		return err
@@ -163,6 +183,14 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	counts := res.Selection.Counts()
+	if lat != nil {
+		rc, rep, err := predictLatency(p, lm, counts, latLimit)
+		if err != nil {
+			return err
+		}
+		r.Resources["latency"] = rc
+		r.Latency = rep
+	}
 	for k, mp := range a.Maps {
 		if mp.Fixed {
 			r.Frozen = append(r.Frozen, frozenMap{Map: mp.Name, Channels: mp.Channels, Reasons: a.Frozen[k]})
@@ -172,6 +200,14 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := writeModel(pruned, *out); err != nil {
 		return err
+	}
+	if r.Latency != nil {
+		if !*asJSON {
+			fmt.Fprintln(stderr, "prune: timing the unpruned and the written model...")
+		}
+		if err := measureLatency(r.Latency, m, *out, stderr); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return writeJSON(stdout, r)
@@ -232,33 +268,46 @@ func solveWithin(p *qcqp.Problem, limit time.Duration) (qcqp.Result, string, err
 	return res, fmt.Sprintf("the solver did not stop within twice --time-limit %v; the greedy selection is used (no bound proven)", limit), nil
 }
 
-// parseBudgets reads "macs=50%", "params=0.4", "memory=2MB", "macs=1.2M".
-func parseBudgets(list []string) ([]qcqp.Budget, error) {
+// parseBudgets reads "macs=50%", "params=0.4", "memory=2MB", "macs=1.2M"
+// and "latency=2ms" (returned apart: it needs a latency model).
+func parseBudgets(list []string) ([]qcqp.Budget, *latencyBudget, error) {
 	var out []qcqp.Budget
+	var lat *latencyBudget
 	seen := map[qcqp.Resource]bool{}
 	for _, item := range list {
 		for _, part := range strings.Split(item, ",") {
 			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 			if !ok {
-				return nil, fmt.Errorf("--budget %q: want RESOURCE=VALUE, e.g. macs=50%%", part)
+				return nil, nil, fmt.Errorf("--budget %q: want RESOURCE=VALUE, e.g. macs=50%%", part)
 			}
 			r := qcqp.Resource(strings.ToLower(strings.TrimSpace(name)))
+			if r == "latency" {
+				if lat != nil {
+					return nil, nil, fmt.Errorf("--budget names latency twice")
+				}
+				l, err := parseLatencyBudget(strings.TrimSpace(val))
+				if err != nil {
+					return nil, nil, fmt.Errorf("--budget %q: %v", part, err)
+				}
+				lat = &l
+				continue
+			}
 			if r != qcqp.MACs && r != qcqp.Params && r != qcqp.Memory {
-				return nil, fmt.Errorf("--budget %q: unknown resource %q (want macs, params or memory)", part, name)
+				return nil, nil, fmt.Errorf("--budget %q: unknown resource %q (want macs, params, memory or latency)", part, name)
 			}
 			if seen[r] {
-				return nil, fmt.Errorf("--budget names %s twice", r)
+				return nil, nil, fmt.Errorf("--budget names %s twice", r)
 			}
 			seen[r] = true
 			b, err := parseBudgetValue(strings.TrimSpace(val))
 			if err != nil {
-				return nil, fmt.Errorf("--budget %q: %v", part, err)
+				return nil, nil, fmt.Errorf("--budget %q: %v", part, err)
 			}
 			b.Resource = r
 			out = append(out, b)
 		}
 	}
-	return out, nil
+	return out, lat, nil
 }
 
 func parseBudgetValue(s string) (qcqp.Budget, error) {
@@ -287,10 +336,13 @@ func parseBudgetValue(s string) (qcqp.Budget, error) {
 	return qcqp.Budget{Value: v * mult}, nil
 }
 
-func budgetStrings(bs []qcqp.Budget) []string {
+func budgetStrings(bs []qcqp.Budget, lat *latencyBudget) []string {
 	s := make([]string, len(bs))
 	for i, b := range bs {
 		s[i] = b.String()
+	}
+	if lat != nil {
+		s = append(s, lat.String())
 	}
 	return s
 }
@@ -351,6 +403,10 @@ func printPrune(w io.Writer, r *pruneResult) {
 			budget = thousands(int64(*rc.Budget))
 		}
 		fmt.Fprintf(w, "%-8s %16s %16s %16s %7.1f%%\n", rs, thousands(int64(rc.Before)), thousands(int64(rc.After)), budget, 100*rc.After/rc.Before)
+	}
+	if l := r.Latency; l != nil {
+		fmt.Fprintf(w, "%-8s %13.4f ms %13.4f ms %13.4f ms %7.1f%%  (predicted by the %s model)\n", "latency", l.PredictedBeforeMS, l.PredictedAfterMS, l.BudgetMS, 100*l.PredictedAfterMS/l.PredictedBeforeMS, l.Model)
+		fmt.Fprintf(w, "%-8s %13.4f ms %13.4f ms %16s %7.1f%%  (measured on %s)\n", "", l.MeasuredBeforeMS, l.MeasuredAfterMS, "", 100*l.MeasuredAfterMS/l.MeasuredBeforeMS, l.MeasuredOn)
 	}
 	fmt.Fprintln(w, "\nkept channels:")
 	for _, m := range r.Maps {
