@@ -204,7 +204,8 @@ func ReadLatencyModel(r io.Reader) (*LatencyModel, error) {
 // both axes (samples have In == Out): t = a + e*n + d*n^2 by least
 // squares, stored as B = C = e/2 and D = d so that Seconds(n, n) and
 // Constraint (which reads a diagonal layer at n_in = n_out) give the
-// fitted time. It needs three or more distinct counts.
+// fitted time. It needs three or more distinct counts for the n^2 term
+// (two give a + e*n).
 func FitDiagonalLatency(layer string, samples []LatencySample) (LayerLatency, error) {
 	ns := map[int]bool{}
 	var top float64
@@ -215,14 +216,16 @@ func FitDiagonalLatency(layer string, samples []LatencySample) (LayerLatency, er
 		ns[s.In] = true
 		top = max(top, float64(s.In))
 	}
-	if len(ns) < 3 {
-		return LayerLatency{}, fmt.Errorf("qcqp: latency of depthwise layer %s: %d distinct channel counts; time at least three to fit a + e*n + d*n^2", layer, len(ns))
+	if len(ns) < 2 {
+		return LayerLatency{}, fmt.Errorf("qcqp: latency of depthwise layer %s: %d distinct channel counts; time at least two (three for the n^2 term)", layer, len(ns))
 	}
-	a := mat.NewDense(len(samples), 3, nil)
+	// A map of two or three channels gives two counts: fit a + e*n.
+	cols := min(3, len(ns))
+	a := mat.NewDense(len(samples), cols, nil)
 	y := mat.NewVecDense(len(samples), nil)
 	for r, s := range samples {
 		x := float64(s.In) / top
-		a.SetRow(r, []float64{1, x, x * x})
+		a.SetRow(r, []float64{1, x, x * x}[:cols])
 		y.SetVec(r, s.Seconds)
 	}
 	var coef mat.VecDense
@@ -230,5 +233,9 @@ func FitDiagonalLatency(layer string, samples []LatencySample) (LayerLatency, er
 		return LayerLatency{}, fmt.Errorf("qcqp: latency of %s: least squares: %w", layer, err)
 	}
 	e := coef.AtVec(1) / top
-	return LayerLatency{Layer: layer, A: coef.AtVec(0), B: e / 2, C: e / 2, D: coef.AtVec(2) / (top * top)}, nil
+	fit := LayerLatency{Layer: layer, A: coef.AtVec(0), B: e / 2, C: e / 2}
+	if cols == 3 {
+		fit.D = coef.AtVec(2) / (top * top)
+	}
+	return fit, nil
 }

@@ -23,8 +23,9 @@ type MeasureOptions struct {
 	// Validate is the number of random pruned networks the fit is checked
 	// on (default 20; negative: none).
 	Validate int
-	// Bench says how each timing warms up and runs; the zero value warms
-	// up until stable and times at least 10 runs over 0.2 s.
+	// Bench says how each timing warms up and runs (Warmup as given:
+	// benchrun.Auto warms up until stable, as pare latency does); a zero
+	// MinTime times at least 10 runs over 0.2 s.
 	Bench benchrun.Options
 	// Runtime names where the timings ran (stored in the model).
 	Runtime string
@@ -32,6 +33,10 @@ type MeasureOptions struct {
 	Seed uint64
 	// Progress, when set, is told what is being timed.
 	Progress func(string)
+	// Time, when set, replaces timing on Pare's executor: it returns one
+	// run's seconds for a model (a test's synthetic clock, or another
+	// runtime).
+	Time func(*onnx.Model) (float64, error)
 }
 
 // LatencyReport is a measured latency model with what it was fitted and
@@ -68,11 +73,12 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 	if opts.Bench.MinTime == 0 {
 		opts.Bench.MinTime = 200 * time.Millisecond
 	}
-	if opts.Bench.Warmup == 0 {
-		opts.Bench.Warmup = benchrun.Auto
-	}
 	if opts.Bench.MaxWarmup == 0 {
 		opts.Bench.MaxWarmup = 5 * time.Second
+	}
+	clock := opts.Time
+	if clock == nil {
+		clock = func(m *onnx.Model) (float64, error) { return timeModel(m, opts.Bench) }
 	}
 	say := func(format string, v ...any) {
 		if opts.Progress != nil {
@@ -113,7 +119,7 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 					if err != nil {
 						return nil, fmt.Errorf("qcqp: layer %s: %w", l.Name, err)
 					}
-					s, err := timeModel(m, opts.Bench)
+					s, err := clock(m)
 					if err != nil {
 						return nil, fmt.Errorf("qcqp: timing layer %s at %d x %d channels: %w", l.Name, in, out, err)
 					}
@@ -129,7 +135,7 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 		}
 	}
 	say("timing the whole network")
-	full, err := timeModel(a.Model, opts.Bench)
+	full, err := clock(a.Model)
 	if err != nil {
 		return nil, fmt.Errorf("qcqp: timing the whole network: %w", err)
 	}
@@ -153,7 +159,7 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 			return nil, err
 		}
 		say("timing random pruned network %d of %d", k+1, opts.Validate)
-		s, err := timeModel(pruned, opts.Bench)
+		s, err := clock(pruned)
 		if err != nil {
 			return nil, fmt.Errorf("qcqp: timing random pruned network %d: %w", k+1, err)
 		}

@@ -39,11 +39,13 @@ type latencyNetwork struct {
 }
 
 func runLatency(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("latency", "latency MODEL -o MODEL.latency.json [--grid N] [--validate N] [--json]", stderr)
+	fs := newFlagSet("latency", "latency MODEL -o MODEL.latency.json [--grid N] [--validate N] [--warmup N] [--time D] [--json]", stderr)
 	out := fs.String("o", "", "latency model file to write (required; read by pare prune --latency-model)")
 	grid := fs.Int("grid", 4, "widths per axis: each layer is timed at N x N (input, output) channel counts")
 	validate := fs.Int("validate", 20, "random pruned networks to measure the mean percentage error on")
-	maxWarmup := fs.Duration("max-warmup", 5*time.Second, "longest warm-up of one timing")
+	warmup := fs.Int("warmup", benchrun.Auto, "untimed warm-up runs before each timing (default: until the run time stops falling)")
+	maxWarmup := fs.Duration("max-warmup", 5*time.Second, "longest automatic warm-up of one timing")
+	minTime := fs.Duration("time", 200*time.Millisecond, "least duration of each timing's timed runs (0: exactly 10 runs)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -58,8 +60,8 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 		return usagef("--grid %d: give 2 to 16 widths per axis (four coefficients need at least 2)", *grid)
 	case *validate < 1:
 		return usagef("--validate %d: give at least 1 validation network (20 is the default)", *validate)
-	case *maxWarmup <= 0:
-		return usagef("--max-warmup must be positive")
+	case *maxWarmup <= 0 || *warmup < benchrun.Auto || *minTime < 0:
+		return usagef("--max-warmup must be positive, --warmup at least 0 and --time at least 0")
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
@@ -74,7 +76,10 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 	}
 	rt := pareRuntime()
 	opts := qcqp.MeasureOptions{Grid: *grid, Validate: *validate, Runtime: rt, Seed: 1,
-		Bench: benchrun.Options{Warmup: benchrun.Auto, MaxWarmup: *maxWarmup}}
+		Bench: benchrun.Options{Warmup: *warmup, MaxWarmup: *maxWarmup, MinTime: *minTime}}
+	if *minTime == 0 {
+		opts.Bench.MinTime = -1
+	}
 	if !*asJSON {
 		opts.Progress = func(s string) { fmt.Fprintln(stderr, "latency:", s) }
 	}
