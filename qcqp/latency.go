@@ -42,16 +42,20 @@ func (l *LayerLatency) Seconds(in, out int) float64 {
 }
 
 // LatencyModel is a network's latency model: one fit per layer (by the
-// Problem's layer names) for one runtime, plus Overhead, the seconds of
-// everything outside those layers (pooling, element-wise ops, the
-// runtime's per-run cost), taken as constant. MeanPercentError is the
-// error measured on validation networks (see Validate), 0 when not
-// validated. The JSON form (docs/pruning.md, "Latency budgets") is what
+// Problem's layer names) for one runtime; the network's time is
+// Overhead + Scale * (sum of the layers' fits). Scale (absent or 0 means
+// 1) is how much slower or faster the layers run inside the network than
+// alone, with the element-wise ops that follow them; Overhead is the
+// seconds of the rest (pooling, the runtime's per-run cost, minus the
+// per-run cost the layers' own timings counted once each).
+// MeanPercentError is the error measured on validation networks (see
+// Validate), 0 when not validated. The JSON form (docs/pruning.md, "Latency budgets") is what
 // the browser writes from onnxruntime-web timings.
 type LatencyModel struct {
 	Runtime          string         `json:"runtime"`
 	Layers           []LayerLatency `json:"layers"`
 	Overhead         float64        `json:"overhead,omitempty"`
+	Scale            float64        `json:"scale,omitempty"`
 	MeanPercentError float64        `json:"meanPercentError,omitempty"`
 }
 
@@ -115,20 +119,24 @@ func (lm *LatencyModel) Seconds(p *Problem, n []int) (float64, error) {
 // of p must have a fit.
 func (lm *LatencyModel) Constraint(p *Problem, budget float64) (Constraint, error) {
 	c := Constraint{Name: "latency", Budget: budget, Const: lm.Overhead}
+	s := lm.Scale
+	if s == 0 {
+		s = 1
+	}
 	for k := range p.Layers {
 		l := &p.Layers[k]
 		f := lm.layer(l.Name)
 		if f == nil {
 			return Constraint{}, fmt.Errorf("qcqp: the latency model (%s) has no fit for layer %s; measure the model again on this network", lm.Runtime, l.Name)
 		}
-		c.Const += f.A
-		c.Terms = append(c.Terms, Term{A: l.Out, B: -1, Coef: f.C})
+		c.Const += s * f.A
+		c.Terms = append(c.Terms, Term{A: l.Out, B: -1, Coef: s * f.C})
 		if l.Diagonal {
-			c.Terms = append(c.Terms, Term{A: l.Out, B: -1, Coef: f.B}, Term{A: l.Out, B: l.Out, Coef: f.D})
+			c.Terms = append(c.Terms, Term{A: l.Out, B: -1, Coef: s * f.B}, Term{A: l.Out, B: l.Out, Coef: s * f.D})
 			continue
 		}
 		for _, m := range l.In {
-			c.Terms = append(c.Terms, Term{A: m, B: -1, Coef: f.B}, Term{A: m, B: l.Out, Coef: f.D})
+			c.Terms = append(c.Terms, Term{A: m, B: -1, Coef: s * f.B}, Term{A: m, B: l.Out, Coef: s * f.D})
 		}
 	}
 	return c, nil
@@ -182,8 +190,8 @@ func ReadLatencyModel(r io.Reader) (*LatencyModel, error) {
 	if len(lm.Layers) == 0 {
 		return nil, errors.New("qcqp: latency model has no layers")
 	}
-	if math.IsNaN(lm.Overhead) || math.IsInf(lm.Overhead, 0) {
-		return nil, fmt.Errorf("qcqp: latency model: overhead is %v", lm.Overhead)
+	if math.IsNaN(lm.Overhead) || math.IsInf(lm.Overhead, 0) || math.IsNaN(lm.Scale) || math.IsInf(lm.Scale, 0) || lm.Scale < 0 {
+		return nil, fmt.Errorf("qcqp: latency model: overhead %v s and scale %v must be finite, the scale >= 0", lm.Overhead, lm.Scale)
 	}
 	seen := map[string]bool{}
 	for _, l := range lm.Layers {

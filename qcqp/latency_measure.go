@@ -55,8 +55,8 @@ type LatencyReport struct {
 // channel counts, each layer alone in a one-node model built in memory
 // with the layer's own kernel, strides, pads and input size; fits
 // a + b*n_in + c*n_out + d*n_in*n_out per layer; times the whole network
-// to find the Overhead (the time of everything outside the fitted layers:
-// pooling, element-wise ops, the executor's per-run cost); and measures
+// at grid uniform widths to fit its Scale and Overhead (see LatencyModel
+// and calibrate); and measures
 // the model's mean percentage error on random pruned networks (the
 // channels kept at random, the network pruned with Prune and timed end
 // to end).
@@ -134,17 +134,9 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 			rep.Model.Layers = append(rep.Model.Layers, fit)
 		}
 	}
-	say("timing the whole network")
-	full, err := clock(a.Model)
-	if err != nil {
-		return nil, fmt.Errorf("qcqp: timing the whole network: %w", err)
-	}
-	rep.FullSeconds = full
-	layersOnly, err := rep.Model.Seconds(p, a.fullCounts())
-	if err != nil {
+	if err := calibrate(rep, a, p, opts.Grid, clock, say); err != nil {
 		return nil, err
 	}
-	rep.Model.Overhead = full - layersOnly
 	if opts.Validate < 0 {
 		return rep, nil
 	}
@@ -175,6 +167,61 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 		return nil, err
 	}
 	return rep, nil
+}
+
+// calibrate times the whole network with every free map at k/grid of
+// its channels (k = 1..grid; the last is the unpruned network) and fits
+// measured = Overhead + Scale * (sum of the layers' fits) to those
+// timings by least squares. They are not the validation networks.
+func calibrate(rep *LatencyReport, a *Analysis, p *Problem, grid int, clock func(*onnx.Model) (float64, error), say func(string, ...any)) error {
+	var xs, ys []float64
+	for k := 1; k <= grid; k++ {
+		sel := &Selection{Keep: make([][]bool, len(a.Maps))}
+		for m, mp := range a.Maps {
+			n := mp.Channels
+			if !mp.Fixed {
+				n = max(1, (mp.Channels*k+grid-1)/grid)
+			}
+			sel.Keep[m] = make([]bool, mp.Channels)
+			for i := range n {
+				sel.Keep[m][i] = true
+			}
+		}
+		net := a.Model
+		if k < grid {
+			var err error
+			if net, err = a.Prune(sel, PruneOptions{NoFold: true}); err != nil {
+				return err
+			}
+		}
+		say("timing the whole network at %d/%d of its channels", k, grid)
+		y, err := clock(net)
+		if err != nil {
+			return fmt.Errorf("qcqp: timing the network at %d/%d of its channels: %w", k, grid, err)
+		}
+		x, err := rep.Model.Seconds(p, sel.Counts())
+		if err != nil {
+			return err
+		}
+		xs, ys = append(xs, x), append(ys, y)
+	}
+	rep.FullSeconds = ys[len(ys)-1]
+	var mx, my float64
+	for i := range xs {
+		mx, my = mx+xs[i], my+ys[i]
+	}
+	mx, my = mx/float64(len(xs)), my/float64(len(xs))
+	var sxx, sxy float64
+	for i := range xs {
+		sxx += (xs[i] - mx) * (xs[i] - mx)
+		sxy += (xs[i] - mx) * (ys[i] - my)
+	}
+	scale := 1.0
+	if sxx > 0 && sxy > 0 {
+		scale = sxy / sxx
+	}
+	rep.Model.Scale, rep.Model.Overhead = scale, my-scale*mx
+	return nil
 }
 
 // fixedInput reports whether every map a layer reads is fixed.

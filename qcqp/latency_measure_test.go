@@ -100,7 +100,7 @@ func TestMeasureLatencyOnASyntheticClock(t *testing.T) {
 			}
 			s1, _ := rep.Model.Seconds(p, rep.Networks[0].Counts)
 			s2, err := back.Seconds(p, rep.Networks[0].Counts)
-			if err != nil || s1 != s2 || back.Overhead != rep.Model.Overhead || back.Runtime != "synthetic" {
+			if err != nil || s1 != s2 || back.Overhead != rep.Model.Overhead || back.Scale != rep.Model.Scale || math.Abs(rep.Model.Scale-1) > 1e-9 || back.Runtime != "synthetic" {
 				t.Fatalf("JSON round trip: %g s before, %g s after (%v); overhead %g, %g", s1, s2, err, rep.Model.Overhead, back.Overhead)
 			}
 		})

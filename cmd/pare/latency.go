@@ -21,6 +21,7 @@ type latencyResult struct {
 	FullMS           float64          `json:"full_ms"`
 	PredictedFullMS  float64          `json:"predicted_full_ms"`
 	OverheadMS       float64          `json:"overhead_ms"`
+	Scale            float64          `json:"scale"`
 	Layers           []latencyLayer   `json:"layers"`
 	Validation       []latencyNetwork `json:"validation"`
 	MeanPercentError float64          `json:"mean_percent_error"`
@@ -115,7 +116,7 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := &latencyResult{Model: pos[0], Output: *out, Runtime: rt, Grid: *grid, FullMS: 1e3 * rep.FullSeconds,
-		PredictedFullMS: 1e3 * pred, OverheadMS: 1e3 * rep.Model.Overhead, MeanPercentError: rep.Model.MeanPercentError}
+		PredictedFullMS: 1e3 * pred, OverheadMS: 1e3 * rep.Model.Overhead, Scale: rep.Model.Scale, MeanPercentError: rep.Model.MeanPercentError}
 	for k, l := range rep.Model.Layers {
 		pl := &p.Layers[k]
 		r.Layers = append(r.Layers, latencyLayer{LayerLatency: l, Samples: len(rep.Samples[l.Layer]),
@@ -132,7 +133,7 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 	for _, l := range r.Layers {
 		fmt.Fprintf(stdout, "%-36s %11.3f %11.3f %11.3f %11.4f %9.4f\n", clip(l.Layer, 36), 1e6*l.A, 1e9*l.B, 1e9*l.C, 1e9*l.D, l.FullMS)
 	}
-	fmt.Fprintf(stdout, "\nwhole network: measured %.4f ms, layers' fits %.4f ms + overhead %.4f ms\n", r.FullMS, r.PredictedFullMS-r.OverheadMS, r.OverheadMS)
+	fmt.Fprintf(stdout, "\nwhole network: measured %.4f ms, predicted %.4f ms = overhead %.4f ms + %.3f x the layers' fits\n", r.FullMS, r.PredictedFullMS, r.OverheadMS, r.Scale)
 	fmt.Fprintf(stdout, "validation: mean percentage error %.2f %% on %d random pruned networks (a quarter to all channels kept per group)\n", r.MeanPercentError, len(r.Validation))
 	return nil
 }

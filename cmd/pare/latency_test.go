@@ -141,7 +141,7 @@ func TestLatencyCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Layers) != 3 || len(r.Validation) != 2 || r.FullMS <= 0 || r.MeanPercentError <= 0 || math.Abs(r.PredictedFullMS-r.FullMS) > 1e-9 {
+	if len(r.Layers) != 3 || len(r.Validation) != 2 || r.FullMS <= 0 || r.MeanPercentError <= 0 || r.PredictedFullMS <= 0 || r.Scale <= 0 {
 		t.Fatalf("%s", stdout)
 	}
 	out := filepath.Join(t.TempDir(), "pruned.onnx")
