@@ -17,6 +17,12 @@
 //	res, err := qcqp.Solve(ctx, p, qcqp.Options{TimeLimit: 10 * time.Second})
 //	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{}) // surgery.go, fold.go
 //
+// A latency budget needs a latency model, measured by MeasureLatency
+// (latency_measure.go: one-node layer models timed over a channel grid,
+// fitted by FitLayerLatency, calibrated and validated on whole networks)
+// or read from JSON (ReadLatencyModel); LatencyModel.Constraint makes it a
+// constraint like the others (latency.go).
+//
 // The constraints are exact: Analysis.Predict of a selection's counts
 // equals Measure (core/cost) of the pruned model. docs/pruning.md describes
 // the grouping rules and what is frozen.

@@ -83,8 +83,8 @@ func addLatencyConstraint(p *qcqp.Problem, lm *qcqp.LatencyModel, b latencyBudge
 		return 0, err
 	}
 	if limit < least {
-		return 0, fmt.Errorf("--budget %s (%.4g ms) is below %.4g ms, the least the latency model (%s) predicts: the frozen layers and overhead with one channel per prunable group; give at least latency=%.4gms (the unpruned model is predicted at %.4g ms)",
-			b, 1e3*limit, 1e3*least, lm.Runtime, 1e3*least, 1e3*before)
+		return 0, fmt.Errorf("--budget %s (%.4g ms) is below %.4g ms, the least the latency model (%s) predicts: the frozen layers and overhead with one channel per prunable group; give at least latency=%sms (the unpruned model is predicted at %.4g ms)",
+			b, 1e3*limit, 1e3*least, lm.Runtime, ceilDigits(1e3*least, 4), 1e3*before)
 	}
 	c, err := lm.Constraint(p, limit)
 	if err != nil {
@@ -153,4 +153,11 @@ func measureLatency(rep *latencyReport, original *onnx.Model, written string, st
 	e := 100 * math.Abs(rep.PredictedAfterMS-rep.MeasuredAfterMS) / rep.MeasuredAfterMS
 	rep.MeasuredError = &e
 	return nil
+}
+
+// ceilDigits formats v > 0 with digits significant digits, rounded up, so
+// that the figure an error suggests is itself accepted.
+func ceilDigits(v float64, digits int) string {
+	e := math.Pow(10, float64(digits-1)-math.Floor(math.Log10(v)))
+	return strconv.FormatFloat(math.Ceil(v*e)/e, 'g', digits, 64)
 }
