@@ -71,7 +71,7 @@ type search struct {
 	lo, hi, n []int
 	picks     [][]bool
 	dis       [][]float64
-	sides     []bool
+	alpha     []float64
 }
 
 func newSearch(md *model, maxOpen int, gapTol float64) *search {
@@ -80,7 +80,7 @@ func newSearch(md *model, maxOpen int, gapTol float64) *search {
 		s.hubOff = append(s.hubOff, s.nHubCh)
 		s.nHubCh += md.size[h]
 	}
-	s.sides = make([]bool, len(md.blocks))
+	s.alpha = make([]float64, len(md.blocks))
 	nf := len(md.free)
 	s.lo, s.hi, s.n = make([]int, nf), make([]int, nf), make([]int, nf)
 	for _, c := range md.size {
@@ -98,7 +98,7 @@ func (s *search) pruneAt() float64 {
 	}
 	p := s.lb + 1e-10*math.Max(1, math.Abs(s.lb))
 	if s.gapTol > 0 && s.lb > 0 {
-		p = max(p, s.lb/(1-s.gapTol))
+		p = max(p, s.lb/(1-s.gapTol)*(1-1e-12))
 	}
 	return p
 }
@@ -180,7 +180,7 @@ func (s *search) vectorBound(n []int32) float64 {
 	for hp, h := range s.md.hubs {
 		s.lo[h], s.hi[h] = int(n[hp]), int(n[hp])
 	}
-	return s.bd.sideBound(s.lo, s.hi, s.sides)
+	return s.bd.sideBound(s.lo, s.hi, s.alpha, s.pruneAt())
 }
 
 // step processes one item; it returns false when none is left.
