@@ -2,6 +2,7 @@ package qcqp
 
 import (
 	"math"
+	"time"
 )
 
 // fixing records, per hub channel (hub h's channels start at hubOff[h]),
@@ -340,12 +341,16 @@ func (bd *bounder) rowWeight(m int) func(int) float64 {
 // (n, fix) from the current multipliers and returns the least bound seen;
 // it stops as soon as the bound falls to prune or below. best receives the
 // hub picks of the best iterate, dis the branching scores of the last. It
-// also returns the iterations used.
-func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64) (float64, int) {
+// also returns the iterations used. Past deadline it stops after the
+// iteration under way, so that one Step of a large network stays short.
+func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64, deadline time.Time) (float64, int) {
 	low := math.Inf(1)
 	stall := 0
 	it := 0
 	for ; it < iters; it++ {
+		if it > 0 && time.Now().After(deadline) {
+			break // the bound so far is valid; the step is over
+		}
 		v := bd.splitBound(n, fix, hubOff)
 		if math.IsInf(v, -1) {
 			return v, it + 1

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math"
 	"slices"
+	"time"
 )
 
 // The branch-and-bound (QCQP-SOLVER.md 5.4 steps 4-7). Open items are of
@@ -64,7 +65,8 @@ type search struct {
 	pruned float64 // the largest bound pruned above lb by the gap limit
 	gapTol float64
 
-	nodes int64
+	nodes    int64
+	deadline time.Time // of the current Step
 	// what the search did, for benchmarks and tuning
 	stats searchStats
 	// scratch
@@ -264,7 +266,7 @@ func (s *search) evaluate(it *item, iters int, lambda float64) {
 		}
 		return
 	}
-	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis)
+	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis, s.deadline)
 	s.stats.iters += int64(used)
 	if math.IsInf(b, -1) {
 		return
