@@ -13,7 +13,7 @@ WASM_TEST_PKGS := ./core/... ./cmd/pare/
 
 export ONNXRUNTIME_NODE_INSTALL := skip
 
-.PHONY: all build wasm cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
+.PHONY: all build wasm liveview cli-wasm deps demo serve test test-go test-wasm test-node test-browser \
         lint check-wat bench bench-train bench-page train-demo fixtures clean
 
 all: build
@@ -34,6 +34,14 @@ wasm:
 	mv build/pare.wasm build/pare.wasm.br build/pare.wasm.gz www/
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" www/wasm_exec.js
 	cp core/gemm/simd/kernel.wasm core/gemm/simd/kernel_relaxed.wasm www/
+	$(MAKE) liveview
+
+# The live view (ebiten, its own wasm: fetched only when someone opens it).
+liveview:
+	mkdir -p build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags '-s -w' -o build/liveview.wasm ./wasm/liveview
+	$(NODE) scripts/precompress.mjs build/liveview.wasm
+	mv build/liveview.wasm build/liveview.wasm.br build/liveview.wasm.gz www/
 
 # The CLI built for WebAssembly, run by node through the runner that supplies
 # the SIMD kernel: tools/wasmexec/go_js_wasm_exec bin/pare.wasm bench MODEL
@@ -59,7 +67,7 @@ test: lint test-go test-wasm check-wat test-node test-browser
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/ ./core/...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./core/...
 
 test-go: deps
 	$(GO) test -count=1 ./...

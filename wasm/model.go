@@ -119,7 +119,9 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 			}
 		}
 	}
-	sess, err := exec.NewSession(m)
+	// The page only runs the model (evaluation): a run-only session holds
+	// each BN-folded weight once.
+	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
 	if err != nil {
 		s.unsupported = unsupportedError(err)
 	} else {

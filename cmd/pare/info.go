@@ -36,9 +36,10 @@ type ioInfo struct {
 }
 
 func runInfo(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("info", "info MODEL [--batch N] [--json]", stderr)
+	fs := newFlagSet("info", "info MODEL [--batch N] [--channels] [--json]", stderr)
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	batch := fs.Int("batch", 1, "batch size for symbolic batch dimensions")
+	channels := fs.Bool("channels", false, "list the channel groups pare prune can shrink, and the frozen ones with the reason")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
 		return err
@@ -52,6 +53,9 @@ func runInfo(args []string, stdout, stderr io.Writer) error {
 	m, err := readModel(pos[0])
 	if err != nil {
 		return err
+	}
+	if *channels {
+		return infoChannels(pos[0], m, *asJSON, stdout)
 	}
 	shapes, err := graph.DefaultInputShapes(m, *batch)
 	if err != nil {

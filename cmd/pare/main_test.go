@@ -163,7 +163,7 @@ func TestBenchJSON(t *testing.T) {
 	if _, err := os.Stat(model); err != nil {
 		t.Skip("fixture absent")
 	}
-	out, errs, code := runPare(t, "bench", model, "--runs", "3", "--warmup", "1", "--json")
+	out, errs, code := runPare(t, "bench", model, "--runs", "3", "--time", "0", "--warmup", "1", "--json")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -171,8 +171,38 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Runs != 3 || r.MedianMS <= 0 || r.MinMS > r.MedianMS || r.MedianMS > r.MaxMS {
+	if r.Runs != 3 || r.WarmupRuns != 1 || r.MedianMS <= 0 || r.MinMS > r.MedianMS || r.MedianMS > r.MaxMS {
 		t.Errorf("implausible summary %+v", r)
+	}
+	if r.Stable || !strings.Contains(r.Note, "only 3 timed runs") {
+		t.Errorf("3 runs reported as stable: %+v", r)
+	}
+}
+
+// TestBenchDefaults runs pare bench as a new user does, with no flag: it
+// warms up until the time settles and times at least 10 runs over 3 s.
+func TestBenchDefaults(t *testing.T) {
+	model := filepath.Join("..", "..", "testdata", "models", "squeezenet_small.onnx")
+	if _, err := os.Stat(model); err != nil {
+		t.Skip("fixture absent")
+	}
+	out, errs, code := runPare(t, "bench", model)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	if !strings.Contains(out, "warm-up runs") || !strings.Contains(out, "median") {
+		t.Errorf("default output: %q", out)
+	}
+	out, _, _ = runPare(t, "bench", model, "--json")
+	var r benchResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Runs < 10 || r.WarmupRuns < 2 || r.WarmupMS < 300 {
+		t.Errorf("defaults timed %d runs after %d warm-up runs (%.0f ms)", r.Runs, r.WarmupRuns, r.WarmupMS)
+	}
+	if total := float64(r.Runs) * r.MeanMS; total < 2900 && r.Runs > 10 {
+		t.Errorf("timed phase shorter than 3 s: %d runs of mean %.3f ms", r.Runs, r.MeanMS)
 	}
 }
 

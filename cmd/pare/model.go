@@ -9,13 +9,15 @@ import (
 )
 
 // loadModel reads a model file (with external data beside it) and prepares
-// an inference session, turning the usual failures into advice.
+// an inference session, turning the usual failures into advice. The
+// session is run-only: the commands that use it never read intermediate
+// values, and it holds each BN-folded weight once.
 func loadModel(path string) (*onnx.Model, *exec.Session, error) {
 	m, err := readModel(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := exec.NewSession(m)
+	s, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
 	if err != nil {
 		return nil, nil, err
 	}

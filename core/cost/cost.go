@@ -68,7 +68,12 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			l.OutputShapes = append(l.OutputShapes, append([]int{}, v.Dims...))
 			l.ActivationBytes += valueBytes(v)
 		}
-		if l.MACs, err = nodeMACs(n, shapes); err != nil {
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
+		} else {
+			l.MACs, err = nodeMACs(n, shapes)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
 		for i, in := range n.Input {

@@ -97,7 +97,11 @@ func (s *Session) fuseSteps() []step {
 		last, out := i, st.node.Output[0]
 		var chain []int
 		if j := soleReader(out); j > i && s.steps[j].node.OpType == "BatchNormalization" {
-			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b); ok {
+			// A run-only session owns a weight and bias no other node
+			// reads, and folds into them in place: no second copy.
+			own := s.runOnly && readers[st.node.Input[1]] == 1 && !isOutput[st.node.Input[1]] &&
+				(len(st.node.Input) < 3 || st.node.Input[2] == "" || readers[st.node.Input[2]] == 1 && !isOutput[st.node.Input[2]])
+			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b, own); ok {
 				w, b = w2, b2
 				chain = append(chain, j)
 				last, out = j, s.steps[j].node.Output[0]
@@ -198,7 +202,10 @@ func (s *Session) convConstants(n *onnx.Node) (w, b *tensor.Tensor, ok bool) {
 // a = scale/sqrt(var+eps), computed in float64. It declines (ok false) for
 // anything but the plain per-channel inference form with constant
 // parameters, which the unfused kernel then handles or rejects.
-func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, bool) {
+//
+// With inPlace, w and b are modified and returned (the caller owns them);
+// otherwise they are copied first.
+func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor, inPlace bool) (*tensor.Tensor, *tensor.Tensor, bool) {
 	n := bn.node
 	if len(n.Input) < 5 || len(n.Output) < 1 {
 		return nil, nil, false
@@ -221,8 +228,10 @@ func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor) (*tensor.Tensor, *
 		p[i] = t.F32
 	}
 	eps := float64(n.AttrFloat("epsilon", 1e-5))
-	w = tensor.FromF32(w.Shape, append([]float32(nil), w.F32...))
-	b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
+	if !inPlace {
+		w = tensor.FromF32(w.Shape, append([]float32(nil), w.F32...))
+		b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
+	}
 	per := w.Len() / m
 	for c := 0; c < m; c++ {
 		a := float64(p[0][c]) / math.Sqrt(float64(p[3][c])+eps)

@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"fmt"
+
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -45,6 +47,44 @@ var registry = map[OpKey][]registration{}
 func Register(opType string, minOpset, maxOpset int64, run Kernel) {
 	k := OpKey{"", opType}
 	registry[k] = append(registry[k], registration{minOpset, maxOpset, run})
+}
+
+// RegisterDomainOp adds the kernel of an operator of a custom domain for
+// opsets minOpset..maxOpset of that domain (maxOpset 0: no upper limit).
+// Unlike Register it is meant for packages outside exec (normally through
+// core/custom) and refuses what would silently shadow another kernel: the
+// default domain, and a range overlapping one already registered.
+func RegisterDomainOp(domain, opType string, minOpset, maxOpset int64, run Kernel) error {
+	if domain == "" || domain == "ai.onnx" {
+		return fmt.Errorf("exec: %s is in the default ONNX domain; custom kernels need a domain of their own", opType)
+	}
+	if run == nil {
+		return fmt.Errorf("exec: %s.%s: the kernel is nil", domain, opType)
+	}
+	if minOpset < 1 || (maxOpset != 0 && maxOpset < minOpset) {
+		return fmt.Errorf("exec: %s.%s: opset range %d..%d is empty or starts below 1", domain, opType, minOpset, maxOpset)
+	}
+	k := OpKey{domain, opType}
+	for _, r := range registry[k] {
+		if rangesOverlap(minOpset, maxOpset, r.minOpset, r.maxOpset) {
+			return fmt.Errorf("exec: %s.%s is already registered for opsets %s; the new range %s overlaps it", domain, opType, opsetRange(r.minOpset, r.maxOpset), opsetRange(minOpset, maxOpset))
+		}
+	}
+	registry[k] = append(registry[k], registration{minOpset, maxOpset, run})
+	return nil
+}
+
+// rangesOverlap reports whether two inclusive opset ranges (max 0 meaning
+// unbounded) share a version.
+func rangesOverlap(aMin, aMax, bMin, bMax int64) bool {
+	return (aMax == 0 || bMin <= aMax) && (bMax == 0 || aMin <= bMax)
+}
+
+func opsetRange(lo, hi int64) string {
+	if hi == 0 {
+		return fmt.Sprintf("%d+", lo)
+	}
+	return fmt.Sprintf("%d..%d", lo, hi)
 }
 
 // Lookup returns the kernel for an op at an opset version, or nil.

@@ -1,6 +1,9 @@
 package exec
 
 import (
+	"cmp"
+	"slices"
+
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -19,10 +22,11 @@ type Stats struct {
 	ReusedBytes    int64
 }
 
-// bufferPool recycles the buffers of values whose last consumer has run.
-// A buffer is reused only for a tensor of the same dtype and element
-// count, which is what repeated layers of a CNN allocate.
+// bufferPool recycles the buffers of values whose last consumer has run
+// (see fit for which buffer serves which request).
 type bufferPool struct {
+	// f32 holds free float32 buffers by ascending capacity.
+	f32    []*tensor.Tensor
 	free   map[poolKey][]*tensor.Tensor
 	inPool map[*tensor.Tensor]bool
 	live   int64
@@ -57,14 +61,11 @@ func (p *bufferPool) get(dt tensor.DType, shape []int) *tensor.Tensor {
 	return p.take(dt, shape, true)
 }
 
-// take serves get and getUninit: a free buffer of the same size (cleared
-// when zero is set), else a new zeroed tensor.
+// take serves get and getUninit: a free buffer that fits (cleared when
+// zero is set), else a new zeroed tensor.
 func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tensor {
-	k := poolKey{dt, tensor.NumElements(shape)}
-	if l := p.free[k]; len(l) > 0 {
-		t := l[len(l)-1]
-		l[len(l)-1] = nil
-		p.free[k] = l[:len(l)-1]
+	n := tensor.NumElements(shape)
+	if t := p.fit(dt, n); t != nil {
 		delete(p.inPool, t)
 		if zero {
 			clearData(t)
@@ -77,6 +78,37 @@ func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tenso
 	p.stats.AllocatedBytes += tensorBytes(t)
 	return t
 }
+
+// fit removes and returns a free buffer for n elements of dt, or nil.
+// Float32 buffers (a CNN's activations) are kept by capacity and the
+// smallest one of at least n and at most reuseSlack*n serves, resliced to
+// n: halving feature maps (64x56x56 after 128x28x28's producer is gone)
+// then share storage. Other dtypes are reused at the same size only.
+func (p *bufferPool) fit(dt tensor.DType, n int) *tensor.Tensor {
+	if dt == tensor.Float32 {
+		l := p.f32
+		i, _ := slices.BinarySearchFunc(l, n, func(t *tensor.Tensor, n int) int { return cmp.Compare(cap(t.F32), n) })
+		if i == len(l) || cap(l[i].F32) > reuseSlack*n {
+			return nil
+		}
+		t := l[i]
+		p.f32 = slices.Delete(l, i, i+1)
+		t.F32 = t.F32[:n]
+		return t
+	}
+	k := poolKey{dt, n}
+	l := p.free[k]
+	if len(l) == 0 {
+		return nil
+	}
+	t := l[len(l)-1]
+	l[len(l)-1] = nil
+	p.free[k] = l[:len(l)-1]
+	return t
+}
+
+// reuseSlack bounds the waste of serving a request from a larger buffer.
+const reuseSlack = 2
 
 // getUninit is get for kernels that write every element of their outputs
 // (Conv, fused or not): a recycled buffer keeps its stale contents instead
@@ -92,6 +124,11 @@ func (p *bufferPool) put(t *tensor.Tensor) {
 		return
 	}
 	p.inPool[t] = true
+	if t.DType == tensor.Float32 {
+		i, _ := slices.BinarySearchFunc(p.f32, cap(t.F32), func(u *tensor.Tensor, c int) int { return cmp.Compare(cap(u.F32), c) })
+		p.f32 = slices.Insert(p.f32, i, t)
+		return
+	}
 	k := poolKey{t.DType, t.Len()}
 	p.free[k] = append(p.free[k], t)
 }

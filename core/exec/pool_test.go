@@ -96,3 +96,39 @@ func TestRepeatedRunsMatchFreshSessions(t *testing.T) {
 		})
 	}
 }
+
+func TestPoolServesFromLargerBufferWithinSlack(t *testing.T) {
+	p := newBufferPool()
+	big := p.get(tensor.Float32, []int{64, 56, 56})
+	huge := p.get(tensor.Float32, []int{64, 112, 112})
+	p.put(huge)
+	p.put(big)
+	// 128x28x28 is half of 64x56x56: served by it, resliced, not by the
+	// 4x larger 64x112x112 buffer.
+	half := p.get(tensor.Float32, []int{128, 28, 28})
+	if &half.F32[0] != &big.F32[0] || len(half.F32) != 128*28*28 || half.Len() != len(half.F32) {
+		t.Fatalf("half-size request not served by the 2x buffer (len %d)", len(half.F32))
+	}
+	for _, v := range half.F32 {
+		if v != 0 {
+			t.Fatal("reused buffer not cleared")
+		}
+	}
+	// A quarter-size request would waste 3/4 of the 64x112x112 buffer.
+	quarter := p.get(tensor.Float32, []int{64, 56, 56})
+	if &quarter.F32[0] == &huge.F32[0] {
+		t.Fatal("a buffer 4x the request was reused")
+	}
+	// Returned, the resliced buffer keeps its full capacity for later.
+	p.put(half)
+	again := p.get(tensor.Float32, []int{64, 56, 56})
+	if &again.F32[0] != &big.F32[0] {
+		t.Fatal("resliced buffer lost its capacity in the pool")
+	}
+	// Other dtypes are reused at the same size only.
+	i := p.get(tensor.Int64, []int{10})
+	p.put(i)
+	if j := p.get(tensor.Int64, []int{5}); &j.I64[0] == &i.I64[0] {
+		t.Fatal("int64 buffer reused at another size")
+	}
+}

@@ -16,7 +16,6 @@ import (
 // often as needed. Run calls are serialised: a Session is safe for use by
 // several goroutines, but runs one model evaluation at a time.
 type Session struct {
-	model   *onnx.Model
 	inputs  []*onnx.ValueInfo
 	outputs []string
 	// consts holds initializers and the values of folded nodes.
@@ -26,6 +25,9 @@ type Session struct {
 	fused []step
 	// folded lists the outputs of folded nodes (reported by RunAll).
 	folded []string
+	// runOnly sessions fold BN in place and release what only RunAll
+	// reads (lean.go).
+	runOnly bool
 
 	mu   sync.Mutex
 	pool *bufferPool
@@ -62,6 +64,11 @@ type RunOptions struct {
 // listing every node without a kernel, or with a plain error for a
 // malformed graph or weights it cannot convert.
 func NewSession(m *onnx.Model) (*Session, error) {
+	return NewSessionWith(m, SessionOptions{})
+}
+
+// NewSessionWith is NewSession with options.
+func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("exec: model has no graph")
 	}
@@ -69,7 +76,7 @@ func NewSession(m *onnx.Model) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{model: m, inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
+	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
 	}
@@ -127,8 +134,13 @@ func NewSession(m *onnx.Model) (*Session, error) {
 		}
 	}
 	s.planLiveness(s.steps)
+	// Set before fusion, which then folds BN into weights in place.
+	s.runOnly = opts.RunOnly
 	s.fused = s.fuseSteps()
 	s.planLiveness(s.fused)
+	if opts.RunOnly {
+		s.releaseUnfused()
+	}
 	return s, nil
 }
 
@@ -236,6 +248,9 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	// inputs and constants.
 	steps := s.fused
 	if opt.KeepAll {
+		if s.runOnly {
+			return nil, ErrRunOnly
+		}
 		steps = s.steps // every intermediate value, unfused
 	}
 	values := make(map[string]*tensor.Tensor, len(steps))

@@ -35,7 +35,7 @@ func InferShapes(m *onnx.Model, inputShapes map[string][]int, eval ConstEval) (*
 	if err != nil {
 		return nil, err
 	}
-	if err := checkSupported(g.Order(), opset); err != nil {
+	if err := checkSupported(g.Order(), opset, m.OpsetVersion); err != nil {
 		return nil, err
 	}
 	values, err := inputValues(g, inputShapes)
@@ -49,7 +49,7 @@ func InferShapes(m *onnx.Model, inputShapes map[string][]int, eval ConstEval) (*
 		}
 		values[t.Name] = v
 	}
-	s := &Shapes{Values: values, Graph: g, Opset: opset}
+	s := &Shapes{Values: values, Graph: g, Opset: opset, domainOpset: m.OpsetVersion}
 	for _, n := range g.Order() {
 		if err := s.inferNode(n, eval); err != nil {
 			return nil, fmt.Errorf("graph: node %s: %w", NodeLabel(n), err)
@@ -96,7 +96,7 @@ func (e *UnsupportedError) Error() string {
 }
 
 // checkSupported lists every op (by domain and type) without a shape rule.
-func checkSupported(nodes []*onnx.Node, opset int64) error {
+func checkSupported(nodes []*onnx.Node, opset int64, domainOpset func(string) int64) error {
 	seen := map[[2]string]bool{}
 	e := &UnsupportedError{Opset: opset}
 	for _, n := range nodes {
@@ -105,6 +105,9 @@ func checkSupported(nodes []*onnx.Node, opset int64) error {
 			domain = ""
 		}
 		if _, ok := rules[n.OpType]; ok && domain == "" {
+			continue
+		}
+		if domain != "" && customRuleFor(domain, n.OpType, domainOpset(domain)) != nil {
 			continue
 		}
 		key := [2]string{domain, n.OpType}
@@ -150,7 +153,11 @@ func (s *Shapes) inferNode(n *onnx.Node, eval ConstEval) (err error) {
 			err = fmt.Errorf("internal error: the shape rule for %s panicked (%v); please report this model", n.OpType, r)
 		}
 	}()
-	outs, err := rules[n.OpType](c)
+	r := rules[n.OpType]
+	if n.Domain != "" && n.Domain != "ai.onnx" {
+		r = customRuleFor(n.Domain, n.OpType, s.domainOpset(n.Domain)).adapt(s.domainOpset(n.Domain))
+	}
+	outs, err := r(c)
 	if err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type Shapes struct {
 	Opset int64
 	// Folded counts the node outputs folded to constants.
 	Folded int
+	// domainOpset is the model's opset version of a domain (custom
+	// domains' shape rules are chosen by it).
+	domainOpset func(domain string) int64
 }
 
 // Of returns the value called name, or nil when the graph has no such

@@ -54,15 +54,8 @@ func (r gradRule) differentiable(i int) bool {
 // opKey names an operator: domain ("" for ONNX) and op_type.
 type opKey struct{ domain, op string }
 
-// gradRules is filled by the init functions of the grad_*.go files and
-// by RegisterOp.
+// gradRules is filled by the init functions of the grad_*.go files.
 var gradRules = map[opKey]gradRule{}
-
-// ruleFor returns the backward rule of a node's operator.
-func ruleFor(nd *onnx.Node) (gradRule, bool) {
-	r, ok := gradRules[opKey{nd.Domain, nd.OpType}]
-	return r, ok
-}
 
 func registerGrad(op string, fn gradFunc, inputs ...int) {
 	gradRules[opKey{"", op}] = gradRule{inputs: inputs, fn: fn}
@@ -95,7 +88,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 	}
 	var missing []string
 	for _, nd := range n.order {
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		any := false
 		for i, name := range nd.Input {
 			if !need[name] {
@@ -213,7 +206,7 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		if !anyIn {
 			continue
 		}
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		if !ok {
 			return fmt.Errorf("train: no gradient rule for node %s (%s)", nodeName(nd), nd.OpType)
 		}

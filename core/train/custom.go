@@ -35,20 +35,145 @@ type NodeGrad struct {
 	Saved any              // what Forward returned as saved
 }
 
-// RegisterOp registers op for nodes of domain ("" for the default ONNX
-// domain) and opType, replacing any built-in rule. Call it from an init
-// function, before building nets.
-func RegisterOp(domain, opType string, op Op) {
-	if op.Backward == nil {
-		panic(fmt.Sprintf("train.RegisterOp(%q, %q): Backward is required", domain, opType))
+// OpKey names an operator for NetOptions.Ops: its domain ("" for the
+// default ONNX domain) and op_type.
+type OpKey struct{ Domain, OpType string }
+
+// rangedOp is an Op registered for an opset range of its domain.
+type rangedOp struct {
+	minOpset, maxOpset int64
+	rule               gradRule
+	forward            forwardFunc
+}
+
+// registered holds the custom-domain operators of RegisterOp.
+var registered = map[opKey][]rangedOp{}
+
+// RegisterOp registers op for nodes of a custom domain at opsets
+// minOpset..maxOpset of that domain (maxOpset 0: no upper limit),
+// normally through core/custom. The default domain is refused (a
+// process-wide override of a built-in would change every net: use
+// NetOptions.Ops for one net), and so is a range overlapping an earlier
+// registration.
+func RegisterOp(domain, opType string, minOpset, maxOpset int64, op Op) error {
+	if domain == "" || domain == "ai.onnx" {
+		return fmt.Errorf("train: %s is in the default ONNX domain; override a built-in for one net with NetOptions.Ops", opType)
+	}
+	if minOpset < 1 || (maxOpset != 0 && maxOpset < minOpset) {
+		return fmt.Errorf("train: %s.%s: opset range %d..%d is empty or starts below 1", domain, opType, minOpset, maxOpset)
+	}
+	r, f, err := compileOp(domain, opType, op)
+	if err != nil {
+		return err
 	}
 	key := opKey{domain, opType}
-	gradRules[key] = gradRule{inputs: op.Inputs, fn: func(c *gradContext) ([]*tensor.Tensor, error) {
-		return op.Backward(&NodeGrad{Node: c.node, Opset: c.net.model.OpsetVersion(c.node.Domain), Mode: c.mode, In: c.in, Out: c.out, DOut: c.dOut, Need: c.need, Saved: c.saved})
-	}, views: true}
-	if op.Forward != nil {
-		customForward[key] = func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
-			return op.Forward(nd, n.model.OpsetVersion(nd.Domain), in, mode)
+	for _, o := range registered[key] {
+		if (o.maxOpset == 0 || minOpset <= o.maxOpset) && (maxOpset == 0 || o.minOpset <= maxOpset) {
+			return fmt.Errorf("train: %s.%s is already registered for an opset range overlapping %d..%d", domain, opType, minOpset, maxOpset)
 		}
 	}
+	registered[key] = append(registered[key], rangedOp{minOpset, maxOpset, r, f})
+	return nil
+}
+
+// HasOp reports whether RegisterOp registered a custom-domain operator at
+// the given opset of its domain.
+func HasOp(domain, opType string, opset int64) bool {
+	_, ok := registeredOp(domain, opType, opset)
+	return ok
+}
+
+func registeredOp(domain, opType string, opset int64) (rangedOp, bool) {
+	for _, o := range registered[opKey{domain, opType}] {
+		if opset >= o.minOpset && (o.maxOpset == 0 || opset <= o.maxOpset) {
+			return o, true
+		}
+	}
+	return rangedOp{}, false
+}
+
+// compileOp turns an Op into the engine's backward rule and forward.
+func compileOp(domain, opType string, op Op) (gradRule, forwardFunc, error) {
+	if op.Backward == nil {
+		return gradRule{}, nil, fmt.Errorf("train: op %q (domain %q): Backward is required", opType, domain)
+	}
+	r := gradRule{inputs: op.Inputs, views: true, fn: func(c *gradContext) ([]*tensor.Tensor, error) {
+		return op.Backward(&NodeGrad{Node: c.node, Opset: c.net.domainOpset(c.node), Mode: c.mode, In: c.in, Out: c.out, DOut: c.dOut, Need: c.need, Saved: c.saved})
+	}}
+	var f forwardFunc
+	if op.Forward != nil {
+		f = func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
+			return op.Forward(nd, n.domainOpset(nd), in, mode)
+		}
+	}
+	return r, f, nil
+}
+
+// compileOverrides prepares NetOptions.Ops for one net.
+func (n *Net) compileOverrides() error {
+	for k, op := range n.opt.Ops {
+		d := k.Domain
+		if d == "ai.onnx" {
+			d = ""
+		}
+		r, f, err := compileOp(k.Domain, k.OpType, op)
+		if err != nil {
+			return err
+		}
+		n.overrides[opKey{d, k.OpType}] = rangedOp{rule: r, forward: f}
+	}
+	return nil
+}
+
+// domainOpset is the model's opset version of nd's domain.
+func (n *Net) domainOpset(nd *onnx.Node) int64 {
+	if nd.Domain == "" || nd.Domain == "ai.onnx" {
+		return n.opset
+	}
+	return n.model.OpsetVersion(nd.Domain)
+}
+
+// nodeKey is nd's operator with "ai.onnx" read as the default domain.
+func nodeKey(nd *onnx.Node) opKey {
+	if nd.Domain == "ai.onnx" {
+		return opKey{"", nd.OpType}
+	}
+	return opKey{nd.Domain, nd.OpType}
+}
+
+// ruleFor returns the backward rule of a node: the net's override, the
+// custom-domain registration, or the built-in rule, in that order.
+func (n *Net) ruleFor(nd *onnx.Node) (gradRule, bool) {
+	k := nodeKey(nd)
+	if o, ok := n.overrides[k]; ok {
+		return o.rule, true
+	}
+	if k.domain != "" {
+		o, ok := registeredOp(k.domain, k.op, n.domainOpset(nd))
+		return o.rule, ok
+	}
+	r, ok := gradRules[k]
+	return r, ok
+}
+
+// forwardFor returns the training forward of a node when it has one;
+// builtin reports that it is the engine's own (which may apply a fused
+// ReLU itself).
+func (n *Net) forwardFor(nd *onnx.Node) (f forwardFunc, builtin, ok bool) {
+	k := nodeKey(nd)
+	if o, ok := n.overrides[k]; ok {
+		return o.forward, false, o.forward != nil
+	}
+	if k.domain != "" {
+		o, ok := registeredOp(k.domain, k.op, n.domainOpset(nd))
+		return o.forward, false, ok && o.forward != nil
+	}
+	f, ok = customForward[k]
+	return f, true, ok
+}
+
+// overridden reports whether nd's operator is replaced for this net.
+func (n *Net) overridden(nd *onnx.Node) bool {
+	_, ok := n.overrides[nodeKey(nd)]
+	return ok
 }

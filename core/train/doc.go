@@ -46,9 +46,11 @@
 // gemm.Sgemm. gradcheck_test.go checks every rule against central finite
 // differences.
 //
-// RegisterOp adds an operator (or replaces a rule) from outside the
-// package: a forward for training mode and a backward, for ops of custom
-// domains such as QIL's quantizers with straight-through gradients.
+// RegisterOp adds an operator of a custom domain from outside the package
+// (normally through core/custom, with its kernel, shape rule and cost): a
+// forward for training mode and a backward, such as QIL's quantizers with
+// straight-through gradients. It never replaces a rule; a built-in is
+// replaced for one net through NetOptions.Ops.
 //
 // # Training loop
 //

@@ -34,16 +34,11 @@ func (p *Pass) Mode() Mode { return p.mode }
 // returns in saved is handed to the node's backward rule.
 type forwardFunc func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (out []*tensor.Tensor, saved any, err error)
 
-// customForward lists the ops whose training behaviour differs from
-// inference, and ops registered with a forward by RegisterOp.
+// customForward lists the built-in ops whose training behaviour differs
+// from inference.
 var customForward = map[opKey]forwardFunc{
 	{"", "BatchNormalization"}: batchNormForward,
 	{"", "Dropout"}:            dropoutForward,
-}
-
-func forwardFor(nd *onnx.Node) (forwardFunc, bool) {
-	f, ok := customForward[opKey{nd.Domain, nd.OpType}]
-	return f, ok
 }
 
 func hasKernel(nd *onnx.Node, opset int64) bool {
@@ -99,20 +94,16 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 		} else if y := addRelu(n, nd, in); y != nil {
 			outs = []*tensor.Tensor{y}
 			reluDone = true
-		} else if f, ok := forwardFor(nd); ok {
+		} else if f, builtin, ok := n.forwardFor(nd); ok {
 			// These apply a fused ReLU themselves.
-			reluDone = (nd.OpType == "BatchNormalization" || nd.OpType == "Conv") && nd.Domain == ""
+			reluDone = builtin && (nd.OpType == "BatchNormalization" || nd.OpType == "Conv")
 			var saved any
 			outs, saved, err = f(n, nd, in, mode)
 			if saved != nil {
 				p.saved[nd] = saved
 			}
 		} else {
-			opset := n.opset
-			if nd.Domain != "" {
-				opset = n.model.OpsetVersion(nd.Domain)
-			}
-			outs, err = exec.EvalNode(nd, opset, in)
+			outs, err = exec.EvalNode(nd, n.domainOpset(nd), in)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)

@@ -64,6 +64,10 @@ type NetOptions struct {
 	// even in ModeTrain ("frozen" BN, as for fine-tuning with tiny
 	// batches); gradients still reach scale and bias.
 	FreezeBatchNorm bool
+	// Ops replaces the training forward and backward of operators for
+	// this net alone (a built-in such as Conv, or a custom-domain op),
+	// taking precedence over built-in rules and RegisterOp.
+	Ops map[OpKey]Op
 }
 
 // Net is an ONNX model prepared for training. It owns float32 copies of
@@ -95,6 +99,8 @@ type Net struct {
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route
+	// overrides are NetOptions.Ops, compiled.
+	overrides map[opKey]rangedOp
 }
 
 // NewNet prepares m for training. It fails when the graph is malformed,
@@ -117,6 +123,11 @@ func NewNet(m *onnx.Model, opt NetOptions) (*Net, error) {
 		stats:  map[string]bool{},
 		rng:    newRNG(opt.Seed),
 		routes: map[routeKey]*route{},
+
+		overrides: map[opKey]rangedOp{},
+	}
+	if err := n.compileOverrides(); err != nil {
+		return nil, err
 	}
 	for _, vi := range g.Inputs() {
 		n.inputs = append(n.inputs, vi.Name)
@@ -208,14 +219,10 @@ func ancestors(g *graph.Graph, value string) []*onnx.Node {
 func (n *Net) checkKernels() error {
 	var missing []string
 	for _, nd := range n.order {
-		if _, ok := forwardFor(nd); ok {
+		if _, _, ok := n.forwardFor(nd); ok {
 			continue
 		}
-		opset := n.opset
-		if nd.Domain != "" {
-			opset = n.model.OpsetVersion(nd.Domain)
-		}
-		if !hasKernel(nd, opset) {
+		if !hasKernel(nd, n.domainOpset(nd)) {
 			missing = append(missing, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
 		}
 	}
@@ -242,7 +249,9 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 		outputs[o.Name] = true
 	}
 	for _, nd := range n.order {
-		if !reluFusable[nd.OpType] || nd.Domain != "" || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+		// An overridden op's backward may read its output, which the
+		// fused ReLU would overwrite.
+		if !reluFusable[nd.OpType] || nd.Domain != "" || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
 			continue
 		}
 		extra := false
@@ -263,7 +272,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 // statistics.
 func (n *Net) findParams() {
 	for _, nd := range n.order {
-		rule, ok := ruleFor(nd)
+		rule, ok := n.ruleFor(nd)
 		if !ok {
 			continue
 		}

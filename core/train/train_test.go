@@ -378,7 +378,7 @@ func TestFusedReluMatchesUnfused(t *testing.T) {
 // fake-quantizer rounding to a step of 1/4 with a straight-through
 // gradient, as QIL registers its own.
 func TestRegisterOp(t *testing.T) {
-	RegisterOp("test.pare", "RoundQuarter", Op{
+	roundQuarter := Op{
 		Forward: func(nd *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
 			y := tensor.New(tensor.Float32, in[0].Shape)
 			for i, v := range in[0].F32 {
@@ -389,7 +389,10 @@ func TestRegisterOp(t *testing.T) {
 		Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) {
 			return []*tensor.Tensor{g.DOut[0]}, nil // straight through
 		},
-	})
+	}
+	if err := RegisterOp("test.pare", "RoundQuarter", 1, 0, roundQuarter); err != nil {
+		t.Fatal(err)
+	}
 	b := newTestModel(13, 1)
 	b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: "test.pare", Version: 1})
 	b.param("w", []int{2, 3}, nil)
@@ -461,5 +464,81 @@ func TestReusedBuffersChangeNothing(t *testing.T) {
 		if !bytes.Equal(f32bytes(a[i]), f32bytes(b[i])) {
 			t.Fatalf("gradient %d differs with buffer reuse", i)
 		}
+	}
+}
+
+// TestRegisterOpRefusesShadowing pins that a registration never silently
+// replaces another: an overlapping opset range and the default domain are
+// errors, a disjoint range is not.
+func TestRegisterOpRefusesShadowing(t *testing.T) {
+	pass := Op{Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) { return []*tensor.Tensor{g.DOut[0]}, nil }}
+	if err := RegisterOp("test.shadow", "Q", 1, 3, pass); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		domain   string
+		min, max int64
+	}{{"test.shadow", 3, 5}, {"test.shadow", 1, 0}, {"test.shadow", 2, 2}, {"", 1, 0}, {"ai.onnx", 1, 0}, {"test.shadow", 5, 4}} {
+		if err := RegisterOp(c.domain, "Q", c.min, c.max, pass); err == nil {
+			t.Errorf("RegisterOp(%q, Q, %d, %d) succeeded; want an error", c.domain, c.min, c.max)
+		}
+	}
+	if err := RegisterOp("test.shadow", "Q", 4, 0, pass); err != nil {
+		t.Fatalf("a disjoint range was refused: %v", err)
+	}
+	if !HasOp("test.shadow", "Q", 2) || !HasOp("test.shadow", "Q", 9) || HasOp("test.shadow", "Q", 0) {
+		t.Fatal("HasOp does not follow the registered ranges")
+	}
+	if err := RegisterOp("test.shadow", "NoBackward", 1, 0, Op{}); err == nil {
+		t.Fatal("an op without Backward was accepted")
+	}
+}
+
+// TestNetOptionsOpsOverrideOneNet replaces Mul's gradient for one net
+// and checks that a second net built alongside keeps the built-in rule.
+func TestNetOptionsOpsOverrideOneNet(t *testing.T) {
+	build := func() *testModel {
+		b := newTestModel(13, 1)
+		b.param("w", []int{2, 3}, nil)
+		b.param("k", []int{2, 3}, nil)
+		b.node("Mul", []string{"w", "k"}, []string{"y"}).output("y")
+		return b
+	}
+	doubled := Op{Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) {
+		out := make([]*tensor.Tensor, 2)
+		for i := range out {
+			if g.Need[i] {
+				out[i] = tensor.New(tensor.Float32, g.In[i].Shape)
+				for j := range out[i].F32 {
+					out[i].F32[j] = 2 * g.DOut[0].F32[j] * g.In[1-i].F32[j]
+				}
+			}
+		}
+		return out, nil
+	}}
+	grads := func(opt NetOptions) []float32 {
+		net := mustNet(t, build(), opt)
+		p, err := net.Forward(nil, ModeTrain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ones := tensor.New(tensor.Float32, []int{2, 3})
+		for i := range ones.F32 {
+			ones.F32[i] = 1
+		}
+		if err := net.Backward(p, ones); err != nil {
+			t.Fatal(err)
+		}
+		return append([]float32(nil), net.Param("w").Grad.F32...)
+	}
+	over := grads(NetOptions{Ops: map[OpKey]Op{{Domain: "", OpType: "Mul"}: doubled}})
+	plain := grads(NetOptions{})
+	for i := range plain {
+		if over[i] != 2*plain[i] || plain[i] == 0 {
+			t.Fatalf("gradient %d: override %v, built-in %v; want twice the built-in", i, over[i], plain[i])
+		}
+	}
+	if _, err := NewNet(build().m, NetOptions{Ops: map[OpKey]Op{{OpType: "Mul"}: {}}}); err == nil {
+		t.Fatal("an override without Backward was accepted")
 	}
 }

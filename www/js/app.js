@@ -4,6 +4,7 @@
 import { WorkerPool } from './pool.js';
 import { fromInput, fromDrop, isModel, checkLimits, readAll, fetchFiles } from './files.js';
 import { GraphView } from './graph-view.js';
+import { NodeFinder } from './find.js';
 import { Sidebar } from './sidebar.js';
 import { renderSummary } from './summary.js';
 import { runEvaluation, summarize, renderResults, renderThumbnails } from './evaluate.js';
@@ -34,6 +35,13 @@ let keys = 0;
 
 const graphView = new GraphView($('graph'), $('legend'), {
   onSelect: (node) => (node ? sidebar.show(node) : sidebar.close()),
+});
+const finder = new NodeFinder($('find'), $('find-results'), $('find-status'), {
+  nodes: () => graphView.graph?.nodes,
+  choose: (id) => {
+    graphView.select(id);
+    graphView.scrollIntoView(id);
+  },
 });
 const sidebar = new Sidebar($('sidebar'), $('sidebar-body'), {
   loadHistograms: async (id) => (await primary()).request('histogram', { node: id }),
@@ -118,6 +126,7 @@ async function openModel(files, name) {
     selectTab('graph');
     if (view.summary.unsupported) showWarning(view.summary.unsupported, 'Cannot evaluate:');
     setStatus(`Laying out ${view.graph.nodes.length} nodes…`);
+    finder.reset();
     await graphView.show(view.graph);
     setStatus('');
     if (state.data) {
@@ -411,6 +420,12 @@ document.addEventListener('keydown', (e) => {
   } else if ((e.ctrlKey || e.metaKey) && e.key === 'o') {
     e.preventDefault();
     pickInto($('model-input'), 'model');
+  } else if (state.model && ((e.ctrlKey || e.metaKey) && e.key === 'f' || e.key === '/' && $('graph').contains(document.activeElement))) {
+    // Find a node, as in Netron (the browser's own find cannot see nodes
+    // that are not drawn).
+    e.preventDefault();
+    selectTab('graph');
+    finder.focus();
   }
 });
 
@@ -469,4 +484,4 @@ window.addEventListener('unhandledrejection', (e) => {
 
 // Start the first worker early so the first model opens quickly.
 pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
-window.pare = { state, pool, graphView }; // for the browser tests and the curious
+window.pare = { state, pool, graphView, finder }; // for the browser tests and the curious

@@ -25,7 +25,9 @@ export class Sidebar {
 
   show(node) {
     const seq = ++this.seq;
-    if (this.root.hidden) this.returnFocus = document.activeElement;
+    // Focus goes back to where the user was when these details opened: a
+    // graph node, or the find box when they came from a search.
+    if (this.root.hidden || !this.root.contains(document.activeElement)) this.returnFocus = document.activeElement;
     const ports = (list) => el('dl', {}, ...(list || []).flatMap((p) => [
       el('dt', {}, p.weight ? 'weight' : 'value'),
       el('dd', { className: 'port' }, `${p.name || '(none)'}${p.shape ? ` ⟨${formatShape(p.shape)}⟩` : ''}${p.type ? ` ${p.type}` : ''}`),

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/qcqp"
+)
+
+// pruneResult holds the --json keys of pare prune (docs/cli.md).
+type pruneResult struct {
+	Model        string                    `json:"model"`
+	Output       string                    `json:"output"`
+	Method       string                    `json:"method"`
+	Importance   string                    `json:"importance"`
+	Status       string                    `json:"status"`
+	Objective    float64                   `json:"objective"`
+	Bound        *float64                  `json:"bound"`
+	Gap          *float64                  `json:"gap"`
+	Nodes        int64                     `json:"nodes"`
+	SolveSeconds float64                   `json:"solve_seconds"`
+	Folded       bool                      `json:"folded"`
+	Resources    map[string]resourceChange `json:"resources"`
+	Maps         []keptMap                 `json:"maps"`
+	Frozen       []frozenMap               `json:"frozen"`
+}
+
+type resourceChange struct {
+	Before float64  `json:"before"`
+	After  float64  `json:"after"`
+	Budget *float64 `json:"budget"`
+}
+
+type keptMap struct {
+	Map      string `json:"map"`
+	Channels int    `json:"channels"`
+	Kept     int    `json:"kept"`
+}
+
+type frozenMap struct {
+	Map      string   `json:"map"`
+	Channels int      `json:"channels"`
+	Reasons  []string `json:"reasons"`
+}
+
+func runPrune(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..] -o OUT [--importance l1|l2|taylor] [--data DIR] [--time-limit 10s] [--no-fold] [--json]", stderr)
+	var budgets stringList
+	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); repeat or separate with commas")
+	out := fs.String("o", "", "output model file (required)")
+	importance := fs.String("importance", "l1", "how weights are scored: l1 (the paper's), l2, or taylor (first-order Taylor from gradients on --data)")
+	data := fs.String("data", "", "labelled images for --importance taylor")
+	batches := fs.Int("taylor-batches", 8, "mini-batches of 32 images for --importance taylor")
+	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
+	method := fs.String("method", "qcqp", "channel selection method: qcqp")
+	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
+	asJSON := fs.Bool("json", false, "print machine-readable JSON")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) != 1:
+		return usagef("give exactly one model file")
+	case len(budgets) == 0:
+		return usagef("--budget is required, e.g. --budget macs=50%%")
+	case *out == "":
+		return usagef("-o OUT is required")
+	case *method != "qcqp":
+		return usagef("--method %q is not available (want qcqp)", *method)
+	case *importance != "l1" && *importance != "l2" && *importance != "taylor":
+		return usagef("--importance %q: want l1, l2 or taylor", *importance)
+	case *importance == "taylor" && *data == "":
+		return usagef("--importance taylor needs labelled images: --data DIR")
+	case *importance != "taylor" && *data != "":
+		return usagef("--data is only read by --importance taylor")
+	case *timeLimit <= 0:
+		return usagef("--time-limit must be positive")
+	case *batches < 1:
+		return usagef("--taylor-batches must be at least 1")
+	}
+	bs, err := parseBudgets(budgets)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	m, err := readModel(pos[0])
+	if err != nil {
+		return err
+	}
+	a, err := qcqp.Analyze(m)
+	if err != nil {
+		return err
+	}
+	if a.Free() == 0 {
+		return fmt.Errorf("nothing in %s can be pruned: every channel group is frozen (%s); run 'pare info --channels %s' for the reasons", pos[0], frozenSummary(a), pos[0])
+	}
+	var layers []qcqp.Layer
+	if *importance == "taylor" {
+		layers, err = taylorLayers(a, *data, *batches)
+	} else {
+		layers, err = a.Layers(qcqp.Norm(*importance))
+	}
+	if err != nil {
+		return err
+	}
+	p, err := a.Problem(layers, bs)
+	if err != nil {
+		return err
+	}
+	res, err := qcqp.Solve(context.Background(), p, qcqp.Options{TimeLimit: *timeLimit})
+	if err != nil {
+		if errors.Is(err, qcqp.ErrInfeasible) {
+			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
+		}
+		return err
+	}
+	if res.Selection == nil {
+		return fmt.Errorf("the solver found no selection within --time-limit %v; give it more time", *timeLimit)
+	}
+	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance,
+		"budgets": budgetStrings(bs), "status": string(res.Status), "objective": res.Objective, "gap": finiteOrNil(res.Gap)}
+	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{NoFold: *noFold, Recipe: recipe})
+	if err != nil {
+		return err
+	}
+	before, err := qcqp.Measure(m)
+	if err != nil {
+		return err
+	}
+	after, err := qcqp.Measure(pruned)
+	if err != nil {
+		return fmt.Errorf("the pruned model does not analyse (a bug in pare; please report it): %w", err)
+	}
+	r := &pruneResult{Model: pos[0], Output: *out, Method: *method, Importance: *importance, Status: string(res.Status),
+		Objective: res.Objective, Bound: finiteOrNil(res.Bound), Gap: finiteOrNil(res.Gap), Nodes: res.Nodes,
+		SolveSeconds: res.Elapsed.Seconds(), Folded: !*noFold, Resources: map[string]resourceChange{}}
+	for _, rs := range qcqp.Resources {
+		r.Resources[string(rs)] = resourceChange{Before: before.Of(rs), After: after.Of(rs)}
+	}
+	for _, b := range bs {
+		limit := b.Value
+		if b.Fraction > 0 {
+			limit = b.Fraction * before.Of(b.Resource)
+		}
+		rc := r.Resources[string(b.Resource)]
+		rc.Budget = &limit
+		r.Resources[string(b.Resource)] = rc
+		if rc.After > limit {
+			return fmt.Errorf("the pruned model's %s is %.6g, over its budget %.6g (a bug in pare; nothing written)", b.Resource, rc.After, limit)
+		}
+	}
+	counts := res.Selection.Counts()
+	for k, mp := range a.Maps {
+		if mp.Fixed {
+			r.Frozen = append(r.Frozen, frozenMap{Map: mp.Name, Channels: mp.Channels, Reasons: a.Frozen[k]})
+			continue
+		}
+		r.Maps = append(r.Maps, keptMap{Map: mp.Name, Channels: mp.Channels, Kept: counts[k]})
+	}
+	if err := writeModel(pruned, *out); err != nil {
+		return err
+	}
+	if *asJSON {
+		return writeJSON(stdout, r)
+	}
+	printPrune(stdout, r)
+	return nil
+}
+
+// parseBudgets reads "macs=50%", "params=0.4", "memory=2MB", "macs=1.2M".
+func parseBudgets(list []string) ([]qcqp.Budget, error) {
+	var out []qcqp.Budget
+	seen := map[qcqp.Resource]bool{}
+	for _, item := range list {
+		for _, part := range strings.Split(item, ",") {
+			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+			if !ok {
+				return nil, fmt.Errorf("--budget %q: want RESOURCE=VALUE, e.g. macs=50%%", part)
+			}
+			r := qcqp.Resource(strings.ToLower(strings.TrimSpace(name)))
+			if r != qcqp.MACs && r != qcqp.Params && r != qcqp.Memory {
+				return nil, fmt.Errorf("--budget %q: unknown resource %q (want macs, params or memory)", part, name)
+			}
+			if seen[r] {
+				return nil, fmt.Errorf("--budget names %s twice", r)
+			}
+			seen[r] = true
+			b, err := parseBudgetValue(strings.TrimSpace(val))
+			if err != nil {
+				return nil, fmt.Errorf("--budget %q: %v", part, err)
+			}
+			b.Resource = r
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}
+
+func parseBudgetValue(s string) (qcqp.Budget, error) {
+	bad := fmt.Errorf("%q is not a budget: give a percentage (50%%), a fraction in (0, 1] or a figure such as 1.2M or 2MB", s)
+	if pct, ok := strings.CutSuffix(s, "%"); ok {
+		v, err := strconv.ParseFloat(pct, 64)
+		if err != nil || v <= 0 || v > 100 {
+			return qcqp.Budget{}, bad
+		}
+		return qcqp.Budget{Fraction: v / 100}, nil
+	}
+	mult := 1.0
+	upper := strings.TrimSuffix(strings.ToUpper(s), "B")
+	for suffix, f := range map[string]float64{"K": 1e3, "M": 1e6, "G": 1e9, "KI": 1 << 10, "MI": 1 << 20, "GI": 1 << 30} {
+		if v, ok := strings.CutSuffix(upper, suffix); ok && len(v) > 0 && (v[len(v)-1] >= '0' && v[len(v)-1] <= '9' || v[len(v)-1] == '.') {
+			upper, mult = v, f
+		}
+	}
+	v, err := strconv.ParseFloat(upper, 64)
+	if err != nil || v <= 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return qcqp.Budget{}, bad
+	}
+	if mult == 1 && v <= 1 {
+		return qcqp.Budget{Fraction: v}, nil
+	}
+	return qcqp.Budget{Value: v * mult}, nil
+}
+
+func budgetStrings(bs []qcqp.Budget) []string {
+	s := make([]string, len(bs))
+	for i, b := range bs {
+		s[i] = b.String()
+	}
+	return s
+}
+
+func finiteOrNil(v float64) *float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+func frozenSummary(a *qcqp.Analysis) string {
+	var parts []string
+	for k, mp := range a.Maps {
+		if len(parts) == 3 {
+			parts = append(parts, "...")
+			break
+		}
+		if mp.Fixed {
+			parts = append(parts, mp.Name+": "+strings.Join(a.Frozen[k], "; "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// taylorLayers scores the layers from gradients on the first batches of
+// the labelled images at path.
+func taylorLayers(a *qcqp.Analysis, path string, batches int) ([]qcqp.Layer, error) {
+	set, err := dataset.Options{Split: dataset.SplitTrain}.OpenPath(path)
+	if err != nil {
+		return nil, err
+	}
+	const batch = 32
+	inShape, err := modelInputShape(a.Model, batch)
+	if err != nil {
+		return nil, err
+	}
+	loader := &train.Loader{Set: set, Preprocess: dataset.DefaultPreprocess(inShape), BatchSize: batch, Shuffle: true, Seed: 1}
+	return a.TaylorLayers(context.Background(), loader, batches)
+}
+
+func printPrune(w io.Writer, r *pruneResult) {
+	fmt.Fprintf(w, "pruned %s -> %s (%s, %s importance)\n", r.Model, r.Output, r.Method, r.Importance)
+	gap := "unproven"
+	if r.Gap != nil {
+		gap = fmt.Sprintf("%.3g %%", 100**r.Gap)
+	}
+	bound := "none"
+	if r.Bound != nil {
+		bound = fmt.Sprintf("%.6g", *r.Bound)
+	}
+	fmt.Fprintf(w, "solver    %s: objective %.6g, bound %s, gap %s, %d nodes, %.3f s\n", r.Status, r.Objective, bound, gap, r.Nodes, r.SolveSeconds)
+	fmt.Fprintf(w, "\n%-8s %16s %16s %16s %8s\n", "resource", "before", "after", "budget", "after %")
+	for _, rs := range qcqp.Resources {
+		rc := r.Resources[string(rs)]
+		budget := "-"
+		if rc.Budget != nil {
+			budget = thousands(int64(*rc.Budget))
+		}
+		fmt.Fprintf(w, "%-8s %16s %16s %16s %7.1f%%\n", rs, thousands(int64(rc.Before)), thousands(int64(rc.After)), budget, 100*rc.After/rc.Before)
+	}
+	fmt.Fprintln(w, "\nkept channels:")
+	for _, m := range r.Maps {
+		fmt.Fprintf(w, "  %-48s %5d of %d\n", clip(m.Map, 48), m.Kept, m.Channels)
+	}
+	if len(r.Frozen) > 0 {
+		fmt.Fprintf(w, "frozen: %d groups (the network's input and output, and what 'pare info --channels' lists)\n", len(r.Frozen))
+	}
+}

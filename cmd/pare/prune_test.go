@@ -1,0 +1,158 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/qcqp"
+)
+
+func TestPruneMNIST8(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	out := filepath.Join(t.TempDir(), "pruned.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r pruneResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadModelFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := qcqp.Measure(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	macs := r.Resources["macs"]
+	if macs.Budget == nil || *macs.Budget != 786560/2 || macs.Before != 786560 {
+		t.Errorf("macs %+v, want before 786,560 and budget 393,280", macs)
+	}
+	if got.MACs != macs.After || got.MACs > *macs.Budget || got.Params != r.Resources["params"].After {
+		t.Errorf("the written file measures %+v; the report says %+v", got, r.Resources)
+	}
+	if r.Gap == nil || r.Bound == nil || r.Status == "" || len(r.Maps) != 2 {
+		t.Errorf("report lacks gap, bound, status or maps: %s", stdout)
+	}
+	found := false
+	for _, e := range m.MetadataProps {
+		found = found || e.Key == qcqp.MetadataKey && strings.Contains(e.Value, `"removed"`) && strings.Contains(e.Value, "macs=50%")
+	}
+	if !found {
+		t.Errorf("no %s metadata recording the budget and removed channels: %v", qcqp.MetadataKey, m.MetadataProps)
+	}
+	text, errs, code := runPare(t, "prune", model, "--budget", "params=0.6", "-o", out)
+	if code != 0 || !strings.Contains(text, "params") || !strings.Contains(text, "gap") || !strings.Contains(text, "kept channels") {
+		t.Errorf("text output (exit %d, %s):\n%s", code, errs, text)
+	}
+}
+
+func TestPruneBadRequests(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	out := filepath.Join(t.TempDir(), "x.onnx")
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{model, "-o", out}, 2, "--budget is required"},
+		{[]string{model, "--budget", "macs=50%"}, 2, "-o OUT is required"},
+		{[]string{model, "--budget", "flops=50%", "-o", out}, 2, "unknown resource"},
+		{[]string{model, "--budget", "macs=150%", "-o", out}, 2, "is not a budget"},
+		{[]string{model, "--budget", "macs=lots", "-o", out}, 2, "is not a budget"},
+		{[]string{model, "--budget", "macs=50%,macs=40%", "-o", out}, 2, "twice"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--importance", "l3"}, 2, "want l1, l2 or taylor"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--importance", "taylor"}, 2, "--data DIR"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--method", "magic"}, 2, "not available"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--time-limit", "0s"}, 2, "--time-limit"},
+		// The first conv alone, at one channel, and the frozen logits
+		// cost more than 1,000 MACs: the error names the constraint and
+		// the smallest reachable figure.
+		{[]string{model, "--budget", "macs=1000", "-o", out}, 1, "macs is at least"},
+		{[]string{model, "--budget", "memory=1k", "-o", out}, 1, "memory (while"},
+		{[]string{filepath.Join(t.TempDir(), "missing.onnx"), "--budget", "macs=50%", "-o", out}, 1, "cannot open model"},
+	} {
+		_, errs, code := runPare(t, append([]string{"prune"}, c.args...)...)
+		if code != c.code || !strings.Contains(errs, c.want) {
+			t.Errorf("pare prune %v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, errs, c.code, c.want)
+		}
+	}
+	if _, err := onnx.ReadModelFile(out); err == nil {
+		t.Error("a failed request wrote the output file")
+	}
+}
+
+func TestInfoChannels(t *testing.T) {
+	model := sharedAsset(t, "models/resnet8-cifar10.onnx")
+	stdout, errs, code := runPare(t, "info", model, "--channels", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r channelsResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	// ResNet-8: three stages; each stage's residual Add ties the block's
+	// input with its last conv (a stem conv or the 1x1 shortcut), so 9
+	// convs give 6 masks; the input and the logits are frozen.
+	if r.Prunable != 6 || r.Frozen != 2 {
+		t.Errorf("%d prunable and %d frozen groups, want 6 and 2", r.Prunable, r.Frozen)
+	}
+	tied := 0
+	for _, g := range r.Groups {
+		if len(g.Producers) == 2 {
+			tied++
+		}
+		if !g.Prunable && len(g.Reasons) == 0 {
+			t.Errorf("frozen group %s gives no reason", g.Map)
+		}
+	}
+	if tied != 3 {
+		t.Errorf("%d groups tie two producers, want 3 (one per residual Add)", tied)
+	}
+	text, _, code := runPare(t, "info", model, "--channels")
+	if code != 0 || !strings.Contains(text, "because: network input") || !strings.Contains(text, "tied: conv2d_2") {
+		t.Errorf("text output:\n%s", text)
+	}
+}
+
+// TestPruneNothingPrunable: a single conv from the network input to its
+// output has no group that may shrink; pare says so and why.
+func TestPruneNothingPrunable(t *testing.T) {
+	vi := func(name string, dims ...int64) *onnx.ValueInfo {
+		shape := &onnx.TensorShape{}
+		for _, d := range dims {
+			shape.Dim = append(shape.Dim, &onnx.Dimension{Value: d, HasValue: true})
+		}
+		return &onnx.ValueInfo{Name: name, Type: &onnx.TypeProto{TensorType: &onnx.TensorType{ElemType: onnx.Float, Shape: shape}}}
+	}
+	w, err := tensor.ToONNX(tensor.New(tensor.Float32, []int{2, 3, 1, 1}), "w")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &onnx.Model{IRVersion: 8, OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Name: "one-conv", Input: []*onnx.ValueInfo{vi("x", 1, 3, 4, 4)}, Output: []*onnx.ValueInfo{vi("y", 1, 2, 4, 4)},
+		Initializer: []*onnx.Tensor{w},
+		Node:        []*onnx.Node{{Name: "conv", OpType: "Conv", Input: []string{"x", "w"}, Output: []string{"y"}}},
+	}}
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	model := filepath.Join(dir, "one.onnx")
+	if err := os.WriteFile(model, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "-o", filepath.Join(dir, "out.onnx"))
+	if code != 1 || !strings.Contains(errs, "nothing in") || !strings.Contains(errs, "network input") || !strings.Contains(errs, "info --channels") {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}

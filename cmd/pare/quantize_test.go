@@ -1,0 +1,64 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestQuantize quantizes the demo model (residual, BatchNorm) on a few
+// digits with QIL and with the PTQ baseline, through the JSON report, and
+// evaluates the written QDQ files.
+func TestQuantize(t *testing.T) {
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	dir := t.TempDir()
+	for _, method := range []string{"qil", "ptq"} {
+		out := filepath.Join(dir, method+".onnx")
+		stdout, errs, code := runPare(t, "quantize", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "128", "--batch", "32",
+			"--calibration", "32", "--schedule", "direct", "--method", method, "--bits", "w4a4", "--json", "-o", out)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", method, code, errs)
+		}
+		var rep quantizeReport
+		if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+			t.Fatalf("%s --json: %v\n%s", method, err, stdout)
+		}
+		quantized := 0
+		for _, l := range rep.Layers {
+			if l.Bits == "w4a4" {
+				quantized++
+			}
+		}
+		if len(rep.Layers) < 3 || quantized != len(rep.Layers)-2 || rep.OutputBytes <= 0 || !strings.Contains(rep.Recipe, "w4a4") {
+			t.Fatalf("%s report: %+v", method, rep)
+		}
+		if o, e, code := runPare(t, "eval", out, "--data", digits, "--scale", "15.9375", "--limit", "200"); code != 0 || !strings.Contains(o, "accuracy") {
+			t.Fatalf("eval of the %s model: exit %d: %s %s", method, code, o, e)
+		}
+	}
+}
+
+func TestQuantizeBadRequests(t *testing.T) {
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"quantize", demoModel, "-o", "x.onnx"}, 2, "--data"},
+		{[]string{"quantize", demoModel, "--data", digits}, 2, "-o"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--bits", "9/9"}, 2, "2..8"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--bits", "1"}, 2, "2..8"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--bits", "four"}, 2, "W/A"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--method", "lsq"}, 2, "qil or ptq"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--storage", "fp8"}, 2, "int8 or int4"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--keep-fp", "nosuch"}, 1, "not a quantizable layer"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--layer-bits", "nosuch=3/3"}, 1, "the layers are"},
+	} {
+		_, errs, code := runPare(t, c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, %q; want exit %d mentioning %q", c.args[2:], code, errs, c.code, c.msg)
+		}
+	}
+}

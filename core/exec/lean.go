@@ -1,0 +1,38 @@
+package exec
+
+import "errors"
+
+// SessionOptions tune how a Session is built.
+type SessionOptions struct {
+	// RunOnly builds a session for Run alone. Fusion folds BatchNormalization
+	// into the convolution weights, so a session normally holds each such
+	// weight twice: the original for RunAll's unfused plan and the folded
+	// copy Run uses. A RunOnly session releases the constants that only the
+	// unfused plan reads, so inference holds its weights about once;
+	// RunWith(KeepAll) then fails with ErrRunOnly.
+	RunOnly bool
+}
+
+// ErrRunOnly is returned by RunAll and RunWith(KeepAll) on a session built
+// with SessionOptions.RunOnly.
+var ErrRunOnly = errors.New("exec: this session was built for Run only (SessionOptions.RunOnly) and keeps no unfused plan for RunAll; build it with NewSession to read intermediate values")
+
+// releaseUnfused drops the unfused plan and every constant that only it
+// reads.
+func (s *Session) releaseUnfused() {
+	needed := map[string]bool{}
+	for _, o := range s.outputs {
+		needed[o] = true
+	}
+	for _, st := range s.fused {
+		for _, name := range st.node.Input {
+			needed[name] = true
+		}
+	}
+	for name := range s.consts {
+		if !needed[name] {
+			delete(s.consts, name)
+		}
+	}
+	s.steps, s.folded = nil, nil
+}

@@ -1,0 +1,303 @@
+package qcqp
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
+)
+
+// pruneModels are every shared model and repository fixture the pruning
+// tests run on.
+var pruneModels = []string{
+	"shared:models/mnist-8.onnx", "shared:models/resnet8-cifar10.onnx", "shared:models/mnist-mlp.onnx",
+	"resnet20_cifar", "mobilenetv2_035", "squeezenet_small", "shufflenetv2_small",
+	"densenet_small", "efficientnet_small", "ops_mix", "dynamic_batch", "synthetic:zoo",
+}
+
+func loadPruneModel(t *testing.T, name string) *onnx.Model {
+	t.Helper()
+	if name == "synthetic:zoo" {
+		return roundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
+	}
+	if rel, ok := cutPrefix(name, "shared:"); ok {
+		p, present := testassets.Lookup(rel)
+		if !present {
+			t.Skipf("shared asset %s is absent", rel)
+		}
+		return testmodels.ReadModel(t, p)
+	}
+	return testmodels.ReadModel(t, filepath.Join("..", "testdata", "models", name+".onnx"))
+}
+
+func cutPrefix(s, p string) (string, bool) {
+	if len(s) >= len(p) && s[:len(p)] == p {
+		return s[len(p):], true
+	}
+	return s, false
+}
+
+func analyze(t *testing.T, m *onnx.Model) *Analysis {
+	t.Helper()
+	a, err := Analyze(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// randomSelection keeps a random non-empty subset of every free map.
+func randomSelection(a *Analysis, r *rand.Rand) *Selection {
+	sel := &Selection{Keep: make([][]bool, len(a.Maps))}
+	for k, m := range a.Maps {
+		keep := make([]bool, m.Channels)
+		if m.Fixed {
+			for i := range keep {
+				keep[i] = true
+			}
+		} else {
+			n := 1 + r.IntN(m.Channels)
+			for _, i := range r.Perm(m.Channels)[:n] {
+				keep[i] = true
+			}
+		}
+		sel.Keep[k] = keep
+	}
+	return sel
+}
+
+func TestPruneResourcesMatchCost(t *testing.T) {
+	for _, name := range pruneModels {
+		t.Run(name, func(t *testing.T) {
+			m := loadPruneModel(t, name)
+			a := analyze(t, m)
+			if a.Free() == 0 {
+				t.Logf("nothing prunable: %v", a.Frozen)
+			}
+			r := rand.New(rand.NewPCG(1, uint64(len(name))))
+			for trial := range 3 {
+				sel := randomSelection(a, r)
+				if trial == 0 {
+					sel = allKeptSelection(&Problem{Maps: a.Maps})
+				}
+				want, err := a.Predict(sel.Counts())
+				if err != nil {
+					t.Fatal(err)
+				}
+				pm, err := a.Prune(sel, PruneOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := Measure(roundTrip(t, pm))
+				if err != nil {
+					t.Fatalf("the pruned model does not analyse: %v", err)
+				}
+				if got != want {
+					t.Errorf("trial %d: measured %+v, predicted %+v", trial, got, want)
+				}
+			}
+		})
+	}
+}
+
+// roundTrip encodes and decodes m, as writing and reading the file does.
+func roundTrip(t *testing.T, m *onnx.Model) *onnx.Model {
+	t.Helper()
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := onnx.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// maskedOriginal is m with every weight that reads a removed channel set
+// to zero: the network the pruned model must compute exactly.
+func maskedOriginal(t *testing.T, a *Analysis, sel *Selection) *onnx.Model {
+	t.Helper()
+	m := roundTrip(t, a.Model)
+	inits := map[string]*onnx.Tensor{}
+	for i, x := range m.Graph.Initializer {
+		inits[x.Name] = m.Graph.Initializer[i]
+	}
+	for k := range a.layers {
+		rec := &a.layers[k]
+		if rec.diagonal {
+			continue
+		}
+		removed := map[int]bool{}
+		off := 0
+		for _, seg := range rec.in.segs {
+			for c, on := range sel.Keep[a.mapOf(seg)] {
+				if !on {
+					removed[off+c] = true
+				}
+			}
+			off += a.raw[seg].channels
+		}
+		w, err := tensor.FromONNX(inits[rec.weight])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range rec.nOut {
+			for col := range rec.nIn {
+				if removed[col/rec.block] {
+					if rec.outMajor {
+						w.F32[j*rec.nIn+col] = 0
+					} else {
+						w.F32[col*rec.nOut+j] = 0
+					}
+				}
+			}
+		}
+		x, err := tensor.ToONNX(w, rec.weight)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*inits[rec.weight] = *x
+	}
+	return m
+}
+
+// runModel runs m on in and returns its outputs by name.
+func runModel(t *testing.T, m *onnx.Model, in map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	t.Helper()
+	s, err := exec.NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.Run(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// randomInputs draws every graph input at batch 1.
+func randomInputs(t *testing.T, m *onnx.Model, r *rand.Rand) map[string]*tensor.Tensor {
+	t.Helper()
+	shapes, err := graph.DefaultInputShapes(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := map[string]*tensor.Tensor{}
+	for name, d := range shapes {
+		x := tensor.New(tensor.Float32, d)
+		for i := range x.F32 {
+			x.F32[i] = float32(r.NormFloat64())
+		}
+		in[name] = x
+	}
+	return in
+}
+
+// closeOutputs fails unless every output of got is within tol of want,
+// relative to want's largest magnitude.
+func closeOutputs(t *testing.T, got, want map[string]*tensor.Tensor, tol float64) {
+	t.Helper()
+	for name, w := range want {
+		g := got[name]
+		if g == nil || len(g.F32) != len(w.F32) {
+			t.Fatalf("output %s: shape %v, want %v", name, g, w.Shape)
+		}
+		scale := 1.0
+		for _, v := range w.F32 {
+			scale = math.Max(scale, math.Abs(float64(v)))
+		}
+		for i := range w.F32 {
+			if d := math.Abs(float64(g.F32[i] - w.F32[i])); d > tol*scale || math.IsNaN(d) {
+				t.Fatalf("output %s[%d] = %g, want %g (|diff| %.3g > %.1g x %.3g)", name, i, g.F32[i], w.F32[i], d, tol, scale)
+			}
+		}
+	}
+}
+
+func TestPruneEqualsMaskedOriginal(t *testing.T) {
+	for _, name := range pruneModels {
+		t.Run(name, func(t *testing.T) {
+			m := loadPruneModel(t, name)
+			a := analyze(t, m)
+			r := rand.New(rand.NewPCG(2, uint64(len(name))))
+			sel := randomSelection(a, r)
+			pm, err := a.Prune(sel, PruneOptions{NoFold: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			in := randomInputs(t, m, r)
+			want := runModel(t, maskedOriginal(t, a, sel), in)
+			got := runModel(t, roundTrip(t, pm), in)
+			closeOutputs(t, got, want, 1e-4)
+		})
+	}
+}
+
+// TestPruneMeetsBudgets solves every model at 30, 50 and 70 % of each
+// resource and checks that the written file's figure, re-measured, equals
+// what the problem's constraints predicted and is within the budget.
+func TestPruneMeetsBudgets(t *testing.T) {
+	for _, name := range pruneModels {
+		t.Run(name, func(t *testing.T) {
+			if name == "mobilenetv2_035" && os.Getenv("PARE_SLOW_TESTS") == "" {
+				// Greedy takes about 20 s over its nine budgets; its
+				// resource equality is in TestPruneResourcesMatchCost.
+				t.Skip("slow with the greedy search; set PARE_SLOW_TESTS=1")
+			}
+			m := loadPruneModel(t, name)
+			a := analyze(t, m)
+			if a.Free() == 0 {
+				t.Skip("nothing prunable")
+			}
+			layers, err := a.Layers(NormL1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			full, err := Measure(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, rs := range Resources {
+				for _, f := range []float64{0.3, 0.5, 0.7} {
+					p, err := a.Problem(layers, []Budget{{Resource: rs, Fraction: f}})
+					if err != nil {
+						t.Fatal(err)
+					}
+					res, err := Solve(t.Context(), p, Options{})
+					if errors.Is(err, ErrInfeasible) {
+						t.Logf("%s at %g: %v", rs, f, err)
+						continue
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					pm, err := a.Prune(res.Selection, PruneOptions{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					got, err := Measure(roundTrip(t, pm))
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := a.Predict(res.Selection.Counts())
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got != want || got.Of(rs) > f*full.Of(rs) {
+						t.Errorf("%s at %g: measured %+v, predicted %+v, budget %g", rs, f, got, want, f*full.Of(rs))
+					}
+				}
+			}
+		})
+	}
+}

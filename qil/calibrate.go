@@ -1,0 +1,205 @@
+package qil
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
+)
+
+// maxSamples bounds the activation values kept per layer for calibration.
+const maxSamples = 1 << 18
+
+// layerStats is what one forward pass over calibration data shows of a
+// layer's input.
+type layerStats struct {
+	min, max float64   // over every value seen
+	samples  []float32 // an evenly strided subset
+}
+
+// collectStats runs the float model over the calibration batches and
+// records each quantized layer's input.
+func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader) (map[*Layer]*layerStats, error) {
+	net, err := train.NewNet(m, train.NetOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("qil: calibration: %w", err)
+	}
+	inputs := net.InputNames()
+	if len(inputs) != 1 {
+		return nil, fmt.Errorf("qil: the model has %d inputs; quantization feeds exactly one", len(inputs))
+	}
+	stats := map[*Layer]*layerStats{}
+	for _, l := range layers {
+		if l.Quantized() {
+			stats[l] = &layerStats{min: math.Inf(1), max: math.Inf(-1)}
+		}
+	}
+	steps := data.Steps()
+	for step := range steps {
+		x, labels, err := data.Batch(0, step)
+		if err != nil {
+			return nil, err
+		}
+		p, err := net.ForwardContext(ctx, map[string]*tensor.Tensor{inputs[0]: x}, train.ModeEval)
+		if err != nil {
+			return nil, fmt.Errorf("qil: calibration: %w", err)
+		}
+		if err := checkClasses(p.Logits(), labels, data.Set.Classes); err != nil {
+			return nil, err
+		}
+		for l, s := range stats {
+			v := p.Value(l.input)
+			if v == nil || v.DType != tensor.Float32 {
+				return nil, fmt.Errorf("qil: calibration: the input %q of %s is not a float32 value", l.input, l.Node)
+			}
+			stride := max(1, len(v.F32)*steps/maxSamples)
+			for i, f := range v.F32 {
+				s.min = min(s.min, float64(f))
+				s.max = max(s.max, float64(f))
+				if i%stride == 0 {
+					s.samples = append(s.samples, f)
+				}
+			}
+		}
+	}
+	return stats, nil
+}
+
+// Intervals are one layer's quantizer parameters.
+type Intervals struct {
+	WC, WD, Gamma float32 // weights
+	XC, XD        float32 // activations
+}
+
+// The initial intervals, from calibration. For both the weights and the
+// layer's input, the upper end c+d is the clipping threshold that
+// minimises the mean squared quantization error at the layer's bit width
+// over 100 candidates (1 % to 100 % of the largest magnitude), and the
+// pruning threshold c-d starts at 0 (nothing pruned, gamma 1). This is
+// the closest the quantized layer can start to the full-precision one, so
+// that training begins from the float model's accuracy instead of
+// recovering from a poor start; pruning and the exponent are then learned
+// from the task loss. At 8 bits (where the progressive schedule starts)
+// the threshold is close to the maximum; at 2 bits far below it.
+func initialIntervals(w []float32, s *layerStats, bits Bits, signed bool) Intervals {
+	tw := mseThreshold(w, true, weightSteps(bits.W))
+	tx := mseThreshold(s.samples, signed, actSteps(bits.A, signed))
+	return Intervals{WC: tw / 2, WD: tw / 2, Gamma: 1, XC: tx / 2, XD: tx / 2}
+}
+
+// mseThreshold picks t for a grid of q steps over [0, t] applied to
+// |v| (symmetric) or to v (one-sided, negative values go to 0).
+func mseThreshold(v []float32, symmetric bool, q int) float32 {
+	peak := 0.0
+	for _, x := range v {
+		if symmetric {
+			peak = max(peak, math.Abs(float64(x)))
+		} else {
+			peak = max(peak, float64(x))
+		}
+	}
+	if peak == 0 || math.IsNaN(peak) || math.IsInf(peak, 0) {
+		return 1 // a dead input: any interval quantizes it exactly
+	}
+	best, bestErr := peak, math.Inf(1)
+	for i := 1; i <= 100; i++ {
+		t := peak * float64(i) / 100
+		step := t / float64(q)
+		e := 0.0
+		for _, x := range v {
+			a := float64(x)
+			if symmetric {
+				a = math.Abs(a)
+			}
+			r := math.RoundToEven(min(max(a, 0), t)/step) * step
+			e += (a - r) * (a - r)
+		}
+		if e < bestErr {
+			best, bestErr = t, e
+		}
+	}
+	return float32(best)
+}
+
+// quantNames are the values a quantized layer adds.
+type quantNames struct{ wq, xq, wc, wd, wg, xc, xd string }
+
+func namesFor(l *Layer) quantNames {
+	p := l.Node + "_qil"
+	return quantNames{wq: p + "_w", xq: p + "_x", wc: p + "_w_c", wd: p + "_w_d", wg: p + "_w_gamma", xc: p + "_x_c", xd: p + "_x_d"}
+}
+
+// insertQuantizers returns a copy of m with a QILWeight on the weight and
+// a QILAct on the input of every quantized layer, their intervals set
+// from iv.
+func insertQuantizers(m *onnx.Model, layers []*Layer, iv map[*Layer]Intervals, weights map[*Layer]*tensor.Tensor) (*onnx.Model, error) {
+	out, err := clone(m)
+	if err != nil {
+		return nil, err
+	}
+	byLabel := map[string]*onnx.Node{}
+	for _, n := range out.Graph.Node {
+		byLabel[nodeName(n)] = n
+	}
+	for _, l := range layers {
+		if !l.Quantized() {
+			continue
+		}
+		n := byLabel[l.Node]
+		nm := namesFor(l)
+		v := iv[l]
+		w := weights[l]
+		wName := l.weight
+		if out.Graph.Initializer == nil || !hasInitializer(out.Graph, wName) {
+			// The weight is computed from constants: store its value.
+			wName = l.Node + "_qil_w_float"
+			out.Graph.Initializer = append(out.Graph.Initializer, floatTensor(wName, w.Shape, w.F32))
+		}
+		out.Graph.Initializer = append(out.Graph.Initializer,
+			floatTensor(nm.wc, []int{1}, []float32{v.WC}), floatTensor(nm.wd, []int{1}, []float32{v.WD}),
+			floatTensor(nm.wg, []int{1}, []float32{v.Gamma}),
+			floatTensor(nm.xc, []int{1}, []float32{v.XC}), floatTensor(nm.xd, []int{1}, []float32{v.XD}))
+		signed := int64(0)
+		if l.Signed {
+			signed = 1
+		}
+		out.Graph.Node = append(out.Graph.Node,
+			&onnx.Node{Name: nm.wq, OpType: OpWeight, Domain: Domain, Input: []string{wName, nm.wc, nm.wd, nm.wg}, Output: []string{nm.wq},
+				Attribute: []*onnx.Attribute{intAttr("bits", int64(l.Bits.W))}},
+			&onnx.Node{Name: nm.xq, OpType: OpAct, Domain: Domain, Input: []string{n.Input[0], nm.xc, nm.xd}, Output: []string{nm.xq},
+				Attribute: []*onnx.Attribute{intAttr("bits", int64(l.Bits.A)), intAttr("signed", signed)}})
+		n.Input[0], n.Input[1] = nm.xq, nm.wq
+	}
+	setOpset(out, Domain, 1)
+	if err := tidy(out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func hasInitializer(g *onnx.Graph, name string) bool {
+	for _, t := range g.Initializer {
+		if t.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// checkClasses refuses data whose labels the model's logits cannot name:
+// training on it would optimise a loss over the wrong classes.
+func checkClasses(logits *tensor.Tensor, labels []int, classes []string) error {
+	width := logits.Shape[len(logits.Shape)-1]
+	if len(classes) > width {
+		return fmt.Errorf("qil: the data has %d classes but the model's logits have %d; QIL trains on the task loss, so the data must be labelled with the model's classes", len(classes), width)
+	}
+	for _, l := range labels {
+		if l < 0 || l >= width {
+			return fmt.Errorf("qil: label %d is outside the model's %d classes", l, width)
+		}
+	}
+	return nil
+}

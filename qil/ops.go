@@ -1,0 +1,271 @@
+package qil
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/pare-ml/pare/core/custom"
+	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
+)
+
+// Domain is the ONNX domain of QIL's training-time operators. A model
+// holding them runs in Pare (and trains); Export replaces them with
+// standard operators.
+const Domain = "pare.qil"
+
+// The operators, opset 1 of Domain:
+//
+//	QILWeight(W, c, d, gamma) -> W_q   attribute bits (2..8)
+//	QILAct(X, c, d) -> X_q             attributes bits (2..8), signed (0|1)
+//
+// c, d and gamma are one-element float tensors: the layer's interval.
+const (
+	OpWeight = "QILWeight"
+	OpAct    = "QILAct"
+)
+
+func init() {
+	for _, op := range []custom.Op{
+		{Domain: Domain, OpType: OpWeight, MinOpset: 1, Kernel: weightKernel, Shape: custom.SameAsInput(0),
+			Train: &train.Op{Backward: weightBackward, Inputs: []int{0, 1, 2, 3}}},
+		{Domain: Domain, OpType: OpAct, MinOpset: 1, Kernel: actKernel, Shape: custom.SameAsInput(0),
+			Train: &train.Op{Backward: actBackward, Inputs: []int{0, 1, 2}}},
+	} {
+		if err := custom.Register(op); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// nodeBits reads and checks the bits attribute.
+func nodeBits(n *onnx.Node) (int, error) {
+	b := n.AttrInt("bits", 0)
+	if b < MinBits || b > MaxBits {
+		return 0, fmt.Errorf("%s %q: bits is %d; QIL quantizes to %d..%d bits", n.OpType, n.Name, b, MinBits, MaxBits)
+	}
+	return int(b), nil
+}
+
+// scalar reads a one-element float32 interval parameter.
+func scalar(in []*tensor.Tensor, i int, what string) (float32, error) {
+	if i >= len(in) || in[i] == nil || in[i].DType != tensor.Float32 || len(in[i].F32) != 1 {
+		return 0, fmt.Errorf("input %d (%s) must be a one-element float32 tensor", i, what)
+	}
+	v := in[i].F32[0]
+	if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+		return 0, fmt.Errorf("input %d (%s) is %v", i, what, v)
+	}
+	return v, nil
+}
+
+// interval reads c and d and checks QIL's guards d > 0 and c - d >= 0.
+func interval(in []*tensor.Tensor) (c, d float32, err error) {
+	if c, err = scalar(in, 1, "interval centre c"); err != nil {
+		return
+	}
+	if d, err = scalar(in, 2, "interval half-width d"); err != nil {
+		return
+	}
+	if d <= 0 || c-d < 0 {
+		err = fmt.Errorf("the interval c=%g, d=%g breaks the guards d > 0 and c - d >= 0", c, d)
+	}
+	return
+}
+
+func floatInput(in []*tensor.Tensor) (*tensor.Tensor, error) {
+	if len(in) == 0 || in[0] == nil || in[0].DType != tensor.Float32 {
+		return nil, fmt.Errorf("input 0 must be a float32 tensor")
+	}
+	return in[0], nil
+}
+
+type weightArgs struct {
+	w           *tensor.Tensor
+	c, d, gamma float32
+	q           int
+}
+
+func readWeightArgs(n *onnx.Node, in []*tensor.Tensor) (weightArgs, error) {
+	var a weightArgs
+	bits, err := nodeBits(n)
+	if err != nil {
+		return a, err
+	}
+	if a.w, err = floatInput(in); err != nil {
+		return a, err
+	}
+	if a.c, a.d, err = interval(in); err != nil {
+		return a, err
+	}
+	if a.gamma, err = scalar(in, 3, "exponent gamma"); err != nil {
+		return a, err
+	}
+	if a.gamma <= 0 {
+		return a, fmt.Errorf("gamma is %g; it must be positive", a.gamma)
+	}
+	a.q = weightSteps(bits)
+	return a, nil
+}
+
+func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	a, err := readWeightArgs(c.Node, in)
+	if err != nil {
+		return nil, err
+	}
+	y := c.Alloc(tensor.Float32, a.w.Shape)
+	scale := weightScale(a.c, a.d, a.q)
+	for i, v := range a.w.F32 {
+		y.F32[i] = float32(weightLevel(v, a.c, a.d, a.gamma, a.q)) * scale
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+// weightGrads returns the gradients of sum(dy * w_q) with respect to W, c,
+// d and gamma. With discrete false the rounding is left out of the
+// forward value too (the continuous transformer, for gradient checks).
+func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, dd, dg float64) {
+	dw = make([]float32, len(a.w.F32))
+	c, d, g, s := float64(a.c), float64(a.d), float64(a.gamma), float64(a.c+a.d)
+	q := float64(a.q)
+	for i, v := range a.w.F32 {
+		sign := 1.0
+		if v < 0 {
+			sign = -1
+		}
+		tr := transformWeight(math.Abs(float64(v)), c, d, g)
+		level := tr.t
+		if discrete {
+			level = math.RoundToEven(q*tr.t) / q
+		}
+		gy := float64(dy[i])
+		dw[i] = float32(gy * s * tr.da)
+		dc += gy * sign * (level + s*tr.dc)
+		dd += gy * sign * (level + s*tr.dd)
+		dg += gy * sign * s * tr.dg
+	}
+	return
+}
+
+func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
+	a, err := readWeightArgs(g.Node, g.In)
+	if err != nil {
+		return nil, err
+	}
+	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true)
+	return []*tensor.Tensor{
+		tensor.FromF32(a.w.Shape, dw),
+		scalarLike(g.In[1], dc), scalarLike(g.In[2], dd), scalarLike(g.In[3], dg),
+	}, nil
+}
+
+func scalarLike(t *tensor.Tensor, v float64) *tensor.Tensor {
+	return tensor.FromF32(t.Shape, []float32{float32(v)})
+}
+
+type actArgs struct {
+	x      *tensor.Tensor
+	c, d   float32
+	signed bool
+	grid   actGrid
+}
+
+func readActArgs(n *onnx.Node, in []*tensor.Tensor) (actArgs, error) {
+	var a actArgs
+	bits, err := nodeBits(n)
+	if err != nil {
+		return a, err
+	}
+	if a.x, err = floatInput(in); err != nil {
+		return a, err
+	}
+	if a.c, a.d, err = interval(in); err != nil {
+		return a, err
+	}
+	switch n.AttrInt("signed", 0) {
+	case 0:
+	case 1:
+		a.signed = true
+	default:
+		return a, fmt.Errorf("signed must be 0 or 1")
+	}
+	a.grid = newActGrid(a.c, a.d, actSteps(bits, a.signed))
+	return a, nil
+}
+
+func actKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	a, err := readActArgs(c.Node, in)
+	if err != nil {
+		return nil, err
+	}
+	y := c.Alloc(tensor.Float32, a.x.Shape)
+	g := a.grid
+	if !a.signed {
+		for i, v := range a.x.F32 {
+			y.F32[i] = g.level(v) * g.step
+		}
+		return []*tensor.Tensor{y}, nil
+	}
+	for i, v := range a.x.F32 {
+		// Abs -> grid -> Mul(Sign(x)), as exported.
+		y.F32[i] = g.level(float32(math.Abs(float64(v)))) * g.step * sign32(v)
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+func sign32(v float32) float32 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
+}
+
+// actGrads returns the gradients of sum(dy * x_q) with respect to X, c and
+// d (see transform.go); discrete false differentiates the continuous
+// transformer.
+func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
+	dx = make([]float32, len(a.x.F32))
+	lo, width := float64(a.grid.lo), float64(a.grid.width)
+	q := float64(a.grid.q)
+	for i, v := range a.x.F32 {
+		s := 1.0
+		x := float64(v)
+		if a.signed {
+			s = float64(sign32(v))
+			x = math.Abs(x)
+		}
+		u := x - lo
+		gy := float64(dy[i]) * s
+		switch {
+		case u <= 0:
+			// pruned: no gradient
+		case u >= width:
+			// clipped: only the output scale 2d moves it
+			dd += gy * 2
+		default:
+			xh := u / width
+			level := xh
+			if discrete {
+				level = math.RoundToEven(q*xh) / q
+			}
+			dx[i] = dy[i]
+			dc -= gy
+			dd += gy * (2*level + 1 - 2*xh)
+		}
+	}
+	return
+}
+
+func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
+	a, err := readActArgs(g.Node, g.In)
+	if err != nil {
+		return nil, err
+	}
+	dx, dc, dd := actGrads(a, g.DOut[0].F32, true)
+	return []*tensor.Tensor{tensor.FromF32(a.x.Shape, dx), scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
+}

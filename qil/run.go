@@ -1,0 +1,358 @@
+package qil
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
+)
+
+// Config is a QIL run.
+type Config struct {
+	Options
+	// Schedule is "progressive" (default: 8 -> 5 -> 4 -> 3 -> 2 bits down
+	// to the target, each stage starting from the last, as the paper) or
+	// "direct" (the target bits from the start).
+	Schedule string
+	// Epochs per stage (default 1).
+	Epochs int
+	// LR is Adam's learning rate of the weights (default 1e-5: the model
+	// is trained already, and Adam's step does not depend on the scale of
+	// the gradients, which for raw-pixel models such as mnist-8 are large).
+	LR float64
+	// IntervalLR is the interval parameters' rate relative to their own
+	// magnitude: Adam moves each by about IntervalLR x its initial value
+	// per step (default 1e-3). Intervals live on the scale of the layer's
+	// weights or activations, which differ by orders of magnitude between
+	// layers, so one absolute rate cannot suit them all.
+	IntervalLR float64
+	// QuantizerOnly freezes the weights and learns the intervals alone
+	// (the paper's answer when the training data is not at hand).
+	QuantizerOnly bool
+	// CalibrationImages is how many training images initialise the
+	// intervals (default 512).
+	CalibrationImages int
+	Seed              int64
+}
+
+func (c *Config) defaults() {
+	if c.Schedule == "" {
+		c.Schedule = "progressive"
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 1
+	}
+	if c.LR == 0 {
+		c.LR = 1e-5
+	}
+	if c.IntervalLR == 0 {
+		c.IntervalLR = 1e-3
+	}
+	if c.CalibrationImages == 0 {
+		c.CalibrationImages = 512
+	}
+}
+
+// progressiveLevels are the paper's stages below full precision.
+var progressiveLevels = []int{8, 5, 4, 3, 2}
+
+// stages returns the bits of each layer per stage.
+func stages(layers []*Layer, schedule string) ([][]Bits, error) {
+	lowest := MaxBits
+	for _, l := range layers {
+		if l.Quantized() {
+			lowest = min(lowest, l.Bits.W, l.Bits.A)
+		}
+	}
+	var levels []int
+	switch schedule {
+	case "progressive":
+		for _, b := range progressiveLevels {
+			if b >= lowest {
+				levels = append(levels, b)
+			}
+		}
+	case "direct":
+		levels = []int{lowest}
+	default:
+		return nil, fmt.Errorf("qil: unknown schedule %q (progressive or direct)", schedule)
+	}
+	out := make([][]Bits, len(levels))
+	for s, b := range levels {
+		out[s] = make([]Bits, len(layers))
+		for i, l := range layers {
+			if l.Quantized() {
+				out[s][i] = Bits{W: max(l.Bits.W, b), A: max(l.Bits.A, b)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// Run trains QIL quantizers (and, unless QuantizerOnly, the weights) on
+// the task loss. It is a job.Stepper: each Step trains one mini-batch.
+type Run struct {
+	cfg    Config
+	layers []*Layer
+	plan   [][]Bits
+	stage  int
+	model  *onnx.Model // the QIL form, trained in place through net
+	net    *train.Net
+	data   *train.Loader
+	tr     *train.Trainer
+	nodes  map[*Layer][2]*onnx.Node // QILWeight, QILAct
+	start  time.Time
+	last   job.Progress
+	// pending is set between the last step of a stage and the first of
+	// the next: the net still computes the finished stage's bits, so a
+	// caller can validate it.
+	pending bool
+}
+
+// NewRun plans the layers, calibrates the intervals on the first training
+// images and prepares the first stage.
+func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) (*Run, error) {
+	cfg.defaults()
+	if data == nil || data.Set == nil || data.Len() == 0 {
+		return nil, fmt.Errorf("qil: no training data: QIL learns its intervals from data (--data)")
+	}
+	if cfg.LR <= 0 || cfg.IntervalLR <= 0 || math.IsNaN(cfg.LR+cfg.IntervalLR) {
+		return nil, fmt.Errorf("qil: the learning rates must be positive")
+	}
+	if cfg.Epochs < 0 {
+		return nil, fmt.Errorf("qil: epochs must be positive")
+	}
+	layers, err := planLayers(m, cfg.Options)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := stages(layers, cfg.Schedule)
+	if err != nil {
+		return nil, err
+	}
+	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
+	for i, l := range layers {
+		l.Bits = plan[0][i] // calibrate at the first stage's bits
+	}
+	r.model, err = calibrated(ctx, m, layers, data, cfg.CalibrationImages, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	r.nodes = quantizerNodes(r.model, layers)
+	r.net, err = train.NewNet(r.model, train.NetOptions{Seed: cfg.Seed, FreezeBatchNorm: cfg.QuantizerOnly})
+	if err != nil {
+		return nil, fmt.Errorf("qil: %w", err)
+	}
+	interval := map[string]bool{}
+	for _, l := range layers {
+		if l.Quantized() {
+			nm := namesFor(l)
+			for _, n := range []string{nm.wc, nm.wd, nm.wg, nm.xc, nm.xd} {
+				interval[n] = true
+			}
+		}
+	}
+	for _, p := range r.net.Params {
+		p.Frozen = cfg.QuantizerOnly && !interval[p.Name]
+	}
+	if err := r.startStage(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// calibrated is m with quantizers inserted at intervals calibrated on the
+// first n images of data (in its shuffled order).
+func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader, n int, seed int64) (*onnx.Model, error) {
+	calib := &train.Loader{Set: data.Set, Indices: data.Indices, Preprocess: data.Preprocess, BatchSize: min(64, max(1, n)), Shuffle: true, Seed: seed}
+	idx := calib.Indices
+	if idx == nil {
+		idx = make([]int, data.Set.N())
+		for i := range idx {
+			idx[i] = i
+		}
+	}
+	if n < len(idx) {
+		// An evenly strided subset spans every class of a sorted set.
+		sub := make([]int, n)
+		for i := range sub {
+			sub[i] = idx[i*len(idx)/n]
+		}
+		calib.Indices = sub
+	}
+	stats, err := collectStats(ctx, m, layers, calib)
+	if err != nil {
+		return nil, err
+	}
+	iv := map[*Layer]Intervals{}
+	weights := map[*Layer]*tensor.Tensor{}
+	g, err := graphOf(m)
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range layers {
+		if !l.Quantized() {
+			continue
+		}
+		w, err := constantValue(m, g, l.weight)
+		if err != nil || w == nil || w.DType != tensor.Float32 {
+			return nil, fmt.Errorf("qil: the weight of %s is not a float32 constant", l.Node)
+		}
+		s := stats[l]
+		if l.Signed && g.Producer(l.input) == nil && s.min >= 0 {
+			l.Signed = false // a graph input that is never negative (pixels)
+		}
+		weights[l] = w
+		iv[l] = initialIntervals(w.F32, s, l.Bits, l.Signed)
+	}
+	return insertQuantizers(m, layers, iv, weights)
+}
+
+func quantizerNodes(m *onnx.Model, layers []*Layer) map[*Layer][2]*onnx.Node {
+	byName := map[string]*onnx.Node{}
+	for _, n := range m.Graph.Node {
+		if n.Domain == Domain {
+			byName[n.Name] = n
+		}
+	}
+	out := map[*Layer][2]*onnx.Node{}
+	for _, l := range layers {
+		if l.Quantized() {
+			nm := namesFor(l)
+			out[l] = [2]*onnx.Node{byName[nm.wq], byName[nm.xq]}
+		}
+	}
+	return out
+}
+
+// startStage sets the quantizers' bits for the current stage and makes
+// its trainer (a fresh Adam state: the loss surface changed with them).
+func (r *Run) startStage() error {
+	for i, l := range r.layers {
+		if !l.Quantized() {
+			continue
+		}
+		b := r.plan[r.stage][i]
+		l.Bits = b
+		nodes := r.nodes[l]
+		nodes[0].Attr("bits").I = int64(b.W)
+		nodes[1].Attr("bits").I = int64(b.A)
+	}
+	initial := map[string]float64{}
+	for _, p := range r.net.Params {
+		if strings.Contains(p.Name, "_qil_") {
+			initial[p.Name] = math.Abs(float64(p.Value.F32[0]))
+		}
+	}
+	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR,
+		Group: func(p *train.Param) train.GroupSpec {
+			if v, ok := initial[p.Name]; ok {
+				return train.GroupSpec{Name: p.Name, LRScale: r.cfg.IntervalLR * max(v, 1e-6) / r.cfg.LR}
+			}
+			return train.GroupSpec{Name: "weights", LRScale: 1}
+		}}
+	tr, err := train.NewTrainer(r.net, r.data, cfg)
+	if err != nil {
+		return fmt.Errorf("qil: %w", err)
+	}
+	r.tr = tr
+	return nil
+}
+
+// project restores QIL's guards after an optimizer step: d > 0,
+// c - d >= 0 and gamma > 0.
+func (r *Run) project() {
+	for _, l := range r.layers {
+		if !l.Quantized() {
+			continue
+		}
+		nm := namesFor(l)
+		for _, pair := range [][2]string{{nm.wc, nm.wd}, {nm.xc, nm.xd}} {
+			c, d := r.net.Param(pair[0]), r.net.Param(pair[1])
+			if c == nil || d == nil {
+				continue
+			}
+			dv := max(d.Value.F32[0], 1e-6*max(c.Value.F32[0], 1e-3))
+			d.Value.F32[0] = dv
+			c.Value.F32[0] = max(c.Value.F32[0], dv)
+		}
+		if g := r.net.Param(nm.wg); g != nil {
+			g.Value.F32[0] = min(max(g.Value.F32[0], 0.25), 4)
+		}
+	}
+}
+
+// Done reports whether every stage has run.
+func (r *Run) Done() bool { return r.stage >= len(r.plan) }
+
+// Stage names the stage the next Step trains ("w4a4, stage 3 of 3").
+func (r *Run) Stage() string {
+	s := min(r.stage, len(r.plan)-1)
+	return fmt.Sprintf("%s, stage %d of %d", stageBits(r.plan[s]), s+1, len(r.plan))
+}
+
+func stageBits(b []Bits) Bits {
+	for _, x := range b {
+		if x.W != 0 {
+			return x
+		}
+	}
+	return Bits{}
+}
+
+// Step trains one mini-batch of the current stage. The Progress of a
+// stage's last step has the figure "stage_done" = 1; until the next Step
+// the net still computes that stage's bits.
+func (r *Run) Step(ctx context.Context) (job.Progress, error) {
+	if r.Done() {
+		return r.last, fmt.Errorf("qil: the run is finished")
+	}
+	if r.pending {
+		if err := r.startStage(); err != nil {
+			return r.last, err
+		}
+		r.pending = false
+	}
+	stage := r.Stage()
+	p, err := r.tr.Step(ctx)
+	if err != nil {
+		return job.Progress{}, err
+	}
+	if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
+		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (loss %v); lower the learning rate (--lr)", stage, p.Loss)
+	}
+	r.project()
+	perStage := r.tr.Total()
+	r.last = job.Progress{
+		Stage: stage, Done: int64(r.stage*perStage + p.GlobalStep), Total: int64(len(r.plan) * perStage),
+		Elapsed: time.Since(r.start), Figures: map[string]float64{"loss": p.Loss, "accuracy": p.EpochAcc},
+	}
+	if p.Done {
+		// The stage is complete; the next starts with the next Step.
+		r.last.Figures["stage_done"] = 1
+		r.stage++
+		r.pending = !r.Done()
+	}
+	return r.last, nil
+}
+
+// Net is the network being trained (to evaluate between steps).
+func (r *Run) Net() *train.Net { return r.net }
+
+// Layers are the planned layers with their current bits.
+func (r *Run) Layers() []*Layer { return r.layers }
+
+// Model returns a copy of the QIL form of the model with the current
+// weights and intervals: it runs in Pare, and Export turns it into QDQ.
+func (r *Run) Model() (*onnx.Model, error) {
+	if err := r.net.WriteBack(); err != nil {
+		return nil, err
+	}
+	return clone(r.model)
+}

@@ -1,0 +1,113 @@
+package qil
+
+import "math"
+
+// The arithmetic of QIL's transformers and discretizers, shared by the
+// kernels, their gradients and the exporter so that all three compute the
+// same numbers.
+//
+// Weights (per layer, interval centre c, half-width d, exponent gamma):
+//
+//	u    = (|w| - c) / (2d) + 1/2          (0 at c-d, 1 at c+d)
+//	T(w) = 0 below c-d (pruned), 1 above c+d (clipped), u^gamma between
+//	w_q  = (c+d) * sign(w) * round(q T) / q,   q = 2^(N-1) - 1
+//
+// The normalised level sign(w)*round(qT)/q in [-1, 1] is the paper's; it is
+// multiplied by c+d, the one magnitude the transformer leaves in place, so
+// that a layer without a BatchNorm after it keeps the scale of its
+// output (the factor is a constant of the layer, exported as the
+// DequantizeLinear scale, so the integer levels are exactly QIL's).
+//
+// Activations (gamma fixed at 1; p = c-d is the pruning threshold):
+//
+//	x_hat = clip((x - p) / (2d), 0, 1)
+//	x_q   = 2d * round(q x_hat) / q,        q = 2^N - 1
+//
+// again the paper's normalised level times a layer constant (2d, the
+// quantization step times q), so x_q is clip(x - p, 0, 2d) on a grid of
+// step 2d/q: exactly Sub -> Clip -> QuantizeLinear -> DequantizeLinear.
+// The signed variant, for inputs that are not behind a ReLU, applies the
+// same to |x| with q = 2^(N-1) - 1 and restores the sign.
+//
+// round() is the only non-differentiable step; its gradient is taken as 1
+// (straight through). Everything else is differentiated exactly: no
+// gradient reaches w or x in the pruned and clipped regions.
+
+// weightSteps is q for N-bit weights: 2^(N-1)-1 positive levels (N=2 is
+// ternary).
+func weightSteps(bits int) int { return 1<<(bits-1) - 1 }
+
+// actSteps is q for N-bit activations: 2^N-1 steps above 0, or 2^(N-1)-1
+// on each side of 0 for signed ones.
+func actSteps(bits int, signed bool) int {
+	if signed {
+		return 1<<(bits-1) - 1
+	}
+	return 1<<bits - 1
+}
+
+// weightTransform is T(|w|) and its partial derivatives with respect to
+// |w|, c, d and gamma (all 0 outside the interval).
+type weightTransform struct {
+	t, da, dc, dd, dg float64
+}
+
+func transformWeight(a, c, d, gamma float64) weightTransform {
+	lo, hi := c-d, c+d
+	switch {
+	case a < lo:
+		return weightTransform{}
+	case a > hi:
+		return weightTransform{t: 1}
+	}
+	u := (a-c)/(2*d) + 0.5
+	u = min(max(u, 0), 1)
+	t := math.Pow(u, gamma)
+	// du/da = 1/(2d); du/dc = -1/(2d); du/dd = -(a-c)/(2d^2) = (1-2u)/(2d).
+	// u^(gamma-1) blows up at u=0 for gamma<1; there u is only ever the
+	// boundary value, so the slope is capped.
+	slope := gamma * math.Pow(max(u, 1e-6), gamma-1)
+	wt := weightTransform{
+		t:  t,
+		da: slope / (2 * d),
+		dc: -slope / (2 * d),
+		dd: slope * (1 - 2*u) / (2 * d),
+	}
+	if u > 0 {
+		wt.dg = t * math.Log(u)
+	}
+	return wt
+}
+
+// weightLevel is the integer level k in [-q, q] of one weight: the value
+// is k * weightScale(c, d, q).
+func weightLevel(w, c, d, gamma float32, q int) int {
+	tr := transformWeight(math.Abs(float64(w)), float64(c), float64(d), float64(gamma))
+	k := int(math.RoundToEven(float64(q) * tr.t))
+	if w < 0 {
+		return -k
+	}
+	return k
+}
+
+// weightScale is the real value of one weight level.
+func weightScale(c, d float32, q int) float32 { return (c + d) / float32(q) }
+
+// actGrid is the arithmetic of an activation quantizer as the exported
+// graph computes it, in float32: u = clip(x - lo, 0, width), k =
+// roundEven(u / step), x_q = k * step.
+type actGrid struct {
+	lo, width, step float32
+	q               int
+}
+
+func newActGrid(c, d float32, q int) actGrid {
+	width := 2 * d
+	return actGrid{lo: c - d, width: width, step: width / float32(q), q: q}
+}
+
+// level is k for a (non-negative, for the signed variant: |x|) input.
+func (g actGrid) level(x float32) float32 {
+	u := min(max(x-g.lo, 0), g.width)
+	return float32(math.RoundToEven(float64(u / g.step)))
+}
