@@ -18,6 +18,8 @@ type leafSolver struct {
 	perm   [][]int32   // per leaf, channel of each sorted position
 	heap   []int32
 	next   []int32
+	// inexact reports that the last exact call had to cap its DP
+	inexact bool
 	// the values of the last sort of each leaf
 	last           [][]float64
 	valid, hasPerm []bool

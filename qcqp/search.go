@@ -264,6 +264,10 @@ func (s *search) evaluate(it *item, iters int, lambda float64) {
 		if v, ok := s.pr.solveLeaves(keep); ok {
 			s.offer(keep, v)
 		}
+		if s.pr.ls.inexact {
+			// The capped DP proves nothing: keep this node's bound.
+			s.discard(it.bound)
+		}
 		return
 	}
 	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis, s.deadline)
