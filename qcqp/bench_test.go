@@ -7,6 +7,9 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // benchLimit is the benchmarks' solve budget (PARE_QCQP_LIMIT, a Go
@@ -80,4 +83,42 @@ func kindName(k importanceKind) string {
 		return "l1"
 	}
 	return "random"
+}
+
+// BenchmarkSharedModels solves the problems `pare prune` builds for the
+// shared mnist-8 and ResNet-8 (real weights, L1 importance) at MACs,
+// parameter and memory budgets of 30, 50 and 70 %:
+//
+//	PARE_QCQP_LIMIT=3s go test ./qcqp/ -run '^$' -bench SharedModels -benchtime 1x -v
+func BenchmarkSharedModels(b *testing.B) {
+	limit := benchLimit(b)
+	for _, name := range []string{"shared:models/mnist-8.onnx", "shared:models/resnet8-cifar10.onnx"} {
+		for _, rs := range Resources {
+			for _, f := range []float64{0.3, 0.5, 0.7} {
+				label := fmt.Sprintf("%s/%s/%v", name[len("shared:models/"):], rs, f)
+				b.Run(label, func(b *testing.B) {
+					path, ok := testassets.Lookup(name[len("shared:"):])
+					if !ok {
+						b.Skipf("shared asset %s is absent", name)
+					}
+					m := testmodels.ReadModel(b, path)
+					a, err := Analyze(m)
+					if err != nil {
+						b.Fatal(err)
+					}
+					layers, err := a.Layers(NormL1)
+					if err != nil {
+						b.Fatal(err)
+					}
+					p, err := a.Problem(layers, []Budget{{Resource: rs, Fraction: f}})
+					if err != nil {
+						b.Fatal(err)
+					}
+					for b.Loop() {
+						benchSolve(b, label, p, limit)
+					}
+				})
+			}
+		}
+	}
 }

@@ -1,4 +1,4 @@
-//go:build js || wasip1 || windows
+//go:build wasip1 || windows
 
 package qcqp
 
@@ -7,5 +7,5 @@ import "time"
 var wallStart = time.Now()
 
 // cpuClock falls back to wall time where the process's CPU time cannot
-// be read (GOOS=js: Go's wasm runs on one thread of node).
+// be read.
 func cpuClock() (time.Duration, string) { return time.Since(wallStart), "wall" }
