@@ -122,3 +122,50 @@ func BenchmarkSharedModels(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBaselines compares the two baselines' objectives with the
+// solver's on the ResNet-20 shaped instances (each baseline's figure is
+// Problem.Objective of its selection, which counts active weights only):
+//
+//	PARE_QCQP_LIMIT=2s go test ./qcqp/ -run '^$' -bench Baselines -benchtime 1x -v
+func BenchmarkBaselines(b *testing.B) {
+	limit := benchLimit(b)
+	for _, kind := range []importanceKind{uniformImportance, l1Importance} {
+		for _, frac := range []float64{0.3, 0.5, 0.7} {
+			name := fmt.Sprintf("resnet20/%s/%v", kindName(kind), frac)
+			b.Run(name, func(b *testing.B) {
+				p := resnetCIFAR(rand.New(rand.NewPCG(20, 1)), 3, kind, frac)
+				for b.Loop() {
+					u, err := UniformL1(p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					k, err := GlobalKnapsack(p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					g, err := Greedy(p)
+					if err != nil {
+						b.Fatal(err)
+					}
+					s, err := NewSolver(p, Options{})
+					if err != nil {
+						b.Fatal(err)
+					}
+					start, _ := cpuClock()
+					for used := time.Duration(0); !s.Done() && used < limit; {
+						if _, err := s.Step(context.Background()); err != nil {
+							b.Fatal(err)
+						}
+						now, _ := cpuClock()
+						used = now - start
+					}
+					res := s.Result()
+					pct := func(v float64) float64 { return 100 * (res.Objective - v) / res.Objective }
+					b.Logf("%s: solver %.4f (%s, gap %.3f%%); uniform L1 %.4f (%.2f%% below), global knapsack %.4f (%.2f%% below), greedy %.4f (%.2f%% below)",
+						name, res.Objective, res.Status, 100*res.Gap, p.Objective(u), pct(p.Objective(u)), p.Objective(k), pct(p.Objective(k)), p.Objective(g), pct(p.Objective(g)))
+				}
+			})
+		}
+	}
+}

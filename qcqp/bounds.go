@@ -219,11 +219,16 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 	if best <= prune {
 		return best
 	}
-	for range 3 {
+	// Deep nets have many blocks; one pass over them is most of the gain.
+	passes, steps := 3, sideSteps[:]
+	if len(md.blocks) > 16 {
+		passes, steps = 1, sideStepsCoarse[:]
+	}
+	for range passes {
 		moved := false
 		for b := range md.blocks {
 			was := alpha[b]
-			for _, a := range sideSteps {
+			for _, a := range steps {
 				if a == was {
 					continue
 				}
@@ -246,7 +251,10 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 
 // sideSteps are the shares of a block the side bound tries on the column
 // side.
-var sideSteps = [...]float64{0, 0.25, 0.5, 0.75, 1}
+var (
+	sideSteps       = [...]float64{0, 0.25, 0.5, 0.75, 1}
+	sideStepsCoarse = [...]float64{0, 0.5, 1}
+)
 
 // sideEval evaluates one choice of shares at counts hi (costs in bd.base,
 // bd.kappa and bd.kmax already set).

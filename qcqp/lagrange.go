@@ -5,6 +5,11 @@ import (
 	"time"
 )
 
+// minItersPerStep subgradient iterations run even past the Step's
+// deadline: stopping a screening after one or two would send the vector
+// to branching with a bound far above what a few more steps give.
+const minItersPerStep = 10
+
 // fixing records, per hub channel (hub h's channels start at hubOff[h]),
 // whether a branch forced it in (+1), out (-1), or left it free (0).
 type fixing []int8
@@ -348,7 +353,7 @@ func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, 
 	stall := 0
 	it := 0
 	for ; it < iters; it++ {
-		if it > 0 && time.Now().After(deadline) {
+		if it >= min(iters, minItersPerStep) && time.Now().After(deadline) {
 			break // the bound so far is valid; the step is over
 		}
 		v := bd.splitBound(n, fix, hubOff)
