@@ -50,7 +50,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *runs < 1 || *warmup < benchrun.Auto || *minTime < 0 || *maxWarmup <= 0 {
 		return usagef("--runs must be at least 1, --warmup at least 0, --time at least 0 and --max-warmup positive")
 	}
-	m, sess, err := loadModel(pos[0])
+	m, sess, err := loadModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
@@ -129,7 +129,13 @@ func syntheticInputs(m *onnx.Model, batch int) (map[string]*tensor.Tensor, error
 		if in.Type != nil && in.Type.TensorType != nil {
 			dt = tensor.DType(in.Type.TensorType.ElemType)
 		}
-		t := tensor.New(dt, shape)
+		if dt != tensor.Float32 && dt != tensor.Int64 {
+			return nil, fmt.Errorf("input %s has element type %v; pare bench makes float32 and int64 inputs only", in.Name, dt)
+		}
+		t, err := tensor.NewChecked(dt, shape)
+		if err != nil {
+			return nil, fmt.Errorf("input %s: %w", in.Name, err)
+		}
 		switch dt {
 		case tensor.Float32:
 			for i := range t.F32 {
@@ -137,8 +143,6 @@ func syntheticInputs(m *onnx.Model, batch int) (map[string]*tensor.Tensor, error
 			}
 		case tensor.Int64:
 			// index-like inputs: zeros are always in range
-		default:
-			return nil, fmt.Errorf("input %s has type %v; pare bench makes float32 and int64 inputs only", in.Name, dt)
 		}
 		feeds[in.Name] = t
 	}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -16,7 +18,10 @@ func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef("%v (run 'pare %s --help' for the flags)", err, fs.Name())
 		}
 		rest := fs.Args()
 		if len(rest) == 0 {
@@ -42,6 +47,23 @@ func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
 	return fs
 }
 
+// checkPreprocessFlags refuses preprocessing flags no image can be
+// prepared with, as usage errors before any file is read.
+func checkPreprocessFlags(scale float64, order string, std floatList) error {
+	if scale == 0 || math.IsNaN(scale) || math.IsInf(scale, 0) {
+		return usagef("--scale %v: give a finite, non-zero factor (1 keeps 0..255, 1/255 gives 0..1)", scale)
+	}
+	if o := strings.ToUpper(order); o != "RGB" && o != "BGR" {
+		return usagef("--channel-order %q: use RGB or BGR", order)
+	}
+	for i, s := range std {
+		if s == 0 || math.IsNaN(float64(s)) || math.IsInf(float64(s), 0) {
+			return usagef("--std value %d is %v: the pixels are divided by it, so it must be finite and non-zero", i+1, s)
+		}
+	}
+	return nil
+}
+
 // floatList is a comma-separated list of floats ("0.485,0.456,0.406").
 type floatList []float32
 
@@ -62,6 +84,32 @@ func (l *floatList) Set(s string) error {
 		}
 		*l = append(*l, float32(v))
 	}
+	return nil
+}
+
+// ratio is a number that may be written as a fraction, as the help texts
+// and the page write pixel scales: "1/255", "0.00392", "1".
+type ratio float64
+
+func (r *ratio) String() string { return strconv.FormatFloat(float64(*r), 'g', -1, 64) }
+
+func (r *ratio) Set(s string) error {
+	num, den, isFraction := strings.Cut(strings.TrimSpace(s), "/")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+	}
+	if isFraction {
+		d, err := strconv.ParseFloat(strings.TrimSpace(den), 64)
+		if err != nil || d == 0 {
+			return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+		}
+		v /= d
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return fmt.Errorf("%q must be a finite, non-zero number", s)
+	}
+	*r = ratio(v)
 	return nil
 }
 

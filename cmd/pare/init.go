@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/train"
 )
 
@@ -24,8 +25,14 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	if *out == "" {
 		return usagef("-o OUT is required")
 	}
-	m, err := readModel(pos[0])
+	if err := checkOutputFile("-o", *out); err != nil {
+		return err
+	}
+	m, err := readModel(pos[0], stderr)
 	if err != nil {
+		return err
+	}
+	if err := exec.Validate(m); err != nil {
 		return err
 	}
 	net, err := train.NewNet(m, train.NetOptions{})

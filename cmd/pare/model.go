@@ -1,19 +1,22 @@
 package main
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io"
+	"io/fs"
 
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/onnx"
 )
 
 // loadModel reads a model file (with external data beside it) and prepares
-// an inference session, turning the usual failures into advice. The
-// session is run-only: the commands that use it never read intermediate
-// values, and it holds each BN-folded weight once.
-func loadModel(path string) (*onnx.Model, *exec.Session, error) {
-	m, err := readModel(path)
+// an inference session, which validates the graph the same way for every
+// command (exec.NewSession runs the shape checks pare info reports from).
+// The session is run-only: the commands that use it never read
+// intermediate values, and it holds each BN-folded weight once.
+func loadModel(path string, stderr io.Writer) (*onnx.Model, *exec.Session, error) {
+	m, err := readModel(path, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -24,16 +27,22 @@ func loadModel(path string) (*onnx.Model, *exec.Session, error) {
 	return m, s, nil
 }
 
-func readModel(path string) (*onnx.Model, error) {
-	if _, err := os.Stat(path); err != nil {
+// readModel reads a model file: a regular file within the size cap, with
+// external data read only from inside its folder (onnx.ReadModelFile). It
+// prints a warning for versions newer than Pare knows.
+func readModel(path string, stderr io.Writer) (*onnx.Model, error) {
+	m, err := onnx.ReadModelFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("cannot open model: %v", err)
 	}
-	m, err := onnx.ReadModelFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a readable ONNX model: %w", path, err)
 	}
 	if m.Graph == nil {
 		return nil, fmt.Errorf("%s has no graph: is it an ONNX model?", path)
+	}
+	for _, w := range m.VersionWarnings() {
+		fmt.Fprintf(stderr, "warning: %s: %s\n", path, w)
 	}
 	return m, nil
 }

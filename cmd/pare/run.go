@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/safefile"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -28,11 +29,12 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if *outDir == "" {
 		return usagef("-o DIR is required")
 	}
-	_, sess, err := loadModel(pos[0])
+	_, sess, err := loadModel(pos[0], stderr)
 	if err != nil {
 		return err
 	}
 	feeds := map[string]*tensor.Tensor{}
+	var inputFiles []string
 	for _, spec := range inputs {
 		name, file, ok := strings.Cut(spec, "=")
 		if !ok || name == "" || file == "" {
@@ -41,17 +43,18 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		if !contains(sess.InputNames(), name) {
 			return usagef("-i %s: the model has no input %q (its inputs: %s)", spec, name, strings.Join(sess.InputNames(), ", "))
 		}
+		if _, dup := feeds[name]; dup {
+			return usagef("-i %s: input %q is given twice", spec, name)
+		}
 		t, err := readTensorFile(file)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", name, err)
 		}
 		feeds[name] = t
+		inputFiles = append(inputFiles, file)
 	}
 	outs, err := sess.Run(feeds)
 	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(*outDir, 0o755); err != nil {
 		return err
 	}
 	names := make([]string, 0, len(outs))
@@ -59,19 +62,26 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 		names = append(names, n)
 	}
 	sort.Strings(names)
+	bases, err := outputBases(*outDir, names, append(inputFiles, pos[0]))
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
 	for _, n := range names {
-		base := filepath.Join(*outDir, fileSafe(n))
-		if err := writeTensorFiles(base, n, outs[n]); err != nil {
+		if err := writeTensorFiles(bases[n], n, outs[n]); err != nil {
 			return fmt.Errorf("output %s: %w", n, err)
 		}
-		fmt.Fprintf(stdout, "%s %s %v -> %s.{pb,npy}\n", n, outs[n].DType, outs[n].Shape, base)
+		fmt.Fprintf(stdout, "%s %s %v -> %s.{pb,npy}\n", n, outs[n].DType, outs[n].Shape, bases[n])
 	}
 	return nil
 }
 
-// readTensorFile reads a tensor from a .npy file or a serialized TensorProto.
+// readTensorFile reads a tensor from a .npy file or a serialized
+// TensorProto: a regular file within the size cap.
 func readTensorFile(path string) (*tensor.Tensor, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -85,6 +95,9 @@ func readTensorFile(path string) (*tensor.Tensor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: neither .npy nor a serialized TensorProto: %w", path, err)
 	}
+	if pt.DataLocation == onnx.LocationExternal {
+		return nil, fmt.Errorf("%s: the tensor's values are in an external file; pare run reads tensors whose values are inside the .pb", path)
+	}
 	return tensor.FromONNX(pt)
 }
 
@@ -97,21 +110,66 @@ func writeTensorFiles(base, name string, t *tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(base+".pb", pb, 0o644); err != nil {
+	if err := writeFileAtomic(base+".pb", pb); err != nil {
 		return err
 	}
 	var buf bytes.Buffer
 	if err := tensor.WriteNpy(&buf, t); err != nil {
 		return err
 	}
-	return os.WriteFile(base+".npy", buf.Bytes(), 0o644)
+	return writeFileAtomic(base+".npy", buf.Bytes())
 }
 
-// fileSafe maps a tensor name to a file name (ONNX names may hold '/' and ':').
+// outputBases maps output names to file paths (without extension) inside
+// dir: one file name per output, distinct even on file systems that ignore
+// case (a/b and a_b become a_b and a_b_2), and never one of the files
+// read (the inputs and the model), which pare run refuses to overwrite.
+func outputBases(dir string, names, read []string) (map[string]string, error) {
+	protected := map[string]string{}
+	for _, p := range read {
+		if abs, err := filepath.Abs(p); err == nil {
+			protected[strings.ToLower(abs)] = p
+		}
+	}
+	taken := map[string]bool{}
+	bases := map[string]string{}
+	for _, n := range names {
+		stem := fileSafe(n)
+		file := stem
+		for k := 2; taken[strings.ToLower(file)]; k++ {
+			file = fmt.Sprintf("%s_%d", stem, k)
+		}
+		taken[strings.ToLower(file)] = true
+		base := filepath.Join(dir, file)
+		for _, ext := range []string{".pb", ".npy"} {
+			abs, err := filepath.Abs(base + ext)
+			if err != nil {
+				return nil, err
+			}
+			if in, ok := protected[strings.ToLower(abs)]; ok {
+				return nil, fmt.Errorf("output %q would be written to %s, which is a file this run reads (%s): give another -o folder", n, base+ext, in)
+			}
+		}
+		bases[n] = base
+	}
+	return bases, nil
+}
+
+// fileSafe maps a tensor name to a file name: ONNX names may hold '/',
+// ':', control characters or be "." and "..", none of which may reach the
+// file system as they are.
 func fileSafe(name string) string {
-	r := strings.NewReplacer("/", "_", "\\", "_", ":", "_", " ", "_")
-	s := r.Replace(name)
-	if s == "" || s == "." || s == ".." {
+	s := strings.Map(func(r rune) rune {
+		switch {
+		case r < 0x20 || r == 0x7f:
+			return '_'
+		case strings.ContainsRune(`/\:*?"<>| `, r):
+			return '_'
+		}
+		return r
+	}, name)
+	s = strings.TrimLeft(s, ".")
+	if s == "" {
 		s = "output"
 	}
 	return s

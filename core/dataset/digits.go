@@ -1,8 +1,10 @@
 package dataset
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"math"
 	"strconv"
@@ -13,17 +15,33 @@ import (
 // of a 32x32 bitmap counted, so 0..16).
 const digitsPixelMax = 16
 
+// maxDigitsLine bounds one CSV row: 1 MiB holds a 256x256 image of
+// three-digit values, far beyond the 8x8 digits, and stops a file without
+// newlines (or a zip bomb of one) before it is read whole.
+const maxDigitsLine = 1 << 20
+
 // parseDigitsCSV reads rows of S*S pixel values and a trailing label, as in
 // scikit-learn's digits.csv. A first line that is not numeric is taken as a
-// header. The image side S comes from the column count.
-func parseDigitsCSV(data []byte, name string) (Shape, []byte, []int, int, error) {
-	lines := bytes.Split(data, []byte("\n"))
+// header. The image side S comes from the column count. Rows are read one
+// at a time, each at most maxDigitsLine bytes, within the budget.
+func parseDigitsCSV(r io.Reader, name string, budget *budgetTracker) (Shape, []byte, []int, int, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
 	var pix []byte
 	var labels []int
 	columns := 0
 	shape := Shape{}
 	maxValue := 0
-	for lineNo, raw := range lines {
+	for lineNo := 0; ; lineNo++ {
+		raw, err := readLine(br, maxDigitsLine)
+		if err == io.EOF && len(raw) == 0 {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return Shape{}, nil, nil, 0, fmt.Errorf("dataset: %s line %d: %w", name, lineNo+1, err)
+		}
+		if err := budget.reserve(name, 1, int64(len(raw))); err != nil {
+			return Shape{}, nil, nil, 0, err
+		}
 		line := strings.TrimSpace(string(raw))
 		if line == "" {
 			continue
@@ -67,6 +85,27 @@ func parseDigitsCSV(data []byte, name string) (Shape, []byte, []int, int, error)
 	return shape, pix, labels, pixelMax, nil
 }
 
+// readLine returns the next line without its newline, refusing one longer
+// than limit bytes.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > limit {
+			return nil, fmt.Errorf("a line is longer than %d bytes: is this a digits CSV?", limit)
+		}
+		switch err {
+		case nil:
+			return bytes.TrimSuffix(line, []byte("\n")), nil
+		case bufio.ErrBufferFull:
+			continue
+		default:
+			return line, err
+		}
+	}
+}
+
 // isDigitsCSVName says whether a file looks like a digits CSV.
 func isDigitsCSVName(n string) bool {
 	lower := strings.ToLower(n)
@@ -80,16 +119,9 @@ func loadDigitsCSV(fsys fs.FS, p string, opts Options, budget *budgetTracker) (*
 		return nil, err
 	}
 	defer closeFile()
-	// Text is larger than the pixels and labels it holds, so the text
-	// reserves for both.
-	data, err := readAllLimited(r, budget.limit-budget.used, p)
-	if err != nil {
-		return nil, err
-	}
-	if err := budget.reserve(p, 1, int64(len(data))); err != nil {
-		return nil, err
-	}
-	shape, pix, labels, pixelMax, err := parseDigitsCSV(data, p)
+	// Text is larger than the pixels and labels it holds, so each line
+	// reserves for both as it is read.
+	shape, pix, labels, pixelMax, err := parseDigitsCSV(r, p, budget)
 	if err != nil {
 		return nil, err
 	}

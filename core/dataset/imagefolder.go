@@ -11,9 +11,14 @@ import (
 	"strings"
 )
 
-// maxImageSide bounds one image's width and height, so a header claiming a
-// gigapixel image is refused before it is decoded.
-const maxImageSide = 1 << 14
+// maxImageSide bounds one image's width and height, and maxImagePixels
+// its area, so a header claiming a gigapixel image is refused before it is
+// decoded: decoding holds the decoder's image (up to 8 bytes a pixel for
+// 16-bit PNGs) beside the planar copy, so 64 MP costs at most ~700 MB.
+const (
+	maxImageSide   = 1 << 14
+	maxImagePixels = 1 << 26
+)
 
 // isImageName says whether a file name has an extension this package decodes.
 func isImageName(n string) bool {
@@ -120,6 +125,9 @@ func readImageHeader(fsys fs.FS, p string) (Shape, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
 		return Shape{}, fmt.Errorf("dataset: image %s (%s) is %dx%d: each side must be 1..%d", p, format, cfg.Width, cfg.Height, maxImageSide)
 	}
+	if px := int64(cfg.Width) * int64(cfg.Height); px > maxImagePixels {
+		return Shape{}, fmt.Errorf("dataset: image %s (%s) is %dx%d, %d megapixels: Pare decodes images of at most %d megapixels; downscale it first", p, format, cfg.Width, cfg.Height, px>>20, maxImagePixels>>20)
+	}
 	return Shape{C: channelsOf(cfg.ColorModel), H: cfg.Height, W: cfg.Width}, nil
 }
 
@@ -174,6 +182,19 @@ func planarPixels(img image.Image, channels int) []uint8 {
 					ci := src.COffset(b.Min.X+x, b.Min.Y+y)
 					o := y*w + x
 					pix[o], pix[plane+o], pix[2*plane+o] = color.YCbCrToRGB(src.Y[yi], src.Cb[ci], src.Cr[ci])
+				}
+			}
+			return pix
+		}
+	case *image.RGBA:
+		// Opaque RGB PNGs decode to RGBA: premultiplied equals straight
+		// when alpha is 255, the common case; others go through At.
+		if channels == 3 && src.Opaque() {
+			for y := 0; y < h; y++ {
+				row := src.Pix[y*src.Stride:]
+				for x := 0; x < w; x++ {
+					o := y*w + x
+					pix[o], pix[plane+o], pix[2*plane+o] = row[4*x], row[4*x+1], row[4*x+2]
 				}
 			}
 			return pix

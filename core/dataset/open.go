@@ -7,6 +7,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/pare-ml/pare/core/safefile"
 )
 
 // Open reads the labelled image set at path inside fsys (a folder, a zip
@@ -23,16 +25,23 @@ func (o Options) OpenPath(p string) (*Set, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
 	}
-	if _, err := os.Stat(abs); err != nil {
+	info, err := os.Stat(abs)
+	if err != nil {
 		return nil, fmt.Errorf("dataset: %w", err)
+	}
+	if !info.IsDir() {
+		// A device or a fifo would stream without end or block.
+		if err := safefile.CheckRegular(p, info); err != nil {
+			return nil, fmt.Errorf("dataset: %w: give a folder, a .zip or a data file", err)
+		}
 	}
 	// Open the parent so the set's own name (which can say "fashion",
 	// for one) stays part of the path the detectors see.
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	if parent == abs {
-		return o.Open(os.DirFS(abs), ".")
+		return o.Open(regularFS{os.DirFS(abs)}, ".")
 	}
-	return o.Open(os.DirFS(parent), base)
+	return o.Open(regularFS{os.DirFS(parent)}, base)
 }
 
 // Open is Open with these options.

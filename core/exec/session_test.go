@@ -75,7 +75,9 @@ func TestInputValidation(t *testing.T) {
 }
 
 func TestKernelErrorsNameTheNode(t *testing.T) {
-	m := testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, 2, 3)}, []string{"y"},
+	// x's second dimension is symbolic, so NewSession cannot check the
+	// Reshape statically and the kernel meets the bad shape at run time.
+	m := testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, 2, -1)}, []string{"y"},
 		[]*onnx.Tensor{{Name: "shape", DataType: onnx.Int64, Dims: []int64{1}, Int64Data: []int64{7}}},
 		mkNode("Reshape", "reshape7", []string{"x", "shape"}, []string{"y"}))
 	s, err := NewSession(m)
@@ -263,5 +265,27 @@ func TestKernelPanicBecomesError(t *testing.T) {
 	_, err := EvalNode(mkNode("TestPanics", "boom", nil, []string{"y"}), 13, nil)
 	if err == nil || !strings.Contains(err.Error(), "node 'boom' (TestPanics): internal error") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestNewSessionValidates checks that NewSession refuses what pare info
+// refuses (one validation path), instead of running a Conv with group 0.
+func TestNewSessionValidates(t *testing.T) {
+	conv := func(group int64) *onnx.Model {
+		return testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, 1, 2, 4, 4)}, []string{"y"},
+			[]*onnx.Tensor{{Name: "w", DataType: onnx.Float, Dims: []int64{2, 2, 1, 1}, FloatData: make([]float32, 4)}},
+			mkNode("Conv", "conv", []string{"x", "w"}, []string{"y"}, &onnx.Attribute{Name: "group", Type: onnx.AttrInt, I: group}))
+	}
+	if _, err := NewSession(conv(1)); err != nil {
+		t.Fatalf("group 1: %v", err)
+	}
+	_, err := NewSession(conv(0))
+	if err == nil || !strings.Contains(err.Error(), "group is 0") {
+		t.Fatalf("group 0: got %v, want an error naming the group", err)
+	}
+	noOut := conv(1)
+	noOut.Graph.Output = nil
+	if _, err := NewSession(noOut); err == nil || !strings.Contains(err.Error(), "no outputs") {
+		t.Fatalf("no outputs: got %v", err)
 	}
 }

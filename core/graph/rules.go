@@ -90,7 +90,7 @@ func (c *nodeCtx) constIntsInput(i int, what string) ([]int64, error) {
 		return nil, fmt.Errorf("%s needs its %s input: %w", c.n.OpType, what, err)
 	}
 	if v.Const == nil {
-		return nil, fmt.Errorf("the %s input %q is not a known constant: it is computed at run time from input values, or the evaluator could not compute it; so the output shape cannot be known in advance", what, c.n.Input[i])
+		return nil, fmt.Errorf("the %s input %q is not a known constant: it is computed at run time from input values, or the evaluator could not compute it; so the output shape cannot be known in advance: %w", what, c.n.Input[i], ErrDynamicShape)
 	}
 	ints, ok := constInts(v.Const)
 	if !ok {
@@ -106,7 +106,7 @@ func (c *nodeCtx) constFloatsInput(i int, what string) ([]float64, error) {
 		return nil, err
 	}
 	if v.Const == nil {
-		return nil, fmt.Errorf("the %s input %q is not a known constant: it is computed at run time from input values, or the evaluator could not compute it; so the output shape cannot be known in advance", what, c.n.Input[i])
+		return nil, fmt.Errorf("the %s input %q is not a known constant: it is computed at run time from input values, or the evaluator could not compute it; so the output shape cannot be known in advance: %w", what, c.n.Input[i], ErrDynamicShape)
 	}
 	f, ok := constFloats(v.Const)
 	if !ok {

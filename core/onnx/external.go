@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/pare-ml/pare/core/safefile"
 )
 
 // ResolveExternalData loads the values of every tensor of m whose
@@ -37,9 +38,12 @@ func ResolveExternalData(m *Model, open func(location string) ([]byte, error)) e
 }
 
 // ReadModelFile reads and decodes the model at path and loads external data
-// from files beside it (see ResolveExternalData).
+// from files beside it (see ResolveExternalData). The model must be a
+// regular file within safefile.MaxFileBytes; external data files are opened
+// through os.Root, so neither ".." nor a symbolic link can lead out of the
+// model's folder, and only regular files are read.
 func ReadModelFile(path string) (*Model, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.ReadFile(path, 0)
 	if err != nil {
 		return nil, fmt.Errorf("onnx: %w", err)
 	}
@@ -47,10 +51,33 @@ func ReadModelFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if err := ResolveExternalData(m, FSOpener(os.DirFS(filepath.Dir(path)))); err != nil {
+	if !hasExternalData(m) {
+		return m, nil
+	}
+	dir, err := safefile.OpenFolder(filepath.Dir(path))
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	defer dir.Close()
+	open := func(location string) ([]byte, error) { return dir.ReadFile(location, 0) }
+	if err := ResolveExternalData(m, open); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return m, nil
+}
+
+// hasExternalData reports whether any tensor of m keeps its values in a
+// file.
+func hasExternalData(m *Model) bool {
+	if m.Graph == nil {
+		return false
+	}
+	found := false
+	forEachTensor(m.Graph, 0, func(t *Tensor) error {
+		found = found || t.DataLocation == LocationExternal
+		return nil
+	})
+	return found
 }
 
 // FSOpener returns an open function for ResolveExternalData that reads

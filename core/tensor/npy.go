@@ -77,7 +77,9 @@ var npyTypes = map[string]npyType{
 // int8, uint8, bool, int32, int64, and int16/uint16/uint32 (widened to
 // Int64), in either byte order. Fortran-order arrays, structured dtypes
 // and object arrays are refused with an error saying so. A 0-d array reads
-// as a scalar (empty Shape).
+// as a scalar (empty Shape). The array must fit in MaxBytes and end the
+// stream: bytes after the data are an error (a damaged or concatenated
+// file).
 func ReadNpy(r io.Reader) (*Tensor, error) {
 	var prefix [10]byte
 	if _, err := io.ReadFull(r, prefix[:8]); err != nil {
@@ -130,6 +132,9 @@ func ReadNpy(r io.Reader) (*Tensor, error) {
 		}
 		n *= d
 	}
+	if _, err := CheckSize(typ.dtype, h.shape, 0); err != nil {
+		return nil, fmt.Errorf("npy: %w", err)
+	}
 
 	data, err := readExactly(r, n*typ.size)
 	if err != nil {
@@ -142,6 +147,10 @@ func ReadNpy(r io.Reader) (*Tensor, error) {
 				e[a], e[b] = e[b], e[a]
 			}
 		}
+	}
+	var extra [1]byte
+	if k, _ := io.ReadFull(r, extra[:]); k > 0 {
+		return nil, fmt.Errorf("npy: more bytes follow the %d data bytes that shape %v of %s needs: the file is damaged or not one array", n*typ.size, h.shape, h.descr)
 	}
 	out := New(typ.dtype, h.shape)
 	for i := range n {

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/onnx"
+)
 
 // DType is the element type of a Tensor. Values equal onnx.DataType numbers
 // so conversion is a cast.
@@ -21,29 +25,9 @@ const (
 	Int4      DType = 22
 )
 
-func (d DType) String() string {
-	switch d {
-	case Float32:
-		return "float32"
-	case Uint8:
-		return "uint8"
-	case Int8:
-		return "int8"
-	case Int32:
-		return "int32"
-	case Int64:
-		return "int64"
-	case Bool:
-		return "bool"
-	case Float64:
-		return "float64"
-	case Uint4:
-		return "uint4"
-	case Int4:
-		return "int4"
-	}
-	return fmt.Sprintf("dtype(%d)", int32(d))
-}
+// String returns the short name of d ("float32", "int4"), from the one
+// table of element types in package onnx.
+func (d DType) String() string { return onnx.DataType(d).Name() }
 
 // Tensor is a dense row-major (C order) array. Exactly one data slice, the
 // one matching DType, is non-nil; its length is the product of Shape (1 for
@@ -72,7 +56,10 @@ func NumElements(shape []int) int {
 // Len returns the number of elements of t.
 func (t *Tensor) Len() int { return NumElements(t.Shape) }
 
-// New allocates a zeroed tensor of the given type and shape.
+// New allocates a zeroed tensor of the given type and shape, which the
+// caller has checked (a shape computed by a kernel, or one passed through
+// CheckSize); it panics on a type the executor does not compute on. Use
+// NewChecked for shapes that come from input.
 func New(dt DType, shape []int) *Tensor {
 	n := NumElements(shape)
 	t := &Tensor{DType: dt, Shape: append([]int(nil), shape...)}
@@ -92,7 +79,7 @@ func New(dt DType, shape []int) *Tensor {
 	case Bool:
 		t.Bool = make([]bool, n)
 	default:
-		panic(fmt.Sprintf("tensor.New: unsupported dtype %v", dt))
+		panic((&UnsupportedTypeError{DType: dt, What: "tensor.New"}).Error())
 	}
 	return t
 }

@@ -29,6 +29,7 @@ export function renderSummary(root, s) {
       total('file-size', 'file size', meaning.file, formatBytes(s.fileBytes), null, s.fileBytes)),
     el('p', { className: 'hint' }, `For one input of shape [${(s.inputShape || []).join(', ')}]; hover a figure for what it means.`),
     s.costError ? el('p', { className: 'warn' }, s.costError) : null,
+    ...(s.warnings || []).map((w) => el('p', { className: 'warn version-warning' }, `Note: ${w}.`)),
     s.unsupported ? el('div', { className: 'warn', id: 'unsupported' },
       el('strong', {}, 'Cannot run here. '), s.unsupported.message,
       el('ul', {}, (s.unsupported.details || []).map((d) => el('li', { className: 'port' }, d)))) : null,
