@@ -8,6 +8,7 @@ import (
 
 	"github.com/pare-ml/pare/core/eval"
 	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // maxEvalMemory is what one batch's activations may take in a worker: well
@@ -45,7 +46,7 @@ func (s *Service) Evaluate(ctx context.Context, start, end, batch int, progress 
 	}
 	perImage := s.activationBytes
 	if perImage > maxEvalMemory {
-		return nil, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Evaluating this model needs about %s of memory for a single image, more than a browser page can use (about %s per worker). Use the pare CLI (pare eval), or a smaller input size.", formatBytes(perImage), formatBytes(maxEvalMemory))}
+		return nil, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Evaluating this model needs about %s of memory for a single image, more than a browser page can use (about %s per worker). Use the pare CLI (pare eval), or a smaller input size.", units.Bytes(perImage), units.Bytes(maxEvalMemory))}
 	}
 	if batch < 1 {
 		batch = 32
@@ -122,16 +123,4 @@ func (s *Service) checkInputShape(shape []int) error {
 
 func valueShapeText(dims []string) string {
 	return "[" + strings.Join(dims, " ") + "]"
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

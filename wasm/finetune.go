@@ -9,6 +9,7 @@ import (
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // maxFinetuneMemory is what one training step may take in a worker: the
@@ -73,7 +74,7 @@ func (s *Service) Finetune(ctx context.Context, req FinetuneRequest, progress Pr
 		return Reply{}, userErrorf("cannot-train", "This model cannot be fine-tuned here: %s", strings.TrimPrefix(err.Error(), "train: "))
 	}
 	if need := plan.Memory.Total(); need > maxFinetuneMemory {
-		return Reply{}, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Fine-tuning this model needs about %s per step, more than a browser worker can use (about %s). Use the pare CLI (pare finetune).", formatBytes(need), formatBytes(maxFinetuneMemory))}
+		return Reply{}, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Fine-tuning this model needs about %s per step, more than a browser worker can use (about %s). Use the pare CLI (pare finetune).", units.Bytes(need), units.Bytes(maxFinetuneMemory))}
 	}
 	cfg := train.FinetuneDefaults()
 	if req.Epochs > 0 {

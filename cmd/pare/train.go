@@ -12,9 +12,11 @@ import (
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // pare train and pare finetune share this engine (core/train's Prepare and
@@ -28,7 +30,8 @@ type trainFlags struct {
 	split, freeze, teacher             string
 	epochs, batch, warmup, limit       int
 	padCrop                            int
-	lr, momentum, decay, clip, scale   float64
+	lr, momentum, decay, clip          float64
+	scale                              ratio
 	valSplit                           float64
 	seed                               int64
 	nesterov, hflip, freezeBN, asJSON  bool
@@ -65,7 +68,8 @@ func newTrainFlags(name, synopsis string, def train.Config, valSplit float64, st
 	fs.BoolVar(&f.distill, "distill", false, "knowledge distillation: train against the original model's softened logits (temperature 4, weight 0.7) and the labels (0.3)")
 	fs.StringVar(&f.teacher, "teacher", "", "with --distill, the teacher model (default: MODEL as given, before training)")
 	fs.BoolVar(&f.allowWorse, "allow-worse", false, "write the trained weights even when they validate worse than MODEL's (default: keep the best validated, possibly MODEL's own)")
-	fs.Float64Var(&f.scale, "scale", 1, "multiply raw pixel values (0..255) by this (1/255 gives 0..1)")
+	f.scale = 1
+	fs.Var(&f.scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
 	fs.Var(&f.mean, "mean", "per-channel mean subtracted after scaling")
 	fs.Var(&f.std, "std", "per-channel std divided by after the mean")
 	fs.StringVar(&f.order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")
@@ -142,7 +146,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	case !slices.Contains([]string{"sgd", "adam", "adamw"}, f.opt):
 		return usagef("--optimizer %q: use sgd, adam or adamw", f.opt)
 	}
-	if err := checkPreprocessFlags(f.scale, f.order, f.std); err != nil {
+	if err := checkPreprocessFlags(float64(f.scale), f.order, f.std); err != nil {
 		return err
 	}
 	if err := checkOutputFile("-o", f.out); err != nil {
@@ -150,6 +154,12 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
+		return err
+	}
+	// Training runs its own executor: refuse what every other command
+	// refuses (a Conv with group 0, an input type Pare cannot compute on,
+	// sizes that cannot fit) first.
+	if err := exec.Validate(m); err != nil {
 		return err
 	}
 	setup := train.Setup{Model: m, Limit: f.limit, Batch: f.batch, Seed: f.seed,
@@ -244,7 +254,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 		if plan.Val != nil {
 			fmt.Fprintf(stdout, ", %d validation images", rep.ValImages)
 		}
-		fmt.Fprintf(stdout, "\nmemory at batch %d: %.1f MB (activations kept for backward %.1f MB)\n", f.batch, mb(rep.MemoryBytes), mb(rep.ActivationBytes))
+		fmt.Fprintf(stdout, "\nmemory at batch %d: %s (activations kept for backward %s)\n", f.batch, units.Bytes(rep.MemoryBytes), units.Bytes(rep.ActivationBytes))
 		for _, n := range notes {
 			fmt.Fprintln(stdout, "note:", n)
 		}
@@ -367,5 +377,3 @@ func writeModel(m *onnx.Model, path string) error {
 	}
 	return writeFileAtomic(path, data)
 }
-
-func mb(b int64) float64 { return float64(b) / (1 << 20) }

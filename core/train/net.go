@@ -261,7 +261,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 	for _, nd := range n.order {
 		// An overridden op's backward may read its output, which the
 		// fused ReLU would overwrite.
-		if !reluFusable[nd.OpType] || nd.Domain != "" || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+		if !reluFusable[nd.OpType] || !onnx.IsDefaultDomain(nd.Domain) || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
 			continue
 		}
 		extra := false
@@ -269,7 +269,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 			extra = extra || o != ""
 		}
 		users := g.Consumers(nd.Output[0])
-		if extra || len(users) != 1 || users[0].OpType != "Relu" || users[0].Domain != "" {
+		if extra || len(users) != 1 || users[0].OpType != "Relu" || !onnx.IsDefaultDomain(users[0].Domain) {
 			continue
 		}
 		n.fusedRelu[nd] = users[0]
@@ -291,7 +291,7 @@ func (n *Net) findParams() {
 			if name == "" || t == nil || t.DType != tensor.Float32 {
 				continue
 			}
-			if nd.OpType == "BatchNormalization" && nd.Domain == "" && (i == 3 || i == 4) {
+			if nd.OpType == "BatchNormalization" && onnx.IsDefaultDomain(nd.Domain) && (i == 3 || i == 4) {
 				n.stats[name] = true
 				continue
 			}

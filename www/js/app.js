@@ -26,8 +26,9 @@ const pool = new WorkerPool({
 // slot.loaded, and prepare() brings it up to date before it evaluates.
 const state = {
   model: null, // {key, files, view}
-  data: null, // {key, files, view}
+  data: null, // {key, files, view, demo}: demo when the demo opened it
   preprocess: null, // the preprocessing the user settled on
+  resultsFor: null, // the (model, data, preprocessing) the shown results belong to
   opening: 0, // opens queued or under way
   pending: 0, // actions under way (body[aria-busy] while any)
 };
@@ -56,7 +57,9 @@ const finetune = addFinetuneStage({
   worker: () => prepare(0),
   cancelAll: () => pool.cancelAll(),
   guard: (what, action) => guard(what, action),
-  openModel: (files) => exclusive(() => openModel(files)),
+  // The tuned model is the current one's successor: it keeps the data
+  // open (the demo's images too), to be evaluated on the same images.
+  openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
 });
 
@@ -138,7 +141,34 @@ async function openPicked(picked, { as } = {}) {
   return openData(files);
 }
 
-async function openModel(files, name) {
+// resultsKey names what an evaluation result belongs to: the model, the
+// data and the preprocessing. Change any one and the result is another's.
+function resultsKey() {
+  return JSON.stringify([state.model?.key ?? null, state.data?.key ?? null, state.data?.view ? state.preprocess : null]);
+}
+
+// dropStaleResults clears the shown accuracy once the model, the data or
+// the preprocessing it was measured with has changed, and says why, so
+// no figure stays on screen under a model it was not measured on.
+function dropStaleResults() {
+  if (state.resultsFor == null || state.resultsFor === resultsKey()) return;
+  state.resultsFor = null;
+  $('results').replaceChildren();
+  $('eta').textContent = state.data?.view ? 'The model, data or preprocessing changed since the last evaluation: Evaluate measures this combination.' : '';
+}
+
+// closeDemoData closes the demo's images when a model of the user's own
+// opens: they belong to the demo model (and the models made from it), and
+// checking them against another model only raises warnings about data
+// the user never opened.
+function closeDemoData() {
+  if (!state.data?.demo) return false;
+  state.data = null;
+  renderData(null);
+  return true;
+}
+
+async function openModel(files, name, { demo = false, derived = false } = {}) {
   await guard('Opening the model', async () => {
     const modelFile = files.find((f) => /\.onnx$/i.test(f.path)) || files[0];
     setStatus(`Opening ${modelFile.path}…`);
@@ -147,6 +177,8 @@ async function openModel(files, name) {
     state.model = { key: ++keys, files, name: name || modelFile.path, view };
     slot.loaded = { model: state.model.key };
     state.preprocess = view.summary.preprocess || null;
+    const closedDemo = !demo && !derived && closeDemoData();
+    dropStaleResults();
     showWorkspace();
     renderSummary($('summary'), view.summary);
     sidebar.close();
@@ -155,8 +187,10 @@ async function openModel(files, name) {
     setStatus(`Laying out ${view.graph.nodes.length} nodes…`);
     finder.reset();
     await graphView.show(view.graph);
-    setStatus('');
-    if (state.data) {
+    setStatus(closedDemo ? "The demo's images were closed with the demo model: open labelled images for this model (Open data)." : '');
+    // The demo opens its own images next: checking the old ones against
+    // the demo model would only warn about data about to be replaced.
+    if (state.data && !demo) {
       try {
         await reopenData();
       } catch (err) {
@@ -167,15 +201,16 @@ async function openModel(files, name) {
   });
 }
 
-async function openData(files, { showEvaluate = true } = {}) {
+async function openData(files, { showEvaluate = true, demo = false } = {}) {
   await guard('Opening the data', async () => {
     setStatus('Reading the images…');
     const slot = await prepare(0, null, { dataToo: false });
     const view = await slot.request('openData', { preprocess: state.model ? state.preprocess : null }, files);
-    state.data = { key: ++keys, files, view };
+    state.data = { key: ++keys, files, view, demo };
     state.preprocess = view.preprocess;
     slot.loaded.data = state.data.key;
     slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    dropStaleResults();
     renderData(view);
     if (state.model && showEvaluate) selectTab('evaluate');
     setStatus('');
@@ -193,10 +228,12 @@ async function reopenData() {
     state.preprocess = view.preprocess;
     slot.loaded.data = state.data.key;
     slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    dropStaleResults();
     renderData(view);
   } catch (err) {
     slot.loaded.data = null;
     state.data.view = null;
+    dropStaleResults();
     renderData(null);
     throw err;
   }
@@ -210,9 +247,9 @@ async function openDemo() {
     const demo = await response.json();
     const [model] = await fetchFiles('demo/', [demo.model]);
     const data = await fetchFiles('demo/', demo.data);
-    await openModel([model]);
+    await openModel([model], undefined, { demo: true });
     if (!state.model) return;
-    await openData(data, { showEvaluate: false });
+    await openData(data, { showEvaluate: false, demo: true });
     setStatus('Demo loaded: the graph is below; the Evaluate tab measures its accuracy on 1,000 MNIST test images.');
   });
 }
@@ -331,6 +368,7 @@ async function evaluate() {
   if (state.busy || state.opening || $('evaluate').disabled) return;
   setStatus('');
   $('results').replaceChildren();
+  state.resultsFor = resultsKey();
   let finished = false;
   await guard('Evaluation', () => runner.run({
     unit: 'images',
