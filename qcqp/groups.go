@@ -232,15 +232,15 @@ func (a *Analysis) node(n *onnx.Node) {
 		}
 	}
 	switch {
-	case n.OpType == "Conv" && n.Domain == "":
+	case n.OpType == "Conv" && onnx.IsDefaultDomain(n.Domain):
 		a.conv(n)
-	case n.OpType == "Gemm" && n.Domain == "":
+	case n.OpType == "Gemm" && onnx.IsDefaultDomain(n.Domain):
 		a.gemm(n)
-	case n.OpType == "MatMul" && n.Domain == "":
+	case n.OpType == "MatMul" && onnx.IsDefaultDomain(n.Domain):
 		a.matMul(n)
 	case !reads:
 		// Shape arithmetic and constants: no channels involved.
-	case n.Domain != "" && n.Domain != "ai.onnx":
+	case !onnx.IsDefaultDomain(n.Domain):
 		a.unknown(n, "custom domain "+n.Domain)
 	case passThroughOps[n.OpType]:
 		a.passThrough(n, 1)

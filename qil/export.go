@@ -56,7 +56,7 @@ func checkOpsetRaise(m *onnx.Model, target int64) error {
 	var bad []string
 	seen := map[string]bool{}
 	for _, n := range m.Graph.Node {
-		if v, ok := changedAt[n.OpType]; ok && (n.Domain == "" || n.Domain == "ai.onnx") && v > from && v <= target && !seen[n.OpType] {
+		if v, ok := changedAt[n.OpType]; ok && onnx.IsDefaultDomain(n.Domain) && v > from && v <= target && !seen[n.OpType] {
 			seen[n.OpType] = true
 			bad = append(bad, fmt.Sprintf("%s (changed at opset %d)", n.OpType, v))
 		}

@@ -41,7 +41,7 @@ func constantValue(m *onnx.Model, g *graph.Graph, name string) (*tensor.Tensor, 
 		return tensor.FromONNX(t)
 	}
 	p := g.Producer(name)
-	if p == nil || (p.Domain != "" && p.Domain != "ai.onnx") {
+	if p == nil || !onnx.IsDefaultDomain(p.Domain) {
 		return nil, nil
 	}
 	in := make([]*tensor.Tensor, len(p.Input))
@@ -134,7 +134,7 @@ func tidy(m *onnx.Model) error {
 func setOpset(m *onnx.Model, domain string, version int64) {
 	found := false
 	for _, o := range m.OpsetImport {
-		if o.Domain == domain || (domain == "" && o.Domain == "ai.onnx") {
+		if onnx.CanonicalDomain(o.Domain) == onnx.CanonicalDomain(domain) {
 			o.Version = max(o.Version, version)
 			found = true
 		}
@@ -142,7 +142,7 @@ func setOpset(m *onnx.Model, domain string, version int64) {
 	if !found {
 		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: version})
 	}
-	if domain == "" {
+	if onnx.IsDefaultDomain(domain) {
 		m.IRVersion = max(m.IRVersion, irFor(version))
 	}
 }

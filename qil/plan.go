@@ -64,7 +64,7 @@ func (l *Layer) Quantized() bool { return l.Bits.W != 0 }
 
 // quantizable reports whether n is a layer QIL quantizes.
 func quantizable(n *onnx.Node) bool {
-	if n.Domain != "" && n.Domain != "ai.onnx" || len(n.Input) < 2 {
+	if !onnx.IsDefaultDomain(n.Domain) || len(n.Input) < 2 {
 		return false
 	}
 	switch n.OpType {
@@ -166,7 +166,7 @@ func layerNames(layers []*Layer) string {
 // of a ReLU (or Sigmoid), possibly through pooling and reshaping.
 func nonNegative(g *graph.Graph, value string) bool {
 	p := g.Producer(value)
-	if p == nil || (p.Domain != "" && p.Domain != "ai.onnx") {
+	if p == nil || !onnx.IsDefaultDomain(p.Domain) {
 		return false
 	}
 	switch p.OpType {

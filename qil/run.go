@@ -2,6 +2,7 @@ package qil
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -320,10 +321,14 @@ func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 		r.pending = false
 	}
 	stage := r.Stage()
-	p, err := r.tr.Step(ctx)
+	_, err := r.tr.Step(ctx)
+	if errors.Is(err, train.ErrNotFinite) {
+		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (the loss is not finite); lower the learning rate (--lr)", stage)
+	}
 	if err != nil {
 		return job.Progress{}, err
 	}
+	p := r.tr.Last()
 	if math.IsNaN(p.Loss) || math.IsInf(p.Loss, 0) {
 		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (loss %v); lower the learning rate (--lr)", stage, p.Loss)
 	}

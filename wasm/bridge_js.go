@@ -3,24 +3,28 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync"
 	"syscall/js"
 	"time"
+
+	"github.com/pare-ml/pare/core/job"
 )
 
 // bridge turns worker messages into Service calls. Requests run one at a
 // time, in arrival order, on a goroutine of their own, so that the JS
 // callback returns at once and the worker can take a cancel message while
-// Go computes (Go yields to the worker's event loop between batches).
+// Go computes (Go yields to the worker's event loop between steps).
+// Each request has a context; Cancel cancels it, and the request's
+// stepper stops at its next step.
 type bridge struct {
 	svc   *Service
 	queue chan request
 
-	mu        sync.Mutex
-	pending   map[int]bool // queued or running requests
-	cancelled map[int]bool // the pending ones asked to stop
+	mu      sync.Mutex
+	pending map[int]context.CancelFunc // queued or running requests
 }
 
 type request struct {
@@ -28,10 +32,11 @@ type request struct {
 	kind   string
 	params []byte
 	files  []File
+	ctx    context.Context
 }
 
 func newBridge(svc *Service) *bridge {
-	b := &bridge{svc: svc, queue: make(chan request, 64), pending: map[int]bool{}, cancelled: map[int]bool{}}
+	b := &bridge{svc: svc, queue: make(chan request, 64), pending: map[int]context.CancelFunc{}}
 	go b.serve()
 	return b
 }
@@ -51,32 +56,26 @@ func (b *bridge) handle(this js.Value, args []js.Value) any {
 		js.CopyBytesToGo(data, bytes)
 		req.files = append(req.files, File{Path: f.Get("path").String(), Bytes: data})
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	req.ctx = ctx
 	b.mu.Lock()
-	b.pending[req.id] = true
+	b.pending[req.id] = cancel
 	b.mu.Unlock()
 	b.queue <- req
 	return nil
 }
 
-// cancel(id) asks a queued or running request to stop at its next batch.
-// Cancels of requests that already finished are ignored, so nothing is
-// remembered for them.
+// cancel(id) cancels a queued or running request's context. Cancels of
+// requests that already finished are ignored.
 func (b *bridge) cancel(this js.Value, args []js.Value) any {
 	if len(args) > 0 {
-		id := args[0].Int()
 		b.mu.Lock()
-		if b.pending[id] {
-			b.cancelled[id] = true
+		if stop := b.pending[args[0].Int()]; stop != nil {
+			stop()
 		}
 		b.mu.Unlock()
 	}
 	return nil
-}
-
-func (b *bridge) isCancelled(id int) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.cancelled[id]
 }
 
 func (b *bridge) serve() {
@@ -91,33 +90,37 @@ func (b *bridge) run(req request) {
 			reply(req.id, "error", &UserError{Code: "internal", Message: fmt.Sprintf("internal error while handling %s: %v (please report this with the model)", req.kind, r)}, nil)
 		}
 		b.mu.Lock()
+		if stop := b.pending[req.id]; stop != nil {
+			stop()
+		}
 		delete(b.pending, req.id)
-		delete(b.cancelled, req.id)
 		b.mu.Unlock()
 	}()
-	if b.isCancelled(req.id) {
+	if req.ctx.Err() != nil {
 		reply(req.id, "error", errCancelled, nil)
 		return
 	}
 	var lastYield time.Time
-	progress := func(done, total int) {
-		reply(req.id, "progress", map[string]int{"done": done, "total": total}, nil)
+	progress := func(p job.Progress) {
+		reply(req.id, "progress", p, nil)
 		// Sleeping hands control back to the worker's event loop, which is
-		// how a cancel message gets in while Go is busy. A sleep becomes a
-		// nested setTimeout that browsers hold for at least 4 ms, so yield
-		// only every yieldInterval: often enough for Cancel to feel
-		// immediate, rarely enough not to cost throughput on small batches.
-		if done < total && time.Since(lastYield) < yieldInterval {
+		// how a cancel message gets in while Go is busy (it cancels
+		// req.ctx, and the stepper stops at its next step). A sleep
+		// becomes a nested setTimeout that browsers hold for at least
+		// 4 ms, so yield only every yieldInterval: often enough for
+		// Cancel to feel immediate, rarely enough not to cost throughput
+		// on small batches.
+		if time.Since(lastYield) < yieldInterval {
 			return
 		}
 		time.Sleep(time.Millisecond)
 		lastYield = time.Now()
-		if b.isCancelled(req.id) {
-			panic(errCancelled)
-		}
 	}
-	res, err := b.handleCancellable(req, progress)
+	res, err := b.svc.Handle(req.ctx, req.kind, req.params, req.files, progress)
 	if err != nil {
+		if req.ctx.Err() != nil {
+			err = errCancelled
+		}
 		reply(req.id, "error", AsUserError(err), nil)
 		return
 	}
@@ -127,23 +130,6 @@ func (b *bridge) run(req request) {
 // yieldInterval is how long a request computes between two returns to the
 // worker's event loop.
 const yieldInterval = 50 * time.Millisecond
-
-// errCancelled unwinds a cancelled request from inside its progress
-// callback; handleCancellable turns it back into an error.
-var errCancelled = &UserError{Code: "cancelled", Message: "Cancelled."}
-
-func (b *bridge) handleCancellable(req request, progress Progress) (res Reply, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			if r == errCancelled {
-				err = errCancelled
-				return
-			}
-			panic(r)
-		}
-	}()
-	return b.svc.Handle(req.kind, req.params, req.files, progress)
-}
 
 // reply sends one message back through the worker (globalThis.pareReply).
 func reply(id int, kind string, value any, blob []byte) {

@@ -3,7 +3,6 @@ package main
 import (
 	"github.com/pare-ml/pare/core/cost"
 	"github.com/pare-ml/pare/core/exec"
-	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 )
 
@@ -23,7 +22,7 @@ type modelCosts struct {
 
 // analyzeCosts runs cost.Analyze (the same numbers `pare info` prints),
 // folding shape arithmetic with the executor's own kernels.
-func analyzeCosts(m *onnx.Model, g *graph.Graph, inputs map[string][]int) (*modelCosts, error) {
+func analyzeCosts(m *onnx.Model, inputs map[string][]int) (*modelCosts, error) {
 	rep, err := cost.Analyze(m, inputs, exec.EvalNode)
 	if err != nil {
 		return nil, err
@@ -33,18 +32,10 @@ func analyzeCosts(m *onnx.Model, g *graph.Graph, inputs map[string][]int) (*mode
 	for name, dims := range rep.InputShapes {
 		c.shapes[name] = dims
 	}
-	// Layers come in the graph's topological order, the order g gives.
-	order := g.Order()
-	for i, l := range rep.Layers {
-		if i >= len(order) || order[i].OpType != l.OpType {
-			break
-		}
-		n := order[i]
-		c.perNode[n] = nodeCost{MACs: l.MACs, Params: l.Params, ActBytes: l.ActivationBytes}
-		for k, out := range n.Output {
-			if k < len(l.OutputShapes) && l.OutputShapes[k] != nil {
-				c.shapes[out] = l.OutputShapes[k]
-			}
+	for _, l := range rep.Layers {
+		c.perNode[l.Node] = nodeCost{MACs: l.MACs, Params: l.Params, ActBytes: l.ActivationBytes}
+		for k, out := range l.Outputs {
+			c.shapes[out] = l.OutputShapes[k]
 		}
 	}
 	return c, nil

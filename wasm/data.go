@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // dataMemoryBudget bounds what one Go instance spends on a data set's
@@ -76,7 +77,7 @@ func (s *Service) OpenData(files []File, p *PreprocessView) (*DataView, error) {
 	if err != nil {
 		var be *dataset.BudgetError
 		if errors.As(err, &be) {
-			return nil, userErrorf("too-large", "This data set is too large for the browser: %s would need %d MB, and a page can use about %d MB per worker. Use a subset, or the pare CLI (pare eval).", be.What, be.Need>>20, int64(dataMemoryBudget)>>20)
+			return nil, userErrorf("too-large", "This data set is too large for the browser: %s would need %s, and a page can use about %s per worker. Use a subset, or the pare CLI (pare eval).", be.What, units.Bytes(be.Need), units.Bytes(int64(dataMemoryBudget)))
 		}
 		return nil, userErrorf("bad-data", "Cannot read these files as labelled images: %s", strings.TrimPrefix(err.Error(), "dataset: "))
 	}
@@ -146,6 +147,9 @@ func (s *Service) mismatchWarnings(set *dataset.Set, p dataset.Preprocess) []str
 			what := map[int]string{1: "grayscale", 3: "colour"}
 			w = append(w, fmt.Sprintf("The images are %s and the model takes %s: they will be converted.", what[shape.C], what[p.Channels]))
 		}
+	}
+	if note := dataset.RangeNote(set, p); note != "" {
+		w = append(w, strings.ToUpper(note[:1])+note[1:]+".")
 	}
 	return w
 }

@@ -12,7 +12,15 @@
 //	histogram  {node}                      weight histogram of a node's initializers
 //	openData   {preprocess?}               files: a folder's files, a .zip, IDX or CIFAR-10 files
 //	evaluate   {start, end, batch}         top-1 predictions for images start..end-1
+//	finetune   {distill?, epochs?}         pare finetune's defaults on the open model and data;
+//	                                       the result is train.FitResult, the tuned model the blob
 //	thumbnails {indices}                   RGBA pixels of those images
+//
+// Long requests (evaluate, finetune) send a progress message after each
+// step: a core/job Progress as JSON ({stage, done, total, elapsedNs,
+// figures, message}), which the worker forwards untouched. A cancel
+// message cancels the request's context; the stepper stops at its next
+// step and the request ends with the error code "cancelled".
 //
 // Only the files named *_js.go touch syscall/js; the rest is plain Go and is
 // tested natively (go test ./wasm).

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"math"
 	"strings"
 
-	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/eval"
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // maxEvalMemory is what one batch's activations may take in a worker: well
@@ -23,8 +26,9 @@ type Predictions struct {
 }
 
 // Evaluate runs the model on images start..end-1 of the open data set in
-// batches of batch images, reporting progress after each batch.
-func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictions, error) {
+// batches of batch images (core/eval's Evaluator), reporting its Progress
+// after each batch (images done of end-start). It stops with ctx.
+func (s *Service) Evaluate(ctx context.Context, start, end, batch int, progress Progress) (*Predictions, error) {
 	if s.model == nil {
 		return nil, userErrorf("no-model", "Open a model first.")
 	}
@@ -42,7 +46,7 @@ func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictio
 	}
 	perImage := s.activationBytes
 	if perImage > maxEvalMemory {
-		return nil, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Evaluating this model needs about %s of memory for a single image, more than a browser page can use (about %s per worker). Use the pare CLI (pare eval), or a smaller input size.", formatBytes(perImage), formatBytes(maxEvalMemory))}
+		return nil, &UserError{Code: "out-of-memory", Message: fmt.Sprintf("Evaluating this model needs about %s of memory for a single image, more than a browser page can use (about %s per worker). Use the pare CLI (pare eval), or a smaller input size.", units.Bytes(perImage), units.Bytes(maxEvalMemory))}
 	}
 	if batch < 1 {
 		batch = 32
@@ -54,7 +58,6 @@ func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictio
 		// The model fixes its batch size (mnist-8 takes exactly one image).
 		batch = s.inputShape[0]
 	}
-	out := &Predictions{Start: start, Batch: batch}
 	shape, err := s.data.BatchShape(1, s.preprocess)
 	if err != nil {
 		return nil, userErrorf("bad-preprocess", "The preprocessing does not fit these images: %s", strings.TrimPrefix(err.Error(), "dataset: "))
@@ -62,39 +65,42 @@ func (s *Service) Evaluate(start, end, batch int, progress Progress) (*Predictio
 	if err := s.checkInputShape(shape); err != nil {
 		return nil, err
 	}
-	for lo := start; lo < end; lo += batch {
-		hi := min(lo+batch, end)
-		indices := make([]int, hi-lo)
-		for i := range indices {
-			indices[i] = lo + i
+	images := &eval.Images{Set: s.data, Indices: eval.Range(start, end), Preprocess: s.preprocess, BatchSize: batch}
+	ev, err := eval.New(images, eval.SessionForward(s.session, s.inputName), eval.Options{Classes: s.data.Classes, CheckClasses: func(k int) error {
+		// Labels beyond the model's classes mean the data set was made
+		// for another model (the check every format shares).
+		if err := s.data.CheckClasses(k); err != nil {
+			return userErrorf("labels-out-of-range", "%s", strings.TrimPrefix(err.Error(), "dataset: "))
 		}
-		shape[0] = len(indices)
-		x := tensor.New(tensor.Float32, shape)
-		if err := s.data.Batch(indices, s.preprocess, x.F32); err != nil {
-			return nil, userErrorf("bad-data", "Cannot read image %d..%d: %s", lo, hi-1, strings.TrimPrefix(err.Error(), "dataset: "))
-		}
-		outputs, err := s.session.Run(map[string]*tensor.Tensor{s.inputName: x})
-		if err != nil {
-			return nil, &UserError{Code: "run-failed", Message: fmt.Sprintf("The model could not run on these images: %v. It takes %s %v; the preprocessing gives %v. Check the preprocessing settings.", err, s.inputName, s.inputShape, shape)}
-		}
-		pred, classes, err := s.top1(outputs, len(indices))
-		if err != nil {
-			return nil, err
-		}
-		if lo == start {
-			// Labels beyond the model's classes mean the data set was
-			// made for another model (the check every format shares).
-			if err := s.data.CheckClasses(classes); err != nil {
-				return nil, userErrorf("labels-out-of-range", "%s", strings.TrimPrefix(err.Error(), "dataset: "))
-			}
-		}
-		out.Pred = append(out.Pred, pred...)
-		out.Labels = append(out.Labels, s.data.Labels[lo:hi]...)
-		if progress != nil {
-			progress(hi-start, end-start)
-		}
+		return nil
+	}})
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	if err := job.Run(ctx, ev, progress); err != nil {
+		return nil, s.evalError(err, start, batch)
+	}
+	r := ev.Result()
+	return &Predictions{Start: start, Batch: batch, Pred: r.Pred, Labels: r.Labels}, nil
+}
+
+// evalError says what failed in the words of the page.
+func (s *Service) evalError(err error, start, batch int) error {
+	var be *eval.BatchError
+	if !errors.As(err, &be) {
+		if errors.Is(err, context.Canceled) {
+			return errCancelled
+		}
+		return err
+	}
+	lo := start + be.Seen
+	switch be.Kind {
+	case eval.ReadFailed:
+		return userErrorf("bad-data", "Cannot read image %d..%d: %s", lo, lo+batch-1, strings.TrimPrefix(be.Err.Error(), "dataset: "))
+	case eval.RunFailed:
+		return &UserError{Code: "run-failed", Message: fmt.Sprintf("The model could not run on these images: %v. It takes %s %v; the preprocessing gives %v. Check the preprocessing settings.", be.Err, s.inputName, s.inputShape, be.Shape)}
+	}
+	return userErrorf("bad-output", "The model's first output %q: %s.", s.model.Graph.Output[0].Name, strings.TrimPrefix(be.Err.Error(), "the model's output "))
 }
 
 // checkInputShape compares the batch the preprocessing makes with the
@@ -117,42 +123,4 @@ func (s *Service) checkInputShape(shape []int) error {
 
 func valueShapeText(dims []string) string {
 	return "[" + strings.Join(dims, " ") + "]"
-}
-
-// top1 returns the index of the largest score in each row of the first
-// output, which must be [n, K] (or [n, K, 1, 1]).
-func (s *Service) top1(outputs map[string]*tensor.Tensor, n int) ([]int, int, error) {
-	name := s.model.Graph.Output[0].Name
-	y := outputs[name]
-	if y == nil || y.DType != tensor.Float32 {
-		return nil, 0, userErrorf("bad-output", "The model's first output %q is not a float tensor of class scores, so top-1 accuracy cannot be measured.", name)
-	}
-	if len(y.Shape) == 0 || y.Shape[0] != n || y.Len()%n != 0 {
-		return nil, 0, userErrorf("bad-output", "The model's output %q has shape %v, not one row of class scores per image (%d images).", name, y.Shape, n)
-	}
-	k := y.Len() / n
-	pred := make([]int, n)
-	for i := range pred {
-		row := y.F32[i*k : (i+1)*k]
-		best, bestV := 0, float32(math.Inf(-1))
-		for j, v := range row {
-			if v > bestV {
-				best, bestV = j, v
-			}
-		}
-		pred[i] = best
-	}
-	return pred, k, nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

@@ -84,7 +84,7 @@ func (s *Service) graphView(costs *modelCosts) GraphView {
 			p := PortView{Name: name, Shape: shapes[name]}
 			if init := s.graph.Initializer(name); init != nil {
 				p.Weight = true
-				p.Type = dataTypeName(init.DataType)
+				p.Type = init.DataType.Name()
 				p.Shape = dimsInt(init.Dims)
 				if len(init.Dims) > 0 {
 					vn.HasWeights = true
@@ -158,7 +158,7 @@ func attrText(a *onnx.Attribute) string {
 		return list(len(a.Strings), func(i int) string { return string(a.Strings[i]) })
 	case onnx.AttrTensor:
 		if a.T != nil {
-			return fmt.Sprintf("tensor %s %v", dataTypeName(a.T.DataType), a.T.Dims)
+			return fmt.Sprintf("tensor %s %v", a.T.DataType.Name(), a.T.Dims)
 		}
 	case onnx.AttrGraph:
 		if a.G != nil {

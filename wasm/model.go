@@ -9,6 +9,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // maxModelBytes is the largest model file the page accepts: Go's wasm
@@ -78,7 +79,7 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 		return nil, err
 	}
 	if len(modelFile.Bytes) > maxModelBytes {
-		return nil, userErrorf("too-large", "%s is %d MB; the browser app opens models up to %d MB (use the pare CLI for larger ones)", modelFile.Path, len(modelFile.Bytes)>>20, maxModelBytes>>20)
+		return nil, userErrorf("too-large", "%s is %s; the browser app opens models up to %s (use the pare CLI for larger ones)", modelFile.Path, units.Bytes(int64(len(modelFile.Bytes))), units.Bytes(int64(maxModelBytes)))
 	}
 	m, err := onnx.Decode(modelFile.Bytes)
 	if err != nil {
@@ -133,7 +134,7 @@ func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
 	}
 	// Costs need every shape; a model with operators nobody knows still
 	// shows its graph, without costs.
-	costs, costErr := analyzeCosts(m, g, inputs)
+	costs, costErr := analyzeCosts(m, inputs)
 	if costErr != nil {
 		costs = &modelCosts{shapes: map[string][]int{}, perNode: map[*onnx.Node]nodeCost{}}
 	}
@@ -175,11 +176,7 @@ func unsupportedError(err error) *UserError {
 	if errors.As(err, &ue) {
 		var details []string
 		for _, op := range ue.Ops {
-			name := op.OpType
-			if op.Domain != "" {
-				name = op.Domain + "." + op.OpType
-			}
-			details = append(details, fmt.Sprintf("%s (node %q, opset %d)", name, op.Node, op.Opset))
+			details = append(details, fmt.Sprintf("%s (node %q, opset %d)", onnx.OpName(op.Domain, op.OpType), op.Node, op.Opset))
 		}
 		return &UserError{Code: "unsupported-ops", Message: fmt.Sprintf("This model uses %d operator(s) Pare cannot run yet, so it cannot be evaluated here; the graph and costs are still shown.", len(details)), Details: details}
 	}
@@ -200,11 +197,7 @@ func (s *Service) summary(file File, costs *modelCosts) Summary {
 		Warnings:        m.VersionWarnings(),
 	}
 	for _, o := range m.OpsetImport {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		sum.Opsets = append(sum.Opsets, OpsetView{d, o.Version})
+		sum.Opsets = append(sum.Opsets, OpsetView{onnx.DisplayDomain(o.Domain), o.Version})
 	}
 	for _, in := range s.graph.Inputs() {
 		sum.Inputs = append(sum.Inputs, valueView(in))
@@ -227,7 +220,7 @@ func valueView(v *onnx.ValueInfo) ValueView {
 		return vv
 	}
 	tt := v.Type.TensorType
-	vv.Type = dataTypeName(tt.ElemType)
+	vv.Type = tt.ElemType.Name()
 	if tt.Shape != nil {
 		vv.Shape = []string{}
 		for _, d := range tt.Shape.Dim {
@@ -242,18 +235,4 @@ func valueView(v *onnx.ValueInfo) ValueView {
 		}
 	}
 	return vv
-}
-
-var dataTypeNames = map[onnx.DataType]string{
-	onnx.Float: "float32", onnx.Uint8: "uint8", onnx.Int8: "int8", onnx.Uint16: "uint16",
-	onnx.Int16: "int16", onnx.Int32: "int32", onnx.Int64: "int64", onnx.String: "string",
-	onnx.Bool: "bool", onnx.Float16: "float16", onnx.Double: "float64", onnx.Uint32: "uint32",
-	onnx.Uint64: "uint64", onnx.BFloat16: "bfloat16", onnx.Int4: "int4", onnx.Uint4: "uint4",
-}
-
-func dataTypeName(t onnx.DataType) string {
-	if n, ok := dataTypeNames[t]; ok {
-		return n
-	}
-	return fmt.Sprintf("type %d", t)
 }

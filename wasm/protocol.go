@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/pare-ml/pare/core/job"
 )
 
 // File is one file the user gave the page: its path relative to what was
@@ -20,8 +23,12 @@ type Reply struct {
 	Blob  []byte
 }
 
-// Progress reports work done so far out of total (same unit, any unit).
-type Progress func(done, total int)
+// Progress receives a request's job.Progress after each step; the bridge
+// forwards it to the page as JSON, untouched.
+type Progress func(job.Progress)
+
+// errCancelled is the error of a request stopped by the page's Cancel.
+var errCancelled = &UserError{Code: "cancelled", Message: "Cancelled."}
 
 // UserError is an error the page shows as is: Code lets the page react
 // (for example offer to change the preprocessing), Message says what went
@@ -50,8 +57,9 @@ func AsUserError(err error) *UserError {
 }
 
 // Handle runs one request against the service. params is the request's
-// JSON (may be empty).
-func (s *Service) Handle(kind string, params []byte, files []File, progress Progress) (Reply, error) {
+// JSON (may be empty). Long requests stop when ctx is done (the page's
+// Cancel) with errCancelled.
+func (s *Service) Handle(ctx context.Context, kind string, params []byte, files []File, progress Progress) (Reply, error) {
 	decode := func(v any) error {
 		if len(params) == 0 {
 			return nil
@@ -88,8 +96,14 @@ func (s *Service) Handle(kind string, params []byte, files []File, progress Prog
 		if err := decode(&p); err != nil {
 			return Reply{}, err
 		}
-		v, err := s.Evaluate(p.Start, p.End, p.Batch, progress)
+		v, err := s.Evaluate(ctx, p.Start, p.End, p.Batch, progress)
 		return Reply{Value: v}, err
+	case "finetune":
+		var p FinetuneRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Finetune(ctx, p, progress)
 	case "thumbnails":
 		var p struct{ Indices []int }
 		if err := decode(&p); err != nil {

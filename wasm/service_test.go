@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pare-ml/pare/core/job"
 )
 
 // demoFiles reads the bundled demo (www/demo), skipping when the data has
@@ -47,7 +50,8 @@ func TestDemoOpensAndEvaluates(t *testing.T) {
 		t.Fatalf("data: %d images, %d classes", data.Count, len(data.Classes))
 	}
 	var calls int
-	pred, err := s.Evaluate(0, 100, 32, func(done, total int) { calls++ })
+	var last job.Progress
+	pred, err := s.Evaluate(context.Background(), 0, 100, 32, func(p job.Progress) { calls++; last = p })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +64,16 @@ func TestDemoOpensAndEvaluates(t *testing.T) {
 	if correct < 90 {
 		t.Errorf("demo model right on %d of 100 images; it is above 95 %%", correct)
 	}
-	if calls != 4 {
-		t.Errorf("progress reported %d times for 4 batches", calls)
+	if calls != 4 || last.Stage != "evaluate" || last.Done != 100 || last.Total != 100 || last.Figures["accuracy"] != float64(correct)/100 {
+		t.Errorf("progress reported %d times for 4 batches, the last %+v", calls, last)
+	}
+	// Cancel goes through the context: the evaluation stops at the next
+	// batch with the page's "cancelled" error, no panic.
+	ctx, cancel := context.WithCancel(context.Background())
+	calls = 0
+	_, err = s.Evaluate(ctx, 0, 100, 32, func(job.Progress) { calls++; cancel() })
+	if AsUserError(err).Code != "cancelled" || calls != 1 {
+		t.Errorf("cancelled after the first batch: %v after %d batches", err, calls)
 	}
 	hist, err := s.Histogram(view.Graph.Nodes[3].ID)
 	if err != nil {
@@ -85,7 +97,7 @@ func TestTruncatedModelIsAClearError(t *testing.T) {
 }
 
 func TestEvaluateNeedsModelAndData(t *testing.T) {
-	_, err := (&Service{}).Evaluate(0, 1, 1, nil)
+	_, err := (&Service{}).Evaluate(context.Background(), 0, 1, 1, nil)
 	if AsUserError(err).Code != "no-model" {
 		t.Fatalf("got %v", err)
 	}

@@ -5,7 +5,8 @@
 //   {type: 'cancel', id}                             stop request id early
 // Messages out:
 //   {kind: 'ready'} | {kind: 'fatal', error}
-//   {id, kind: 'progress', done, total}
+//   {id, kind: 'progress', progress}                 a job.Progress (core/job), as Go sent it:
+//                                                    {stage, done, total, elapsedNs, figures?, message?}
 //   {id, kind: 'result', json, blob} | {id, kind: 'error', error}
 // The Go side (wasm/bridge_js.go) registers globalThis.pare = {handle, cancel}
 // and answers through globalThis.pareReply.
@@ -49,8 +50,7 @@ function fatalMessage(reason) {
 globalThis.pareReply = (id, kind, json, blob) => {
   const msg = { id, kind };
   if (kind === 'progress') {
-    const p = JSON.parse(json);
-    msg.done = p.done; msg.total = p.total;
+    msg.progress = JSON.parse(json);
   } else if (kind === 'result') {
     // The page parses the JSON text itself: cloning a string across
     // threads is one copy, while cloning a large parsed reply (a

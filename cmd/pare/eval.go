@@ -1,16 +1,19 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/eval"
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/tensor"
 )
 
 // evalResult holds the --json keys of pare eval (docs/cli.md).
@@ -28,12 +31,14 @@ type evalResult struct {
 }
 
 func runEval(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("eval", "eval MODEL --data PATH [--scale S] [--mean M,..] [--std S,..] [--limit N] [--json]", stderr)
+	fs := newFlagSet("eval", "eval MODEL --data PATH [--split train|test] [--scale S] [--mean M,..] [--std S,..] [--limit N] [--json]", stderr)
 	data := fs.String("data", "", "labelled images: IDX folder, CIFAR-10 binary, ImageFolder dir or .zip, digits CSV")
-	scale := fs.Float64("scale", 1, "multiply raw pixel values (0..255) by this (1/255 gives 0..1)")
+	scale := ratio(1)
+	fs.Var(&scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
 	var mean, std floatList
 	fs.Var(&mean, "mean", "per-channel mean subtracted after scaling (one value or one per channel)")
 	fs.Var(&std, "std", "per-channel std divided by after the mean (one value or one per channel)")
+	split := fs.String("split", "", "which split of a folder holding both train and test files (IDX, CIFAR-10): train or test (default: test, with a note)")
 	order := fs.String("channel-order", "RGB", "channel order of the model's input: RGB or BGR")
 	limit := fs.Int("limit", 0, "evaluate only the first N images (0: all)")
 	batch := fs.Int("batch", 32, "images per inference call when the model's batch dimension is dynamic")
@@ -51,7 +56,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 || *batch < 1 {
 		return usagef("--limit must be >= 0 and --batch >= 1")
 	}
-	if err := checkPreprocessFlags(*scale, *order, std); err != nil {
+	if err := checkPreprocessFlags(float64(scale), *order, std); err != nil {
 		return err
 	}
 	m, sess, err := loadModel(pos[0], stderr)
@@ -61,7 +66,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("cannot open --data %s: %v; give an IDX folder (MNIST), CIFAR-10 binary batches, a folder or .zip of class sub-folders of images, or the digits CSV", *data, err)
 	}
-	set, err := dataset.OpenPath(*data)
+	set, err := dataset.Options{Split: *split}.OpenPath(*data)
 	if err != nil {
 		return err
 	}
@@ -80,13 +85,15 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	p := dataset.DefaultPreprocess(inShape)
-	p.Scale = float32(*scale)
+	p.Scale = float32(scale)
 	p.Mean, p.Std = mean, std
 	p.ChannelOrder = strings.ToUpper(*order)
 
 	notes := append([]string(nil), set.Notes...)
-	if note := conversionNote(set, p); note != "" {
-		notes = append(notes, note) // printed with the result, or in the JSON
+	for _, note := range []string{conversionNote(set, p), dataset.RangeNote(set, p)} {
+		if note != "" {
+			notes = append(notes, note) // printed with the result, or in the JSON
+		}
 	}
 	n := len(set.Labels)
 	if *limit > 0 && *limit < n {
@@ -99,8 +106,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if batchIsDynamic(in) {
 		bs = *batch
 	}
-	ev := &evaluator{sess: sess, set: set, pre: p, input: in.Name, sampleShape: inShape[1:]}
-	res, err := ev.run(n, bs, newProgressBar(stderr, "eval", n, !*asJSON))
+	res, err := evaluate(sess, in.Name, &eval.Images{Set: set, Indices: eval.Range(0, n), Preprocess: p, BatchSize: bs}, !*asJSON, stderr)
 	if err != nil {
 		return err
 	}
@@ -165,110 +171,27 @@ func batchIsDynamic(in *onnx.ValueInfo) bool {
 	return !dims[0].HasValue || dims[0].Value <= 0
 }
 
-type evaluator struct {
-	sess        *exec.Session
-	set         *dataset.Set
-	pre         dataset.Preprocess
-	input       string
-	sampleShape []int
-}
-
-func (e *evaluator) run(n, bs int, bar *progressBar) (*evalResult, error) {
-	classes := append([]string(nil), e.set.Classes...)
-	confusion := [][]int{}
-	grow := func(k int) {
-		for len(classes) < k {
-			classes = append(classes, fmt.Sprint(len(classes)))
-		}
-		for len(confusion) < len(classes) {
-			confusion = append(confusion, nil)
-		}
-		for i := range confusion {
-			for len(confusion[i]) < len(classes) {
-				confusion[i] = append(confusion[i], 0)
-			}
-		}
-	}
-	grow(len(classes))
-	correct := 0
-	sampleSize, err := tensor.CheckSize(tensor.Float32, append([]int{bs}, e.sampleShape...), 0)
+// evaluate runs core/eval's Evaluator with a progress bar and turns its
+// result into the report.
+func evaluate(sess *exec.Session, input string, data *eval.Images, show bool, stderr io.Writer) (*evalResult, error) {
+	ev, err := eval.New(data, eval.SessionForward(sess, input), eval.Options{Classes: data.Set.Classes, CheckClasses: data.Set.CheckClasses})
 	if err != nil {
-		return nil, fmt.Errorf("a batch of %d images for input %s: %w", bs, e.input, err)
+		return nil, err
 	}
-	sampleSize /= max(bs, 1)
-	for start := 0; start < n; start += bs {
-		count := min(bs, n-start)
-		idx := make([]int, count)
-		for i := range idx {
-			idx[i] = start + i
-		}
-		buf := make([]float32, count*sampleSize)
-		if err := e.set.Batch(idx, e.pre, buf); err != nil {
-			return nil, fmt.Errorf("preparing images %d..%d for input %s %v: %w", start, start+count-1, e.input, e.sampleShape, err)
-		}
-		x := tensor.FromF32(append([]int{count}, e.sampleShape...), buf)
-		outs, err := e.sess.Run(map[string]*tensor.Tensor{e.input: x})
-		if err != nil {
-			return nil, err
-		}
-		logits := outs[e.sess.OutputNames()[0]]
-		preds, width, err := argmaxRows(logits, count)
-		if err != nil {
-			return nil, err
-		}
-		if start == 0 {
-			if err := e.set.CheckClasses(width); err != nil {
-				return nil, err
-			}
-		}
-		grow(width)
-		for i, p := range preds {
-			label := e.set.Labels[start+i]
-			grow(max(label, p) + 1)
-			confusion[label][p]++
-			if p == label {
-				correct++
-			}
-		}
-		bar.Update(start+count, fmt.Sprintf("acc %.2f%%", 100*float64(correct)/float64(start+count)))
-	}
+	bar := newProgressBar(stderr, "eval", data.Len(), show)
+	err = job.Run(context.Background(), ev, func(p job.Progress) {
+		bar.Update(int(p.Done), fmt.Sprintf("acc %.2f%%", 100*p.Figures["accuracy"]))
+	})
 	bar.Done()
-	res := &evalResult{Count: n, Correct: correct, Accuracy: float64(correct) / float64(n), Classes: classes, Confusion: confusion}
-	res.PerClass = make([]float64, len(classes))
-	for c := range classes {
-		total := 0
-		for _, v := range confusion[c] {
-			total += v
+	if err != nil {
+		var be *eval.BatchError
+		if errors.As(err, &be) && be.Kind == eval.ReadFailed {
+			return nil, fmt.Errorf("preparing images %d..: %w", be.Seen, be.Err)
 		}
-		if total > 0 {
-			res.PerClass[c] = float64(confusion[c][c]) / float64(total)
-		}
+		return nil, err
 	}
-	return res, nil
-}
-
-// argmaxRows returns the index of the largest score in each of rows rows of
-// a [rows, K] (or [rows, K, 1, 1]) float32 output.
-func argmaxRows(t *tensor.Tensor, rows int) ([]int, int, error) {
-	if t.DType != tensor.Float32 {
-		return nil, 0, fmt.Errorf("the model's output is %v; pare eval expects float32 class scores", t.DType)
-	}
-	if len(t.F32) == 0 || len(t.F32)%rows != 0 {
-		return nil, 0, fmt.Errorf("the model's output %v does not hold one score row per image (%d images)", t.Shape, rows)
-	}
-	k := len(t.F32) / rows
-	preds := make([]int, rows)
-	for r := range rows {
-		row := t.F32[r*k : (r+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		preds[r] = best
-	}
-	return preds, k, nil
+	r := ev.Result()
+	return &evalResult{Count: r.Count, Correct: r.Correct, Accuracy: r.Accuracy(), Classes: r.Classes, Confusion: r.Confusion, PerClass: r.PerClass()}, nil
 }
 
 func printEval(w io.Writer, r *evalResult) {

@@ -1,12 +1,17 @@
 package main
 
-import "io"
+import (
+	"io"
 
-// runFinetune continues training a trained model: by default one epoch at
-// a constant, small learning rate without weight decay, reporting the
-// validation accuracy before and after.
+	"github.com/pare-ml/pare/core/train"
+)
+
+// runFinetune continues training a trained model with defaults that need
+// no tuning (train.FinetuneDefaults): Adam at a rate chosen by a range
+// test, warm-up and cosine decay, one epoch, a held-out validation split,
+// the divergence guard and keep-best.
 func runFinetune(args []string, stdout, stderr io.Writer) error {
-	f := newTrainFlags("finetune", "finetune MODEL --data TRAIN [--val VAL] --epochs N --lr L [--optimizer sgd|adam] [--batch B] [--seed S] -o OUT [--json]",
-		trainDefaults{epochs: 1, lr: 0.001, schedule: "constant"}, stderr)
+	f := newTrainFlags("finetune", "finetune MODEL --data TRAIN [--val VAL] [--epochs N] [--lr L] [--distill] [--allow-worse] [--batch B] [--seed S] -o OUT [--json]",
+		train.FinetuneDefaults(), train.DefaultValFraction, stderr)
 	return f.run("finetune", args, stdout, stderr)
 }

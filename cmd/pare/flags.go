@@ -87,6 +87,32 @@ func (l *floatList) Set(s string) error {
 	return nil
 }
 
+// ratio is a number that may be written as a fraction, as the help texts
+// and the page write pixel scales: "1/255", "0.00392", "1".
+type ratio float64
+
+func (r *ratio) String() string { return strconv.FormatFloat(float64(*r), 'g', -1, 64) }
+
+func (r *ratio) Set(s string) error {
+	num, den, isFraction := strings.Cut(strings.TrimSpace(s), "/")
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+	}
+	if isFraction {
+		d, err := strconv.ParseFloat(strings.TrimSpace(den), 64)
+		if err != nil || d == 0 {
+			return fmt.Errorf("%q is not a number or a fraction such as 1/255", s)
+		}
+		v /= d
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) || v == 0 {
+		return fmt.Errorf("%q must be a finite, non-zero number", s)
+	}
+	*r = ratio(v)
+	return nil
+}
+
 // stringList collects a repeatable flag (-i a=x.npy -i b=y.npy).
 type stringList []string
 

@@ -83,11 +83,7 @@ func describeModel(path string, m *onnx.Model, rep *cost.Report) (*infoResult, e
 	}
 	res := &infoResult{Model: path, Producer: m.ProducerName, ProducerVersion: m.ProducerVersion, IRVersion: m.IRVersion, Report: rep}
 	for _, o := range m.OpsetImport {
-		d := o.Domain
-		if d == "" {
-			d = "ai.onnx"
-		}
-		res.Opsets = append(res.Opsets, opsetInfo{d, o.Version})
+		res.Opsets = append(res.Opsets, opsetInfo{onnx.DisplayDomain(o.Domain), o.Version})
 	}
 	for _, in := range g.Inputs() {
 		res.Inputs = append(res.Inputs, ioInfo{in.Name, elemTypeName(in), rep.InputShapes[in.Name]})
@@ -95,27 +91,22 @@ func describeModel(path string, m *onnx.Model, rep *cost.Report) (*infoResult, e
 	for _, out := range g.Outputs() {
 		res.Outputs = append(res.Outputs, ioInfo{out.Name, elemTypeName(out), nil})
 	}
-	res.fillOutputShapes(g)
+	res.fillOutputShapes()
 	return res, nil
 }
 
 // fillOutputShapes takes the graph outputs' shapes from the layers that
-// produce them (Layers follow the graph's topological order).
-func (r *infoResult) fillOutputShapes(g *graph.Graph) {
-	order := g.Order()
-	if len(order) != len(r.Layers) {
-		return
+// produce them.
+func (r *infoResult) fillOutputShapes() {
+	shapes := map[string][]int{}
+	for _, l := range r.Layers {
+		for j, name := range l.Outputs {
+			shapes[name] = l.OutputShapes[j]
+		}
 	}
 	for k, out := range r.Outputs {
-		for i, n := range order {
-			if r.Layers[i].OpType != n.OpType {
-				return
-			}
-			for j, name := range n.Output {
-				if name == out.Name && j < len(r.Layers[i].OutputShapes) {
-					r.Outputs[k].Shape = r.Layers[i].OutputShapes[j]
-				}
-			}
+		if s, ok := shapes[out.Name]; ok {
+			r.Outputs[k].Shape = s
 		}
 	}
 }
@@ -124,25 +115,16 @@ func elemTypeName(v *onnx.ValueInfo) string {
 	if v.Type == nil || v.Type.TensorType == nil {
 		return "?"
 	}
-	return dataTypeName(v.Type.TensorType.ElemType)
-}
-
-func dataTypeName(dt onnx.DataType) string {
-	names := map[onnx.DataType]string{
-		onnx.Float: "float32", onnx.Double: "float64", onnx.Float16: "float16", onnx.BFloat16: "bfloat16",
-		onnx.Int8: "int8", onnx.Uint8: "uint8", onnx.Int16: "int16", onnx.Uint16: "uint16",
-		onnx.Int32: "int32", onnx.Int64: "int64", onnx.Uint32: "uint32", onnx.Uint64: "uint64",
-		onnx.Bool: "bool", onnx.String: "string", onnx.Int4: "int4", onnx.Uint4: "uint4",
-	}
-	if n, ok := names[dt]; ok {
-		return n
-	}
-	return fmt.Sprintf("type%d", dt)
+	return v.Type.TensorType.ElemType.Name()
 }
 
 func printInfo(w io.Writer, r *infoResult) {
 	fmt.Fprintf(w, "model     %s\n", r.Model)
-	fmt.Fprintf(w, "producer  %s %s, IR %d, opsets", r.Producer, r.ProducerVersion, r.IRVersion)
+	producer := strings.TrimSpace(r.Producer + " " + r.ProducerVersion)
+	if producer == "" {
+		producer = "(not recorded)"
+	}
+	fmt.Fprintf(w, "producer  %s, IR %d, opsets", producer, r.IRVersion)
 	for _, o := range r.Opsets {
 		fmt.Fprintf(w, " %s:%d", o.Domain, o.Version)
 	}

@@ -6,10 +6,36 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
+	"runtime/debug"
 )
 
-// version is stamped by the Makefile (-ldflags "-X main.version=...").
-var version = "dev"
+// version and commit are stamped by the Makefile
+// (-ldflags "-X main.version=... -X main.commit=..."); a plain go build
+// takes the commit from the build's VCS information when it has one.
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// versionLine is what pare version and pare --version print:
+// "pare VERSION (commit HASH)".
+func versionLine() string {
+	c := commit
+	if c == "" {
+		if info, ok := debug.ReadBuildInfo(); ok {
+			for _, s := range info.Settings {
+				if s.Key == "vcs.revision" {
+					c = s.Value
+				}
+			}
+		}
+	}
+	if c == "" {
+		c = "unknown"
+	}
+	return fmt.Sprintf("pare %s (commit %s, %s, %s/%s)", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}
 
 // command is one subcommand of pare.
 type command struct {
@@ -30,10 +56,7 @@ func commands() []command {
 		{"train", "train a model's weights (from pare init or an exporter) on labelled images", runTrain},
 		{"init", "re-initialise a model's weights for training from scratch", runInit},
 		{"serve", "serve the Pare web app on this machine", runServe},
-		{"version", "print the version", func(_ []string, stdout, _ io.Writer) error {
-			_, err := fmt.Fprintln(stdout, "pare", version)
-			return err
-		}},
+		{"version", "print the version and the commit it was built from", runVersion},
 	}
 }
 
@@ -50,6 +73,9 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		return 0
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args[0] = "version"
 	}
 	for _, c := range commands() {
 		if c.name != args[0] {
@@ -72,6 +98,19 @@ func mainExit(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stderr, "pare: unknown command %q\n\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+func runVersion(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("version", "version", stderr)
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 0 {
+		return usagef("takes no arguments")
+	}
+	_, err = fmt.Fprintln(stdout, versionLine())
+	return err
 }
 
 func usage(w io.Writer) {

@@ -3,9 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -237,88 +234,12 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-func TestServeHeadersAndGzip(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html><title>t</title>"), 0o644)
-	os.WriteFile(filepath.Join(dir, "app.wasm"), bytes.Repeat([]byte{0, 'a', 's', 'm'}, 4096), 0o644)
-	srv := httptest.NewServer(newSiteHandler(dir))
-	defer srv.Close()
-
-	req, _ := http.NewRequest("GET", srv.URL+"/app.wasm", nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "application/wasm" {
-		t.Errorf("wasm Content-Type %q", ct)
-	}
-	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 4*4096 {
-		t.Errorf("wasm not gzip-compressed: encoding %q, %d bytes", resp.Header.Get("Content-Encoding"), len(body))
-	}
-	if !strings.Contains(resp.Header.Get("Content-Security-Policy"), "default-src 'self'") {
-		t.Error("no same-origin Content-Security-Policy")
-	}
-	resp, err = http.Get(srv.URL + "/")
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("index: %v %v", err, resp.Status)
-	}
-	resp.Body.Close()
-	resp, _ = http.Get(srv.URL + "/../../etc/passwd")
-	if resp.StatusCode != 404 {
-		t.Errorf("path escape: status %d", resp.StatusCode)
-	}
-	resp.Body.Close()
-}
-
 // version once printed to os.Stdout instead of the writer mainExit is
 // given, so callers capturing the output (and this test) saw nothing.
 func TestVersionWritesToStdout(t *testing.T) {
 	out, errs, code := runPare(t, "version")
-	if code != 0 || out != "pare "+version+"\n" || errs != "" {
-		t.Errorf("version: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errs, "pare "+version+"\n")
-	}
-}
-
-func TestServePrefersPrecompressedBrotli(t *testing.T) {
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html>"), 0o644)
-	os.WriteFile(filepath.Join(dir, "pare.wasm"), bytes.Repeat([]byte("wasm"), 1000), 0o644)
-	os.WriteFile(filepath.Join(dir, "pare.wasm.br"), []byte("BROTLI"), 0o644)
-	os.WriteFile(filepath.Join(dir, "images-idx3-ubyte"), make([]byte, 8000), 0o644)
-	srv := httptest.NewServer(newSiteHandler(dir))
-	defer srv.Close()
-	get := func(path, accept string) (*http.Response, []byte) {
-		req, _ := http.NewRequest("GET", srv.URL+path, nil)
-		req.Header.Set("Accept-Encoding", accept)
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		return resp, body
-	}
-	resp, body := get("/pare.wasm", "gzip, deflate, br")
-	if resp.Header.Get("Content-Encoding") != "br" || string(body) != "BROTLI" {
-		t.Errorf("brotli-capable client got encoding %q body %q", resp.Header.Get("Content-Encoding"), body)
-	}
-	if resp.Header.Get("Content-Type") != "application/wasm" {
-		t.Errorf("precompressed wasm served as %q", resp.Header.Get("Content-Type"))
-	}
-	resp, _ = get("/pare.wasm", "gzip, br;q=0")
-	if resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Errorf("br;q=0 client got %q, want gzip", resp.Header.Get("Content-Encoding"))
-	}
-	// The demo's IDX files have no extension and compress well.
-	resp, body = get("/images-idx3-ubyte", "gzip")
-	if resp.Header.Get("Content-Encoding") != "gzip" || len(body) >= 8000 {
-		t.Errorf("IDX file: encoding %q, %d bytes", resp.Header.Get("Content-Encoding"), len(body))
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/octet-stream" {
-		t.Errorf("IDX file sent as %q, want application/octet-stream", ct)
+	if code != 0 || out != versionLine()+"\n" || errs != "" {
+		t.Errorf("version: exit %d, stdout %q, stderr %q; want exit 0 and %q", code, out, errs, versionLine())
 	}
 }
 

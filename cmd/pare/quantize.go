@@ -52,7 +52,8 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	var (
 		data, val, split, out, bitsFlag, layerBits, keep, method, schedule, storage, order string
 		epochs, batch, limit, calib                                                        int
-		lr, intervalLR, scale                                                              float64
+		lr, intervalLR                                                                     float64
+		scale                                                                              = ratio(1)
 		seed                                                                               int64
 		quantizerOnly, asJSON                                                              bool
 		mean, std                                                                          floatList
@@ -75,7 +76,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&batch, "batch", 64, "images per step")
 	fs.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
 	fs.Int64Var(&seed, "seed", 1, "seed of shuffling")
-	fs.Float64Var(&scale, "scale", 1, "multiply raw pixel values (0..255) by this (1/255 gives 0..1)")
+	fs.Var(&scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
 	fs.Var(&mean, "mean", "per-channel mean subtracted after scaling")
 	fs.Var(&std, "std", "per-channel std divided by after the mean")
 	fs.StringVar(&order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")

@@ -10,12 +10,23 @@ import (
 
 // Layer is the cost of one node.
 type Layer struct {
-	Name            string  `json:"name"`
-	OpType          string  `json:"op_type"`
-	OutputShapes    [][]int `json:"output_shapes"`
-	MACs            int64   `json:"macs"`
-	Params          int64   `json:"params"`
-	ActivationBytes int64   `json:"activation_bytes"`
+	// Node is the node costed and Index its position in the model's
+	// graph.node (the file order, which need not be the order of Layers).
+	Node  *onnx.Node `json:"-"`
+	Index int        `json:"node_index"`
+	// Name is the node's name, or its first output when it has none.
+	Name   string `json:"name"`
+	OpType string `json:"op_type"`
+	// Outputs name the values OutputShapes describe, in the same order
+	// (omitted optional outputs are in neither).
+	Outputs         []string `json:"outputs"`
+	OutputShapes    [][]int  `json:"output_shapes"`
+	MACs            int64    `json:"macs"`
+	Params          int64    `json:"params"`
+	ActivationBytes int64    `json:"activation_bytes"`
+	// LiveBytes is the activation memory alive while the node runs (see
+	// PeakActivationBytes, the largest of these).
+	LiveBytes int64 `json:"live_bytes"`
 }
 
 // Totals sums the layers.
@@ -42,21 +53,28 @@ type Report struct {
 // 1, from the model's declared dims) and accounts for every node. eval
 // (normally exec.EvalNode) folds shape arithmetic; see graph.InferShapes.
 func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) (*Report, error) {
+	rep, _, err := analyze(m, inputShapes, eval)
+	return rep, err
+}
+
+// analyze is Analyze that also returns the shapes it inferred.
+func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) (*Report, *graph.Shapes, error) {
 	if inputShapes == nil {
 		var err error
 		if inputShapes, err = graph.DefaultInputShapes(m, 1); err != nil {
-			return nil, fmt.Errorf("cost: %w", err)
+			return nil, nil, fmt.Errorf("cost: %w", err)
 		}
 	}
 	shapes, err := graph.InferShapes(m, inputShapes, eval)
 	if err != nil {
-		return nil, fmt.Errorf("cost: %w", err)
+		return nil, nil, fmt.Errorf("cost: %w", err)
 	}
 	g := shapes.Graph
 	rep := &Report{InputShapes: inputShapes}
-	counted := map[string]bool{}
+	params := newParamCounter(g)
+	index := nodeIndex(m.Graph)
 	for _, n := range g.Order() {
-		l := Layer{Name: n.Name, OpType: n.OpType}
+		l := Layer{Node: n, Index: index[n], Name: n.Name, OpType: n.OpType}
 		if l.Name == "" && len(n.Output) > 0 {
 			l.Name = n.Output[0]
 		}
@@ -65,38 +83,51 @@ func Analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			if out == "" || v == nil {
 				continue
 			}
+			l.Outputs = append(l.Outputs, out)
 			l.OutputShapes = append(l.OutputShapes, append([]int{}, v.Dims...))
 			l.ActivationBytes += valueBytes(v)
 		}
-		if n.Domain != "" && n.Domain != "ai.onnx" {
-			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
-		} else {
+		if onnx.IsDefaultDomain(n.Domain) {
 			l.MACs, err = nodeMACs(n, shapes)
+		} else {
+			l.MACs, err = customNodeMACs(n, shapes, m.OpsetVersion(n.Domain))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
+			return nil, nil, fmt.Errorf("cost: node %s: %w", graph.NodeLabel(n), err)
 		}
-		for i, in := range n.Input {
-			if in == "" || counted[in] {
-				continue
-			}
-			t := g.Initializer(in)
-			if t == nil || !isParameter(t, n.OpType, i) {
-				continue
-			}
-			counted[in] = true
+		for _, in := range params.of(n, len(rep.Layers)) {
 			l.Params += shapes.Of(in).Elements()
 		}
 		if rep.MACs > math.MaxInt64-l.MACs {
-			return nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
+			return nil, nil, fmt.Errorf("cost: node %s: the model's MACs add up past int64; its shapes are implausible", graph.NodeLabel(n))
 		}
 		rep.MACs += l.MACs
 		rep.Params += l.Params
 		rep.ActivationBytes += l.ActivationBytes
 		rep.Layers = append(rep.Layers, l)
 	}
-	rep.PeakActivationBytes = peakActivationBytes(g, shapes)
-	return rep, nil
+	for i, names := range params.unclaimed() {
+		for _, in := range names {
+			k := shapes.Of(in).Elements()
+			rep.Layers[i].Params += k
+			rep.Params += k
+		}
+	}
+	live, peak := newLiveness(g, shapes).run(func(name string) int64 { return valueBytes(shapes.Of(name)) })
+	for i := range rep.Layers {
+		rep.Layers[i].LiveBytes = live[i]
+	}
+	rep.PeakActivationBytes = peak
+	return rep, shapes, nil
+}
+
+// nodeIndex maps each node of g to its position in g.Node.
+func nodeIndex(g *onnx.Graph) map[*onnx.Node]int {
+	index := make(map[*onnx.Node]int, len(g.Node))
+	for i, n := range g.Node {
+		index[n] = i
+	}
+	return index
 }
 
 // isParameter reports whether initializer t, read as input i of an op,

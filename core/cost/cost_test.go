@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -82,6 +83,14 @@ func TestMNIST8ByHand(t *testing.T) {
 	for _, l := range rep.Layers {
 		if l.OpType == "Conv" {
 			convs = append(convs, l.MACs)
+		}
+	}
+	for _, l := range rep.Layers {
+		if l.OpType == "MatMul" && l.Params != 2560 {
+			t.Errorf("MatMul %s has %d params, want its 2,560 weights", l.Name, l.Params)
+		}
+		if l.OpType == "Reshape" && l.Params != 0 {
+			t.Errorf("Reshape %s has %d params, want 0 (it only shapes the MatMul's weights)", l.Name, l.Params)
 		}
 	}
 	if len(convs) != 2 || convs[0] != 156800 || convs[1] != 627200 {
@@ -301,5 +310,115 @@ func TestMACsOverflowIsAnError(t *testing.T) {
 	rep, err := cost.Analyze(m, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "do not fit int64") {
 		t.Fatalf("Analyze = %+v, %v; want an overflow error", rep, err)
+	}
+}
+
+// A Conv whose node spells the default domain "ai.onnx" is counted like
+// one that leaves it empty.
+func TestDefaultDomainSpelledOut(t *testing.T) {
+	var macs []int64
+	for _, domain := range []string{"", onnx.DefaultDomainName} {
+		w := &onnx.Tensor{Name: "w", DataType: onnx.Float, Dims: []int64{4, 2, 3, 3}, FloatData: make([]float32, 72)}
+		m := &onnx.Model{
+			OpsetImport: []*onnx.OperatorSet{{Domain: domain, Version: 13}},
+			Graph: &onnx.Graph{
+				Input:       []*onnx.ValueInfo{vi("x", 1, 2, 5, 5)},
+				Output:      []*onnx.ValueInfo{{Name: "y"}},
+				Initializer: []*onnx.Tensor{w},
+				Node:        []*onnx.Node{{Name: "conv", OpType: "Conv", Domain: domain, Input: []string{"x", "w"}, Output: []string{"y"}}},
+			},
+		}
+		rep, err := cost.Analyze(m, nil, nil)
+		if err != nil {
+			t.Fatalf("domain %q: %v", domain, err)
+		}
+		if rep.Params != 72 {
+			t.Errorf("domain %q: %d params, want 72", domain, rep.Params)
+		}
+		macs = append(macs, rep.MACs)
+	}
+	// 4 outputs x 3x3 positions, 2*3*3 MACs each.
+	if macs[0] != 4*9*18 || macs[1] != macs[0] {
+		t.Errorf(`MACs %d with "", %d with "ai.onnx"; want %d`, macs[0], macs[1], 4*9*18)
+	}
+}
+
+// Every layer names its node, so callers need not re-align the layers
+// with the graph; the live bytes of the layers peak at the report's peak.
+func TestLayersCarryTheirNodes(t *testing.T) {
+	for _, path := range testmodels.All(t) {
+		m := testmodels.ReadModel(t, path)
+		rep, err := cost.Analyze(m, nil, exec.EvalNode)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(rep.Layers) != len(m.Graph.Node) {
+			t.Fatalf("%s: %d layers for %d nodes", path, len(rep.Layers), len(m.Graph.Node))
+		}
+		seen := map[int]bool{}
+		peak := int64(0)
+		for _, l := range rep.Layers {
+			if l.Node == nil || m.Graph.Node[l.Index] != l.Node || seen[l.Index] || l.OpType != l.Node.OpType {
+				t.Fatalf("%s: layer %s points at node %d (%v)", path, l.Name, l.Index, l.Node)
+			}
+			seen[l.Index] = true
+			if len(l.Outputs) != len(l.OutputShapes) {
+				t.Fatalf("%s: layer %s names %d outputs for %d shapes", path, l.Name, len(l.Outputs), len(l.OutputShapes))
+			}
+			for _, o := range l.Outputs {
+				if !slices.Contains(l.Node.Output, o) {
+					t.Errorf("%s: layer %s lists output %q its node does not write", path, l.Name, o)
+				}
+			}
+			peak = max(peak, l.LiveBytes)
+		}
+		// The graph inputs are alive at the first step, so the steps hold
+		// the peak.
+		if peak != rep.PeakActivationBytes {
+			t.Errorf("%s: layers' live bytes peak at %d, report %d", path, peak, rep.PeakActivationBytes)
+		}
+	}
+}
+
+// Weights reach a MatMul through a Reshape in mnist-8 (its 16x4x4x10
+// fully connected weights become 256x10). They were once counted on the
+// Reshape, which multiplies nothing, and the MatMul showed 0 parameters.
+func TestParamsCountAtTheLayerThatMultiplies(t *testing.T) {
+	w := make([]float32, 16*10)
+	m := &onnx.Model{
+		OpsetImport: []*onnx.OperatorSet{{Version: 13}},
+		Graph: &onnx.Graph{
+			Input:  []*onnx.ValueInfo{vi("x", 1, 16)},
+			Output: []*onnx.ValueInfo{{Name: "y"}, {Name: "wt"}},
+			Initializer: []*onnx.Tensor{
+				{Name: "w", DataType: onnx.Float, Dims: []int64{4, 4, 10}, FloatData: w},
+				{Name: "shape", DataType: onnx.Int64, Dims: []int64{2}, Int64Data: []int64{16, 10}},
+				{Name: "lonely", DataType: onnx.Float, Dims: []int64{3}, FloatData: []float32{1, 2, 3}},
+			},
+			Node: []*onnx.Node{
+				{Name: "reshape", OpType: "Reshape", Input: []string{"w", "shape"}, Output: []string{"w2"}},
+				{Name: "id", OpType: "Identity", Input: []string{"w2"}, Output: []string{"w3"}},
+				{Name: "matmul", OpType: "MatMul", Input: []string{"x", "w3"}, Output: []string{"y"}},
+				// A reshaped initializer that nothing multiplies still counts, at its carrier.
+				{Name: "transpose", OpType: "Transpose", Input: []string{"lonely"}, Output: []string{"wt"}},
+			},
+		},
+	}
+	rep, err := cost.Analyze(m, nil, exec.EvalNode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int64{}
+	for _, l := range rep.Layers {
+		got[l.Name] = l.Params
+	}
+	want := map[string]int64{"reshape": 0, "id": 0, "matmul": 160, "transpose": 3}
+	for name, p := range want {
+		if got[name] != p {
+			t.Errorf("layer %s has %d params, want %d (all: %v)", name, got[name], p, got)
+		}
+	}
+	if rep.Params != 163 {
+		t.Errorf("total params %d, want 163", rep.Params)
 	}
 }

@@ -32,7 +32,11 @@
 // DequantizeLinear dequantizes or a quantized Conv/MatMul reads as its
 // weight (quantized weights). Integer shape arguments (Reshape's shape,
 // Slice's starts) and zero points are not parameters. Each initializer is
-// counted once, at the first node (in topological order) that reads it.
+// counted once, at the first node (in topological order) that reads it;
+// an initializer that reaches that node only through shape-only ops
+// (Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Cast) counts
+// at the node that uses the result, so mnist-8's fully connected weights
+// count at its MatMul, not at the Reshape that shapes them.
 // Values held by Constant nodes are not counted (PyTorch uses them for
 // scalars such as Clip bounds).
 //
@@ -49,4 +53,31 @@
 // and folded constants are excluded (they are parameters, not
 // activations), and no output is assumed to reuse an input's buffer, so the
 // figure is what a simple executor without in-place operations needs.
+//
+// Each Layer names its node (Node, and Index in graph.node) and the values
+// its OutputShapes describe, so callers look layers up by node rather than
+// by position; LiveBytes is the activation memory alive while it runs.
+//
+// # Costs as functions of channel counts
+//
+// AnalyzeChannels gives the same figures as polynomials in channel counts,
+// for a solver that chooses how many channels each layer keeps:
+//
+//	ch, rep, err := cost.AnalyzeChannels(model, nil, exec.EvalNode)
+//	l := ch.Layers[0]        // a Conv, Gemm or MatMul
+//	l.MACs.Eval(n)           // e.g. 9216*n[0]*n[1] at counts n
+//	after, _ := ch.Predict(n) // the Report Analyze gives after the edit
+//
+// The counts belong to groups: the output channels of a conv or linear
+// layer, shared by every value that carries them on (BatchNormalization,
+// activations, pooling, Flatten), tied across a residual Add or a gating
+// Mul, lined up by a Concat along channels. A group is Fixed when its
+// count cannot change: graph inputs and outputs, and channels that pass
+// through a node the analysis does not follow (Reshape to another layout,
+// Split, Transpose, a grouped conv, an operator of another domain). Each
+// group lists the initializer axes it occupies (Tensors), which is all an
+// editor needs: keep the same entries along each, set a depthwise conv's
+// group attribute to its count, and Analyze measures on the edited file
+// exactly what Predict said (the package's tests do this on every shared
+// model).
 package cost

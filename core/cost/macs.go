@@ -11,6 +11,9 @@ import (
 // nodeMACs returns the multiply-accumulates of n (0 for ops that are not
 // matrix products; see the package doc).
 func nodeMACs(n *onnx.Node, s *graph.Shapes) (int64, error) {
+	if !onnx.IsDefaultDomain(n.Domain) {
+		return 0, nil // an operator of another domain counts no MACs unless taught otherwise
+	}
 	dims := func(i int) []int {
 		if i < len(n.Input) && n.Input[i] != "" {
 			return s.Dims(n.Input[i])

@@ -21,11 +21,18 @@ func valueBytes(v *graph.Value) int64 {
 	return (v.Elements()*elementBits(v.DType) + 7) / 8
 }
 
-// peakActivationBytes simulates the graph in topological order: a value
-// is alive from the step that produces it (graph inputs: from the start)
-// to the step of its last reader (graph outputs: to the end). The peak is
-// taken while each node runs, with its inputs and outputs alive.
-func peakActivationBytes(g *graph.Graph, s *graph.Shapes) int64 {
+// liveness is the schedule of activations when the nodes run one at a time
+// in graph order: a value is alive from the step that produces it (graph
+// inputs: from the start) to the step of its last reader (graph outputs:
+// to the end). It depends on the graph alone, so the same schedule prices
+// the activations at any channel counts (Channels.Predict).
+type liveness struct {
+	initial []string   // graph inputs alive before the first node
+	born    [][]string // born[step]: the outputs the node of step writes
+	dies    [][]string // dies[step]: the values freed after step
+}
+
+func newLiveness(g *graph.Graph, s *graph.Shapes) *liveness {
 	order := g.Order()
 	end := len(order) // a step after the last node, for graph outputs
 	lastUse := map[string]int{}
@@ -41,33 +48,50 @@ func peakActivationBytes(g *graph.Graph, s *graph.Shapes) int64 {
 		v := s.Of(name)
 		return name != "" && v != nil && v.Const == nil && g.Initializer(name) == nil
 	}
-	live := int64(0)
-	freeAt := map[int][]string{}
+	l := &liveness{born: make([][]string, len(order)), dies: make([][]string, end+1)}
 	for _, vi := range g.Inputs() {
 		if isActivation(vi.Name) {
 			if last, used := lastUse[vi.Name]; used {
-				live += valueBytes(s.Of(vi.Name))
-				freeAt[last] = append(freeAt[last], vi.Name)
+				l.initial = append(l.initial, vi.Name)
+				l.dies[last] = append(l.dies[last], vi.Name)
 			}
 		}
 	}
-	peak := live
 	for step, n := range order {
 		for _, out := range n.Output {
 			if !isActivation(out) {
 				continue
 			}
-			live += valueBytes(s.Of(out))
+			l.born[step] = append(l.born[step], out)
 			last, used := lastUse[out]
 			if !used {
 				last = step // nobody reads it: freed right after this node
 			}
-			freeAt[last] = append(freeAt[last], out)
-		}
-		peak = max(peak, live)
-		for _, name := range freeAt[step] {
-			live -= valueBytes(s.Of(name))
+			l.dies[last] = append(l.dies[last], out)
 		}
 	}
-	return peak
+	return l
+}
+
+// run prices the schedule with bytes: live[step] is the total size alive
+// while the node of step runs (its inputs and outputs included), and peak
+// the largest of those and of the graph inputs alone.
+func (l *liveness) run(bytes func(name string) int64) (live []int64, peak int64) {
+	total := int64(0)
+	for _, name := range l.initial {
+		total += bytes(name)
+	}
+	peak = total
+	live = make([]int64, len(l.born))
+	for step, outs := range l.born {
+		for _, name := range outs {
+			total += bytes(name)
+		}
+		live[step] = total
+		peak = max(peak, total)
+		for _, name := range l.dies[step] {
+			total -= bytes(name)
+		}
+	}
+	return live, peak
 }

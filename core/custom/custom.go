@@ -41,7 +41,7 @@ func Register(op Op) error {
 	}
 	name := op.Domain + "." + op.OpType
 	switch {
-	case op.Domain == "" || op.Domain == "ai.onnx":
+	case onnx.IsDefaultDomain(op.Domain):
 		return fmt.Errorf("custom: %s is in the default ONNX domain; give the operator a domain of its own (to change a built-in while training one net, use train.NetOptions.Ops)", op.OpType)
 	case op.OpType == "":
 		return fmt.Errorf("custom: an operator of domain %q has no op_type", op.Domain)

@@ -1,6 +1,10 @@
 package dataset
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/units"
+)
 
 // DefaultMemoryBudget is the most memory a set may need unless
 // Options.MemoryBudget says otherwise: enough for the CIFAR-10 and MNIST
@@ -40,7 +44,7 @@ func (o Options) check() error {
 		return fmt.Errorf("dataset: unknown split %q: use %q or %q (or leave it empty for test)", o.Split, SplitTrain, SplitTest)
 	}
 	if o.MemoryBudget < 0 {
-		return fmt.Errorf("dataset: memory budget %d is negative: use 0 for the default of %s", o.MemoryBudget, formatBytes(DefaultMemoryBudget))
+		return fmt.Errorf("dataset: memory budget %d is negative: use 0 for the default of %s", o.MemoryBudget, units.Bytes(DefaultMemoryBudget))
 	}
 	return nil
 }
@@ -54,7 +58,7 @@ type BudgetError struct {
 
 func (e *BudgetError) Error() string {
 	return fmt.Sprintf("dataset: %s would need %s, more than the memory budget of %s: raise Options.MemoryBudget if the machine has the memory, or use a smaller set",
-		e.What, formatBytes(e.Need), formatBytes(e.Budget))
+		e.What, units.Bytes(e.Need), units.Bytes(e.Budget))
 }
 
 // budgetTracker adds up what a set needs and refuses to go past the budget.
@@ -81,16 +85,4 @@ func (b *budgetTracker) reserve(what string, count, each int64) error {
 	}
 	b.used += count * each
 	return nil
-}
-
-func formatBytes(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
 }

@@ -255,3 +255,21 @@ func TestSharedMNISTBatchForMNIST8(t *testing.T) {
 		}
 	}
 }
+
+// A digits CSV (0..16) given to an MNIST model at the scale meant for
+// 0..255 scored 57 % with only a size warning; the range is now named.
+func TestRangeNote(t *testing.T) {
+	digits := &Set{PixelMax: 16}
+	note := RangeNote(digits, Preprocess{Scale: 1})
+	for _, want := range []string{"0..16, not 0..255", "sees 0..16", "set the scale to 15.9375"} {
+		if !strings.Contains(note, want) {
+			t.Errorf("note %q lacks %q", note, want)
+		}
+	}
+	if note := RangeNote(digits, Preprocess{Scale: 1.0 / 255}); !strings.Contains(note, "set the scale to 0.0625") {
+		t.Errorf("at scale 1/255 the advice should be 1/16: %q", note)
+	}
+	if note := RangeNote(&Set{PixelMax: 255}, Preprocess{Scale: 1}); note != "" {
+		t.Errorf("8-bit images got a range note: %q", note)
+	}
+}

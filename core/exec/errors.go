@@ -42,10 +42,7 @@ func (e *UnsupportedError) Error() string {
 	sort.SliceStable(groups, func(i, j int) bool { return groups[i].op.OpType < groups[j].op.OpType })
 	parts := make([]string, len(groups))
 	for i, g := range groups {
-		name := g.op.OpType
-		if g.op.Domain != "" {
-			name = g.op.Domain + "." + name
-		}
+		name := onnx.OpName(g.op.Domain, g.op.OpType)
 		opset := fmt.Sprintf("opset %d", g.op.Opset)
 		if g.op.Opset == 0 {
 			opset = "domain not imported by the model"

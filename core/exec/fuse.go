@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -86,7 +87,7 @@ func (s *Session) fuseSteps() []step {
 
 	placed := map[int]step{} // step index of a chain's last node -> fused step
 	for i, st := range s.steps {
-		if st.node.OpType != "Conv" || st.node.Domain != "" && st.node.Domain != "ai.onnx" || len(st.node.Output) != 1 {
+		if st.node.OpType != "Conv" || !onnx.IsDefaultDomain(st.node.Domain) || len(st.node.Output) != 1 {
 			continue
 		}
 		w, b, ok := s.convConstants(st.node)
@@ -320,9 +321,9 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		return nil, err
 	}
 	g := f.geometry
-	if g == nil || !equalShape(in[0].Shape, f.xShape) {
+	if g == nil || !slices.Equal(in[0].Shape, f.xShape) {
 		var err error
-		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(c.Node)); err != nil {
+		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(c.Node)); err != nil {
 			return nil, err
 		}
 		f.geometry, f.xShape = g, append(f.xShape[:0], in[0].Shape...)
@@ -336,7 +337,7 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	if f.add != nil {
 		residual = in[3]
 	}
-	if residual == nil || residual.DType == tensor.Float32 && equalShape(residual.Shape, y.Shape) {
+	if residual == nil || residual.DType == tensor.Float32 && slices.Equal(residual.Shape, y.Shape) {
 		e.Residual = residual
 		if err := nn.ConvFusedInto(y, in[0], in[1], in[2], g, e); err != nil {
 			return nil, err
@@ -364,16 +365,4 @@ func clampInPlace(out []*tensor.Tensor, e nn.Epilogue) []*tensor.Tensor {
 		}
 	}
 	return out
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -199,6 +198,3 @@ func toInts(v []int64) []int {
 	}
 	return out
 }
-
-// sameShape reports whether two shapes are equal.
-func sameShape(a, b []int) bool { return slices.Equal(a, b) }

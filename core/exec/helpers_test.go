@@ -2,6 +2,7 @@ package exec
 
 import (
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -66,7 +67,7 @@ func eval(t *testing.T, n *onnx.Node, opset int64, in ...*tensor.Tensor) []*tens
 
 func wantShape(t *testing.T, got *tensor.Tensor, shape ...int) {
 	t.Helper()
-	if !sameShape(got.Shape, shape) {
+	if !slices.Equal(got.Shape, shape) {
 		t.Fatalf("shape %v, want %v", got.Shape, shape)
 	}
 }

@@ -55,7 +55,7 @@ func Register(opType string, minOpset, maxOpset int64, run Kernel) {
 // core/custom) and refuses what would silently shadow another kernel: the
 // default domain, and a range overlapping one already registered.
 func RegisterDomainOp(domain, opType string, minOpset, maxOpset int64, run Kernel) error {
-	if domain == "" || domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(domain) {
 		return fmt.Errorf("exec: %s is in the default ONNX domain; custom kernels need a domain of their own", opType)
 	}
 	if run == nil {
@@ -89,10 +89,7 @@ func opsetRange(lo, hi int64) string {
 
 // Lookup returns the kernel for an op at an opset version, or nil.
 func Lookup(domain, opType string, opset int64) Kernel {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
-	for _, r := range registry[OpKey{domain, opType}] {
+	for _, r := range registry[OpKey{onnx.CanonicalDomain(domain), opType}] {
 		if opset >= r.minOpset && (r.maxOpset == 0 || opset <= r.maxOpset) {
 			return r.run
 		}

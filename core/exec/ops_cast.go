@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -100,17 +101,13 @@ func castKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	to := tensor.DType(a.I)
 	if c.Opset < 6 {
 		// Opsets 1-5 named the type as a string.
-		var ok bool
-		if to, ok = legacyTypeNames[string(a.S)]; !ok {
+		dt, ok := onnx.ParseDataType(string(a.S))
+		if !ok {
 			return nil, fmt.Errorf("unknown type name %q", a.S)
 		}
+		to = tensor.DType(dt)
 	}
 	return one(castTo(c, in[0], to))
-}
-
-var legacyTypeNames = map[string]tensor.DType{
-	"FLOAT": tensor.Float32, "DOUBLE": tensor.Float64, "INT64": tensor.Int64, "INT32": tensor.Int32,
-	"INT8": tensor.Int8, "UINT8": tensor.Uint8, "BOOL": tensor.Bool,
 }
 
 func castLikeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {

@@ -3,6 +3,7 @@ package exec
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -118,7 +119,7 @@ func preluKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !sameShape(out.Shape, x.Shape) {
+	if !slices.Equal(out.Shape, x.Shape) {
 		return nil, fmt.Errorf("slope shape %v does not broadcast to input shape %v", slope.Shape, x.Shape)
 	}
 	return []*tensor.Tensor{out}, nil

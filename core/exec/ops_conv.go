@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/pare-ml/pare/core/nn"
-	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -15,32 +14,6 @@ import (
 func init() {
 	Register("Conv", 1, 0, convKernel)
 	Register("ConvTranspose", 1, 0, convTransposeKernel)
-}
-
-// attrIntsOrNil returns attribute name as []int, or nil when the node does
-// not set it (so nn applies the ONNX default).
-func attrIntsOrNil(n *onnx.Node, name string) []int {
-	v := n.AttrInts(name, nil)
-	if v == nil {
-		return nil
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
-}
-
-// convParams reads the attributes Conv and ConvTranspose share.
-func convParams(n *onnx.Node) nn.ConvParams {
-	return nn.ConvParams{
-		Kernel:    attrIntsOrNil(n, "kernel_shape"),
-		Strides:   attrIntsOrNil(n, "strides"),
-		Dilations: attrIntsOrNil(n, "dilations"),
-		Pads:      attrIntsOrNil(n, "pads"),
-		AutoPad:   n.AttrString("auto_pad", nn.AutoPadNotSet),
-		Group:     int(n.AttrInt("group", 1)),
-	}
 }
 
 // requireFloat32 rejects operands of other element types up front, naming
@@ -61,7 +34,7 @@ func convKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := requireFloat32("Conv", in, "X", "W", "B"); err != nil {
 		return nil, err
 	}
-	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(c.Node))
+	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(c.Node))
 	if err != nil {
 		return nil, err
 	}
@@ -83,9 +56,9 @@ func convTransposeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, err
 		return nil, err
 	}
 	p := nn.ConvTransposeParams{
-		ConvParams:    convParams(c.Node),
-		OutputPadding: attrIntsOrNil(c.Node, "output_padding"),
-		OutputShape:   attrIntsOrNil(c.Node, "output_shape"),
+		ConvParams:    nn.ConvParamsOf(c.Node),
+		OutputPadding: nn.IntsAttr(c.Node, "output_padding"),
+		OutputShape:   nn.IntsAttr(c.Node, "output_shape"),
 	}
 	g, err := nn.ResolveConvTranspose(in[0].Shape, in[1].Shape, p)
 	if err != nil {

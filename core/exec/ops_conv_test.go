@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -181,7 +182,7 @@ func runConformanceCase(t *testing.T, dir string) {
 
 func compareConformance(t *testing.T, name string, got, want *tensor.Tensor) {
 	t.Helper()
-	if got.DType != want.DType || !sameShape(got.Shape, want.Shape) {
+	if got.DType != want.DType || !slices.Equal(got.Shape, want.Shape) {
 		t.Fatalf("%s: got %v %v, want %v %v", name, got.DType, got.Shape, want.DType, want.Shape)
 	}
 	for i := 0; i < want.Len(); i++ {

@@ -21,25 +21,11 @@ func init() {
 	Register("GlobalMaxPool", 1, 0, globalPoolKernel(nn.GlobalMaxPoolInto, "GlobalMaxPool"))
 }
 
-func poolParams(c *Context) nn.PoolParams {
-	n := c.Node
-	return nn.PoolParams{
-		Kernel:             attrIntsOrNil(n, "kernel_shape"),
-		Strides:            attrIntsOrNil(n, "strides"),
-		Dilations:          attrIntsOrNil(n, "dilations"),
-		Pads:               attrIntsOrNil(n, "pads"),
-		AutoPad:            n.AttrString("auto_pad", nn.AutoPadNotSet),
-		CeilMode:           n.AttrInt("ceil_mode", 0) != 0,
-		CountIncludePad:    n.AttrInt("count_include_pad", 0) != 0,
-		ColumnMajorIndices: n.AttrInt("storage_order", 0) == 1,
-	}
-}
-
 func maxPoolKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := need(in, 1); err != nil {
 		return nil, err
 	}
-	p := poolParams(c)
+	p := nn.PoolParamsOf(c.Node)
 	g, err := nn.ResolvePool("MaxPool", in[0].Shape, p)
 	if err != nil {
 		return nil, err
@@ -70,7 +56,7 @@ func averagePoolKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 	if err := requireFloat32("AveragePool", in, "X"); err != nil {
 		return nil, err
 	}
-	p := poolParams(c)
+	p := nn.PoolParamsOf(c.Node)
 	g, err := nn.ResolvePool("AveragePool", in[0].Shape, p)
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"os"
 	osexec "os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -307,7 +308,7 @@ func compareOutput(label, name string, want, got *tensor.Tensor) outputCompariso
 	case got.DType != want.DType:
 		r.problem = fmt.Sprintf("dtype %v, oracle %v", got.DType, want.DType)
 		return r
-	case !equalShapes(got.Shape, want.Shape):
+	case !slices.Equal(got.Shape, want.Shape):
 		r.problem = fmt.Sprintf("shape %v, oracle %v", got.Shape, want.Shape)
 		return r
 	}
@@ -340,18 +341,6 @@ func compareOutput(label, name string, want, got *tensor.Tensor) outputCompariso
 		r.scale = hi - lo
 	}
 	return r
-}
-
-func equalShapes(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // asFloat64 widens any numeric tensor for comparison.

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/graph"
@@ -19,7 +20,7 @@ func TestPoolClearsOnlyWhenAsked(t *testing.T) {
 	}
 	p.put(a)
 	b := p.getUninit(tensor.Float32, []int{3, 2})
-	if b != a || b.F32[0] != 7 || !equalShape(b.Shape, []int{3, 2}) {
+	if b != a || b.F32[0] != 7 || !slices.Equal(b.Shape, []int{3, 2}) {
 		t.Fatalf("getUninit did not recycle the buffer as is: %v %v", b.Shape, b.F32)
 	}
 	p.put(b)
@@ -83,7 +84,7 @@ func TestRepeatedRunsMatchFreshSessions(t *testing.T) {
 				}
 				for name, w := range want {
 					g := got[name]
-					if g == nil || !equalShape(g.Shape, w.Shape) {
+					if g == nil || !slices.Equal(g.Shape, w.Shape) {
 						t.Fatalf("run %d: output %q missing or reshaped", run, name)
 					}
 					for i := range w.F32 {

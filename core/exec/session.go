@@ -49,7 +49,7 @@ type step struct {
 // writesEveryOutput reports whether n's kernel overwrites each element of
 // the outputs it allocates, so recycled buffers need no clearing.
 func writesEveryOutput(n *onnx.Node) bool {
-	return n.OpType == "Conv" && (n.Domain == "" || n.Domain == "ai.onnx")
+	return n.OpType == "Conv" && onnx.IsDefaultDomain(n.Domain)
 }
 
 // RunOptions tunes a run.
@@ -76,7 +76,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := validate(m); err != nil {
+	if err := Validate(m); err != nil {
 		return nil, err
 	}
 	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
@@ -90,7 +90,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	var unsupported []UnsupportedOp
 	for i, n := range order {
 		opsets[i] = m.OpsetVersion(n.Domain)
-		if opsets[i] == 0 && (n.Domain == "" || n.Domain == "ai.onnx") {
+		if opsets[i] == 0 && onnx.IsDefaultDomain(n.Domain) {
 			// A model without an opset import for the default domain is
 			// malformed; read it as opset 1, the oldest semantics.
 			opsets[i] = 1

@@ -27,7 +27,7 @@ var customRules = map[[2]string][]customRule{}
 // overlapping one already registered, are errors: a registration never
 // shadows another.
 func RegisterShapeRule(domain, opType string, minOpset, maxOpset int64, r ShapeRule) error {
-	if domain == "" || domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(domain) {
 		return fmt.Errorf("graph: %s is in the default ONNX domain; custom shape rules need a domain of their own", opType)
 	}
 	if r == nil {

@@ -66,7 +66,7 @@ func FoldConstants(m *onnx.Model, eval ConstEval) (int, error) {
 // tryFold evaluates n when all its inputs are constant; it returns nil when
 // n must stay a node.
 func tryFold(n *onnx.Node, opset int64, g *Graph, consts map[string]*tensor.Tensor, eval ConstEval) []*tensor.Tensor {
-	if (n.Domain != "" && n.Domain != "ai.onnx") || neverFold[n.OpType] || len(capturedNames(n)) > 0 {
+	if !onnx.IsDefaultDomain(n.Domain) || neverFold[n.OpType] || len(capturedNames(n)) > 0 {
 		return nil
 	}
 	for _, a := range n.Attribute {

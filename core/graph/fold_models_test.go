@@ -4,6 +4,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/exec"
@@ -39,7 +40,7 @@ func TestFoldConstantsFixtures(t *testing.T) {
 			}
 			if name == "dynamic_batch" {
 				s, err := graph.InferShapes(folded, map[string][]int{"input": {3, 3, 16, 16}}, exec.EvalNode)
-				if err != nil || !equalDims(s.Dims("output"), []int{3, 10}) {
+				if err != nil || !slices.Equal(s.Dims("output"), []int{3, 10}) {
 					t.Errorf("folding froze the batch: err %v", err)
 				}
 			}
@@ -48,7 +49,7 @@ func TestFoldConstantsFixtures(t *testing.T) {
 			got := runModel(t, folded, in)
 			for k, w := range want {
 				g := got[k]
-				if g == nil || !equalDims(g.Shape, w.Shape) {
+				if g == nil || !slices.Equal(g.Shape, w.Shape) {
 					t.Fatalf("output %q: shape changed by folding", k)
 				}
 				for i := range w.F32 {

@@ -92,11 +92,7 @@ type UnsupportedOp struct {
 func (e *UnsupportedError) Error() string {
 	parts := make([]string, len(e.Ops))
 	for i, o := range e.Ops {
-		op := o.OpType
-		if o.Domain != "" {
-			op = o.Domain + "." + op
-		}
-		parts[i] = fmt.Sprintf("%s (e.g. node %s)", op, o.Node)
+		parts[i] = fmt.Sprintf("%s (e.g. node %s)", onnx.OpName(o.Domain, o.OpType), o.Node)
 	}
 	return fmt.Sprintf("graph: no shape inference for %d op type(s) at opset %d: %s", len(parts), e.Opset, strings.Join(parts, "; "))
 }
@@ -106,10 +102,7 @@ func checkSupported(nodes []*onnx.Node, opset int64, domainOpset func(string) in
 	seen := map[[2]string]bool{}
 	e := &UnsupportedError{Opset: opset}
 	for _, n := range nodes {
-		domain := n.Domain
-		if domain == "ai.onnx" {
-			domain = ""
-		}
+		domain := onnx.CanonicalDomain(n.Domain)
 		if _, ok := rules[n.OpType]; ok && domain == "" {
 			continue
 		}
@@ -160,7 +153,7 @@ func (s *Shapes) inferNode(n *onnx.Node, eval ConstEval) (err error) {
 		}
 	}()
 	r := rules[n.OpType]
-	if n.Domain != "" && n.Domain != "ai.onnx" {
+	if !onnx.IsDefaultDomain(n.Domain) {
 		r = customRuleFor(n.Domain, n.OpType, s.domainOpset(n.Domain)).adapt(s.domainOpset(n.Domain))
 	}
 	outs, err := r(c)

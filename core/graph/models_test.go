@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -21,18 +22,6 @@ func dimsOf(t *onnx.Tensor) []int {
 		out[i] = int(d)
 	}
 	return out
-}
-
-func equalDims(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestSharedModels(t *testing.T) {
@@ -58,7 +47,7 @@ func TestSharedModels(t *testing.T) {
 				if v == nil {
 					t.Fatalf("output %q has no shape", o.Name)
 				}
-				if exp, ok := outs[o.Name]; ok && !equalDims(v.Dims, exp) {
+				if exp, ok := outs[o.Name]; ok && !slices.Equal(v.Dims, exp) {
 					t.Errorf("output %q: %v, want %v", o.Name, v.Dims, exp)
 				}
 				if len(v.Dims) != 2 || v.Dims[0] != 1 || v.Dims[1] != 10 {
@@ -100,7 +89,7 @@ func TestFixtureModels(t *testing.T) {
 				t.Fatal(err)
 			}
 			for o, exp := range outs {
-				if got := s.Dims(o); !equalDims(got, exp) {
+				if got := s.Dims(o); !slices.Equal(got, exp) {
 					t.Errorf("output %q: %v, want %v", o, got, exp)
 				}
 			}
@@ -109,7 +98,7 @@ func TestFixtureModels(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := s3.Dims("output"); !equalDims(got, []int{3, 10}) {
+				if got := s3.Dims("output"); !slices.Equal(got, []int{3, 10}) {
 					t.Errorf("batch 3: output %v, want [3 10]", got)
 				}
 			}
@@ -135,7 +124,7 @@ func TestLightModels(t *testing.T) {
 			}
 			exp := testmodels.ReadTensor(t, filepath.Join(dir, name+"_output_0.pb"))
 			got := s.Dims(m.Graph.Output[0].Name)
-			if !equalDims(got, dimsOf(exp)) {
+			if !slices.Equal(got, dimsOf(exp)) {
 				t.Errorf("output %q: inferred %v, expected %v", m.Graph.Output[0].Name, got, dimsOf(exp))
 			}
 		})
@@ -202,7 +191,7 @@ func testNodeSuite(t *testing.T, dir string) {
 					if v == nil {
 						t.Fatalf("output %q has no shape", o.Name)
 					}
-					if !equalDims(v.Dims, dimsOf(outs[i])) {
+					if !slices.Equal(v.Dims, dimsOf(outs[i])) {
 						t.Errorf("output %q: inferred %v, expected %v", o.Name, v.Dims, dimsOf(outs[i]))
 					}
 					if int32(v.DType) != int32(outs[i].DataType) {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -21,7 +22,7 @@ func BatchNormInto(y, x, scale, bias, mean, variance *tensor.Tensor, epsilon flo
 			return fmt.Errorf("BatchNormalization: operands must be float32 tensors with data matching their shape (got %v %v)", t.DType, t.Shape)
 		}
 	}
-	if !equalInts(y.Shape, x.Shape) {
+	if !slices.Equal(y.Shape, x.Shape) {
 		return fmt.Errorf("BatchNormalization: output %v, want %v", y.Shape, x.Shape)
 	}
 	n, c := x.Shape[0], x.Shape[1]

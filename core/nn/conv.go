@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/gemm"
 	"github.com/pare-ml/pare/core/tensor"
@@ -44,7 +45,7 @@ func ResolveConv(xShape, wShape []int, p ConvParams) (*ConvGeometry, error) {
 	}
 	kernel := wShape[2:]
 	if p.Kernel != nil {
-		if !equalInts(p.Kernel, kernel) {
+		if !slices.Equal(p.Kernel, kernel) {
 			return nil, fmt.Errorf("Conv: kernel_shape %v disagrees with W %v", p.Kernel, wShape)
 		}
 	}
@@ -136,25 +137,13 @@ func checkConvOperands(op string, y, x, w, b *tensor.Tensor, batch, outChannels 
 			return fmt.Errorf("%s: operands must be float32 tensors with data matching their shape (got %v %v)", op, t.DType, t.Shape)
 		}
 	}
-	if len(y.Shape) != 2+len(spatial) || y.Shape[0] != batch || y.Shape[1] != outChannels || !equalInts(y.Shape[2:], spatial) {
+	if len(y.Shape) != 2+len(spatial) || y.Shape[0] != batch || y.Shape[1] != outChannels || !slices.Equal(y.Shape[2:], spatial) {
 		return fmt.Errorf("%s: output has shape %v, want %v", op, y.Shape, append([]int{batch, outChannels}, spatial...))
 	}
 	if b != nil && (len(b.Shape) != 1 || b.Shape[0] != outChannels) {
 		return fmt.Errorf("%s: bias B %v must be 1-D of length %d", op, b.Shape, outChannels)
 	}
 	return nil
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func allEqual(v []int, x int) bool {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -33,7 +34,7 @@ func TestWindowResolution(t *testing.T) {
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
-		if !equalInts(w.Out, tc.out) || !equalInts(w.PadBegin, tc.begin) || !equalInts(w.PadEnd, tc.end) {
+		if !slices.Equal(w.Out, tc.out) || !slices.Equal(w.PadBegin, tc.begin) || !slices.Equal(w.PadEnd, tc.end) {
 			t.Errorf("case %d: out %v pads %v %v, want %v %v %v", i, w.Out, w.PadBegin, w.PadEnd, tc.out, tc.begin, tc.end)
 		}
 	}
@@ -107,7 +108,7 @@ func TestConvTransposeMatchesDefinition(t *testing.T) {
 		if err != nil {
 			t.Fatalf("case %d: %v", i, err)
 		}
-		if tc.out != nil && !equalInts(y.Shape, tc.out) {
+		if tc.out != nil && !slices.Equal(y.Shape, tc.out) {
 			t.Fatalf("case %d: shape %v, want %v", i, y.Shape, tc.out)
 		}
 		g, _ := ResolveConvTranspose(x.Shape, w.Shape, tc.p)

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/gemm"
 	"github.com/pare-ml/pare/core/tensor"
@@ -48,7 +49,7 @@ func ResolveConvTranspose(xShape, wShape []int, p ConvTransposeParams) (*ConvTra
 	}
 	m := wShape[1] * group
 	kernel := append([]int(nil), wShape[2:]...)
-	if p.Kernel != nil && !equalInts(p.Kernel, kernel) {
+	if p.Kernel != nil && !slices.Equal(p.Kernel, kernel) {
 		return nil, fmt.Errorf("ConvTranspose: kernel_shape %v disagrees with W %v", p.Kernel, wShape)
 	}
 	vec := func(name string, v []int, def int) ([]int, error) {

@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"unsafe"
 
 	"github.com/pare-ml/pare/core/tensor"
@@ -26,7 +27,7 @@ func ReluEpilogue() Epilogue { return Epilogue{Clamp: true, Min: 0, Max: float32
 // check verifies the residual against the output.
 func (e *Epilogue) check(y *tensor.Tensor) error {
 	if r := e.Residual; r != nil {
-		if r.DType != tensor.Float32 || len(r.F32) != r.Len() || !equalInts(r.Shape, y.Shape) {
+		if r.DType != tensor.Float32 || len(r.F32) != r.Len() || !slices.Equal(r.Shape, y.Shape) {
 			return fmt.Errorf("Conv: fused residual %v %v must be float32 shaped like the output %v", r.DType, r.Shape, y.Shape)
 		}
 	}

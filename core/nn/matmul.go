@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/gemm"
 	"github.com/pare-ml/pare/core/graph"
@@ -55,7 +56,7 @@ func GemmInto(y, a, b, c *tensor.Tensor, p GemmParams) error {
 			return fmt.Errorf("Gemm: operands must be float32 tensors with data matching their shape (got %v %v)", t.DType, t.Shape)
 		}
 	}
-	if !equalInts(y.Shape, shape) {
+	if !slices.Equal(y.Shape, shape) {
 		return fmt.Errorf("Gemm: output %v, want %v", y.Shape, shape)
 	}
 	m, n := shape[0], shape[1]
@@ -167,7 +168,7 @@ func MatMulInto(y, a, b *tensor.Tensor) error {
 			return fmt.Errorf("MatMul: operands must be float32 tensors with data matching their shape (got %v %v)", t.DType, t.Shape)
 		}
 	}
-	if !equalInts(y.Shape, shape) {
+	if !slices.Equal(y.Shape, shape) {
 		return fmt.Errorf("MatMul: output %v, want %v", y.Shape, shape)
 	}
 	as, bs := promoteMatMul(a.Shape, b.Shape)

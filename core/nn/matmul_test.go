@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/tensor"
@@ -31,7 +32,7 @@ func TestMatMulNumpySemantics(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v x %v: %v", tc.a, tc.b, err)
 		}
-		if !equalInts(y.Shape, tc.out) {
+		if !slices.Equal(y.Shape, tc.out) {
 			t.Fatalf("%v x %v: shape %v, want %v", tc.a, tc.b, y.Shape, tc.out)
 		}
 		assertClose(t, fmt.Sprintf("matmul %v x %v", tc.a, tc.b), y.F32, naiveMatMul(a, b, tc.out))

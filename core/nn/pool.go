@@ -3,6 +3,7 @@ package nn
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -104,7 +105,7 @@ func MaxPoolInto(y, indices, x *tensor.Tensor, g *PoolGeometry, columnMajor bool
 	if err := checkPoolOperands("MaxPool", y, x, g); err != nil {
 		return err
 	}
-	if indices != nil && (indices.DType != tensor.Int64 || !equalInts(indices.Shape, g.OutShape()) || len(indices.I64) != indices.Len()) {
+	if indices != nil && (indices.DType != tensor.Int64 || !slices.Equal(indices.Shape, g.OutShape()) || len(indices.I64) != indices.Len()) {
 		return fmt.Errorf("MaxPool: Indices must be int64 %v, got %v %v", g.OutShape(), indices.DType, indices.Shape)
 	}
 	switch x.DType {
@@ -231,7 +232,7 @@ func AveragePoolInto(y, x *tensor.Tensor, g *PoolGeometry, countIncludePad bool)
 }
 
 func checkPoolOperands(op string, y, x *tensor.Tensor, g *PoolGeometry) error {
-	if !equalInts(y.Shape, g.OutShape()) || y.DType != x.DType {
+	if !slices.Equal(y.Shape, g.OutShape()) || y.DType != x.DType {
 		return fmt.Errorf("%s: output is %v %v, want %v %v", op, y.DType, y.Shape, x.DType, g.OutShape())
 	}
 	if x.Len() != g.Batch*g.Channels*g.InSize() {
@@ -297,7 +298,7 @@ func globalPool(op string, y, x *tensor.Tensor, reduce func([]float32) float32) 
 	if err != nil {
 		return err
 	}
-	if x.DType != tensor.Float32 || y.DType != tensor.Float32 || !equalInts(y.Shape, shape) || len(x.F32) != x.Len() {
+	if x.DType != tensor.Float32 || y.DType != tensor.Float32 || !slices.Equal(y.Shape, shape) || len(x.F32) != x.Len() {
 		return fmt.Errorf("%s: want float32 input and output %v, got %v %v -> %v %v", op, shape, x.DType, x.Shape, y.DType, y.Shape)
 	}
 	planes := x.Shape[0] * x.Shape[1]

@@ -54,18 +54,9 @@ func (n *Node) AttrFloats(name string, def []float32) []float32 {
 // OpsetVersion returns the opset version the model imports for domain
 // ("" and "ai.onnx" are the same domain), or 0 when it imports none.
 func (m *Model) OpsetVersion(domain string) int64 {
-	if domain == "ai.onnx" {
-		domain = ""
-	}
+	domain = CanonicalDomain(domain)
 	for _, o := range m.OpsetImport {
-		if o == nil {
-			continue
-		}
-		d := o.Domain
-		if d == "ai.onnx" {
-			d = ""
-		}
-		if d == domain {
+		if o != nil && CanonicalDomain(o.Domain) == domain {
 			return o.Version
 		}
 	}

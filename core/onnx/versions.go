@@ -18,7 +18,7 @@ func (m *Model) VersionWarnings() []string {
 		w = append(w, fmt.Sprintf("the model claims IR version %d; Pare knows IR versions up to %d, so fields added since are kept but ignored", m.IRVersion, KnownIRVersion))
 	}
 	for _, o := range m.OpsetImport {
-		if o != nil && (o.Domain == "" || o.Domain == "ai.onnx") && o.Version > KnownOpset {
+		if o != nil && IsDefaultDomain(o.Domain) && o.Version > KnownOpset {
 			w = append(w, fmt.Sprintf("the model imports ONNX opset %d; Pare knows opsets up to %d and runs each op with the newest semantics it has", o.Version, KnownOpset))
 		}
 	}

@@ -1,6 +1,10 @@
 package tensor
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/onnx"
+)
 
 // DType is the element type of a Tensor. Values equal onnx.DataType numbers
 // so conversion is a cast.
@@ -21,40 +25,9 @@ const (
 	Int4      DType = 22
 )
 
-func (d DType) String() string {
-	switch d {
-	case Float32:
-		return "float32"
-	case Uint8:
-		return "uint8"
-	case Int8:
-		return "int8"
-	case Int32:
-		return "int32"
-	case Int64:
-		return "int64"
-	case Bool:
-		return "bool"
-	case Float64:
-		return "float64"
-	case Uint4:
-		return "uint4"
-	case Int4:
-		return "int4"
-	}
-	// The ONNX types the executor does not compute on keep their names,
-	// so errors say "float16", not a number.
-	if name, ok := onnxOnlyNames[d]; ok {
-		return name
-	}
-	return fmt.Sprintf("dtype(%d)", int32(d))
-}
-
-var onnxOnlyNames = map[DType]string{
-	0: "undefined", 4: "uint16", 5: "int16", 8: "string", 10: "float16", 12: "uint32", 13: "uint64",
-	14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz",
-	19: "float8e5m2", 20: "float8e5m2fnuz", 23: "float4e2m1", 24: "float8e8m0", 25: "uint2", 26: "int2",
-}
+// String returns the short name of d ("float32", "int4"), from the one
+// table of element types in package onnx.
+func (d DType) String() string { return onnx.DataType(d).Name() }
 
 // Tensor is a dense row-major (C order) array. Exactly one data slice, the
 // one matching DType, is non-nil; its length is the product of Shape (1 for

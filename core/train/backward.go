@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -96,7 +97,7 @@ func (n *Net) gradPlan() (map[string]bool, error) {
 			}
 			if ok && rule.differentiable(i) {
 				any = true
-			} else if !ok && (nd.Domain != "" || !nonDifferentiable[nd.OpType]) {
+			} else if !ok && (!onnx.IsDefaultDomain(nd.Domain) || !nonDifferentiable[nd.OpType]) {
 				missing = append(missing, fmt.Sprintf("%s (%s) reads %q", nodeName(nd), nd.OpType, name))
 			}
 		}
@@ -132,7 +133,7 @@ func (a *gradAccumulator) add(name string, g *tensor.Tensor, shape []int, fresh 
 	if g.DType != tensor.Float32 || g.Len() != tensor.NumElements(shape) {
 		return fmt.Errorf("gradient for %q has %d elements (%v), want shape %v", name, g.Len(), g.Shape, shape)
 	}
-	if !sameShape(g.Shape, shape) {
+	if !slices.Equal(g.Shape, shape) {
 		g = &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: g.F32}
 	}
 	old, ok := a.grads[name]
@@ -237,16 +238,4 @@ func (n *Net) Backward(p *Pass, dLogits *tensor.Tensor) error {
 		copy(prm.Grad.F32, g.F32)
 	}
 	return nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

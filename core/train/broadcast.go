@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/graph"
 )
@@ -131,7 +132,7 @@ func contiguousStrides(shape []int) []int {
 // reduceTo sums g (shaped out) down to shape in, the adjoint of
 // broadcasting in to out.
 func reduceTo(g []float32, out, in []int) ([]float32, error) {
-	if sameShape(out, in) {
+	if slices.Equal(out, in) {
 		return g, nil
 	}
 	st, err := broadcastStrides(in, out)

@@ -56,7 +56,7 @@ var registered = map[opKey][]rangedOp{}
 // NetOptions.Ops for one net), and so is a range overlapping an earlier
 // registration.
 func RegisterOp(domain, opType string, minOpset, maxOpset int64, op Op) error {
-	if domain == "" || domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(domain) {
 		return fmt.Errorf("train: %s is in the default ONNX domain; override a built-in for one net with NetOptions.Ops", opType)
 	}
 	if minOpset < 1 || (maxOpset != 0 && maxOpset < minOpset) {
@@ -66,7 +66,7 @@ func RegisterOp(domain, opType string, minOpset, maxOpset int64, op Op) error {
 	if err != nil {
 		return err
 	}
-	key := opKey{domain, opType}
+	key := opKey{onnx.CanonicalDomain(domain), opType}
 	for _, o := range registered[key] {
 		if (o.maxOpset == 0 || minOpset <= o.maxOpset) && (maxOpset == 0 || o.minOpset <= maxOpset) {
 			return fmt.Errorf("train: %s.%s is already registered for an opset range overlapping %d..%d", domain, opType, minOpset, maxOpset)
@@ -84,7 +84,7 @@ func HasOp(domain, opType string, opset int64) bool {
 }
 
 func registeredOp(domain, opType string, opset int64) (rangedOp, bool) {
-	for _, o := range registered[opKey{domain, opType}] {
+	for _, o := range registered[opKey{onnx.CanonicalDomain(domain), opType}] {
 		if opset >= o.minOpset && (o.maxOpset == 0 || opset <= o.maxOpset) {
 			return o, true
 		}
@@ -112,10 +112,7 @@ func compileOp(domain, opType string, op Op) (gradRule, forwardFunc, error) {
 // compileOverrides prepares NetOptions.Ops for one net.
 func (n *Net) compileOverrides() error {
 	for k, op := range n.opt.Ops {
-		d := k.Domain
-		if d == "ai.onnx" {
-			d = ""
-		}
+		d := onnx.CanonicalDomain(k.Domain)
 		r, f, err := compileOp(k.Domain, k.OpType, op)
 		if err != nil {
 			return err
@@ -127,7 +124,7 @@ func (n *Net) compileOverrides() error {
 
 // domainOpset is the model's opset version of nd's domain.
 func (n *Net) domainOpset(nd *onnx.Node) int64 {
-	if nd.Domain == "" || nd.Domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(nd.Domain) {
 		return n.opset
 	}
 	return n.model.OpsetVersion(nd.Domain)
@@ -135,10 +132,7 @@ func (n *Net) domainOpset(nd *onnx.Node) int64 {
 
 // nodeKey is nd's operator with "ai.onnx" read as the default domain.
 func nodeKey(nd *onnx.Node) opKey {
-	if nd.Domain == "ai.onnx" {
-		return opKey{"", nd.OpType}
-	}
-	return opKey{nd.Domain, nd.OpType}
+	return opKey{onnx.CanonicalDomain(nd.Domain), nd.OpType}
 }
 
 // ruleFor returns the backward rule of a node: the net's override, the

@@ -51,12 +51,46 @@
 // forward for training mode and a backward, such as QIL's quantizers with
 // straight-through gradients. It never replaces a rule; a built-in is
 // replaced for one net through NetOptions.Ops.
+// Param.Users point to the nodes (and input slots) that read a parameter,
+// so a pass over the graph (pruning a channel, placing a quantizer) finds
+// its parameters without parsing names.
 //
 // # Training loop
 //
-// Trainer is a stepper: each call of Step trains one mini-batch and
-// returns loss, accuracy and progress, so the browser can yield, draw and
-// cancel between steps, and the CLI can draw a progress bar. Loader makes
-// the mini-batches (seeded shuffling, random crop with padding,
-// horizontal flips) from a dataset.Set.
+// Trainer is a job.Stepper: each Step trains one mini-batch and returns a
+// job.Progress (stage "train", steps done of the run, figures loss,
+// accuracy, lr), so the browser can yield, draw and cancel between steps,
+// and the CLI can draw a progress bar; Last has the step's details.
+// Loader makes the mini-batches (seeded shuffling, random crop with
+// padding, horizontal flips) from a dataset.Set. The loop's seams, for
+// the compression stages that train:
+//
+//   - Config.Loss replaces the cross-entropy with any LossFunc of the
+//     logits; Distill is knowledge distillation from a teacher's logits
+//     (the model before pruning or quantization), without a loop of its
+//     own.
+//   - Config.OnGradients runs between the backward pass and the update:
+//     a regulariser's gradient, or the mask of pruned channels.
+//   - NewOptimizer and NewSchedule build what Trainer uses, for loops of
+//     one's own; Config.Group puts parameters in groups with their own
+//     rate (QIL's intervals).
+//
+// # Fine-tuning without tuning
+//
+// Fit is a whole job as one stepper: `pare train`, `pare finetune`, the
+// page's Fine-tune stage, and the fine-tuning after pruning drive it.
+// Prepare makes a Plan from a model and images (the net, the loaders, a
+// stratified validation split, the memory estimate, the distillation
+// teacher), and Plan.Options the FitOptions. With LR 0 an LRProbe (a
+// learning-rate range test on a few batches) chooses the rate; a guard
+// rolls a diverging run back to the best weights and retries at a tenth
+// of the rate; and Fit ends with the best validated weights, which are the
+// model's own unless training beat them (FitOptions.AllowWorse keeps the
+// last). FinetuneDefaults are the settings that need no tuning;
+// docs/training.md gives the rules and their measurements.
+//
+//	plan, err := train.Prepare(train.Setup{Model: m, Train: set, ValFraction: train.DefaultValFraction, Batch: 64})
+//	fit, err := train.NewFit(plan.Net, plan.Options(train.FinetuneDefaults()))
+//	err = job.Run(ctx, fit, show)   // the weights kept are written back into m
+//	res := fit.Result()             // rate chosen, validation before and best, what was kept
 package train

@@ -3,6 +3,7 @@ package train
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/nn"
@@ -134,7 +135,7 @@ func addRelu(n *Net, nd *onnx.Node, in []*tensor.Tensor) *tensor.Tensor {
 		return nil
 	}
 	a, b := in[0], in[1]
-	if a.DType != tensor.Float32 || b.DType != tensor.Float32 || !sameShape(a.Shape, b.Shape) || len(a.F32) != len(b.F32) {
+	if a.DType != tensor.Float32 || b.DType != tensor.Float32 || !slices.Equal(a.Shape, b.Shape) || len(a.F32) != len(b.F32) {
 		return nil
 	}
 	y := n.pool.get(phaseForward, a.Shape, false)

@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/gemm"
 	"github.com/pare-ml/pare/core/nn"
@@ -39,7 +40,7 @@ func convForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, _ Mode) ([]*tenso
 			return nil, nil, fmt.Errorf("Conv input %d is %v; training supports float32", i, t.DType)
 		}
 	}
-	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, convParams(nd))
+	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(nd))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -52,31 +53,6 @@ func convForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, _ Mode) ([]*tenso
 		return nil, nil, err
 	}
 	return []*tensor.Tensor{y}, nil, nil
-}
-
-func convParams(nd *onnx.Node) nn.ConvParams {
-	return nn.ConvParams{
-		Kernel:    intsAttr(nd, "kernel_shape"),
-		Strides:   intsAttr(nd, "strides"),
-		Dilations: intsAttr(nd, "dilations"),
-		Pads:      intsAttr(nd, "pads"),
-		AutoPad:   nd.AttrString("auto_pad", nn.AutoPadNotSet),
-		Group:     int(nd.AttrInt("group", 1)),
-	}
-}
-
-// intsAttr reads an ints attribute as []int, nil when absent (nn applies
-// the ONNX default).
-func intsAttr(nd *onnx.Node, name string) []int {
-	v := nd.AttrInts(name, nil)
-	if v == nil {
-		return nil
-	}
-	out := make([]int, len(v))
-	for i, x := range v {
-		out[i] = int(x)
-	}
-	return out
 }
 
 // identityWindow reports whether Im2Col would copy the image unchanged.
@@ -97,11 +73,11 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	if err := requireF32(w, "W"); err != nil {
 		return nil, err
 	}
-	g, err := nn.ResolveConv(x.Shape, w.Shape, convParams(c.node))
+	g, err := nn.ResolveConv(x.Shape, w.Shape, nn.ConvParamsOf(c.node))
 	if err != nil {
 		return nil, err
 	}
-	if !sameShape(dy.Shape, g.OutShape()) {
+	if !slices.Equal(dy.Shape, g.OutShape()) {
 		return nil, fmt.Errorf("output gradient shape %v, want %v", dy.Shape, g.OutShape())
 	}
 	win := &g.Window
@@ -225,7 +201,7 @@ func transposedAsConv(dx, dy, w *tensor.Tensor, g *nn.ConvGeometry) (bool, error
 	if err != nil {
 		return false, err
 	}
-	if !sameShape(tg.OutShape(), dx.Shape) {
+	if !slices.Equal(tg.OutShape(), dx.Shape) {
 		return false, nil
 	}
 	return true, nn.ConvInto(dx, dy, wt, nil, tg)

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
@@ -147,7 +148,7 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	// dx overwrites dy when this rule owns it: each element of dy is read
 	// (in the second pass) just before its dx is written.
 	dx := dy
-	if !c.ownOut[0] || !sameShape(dy.Shape, x.Shape) {
+	if !c.ownOut[0] || !slices.Equal(dy.Shape, x.Shape) {
 		dx = c.net.pool.get(phaseBackward, x.Shape, false) // every element is written below
 	}
 	dScale := tensor.New(tensor.Float32, []int{ch})

@@ -2,9 +2,9 @@ package train
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
-	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -18,19 +18,6 @@ func init() {
 	registerGrad("AveragePool", poolGrad(false), 0)
 	registerGrad("GlobalAveragePool", globalAverageGrad, 0)
 	registerGrad("GlobalMaxPool", globalMaxGrad, 0)
-}
-
-func poolParams(nd *onnx.Node) nn.PoolParams {
-	return nn.PoolParams{
-		Kernel:             intsAttr(nd, "kernel_shape"),
-		Strides:            intsAttr(nd, "strides"),
-		Dilations:          intsAttr(nd, "dilations"),
-		Pads:               intsAttr(nd, "pads"),
-		AutoPad:            nd.AttrString("auto_pad", nn.AutoPadNotSet),
-		CeilMode:           nd.AttrInt("ceil_mode", 0) != 0,
-		CountIncludePad:    nd.AttrInt("count_include_pad", 0) != 0,
-		ColumnMajorIndices: nd.AttrInt("storage_order", 0) == 1,
-	}
 }
 
 // windowTable lists, for every output position and kernel offset (both
@@ -84,12 +71,12 @@ func poolGrad(isMax bool) gradFunc {
 		if isMax {
 			op = "MaxPool"
 		}
-		p := poolParams(c.node)
+		p := nn.PoolParamsOf(c.node)
 		g, err := nn.ResolvePool(op, x.Shape, p)
 		if err != nil {
 			return nil, err
 		}
-		if !sameShape(dy.Shape, g.OutShape()) {
+		if !slices.Equal(dy.Shape, g.OutShape()) {
 			return nil, fmt.Errorf("output gradient shape %v, want %v", dy.Shape, g.OutShape())
 		}
 		win := &g.Window

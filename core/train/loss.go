@@ -1,11 +1,29 @@
 package train
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
+
+// LossFunc computes a training batch's loss from its logits: the loss,
+// its gradient with respect to the logits (shaped like them) and how many
+// rows are classified correctly. x is the batch's input, for a loss that
+// runs another model on it (a distillation teacher). Config.Loss sets it.
+type LossFunc func(ctx context.Context, x *tensor.Tensor, labels []int, logits *tensor.Tensor) (loss float64, dLogits *tensor.Tensor, correct int, err error)
+
+// CrossEntropy is the default LossFunc: SoftmaxCrossEntropy on the labels.
+func CrossEntropy(_ context.Context, _ *tensor.Tensor, labels []int, logits *tensor.Tensor) (float64, *tensor.Tensor, int, error) {
+	return SoftmaxCrossEntropy(logits, labels)
+}
+
+// ErrNotFinite is the error of a step whose loss is NaN or infinite: the
+// run has diverged (Fit's guard restores the last good weights and lowers
+// the learning rate).
+var ErrNotFinite = errors.New("train: the loss is not finite (the logits hold NaN or Inf): lower the learning rate")
 
 // SoftmaxCrossEntropy is the mean over the batch of -log softmax(logits)[label],
 // fused with its gradient. logits is N x K (trailing dimensions of size 1,
@@ -59,7 +77,7 @@ func SoftmaxCrossEntropy(logits *tensor.Tensor, labels []int) (loss float64, dLo
 		g[y] -= float32(1 / float64(n))
 	}
 	if math.IsNaN(total) || math.IsInf(total, 0) {
-		return 0, nil, correct, fmt.Errorf("train: the loss is not finite (the logits hold NaN or Inf): lower the learning rate")
+		return 0, nil, correct, ErrNotFinite
 	}
 	return total / float64(n), dLogits, correct, nil
 }

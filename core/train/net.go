@@ -45,12 +45,22 @@ type Param struct {
 	Value  *tensor.Tensor
 	Grad   *tensor.Tensor
 	Frozen bool
-	// Users lists "node (op_type)" of the nodes reading the parameter, for
-	// messages and for choosing an initialisation.
-	Users []string
+	// Users are the nodes that read the parameter, and at which input.
+	Users []ParamUse
 	// FanIn is the number of inputs one output unit sees (Conv: C/group x
 	// kernel; Gemm: K); 0 when it does not apply.
 	FanIn int
+}
+
+// ParamUse is one reading of a parameter: the node and its input index.
+type ParamUse struct {
+	Node  *onnx.Node
+	Input int
+}
+
+// String names the node and its operator, for messages.
+func (u ParamUse) String() string {
+	return fmt.Sprintf("%s (%s) input %d", nodeName(u.Node), u.Node.OpType, u.Input)
 }
 
 // NetOptions tunes NewNet.
@@ -251,7 +261,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 	for _, nd := range n.order {
 		// An overridden op's backward may read its output, which the
 		// fused ReLU would overwrite.
-		if !reluFusable[nd.OpType] || nd.Domain != "" || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
+		if !reluFusable[nd.OpType] || !onnx.IsDefaultDomain(nd.Domain) || n.overridden(nd) || len(nd.Output) == 0 || outputs[nd.Output[0]] {
 			continue
 		}
 		extra := false
@@ -259,7 +269,7 @@ func (n *Net) findFusions(g *graph.Graph, og *onnx.Graph) {
 			extra = extra || o != ""
 		}
 		users := g.Consumers(nd.Output[0])
-		if extra || len(users) != 1 || users[0].OpType != "Relu" || users[0].Domain != "" {
+		if extra || len(users) != 1 || users[0].OpType != "Relu" || !onnx.IsDefaultDomain(users[0].Domain) {
 			continue
 		}
 		n.fusedRelu[nd] = users[0]
@@ -281,7 +291,7 @@ func (n *Net) findParams() {
 			if name == "" || t == nil || t.DType != tensor.Float32 {
 				continue
 			}
-			if nd.OpType == "BatchNormalization" && nd.Domain == "" && (i == 3 || i == 4) {
+			if nd.OpType == "BatchNormalization" && onnx.IsDefaultDomain(nd.Domain) && (i == 3 || i == 4) {
 				n.stats[name] = true
 				continue
 			}
@@ -295,7 +305,7 @@ func (n *Net) findParams() {
 				n.params[name] = p
 				n.Params = append(n.Params, p)
 			}
-			p.Users = append(p.Users, fmt.Sprintf("%s (%s)", nodeName(nd), nd.OpType))
+			p.Users = append(p.Users, ParamUse{Node: nd, Input: i})
 		}
 	}
 }

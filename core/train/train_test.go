@@ -49,12 +49,12 @@ func TestOverfitsOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p Progress
 	for !tr.Done() {
-		if p, err = tr.Step(context.Background()); err != nil {
+		if _, err = tr.Step(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
+	p := tr.Last()
 	if p.Accuracy != 1 {
 		t.Fatalf("after %d steps the training batch is at %.1f %% (loss %.4f), want 100 %%", p.GlobalStep, 100*p.Accuracy, p.Loss)
 	}

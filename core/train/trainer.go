@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"time"
 
+	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train/optim"
 )
@@ -34,6 +36,14 @@ type Config struct {
 	// its own learning-rate factor and weight decay (QIL's intervals train
 	// with a smaller rate); by default weights and the rest form two.
 	Group func(p *Param) GroupSpec
+	// Loss, when set, replaces the softmax cross-entropy on the logits:
+	// knowledge distillation (Distill) and QIL's regularised losses plug
+	// in here without a loop of their own.
+	Loss LossFunc
+	// OnGradients, when set, runs after each backward pass and before
+	// clipping and the update: to add a regulariser's gradient to the
+	// parameters, or to mask the gradients of pruned channels.
+	OnGradients func(net *Net) error
 }
 
 // GroupSpec places a parameter in an optimizer group.
@@ -43,8 +53,9 @@ type GroupSpec struct {
 	WeightDecay float64
 }
 
-// Progress is what one Step reports.
-type Progress struct {
+// StepStats are the details of one training step (Trainer.Last); Step
+// reports the same as a job.Progress.
+type StepStats struct {
 	Epoch, Epochs       int     // Epoch counts from 0
 	Step, StepsPerEpoch int     // the step just taken, from 0
 	GlobalStep, Total   int     // steps taken so far (after this one), of Total
@@ -60,19 +71,21 @@ type Progress struct {
 
 // Trainer runs a training loop one mini-batch at a time: the caller
 // drives it (Step until Done), so it can yield to a browser, draw
-// progress or stop between steps.
+// progress or stop between steps. It is a job.Stepper.
 type Trainer struct {
-	net    *Net
-	data   *Loader
-	cfg    Config
-	opt    optim.Optimizer
-	groups []*optim.Group
-	sched  optim.Schedule
+	net   *Net
+	data  *Loader
+	cfg   Config
+	opt   optim.Optimizer
+	group []*optim.Group
+	sched optim.Schedule
+	loss  LossFunc
+	start time.Time
 
 	epoch, step, global int
 	sumLoss             float64
 	correct, seen       int
-	lastActivation      int64
+	last                StepStats
 }
 
 // NewTrainer prepares a run of cfg over data. It makes net reuse its
@@ -81,83 +94,29 @@ func NewTrainer(net *Net, data *Loader, cfg Config) (*Trainer, error) {
 	if cfg.Epochs <= 0 {
 		return nil, fmt.Errorf("train: epochs must be positive")
 	}
-	if cfg.LR <= 0 || math.IsNaN(cfg.LR) {
-		return nil, fmt.Errorf("train: the learning rate must be positive")
+	if cfg.LR <= 0 || math.IsNaN(cfg.LR) || math.IsInf(cfg.LR, 0) {
+		return nil, fmt.Errorf("train: the learning rate must be a positive number")
 	}
 	if data == nil || data.Steps() == 0 {
 		return nil, fmt.Errorf("train: no training batches (fewer images than one batch?)")
 	}
-	t := &Trainer{net: net, data: data, cfg: cfg}
+	if len(net.InputNames()) != 1 {
+		return nil, fmt.Errorf("train: the model has %d inputs; the trainer feeds exactly one", len(net.InputNames()))
+	}
+	opt, groups, err := NewOptimizer(net, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := NewSchedule(cfg, data.Steps())
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{net: net, data: data, cfg: cfg, opt: opt, group: groups, sched: sched, loss: cfg.Loss}
+	if t.loss == nil {
+		t.loss = CrossEntropy
+	}
 	net.ReuseBuffers(true)
-	t.groups = makeGroups(net, cfg)
-	if len(t.groups) == 0 {
-		return nil, fmt.Errorf("train: every parameter is frozen; nothing to train")
-	}
-	switch cfg.Optimizer {
-	case "", "sgd":
-		mom := cfg.Momentum
-		if mom == 0 {
-			mom = 0.9
-		} else if mom < 0 {
-			mom = 0
-		}
-		t.opt = &optim.SGD{Momentum: mom, Nesterov: cfg.Nesterov, Groups: t.groups}
-	case "adam":
-		t.opt = &optim.Adam{Groups: t.groups}
-	case "adamw":
-		t.opt = &optim.Adam{Groups: t.groups, Decoupled: true}
-	default:
-		return nil, fmt.Errorf("train: unknown optimizer %q (sgd, adam or adamw)", cfg.Optimizer)
-	}
-	total := t.Total()
-	steps := data.Steps()
-	switch cfg.Schedule {
-	case "", "constant":
-		t.sched = optim.Constant(cfg.LR)
-	case "cosine":
-		t.sched = optim.Cosine(cfg.LR, total, 0)
-	case "step":
-		every, gamma := cfg.StepEpochs, cfg.StepGamma
-		if every <= 0 {
-			every = max(1, cfg.Epochs/3)
-		}
-		if gamma == 0 {
-			gamma = 0.1
-		}
-		t.sched = optim.StepDecay(cfg.LR, every*steps, gamma)
-	default:
-		return nil, fmt.Errorf("train: unknown schedule %q (constant, cosine or step)", cfg.Schedule)
-	}
-	if cfg.WarmupSteps > 0 {
-		t.sched = optim.Warmup(t.sched, cfg.WarmupSteps)
-	}
 	return t, nil
-}
-
-func makeGroups(net *Net, cfg Config) []*optim.Group {
-	byName := map[string]*optim.Group{}
-	var groups []*optim.Group
-	for _, p := range net.Params {
-		if p.Frozen {
-			continue
-		}
-		var spec GroupSpec
-		if cfg.Group != nil {
-			spec = cfg.Group(p)
-		} else if p.Kind == KindWeight {
-			spec = GroupSpec{Name: "weights", LRScale: 1, WeightDecay: cfg.WeightDecay}
-		} else {
-			spec = GroupSpec{Name: "no-decay", LRScale: 1}
-		}
-		g := byName[spec.Name]
-		if g == nil {
-			g = &optim.Group{Name: spec.Name, LRScale: spec.LRScale, WeightDecay: spec.WeightDecay}
-			byName[spec.Name] = g
-			groups = append(groups, g)
-		}
-		g.Vars = append(g.Vars, &optim.Var{Name: p.Name, Value: p.Value.F32, Grad: p.Grad.F32})
-	}
-	return groups
 }
 
 // Total is the number of steps of the whole run.
@@ -167,62 +126,82 @@ func (t *Trainer) Total() int { return t.cfg.Epochs * t.data.Steps() }
 func (t *Trainer) Done() bool { return t.global >= t.Total() }
 
 // Groups exposes the optimizer groups (to inspect or adjust rates).
-func (t *Trainer) Groups() []*optim.Group { return t.groups }
+func (t *Trainer) Groups() []*optim.Group { return t.group }
 
-// Step trains one mini-batch. It returns an error once the run is done.
-func (t *Trainer) Step(ctx context.Context) (Progress, error) {
+// Last is the details of the step Step last took.
+func (t *Trainer) Last() StepStats { return t.last }
+
+// Step trains one mini-batch and reports it as stage "train": Done and
+// Total count steps of the whole run; the figures are "loss" and
+// "accuracy" (running means over the epoch so far), "batch_loss", "lr"
+// and "epoch" (from 1). It returns an error once the run is done, and
+// ErrNotFinite when the loss is NaN or infinite.
+func (t *Trainer) Step(ctx context.Context) (job.Progress, error) {
 	if t.Done() {
-		return Progress{}, fmt.Errorf("train: the run is finished")
+		return job.Progress{}, fmt.Errorf("train: the run is finished")
+	}
+	if err := ctx.Err(); err != nil {
+		return job.Progress{}, err
+	}
+	if t.global == 0 {
+		t.start = time.Now()
 	}
 	x, labels, err := t.data.Batch(t.epoch, t.step)
 	if err != nil {
-		return Progress{}, err
+		return job.Progress{}, err
 	}
-	inputs := t.net.InputNames()
-	if len(inputs) != 1 {
-		return Progress{}, fmt.Errorf("train: the model has %d inputs; the trainer feeds exactly one", len(inputs))
-	}
-	pass, err := t.net.ForwardContext(ctx, map[string]*tensor.Tensor{inputs[0]: x}, ModeTrain)
+	pass, err := t.net.ForwardContext(ctx, map[string]*tensor.Tensor{t.net.InputNames()[0]: x}, ModeTrain)
 	if err != nil {
-		return Progress{}, err
+		return job.Progress{}, err
 	}
-	loss, dLogits, correct, err := SoftmaxCrossEntropy(pass.Logits(), labels)
+	loss, dLogits, correct, err := t.loss(ctx, x, labels, pass.Logits())
 	if err != nil {
-		return Progress{}, err
+		return job.Progress{}, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return job.Progress{}, ErrNotFinite
 	}
 	if err := t.net.Backward(pass, dLogits); err != nil {
-		return Progress{}, err
+		return job.Progress{}, err
 	}
-	t.lastActivation = pass.Bytes()
+	if t.cfg.OnGradients != nil {
+		if err := t.cfg.OnGradients(t.net); err != nil {
+			return job.Progress{}, err
+		}
+	}
 	norm := 0.0
 	if t.cfg.ClipNorm > 0 {
-		norm = optim.ClipGradNorm(t.groups, t.cfg.ClipNorm)
+		norm = optim.ClipGradNorm(t.group, t.cfg.ClipNorm)
 	}
 	lr := t.sched.LR(t.global)
 	if err := t.opt.Step(lr); err != nil {
-		return Progress{}, err
+		return job.Progress{}, err
 	}
 	t.sumLoss += loss * float64(len(labels))
 	t.correct += correct
 	t.seen += len(labels)
-	p := Progress{
+	s := StepStats{
 		Epoch: t.epoch, Epochs: t.cfg.Epochs, Step: t.step, StepsPerEpoch: t.data.Steps(),
 		Loss: loss, Accuracy: float64(correct) / float64(len(labels)),
 		EpochLoss: t.sumLoss / float64(t.seen), EpochAcc: float64(t.correct) / float64(t.seen),
 		LR: lr, GradNorm: norm, Images: len(labels), EpochImages: t.seen,
-		ActivationBytes: t.lastActivation, BatchShape: x.Shape,
+		ActivationBytes: pass.Bytes(), BatchShape: x.Shape,
 	}
 	t.global++
 	t.step++
-	p.GlobalStep, p.Total = t.global, t.Total()
+	s.GlobalStep, s.Total = t.global, t.Total()
 	if t.step == t.data.Steps() {
-		p.EpochDone = true
+		s.EpochDone = true
 		t.epoch++
 		t.step = 0
 		t.sumLoss, t.correct, t.seen = 0, 0, 0
 	}
-	p.Done = t.Done()
-	return p, nil
+	s.Done = t.Done()
+	t.last = s
+	return job.Progress{
+		Stage: "train", Done: int64(s.GlobalStep), Total: int64(s.Total), Elapsed: time.Since(t.start),
+		Figures: map[string]float64{"loss": s.EpochLoss, "accuracy": s.EpochAcc, "batch_loss": s.Loss, "lr": lr, "epoch": float64(s.Epoch + 1)},
+	}, nil
 }
 
 // Bytes is the memory held by the pass's computed values (activations

@@ -32,19 +32,7 @@ func Dir(t testing.TB, sub string) string {
 // Path returns where sub would be inside the shared assets, relative to the
 // working directory, without checking that it exists.
 func Path(sub string) (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	root, err := moduleRoot(wd)
-	if err != nil {
-		return "", err
-	}
-	rel, err := filepath.Rel(wd, filepath.Join(root, "..", "shared", "assets", sub))
-	if err != nil {
-		return "", err
-	}
-	return rel, nil
+	return fromRepo(filepath.Join("..", "shared", "assets", sub))
 }
 
 // Lookup is for tests that run what data they find and only log what is
@@ -71,4 +59,25 @@ func moduleRoot(dir string) (string, error) {
 		}
 		d = up
 	}
+}
+
+// RepoPath returns where sub (slash-separated, relative to the repository
+// root) is, relative to the working directory, so that a test of any
+// package can name the repository's own fixtures (testdata/models/...).
+func RepoPath(sub string) (string, error) {
+	return fromRepo(filepath.FromSlash(sub))
+}
+
+// fromRepo returns the path rel (relative to the repository root) relative
+// to the working directory.
+func fromRepo(rel string) (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	root, err := moduleRoot(wd)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Rel(wd, filepath.Join(root, rel))
 }

@@ -45,7 +45,7 @@ test('the toolbar is one Tab stop, walked with the arrow keys, Home and End', as
   await page.keyboard.press('End');
 });
 
-test('the demo opens, and the Graph/Evaluate tabs switch with the arrow keys', async () => {
+test('the demo opens, and the stage tabs switch with the arrow keys', async () => {
   const { page } = session;
   assert.equal(await focused(page), 'try-demo');
   await page.keyboard.press('Enter');
@@ -65,7 +65,11 @@ test('the demo opens, and the Graph/Evaluate tabs switch with the arrow keys', a
   await page.keyboard.press('Home');
   assert.equal(await focused(page), 'tab-graph');
   assert.equal(await page.isVisible('#view-graph'), true);
+  // End reaches the last stage (Fine-tune); ArrowLeft comes back.
   await page.keyboard.press('End');
+  assert.equal(await focused(page), 'tab-finetune');
+  assert.equal(await page.isVisible('#view-finetune'), true);
+  await page.keyboard.press('ArrowLeft');
   assert.equal(await focused(page), 'tab-evaluate');
   assert.equal(await page.isVisible('#view-evaluate'), true);
   await checkPage(page, 'after switching tabs from the keyboard');

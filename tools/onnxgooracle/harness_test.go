@@ -4,6 +4,7 @@ package onnxgooracle_test
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func TestGorgoniaRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", in.DType, err)
 		}
-		if !sameShape(out.Shape, in.Shape) || out.DType != in.DType || compareOutputs(in, out).maxAbs != 0 {
+		if !slices.Equal(out.Shape, in.Shape) || out.DType != in.DType || compareOutputs(in, out).maxAbs != 0 {
 			t.Errorf("round trip of %v %v gave %v %v", in.DType, in.Shape, out.DType, out.Shape)
 		}
 	}
@@ -89,7 +90,7 @@ func TestFromGorgoniaView(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []float32{1, 4, 2, 5, 3, 6}
-	if !sameShape(out.Shape, []int{3, 2}) {
+	if !slices.Equal(out.Shape, []int{3, 2}) {
 		t.Fatalf("shape %v, want [3 2]", out.Shape)
 	}
 	for i := range want {

@@ -5,6 +5,7 @@ package onnxgooracle_test
 import (
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -153,11 +154,11 @@ func runCase(c oracleCase) outcome {
 		if d.problem == "" {
 			o.worst = max(o.worst, d.relative())
 		}
-		if !sameShape(got[name].Shape, theirs[i].Shape) {
+		if !slices.Equal(got[name].Shape, theirs[i].Shape) {
 			// onnx-go is loose about shapes (it drops or merges axes), so
 			// a differing shape only fails when the reference says Pare's
 			// is wrong too.
-			if ref := referenceShape(c, i); ref != nil && !sameShape(ref, got[name].Shape) {
+			if ref := referenceShape(c, i); ref != nil && !slices.Equal(ref, got[name].Shape) {
 				disagreements = append(disagreements, fmt.Sprintf("output %q: Pare shape %v, onnx-go %v, reference %v", name, got[name].Shape, theirs[i].Shape, ref))
 			}
 			notes = append(notes, fmt.Sprintf("output %q: onnx-go shape %v, Pare %v", name, theirs[i].Shape, got[name].Shape))
@@ -212,18 +213,6 @@ func referenceShape(c oracleCase, i int) []int {
 		return []int{}
 	}
 	return t.Shape
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // summaryTable counts outcomes per group and lists every case that did

@@ -10,7 +10,10 @@ import { renderSummary } from './summary.js';
 import { runEvaluation, summarize, renderResults, renderThumbnails } from './evaluate.js';
 import { showError, showWarning, clearBanner, setStatus } from './banner.js';
 import { el, formatDuration, formatETA, formatExact } from './format.js';
-import { roving, setTabStop } from './roving.js';
+import { roving } from './roving.js';
+import { JobRunner } from './job.js';
+import { Stages } from './stages.js';
+import { addFinetuneStage } from './finetune.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -23,15 +26,42 @@ const pool = new WorkerPool({
 // slot.loaded, and prepare() brings it up to date before it evaluates.
 const state = {
   model: null, // {key, files, view}
-  data: null, // {key, files, view}
+  data: null, // {key, files, view, demo}: demo when the demo opened it
   preprocess: null, // the preprocessing the user settled on
-  busy: false, // an evaluation is running
-  evalToken: null,
-  evalDone: null, // settles when the running evaluation has ended
+  resultsFor: null, // the (model, data, preprocessing) the shown results belong to
   opening: 0, // opens queued or under way
   pending: 0, // actions under way (body[aria-busy] while any)
 };
 let keys = 0;
+
+// One long job at a time (evaluation; the stages to come use the same
+// runner): busy state, Cancel, progress and announcements.
+const runner = new JobRunner({
+  progress: $('progress'), text: $('eta'), cancel: $('cancel'), live: $('announce'),
+  onChange: () => updateEvaluateButton(),
+});
+Object.defineProperty(state, 'busy', { get: () => runner.busy, enumerable: true }); // a job is running
+
+// The workspace's stage tabs; Graph and Evaluate are in the page, later
+// stages add themselves with stages.addStage.
+const stages = new Stages($('tabs'), $('workspace'), (name) => {
+  if (name !== 'graph') sidebar.close();
+  else graphView.fitIfUnsized();
+});
+stages.adopt('graph', $('tab-graph'), $('view-graph'));
+stages.adopt('evaluate', $('tab-evaluate'), $('view-evaluate'));
+const finetune = addFinetuneStage({
+  stages,
+  runner,
+  ready: () => canRun(),
+  worker: () => prepare(0),
+  cancelAll: () => pool.cancelAll(),
+  guard: (what, action) => guard(what, action),
+  // The tuned model is the current one's successor: it keeps the data
+  // open (the demo's images too), to be evaluated on the same images.
+  openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
+  modelName: () => state.model?.name || 'model.onnx',
+});
 
 const graphView = new GraphView($('graph'), $('legend'), {
   onSelect: (node) => (node ? sidebar.show(node) : sidebar.close()),
@@ -86,8 +116,8 @@ function exclusive(action) {
   trackPending(+1);
   updateEvaluateButton();
   const run = openQueue.then(async () => {
-    if (state.evalToken) cancel();
-    await state.evalDone;
+    runner.cancel();
+    await runner.idle;
     return action();
   }).finally(() => {
     state.opening--;
@@ -111,7 +141,34 @@ async function openPicked(picked, { as } = {}) {
   return openData(files);
 }
 
-async function openModel(files, name) {
+// resultsKey names what an evaluation result belongs to: the model, the
+// data and the preprocessing. Change any one and the result is another's.
+function resultsKey() {
+  return JSON.stringify([state.model?.key ?? null, state.data?.key ?? null, state.data?.view ? state.preprocess : null]);
+}
+
+// dropStaleResults clears the shown accuracy once the model, the data or
+// the preprocessing it was measured with has changed, and says why, so
+// no figure stays on screen under a model it was not measured on.
+function dropStaleResults() {
+  if (state.resultsFor == null || state.resultsFor === resultsKey()) return;
+  state.resultsFor = null;
+  $('results').replaceChildren();
+  $('eta').textContent = state.data?.view ? 'The model, data or preprocessing changed since the last evaluation: Evaluate measures this combination.' : '';
+}
+
+// closeDemoData closes the demo's images when a model of the user's own
+// opens: they belong to the demo model (and the models made from it), and
+// checking them against another model only raises warnings about data
+// the user never opened.
+function closeDemoData() {
+  if (!state.data?.demo) return false;
+  state.data = null;
+  renderData(null);
+  return true;
+}
+
+async function openModel(files, name, { demo = false, derived = false } = {}) {
   await guard('Opening the model', async () => {
     const modelFile = files.find((f) => /\.onnx$/i.test(f.path)) || files[0];
     setStatus(`Opening ${modelFile.path}…`);
@@ -120,6 +177,8 @@ async function openModel(files, name) {
     state.model = { key: ++keys, files, name: name || modelFile.path, view };
     slot.loaded = { model: state.model.key };
     state.preprocess = view.summary.preprocess || null;
+    const closedDemo = !demo && !derived && closeDemoData();
+    dropStaleResults();
     showWorkspace();
     renderSummary($('summary'), view.summary);
     sidebar.close();
@@ -128,8 +187,10 @@ async function openModel(files, name) {
     setStatus(`Laying out ${view.graph.nodes.length} nodes…`);
     finder.reset();
     await graphView.show(view.graph);
-    setStatus('');
-    if (state.data) {
+    setStatus(closedDemo ? "The demo's images were closed with the demo model: open labelled images for this model (Open data)." : '');
+    // The demo opens its own images next: checking the old ones against
+    // the demo model would only warn about data about to be replaced.
+    if (state.data && !demo) {
       try {
         await reopenData();
       } catch (err) {
@@ -140,15 +201,16 @@ async function openModel(files, name) {
   });
 }
 
-async function openData(files, { showEvaluate = true } = {}) {
+async function openData(files, { showEvaluate = true, demo = false } = {}) {
   await guard('Opening the data', async () => {
     setStatus('Reading the images…');
     const slot = await prepare(0, null, { dataToo: false });
     const view = await slot.request('openData', { preprocess: state.model ? state.preprocess : null }, files);
-    state.data = { key: ++keys, files, view };
+    state.data = { key: ++keys, files, view, demo };
     state.preprocess = view.preprocess;
     slot.loaded.data = state.data.key;
     slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    dropStaleResults();
     renderData(view);
     if (state.model && showEvaluate) selectTab('evaluate');
     setStatus('');
@@ -166,10 +228,12 @@ async function reopenData() {
     state.preprocess = view.preprocess;
     slot.loaded.data = state.data.key;
     slot.loaded.preprocess = JSON.stringify(state.preprocess);
+    dropStaleResults();
     renderData(view);
   } catch (err) {
     slot.loaded.data = null;
     state.data.view = null;
+    dropStaleResults();
     renderData(null);
     throw err;
   }
@@ -183,9 +247,9 @@ async function openDemo() {
     const demo = await response.json();
     const [model] = await fetchFiles('demo/', [demo.model]);
     const data = await fetchFiles('demo/', demo.data);
-    await openModel([model]);
+    await openModel([model], undefined, { demo: true });
     if (!state.model) return;
-    await openData(data, { showEvaluate: false });
+    await openData(data, { showEvaluate: false, demo: true });
     setStatus('Demo loaded: the graph is below; the Evaluate tab measures its accuracy on 1,000 MNIST test images.');
   });
 }
@@ -218,20 +282,11 @@ function trackPending(delta) {
 function showWorkspace() {
   $('empty').hidden = true;
   $('workspace').hidden = false;
-  $('tab-graph').disabled = false;
-  $('tab-evaluate').disabled = false;
+  stages.enable();
 }
 
-const tabs = () => [$('tab-graph'), $('tab-evaluate')];
-
 function selectTab(name) {
-  for (const t of ['graph', 'evaluate']) {
-    $(`tab-${t}`).setAttribute('aria-selected', String(t === name));
-    $(`view-${t}`).hidden = t !== name;
-  }
-  setTabStop(tabs(), $(`tab-${name}`));
-  if (name !== 'graph') sidebar.close();
-  else graphView.fitIfUnsized();
+  stages.select(name);
 }
 
 function renderData(view) {
@@ -294,8 +349,15 @@ function readPreprocessForm() {
   return p;
 }
 
+// canRun reports whether a model and images are open and nothing else
+// runs: what Evaluate and the stages after it need.
+function canRun() {
+  return !!(state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy && !state.opening);
+}
+
 function updateEvaluateButton() {
-  const ok = state.model && state.data && state.data.view && !state.model.view.summary.unsupported && !state.busy && !state.opening;
+  const ok = canRun();
+  finetune.update();
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }
@@ -304,74 +366,47 @@ function updateEvaluateButton() {
 
 async function evaluate() {
   if (state.busy || state.opening || $('evaluate').disabled) return;
-  state.busy = true;
-  updateEvaluateButton();
-  const token = { cancelled: false };
-  state.evalToken = token;
-  let ended;
-  state.evalDone = new Promise((resolve) => { ended = resolve; });
-  $('cancel').hidden = false;
-  $('progress').hidden = false;
-  $('progress').value = 0;
-  $('eta').textContent = 'Starting workers…';
   setStatus('');
-  announce(`Evaluation started on ${formatExact(state.data.view.count)} images.`);
   $('results').replaceChildren();
+  state.resultsFor = resultsKey();
   let finished = false;
-  await guard('Evaluation', async () => {
-    const total = state.data.view.count;
-    const run = await runEvaluation({
-      total,
-      workers: Math.min(pool.size, Math.max(1, Math.ceil(total / 64))),
-      prepare: (i) => prepare(i),
-      token,
-      onProgress: (done, all, eta, rate) => {
-        $('progress').value = done / all;
-        $('progress').setAttribute('aria-valuetext', `${formatExact(done)} of ${formatExact(all)} images`);
-        $('eta').textContent = `${formatExact(done)} / ${formatExact(all)} images` +
+  await guard('Evaluation', () => runner.run({
+    unit: 'images',
+    start: `Evaluation started on ${formatExact(state.data.view.count)} images.`,
+    work: async (job) => {
+      job.onCancel(() => pool.cancelAll());
+      job.say('Starting workers…');
+      const total = state.data.view.count;
+      const run = await runEvaluation({
+        total,
+        workers: Math.min(pool.size, Math.max(1, Math.ceil(total / 64))),
+        prepare: (i) => prepare(i),
+        token: job,
+        onProgress: (done, all, eta, rate) => job.report({ done, total: all },
+          `${formatExact(done)} / ${formatExact(all)} images` +
           (Number.isFinite(rate) && rate > 0 ? ` · ${formatExact(Math.round(rate))} images/s` : '') +
-          ` · ${done < all ? formatETA(eta) : 'finishing…'}`;
-      },
-    });
-    const classes = state.data.view.classes;
-    const summary = summarize(run.pred, run.labels, classes);
-    renderResults($('results'), summary, run, total);
-    $('eta').textContent = token.cancelled ? 'Cancelled.' : `Done: ${formatExact(summary.counted)} images in ${formatDuration(run.seconds)}.`;
-    finished = true;
-    if (summary.wrong.length) {
-      const slot = await prepare(0);
-      const r = await slot.request('thumbnails', { indices: summary.wrong.slice(0, 60) });
-      renderThumbnails($('wrong'), r.value, r.blob, run.pred, run.labels, classes, summary.wrong.length);
-    }
-  });
-  if (token.cancelled) $('eta').textContent = 'Cancelled.';
-  else if (!finished) $('eta').textContent = 'Stopped: see the message above.';
-  const shown = $('accuracy');
-  announce(token.cancelled ? `Evaluation cancelled.${shown ? ` ${shown.textContent} on the ${formatExact(Number(shown.dataset.total))} images evaluated.` : ''}`
-    : finished && shown ? `Evaluation done. ${shown.textContent}, ${formatExact(Number(shown.dataset.correct))} of ${formatExact(Number(shown.dataset.total))} images right.`
-      : 'Evaluation stopped: see the message at the top of the page.');
-  state.busy = false;
-  state.evalToken = null;
-  state.evalDone = null;
-  ended();
-  $('cancel').hidden = true;
-  $('progress').hidden = true;
+          ` · ${done < all ? formatETA(eta) : 'finishing…'}`),
+      });
+      const classes = state.data.view.classes;
+      const summary = summarize(run.pred, run.labels, classes);
+      renderResults($('results'), summary, run, total);
+      $('eta').textContent = job.cancelled ? 'Cancelled.' : `Done: ${formatExact(summary.counted)} images in ${formatDuration(run.seconds)}.`;
+      finished = true;
+      if (summary.wrong.length) {
+        const slot = await prepare(0);
+        const r = await slot.request('thumbnails', { indices: summary.wrong.slice(0, 60) });
+        renderThumbnails($('wrong'), r.value, r.blob, run.pred, run.labels, classes, summary.wrong.length);
+      }
+    },
+    end: (_, { cancelled }) => {
+      const shown = $('accuracy');
+      if (cancelled) return `Evaluation cancelled.${shown ? ` ${shown.textContent} on the ${formatExact(Number(shown.dataset.total))} images evaluated.` : ''}`;
+      return finished && shown ? `Evaluation done. ${shown.textContent}, ${formatExact(Number(shown.dataset.correct))} of ${formatExact(Number(shown.dataset.total))} images right.`
+        : 'Evaluation stopped: see the message at the top of the page.';
+    },
+  }));
   updateEvaluateButton();
   $('evaluate').focus();
-}
-
-// announce tells screen readers (a polite live region) that an evaluation
-// started or ended; the progress in between is on the progress bar, read
-// when asked, not spoken at every tick.
-function announce(text) {
-  $('announce').textContent = text;
-}
-
-function cancel() {
-  if (!state.evalToken) return;
-  state.evalToken.cancelled = true;
-  pool.cancelAll();
-  $('eta').textContent = 'Cancelling…';
 }
 
 // --- wiring ---------------------------------------------------------------
@@ -388,16 +423,12 @@ $('open-data').onclick = () => pickInto($('data-input'), 'data');
 $('open-data-folder').onclick = () => pickInto($('folder-input'), 'data');
 $('try-demo').onclick = () => exclusive(openDemo);
 $('empty-demo').onclick = () => exclusive(openDemo);
-$('tab-graph').onclick = () => selectTab('graph');
-$('tab-evaluate').onclick = () => selectTab('evaluate');
 // Arrow keys, Home and End move along the toolbar and the tab list (each
 // is one Tab stop); in the tab list, moving selects (the views switch at
 // once).
 const toolbarButtons = () => [...$('main-toolbar').querySelectorAll('button')];
 roving($('main-toolbar'), { items: toolbarButtons });
-roving($('tabs'), { items: tabs, onMove: (tab) => selectTab(tab.id.replace('tab-', '')) });
 $('evaluate').onclick = evaluate;
-$('cancel').onclick = cancel;
 $('banner-close').onclick = clearBanner;
 $('sidebar-close').onclick = () => sidebar.close();
 $('metric').onchange = (e) => graphView.setMetric(e.target.value);
@@ -415,7 +446,7 @@ $('preprocess').onsubmit = (e) => {
 document.addEventListener('keydown', (e) => {
   if (e.key === 'Escape') {
     if (sidebar.open) sidebar.close();
-    else if (state.evalToken) cancel();
+    else if (runner.busy) runner.cancel();
     else clearBanner();
   } else if ((e.ctrlKey || e.metaKey) && e.key === 'o') {
     e.preventDefault();
@@ -484,4 +515,4 @@ window.addEventListener('unhandledrejection', (e) => {
 
 // Start the first worker early so the first model opens quickly.
 pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
-window.pare = { state, pool, graphView, finder }; // for the browser tests and the curious
+window.pare = { state, pool, graphView, finder, runner, stages }; // for the browser tests and the curious

@@ -54,7 +54,7 @@ export async function runEvaluation({ total, workers, prepare, onProgress, token
       const [s, e] = chunks.shift();
       try {
         const r = await slot.request('evaluate', { start: s, end: e, batch: 32 }, [], {
-          onProgress: (d) => { inflight[i] = d; report(); },
+          onProgress: (p) => { inflight[i] = p.done; report(); },
         });
         pred.set(r.pred, s);
         labels.set(r.labels, s);

@@ -3,6 +3,8 @@
 // into a model or data, checked against size limits before anything is
 // read, then read into ArrayBuffers for the workers.
 
+import { formatBytes } from './format.js';
+
 const params = new URLSearchParams(location.search);
 
 /** Limits on what the page reads at once (the URL can lower them). */
@@ -67,7 +69,7 @@ export function checkLimits(picked, what) {
   }
   const bytes = visible.reduce((s, p) => s + p.file.size, 0);
   if (bytes > limits.maxBytes) {
-    throw Object.assign(new Error(`The ${what} holds ${(bytes / 2 ** 20).toFixed(0)} MB, more than the ${(limits.maxBytes / 2 ** 20).toFixed(0)} MB the page reads at once. Use a subset, or the pare CLI (pare eval).`), { code: 'too-large' });
+    throw Object.assign(new Error(`The ${what} holds ${formatBytes(bytes)}, more than the ${formatBytes(limits.maxBytes)} the page reads at once. Use a subset, or the pare CLI (pare eval).`), { code: 'too-large' });
   }
   return visible;
 }

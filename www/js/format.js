@@ -23,13 +23,20 @@ export function formatExact(n) {
   return n == null ? '–' : Number(n).toLocaleString('en-US');
 }
 
-/** formatBytes renders a byte count in binary units. */
+/**
+ * formatBytes renders a byte count in IEC binary units with one decimal,
+ * the convention of the Go side (core/units.Bytes): 512 -> "512 B",
+ * 1536 -> "1.5 KiB", 4 * 2 ** 30 -> "4.0 GiB".
+ */
 export function formatBytes(n) {
   if (n == null || !Number.isFinite(n)) return '–';
-  if (n >= 2 ** 30) return `${(n / 2 ** 30).toFixed(2)} GB`;
-  if (n >= 2 ** 20) return `${(n / 2 ** 20).toFixed(2)} MB`;
-  if (n >= 2 ** 10) return `${(n / 2 ** 10).toFixed(1)} KB`;
-  return `${n} B`;
+  if (Math.abs(n) < 1024) return `${n} B`;
+  let v = n;
+  for (const unit of ['KiB', 'MiB', 'GiB']) {
+    v /= 1024;
+    if (Math.abs(Math.round(v * 10) / 10) < 1024) return `${v.toFixed(1)} ${unit}`;
+  }
+  return `${(v / 1024).toFixed(1)} TiB`;
 }
 
 /** formatDuration renders seconds as "340 ms", "4.2 s", "12 s" or "1 min 05 s". */

@@ -32,6 +32,10 @@ const FRAME_BUDGET_MS = 6;
 const FRAME_MAX_NODES = 120;
 // Below this zoom the labels are smaller than about 5 px: not drawn.
 const LABEL_MIN_ZOOM = 0.45;
+// Fit keeps a graph of at most this many nodes at LABEL_MIN_ZOOM or above
+// (labels drawn, as much of it in view as that allows); a larger graph is
+// shown whole, as an overview whose labels could not be read anyway.
+const FIT_LABELLED_MAX_NODES = 120;
 // Elements are made for the nodes within this many view widths (heights)
 // of the view, so a short pan finds them drawn already.
 const RENDER_MARGIN = 0.5;
@@ -571,7 +575,10 @@ export class GraphView {
   /**
    * fit shows the whole graph. With readable, a graph too big to show
    * whole at a legible size starts at its top instead, at a size one can
-   * read (as Netron opens models); Fit and 0 still show it whole.
+   * read (as Netron opens models). Fit and 0 show it whole, except that a
+   * small graph (the demo's 28 nodes) never goes below the zoom where
+   * labels are drawn: it shows as much as fits with its labels, from the
+   * top, rather than a column of blank boxes.
    */
   fit({ readable = false } = {}) {
     if (!this.positions) return;
@@ -582,7 +589,8 @@ export class GraphView {
     const w = Math.max(1, this.positions.width);
     const h = Math.max(1, this.positions.height);
     const whole = Math.min(1.25, (r.width - 2 * pad) / w, (r.height - 2 * pad) / h);
-    const k = readable && whole < 0.75 ? Math.min(1, Math.max(0.85, (r.width - 2 * pad) / w)) : whole;
+    let k = readable && whole < 0.75 ? Math.min(1, Math.max(0.85, (r.width - 2 * pad) / w)) : whole;
+    if (k < LABEL_MIN_ZOOM && this.graph.nodes.length <= FIT_LABELLED_MAX_NODES) k = LABEL_MIN_ZOOM;
     let x = (r.width - w * k) / 2;
     if (w * k > r.width - 2 * pad) {
       // Wider than the view: centre the graph's input, without leaving

@@ -42,7 +42,7 @@ class Slot {
     const p = this.pending.get(msg.id);
     if (!p) return;
     if (msg.kind === 'progress') {
-      p.onProgress?.(msg.done, msg.total);
+      p.onProgress?.(msg.progress);
     } else if (msg.kind === 'result') {
       this.pending.delete(msg.id);
       let value;

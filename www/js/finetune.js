@@ -1,0 +1,118 @@
+// The Fine-tune stage: pare finetune's defaults on the open model and
+// images, in a worker (wasm/finetune.go drives core/train's Fit). There is
+// nothing to set: a tenth of the images is held out to validate, the
+// learning rate comes from a short range test, a diverging run is rolled
+// back at a lower rate, and the best validated weights are kept, so the
+// result is never worse on validation than the model opened. The tuned
+// model can be downloaded, or opened here to inspect and evaluate.
+import { el, formatDuration, formatExact } from './format.js';
+
+/**
+ * addFinetuneStage adds the stage's tab and panel.
+ * @param {object} o
+ * @param {import('./stages.js').Stages} o.stages
+ * @param {import('./job.js').JobRunner} o.runner
+ * @param {() => boolean} o.ready whether a model and images are open and nothing else runs
+ * @param {() => Promise<object>} o.worker a worker slot holding the open model and images
+ * @param {() => void} o.cancelAll stops the workers' requests
+ * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
+ * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
+ * @param {() => string} o.modelName the open model's file name
+ * @returns {{update: () => void}}
+ */
+export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, guard, openModel, modelName }) {
+  let button, distill, progress, text, cancel, results;
+  stages.addStage({
+    name: 'finetune',
+    label: 'Fine-tune',
+    title: 'Train the open model a little more on the open images',
+    build: (panel) => {
+      button = el('button', { id: 'finetune', type: 'button', className: 'primary', disabled: true }, 'Fine-tune');
+      distill = el('input', { id: 'finetune-distill', type: 'checkbox' });
+      progress = el('progress', { id: 'finetune-progress', max: '1', value: '0', 'aria-label': 'Fine-tuning progress', hidden: true });
+      text = el('span', { id: 'finetune-eta', className: 'eta' });
+      cancel = el('button', { id: 'finetune-cancel', type: 'button', hidden: true }, 'Cancel');
+      results = el('div', { id: 'finetune-results', className: 'results' });
+      panel.append(
+        el('div', { className: 'panel' },
+          el('h3', {}, 'Fine-tune'),
+          el('p', {}, 'Trains the open model for one pass over the open images, with settings chosen for it: a tenth of the images is held out to validate, ',
+            'the learning rate comes from a short range test, and the best validated weights are kept, so the result is never worse on them than the model you opened.'),
+          el('p', {}, el('label', {}, distill, ' Distill: also learn the open model\'s own softened answers (recovers better after pruning or quantization)'))),
+        el('div', { className: 'panel eval-run' }, button, cancel, progress, text),
+        results);
+      button.addEventListener('click', () => run());
+    },
+  });
+
+  async function run() {
+    if (!ready()) return;
+    results.replaceChildren();
+    let outcome = null;
+    await guard('Fine-tuning', () => runner.run({
+      ui: { progress, text, cancel },
+      start: 'Fine-tuning started.',
+      work: async (job) => {
+        job.onCancel(cancelAll);
+        job.say('Starting…');
+        const slot = await worker();
+        const r = await slot.request('finetune', { distill: distill.checked }, [], {
+          onProgress: (p) => job.report(p, describe(p)),
+        });
+        outcome = { result: r.value, bytes: r.blob };
+        render(outcome.result, outcome.bytes);
+        text.textContent = `Done in ${formatDuration(outcome.result.seconds)}.`;
+      },
+      end: (_, { cancelled }) => {
+        if (cancelled) return 'Fine-tuning cancelled.';
+        if (!outcome) return 'Fine-tuning stopped: see the message at the top of the page.';
+        return `Fine-tuning done. ${summaryLine(outcome.result)}`;
+      },
+    }));
+    update();
+    button.focus();
+  }
+
+  // describe is the line beside the bar for one job.Progress.
+  function describe(p) {
+    const f = p.figures || {};
+    switch (p.stage) {
+      case 'probe': return `Choosing the learning rate: step ${p.done} of at most ${p.total}`;
+      case 'validate': return `Validating: ${formatExact(p.done)} of ${formatExact(p.total)} images`;
+      case 'train': return `Training: step ${formatExact(p.done)} of ${formatExact(p.total)}` +
+        (Number.isFinite(f.loss) ? ` · loss ${f.loss.toFixed(3)} · accuracy ${(100 * f.accuracy).toFixed(1)} %` : '');
+      default: return p.message || '';
+    }
+  }
+
+  function summaryLine(r) {
+    const pct = (s) => `${(100 * s.accuracy).toFixed(2)} %`;
+    if (!r.initial_val) return `Kept the ${r.kept} weights.`;
+    const kept = r.kept === 'original' ? 'the original weights are kept' : `the ${r.kept} weights are kept`;
+    return `Validation accuracy ${pct(r.initial_val)} before, ${pct(r.best_val)} at best; ${kept}.`;
+  }
+
+  function render(r, bytes) {
+    const name = modelName().replace(/(\.onnx)?$/i, '-finetuned.onnx');
+    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    results.replaceChildren(
+      el('h3', {}, 'Result'),
+      el('p', { id: 'finetune-summary' }, summaryLine(r)),
+      el('p', {}, `${formatExact(r.trainImages)} training images, ${formatExact(r.valImages)} validation images; learning rate ${r.lr.toPrecision(2)}` +
+        `${r.retries ? `, ${r.retries} restart(s) after the loss diverged` : ''}.`),
+      // The job's own lines; the CLI's flag hints mean nothing here.
+      el('ul', { id: 'finetune-events' }, r.events.map((e) => el('li', {}, e.replace(/ \(--allow-worse[^)]*\)/, '')))),
+      el('p', {},
+        el('a', { id: 'finetune-download', href: url, download: name, className: 'button' }, `Download ${name}`), ' ',
+        el('button', { id: 'finetune-open', type: 'button', onclick: () => openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]) },
+          'Open it here')),
+    );
+  }
+
+  function update() {
+    if (!button) return;
+    button.disabled = !ready();
+    button.title = button.disabled ? 'Open a model and labelled images first' : '';
+  }
+  return { update };
+}
