@@ -99,3 +99,24 @@ func TestProgressiveStages(t *testing.T) {
 		t.Fatalf("direct: %v", d)
 	}
 }
+
+// TestDistilledRun trains a few steps with the float model as teacher.
+func TestDistilledRun(t *testing.T) {
+	m, data := smallMnist(t, 128)
+	run, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Schedule: "direct", CalibrationImages: 64, Distill: &train.DistillOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !run.Done() {
+		p, err := run.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := p.Figures["loss"]; !(l >= 0) {
+			t.Fatalf("distillation loss %v", l)
+		}
+	}
+	if _, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Distill: &train.DistillOptions{Alpha: 2}}); err == nil {
+		t.Fatal("a distillation weight of 2 was accepted")
+	}
+}
