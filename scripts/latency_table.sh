@@ -20,7 +20,9 @@ for mode in native wasm; do
 		node -e '
 const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
 const v = r.validation.map((n) => n.measured_ms);
-console.log(`| ${process.argv[2]} | ${r.runtime} | ${r.layers.length} | ${r.full_ms.toFixed(3)} | ${r.overhead_ms.toFixed(3)} | ${Math.min(...v).toFixed(3)}-${Math.max(...v).toFixed(3)} | ${r.mean_percent_error.toFixed(1)}% |`);
+const e = r.validation.map((n) => Math.abs(n.predicted_ms - n.measured_ms) / n.measured_ms).sort((a, b) => a - b);
+const med = (e[(e.length - 1) >> 1] + e[e.length >> 1]) / 2;
+console.log(`| ${process.argv[2]} | ${r.runtime} | ${r.layers.length} | ${r.full_ms.toFixed(3)} | ${r.overhead_ms.toFixed(3)} / ${r.scale.toFixed(2)} | ${Math.min(...v).toFixed(3)}-${Math.max(...v).toFixed(3)} | ${r.mean_percent_error.toFixed(1)}% | ${(100 * med).toFixed(1)}% | ${(100 * e[e.length - 1]).toFixed(1)}% |`);
 ' "$out/r.json" "$(basename "$m" .onnx)"
 	done
 done
