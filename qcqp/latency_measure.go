@@ -169,8 +169,8 @@ func MeasureLatency(ctx context.Context, a *Analysis, opts MeasureOptions) (*Lat
 	return rep, nil
 }
 
-// calibrate times the whole network with every free map at k/grid of
-// its channels (k = 1..grid; the last is the unpruned network) and fits
+// calibrate times the whole network with every free map at its k-th
+// grid width (k = 1..grid; the last is the unpruned network) and fits
 // measured = Overhead + Scale * (sum of the layers' fits) to those
 // timings by least squares. They are not the validation networks.
 func calibrate(rep *LatencyReport, a *Analysis, p *Problem, grid int, clock func(*onnx.Model) (float64, error), say func(string, ...any)) error {
@@ -180,7 +180,8 @@ func calibrate(rep *LatencyReport, a *Analysis, p *Problem, grid int, clock func
 		for m, mp := range a.Maps {
 			n := mp.Channels
 			if !mp.Fixed {
-				n = max(1, (mp.Channels*k+grid-1)/grid)
+				ws := gridWidths(mp.Channels, grid)
+				n = ws[min(k, len(ws))-1]
 			}
 			sel.Keep[m] = make([]bool, mp.Channels)
 			for i := range n {
@@ -273,12 +274,19 @@ func fitSamples(name string, s []LatencySample, diagonal bool) (LayerLatency, er
 	return fit, nil
 }
 
-// gridWidths are the widths k/grid of full for k = 1..grid, rounded up,
-// without repeats (a narrow layer has fewer).
+// gridWidths are the widths the grid times: one less than k/grid of
+// full (rounded up) for k = 1..grid-1, and full itself, without repeats.
+// The one less keeps the grid off the multiples of 4 and 8 that round
+// fractions of typical widths (16, 32, 64) land on and that the GEMM
+// kernels' tiles favour: pruned counts are mostly not such multiples,
+// and a grid of aligned widths alone under-predicts them.
 func gridWidths(full, grid int) []int {
 	var w []int
 	for k := 1; k <= grid; k++ {
-		v := max(1, (full*k+grid-1)/grid)
+		v := full
+		if k < grid {
+			v = max(1, (full*k+grid-1)/grid-1)
+		}
 		if len(w) == 0 || w[len(w)-1] != v {
 			w = append(w, v)
 		}
