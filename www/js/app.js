@@ -14,6 +14,7 @@ import { roving } from './roving.js';
 import { JobRunner } from './job.js';
 import { Stages } from './stages.js';
 import { addFinetuneStage } from './finetune.js';
+import { addPruneStage } from './prune.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -59,6 +60,20 @@ const finetune = addFinetuneStage({
   guard: (what, action) => guard(what, action),
   // The tuned model is the current one's successor: it keeps the data
   // open (the demo's images too), to be evaluated on the same images.
+  openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
+  modelName: () => state.model?.name || 'model.onnx',
+});
+// Pruning needs only the model: its importance is the weights' L1 norm.
+const prune = addPruneStage({
+  stages,
+  runner,
+  ready: () => !!(state.model && !state.busy && !state.opening),
+  summary: () => state.model?.view.summary || null,
+  worker: () => prepare(0, undefined, { dataToo: false }),
+  cancelAll: () => pool.cancelAll(),
+  guard: (what, action) => guard(what, action),
+  // The pruned model keeps the open data, so Evaluate measures it on the
+  // same images.
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
 });
@@ -358,6 +373,7 @@ function canRun() {
 function updateEvaluateButton() {
   const ok = canRun();
   finetune.update();
+  prune.update();
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }
