@@ -215,10 +215,10 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
         el('a', { id: 'prune-download', href: url, download: name, className: 'button' }, `Download ${name}`), ' ',
         el('button', {
           id: 'prune-evaluate', type: 'button',
-          onclick: async () => {
+          onclick: () => guard('Opening the pruned model', async () => {
             await openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]);
             stages.select('evaluate');
-          },
+          }),
         }, 'Evaluate the pruned model')),
     );
   }

@@ -1,0 +1,114 @@
+// The Prune stage: the demo pruned to 50 % of its MACs in a worker by the
+// QCQP solver (wasm/prune.go), its figures shown as it works; the pruned
+// file the Download button gives measures, with `pare info`, what the page
+// reports and no more than the budget, and opens as the current model for
+// Evaluate. Cancel mid-solve and an unreachable budget leave the page
+// usable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serve, open, waitForGraph, checkPage, bannerText, chooseFiles, pareCLI, totalMACs, assets } from './harness.mjs';
+import { tempFile } from './fixtures.mjs';
+
+let site;
+let session;
+before(async () => {
+  site = await serve();
+  session = await open(site.url);
+});
+after(async () => {
+  await session?.close();
+  await site?.close();
+});
+
+async function onPruneTab(page) {
+  await page.click('#tab-prune');
+  await page.waitForFunction(() => !document.getElementById('prune').disabled);
+}
+
+test('the demo prunes to 50 % of its MACs, and the download measures within the budget', async () => {
+  const { page } = session;
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
+  await waitForGraph(page);
+  await onPruneTab(page);
+  assert.equal(await page.inputValue('#prune-resource'), 'macs');
+  assert.equal(await page.inputValue('#prune-budget'), '50');
+  await page.evaluate(() => {
+    window.figures_ = [];
+    new MutationObserver(() => window.figures_.push(document.getElementById('prune-figures').textContent))
+      .observe(document.getElementById('prune-figures'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#prune');
+  await page.waitForSelector('#prune-summary', { timeout: 120000 });
+  await page.waitForFunction(() => !window.pare.state.busy);
+  const figures = await page.evaluate(() => window.figures_);
+  assert.ok(figures.some((f) => /^Incumbent [\d.]+ · bound/.test(f)), `figures shown: ${figures.join(' | ')}`);
+  const kept = await page.$$eval('#prune-maps tr', (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.equal(kept.length, 4, JSON.stringify(kept));
+  for (const [, k, of] of kept) assert.ok(Number(k) >= 1 && Number(k) <= Number(of), JSON.stringify(kept));
+  const announced = await page.textContent('#announce');
+  const m = announced.match(/^Pruning done\. MACs ([\d,]+) → ([\d,]+) MACs \(budget ([\d,]+)\); solver (optimal|feasible|heuristic), gap /);
+  assert.ok(m, announced);
+  const [before, after, budget] = m.slice(1, 4).map((s) => Number(s.replaceAll(',', '')));
+  assert.equal(budget, Math.floor(before / 2));
+  assert.ok(after <= budget, `${after} MACs over the budget ${budget}`);
+  await checkPage(page, 'after pruning');
+
+  // The Download button's bytes, measured by the CLI.
+  assert.equal(await page.getAttribute('#prune-download', 'download'), 'demo-resnet-mnist-pruned.onnx');
+  const bytes = await page.evaluate(async () => {
+    const b = new Uint8Array(await (await fetch(document.getElementById('prune-download').href)).arrayBuffer());
+    let s = '';
+    for (const x of b) s += String.fromCharCode(x);
+    return btoa(s);
+  });
+  const file = await tempFile('demo-pruned.onnx', Buffer.from(bytes, 'base64'));
+  const info = await pareCLI(['info', '--json', file]);
+  assert.ok(info, 'pare info failed on the downloaded file (is bin/pare built?)');
+  assert.equal(totalMACs(info), after, 'pare info and the page disagree on the pruned MACs');
+
+  // Evaluate the pruned model: it becomes the current one, on the same images.
+  await page.click('#prune-evaluate');
+  await waitForGraph(page, 'demo-resnet-mnist-pruned.onnx');
+  await page.waitForFunction(() => document.getElementById('tab-evaluate').getAttribute('aria-selected') === 'true');
+  await page.waitForFunction(() => !document.getElementById('evaluate').disabled);
+  assert.ok(await page.evaluate(() => !!window.pare.state.data?.view), 'the images were not kept open');
+});
+
+test('Cancel mid-solve stops the solver and the page stays usable', async () => {
+  const { page } = session;
+  await chooseFiles(page, '#open-model', [join(assets, 'models', 'resnet8-cifar10.onnx')]);
+  await waitForGraph(page, 'resnet8-cifar10.onnx');
+  await onPruneTab(page);
+  await page.click('#prune');
+  await page.waitForFunction(() => /nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
+  await page.click('#prune-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.equal(await page.textContent('#prune-eta'), 'Cancelled.');
+  assert.equal(await page.textContent('#announce'), 'Pruning cancelled.');
+  assert.equal(await page.isHidden('#prune-cancel'), true);
+  assert.equal(await page.isDisabled('#prune'), false);
+  assert.equal(await page.$('#prune-summary'), null);
+});
+
+test('an unreachable budget names the smallest reachable figure and the page stays usable', async () => {
+  const { page } = session;
+  await page.selectOption('#prune-mode', 'absolute');
+  await page.fill('#prune-budget', '1000');
+  await page.click('#prune');
+  const text = await bannerText(page);
+  assert.match(text, /No pruning of this model meets a macs budget of 1,000 MACs: the smallest it can reach is [\d,]+ MACs \([\d.]+ % of its [\d,]+ MACs\)/);
+  await page.waitForFunction(() => !window.pare.state.busy);
+  assert.equal(await page.isDisabled('#prune'), false);
+  // A reachable budget after it runs.
+  await page.selectOption('#prune-mode', 'fraction');
+  await page.fill('#prune-budget', '90');
+  await page.click('#prune');
+  await page.waitForSelector('#prune-summary', { timeout: 180000 });
+});
+
+test('no request left the origin and no console errors', () => {
+  assert.deepEqual(session.foreignRequests(), []);
+  assert.deepEqual(session.errors, []);
+});
