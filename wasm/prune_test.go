@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -83,5 +84,36 @@ func TestPruneStopsOnCancel(t *testing.T) {
 	cancel()
 	if _, err := s.Prune(ctx, PruneRequest{Resource: "macs", Fraction: 0.5}, nil); AsUserError(err).Code != "cancelled" {
 		t.Errorf("cancelled prune: %v", err)
+	}
+}
+
+// TestPruneSaysWhenNothingIsPrunable: a lone Gemm reads the network input
+// and writes its output, both frozen.
+func TestPruneSaysWhenNothingIsPrunable(t *testing.T) {
+	w, _ := tensor.ToONNX(tensor.New(tensor.Float32, []int{5, 7}), "w")
+	vinfo := func(name string, dims ...int64) *onnx.ValueInfo {
+		shape := &onnx.TensorShape{}
+		for _, d := range dims {
+			shape.Dim = append(shape.Dim, &onnx.Dimension{Value: d, HasValue: true})
+		}
+		return &onnx.ValueInfo{Name: name, Type: &onnx.TypeProto{TensorType: &onnx.TensorType{ElemType: onnx.Float, Shape: shape}}}
+	}
+	m := &onnx.Model{IRVersion: 8, OpsetImport: []*onnx.OperatorSet{{Version: 13}}, Graph: &onnx.Graph{
+		Name: "lone", Input: []*onnx.ValueInfo{vinfo("x", 1, 7)}, Output: []*onnx.ValueInfo{vinfo("y", 1, 5)},
+		Initializer: []*onnx.Tensor{w},
+		Node: []*onnx.Node{{Name: "fc", OpType: "Gemm", Input: []string{"x", "w"}, Output: []string{"y"},
+			Attribute: []*onnx.Attribute{{Name: "transB", I: 1, Type: onnx.AttrInt}}}},
+	}}
+	raw, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Service{}
+	if _, err := s.OpenModel("", []File{{Path: "lone.onnx", Bytes: raw}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.5}, nil)
+	if ue := AsUserError(err); ue.Code != "nothing-prunable" || !strings.Contains(ue.Message, "network input") {
+		t.Fatalf("got %v", err)
 	}
 }
