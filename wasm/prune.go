@@ -120,6 +120,15 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		if sel := solver.Result().Selection; sel != nil {
 			maps = masksOf(a, sel)
 		}
+		// JSON has no infinity: a bound not proven yet is left out (the
+		// page shows it as such).
+		figs := make(map[string]float64, len(pr.Figures))
+		for k, v := range pr.Figures {
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				figs[k] = v
+			}
+		}
+		pr.Figures = figs
 		send(PruneProgress{Progress: pr, Maps: maps})
 	}
 	if err := job.Run(ctx, solver, progress); err != nil {

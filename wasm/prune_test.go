@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,9 @@ func TestPruneTheDemoToHalfItsMACs(t *testing.T) {
 	var sawMasks bool
 	reply, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.5}, func(v any) {
 		steps++
+		if _, err := json.Marshal(v); err != nil {
+			t.Errorf("progress %+v does not encode: %v", v, err)
+		}
 		if p, ok := v.(PruneProgress); ok && len(p.Maps) > 0 && p.Figures["incumbent"] > 0 {
 			sawMasks = true
 		}

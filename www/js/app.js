@@ -531,4 +531,4 @@ window.addEventListener('unhandledrejection', (e) => {
 
 // Start the first worker early so the first model opens quickly.
 pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
-window.pare = { state, pool, graphView, finder, runner, stages }; // for the browser tests and the curious
+window.pare = { state, pool, graphView, finder, runner, stages, prune }; // for the browser tests and the curious

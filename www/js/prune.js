@@ -28,12 +28,13 @@ const resources = {
  * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
  * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
  * @param {() => string} o.modelName the open model's file name
- * @returns {{update: () => void}}
+ * @returns {{update: () => void, pruned: Blob|null}} pruned is what Download saves
  */
 export function addPruneStage({ stages, runner, ready, summary, worker, cancelAll, guard, openModel, modelName }) {
   let button, resource, mode, slider, number, target, progress, text, cancel, figures, maps, results, viewButton, viewBox;
   let liveView = null;
   let lastMasks = null;
+  let pruned = null; // the Blob the Download link saves
   stages.addStage({
     name: 'prune',
     label: 'Prune',
@@ -198,7 +199,8 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
 
   function render(r, bytes) {
     const name = modelName().replace(/(\.onnx)?$/i, '-pruned.onnx');
-    const url = URL.createObjectURL(new Blob([bytes], { type: 'application/octet-stream' }));
+    pruned = new Blob([bytes], { type: 'application/octet-stream' });
+    const url = URL.createObjectURL(pruned);
     const row = (label, key) => el('tr', { 'data-resource': key }, el('th', { scope: 'row' }, label),
       el('td', {}, formatExact(r.before[key])), el('td', {}, formatExact(r.after[key])),
       el('td', {}, `${((100 * r.after[key]) / r.before[key]).toFixed(1)} %`));
@@ -230,5 +232,5 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
     if (mode.value === 'absolute' && !number.value) setMode();
     showTarget();
   }
-  return { update };
+  return { update, get pruned() { return pruned; } };
 }
