@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 )
 
 // The exact leaf knapsack. Leaves with equal costs in every constraint
@@ -151,6 +152,7 @@ func tails(groups []*leafGroup, nc int) [][]lpTail {
 // chosen counts; ok is false when no choice fits.
 func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64, counts []int) (float64, bool) {
 	md := ls.md
+	ls.inexact = false
 	for l := range md.leaves {
 		ls.sortLeaf(l, vals[l], false)
 	}
@@ -202,16 +204,18 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 	if !ok {
 		incumbent = math.Inf(-1)
 	}
-	type state struct {
-		val    float64
-		parent int32
-		t      int32
-	}
-	stStates := [][]state{{{parent: -1}}}
+	limit := statesCap(nc)
+	stStates := [][]leafState{{{parent: -1}}}
 	stCosts := [][]float64{slices.Clone(base)}
 	for gi, g := range groups {
+		if !ls.deadline.IsZero() && time.Now().After(ls.deadline) && ok {
+			// Out of time: the up-front choice is feasible; it is not a
+			// proof of anything.
+			ls.inexact = true
+			return ls.setCounts(groups, upFront, counts), true
+		}
 		prev, prevCost := stStates[gi], stCosts[gi]
-		var next []state
+		var next []leafState
 		var nextCost []float64
 		cost := make([]float64, nc)
 		for si, s := range prev {
@@ -235,7 +239,7 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 					// keep scanning: smaller t frees room.
 					continue
 				}
-				next = append(next, state{val: v, parent: int32(si), t: int32(t)})
+				next = append(next, leafState{val: v, parent: int32(si), t: int32(t)})
 				nextCost = append(nextCost, cost...)
 				if gi == ng-1 && v > incumbent {
 					incumbent = v
@@ -251,8 +255,23 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 			return 0, false
 		}
 		if gi < ng-1 {
+			// Scores (value plus the bound of the rest) are computed once:
+			// each costs nc tail bounds.
+			score := func(i int) float64 { return next[i].val + tailBound(gi+1, nextCost[i*nc:(i+1)*nc]) }
+			if nc > 1 && len(next) > 2*limit {
+				next, nextCost = ls.truncate(next, nextCost, nc, 2*limit, score)
+			}
 			keepIdx := paretoIndex(nextCost, nc, func(i int) float64 { return next[i].val })
-			ns, nco := make([]state, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
+			if len(keepIdx) > limit {
+				sc := make([]float64, len(next))
+				for _, i := range keepIdx {
+					sc[i] = score(i)
+				}
+				slices.SortFunc(keepIdx, func(a, b int) int { return cmp.Compare(sc[b], sc[a]) })
+				keepIdx = keepIdx[:limit]
+				ls.inexact = true
+			}
+			ns, nco := make([]leafState, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
 			for k, i := range keepIdx {
 				ns[k] = next[i]
 				nco = append(nco, nextCost[i*nc:(i+1)*nc]...)
@@ -284,6 +303,53 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 		si = int(s.parent)
 	}
 	return final[bi].val, true
+}
+
+// maxLeafStates caps the Pareto front of the leaf DP. With several
+// constraints (a memory budget is one per node) fronts can grow without
+// bound; past the cap the states of largest value plus tail bound are
+// kept and the answer is marked inexact (leafSolver.inexact), so that the
+// search does not take it as a proof.
+const maxLeafStates = 4096
+
+// statesCap is the front's cap with nc constraints. The Pareto filter
+// compares every pair of states over every constraint, so the cap shrinks
+// as sqrt(1/nc) to keep one DP stage near 10^7 comparisons: ResNet-20
+// under a memory budget has about 50 constraints, and a cap of 4,096
+// made a single leaf solve run for minutes.
+func statesCap(nc int) int {
+	if nc <= 1 {
+		return maxLeafStates
+	}
+	return max(128, min(maxLeafStates, int(math.Sqrt(1e7/float64(nc)))))
+}
+
+// leafState is a partial choice of the leaf DP: its value, the state it
+// extends and the items its group takes.
+type leafState struct {
+	val    float64
+	parent int32
+	t      int32
+}
+
+// truncate keeps the keep states of largest score.
+func (ls *leafSolver) truncate(next []leafState, cost []float64, nc, keep int, score func(int) float64) ([]leafState, []float64) {
+	idx := make([]int, len(next))
+	sc := make([]float64, len(next))
+	for i := range idx {
+		idx[i] = i
+		sc[i] = score(i)
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(sc[b], sc[a]) })
+	idx = idx[:keep]
+	ns := make([]leafState, keep)
+	nco := make([]float64, 0, keep*nc)
+	for k, i := range idx {
+		ns[k] = next[i]
+		nco = append(nco, cost[i*nc:(i+1)*nc]...)
+	}
+	ls.inexact = true
+	return ns, nco
 }
 
 // maxFit is the most items group g can take on top of cost, leaving room

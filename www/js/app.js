@@ -62,6 +62,7 @@ const finetune = addFinetuneStage({
   // open (the demo's images too), to be evaluated on the same images.
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
+  resultsKey: () => resultsKey(),
 });
 // Pruning needs only the model: its importance is the weights' L1 norm.
 const prune = addPruneStage({
@@ -166,6 +167,7 @@ function resultsKey() {
 // the preprocessing it was measured with has changed, and says why, so
 // no figure stays on screen under a model it was not measured on.
 function dropStaleResults() {
+  finetune.dropStale();
   if (state.resultsFor == null || state.resultsFor === resultsKey()) return;
   state.resultsFor = null;
   $('results').replaceChildren();
