@@ -39,6 +39,10 @@ test('the demo prunes to 50 % of its MACs, and the download measures within the 
     new MutationObserver(() => window.figures_.push(document.getElementById('prune-figures').textContent))
       .observe(document.getElementById('prune-figures'), { childList: true, characterData: true, subtree: true });
   });
+  // The live view is fetched only when asked for.
+  assert.equal(await page.$('#prune-liveview iframe'), null);
+  await page.click('#prune-show-view');
+  await page.waitForSelector('#prune-liveview iframe');
   await page.click('#prune');
   await page.waitForSelector('#prune-summary', { timeout: 120000 });
   await page.waitForFunction(() => !window.pare.state.busy);
@@ -47,6 +51,9 @@ test('the demo prunes to 50 % of its MACs, and the download measures within the 
   const kept = await page.$$eval('#prune-maps tr', (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
   assert.equal(kept.length, 4, JSON.stringify(kept));
   for (const [, k, of] of kept) assert.ok(Number(k) >= 1 && Number(k) <= Number(of), JSON.stringify(kept));
+  // The live view drew the final masks: its text version counts them.
+  const keptTotal = kept.reduce((n, [, k]) => n + Number(k), 0);
+  await page.waitForFunction((n) => new RegExp(`^Channels: ${n} of \\d+ kept over 4 layers`).test(document.querySelector('#prune-liveview .liveview-text')?.textContent || ''), keptTotal, { timeout: 60000 });
   const announced = await page.textContent('#announce');
   const m = announced.match(/^Pruning done\. MACs ([\d,]+) → ([\d,]+) MACs \(budget ([\d,]+)\); solver (optimal|feasible|heuristic), gap /);
   assert.ok(m, announced);
@@ -88,8 +95,12 @@ test('Cancel mid-solve stops the solver and the page stays usable', async () => 
   await chooseFiles(page, '#open-model', [join(assets, 'models', 'resnet8-cifar10.onnx')]);
   await waitForGraph(page, 'resnet8-cifar10.onnx');
   await onPruneTab(page);
+  // At 30 % of its MACs the solver needs its whole 10 s (3,528 nodes, gap
+  // 0.2 % natively), so Cancel lands in the search.
+  await page.fill('#prune-budget', '30');
   await page.click('#prune');
-  await page.waitForFunction(() => /nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
+  await page.waitForFunction(() => /^Searching: [\d,]+ nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
+  assert.match(await page.textContent('#prune-figures'), /^Incumbent [\d.]+ · bound ([\d.]+|—) · gap ([\d.]+ %|not proven yet)/);
   await page.click('#prune-cancel');
   await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
   assert.equal(await page.textContent('#prune-eta'), 'Cancelled.');
