@@ -82,6 +82,7 @@ test('the demo prunes to 50 % of its MACs, and the download measures within the 
   await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.model.view.summary.fileName === 'demo-resnet-mnist-pruned.onnx');
   await page.waitForFunction(() => document.getElementById('tab-evaluate').getAttribute('aria-selected') === 'true');
   assert.ok(await page.evaluate(() => !!window.pare.state.data?.view), 'the images were not kept open');
+  assert.ok(await page.$('#prune-download'), 'opening the pruned model dropped its own result');
   const { correct, total } = await evaluate(page);
   assert.equal(total, 1000);
   // Pruned and not fine-tuned, it loses accuracy; what matters here is
@@ -95,6 +96,9 @@ test('Cancel mid-solve stops the solver and the page stays usable', async () => 
   await chooseFiles(page, '#open-model', [join(assets, 'models', 'resnet8-cifar10.onnx')]);
   await waitForGraph(page, 'resnet8-cifar10.onnx');
   await onPruneTab(page);
+  // The last result belonged to another model: it is gone.
+  assert.equal(await page.$('#prune-summary'), null);
+  assert.ok(await page.$('#prune-stale'));
   // At 30 % of its MACs the solver needs its whole 10 s (3,528 nodes, gap
   // 0.2 % natively), so Cancel lands in the search.
   await page.fill('#prune-budget', '30');

@@ -77,6 +77,7 @@ const prune = addPruneStage({
   // same images.
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
+  modelKey: () => state.model?.key ?? null,
 });
 
 const graphView = new GraphView($('graph'), $('legend'), {

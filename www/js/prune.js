@@ -28,13 +28,16 @@ const resources = {
  * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
  * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
  * @param {() => string} o.modelName the open model's file name
+ * @param {() => any} o.modelKey identifies the open model (its figures are cleared when it changes)
  * @returns {{update: () => void, pruned: Blob|null}} pruned is what Download saves
  */
-export function addPruneStage({ stages, runner, ready, summary, worker, cancelAll, guard, openModel, modelName }) {
+export function addPruneStage({ stages, runner, ready, summary, worker, cancelAll, guard, openModel, modelName, modelKey }) {
   let button, resource, mode, slider, number, target, progress, text, cancel, figures, maps, results, viewButton, viewBox;
   let liveView = null;
   let lastMasks = null;
   let pruned = null; // the Blob the Download link saves
+  let shownFor = null; // the model key the shown figures belong to
+  let adopting = false; // the pruned model is being opened: its result stays
   stages.addStage({
     name: 'prune',
     label: 'Prune',
@@ -131,6 +134,9 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
     figures.textContent = '';
     maps.replaceChildren();
     liveView?.send({ kind: 'reset' });
+    lastMasks = null;
+    shownFor = modelKey();
+    const from = modelName();
     let outcome = null;
     await guard('Pruning', () => runner.run({
       ui: { progress, text, cancel },
@@ -147,7 +153,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
         });
         if (job.cancelled) return;
         outcome = { result: r.value, bytes: r.blob };
-        render(outcome.result, outcome.bytes);
+        render(outcome.result, outcome.bytes, from);
         text.textContent = `Done in ${outcome.result.seconds.toFixed(2)} s of search.`;
       },
       end: (_, { cancelled }) => {
@@ -193,12 +199,12 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
 
   function summaryLine(r) {
     const unit = resources[r.resource].unit;
-    return `${r.resource === 'macs' ? 'MACs' : r.resource} ${formatExact(r.before[r.resource])} → ${formatExact(r.after[r.resource])} ${unit} ` +
+    return `${resources[r.resource].label} ${formatExact(r.before[r.resource])} → ${formatExact(r.after[r.resource])} ${unit} ` +
       `(budget ${formatExact(Math.floor(r.budget))}); solver ${r.status}, gap ${gapText(r.gap)}.`;
   }
 
-  function render(r, bytes) {
-    const name = modelName().replace(/(\.onnx)?$/i, '-pruned.onnx');
+  function render(r, bytes, from) {
+    const name = from.replace(/(\.onnx)?$/i, '-pruned.onnx');
     pruned = new Blob([bytes], { type: 'application/octet-stream' });
     const url = URL.createObjectURL(pruned);
     const row = (label, key) => el('tr', { 'data-resource': key }, el('th', { scope: 'row' }, label),
@@ -206,7 +212,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       el('td', {}, `${((100 * r.after[key]) / r.before[key]).toFixed(1)} %`));
     showFigures({ incumbent: r.objective, bound: r.bound, gap: r.gap, nodes: r.nodes }, r.maps);
     results.replaceChildren(
-      el('h3', {}, 'Result'),
+      el('h3', {}, `Result: ${from} pruned`),
       el('p', { id: 'prune-summary' }, summaryLine(r)),
       el('table', { id: 'prune-resources' },
         el('caption', {}, 'Re-measured on the pruned model'),
@@ -218,7 +224,13 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
         el('button', {
           id: 'prune-evaluate', type: 'button',
           onclick: () => guard('Opening the pruned model', async () => {
-            await openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]);
+            adopting = true;
+            try {
+              await openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]);
+            } finally {
+              adopting = false;
+            }
+            shownFor = modelKey();
             stages.select('evaluate');
           }),
         }, 'Evaluate the pruned model')),
@@ -227,6 +239,17 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
 
   function update() {
     if (!button) return;
+    // Figures belong to the model they were found on: another model
+    // (the pruned one opened to evaluate, say) clears them.
+    if (shownFor !== null && shownFor !== modelKey() && !runner.busy && !adopting) {
+      shownFor = null;
+      figures.textContent = '';
+      maps.replaceChildren();
+      results.replaceChildren(el('p', { id: 'prune-stale', className: 'hint' }, 'Another model is open: the last pruning result belonged to the model before it. Press Prune to prune this one.'));
+      text.textContent = '';
+      liveView?.send({ kind: 'reset' });
+      lastMasks = null;
+    }
     button.disabled = !ready();
     button.title = button.disabled ? 'Open a model first' : '';
     if (mode.value === 'absolute' && !number.value) setMode();
