@@ -60,6 +60,7 @@ func TestPruneTheDemoToHalfItsMACs(t *testing.T) {
 	if after, _ := onnx.Encode(s.model); string(after) != string(before) {
 		t.Error("pruning changed the open model")
 	}
+	t.Logf("status %s, objective %v, bound %v, gap %v, %d nodes", r.Status, r.Objective, deref(r.Bound), deref(r.Gap), r.Nodes)
 	if len(r.Maps) != 4 || r.Status == "" {
 		t.Errorf("report %+v", r)
 	}
@@ -120,4 +121,11 @@ func TestPruneSaysWhenNothingIsPrunable(t *testing.T) {
 	if ue := AsUserError(err); ue.Code != "nothing-prunable" || !strings.Contains(ue.Message, "network input") {
 		t.Fatalf("got %v", err)
 	}
+}
+
+func deref(p *float64) float64 {
+	if p == nil {
+		return -1
+	}
+	return *p
 }

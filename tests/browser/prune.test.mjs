@@ -7,7 +7,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, open, waitForGraph, checkPage, bannerText, evaluate, chooseFiles, pareCLI, totalMACs, assets, www } from './harness.mjs';
+import { serve, open, waitForGraph, checkPage, bannerText, evaluate, chooseFiles, pareCLI, totalMACs, assets, www, screenshots } from './harness.mjs';
 import { tempFile } from './fixtures.mjs';
 
 let site;
@@ -58,9 +58,15 @@ test('the demo prunes to 50 % of its MACs, and the download measures within the 
   const m = announced.match(/^Pruning done\. MACs ([\d,]+) → ([\d,]+) MACs \(budget ([\d,]+)\); solver (optimal|feasible|heuristic), gap /);
   assert.ok(m, announced);
   const [before, after, budget] = m.slice(1, 4).map((s) => Number(s.replaceAll(',', '')));
+  // The page and `pare prune` choose the same channels on the same model.
+  const cliOut = await tempFile('demo-cli-pruned.onnx', Buffer.alloc(0));
+  const cliPrune = await pareCLI(['prune', join(www, 'demo', 'demo-resnet-mnist.onnx'), '--budget', 'macs=50%', '-o', cliOut, '--json']);
+  assert.ok(cliPrune, 'pare prune failed (is bin/pare built?)');
+  assert.equal(JSON.parse(cliPrune).resources.macs.after, after, 'the page and pare prune disagree on the pruned MACs');
   assert.equal(budget, Math.floor(before / 2));
   assert.ok(after <= budget, `${after} MACs over the budget ${budget}`);
   await checkPage(page, 'after pruning');
+  await page.locator('#view-prune').screenshot({ path: join(screenshots, 'prune.png') });
 
   // The Download button's bytes, measured by the CLI.
   assert.equal(await page.getAttribute('#prune-download', 'download'), 'demo-resnet-mnist-pruned.onnx');
