@@ -16,9 +16,12 @@ import (
 // bounded slice of one stage: a slice of the solver's search, one
 // training batch, one evaluation batch, or one piece of model surgery.
 type Pipeline struct {
-	cfg   Config
-	rep   *Report
-	start time.Time
+	cfg Config
+	// defaultEpochs: the fine-tune's epochs were not given and are chosen
+	// from the data's size.
+	defaultEpochs bool
+	rep           *Report
+	start         time.Time
 
 	// The loaders every stage shares.
 	train, val, test *train.Loader
@@ -59,11 +62,12 @@ func (o *once) Done() bool { return o.done }
 
 // New checks cfg and prepares a pipeline; no work is done until Step.
 func New(cfg Config) (*Pipeline, error) {
+	defaultEpochs := cfg.Finetune.Epochs == 0
 	cfg.defaults()
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, models: map[string]*onnx.Model{"original": cfg.Model}}
+	p := &Pipeline{cfg: cfg, defaultEpochs: defaultEpochs, models: map[string]*onnx.Model{"original": cfg.Model}}
 	p.rep = &Report{Resources: map[qcqp.Resource]ResourceChange{}, Accuracy: map[string]Accuracy{},
 		Bytes: map[string]int64{}, Seconds: map[Stage]float64{}, Recipe: p.recipe()}
 	if err := p.loaders(); err != nil {

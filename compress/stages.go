@@ -219,23 +219,104 @@ func (p *Pipeline) startPrune() {
 		if err != nil {
 			return err
 		}
-		prob, err := a.Problem(layers, p.cfg.Budgets)
-		if err != nil {
+		if err := p.solve(a, layers, p.cfg.Budgets, before, 1); err != nil {
 			return err
 		}
-		solver, err := qcqp.NewSolver(prob, qcqp.Options{TimeLimit: p.cfg.SolverTime})
-		if err != nil {
-			if errors.Is(err, qcqp.ErrInfeasible) {
-				return fmt.Errorf("compress: %w (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
-			}
-			return err
-		}
-		p.then(task{stage: s, what: "solve", s: solver, then: func() error { return p.afterSolve(a, solver.Result(), before) }})
 		return p.evaluateFloat(s, "original", m)
 	}))
 }
 
-func (p *Pipeline) afterSolve(a *qcqp.Analysis, res qcqp.Result, before qcqp.Figures) error {
+// maxSolves bounds the re-solves that make room for quantization.
+const maxSolves = 4
+
+// solve queues the channel selection under budgets (the asked ones, or
+// tightened ones on a later attempt).
+func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.Budget, before qcqp.Figures, attempt int) error {
+	prob, err := a.Problem(layers, budgets)
+	if err != nil {
+		return err
+	}
+	solver, err := qcqp.NewSolver(prob, qcqp.Options{TimeLimit: p.cfg.SolverTime})
+	if err != nil {
+		if errors.Is(err, qcqp.ErrInfeasible) {
+			return fmt.Errorf("compress: %w (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
+		}
+		return err
+	}
+	p.then(task{stage: StagePrune, what: "solve", s: solver, then: func() error {
+		return p.afterSolve(a, layers, budgets, solver.Result(), before, attempt)
+	}})
+	return nil
+}
+
+// quantizedFigures measures what the QDQ export of m costs, with
+// quantizers calibrated on a few images: quantization adds no MACs, but
+// it adds scales and zero points (params) and the activation transform's
+// tensors (memory), and the final export has the same structure.
+func (p *Pipeline) quantizedFigures(ctx context.Context, m *onnx.Model) (qcqp.Figures, error) {
+	m, _, err := clone(m)
+	if err != nil {
+		return qcqp.Figures{}, err
+	}
+	q := p.cfg.Quantize
+	q.CalibrationImages = min(64, p.train.Len())
+	run, err := qil.NewRun(ctx, m, p.train, q)
+	if err != nil {
+		return qcqp.Figures{}, err
+	}
+	qm, err := run.Model()
+	if err != nil {
+		return qcqp.Figures{}, err
+	}
+	if qm, err = qil.Export(qm, p.cfg.Storage, ""); err != nil {
+		return qcqp.Figures{}, err
+	}
+	return qcqp.Measure(qm)
+}
+
+// roomForQuantization returns tighter budgets when the QDQ export of the
+// pruned model would exceed a params or memory budget (nil: it fits).
+func (p *Pipeline) roomForQuantization(pruned *onnx.Model, budgets []qcqp.Budget, pf, before qcqp.Figures) ([]qcqp.Budget, error) {
+	limits := p.limits(before)
+	_, params := limits[qcqp.Params]
+	_, memory := limits[qcqp.Memory]
+	if !params && !memory {
+		return nil, nil
+	}
+	qf, err := p.quantizedFigures(context.Background(), pruned)
+	if err != nil {
+		return nil, fmt.Errorf("compress: a trial export of the pruned model: %w", err)
+	}
+	var out []qcqp.Budget
+	over := false
+	for _, b := range budgets {
+		asked := limits[b.Resource]
+		if b.Resource == qcqp.MACs || qf.Of(b.Resource) <= asked {
+			out = append(out, b)
+			continue
+		}
+		over = true
+		// The export adds extra to the pruned model; aim below asked by
+		// that much, and at least by the excess over the current limit.
+		extra := qf.Of(b.Resource) - pf.Of(b.Resource)
+		current := b.Value
+		if b.Fraction > 0 {
+			current = b.Fraction * before.Of(b.Resource)
+		}
+		limit := min(asked-extra, current-(qf.Of(b.Resource)-asked))
+		if limit <= 0 {
+			return nil, fmt.Errorf("%w: %s budget %.6g leaves nothing once quantization adds %.6g (scales, zero points and the activation transform); raise the budget", qcqp.ErrInfeasible, b.Resource, asked, extra)
+		}
+		out = append(out, qcqp.Budget{Resource: b.Resource, Value: math.Floor(limit)})
+		p.rep.Notes = append(p.rep.Notes, fmt.Sprintf("%s: the QDQ export adds %.6g; pruning again to %.6g so that the file meets %.6g", b.Resource, extra, math.Floor(limit), asked))
+	}
+	if !over {
+		return nil, nil
+	}
+	return out, nil
+}
+
+func (p *Pipeline) afterSolve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.Budget, res qcqp.Result, before qcqp.Figures, attempt int) error {
 	if res.Selection == nil {
 		return fmt.Errorf("compress: the solver found no selection within its time limit %v; give it more time", p.cfg.SolverTime)
 	}
@@ -271,6 +352,16 @@ func (p *Pipeline) afterSolve(a *qcqp.Analysis, res qcqp.Result, before qcqp.Fig
 	}
 	if err := p.checkBudgets(after, before, "pruned model"); err != nil {
 		return err
+	}
+	tighter, err := p.roomForQuantization(pruned, budgets, after, before)
+	if err != nil {
+		return err
+	}
+	if tighter != nil {
+		if attempt == maxSolves {
+			return fmt.Errorf("compress: after %d selections the quantized model is still over a budget (%v); lower the budget a little", attempt, p.rep.Notes[len(p.rep.Notes)-1])
+		}
+		return p.solve(a, layers, tighter, before, attempt+1)
 	}
 	p.rep.Bytes["pruned"] = int64(len(enc))
 	p.models["pruned"] = pruned
@@ -322,7 +413,11 @@ func (p *Pipeline) startFinetune() {
 			return fmt.Errorf("compress: fine-tuning: %w", err)
 		}
 		plan.Val = p.val
-		fit, err := train.NewFit(plan.Net, plan.Options(c.Finetune))
+		ft := c.Finetune
+		if p.defaultEpochs {
+			ft.Epochs = min(20, max(1, (MinFinetuneSteps+plan.Train.Steps()-1)/plan.Train.Steps()))
+		}
+		fit, err := train.NewFit(plan.Net, plan.Options(ft))
 		if err != nil {
 			return fmt.Errorf("compress: fine-tuning: %w", err)
 		}
