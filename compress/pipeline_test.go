@@ -111,6 +111,7 @@ func TestPipelineDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkOnnxruntime(t, out, &train.Loader{Set: cfg.Test, Indices: cfg.TestIndices, Preprocess: pre, BatchSize: 64})
 	got := rep.Accuracy["quantized"].Test
 	if got == nil || *got != res.Accuracy() {
 		t.Errorf("reported test accuracy %v, evaluated %v", got, res.Accuracy())
