@@ -36,6 +36,7 @@ type Pipeline struct {
 	stage    Stage
 	last     job.Progress
 	lastWhat string
+	finished Stage
 	done     bool
 }
 
@@ -150,6 +151,7 @@ func (p *Pipeline) Step(ctx context.Context) (job.Progress, error) {
 	if prog.Figures == nil {
 		prog.Figures = map[string]float64{}
 	}
+	delete(prog.Figures, "stage_done") // a sub-step's own (QIL's schedule stages)
 	prog.Figures["stage_index"] = float64(stageIndex(t.stage))
 	if t.s.Done() {
 		p.current = nil
@@ -158,7 +160,13 @@ func (p *Pipeline) Step(ctx context.Context) (job.Progress, error) {
 				return p.last, err
 			}
 		}
-		if len(p.queue) == 0 && p.current == nil {
+		if len(p.queue) == 0 || p.queue[0].stage != t.stage {
+			// The stage's last task: its result is final (Model), and a
+			// page can store it to resume from.
+			p.finished = t.stage
+			prog.Figures["stage_done"] = 1
+		}
+		if len(p.queue) == 0 {
 			p.endStage()
 			p.rep.TotalSeconds = time.Since(p.start).Seconds()
 			p.done = true
@@ -191,6 +199,12 @@ func (p *Pipeline) Doing() string {
 	}
 	return p.lastWhat
 }
+
+// Finished is the last stage whose result is final ("" before the
+// first): after the Step whose Progress has the figure "stage_done" = 1,
+// Model of that stage and Report can be stored and given back as a
+// Resume.
+func (p *Pipeline) Finished() Stage { return p.finished }
 
 // Report is the run's report; complete once Done.
 func (p *Pipeline) Report() *Report { return p.rep }

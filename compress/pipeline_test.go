@@ -52,10 +52,18 @@ func span(lo, hi int) []int {
 
 func TestPipelineDemo(t *testing.T) {
 	cfg := demoConfig(t)
-	var stages []string
-	p, err := Run(context.Background(), cfg, func(pr job.Progress) {
+	var stages, finished []string
+	var p *Pipeline
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = job.Run(context.Background(), p, func(pr job.Progress) {
 		if len(stages) == 0 || stages[len(stages)-1] != pr.Stage {
 			stages = append(stages, pr.Stage)
+		}
+		if pr.Figures["stage_done"] == 1 {
+			finished = append(finished, string(p.Finished()))
 		}
 	})
 	if err != nil {
@@ -63,6 +71,9 @@ func TestPipelineDemo(t *testing.T) {
 	}
 	if want := []string{"prune", "finetune", "quantize", "evaluate"}; !slices.Equal(stages, want) {
 		t.Errorf("stages %v, want %v", stages, want)
+	}
+	if want := []string{"prune", "finetune", "quantize", "evaluate"}; !slices.Equal(finished, want) {
+		t.Errorf("stages finished %v, want %v", finished, want)
 	}
 	rep := p.Report()
 	out := p.Output()
