@@ -152,10 +152,8 @@ func (c *Config) check() error {
 	case c.Storage != qil.StorageInt8 && c.Storage != qil.StorageInt4:
 		return fmt.Errorf("compress: storage %q: want int8 or int4", c.Storage)
 	}
-	for _, b := range []qil.Bits{c.Quantize.Bits} {
-		if b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
-			return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
-		}
+	if b := c.Quantize.Bits; b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
+		return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
 	}
 	seen := map[qcqp.Resource]bool{}
 	for _, b := range c.Budgets {
