@@ -126,7 +126,9 @@ func step(s Stage, what string, f func(ctx context.Context) error) task {
 
 // evaluate queues the accuracy of a model (through fwd) on the validation
 // and test sets, recorded as Report.Accuracy[name].
-func (p *Pipeline) evaluate(s Stage, name string, fwd eval.Forward) error {
+// A batch above 0 overrides the loaders' (for a file whose input fixes
+// its batch dimension).
+func (p *Pipeline) evaluate(s Stage, name string, fwd eval.Forward, batch int) error {
 	var ts []task
 	for _, set := range []struct {
 		what string
@@ -134,6 +136,11 @@ func (p *Pipeline) evaluate(s Stage, name string, fwd eval.Forward) error {
 	}{{"validate", p.val}, {"test", p.test}} {
 		if set.l == nil {
 			continue
+		}
+		if batch > 0 && batch != set.l.BatchSize {
+			l := *set.l
+			l.BatchSize = batch
+			set.l = &l
 		}
 		ev, err := eval.New(set.l, fwd, eval.Options{Stage: set.what, Classes: set.l.Set.Classes, CheckClasses: set.l.Set.CheckClasses})
 		if err != nil {
@@ -163,7 +170,22 @@ func (p *Pipeline) evaluateFloat(s Stage, name string, m *onnx.Model) error {
 	if err != nil {
 		return fmt.Errorf("compress: the %s model: %w", name, err)
 	}
-	return p.evaluate(s, name, net.EvalForward())
+	return p.evaluate(s, name, net.EvalForward(), 0)
+}
+
+// fixedBatch is the batch size the model's input fixes (mnist-8: 1), or 0
+// when the dimension is symbolic: the executor checks input shapes, where
+// a training net takes any batch.
+func fixedBatch(m *onnx.Model, input string) int {
+	for _, v := range m.Graph.Input {
+		if v.Name != input || v.Type == nil || v.Type.TensorType == nil || v.Type.TensorType.Shape == nil {
+			continue
+		}
+		if d := v.Type.TensorType.Shape.Dim; len(d) > 0 && d[0].HasValue && d[0].Value > 0 {
+			return int(d[0].Value)
+		}
+	}
+	return 0
 }
 
 func clone(m *onnx.Model) (*onnx.Model, []byte, error) {
@@ -564,6 +586,6 @@ func (p *Pipeline) startEvaluate() {
 		if len(in) != 1 {
 			return fmt.Errorf("compress: the exported model has %d inputs, want 1", len(in))
 		}
-		return p.evaluate(s, "quantized", eval.SessionForward(sess, in[0]))
+		return p.evaluate(s, "quantized", eval.SessionForward(sess, in[0]), fixedBatch(m, in[0]))
 	}))
 }
