@@ -200,3 +200,22 @@ func TestPipelineRefuses(t *testing.T) {
 		t.Errorf("unreachable budget: %v, want qcqp.ErrInfeasible naming params", err)
 	}
 }
+
+// mnist-8 fixes its batch at 1, which Pare's executor enforces; the demo
+// net's batch is symbolic.
+func TestFixedBatch(t *testing.T) {
+	m8, err := onnx.ReadModelFile(testassets.Dir(t, "models/mnist-8.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := onnx.ReadModelFile(demoModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fixedBatch(m8, m8.Graph.Input[0].Name); got != 1 {
+		t.Errorf("mnist-8: fixed batch %d, want 1", got)
+	}
+	if got := fixedBatch(demo, demo.Graph.Input[0].Name); got != 0 {
+		t.Errorf("demo: fixed batch %d, want 0 (symbolic)", got)
+	}
+}
