@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // bruteForce enumerates every mask of the free maps.
@@ -60,5 +61,85 @@ func TestSolverMatchesBruteForce(t *testing.T) {
 	}
 	if solved < 100 {
 		t.Fatalf("only %d feasible instances", solved)
+	}
+}
+
+// The depth-first fallback past MaxOpen finds the same optima.
+func TestMaxOpenKeepsOptimum(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for trial := range 30 {
+		p := randomSmall(r, 16)
+		a, errA := Solve(context.Background(), p, Options{})
+		b, errB := Solve(context.Background(), p, Options{MaxOpen: 1})
+		if (errA == nil) != (errB == nil) {
+			t.Fatalf("trial %d: %v vs %v", trial, errA, errB)
+		}
+		if errA != nil {
+			continue
+		}
+		if !b.Optimal() || math.Abs(a.Objective-b.Objective) > 1e-9*math.Max(1, a.Objective) {
+			t.Fatalf("trial %d: best-first %v, depth-first %v (%s)", trial, a.Objective, b.Objective, b.Status)
+		}
+	}
+	for _, frac := range []float64{0.3, 0.5, 0.7} {
+		p := mnist8Shaped(rand.New(rand.NewPCG(8, 8)), frac)
+		a, _ := Solve(context.Background(), p, Options{})
+		b, _ := Solve(context.Background(), p, Options{MaxOpen: 1})
+		if !a.Optimal() || !b.Optimal() || math.Abs(a.Objective-b.Objective) > 1e-9*a.Objective {
+			t.Fatalf("mnist8 %v: %+v vs %+v", frac, a, b)
+		}
+	}
+}
+
+// Every Step leaves a valid result, limits stop the search with an
+// honest status, and cancellation returns the incumbent.
+func TestStepperContract(t *testing.T) {
+	p := resnetCIFAR(rand.New(rand.NewPCG(8, 1)), 1, uniformImportance, 0.3)
+	s, err := NewSolver(p, Options{StepTime: 2 * time.Millisecond, NodeLimit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := 0
+	lastBound := math.Inf(1)
+	for !s.Done() {
+		prog, err := s.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps++
+		res := s.Result()
+		if err := p.Feasible(res.Selection); err != nil {
+			t.Fatalf("step %d: %v", steps, err)
+		}
+		if res.Objective != p.Objective(res.Selection) || res.Bound < res.Objective || res.Bound > lastBound*(1+1e-12) {
+			t.Fatalf("step %d: objective %v bound %v (previous bound %v)", steps, res.Objective, res.Bound, lastBound)
+		}
+		lastBound = res.Bound
+		if prog.Figures["incumbent"] != res.Objective || prog.Figures["bound"] != res.Bound {
+			t.Fatalf("progress %+v disagrees with result %+v", prog, res)
+		}
+	}
+	res := s.Result()
+	if res.Nodes < 200 && !res.Optimal() {
+		t.Fatalf("stopped after %d nodes without a proof", res.Nodes)
+	}
+	if !res.Optimal() && (res.Status != StatusFeasible || res.Gap <= 0 || math.IsInf(res.Gap, 1)) {
+		t.Fatalf("limited run: %+v", res)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s2, _ := NewSolver(p, Options{StepTime: time.Millisecond})
+	if _, err := s2.Step(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if _, err := s2.Step(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled step: %v", err)
+	}
+	if p.Feasible(s2.Result().Selection) != nil {
+		t.Fatal("no incumbent after cancel")
+	}
+	g, err := Solve(context.Background(), p, Options{GapLimit: 0.05})
+	if err != nil || g.Gap > 0.05 {
+		t.Fatalf("gap limit: %+v %v", g, err)
 	}
 }

@@ -37,7 +37,8 @@ type bounder struct {
 	kappa                              [][]float64
 	kmax                               []int
 	ids                                []int32
-	tmp                                []float64
+	tmp, tmp2                          []float64
+	colMark                            []bool
 	leafVals                           [][]float64
 	allowed                            [][]int32 // per free map, the channels not excluded
 }
@@ -70,6 +71,8 @@ func newBounder(md *model) *bounder {
 	}
 	bd.ids = make([]int32, maxC)
 	bd.tmp = make([]float64, maxC)
+	bd.tmp2 = make([]float64, maxC)
+	bd.colMark = make([]bool, maxC)
 	return bd
 }
 
@@ -198,32 +201,46 @@ func selectTopIdx(ids []int32, key []float64, k int) {
 	}
 }
 
-// sideBound is the split bound with every block given wholly to one side
-// (M = 0 or M = q), which the prefix tables of rows and columns evaluate
-// without selection; blocks are moved to the column side one at a time
-// while that lowers the bound. Like cheap it holds over the box lo..hi,
-// and it is never above cheap (the all-rows choice). sides receives the
-// choice (true: column side).
-func (bd *bounder) sideBound(lo, hi []int, sides []bool) float64 {
+// sideBound is the split bound with M = alpha*q on every block, which
+// the prefix tables of rows and columns evaluate without selection: the
+// row side earns (1-alpha) times its row's top entries, the column side
+// alpha times its column's. Each block's alpha is chosen in turn from a
+// few values while that lowers the bound, until it falls to prune. Like cheap it holds over the
+// box lo..hi, and it is never above cheap (all alpha = 0). alpha receives
+// the choice.
+func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float64 {
 	md := bd.md
 	md.leafCostsMin(lo, hi, bd.base, bd.kappa)
 	if !md.leafKmax(bd.base, bd.kappa, bd.kmax) {
 		return math.Inf(-1)
 	}
-	clear(sides)
-	best := bd.sideEval(hi, sides)
-	if math.IsInf(best, -1) {
+	clear(alpha)
+	best := bd.sideEval(hi, alpha)
+	if best <= prune {
 		return best
 	}
-	for range 2 {
+	// Deep nets have many blocks; one pass over them is most of the gain.
+	passes, steps := 3, sideSteps[:]
+	if len(md.blocks) > 16 {
+		passes, steps = 1, sideStepsCoarse[:]
+	}
+	for range passes {
 		moved := false
 		for b := range md.blocks {
-			sides[b] = !sides[b]
-			if v := bd.sideEval(hi, sides); v < best-1e-12*math.Abs(best) {
-				best, moved = v, true
-			} else {
-				sides[b] = !sides[b]
+			was := alpha[b]
+			for _, a := range steps {
+				if a == was {
+					continue
+				}
+				alpha[b] = a
+				if v := bd.sideEval(hi, alpha); v < best-1e-12*math.Abs(best) {
+					best, moved, was = v, true, a
+					if best <= prune {
+						return best
+					}
+				}
 			}
+			alpha[b] = was
 		}
 		if !moved {
 			break
@@ -232,21 +249,31 @@ func (bd *bounder) sideBound(lo, hi []int, sides []bool) float64 {
 	return best
 }
 
-// sideEval evaluates one choice of sides at counts hi (costs in bd.base,
+// sideSteps are the shares of a block the side bound tries on the column
+// side.
+var (
+	sideSteps       = [...]float64{0, 0.25, 0.5, 0.75, 1}
+	sideStepsCoarse = [...]float64{0, 0.5, 1}
+)
+
+// sideEval evaluates one choice of shares at counts hi (costs in bd.base,
 // bd.kappa and bd.kmax already set).
-func (bd *bounder) sideEval(hi []int, sides []bool) float64 {
+func (bd *bounder) sideEval(hi []int, alpha []float64) float64 {
 	md := bd.md
 	for m := range md.free {
 		copy(bd.rowVal[m], md.lin[m])
 	}
 	for b := range md.blocks {
 		bl := &md.blocks[b]
-		if !sides[b] {
+		a := alpha[b]
+		if a < 1 {
 			v := bd.rowVal[bl.r]
 			k := hi[bl.c]
 			for j := range v {
-				v[j] += bl.pref[j][k]
+				v[j] += (1 - a) * bl.pref[j][k]
 			}
+		}
+		if a == 0 {
 			continue
 		}
 		k := hi[bl.r]
@@ -255,7 +282,7 @@ func (bd *bounder) sideEval(hi []int, sides []bool) float64 {
 		}
 		v := bd.rowVal[bl.c]
 		for i := range v {
-			v[i] += bl.cpref[i][k]
+			v[i] += a * bl.cpref[i][k]
 		}
 	}
 	total := md.konst

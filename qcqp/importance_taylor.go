@@ -61,6 +61,15 @@ func (a *Analysis) TaylorLayers(ctx context.Context, data *train.Loader, batches
 			}
 		}
 	}
+	nonzero := false
+	for _, acc := range grads {
+		for _, g := range acc {
+			nonzero = nonzero || g != 0
+		}
+	}
+	if !nonzero {
+		return nil, fmt.Errorf("qcqp: the loss has no gradient on these %d batches (the model is sure and right on every image, so its softmax saturates); use more batches or the weights' norm (l1)", batches)
+	}
 	return a.layersFrom(func(rec *layerRec) ([]float32, error) {
 		w := net.Param(rec.weight).Value.F32
 		g := grads[rec.weight]

@@ -173,7 +173,8 @@ func (pr *primal) polish(keep [][]bool) (float64, bool) {
 	return best, true
 }
 
-// lnsHub tries every count of hub h (its channels by current score, the
+// lnsHub tries every count of hub h (a grid of them for hubs wider than
+// 64) (its channels by current score, the
 // other hubs as they are, exact leaves) and, when one is better than
 // value, installs it in keep, polishes, and returns the new value.
 func (pr *primal) lnsHub(keep [][]bool, h int, value float64) (float64, bool) {
@@ -183,7 +184,9 @@ func (pr *primal) lnsHub(keep [][]bool, h int, value float64) (float64, bool) {
 	cand := cloneMasks(keep)
 	var best [][]bool
 	bestV := value
-	for c := 1; c <= md.size[h]; c++ {
+	// Every count of a narrow hub; about 64 spread over a wide one.
+	step := max(1, md.size[h]/64)
+	for c := 1; c <= md.size[h]; c += step {
 		pr.setTop(cand[h], sc, c)
 		v, ok := pr.solveLeaves(cand)
 		if ok && v > bestV*(1+1e-12) {

@@ -2,7 +2,13 @@ package qcqp
 
 import (
 	"math"
+	"time"
 )
+
+// minItersPerStep subgradient iterations run even past the Step's
+// deadline: stopping a screening after one or two would send the vector
+// to branching with a bound far above what a few more steps give.
+const minItersPerStep = 10
 
 // fixing records, per hub channel (hub h's channels start at hubOff[h]),
 // whether a branch forced it in (+1), out (-1), or left it free (0).
@@ -65,7 +71,7 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 			kr = bd.kmax[md.leafPos[bl.r]]
 		}
 		cv := bd.colVal[bl.c]
-		tmp, ids := bd.tmp, bd.ids
+		colMark := bd.colMark[:md.size[bl.r]]
 		for _, i32 := range alC {
 			i := int(i32)
 			colPicked[i] = false
@@ -73,19 +79,28 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 				continue
 			}
 			colPicked[i] = true
-			id := ids[:len(alR)]
-			copy(id, alR)
-			for _, j := range alR {
+			vals := bd.tmp2[:len(alR)]
+			for k, j := range alR {
 				e := int(j)*cols + i
-				tmp[j] = mul[e]
+				vals[k] = mul[e]
 				pc[e] = false
 			}
-			k := min(kr, len(id))
-			selectTopIdx(id, tmp, k)
-			s := 0.0
-			for _, j := range id[:k] {
-				s += tmp[j]
-				pc[int(j)*cols+i] = true
+			if kr >= len(alR) {
+				for k, j := range alR {
+					cv[i] += vals[k]
+					pc[int(j)*cols+i] = true
+				}
+				continue
+			}
+			sel := bd.tmp[:len(vals)]
+			copy(sel, vals)
+			s, tau := topK(sel, kr)
+			clear(colMark)
+			markTop(vals, alR, kr, tau, colMark)
+			for _, j := range alR {
+				if colMark[j] {
+					pc[int(j)*cols+i] = true
+				}
 			}
 			cv[i] += s
 		}
@@ -138,21 +153,56 @@ func (bd *bounder) pickRow(b, j, kc int) float64 {
 	off := j * cols
 	row := pr[off : off+cols]
 	clear(row)
-	tmp := bd.tmp
-	for _, i := range alC {
-		tmp[i] = q[off+int(i)] - mul[off+int(i)]
-	}
-	id := bd.ids[:len(alC)]
-	copy(id, alC)
-	k := min(kc, len(id))
-	selectTopIdx(id, tmp, k)
-	s := 0.0
-	for _, i := range id[:k] {
-		s += tmp[i]
-		row[i] = true
+	vals := bd.tmp2[:len(alC)]
+	for k, i := range alC {
+		vals[k] = q[off+int(i)] - mul[off+int(i)]
 	}
 	bd.rowPicked[b][j] = true
+	if kc >= len(alC) {
+		s := 0.0
+		for k, i := range alC {
+			s += vals[k]
+			row[i] = true
+		}
+		return s
+	}
+	sel := bd.tmp[:len(vals)]
+	copy(sel, vals)
+	s, tau := topK(sel, kc)
+	markTop(vals, alC, kc, tau, row)
 	return s
+}
+
+// topK moves the k largest of v to its front and returns their sum and
+// the smallest of them (0 < k < len(v)).
+func topK(v []float64, k int) (float64, float64) {
+	selectTopF(v, k)
+	s, tau := 0.0, math.Inf(1)
+	for _, x := range v[:k] {
+		s += x
+		tau = min(tau, x)
+	}
+	return s, tau
+}
+
+// markTop marks, among the entries vals[k] at positions at[k], the k
+// largest: those above tau and as many equal to tau as are needed.
+func markTop(vals []float64, at []int32, k int, tau float64, mark []bool) {
+	above := 0
+	for _, v := range vals {
+		if v > tau {
+			above++
+		}
+	}
+	ties := k - above
+	for n, v := range vals {
+		if v > tau || (v == tau && ties > 0) {
+			if v == tau {
+				ties--
+			}
+			mark[at[n]] = true
+		}
+	}
 }
 
 // subgradientStep moves the multipliers against the subgradient of the
@@ -296,12 +346,16 @@ func (bd *bounder) rowWeight(m int) func(int) float64 {
 // (n, fix) from the current multipliers and returns the least bound seen;
 // it stops as soon as the bound falls to prune or below. best receives the
 // hub picks of the best iterate, dis the branching scores of the last. It
-// also returns the iterations used.
-func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64) (float64, int) {
+// also returns the iterations used. Past deadline it stops after the
+// iteration under way, so that one Step of a large network stays short.
+func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, iters int, lambda float64, best [][]bool, dis [][]float64, deadline time.Time) (float64, int) {
 	low := math.Inf(1)
 	stall := 0
 	it := 0
 	for ; it < iters; it++ {
+		if it >= min(iters, minItersPerStep) && time.Now().After(deadline) {
+			break // the bound so far is valid; the step is over
+		}
 		v := bd.splitBound(n, fix, hubOff)
 		if math.IsInf(v, -1) {
 			return v, it + 1

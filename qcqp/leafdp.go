@@ -151,6 +151,7 @@ func tails(groups []*leafGroup, nc int) [][]lpTail {
 // chosen counts; ok is false when no choice fits.
 func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64, counts []int) (float64, bool) {
 	md := ls.md
+	ls.inexact = false
 	for l := range md.leaves {
 		ls.sortLeaf(l, vals[l], false)
 	}
@@ -202,16 +203,11 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 	if !ok {
 		incumbent = math.Inf(-1)
 	}
-	type state struct {
-		val    float64
-		parent int32
-		t      int32
-	}
-	stStates := [][]state{{{parent: -1}}}
+	stStates := [][]leafState{{{parent: -1}}}
 	stCosts := [][]float64{slices.Clone(base)}
 	for gi, g := range groups {
 		prev, prevCost := stStates[gi], stCosts[gi]
-		var next []state
+		var next []leafState
 		var nextCost []float64
 		cost := make([]float64, nc)
 		for si, s := range prev {
@@ -235,7 +231,7 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 					// keep scanning: smaller t frees room.
 					continue
 				}
-				next = append(next, state{val: v, parent: int32(si), t: int32(t)})
+				next = append(next, leafState{val: v, parent: int32(si), t: int32(t)})
 				nextCost = append(nextCost, cost...)
 				if gi == ng-1 && v > incumbent {
 					incumbent = v
@@ -251,8 +247,20 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 			return 0, false
 		}
 		if gi < ng-1 {
+			if nc > 1 && len(next) > 4*maxLeafStates {
+				next, nextCost = ls.truncate(next, nextCost, nc, 4*maxLeafStates, func(i int) float64 {
+					return next[i].val + tailBound(gi+1, nextCost[i*nc:(i+1)*nc])
+				})
+			}
 			keepIdx := paretoIndex(nextCost, nc, func(i int) float64 { return next[i].val })
-			ns, nco := make([]state, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
+			if len(keepIdx) > maxLeafStates {
+				slices.SortFunc(keepIdx, func(a, b int) int {
+					return cmp.Compare(next[b].val+tailBound(gi+1, nextCost[b*nc:(b+1)*nc]), next[a].val+tailBound(gi+1, nextCost[a*nc:(a+1)*nc]))
+				})
+				keepIdx = keepIdx[:maxLeafStates]
+				ls.inexact = true
+			}
+			ns, nco := make([]leafState, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
 			for k, i := range keepIdx {
 				ns[k] = next[i]
 				nco = append(nco, nextCost[i*nc:(i+1)*nc]...)
@@ -284,6 +292,39 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 		si = int(s.parent)
 	}
 	return final[bi].val, true
+}
+
+// maxLeafStates caps the Pareto front of the leaf DP. With several
+// constraints (a memory budget is one per node) fronts can grow without
+// bound; past the cap the states of largest value plus tail bound are
+// kept and the answer is marked inexact (leafSolver.inexact), so that the
+// search does not take it as a proof.
+const maxLeafStates = 4096
+
+// leafState is a partial choice of the leaf DP: its value, the state it
+// extends and the items its group takes.
+type leafState struct {
+	val    float64
+	parent int32
+	t      int32
+}
+
+// truncate keeps the keep states of largest score.
+func (ls *leafSolver) truncate(next []leafState, cost []float64, nc, keep int, score func(int) float64) ([]leafState, []float64) {
+	idx := make([]int, len(next))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score(b), score(a)) })
+	idx = idx[:keep]
+	ns := make([]leafState, keep)
+	nco := make([]float64, 0, keep*nc)
+	for k, i := range idx {
+		ns[k] = next[i]
+		nco = append(nco, cost[i*nc:(i+1)*nc]...)
+	}
+	ls.inexact = true
+	return ns, nco
 }
 
 // maxFit is the most items group g can take on top of cost, leaving room

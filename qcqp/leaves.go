@@ -18,6 +18,9 @@ type leafSolver struct {
 	perm   [][]int32   // per leaf, channel of each sorted position
 	heap   []int32
 	next   []int32
+	key    []float64
+	// inexact reports that the last exact call had to cap its DP
+	inexact bool
 	// the values of the last sort of each leaf
 	last           [][]float64
 	valid, hasPerm []bool
@@ -33,6 +36,7 @@ func newLeafSolver(md *model) *leafSolver {
 	ls.valid = make([]bool, len(md.leaves))
 	ls.hasPerm = make([]bool, len(md.leaves))
 	ls.next = make([]int32, len(md.leaves))
+	ls.key = make([]float64, len(md.leaves))
 	return ls
 }
 
@@ -146,10 +150,11 @@ func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta 
 		return 0, false
 	}
 	room = max(room, 0)
-	less := func(a, b int32) bool {
-		return ls.sorted[a][ls.next[a]]*kappa[b] > ls.sorted[b][ls.next[b]]*kappa[a]
+	key := ls.key
+	for _, l := range h {
+		key[l] = ls.sorted[l][1] / kappa[l]
 	}
-	heapInit(h, less)
+	heapInit(h, key)
 	for len(h) > 0 && room > 0 {
 		l := h[0]
 		v := ls.sorted[l][ls.next[l]]
@@ -173,8 +178,10 @@ func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta 
 		if int(ls.next[l]) == len(ls.sorted[l]) {
 			h[0] = h[len(h)-1]
 			h = h[:len(h)-1]
+		} else {
+			key[l] = ls.sorted[l][ls.next[l]] / kappa[l]
 		}
-		heapDown(h, 0, less)
+		heapDown(h, 0, key)
 	}
 	ls.heap = h[:0]
 	return val, true
@@ -210,22 +217,24 @@ func (md *model) leafKmax(base []float64, kappa [][]float64, kmax []int) bool {
 	return true
 }
 
-func heapInit(h []int32, less func(a, b int32) bool) {
+// heapInit and heapDown keep h a max-heap of leaves by key (the value
+// per unit of cost of each leaf's next channel).
+func heapInit(h []int32, key []float64) {
 	for i := len(h)/2 - 1; i >= 0; i-- {
-		heapDown(h, i, less)
+		heapDown(h, i, key)
 	}
 }
 
-func heapDown(h []int32, i int, less func(a, b int32) bool) {
+func heapDown(h []int32, i int, key []float64) {
 	for {
 		l := 2*i + 1
 		if l >= len(h) {
 			return
 		}
-		if r := l + 1; r < len(h) && less(h[r], h[l]) {
+		if r := l + 1; r < len(h) && key[h[r]] > key[h[l]] {
 			l = r
 		}
-		if !less(h[l], h[i]) {
+		if key[h[l]] <= key[h[i]] {
 			return
 		}
 		h[i], h[l] = h[l], h[i]

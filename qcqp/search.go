@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math"
 	"slices"
+	"time"
 )
 
 // The branch-and-bound (QCQP-SOLVER.md 5.4 steps 4-7). Open items are of
@@ -64,14 +65,15 @@ type search struct {
 	pruned float64 // the largest bound pruned above lb by the gap limit
 	gapTol float64
 
-	nodes int64
+	nodes    int64
+	deadline time.Time // of the current Step
 	// what the search did, for benchmarks and tuning
 	stats searchStats
 	// scratch
 	lo, hi, n []int
 	picks     [][]bool
 	dis       [][]float64
-	sides     []bool
+	alpha     []float64
 }
 
 func newSearch(md *model, maxOpen int, gapTol float64) *search {
@@ -80,7 +82,7 @@ func newSearch(md *model, maxOpen int, gapTol float64) *search {
 		s.hubOff = append(s.hubOff, s.nHubCh)
 		s.nHubCh += md.size[h]
 	}
-	s.sides = make([]bool, len(md.blocks))
+	s.alpha = make([]float64, len(md.blocks))
 	nf := len(md.free)
 	s.lo, s.hi, s.n = make([]int, nf), make([]int, nf), make([]int, nf)
 	for _, c := range md.size {
@@ -98,7 +100,7 @@ func (s *search) pruneAt() float64 {
 	}
 	p := s.lb + 1e-10*math.Max(1, math.Abs(s.lb))
 	if s.gapTol > 0 && s.lb > 0 {
-		p = max(p, s.lb/(1-s.gapTol))
+		p = max(p, s.lb/(1-s.gapTol)*(1-1e-12))
 	}
 	return p
 }
@@ -180,7 +182,7 @@ func (s *search) vectorBound(n []int32) float64 {
 	for hp, h := range s.md.hubs {
 		s.lo[h], s.hi[h] = int(n[hp]), int(n[hp])
 	}
-	return s.bd.sideBound(s.lo, s.hi, s.sides)
+	return s.bd.sideBound(s.lo, s.hi, s.alpha, s.pruneAt())
 }
 
 // step processes one item; it returns false when none is left.
@@ -262,9 +264,13 @@ func (s *search) evaluate(it *item, iters int, lambda float64) {
 		if v, ok := s.pr.solveLeaves(keep); ok {
 			s.offer(keep, v)
 		}
+		if s.pr.ls.inexact {
+			// The capped DP proves nothing: keep this node's bound.
+			s.discard(it.bound)
+		}
 		return
 	}
-	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis)
+	b, used := s.bd.lagrangian(s.n, it.fix, s.hubOff, s.pruneAt(), iters, lambda, s.picks, s.dis, s.deadline)
 	s.stats.iters += int64(used)
 	if math.IsInf(b, -1) {
 		return

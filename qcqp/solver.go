@@ -86,6 +86,7 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 		s.lnsStep()
 	}
 	if s.phase == phaseSearch {
+		s.s.deadline = deadline
 		for time.Now().Before(deadline) {
 			if s.opts.NodeLimit > 0 && s.s.nodes >= s.opts.NodeLimit {
 				break

@@ -41,7 +41,7 @@ func constantValue(m *onnx.Model, g *graph.Graph, name string) (*tensor.Tensor, 
 		return tensor.FromONNX(t)
 	}
 	p := g.Producer(name)
-	if p == nil || (!onnx.IsDefaultDomain(p.Domain)) {
+	if p == nil || !onnx.IsDefaultDomain(p.Domain) {
 		return nil, nil
 	}
 	in := make([]*tensor.Tensor, len(p.Input))
@@ -142,7 +142,7 @@ func setOpset(m *onnx.Model, domain string, version int64) {
 	if !found {
 		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: version})
 	}
-	if domain == "" {
+	if onnx.IsDefaultDomain(domain) {
 		m.IRVersion = max(m.IRVersion, irFor(version))
 	}
 }

@@ -166,7 +166,7 @@ func layerNames(layers []*Layer) string {
 // of a ReLU (or Sigmoid), possibly through pooling and reshaping.
 func nonNegative(g *graph.Graph, value string) bool {
 	p := g.Producer(value)
-	if p == nil || (!onnx.IsDefaultDomain(p.Domain)) {
+	if p == nil || !onnx.IsDefaultDomain(p.Domain) {
 		return false
 	}
 	switch p.OpType {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/pare-ml/pare/core/units"
 	"github.com/pare-ml/pare/core/eval"
 	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // maxEvalMemory is what one batch's activations may take in a worker: well

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/train"
 )
 
@@ -29,6 +30,9 @@ func runInit(args []string, stdout, stderr io.Writer) error {
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
+		return err
+	}
+	if err := exec.Validate(m); err != nil {
 		return err
 	}
 	net, err := train.NewNet(m, train.NetOptions{})

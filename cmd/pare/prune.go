@@ -31,6 +31,7 @@ type pruneResult struct {
 	Resources    map[string]resourceChange `json:"resources"`
 	Maps         []keptMap                 `json:"maps"`
 	Frozen       []frozenMap               `json:"frozen"`
+	Notes        []string                  `json:"notes,omitempty"`
 }
 
 type resourceChange struct {
@@ -59,8 +60,9 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	importance := fs.String("importance", "l1", "how weights are scored: l1 (the paper's), l2, or taylor (first-order Taylor from gradients on --data)")
 	data := fs.String("data", "", "labelled images for --importance taylor")
 	batches := fs.Int("taylor-batches", 8, "mini-batches of 32 images for --importance taylor")
+	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
-	method := fs.String("method", "qcqp", "channel selection method: qcqp")
+	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	pos, err := parseInterleaved(fs, args)
@@ -74,8 +76,8 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return usagef("--budget is required, e.g. --budget macs=50%%")
 	case *out == "":
 		return usagef("-o OUT is required")
-	case *method != "qcqp":
-		return usagef("--method %q is not available (want qcqp)", *method)
+	case *method != "qcqp" && *method != "greedy" && *method != "l1" && *method != "knapsack":
+		return usagef("--method %q is not available (want qcqp, greedy, l1 or knapsack)", *method)
 	case *importance != "l1" && *importance != "l2" && *importance != "taylor":
 		return usagef("--importance %q: want l1, l2 or taylor", *importance)
 	case *importance == "taylor" && *data == "":
@@ -104,7 +106,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	var layers []qcqp.Layer
 	if *importance == "taylor" {
-		layers, err = taylorLayers(a, *data, *batches)
+		layers, err = taylorLayers(a, *data, *split, *batches)
 	} else {
 		layers, err = a.Layers(qcqp.Norm(*importance))
 	}
@@ -115,7 +117,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	res, err := qcqp.Solve(context.Background(), p, qcqp.Options{TimeLimit: *timeLimit})
+	res, note, err := selectChannels(p, *method, *timeLimit)
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
 			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
@@ -142,6 +144,9 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	r := &pruneResult{Model: pos[0], Output: *out, Method: *method, Importance: *importance, Status: string(res.Status),
 		Objective: res.Objective, Bound: finiteOrNil(res.Bound), Gap: finiteOrNil(res.Gap), Nodes: res.Nodes,
 		SolveSeconds: res.Elapsed.Seconds(), Folded: !*noFold, Resources: map[string]resourceChange{}}
+	if note != "" {
+		r.Notes = append(r.Notes, note)
+	}
 	for _, rs := range qcqp.Resources {
 		r.Resources[string(rs)] = resourceChange{Before: before.Of(rs), After: after.Of(rs)}
 	}
@@ -173,6 +178,58 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	printPrune(stdout, r)
 	return nil
+}
+
+// selectChannels runs the method: the solver, or one of the baselines
+// (which prove no bound).
+func selectChannels(p *qcqp.Problem, method string, limit time.Duration) (qcqp.Result, string, error) {
+	pick := map[string]func(*qcqp.Problem) (*qcqp.Selection, error){"greedy": qcqp.Greedy, "l1": qcqp.UniformL1, "knapsack": qcqp.GlobalKnapsack}[method]
+	if pick == nil {
+		return solveWithin(p, limit)
+	}
+	start := time.Now()
+	sel, err := pick(p)
+	if err != nil {
+		return qcqp.Result{}, "", err
+	}
+	return qcqp.Result{Selection: sel, Objective: p.Objective(sel), Bound: math.Inf(1), Gap: math.Inf(1),
+		Status: qcqp.StatusHeuristic, Elapsed: time.Since(start)}, "", nil
+}
+
+// solveWithin runs the solver with its time limit and, should it not
+// return within the limit plus a grace period (its leaf stage can
+// overrun with many memory constraints), stops waiting and falls back to
+// the greedy selection, saying so: pare must not hang.
+func solveWithin(p *qcqp.Problem, limit time.Duration) (qcqp.Result, string, error) {
+	type answer struct {
+		res qcqp.Result
+		err error
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit+limit/2+time.Second)
+	defer cancel()
+	done := make(chan answer, 1)
+	go func() {
+		res, err := qcqp.Solve(ctx, p, qcqp.Options{TimeLimit: limit})
+		done <- answer{res, err}
+	}()
+	grace := time.NewTimer(2*limit + 2*time.Second)
+	defer grace.Stop()
+	select {
+	case a := <-done:
+		if a.err != nil && errors.Is(a.err, context.DeadlineExceeded) && a.res.Selection != nil {
+			return a.res, "the solver overran --time-limit; its best selection so far is used", nil
+		}
+		return a.res, "", a.err
+	case <-grace.C:
+	}
+	start := time.Now()
+	sel, err := qcqp.Greedy(p)
+	if err != nil {
+		return qcqp.Result{}, "", err
+	}
+	res := qcqp.Result{Selection: sel, Objective: p.Objective(sel), Bound: math.Inf(1), Gap: math.Inf(1),
+		Status: qcqp.StatusHeuristic, Elapsed: time.Since(start)}
+	return res, fmt.Sprintf("the solver did not stop within twice --time-limit %v; the greedy selection is used (no bound proven)", limit), nil
 }
 
 // parseBudgets reads "macs=50%", "params=0.4", "memory=2MB", "macs=1.2M".
@@ -261,10 +318,10 @@ func frozenSummary(a *qcqp.Analysis) string {
 
 // taylorLayers scores the layers from gradients on the first batches of
 // the labelled images at path.
-func taylorLayers(a *qcqp.Analysis, path string, batches int) ([]qcqp.Layer, error) {
-	set, err := dataset.Options{Split: dataset.SplitTrain}.OpenPath(path)
+func taylorLayers(a *qcqp.Analysis, path, split string, batches int) ([]qcqp.Layer, error) {
+	set, err := dataset.Options{Split: split}.OpenPath(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w (--split chooses between train and test files)", err)
 	}
 	const batch = 32
 	inShape, err := modelInputShape(a.Model, batch)
@@ -298,6 +355,9 @@ func printPrune(w io.Writer, r *pruneResult) {
 	fmt.Fprintln(w, "\nkept channels:")
 	for _, m := range r.Maps {
 		fmt.Fprintf(w, "  %-48s %5d of %d\n", clip(m.Map, 48), m.Kept, m.Channels)
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintln(w, "note:", n)
 	}
 	if len(r.Frozen) > 0 {
 		fmt.Fprintf(w, "frozen: %d groups (the network's input and output, and what 'pare info --channels' lists)\n", len(r.Frozen))

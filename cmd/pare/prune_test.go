@@ -48,6 +48,16 @@ func TestPruneMNIST8(t *testing.T) {
 	if !found {
 		t.Errorf("no %s metadata recording the budget and removed channels: %v", qcqp.MetadataKey, m.MetadataProps)
 	}
+	for _, method := range []string{"greedy", "l1", "knapsack"} {
+		stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--method", method, "-o", out, "--json")
+		var r pruneResult
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+			t.Fatalf("--method %s: exit %d: %s", method, code, errs)
+		}
+		if r.Method != method || r.Bound != nil || r.Resources["macs"].After > *r.Resources["macs"].Budget {
+			t.Errorf("--method %s: %s", method, stdout)
+		}
+	}
 	text, errs, code := runPare(t, "prune", model, "--budget", "params=0.6", "-o", out)
 	if code != 0 || !strings.Contains(text, "params") || !strings.Contains(text, "gap") || !strings.Contains(text, "kept channels") {
 		t.Errorf("text output (exit %d, %s):\n%s", code, errs, text)
@@ -154,5 +164,34 @@ func TestPruneNothingPrunable(t *testing.T) {
 	_, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "-o", filepath.Join(dir, "out.onnx"))
 	if code != 1 || !strings.Contains(errs, "nothing in") || !strings.Contains(errs, "network input") || !strings.Contains(errs, "info --channels") {
 		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+}
+
+func TestPruneTaylor(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	data := sharedAsset(t, "data/mnist")
+	out := filepath.Join(t.TempDir(), "pruned.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "--split", "test", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r pruneResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Importance != "taylor" || r.Objective <= 0 || r.Resources["macs"].After > *r.Resources["macs"].Budget {
+		t.Errorf("taylor run: %s", stdout)
+	}
+	// Two batches of 32 test images that mnist-8 gets all right with
+	// saturated confidence give no gradient at all: a clear error.
+	_, errs, code = runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "--split", "test", "--taylor-batches", "2", "-o", out)
+	if code != 1 || !strings.Contains(errs, "no gradient") {
+		t.Errorf("exit %d, stderr %q; want the no-gradient error", code, errs)
+	}
+	// The default split is train, which this folder lacks: the error
+	// says which flag chooses.
+	_, errs, code = runPare(t, "prune", model, "--budget", "macs=50%", "--importance", "taylor", "--data", data, "-o", out)
+	if code != 1 || !strings.Contains(errs, "--split") {
+		t.Errorf("exit %d, stderr %q; want the --split hint", code, errs)
 	}
 }

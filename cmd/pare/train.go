@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
@@ -153,6 +154,12 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	}
 	m, err := readModel(pos[0], stderr)
 	if err != nil {
+		return err
+	}
+	// Training runs its own executor: refuse what every other command
+	// refuses (a Conv with group 0, an input type Pare cannot compute on,
+	// sizes that cannot fit) first.
+	if err := exec.Validate(m); err != nil {
 		return err
 	}
 	setup := train.Setup{Model: m, Limit: f.limit, Batch: f.batch, Seed: f.seed,

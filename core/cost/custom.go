@@ -24,7 +24,7 @@ var customCosts = map[[2]string][]customMACs{}
 // errors, as for the other registries (normally reached through
 // core/custom).
 func RegisterMACs(domain, opType string, minOpset, maxOpset int64, fn MACsFunc) error {
-	if domain == "" || domain == "ai.onnx" {
+	if onnx.IsDefaultDomain(domain) {
 		return fmt.Errorf("cost: %s is in the default ONNX domain; custom costs need a domain of their own", opType)
 	}
 	if fn == nil {

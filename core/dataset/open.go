@@ -39,9 +39,9 @@ func (o Options) OpenPath(p string) (*Set, error) {
 	// for one) stays part of the path the detectors see.
 	parent, base := filepath.Dir(abs), filepath.Base(abs)
 	if parent == abs {
-		return o.Open(os.DirFS(abs), ".")
+		return o.Open(regularFS{os.DirFS(abs)}, ".")
 	}
-	return o.Open(os.DirFS(parent), base)
+	return o.Open(regularFS{os.DirFS(parent)}, base)
 }
 
 // Open is Open with these options.

@@ -85,28 +85,13 @@ var supportedDataTypes = map[onnx.DataType]bool{
 	onnx.Bool: true, onnx.Double: true, onnx.Uint4: true, onnx.Int4: true,
 }
 
-var dataTypeNames = map[onnx.DataType]string{
-	onnx.Uint16: "uint16", onnx.Int16: "int16", onnx.String: "string", onnx.Float16: "float16",
-	onnx.Uint32: "uint32", onnx.Uint64: "uint64", onnx.Complex64: "complex64", onnx.Complex128: "complex128",
-	onnx.BFloat16: "bfloat16", onnx.Float8E4M3FN: "float8e4m3fn", onnx.Float8E4M3FNUZ: "float8e4m3fnuz",
-	onnx.Float8E5M2: "float8e5m2", onnx.Float8E5M2FNUZ: "float8e5m2fnuz", onnx.Float4E2M1: "float4e2m1",
-	24: "float8e8m0", 25: "uint2", 26: "int2",
-}
-
-func dataTypeName(dt onnx.DataType) string {
-	if n, ok := dataTypeNames[dt]; ok {
-		return n
-	}
-	return fmt.Sprintf("data type %d", dt)
-}
-
 // unsupportedType returns the name of the first element type in m that
 // the executor does not handle, or "".
 func unsupportedType(m *onnx.Model) string {
 	var found string
 	check := func(dt onnx.DataType) {
 		if found == "" && dt != onnx.Undefined && !supportedDataTypes[dt] {
-			found = dataTypeName(dt)
+			found = dt.Name()
 		}
 	}
 	checkVI := func(vis []*onnx.ValueInfo) {

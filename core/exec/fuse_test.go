@@ -7,10 +7,10 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // fusionTolerance is the largest difference allowed between the fused and
@@ -79,19 +79,7 @@ func TestFusionMatchesUnfusedOnModels(t *testing.T) {
 			if removed := len(s.steps) - len(s.fused); removed < tc.minFused {
 				t.Errorf("fusion removed %d of %d steps, want at least %d", removed, len(s.steps), tc.minFused)
 			}
-			shapes, err := graph.DefaultInputShapes(m, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(4, 4))
-			feeds := map[string]*tensor.Tensor{}
-			for name, shape := range shapes {
-				x := tensor.New(tensor.Float32, shape)
-				for i := range x.F32 {
-					x.F32[i] = rng.Float32()
-				}
-				feeds[name] = x
-			}
+			feeds := testmodels.RandomInputs(t, m, 4)
 			compareFusedUnfused(t, tc.file, s, feeds)
 		})
 	}

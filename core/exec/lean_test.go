@@ -2,14 +2,13 @@ package exec
 
 import (
 	"errors"
-	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"testing"
 
-	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // constBytes is the storage of a session's constants, counting a tensor
@@ -42,19 +41,7 @@ func TestRunOnlySessionMatchesAndHoldsLess(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			shapes, err := graph.DefaultInputShapes(m, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(5, 5))
-			feeds := map[string]*tensor.Tensor{}
-			for name, shape := range shapes {
-				x := tensor.New(tensor.Float32, shape)
-				for i := range x.F32 {
-					x.F32[i] = rng.Float32()
-				}
-				feeds[name] = x
-			}
+			feeds := testmodels.RandomInputs(t, m, 5)
 			want, err := full.Run(feeds)
 			if err != nil {
 				t.Fatal(err)

@@ -76,7 +76,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := validate(m); err != nil {
+	if err := Validate(m); err != nil {
 		return nil, err
 	}
 	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}

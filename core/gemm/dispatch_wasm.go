@@ -13,5 +13,6 @@ var simdKind = simdKernelKind()
 func init() {
 	if simdKind > 0 {
 		sgemm = sgemmSIMD
+		sgemmPanels = sgemmPanelsSIMD
 	}
 }

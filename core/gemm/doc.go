@@ -16,6 +16,12 @@
 //     pure-Go kernel that packs panels of A and B and keeps a 4x3 tile of C
 //     in registers for the whole k loop. Build tag purego selects it alone.
 //
+// SgemmPanels is Sgemm with an implicit B: a PanelSource writes B's blocks
+// straight into the kernel's packed panels, so a convolution's im2col
+// matrix need never exist in full (core/nn's ColPanels; the wasm kernel
+// packs through it, the other kernels have it materialise B and call
+// sgemm).
+//
 // sgemmRef, the plain triple loop, is the reference every kernel is tested
 // against with one shared conformance table (gemm_conformance_test.go).
 //

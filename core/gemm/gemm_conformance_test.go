@@ -160,3 +160,22 @@ func TestConformanceBlocked(t *testing.T) { testKernel(t, "sgemmBlocked", sgemmB
 // TestConformanceDispatched runs the table against whatever kernel Sgemm
 // uses on this platform.
 func TestConformanceDispatched(t *testing.T) { testKernel(t, "sgemm", sgemm) }
+
+// panelKernel runs a SgemmPanels implementation as a kernelFunc, with B
+// behind a MatrixPanels, so the conformance table covers the panel paths
+// (every layout of B, since MatrixPanels serves the transposed one too).
+func panelKernel(kernel panelKernelFunc) kernelFunc {
+	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+		kernel(transA, m, n, k, alpha, a, lda, &MatrixPanels{B: b, LDB: ldb, Trans: transB}, beta, c, ldc)
+	}
+}
+
+func TestConformancePanelsDense(t *testing.T) {
+	testKernel(t, "sgemmPanelsDense", panelKernel(sgemmPanelsDense))
+}
+
+// TestConformancePanelsDispatched runs the table against the panel kernel
+// SgemmPanels uses on this platform.
+func TestConformancePanelsDispatched(t *testing.T) {
+	testKernel(t, "sgemmPanels", panelKernel(sgemmPanels))
+}

@@ -2,7 +2,10 @@
 
 package gemm
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // sgemmSIMD drives the SIMD kernel module (simd_imports_wasm.go): it cuts
 // the problem into k-blocks and column blocks, has B's panels packed, and
@@ -49,6 +52,34 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		callSimdGemv(transB, n, k, alpha, a, b, ldb, beta, c)
 		return
 	}
+	sgemmSIMDB(transA, m, n, k, alpha, a, lda, &operandB{b: b, ldb: ldb, trans: transB}, beta, c, ldc)
+}
+
+// sgemmPanelsSIMD is SgemmPanels' kernel beside sgemmSIMD: the same
+// blocking, with B's 8-column panels written by the PanelSource.
+func sgemmPanelsSIMD(transA bool, m, n, k int, alpha float32, a []float32, lda int, src PanelSource, beta float32, c []float32, ldc int) {
+	if k == 0 {
+		pureGoSgemm(transA, false, m, n, k, alpha, a, lda, nil, n, beta, c, ldc)
+		return
+	}
+	sgemmSIMDB(transA, m, n, k, alpha, a, lda, &operandB{src: src}, beta, c, ldc)
+}
+
+// packSIMD packs the kb x nb block of op(B) at (pc, jc) into dst as the
+// kernel's 8-column panels, from the stored matrix or the PanelSource.
+func (o *operandB) packSIMD(dst []float32, pc, kb, jc, nb int) {
+	switch {
+	case o.src != nil:
+		o.panels(dst, pc, kb, jc, nb, simdPanel)
+	case o.trans:
+		packPanelsTransposed(dst, o.b[jc*o.ldb+pc:], o.ldb, kb, nb)
+	default:
+		callSimdPackB(dst, o.b[pc*o.ldb+jc:], o.ldb, kb, nb)
+	}
+}
+
+// sgemmSIMDB is the blocked driver of both entry points; k >= 1.
+func sgemmSIMDB(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *operandB, beta float32, c []float32, ldc int) {
 	s := simdScratchPool.Get().(*simdScratch)
 	defer simdScratchPool.Put(s)
 
@@ -75,12 +106,28 @@ func sgemmSIMD(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 		for jc := 0; jc < n; jc += nc {
 			nb := min(nc, n-jc)
 			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
-			if transB {
-				packPanelsTransposed(packed, b[jc*ldb+pc:], ldb, kb, nb)
-			} else {
-				callSimdPackB(packed, b[pc*ldb+jc:], ldb, kb, nb)
-			}
+			b.packSIMD(packed, pc, kb, jc, nb)
 			callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
 		}
 	}
+}
+
+// operandB is the B of one kernel call: a stored matrix (b, ldb, trans) or,
+// when src is set, a PanelSource. Drivers pack through it so that both
+// kinds share one blocking loop.
+type operandB struct {
+	b     []float32
+	ldb   int
+	trans bool
+	src   PanelSource
+}
+
+// panels packs the kb x nb block at (pc, jc) into dst as width-column
+// panels through src. dst is sliced to the exact size Panels promises.
+func (o *operandB) panels(dst []float32, pc, kb, jc, nb, width int) {
+	size := (nb + width - 1) / width * width * kb
+	if len(dst) < size {
+		panic(fmt.Sprintf("gemm: panel buffer has %d values, needs %d", len(dst), size))
+	}
+	o.src.Panels(dst[:size], pc, kb, jc, nb, width)
 }

@@ -89,19 +89,23 @@ func ChannelAffine(y, x, scale, shift []float32, batch, channels, plane int, rel
 	}
 	for b := 0; b < batch; b++ {
 		for c := 0; c < channels; c++ {
-			k, off := scale[c], shift[c]
 			row := (b*channels + c) * plane
-			ys, xs := y[row:row+plane], x[row:row+plane]
-			if relu {
-				for i, v := range xs {
-					ys[i] = reluBits(v*k + off)
-				}
-				continue
-			}
-			for i, v := range xs {
-				ys[i] = v*k + off
-			}
+			affineGo(y[row:row+plane], x[row:row+plane], scale[c], shift[c], relu)
 		}
+	}
+}
+
+// affineGo is ChannelAffine of one plane.
+func affineGo(ys, xs []float32, k, off float32, relu bool) {
+	xs = xs[:len(ys)]
+	if relu {
+		for i, v := range xs {
+			ys[i] = reluBits(v*k + off)
+		}
+		return
+	}
+	for i, v := range xs {
+		ys[i] = v*k + off
 	}
 }
 
@@ -128,13 +132,17 @@ func BatchNormInputGrad(dx, g, x, mean, invStd, k, meanG, meanGX []float32, batc
 	for b := 0; b < batch; b++ {
 		for c := 0; c < channels; c++ {
 			row := (b*channels + c) * plane
-			gs, xs, ds := g[row:row+plane], x[row:row+plane], dx[row:row+plane]
-			mu, inv, kc, mg, mgx := mean[c], invStd[c], k[c], meanG[c], meanGX[c]
-			for i, gv := range gs {
-				xhat := (xs[i] - mu) * inv
-				ds[i] = kc * (gv - mg - xhat*mgx)
-			}
+			bnInputGradGo(dx[row:row+plane], g[row:row+plane], x[row:row+plane], mean[c], invStd[c], k[c], meanG[c], meanGX[c])
 		}
+	}
+}
+
+// bnInputGradGo is BatchNormInputGrad of one plane.
+func bnInputGradGo(ds, gs, xs []float32, mu, inv, kc, mg, mgx float32) {
+	gs, xs = gs[:len(ds)], xs[:len(ds)]
+	for i, gv := range gs {
+		xhat := (xs[i] - mu) * inv
+		ds[i] = kc * (gv - mg - xhat*mgx)
 	}
 }
 
@@ -148,6 +156,11 @@ func ReluMask(d, g, y []float32) {
 	if simdReluMask(d, g, y) {
 		return
 	}
+	reluMaskGo(d, g, y)
+}
+
+// reluMaskGo is ReluMask's loop.
+func reluMaskGo(d, g, y []float32) {
 	g = g[:len(d)]
 	y = y[:len(d)]
 	for i, v := range y {
@@ -167,6 +180,11 @@ func AddInto(y, a, b []float32, relu bool) {
 	if simdAdd(y, a, b, relu) {
 		return
 	}
+	addGo(y, a, b, relu)
+}
+
+// addGo is AddInto's loop.
+func addGo(y, a, b []float32, relu bool) {
 	a = a[:len(y)]
 	b = b[:len(y)]
 	if relu {

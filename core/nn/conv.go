@@ -107,23 +107,38 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		beta = 1
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
+	// Other kernels multiply by the image's col matrix: generated panel
+	// by panel inside the GEMM (ColPanels) where the platform's kernel
+	// gathers those panels fast, unrolled in full by Im2Col otherwise.
+	var panels *ColPanels
 	var h *[]float32
 	var col []float32
 	if !pointwise {
-		h, col = getScratch(cg * kSize * outSize)
-		defer putScratch(h)
+		panels = colPanelsPool.Get().(*ColPanels)
+		if panels.Reset(cg, &g.Window) && panels.gathersFast() {
+			defer colPanelsPool.Put(panels)
+		} else {
+			colPanelsPool.Put(panels)
+			panels = nil
+			h, col = getScratch(cg * kSize * outSize)
+			defer putScratch(h)
+		}
 	}
 	for n := 0; n < g.Batch; n++ {
 		for gr := 0; gr < g.Group; gr++ {
 			img := x.F32[(n*g.InChannels+gr*cg)*inSize : (n*g.InChannels+(gr+1)*cg)*inSize]
 			wg := w.F32[gr*mg*cg*kSize : (gr+1)*mg*cg*kSize]
 			yg := y.F32[(n*g.OutChannels+gr*mg)*outSize : (n*g.OutChannels+(gr+1)*mg)*outSize]
-			src := img // a 1x1 stride-1 unpadded kernel reads the image as is
-			if !pointwise {
+			switch {
+			case pointwise: // a 1x1 stride-1 unpadded kernel reads the image as is
+				gemm.Sgemm(false, false, mg, outSize, cg, 1, wg, cg, img, outSize, beta, yg, outSize)
+			case panels != nil:
+				panels.SetImage(img)
+				gemm.SgemmPanels(false, mg, outSize, cg*kSize, 1, wg, cg*kSize, panels, beta, yg, outSize)
+			default:
 				Im2Col(col, img, cg, &g.Window)
-				src = col
+				gemm.Sgemm(false, false, mg, outSize, cg*kSize, 1, wg, cg*kSize, col, outSize, beta, yg, outSize)
 			}
-			gemm.Sgemm(false, false, mg, outSize, cg*kSize, 1, wg, cg*kSize, src, outSize, beta, yg, outSize)
 			e.clampInPlace(yg)
 		}
 	}

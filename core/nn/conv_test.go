@@ -62,6 +62,15 @@ var convCases = []convCase{
 	{[]int{1, 4, 5, 5, 5}, []int{4, 1, 3, 3, 3}, ConvParams{Group: 4, Strides: []int{2, 1, 2}}, false},        // 3-D depthwise
 	{[]int{1, 2, 6, 6, 6}, []int{2, 2, 1, 1, 1}, ConvParams{AutoPad: AutoPadValid}, true},                     // 3-D pointwise
 	{[]int{1, 3, 4, 4}, []int{2, 3, 3, 3}, ConvParams{AutoPad: AutoPadSameUpper, Strides: []int{2, 2}}, true}, // tiny
+	// Output rows a multiple of 8 wide: the wasm kernel gathers the col
+	// matrix straight into the GEMM's panels (ColPanels). k past one
+	// k-block, n over several column blocks, stride 2, groups, 1-D.
+	{[]int{2, 32, 16, 16}, []int{16, 32, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}, true},
+	{[]int{1, 4, 32, 32}, []int{6, 4, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}, false},
+	{[]int{1, 3, 32, 32}, []int{5, 3, 3, 3}, ConvParams{Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}, true},
+	{[]int{2, 4, 8, 8}, []int{4, 2, 3, 3}, ConvParams{Group: 2, Pads: []int{1, 1, 1, 1}}, true},
+	{[]int{1, 8, 16, 16}, []int{4, 8, 1, 1}, ConvParams{Strides: []int{2, 2}}, false},
+	{[]int{1, 2, 24}, []int{3, 2, 3}, ConvParams{Pads: []int{1, 1}}, true},
 }
 
 func TestConvMatchesDefinition(t *testing.T) {

@@ -9,7 +9,10 @@
 // allocated (the executor allocates through its buffer recycler) after
 // resolving the output shape with the operator's Resolve or Shape function.
 //
-// GEMM-shaped work goes through gemm.Sgemm. The window helpers Im2Col and
+// GEMM-shaped work goes through gemm.Sgemm; a convolution's col matrix
+// can instead be handed to gemm.SgemmPanels as a ColPanels, which gathers
+// the GEMM's packed panels from the image (under wasm, in the SIMD
+// kernel). The window helpers Im2Col and
 // Col2Im are exported because the gradients of Conv and ConvTranspose are
 // the same two transforms used the other way round: a training engine
 // computes dW = dY * Im2Col(X)^T and dX = Col2Im(W^T * dY).
@@ -17,8 +20,9 @@
 // The passes of a training step around its convolutions are here too
 // (channel.go: ChannelMoments, ChannelAffine, ChannelGradSums,
 // BatchNormInputGrad, ReluMask, AddInto), because under WebAssembly they
-// run in the same SIMD kernel module as the convolution helpers, with
-// results bit-identical to their Go code.
+// run in the same SIMD kernel module as the convolution helpers, and on
+// amd64 with AVX2 the element-wise ones in assembly, with results
+// bit-identical to their Go code.
 //
 // Shapes that do not fit an operator are data errors and come back as
 // errors naming the operator and the shapes; nothing here panics on user

@@ -121,6 +121,10 @@ func MaxPoolInto(y, indices, x *tensor.Tensor, g *PoolGeometry, columnMajor bool
 
 func maxPool[T float32 | uint8 | int8](y []T, indices *tensor.Tensor, x []T, g *PoolGeometry, columnMajor bool, lowest T) {
 	p := g.promote3()
+	if indices == nil && windowsInside2D(&p) {
+		maxPoolInside(y, x, g.Batch*g.Channels, &p)
+		return
+	}
 	t := poolTaps(&p)
 	inD, inH, inW := p.In[0], p.In[1], p.In[2]
 	outD, outH, outW := p.Out[0], p.Out[1], p.Out[2]
@@ -160,6 +164,68 @@ func maxPool[T float32 | uint8 | int8](y []T, indices *tensor.Tensor, x []T, g *
 					}
 					o++
 				}
+			}
+		}
+	}
+}
+
+// windowsInside2D reports whether p is a 1-D or 2-D window without
+// dilation whose every window lies inside the image (no padding reached):
+// the common CNN pool (2x2 or 3x3, stride = kernel or 2), which then needs
+// neither tap tables nor per-tap bounds.
+func windowsInside2D(p *window3) bool {
+	if p.In[0] != 1 || p.Kernel[0] != 1 || p.Out[0] != 1 {
+		return false
+	}
+	for d := 1; d < 3; d++ {
+		if p.Dilations[d] != 1 || p.PadBegin[d] != 0 || p.Out[d] < 1 || (p.Out[d]-1)*p.Strides[d]+p.Kernel[d] > p.In[d] {
+			return false
+		}
+	}
+	return true
+}
+
+// maxPoolInside is maxPool for windowsInside2D windows. The order of
+// comparisons is maxPool's (the first tap, then v > best), so NaNs
+// propagate the same way.
+func maxPoolInside[T float32 | uint8 | int8](y, x []T, planes int, p *window3) {
+	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
+	kH, kW, sH, sW := p.Kernel[1], p.Kernel[2], p.Strides[1], p.Strides[2]
+	for plane := 0; plane < planes; plane++ {
+		xp := x[plane*inH*inW : (plane+1)*inH*inW]
+		yp := y[plane*outH*outW : (plane+1)*outH*outW]
+		for oh := 0; oh < outH; oh++ {
+			out := yp[oh*outW : (oh+1)*outW]
+			top := oh * sH * inW
+			if kH == 2 && kW == 2 {
+				r0, r1 := xp[top:top+inW], xp[top+inW:top+2*inW]
+				for ow := range out {
+					i := ow * sW
+					best := r0[i]
+					if v := r0[i+1]; v > best {
+						best = v
+					}
+					if v := r1[i]; v > best {
+						best = v
+					}
+					if v := r1[i+1]; v > best {
+						best = v
+					}
+					out[ow] = best
+				}
+				continue
+			}
+			for ow := range out {
+				at := top + ow*sW
+				best := xp[at]
+				for kh := 0; kh < kH; kh++ {
+					for _, v := range xp[at+kh*inW : at+kh*inW+kW] {
+						if v > best {
+							best = v
+						}
+					}
+				}
+				out[ow] = best
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -118,5 +119,58 @@ func TestBatchNorm(t *testing.T) {
 	assertClose(t, "batchnorm spatial=0", y.F32, want)
 	if _, err := BatchNorm(x, randTensor(rng, 4), bias, mean, variance, 1e-5); err == nil {
 		t.Fatal("mismatched scale accepted")
+	}
+}
+
+// TestMaxPoolInsideMatchesGeneral: pools whose windows all lie inside the
+// image take maxPoolInside when no indices are asked for; its output must
+// be the general loop's bit for bit, NaNs included, for float32 and uint8.
+func TestMaxPoolInsideMatchesGeneral(t *testing.T) {
+	cases := []struct {
+		x []int
+		p PoolParams
+	}{
+		{[]int{1, 8, 28, 28}, PoolParams{Kernel: []int{2, 2}, Strides: []int{2, 2}}}, // mnist-8
+		{[]int{1, 16, 14, 14}, PoolParams{Kernel: []int{3, 3}, Strides: []int{3, 3}}},
+		{[]int{2, 3, 7, 9}, PoolParams{Kernel: []int{2, 2}, Strides: []int{2, 2}}}, // leftover row and column
+		{[]int{1, 2, 9, 9}, PoolParams{Kernel: []int{3, 3}, Strides: []int{2, 2}}},
+		{[]int{1, 2, 6, 7}, PoolParams{Kernel: []int{2, 3}}},
+		{[]int{2, 2, 11}, PoolParams{Kernel: []int{3}, Strides: []int{2}}},
+	}
+	rng := rand.New(rand.NewPCG(13, 14))
+	for i, tc := range cases {
+		g, err := ResolvePool("MaxPool", tc.x, tc.p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := g.promote3()
+		if !windowsInside2D(&p) {
+			t.Fatalf("case %d: windows not inside", i)
+		}
+		x := randTensor(rng, tc.x...)
+		for j := 0; j < len(x.F32); j += 17 {
+			x.F32[j] = float32(math.NaN())
+		}
+		fast, _, err := MaxPool(x, tc.p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		general, _, _ := MaxPool(x, tc.p, true)
+		for j := range fast.F32 {
+			if math.Float32bits(fast.F32[j]) != math.Float32bits(general.F32[j]) {
+				t.Fatalf("case %d: y[%d] = %v, general loop %v", i, j, fast.F32[j], general.F32[j])
+			}
+		}
+		u := tensor.New(tensor.Uint8, tc.x)
+		for j := range u.U8 {
+			u.U8[j] = uint8(rng.IntN(256))
+		}
+		fastU, _, _ := MaxPool(u, tc.p, false)
+		generalU, _, _ := MaxPool(u, tc.p, true)
+		for j := range fastU.U8 {
+			if fastU.U8[j] != generalU.U8[j] {
+				t.Fatalf("case %d: uint8 y[%d] = %d, general loop %d", i, j, fastU.U8[j], generalU.U8[j])
+			}
+		}
 	}
 }

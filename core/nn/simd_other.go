@@ -1,10 +1,11 @@
-//go:build !(js && wasm) || purego
+//go:build (!(js && wasm) && !amd64) || purego
 
 package nn
 
-// Without the WebAssembly SIMD kernel module (native builds, and wasm
-// builds with -tags purego) the convolution kernels and the training
-// passes stay in Go; see simd_wasm.go and simd_train_wasm.go.
+// Without the WebAssembly SIMD kernel module or amd64's AVX2 (other
+// native builds, and builds with -tags purego) the convolution kernels
+// and the training passes stay in Go; see simd_wasm.go,
+// simd_train_wasm.go and simd_amd64.go.
 
 const simdKernels = false
 
@@ -31,3 +32,9 @@ func simdBatchNormInputGrad(_, _, _, _, _, _, _, _ []float32, _, _, _ int) bool 
 func simdReluMask([]float32, []float32, []float32) bool { return false }
 
 func simdAdd([]float32, []float32, []float32, bool) bool { return false }
+
+func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return false }
+
+// gathersFast is false without the kernel: gathering panels in Go costs
+// more than Im2Col's bulk copies plus the GEMM's assembly packing.
+func (*ColPanels) gathersFast() bool { return false }

@@ -3,6 +3,7 @@ package tensor_test
 import (
 	"bytes"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 
@@ -87,7 +88,7 @@ func FuzzNpyRoundTrip(f *testing.F) {
 		if err != nil {
 			t.Fatalf("WriteNpy output does not read back: %v", err)
 		}
-		if y.DType != x.DType || !equalShape(x.Shape, y.Shape) {
+		if y.DType != x.DType || !slices.Equal(x.Shape, y.Shape) {
 			t.Fatalf("round trip changed %v %v to %v %v", x.DType, x.Shape, y.DType, y.Shape)
 		}
 	})
@@ -125,20 +126,8 @@ func FuzzTensorProto(f *testing.F) {
 		if err != nil {
 			t.Fatalf("ToONNX output does not convert back: %v", err)
 		}
-		if !equalShape(x.Shape, y.Shape) {
+		if !slices.Equal(x.Shape, y.Shape) {
 			t.Fatalf("round trip changed shape %v to %v", x.Shape, y.Shape)
 		}
 	})
-}
-
-func equalShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -218,6 +218,19 @@ func (w *writer) data() {
 	if p := w.fifo("data/fifo.zip"); p != "" {
 		eval("path/fifo", p, want("not a regular file"))
 	}
+	// Pipes inside a data folder, found by name: refused before opening.
+	if p := w.fifo("data/fifo-idx/train-images-idx3-ubyte"); p != "" {
+		w.file("data/fifo-idx/train-labels-idx1-ubyte", idxLabels(validLabels))
+		eval("path/fifo-in-idx-folder", w.path("data/fifo-idx"), want("named pipe"))
+	}
+	if p := w.fifo("data/fifo-images/a/pipe.png"); p != "" {
+		w.file("data/fifo-images/b/ok.png", img)
+		eval("path/fifo-in-class-folder", w.path("data/fifo-images"), want("named pipe"))
+	}
+	if w.exists("/dev/zero") && w.symlink("/dev/zero", "data/dev-images/a/zero.png") != "" {
+		w.file("data/dev-images/b/ok.png", img)
+		eval("path/device-in-class-folder", w.path("data/dev-images"), want("device"))
+	}
 	eval("path/huge-sparse-zip", w.sparse("data/huge.zip", 5<<30), want("huge.zip"))
 
 	// Training reads the same data and checks labels against the model.

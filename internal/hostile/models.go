@@ -104,6 +104,8 @@ func (w *writer) modelCase(name, path string, cmds []string, c Case) {
 			cc.Args = []string{"eval", path, "--data", w.validData()}
 		case "bench":
 			cc.Args = []string{"bench", path, "--runs", "2", "--warmup", "0", "--time", "0"}
+		case "init":
+			cc.Args = []string{"init", path, "-o", w.path("out/" + name + ".onnx")}
 		case "finetune":
 			cc.Args = []string{"finetune", path, "--data", w.validData(), "--epochs", "1", "--batch", "4", "-o", w.path("out/" + name + ".onnx")}
 		}
@@ -222,7 +224,7 @@ func (w *writer) models() {
 		if dt == 77 {
 			want = []string{"77"}
 		}
-		mutate(name, want, []string{"bench", "eval", "run"}, func(m *onnx.Model) { input(m).ElemType = dt })
+		mutate(name, want, []string{"info", "bench", "eval", "run", "finetune"}, func(m *onnx.Model) { input(m).ElemType = dt })
 	}
 	// Attribute values every command must refuse (not only info).
 	convAttr := func(name string, want string, a *onnx.Attribute) {
@@ -238,6 +240,12 @@ func (w *writer) models() {
 		})
 	}
 	convAttr("conv-group-0", "group", intAttr("group", 0))
+	mutate("conv-group-0-finetune", []string{"group"}, []string{"finetune"}, func(m *onnx.Model) {
+		m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, intAttr("group", 0))
+	})
+	mutate("conv-strides-0-init", []string{"strides"}, []string{"init"}, func(m *onnx.Model) {
+		m.Graph.Node[0].Attribute = append(m.Graph.Node[0].Attribute, intsAttr("strides", 0, 1))
+	})
 	convAttr("conv-group-negative", "group", intAttr("group", -3))
 	convAttr("conv-group-3", "group", intAttr("group", 3))
 	convAttr("conv-strides-0", "strides", intsAttr("strides", 0, 1))
@@ -255,11 +263,11 @@ func (w *writer) models() {
 		m.Graph.Node[1].Input = []string{"f"} // relu reads flatten's output, flatten reads relu's
 	})
 	mutate("self-loop", []string{"cycle"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"r"} })
-	mutate("undefined-input", []string{"nowhere"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"nowhere"} })
+	mutate("dangling-input", []string{"nowhere"}, all, func(m *onnx.Model) { m.Graph.Node[1].Input = []string{"nowhere"} })
 	mutate("duplicate-producer", []string{"\"r\""}, all, func(m *onnx.Model) {
 		m.Graph.Node = append(m.Graph.Node, &onnx.Node{Name: "relu2", OpType: "Relu", Input: []string{"c"}, Output: []string{"r"}})
 	})
-	mutate("output-undefined", []string{"ghost"}, all, func(m *onnx.Model) {
+	mutate("output-dangling", []string{"ghost"}, all, func(m *onnx.Model) {
 		m.Graph.Output = append(m.Graph.Output, &onnx.ValueInfo{Name: "ghost", Type: tensorType(onnx.Float, 1)})
 	})
 	mutate("no-nodes", []string{"y"}, all, func(m *onnx.Model) { m.Graph.Node = nil })

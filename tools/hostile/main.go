@@ -12,6 +12,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -33,7 +34,15 @@ func main() {
 	verbose := flag.Bool("v", false, "print every case, not only the failures")
 	only := flag.String("run", "", "run only cases whose name contains this")
 	keep := flag.String("keep", "", "write the inputs into this empty folder and keep them (default: a temporary folder)")
+	write := flag.String("write", "", "only write the inputs into this empty folder and print the cases as JSON (for the browser test)")
 	flag.Parse()
+	if *write != "" {
+		if err := writeOnly(*write); err != nil {
+			fmt.Fprintln(os.Stderr, "hostile:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*pare, *heavy, *mem, *timeout, *verbose, *only, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "hostile:", err)
 		os.Exit(1)
@@ -118,6 +127,29 @@ func run(pare string, heavy bool, mem int64, timeout time.Duration, verbose bool
 		fmt.Printf("  %4d  %s\n", counts[hostile.Outcome(k)], k)
 	}
 	return nil
+}
+
+// writeOnly writes the inputs into dir and prints the cases (name, args,
+// wanted text, whether success is allowed) as JSON on stdout.
+func writeOnly(dir string) error {
+	cases, err := hostile.Write(dir, false)
+	if err != nil {
+		return err
+	}
+	type jsonCase struct {
+		Name       string   `json:"name"`
+		Args       []string `json:"args"`
+		Want       []string `json:"want,omitempty"`
+		Warn       []string `json:"warn,omitempty"`
+		MaySucceed bool     `json:"maySucceed,omitempty"`
+	}
+	out := make([]jsonCase, len(cases))
+	for i, c := range cases {
+		out[i] = jsonCase{c.Name, c.Args, c.Want, c.Warn, c.MaySucceed}
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", " ")
+	return enc.Encode(out)
 }
 
 // inputOf strips the command from a case name ("model/x/info" -> "model/x").

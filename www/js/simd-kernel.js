@@ -115,6 +115,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: transpose called but kernel_kind reported no kernel");
       kernel.transpose(dst, ldd, src, lds, rows, cols);
     },
+    im2col_panels: (dst, img, imgBytes, rows, kb, j0, nb, inH, inW, outW, strideH, strideW) => {
+      if (!kernel) throw new Error("simd-kernel: im2col_panels called but kernel_kind reported no kernel");
+      kernel.im2col_panels(dst, img, imgBytes, rows, kb, j0, nb, inH, inW, outW, strideH, strideW);
+    },
     depthwise3x3: (y, x, w, zeros, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi, loBits, hiBits) => {
       if (!kernel) throw new Error("simd-kernel: depthwise3x3 called but kernel_kind reported no kernel");
       kernel.depthwise3x3(y, x, w, zeros, channels, inH, inW, outH, outW, strideH, strideW, padT, padL, colLo, colHi, loBits, hiBits);

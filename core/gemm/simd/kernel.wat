@@ -630,6 +630,214 @@
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
 
+  ;; im2col_panels writes a block of a 2-D convolution's col matrix (the
+  ;; rows im2col would unroll) straight into sgemm_block's packed panels:
+  ;; rows [p0, p0+kb) and columns (output positions) [j0, j0+nb) as
+  ;; ceil(nb/8) panels of kb x 8 floats, zero past column j0+nb. im2col
+  ;; then pack_b wrote the whole col matrix (9x the image for a 3x3 kernel)
+  ;; and read it back; here each 8 outputs of a row are two vector loads
+  ;; from the image into a panel that the GEMM reads next, from cache.
+  ;;
+  ;;   dst    the panels
+  ;;   img    the image of this call (channels x inH x inW floats);
+  ;;          imgBytes its length in bytes: loads stay inside it
+  ;;   rows   kb row descriptors of 20 bytes (core/nn's colRow): the
+  ;;          row's channel plane offset in floats, and dh, dw: the image
+  ;;          row and column of output (0, 0) under this kernel tap
+  ;;          (kh*dilH - padT, kw*dilW - padL); the last two fields are
+  ;;          not read here
+  ;;
+  ;; Eight outputs that lie in one output row are one vector step at
+  ;; stride 1 (two loads) and 2 (four loads, the even columns kept); lanes
+  ;; whose image column falls outside the row are zeroed with a mask, and
+  ;; a whole step in the vertical padding stores zeros. Steps that cross
+  ;; an output row, the last partial one, other strides and loads that
+  ;; would leave the image go one output at a time.
+  (func (export "im2col_panels")
+    (param $dst i32) (param $img i32) (param $imgBytes i32) (param $rows i32) (param $kb i32)
+    (param $j0 i32) (param $nb i32) (param $inH i32) (param $inW i32) (param $outW i32)
+    (param $strideH i32) (param $strideW i32)
+    (local $imgEnd i32) (local $panelBytes i32) (local $inWBytes i32) (local $oh0 i32) (local $ow0 i32)
+    (local $pr i32) (local $plane i32) (local $dh i32) (local $dw i32)
+    (local $oh i32) (local $ow i32) (local $done i32) (local $out i32)
+    (local $ih i32) (local $iw i32) (local $src i32) (local $q i32) (local $ohq i32) (local $owq i32)
+    (local $v f32) (local $inWV v128) (local $iwV v128)
+    (local $shifted i32) (local $p i32) (local $lo i32) (local $hi i32) (local $end i32) (local $maskOw i32)
+    (local.set $imgEnd (i32.add (local.get $img) (local.get $imgBytes)))
+    ;; Stride 1 with output rows as wide as the image's ("same" padding,
+    ;; ResNet's 3x3 convolutions) and whole rows of eight: output position
+    ;; j of a col row reads image position j + dh*inW + dw, so the source
+    ;; of each step is the previous one plus eight floats.
+    (local.set $shifted (i32.and
+      (i32.and (i32.eq (i32.or (local.get $strideH) (local.get $strideW)) (i32.const 1))
+               (i32.eq (local.get $outW) (local.get $inW)))
+      (i32.eqz (i32.and (i32.or (i32.or (local.get $outW) (local.get $j0)) (local.get $nb)) (i32.const 7)))))
+    (local.set $end (i32.add (local.get $j0) (local.get $nb)))
+    (local.set $panelBytes (i32.shl (local.get $kb) (i32.const 5)))
+    (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $inWV (i32x4.splat (local.get $inW)))
+    (local.set $oh0 (i32.div_u (local.get $j0) (local.get $outW)))
+    (local.set $ow0 (i32.rem_u (local.get $j0) (local.get $outW)))
+    (loop $row
+      (local.set $plane (i32.add (local.get $img) (i32.shl (i32.load (local.get $rows)) (i32.const 2))))
+      (local.set $dh (i32.load offset=4 (local.get $rows)))
+      (local.set $dw (i32.load offset=8 (local.get $rows)))
+      (local.set $oh (local.get $oh0))
+      (local.set $ow (local.get $ow0))
+      (local.set $done (i32.const 0))
+      (local.set $out (i32.add (local.get $dst) (i32.shl (local.get $pr) (i32.const 5))))
+      ;; (A tap more than eight columns off would leave more than one
+      ;; step per row at the edge: those rows take the general path.)
+      (if (i32.and (local.get $shifted) (i32.le_u (i32.add (local.get $dw) (i32.const 8)) (i32.const 16)))
+        (then
+          ;; Positions [lo, hi) lie in image rows 0 .. inH-1; the steps
+          ;; at output column maskOw have lanes off the row's edge.
+          (local.set $lo (i32.mul (select (i32.sub (i32.const 0) (local.get $dh)) (i32.const 0)
+            (i32.lt_s (local.get $dh) (i32.const 0))) (local.get $outW)))
+          (local.set $hi (i32.sub (local.get $inH) (local.get $dh)))
+          (local.set $hi (i32.mul (select (local.get $hi) (i32.const 0) (i32.gt_s (local.get $hi) (i32.const 0))) (local.get $outW)))
+          (local.set $maskOw (select (i32.const 0)
+            (select (i32.sub (local.get $outW) (i32.const 8)) (i32.const -1) (i32.gt_s (local.get $dw) (i32.const 0)))
+            (i32.lt_s (local.get $dw) (i32.const 0))))
+          (local.set $src (i32.add (local.get $plane)
+            (i32.shl (i32.add (local.get $j0) (i32.add (i32.mul (local.get $dh) (local.get $inW)) (local.get $dw))) (i32.const 2))))
+          (local.set $p (local.get $j0))
+          (loop $fast
+            (block $fastStored
+              (if (i32.or (i32.lt_s (local.get $p) (local.get $lo)) (i32.ge_s (local.get $p) (local.get $hi)))
+                (then
+                  (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (br $fastStored)))
+              (if (i32.ne (local.get $ow) (local.get $maskOw))
+                (then
+                  (v128.store (local.get $out) (v128.load (local.get $src)))
+                  (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $src)))
+                  (br $fastStored)))
+              (local.set $iwV (i32x4.add (i32x4.splat (i32.add (local.get $ow) (local.get $dw))) (v128.const i32x4 0 1 2 3)))
+              (if (i32.and (i32.ge_u (local.get $src) (local.get $img))
+                           (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))
+                (then
+                  (v128.store (local.get $out)
+                    (v128.and (v128.load (local.get $src)) (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+                  (local.set $iwV (i32x4.add (local.get $iwV) (v128.const i32x4 4 4 4 4)))
+                  (v128.store offset=16 (local.get $out)
+                    (v128.and (v128.load offset=16 (local.get $src)) (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+                  (br $fastStored)))
+              ;; The image's first or last row: the lanes inside it one at a time.
+              (local.set $q (i32.const 0))
+              (loop $edgeLane
+                (local.set $v (f32.const 0))
+                (if (i32.lt_u (i32.add (i32.add (local.get $ow) (local.get $dw)) (local.get $q)) (local.get $inW))
+                  (then (local.set $v (f32.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))))))
+                (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $edgeLane (i32.lt_u (local.get $q) (i32.const 8)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 8)))
+            (if (i32.eq (local.get $ow) (local.get $outW)) (then (local.set $ow (i32.const 0))))
+            (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br_if $fast (i32.lt_s (local.get $p) (local.get $end))))
+          (local.set $done (local.get $nb))))
+      (if (i32.lt_s (local.get $done) (local.get $nb)) (then
+      (loop $chunk
+        (block $stored
+          (block $scalar
+            ;; Eight whole outputs in one output row read one image row.
+            (br_if $scalar (i32.lt_s (i32.sub (local.get $nb) (local.get $done)) (i32.const 8)))
+            (br_if $scalar (i32.gt_s (i32.add (local.get $ow) (i32.const 8)) (local.get $outW)))
+            (local.set $ih (i32.add (i32.mul (local.get $oh) (local.get $strideH)) (local.get $dh)))
+            (if (i32.ge_u (local.get $ih) (local.get $inH))
+              (then
+                (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
+                (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
+                (br $stored)))
+            (local.set $iw (i32.add (i32.mul (local.get $ow) (local.get $strideW)) (local.get $dw)))
+            (local.set $src (i32.add (i32.add (local.get $plane) (i32.mul (local.get $ih) (local.get $inWBytes)))
+              (i32.shl (local.get $iw) (i32.const 2))))
+            (if (i32.eq (local.get $strideW) (i32.const 1))
+              (then
+                (if (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                             (i32.le_s (i32.add (local.get $iw) (i32.const 8)) (local.get $inW)))
+                  (then
+                    (v128.store (local.get $out) (v128.load (local.get $src)))
+                    (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $src)))
+                    (br $stored)))
+                ;; A row's edge: load what is there, keep the lanes inside the row.
+                (br_if $scalar (i32.lt_u (local.get $src) (local.get $img)))
+                (br_if $scalar (i32.gt_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))
+                (local.set $iwV (i32x4.add (i32x4.splat (local.get $iw)) (v128.const i32x4 0 1 2 3)))
+                (v128.store (local.get $out)
+                  (v128.and (v128.load (local.get $src)) (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+                (local.set $iwV (i32x4.add (local.get $iwV) (v128.const i32x4 4 4 4 4)))
+                (v128.store offset=16 (local.get $out)
+                  (v128.and (v128.load offset=16 (local.get $src)) (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+                (br $stored)))
+            (br_if $scalar (i32.ne (local.get $strideW) (i32.const 2)))
+            ;; Stride 2: sixteen image columns, the even ones kept.
+            (if (i32.and (i32.ge_s (local.get $iw) (i32.const 0))
+                         (i32.le_s (i32.add (local.get $iw) (i32.const 16)) (local.get $inW)))
+              (then
+                (v128.store (local.get $out)
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                    (v128.load (local.get $src)) (v128.load offset=16 (local.get $src))))
+                (v128.store offset=16 (local.get $out)
+                  (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                    (v128.load offset=32 (local.get $src)) (v128.load offset=48 (local.get $src))))
+                (br $stored)))
+            (br_if $scalar (i32.lt_u (local.get $src) (local.get $img)))
+            (br_if $scalar (i32.gt_u (i32.add (local.get $src) (i32.const 64)) (local.get $imgEnd)))
+            (local.set $iwV (i32x4.add (i32x4.splat (local.get $iw)) (v128.const i32x4 0 2 4 6)))
+            (v128.store (local.get $out)
+              (v128.and
+                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                  (v128.load (local.get $src)) (v128.load offset=16 (local.get $src)))
+                (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+            (local.set $iwV (i32x4.add (local.get $iwV) (v128.const i32x4 8 8 8 8)))
+            (v128.store offset=16 (local.get $out)
+              (v128.and
+                (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                  (v128.load offset=32 (local.get $src)) (v128.load offset=48 (local.get $src)))
+                (i32x4.lt_u (local.get $iwV) (local.get $inWV))))
+            (br $stored))
+          ;; One output at a time.
+          (local.set $ohq (local.get $oh))
+          (local.set $owq (local.get $ow))
+          (local.set $q (i32.const 0))
+          (loop $lane
+            (local.set $v (f32.const 0))
+            (if (i32.lt_s (i32.add (local.get $done) (local.get $q)) (local.get $nb))
+              (then
+                (local.set $ih (i32.add (i32.mul (local.get $ohq) (local.get $strideH)) (local.get $dh)))
+                (local.set $iw (i32.add (i32.mul (local.get $owq) (local.get $strideW)) (local.get $dw)))
+                (if (i32.and (i32.lt_u (local.get $ih) (local.get $inH)) (i32.lt_u (local.get $iw) (local.get $inW)))
+                  (then
+                    (local.set $v (f32.load (i32.add (local.get $plane)
+                      (i32.shl (i32.add (i32.mul (local.get $ih) (local.get $inW)) (local.get $iw)) (i32.const 2)))))))
+                (local.set $owq (i32.add (local.get $owq) (i32.const 1)))
+                (if (i32.eq (local.get $owq) (local.get $outW))
+                  (then
+                    (local.set $owq (i32.const 0))
+                    (local.set $ohq (i32.add (local.get $ohq) (i32.const 1)))))))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
+            (local.set $q (i32.add (local.get $q) (i32.const 1)))
+            (br_if $lane (i32.lt_u (local.get $q) (i32.const 8)))))
+        ;; The next eight outputs.
+        (local.set $ow (i32.add (local.get $ow) (i32.const 8)))
+        (block $wrapped
+          (loop $wrap
+            (br_if $wrapped (i32.lt_u (local.get $ow) (local.get $outW)))
+            (local.set $ow (i32.sub (local.get $ow) (local.get $outW)))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br $wrap)))
+        (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+        (local.set $done (i32.add (local.get $done) (i32.const 8)))
+        (br_if $chunk (i32.lt_s (local.get $done) (local.get $nb))))))
+      (local.set $rows (i32.add (local.get $rows) (i32.const 20)))
+      (local.set $pr (i32.add (local.get $pr) (i32.const 1)))
+      (br_if $row (i32.lt_s (local.get $pr) (local.get $kb)))))
+
   ;; $zeroFloats clears the floats [from, to) of the row at p (nothing when
   ;; from >= to): vector stores, then single floats.
   (func $zeroFloats (param $p i32) (param $from i32) (param $to i32)

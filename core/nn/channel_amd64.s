@@ -1,0 +1,170 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// The element-wise training passes of channel.go, eight floats per step
+// (simd_amd64.go). n is a multiple of 8. Every value takes the Go loop's
+// float32 operations in the Go loop's order, so the results are its bits.
+
+// func reluMaskAVX2(d, grad, y *float32, n int)
+// d = g where the bits of y are not all zero, else +0.
+TEXT ·reluMaskAVX2(SB), NOSPLIT, $0-32
+	MOVQ d+0(FP), DI
+	MOVQ grad+8(FP), SI
+	MOVQ y+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   reluMaskDone
+	VPXOR Y0, Y0, Y0
+
+reluMaskLoop:
+	VMOVDQU  (DX), Y1
+	VPCMPEQD Y0, Y1, Y1 // all ones where y is +0
+	VPANDN   (SI), Y1, Y1
+	VMOVDQU  Y1, (DI)
+	ADDQ     $32, DI
+	ADDQ     $32, SI
+	ADDQ     $32, DX
+	DECQ     CX
+	JNZ      reluMaskLoop
+
+reluMaskDone:
+	VZEROUPPER
+	RET
+
+// func addAVX2(y, a, b *float32, n int)
+// y = a + b.
+TEXT ·addAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   addDone
+
+addLoop:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     addLoop
+
+addDone:
+	VZEROUPPER
+	RET
+
+// func addReluAVX2(y, a, b *float32, n int)
+// y = reluBits(a + b): every bit cleared where the sign bit is set.
+TEXT ·addReluAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	SHRQ $3, CX
+	JZ   addReluDone
+
+addReluLoop:
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     addReluLoop
+
+addReluDone:
+	VZEROUPPER
+	RET
+
+// func affineAVX2(y, x *float32, n int, k, off float32)
+// y = x*k + off (a multiply, then an add).
+TEXT ·affineAVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS k+24(FP), Y2
+	VBROADCASTSS off+28(FP), Y3
+	SHRQ         $3, CX
+	JZ           affineDone
+
+affineLoop:
+	VMOVUPS (SI), Y0
+	VMULPS  Y2, Y0, Y0
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     affineLoop
+
+affineDone:
+	VZEROUPPER
+	RET
+
+// func affineReluAVX2(y, x *float32, n int, k, off float32)
+// y = reluBits(x*k + off).
+TEXT ·affineReluAVX2(SB), NOSPLIT, $0-32
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS k+24(FP), Y2
+	VBROADCASTSS off+28(FP), Y3
+	SHRQ         $3, CX
+	JZ           affineReluDone
+
+affineReluLoop:
+	VMOVUPS (SI), Y0
+	VMULPS  Y2, Y0, Y0
+	VADDPS  Y3, Y0, Y0
+	VPSRAD  $31, Y0, Y1
+	VPANDN  Y0, Y1, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     affineReluLoop
+
+affineReluDone:
+	VZEROUPPER
+	RET
+
+// func bnInputGradAVX2(dx, grad, x *float32, n int, mu, inv, kc, mg, mgx float32)
+// dx = kc * ((g - mg) - ((x - mu) * inv) * mgx).
+TEXT ·bnInputGradAVX2(SB), NOSPLIT, $0-52
+	MOVQ         dx+0(FP), DI
+	MOVQ         grad+8(FP), SI
+	MOVQ         x+16(FP), DX
+	MOVQ         n+24(FP), CX
+	VBROADCASTSS mu+32(FP), Y4
+	VBROADCASTSS inv+36(FP), Y5
+	VBROADCASTSS kc+40(FP), Y6
+	VBROADCASTSS mg+44(FP), Y7
+	VBROADCASTSS mgx+48(FP), Y8
+	SHRQ         $3, CX
+	JZ           bnDone
+
+bnLoop:
+	VMOVUPS (DX), Y0
+	VSUBPS  Y4, Y0, Y0 // x - mu
+	VMULPS  Y5, Y0, Y0 // xhat
+	VMULPS  Y8, Y0, Y0 // xhat * mgx
+	VMOVUPS (SI), Y1
+	VSUBPS  Y7, Y1, Y1 // g - mg
+	VSUBPS  Y0, Y1, Y1
+	VMULPS  Y1, Y6, Y1 // kc * (...)
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	ADDQ    $32, DX
+	DECQ    CX
+	JNZ     bnLoop
+
+bnDone:
+	VZEROUPPER
+	RET

@@ -1,0 +1,141 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/pare-ml/pare/core/gemm"
+)
+
+// colPanelsCases are windows of every kind ColPanels serves: unit and
+// larger strides, dilations, asymmetric and oversized padding, 1-D, rows
+// narrower than a panel and not a multiple of its width, 1x1 subsampling,
+// and a kernel that reaches past the image in both directions.
+var colPanelsCases = []struct {
+	name                     string
+	in, kernel, strides, dil []int
+	pads                     []int
+	channels                 int
+}{
+	{"3x3_same_32x32", []int{32, 32}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 3},
+	{"3x3_same_16x16", []int{16, 16}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 2},
+	{"3x3_same_8x8", []int{8, 8}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 2},
+	{"3x3_s2_32x32", []int{32, 32}, []int{3, 3}, []int{2, 2}, nil, []int{1, 1, 1, 1}, 2},
+	{"3x3_s2_odd_15x13", []int{15, 13}, []int{3, 3}, []int{2, 2}, nil, []int{1, 1, 1, 1}, 2},
+	{"1x1_s2_16x16", []int{16, 16}, []int{1, 1}, []int{2, 2}, nil, nil, 3},
+	{"3x3_valid_10x9", []int{10, 9}, []int{3, 3}, nil, nil, nil, 2},
+	{"5x5_pad2_7x7", []int{7, 7}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 1},
+	{"3x3_dil2_12x11", []int{12, 11}, []int{3, 3}, nil, []int{2, 2}, []int{2, 1, 2, 3}, 2},
+	{"3x2_asym_s3x1_9x20", []int{9, 20}, []int{3, 2}, []int{3, 1}, nil, []int{0, 1, 2, 0}, 2},
+	{"7x7_s2_pad3_23x23", []int{23, 23}, []int{7, 7}, []int{2, 2}, nil, []int{3, 3, 3, 3}, 1},
+	{"3x3_pad_past_kernel_5x6", []int{5, 6}, []int{3, 3}, nil, nil, []int{3, 4, 3, 4}, 1},
+	{"1d_k3_s1_40", []int{40}, []int{3}, nil, nil, []int{1, 1}, 2},
+	{"1d_k5_s3_dil2_50", []int{50}, []int{5}, []int{3}, []int{2}, []int{4, 1}, 2},
+	{"3x3_same_dil5_32x16", []int{16, 32}, []int{3, 3}, nil, []int{5, 5}, []int{5, 5, 5, 5}, 1},
+	{"3x3_same_dil9_16x24", []int{16, 24}, []int{3, 3}, nil, []int{9, 9}, []int{9, 9, 9, 9}, 1},
+	{"5x5_same_8x8", []int{8, 8}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
+	{"3x3_same_rows_only_24x16", []int{24, 16}, []int{3, 1}, nil, nil, []int{1, 0, 1, 0}, 2},
+	{"3x3_s4_17x33", []int{17, 33}, []int{3, 3}, []int{4, 4}, nil, []int{1, 1, 1, 1}, 1},
+}
+
+// TestColPanelsMatchesIm2Col: every block ColPanels writes, at every panel
+// width (the wasm kernel's 8, AVX2's 16, others and the whole row),
+// equals the same block of Im2Col's matrix packed by gemm.MatrixPanels,
+// bit for bit; the last image row lying at the very end of the image
+// slice guards the kernel's reads at the end.
+func TestColPanelsMatchesIm2Col(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, tc := range colPanelsCases {
+		t.Run(tc.name, func(t *testing.T) {
+			wShape := append([]int{1, tc.channels}, tc.kernel...)
+			xShape := append([]int{1, tc.channels}, tc.in...)
+			g, err := ResolveConv(xShape, wShape, ConvParams{Strides: tc.strides, Dilations: tc.dil, Pads: tc.pads})
+			if err != nil {
+				t.Fatal(err)
+			}
+			img := make([]float32, tc.channels*g.InSize())
+			for i := range img {
+				img[i] = float32(rng.NormFloat64())
+			}
+			rows, cols := tc.channels*g.KernelSize(), g.OutSize()
+			col := make([]float32, rows*cols)
+			Im2Col(col, img, tc.channels, &g.Window)
+			ref := &gemm.MatrixPanels{B: col, LDB: cols}
+			s, ok := NewColPanels(tc.channels, &g.Window)
+			if !ok {
+				t.Fatal("NewColPanels refused a 2-D window")
+			}
+			s.SetImage(img)
+			if s.Rows() != rows || s.Cols() != cols {
+				t.Fatalf("ColPanels is %d x %d, Im2Col %d x %d", s.Rows(), s.Cols(), rows, cols)
+			}
+			for _, width := range []int{8, 16, 4, 3, cols} {
+				for _, blk := range [][4]int{{0, rows, 0, cols}, {1, rows - 1, 3, cols - 3}, {rows / 2, rows - rows/2, cols / 3, cols - cols/3 - 1}, {rows - 1, 1, cols - 1, 1}} {
+					p0, kb, j0, nb := blk[0], blk[1], blk[2], blk[3]
+					if kb < 1 || nb < 1 {
+						continue
+					}
+					size := (nb + width - 1) / width * width * kb
+					got, want := make([]float32, size+1), make([]float32, size)
+					for i := range got {
+						got[i] = float32(math.NaN())
+					}
+					s.Panels(got[:size], p0, kb, j0, nb, width)
+					ref.Panels(want, p0, kb, j0, nb, width)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("width %d block rows [%d,+%d) cols [%d,+%d): value %d = %v, want %v", width, p0, kb, j0, nb, i, got[i], want[i])
+						}
+					}
+					if !math.IsNaN(float64(got[size])) {
+						t.Fatalf("width %d: wrote past the panels", width)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestColPanelsRefuses3D: 3-D windows stay with Im2Col.
+func TestColPanelsRefuses3D(t *testing.T) {
+	g, err := ResolveConv([]int{1, 1, 4, 4, 4}, []int{1, 1, 3, 3, 3}, ConvParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := NewColPanels(1, &g.Window); ok {
+		t.Fatal("NewColPanels accepted a 3-D window")
+	}
+}
+
+func BenchmarkColPanels(b *testing.B) {
+	for _, s := range []struct {
+		c, hw, stride int
+	}{{16, 32, 1}, {32, 16, 1}, {64, 8, 1}, {16, 32, 2}} {
+		g, err := ResolveConv([]int{1, s.c, s.hw, s.hw}, []int{1, s.c, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}, Strides: []int{s.stride, s.stride}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		img := make([]float32, s.c*g.InSize())
+		rows, cols := s.c*9, g.OutSize()
+		for _, width := range []int{8, 16} {
+			b.Run(fmt.Sprintf("panels%d/%dc_%dx%d_s%d", width, s.c, s.hw, s.hw, s.stride), func(b *testing.B) {
+				p, _ := NewColPanels(s.c, &g.Window)
+				p.SetImage(img)
+				dst := make([]float32, (cols+width-1)/width*width*rows)
+				for b.Loop() {
+					p.Panels(dst, 0, rows, 0, cols, width)
+				}
+				b.ReportMetric(float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+			})
+		}
+		b.Run(fmt.Sprintf("im2col/%dc_%dx%d_s%d", s.c, s.hw, s.hw, s.stride), func(b *testing.B) {
+			col := make([]float32, rows*cols)
+			for b.Loop() {
+				Im2Col(col, img, s.c, &g.Window)
+			}
+			b.ReportMetric(float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+		})
+	}
+}
