@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 )
 
 // The exact leaf knapsack. Leaves with equal costs in every constraint
@@ -203,9 +204,16 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 	if !ok {
 		incumbent = math.Inf(-1)
 	}
+	limit := statesCap(nc)
 	stStates := [][]leafState{{{parent: -1}}}
 	stCosts := [][]float64{slices.Clone(base)}
 	for gi, g := range groups {
+		if !ls.deadline.IsZero() && time.Now().After(ls.deadline) && ok {
+			// Out of time: the up-front choice is feasible; it is not a
+			// proof of anything.
+			ls.inexact = true
+			return ls.setCounts(groups, upFront, counts), true
+		}
 		prev, prevCost := stStates[gi], stCosts[gi]
 		var next []leafState
 		var nextCost []float64
@@ -247,17 +255,20 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 			return 0, false
 		}
 		if gi < ng-1 {
-			if nc > 1 && len(next) > 4*maxLeafStates {
-				next, nextCost = ls.truncate(next, nextCost, nc, 4*maxLeafStates, func(i int) float64 {
-					return next[i].val + tailBound(gi+1, nextCost[i*nc:(i+1)*nc])
-				})
+			// Scores (value plus the bound of the rest) are computed once:
+			// each costs nc tail bounds.
+			score := func(i int) float64 { return next[i].val + tailBound(gi+1, nextCost[i*nc:(i+1)*nc]) }
+			if nc > 1 && len(next) > 2*limit {
+				next, nextCost = ls.truncate(next, nextCost, nc, 2*limit, score)
 			}
 			keepIdx := paretoIndex(nextCost, nc, func(i int) float64 { return next[i].val })
-			if len(keepIdx) > maxLeafStates {
-				slices.SortFunc(keepIdx, func(a, b int) int {
-					return cmp.Compare(next[b].val+tailBound(gi+1, nextCost[b*nc:(b+1)*nc]), next[a].val+tailBound(gi+1, nextCost[a*nc:(a+1)*nc]))
-				})
-				keepIdx = keepIdx[:maxLeafStates]
+			if len(keepIdx) > limit {
+				sc := make([]float64, len(next))
+				for _, i := range keepIdx {
+					sc[i] = score(i)
+				}
+				slices.SortFunc(keepIdx, func(a, b int) int { return cmp.Compare(sc[b], sc[a]) })
+				keepIdx = keepIdx[:limit]
 				ls.inexact = true
 			}
 			ns, nco := make([]leafState, len(keepIdx)), make([]float64, 0, len(keepIdx)*nc)
@@ -301,6 +312,18 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 // search does not take it as a proof.
 const maxLeafStates = 4096
 
+// statesCap is the front's cap with nc constraints. The Pareto filter
+// compares every pair of states over every constraint, so the cap shrinks
+// as sqrt(1/nc) to keep one DP stage near 10^7 comparisons: ResNet-20
+// under a memory budget has about 50 constraints, and a cap of 4,096
+// made a single leaf solve run for minutes.
+func statesCap(nc int) int {
+	if nc <= 1 {
+		return maxLeafStates
+	}
+	return max(128, min(maxLeafStates, int(math.Sqrt(1e7/float64(nc)))))
+}
+
 // leafState is a partial choice of the leaf DP: its value, the state it
 // extends and the items its group takes.
 type leafState struct {
@@ -312,10 +335,12 @@ type leafState struct {
 // truncate keeps the keep states of largest score.
 func (ls *leafSolver) truncate(next []leafState, cost []float64, nc, keep int, score func(int) float64) ([]leafState, []float64) {
 	idx := make([]int, len(next))
+	sc := make([]float64, len(next))
 	for i := range idx {
 		idx[i] = i
+		sc[i] = score(i)
 	}
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score(b), score(a)) })
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(sc[b], sc[a]) })
 	idx = idx[:keep]
 	ns := make([]leafState, keep)
 	nco := make([]float64, 0, keep*nc)

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"time"
 )
 
 // With the hubs fixed, the leaves are a multiple-choice knapsack: leaf l
@@ -19,6 +20,9 @@ type leafSolver struct {
 	heap   []int32
 	next   []int32
 	key    []float64
+	// deadline, when set, ends an exact call early with a feasible,
+	// inexact answer (the Solver sets it to the end of its Step).
+	deadline time.Time
 	// inexact reports that the last exact call had to cap its DP
 	inexact bool
 	// the values of the last sort of each leaf

@@ -78,9 +78,12 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 		deadline = minTime(deadline, s.start.Add(s.opts.TimeLimit))
 	}
 	if s.phase == phaseStart {
-		if err := s.begin(); err != nil {
+		if err := s.begin(deadline); err != nil {
 			return progress(&s.res, s.stage()), err
 		}
+	}
+	if s.s != nil {
+		s.s.pr.ls.deadline = deadline
 	}
 	for s.phase == phaseLNS && time.Now().Before(deadline) {
 		s.lnsStep()
@@ -120,9 +123,10 @@ func (s *Solver) stage() string {
 }
 
 // begin compiles the problem and builds the first incumbent.
-func (s *Solver) begin() error {
+func (s *Solver) begin(deadline time.Time) error {
 	s.md = compile(s.p)
 	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
+	s.s.pr.ls.deadline = deadline
 	if sel, err := Greedy(s.p); err == nil {
 		keep := s.md.freeMasks(sel)
 		if v, ok := s.s.pr.polish(keep); ok {
@@ -174,6 +178,14 @@ func (s *Solver) report() error {
 		}
 	}
 	if s.phase != phaseSearch {
+		// The time limit holds in the incumbent phase too: with no bound
+		// proven yet, the answer is the incumbent, reported as heuristic.
+		if s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit {
+			if s.res.Selection == nil {
+				return fmt.Errorf("%w: the search stopped before finding a selection that meets every budget; allow more time", ErrInfeasible)
+			}
+			s.done = true
+		}
 		return nil
 	}
 	over := sr.finished() ||

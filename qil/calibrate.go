@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
@@ -39,7 +40,7 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 	}
 	steps := data.Steps()
 	for step := range steps {
-		x, labels, err := data.Batch(0, step)
+		x, _, err := data.Batch(0, step)
 		if err != nil {
 			return nil, err
 		}
@@ -47,8 +48,10 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 		if err != nil {
 			return nil, fmt.Errorf("qil: calibration: %w", err)
 		}
-		if err := checkClasses(p.Logits(), labels, data.Set.Classes); err != nil {
-			return nil, err
+		if step == 0 {
+			if err := checkClasses(p.Logits(), data.Set); err != nil {
+				return nil, err
+			}
 		}
 		for l, s := range stats {
 			v := p.Value(l.input)
@@ -191,15 +194,9 @@ func hasInitializer(g *onnx.Graph, name string) bool {
 
 // checkClasses refuses data whose labels the model's logits cannot name:
 // training on it would optimise a loss over the wrong classes.
-func checkClasses(logits *tensor.Tensor, labels []int, classes []string) error {
-	width := logits.Shape[len(logits.Shape)-1]
-	if len(classes) > width {
-		return fmt.Errorf("qil: the data has %d classes but the model's logits have %d; QIL trains on the task loss, so the data must be labelled with the model's classes", len(classes), width)
-	}
-	for _, l := range labels {
-		if l < 0 || l >= width {
-			return fmt.Errorf("qil: label %d is outside the model's %d classes", l, width)
-		}
+func checkClasses(logits *tensor.Tensor, set *dataset.Set) error {
+	if err := set.CheckClasses(logits.Shape[len(logits.Shape)-1]); err != nil {
+		return fmt.Errorf("qil: %w; QIL trains on the task loss, so the data must be labelled with the model's classes", err)
 	}
 	return nil
 }

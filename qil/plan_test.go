@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
@@ -67,13 +68,10 @@ func TestNothingToQuantize(t *testing.T) {
 
 func TestClassesMustMatchTheLogits(t *testing.T) {
 	logits := tensor.New(tensor.Float32, []int{2, 10})
-	if err := checkClasses(logits, []int{1, 2}, make([]string, 12)); err == nil || !strings.Contains(err.Error(), "12 classes") {
-		t.Errorf("12 classes for 10 logits: %v", err)
+	if err := checkClasses(logits, &dataset.Set{Labels: []int{1, 11}}); err == nil || !strings.Contains(err.Error(), "task loss") {
+		t.Errorf("label 11 for 10 logits: %v", err)
 	}
-	if err := checkClasses(logits, []int{1, 10}, nil); err == nil {
-		t.Error("label 10 of 10 logits accepted")
-	}
-	if err := checkClasses(logits, []int{0, 9}, make([]string, 10)); err != nil {
+	if err := checkClasses(logits, &dataset.Set{Labels: []int{0, 9}}); err != nil {
 		t.Error(err)
 	}
 }
@@ -99,5 +97,26 @@ func TestProgressiveStages(t *testing.T) {
 	}
 	if d, _ := stages(layers, "direct"); len(d) != 1 || d[0][1] != (Bits{3, 4}) {
 		t.Fatalf("direct: %v", d)
+	}
+}
+
+// TestDistilledRun trains a few steps with the float model as teacher.
+func TestDistilledRun(t *testing.T) {
+	m, data := smallMnist(t, 128)
+	run, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Schedule: "direct", CalibrationImages: 64, Distill: &train.DistillOptions{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !run.Done() {
+		p, err := run.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := p.Figures["loss"]; !(l >= 0) {
+			t.Fatalf("distillation loss %v", l)
+		}
+	}
+	if _, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Distill: &train.DistillOptions{Alpha: 2}}); err == nil {
+		t.Fatal("a distillation weight of 2 was accepted")
 	}
 }

@@ -40,6 +40,10 @@ type Config struct {
 	// intervals (default 512).
 	CalibrationImages int
 	Seed              int64
+	// Distill, when set, adds knowledge distillation from the float
+	// model's logits to the loss (train.Distill): the quantized net learns
+	// how the original ranks every class, not only the labels.
+	Distill *train.DistillOptions
 }
 
 func (c *Config) defaults() {
@@ -110,6 +114,7 @@ type Run struct {
 	nodes  map[*Layer][2]*onnx.Node // QILWeight, QILAct
 	start  time.Time
 	last   job.Progress
+	loss   train.LossFunc // nil: cross-entropy on the labels
 	// pending is set between the last step of a stage and the first of
 	// the next: the net still computes the finished stage's bits, so a
 	// caller can validate it.
@@ -138,6 +143,15 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 		return nil, err
 	}
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
+	if cfg.Distill != nil {
+		teacher, err := train.NewNet(m, train.NetOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("qil: the float teacher: %w", err)
+		}
+		if r.loss, err = train.Distill(teacher.EvalForward(), *cfg.Distill); err != nil {
+			return nil, fmt.Errorf("qil: %w", err)
+		}
+	}
 	for i, l := range layers {
 		l.Bits = plan[0][i] // calibrate at the first stage's bits
 	}
@@ -251,7 +265,7 @@ func (r *Run) startStage() error {
 			initial[p.Name] = math.Abs(float64(p.Value.F32[0]))
 		}
 	}
-	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR,
+	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Loss: r.loss,
 		Group: func(p *train.Param) train.GroupSpec {
 			if v, ok := initial[p.Name]; ok {
 				return train.GroupSpec{Name: p.Name, LRScale: r.cfg.IntervalLR * max(v, 1e-6) / r.cfg.LR}

@@ -4,7 +4,9 @@
 // refreshes the copy: a rebuilt app is picked up at once while online, so
 // the cache needs no version in its name (CACHE changes only if its
 // layout does). Only this origin's files are ever fetched or cached.
-// APP_FILES must list every file the page loads
+// APP_FILES must list every file the page loads (the live view's 12 MB
+// liveview.wasm is left out: it is fetched, and then cached, only by those
+// who open the view)
 // (tests/browser/sw-precache.test.mjs checks it).
 
 const CACHE = 'pare-app-v1';
@@ -12,7 +14,7 @@ const APP_FILES = [
   './', 'index.html', 'icon.svg', 'css/app.css',
   'js/app.js', 'js/banner.js', 'js/categories.js', 'js/colour.js', 'js/evaluate.js', 'js/files.js', 'js/find.js', 'js/finetune.js', 'js/format.js',
   'js/graph-view.js', 'js/job.js', 'js/layout.js', 'js/layout-worker.js', 'js/pool.js', 'js/roving.js', 'js/sidebar.js',
-  'js/simd-kernel.js', 'js/stages.js', 'js/summary.js',
+  'js/simd-kernel.js', 'js/stages.js', 'js/summary.js', 'js/liveview.js', 'js/liveview-boot.js', 'liveview.html',
   'worker.js', 'wasm_exec.js', 'pare.wasm', 'kernel.wasm', 'kernel_relaxed.wasm',
   'demo/demo.json', 'demo/demo-resnet-mnist.onnx', 'demo/mnist-test-images-idx3-ubyte', 'demo/mnist-test-labels-idx1-ubyte',
 ];

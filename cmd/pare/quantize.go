@@ -55,7 +55,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		lr, intervalLR                                                                     float64
 		scale                                                                              = ratio(1)
 		seed                                                                               int64
-		quantizerOnly, asJSON                                                              bool
+		quantizerOnly, distill, asJSON                                                     bool
 		mean, std                                                                          floatList
 	)
 	fs.StringVar(&data, "data", "", "training images (the formats of pare eval); QIL trains on them, PTQ calibrates on them (required)")
@@ -72,6 +72,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&lr, "lr", 1e-5, "Adam learning rate of the weights")
 	fs.Float64Var(&intervalLR, "interval-lr", 1e-3, "interval parameters' rate, relative to their initial size")
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "learn the intervals only; the weights stay as they are")
+	fs.BoolVar(&distill, "distill", false, "also learn from the float model's logits (knowledge distillation, temperature 4, weight 0.7)")
 	fs.IntVar(&calib, "calibration", 512, "training images that initialise the intervals (and calibrate PTQ)")
 	fs.IntVar(&batch, "batch", 64, "images per step")
 	fs.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
@@ -153,6 +154,9 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	} else {
 		cfg := qil.Config{Options: opt, Schedule: schedule, Epochs: epochs, LR: lr, IntervalLR: intervalLR,
 			QuantizerOnly: quantizerOnly, CalibrationImages: calib, Seed: seed}
+		if distill {
+			cfg.Distill = &train.DistillOptions{}
+		}
 		if result, layers, err = trainQIL(ctx, m, loader, valLoader, cfg, rep, stdout, stderr, !asJSON); err != nil {
 			return err
 		}

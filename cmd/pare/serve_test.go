@@ -89,7 +89,7 @@ func TestServeSecurityHeaders(t *testing.T) {
 	for _, target := range []string{"/", "/missing.js", "/.env"} {
 		rec := get(h, "GET", target)
 		hdr := rec.Header()
-		for _, want := range []string{"default-src 'self'", "frame-ancestors 'self'"} {
+		for _, want := range []string{"default-src 'self'", "frame-ancestors 'none'"} {
 			if !strings.Contains(hdr.Get("Content-Security-Policy"), want) {
 				t.Errorf("%s: CSP %q lacks %q", target, hdr.Get("Content-Security-Policy"), want)
 			}
@@ -97,6 +97,11 @@ func TestServeSecurityHeaders(t *testing.T) {
 		if hdr.Get("Referrer-Policy") != "no-referrer" || hdr.Get("X-Content-Type-Options") != "nosniff" {
 			t.Errorf("%s: Referrer-Policy %q, X-Content-Type-Options %q", target, hdr.Get("Referrer-Policy"), hdr.Get("X-Content-Type-Options"))
 		}
+	}
+	// The live view is framed by the app, and by nobody else.
+	csp := get(h, "GET", "/liveview.html").Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'self'") || strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("/liveview.html: CSP %q, want frame-ancestors 'self'", csp)
 	}
 }
 

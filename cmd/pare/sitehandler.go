@@ -79,11 +79,17 @@ func compressible(ext string) bool {
 }
 
 // contentSecurityPolicy keeps every fetch, worker and frame on this origin,
-// and forbids other sites from framing the page (clickjacking); the page
-// itself frames liveview.html, so this origin may.
+// and forbids any site, this one included, from framing the page
+// (clickjacking).
 const contentSecurityPolicy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; " +
 	"worker-src 'self' blob:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; " +
-	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+	"connect-src 'self'; frame-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// framedPage is the one page meant to be framed: the live view, which the
+// app embeds in an iframe. It may be framed by this origin only.
+const framedPage = "/liveview.html"
+
+var framedPagePolicy = strings.Replace(contentSecurityPolicy, "frame-ancestors 'none'", "frame-ancestors 'self'", 1)
 
 // securityHeaders go on every answer, errors included.
 var securityHeaders = [][2]string{
@@ -100,6 +106,9 @@ func (h *siteHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr := w.Header()
 	for _, kv := range securityHeaders {
 		hdr.Set(kv[0], kv[1])
+	}
+	if path.Clean(r.URL.Path) == framedPage {
+		hdr.Set("Content-Security-Policy", framedPagePolicy)
 	}
 	select {
 	case h.slots <- struct{}{}:

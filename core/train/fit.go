@@ -145,7 +145,6 @@ type Fit struct {
 	// before training (-1 until known).
 	recentLoss, recentAcc []float64
 	ref, refAcc, refVal   float64
-	lastStage             fitStage
 	epochAt               time.Time
 	res                   FitResult
 	msg                   string
@@ -162,6 +161,9 @@ func NewFit(net *Net, opt FitOptions) (*Fit, error) {
 	}
 	if opt.LR < 0 || math.IsNaN(opt.LR) || math.IsInf(opt.LR, 0) {
 		return nil, fmt.Errorf("train: the learning rate must be a positive number (or 0 to choose it)")
+	}
+	if _, err := NewSchedule(opt.Config, opt.Train.Steps()); err != nil {
+		return nil, err // before the probe spends any time
 	}
 	if opt.Retries == 0 {
 		opt.Retries = 3

@@ -67,6 +67,13 @@ test('the demo fine-tunes with no settings, is kept only if not worse, and downl
   await page.click('#finetune-open');
   await waitForGraph(page, 'demo-resnet-mnist-finetuned.onnx');
   await checkPage(page, 'after opening the fine-tuned model');
+  // The result stays (it is the open model's story); it goes when the
+  // preprocessing changes, as the evaluation's does.
+  assert.ok(await page.$('#finetune-summary'), 'the result went when its own model opened');
+  await page.click('#tab-evaluate');
+  await page.fill('#preprocess input[name=scale]', '0.5');
+  await page.click('#preprocess button[type=submit]');
+  await page.waitForFunction(() => !document.getElementById('finetune-summary') && window.pare.state.pending === 0);
 });
 
 test('no request left the origin and no console errors', () => {

@@ -48,7 +48,7 @@ const text = (page) => page.textContent('#lv-host .liveview-text');
 test('the live view draws masks, intervals and curves as they arrive', async () => {
   const { page, requests } = session;
   await page.waitForFunction(() => window.pare);
-  assert.ok(!requests.some((u) => u.includes('liveview')), 'the live view was fetched before anyone opened it');
+  assert.ok(!requests.some((u) => u.endsWith('/liveview.wasm')), 'the live view\'s wasm was fetched before anyone opened it');
 
   await page.evaluate(async () => {
     const { LiveView } = await import('./js/liveview.js');

@@ -61,6 +61,7 @@ const finetune = addFinetuneStage({
   // open (the demo's images too), to be evaluated on the same images.
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
+  resultsKey: () => resultsKey(),
 });
 
 const graphView = new GraphView($('graph'), $('legend'), {
@@ -151,6 +152,7 @@ function resultsKey() {
 // the preprocessing it was measured with has changed, and says why, so
 // no figure stays on screen under a model it was not measured on.
 function dropStaleResults() {
+  finetune.dropStale();
   if (state.resultsFor == null || state.resultsFor === resultsKey()) return;
   state.resultsFor = null;
   $('results').replaceChildren();

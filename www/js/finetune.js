@@ -18,10 +18,13 @@ import { el, formatDuration, formatExact } from './format.js';
  * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
  * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
  * @param {() => string} o.modelName the open model's file name
- * @returns {{update: () => void}}
+ * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
+ * @returns {{update: () => void, dropStale: () => void}}
  */
-export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, guard, openModel, modelName }) {
+export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, guard, openModel, modelName, resultsKey }) {
   let button, distill, progress, text, cancel, results;
+  let shownFor = null; // resultsKey() of the result shown
+  let openingTuned = false;
   stages.addStage({
     name: 'finetune',
     label: 'Fine-tune',
@@ -61,6 +64,7 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
         });
         outcome = { result: r.value, bytes: r.blob };
         render(outcome.result, outcome.bytes);
+        shownFor = resultsKey();
         text.textContent = `Done in ${formatDuration(outcome.result.seconds)}.`;
       },
       end: (_, { cancelled }) => {
@@ -104,9 +108,31 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
       el('ul', { id: 'finetune-events' }, r.events.map((e) => el('li', {}, e.replace(/ \(--allow-worse[^)]*\)/, '')))),
       el('p', {},
         el('a', { id: 'finetune-download', href: url, download: name, className: 'button' }, `Download ${name}`), ' ',
-        el('button', { id: 'finetune-open', type: 'button', onclick: () => openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]) },
-          'Open it here')),
+        el('button', {
+          id: 'finetune-open', type: 'button', onclick: async () => {
+            openingTuned = true;
+            try {
+              await openModel([{ path: name, bytes: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) }]);
+            } finally {
+              openingTuned = false;
+            }
+          },
+        }, 'Open it here')),
     );
+  }
+
+  // dropStale clears a result once the model, the data or the
+  // preprocessing it came from has changed (opening the tuned model itself
+  // keeps it: it is that model's story).
+  function dropStale() {
+    if (shownFor == null || shownFor === resultsKey()) return;
+    if (openingTuned) {
+      shownFor = resultsKey();
+      return;
+    }
+    shownFor = null;
+    results.replaceChildren();
+    text.textContent = '';
   }
 
   function update() {
@@ -114,5 +140,5 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
     button.disabled = !ready();
     button.title = button.disabled ? 'Open a model and labelled images first' : '';
   }
-  return { update };
+  return { update, dropStale };
 }
