@@ -104,18 +104,8 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tf := &trainFlags{data: data, val: val, split: split, limit: limit, seed: seed}
+	tf := &trainFlags{data: data, val: val, split: split, limit: limit, seed: seed, splitGiven: flagSet(fs, "split")}
 	trainSet, valSet, trainIdx, _, notes, err := tf.openData()
-	if err != nil && !flagSet(fs, "split") {
-		// A folder holding one split only (MNIST's t10k files) is what
-		// the user means when --split is not given, as for pare finetune.
-		if only, again := (dataset.Options{}).OpenPath(data); again == nil {
-			tf.split = only.SplitName
-			if trainSet, valSet, trainIdx, _, notes, err = tf.openData(); err == nil {
-				notes = append(notes, fmt.Sprintf("%s holds no train split; training on its %s images", data, only.SplitName))
-			}
-		}
-	}
 	if err != nil {
 		return err
 	}
