@@ -18,17 +18,6 @@ import (
 // `pare prune` choose the same channels on the same model.
 const pruneTimeLimit = 10 * time.Second
 
-// pruneStepTime is how long one solver step runs before the worker takes
-// messages again. The solver stops refining its Lagrangian bounds at a
-// step's end, and wasm does a fraction of native work per millisecond: at
-// the 50 ms default the demo's search ends with a 0.04-0.3 % gap in wasm
-// (node and Chromium) where `pare prune` proves the same selection
-// optimal; at 200 ms node's wasm proves it (GOOS=js GOARCH=wasm go test
-// ./wasm -run HalfItsMACs -v), at 500 ms headless Chromium on this machine
-// too (tests/browser/prune.test.mjs). Cancel still lands within half a
-// second.
-const pruneStepTime = 500 * time.Millisecond
-
 // PruneRequest asks for `pare prune MODEL --budget RESOURCE=...` on the open
 // model, with the CLI's defaults (L1 importance, the exact solver,
 // folding removed channels into the next biases).
@@ -116,7 +105,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	if err != nil {
 		return Reply{}, userErrorf("cannot-prune", "%s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
-	solver, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: pruneTimeLimit, StepTime: pruneStepTime})
+	solver, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: pruneTimeLimit})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
 			return Reply{}, unreachable(a, budget.Resource, limit, before)
