@@ -21,7 +21,7 @@ type leafSolver struct {
 	next   []int32
 	key    []float64
 	// deadline, when set, ends an exact call early with a feasible,
-	// inexact answer (the Solver sets it to the end of its Step).
+	// inexact answer (the Solver sets it to the end of its time limit).
 	deadline time.Time
 	// inexact reports that the last exact call had to cap its DP
 	inexact bool

@@ -78,12 +78,9 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 		deadline = minTime(deadline, s.start.Add(s.opts.TimeLimit))
 	}
 	if s.phase == phaseStart {
-		if err := s.begin(deadline); err != nil {
+		if err := s.begin(); err != nil {
 			return progress(&s.res, s.stage()), err
 		}
-	}
-	if s.s != nil {
-		s.s.pr.ls.deadline = deadline
 	}
 	for s.phase == phaseLNS && time.Now().Before(deadline) {
 		s.lnsStep()
@@ -123,10 +120,15 @@ func (s *Solver) stage() string {
 }
 
 // begin compiles the problem and builds the first incumbent.
-func (s *Solver) begin(deadline time.Time) error {
+func (s *Solver) begin() error {
 	s.md = compile(s.p)
 	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
-	s.s.pr.ls.deadline = deadline
+	// A leaf solve may outlast a Step (the search needs it whole to prove
+	// anything), but not the time limit: past it, it returns a feasible,
+	// inexact answer.
+	if s.opts.TimeLimit > 0 {
+		s.s.pr.ls.deadline = s.start.Add(s.opts.TimeLimit)
+	}
 	if sel, err := Greedy(s.p); err == nil {
 		keep := s.md.freeMasks(sel)
 		if v, ok := s.s.pr.polish(keep); ok {

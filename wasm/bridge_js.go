@@ -9,8 +9,6 @@ import (
 	"sync"
 	"syscall/js"
 	"time"
-
-	"github.com/pare-ml/pare/core/job"
 )
 
 // bridge turns worker messages into Service calls. Requests run one at a
@@ -101,7 +99,7 @@ func (b *bridge) run(req request) {
 		return
 	}
 	var lastYield time.Time
-	progress := func(p job.Progress) {
+	progress := func(p any) {
 		reply(req.id, "progress", p, nil)
 		// Sleeping hands control back to the worker's event loop, which is
 		// how a cancel message gets in while Go is busy (it cancels

@@ -14,9 +14,12 @@
 //	evaluate   {start, end, batch}         top-1 predictions for images start..end-1
 //	finetune   {distill?, epochs?}         pare finetune's defaults on the open model and data;
 //	                                       the result is train.FitResult, the tuned model the blob
+//	prune      {resource, fraction|value}  pare prune's defaults (QCQP solver, L1 importance) on the
+//	                                       open model; progress adds the incumbent's masks, the
+//	                                       result is the report, the pruned model the blob
 //	thumbnails {indices}                   RGBA pixels of those images
 //
-// Long requests (evaluate, finetune) send a progress message after each
+// Long requests (evaluate, finetune, prune) send a progress message after each
 // step: a core/job Progress as JSON ({stage, done, total, elapsedNs,
 // figures, message}), which the worker forwards untouched. A cancel
 // message cancels the request's context; the stepper stops at its next

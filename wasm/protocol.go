@@ -57,9 +57,16 @@ func AsUserError(err error) *UserError {
 }
 
 // Handle runs one request against the service. params is the request's
-// JSON (may be empty). Long requests stop when ctx is done (the page's
-// Cancel) with errCancelled.
-func (s *Service) Handle(ctx context.Context, kind string, params []byte, files []File, progress Progress) (Reply, error) {
+// JSON (may be empty). Long requests send their progress messages through
+// send (a job.Progress, or a request's own shape that embeds one, such as
+// PruneProgress) and stop when ctx is done (the page's Cancel) with
+// errCancelled.
+func (s *Service) Handle(ctx context.Context, kind string, params []byte, files []File, send func(any)) (Reply, error) {
+	progress := func(p job.Progress) {
+		if send != nil {
+			send(p)
+		}
+	}
 	decode := func(v any) error {
 		if len(params) == 0 {
 			return nil
@@ -104,6 +111,12 @@ func (s *Service) Handle(ctx context.Context, kind string, params []byte, files 
 			return Reply{}, err
 		}
 		return s.Finetune(ctx, p, progress)
+	case "prune":
+		var p PruneRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Prune(ctx, p, send)
 	case "thumbnails":
 		var p struct{ Indices []int }
 		if err := decode(&p); err != nil {

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"cmp"
+	"fmt"
+
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
@@ -14,7 +17,14 @@ import (
 func (f *trainFlags) openData() (trainSet, valSet *dataset.Set, trainIdx, valIdx []int, notes []string, err error) {
 	trainSet, err = dataset.Options{Split: f.split}.OpenPath(f.data)
 	if err != nil {
-		return nil, nil, nil, nil, nil, err
+		// A folder holding one split only (MNIST's t10k files) is what
+		// the user means when --split is not given, as for pare finetune.
+		only, again := (dataset.Options{}).OpenPath(f.data)
+		if f.splitGiven || again != nil {
+			return nil, nil, nil, nil, nil, err
+		}
+		trainSet, err = only, nil
+		notes = append(notes, fmt.Sprintf("%s holds no %s split; training on its %s images", f.data, f.split, cmp.Or(only.SplitName, "only")))
 	}
 	notes = append(notes, trainSet.Notes...)
 	if f.val != "" {

@@ -54,6 +54,7 @@ func commands() []command {
 		{"latency", "time a model's layers over channel counts and fit the latency model pare prune reads", runLatency},
 		{"finetune", "continue training a model on labelled images", runFinetune},
 		{"quantize", "quantize weights and activations to 2..8 bits (QIL, or min-max PTQ) and export QDQ ONNX", runQuantize},
+		{"compress", "prune to a budget, fine-tune, quantize with QIL and evaluate, in one run", runCompress},
 		{"train", "train a model's weights (from pare init or an exporter) on labelled images", runTrain},
 		{"init", "re-initialise a model's weights for training from scratch", runInit},
 		{"serve", "serve the Pare web app on this machine", runServe},

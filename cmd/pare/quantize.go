@@ -108,7 +108,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	tf := &trainFlags{data: data, val: val, split: split, limit: limit, seed: seed}
+	tf := &trainFlags{data: data, val: val, split: split, limit: limit, seed: seed, splitGiven: flagSet(fs, "split")}
 	trainSet, valSet, trainIdx, _, notes, err := tf.openData()
 	if err != nil {
 		return err
@@ -192,6 +192,9 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	rep.Seconds = time.Since(start).Seconds()
 	if asJSON {
 		return writeJSON(stdout, rep)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintf(stdout, "note: %s\n", n)
 	}
 	for _, l := range rep.Layers {
 		fmt.Fprintf(stdout, "  %-24s %-6s %s\n", l.Node, l.Op, l.Bits)

@@ -62,3 +62,20 @@ func TestQuantizeBadRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestQuantizeOneSplitFolder: MNIST's t10k folder (the only MNIST a user
+// may have) is used as it is when --split is not given, as pare finetune
+// does, and refused with the reason when --split names a split it lacks.
+func TestQuantizeOneSplitFolder(t *testing.T) {
+	mnist := sharedAsset(t, "data/mnist")
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	out := filepath.Join(t.TempDir(), "q.onnx")
+	o, e, code := runPare(t, "quantize", model, "--data", mnist, "--limit", "64", "--calibration", "32", "--schedule", "direct", "--epochs", "1", "-o", out)
+	if code != 0 || !strings.Contains(o+e, "holds no train split") {
+		t.Fatalf("exit %d, want a note that the test split is used:\n%s\n%s", code, o, e)
+	}
+	_, e, code = runPare(t, "quantize", model, "--data", mnist, "--split", "train", "--limit", "64", "-o", out)
+	if code == 0 || !strings.Contains(e, "train") {
+		t.Fatalf("--split train on a test-only folder: exit %d: %s", code, e)
+	}
+}

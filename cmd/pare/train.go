@@ -25,7 +25,10 @@ import (
 
 // trainFlags are the parsed command line of pare train / finetune.
 type trainFlags struct {
-	fs                                 *flag.FlagSet
+	fs *flag.FlagSet
+	// splitGiven: the user named --split, so a folder without that split
+	// is an error rather than a fallback to the one it holds.
+	splitGiven                         bool
 	data, val, out, opt, sched, logits string
 	split, freeze, teacher             string
 	epochs, batch, warmup, limit       int

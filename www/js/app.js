@@ -14,6 +14,7 @@ import { roving } from './roving.js';
 import { JobRunner } from './job.js';
 import { Stages } from './stages.js';
 import { addFinetuneStage } from './finetune.js';
+import { addPruneStage } from './prune.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -62,6 +63,21 @@ const finetune = addFinetuneStage({
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
   resultsKey: () => resultsKey(),
+});
+// Pruning needs only the model: its importance is the weights' L1 norm.
+const prune = addPruneStage({
+  stages,
+  runner,
+  ready: () => !!(state.model && !state.busy && !state.opening),
+  summary: () => state.model?.view.summary || null,
+  worker: () => prepare(0, undefined, { dataToo: false }),
+  cancelAll: () => pool.cancelAll(),
+  guard: (what, action) => guard(what, action),
+  // The pruned model keeps the open data, so Evaluate measures it on the
+  // same images.
+  openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
+  modelName: () => state.model?.name || 'model.onnx',
+  modelKey: () => state.model?.key ?? null,
 });
 
 const graphView = new GraphView($('graph'), $('legend'), {
@@ -360,6 +376,7 @@ function canRun() {
 function updateEvaluateButton() {
   const ok = canRun();
   finetune.update();
+  prune.update();
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }
@@ -517,4 +534,4 @@ window.addEventListener('unhandledrejection', (e) => {
 
 // Start the first worker early so the first model opens quickly.
 pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
-window.pare = { state, pool, graphView, finder, runner, stages }; // for the browser tests and the curious
+window.pare = { state, pool, graphView, finder, runner, stages, prune }; // for the browser tests and the curious

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/qcqp"
+)
+
+// TestCompress runs the whole pipeline on the demo model and a few
+// digits, through the JSON report: the written file meets the budget as
+// re-measured here, and pare eval finds the accuracy the report states.
+func TestCompress(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("five training stages take seconds natively, minutes under wasm; compress/ tests the pipeline")
+	}
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	out := filepath.Join(t.TempDir(), "c.onnx")
+	stdout, errs, code := runPare(t, "compress", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "320", "--batch", "32",
+		"--epochs", "1", "--time-limit", "1s", "--budget", "macs=50%", "--bits", "w4a4", "--json", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep compressResult
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	m, err := onnx.ReadModelFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := onnx.ReadModelFile(demoModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := qcqp.Measure(m)
+	before, _ := qcqp.Measure(orig)
+	if after.MACs > before.MACs/2 || after.MACs != rep.Resources[qcqp.MACs].After {
+		t.Errorf("MACs %v of %v, reported %+v", after.MACs, before.MACs, rep.Resources[qcqp.MACs])
+	}
+	if rep.Solver == nil || rep.Accuracy["quantized"].Val == nil || rep.Recipe.Bits != "w4a4" || rep.Recipe.Finetune != "distill" {
+		t.Fatalf("report: %s", stdout)
+	}
+	// pare eval loads and runs the written file (the report's own
+	// accuracy is checked against an independent evaluation in
+	// compress/pipeline_test.go).
+	if o, e, code := runPare(t, "eval", out, "--data", digits, "--scale", "15.9375", "--limit", "100"); code != 0 || !strings.Contains(o, "accuracy") {
+		t.Fatalf("eval of the written model: exit %d: %s %s", code, o, e)
+	}
+}
+
+func TestCompressBadRequests(t *testing.T) {
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"compress", demoModel, "--budget", "macs=50%", "-o", "x.onnx"}, 2, "--data"},
+		{[]string{"compress", demoModel, "--data", digits, "-o", "x.onnx"}, 2, "--budget"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%"}, 2, "-o"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "flops=50%", "-o", "x.onnx"}, 2, "want macs, params or memory"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "9/9", "-o", "x.onnx"}, 2, "2..8"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "w1a1", "-o", "x.onnx"}, 2, "2..8"},
+		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--budget", "params=10", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "params"},
+	} {
+		_, errs, code := runPare(t, c.args...)
+		if code != c.code || !strings.Contains(errs, c.msg) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs, c.code, c.msg)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package compress
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/qcqp"
+	"github.com/pare-ml/pare/qil"
+)
+
+// Stage names one step of the pipeline, as Progress.Stage reports it.
+type Stage string
+
+const (
+	StagePrune    Stage = "prune"
+	StageFinetune Stage = "finetune"
+	StageQuantize Stage = "quantize"
+	StageEvaluate Stage = "evaluate"
+)
+
+// Stages are the pipeline's stages in order.
+var Stages = []Stage{StagePrune, StageFinetune, StageQuantize, StageEvaluate}
+
+// Config is one compression run. Model, Budgets and Train are required;
+// every other field has a default that gives a good result.
+type Config struct {
+	// Model is the trained float model to compress. The pipeline never
+	// changes it.
+	Model *onnx.Model
+	// Budgets cap the pruned model's resources (qcqp.Budget: a fraction of
+	// the model's own figure or an absolute one). The exported file is
+	// re-measured against them.
+	Budgets []qcqp.Budget
+	// Importance scores the channels: "l1" (default, the paper's) or "l2".
+	Importance qcqp.Norm
+	// SolverTime bounds the exact channel selection (default 10 s); the
+	// best selection found by then is used, with its proven gap.
+	SolverTime time.Duration
+
+	// Train holds the labelled training images; TrainIndices picks some
+	// of them (nil: all, less the validation hold-out).
+	Train        *dataset.Set
+	TrainIndices []int
+	// Val is the validation set: keep-best of the fine-tune and every
+	// stage's reported accuracy. Nil: ValFraction (default
+	// train.DefaultValFraction) of Train is held out, stratified.
+	Val         *dataset.Set
+	ValIndices  []int
+	ValFraction float64
+	// Test, when set, is a set no stage looks at: accuracy on it is
+	// reported for every stage.
+	Test        *dataset.Set
+	TestIndices []int
+	// Preprocess turns images into the model's input (zero sizes: from
+	// the model's input shape; zero Scale: 1, raw 0..255).
+	Preprocess dataset.Preprocess
+	// Batch is the images per step of fine-tuning and QIL (default 64).
+	Batch int
+	Seed  int64
+
+	// Finetune holds the fine-tune hyperparameters (zero:
+	// train.FinetuneDefaults: Adam at a probed rate, one epoch, cosine).
+	Finetune train.Config
+	// NoDistill trains on the labels alone; by default the fine-tune
+	// distils from Model (train.DistillOptions defaults).
+	NoDistill bool
+	// SkipFinetune goes from pruning straight to quantization.
+	SkipFinetune bool
+
+	// Quantize is the QIL run (zero Bits: 4/4; KeepFP nil: first and
+	// last layer in float, the paper's convention; progressive schedule).
+	Quantize qil.Config
+	// Storage of the exported weights (default int8: every runtime).
+	Storage qil.Storage
+
+	// Resume starts the pipeline after a finished stage, from that
+	// stage's model (Pipeline.Model of an earlier run) and its report.
+	Resume *Resume
+}
+
+// Resume is where an interrupted pipeline starts again.
+type Resume struct {
+	// After is the last finished stage (prune, finetune or quantize).
+	After Stage
+	// Model is that stage's result.
+	Model *onnx.Model
+	// Report is the earlier run's report (its figures are kept); nil
+	// starts a fresh one.
+	Report *Report
+}
+
+// MinFinetuneSteps is the least number of steps the default fine-tune
+// takes: one epoch of a few hundred images is a handful of steps, far
+// too few to recover from pruning (on the demo net, 8 steps recover 30 of
+// the 70 points lost; docs/compression.md).
+const MinFinetuneSteps = 200
+
+// ErrNoData is returned when a pipeline is given no training images:
+// fine-tuning and QIL both learn from them.
+var ErrNoData = errors.New("compress: no training images: fine-tuning and QIL learn from labelled images (--data)")
+
+func (c *Config) defaults() {
+	if c.Importance == "" {
+		c.Importance = qcqp.NormL1
+	}
+	if c.SolverTime == 0 {
+		c.SolverTime = 10 * time.Second
+	}
+	if c.Batch == 0 {
+		c.Batch = 64
+	}
+	if c.ValFraction == 0 && c.Val == nil {
+		c.ValFraction = train.DefaultValFraction
+	}
+	if c.Finetune.Epochs == 0 && c.Finetune.Optimizer == "" {
+		c.Finetune = train.FinetuneDefaults()
+	}
+	if c.Quantize.Bits == (qil.Bits{}) {
+		c.Quantize.Bits = qil.Bits{W: 4, A: 4}
+	}
+	if c.Quantize.Seed == 0 {
+		c.Quantize.Seed = c.Seed
+	}
+	if c.Storage == "" {
+		c.Storage = qil.StorageInt8
+	}
+}
+
+// check refuses a request that cannot run, naming the problem, before any
+// work.
+func (c *Config) check() error {
+	switch {
+	case c.Model == nil || c.Model.Graph == nil:
+		return fmt.Errorf("compress: no model")
+	case len(c.Budgets) == 0:
+		return fmt.Errorf("compress: no budget: give at least one of macs, params or memory (e.g. macs=50%%)")
+	case c.Train == nil || c.Train.N() == 0:
+		return ErrNoData
+	case c.Batch < 1:
+		return fmt.Errorf("compress: the batch size must be at least 1")
+	case c.SolverTime < 0:
+		return fmt.Errorf("compress: the solver's time limit must be positive")
+	case c.ValFraction < 0 || c.ValFraction >= 1:
+		return fmt.Errorf("compress: the validation fraction must be in [0, 1)")
+	case c.Importance != qcqp.NormL1 && c.Importance != qcqp.NormL2:
+		return fmt.Errorf("compress: importance %q: want l1 or l2", c.Importance)
+	case c.Storage != qil.StorageInt8 && c.Storage != qil.StorageInt4:
+		return fmt.Errorf("compress: storage %q: want int8 or int4", c.Storage)
+	}
+	if b := c.Quantize.Bits; b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
+		return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
+	}
+	seen := map[qcqp.Resource]bool{}
+	for _, b := range c.Budgets {
+		if !slices.Contains(qcqp.Resources, b.Resource) {
+			return fmt.Errorf("compress: unknown resource %q in a budget (want macs, params or memory)", b.Resource)
+		}
+		if seen[b.Resource] {
+			return fmt.Errorf("compress: %s is budgeted twice", b.Resource)
+		}
+		seen[b.Resource] = true
+		if b.Fraction < 0 || b.Fraction > 1 || (b.Fraction == 0 && b.Value <= 0) {
+			return fmt.Errorf("compress: budget %s: give a fraction in (0, 1] or a positive figure", b)
+		}
+	}
+	if r := c.Resume; r != nil {
+		if r.Model == nil || !slices.Contains(Stages[:3], r.After) {
+			return fmt.Errorf("compress: resume needs a model and the stage it finished (prune, finetune or quantize)")
+		}
+	}
+	return nil
+}

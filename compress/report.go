@@ -1,0 +1,113 @@
+package compress
+
+import (
+	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/qcqp"
+)
+
+// Report is every figure of a compression run; it marshals to the JSON of
+// `pare compress --json` (docs/cli.md).
+type Report struct {
+	// Recipe is what was asked, with the defaults filled in.
+	Recipe Recipe `json:"recipe"`
+	// Resources are the original model's and the exported file's figures
+	// (re-measured on the written bytes), and the pruned float model's.
+	Resources map[qcqp.Resource]ResourceChange `json:"resources"`
+	Solver    *SolverReport                    `json:"solver,omitempty"`
+	// Accuracy is each model's top-1 accuracy: "original", "pruned",
+	// "finetuned", "quantized" (the exported QDQ file in Pare's executor).
+	Accuracy map[string]Accuracy `json:"accuracy"`
+	Finetune *FinetuneReport     `json:"finetune,omitempty"`
+	Quantize *QuantizeReport     `json:"quantize,omitempty"`
+	// Bytes are the encoded sizes of each stage's model.
+	Bytes map[string]int64 `json:"bytes"`
+	// Seconds is the wall time of each stage.
+	Seconds      map[Stage]float64 `json:"seconds"`
+	TotalSeconds float64           `json:"total_seconds"`
+	TrainImages  int               `json:"train_images"`
+	ValImages    int               `json:"val_images"`
+	TestImages   int               `json:"test_images,omitempty"`
+	Notes        []string          `json:"notes,omitempty"`
+}
+
+// Recipe is the request as run.
+type Recipe struct {
+	Budgets     []string `json:"budgets"`
+	Importance  string   `json:"importance"`
+	SolverLimit float64  `json:"solver_time_limit_seconds"`
+	Finetune    string   `json:"finetune"` // "distill", "labels" or "skipped"
+	Bits        string   `json:"bits"`
+	KeepFP      []string `json:"keep_fp"`
+	Schedule    string   `json:"schedule"`
+	Storage     string   `json:"storage"`
+	Batch       int      `json:"batch"`
+	Seed        int64    `json:"seed"`
+}
+
+// ResourceChange is one resource through the pipeline.
+type ResourceChange struct {
+	Before float64 `json:"before"`
+	// Pruned is the pruned float model's figure, After the exported
+	// file's.
+	Pruned float64  `json:"pruned"`
+	After  float64  `json:"after"`
+	Budget *float64 `json:"budget,omitempty"`
+}
+
+// SolverReport is the channel selection's outcome.
+type SolverReport struct {
+	Status    string   `json:"status"`
+	Objective float64  `json:"objective"`
+	Bound     *float64 `json:"bound"` // nil: no bound proven
+	Gap       *float64 `json:"gap"`
+	Nodes     int64    `json:"nodes"`
+	Seconds   float64  `json:"seconds"`
+	Kept      []Kept   `json:"kept"`
+	Frozen    int      `json:"frozen_groups"`
+}
+
+// Kept is one channel group's channels after pruning.
+type Kept struct {
+	Map      string `json:"map"`
+	Channels int    `json:"channels"`
+	Kept     int    `json:"kept"`
+}
+
+// Accuracy is a model's top-1 accuracy on the validation and test sets
+// (nil: the set was not given).
+type Accuracy struct {
+	Val  *float64 `json:"val"`
+	Test *float64 `json:"test,omitempty"`
+}
+
+// FinetuneReport is what the fine-tune did.
+type FinetuneReport struct {
+	LR       float64    `json:"lr"`
+	LRSource string     `json:"lr_source"`
+	Epochs   int        `json:"epochs"`
+	Kept     train.Kept `json:"kept"`
+	Retries  int        `json:"retries"`
+	Events   []string   `json:"events,omitempty"`
+}
+
+// QuantizeReport is the QIL run's stages and layers.
+type QuantizeReport struct {
+	Stages []QuantStage `json:"stages"`
+	Layers []QuantLayer `json:"layers"`
+	Recipe string       `json:"recipe"`
+}
+
+// QuantStage is one stage of the progressive schedule.
+type QuantStage struct {
+	Bits    string  `json:"bits"`
+	Loss    float64 `json:"train_loss"`
+	Acc     float64 `json:"train_accuracy"`
+	Seconds float64 `json:"seconds"`
+}
+
+// QuantLayer is one quantizable layer and its bits ("32/32": kept float).
+type QuantLayer struct {
+	Node string `json:"node"`
+	Op   string `json:"op"`
+	Bits string `json:"bits"`
+}

@@ -1,0 +1,142 @@
+// The Prune stage: the demo pruned to 50 % of its MACs in a worker by the
+// QCQP solver (wasm/prune.go), its figures shown as it works; the pruned
+// file the Download button gives measures, with `pare info`, what the page
+// reports and no more than the budget, and opens as the current model for
+// Evaluate. Cancel mid-solve and an unreachable budget leave the page
+// usable.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { serve, open, waitForGraph, checkPage, bannerText, evaluate, chooseFiles, pareCLI, totalMACs, assets, www, screenshots } from './harness.mjs';
+import { tempFile } from './fixtures.mjs';
+
+let site;
+let session;
+before(async () => {
+  site = await serve();
+  session = await open(site.url);
+});
+after(async () => {
+  await session?.close();
+  await site?.close();
+});
+
+async function onPruneTab(page) {
+  await page.click('#tab-prune');
+  await page.waitForFunction(() => !document.getElementById('prune').disabled);
+}
+
+test('the demo prunes to 50 % of its MACs, and the download measures within the budget', async () => {
+  const { page } = session;
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
+  await waitForGraph(page);
+  await onPruneTab(page);
+  assert.equal(await page.inputValue('#prune-resource'), 'macs');
+  assert.equal(await page.inputValue('#prune-budget'), '50');
+  await page.evaluate(() => {
+    window.figures_ = [];
+    new MutationObserver(() => window.figures_.push(document.getElementById('prune-figures').textContent))
+      .observe(document.getElementById('prune-figures'), { childList: true, characterData: true, subtree: true });
+  });
+  // The live view is fetched only when asked for.
+  assert.equal(await page.$('#prune-liveview iframe'), null);
+  await page.click('#prune-show-view');
+  await page.waitForSelector('#prune-liveview iframe');
+  await page.click('#prune');
+  await page.waitForSelector('#prune-summary', { timeout: 120000 });
+  await page.waitForFunction(() => !window.pare.state.busy);
+  const figures = await page.evaluate(() => window.figures_);
+  assert.ok(figures.some((f) => /^Incumbent [\d.]+ · bound/.test(f)), `figures shown: ${figures.join(' | ')}`);
+  const kept = await page.$$eval('#prune-maps tr', (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.equal(kept.length, 4, JSON.stringify(kept));
+  for (const [, k, of] of kept) assert.ok(Number(k) >= 1 && Number(k) <= Number(of), JSON.stringify(kept));
+  // The live view drew the final masks: its text version counts them.
+  const keptTotal = kept.reduce((n, [, k]) => n + Number(k), 0);
+  await page.waitForFunction((n) => new RegExp(`^Channels: ${n} of \\d+ kept over 4 layers`).test(document.querySelector('#prune-liveview .liveview-text')?.textContent || ''), keptTotal, { timeout: 60000 });
+  const announced = await page.textContent('#announce');
+  const m = announced.match(/^Pruning done\. MACs ([\d,]+) → ([\d,]+) MACs \(budget ([\d,]+)\); solver (optimal|feasible|heuristic), gap /);
+  assert.ok(m, announced);
+  const [before, after, budget] = m.slice(1, 4).map((s) => Number(s.replaceAll(',', '')));
+  // The page and `pare prune` choose the same channels on the same model.
+  const cliOut = await tempFile('demo-cli-pruned.onnx', Buffer.alloc(0));
+  const cliPrune = await pareCLI(['prune', join(www, 'demo', 'demo-resnet-mnist.onnx'), '--budget', 'macs=50%', '-o', cliOut, '--json']);
+  assert.ok(cliPrune, 'pare prune failed (is bin/pare built?)');
+  assert.equal(JSON.parse(cliPrune).resources.macs.after, after, 'the page and pare prune disagree on the pruned MACs');
+  assert.equal(budget, Math.floor(before / 2));
+  assert.ok(after <= budget, `${after} MACs over the budget ${budget}`);
+  await checkPage(page, 'after pruning');
+  await page.locator('#view-prune').screenshot({ path: join(screenshots, 'prune.png') });
+
+  // The Download button's bytes, measured by the CLI.
+  assert.equal(await page.getAttribute('#prune-download', 'download'), 'demo-resnet-mnist-pruned.onnx');
+  const bytes = await page.evaluate(async () => {
+    // The Blob behind the link (the page's CSP keeps fetch off blob: URLs).
+    const b = new Uint8Array(await window.pare.prune.pruned.arrayBuffer());
+    let s = '';
+    for (const x of b) s += String.fromCharCode(x);
+    return btoa(s);
+  });
+  const file = await tempFile('demo-pruned.onnx', Buffer.from(bytes, 'base64'));
+  const info = await pareCLI(['info', '--json', file]);
+  assert.ok(info, 'pare info failed on the downloaded file (is bin/pare built?)');
+  assert.equal(totalMACs(info), after, 'pare info and the page disagree on the pruned MACs');
+
+  // Evaluate the pruned model: it becomes the current one, on the same images.
+  // (The graph is laid out but drawn only when its tab is shown.)
+  await page.click('#prune-evaluate');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.model.view.summary.fileName === 'demo-resnet-mnist-pruned.onnx');
+  await page.waitForFunction(() => document.getElementById('tab-evaluate').getAttribute('aria-selected') === 'true');
+  assert.ok(await page.evaluate(() => !!window.pare.state.data?.view), 'the images were not kept open');
+  assert.ok(await page.$('#prune-download'), 'opening the pruned model dropped its own result');
+  const { correct, total } = await evaluate(page);
+  assert.equal(total, 1000);
+  // Pruned and not fine-tuned, it loses accuracy; what matters here is
+  // that the page measures the pruned file as the CLI does.
+  const cli = JSON.parse(await pareCLI(['eval', file, '--data', join(www, 'demo'), '--json']));
+  assert.equal(correct, cli.correct, `the page counts ${correct} right, pare eval ${cli.correct}`);
+});
+
+test('Cancel mid-solve stops the solver and the page stays usable', async () => {
+  const { page } = session;
+  await chooseFiles(page, '#open-model', [join(assets, 'models', 'resnet8-cifar10.onnx')]);
+  await waitForGraph(page, 'resnet8-cifar10.onnx');
+  await onPruneTab(page);
+  // The last result belonged to another model: it is gone.
+  assert.equal(await page.$('#prune-summary'), null);
+  assert.ok(await page.$('#prune-stale'));
+  // At 30 % of its MACs the solver needs its whole 10 s (3,528 nodes, gap
+  // 0.2 % natively), so Cancel lands in the search.
+  await page.fill('#prune-budget', '30');
+  await page.click('#prune');
+  await page.waitForFunction(() => /^Searching: [\d,]+ nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
+  assert.match(await page.textContent('#prune-figures'), /^Incumbent [\d.]+ · bound ([\d.]+|—) · gap ([\d.]+ %|not proven yet)/);
+  await page.click('#prune-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.equal(await page.textContent('#prune-eta'), 'Cancelled.');
+  assert.equal(await page.textContent('#announce'), 'Pruning cancelled.');
+  assert.equal(await page.isHidden('#prune-cancel'), true);
+  assert.equal(await page.isDisabled('#prune'), false);
+  assert.equal(await page.$('#prune-summary'), null);
+});
+
+test('an unreachable budget names the smallest reachable figure and the page stays usable', async () => {
+  const { page } = session;
+  await page.selectOption('#prune-mode', 'absolute');
+  await page.fill('#prune-budget', '1000');
+  await page.click('#prune');
+  const text = await bannerText(page);
+  assert.match(text, /No pruning of this model meets a macs budget of 1,000 MACs: the smallest it can reach is [\d,]+ MACs \([\d.]+ % of its [\d,]+ MACs\)/);
+  await page.waitForFunction(() => !window.pare.state.busy);
+  assert.equal(await page.isDisabled('#prune'), false);
+  // A reachable budget after it runs.
+  await page.selectOption('#prune-mode', 'fraction');
+  await page.fill('#prune-budget', '90');
+  await page.click('#prune');
+  await page.waitForSelector('#prune-summary', { timeout: 180000 });
+});
+
+test('no request left the origin and no console errors', () => {
+  assert.deepEqual(session.foreignRequests(), []);
+  assert.deepEqual(session.errors, []);
+});

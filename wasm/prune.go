@@ -1,0 +1,282 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/qcqp"
+)
+
+// pruneTimeLimit is how long the solver may search before its best
+// selection is kept: the CLI's --time-limit default, so the page and
+// `pare prune` choose the same channels on the same model.
+const pruneTimeLimit = 10 * time.Second
+
+// PruneRequest asks for `pare prune MODEL --budget RESOURCE=...` on the open
+// model, with the CLI's defaults (L1 importance, the exact solver,
+// folding removed channels into the next biases).
+type PruneRequest struct {
+	// Resource is "macs", "params" or "memory".
+	Resource string `json:"resource"`
+	// Fraction in (0, 1] caps the resource at that share of the open
+	// model's figure; otherwise Value is the absolute cap.
+	Fraction float64 `json:"fraction"`
+	Value    float64 `json:"value"`
+}
+
+// PruneProgress is one solver step as the page sees it: the solver's
+// job.Progress (incumbent, bound, gap and nodes in its figures) and the
+// incumbent's masks of the prunable maps, for the kept-channel table and
+// the live view.
+type PruneProgress struct {
+	job.Progress
+	Maps []MapMask `json:"maps"`
+}
+
+// MapMask is one prunable map of a selection: Mask has a '1' per kept
+// channel and a '0' per removed one.
+type MapMask struct {
+	Name     string `json:"name"`
+	Channels int    `json:"channels"`
+	Kept     int    `json:"kept"`
+	Mask     string `json:"mask"`
+}
+
+// PruneResult is what the page shows of a prune; the pruned model goes
+// along as the reply's blob.
+type PruneResult struct {
+	Status    string  `json:"status"`
+	Objective float64 `json:"objective"`
+	// Bound and Gap are nil when no bound was proven.
+	Bound   *float64 `json:"bound"`
+	Gap     *float64 `json:"gap"`
+	Nodes   int64    `json:"nodes"`
+	Seconds float64  `json:"seconds"`
+	// Budget is the cap in the resource's own unit.
+	Resource string  `json:"resource"`
+	Budget   float64 `json:"budget"`
+	// Before and After are re-measured on the models (qcqp.Measure, what
+	// `pare info` reports).
+	Before     qcqp.Figures `json:"before"`
+	After      qcqp.Figures `json:"after"`
+	Maps       []MapMask    `json:"maps"`
+	Frozen     int          `json:"frozen"`
+	ModelBytes int          `json:"modelBytes"`
+}
+
+// Prune selects the channels to keep under the budget by driving
+// qcqp.NewSolver one step at a time (each step about 50 ms; the bridge
+// yields to the worker between them, so Cancel gets in), then removes the
+// others from a copy of the open model. The open model is not changed.
+func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (Reply, error) {
+	if s.model == nil {
+		return Reply{}, userErrorf("no-model", "Open a model first.")
+	}
+	budget, err := req.budget()
+	if err != nil {
+		return Reply{}, err
+	}
+	a, err := qcqp.Analyze(s.model)
+	if err != nil {
+		return Reply{}, userErrorf("cannot-prune", "This model cannot be pruned here: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
+	}
+	if a.Free() == 0 {
+		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned: every channel group is frozen (%s). Pare prunes the channels between conv, Gemm and MatMul layers; the network's input and output keep theirs.", frozenReasons(a))
+	}
+	before, err := qcqp.Measure(s.model)
+	if err != nil {
+		return Reply{}, userErrorf("cannot-prune", "This model's costs cannot be measured: %v", err)
+	}
+	limit := budget.Value
+	if budget.Fraction > 0 {
+		limit = budget.Fraction * before.Of(budget.Resource)
+	}
+	layers, err := a.Layers(qcqp.NormL1)
+	if err != nil {
+		return Reply{}, userErrorf("cannot-prune", "%s", strings.TrimPrefix(err.Error(), "qcqp: "))
+	}
+	p, err := a.Problem(layers, []qcqp.Budget{budget})
+	if err != nil {
+		return Reply{}, userErrorf("cannot-prune", "%s", strings.TrimPrefix(err.Error(), "qcqp: "))
+	}
+	solver, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: pruneTimeLimit})
+	if err != nil {
+		if errors.Is(err, qcqp.ErrInfeasible) {
+			return Reply{}, unreachable(a, budget.Resource, limit, before)
+		}
+		return Reply{}, err
+	}
+	progress := func(pr job.Progress) {
+		if send == nil {
+			return
+		}
+		var maps []MapMask
+		if sel := solver.Result().Selection; sel != nil {
+			maps = masksOf(a, sel)
+		}
+		// JSON has no infinity: a bound not proven yet is left out (the
+		// page shows it as such).
+		figs := make(map[string]float64, len(pr.Figures))
+		for k, v := range pr.Figures {
+			if !math.IsInf(v, 0) && !math.IsNaN(v) {
+				figs[k] = v
+			}
+		}
+		pr.Figures = figs
+		send(PruneProgress{Progress: pr, Maps: maps})
+	}
+	if err := job.Run(ctx, solver, progress); err != nil {
+		switch {
+		case errors.Is(err, context.Canceled):
+			return Reply{}, errCancelled
+		case errors.Is(err, qcqp.ErrInfeasible):
+			return Reply{}, unreachable(a, budget.Resource, limit, before)
+		}
+		return Reply{}, userErrorf("solver-failed", "The solver stopped: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
+	}
+	res := solver.Result()
+	recipe := map[string]any{"tool": "pare page", "method": "qcqp", "importance": "l1",
+		"budgets": []string{budget.String()}, "status": string(res.Status), "objective": res.Objective, "gap": finite(res.Gap)}
+	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{Recipe: recipe})
+	if err != nil {
+		return Reply{}, err
+	}
+	after, err := qcqp.Measure(pruned)
+	if err != nil {
+		return Reply{}, fmt.Errorf("the pruned model does not analyse (a bug in pare; please report it): %w", err)
+	}
+	if got := after.Of(budget.Resource); got > limit {
+		return Reply{}, fmt.Errorf("the pruned model's %s is %.6g, over its budget %.6g (a bug in pare; please report it)", budget.Resource, got, limit)
+	}
+	out, err := onnx.Encode(pruned)
+	if err != nil {
+		return Reply{}, err
+	}
+	r := &PruneResult{Status: string(res.Status), Objective: res.Objective, Bound: finite(res.Bound), Gap: finite(res.Gap),
+		Nodes: res.Nodes, Seconds: res.Elapsed.Seconds(), Resource: string(budget.Resource), Budget: limit,
+		Before: before, After: after, Maps: masksOf(a, res.Selection), ModelBytes: len(out)}
+	for _, mp := range a.Maps {
+		if mp.Fixed {
+			r.Frozen++
+		}
+	}
+	return Reply{Value: r, Blob: out}, nil
+}
+
+// budget checks the request and turns it into the solver's budget.
+func (req PruneRequest) budget() (qcqp.Budget, error) {
+	r := qcqp.Resource(req.Resource)
+	if r != qcqp.MACs && r != qcqp.Params && r != qcqp.Memory {
+		return qcqp.Budget{}, userErrorf("bad-request", "resource %q: choose macs, params or memory", req.Resource)
+	}
+	switch {
+	case req.Fraction > 0 && req.Fraction <= 1:
+		return qcqp.Budget{Resource: r, Fraction: req.Fraction}, nil
+	case req.Fraction != 0 || math.IsNaN(req.Fraction):
+		return qcqp.Budget{}, userErrorf("bad-budget", "A budget of %g %% cannot be met by pruning: give a share above 0 and at most 100 %%.", 100*req.Fraction)
+	case req.Value > 0 && !math.IsInf(req.Value, 0):
+		return qcqp.Budget{Resource: r, Value: req.Value}, nil
+	}
+	return qcqp.Budget{}, userErrorf("bad-budget", "Give a budget: a share of the model's %s, or a figure above 0.", r)
+}
+
+// unreachable is the error for a budget below what the smallest selection
+// (one channel per prunable group, the frozen groups whole) costs, naming
+// that figure so the user knows what to ask for.
+func unreachable(a *qcqp.Analysis, r qcqp.Resource, limit float64, before qcqp.Figures) error {
+	counts := make([]int, len(a.Maps))
+	for m, mp := range a.Maps {
+		counts[m] = 1
+		if mp.Fixed {
+			counts[m] = mp.Channels
+		}
+	}
+	least, err := a.Predict(counts)
+	if err != nil {
+		return userErrorf("unreachable-budget", "No pruning of this model meets a %s budget of %s.", r, figure(r, limit))
+	}
+	min := least.Of(r)
+	return &UserError{Code: "unreachable-budget", Message: fmt.Sprintf(
+		"No pruning of this model meets a %s budget of %s: the smallest it can reach is %s (%.1f %% of its %s), with one channel left in every prunable group and the frozen groups whole. Raise the budget to at least that.",
+		r, figure(r, limit), figure(r, min), 100*min/before.Of(r), figure(r, before.Of(r)))}
+}
+
+// figure writes a resource's amount with its unit, to the unit as
+// `pare info` counts it.
+func figure(r qcqp.Resource, v float64) string {
+	n := int64(math.Round(v))
+	switch r {
+	case qcqp.MACs:
+		return thousands(n) + " MACs"
+	case qcqp.Params:
+		return thousands(n) + " parameters"
+	}
+	return thousands(n) + " bytes"
+}
+
+func thousands(n int64) string {
+	s := fmt.Sprint(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// masksOf lists the prunable maps of sel with their masks.
+func masksOf(a *qcqp.Analysis, sel *qcqp.Selection) []MapMask {
+	var out []MapMask
+	for m, mp := range a.Maps {
+		if mp.Fixed || m >= len(sel.Keep) {
+			continue
+		}
+		var b strings.Builder
+		kept := 0
+		for _, on := range sel.Keep[m] {
+			if on {
+				kept++
+				b.WriteByte('1')
+			} else {
+				b.WriteByte('0')
+			}
+		}
+		out = append(out, MapMask{Name: mp.Name, Channels: mp.Channels, Kept: kept, Mask: b.String()})
+	}
+	return out
+}
+
+// frozenReasons is a short list of why the first frozen groups are frozen.
+func frozenReasons(a *qcqp.Analysis) string {
+	var parts []string
+	for k, mp := range a.Maps {
+		if len(parts) == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		if mp.Fixed {
+			parts = append(parts, mp.Name+": "+strings.Join(a.Frozen[k], "; "))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func finite(v float64) *float64 {
+	if math.IsInf(v, 0) || math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
