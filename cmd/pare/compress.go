@@ -86,9 +86,12 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	case noFinetune && (noDistill || epochs > 0):
 		return usagef("--no-finetune leaves nothing for --no-distill or --epochs")
 	}
-	bs, err := parseBudgets(budgets)
+	bs, lat, err := parseBudgets(budgets)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if lat != nil {
+		return usagef("pare compress takes macs, params and memory budgets; for a latency budget run 'pare prune --budget %s --latency-model FILE' and then 'pare quantize'", lat)
 	}
 	qopt, err := quantizeOptions(bits, "", keep)
 	if err != nil {

@@ -41,7 +41,7 @@ type latencyNetwork struct {
 
 func runLatency(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("latency", "latency MODEL -o MODEL.latency.json [--grid N] [--validate N] [--warmup N] [--time D] [--json]", stderr)
-	out := fs.String("o", "", "latency model file to write (required; read by pare prune --latency-model)")
+	out := fs.String("o", "", "latency model file to write (required; what a latency budget of pare prune reads)")
 	grid := fs.Int("grid", 4, "widths per axis: each layer is timed at N x N (input, output) channel counts")
 	validate := fs.Int("validate", 20, "random pruned networks to measure the mean percentage error on")
 	warmup := fs.Int("warmup", benchrun.Auto, "untimed warm-up runs before each timing (default: until the run time stops falling)")

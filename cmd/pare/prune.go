@@ -293,7 +293,7 @@ func parseBudgets(list []string) ([]qcqp.Budget, *latencyBudget, error) {
 				continue
 			}
 			if r != qcqp.MACs && r != qcqp.Params && r != qcqp.Memory {
-				return nil, nil, fmt.Errorf("--budget %q: unknown resource %q (want macs, params, memory or latency)", part, name)
+				return nil, nil, fmt.Errorf("--budget %q: unknown resource %q (want macs, params or memory; pare prune also takes latency)", part, name)
 			}
 			if seen[r] {
 				return nil, nil, fmt.Errorf("--budget names %s twice", r)
