@@ -7,11 +7,12 @@ import (
 	"time"
 )
 
-// Options say how long to warm up and to measure. The zero value is the
-// default: automatic warm-up, at least 10 timed runs and 3 s.
+// Options say how long to warm up and to measure. The zero value times at
+// least 10 runs over at least 3 s with no warm-up; set Warmup to Auto to
+// warm up until stable (what pare bench does by default).
 type Options struct {
-	// Warmup is a fixed number of untimed runs; negative or Auto means
-	// warm up until stable.
+	// Warmup is a fixed number of untimed runs (0: none); Auto means warm
+	// up until stable.
 	Warmup int
 	// MaxWarmup caps the automatic warm-up (default 20 s).
 	MaxWarmup time.Duration
