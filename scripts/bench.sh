@@ -6,7 +6,7 @@
 # protocol and records results.
 #
 #   bash scripts/bench.sh              # everything (about 3-5 minutes on 2 cores)
-#   RUNS=50 WARMUP=5 bash scripts/bench.sh
+#   RUNS=50 WARMUP=50 bash scripts/bench.sh
 #   MODELS="resnet8" bash scripts/bench.sh   # a subset, by short name
 #
 # Runtimes: Pare native (tools/bench built for the host), Pare wasm (the
@@ -22,8 +22,11 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 NODE=${NODE:-node}
 PYTHON=${PYTHON:-/usr/bin/python3}
-RUNS=${RUNS:-30}
-WARMUP=${WARMUP:-3}
+# V8 tiers WebAssembly up over a few hundred runs (pare bench measures
+# when: docs/cli.md); with 3 warm-up runs the wasm columns timed the
+# compiler. 300 warm-up runs cost about 10 s on MobileNetV2.
+RUNS=${RUNS:-100}
+WARMUP=${WARMUP:-300}
 OUT=build/bench
 ASSETS=../shared/assets/models
 mkdir -p "$OUT"
