@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the two Fashion-MNIST nets of the pruning and quantization
-# reports, testdata/models/fashion-{resnet,dwnet}.onnx: PyTorch writes the
+# reports, core/train/testdata/fashion-{resnet,dwnet}.onnx: PyTorch writes the
 # untrained architectures (scripts/train-fashion.py), then Pare alone
 # initialises them (pare init) and trains them on the 60,000 Fashion-MNIST
 # training images (Debian package dataset-fashion-mnist), validating on the
@@ -25,7 +25,7 @@ mkdir -p build
 archs=("$@")
 [ ${#archs[@]} -gt 0 ] || archs=(resnet dwnet)
 for arch in "${archs[@]}"; do
-  out=testdata/models/fashion-$arch.onnx
+  out=core/train/testdata/fashion-$arch.onnx
   "$PYTHON" scripts/train-fashion.py "$arch" "build/fashion-$arch-arch.onnx"
   "$PARE" init "build/fashion-$arch-arch.onnx" --seed 1 -o "build/fashion-$arch-init.onnx"
   time "$PARE" train "build/fashion-$arch-init.onnx" --data "$DATA" --val "$DATA" \
