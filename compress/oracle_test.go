@@ -13,6 +13,7 @@ import (
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // checkOnnxruntime runs the exported file in onnxruntime-node on one batch
@@ -20,13 +21,9 @@ import (
 // the same class for every image, logits within 1e-4 of their range.
 func checkOnnxruntime(t *testing.T, out []byte, data *train.Loader) {
 	t.Helper()
-	node, err := osexec.LookPath("node")
-	if err != nil {
-		t.Log("onnxruntime check skipped: node is not on PATH")
-		return
-	}
-	if _, err := os.Stat("../node_modules/onnxruntime-node"); err != nil {
-		t.Log("onnxruntime check skipped: onnxruntime-node is missing (npm ci at the repository root)")
+	node, missing := testassets.OnnxruntimeNode()
+	if node == "" {
+		t.Log("onnxruntime check skipped: " + missing)
 		return
 	}
 	x, _, err := data.Batch(0, 0)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // TestPrunedModelsLoadInOnnxruntime writes a randomly pruned copy of every
@@ -20,12 +21,9 @@ import (
 // Pare's executor on the same file: another runtime loads the smaller
 // model and computes the same thing.
 func TestPrunedModelsLoadInOnnxruntime(t *testing.T) {
-	node, err := osexec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH (install Node.js and run `make deps`)")
-	}
-	if _, err := os.Stat("../node_modules/onnxruntime-node"); err != nil {
-		t.Skip("onnxruntime-node is missing (run `make deps` at the repository root)")
+	node, missing := testassets.OnnxruntimeNode()
+	if node == "" {
+		t.Skip(missing)
 	}
 	if testing.Short() {
 		t.Skip("starts node once per model")

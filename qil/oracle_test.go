@@ -12,6 +12,7 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // TestExportedModelRunsInOnnxruntime runs exported mnist-8 files (int8 at
@@ -19,12 +20,9 @@ import (
 // with Pare's on the same file: max abs difference <= 1e-4 of the logit
 // range, and the same predicted class on every image.
 func TestExportedModelRunsInOnnxruntime(t *testing.T) {
-	node, err := osexec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not on PATH")
-	}
-	if _, err := os.Stat("../node_modules/onnxruntime-node"); err != nil {
-		t.Skip("onnxruntime-node is missing (npm ci at the repository root)")
+	node, missing := testassets.OnnxruntimeNode()
+	if node == "" {
+		t.Skip(missing)
 	}
 	for _, c := range []struct {
 		bits    Bits
