@@ -49,7 +49,7 @@ r = json.load(open(path))
 pct = lambda v: "-" if v is None else "%.2f" % (100 * v)
 stages = " / ".join(f"{s['bits']}: {pct(s['val_accuracy'])}" for s in r.get("stages") or []) or "-"
 label = "min-max PTQ" if method == "ptq" else "QIL (joint, progressive)"
-layers = len(r["layers"])
+layers = f"{sum(l['bits'] != 'fp32' for l in r['layers'])} of {len(r['layers'])}"
 print(f"| {name} | {bits} | {label} | {layers} | {pct(r['val_accuracy'])} ({pct(r['float_val_accuracy'])}) | {stages} | {r['output_bytes']:,} ({r['input_bytes']:,}) | {r['seconds']:.0f} |", flush=True)
 PY
   done
