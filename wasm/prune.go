@@ -120,15 +120,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		if sel := solver.Result().Selection; sel != nil {
 			maps = masksOf(a, sel)
 		}
-		// JSON has no infinity: a bound not proven yet is left out (the
-		// page shows it as such).
-		figs := make(map[string]float64, len(pr.Figures))
-		for k, v := range pr.Figures {
-			if !math.IsInf(v, 0) && !math.IsNaN(v) {
-				figs[k] = v
-			}
-		}
-		pr.Figures = figs
+		pr.Figures = finiteFigures(pr.Figures)
 		send(PruneProgress{Progress: pr, Maps: maps})
 	}
 	if err := job.Run(ctx, solver, progress); err != nil {
@@ -272,6 +264,18 @@ func frozenReasons(a *qcqp.Analysis) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// finiteFigures drops the figures JSON cannot carry: a bound or gap not
+// proven yet is infinite, and the page shows it as missing.
+func finiteFigures(f map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(f))
+	for k, v := range f {
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func finite(v float64) *float64 {
