@@ -18,6 +18,9 @@ type InputBatch struct {
 	Name   string `json:"name"`
 	Shape  []int  `json:"shape"`
 	Labels []int  `json:"labels"`
+	// FixedBatch is the batch size the model fixes (0: any), so that the
+	// other runtime feeds it that many images per run.
+	FixedBatch int `json:"fixedBatch,omitempty"`
 }
 
 // Inputs preprocesses images start..end-1 exactly as Evaluate feeds them
@@ -52,5 +55,9 @@ func (s *Service) Inputs(start, end int) (Reply, error) {
 	for i, v := range x.F32 {
 		binary.LittleEndian.PutUint32(blob[4*i:], math.Float32bits(v))
 	}
-	return Reply{Value: &InputBatch{Name: s.inputName, Shape: x.Shape, Labels: labels}, Blob: blob}, nil
+	b := &InputBatch{Name: s.inputName, Shape: x.Shape, Labels: labels}
+	if len(s.fixedDims) > 0 && s.fixedDims[0] && len(s.inputShape) > 0 {
+		b.FixedBatch = s.inputShape[0]
+	}
+	return Reply{Value: b, Blob: blob}, nil
 }
