@@ -1,6 +1,7 @@
 // The Compress stage on the demo with its defaults (50 % of the MACs, QIL
-// 4/4, int8 storage, distilled fine-tune): Cancel in the fine-tune and a
-// reload keep the finished prune stage, which the next run resumes from;
+// 4/4, int8 storage, distilled fine-tune): Cancel in the fine-tune, and
+// again in the quantization, each followed by a reload, keep the finished
+// stages, which the next run resumes from;
 // the file the page ends with is byte for byte what `pare compress`
 // writes (the CLI built for wasm, with the same relaxed-SIMD kernel the
 // page uses), its MACs re-measured by `pare info` are within the budget,
@@ -84,12 +85,25 @@ test('the demo compresses with the defaults, survives Cancel and a reload, and i
   assert.match(notice, /Kept in this browser: [\d.]+ KiB; this site stores [\d.]+ [KMG]iB of the [\d.]+ [KMGT]iB the browser allows/, notice);
   assert.equal((await stageStates(page)).prune, 'restored');
 
+  // Resumed, and cancelled again in the quantization: a second reload
+  // resumes after the fine-tune.
+  await page.click('#compress');
+  await page.waitForSelector('#compress-stages li[data-stage="quantize"][data-state="running"]', { timeout: 120000 });
+  assert.equal((await stageStates(page)).prune, 'restored');
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.deepEqual(await stageStates(page), { prune: 'restored', finetune: 'done', quantize: 'stopped', evaluate: 'waiting' });
+  await page.reload();
+  await openDemoOnCompress(page);
+  await page.waitForSelector('#compress-resume:not([hidden])', { timeout: 30000 });
+  assert.match(await page.textContent('#compress-resume-text'), /stopped after the fine-tune stage/);
+
   const started = Date.now();
   await page.click('#compress');
   await page.waitForSelector('#compress-check-status[data-differ]', { timeout: 300000 });
   await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
   const seconds = (Date.now() - started) / 1000;
-  assert.deepEqual(await stageStates(page), { prune: 'restored', finetune: 'done', quantize: 'done', evaluate: 'done' });
+  assert.deepEqual(await stageStates(page), { prune: 'restored', finetune: 'restored', quantize: 'done', evaluate: 'done' });
   assert.equal(await page.isHidden('#compress-resume'), true, 'the finished run is still offered for resuming');
   const check = await page.$eval('#compress-check-status', (e) => ({ ...e.dataset, text: e.textContent }));
   assert.equal(check.images, '1000', check.text);

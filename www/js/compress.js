@@ -200,7 +200,9 @@ export function addCompressStage(o) {
         current = null;
         outcome = { report, bytes, request, modelName, key };
         shownFor = o.resultsKey();
+        const t0 = performance.now();
         await renderAndCheck(outcome, job);
+        job.say(`Done: ${formatDuration(report.total_seconds)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
       },
       end: (_, { cancelled }) => {
         if (current) setStage(current, 'stopped');
@@ -264,7 +266,7 @@ export function addCompressStage(o) {
       case 'finetune':
         return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept)` : 'skipped';
       case 'quantize':
-        return report.quantize ? `${report.recipe.bits} bits: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
+        return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
       case 'evaluate':
         return `validation ${pct(valOf(report, 'quantized'))}, ${formatBytes(report.bytes?.quantized)}`;
     }
