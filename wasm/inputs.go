@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
-	"math"
 	"strings"
 
 	"github.com/pare-ml/pare/core/eval"
@@ -53,7 +51,7 @@ func (s *Service) Inputs(start, end int) (Reply, error) {
 	}
 	blob := make([]byte, 4*len(x.F32))
 	for i, v := range x.F32 {
-		binary.LittleEndian.PutUint32(blob[4*i:], math.Float32bits(v))
+		putFloat32(blob[4*i:], v)
 	}
 	b := &InputBatch{Name: s.inputName, Shape: x.Shape, Labels: labels}
 	if len(s.fixedDims) > 0 && s.fixedDims[0] && len(s.inputShape) > 0 {

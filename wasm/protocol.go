@@ -129,6 +129,12 @@ func (s *Service) Handle(ctx context.Context, kind string, params []byte, files 
 			return Reply{}, err
 		}
 		return s.Compress(ctx, p, files, send)
+	case "latency":
+		var p LatencyRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Latency(ctx, p, progress)
 	case "inputs":
 		var p struct{ Start, End int }
 		if err := decode(&p); err != nil {

@@ -15,6 +15,10 @@
 import './wasm_exec.js';
 import { provideSimdKernel, fetchSimdKernels } from './js/simd-kernel.js';
 
+// Latency models measured on onnxruntime-web: Go (wasm/clock_js.go) asks
+// for one model's time and waits; onnxruntime-web is imported only then.
+globalThis.pareTimeModel = async (bytes, feeds) => (await import('./js/ort-timer.js')).timeModel(bytes, feeds);
+
 let goExited = false;
 const recentOutput = [];
 
