@@ -111,6 +111,12 @@ func (s *Service) Handle(ctx context.Context, kind string, params []byte, files 
 			return Reply{}, err
 		}
 		return s.Finetune(ctx, p, progress)
+	case "finetuneShard":
+		var p FinetuneShardRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.FinetuneShard(ctx, p, progress)
 	case "prune":
 		var p PruneRequest
 		if err := decode(&p); err != nil {

@@ -3,11 +3,13 @@
 //   {type: 'init', module: WebAssembly.Module}       once, first
 //   {id, type, params, files: [{path, bytes}]}        a request
 //   {type: 'cancel', id}                             stop request id early
+//   {type: 'exchange', run, buffer}                  summed gradients (finetuneShard)
 // Messages out:
 //   {kind: 'ready'} | {kind: 'fatal', error}
 //   {id, kind: 'progress', progress}                 a job.Progress (core/job), as Go sent it:
 //                                                    {stage, done, total, elapsedNs, figures?, message?}
 //   {id, kind: 'result', json, blob} | {id, kind: 'error', error}
+//   {kind: 'exchange', run, n64, buffer}             a worker's gradients to sum (finetuneShard)
 // The Go side (wasm/bridge_js.go) registers globalThis.pare = {handle, cancel}
 // and answers through globalThis.pareReply.
 import './wasm_exec.js';
@@ -121,6 +123,11 @@ self.onmessage = (event) => {
   }
   if (msg.type === 'cancel') {
     globalThis.pare.cancel(msg.id);
+    return;
+  }
+  if (msg.type === 'exchange') {
+    // The page's sums for a data-parallel fine-tune (wasm/finetune_parallel_js.go).
+    globalThis.pareExchange(msg);
     return;
   }
   const files = (msg.files || []).map((f) => ({ path: f.path, bytes: new Uint8Array(f.bytes) }));
