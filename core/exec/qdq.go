@@ -40,6 +40,10 @@ type fakeQuant struct {
 	qScale, dScale float32
 	qZero, dZero   float64
 	qLo, qHi       float64
+	// [lo, hi] is what x/qScale is clamped to before rounding: the
+	// saturation range less the zero point, narrowed by a Clip just before
+	// the QuantizeLinear (mergeClip).
+	lo, hi float32
 	// signed multiplies the result by Sign of the chain's input.
 	signed bool
 	// members are the original steps, in order, for the fallback, with
@@ -126,6 +130,7 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 			in = steps[pi].node.Input[0]
 		}
 		f.input = in
+		f.mergeClip()
 		last, out := i, st.node.Output[0]
 		// The signed form: Mul(DQ, Sign(input)).
 		if private(out) {
@@ -177,6 +182,25 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 		}
 	}
 	return out
+}
+
+// mergeClip folds a Clip that is the last op before the QuantizeLinear
+// into the clamp of x/qScale. Dividing by a positive scale is monotone
+// in float32 too, so fl(clip(x, l, h)/s) = clamp(fl(x/s), fl(l/s),
+// fl(h/s)) exactly, NaN passing through both; when that range overlaps
+// [lo, hi], the two clamps are one.
+func (f *fakeQuant) mergeClip() {
+	n := len(f.pre)
+	if n == 0 || f.pre[n-1].kind != preClip || !(f.qScale > 0) || math.IsInf(float64(f.qScale), 1) {
+		return
+	}
+	p := f.pre[n-1]
+	l, h := p.lo/f.qScale, p.hi/f.qScale
+	if !(l <= f.hi && h >= f.lo) {
+		return
+	}
+	f.lo, f.hi = max(f.lo, l), min(f.hi, h)
+	f.pre = f.pre[:n-1]
 }
 
 // sortSteps orders members by their step index (the chain was gathered
@@ -255,6 +279,7 @@ func (s *Session) readQDQ(f *fakeQuant, q, dq step) bool {
 	if dz != nil {
 		f.dZero = float64(asInt64(dz, 0))
 	}
+	f.lo, f.hi = float32(lo-f.qZero), float32(hi-f.qZero)
 	return true
 }
 
@@ -412,33 +437,36 @@ func (f *fakeQuant) apply(y, x []float32) {
 }
 
 func (f *fakeQuant) applyBlock(y, x []float32) {
-	var sign [fakeQuantBlock]float32
-	if f.signed {
-		for i, v := range x {
-			sign[i] = float32(signOf(v))
-		}
-	}
 	src := x
 	for _, p := range f.pre {
 		p.apply(y, src)
 		src = y
 	}
-	qs, ds := f.qScale, f.dScale
-	qz, dz, qlo, qhi := f.qZero, int64(f.dZero), f.qLo, f.qHi
+	// QuantizeLinear computes k = clamp(round(x/s) + z, qLo, qHi), with
+	// x/s divided in float32, round half to even, and NaN to level 0, then
+	// DequantizeLinear (k - z') s'. Since qLo - z and qHi - z are integers
+	// and rounding is monotone, clamping x/s to [lo, hi] before rounding
+	// gives the same k; the clamped value is at most 2^9 in magnitude, so
+	// adding and subtracting 1.5*2^23 rounds it half to even in float32
+	// exactly, and k - z' is a small integer, exact in float32: every
+	// step is the kernels' arithmetic, without float64 or integer
+	// conversions.
+	const magic = 1 << 23 * 1.5
+	qs, ds, lo, hi := f.qScale, f.dScale, f.lo, f.hi
+	nan := float32(-f.qZero) // level 0
+	off := float32(f.qZero - f.dZero)
 	for i, v := range src {
-		// QuantizeLinear: divide in float32, round half to even, add the
-		// zero point, saturate; NaN becomes 0.
-		q := math.RoundToEven(float64(v/qs)) + qz
-		q = math.Min(math.Max(q, qlo), qhi)
-		if q != q {
-			q = 0
+		r := v / qs
+		r = min(max(r, lo), hi)
+		if r != r {
+			r = nan
 		}
-		// DequantizeLinear.
-		y[i] = float32(int64(q)-dz) * ds
+		r = float32(r+magic) - magic
+		y[i] = (r + off) * ds
 	}
-	if f.signed {
-		for i := range y {
-			y[i] *= sign[i]
+	if f.signed { // y is not x: a signed chain never runs in place
+		for i, v := range x {
+			y[i] *= signOf(v)
 		}
 	}
 }
