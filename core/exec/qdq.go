@@ -455,10 +455,19 @@ func (f *fakeQuant) applyBlock(y, x []float32) {
 	qs, ds, lo, hi := f.qScale, f.dScale, f.lo, f.hi
 	nan := float32(-f.qZero) // level 0
 	off := float32(f.qZero - f.dZero)
+	// Compare-and-set rather than the min and max builtins, whose NaN and
+	// signed-zero rules Go's WebAssembly spells out in full: with them,
+	// BenchmarkFakeQuantApply took 1.83 ms under node and 0.19 ms natively,
+	// with the branches 0.25 and 0.13 ms. The NaN test rides in the last
+	// branch.
+	y = y[:len(src)]
 	for i, v := range src {
 		r := v / qs
-		r = min(max(r, lo), hi)
-		if r != r {
+		if r < lo {
+			r = lo
+		} else if r > hi {
+			r = hi
+		} else if r != r {
 			r = nan
 		}
 		r = float32(r+magic) - magic
