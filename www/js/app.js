@@ -56,7 +56,8 @@ const finetune = addFinetuneStage({
   stages,
   runner,
   ready: () => canRun(),
-  worker: () => prepare(0),
+  worker: (i = 0) => prepare(i),
+  images: () => state.data?.view?.count ?? 0,
   cancelAll: () => pool.cancelAll(),
   guard: (what, action) => guard(what, action),
   // The tuned model is the current one's successor: it keeps the data
