@@ -19,7 +19,7 @@ DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
 .PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
         test-wasm test-node test-browser finetune-defaults lint check-wat bench bench-train bench-page \
-        train-demo fixtures clean fuzz hostile
+        train-demo fixtures clean fuzz hostile ort
 
 all: build
 
@@ -90,14 +90,22 @@ node_modules/.pare-serve-deps: package.json package-lock.json
 demo: deps-serve
 	$(NODE) scripts/build-demo.mjs
 
-serve: deps-serve build demo
+serve: deps-serve build demo ort
 	bin/pare serve --addr $(ADDR) --dir www
+
+# onnxruntime-web's wasm build (npm onnxruntime-web, which make serve
+# installs), served from the page's own origin under www/ort/ and fetched
+# only when the page checks a compressed file in it.
+ORT_FILES = ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm
+ort: deps-serve
+	@mkdir -p www/ort
+	cp $(addprefix node_modules/onnxruntime-web/dist/,$(ORT_FILES)) www/ort/
 
 # The page as plain files for any static host (no server logic, relative
 # paths, the service worker scoped to the folder): build/site/ and
 # build/pare-site.zip. The precompressed copies stay out: a static host
 # cannot choose between them.
-site: build demo
+site: build demo ort
 	@echo "site: writing build/site/ and build/pare-site.zip"
 	rm -rf build/site && mkdir -p build/site
 	cp -R www/. build/site/
@@ -151,7 +159,7 @@ check-wat: deps
 test-node: deps
 	$(NODE) --test $$(git ls-files '*.test.mjs' | grep -v '^tests/browser/')
 
-test-browser: deps build demo release
+test-browser: deps build demo release cli-wasm
 	PARE_BIN=$(CURDIR)/bin/pare $(NODE) --test --test-concurrency=1 tests/browser/
 
 # Inference: Pare native and wasm against onnxruntime-node and -web (docs/benchmarks.md).
@@ -182,7 +190,7 @@ fixtures:
 	/usr/bin/python3 scripts/fixtures/export_models.py
 
 clean:
-	rm -rf bin build dist internal/webapp/site www/*.wasm www/*.wasm.br www/*.wasm.gz www/wasm_exec.js www/kernel*.wasm www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
+	rm -rf bin build dist internal/webapp/site www/*.wasm www/*.wasm.br www/*.wasm.gz www/wasm_exec.js www/kernel*.wasm www/ort www/demo/demo.json www/demo/mnist-test-* www/demo/demo-resnet-mnist.onnx
 
 FORCE:
 

@@ -74,6 +74,9 @@ type emitter struct {
 	storage Storage
 	nodes   []*onnx.Node
 	inits   []*onnx.Tensor
+	// floatBias leaves every bias in float (bias.go is skipped): the form
+	// that computes QIL's arithmetic bit for bit, for tests.
+	floatBias bool
 }
 
 func (e *emitter) init(t *tensor.Tensor, name string) string {
@@ -160,6 +163,15 @@ func (e *emitter) finish(drop map[*onnx.Node]bool, recipe string) error {
 	}
 	g.Node = append(kept, e.nodes...)
 	g.Initializer = append(g.Initializer, e.inits...)
+	if !e.floatBias {
+		notes, err := quantizeBiases(e.m)
+		if err != nil {
+			return err
+		}
+		for _, n := range notes {
+			recipe += "; " + n
+		}
+	}
 	dropOpset(e.m, Domain)
 	setOpset(e.m, "", target)
 	setMetadata(e.m, "pare.quantization", recipe)
@@ -169,10 +181,18 @@ func (e *emitter) finish(drop map[*onnx.Node]bool, recipe string) error {
 // Export turns a model holding QIL quantizers (the form Run trains) into
 // standard ONNX: each QILWeight becomes its integer levels behind a
 // DequantizeLinear (per tensor: QIL's interval is the layer's), each
-// QILAct the Sub/Clip/QuantizeLinear/DequantizeLinear chain. The result
-// computes exactly what the quantizers computed. recipe goes to
-// metadata_props under "pare.quantization".
+// QILAct the Sub/Clip/QuantizeLinear/DequantizeLinear chain, and the bias
+// of each layer they feed an int32 initializer behind a DequantizeLinear
+// (bias.go). The result computes exactly what the quantizers computed,
+// except that each such bias is rounded to its layer's accumulator unit
+// (at most half a unit per channel). recipe goes to metadata_props under
+// "pare.quantization", with a note for each bias left in float.
 func Export(m *onnx.Model, storage Storage, recipe string) (*onnx.Model, error) {
+	return export(m, &emitter{storage: storage}, recipe)
+}
+
+// export is Export with the emitter's options (e.m is set here).
+func export(m *onnx.Model, e *emitter, recipe string) (*onnx.Model, error) {
 	out, err := clone(m)
 	if err != nil {
 		return nil, err
@@ -199,7 +219,7 @@ func Export(m *onnx.Model, storage Storage, recipe string) (*onnx.Model, error) 
 		}
 		return in, nil
 	}
-	e := &emitter{m: out, storage: storage}
+	e.m = out
 	drop := map[*onnx.Node]bool{}
 	found := 0
 	for _, n := range out.Graph.Node {

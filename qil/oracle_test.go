@@ -4,6 +4,7 @@ package qil
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"os"
 	osexec "os/exec"
@@ -27,9 +28,15 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 	for _, c := range []struct {
 		bits    Bits
 		storage Storage
-	}{{Bits{4, 4}, StorageInt8}, {Bits{3, 2}, StorageInt4}} {
+		ptq     bool
+	}{{Bits{4, 4}, StorageInt8, false}, {Bits{3, 2}, StorageInt4, false}, {Bits{4, 4}, StorageInt4, true}} {
 		qm, data, _ := trainedQIL(t, c.bits)
 		ex, err := Export(qm, c.storage, "test")
+		if c.ptq {
+			// Per-channel weight scales, so per-channel int32 bias scales.
+			fm, _ := smallMnist(t, 0)
+			ex, _, err = PTQ(context.Background(), fm, data, Options{Bits: c.bits, KeepFP: []string{}}, 64, c.storage)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -77,10 +84,10 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 				worst = max(worst, math.Abs(float64(v-want[j])))
 			}
 			if argmax(row) != argmax(want) {
-				t.Errorf("%s %s: image %d: Pare predicts %d, onnxruntime %d", c.bits, c.storage, i, argmax(row), argmax(want))
+				t.Errorf("%s %s ptq=%v: image %d: Pare predicts %d, onnxruntime %d", c.bits, c.storage, c.ptq, i, argmax(row), argmax(want))
 			}
 		}
-		t.Logf("%s %s: max |pare - onnxruntime| = %.3g over a logit range of %.3g", c.bits, c.storage, worst, hi-lo)
+		t.Logf("%s %s ptq=%v: max |pare - onnxruntime| = %.3g over a logit range of %.3g", c.bits, c.storage, c.ptq, worst, hi-lo)
 		if worst > 1e-4*max(1, hi-lo) {
 			t.Errorf("%s %s: logits differ by %.3g (range %.3g)", c.bits, c.storage, worst, hi-lo)
 		}

@@ -2,11 +2,13 @@ package qil
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 )
 
 // Bits are a layer's weight and activation bit widths; 0 means full
@@ -98,7 +100,7 @@ func planLayers(m *onnx.Model, opt Options) ([]*Layer, error) {
 			continue // a product of two activations: nothing to quantize
 		}
 		l := &Layer{Node: nodeName(n), OpType: n.OpType, node: n, input: n.Input[0], weight: n.Input[1]}
-		l.Signed = !nonNegative(g, l.input)
+		l.Signed = !nonNegative(m, g, l.input)
 		layers = append(layers, l)
 		names[l.Node] = l
 	}
@@ -163,8 +165,9 @@ func layerNames(layers []*Layer) string {
 }
 
 // nonNegative reports whether value is >= 0 by construction: the output
-// of a ReLU (or Sigmoid), possibly through pooling and reshaping.
-func nonNegative(g *graph.Graph, value string) bool {
+// of a ReLU, a Clip with a constant lower bound >= 0 (ReLU6, PyTorch's
+// export of it), or a Sigmoid, possibly through pooling and reshaping.
+func nonNegative(m *onnx.Model, g *graph.Graph, value string) bool {
 	p := g.Producer(value)
 	if p == nil || !onnx.IsDefaultDomain(p.Domain) {
 		return false
@@ -172,13 +175,34 @@ func nonNegative(g *graph.Graph, value string) bool {
 	switch p.OpType {
 	case "Relu", "Sigmoid", "Softmax":
 		return true
+	case "Clip":
+		return clipFloor(m, g, p) >= 0
 	case "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Reshape", "Flatten",
 		"Identity", "Transpose", "Squeeze", "Unsqueeze", "Dropout":
-		return nonNegative(g, p.Input[0])
+		return nonNegative(m, g, p.Input[0])
 	case "Concat":
-		return !slices.ContainsFunc(p.Input, func(in string) bool { return !nonNegative(g, in) })
+		return !slices.ContainsFunc(p.Input, func(in string) bool { return !nonNegative(m, g, in) })
 	}
 	return false
+}
+
+// clipFloor is a Clip's lower bound when it is a constant (an attribute
+// before opset 11, a constant input from then on), else -Inf.
+func clipFloor(m *onnx.Model, g *graph.Graph, clip *onnx.Node) float64 {
+	if m.OpsetVersion("") < 11 {
+		if a := clip.Attr("min"); a != nil {
+			return float64(a.F)
+		}
+		return math.Inf(-1)
+	}
+	if len(clip.Input) < 2 || clip.Input[1] == "" {
+		return math.Inf(-1)
+	}
+	v, err := constantValue(m, g, clip.Input[1])
+	if err != nil || v == nil || v.DType != tensor.Float32 || len(v.F32) != 1 {
+		return math.Inf(-1)
+	}
+	return float64(v.F32[0])
 }
 
 // nodeName is how options name a node: its name, or its first output's

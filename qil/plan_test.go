@@ -9,6 +9,7 @@ import (
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 func TestParseBits(t *testing.T) {
@@ -118,5 +119,33 @@ func TestDistilledRun(t *testing.T) {
 	}
 	if _, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Distill: &train.DistillOptions{Alpha: 2}}); err == nil {
 		t.Fatal("a distillation weight of 2 was accepted")
+	}
+}
+
+// TestClipFedLayersAreUnsigned: a layer behind a Clip with lower bound 0
+// (fashion-dwnet's ReLU6, exported as Clip with Constant bounds) gets the
+// unsigned activation quantizer, its graph-input layer (behind a Mul of
+// the pixels) the signed one.
+func TestClipFedLayersAreUnsigned(t *testing.T) {
+	path, err := testassets.RepoPath("core/train/testdata/fashion-dwnet.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := planLayers(m, Options{Bits: Bits{4, 4}, KeepFP: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range layers {
+		afterClip := l.OpType == "Conv" && i > 0
+		if afterClip && l.Signed {
+			t.Errorf("%s (behind a ReLU6 Clip) is planned signed", l.Node)
+		}
+	}
+	if !layers[0].Signed {
+		t.Errorf("the first layer (behind a Mul of the input) is planned unsigned")
 	}
 }

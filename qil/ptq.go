@@ -16,6 +16,11 @@ import (
 // [-max|x|, max|x|] when it can be negative), max taken over the
 // calibration images. The result is the exported QDQ model itself.
 func PTQ(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, calibrationImages int, storage Storage) (*onnx.Model, []*Layer, error) {
+	return ptq(ctx, m, data, opt, calibrationImages, &emitter{storage: storage})
+}
+
+// ptq is PTQ writing through e (e.m is set here).
+func ptq(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, calibrationImages int, e *emitter) (*onnx.Model, []*Layer, error) {
 	if data == nil || data.Set == nil || data.Len() == 0 {
 		return nil, nil, fmt.Errorf("qil: no calibration data: min-max quantization of activations needs images (--data)")
 	}
@@ -48,7 +53,7 @@ func PTQ(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, ca
 	for _, nd := range out.Graph.Node {
 		byLabel[nodeName(nd)] = nd
 	}
-	e := &emitter{m: out, storage: storage}
+	e.m = out
 	for _, l := range layers {
 		if !l.Quantized() {
 			continue
@@ -76,7 +81,7 @@ func PTQ(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, ca
 		e.act(nd.Input[0], nm.xq, newActGrid(width/2, width/2, actSteps(l.Bits.A, l.Signed)), l.Signed)
 		nd.Input[0], nd.Input[1] = nm.xq, nm.wq
 	}
-	if err := e.finish(nil, recipe("min-max PTQ", layers, storage)); err != nil {
+	if err := e.finish(nil, recipe("min-max PTQ", layers, e.storage)); err != nil {
 		return nil, nil, err
 	}
 	return out, layers, nil

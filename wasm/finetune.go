@@ -25,6 +25,9 @@ type FinetuneRequest struct {
 	Distill bool `json:"distill"`
 	// Epochs defaults to 1.
 	Epochs int `json:"epochs"`
+	// parallel makes the run one worker of a data-parallel fine-tune
+	// (FinetuneShard).
+	parallel *train.Parallel
 }
 
 // FinetuneResult is what the page shows of a fine-tune; the tuned model
@@ -69,6 +72,7 @@ func (s *Service) Finetune(ctx context.Context, req FinetuneRequest, progress Pr
 	if req.Distill {
 		setup.Distill = &train.DistillOptions{}
 	}
+	setup.Parallel = req.parallel
 	plan, err := train.Prepare(setup)
 	if err != nil {
 		return Reply{}, userErrorf("cannot-train", "This model cannot be fine-tuned here: %s", strings.TrimPrefix(err.Error(), "train: "))
@@ -97,6 +101,9 @@ func (s *Service) Finetune(ctx context.Context, req FinetuneRequest, progress Pr
 	res := &FinetuneResult{FitResult: fit.Result(), TrainImages: plan.Train.Len(), MemoryBytes: plan.Memory.Total(), ModelBytes: len(out)}
 	if plan.Val != nil {
 		res.ValImages = plan.Val.Len()
+	}
+	if plan.Parallel != nil {
+		res.ValImages = plan.Parallel.ValImages() // plan.Val is this worker's share
 	}
 	return Reply{Value: res, Blob: out}, nil
 }

@@ -8,7 +8,7 @@ import "syscall/js"
 // it Go is ready, and then waits for requests forever: the worker calls
 // pare.handle for each message.
 func main() {
-	b := newBridge(&Service{})
+	b := newBridge(&Service{clock: ortClock()})
 	pare := js.Global().Get("Object").New()
 	pare.Set("handle", js.FuncOf(b.handle))
 	pare.Set("cancel", js.FuncOf(b.cancel))

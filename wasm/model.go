@@ -73,7 +73,7 @@ type ValueView struct {
 // OpenModel decodes the .onnx file among files (the others are its
 // external-data files), analyses it and prepares a session to run it.
 func (s *Service) OpenModel(name string, files []File) (*ModelView, error) {
-	*s = Service{data: s.data, preprocess: s.preprocess}
+	*s = Service{data: s.data, preprocess: s.preprocess, clock: s.clock}
 	modelFile, err := pickModelFile(name, files)
 	if err != nil {
 		return nil, err

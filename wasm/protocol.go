@@ -111,12 +111,36 @@ func (s *Service) Handle(ctx context.Context, kind string, params []byte, files 
 			return Reply{}, err
 		}
 		return s.Finetune(ctx, p, progress)
+	case "finetuneShard":
+		var p FinetuneShardRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.FinetuneShard(ctx, p, progress)
 	case "prune":
 		var p PruneRequest
 		if err := decode(&p); err != nil {
 			return Reply{}, err
 		}
 		return s.Prune(ctx, p, send)
+	case "compress":
+		var p CompressRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Compress(ctx, p, files, send)
+	case "latency":
+		var p LatencyRequest
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Latency(ctx, p, progress)
+	case "inputs":
+		var p struct{ Start, End int }
+		if err := decode(&p); err != nil {
+			return Reply{}, err
+		}
+		return s.Inputs(p.Start, p.End)
 	case "thumbnails":
 		var p struct{ Indices []int }
 		if err := decode(&p); err != nil {

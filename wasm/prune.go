@@ -22,12 +22,17 @@ const pruneTimeLimit = 10 * time.Second
 // model, with the CLI's defaults (L1 importance, the exact solver,
 // folding removed channels into the next biases).
 type PruneRequest struct {
-	// Resource is "macs", "params" or "memory".
+	// Resource is "macs", "params", "memory" or "latency" (after a
+	// latency request measured the open model: Fraction of its predicted
+	// time, or Value seconds).
 	Resource string `json:"resource"`
 	// Fraction in (0, 1] caps the resource at that share of the open
 	// model's figure; otherwise Value is the absolute cap.
 	Fraction float64 `json:"fraction"`
 	Value    float64 `json:"value"`
+	// LatencyModel is the page's copy of the open model's measured
+	// latency model (a worker that reopened the model has lost its own).
+	LatencyModel *qcqp.LatencyModel `json:"latencyModel,omitempty"`
 }
 
 // PruneProgress is one solver step as the page sees it: the solver's
@@ -68,6 +73,47 @@ type PruneResult struct {
 	Maps       []MapMask    `json:"maps"`
 	Frozen     int          `json:"frozen"`
 	ModelBytes int          `json:"modelBytes"`
+	// Latency is set for a latency budget (Budget is then in seconds).
+	Latency *PruneLatency `json:"latency,omitempty"`
+}
+
+// PruneLatency is a latency-budgeted prune's times, in seconds: the
+// model's predictions and the clock's measurements, before and after.
+type PruneLatency struct {
+	Runtime           string  `json:"runtime"`
+	PredictedBefore   float64 `json:"predictedBefore"`
+	PredictedAfter    float64 `json:"predictedAfter"`
+	MeasuredBefore    float64 `json:"measuredBefore"`
+	MeasuredAfter     float64 `json:"measuredAfter"`
+	ModelErrorPercent float64 `json:"modelErrorPercent"`
+}
+
+// prunedLatency predicts and measures the pruned model's time.
+func (s *Service) prunedLatency(p *qcqp.Problem, sel *qcqp.Selection, pruned *onnx.Model, limit float64) (*PruneLatency, error) {
+	full := make([]int, len(p.Maps))
+	for i, mp := range p.Maps {
+		full[i] = mp.Channels
+	}
+	lat := &PruneLatency{Runtime: s.latency.Runtime, ModelErrorPercent: s.latency.MeanPercentError}
+	var err error
+	if lat.PredictedBefore, err = s.latency.Seconds(p, full); err != nil {
+		return nil, err
+	}
+	if lat.PredictedAfter, err = s.latency.Seconds(p, sel.Counts()); err != nil {
+		return nil, err
+	}
+	if lat.PredictedAfter > limit*(1+1e-9) {
+		return nil, fmt.Errorf("the pruned model's predicted latency %.6g s is over its budget %.6g s (a bug in pare; please report it)", lat.PredictedAfter, limit)
+	}
+	if s.clock.Time != nil {
+		if lat.MeasuredBefore, err = s.clock.Time(s.model); err != nil {
+			return nil, userErrorf("latency-failed", "Timing the model failed: %v", err)
+		}
+		if lat.MeasuredAfter, err = s.clock.Time(pruned); err != nil {
+			return nil, userErrorf("latency-failed", "Timing the pruned model failed: %v", err)
+		}
+	}
+	return lat, nil
 }
 
 // Prune selects the channels to keep under the budget by driving
@@ -78,9 +124,18 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	if s.model == nil {
 		return Reply{}, userErrorf("no-model", "Open a model first.")
 	}
-	budget, err := req.budget()
-	if err != nil {
-		return Reply{}, err
+	latency := req.Resource == "latency"
+	if latency && req.LatencyModel != nil {
+		s.latency = req.LatencyModel
+	}
+	var budget qcqp.Budget
+	if !latency {
+		var err error
+		if budget, err = req.budget(); err != nil {
+			return Reply{}, err
+		}
+	} else if s.latency == nil {
+		return Reply{}, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate.")
 	}
 	a, err := qcqp.Analyze(s.model)
 	if err != nil {
@@ -101,13 +156,22 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	if err != nil {
 		return Reply{}, userErrorf("cannot-prune", "%s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
-	p, err := a.Problem(layers, []qcqp.Budget{budget})
+	var budgets []qcqp.Budget
+	if !latency {
+		budgets = []qcqp.Budget{budget}
+	}
+	p, err := a.Problem(layers, budgets)
 	if err != nil {
 		return Reply{}, userErrorf("cannot-prune", "%s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
+	if latency {
+		if limit, err = s.addLatencyBudget(p, req.Fraction, req.Value); err != nil {
+			return Reply{}, err
+		}
+	}
 	solver, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: pruneTimeLimit})
 	if err != nil {
-		if errors.Is(err, qcqp.ErrInfeasible) {
+		if errors.Is(err, qcqp.ErrInfeasible) && !latency {
 			return Reply{}, unreachable(a, budget.Resource, limit, before)
 		}
 		return Reply{}, err
@@ -120,29 +184,25 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		if sel := solver.Result().Selection; sel != nil {
 			maps = masksOf(a, sel)
 		}
-		// JSON has no infinity: a bound not proven yet is left out (the
-		// page shows it as such).
-		figs := make(map[string]float64, len(pr.Figures))
-		for k, v := range pr.Figures {
-			if !math.IsInf(v, 0) && !math.IsNaN(v) {
-				figs[k] = v
-			}
-		}
-		pr.Figures = figs
+		pr.Figures = finiteFigures(pr.Figures)
 		send(PruneProgress{Progress: pr, Maps: maps})
 	}
 	if err := job.Run(ctx, solver, progress); err != nil {
 		switch {
 		case errors.Is(err, context.Canceled):
 			return Reply{}, errCancelled
-		case errors.Is(err, qcqp.ErrInfeasible):
+		case errors.Is(err, qcqp.ErrInfeasible) && !latency:
 			return Reply{}, unreachable(a, budget.Resource, limit, before)
 		}
 		return Reply{}, userErrorf("solver-failed", "The solver stopped: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
 	res := solver.Result()
+	budgetText := budget.String()
+	if latency {
+		budgetText = fmt.Sprintf("latency=%.6gms (%s)", 1e3*limit, s.latency.Runtime)
+	}
 	recipe := map[string]any{"tool": "pare page", "method": "qcqp", "importance": "l1",
-		"budgets": []string{budget.String()}, "status": string(res.Status), "objective": res.Objective, "gap": finite(res.Gap)}
+		"budgets": []string{budgetText}, "status": string(res.Status), "objective": res.Objective, "gap": finite(res.Gap)}
 	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{Recipe: recipe})
 	if err != nil {
 		return Reply{}, err
@@ -151,7 +211,12 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	if err != nil {
 		return Reply{}, fmt.Errorf("the pruned model does not analyse (a bug in pare; please report it): %w", err)
 	}
-	if got := after.Of(budget.Resource); got > limit {
+	var lat *PruneLatency
+	if latency {
+		if lat, err = s.prunedLatency(p, res.Selection, pruned, limit); err != nil {
+			return Reply{}, err
+		}
+	} else if got := after.Of(budget.Resource); got > limit {
 		return Reply{}, fmt.Errorf("the pruned model's %s is %.6g, over its budget %.6g (a bug in pare; please report it)", budget.Resource, got, limit)
 	}
 	out, err := onnx.Encode(pruned)
@@ -159,7 +224,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		return Reply{}, err
 	}
 	r := &PruneResult{Status: string(res.Status), Objective: res.Objective, Bound: finite(res.Bound), Gap: finite(res.Gap),
-		Nodes: res.Nodes, Seconds: res.Elapsed.Seconds(), Resource: string(budget.Resource), Budget: limit,
+		Nodes: res.Nodes, Seconds: res.Elapsed.Seconds(), Resource: req.Resource, Budget: limit, Latency: lat,
 		Before: before, After: after, Maps: masksOf(a, res.Selection), ModelBytes: len(out)}
 	for _, mp := range a.Maps {
 		if mp.Fixed {
@@ -272,6 +337,18 @@ func frozenReasons(a *qcqp.Analysis) string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// finiteFigures drops the figures JSON cannot carry: a bound or gap not
+// proven yet is infinite, and the page shows it as missing.
+func finiteFigures(f map[string]float64) map[string]float64 {
+	out := make(map[string]float64, len(f))
+	for k, v := range f {
+		if !math.IsInf(v, 0) && !math.IsNaN(v) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func finite(v float64) *float64 {

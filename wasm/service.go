@@ -5,6 +5,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/qcqp"
 )
 
 // Service is the state of one Go instance: the open model (with its
@@ -25,4 +26,9 @@ type Service struct {
 
 	data       *dataset.Set
 	preprocess dataset.Preprocess
+
+	// clock times models for latency models (set once by main); latency
+	// is the open model's measured one, if any.
+	clock   Clock
+	latency *qcqp.LatencyModel
 }

@@ -3,22 +3,35 @@
 //   {type: 'init', module: WebAssembly.Module}       once, first
 //   {id, type, params, files: [{path, bytes}]}        a request
 //   {type: 'cancel', id}                             stop request id early
+//   {type: 'exchange', run, buffer}                  summed gradients (finetuneShard)
 // Messages out:
 //   {kind: 'ready'} | {kind: 'fatal', error}
 //   {id, kind: 'progress', progress}                 a job.Progress (core/job), as Go sent it:
 //                                                    {stage, done, total, elapsedNs, figures?, message?}
 //   {id, kind: 'result', json, blob} | {id, kind: 'error', error}
+//   {kind: 'exchange', run, n64, buffer}             a worker's gradients to sum (finetuneShard)
 // The Go side (wasm/bridge_js.go) registers globalThis.pare = {handle, cancel}
 // and answers through globalThis.pareReply.
 import './wasm_exec.js';
 import { provideSimdKernel, fetchSimdKernels } from './js/simd-kernel.js';
 
+// Latency models measured on onnxruntime-web: Go (wasm/clock_js.go) asks
+// for one model's time and waits; onnxruntime-web is imported only then.
+globalThis.pareTimeModel = async (bytes, feeds) => (await import('./js/ort-timer.js')).timeModel(bytes, feeds);
+
 let goExited = false;
-const recentOutput = [];
+const recentOutput = []; // the last lines Go wrote
+// Why Go died, in its own words: the "runtime: out of memory: cannot
+// allocate ..." and "fatal error: ..." (or "panic: ...") lines it writes
+// first. A fatal error in the runtime then dumps every goroutine, system
+// ones included, which pushes those lines out of the last 30 long before
+// Go exits, so they are kept apart.
+const crashLines = [];
+const crashLine = /^(fatal error: |panic: |runtime: out of memory)/;
 
 // Go writes its stdout and stderr through fs.writeSync; keep the last lines
-// so that a fatal error (for example running out of memory) can be
-// reported to the page with its reason.
+// and the crash lines so that a fatal error (for example running out of
+// memory) can be reported to the page with its reason.
 function captureGoOutput() {
   const decoder = new TextDecoder();
   let line = '';
@@ -29,6 +42,7 @@ function captureGoOutput() {
       const parts = line.split('\n');
       line = parts.pop();
       for (const p of parts) {
+        if (crashLines.length < 8 && crashLine.test(p)) crashLines.push(p);
         recentOutput.push(p);
         if (recentOutput.length > 30) recentOutput.shift();
       }
@@ -38,13 +52,16 @@ function captureGoOutput() {
   };
 }
 
+// fatalMessage says why the Go instance stopped. The pool starts a fresh
+// worker on the next request (www/js/pool.js), so that is what it promises.
 function fatalMessage(reason) {
-  const text = recentOutput.join('\n') + '\n' + (reason || '');
-  if (/out of memory|Out of memory|memory access out of bounds|Cannot allocate|could not allocate/i.test(text)) {
-    return { code: 'out-of-memory', message: 'The computation ran out of memory (the browser gives a page at most 4 GB). Try a smaller batch, fewer images, or a smaller model; the page has restarted its worker and stays usable.' };
+  const text = [...crashLines, ...recentOutput, reason || ''].join('\n');
+  const details = crashLines.slice(0, 3); // shown under the message, as Go said it
+  if (/out of memory|memory access out of bounds|cannot allocate|could not allocate/i.test(text)) {
+    return { code: 'out-of-memory', message: 'The computation ran out of memory (the browser gives a page at most 4 GB, often less). Try a smaller batch, fewer images, or a smaller model; the page stays usable and starts a fresh worker for the next action.', details };
   }
-  const firstLine = recentOutput.find((l) => /panic|fatal/.test(l)) || String(reason || 'the worker stopped');
-  return { code: 'worker-crashed', message: `The compute worker stopped unexpectedly (${firstLine.trim()}). It has been restarted; try again.` };
+  const firstLine = crashLines.find((l) => /^(fatal error|panic)/.test(l)) || recentOutput.find((l) => /panic|fatal/.test(l)) || String(reason || 'the worker stopped');
+  return { code: 'worker-crashed', message: `The compute worker stopped unexpectedly (${firstLine.trim()}); the page starts a fresh one for the next action, try again.`, details };
 }
 
 globalThis.pareReply = (id, kind, json, blob) => {
@@ -106,6 +123,11 @@ self.onmessage = (event) => {
   }
   if (msg.type === 'cancel') {
     globalThis.pare.cancel(msg.id);
+    return;
+  }
+  if (msg.type === 'exchange') {
+    // The page's sums for a data-parallel fine-tune (wasm/finetune_parallel_js.go).
+    globalThis.pareExchange(msg);
     return;
   }
   const files = (msg.files || []).map((f) => ({ path: f.path, bytes: new Uint8Array(f.bytes) }));

@@ -45,6 +45,9 @@ type fusedConv struct {
 	act   *onnx.Node
 	actOp int64
 	clamp nn.Epilogue
+	// quant, when set, is a fake-quant chain applied to the finished
+	// output (qdq.go).
+	quant *fakeQuant
 	// geometry caches the Conv resolved for the input shapes of the last
 	// run (shapes rarely change between runs): parsing the attributes and
 	// resolving the window allocates a dozen small slices. Runs of a
@@ -152,7 +155,7 @@ func (s *Session) fuseSteps() []step {
 		for _, j := range chain {
 			merged[j] = true
 		}
-		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true}
+		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true, conv: f}
 	}
 
 	steps := make([]step, 0, len(s.steps))
@@ -342,6 +345,9 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		if err := nn.ConvFusedInto(y, in[0], in[1], in[2], g, e); err != nil {
 			return nil, err
 		}
+		if f.quant != nil {
+			f.quant.apply(y.F32, y.F32)
+		}
 		return []*tensor.Tensor{y}, nil
 	}
 	if err := nn.ConvInto(y, in[0], in[1], in[2], g); err != nil {
@@ -353,7 +359,11 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	if err != nil {
 		return nil, err
 	}
-	return clampInPlace(out, f.clamp), nil
+	out = clampInPlace(out, f.clamp)
+	if f.quant != nil && out[0].DType == tensor.Float32 {
+		f.quant.apply(out[0].F32, out[0].F32)
+	}
+	return out, nil
 }
 
 // clampInPlace applies e's clamp to the float32 output of the unfused

@@ -11,6 +11,9 @@ type SessionOptions struct {
 	// unfused plan reads, so inference holds its weights about once;
 	// RunWith(KeepAll) then fails with ErrRunOnly.
 	RunOnly bool
+	// noFakeQuant leaves QuantizeLinear -> DequantizeLinear chains
+	// unfused (qdq.go), for the tests that compare the two.
+	noFakeQuant bool
 }
 
 // ErrRunOnly is returned by RunAll and RunWith(KeepAll) on a session built

@@ -44,6 +44,9 @@ type step struct {
 	// overwrites is set when the kernel writes every element of every
 	// output it allocates (Conv): the pool then skips clearing them.
 	overwrites bool
+	// conv is the fused Conv a fused step runs (nil otherwise), for
+	// fusions that extend it (qdq.go).
+	conv *fusedConv
 }
 
 // writesEveryOutput reports whether n's kernel overwrites each element of
@@ -140,6 +143,9 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	// Set before fusion, which then folds BN into weights in place.
 	s.runOnly = opts.RunOnly
 	s.fused = s.fuseSteps()
+	if !opts.noFakeQuant {
+		s.fused = s.fuseFakeQuant(s.fused)
+	}
 	s.planLiveness(s.fused)
 	if opts.RunOnly {
 		s.releaseUnfused()

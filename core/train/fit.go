@@ -292,6 +292,11 @@ func (f *Fit) stepVal(ctx context.Context) (job.Progress, error) {
 	}
 	r := f.ev.Result()
 	score := Score{Accuracy: r.Accuracy(), Loss: r.Loss()}
+	if par := f.opt.Parallel; par != nil {
+		if score, err = par.score(ctx, r); err != nil { // every worker keeps the same weights
+			return p, err
+		}
+	}
 	ev, err := NewEvaluator(f.net, f.opt.Val)
 	if err != nil {
 		return p, err

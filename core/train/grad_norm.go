@@ -25,6 +25,7 @@ func init() {
 type bnSaved struct {
 	mean, invStd []float32
 	batchStats   bool
+	count        float64 // the elements per channel the statistics are of
 }
 
 // bnLayout splits x into (N, C, S): batch, channels and spatial size.
@@ -76,6 +77,11 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 		// passes over the activations dominate its time there.
 		moments := make([]float64, 2*ch)
 		nn.ChannelMoments(moments, x.F32, n, ch, s)
+		if net.sync != nil {
+			if m, err = net.sync.moments(moments, m); err != nil {
+				return nil, nil, err
+			}
+		}
 		for c := 0; c < ch; c++ {
 			sum, sumSq := moments[2*c], moments[2*c+1]
 			mean := sum / m
@@ -93,6 +99,7 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 			rMean[c] = rMean[c]*momentum + float32(mean)*(1-momentum)
 			rVar[c] = rVar[c]*momentum + float32(unbiased)*(1-momentum)
 		}
+		sv.count = m
 	} else {
 		for c := 0; c < ch; c++ {
 			sv.mean[c] = rMean[c]
@@ -156,13 +163,23 @@ func batchNormGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	sums := make([]float64, 2*ch)
 	nn.ChannelGradSums(sums, dy.F32, x.F32, sv.mean, sv.invStd, n, ch, s)
 	m := float32(n * s)
+	// A data-parallel worker's scale and bias gradients are its share's
+	// (the workers' gradients are summed later), but with batch
+	// statistics its input gradient needs the global batch's sums.
+	global := sums
+	if sv.batchStats && c.net.sync != nil {
+		if global, err = c.net.sync.gradSums(sums); err != nil {
+			return nil, err
+		}
+		m = float32(sv.count)
+	}
 	k, meanG, meanGX := make([]float32, ch), make([]float32, ch), make([]float32, ch)
 	for ci := 0; ci < ch; ci++ {
 		dBias.F32[ci] = float32(sums[2*ci])
 		dScale.F32[ci] = float32(sums[2*ci+1])
 		k[ci] = scale[ci] * sv.invStd[ci]
-		meanG[ci] = float32(sums[2*ci]) / m
-		meanGX[ci] = float32(sums[2*ci+1]) / m
+		meanG[ci] = float32(global[2*ci]) / m
+		meanGX[ci] = float32(global[2*ci+1]) / m
 	}
 	if !sv.batchStats {
 		// The statistics are constants: dx = dy * scale/std.

@@ -30,6 +30,11 @@ type Loader struct {
 	// DropLast skips a last, smaller batch (BatchNormalization statistics
 	// of a handful of images are noisy).
 	DropLast bool
+	// Shard of Shards (when Shards > 1) makes Batch return that
+	// contiguous share of each batch, augmented as in the whole batch: a
+	// data-parallel worker's part (Parallel). Len and Steps stay the
+	// whole run's.
+	Shard, Shards int
 }
 
 func (l *Loader) indices() []int {
@@ -62,8 +67,14 @@ func (l *Loader) Steps() int {
 	return (l.Len() + l.BatchSize - 1) / l.BatchSize
 }
 
-// Batch returns batch step of epoch: the preprocessed images and their
-// labels.
+// BatchLen is the number of images in batch step of an epoch, all shards
+// together.
+func (l *Loader) BatchLen(step int) int {
+	return min(l.BatchSize, l.Len()-step*l.BatchSize)
+}
+
+// Batch returns batch step of epoch (this loader's shard of it): the
+// preprocessed images and their labels.
 func (l *Loader) Batch(epoch, step int) (*tensor.Tensor, []int, error) {
 	if l.Set == nil || l.BatchSize <= 0 {
 		return nil, nil, fmt.Errorf("train: the loader needs a set and a positive batch size")
@@ -83,6 +94,14 @@ func (l *Loader) Batch(epoch, step int) (*tensor.Tensor, []int, error) {
 	lo := step * l.BatchSize
 	hi := min(lo+l.BatchSize, len(order))
 	pick := order[lo:hi]
+	skip := 0 // images of the batch before this shard's
+	if l.Shards > 1 {
+		a, b := shardRange(len(pick), l.Shard, l.Shards)
+		if a == b {
+			return nil, nil, fmt.Errorf("train: batch %d has %d images, too few for %d workers", step, len(pick), l.Shards)
+		}
+		pick, skip = pick[a:b], a
+	}
 	shape, err := l.Set.BatchShape(len(pick), l.Preprocess)
 	if err != nil {
 		return nil, nil, err
@@ -99,7 +118,9 @@ func (l *Loader) Batch(epoch, step int) (*tensor.Tensor, []int, error) {
 		if l.Preprocess.Layout != "" && l.Preprocess.Layout != "NCHW" {
 			return nil, nil, fmt.Errorf("train: augmentation needs NCHW batches, the preprocessing gives %s", l.Preprocess.Layout)
 		}
-		augment(x, l.Augment, l.blackLevel(shape[1]), newRNG(l.Seed^int64(epoch)<<32^int64(step)*7919+1))
+		r := newRNG(l.Seed ^ int64(epoch)<<32 ^ int64(step)*7919 + 1)
+		skipAugment(r, l.Augment, skip)
+		augment(x, l.Augment, l.blackLevel(shape[1]), r)
 	}
 	return x, labels, nil
 }
@@ -125,6 +146,22 @@ func (l *Loader) blackLevel(channels int) []float32 {
 		out[c] = -mean / std
 	}
 	return out
+}
+
+// skipAugment draws what augmenting the first images of a batch draws, so
+// that a shard's images get the shifts and flips they get in the whole
+// batch.
+func skipAugment(r *rng, a Augment, images int) {
+	draws := 0
+	if a.PadCrop > 0 {
+		draws += 2
+	}
+	if a.HFlip {
+		draws++
+	}
+	for range images * draws {
+		r.next()
+	}
 }
 
 // augment shifts and flips each image of an NCHW batch in place.

@@ -194,13 +194,19 @@ func (p *LRProbe) measured(ctx context.Context) (float64, error) {
 		}
 		loss, _, _, err := p.loss(ctx, x, labels, pass.Logits())
 		if errors.Is(err, ErrNotFinite) || math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return math.Inf(1), nil
+			if p.cfg.Parallel == nil {
+				return math.Inf(1), nil
+			}
+			loss, err = math.Inf(1), nil // the other workers still wait for this one's sum
 		}
 		if err != nil {
 			return 0, err
 		}
 		sum += loss * float64(len(labels))
 		n += len(labels)
+	}
+	if p.cfg.Parallel != nil {
+		return p.cfg.Parallel.meanOver(ctx, sum, n)
 	}
 	return sum / float64(n), nil
 }
@@ -211,19 +217,30 @@ func (p *LRProbe) trainOne(ctx context.Context, k int, lr float64) (float64, err
 	if err != nil {
 		return 0, err
 	}
-	pass, err := p.net.ForwardContext(ctx, map[string]*tensor.Tensor{p.net.InputNames()[0]: x}, ModeTrain)
-	if err != nil {
-		return 0, err
-	}
-	loss, dLogits, _, err := p.loss(ctx, x, labels, pass.Logits())
-	if err != nil {
-		return 0, err
-	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, ErrNotFinite
-	}
-	if err := p.net.Backward(pass, dLogits); err != nil {
-		return 0, err
+	var loss float64
+	if par := p.cfg.Parallel; par != nil {
+		st, err := par.trainStep(ctx, p.net, p.loss, x, labels, p.data.BatchLen(step))
+		if err != nil {
+			return 0, err
+		}
+		if loss = st.loss; math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return loss, ErrNotFinite
+		}
+	} else {
+		pass, err := p.net.ForwardContext(ctx, map[string]*tensor.Tensor{p.net.InputNames()[0]: x}, ModeTrain)
+		if err != nil {
+			return 0, err
+		}
+		var dLogits *tensor.Tensor
+		if loss, dLogits, _, err = p.loss(ctx, x, labels, pass.Logits()); err != nil {
+			return 0, err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return loss, ErrNotFinite
+		}
+		if err := p.net.Backward(pass, dLogits); err != nil {
+			return 0, err
+		}
 	}
 	if p.cfg.OnGradients != nil {
 		if err := p.cfg.OnGradients(p.net); err != nil {

@@ -111,6 +111,9 @@ type Net struct {
 	routes map[routeKey]*route
 	// overrides are NetOptions.Ops, compiled.
 	overrides map[opKey]rangedOp
+	// sync, in a data-parallel worker, sums BatchNormalization's batch
+	// statistics over the workers (Parallel).
+	sync *bnSync
 }
 
 // NewNet prepares m for training. It fails when the graph is malformed,

@@ -59,6 +59,11 @@ type Setup struct {
 	// copy of Model as given, before training).
 	Distill *DistillOptions
 	Teacher *onnx.Model
+	// Parallel, when set, makes this job one worker of a data-parallel
+	// run: Prepare shards the batches and the validation images, lays the
+	// gradients out in one buffer and synchronises BatchNormalization.
+	// Every worker is given the same Setup otherwise.
+	Parallel *Parallel
 }
 
 // Plan is a Setup made ready: the net, its loaders, the memory estimate
@@ -70,6 +75,7 @@ type Plan struct {
 	Memory     Memory
 	Loss       LossFunc // nil: cross-entropy
 	Notes      []string
+	Parallel   *Parallel // Setup.Parallel, bound to this plan
 }
 
 // Prepare builds the net and the loaders of s. A last batch smaller than
@@ -135,6 +141,12 @@ func Prepare(s Setup) (*Plan, error) {
 	if valSet != nil {
 		plan.Val = &Loader{Set: valSet, Indices: valIdx, Preprocess: pre, BatchSize: s.Batch}
 	}
+	if s.Parallel != nil {
+		if err := s.Parallel.bind(plan, s.Net.FreezeBatchNorm); err != nil {
+			return nil, err
+		}
+		plan.Parallel = s.Parallel
+	}
 	if mem, err := net.EstimateMemory(map[string][]int{net.InputNames()[0]: plan.InputShape}); err == nil {
 		plan.Memory = mem
 	}
@@ -176,6 +188,9 @@ func inputShape(m *onnx.Model, input string, batch int) ([]int, error) {
 func (p *Plan) Options(cfg Config) FitOptions {
 	if cfg.Loss == nil {
 		cfg.Loss = p.Loss
+	}
+	if cfg.Parallel == nil {
+		cfg.Parallel = p.Parallel
 	}
 	if cfg.WarmupSteps < 0 {
 		cfg.WarmupSteps = min(100, cfg.Epochs*p.Train.Steps()/20)

@@ -44,6 +44,10 @@ type Config struct {
 	// clipping and the update: to add a regulariser's gradient to the
 	// parameters, or to mask the gradients of pruned channels.
 	OnGradients func(net *Net) error
+	// Parallel, when set, makes the run one worker of a data-parallel run
+	// (Setup.Parallel sets it up): gradients and batch statistics are
+	// summed over the workers before OnGradients and the update.
+	Parallel *Parallel
 }
 
 // GroupSpec places a parameter in an optimizer group.
@@ -150,19 +154,33 @@ func (t *Trainer) Step(ctx context.Context) (job.Progress, error) {
 	if err != nil {
 		return job.Progress{}, err
 	}
-	pass, err := t.net.ForwardContext(ctx, map[string]*tensor.Tensor{t.net.InputNames()[0]: x}, ModeTrain)
-	if err != nil {
-		return job.Progress{}, err
-	}
-	loss, dLogits, correct, err := t.loss(ctx, x, labels, pass.Logits())
-	if err != nil {
-		return job.Progress{}, err
-	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return job.Progress{}, ErrNotFinite
-	}
-	if err := t.net.Backward(pass, dLogits); err != nil {
-		return job.Progress{}, err
+	var pass *Pass
+	var loss float64
+	var correct int
+	images := len(labels)
+	if par := t.cfg.Parallel; par != nil {
+		st, err := par.trainStep(ctx, t.net, t.loss, x, labels, t.data.BatchLen(t.step))
+		if err != nil {
+			return job.Progress{}, err
+		}
+		if math.IsNaN(st.loss) || math.IsInf(st.loss, 0) {
+			return job.Progress{}, ErrNotFinite
+		}
+		pass, loss, correct, images = st.pass, st.loss, st.correct, st.images
+	} else {
+		if pass, err = t.net.ForwardContext(ctx, map[string]*tensor.Tensor{t.net.InputNames()[0]: x}, ModeTrain); err != nil {
+			return job.Progress{}, err
+		}
+		var dLogits *tensor.Tensor
+		if loss, dLogits, correct, err = t.loss(ctx, x, labels, pass.Logits()); err != nil {
+			return job.Progress{}, err
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return job.Progress{}, ErrNotFinite
+		}
+		if err := t.net.Backward(pass, dLogits); err != nil {
+			return job.Progress{}, err
+		}
 	}
 	if t.cfg.OnGradients != nil {
 		if err := t.cfg.OnGradients(t.net); err != nil {
@@ -177,14 +195,14 @@ func (t *Trainer) Step(ctx context.Context) (job.Progress, error) {
 	if err := t.opt.Step(lr); err != nil {
 		return job.Progress{}, err
 	}
-	t.sumLoss += loss * float64(len(labels))
+	t.sumLoss += loss * float64(images)
 	t.correct += correct
-	t.seen += len(labels)
+	t.seen += images
 	s := StepStats{
 		Epoch: t.epoch, Epochs: t.cfg.Epochs, Step: t.step, StepsPerEpoch: t.data.Steps(),
-		Loss: loss, Accuracy: float64(correct) / float64(len(labels)),
+		Loss: loss, Accuracy: float64(correct) / float64(images),
 		EpochLoss: t.sumLoss / float64(t.seen), EpochAcc: float64(t.correct) / float64(t.seen),
-		LR: lr, GradNorm: norm, Images: len(labels), EpochImages: t.seen,
+		LR: lr, GradNorm: norm, Images: images, EpochImages: t.seen,
 		ActivationBytes: pass.Bytes(), BatchShape: x.Shape,
 	}
 	t.global++

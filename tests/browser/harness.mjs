@@ -81,12 +81,14 @@ export const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--d
 /**
  * open launches chromium with a fresh profile and returns a session that
  * records requests and console errors: {context, page, requests, errors, close}.
+ * extraArgs are added to chromium's command line (worker-oom.test.mjs caps
+ * WebAssembly memory with a V8 flag).
  */
-export async function open(siteURL, { viewport = { width: 1280, height: 800 }, colorScheme = 'light' } = {}) {
+export async function open(siteURL, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', extraArgs = [] } = {}) {
   const profile = await mkdtemp(join(tmpdir(), 'pare-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: chromiumArgs, headless: true, viewport, colorScheme, acceptDownloads: false,
+    args: [...chromiumArgs, ...extraArgs], headless: true, viewport, colorScheme, acceptDownloads: false,
   });
   const requests = [];
   const errors = [];

@@ -15,6 +15,7 @@ import { JobRunner } from './job.js';
 import { Stages } from './stages.js';
 import { addFinetuneStage } from './finetune.js';
 import { addPruneStage } from './prune.js';
+import { addCompressStage } from './compress.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -55,7 +56,8 @@ const finetune = addFinetuneStage({
   stages,
   runner,
   ready: () => canRun(),
-  worker: () => prepare(0),
+  worker: (i = 0) => prepare(i),
+  images: () => state.data?.view?.count ?? 0,
   cancelAll: () => pool.cancelAll(),
   guard: (what, action) => guard(what, action),
   // The tuned model is the current one's successor: it keeps the data
@@ -78,6 +80,25 @@ const prune = addPruneStage({
   openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
   modelName: () => state.model?.name || 'model.onnx',
   modelKey: () => state.model?.key ?? null,
+});
+
+// Compressing needs the model and labelled images: it fine-tunes and
+// quantizes on them. Its onnxruntime-web check runs the exported file in
+// a second worker, so the first keeps the open model.
+const compressStage = addCompressStage({
+  stages,
+  runner,
+  ready: () => canRun(),
+  worker: () => prepare(0),
+  spareWorker: () => prepare(Math.min(1, pool.size - 1)),
+  cancelAll: () => pool.cancelAll(),
+  guard: (what, action) => guard(what, action),
+  warn: (text) => showWarning(new Error(text)),
+  openModel: (files) => exclusive(() => openModel(files, undefined, { derived: true })),
+  model: () => state.model,
+  data: () => (state.data?.view ? { files: state.data.files, count: state.data.view.count, classes: state.data.view.classes } : null),
+  preprocess: () => state.preprocess,
+  resultsKey: () => resultsKey(),
 });
 
 const graphView = new GraphView($('graph'), $('legend'), {
@@ -169,6 +190,7 @@ function resultsKey() {
 // no figure stays on screen under a model it was not measured on.
 function dropStaleResults() {
   finetune.dropStale();
+  compressStage.dropStale();
   if (state.resultsFor == null || state.resultsFor === resultsKey()) return;
   state.resultsFor = null;
   $('results').replaceChildren();
@@ -377,6 +399,7 @@ function updateEvaluateButton() {
   const ok = canRun();
   finetune.update();
   prune.update();
+  compressStage.update();
   $('evaluate').disabled = !ok;
   $('evaluate').title = !state.model ? 'Open a model first' : !state.data ? 'Open labelled images first' : '';
 }
@@ -534,4 +557,4 @@ window.addEventListener('unhandledrejection', (e) => {
 
 // Start the first worker early so the first model opens quickly.
 pool.slot(0).catch((err) => showError(err, 'Cannot start Pare:'));
-window.pare = { state, pool, graphView, finder, runner, stages, prune }; // for the browser tests and the curious
+window.pare = { state, pool, graphView, finder, runner, stages, prune, compress: compressStage }; // for the browser tests and the curious

@@ -130,7 +130,7 @@ export function renderResults(root, summary, run, total) {
 // confusionMatrix draws counts of (true class, predicted class) pairs, each
 // cell shaded by its share of its row, so a weak class stands out however
 // many images it has.
-function confusionMatrix(confusion, names) {
+export function confusionMatrix(confusion, names, id = 'confusion', title = 'Confusion matrix') {
   const cell = (v, rowTotal, diag) => {
     const t = rowTotal ? v / rowTotal : 0;
     const shade = mix(PALE_BLUE, DEEP_BLUE, t);
@@ -138,8 +138,8 @@ function confusionMatrix(confusion, names) {
     return el('td', { className: diag ? 'diag' : v ? 'off' : 'zero', style, title: v ? `${formatExact(v)} (${(100 * t).toFixed(1)} % of the row)` : null }, v ? formatExact(v) : '·');
   };
   return el('section', {},
-    el('h3', {}, 'Confusion matrix'),
-    el('table', { className: 'confusion', id: 'confusion' },
+    el('h3', {}, title),
+    el('table', { className: 'confusion', id },
       el('caption', {}, 'rows: true class · columns: predicted class'),
       el('thead', {}, el('tr', {}, el('th', { scope: 'col', 'aria-label': 'true class' }, 'true ╲ pred'), names.map((name) => el('th', { scope: 'col' }, name)))),
       el('tbody', {}, confusion.map((row, r) => {

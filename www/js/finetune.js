@@ -6,6 +6,7 @@
 // result is never worse on validation than the model opened. The tuned
 // model can be downloaded, or opened here to inspect and evaluate.
 import { el, formatDuration, formatExact } from './format.js';
+import { finetuneParallel, defaultWorkers } from './parallel.js';
 
 /**
  * addFinetuneStage adds the stage's tab and panel.
@@ -13,7 +14,8 @@ import { el, formatDuration, formatExact } from './format.js';
  * @param {import('./stages.js').Stages} o.stages
  * @param {import('./job.js').JobRunner} o.runner
  * @param {() => boolean} o.ready whether a model and images are open and nothing else runs
- * @param {() => Promise<object>} o.worker a worker slot holding the open model and images
+ * @param {(i?: number) => Promise<object>} o.worker worker slot i (default 0) holding the open model and images
+ * @param {() => number} [o.images] how many labelled images are open (the default number of workers depends on it)
  * @param {() => void} o.cancelAll stops the workers' requests
  * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
  * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
@@ -21,8 +23,8 @@ import { el, formatDuration, formatExact } from './format.js';
  * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
  * @returns {{update: () => void, dropStale: () => void}}
  */
-export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, guard, openModel, modelName, resultsKey }) {
-  let button, distill, progress, text, cancel, results;
+export function addFinetuneStage({ stages, runner, ready, worker, images, cancelAll, guard, openModel, modelName, resultsKey }) {
+  let button, distill, workers, progress, text, cancel, results;
   let shownFor = null; // resultsKey() of the result shown
   let openingTuned = false;
   stages.addStage({
@@ -32,6 +34,9 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
     build: (panel) => {
       button = el('button', { id: 'finetune', type: 'button', className: 'primary', disabled: true }, 'Fine-tune');
       distill = el('input', { id: 'finetune-distill', type: 'checkbox' });
+      workers = el('select', { id: 'finetune-workers' },
+        el('option', { value: 'auto' }, 'automatic'),
+        ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n))));
       progress = el('progress', { id: 'finetune-progress', max: '1', value: '0', 'aria-label': 'Fine-tuning progress', hidden: true });
       text = el('span', { id: 'finetune-eta', className: 'eta' });
       cancel = el('button', { id: 'finetune-cancel', type: 'button', hidden: true }, 'Cancel');
@@ -41,7 +46,9 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
           el('h3', {}, 'Fine-tune'),
           el('p', {}, 'Trains the open model for one pass over the open images, with settings chosen for it: a tenth of the images is held out to validate, ',
             'the learning rate comes from a short range test, and the best validated weights are kept, so the result is never worse on them than the model you opened.'),
-          el('p', {}, el('label', {}, distill, ' Distill: also learn the open model\'s own softened answers (recovers better after pruning or quantization)'))),
+          el('p', {}, el('label', {}, distill, ' Distill: also learn the open model\'s own softened answers (recovers better after pruning or quantization)')),
+          el('p', {}, el('label', {}, 'Workers: ', workers),
+            ' (each computes the gradients of its share of every batch; the result is the same as with one)')),
         el('div', { className: 'panel eval-run' }, button, cancel, progress, text),
         results);
       button.addEventListener('click', () => run());
@@ -58,11 +65,13 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
       work: async (job) => {
         job.onCancel(cancelAll);
         job.say('Starting…');
-        const slot = await worker();
-        const r = await slot.request('finetune', { distill: distill.checked }, [], {
-          onProgress: (p) => job.report(p, describe(p)),
-        });
-        outcome = { result: r.value, bytes: r.blob };
+        const params = { distill: distill.checked };
+        const onProgress = (p) => job.report(p, describe(p));
+        const slots = await workerSlots(job);
+        const r = slots.length === 1
+          ? await slots[0].request('finetune', params, [], { onProgress })
+          : await finetuneParallel(slots, params, { onProgress });
+        outcome = { result: { ...r.value, workers: slots.length }, bytes: r.blob };
         render(outcome.result, outcome.bytes);
         shownFor = resultsKey();
         text.textContent = `Done in ${formatDuration(outcome.result.seconds)}.`;
@@ -75,6 +84,22 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
     }));
     update();
     button.focus();
+  }
+
+  // workerSlots starts the workers the choice asks for, each holding the
+  // open model and images (fewer when the page's pool has fewer).
+  async function workerSlots(job) {
+    const first = await worker(0);
+    const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
+    const asked = workers.value === 'auto' ? defaultWorkers(images ? images() : 0, cores) : Number(workers.value);
+    const slots = [first];
+    if (asked > 1) job.say(`Starting ${asked} workers…`);
+    for (let i = 1; i < asked; i++) {
+      const slot = await worker(i);
+      if (slots.includes(slot)) break; // a page that hands out one worker only
+      slots.push(slot);
+    }
+    return slots;
   }
 
   // describe is the line beside the bar for one job.Progress.
@@ -102,7 +127,7 @@ export function addFinetuneStage({ stages, runner, ready, worker, cancelAll, gua
     results.replaceChildren(
       el('h3', {}, 'Result'),
       el('p', { id: 'finetune-summary' }, summaryLine(r)),
-      el('p', {}, `${formatExact(r.trainImages)} training images, ${formatExact(r.valImages)} validation images; learning rate ${r.lr.toPrecision(2)}` +
+      el('p', { id: 'finetune-details' }, `${formatExact(r.trainImages)} training images, ${formatExact(r.valImages)} validation images, ${r.workers} worker${r.workers === 1 ? '' : 's'}; learning rate ${r.lr.toPrecision(2)}` +
         `${r.retries ? `, ${r.retries} restart(s) after the loss diverged` : ''}.`),
       // The job's own lines; the CLI's flag hints mean nothing here.
       el('ul', { id: 'finetune-events' }, r.events.map((e) => el('li', {}, e.replace(/ \(--allow-worse[^)]*\)/, '')))),

@@ -15,6 +15,7 @@ class Slot {
     this.index = index;
     this.pending = new Map();
     this.dead = false;
+    this.death = null; // the error it died of
     this.loaded = {}; // what this Go instance holds: {model, data, preprocess} keys
     this.worker = new Worker(new URL('../worker.js', import.meta.url), { type: 'module', name: `pare-${index}` });
     this.ready = new Promise((resolve, reject) => {
@@ -63,6 +64,7 @@ class Slot {
     if (this.dead) return;
     this.dead = true;
     const err = Object.assign(new Error(error.message), error);
+    this.death = err;
     this.readyReject(err);
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
@@ -72,6 +74,11 @@ class Slot {
 
   async request(type, params = {}, files = [], { onProgress } = {}) {
     await this.ready;
+    // A caller may hold a slot across a death (prepare's openModel then
+    // openData, an evaluation's loop): a message to the terminated worker
+    // would never be answered, so the request fails with the death's
+    // reason instead.
+    if (this.dead) throw this.death;
     const id = nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });

@@ -14,7 +14,12 @@ const resources = {
   params: { label: 'Parameters', unit: 'parameters', of: (s) => s.params },
   // As qcqp.Measure counts it: float32 weights plus the activation peak.
   memory: { label: 'Memory', unit: 'bytes', of: (s) => 4 * s.params + s.peakActivationBytes },
+  // The latency model measured here (Calibrate): its prediction of the
+  // unpruned model, in milliseconds.
+  latency: { label: 'Latency (onnxruntime-web, this browser)', unit: 'ms', of: () => (calibration ? 1e3 * calibration.predictedFull : 0) },
 };
+let calibration = null; // the latency request's result for calibratedFor
+let calibratedFor = null; // the model key it was measured on
 
 /**
  * addPruneStage adds the stage's tab and panel.
@@ -33,6 +38,7 @@ const resources = {
  */
 export function addPruneStage({ stages, runner, ready, summary, worker, cancelAll, guard, openModel, modelName, modelKey }) {
   let button, resource, mode, slider, number, target, progress, text, cancel, figures, maps, results, viewButton, viewBox;
+  let latencyBox, calibrateButton, latencyStatus;
   let liveView = null;
   let lastMasks = null;
   let pruned = null; // the Blob the Download link saves
@@ -59,6 +65,15 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       viewButton = el('button', { id: 'prune-show-view', type: 'button' }, 'Show the live view');
       viewBox = el('div', { id: 'prune-liveview', className: 'liveview' });
       results = el('div', { id: 'prune-results', className: 'results' });
+      calibrateButton = el('button', { id: 'prune-calibrate', type: 'button' }, 'Calibrate in this browser');
+      latencyStatus = el('p', { id: 'prune-latency-status' });
+      latencyBox = el('div', { id: 'prune-latency', className: 'panel', hidden: true },
+        el('h3', {}, 'Latency model'),
+        el('p', {}, 'A latency budget needs to know how long this model takes here. Calibrate times each prunable layer alone in onnxruntime-web, in this browser, ',
+          'at 16 combinations of its input and output channels, fits a + b·in + c·out + d·in·out per layer, ',
+          'then times 20 randomly pruned copies of the network to show how far the fit is off before you rely on it.'),
+        el('p', {}, calibrateButton), latencyStatus);
+      calibrateButton.addEventListener('click', () => calibrate());
       panel.append(
         el('div', { className: 'panel' },
           el('h3', {}, 'Prune'),
@@ -67,6 +82,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
             'No images are needed.'),
           el('p', { className: 'prune-budget' },
             el('label', {}, 'Budget ', resource), ' ', mode, ' ', slider, ' ', number, ' ', target)),
+        latencyBox,
         el('div', { className: 'panel eval-run' }, button, cancel, progress, text),
         el('div', { className: 'panel' }, figures, maps, el('p', {}, viewButton), viewBox),
         results);
@@ -91,6 +107,8 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
 
   // setMode rewrites the number in the new unit, keeping the same cap.
   function setMode() {
+    latencyBox.hidden = resource.value !== 'latency';
+    refreshButtons();
     const full = fullFigure();
     if (mode.value === 'fraction') {
       number.max = '100';
@@ -99,9 +117,10 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       number.value = slider.value;
     } else {
       number.removeAttribute('max');
-      number.step = '1';
+      number.step = resource.value === 'latency' ? 'any' : '1';
       slider.hidden = true;
-      number.value = full ? String(Math.round((Number(slider.value) / 100) * full)) : '';
+      const v = (Number(slider.value) / 100) * full;
+      number.value = full ? String(resource.value === 'latency' ? Number(v.toPrecision(3)) : Math.round(v)) : '';
     }
     showTarget();
   }
@@ -114,8 +133,9 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
   // request is the budget as the prune request takes it.
   function request() {
     const v = Number(number.value);
-    if (mode.value === 'fraction') return { resource: resource.value, fraction: v / 100 };
-    return { resource: resource.value, value: v };
+    const model = resource.value === 'latency' && calibration ? { latencyModel: calibration.model } : {};
+    if (mode.value === 'fraction') return { resource: resource.value, fraction: v / 100, ...model };
+    return { resource: resource.value, value: resource.value === 'latency' ? v / 1000 : v, ...model };
   }
 
   function showTarget() {
@@ -123,9 +143,10 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
     const v = Number(number.value);
     const unit = resources[resource.value].unit;
     if (!full || !Number.isFinite(v)) { target.textContent = ''; return; }
+    const fig = (x) => (resource.value === 'latency' ? x.toPrecision(3) : formatExact(Math.round(x)));
     target.textContent = mode.value === 'fraction'
-      ? `% = ${formatExact(Math.round((v / 100) * full))} of ${formatExact(full)} ${unit}`
-      : `${unit} (${((100 * v) / full).toFixed(1)} % of ${formatExact(full)})`;
+      ? `% = ${fig((v / 100) * full)} of ${fig(full)} ${unit}`
+      : `${unit} (${((100 * v) / full).toFixed(1)} % of ${fig(full)})`;
   }
 
   async function run() {
@@ -198,6 +219,12 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
   }
 
   function summaryLine(r) {
+    if (r.latency) {
+      const l = r.latency;
+      const ms = (x) => `${(1e3 * x).toPrecision(3)} ms`;
+      return `Latency predicted ${ms(l.predictedBefore)} → ${ms(l.predictedAfter)} (budget ${ms(r.budget)}), measured ${ms(l.measuredBefore)} → ${ms(l.measuredAfter)} in onnxruntime-web here; ` +
+        `solver ${r.status}, gap ${gapText(r.gap)}.`;
+    }
     const unit = resources[r.resource].unit;
     return `${resources[r.resource].label} ${formatExact(r.before[r.resource])} → ${formatExact(r.after[r.resource])} ${unit} ` +
       `(budget ${formatExact(Math.floor(r.budget))}); solver ${r.status}, gap ${gapText(r.gap)}.`;
@@ -250,10 +277,66 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       liveView?.send({ kind: 'reset' });
       lastMasks = null;
     }
-    button.disabled = !ready();
-    button.title = button.disabled ? 'Open a model first' : '';
+    if (calibratedFor !== null && calibratedFor !== modelKey()) {
+      calibration = null;
+      calibratedFor = null;
+      if (latencyStatus) showCalibration();
+    }
+    refreshButtons();
     if (mode.value === 'absolute' && !number.value) setMode();
     showTarget();
   }
-  return { update, get pruned() { return pruned; } };
+  function refreshButtons() {
+    const needsCalibration = resource.value === 'latency' && !calibration;
+    button.disabled = !ready() || needsCalibration;
+    button.title = !ready() ? 'Open a model first' : needsCalibration ? 'Calibrate the latency model first' : '';
+    calibrateButton.disabled = !ready();
+  }
+
+  // calibrate measures the open model's latency model in onnxruntime-web
+  // in a worker (wasm/latency.go), which keeps it for latency budgets.
+  async function calibrate() {
+    if (!ready()) return;
+    const key = modelKey();
+    let result = null;
+    await guard('Calibrating', () => runner.run({
+      ui: { progress, text, cancel },
+      start: 'Latency calibration started.',
+      work: async (job) => {
+        job.onCancel(cancelAll);
+        job.say('Loading onnxruntime-web…');
+        const slot = await worker();
+        const r = await slot.request('latency', {}, [], {
+          onProgress: (p) => job.report({ done: 0, total: 0 }, `${p.message || 'Timing'} · ${formatExact(p.done)} timings`),
+        });
+        result = r;
+      },
+      end: (_, { cancelled }) => (cancelled ? 'Calibration cancelled.' : result ? `Calibration done: mean error ${result.meanPercentError.toFixed(1)} %.` : 'Calibration stopped: see the message at the top of the page.'),
+    }));
+    if (result && key === modelKey()) {
+      calibration = result;
+      calibratedFor = key;
+      showCalibration();
+      if (mode.value === 'absolute') setMode();
+    }
+    update();
+  }
+
+  function showCalibration() {
+    const c = calibration;
+    if (!c) {
+      latencyStatus.textContent = 'Not measured yet for this model.';
+      return;
+    }
+    const ms = (x) => `${(1e3 * x).toPrecision(3)} ms`;
+    const url = URL.createObjectURL(new Blob([JSON.stringify(c.model, null, 2)], { type: 'application/json' }));
+    const name = modelName().replace(/(\.onnx)?$/i, '.latency.json');
+    latencyStatus.replaceChildren(
+      el('span', { id: 'prune-latency-summary', 'data-mpe': String(c.meanPercentError) },
+        `Measured in onnxruntime-web here: the whole network takes ${ms(c.fullSeconds)} (the fit predicts ${ms(c.predictedFull)}); ` +
+        `mean error ${c.meanPercentError.toFixed(1)} % on ${c.networks.length} random pruned networks; ${formatExact(c.timings)} timings in ${c.seconds.toFixed(1)} s. `),
+      el('a', { id: 'prune-latency-download', href: url, download: name }, `Download the latency model (${name}, read by pare prune --latency-model)`));
+  }
+
+  return { update, get pruned() { return pruned; }, get calibration() { return calibration; } };
 }

@@ -1,0 +1,527 @@
+package exec
+
+import (
+	"math"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// QDQ models at the speed of float ones. A QDQ file (ONNX's standard
+// form of a quantized model, what pare quantize writes) stores each weight
+// as integers behind a DequantizeLinear and puts QuantizeLinear ->
+// DequantizeLinear on every quantized activation:
+//
+//   - DequantizeLinear of an initializer has constant inputs, so
+//     NewSession folds it once like any constant node: the Conv reads the
+//     float weight (and the int32 bias as float) and fuses as usual.
+//   - A QuantizeLinear -> DequantizeLinear pair on an activation, with the
+//     element-wise prefix that quantizers put before it (Abs, Relu, Sub or
+//     Add of a scalar constant, Clip to constant bounds) and the signed
+//     form's Mul by Sign of the chain's input after it, runs here as one
+//     fake-quant pass: one buffer, no integer tensor, where the unfused
+//     plan makes up to seven passes and as many buffers.
+//   - When the chain's input is the output of a Conv (fused or not) that
+//     nothing else reads, the pass runs inside the Conv's step on its
+//     output, before the next op reads it.
+//
+// Each element goes through exactly the float32 operations of the unfused
+// kernels (the Q kernel's float32 division, round half to even, the
+// saturation and NaN-to-0 rule, the DQ kernel's float32 multiply), so the
+// fused result is bit for bit the unfused one (qdq_test.go). An input the
+// pass does not handle at run time (not float32, a constant whose shape
+// would broadcast) runs the original kernels one after the other.
+
+// fakeQuant is one fused QuantizeLinear -> DequantizeLinear chain.
+type fakeQuant struct {
+	pre []preOp
+	// qScale, qZero and [qLo, qHi] are the QuantizeLinear's scale, zero
+	// point and saturation range; dScale and dZero the DequantizeLinear's.
+	qScale, dScale float32
+	qZero, dZero   float64
+	qLo, qHi       float64
+	// [lo, hi] is what x/qScale is clamped to before rounding: the
+	// saturation range less the zero point, narrowed by a Clip just before
+	// the QuantizeLinear (mergeClip).
+	lo, hi float32
+	// signed multiplies the result by Sign of the chain's input.
+	signed bool
+	// members are the original steps, in order, for the fallback, with
+	// the constants they read (a run-only session releases those from its
+	// own table, since no fused step names them).
+	members []step
+	consts  map[string]*tensor.Tensor
+	input   string
+}
+
+// preOp is one element-wise op before the QuantizeLinear.
+type preOp struct {
+	kind   preKind
+	c      float32 // the constant of Sub and Add
+	lo, hi float32 // the bounds of Clip
+	// rank is the rank of the constant operand of Sub and Add: an input of
+	// lower rank would be broadcast up to it.
+	rank int
+}
+
+type preKind byte
+
+const (
+	preAbs preKind = iota
+	preRelu
+	preSub
+	preAdd
+	preClip
+)
+
+// fuseFakeQuant returns steps with every recognised chain replaced by one
+// step (placed where the chain's DequantizeLinear, or signed Mul, was), or
+// folded into the Conv step that produces its input.
+func (s *Session) fuseFakeQuant(steps []step) []step {
+	readers := map[string]int{}
+	producer := map[string]int{}
+	for i, st := range steps {
+		for _, name := range st.node.Input {
+			if name != "" {
+				readers[name]++
+			}
+		}
+		for _, name := range st.node.Output {
+			producer[name] = i
+		}
+	}
+	isOutput := map[string]bool{}
+	for _, o := range s.outputs {
+		isOutput[o] = true
+	}
+	// private reports whether value name is produced by a step and read
+	// only by the one step after it in the chain.
+	private := func(name string) bool { return readers[name] == 1 && !isOutput[name] }
+	stepOf := func(name string) (int, bool) {
+		i, ok := producer[name]
+		return i, ok
+	}
+
+	drop := map[int]bool{}
+	placed := map[int]step{}
+	for i, st := range steps {
+		if !isOp(st.node, "DequantizeLinear") || drop[i] {
+			continue
+		}
+		f := &fakeQuant{}
+		qi, ok := stepOf(st.node.Input[0])
+		if !ok || !isOp(steps[qi].node, "QuantizeLinear") || !private(st.node.Input[0]) || !s.readQDQ(f, steps[qi], st) {
+			continue
+		}
+		chain := []int{qi, i}
+		// Walk back over the element-wise prefix.
+		in := steps[qi].node.Input[0]
+		for {
+			pi, ok := stepOf(in)
+			if !ok || !private(in) || drop[pi] {
+				break
+			}
+			op, ok := s.readPreOp(steps[pi])
+			if !ok {
+				break
+			}
+			f.pre = append([]preOp{op}, f.pre...)
+			chain = append([]int{pi}, chain...)
+			in = steps[pi].node.Input[0]
+		}
+		f.input = in
+		f.mergeClip()
+		last, out := i, st.node.Output[0]
+		// The signed form: Mul(DQ, Sign(input)).
+		if private(out) {
+			if mi, ok := s.signedMul(steps, out, in, readers, isOutput); ok {
+				si := producer[steps[mi].node.Input[0]]
+				if steps[mi].node.Input[0] == out {
+					si = producer[steps[mi].node.Input[1]]
+				}
+				f.signed = true
+				chain = append(chain, si, mi)
+				last, out = mi, steps[mi].node.Output[0]
+			}
+		}
+		f.consts = map[string]*tensor.Tensor{}
+		for _, j := range chain {
+			f.members = append(f.members, steps[j])
+			for _, name := range steps[j].node.Input {
+				if t, ok := s.consts[name]; ok {
+					f.consts[name] = t
+				}
+			}
+		}
+		sortSteps(f.members, chain)
+		for _, j := range chain {
+			drop[j] = true
+		}
+		// Into the producing Conv, when only the chain reads its output
+		// (the signed form also reads the input through Sign: not then).
+		if ci, ok := stepOf(in); ok && !f.signed && private(in) && !drop[ci] {
+			if cs, ok := s.withQuantEpilogue(steps[ci], f, out); ok {
+				placed[ci] = cs
+				continue
+			}
+		}
+		node := &onnx.Node{Name: st.node.Name, OpType: "DequantizeLinear", Input: []string{in}, Output: []string{out}}
+		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true}
+	}
+	if len(drop) == 0 {
+		return steps
+	}
+	out := make([]step, 0, len(steps))
+	for i, st := range steps {
+		if fs, ok := placed[i]; ok {
+			out = append(out, fs)
+			continue
+		}
+		if !drop[i] {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// mergeClip folds a Clip that is the last op before the QuantizeLinear
+// into the clamp of x/qScale. Dividing by a positive scale is monotone
+// in float32 too, so fl(clip(x, l, h)/s) = clamp(fl(x/s), fl(l/s),
+// fl(h/s)) exactly, NaN passing through both; when that range overlaps
+// [lo, hi], the two clamps are one.
+func (f *fakeQuant) mergeClip() {
+	n := len(f.pre)
+	if n == 0 || f.pre[n-1].kind != preClip || !(f.qScale > 0) || math.IsInf(float64(f.qScale), 1) {
+		return
+	}
+	p := f.pre[n-1]
+	l, h := p.lo/f.qScale, p.hi/f.qScale
+	if !(l <= f.hi && h >= f.lo) {
+		return
+	}
+	f.lo, f.hi = max(f.lo, l), min(f.hi, h)
+	f.pre = f.pre[:n-1]
+}
+
+// sortSteps orders members by their step index (the chain was gathered
+// out of order: prefix, Q, DQ, Sign, Mul).
+func sortSteps(members []step, idx []int) {
+	for a := 1; a < len(idx); a++ {
+		for b := a; b > 0 && idx[b] < idx[b-1]; b-- {
+			idx[b], idx[b-1] = idx[b-1], idx[b]
+			members[b], members[b-1] = members[b-1], members[b]
+		}
+	}
+}
+
+func isOp(n *onnx.Node, op string) bool {
+	return n.OpType == op && onnx.IsDefaultDomain(n.Domain) && len(n.Output) == 1 && len(n.Input) >= 1
+}
+
+// scalarF32 returns the value of a one-element float32 constant and its
+// rank.
+func (s *Session) scalarF32(name string) (float32, int, bool) {
+	t := s.consts[name]
+	if t == nil || t.DType != tensor.Float32 || t.Len() != 1 || len(t.F32) != 1 {
+		return 0, 0, false
+	}
+	return t.F32[0], len(t.Shape), true
+}
+
+// perTensorScale is scalarF32 for a quantization scale, which the kernels
+// read per tensor only when it is a scalar or of shape [1].
+func (s *Session) perTensorScale(name string) (float32, bool) {
+	v, rank, ok := s.scalarF32(name)
+	return v, ok && rank <= 1
+}
+
+// readQDQ fills f's quantization parameters when q and dq are a per-tensor
+// pair with constant scales and zero points that the kernels accept.
+func (s *Session) readQDQ(f *fakeQuant, q, dq step) bool {
+	qn, dn := q.node, dq.node
+	if len(qn.Input) < 2 || len(dn.Input) < 2 {
+		return false
+	}
+	if a := dn.Attr("output_dtype"); a != nil && a.I != 0 && tensor.DType(a.I) != tensor.Float32 {
+		return false
+	}
+	var ok bool
+	if f.qScale, ok = s.perTensorScale(qn.Input[1]); !ok {
+		return false
+	}
+	if f.dScale, ok = s.perTensorScale(dn.Input[1]); !ok {
+		return false
+	}
+	qType := tensor.Uint8
+	if a := qn.Attr("output_dtype"); a != nil && a.I != 0 {
+		qType = tensor.DType(a.I)
+	}
+	var qz, dz *tensor.Tensor
+	if len(qn.Input) > 2 && qn.Input[2] != "" {
+		if qz = s.consts[qn.Input[2]]; qz == nil || qz.Len() != 1 {
+			return false
+		}
+		qType = qz.DType
+	}
+	if len(dn.Input) > 2 && dn.Input[2] != "" {
+		if dz = s.consts[dn.Input[2]]; dz == nil || dz.Len() != 1 || dz.DType != qType {
+			return false
+		}
+	}
+	lo, hi, ok := quantRange(qType)
+	if !ok || qType == tensor.Int32 || (qType == tensor.Int4 || qType == tensor.Uint4) && q.opset < 21 {
+		return false
+	}
+	f.qLo, f.qHi = lo, hi
+	if qz != nil {
+		f.qZero = float64(asInt64(qz, 0))
+	}
+	if dz != nil {
+		f.dZero = float64(asInt64(dz, 0))
+	}
+	f.lo, f.hi = float32(lo-f.qZero), float32(hi-f.qZero)
+	return true
+}
+
+// readPreOp recognises an element-wise op on float32 data with constant
+// scalar operands.
+func (s *Session) readPreOp(st step) (preOp, bool) {
+	n := st.node
+	if !onnx.IsDefaultDomain(n.Domain) || len(n.Output) != 1 {
+		return preOp{}, false
+	}
+	switch n.OpType {
+	case "Abs":
+		return preOp{kind: preAbs}, len(n.Input) == 1
+	case "Relu":
+		return preOp{kind: preRelu}, len(n.Input) == 1
+	case "Sub", "Add":
+		if len(n.Input) != 2 || st.opset < 7 {
+			return preOp{}, false
+		}
+		c, rank, ok := s.scalarF32(n.Input[1])
+		if !ok {
+			return preOp{}, false
+		}
+		k := preSub
+		if n.OpType == "Add" {
+			k = preAdd
+		}
+		return preOp{kind: k, c: c, rank: rank}, true
+	case "Clip":
+		if lo, hi, ok := s.activationRange(st); ok {
+			return preOp{kind: preClip, lo: lo, hi: hi}, true
+		}
+	}
+	return preOp{}, false
+}
+
+// signedMul finds Mul(dq, Sign(input)) (either operand order) as the only
+// reader of dq, with the Sign read by nothing else.
+func (s *Session) signedMul(steps []step, dq, input string, readers map[string]int, isOutput map[string]bool) (int, bool) {
+	for mi, st := range steps {
+		n := st.node
+		if !isOp(n, "Mul") || len(n.Input) != 2 || n.Input[0] != dq && n.Input[1] != dq || n.Input[0] == n.Input[1] {
+			continue
+		}
+		other := n.Input[1]
+		if other == dq {
+			other = n.Input[0]
+		}
+		if readers[other] != 1 || isOutput[other] {
+			return 0, false
+		}
+		for _, sg := range steps {
+			if isOp(sg.node, "Sign") && sg.node.Output[0] == other && sg.node.Input[0] == input {
+				return mi, true
+			}
+		}
+		return 0, false
+	}
+	return 0, false
+}
+
+// withQuantEpilogue returns conv's step with f applied to its output,
+// which is renamed out, when conv is a float Conv (fused or not).
+func (s *Session) withQuantEpilogue(conv step, f *fakeQuant, out string) (step, bool) {
+	fc := conv.conv
+	n := conv.node
+	if fc == nil {
+		if !isOp(n, "Conv") || len(n.Input) < 2 {
+			return step{}, false
+		}
+		w, b, ok := s.convConstants(n)
+		if !ok {
+			return step{}, false
+		}
+		fc = &fusedConv{conv: n}
+		wName, bName := fusedName(n, "W"), fusedName(n, "B")
+		s.consts[wName], s.consts[bName] = w, b
+		n = &onnx.Node{Name: n.Name, OpType: "Conv", Attribute: n.Attribute, Input: []string{n.Input[0], wName, bName}, Output: n.Output}
+	}
+	if fc.quant != nil {
+		return step{}, false
+	}
+	for _, p := range f.pre {
+		if p.rank > 3 { // a Conv's output has rank 3 or more
+			return step{}, false
+		}
+	}
+	fc.quant = f
+	node := *n
+	node.Output = []string{out}
+	return step{node: &node, opset: conv.opset, kernel: fc.kernel, overwrites: true, conv: fc}, true
+}
+
+// kernel runs the fused chain on in[0].
+func (f *fakeQuant) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	x := in[0]
+	if x == nil || !f.handles(x) {
+		return f.unfused(c, x)
+	}
+	y, err := alloc(c, tensor.Float32, x.Shape)
+	if err != nil {
+		return nil, err
+	}
+	f.apply(y.F32, x.F32)
+	return []*tensor.Tensor{y}, nil
+}
+
+// handles reports whether the fused pass computes what the kernels would
+// on x: float32 data no constant broadcasts to a larger rank.
+func (f *fakeQuant) handles(x *tensor.Tensor) bool {
+	if x.DType != tensor.Float32 || len(x.F32) != x.Len() {
+		return false
+	}
+	for _, p := range f.pre {
+		if p.rank > len(x.Shape) {
+			return false
+		}
+	}
+	return true
+}
+
+// unfused runs the original kernels in order.
+func (f *fakeQuant) unfused(c *Context, x *tensor.Tensor) ([]*tensor.Tensor, error) {
+	values := map[string]*tensor.Tensor{f.input: x}
+	var last *tensor.Tensor
+	for _, st := range f.members {
+		args := make([]*tensor.Tensor, len(st.node.Input))
+		for j, name := range st.node.Input {
+			if v, ok := values[name]; ok {
+				args[j] = v
+			} else if name != "" {
+				args[j] = f.consts[name]
+			}
+		}
+		outs, err := runKernel(&Context{Node: st.node, Opset: st.opset}, st.kernel, args)
+		if err != nil {
+			return nil, err
+		}
+		values[st.node.Output[0]] = outs[0]
+		last = outs[0]
+	}
+	return []*tensor.Tensor{copyTensor(c, last, last.Shape)}, nil
+}
+
+// fakeQuantBlock is how many elements go through the prefix ops at a time:
+// small enough to stay in the first-level cache between passes.
+const fakeQuantBlock = 1024
+
+// apply writes the chain's result for x into y (same length; y may be x).
+func (f *fakeQuant) apply(y, x []float32) {
+	for lo := 0; lo < len(x); lo += fakeQuantBlock {
+		hi := min(lo+fakeQuantBlock, len(x))
+		f.applyBlock(y[lo:hi], x[lo:hi])
+	}
+}
+
+func (f *fakeQuant) applyBlock(y, x []float32) {
+	src := x
+	for _, p := range f.pre {
+		p.apply(y, src)
+		src = y
+	}
+	// QuantizeLinear computes k = clamp(round(x/s) + z, qLo, qHi), with
+	// x/s divided in float32, round half to even, and NaN to level 0, then
+	// DequantizeLinear (k - z') s'. Since qLo - z and qHi - z are integers
+	// and rounding is monotone, clamping x/s to [lo, hi] before rounding
+	// gives the same k; the clamped value is at most 2^9 in magnitude, so
+	// adding and subtracting 1.5*2^23 rounds it half to even in float32
+	// exactly, and k - z' is a small integer, exact in float32: every
+	// step is the kernels' arithmetic, without float64 or integer
+	// conversions.
+	const magic = 1 << 23 * 1.5
+	qs, ds, lo, hi := f.qScale, f.dScale, f.lo, f.hi
+	nan := float32(-f.qZero) // level 0
+	off := float32(f.qZero - f.dZero)
+	// Compare-and-set rather than the min and max builtins, whose NaN and
+	// signed-zero rules Go's WebAssembly spells out in full: with them,
+	// BenchmarkFakeQuantApply took 1.83 ms under node and 0.19 ms natively,
+	// with the branches 0.25 and 0.13 ms. The NaN test rides in the last
+	// branch.
+	y = y[:len(src)]
+	for i, v := range src {
+		r := v / qs
+		if r < lo {
+			r = lo
+		} else if r > hi {
+			r = hi
+		} else if r != r {
+			r = nan
+		}
+		r = float32(r+magic) - magic
+		y[i] = (r + off) * ds
+	}
+	if f.signed { // y is not x: a signed chain never runs in place
+		for i, v := range x {
+			y[i] *= signOf(v)
+		}
+	}
+}
+
+// signOf is the Sign kernel's sign: 1, -1, or x itself (0 and NaN).
+func signOf(x float32) float32 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return x
+}
+
+// apply writes op(x) into y, as the op's kernel computes it on float32.
+func (p preOp) apply(y, x []float32) {
+	switch p.kind {
+	case preAbs:
+		for i, v := range x {
+			y[i] = float32(math.Abs(float64(v)))
+		}
+	case preRelu:
+		for i, v := range x {
+			if v <= 0 {
+				v = 0
+			}
+			y[i] = v
+		}
+	case preSub:
+		for i, v := range x {
+			y[i] = v - p.c
+		}
+	case preAdd:
+		for i, v := range x {
+			y[i] = v + p.c
+		}
+	case preClip:
+		for i, v := range x {
+			if v < p.lo {
+				v = p.lo
+			}
+			if v > p.hi {
+				v = p.hi
+			}
+			y[i] = v
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// The Compress stage on the demo with its defaults (50 % of the MACs, QIL
+// 4/4, int8 storage, distilled fine-tune): Cancel in the fine-tune, and
+// again in the quantization, each followed by a reload, keep the finished
+// stages, which the next run resumes from;
+// the file the page ends with is byte for byte what `pare compress`
+// writes (the CLI built for wasm, with the same relaxed-SIMD kernel the
+// page uses), its MACs re-measured by `pare info` are within the budget,
+// onnxruntime-web in the page and onnxruntime-node here give the accuracy
+// the page shows, and the Download links name the file and its report.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { serve, open, waitForGraph, checkPage, bannerText, pareCLI, totalMACs, root, www, screenshots } from './harness.mjs';
+import { tempFile } from './fixtures.mjs';
+
+const require = createRequire(import.meta.url);
+const demoModel = join(www, 'demo', 'demo-resnet-mnist.onnx');
+
+let site;
+let session;
+before(async () => {
+  site = await serve();
+  // The kernel is pinned so that the CLI below, under node, computes with
+  // the same instructions.
+  session = await open(`${site.url}?simd=relaxed`);
+});
+after(async () => {
+  await session?.close();
+  await site?.close();
+});
+
+async function openDemoOnCompress(page) {
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
+  await waitForGraph(page);
+  await page.click('#tab-compress');
+  await page.waitForFunction(() => !document.getElementById('compress').disabled);
+}
+
+const stageStates = (page) => page.$$eval('#compress-stages li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.stage, li.dataset.state])));
+
+// wasmCompress runs `pare compress` built for wasm (bin/pare.wasm, make
+// cli-wasm) under node with the relaxed-SIMD kernel; null if not built.
+async function wasmCompress(args) {
+  const wasm = join(root, 'bin', 'pare.wasm');
+  if (!existsSync(wasm)) return null;
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(root, 'tools', 'wasmexec', 'go_js_wasm_exec'), [wasm, 'compress', ...args], {
+      env: { ...process.env, PARE_SIMD: 'relaxed' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`pare.wasm compress: ${err}`))));
+  });
+}
+
+test('the demo compresses with the defaults, survives Cancel and a reload, and is what pare compress writes', async () => {
+  const { page } = session;
+  await openDemoOnCompress(page);
+  assert.deepEqual(await page.evaluate(() => ['resource', 'budget', 'wbits', 'abits', 'storage'].map((k) => document.getElementById(`compress-${k}`).value)),
+    ['macs', '50', '4', '4', 'int8']);
+  assert.ok(await page.isChecked('#compress-distill'));
+
+  // Cancel once pruning is done and the fine-tune runs.
+  await page.click('#compress');
+  await page.waitForSelector('#compress-stages li[data-stage="finetune"][data-state="running"]', { timeout: 120000 });
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.deepEqual(await stageStates(page), { prune: 'done', finetune: 'stopped', quantize: 'waiting', evaluate: 'waiting' });
+  assert.match(await page.textContent('#announce'), /cancelled; the finished stages are kept/);
+  await checkPage(page, 'after cancelling the compression');
+
+  // A reload: the demo again, and the stored prune stage is offered.
+  await page.reload();
+  await openDemoOnCompress(page);
+  await page.waitForSelector('#compress-resume:not([hidden])', { timeout: 30000 });
+  const notice = await page.textContent('#compress-resume-text');
+  assert.match(notice, /stopped after the prune stage/, notice);
+  assert.match(notice, /Kept in this browser: [\d.]+ KiB; this site stores [\d.]+ [KMG]iB of the [\d.]+ [KMGT]iB the browser allows/, notice);
+  assert.equal((await stageStates(page)).prune, 'restored');
+
+  // Resumed, and cancelled again in the quantization: a second reload
+  // resumes after the fine-tune.
+  await page.click('#compress');
+  await page.waitForSelector('#compress-stages li[data-stage="quantize"][data-state="running"]', { timeout: 120000 });
+  assert.equal((await stageStates(page)).prune, 'restored');
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.deepEqual(await stageStates(page), { prune: 'restored', finetune: 'done', quantize: 'stopped', evaluate: 'waiting' });
+  await page.reload();
+  await openDemoOnCompress(page);
+  await page.waitForSelector('#compress-resume:not([hidden])', { timeout: 30000 });
+  assert.match(await page.textContent('#compress-resume-text'), /stopped after the fine-tune stage/);
+
+  const started = Date.now();
+  await page.click('#compress');
+  await page.waitForSelector('#compress-check-status[data-differ]', { timeout: 300000 });
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  const seconds = (Date.now() - started) / 1000;
+  assert.deepEqual(await stageStates(page), { prune: 'restored', finetune: 'restored', quantize: 'done', evaluate: 'done' });
+  assert.equal(await page.isHidden('#compress-resume'), true, 'the finished run is still offered for resuming');
+  const check = await page.$eval('#compress-check-status', (e) => ({ ...e.dataset, text: e.textContent }));
+  assert.equal(check.images, '1000', check.text);
+  assert.equal(check.differ, '0', `Pare and onnxruntime-web disagree: ${check.text}`);
+  assert.equal(check.pare, check.ort, check.text);
+  await checkPage(page, 'after compressing');
+  await page.locator('#view-compress').screenshot({ path: join(screenshots, 'compress.png') });
+
+  // What the Download link saves.
+  assert.equal(await page.getAttribute('#compress-download', 'download'), 'demo-resnet-mnist-compressed-w4a4.onnx');
+  assert.equal(await page.getAttribute('#compress-report', 'download'), 'demo-resnet-mnist-compressed-w4a4.report.json');
+  const { b64, report } = await page.evaluate(() => {
+    const r = window.pare.compress.result;
+    const b = new Uint8Array(r.bytes);
+    let s = '';
+    for (const x of b) s += String.fromCharCode(x);
+    return { b64: btoa(s), report: r.report };
+  });
+  const bytes = Buffer.from(b64, 'base64');
+  const file = await tempFile('demo-page-compressed.onnx', bytes);
+
+  // The same inputs through the CLI: the same file.
+  const cliOut = await tempFile('demo-cli-compressed.onnx', Buffer.alloc(0));
+  const cli = await wasmCompress([demoModel, '--data', join(www, 'demo'), '--budget', 'macs=50%', '-o', cliOut, '--json']);
+  assert.ok(cli, 'bin/pare.wasm is not built (make cli-wasm)');
+  const cliReport = JSON.parse(cli);
+  assert.equal(report.accuracy.quantized.val, cliReport.accuracy.quantized.val, 'the page and pare compress differ in accuracy');
+  assert.ok(bytes.equals(await readFile(cliOut)), 'the page and pare compress wrote different files');
+
+  // Re-measured by pare info: within the budget.
+  const before = totalMACs(await pareCLI(['info', demoModel, '--json']));
+  const afterMACs = totalMACs(await pareCLI(['info', file, '--json']));
+  assert.ok(afterMACs <= Math.floor(before / 2), `${afterMACs} MACs over half of ${before}`);
+  assert.equal(afterMACs, report.resources.macs.after);
+
+  // onnxruntime-node on the images as the page preprocesses them.
+  const inputs = await page.evaluate(async () => {
+    const slot = await window.pare.pool.slot(0);
+    const r = await slot.request('inputs', { start: 0, end: 1000 });
+    let s = '';
+    for (const x of r.blob) s += String.fromCharCode(x);
+    return { ...r.value, b64: btoa(s) };
+  });
+  const ort = require('onnxruntime-node');
+  const sess = await ort.InferenceSession.create(file);
+  const raw = Buffer.from(inputs.b64, 'base64');
+  const x = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const out = await sess.run({ [inputs.name]: new ort.Tensor('float32', x, inputs.shape) });
+  const y = out[sess.outputNames[0]].data;
+  const k = y.length / inputs.shape[0];
+  let right = 0;
+  for (let i = 0; i < inputs.shape[0]; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
+    if (best === inputs.labels[i]) right++;
+  }
+  assert.equal(right / inputs.shape[0], Number(check.pare), 'onnxruntime-node and the page disagree on the accuracy');
+  console.log(`compress: resumed run ${seconds.toFixed(1)} s; validation ${report.accuracy.original.val} -> ${report.accuracy.quantized.val}; ` +
+    `check ${check.pare} (Pare, onnxruntime-web, onnxruntime-node); ${afterMACs} of ${before} MACs; ${bytes.length} bytes`);
+  assert.deepEqual(session.errors, []);
+  assert.deepEqual(session.foreignRequests(), []);
+});
+
+test('a budget no pruning meets gets a clear message and the page stays usable', async () => {
+  const { page } = session;
+  await page.fill('#compress-budget', '0.001');
+  await page.click('#compress');
+  const message = await bannerText(page);
+  assert.match(message, /budget/i, message);
+  assert.match(message, /Raise the budget|at least/i, message);
+  await page.waitForFunction(() => !window.pare.state.busy);
+  assert.equal(await page.isDisabled('#compress'), false);
+  await checkPage(page, 'after an unreachable budget');
+});

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pare-ml/pare/compress"
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/qcqp"
+	"github.com/pare-ml/pare/qil"
+)
+
+// CompressRequest asks for `pare compress` on the open model and data with
+// the CLI's defaults (the exact solver for 10 s, L1 importance, a
+// distilled fine-tune with keep-best, progressive QIL with the first and
+// last layers in float), one stage at a time: the request runs the
+// pipeline up to and including Until and replies with that stage's model,
+// so the page can store every finished stage and resume after a reload.
+// A resumed request gives the same result as one uninterrupted run, since
+// every batch depends only on the seed, the epoch and the step.
+type CompressRequest struct {
+	Budgets []PruneRequest `json:"budgets"`
+	// Bits are weight/activation bits ("4/4", the default).
+	Bits string `json:"bits"`
+	// Storage is "int8" (default) or "int4".
+	Storage string `json:"storage"`
+	// NoDistill fine-tunes on the labels alone.
+	NoDistill bool `json:"noDistill"`
+	// FinetuneEpochs is 0 for the CLI's choice (enough epochs for
+	// compress.MinFinetuneSteps steps).
+	FinetuneEpochs int `json:"finetuneEpochs"`
+	// Until is the last stage this request runs ("": to the end).
+	Until compress.Stage `json:"until"`
+	// Resume continues after a stage an earlier request finished; its
+	// model is the request's one file.
+	Resume *CompressResume `json:"resume"`
+}
+
+// CompressResume is a finished stage given back: its name and the report
+// as it was then (the model goes as the request's file).
+type CompressResume struct {
+	After  compress.Stage   `json:"after"`
+	Report *compress.Report `json:"report"`
+}
+
+// CompressProgress is one pipeline step as the page sees it: the job's
+// progress (Stage names the stage, Figures its figures) and the sub-step
+// under way ("solve", "train", "validate", ...).
+type CompressProgress struct {
+	job.Progress
+	Doing string `json:"doing"`
+}
+
+// CompressResult is a request's outcome: the stage it finished and the
+// report so far; the stage's model (for evaluate, the exported file) goes
+// as the reply's blob.
+type CompressResult struct {
+	Stage  compress.Stage   `json:"stage"`
+	Done   bool             `json:"done"`
+	Report *compress.Report `json:"report"`
+}
+
+// Compress runs the compression pipeline (compress.Pipeline, the same
+// stepper `pare compress` drives) on a copy of the open model and the open
+// images, up to req.Until.
+func (s *Service) Compress(ctx context.Context, req CompressRequest, files []File, send func(any)) (Reply, error) {
+	if s.model == nil {
+		return Reply{}, userErrorf("no-model", "Open a model first.")
+	}
+	if s.data == nil {
+		return Reply{}, userErrorf("no-data", "Open labelled images first: fine-tuning and QIL learn from them.")
+	}
+	cfg, err := s.compressConfig(req, files)
+	if err != nil {
+		return Reply{}, err
+	}
+	p, err := compress.New(cfg)
+	if err != nil {
+		return Reply{}, userErrorf("cannot-compress", "%s", strings.TrimPrefix(err.Error(), "compress: "))
+	}
+	until := req.Until
+	if until == "" {
+		until = compress.StageEvaluate
+	}
+	for !p.Done() {
+		pr, err := p.Step(ctx)
+		if err != nil {
+			return Reply{}, compressError(err)
+		}
+		if send != nil {
+			pr.Figures = finiteFigures(pr.Figures)
+			send(CompressProgress{Progress: pr, Doing: p.Doing()})
+		}
+		if pr.Figures["stage_done"] == 1 && p.Finished() == until {
+			break
+		}
+	}
+	out, err := stageBytes(p, until)
+	if err != nil {
+		return Reply{}, err
+	}
+	return Reply{Value: &CompressResult{Stage: until, Done: p.Done(), Report: p.Report()}, Blob: out}, nil
+}
+
+// compressConfig is the pipeline of a request, checked.
+func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Config, error) {
+	if len(req.Budgets) == 0 {
+		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters or memory.")
+	}
+	budgets := make([]qcqp.Budget, 0, len(req.Budgets))
+	for _, b := range req.Budgets {
+		bb, err := b.budget()
+		if err != nil {
+			return compress.Config{}, err
+		}
+		budgets = append(budgets, bb)
+	}
+	if req.Bits == "" {
+		req.Bits = "4/4"
+	}
+	bits, err := qil.ParseBits(req.Bits)
+	if err != nil {
+		return compress.Config{}, userErrorf("bad-request", "bits %q: %v", req.Bits, err)
+	}
+	storage := qil.Storage(req.Storage)
+	if storage == "" {
+		storage = qil.StorageInt8
+	}
+	if req.FinetuneEpochs < 0 || req.FinetuneEpochs > 100 {
+		return compress.Config{}, userErrorf("bad-request", "fine-tune epochs %d: give 0 (chosen) to 100", req.FinetuneEpochs)
+	}
+	if req.Until != "" && !slices.Contains(compress.Stages, req.Until) {
+		return compress.Config{}, userErrorf("bad-request", "stage %q: want one of %v", req.Until, compress.Stages)
+	}
+	cfg := compress.Config{Model: s.model, Budgets: budgets, SolverTime: pruneTimeLimit,
+		Train: s.data, Preprocess: s.preprocess, Seed: 1,
+		NoDistill: req.NoDistill,
+		Quantize:  qil.Config{Options: qil.Options{Bits: bits}, Seed: 1},
+		Storage:   storage}
+	if req.FinetuneEpochs > 0 {
+		cfg.Finetune = train.FinetuneDefaults()
+		cfg.Finetune.Epochs = req.FinetuneEpochs
+	}
+	if r := req.Resume; r != nil {
+		if len(files) != 1 {
+			return compress.Config{}, userErrorf("bad-request", "resuming after %s needs that stage's model as the one file", r.After)
+		}
+		if len(files[0].Bytes) > maxModelBytes {
+			return compress.Config{}, userErrorf("too-large", "The stored %s model is %d bytes, more than the page opens.", r.After, len(files[0].Bytes))
+		}
+		m, err := onnx.Decode(files[0].Bytes)
+		if err != nil {
+			return compress.Config{}, userErrorf("bad-resume", "The stored %s model does not decode (%v); start the compression again.", r.After, err)
+		}
+		cfg.Resume = &compress.Resume{After: r.After, Model: m, Report: r.Report}
+	}
+	return cfg, nil
+}
+
+// stageBytes encodes a finished stage's model: for evaluate, the exported
+// file that was measured and evaluated.
+func stageBytes(p *compress.Pipeline, s compress.Stage) ([]byte, error) {
+	if s == compress.StageEvaluate {
+		return p.Output(), nil
+	}
+	name := map[compress.Stage]string{compress.StagePrune: "pruned", compress.StageFinetune: "finetuned", compress.StageQuantize: "quantized"}[s]
+	m := p.Model(name)
+	if m == nil {
+		return nil, fmt.Errorf("the %s stage left no model (a bug in pare; please report it)", s)
+	}
+	return onnx.Encode(m)
+}
+
+// compressError turns a pipeline error into what the page shows.
+func compressError(err error) error {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return errCancelled
+	case errors.Is(err, qcqp.ErrInfeasible):
+		return userErrorf("unreachable-budget", "%s. Raise the budget.", strings.TrimPrefix(err.Error(), "compress: "))
+	}
+	var ue *UserError
+	if errors.As(err, &ue) {
+		return ue
+	}
+	return userErrorf("compress-failed", "Compression stopped: %s", strings.TrimPrefix(err.Error(), "compress: "))
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"math"
+	"testing"
+
+	"github.com/pare-ml/pare/compress"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// openDemo is a service holding the bundled demo model and its images.
+func openDemo(t *testing.T) *Service {
+	t.Helper()
+	modelFiles, dataFiles := demoFiles(t)
+	s := &Service{}
+	if _, err := s.OpenModel("", modelFiles); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenData(dataFiles, nil); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// The page runs the pipeline one stage per request, storing each stage's
+// model and report and resuming from them; the file it ends with must be
+// the one a single uninterrupted run writes.
+func TestCompressStageByStageEqualsOneRun(t *testing.T) {
+	s := openDemo(t)
+	before, _ := onnx.Encode(s.model)
+	base := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1}
+
+	stagesSeen := map[string]bool{}
+	whole, err := s.Compress(context.Background(), base, nil, func(v any) {
+		stagesSeen[v.(CompressProgress).Stage] = true
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := whole.Value.(*CompressResult)
+	if !res.Done || res.Stage != compress.StageEvaluate || len(whole.Blob) == 0 {
+		t.Fatalf("one run: %+v, %d bytes", res, len(whole.Blob))
+	}
+	for _, st := range compress.Stages {
+		if !stagesSeen[string(st)] {
+			t.Errorf("no progress from stage %s", st)
+		}
+	}
+	if after, _ := onnx.Encode(s.model); !bytes.Equal(after, before) {
+		t.Error("compressing changed the open model")
+	}
+
+	var files []File
+	var resume *CompressResume
+	var last Reply
+	for _, st := range compress.Stages {
+		req := base
+		req.Until, req.Resume = st, resume
+		r, err := s.Compress(context.Background(), req, files, nil)
+		if err != nil {
+			t.Fatalf("stage %s: %v", st, err)
+		}
+		got := r.Value.(*CompressResult)
+		if got.Stage != st || got.Done != (st == compress.StageEvaluate) || len(r.Blob) == 0 {
+			t.Fatalf("stage %s: %+v, %d bytes", st, got, len(r.Blob))
+		}
+		// What the page stores is JSON: go through it as the page does.
+		text, err := json.Marshal(got.Report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep compress.Report
+		if err := json.Unmarshal(text, &rep); err != nil {
+			t.Fatal(err)
+		}
+		files = []File{{Path: string(st) + ".onnx", Bytes: r.Blob}}
+		resume = &CompressResume{After: st, Report: &rep}
+		last = r
+	}
+	if !bytes.Equal(last.Blob, whole.Blob) {
+		t.Errorf("stage by stage wrote %d bytes that differ from one run's %d", len(last.Blob), len(whole.Blob))
+	}
+	a, b := last.Value.(*CompressResult).Report.Accuracy, res.Report.Accuracy
+	for _, name := range []string{"original", "pruned", "finetuned", "quantized"} {
+		if a[name].Val == nil || b[name].Val == nil || *a[name].Val != *b[name].Val {
+			t.Errorf("%s accuracy: staged %v, one run %v", name, a[name].Val, b[name].Val)
+		}
+	}
+	if m := res.Report.Resources["macs"]; m.Budget == nil || m.After > *m.Budget {
+		t.Errorf("MACs %+v over the budget", m)
+	}
+	t.Logf("accuracy %.4f -> %.4f, %d bytes", *b["original"].Val, *b["quantized"].Val, len(whole.Blob))
+}
+
+func TestCompressRefuses(t *testing.T) {
+	if _, err := (&Service{}).Compress(context.Background(), CompressRequest{}, nil, nil); AsUserError(err).Code != "no-model" {
+		t.Errorf("no model: %v", err)
+	}
+	s := openDemo(t)
+	macs := []PruneRequest{{Resource: "macs", Fraction: 0.5}}
+	for _, tc := range []struct {
+		name  string
+		req   CompressRequest
+		files []File
+		code  string
+	}{
+		{"no budget", CompressRequest{}, nil, "bad-budget"},
+		{"bad resource", CompressRequest{Budgets: []PruneRequest{{Resource: "flops", Fraction: 0.5}}}, nil, "bad-request"},
+		{"zero budget", CompressRequest{Budgets: []PruneRequest{{Resource: "macs"}}}, nil, "bad-budget"},
+		{"bits", CompressRequest{Budgets: macs, Bits: "9/4"}, nil, "bad-request"},
+		{"stage", CompressRequest{Budgets: macs, Until: "polish"}, nil, "bad-request"},
+		{"resume without model", CompressRequest{Budgets: macs, Resume: &CompressResume{After: compress.StagePrune}}, nil, "bad-request"},
+		{"resume garbage", CompressRequest{Budgets: macs, Resume: &CompressResume{After: compress.StagePrune}}, []File{{Path: "x.onnx", Bytes: []byte("not a model")}}, "bad-resume"},
+		{"storage", CompressRequest{Budgets: macs, Storage: "int2"}, nil, "cannot-compress"},
+		{"unreachable", CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Value: 10}}}, nil, "unreachable-budget"},
+	} {
+		_, err := s.Compress(context.Background(), tc.req, tc.files, nil)
+		if ue := AsUserError(err); ue.Code != tc.code {
+			t.Errorf("%s: got %v (%s), want code %s", tc.name, err, ue.Code, tc.code)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	_, err := s.Compress(ctx, CompressRequest{Budgets: macs}, nil, func(any) { cancel() })
+	if AsUserError(err).Code != "cancelled" {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestInputsAreWhatEvaluateFeeds(t *testing.T) {
+	s := openDemo(t)
+	r, err := s.Inputs(3, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := r.Value.(*InputBatch)
+	if len(b.Shape) != 4 || b.Shape[0] != 4 || len(b.Labels) != 4 || len(r.Blob) != 4*b.Shape[0]*b.Shape[1]*b.Shape[2]*b.Shape[3] {
+		t.Fatalf("batch %+v with %d bytes", b, len(r.Blob))
+	}
+	p, err := s.Evaluate(context.Background(), 3, 7, 4, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The tensor decoded from the bytes, run by the executor, predicts
+	// what Evaluate predicted.
+	x := &tensor.Tensor{DType: tensor.Float32, Shape: b.Shape, F32: make([]float32, len(r.Blob)/4)}
+	for i := range x.F32 {
+		x.F32[i] = math.Float32frombits(binary.LittleEndian.Uint32(r.Blob[4*i:]))
+	}
+	out, err := s.session.Run(map[string]*tensor.Tensor{b.Name: x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := out[s.model.Graph.Output[0].Name]
+	k := y.Shape[1]
+	for i := range b.Labels {
+		row := y.F32[i*k : (i+1)*k]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if b.Labels[i] != p.Labels[i] || best != p.Pred[i] {
+			t.Errorf("image %d: label %d, predicted %d from the bytes; evaluate says label %d, predicted %d", i, b.Labels[i], best, p.Labels[i], p.Pred[i])
+		}
+	}
+	for _, bad := range [][2]int{{-1, 2}, {5, 5}, {0, 1 << 20}} {
+		if _, err := s.Inputs(bad[0], bad[1]); AsUserError(err).Code != "bad-request" {
+			t.Errorf("range %v: %v", bad, err)
+		}
+	}
+}

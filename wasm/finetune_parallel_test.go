@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
+)
+
+// TestFinetuneShardMatchesFinetune runs the demo's fine-tune as two
+// in-process workers (a LocalGroup in place of the page's exchange) and
+// checks that both send the same model, within float rounding of the
+// one-worker Finetune's, with the same validation figures.
+func TestFinetuneShardMatchesFinetune(t *testing.T) {
+	modelFiles, dataFiles := demoFiles(t)
+	open := func() *Service {
+		s := &Service{}
+		if _, err := s.OpenModel("", modelFiles); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.OpenData(dataFiles, nil); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one, err := open().Finetune(context.Background(), FinetuneRequest{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 2
+	group := train.NewLocalGroup(workers)
+	shardReducer = func(run int) (train.Reducer, func()) {
+		rank := run // the test gives each worker its rank as its run id
+		return group.Member(rank), func() {}
+	}
+	defer func() { shardReducer = nil }()
+	replies := make([]Reply, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := range workers {
+		s := open()
+		wg.Go(func() {
+			replies[k], errs[k] = s.FinetuneShard(context.Background(), FinetuneShardRequest{Run: k, Rank: k, Workers: workers}, func(job.Progress) {})
+			if errs[k] != nil {
+				group.Abort(errs[k])
+			}
+		})
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			t.Fatalf("worker %d: %v", k, err)
+		}
+	}
+	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
+		t.Fatal("the two workers sent different models")
+	}
+	want, got := one.Value.(*FinetuneResult), replies[0].Value.(*FinetuneResult)
+	if want.ValImages != got.ValImages || want.TrainImages != got.TrainImages || want.Kept != got.Kept || math.Abs(want.LR-got.LR) > 1e-9*want.LR {
+		t.Fatalf("one worker: %d/%d images, kept %s at lr %g; two: %d/%d, kept %s at lr %g",
+			want.TrainImages, want.ValImages, want.Kept, want.LR, got.TrainImages, got.ValImages, got.Kept, got.LR)
+	}
+	if math.Abs(want.Best.Accuracy-got.Best.Accuracy) > 1e-9 {
+		t.Fatalf("best validation accuracy %.4f with one worker, %.4f with two", want.Best.Accuracy, got.Best.Accuracy)
+	}
+	d := maxWeightDiff(t, one.Blob, replies[0].Blob)
+	t.Logf("kept %s at lr %.3g, validation %.2f %%; weights within %.2g of one worker's", got.Kept, got.LR, 100*got.Best.Accuracy, d)
+	if d > 1e-5 {
+		t.Fatalf("the weights differ from the one-worker model's by %.3g (relative to the largest)", d)
+	}
+}
+
+// maxWeightDiff is the largest difference between the float initializers
+// of two encodings of one graph, relative to the largest magnitude.
+func maxWeightDiff(t *testing.T, a, b []byte) float64 {
+	ma, err := onnx.Decode(bytes.Clone(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := onnx.Decode(bytes.Clone(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d, mx float64
+	for i, ia := range ma.Graph.Initializer {
+		ta, err1 := tensor.FromONNX(ia)
+		tb, err2 := tensor.FromONNX(mb.Graph.Initializer[i])
+		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 {
+			continue
+		}
+		for j := range ta.F32 {
+			d = math.Max(d, math.Abs(float64(ta.F32[j])-float64(tb.F32[j])))
+			mx = math.Max(mx, math.Abs(float64(ta.F32[j])))
+		}
+	}
+	return d / mx
+}

@@ -1,0 +1,490 @@
+// The Compress stage: pare compress on the open model and images, in a
+// worker (wasm/compress.go drives compress.Pipeline, the stepper the CLI
+// drives): prune to a budget with the exact QCQP solver, fine-tune with
+// distillation and keep-best, quantize with QIL (learned intervals,
+// progressively down to the bits asked), evaluate the exported QDQ file.
+// The settings are those of the CLI, so the page and `pare compress` give
+// the same file on the same inputs.
+//
+// The pipeline runs one stage per request; each finished stage's model and
+// report go to IndexedDB (store.js), so a reload or a closed tab loses at
+// most the stage under way, and the next run with the same model, images
+// and settings resumes after the last stored stage. Before the file is
+// offered for download it is run in onnxruntime-web on the open images
+// (ortcheck.js) and its answers are set beside Pare's.
+import { el, formatBytes, formatDuration, formatETA, formatExact } from './format.js';
+import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
+import { runInOrt, compare } from './ortcheck.js';
+import { summarize, confusionMatrix } from './evaluate.js';
+
+const STAGES = [
+  { name: 'prune', label: 'Prune', what: 'channels selected by the exact solver and removed' },
+  { name: 'finetune', label: 'Fine-tune', what: 'the pruned model trained to recover' },
+  { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
+  { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
+];
+const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory' };
+// The images the onnxruntime-web check runs (the first ones of the set).
+const CHECK_IMAGES = 2000;
+
+/**
+ * addCompressStage adds the stage's tab and panel.
+ * @param {object} o
+ * @param {import('./stages.js').Stages} o.stages
+ * @param {import('./job.js').JobRunner} o.runner
+ * @param {() => boolean} o.ready whether a model and images are open and nothing else runs
+ * @param {() => Promise<object>} o.worker the worker slot holding the open model and images
+ * @param {() => Promise<object>} o.spareWorker another slot (or the same one on one worker) holding the images, for the check
+ * @param {() => void} o.cancelAll stops the workers' requests
+ * @param {(what: string, action: () => Promise<void>) => Promise<void>} o.guard shows failures
+ * @param {(text: string) => void} o.warn shows a note that does not stop anything
+ * @param {(files: {path: string, bytes: ArrayBuffer}[]) => Promise<void>} o.openModel opens a model as the current one
+ * @param {() => {name: string, files: object[]}|null} o.model the open model
+ * @param {() => {files: object[], count: number, classes: string[]}|null} o.data the open images
+ * @param {() => object} o.preprocess the preprocessing in use
+ * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
+ * @returns {{update: () => void, dropStale: () => void, result: object|null}} result is what Download saves
+ */
+export function addCompressStage(o) {
+  const { stages, runner, ready, worker, spareWorker, cancelAll, guard, warn, openModel } = o;
+  let ui = {};
+  let shownFor = null;
+  let openingResult = false;
+  let storedFor = null; // the fingerprint whose stored run the notice describes
+  let last = null; // {bytes, report, check}: what the Download links save
+  let listFromRun = false; // the stage list shows a run of this page, not a stored one
+  stages.addStage({
+    name: 'compress',
+    label: 'Compress',
+    title: 'Prune, fine-tune, quantize and evaluate the open model in one run',
+    build: (panel) => build(panel),
+  });
+
+  function build(panel) {
+    const select = (id, label, options, value) => el('select', { id, 'aria-label': label },
+      ...options.map(([v, text]) => el('option', { value: v, selected: v === value }, text)));
+    const bitOptions = [2, 3, 4, 5, 6, 7, 8].map((b) => [String(b), `${b} bits`]);
+    ui = {
+      resource: select('compress-resource', 'Resource to budget', Object.entries(RESOURCES), 'macs'),
+      percent: el('input', { id: 'compress-budget', type: 'number', min: '1', max: '100', step: 'any', value: '50', 'aria-label': 'Budget, percent of the model' }),
+      wbits: select('compress-wbits', 'Weight bits', bitOptions, '4'),
+      abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
+      storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
+      distill: el('input', { id: 'compress-distill', type: 'checkbox', checked: true }),
+      button: el('button', { id: 'compress', type: 'button', className: 'primary', disabled: true }, 'Compress'),
+      cancel: el('button', { id: 'compress-cancel', type: 'button', hidden: true }, 'Cancel'),
+      progress: el('progress', { id: 'compress-progress', max: '1', value: '0', 'aria-label': 'Compression progress', hidden: true }),
+      text: el('span', { id: 'compress-eta', className: 'eta' }),
+      resume: el('div', { id: 'compress-resume', className: 'panel', hidden: true }),
+      list: el('ol', { id: 'compress-stages', className: 'compress-stages' },
+        STAGES.map((s) => el('li', { 'data-stage': s.name, 'data-state': 'waiting' },
+          el('strong', {}, s.label), ' ', el('span', { className: 'stage-state' }, 'waiting'), ' ',
+          el('span', { className: 'stage-figures' })))),
+      results: el('div', { id: 'compress-results', className: 'results' }),
+    };
+    panel.append(
+      el('div', { className: 'panel' },
+        el('h3', {}, 'Compress'),
+        el('p', {}, 'Runs the whole of pare compress on the open model and images: an exact solver removes the channels that matter least until the model fits the budget, ',
+          'the pruned model is fine-tuned (learning from the original model\'s answers too), then its weights and activations are quantized with learned intervals (QIL) ',
+          'and the result is evaluated. A tenth of the images is held out to validate every stage. Each finished stage is kept in this browser, so a reload does not lose it.'),
+        el('p', { className: 'compress-settings' },
+          el('label', {}, 'Budget ', ui.resource), ' ', el('label', {}, ui.percent, ' % of the model'), ' · ',
+          el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
+          el('label', {}, 'storage ', ui.storage)),
+        el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers'))),
+      ui.resume,
+      el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
+      el('div', { className: 'panel' }, ui.list),
+      ui.results);
+    ui.button.addEventListener('click', () => run());
+    for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill]) {
+      input.addEventListener('change', () => showStored());
+    }
+  }
+
+  function settings() {
+    const percent = Number(ui.percent.value);
+    return {
+      budgets: [{ resource: ui.resource.value, fraction: percent / 100 }],
+      bits: `${ui.wbits.value}/${ui.abits.value}`,
+      storage: ui.storage.value,
+      noDistill: !ui.distill.checked,
+    };
+  }
+
+  // runKey names a run across reloads: the model's bytes, the images, the
+  // preprocessing and the settings.
+  async function runKey() {
+    const m = o.model();
+    const d = o.data();
+    if (!m || !d) return null;
+    return fingerprint(m.files, d.files, { preprocess: o.preprocess(), settings: settings() });
+  }
+
+  function setStage(name, state, figures = '') {
+    const li = ui.list.querySelector(`li[data-stage="${name}"]`);
+    li.dataset.state = state;
+    li.querySelector('.stage-state').textContent = { waiting: 'waiting', running: 'running…', done: 'done', restored: 'done (kept from an earlier run)', stopped: 'stopped' }[state];
+    li.querySelector('.stage-figures').textContent = figures;
+  }
+
+  function resetStages() {
+    listFromRun = false;
+    for (const s of STAGES) setStage(s.name, 'waiting');
+  }
+
+  async function run() {
+    if (!ready()) return;
+    const request = settings();
+    if (!(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
+      await guard('Compressing', async () => { throw Object.assign(new Error('Give a budget above 0 and at most 100 % of the model.'), { code: 'bad-budget' }); });
+      return;
+    }
+    const modelName = o.model().name;
+    const key = await runKey();
+    ui.results.replaceChildren();
+    ui.resume.hidden = true;
+    resetStages();
+    listFromRun = true;
+    let outcome = null;
+    let storeFailed = false;
+    let current = null;
+    await guard('Compressing', () => runner.run({
+      ui: { progress: ui.progress, text: ui.text, cancel: ui.cancel },
+      start: 'Compression started.',
+      unit: 'steps',
+      work: async (job) => {
+        job.onCancel(cancelAll);
+        job.say('Starting…');
+        let stored = null;
+        try {
+          stored = await loadRun(key);
+        } catch (err) {
+          storeFailed = true;
+          warn(`Finished stages cannot be kept in this browser: ${err.message}. The compression still runs; a reload would start it again.`);
+        }
+        const slot = await worker();
+        let resume = null;
+        let files = [];
+        let from = 0;
+        if (stored) {
+          from = STAGES.findIndex((s) => s.name === stored.after) + 1;
+          resume = { after: stored.after, report: stored.report };
+          files = [{ path: `${stored.after}.onnx`, bytes: stored.bytes }];
+          for (const s of STAGES.slice(0, from)) setStage(s.name, 'restored', stageFigures(s.name, stored.report));
+        }
+        const eta = new Eta();
+        let report = stored?.report ?? null;
+        let bytes = null;
+        for (const s of STAGES.slice(from)) {
+          current = s.name;
+          setStage(s.name, 'running');
+          const r = await slot.request('compress', { ...request, until: s.name, resume }, files, {
+            onProgress: (p) => job.report(p, describe(p, eta)),
+          });
+          report = r.value.report;
+          bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
+          setStage(s.name, 'done', stageFigures(s.name, report));
+          resume = { after: s.name, report };
+          files = [{ path: `${s.name}.onnx`, bytes }];
+          if (!storeFailed) {
+            try {
+              await saveRun(key, { after: s.name, report, bytes, modelName, settings: request });
+            } catch (err) {
+              storeFailed = true;
+              warn(`The finished ${s.label.toLowerCase()} stage could not be kept in this browser: ${err.message}. The compression goes on; a reload would start it again.`);
+            }
+          }
+        }
+        current = null;
+        outcome = { report, bytes, request, modelName, key };
+        shownFor = o.resultsKey();
+        const t0 = performance.now();
+        await renderAndCheck(outcome, job);
+        job.say(`Done: ${formatDuration(report.total_seconds)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
+      },
+      end: (_, { cancelled }) => {
+        if (current) setStage(current, 'stopped');
+        if (cancelled) return 'Compression cancelled; the finished stages are kept.';
+        if (!outcome) return 'Compression stopped: see the message at the top of the page.';
+        return `Compression done. ${summaryLine(outcome.report)}`;
+      },
+    }));
+    await showStored();
+    update();
+    ui.button.focus();
+  }
+
+  // Eta estimates the time left of the sub-step under way from its own
+  // pace (the pipeline's stages run at very different speeds).
+  class Eta {
+    constructor() { this.key = null; }
+    left(p) {
+      const key = `${p.stage}/${p.doing}/${p.total}`;
+      const now = performance.now();
+      if (key !== this.key || p.done < this.done0) {
+        Object.assign(this, { key, t0: now, done0: p.done });
+        return NaN;
+      }
+      const rate = (p.done - this.done0) / ((now - this.t0) / 1000);
+      return rate > 0 ? (p.total - p.done) / rate : NaN;
+    }
+  }
+
+  function describe(p, eta) {
+    const f = p.figures || {};
+    const stage = STAGES.find((s) => s.name === p.stage)?.label ?? p.stage;
+    const parts = [`${stage}: ${p.doing || ''}`.trim()];
+    if (p.total > 0) parts.push(`${formatExact(p.done)} of ${formatExact(p.total)}`);
+    if (Number.isFinite(f.gap)) parts.push(`gap ${(100 * f.gap).toFixed(2)} %`);
+    if (Number.isFinite(f.nodes)) parts.push(`${formatExact(f.nodes)} nodes`);
+    if (Number.isFinite(f.loss)) parts.push(`loss ${f.loss.toFixed(3)}`);
+    if (Number.isFinite(f.accuracy)) parts.push(`accuracy ${(100 * f.accuracy).toFixed(1)} %`);
+    if (p.total > 1) parts.push(formatETA(eta.left(p)));
+    return parts.join(' · ');
+  }
+
+  function pct(a) {
+    return Number.isFinite(a) ? `${(100 * a).toFixed(2)} %` : '–';
+  }
+
+  function valOf(report, name) {
+    return report?.accuracy?.[name]?.val;
+  }
+
+  function stageFigures(name, report) {
+    if (!report) return '';
+    switch (name) {
+      case 'prune': {
+        const s = report.solver;
+        const macs = report.resources?.macs;
+        return [s ? `${s.status}${s.gap != null ? `, gap ${(100 * s.gap).toFixed(2)} %` : ''}` : '',
+          macs?.pruned ? `MACs ${(100 * macs.pruned / macs.before).toFixed(1)} % of the original` : '',
+          `validation ${pct(valOf(report, 'pruned'))}`].filter(Boolean).join(' · ');
+      }
+      case 'finetune':
+        return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept)` : 'skipped';
+      case 'quantize':
+        return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
+      case 'evaluate':
+        return `validation ${pct(valOf(report, 'quantized'))}, ${formatBytes(report.bytes?.quantized)}`;
+    }
+    return '';
+  }
+
+  function summaryLine(r) {
+    const macs = r.resources?.macs;
+    return `Validation accuracy ${pct(valOf(r, 'original'))} before, ${pct(valOf(r, 'quantized'))} after; ` +
+      `MACs ${macs ? (100 * macs.after / macs.before).toFixed(1) : '–'} % of the original; ${formatBytes(r.bytes?.original)} → ${formatBytes(r.bytes?.quantized)}.`;
+  }
+
+  // renderAndCheck shows the figures, then runs the exported file in Pare
+  // and in onnxruntime-web on the open images and offers the download.
+  async function renderAndCheck(out, job) {
+    const r = out.report;
+    const name = `${out.modelName.replace(/\.onnx$/i, '')}-compressed-${r.recipe.bits.replace(/[^0-9a-z]/gi, '')}.onnx`;
+    const check = el('div', { id: 'compress-check', className: 'panel' }, el('h3', {}, 'Check in onnxruntime-web'), el('p', { id: 'compress-check-status' }, 'Running the file in Pare and in onnxruntime-web…'));
+    const downloads = el('p', { id: 'compress-downloads' });
+    ui.results.replaceChildren(
+      el('h3', {}, 'Result'),
+      el('p', { id: 'compress-summary' }, summaryLine(r)),
+      figuresTable(r),
+      resourcesTable(r),
+      solverLine(r),
+      layersTables(r),
+      check,
+      downloads);
+    let checked = null;
+    try {
+      checked = await runCheck(out.bytes, job);
+      renderCheck(check, checked);
+    } catch (err) {
+      if (job.cancelled) {
+        check.querySelector('#compress-check-status').textContent = 'The check was cancelled: the file has not been run in onnxruntime-web.';
+      } else {
+        check.querySelector('#compress-check-status').textContent = `The check could not run: ${err.message}. The file is offered anyway; check it before you rely on it.`;
+        check.classList.add('mismatch');
+      }
+    }
+    last = { bytes: out.bytes, report: r, check: checked?.summary ?? null };
+    const reportJSON = JSON.stringify({ tool: 'pare page', model: out.modelName, output: name, settings: out.request, ...r, check: checked?.summary ?? null }, null, 2);
+    const fileURL = URL.createObjectURL(new Blob([out.bytes], { type: 'application/octet-stream' }));
+    const reportURL = URL.createObjectURL(new Blob([reportJSON], { type: 'application/json' }));
+    const reportName = name.replace(/\.onnx$/, '.report.json');
+    downloads.replaceChildren(
+      el('a', { id: 'compress-download', href: fileURL, download: name, className: 'button' }, `Download ${name}`), ' ',
+      el('a', { id: 'compress-report', href: reportURL, download: reportName, className: 'button' }, `Download the report (${reportName})`), ' ',
+      el('button', {
+        id: 'compress-open', type: 'button', onclick: async () => {
+          openingResult = true;
+          try {
+            await openModel([{ path: name, bytes: out.bytes.slice(0) }]);
+          } finally {
+            openingResult = false;
+          }
+        },
+      }, 'Open it here'));
+  }
+
+  // runCheck evaluates the original and the exported file in Pare, and the
+  // exported file in onnxruntime-web, on the same first images.
+  async function runCheck(bytes, job) {
+    const d = o.data();
+    const count = Math.min(d.count, CHECK_IMAGES);
+    const status = ui.results.querySelector('#compress-check-status');
+    const step = (what) => (done, total) => job.report({ done, total }, `Checking: ${what} ${formatExact(done)} of ${formatExact(total)} images`);
+    const original = await (await worker()).request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the original model in Pare,')(p.done, p.total) });
+    if (job.cancelled) throw new Error('cancelled');
+    const slot = await spareWorker();
+    await slot.request('openModel', { name: 'compressed.onnx' }, [{ path: 'compressed.onnx', bytes }]);
+    slot.loaded = { ...slot.loaded, model: 'compressed-check' }; // the images stay open in it
+    const pare = await slot.request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the compressed file in Pare,')(p.done, p.total) });
+    if (job.cancelled) throw new Error('cancelled');
+    status.textContent = 'Loading onnxruntime-web…';
+    const ort = await runInOrt({ bytes: new Uint8Array(bytes), slot, count, token: job, onProgress: step('the compressed file in onnxruntime-web,') });
+    if (job.cancelled) throw new Error('cancelled');
+    const cmp = compare(pare, ort);
+    const classes = d.classes;
+    return {
+      cmp, ort, pare, original, classes,
+      summary: {
+        images: cmp.images, pare_accuracy: cmp.pareAccuracy, onnxruntime_web_accuracy: cmp.ortAccuracy,
+        original_accuracy: summarize(original.pred, original.labels, classes).accuracy,
+        differing_images: cmp.differ, onnxruntime_web_ms_per_image: ort.msPerImage,
+      },
+    };
+  }
+
+  function renderCheck(root, c) {
+    const { cmp, ort } = c;
+    const agree = cmp.images - cmp.differ.length;
+    const before = summarize(c.original.pred, c.original.labels, c.classes);
+    const after = summarize(c.pare.pred, c.pare.labels, c.classes);
+    root.classList.toggle('mismatch', cmp.differ.length > 0);
+    root.replaceChildren(
+      el('h3', {}, 'Check in onnxruntime-web'),
+      el('p', { id: 'compress-check-status', 'data-images': String(cmp.images), 'data-differ': String(cmp.differ.length),
+        'data-pare': String(cmp.pareAccuracy), 'data-ort': String(cmp.ortAccuracy) },
+        `On the first ${formatExact(cmp.images)} images: Pare ${pct(cmp.pareAccuracy)}, onnxruntime-web ${pct(cmp.ortAccuracy)} ` +
+        `(the original model: ${pct(before.accuracy)}). ` +
+        (cmp.differ.length === 0
+          ? `The two runtimes give the same answer on every image.`
+          : `They disagree on ${formatExact(cmp.differ.length)} image${cmp.differ.length > 1 ? 's' : ''} (agree on ${formatExact(agree)}): ${cmp.differ.slice(0, 20).join(', ')}${cmp.differ.length > 20 ? ', …' : ''}.`) +
+        ` onnxruntime-web took ${ort.msPerImage.toFixed(3)} ms per image here.`),
+      el('div', { className: 'result-tables' },
+        el('section', {},
+          el('h3', {}, 'Per class, before and after'),
+          el('table', { id: 'compress-per-class' },
+            el('thead', {}, el('tr', {}, ['class', 'images', 'original', 'compressed'].map((h) => el('th', { scope: 'col' }, h)))),
+            el('tbody', {}, before.perClass.filter((cl) => cl.count > 0).map((cl, i) =>
+              el('tr', {}, el('th', { scope: 'row' }, cl.name), el('td', {}, formatExact(cl.count)), el('td', {}, pct(cl.accuracy)), el('td', {}, pct(after.perClass[i]?.accuracy))))))),
+        c.classes.length <= 40 ? confusionMatrix(after.confusion, after.perClass.map((cl) => cl.name), 'compress-confusion', 'Confusion matrix of the compressed file') : null));
+  }
+
+  function figuresTable(r) {
+    const rows = [['original', 'the model opened'], ['pruned', 'after pruning'], ['finetuned', 'after fine-tuning'], ['quantized', 'the exported file']];
+    return el('table', { id: 'compress-accuracy' },
+      el('caption', {}, `Validation accuracy on ${formatExact(r.val_images)} held-out images (trained on ${formatExact(r.train_images)})`),
+      el('thead', {}, el('tr', {}, ['model', 'validation accuracy', 'file size'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, rows.filter(([k]) => r.accuracy?.[k]).map(([k, label]) =>
+        el('tr', { 'data-model': k }, el('th', { scope: 'row' }, label), el('td', {}, pct(valOf(r, k))), el('td', {}, formatBytes(r.bytes?.[k]))))));
+  }
+
+  function resourcesTable(r) {
+    return el('table', { id: 'compress-resources' },
+      el('caption', {}, 'Resources (memory: float32 weights plus the peak of live activations, batch 1)'),
+      el('thead', {}, el('tr', {}, ['resource', 'original', 'pruned', 'exported', 'budget', 'exported / original'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', {}, Object.entries(RESOURCES).filter(([k]) => r.resources?.[k]).map(([k, label]) => {
+        const c = r.resources[k];
+        return el('tr', { 'data-resource': k }, el('th', { scope: 'row' }, label),
+          ...[c.before, c.pruned, c.after, c.budget].map((v) => el('td', {}, v == null ? '–' : formatExact(Math.round(v)))),
+          el('td', {}, `${(100 * c.after / c.before).toFixed(1)} %`));
+      })));
+  }
+
+  function solverLine(r) {
+    const s = r.solver;
+    if (!s) return el('p', {}, 'Pruning was resumed from a stored stage.');
+    return el('p', { id: 'compress-solver' }, `Channel selection: ${s.status}, objective ${s.objective.toPrecision(6)}, ` +
+      `${s.gap == null ? 'no bound proven' : `gap ${(100 * s.gap).toFixed(2)} %`}, ${formatExact(s.nodes)} nodes, ${formatDuration(s.seconds)}; ` +
+      `${s.frozen_groups} channel group${s.frozen_groups === 1 ? '' : 's'} frozen.`);
+  }
+
+  function layersTables(r) {
+    const kept = r.solver?.kept ?? [];
+    const layers = r.quantize?.layers ?? [];
+    return el('div', { className: 'result-tables' },
+      el('section', {}, el('h3', {}, 'Channels kept'),
+        el('table', { id: 'compress-kept' },
+          el('thead', {}, el('tr', {}, ['feature map', 'kept', 'of'].map((h) => el('th', { scope: 'col' }, h)))),
+          el('tbody', {}, kept.map((k) => el('tr', {}, el('th', { scope: 'row' }, k.map), el('td', {}, formatExact(k.kept)), el('td', {}, formatExact(k.channels))))))),
+      el('section', {}, el('h3', {}, 'Bits per layer (weights/activations)'),
+        el('table', { id: 'compress-bits' },
+          el('thead', {}, el('tr', {}, ['layer', 'op', 'bits'].map((h) => el('th', { scope: 'col' }, h)))),
+          el('tbody', {}, layers.map((l) => el('tr', {}, el('th', { scope: 'row' }, l.node), el('td', {}, l.op), el('td', {}, l.bits === '32/32' ? 'float' : l.bits)))))));
+  }
+
+  // showStored tells the user about a stored, unfinished run of the open
+  // model, images and settings, with the storage it takes.
+  async function showStored() {
+    if (!ui.resume || runner.busy) return;
+    let key = null;
+    let stored = null;
+    try {
+      key = await runKey();
+      stored = key ? await loadRun(key) : null;
+    } catch {
+      stored = null;
+    }
+    storedFor = key;
+    if (!stored || stored.after === 'evaluate') {
+      ui.resume.hidden = true;
+      if (!listFromRun) resetStages();
+      return;
+    }
+    const use = await storageUse();
+    const label = STAGES.find((s) => s.name === stored.after)?.label.toLowerCase();
+    if (!listFromRun) {
+      resetStages();
+      for (const s of STAGES.slice(0, STAGES.findIndex((x) => x.name === stored.after) + 1)) setStage(s.name, 'restored', stageFigures(s.name, stored.report));
+    }
+    ui.resume.replaceChildren(
+      el('p', { id: 'compress-resume-text' },
+        `An earlier compression of this model with these settings stopped after the ${label} stage (${new Date(stored.savedAt).toLocaleString()}). `,
+        `Compress goes on from there. Kept in this browser: ${formatBytes(stored.bytes.byteLength)}` +
+        (use ? `; this site stores ${formatBytes(use.usage)} of the ${formatBytes(use.quota)} the browser allows.` : '.')),
+      el('p', {}, el('button', {
+        id: 'compress-discard', type: 'button', onclick: async () => {
+          try {
+            await deleteRun(storedFor);
+          } catch (err) {
+            warn(`The stored stages could not be removed: ${err.message}`);
+          }
+          resetStages();
+          await showStored();
+        },
+      }, 'Discard the stored stages')));
+    ui.resume.hidden = false;
+  }
+
+  function dropStale() {
+    if (shownFor == null || shownFor === o.resultsKey()) return;
+    if (openingResult) {
+      shownFor = o.resultsKey();
+      return;
+    }
+    shownFor = null;
+    ui.results.replaceChildren();
+    ui.text.textContent = '';
+    resetStages();
+  }
+
+  function update() {
+    if (!ui.button) return;
+    ui.button.disabled = !ready();
+    ui.button.title = ui.button.disabled ? 'Open a model and labelled images first' : '';
+    if (!runner.busy) showStored();
+  }
+  return { update, dropStale, get result() { return last; } };
+}

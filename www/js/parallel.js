@@ -1,0 +1,103 @@
+// Data-parallel fine-tuning over several compute workers. Each worker runs
+// a finetuneShard request (wasm/finetune_parallel.go) on the same model,
+// images and options: it computes the gradients of its share of every
+// batch and posts them here as one transferred ArrayBuffer (float64
+// statistics first, then the float32 gradients); once every worker's
+// buffer has arrived, this thread sums them in rank order and posts the
+// sums back, each worker getting its own buffer back (no copies between
+// threads). Every worker then takes the same step, so all end with the same
+// model, equal to one worker's to float rounding.
+
+let nextRun = 1;
+
+/**
+ * finetuneParallel fine-tunes on slots.length workers and returns worker
+ * 0's reply ({value, blob}).
+ * @param {object[]} slots worker slots (pool.js), each holding the model and images
+ * @param {object} params the finetune request's parameters
+ * @param {object} o
+ * @param {(p: object) => void} [o.onProgress] worker 0's job.Progress
+ * @returns {Promise<{value: object, blob: Uint8Array, exchanges: number, exchangeSeconds: number}>}
+ */
+export async function finetuneParallel(slots, params, { onProgress } = {}) {
+  const workers = slots.length;
+  const run = nextRun++;
+  const arrived = new Array(workers).fill(null);
+  let count = 0;
+  let exchanges = 0;
+  let exchangeSeconds = 0;
+  let failed = null;
+
+  const stopAll = () => { for (const s of slots) s.cancelAll(); };
+  const sum = () => {
+    const t0 = performance.now();
+    const n64 = arrived[0].n64;
+    const size = arrived[0].buffer.byteLength;
+    if (arrived.some((m) => m.n64 !== n64 || m.buffer.byteLength !== size)) {
+      failed = new Error('the fine-tuning workers sent exchanges of different sizes (they are not running the same job)');
+      stopAll();
+      return;
+    }
+    const d = arrived.map((m) => new Float64Array(m.buffer, 0, n64));
+    const f = arrived.map((m) => new Float32Array(m.buffer, 8 * n64));
+    // In doubles, rank after rank, as core/train's LocalGroup sums.
+    for (let i = 0; i < n64; i++) {
+      let s = 0;
+      for (let k = 0; k < workers; k++) s += d[k][i];
+      for (let k = 0; k < workers; k++) d[k][i] = s;
+    }
+    const n32 = f[0].length;
+    if (workers === 2) {
+      const [a, b] = f;
+      for (let i = 0; i < n32; i++) a[i] = b[i] = a[i] + b[i];
+    } else {
+      for (let i = 0; i < n32; i++) {
+        let s = 0;
+        for (let k = 0; k < workers; k++) s += f[k][i];
+        for (let k = 0; k < workers; k++) f[k][i] = s;
+      }
+    }
+    exchanges++;
+    exchangeSeconds += (performance.now() - t0) / 1000;
+    arrived.forEach((m, k) => slots[k].worker.postMessage({ type: 'exchange', run, buffer: m.buffer }, [m.buffer]));
+    arrived.fill(null);
+    count = 0;
+  };
+  const listeners = slots.map((slot, k) => {
+    const listen = (e) => {
+      const m = e.data;
+      if (!m || m.kind !== 'exchange' || m.run !== run || failed) return;
+      arrived[k] = m;
+      if (++count === workers) sum();
+    };
+    slot.worker.addEventListener('message', listen);
+    return listen;
+  });
+  try {
+    const replies = await Promise.all(slots.map((slot, rank) =>
+      slot.request('finetuneShard', { ...params, run, rank, workers }, [], { onProgress: rank === 0 ? onProgress : undefined })
+        .catch((err) => {
+          // The others would wait for this worker's gradients forever.
+          stopAll();
+          throw err;
+        })));
+    if (failed) throw failed;
+    const size = replies[0].blob.byteLength;
+    if (replies.some((r) => r.blob.byteLength !== size)) throw new Error('the fine-tuning workers ended with different models');
+    return { ...replies[0], exchanges, exchangeSeconds };
+  } finally {
+    slots.forEach((slot, k) => slot.worker.removeEventListener('message', listeners[k]));
+  }
+}
+
+/**
+ * defaultWorkers is how many workers a fine-tune of images training
+ * images uses by default: as many as the machine has cores, at most 4,
+ * but 1 below minImagesPerExtraWorker training images per worker, where
+ * starting a worker (a Go instance, the model and the images decoded
+ * again) costs more than its share of the epoch saves (docs/training.md).
+ */
+export const minImagesPerExtraWorker = 2000;
+export function defaultWorkers(images, cores = navigator.hardwareConcurrency || 1) {
+  return Math.max(1, Math.min(4, cores, Math.floor(images / minImagesPerExtraWorker) || 1));
+}
