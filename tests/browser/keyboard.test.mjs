@@ -65,8 +65,11 @@ test('the demo opens, and the stage tabs switch with the arrow keys', async () =
   await page.keyboard.press('Home');
   assert.equal(await focused(page), 'tab-graph');
   assert.equal(await page.isVisible('#view-graph'), true);
-  // End reaches the last stage (Prune); ArrowLeft comes back.
+  // End reaches the last stage (Compress); ArrowLeft comes back.
   await page.keyboard.press('End');
+  assert.equal(await focused(page), 'tab-compress');
+  assert.equal(await page.isVisible('#view-compress'), true);
+  await page.keyboard.press('ArrowLeft');
   assert.equal(await focused(page), 'tab-prune');
   assert.equal(await page.isVisible('#view-prune'), true);
   await page.keyboard.press('ArrowLeft');
