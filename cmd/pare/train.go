@@ -100,6 +100,7 @@ type trainReport struct {
 	MemoryBytes     int64              `json:"memory_bytes"`
 	ActivationBytes int64              `json:"activation_bytes"`
 	InitialValAcc   *float64           `json:"initial_val_accuracy,omitempty"`
+	RecalValAcc     *float64           `json:"recalibrated_val_accuracy,omitempty"`
 	BestValAcc      *float64           `json:"best_val_accuracy,omitempty"`
 	Kept            train.Kept         `json:"kept"`
 	Retries         int                `json:"retries"`
@@ -291,6 +292,9 @@ func (rep *trainReport) fill(res *train.FitResult) {
 	rep.Checkpoints, rep.Events = res.Checkpoints, res.Events
 	if res.Initial != nil {
 		rep.InitialValAcc = &res.Initial.Accuracy
+	}
+	if res.Recalibrated != nil {
+		rep.RecalValAcc = &res.Recalibrated.Accuracy
 	}
 	if res.Best != nil {
 		rep.BestValAcc = &res.Best.Accuracy

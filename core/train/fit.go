@@ -82,7 +82,10 @@ type FitResult struct {
 	LRSource string       `json:"lr_source"`       // "given" or the probe's rule
 	Probe    []ProbePoint `json:"probe,omitempty"` // the range test's curve
 	Initial  *Score       `json:"initial_val,omitempty"`
-	Best     *Score       `json:"best_val,omitempty"`
+	// Recalibrated is the validation after BatchNormalization's statistics
+	// were re-estimated (kept as the start when better than Initial).
+	Recalibrated *Score `json:"recalibrated_val,omitempty"`
+	Best         *Score `json:"best_val,omitempty"`
 	// Checkpoints are the validations during training, in order.
 	Checkpoints []Checkpoint  `json:"checkpoints,omitempty"`
 	Epochs      []EpochResult `json:"epochs"`
@@ -101,17 +104,22 @@ type FitResult struct {
 type fitStage int
 
 const (
-	stageProbe fitStage = iota
-	stageInitialVal
+	stageInitialVal fitStage = iota
+	stageRecalibrate
+	stageRecalVal
+	stageProbe
 	stageTrain
 	stageVal
 	stageDone
 )
 
 // Fit is a training job as one job.Stepper. Its stages, reported as
-// Progress.Stage, are "probe" (only when the rate is to be chosen),
-// "validate" (before training and at each checkpoint) and "train". Its
-// guards:
+// Progress.Stage, are, in order: "validate" (the model as given, when
+// there is validation), "recalibrate" (BatchNormalization statistics
+// re-estimated for the current weights, see BNRecalibration; with
+// validation, kept only when they validate better), "probe" (only when
+// the rate is to be chosen), then "train" and "validate" at each
+// checkpoint. Its guards:
 //
 //   - divergence: a loss that is NaN or infinite; over the last 50
 //     batches, a mean loss above max(3 x, +1 nat) that of the first 50 or
@@ -132,6 +140,8 @@ type Fit struct {
 	stage fitStage
 	start time.Time
 
+	plan     []fitStage // the stages still to come after the current one
+	recal    *BNRecalibration
 	probe    *LRProbe
 	trainer  *Trainer
 	ev       *eval.Evaluator
@@ -145,6 +155,7 @@ type Fit struct {
 	// before training (-1 until known).
 	recentLoss, recentAcc []float64
 	ref, refAcc, refVal   float64
+	refValAcc             float64 // the validation accuracy training starts from
 	epochAt               time.Time
 	res                   FitResult
 	msg                   string
@@ -178,31 +189,58 @@ func NewFit(net *Net, opt FitOptions) (*Fit, error) {
 	f := &Fit{net: net, opt: opt, original: net.Snapshot(), ref: -1, refAcc: -1, refVal: -1}
 	f.best = f.original
 	f.res.Kept = KeptLast
+	if opt.Val != nil {
+		f.plan = append(f.plan, stageInitialVal)
+	}
+	if net.HasBatchStats() {
+		r, err := NewBNRecalibration(net, opt.Train)
+		if err != nil {
+			return nil, err
+		}
+		f.recal = r
+		f.plan = append(f.plan, stageRecalibrate)
+		if opt.Val != nil {
+			f.plan = append(f.plan, stageRecalVal)
+		}
+	}
 	if opt.LR == 0 {
+		// Made now so that its checks fail before any work; it starts from
+		// the weights the stages before it leave (rebase).
 		p, err := NewLRProbe(net, opt.Train, opt.Config, opt.Probe)
 		if err != nil {
 			return nil, err
 		}
 		f.probe = p
-		f.stage = stageProbe
+		f.plan = append(f.plan, stageProbe)
 	} else {
 		f.res.LR, f.res.LRSource = opt.LR, "given"
-		if err := f.startTraining(); err != nil {
+		if _, _, err := NewOptimizer(net, opt.Config); err != nil {
 			return nil, err
-		}
-		f.stage = stageTrain
-		if opt.Val != nil {
-			f.stage = stageInitialVal
 		}
 	}
-	if f.stage == stageInitialVal || (f.stage == stageProbe && opt.Val != nil) {
-		ev, err := NewEvaluator(net, opt.Val)
-		if err != nil {
-			return nil, err
-		}
-		f.ev = ev
+	f.plan = append(f.plan, stageTrain)
+	if err := f.next(); err != nil {
+		return nil, err
 	}
 	return f, nil
+}
+
+// next moves to the next planned stage and prepares it.
+func (f *Fit) next() error {
+	f.stage, f.plan = f.plan[0], f.plan[1:]
+	switch f.stage {
+	case stageInitialVal, stageRecalVal:
+		ev, err := NewEvaluator(f.net, f.opt.Val)
+		if err != nil {
+			return err
+		}
+		f.ev = ev
+	case stageProbe:
+		f.probe.rebase()
+	case stageTrain:
+		return f.startTraining()
+	}
+	return nil
 }
 
 // Result is what the job has done so far.
@@ -248,9 +286,11 @@ func (f *Fit) Step(ctx context.Context) (job.Progress, error) {
 	var p job.Progress
 	var err error
 	switch f.stage {
+	case stageRecalibrate:
+		p, err = f.stepRecalibrate(ctx)
 	case stageProbe:
 		p, err = f.stepProbe(ctx)
-	case stageInitialVal, stageVal:
+	case stageInitialVal, stageRecalVal, stageVal:
 		p, err = f.stepVal(ctx)
 	case stageTrain:
 		p, err = f.stepTrain(ctx)
@@ -266,6 +306,21 @@ func (f *Fit) Step(ctx context.Context) (job.Progress, error) {
 	return p, nil
 }
 
+func (f *Fit) stepRecalibrate(ctx context.Context) (job.Progress, error) {
+	p, err := f.recal.Step(ctx)
+	if err != nil {
+		f.net.Restore(f.original)
+		return p, err
+	}
+	if !f.recal.Done() {
+		return p, nil
+	}
+	if f.opt.Val == nil {
+		f.say("BatchNormalization statistics re-estimated on %d training images for the current weights", f.recal.Images())
+	}
+	return p, f.next()
+}
+
 func (f *Fit) stepProbe(ctx context.Context) (job.Progress, error) {
 	p, err := f.probe.Step(ctx)
 	if err != nil || !f.probe.Done() {
@@ -275,14 +330,7 @@ func (f *Fit) stepProbe(ctx context.Context) (job.Progress, error) {
 	f.res.LR, f.res.LRSource, f.res.Probe = lr, reason, f.probe.Points()
 	f.say("%s", p.Message)
 	p.Message = ""
-	if err := f.startTraining(); err != nil {
-		return p, err
-	}
-	f.stage = stageTrain
-	if f.ev != nil {
-		f.stage = stageInitialVal
-	}
-	return p, nil
+	return p, f.next()
 }
 
 func (f *Fit) stepVal(ctx context.Context) (job.Progress, error) {
@@ -302,20 +350,35 @@ func (f *Fit) stepVal(ctx context.Context) (job.Progress, error) {
 		return p, err
 	}
 	f.ev = ev
-	if f.stage == stageInitialVal {
+	switch f.stage {
+	case stageInitialVal:
 		f.res.Initial = &score
 		f.res.Best = &score
 		f.bestAt = score
-		f.refVal = score.Loss
+		f.refVal, f.refValAcc = score.Loss, score.Accuracy
 		f.say("before training: validation accuracy %.2f %% (loss %.4f)", 100*score.Accuracy, score.Loss)
-		f.stage = stageTrain
-		return p, nil
+		return p, f.next()
+	case stageRecalVal:
+		f.res.Recalibrated = &score
+		// Clearly better only: the model's own statistics stay when the
+		// new ones merely move the loss a little (10 % and 0.01 nat).
+		if score.Accuracy > f.bestAt.Accuracy || (score.Accuracy == f.bestAt.Accuracy && score.Loss < 0.9*f.bestAt.Loss-0.01) {
+			f.say("BatchNormalization statistics re-estimated on %d training images: validation accuracy %.2f %% (loss %.4f)", f.recal.Images(), 100*score.Accuracy, score.Loss)
+			f.best = f.net.Snapshot()
+			f.bestAt = score
+			f.res.Best = &score
+			f.refVal, f.refValAcc = score.Loss, score.Accuracy
+		} else {
+			f.net.Restore(f.original)
+			f.say("re-estimated BatchNormalization statistics validate no better (%.2f %%); training starts from the model's own", 100*score.Accuracy)
+		}
+		return p, f.next()
 	}
 	last := f.trainer.Last()
-	if f.opt.Retries >= 0 && f.res.Initial != nil && (risen(score.Loss, f.refVal) || dropped(score.Accuracy, f.res.Initial.Accuracy)) {
+	if f.opt.Retries >= 0 && f.res.Initial != nil && (risen(score.Loss, f.refVal) || dropped(score.Accuracy, f.refValAcc)) {
 		f.stage = stageTrain
 		return f.retry(p, fmt.Sprintf("the validation accuracy went to %.1f %% (loss %.3g) from %.1f %% (loss %.3g)",
-			100*score.Accuracy, score.Loss, 100*f.res.Initial.Accuracy, f.refVal), last)
+			100*score.Accuracy, score.Loss, 100*f.refValAcc, f.refVal), last)
 	}
 	cp := Checkpoint{Step: last.GlobalStep, Epoch: float64(last.GlobalStep) / float64(last.StepsPerEpoch),
 		TrainLoss: last.EpochLoss, TrainAcc: last.EpochAcc, Val: score}

@@ -65,6 +65,9 @@ func batchNormForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) (
 	}
 	eps := nd.AttrFloat("epsilon", 1e-5)
 	momentum := nd.AttrFloat("momentum", 0.9)
+	if k := net.bnCumulative; k >= 0 {
+		momentum = float32(k) / float32(k+1) // an equal-weight average of the batches so far
+	}
 	scale, bias, rMean, rVar := in[1].F32, in[2].F32, in[3].F32, in[4].F32
 	sv := &bnSaved{mean: make([]float32, ch), invStd: make([]float32, ch)}
 	sv.batchStats = mode == ModeTrain && !net.opt.FreezeBatchNorm

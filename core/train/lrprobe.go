@@ -122,6 +122,10 @@ func NewLRProbe(net *Net, data *Loader, cfg Config, opt ProbeOptions) (*LRProbe,
 	return p, nil
 }
 
+// rebase makes the net's current weights the ones the probe starts from
+// and restores when it is done.
+func (p *LRProbe) rebase() { p.start = p.net.Snapshot() }
+
 // Done reports whether the probe has finished (and restored the weights).
 func (p *LRProbe) Done() bool { return p.done }
 

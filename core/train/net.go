@@ -114,6 +114,10 @@ type Net struct {
 	// sync, in a data-parallel worker, sums BatchNormalization's batch
 	// statistics over the workers (Parallel).
 	sync *bnSync
+	// bnCumulative, while a BNRecalibration runs a batch, is the number
+	// of batches already averaged into the running statistics (-1: the
+	// model's own momentum applies).
+	bnCumulative int
 }
 
 // NewNet prepares m for training. It fails when the graph is malformed,
@@ -136,6 +140,8 @@ func NewNet(m *onnx.Model, opt NetOptions) (*Net, error) {
 		stats:  map[string]bool{},
 		rng:    newRNG(opt.Seed),
 		routes: map[routeKey]*route{},
+
+		bnCumulative: -1,
 
 		overrides: map[opKey]rangedOp{},
 	}
