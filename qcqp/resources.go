@@ -317,25 +317,12 @@ func (a *Analysis) nodeMACs(n *onnx.Node, measured int64) (poly, error) {
 	return p, err
 }
 
-// liveBytes mirrors core/cost's peakActivationBytes: the bytes alive while
-// each node runs.
+// liveBytes prices core/cost's activation schedule (cost.Liveness) with
+// polynomials: the bytes alive while each node runs, so that the memory
+// constraint counts exactly what core/cost measures on the written file.
 func (a *Analysis) liveBytes(r *resourcePolys) error {
 	g, s := a.Shapes.Graph, a.Shapes
 	order := g.Order()
-	end := len(order)
-	lastUse := map[string]int{}
-	for step, n := range order {
-		for _, in := range n.Input {
-			lastUse[in] = step
-		}
-	}
-	for _, o := range g.Outputs() {
-		lastUse[o.Name] = end
-	}
-	isActivation := func(name string) bool {
-		v := s.Of(name)
-		return name != "" && v != nil && v.Const == nil && g.Initializer(name) == nil
-	}
 	bytes := func(name string) (poly, error) {
 		v := s.Of(name)
 		bits := int64(32)
@@ -354,41 +341,29 @@ func (a *Analysis) liveBytes(r *resourcePolys) error {
 		}
 		return e.scaled(float64(bits / 8)), nil
 	}
+	sched := cost.NewLiveness(g, s)
 	live := newPoly()
-	freeAt := map[int][]string{}
-	for _, vi := range g.Inputs() {
-		if isActivation(vi.Name) {
-			if last, used := lastUse[vi.Name]; used {
-				b, err := bytes(vi.Name)
-				if err != nil {
-					return err
-				}
-				live.add(b)
-				freeAt[last] = append(freeAt[last], vi.Name)
-			}
-		}
-	}
-	for step, n := range order {
-		for _, out := range n.Output {
-			if !isActivation(out) {
-				continue
-			}
-			b, err := bytes(out)
+	add := func(names []string, sign float64) error {
+		for _, name := range names {
+			b, err := bytes(name)
 			if err != nil {
 				return err
 			}
-			live.add(b)
-			last, used := lastUse[out]
-			if !used {
-				last = step
-			}
-			freeAt[last] = append(freeAt[last], out)
+			live.add(b.scaled(sign))
+		}
+		return nil
+	}
+	if err := add(sched.Initial, 1); err != nil {
+		return err
+	}
+	for step, n := range order {
+		if err := add(sched.Born[step], 1); err != nil {
+			return err
 		}
 		r.live = append(r.live, live.clone())
 		r.steps = append(r.steps, graph.NodeLabel(n))
-		for _, name := range freeAt[step] {
-			b, _ := bytes(name)
-			live.add(b.scaled(-1))
+		if err := add(sched.Dies[step], -1); err != nil {
+			return err
 		}
 	}
 	if len(r.live) == 0 {

@@ -28,7 +28,7 @@ type Channels struct {
 
 	nodes       []nodeModel
 	values      map[string]valueModel
-	schedule    *liveness
+	schedule    *Liveness
 	inputShapes map[string][]int
 }
 

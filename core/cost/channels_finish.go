@@ -105,18 +105,18 @@ func (a *channelAnalysis) finish(m *onnx.Model, rep *Report, macs []Poly) *Chann
 	}
 
 	// Live memory at each step, by replaying the schedule.
-	c.schedule = newLiveness(a.g, a.s)
+	c.schedule = NewLiveness(a.g, a.s)
 	running := Poly{}
-	for _, name := range c.schedule.initial {
+	for _, name := range c.schedule.Initial {
 		running = append(running, c.values[name].bytes...)
 	}
-	for step, born := range c.schedule.born {
+	for step, born := range c.schedule.Born {
 		for _, name := range born {
 			running = append(running, c.values[name].bytes...)
 		}
 		running = running.normalize()
 		c.Live = append(c.Live, running)
-		for _, name := range c.schedule.dies[step] {
+		for _, name := range c.schedule.Dies[step] {
 			for _, t := range c.values[name].bytes {
 				t.Coef = -t.Coef
 				running = append(running, t)

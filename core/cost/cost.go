@@ -113,7 +113,7 @@ func analyze(m *onnx.Model, inputShapes map[string][]int, eval graph.ConstEval) 
 			rep.Params += k
 		}
 	}
-	live, peak := newLiveness(g, shapes).run(func(name string) int64 { return valueBytes(shapes.Of(name)) })
+	live, peak := NewLiveness(g, shapes).run(func(name string) int64 { return valueBytes(shapes.Of(name)) })
 	for i := range rep.Layers {
 		rep.Layers[i].LiveBytes = live[i]
 	}

@@ -21,18 +21,22 @@ func valueBytes(v *graph.Value) int64 {
 	return (v.Elements()*elementBits(v.DType) + 7) / 8
 }
 
-// liveness is the schedule of activations when the nodes run one at a time
+// Liveness is the schedule of activations when the nodes run one at a time
 // in graph order: a value is alive from the step that produces it (graph
 // inputs: from the start) to the step of its last reader (graph outputs:
 // to the end). It depends on the graph alone, so the same schedule prices
-// the activations at any channel counts (Channels.Predict).
-type liveness struct {
-	initial []string   // graph inputs alive before the first node
-	born    [][]string // born[step]: the outputs the node of step writes
-	dies    [][]string // dies[step]: the values freed after step
+// the activations at any channel counts: here (Channels.Predict) and in
+// qcqp's memory polynomials, which must count exactly what this package
+// measures.
+type Liveness struct {
+	Initial []string   // graph inputs alive before the first node
+	Born    [][]string // Born[step]: the outputs the node of step writes
+	Dies    [][]string // Dies[step]: the values freed after step (len(Born) is the end)
 }
 
-func newLiveness(g *graph.Graph, s *graph.Shapes) *liveness {
+// NewLiveness schedules g's activations (constants and initializers are
+// not activations).
+func NewLiveness(g *graph.Graph, s *graph.Shapes) *Liveness {
 	order := g.Order()
 	end := len(order) // a step after the last node, for graph outputs
 	lastUse := map[string]int{}
@@ -48,12 +52,12 @@ func newLiveness(g *graph.Graph, s *graph.Shapes) *liveness {
 		v := s.Of(name)
 		return name != "" && v != nil && v.Const == nil && g.Initializer(name) == nil
 	}
-	l := &liveness{born: make([][]string, len(order)), dies: make([][]string, end+1)}
+	l := &Liveness{Born: make([][]string, len(order)), Dies: make([][]string, end+1)}
 	for _, vi := range g.Inputs() {
 		if isActivation(vi.Name) {
 			if last, used := lastUse[vi.Name]; used {
-				l.initial = append(l.initial, vi.Name)
-				l.dies[last] = append(l.dies[last], vi.Name)
+				l.Initial = append(l.Initial, vi.Name)
+				l.Dies[last] = append(l.Dies[last], vi.Name)
 			}
 		}
 	}
@@ -62,12 +66,12 @@ func newLiveness(g *graph.Graph, s *graph.Shapes) *liveness {
 			if !isActivation(out) {
 				continue
 			}
-			l.born[step] = append(l.born[step], out)
+			l.Born[step] = append(l.Born[step], out)
 			last, used := lastUse[out]
 			if !used {
 				last = step // nobody reads it: freed right after this node
 			}
-			l.dies[last] = append(l.dies[last], out)
+			l.Dies[last] = append(l.Dies[last], out)
 		}
 	}
 	return l
@@ -76,20 +80,20 @@ func newLiveness(g *graph.Graph, s *graph.Shapes) *liveness {
 // run prices the schedule with bytes: live[step] is the total size alive
 // while the node of step runs (its inputs and outputs included), and peak
 // the largest of those and of the graph inputs alone.
-func (l *liveness) run(bytes func(name string) int64) (live []int64, peak int64) {
+func (l *Liveness) run(bytes func(name string) int64) (live []int64, peak int64) {
 	total := int64(0)
-	for _, name := range l.initial {
+	for _, name := range l.Initial {
 		total += bytes(name)
 	}
 	peak = total
-	live = make([]int64, len(l.born))
-	for step, outs := range l.born {
+	live = make([]int64, len(l.Born))
+	for step, outs := range l.Born {
 		for _, name := range outs {
 			total += bytes(name)
 		}
 		live[step] = total
 		peak = max(peak, total)
-		for _, name := range l.dies[step] {
+		for _, name := range l.Dies[step] {
 			total -= bytes(name)
 		}
 	}
