@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/edit"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
@@ -176,7 +177,9 @@ func insertQuantizers(m *onnx.Model, layers []*Layer, iv map[*Layer]Intervals, w
 				Attribute: []*onnx.Attribute{intAttr("bits", int64(l.Bits.A)), intAttr("signed", signed)}})
 		n.Input[0], n.Input[1] = nm.xq, nm.wq
 	}
-	setOpset(out, Domain, 1)
+	if err := edit.RequireOpset(out, Domain, 1); err != nil {
+		return nil, err
+	}
 	if err := tidy(out); err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/pare-ml/pare/core/edit"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -173,7 +174,9 @@ func (e *emitter) finish(drop map[*onnx.Node]bool, recipe string) error {
 		}
 	}
 	dropOpset(e.m, Domain)
-	setOpset(e.m, "", target)
+	if err := edit.RequireOpset(e.m, "", target); err != nil {
+		return err
+	}
 	setMetadata(e.m, "pare.quantization", recipe)
 	return tidy(e.m)
 }

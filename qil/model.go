@@ -129,39 +129,6 @@ func tidy(m *onnx.Model) error {
 	return nil
 }
 
-// setOpset imports version of domain (replacing an older import) and
-// raises the IR version to what that opset needs.
-func setOpset(m *onnx.Model, domain string, version int64) {
-	found := false
-	for _, o := range m.OpsetImport {
-		if onnx.CanonicalDomain(o.Domain) == onnx.CanonicalDomain(domain) {
-			o.Version = max(o.Version, version)
-			found = true
-		}
-	}
-	if !found {
-		m.OpsetImport = append(m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: version})
-	}
-	if onnx.IsDefaultDomain(domain) {
-		m.IRVersion = max(m.IRVersion, irFor(version))
-	}
-}
-
-// irFor is the lowest IR version that defines a default-domain opset.
-func irFor(opset int64) int64 {
-	switch {
-	case opset >= 21:
-		return 10
-	case opset >= 19:
-		return 9
-	case opset >= 15:
-		return 8
-	case opset >= 13:
-		return 7
-	}
-	return 3
-}
-
 func dropOpset(m *onnx.Model, domain string) {
 	kept := m.OpsetImport[:0]
 	for _, o := range m.OpsetImport {

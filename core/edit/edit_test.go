@@ -165,6 +165,22 @@ func TestSetOpsetRaisesIR(t *testing.T) {
 	}
 }
 
+func TestRequireOpsetNeverLowers(t *testing.T) {
+	m := chain()
+	if err := edit.SetOpset(m, "", 17); err != nil {
+		t.Fatal(err)
+	}
+	if err := edit.RequireOpset(m, "ai.onnx", 13); err != nil || m.OpsetVersion("") != 17 {
+		t.Errorf("requiring 13 of a model at 17 gave %d (%v)", m.OpsetVersion(""), err)
+	}
+	if err := edit.RequireOpset(m, "", 21); err != nil || m.OpsetVersion("") != 21 || m.IRVersion != 10 {
+		t.Errorf("requiring 21 gave opset %d IR %d (%v); want 21, 10", m.OpsetVersion(""), m.IRVersion, err)
+	}
+	if err := edit.RequireOpset(m, "pare.qil", 1); err != nil || m.OpsetVersion("pare.qil") != 1 || len(m.OpsetImport) != 2 {
+		t.Errorf("a new domain: %v, %d imports", err, len(m.OpsetImport))
+	}
+}
+
 func TestWriteModelFileRefusesItsSource(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "model.onnx")

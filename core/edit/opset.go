@@ -70,3 +70,17 @@ func SetOpset(m *onnx.Model, domain string, version int64) error {
 	}
 	return nil
 }
+
+// RequireOpset makes m import at least version of domain: SetOpset with
+// the larger of version and the version m imports already. Inserting an
+// operator that needs a given opset (QuantizeLinear's int4 at 21, a
+// custom domain's first version) must not lower an import the model's
+// other nodes were written against.
+func RequireOpset(m *onnx.Model, domain string, version int64) error {
+	for _, o := range m.OpsetImport {
+		if o != nil && onnx.CanonicalDomain(o.Domain) == onnx.CanonicalDomain(domain) {
+			version = max(version, o.Version)
+		}
+	}
+	return SetOpset(m, domain, version)
+}
