@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/pare-ml/pare/core/edit"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -267,8 +268,7 @@ func (a *Analysis) record(m *onnx.Model, sel *Selection, opts PruneOptions) erro
 	if err != nil {
 		return err
 	}
-	m.MetadataProps = slices.DeleteFunc(m.MetadataProps, func(e *onnx.StringEntry) bool { return e.Key == MetadataKey })
-	m.MetadataProps = append(m.MetadataProps, &onnx.StringEntry{Key: MetadataKey, Value: string(b)})
+	edit.SetMetadata(m, MetadataKey, string(b))
 	return nil
 }
 

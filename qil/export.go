@@ -177,7 +177,7 @@ func (e *emitter) finish(drop map[*onnx.Node]bool, recipe string) error {
 	if err := edit.RequireOpset(e.m, "", target); err != nil {
 		return err
 	}
-	setMetadata(e.m, "pare.quantization", recipe)
+	edit.SetMetadata(e.m, "pare.quantization", recipe)
 	return tidy(e.m)
 }
 

@@ -139,16 +139,6 @@ func dropOpset(m *onnx.Model, domain string) {
 	m.OpsetImport = kept
 }
 
-func setMetadata(m *onnx.Model, key, value string) {
-	for _, e := range m.MetadataProps {
-		if e.Key == key {
-			e.Value = value
-			return
-		}
-	}
-	m.MetadataProps = append(m.MetadataProps, &onnx.StringEntry{Key: key, Value: value})
-}
-
 func graphOf(m *onnx.Model) (*graph.Graph, error) {
 	g, err := graph.New(m.Graph)
 	if err != nil {

@@ -181,6 +181,20 @@ func TestRequireOpsetNeverLowers(t *testing.T) {
 	}
 }
 
+func TestSetMetadataKeepsOneEntryInPlace(t *testing.T) {
+	m := chain()
+	m.MetadataProps = []*onnx.StringEntry{{Key: "a", Value: "1"}, {Key: "r", Value: "old"}, {Key: "b", Value: "2"}, {Key: "r", Value: "dup"}}
+	edit.SetMetadata(m, "r", "new")
+	edit.SetMetadata(m, "c", "3")
+	var got []string
+	for _, e := range m.MetadataProps {
+		got = append(got, e.Key+"="+e.Value)
+	}
+	if want := []string{"a=1", "r=new", "b=2", "c=3"}; !slices.Equal(got, want) {
+		t.Errorf("metadata %q, want %q", got, want)
+	}
+}
+
 func TestWriteModelFileRefusesItsSource(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "model.onnx")
