@@ -34,6 +34,9 @@ type FinetuneRequest struct {
 // goes along as the reply's blob.
 type FinetuneResult struct {
 	*train.FitResult
+	// Cancelled says the user stopped the run and the model returned is
+	// the best validated one so far (train.Fit.Stop).
+	Cancelled   bool  `json:"cancelled,omitempty"`
 	TrainImages int   `json:"trainImages"`
 	ValImages   int   `json:"valImages"`
 	MemoryBytes int64 `json:"memoryBytes"`
@@ -88,17 +91,24 @@ func (s *Service) Finetune(ctx context.Context, req FinetuneRequest, progress Pr
 	if err != nil {
 		return Reply{}, userErrorf("cannot-train", "%s", strings.TrimPrefix(err.Error(), "train: "))
 	}
+	cancelled := false
 	if err := job.Run(ctx, fit, progress); err != nil {
-		if errors.Is(err, context.Canceled) {
+		if !errors.Is(err, context.Canceled) {
+			return Reply{}, userErrorf("train-failed", "Fine-tuning stopped: %s", strings.TrimPrefix(err.Error(), "train: "))
+		}
+		// A cancelled run still hands back what validation already found
+		// better than the open model; with nothing better, it is just
+		// cancelled.
+		if err := fit.Stop(); err != nil || fit.Result().Kept != train.KeptBest {
 			return Reply{}, errCancelled
 		}
-		return Reply{}, userErrorf("train-failed", "Fine-tuning stopped: %s", strings.TrimPrefix(err.Error(), "train: "))
+		cancelled = true
 	}
 	out, err := onnx.Encode(m)
 	if err != nil {
 		return Reply{}, err
 	}
-	res := &FinetuneResult{FitResult: fit.Result(), TrainImages: plan.Train.Len(), MemoryBytes: plan.Memory.Total(), ModelBytes: len(out)}
+	res := &FinetuneResult{FitResult: fit.Result(), Cancelled: cancelled, TrainImages: plan.Train.Len(), MemoryBytes: plan.Memory.Total(), ModelBytes: len(out)}
 	if plan.Val != nil {
 		res.ValImages = plan.Val.Len()
 	}

@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"math"
+	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
 )
 
 func TestFinetuneTheDemo(t *testing.T) {
@@ -44,6 +48,66 @@ func TestFinetuneTheDemo(t *testing.T) {
 	if AsUserError(err).Code != "cancelled" {
 		t.Errorf("cancelled fine-tune: %v", err)
 	}
+}
+
+// A fine-tune cancelled after a validation beat the open model returns
+// that model, marked cancelled; the open model is untouched.
+func TestFinetuneCancelledKeepsTheBestSoFar(t *testing.T) {
+	modelFiles, dataFiles := demoFiles(t)
+	s := &Service{}
+	if _, err := s.OpenModel("", modelFiles); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenData(dataFiles, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Damage the open model's BatchNormalization statistics the way
+	// pruning does, so that the first validations beat it.
+	g := s.model.Graph
+	for i, init := range g.Initializer {
+		name, ok := strings.CutSuffix(init.Name, "running_mean")
+		if !ok {
+			continue
+		}
+		mean, err := tensor.FromONNX(init)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range g.Initializer {
+			if v.Name == name+"running_var" {
+				variance, err := tensor.FromONNX(v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for c := range mean.F32 { // two deviations too high
+					mean.F32[c] += 2 * float32(math.Sqrt(float64(variance.F32[c])))
+				}
+			}
+		}
+		if g.Initializer[i], err = tensor.ToONNX(mean, init.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	epochs := 0
+	reply, err := s.Finetune(ctx, FinetuneRequest{Epochs: 5}, func(p job.Progress) {
+		if strings.Contains(p.Message, "epoch 1/5") {
+			epochs++
+			cancel()
+		}
+	})
+	if err != nil {
+		t.Fatalf("cancelled after an epoch: %v", err)
+	}
+	res := reply.Value.(*FinetuneResult)
+	if !res.Cancelled || res.Kept != train.KeptBest || len(res.Epochs) != 1 || res.Best.Accuracy <= res.Initial.Accuracy {
+		t.Fatalf("cancelled %v, kept %s, %d epochs, validation %+v -> %+v", res.Cancelled, res.Kept, len(res.Epochs), res.Initial, res.Best)
+	}
+	if _, err := onnx.Decode(reply.Blob); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("validation %.1f %% -> %.1f %% when cancelled (%q)", 100*res.Initial.Accuracy, 100*res.Best.Accuracy, res.Events[len(res.Events)-1])
 }
 
 func TestFinetuneNeedsModelAndData(t *testing.T) {

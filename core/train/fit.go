@@ -534,6 +534,29 @@ func (f *Fit) retry(p job.Progress, reason string, last StepStats) (job.Progress
 	return p, nil
 }
 
+// Stop ends the job before its course (the user cancelled it): the net
+// gets the best validated weights so far when validation has found any
+// better than the model given (a checkpoint, or re-estimated
+// BatchNormalization statistics), and the original weights otherwise,
+// since what was trained since the last validation is unvalidated. What
+// was kept is Result().Kept, and the net's weights are written back.
+func (f *Fit) Stop() error {
+	if f.Done() {
+		return nil
+	}
+	images := f.res.Images
+	if f.opt.Val != nil && f.best != f.original {
+		f.net.Restore(f.best)
+		f.res.Kept = KeptBest
+		f.say("stopped after %d training images; kept the best validated weights so far (%.2f %%)", images, 100*f.bestAt.Accuracy)
+	} else {
+		f.net.Restore(f.original)
+		f.res.Kept = KeptOriginal
+		f.say("stopped after %d training images, before any validation beat the model given; kept its original weights", images)
+	}
+	return f.wrapUp()
+}
+
 // finish picks the weights to keep once training has run its course.
 func (f *Fit) finish() error {
 	switch {

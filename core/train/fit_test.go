@@ -274,3 +274,52 @@ func TestParamsPointToTheirNodes(t *testing.T) {
 		t.Errorf("%q", w1.Users[0].String())
 	}
 }
+
+// Stopping a fit mid-course keeps the best validated weights so far, and
+// the original ones before any validation beat them.
+func TestFitStopKeepsTheBestSoFar(t *testing.T) {
+	plan := fitPlan(t, quadrantSet(t, 256, 31), 32)
+	before := plan.Net.Snapshot()
+	f, err := NewFit(plan.Net, plan.Options(Config{Epochs: 5, Optimizer: "adam", LR: 0.01}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Stopped before training: the original weights, byte for byte.
+	if _, err := f.Step(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Stop(); err != nil || !f.Done() || f.Result().Kept != KeptOriginal {
+		t.Fatalf("stop before training: %v, done %v, kept %s", err, f.Done(), f.Result().Kept)
+	}
+	for name, v := range before.values {
+		if !slices.Equal(plan.Net.consts[name].F32, v) {
+			t.Fatalf("%s changed by a fit stopped before training", name)
+		}
+	}
+	// Stopped in the third epoch: the best of the first two.
+	f, err = NewFit(plan.Net, plan.Options(Config{Epochs: 5, Optimizer: "adam", LR: 0.01}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for len(f.Result().Epochs) < 2 || f.stage != stageTrain {
+		if _, err := f.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 3 { // some unvalidated steps
+		if _, err := f.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	best := *f.Result().Best
+	if err := f.Stop(); err != nil || f.Result().Kept != KeptBest {
+		t.Fatalf("stop in epoch 3: %v, kept %s (events %q)", err, f.Result().Kept, f.Result().Events)
+	}
+	acc, loss, err := Evaluate(context.Background(), plan.Net, plan.Val)
+	if err != nil || acc != best.Accuracy || math.Abs(loss-best.Loss) > 1e-9 {
+		t.Errorf("the kept weights validate at %v (loss %v), the best checkpoint at %+v", acc, loss, best)
+	}
+	if _, err := f.Step(context.Background()); err == nil {
+		t.Error("a stopped fit takes another step")
+	}
+}

@@ -74,9 +74,12 @@ export function addFinetuneStage({ stages, runner, ready, worker, images, cancel
         outcome = { result: { ...r.value, workers: slots.length }, bytes: r.blob };
         render(outcome.result, outcome.bytes);
         shownFor = resultsKey();
-        text.textContent = `Done in ${formatDuration(outcome.result.seconds)}.`;
+        text.textContent = outcome.result.cancelled ? 'Cancelled.' : `Done in ${formatDuration(outcome.result.seconds)}.`;
       },
       end: (_, { cancelled }) => {
+        // A cancelled run whose validation had already beaten the open
+        // model hands back those weights (wasm/finetune.go).
+        if (cancelled && outcome?.result.cancelled) return `Fine-tuning cancelled. ${summaryLine(outcome.result)}`;
         if (cancelled) return 'Fine-tuning cancelled.';
         if (!outcome) return 'Fine-tuning stopped: see the message at the top of the page.';
         return `Fine-tuning done. ${summaryLine(outcome.result)}`;
@@ -117,7 +120,8 @@ export function addFinetuneStage({ stages, runner, ready, worker, images, cancel
   function summaryLine(r) {
     const pct = (s) => `${(100 * s.accuracy).toFixed(2)} %`;
     if (!r.initial_val) return `Kept the ${r.kept} weights.`;
-    const kept = r.kept === 'original' ? 'the original weights are kept' : `the ${r.kept} weights are kept`;
+    const kept = r.kept === 'original' ? 'the original weights are kept'
+      : r.cancelled ? 'the best validated weights so far are kept' : `the ${r.kept} weights are kept`;
     return `Validation accuracy ${pct(r.initial_val)} before, ${pct(r.best_val)} at best; ${kept}.`;
   }
 
