@@ -423,7 +423,8 @@ func (p *Pipeline) startFinetune() {
 		}
 		c := &p.cfg
 		setup := train.Setup{Model: m, Train: c.Train, TrainIndices: p.train.Indices, Preprocess: p.train.Preprocess,
-			Batch: c.Batch, Seed: c.Seed, Net: train.NetOptions{Seed: c.Seed, FreezeBatchNorm: c.Batch < train.SmallBatch}}
+			Batch: c.Batch, Seed: c.Seed, Net: train.NetOptions{Seed: c.Seed, FreezeBatchNorm: c.Batch < train.SmallBatch},
+			KeepZeroTaps: qcqp.ShapePruned(m)}
 		if setup.TrainIndices == nil {
 			setup.TrainIndices = allIndices(c.Train.N())
 		}
@@ -501,7 +502,9 @@ func (p *Pipeline) startQuantize() {
 		if err != nil {
 			return err
 		}
-		run, err := qil.NewRun(ctx, m, p.train, p.cfg.Quantize)
+		q := p.cfg.Quantize
+		q.KeepZeroTaps = qcqp.ShapePruned(m)
+		run, err := qil.NewRun(ctx, m, p.train, q)
 		if err != nil {
 			return err
 		}

@@ -44,6 +44,10 @@ type Config struct {
 	// model's logits to the loss (train.Distill): the quantized net learns
 	// how the original ranks every class, not only the labels.
 	Distill *train.DistillOptions
+	// KeepZeroTaps keeps the all-zero kernel taps of the conv weights at
+	// zero while the weights train (train.KeepZeroTaps): set it for a
+	// model pruned with kernel-shape granularity (qcqp.ShapePruned).
+	KeepZeroTaps bool
 }
 
 func (c *Config) defaults() {
@@ -272,6 +276,9 @@ func (r *Run) startStage() error {
 			}
 			return train.GroupSpec{Name: "weights", LRScale: 1}
 		}}
+	if r.cfg.KeepZeroTaps {
+		cfg.OnGradients, _ = train.KeepZeroTaps(r.net)
+	}
 	tr, err := train.NewTrainer(r.net, r.data, cfg)
 	if err != nil {
 		return fmt.Errorf("qil: %w", err)

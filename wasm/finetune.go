@@ -10,6 +10,7 @@ import (
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/core/units"
+	"github.com/pare-ml/pare/qcqp"
 )
 
 // maxFinetuneMemory is what one training step may take in a worker: the
@@ -65,7 +66,8 @@ func (s *Service) Finetune(ctx context.Context, req FinetuneRequest, progress Pr
 	if err != nil {
 		return Reply{}, err
 	}
-	setup := train.Setup{Model: m, Train: s.data, ValFraction: train.DefaultValFraction, Preprocess: s.preprocess, Batch: 64, Seed: 1}
+	setup := train.Setup{Model: m, Train: s.data, ValFraction: train.DefaultValFraction, Preprocess: s.preprocess, Batch: 64, Seed: 1,
+		KeepZeroTaps: qcqp.ShapePruned(m)}
 	if len(s.fixedDims) > 0 && s.fixedDims[0] && len(s.inputShape) > 0 && s.inputShape[0] > 0 {
 		setup.Batch = s.inputShape[0]
 	}

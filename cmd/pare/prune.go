@@ -32,7 +32,20 @@ type pruneResult struct {
 	Maps         []keptMap                 `json:"maps"`
 	Frozen       []frozenMap               `json:"frozen"`
 	Latency      *latencyReport            `json:"latency,omitempty"`
+	Granularity  string                    `json:"granularity"`
+	Taps         *tapsReport               `json:"taps,omitempty"`
 	Notes        []string                  `json:"notes,omitempty"`
+}
+
+// tapsReport is the kernel-shape stage of --granularity shape.
+type tapsReport struct {
+	Removed     int               `json:"removed"`
+	Of          int               `json:"of"`
+	RemovedMACs float64           `json:"removed_macs"`
+	DenseMACs   float64           `json:"dense_macs"` // what a runtime that does not skip zero taps runs
+	Inflation   float64           `json:"inflation"`
+	Trials      []qcqp.ShapeTrial `json:"trials"`
+	Layers      []qcqp.TapLayer   `json:"layers"`
 }
 
 type resourceChange struct {
@@ -66,6 +79,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
+	granularity := fs.String("granularity", "channel", "what is removed: channel, or shape (channels, then kernel taps of the kept filters, stored as zeros: they save MACs in a runtime that skips zero taps, not file size or dense-runtime time; needs a macs budget)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -90,10 +104,28 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return usagef("--time-limit must be positive")
 	case *batches < 1:
 		return usagef("--taylor-batches must be at least 1")
+	case *granularity != "channel" && *granularity != "shape":
+		return usagef("--granularity %q: want channel or shape", *granularity)
+	case *granularity == "shape" && *method != "qcqp":
+		return usagef("--granularity shape runs the qcqp solver's two stages; --method %s selects channels only", *method)
+	case *granularity == "shape" && *importance != "l1":
+		return usagef("--granularity shape scores kernel taps by their L1 mass (the paper's); use --importance l1")
 	}
 	bs, lat, err := parseBudgets(budgets)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if *granularity == "shape" {
+		hasMACs := false
+		for _, b := range bs {
+			hasMACs = hasMACs || b.Resource == qcqp.MACs
+		}
+		switch {
+		case !hasMACs:
+			return usagef("--granularity shape saves MACs only (a removed tap is stored as zeros): give a macs budget, e.g. --budget macs=50%%")
+		case lat != nil:
+			return usagef("--granularity shape does not take a latency budget: a dense runtime does not run faster for zero taps")
+		}
 	}
 	switch {
 	case lat != nil && *latencyFile == "":
@@ -137,7 +169,17 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	res, note, err := selectChannels(p, *method, *timeLimit)
+	var res qcqp.Result
+	var note string
+	var shape qcqp.ShapeResult
+	if *granularity == "shape" {
+		ctx, cancel := context.WithTimeout(context.Background(), *timeLimit+*timeLimit/2+time.Second)
+		shape, err = a.SolveShape(ctx, layers, bs, qcqp.Options{TimeLimit: *timeLimit})
+		cancel()
+		res = shape.Channels
+	} else {
+		res, note, err = selectChannels(p, *method, *timeLimit)
+	}
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
 			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
@@ -147,11 +189,20 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if res.Selection == nil {
 		return fmt.Errorf("the solver found no selection within --time-limit %v; give it more time", *timeLimit)
 	}
-	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance,
+	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance, "granularity": *granularity,
 		"budgets": budgetStrings(bs, lat), "status": string(res.Status), "objective": res.Objective, "gap": finiteOrNil(res.Gap)}
+	if shape.Taps != nil {
+		recipe["taps"] = shape.Taps.Layers
+		recipe["objective_after_taps"] = shape.Taps.Objective
+	}
 	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{NoFold: *noFold, Recipe: recipe})
 	if err != nil {
 		return err
+	}
+	if shape.Taps != nil {
+		if err := qcqp.ApplyTaps(pruned, shape.Taps); err != nil {
+			return err
+		}
 	}
 	before, err := qcqp.Measure(m)
 	if err != nil {
@@ -163,7 +214,28 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	r := &pruneResult{Model: pos[0], Output: *out, Method: *method, Importance: *importance, Status: string(res.Status),
 		Objective: res.Objective, Bound: finiteOrNil(res.Bound), Gap: finiteOrNil(res.Gap), Nodes: res.Nodes,
-		SolveSeconds: res.Elapsed.Seconds(), Folded: !*noFold, Resources: map[string]resourceChange{}}
+		SolveSeconds: res.Elapsed.Seconds(), Folded: !*noFold, Resources: map[string]resourceChange{}, Granularity: *granularity}
+	if shape.Taps != nil {
+		// MACs are those of a runtime that skips zero taps, measured on
+		// the file; the objective is the two stages' (no bound: the tap
+		// stage is a knapsack heuristic).
+		tr := &tapsReport{RemovedMACs: shape.Taps.RemovedMACs, DenseMACs: after.MACs, Inflation: shape.Trials[shape.Best].Inflation, Trials: shape.Trials, Layers: shape.Taps.Layers}
+		for _, tl := range shape.Taps.Layers {
+			tr.Removed += tl.Removed
+			tr.Of += tl.Filters * tl.Taps
+		}
+		r.Taps = tr
+		if before.MACs, err = qcqp.EffectiveMACs(m); err != nil {
+			return err
+		}
+		if after.MACs, err = qcqp.EffectiveMACs(pruned); err != nil {
+			return err
+		}
+		r.Objective, r.Bound, r.Gap = shape.Taps.Objective, nil, nil
+		r.SolveSeconds = shape.Elapsed.Seconds()
+		r.Notes = append(r.Notes, fmt.Sprintf("kernel shape: the channel stage ran at %.2fx the MACs budget (%s, gap %s), then %d of %d kernel taps were removed; they are stored as zeros, so a dense runtime still runs %s MACs",
+			tr.Inflation, res.Status, gapText(finiteOrNil(res.Gap)), tr.Removed, tr.Of, thousands(int64(tr.DenseMACs))))
+	}
 	if note != "" {
 		r.Notes = append(r.Notes, note)
 	}
@@ -347,6 +419,13 @@ func budgetStrings(bs []qcqp.Budget, lat *latencyBudget) []string {
 	return s
 }
 
+func gapText(gap *float64) string {
+	if gap == nil {
+		return "unproven"
+	}
+	return fmt.Sprintf("%.3g %%", 100**gap)
+}
+
 func finiteOrNil(v float64) *float64 {
 	if math.IsInf(v, 0) || math.IsNaN(v) {
 		return nil
@@ -386,15 +465,17 @@ func taylorLayers(a *qcqp.Analysis, path, split string, batches int) ([]qcqp.Lay
 
 func printPrune(w io.Writer, r *pruneResult) {
 	fmt.Fprintf(w, "pruned %s -> %s (%s, %s importance)\n", r.Model, r.Output, r.Method, r.Importance)
-	gap := "unproven"
-	if r.Gap != nil {
-		gap = fmt.Sprintf("%.3g %%", 100**r.Gap)
-	}
+	gap := gapText(r.Gap)
 	bound := "none"
 	if r.Bound != nil {
 		bound = fmt.Sprintf("%.6g", *r.Bound)
 	}
-	fmt.Fprintf(w, "solver    %s: objective %.6g, bound %s, gap %s, %d nodes, %.3f s\n", r.Status, r.Objective, bound, gap, r.Nodes, r.SolveSeconds)
+	if t := r.Taps; t != nil {
+		fmt.Fprintf(w, "solver    channels %s at %.2fx the MACs budget, then %d of %d kernel taps removed (knapsack, no bound): objective %.6g, %.3f s\n",
+			r.Status, t.Inflation, t.Removed, t.Of, r.Objective, r.SolveSeconds)
+	} else {
+		fmt.Fprintf(w, "solver    %s: objective %.6g, bound %s, gap %s, %d nodes, %.3f s\n", r.Status, r.Objective, bound, gap, r.Nodes, r.SolveSeconds)
+	}
 	fmt.Fprintf(w, "\n%-8s %16s %16s %16s %8s\n", "resource", "before", "after", "budget", "after %")
 	for _, rs := range qcqp.Resources {
 		rc := r.Resources[string(rs)]

@@ -195,3 +195,62 @@ func TestPruneTaylor(t *testing.T) {
 		t.Errorf("exit %d, stderr %q; want the --split hint", code, errs)
 	}
 }
+
+// --granularity shape: channels, then kernel taps; the MACs reported are
+// those of the written file with its zero taps skipped, within the budget,
+// and the bad combinations are refused before any work.
+func TestPruneKernelShape(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	out := filepath.Join(t.TempDir(), "shape.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=30%", "--granularity", "shape", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r pruneResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadModelFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eff, err := qcqp.EffectiveMACs(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	macs := r.Resources["macs"]
+	if r.Granularity != "shape" || r.Taps == nil || r.Taps.Removed == 0 || macs.After != eff || eff > *macs.Budget || r.Taps.DenseMACs <= eff {
+		t.Fatalf("report %s; the file has %.0f effective MACs", stdout, eff)
+	}
+	found := false
+	for _, e := range m.MetadataProps {
+		found = found || e.Key == qcqp.MetadataKey && strings.Contains(e.Value, `"granularity":"shape"`) && strings.Contains(e.Value, `"taps"`)
+	}
+	if !found {
+		t.Errorf("the recipe does not record the taps: %v", m.MetadataProps)
+	}
+	// Fine-tuning keeps the removed taps removed (train.KeepZeroTaps).
+	tuned := filepath.Join(t.TempDir(), "tuned.onnx")
+	data := sharedAsset(t, "data/mnist")
+	if _, errs, code := runPare(t, "finetune", out, "--data", data, "--split", "test", "--limit", "640", "--lr", "1e-3", "-o", tuned, "--allow-worse"); code != 0 {
+		t.Fatalf("finetune: exit %d: %s", code, errs)
+	}
+	tm, err := onnx.ReadModelFile(tuned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := qcqp.EffectiveMACs(tm); err != nil || got != eff {
+		t.Errorf("after fine-tuning the file has %v effective MACs (%v), before %v", got, err, eff)
+	}
+	for _, bad := range [][]string{
+		{"--budget", "params=50%", "--granularity", "shape"},
+		{"--budget", "macs=50%", "--granularity", "shape", "--method", "l1"},
+		{"--budget", "macs=50%", "--granularity", "shape", "--importance", "l2"},
+		{"--budget", "macs=50%", "--granularity", "taps"},
+	} {
+		_, errs, code := runPare(t, append([]string{"prune", model, "-o", out}, bad...)...)
+		if code != 2 || !strings.Contains(errs, "granularity") {
+			t.Errorf("%q: exit %d, %s", bad, code, errs)
+		}
+	}
+}

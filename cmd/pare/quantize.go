@@ -11,6 +11,7 @@ import (
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/qcqp"
 	"github.com/pare-ml/pare/qil"
 )
 
@@ -153,7 +154,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		cfg := qil.Config{Options: opt, Schedule: schedule, Epochs: epochs, LR: lr, IntervalLR: intervalLR,
-			QuantizerOnly: quantizerOnly, CalibrationImages: calib, Seed: seed}
+			QuantizerOnly: quantizerOnly, CalibrationImages: calib, Seed: seed, KeepZeroTaps: qcqp.ShapePruned(m)}
 		if distill {
 			cfg.Distill = &train.DistillOptions{}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/core/units"
+	"github.com/pare-ml/pare/qcqp"
 )
 
 // pare train and pare finetune share this engine (core/train's Prepare and
@@ -169,7 +170,9 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	setup := train.Setup{Model: m, Limit: f.limit, Batch: f.batch, Seed: f.seed,
 		Augment:    train.Augment{PadCrop: f.padCrop, HFlip: f.hflip},
 		Net:        train.NetOptions{Logits: f.logits, Seed: f.seed, FreezeBatchNorm: f.freezeBN},
-		Preprocess: dataset.Preprocess{Scale: float32(f.scale), Mean: f.mean, Std: f.std, ChannelOrder: strings.ToUpper(f.order)}}
+		Preprocess: dataset.Preprocess{Scale: float32(f.scale), Mean: f.mean, Std: f.std, ChannelOrder: strings.ToUpper(f.order)},
+		// Taps that kernel-shape pruning removed stay removed.
+		KeepZeroTaps: qcqp.ShapePruned(m)}
 	var notes []string
 	if cmd == "finetune" && f.batch < train.SmallBatch && !flagSet(f.fs, "freeze-bn") {
 		setup.Net.FreezeBatchNorm = true

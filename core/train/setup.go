@@ -59,6 +59,10 @@ type Setup struct {
 	// copy of Model as given, before training).
 	Distill *DistillOptions
 	Teacher *onnx.Model
+	// KeepZeroTaps keeps every all-zero kernel tap of the conv weights at
+	// zero while training (KeepZeroTaps): a model pruned with kernel-shape
+	// granularity stores its removed taps that way.
+	KeepZeroTaps bool
 	// Parallel, when set, makes this job one worker of a data-parallel
 	// run: Prepare shards the batches and the validation images, lays the
 	// gradients out in one buffer and synchronises BatchNormalization.
@@ -76,6 +80,9 @@ type Plan struct {
 	Loss       LossFunc // nil: cross-entropy
 	Notes      []string
 	Parallel   *Parallel // Setup.Parallel, bound to this plan
+	// OnGradients is the hook Options adds to every Config (the zero-tap
+	// mask of Setup.KeepZeroTaps), nil when none.
+	OnGradients func(*Net) error
 }
 
 // Prepare builds the net and the loaders of s. A last batch smaller than
@@ -141,6 +148,13 @@ func Prepare(s Setup) (*Plan, error) {
 	if valSet != nil {
 		plan.Val = &Loader{Set: valSet, Indices: valIdx, Preprocess: pre, BatchSize: s.Batch}
 	}
+	if s.KeepZeroTaps {
+		hook, n := KeepZeroTaps(net)
+		plan.OnGradients = hook
+		if n > 0 {
+			plan.Notes = append(plan.Notes, fmt.Sprintf("%d removed kernel taps (all-zero) are kept at zero", n))
+		}
+	}
 	if s.Parallel != nil {
 		if err := s.Parallel.bind(plan, s.Net.FreezeBatchNorm); err != nil {
 			return nil, err
@@ -192,6 +206,7 @@ func (p *Plan) Options(cfg Config) FitOptions {
 	if cfg.Parallel == nil {
 		cfg.Parallel = p.Parallel
 	}
+	cfg.OnGradients = chainGradients(cfg.OnGradients, p.OnGradients)
 	if cfg.WarmupSteps < 0 {
 		cfg.WarmupSteps = min(100, cfg.Epochs*p.Train.Steps()/20)
 	}
