@@ -21,7 +21,7 @@ type ShapeTrial struct {
 	ChannelObjective float64 `json:"channel_objective"`
 	ChannelStatus    Status  `json:"channel_status"`
 	ChannelGap       float64 `json:"-"`
-	Objective        float64 `json:"objective"` // after the tap stage
+	Objective        float64 `json:"objective"` // after the tap stage (0 when Error)
 	Error            string  `json:"error,omitempty"`
 }
 
@@ -81,7 +81,7 @@ func (a *Analysis) SolveShape(ctx context.Context, layers []Layer, budgets []Bud
 		}
 		bs := append([]Budget(nil), budgets...)
 		bs[mi] = Budget{Resource: MACs, Value: math.Min(full, f*limit)}
-		tr := ShapeTrial{Inflation: f, ChannelMACs: bs[mi].Value, Objective: math.Inf(-1)}
+		tr := ShapeTrial{Inflation: f, ChannelMACs: bs[mi].Value}
 		p, err := a.Problem(layers, bs)
 		if err != nil {
 			return ShapeResult{}, err
