@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ type pruneResult struct {
 	Latency      *latencyReport            `json:"latency,omitempty"`
 	Granularity  string                    `json:"granularity"`
 	Taps         *tapsReport               `json:"taps,omitempty"`
+	Finetune     json.RawMessage           `json:"finetune,omitempty"` // pare finetune's report, with --data
 	Notes        []string                  `json:"notes,omitempty"`
 }
 
@@ -67,13 +69,15 @@ type frozenMap struct {
 }
 
 func runPrune(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--data DIR] [--time-limit 10s] [--no-fold] [--json]", stderr)
+	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--granularity channel|shape] [--data TRAIN [--val VAL] [--finetune-epochs N]] [--time-limit 10s] [--no-fold] [--json]", stderr)
 	var budgets stringList
 	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas")
 	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
 	out := fs.String("o", "", "output model file (required)")
 	importance := fs.String("importance", "l1", "how weights are scored: l1 (the paper's), l2, or taylor (first-order Taylor from gradients on --data)")
-	data := fs.String("data", "", "labelled images for --importance taylor")
+	data := fs.String("data", "", "labelled images: the pruned model is fine-tuned on them (pare finetune's defaults, distilled from MODEL), and --importance taylor scores with them")
+	var tune pruneTuneFlags
+	tune.register(fs)
 	batches := fs.Int("taylor-batches", 8, "mini-batches of 32 images for --importance taylor")
 	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
@@ -98,8 +102,10 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return usagef("--importance %q: want l1, l2 or taylor", *importance)
 	case *importance == "taylor" && *data == "":
 		return usagef("--importance taylor needs labelled images: --data DIR")
-	case *importance != "taylor" && *data != "":
-		return usagef("--data is only read by --importance taylor")
+	case *data == "" && tune.given(fs) != "":
+		return usagef("--%s is for the fine-tune after pruning, which needs --data TRAIN", tune.given(fs))
+	case tune.epochs < 0:
+		return usagef("--finetune-epochs must be >= 0")
 	case *timeLimit <= 0:
 		return usagef("--time-limit must be positive")
 	case *batches < 1:
@@ -281,10 +287,23 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if !*asJSON {
+		printPrune(stdout, r)
+	}
+	if *data != "" && tune.epochs > 0 {
+		if err := checkPreprocessFlags(float64(tune.scale), tune.order, tune.std); err != nil {
+			return err
+		}
+		if r.Finetune, err = tune.finetunePruned(pos[0], *out, *data, *split, *asJSON, stdout, stderr); err != nil {
+			return err
+		}
+		if err := remeasure(*out, r); err != nil {
+			return err
+		}
+	}
 	if *asJSON {
 		return writeJSON(stdout, r)
 	}
-	printPrune(stdout, r)
 	return nil
 }
 

@@ -254,3 +254,42 @@ func TestPruneKernelShape(t *testing.T) {
 		}
 	}
 }
+
+// pare prune --data fine-tunes the written model with finetune's
+// defaults, distilled from the original: the report carries finetune's,
+// the file is never worse on validation than the pruned one, its figures
+// are the pruned ones, and no temporary file is left beside it.
+func TestPruneWithDataFinetunes(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	data := sharedAsset(t, "data/mnist")
+	dir := t.TempDir()
+	out := filepath.Join(dir, "pruned.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--data", data, "--split", "test", "-o", out, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var r pruneResult
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	var ft trainReport
+	if err := json.Unmarshal(r.Finetune, &ft); err != nil {
+		t.Fatalf("no finetune report: %v\n%s", err, stdout)
+	}
+	if !ft.Distill || ft.InitialValAcc == nil || ft.BestValAcc == nil || *ft.BestValAcc < *ft.InitialValAcc || *ft.BestValAcc < 0.9 {
+		t.Errorf("fine-tune: distill %v, validation %v -> %v", ft.Distill, ft.InitialValAcc, ft.BestValAcc)
+	}
+	m, err := onnx.ReadModelFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := qcqp.Measure(m); err != nil || got.MACs != r.Resources["macs"].After || got.MACs > *r.Resources["macs"].Budget {
+		t.Errorf("the fine-tuned file measures %+v (%v); the report says %+v", got, err, r.Resources["macs"])
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("files left beside the output: %v", entries)
+	}
+	if _, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--val", data, "-o", out); code != 2 || !strings.Contains(errs, "--val is for the fine-tune") {
+		t.Errorf("--val without --data: exit %d, %s", code, errs)
+	}
+}
