@@ -230,32 +230,36 @@ func sign32(v float32) float32 {
 // transformer.
 func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
 	dx = make([]float32, len(a.x.F32))
-	lo, width := float64(a.grid.lo), float64(a.grid.width)
-	q := float64(a.grid.q)
+	// In float32 per element (the sums in float64): the activations are
+	// the bulk of a QIL step's own work.
+	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
+	inv := 1 / width
 	for i, v := range a.x.F32 {
-		s := 1.0
-		x := float64(v)
+		x, gy := v, dy[i]
 		if a.signed {
-			s = float64(sign32(v))
-			x = math.Abs(x)
+			switch {
+			case v < 0:
+				x, gy = -v, -gy
+			case v == 0:
+				gy = 0
+			}
 		}
 		u := x - lo
-		gy := float64(dy[i]) * s
 		switch {
 		case u <= 0:
 			// pruned: no gradient
 		case u >= width:
 			// clipped: only the output scale 2d moves it
-			dd += gy * 2
+			dd += 2 * float64(gy)
 		default:
-			xh := u / width
+			xh := u * inv
 			level := xh
 			if discrete {
-				level = math.RoundToEven(q*xh) / q
+				level = float32(math.RoundToEven(float64(q*xh))) / q
 			}
 			dx[i] = dy[i]
-			dc -= gy
-			dd += gy * (2*level + 1 - 2*xh)
+			dc -= float64(gy)
+			dd += float64(gy) * float64(2*level+1-2*xh)
 		}
 	}
 	return

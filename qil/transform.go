@@ -53,20 +53,24 @@ type weightTransform struct {
 }
 
 func transformWeight(a, c, d, gamma float64) weightTransform {
-	lo, hi := c-d, c+d
-	switch {
-	case a < lo:
-		return weightTransform{}
-	case a > hi:
-		return weightTransform{t: 1}
+	u, inside := weightUnit(a, c, d)
+	if !inside {
+		return weightTransform{t: u}
 	}
-	u := (a-c)/(2*d) + 0.5
-	u = min(max(u, 0), 1)
-	t := math.Pow(u, gamma)
+	t := powGamma(u, gamma)
 	// du/da = 1/(2d); du/dc = -1/(2d); du/dd = -(a-c)/(2d^2) = (1-2u)/(2d).
-	// u^(gamma-1) blows up at u=0 for gamma<1; there u is only ever the
-	// boundary value, so the slope is capped.
-	slope := gamma * math.Pow(max(u, 1e-6), gamma-1)
+	// The slope gamma*u^(gamma-1) is gamma*t/u, one power fewer; it blows
+	// up at u=0 for gamma<1, where u is only ever the boundary value, so
+	// below 1e-6 it is capped at its value there.
+	var slope float64
+	switch {
+	case gamma == 1:
+		slope = 1
+	case u >= 1e-6:
+		slope = gamma * t / u
+	default:
+		slope = gamma * math.Pow(1e-6, gamma-1)
+	}
 	wt := weightTransform{
 		t:  t,
 		da: slope / (2 * d),
@@ -79,11 +83,41 @@ func transformWeight(a, c, d, gamma float64) weightTransform {
 	return wt
 }
 
+// weightUnit is u, where |w| = a lies in the interval [c-d, c+d] mapped
+// to [0, 1], and whether it lies inside; outside, u is T itself: 0 below
+// (pruned) and 1 above (clipped).
+func weightUnit(a, c, d float64) (u float64, inside bool) {
+	switch {
+	case a < c-d:
+		return 0, false
+	case a > c+d:
+		return 1, false
+	}
+	return min(max((a-c)/(2*d)+0.5, 0), 1), true
+}
+
+// powGamma is u^gamma; gamma starts at 1 and often stays near it, where
+// the power is the identity.
+func powGamma(u, gamma float64) float64 {
+	if gamma == 1 {
+		return u
+	}
+	return math.Pow(u, gamma)
+}
+
+// weightT is transformWeight's T alone, what a forward pass needs.
+func weightT(a, c, d, gamma float64) float64 {
+	u, inside := weightUnit(a, c, d)
+	if !inside {
+		return u
+	}
+	return powGamma(u, gamma)
+}
+
 // weightLevel is the integer level k in [-q, q] of one weight: the value
 // is k * weightScale(c, d, q).
 func weightLevel(w, c, d, gamma float32, q int) int {
-	tr := transformWeight(math.Abs(float64(w)), float64(c), float64(d), float64(gamma))
-	k := int(math.RoundToEven(float64(q) * tr.t))
+	k := int(math.RoundToEven(float64(q) * weightT(math.Abs(float64(w)), float64(c), float64(d), float64(gamma))))
 	if w < 0 {
 		return -k
 	}
