@@ -94,12 +94,3 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 	}
 }
 
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}
