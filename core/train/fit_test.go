@@ -323,3 +323,38 @@ func TestFitStopKeepsTheBestSoFar(t *testing.T) {
 		t.Error("a stopped fit takes another step")
 	}
 }
+
+func TestKeepMargin(t *testing.T) {
+	for _, c := range []struct {
+		images int
+		want   float64
+	}{{64, 1.0 / 64}, {999, 1.0 / 999}, {1000, 0.001}, {6000, 0.001}, {0, 0}} {
+		if got := keepMargin(c.images); got != c.want {
+			t.Errorf("keepMargin(%d) = %v, want %v", c.images, got, c.want)
+		}
+	}
+}
+
+// A fine-tune that validates as well as the model given, with a lower
+// loss, is not clearly better: the original weights are written.
+func TestFitKeepsTheOriginalForAGainBelowTheMargin(t *testing.T) {
+	plan := trainedQuadrantPlan(t)
+	before := plan.Net.Snapshot()
+	f, err := NewFit(plan.Net, plan.Options(Config{Epochs: 2, Optimizer: "adam", LR: 1e-3}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runFit(t, f)
+	res := f.Result()
+	if res.Initial == nil || res.Initial.Accuracy != 1 || res.Initial.Images != 64 {
+		t.Fatalf("the trained net validates at %+v; the test wants 64 images at 100 %%", res.Initial)
+	}
+	if res.Kept != KeptOriginal {
+		t.Fatalf("kept %s (best %+v, events %q)", res.Kept, res.Best, res.Events)
+	}
+	for name, v := range before.values {
+		if !slices.Equal(plan.Net.consts[name].F32, v) {
+			t.Fatalf("%s is not the model's own", name)
+		}
+	}
+}

@@ -169,7 +169,7 @@ func (p *Parallel) score(ctx context.Context, r *eval.Result) (Score, error) {
 	if err := p.Reduce.AllReduce(ctx, nil, b); err != nil {
 		return Score{}, err
 	}
-	return Score{Accuracy: b[0] / b[2], Loss: b[1] / b[2]}, nil
+	return Score{Accuracy: b[0] / b[2], Loss: b[1] / b[2], Images: int(b[2])}, nil
 }
 
 // bnSync makes training-mode BatchNormalization use the statistics of the
