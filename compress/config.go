@@ -26,7 +26,8 @@ const (
 // Stages are the pipeline's stages in order.
 var Stages = []Stage{StagePrune, StageFinetune, StageQuantize, StageEvaluate}
 
-// Config is one compression run. Model, Budgets and Train are required;
+// Config is one compression run. Model, Train and a budget (Budgets or
+// Latency) are required;
 // every other field has a default that gives a good result.
 type Config struct {
 	// Model is the trained float model to compress. The pipeline never
@@ -36,6 +37,14 @@ type Config struct {
 	// the model's own figure or an absolute one). The exported file is
 	// re-measured against them.
 	Budgets []qcqp.Budget
+	// Latency, when set, caps the pruned model's time as LatencyModel
+	// predicts it: a share of the unpruned network's predicted time, or
+	// seconds. LatencyModel must be measured on this network, in the
+	// runtime the file will run in (`pare latency`, or the page's
+	// Calibrate in this browser); the exported file is checked against
+	// its prediction, not timed.
+	Latency      *qcqp.LatencyBudget
+	LatencyModel *qcqp.LatencyModel
 	// Importance scores the channels: "l1" (default, the paper's) or "l2".
 	Importance qcqp.Norm
 	// SolverTime bounds the exact channel selection (default 10 s); the
@@ -100,6 +109,10 @@ type Resume struct {
 // the 70 points lost; docs/compression.md).
 const MinFinetuneSteps = 200
 
+// ErrNoLatencyModel is returned when a latency budget comes without the
+// latency model that predicts the network's time.
+var ErrNoLatencyModel = errors.New("compress: a latency budget needs a latency model measured on this network (pare latency MODEL -o FILE, then --latency-model FILE)")
+
 // ErrNoData is returned when a pipeline is given no training images:
 // fine-tuning and QIL both learn from them.
 var ErrNoData = errors.New("compress: no training images: fine-tuning and QIL learn from labelled images (--data)")
@@ -137,8 +150,10 @@ func (c *Config) check() error {
 	switch {
 	case c.Model == nil || c.Model.Graph == nil:
 		return fmt.Errorf("compress: no model")
-	case len(c.Budgets) == 0:
-		return fmt.Errorf("compress: no budget: give at least one of macs, params or memory (e.g. macs=50%%)")
+	case len(c.Budgets) == 0 && c.Latency == nil:
+		return fmt.Errorf("compress: no budget: give at least one of macs, params, memory or latency (e.g. macs=50%%)")
+	case c.Latency != nil && c.LatencyModel == nil:
+		return ErrNoLatencyModel
 	case c.Train == nil || c.Train.N() == 0:
 		return ErrNoData
 	case c.Batch < 1:
@@ -154,6 +169,11 @@ func (c *Config) check() error {
 	}
 	if b := c.Quantize.Bits; b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
 		return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
+	}
+	if c.Latency != nil {
+		if err := c.Latency.Check(); err != nil {
+			return fmt.Errorf("compress: budget %s: give a share in (0, 1] of the predicted time or a time above 0", *c.Latency)
+		}
 	}
 	seen := map[qcqp.Resource]bool{}
 	for _, b := range c.Budgets {

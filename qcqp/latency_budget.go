@@ -13,6 +13,23 @@ type LatencyBudget struct {
 	Fraction float64
 }
 
+// Check refuses a budget that is neither a share in (0, 1] nor a finite
+// time above 0, with ErrBadLatencyBudget.
+func (b LatencyBudget) Check() error {
+	if (b.Fraction > 0 && b.Fraction <= 1) || (b.Fraction == 0 && b.Seconds > 0 && !math.IsInf(b.Seconds, 0)) {
+		return nil
+	}
+	return ErrBadLatencyBudget
+}
+
+// String is the budget as `pare compress --budget` takes it.
+func (b LatencyBudget) String() string {
+	if b.Fraction > 0 {
+		return fmt.Sprintf("latency=%g%%", 100*b.Fraction)
+	}
+	return fmt.Sprintf("latency=%gms", 1e3*b.Seconds)
+}
+
 // LatencyLimit is what AddBudget added: the limit in seconds and the
 // model's predictions it was set against.
 type LatencyLimit struct {
@@ -61,13 +78,12 @@ func (lm *LatencyModel) AddBudget(p *Problem, b LatencyBudget) (LatencyLimit, er
 	if l.Full, err = lm.Seconds(p, full); err != nil {
 		return LatencyLimit{}, &LatencyMismatchError{Err: err}
 	}
-	switch {
-	case b.Fraction > 0 && b.Fraction <= 1:
+	if err := b.Check(); err != nil {
+		return LatencyLimit{}, err
+	}
+	l.Seconds = b.Seconds
+	if b.Fraction > 0 {
 		l.Seconds = b.Fraction * l.Full
-	case b.Fraction == 0 && b.Seconds > 0 && !math.IsInf(b.Seconds, 0):
-		l.Seconds = b.Seconds
-	default:
-		return LatencyLimit{}, ErrBadLatencyBudget
 	}
 	if l.Least, err = lm.Seconds(p, narrow); err != nil {
 		return LatencyLimit{}, err
