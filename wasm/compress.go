@@ -110,10 +110,24 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 // compressConfig is the pipeline of a request, checked.
 func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Config, error) {
 	if len(req.Budgets) == 0 {
-		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters or memory.")
+		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters, memory or latency.")
 	}
 	budgets := make([]qcqp.Budget, 0, len(req.Budgets))
+	var latency *qcqp.LatencyBudget
 	for _, b := range req.Budgets {
+		if b.Resource == "latency" {
+			if b.LatencyModel != nil {
+				s.latency = b.LatencyModel
+			}
+			if s.latency == nil {
+				return compress.Config{}, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate in the Prune tab.")
+			}
+			latency = &qcqp.LatencyBudget{Seconds: b.Value, Fraction: b.Fraction}
+			if err := latency.Check(); err != nil {
+				return compress.Config{}, userErrorf("bad-budget", "Give a latency budget: a share above 0 and at most 100 %% of the model's, or a time above 0.")
+			}
+			continue
+		}
 		bb, err := b.budget()
 		if err != nil {
 			return compress.Config{}, err
@@ -137,7 +151,7 @@ func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Co
 	if req.Until != "" && !slices.Contains(compress.Stages, req.Until) {
 		return compress.Config{}, userErrorf("bad-request", "stage %q: want one of %v", req.Until, compress.Stages)
 	}
-	cfg := compress.Config{Model: s.model, Budgets: budgets, SolverTime: pruneTimeLimit,
+	cfg := compress.Config{Model: s.model, Budgets: budgets, Latency: latency, LatencyModel: s.latency, SolverTime: pruneTimeLimit,
 		Train: s.data, Preprocess: s.preprocess, Seed: 1,
 		NoDistill: req.NoDistill,
 		Quantize:  qil.Config{Options: qil.Options{Bits: bits}, Seed: 1},

@@ -23,7 +23,9 @@ const STAGES = [
   { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
   { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
 ];
-const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory' };
+// Latency is the Prune tab's latency model, measured in onnxruntime-web in
+// this browser (Calibrate there), predicting the pruned network's time.
+const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
 // The images the onnxruntime-web check runs (the first ones of the set).
 const CHECK_IMAGES = 2000;
 
@@ -43,6 +45,7 @@ const CHECK_IMAGES = 2000;
  * @param {() => {files: object[], count: number, classes: string[]}|null} o.data the open images
  * @param {() => object} o.preprocess the preprocessing in use
  * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
+ * @param {() => object|null} o.latencyModel the open model's latency model calibrated in the Prune tab (null: none)
  * @returns {{update: () => void, dropStale: () => void, result: object|null}} result is what Download saves
  */
 export function addCompressStage(o) {
@@ -105,8 +108,11 @@ export function addCompressStage(o) {
 
   function settings() {
     const percent = Number(ui.percent.value);
+    const budget = { resource: ui.resource.value, fraction: percent / 100 };
+    // The worker running the pipeline may not be the one that calibrated.
+    if (budget.resource === 'latency') budget.latencyModel = o.latencyModel();
     return {
-      budgets: [{ resource: ui.resource.value, fraction: percent / 100 }],
+      budgets: [budget],
       bits: `${ui.wbits.value}/${ui.abits.value}`,
       storage: ui.storage.value,
       noDistill: !ui.distill.checked,
@@ -139,6 +145,12 @@ export function addCompressStage(o) {
     const request = settings();
     if (!(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
       await guard('Compressing', async () => { throw Object.assign(new Error('Give a budget above 0 and at most 100 % of the model.'), { code: 'bad-budget' }); });
+      return;
+    }
+    if (request.budgets[0].resource === 'latency' && !request.budgets[0].latencyModel) {
+      await guard('Compressing', async () => {
+        throw Object.assign(new Error('A latency budget needs this model\'s latency measured in this browser first: choose Latency in the Prune tab and press Calibrate.'), { code: 'no-latency-model' });
+      });
       return;
     }
     const modelName = o.model().name;
@@ -259,8 +271,10 @@ export function addCompressStage(o) {
       case 'prune': {
         const s = report.solver;
         const macs = report.resources?.macs;
+        const l = report.latency;
         return [s ? `${s.status}${s.gap != null ? `, gap ${(100 * s.gap).toFixed(2)} %` : ''}` : '',
           macs?.pruned ? `MACs ${(100 * macs.pruned / macs.before).toFixed(1)} % of the original` : '',
+          l ? `latency predicted ${l.predicted_before_ms.toPrecision(3)} ms → ${l.predicted_after_ms.toPrecision(3)} ms (budget ${l.budget_ms.toPrecision(3)} ms)` : '',
           `validation ${pct(valOf(report, 'pruned'))}`].filter(Boolean).join(' · ');
       }
       case 'finetune':
