@@ -80,6 +80,13 @@ type Config struct {
 	NoDistill bool
 	// SkipFinetune goes from pruning straight to quantization.
 	SkipFinetune bool
+	// Parallel, when set, makes the fine-tune one worker of a
+	// data-parallel run (train.Setup.Parallel): each worker runs the
+	// fine-tune stage with the same Config, resumed after the prune stage
+	// (the solver's time limit makes its selection depend on the
+	// machine's pace, so it runs once), and every worker ends with the
+	// same model, equal to one worker's to float rounding.
+	Parallel *train.Parallel
 
 	// Quantize is the QIL run (zero Bits: 4/4; KeepFP nil: first and
 	// last layer in float, the paper's convention; progressive schedule).
@@ -187,6 +194,9 @@ func (c *Config) check() error {
 		if b.Fraction < 0 || b.Fraction > 1 || (b.Fraction == 0 && b.Value <= 0) {
 			return fmt.Errorf("compress: budget %s: give a fraction in (0, 1] or a positive figure", b)
 		}
+	}
+	if c.Parallel != nil && (c.Resume == nil || c.Resume.After != StagePrune || c.SkipFinetune) {
+		return fmt.Errorf("compress: a data-parallel fine-tune resumes after the prune stage, which runs once")
 	}
 	if r := c.Resume; r != nil {
 		if r.Model == nil || !slices.Contains(Stages[:3], r.After) {

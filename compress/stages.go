@@ -469,8 +469,9 @@ func (p *Pipeline) startFinetune() {
 		}
 		c := &p.cfg
 		setup := train.Setup{Model: m, Train: c.Train, TrainIndices: p.train.Indices, Preprocess: p.train.Preprocess,
+			Val: p.val.Set, ValIndices: p.val.Indices,
 			Batch: c.Batch, Seed: c.Seed, Net: train.NetOptions{Seed: c.Seed, FreezeBatchNorm: c.Batch < train.SmallBatch},
-			KeepZeroTaps: qcqp.ShapePruned(m)}
+			KeepZeroTaps: qcqp.ShapePruned(m), Parallel: c.Parallel}
 		if setup.TrainIndices == nil {
 			setup.TrainIndices = allIndices(c.Train.N())
 		}
@@ -481,7 +482,6 @@ func (p *Pipeline) startFinetune() {
 		if err != nil {
 			return fmt.Errorf("compress: fine-tuning: %w", err)
 		}
-		plan.Val = p.val
 		ft := c.Finetune
 		if p.defaultEpochs {
 			ft.Epochs = min(20, max(1, (MinFinetuneSteps+plan.Train.Steps()-1)/plan.Train.Steps()))
