@@ -39,6 +39,13 @@ type CompressRequest struct {
 	// Resume continues after a stage an earlier request finished; its
 	// model is the request's one file.
 	Resume *CompressResume `json:"resume"`
+	// Workers above 1 makes this request worker Rank of a data-parallel
+	// fine-tune stage (www/js/parallel.js sends the same request to every
+	// worker, with the exchange Run): it resumes after prune and runs
+	// until finetune, and every worker replies with the same model.
+	Run     int `json:"run"`
+	Rank    int `json:"rank"`
+	Workers int `json:"workers"`
 }
 
 // CompressResume is a finished stage given back: its name and the report
@@ -78,6 +85,17 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 	cfg, err := s.compressConfig(req, files)
 	if err != nil {
 		return Reply{}, err
+	}
+	if req.Workers > 1 {
+		if req.Until != compress.StageFinetune || cfg.Resume == nil || cfg.Resume.After != compress.StagePrune || req.Workers > maxWorkers || req.Rank < 0 || req.Rank >= req.Workers {
+			return Reply{}, userErrorf("bad-request", "worker %d of %d: a data-parallel request runs the fine-tune stage alone, after prune, on 2 to %d workers", req.Rank, req.Workers, maxWorkers)
+		}
+		if shardReducer == nil {
+			return Reply{}, userErrorf("bad-request", "data-parallel fine-tuning runs in the page's workers only")
+		}
+		reduce, release := shardReducer(req.Run)
+		defer release()
+		cfg.Parallel = &train.Parallel{Rank: req.Rank, Workers: req.Workers, Reduce: reduce}
 	}
 	p, err := compress.New(cfg)
 	if err != nil {
