@@ -66,7 +66,7 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 		}
 	}
 	want, w0, w1 := one.Report().Finetune, got[0].Report().Finetune, got[1].Report().Finetune
-	if w0.Kept != want.Kept || w1.Kept != want.Kept || math.Abs(w0.LR-want.LR) > 1e-9*want.LR || w0.Epochs != want.Epochs {
+	if w0.Kept != want.Kept || w1.Kept != want.Kept || math.Abs(w0.LR-want.LR) > 1e-9*want.LR || w0.Epochs != want.Epochs || want.Workers != 1 || w0.Workers != workers {
 		t.Fatalf("one worker: %+v; two: %+v, %+v", want, w0, w1)
 	}
 	if d := weightDiff(t, got[0].Model("finetuned"), got[1].Model("finetuned")); d != 0 {

@@ -102,6 +102,8 @@ type FinetuneReport struct {
 	Kept     train.Kept `json:"kept"`
 	Retries  int        `json:"retries"`
 	Events   []string   `json:"events,omitempty"`
+	// Workers is the number of data-parallel workers that trained.
+	Workers int `json:"workers"`
 }
 
 // QuantizeReport is the QIL run's stages and layers.

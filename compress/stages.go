@@ -492,7 +492,10 @@ func (p *Pipeline) startFinetune() {
 		}
 		p.then(task{stage: s, what: "train", s: fit, then: func() error {
 			r := fit.Result()
-			p.rep.Finetune = &FinetuneReport{LR: r.LR, LRSource: r.LRSource, Epochs: len(r.Epochs), Kept: r.Kept, Retries: r.Retries, Events: r.Events}
+			p.rep.Finetune = &FinetuneReport{LR: r.LR, LRSource: r.LRSource, Epochs: len(r.Epochs), Kept: r.Kept, Retries: r.Retries, Events: r.Events, Workers: 1}
+			if c.Parallel != nil {
+				p.rep.Finetune.Workers = c.Parallel.Workers
+			}
 			_, enc, err := clone(m)
 			if err != nil {
 				return err

@@ -129,7 +129,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		Quantize: qil.Config{Options: qopt, Seed: seed},
 		Storage:  qil.Storage(storage)}
 	if lat != nil {
-		cfg.Latency, cfg.LatencyModel = &qcqp.LatencyBudget{Seconds: lat.Seconds, Fraction: lat.Fraction}, lm
+		cfg.Latency, cfg.LatencyModel = lat, lm
 	}
 	if epochs > 0 {
 		cfg.Finetune = train.FinetuneDefaults()

@@ -17,17 +17,7 @@ import (
 
 // latencyBudget is --budget latency=...: Seconds, or Fraction of the
 // unpruned network's predicted time.
-type latencyBudget struct {
-	Seconds  float64
-	Fraction float64
-}
-
-func (b latencyBudget) String() string {
-	if b.Fraction > 0 {
-		return fmt.Sprintf("latency=%g%%", 100*b.Fraction)
-	}
-	return fmt.Sprintf("latency=%gms", 1e3*b.Seconds)
-}
+type latencyBudget = qcqp.LatencyBudget
 
 // parseLatencyBudget reads "2ms", "500us", "0.002s" or "60%".
 func parseLatencyBudget(s string) (latencyBudget, error) {
@@ -64,7 +54,7 @@ func readLatencyModel(path string) (*qcqp.LatencyModel, error) {
 // prunable group (the frozen layers, the overhead and the narrowest
 // network) is refused with that figure.
 func addLatencyConstraint(p *qcqp.Problem, lm *qcqp.LatencyModel, b latencyBudget, file string) (float64, error) {
-	l, err := lm.AddBudget(p, qcqp.LatencyBudget{Seconds: b.Seconds, Fraction: b.Fraction})
+	l, err := lm.AddBudget(p, b)
 	var un *qcqp.UnreachableLatencyError
 	var mis *qcqp.LatencyMismatchError
 	switch {
