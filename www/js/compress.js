@@ -16,6 +16,7 @@ import { el, formatBytes, formatDuration, formatETA, formatExact } from './forma
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
 import { runInOrt, compare } from './ortcheck.js';
 import { summarize, confusionMatrix } from './evaluate.js';
+import { trainParallel, defaultWorkers } from './parallel.js';
 
 const STAGES = [
   { name: 'prune', label: 'Prune', what: 'channels selected by the exact solver and removed' },
@@ -23,7 +24,9 @@ const STAGES = [
   { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
   { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
 ];
-const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory' };
+// Latency is the Prune tab's latency model, measured in onnxruntime-web in
+// this browser (Calibrate there), predicting the pruned network's time.
+const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
 // The images the onnxruntime-web check runs (the first ones of the set).
 const CHECK_IMAGES = 2000;
 
@@ -43,6 +46,9 @@ const CHECK_IMAGES = 2000;
  * @param {() => {files: object[], count: number, classes: string[]}|null} o.data the open images
  * @param {() => object} o.preprocess the preprocessing in use
  * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
+ * @param {(i: number) => Promise<object>} o.workerAt the i-th worker slot holding the open model and images (the data-parallel fine-tune's)
+ * @param {() => number} o.images how many labelled images are open (the default number of workers depends on it)
+ * @param {() => object|null} o.latencyModel the open model's latency model calibrated in the Prune tab (null: none)
  * @returns {{update: () => void, dropStale: () => void, result: object|null}} result is what Download saves
  */
 export function addCompressStage(o) {
@@ -71,6 +77,9 @@ export function addCompressStage(o) {
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
       storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
       distill: el('input', { id: 'compress-distill', type: 'checkbox', checked: true }),
+      workers: el('select', { id: 'compress-workers', 'aria-label': 'Fine-tune workers' },
+        el('option', { value: 'auto' }, 'automatic'),
+        ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n)))),
       button: el('button', { id: 'compress', type: 'button', className: 'primary', disabled: true }, 'Compress'),
       cancel: el('button', { id: 'compress-cancel', type: 'button', hidden: true }, 'Cancel'),
       progress: el('progress', { id: 'compress-progress', max: '1', value: '0', 'aria-label': 'Compression progress', hidden: true }),
@@ -92,7 +101,9 @@ export function addCompressStage(o) {
           el('label', {}, 'Budget ', ui.resource), ' ', el('label', {}, ui.percent, ' % of the model'), ' · ',
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
           el('label', {}, 'storage ', ui.storage)),
-        el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers'))),
+        el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers')),
+        el('p', {}, el('label', {}, 'Fine-tune workers: ', ui.workers),
+          ' (each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
       el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
       el('div', { className: 'panel' }, ui.list),
@@ -105,8 +116,11 @@ export function addCompressStage(o) {
 
   function settings() {
     const percent = Number(ui.percent.value);
+    const budget = { resource: ui.resource.value, fraction: percent / 100 };
+    // The worker running the pipeline may not be the one that calibrated.
+    if (budget.resource === 'latency') budget.latencyModel = o.latencyModel();
     return {
-      budgets: [{ resource: ui.resource.value, fraction: percent / 100 }],
+      budgets: [budget],
       bits: `${ui.wbits.value}/${ui.abits.value}`,
       storage: ui.storage.value,
       noDistill: !ui.distill.checked,
@@ -139,6 +153,12 @@ export function addCompressStage(o) {
     const request = settings();
     if (!(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
       await guard('Compressing', async () => { throw Object.assign(new Error('Give a budget above 0 and at most 100 % of the model.'), { code: 'bad-budget' }); });
+      return;
+    }
+    if (request.budgets[0].resource === 'latency' && !request.budgets[0].latencyModel) {
+      await guard('Compressing', async () => {
+        throw Object.assign(new Error('A latency budget needs this model\'s latency measured in this browser first: choose Latency in the Prune tab and press Calibrate.'), { code: 'no-latency-model' });
+      });
       return;
     }
     const modelName = o.model().name;
@@ -180,9 +200,14 @@ export function addCompressStage(o) {
         for (const s of STAGES.slice(from)) {
           current = s.name;
           setStage(s.name, 'running');
-          const r = await slot.request('compress', { ...request, until: s.name, resume }, files, {
-            onProgress: (p) => job.report(p, describe(p, eta)),
-          });
+          const params = { ...request, until: s.name, resume };
+          const onProgress = (p) => job.report(p, describe(p, eta));
+          // The fine-tune trains data-parallel as the Fine-tune tab does
+          // (same default number of workers); the other stages run in one.
+          const slots = s.name === 'finetune' ? await trainingSlots(slot, job) : [slot];
+          const r = slots.length === 1
+            ? await slot.request('compress', params, files, { onProgress })
+            : await trainParallel(slots, 'compress', params, files, { onProgress });
           report = r.value.report;
           bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
           setStage(s.name, 'done', stageFigures(s.name, report));
@@ -214,6 +239,24 @@ export function addCompressStage(o) {
     await showStored();
     update();
     ui.button.focus();
+  }
+
+  // trainingSlots is first and the further workers the fine-tune uses:
+  // the number asked, or by default the Fine-tune tab's rule
+  // (defaultWorkers of the open images); fewer when the page's pool hands
+  // out fewer. The number is not part of a stored run's key: a run
+  // resumed with another gives the same result to float rounding.
+  async function trainingSlots(first, job) {
+    const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
+    const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores) : Number(ui.workers.value);
+    const slots = [first];
+    if (asked > 1) job.say(`Starting ${asked} workers for the fine-tune…`);
+    for (let i = 1; i < asked; i++) {
+      const slot = await o.workerAt(i);
+      if (slots.includes(slot)) break;
+      slots.push(slot);
+    }
+    return slots;
   }
 
   // Eta estimates the time left of the sub-step under way from its own
@@ -259,12 +302,15 @@ export function addCompressStage(o) {
       case 'prune': {
         const s = report.solver;
         const macs = report.resources?.macs;
+        const l = report.latency;
         return [s ? `${s.status}${s.gap != null ? `, gap ${(100 * s.gap).toFixed(2)} %` : ''}` : '',
           macs?.pruned ? `MACs ${(100 * macs.pruned / macs.before).toFixed(1)} % of the original` : '',
+          l ? `latency predicted ${l.predicted_before_ms.toPrecision(3)} ms → ${l.predicted_after_ms.toPrecision(3)} ms (budget ${l.budget_ms.toPrecision(3)} ms)` : '',
           `validation ${pct(valOf(report, 'pruned'))}`].filter(Boolean).join(' · ');
       }
       case 'finetune':
-        return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept)` : 'skipped';
+        return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept` +
+          `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
         return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
       case 'evaluate':
