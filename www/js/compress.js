@@ -179,6 +179,7 @@ export function addCompressStage(o) {
         const eta = new Eta();
         let report = stored?.report ?? null;
         let bytes = null;
+        const spent = {}; // seconds of each stage run now
         for (const s of STAGES.slice(from)) {
           current = s.name;
           setStage(s.name, 'running');
@@ -186,6 +187,7 @@ export function addCompressStage(o) {
             onProgress: (p) => job.report(p, describe(p, eta)),
           });
           report = r.value.report;
+          spent[s.name] = report.seconds?.[s.name] ?? 0;
           bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
           setStage(s.name, 'done', stageFigures(s.name, report));
           resume = { after: s.name, report };
@@ -204,10 +206,10 @@ export function addCompressStage(o) {
         shownFor = o.resultsKey();
         const t0 = performance.now();
         await renderAndCheck(outcome, job);
-        // The stages ran one request each (and some maybe in an earlier
-        // visit): report.total_seconds is the last request's alone, while
-        // report.seconds adds up every stage's.
-        const compressing = Object.values(report.seconds ?? {}).reduce((a, b) => a + b, 0);
+        // Each stage runs as a request of its own, whose report times only
+        // that stage (total_seconds and seconds): the stages of this run
+        // are added up here.
+        const compressing = Object.values(spent).reduce((a, b) => a + b, 0);
         job.say(`Done: ${formatDuration(compressing)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
       },
       end: (_, { cancelled }) => {
