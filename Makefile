@@ -19,7 +19,7 @@ DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
 .PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
         test-wasm test-node test-browser finetune-defaults lint check-wat bench bench-train bench-page \
-        train-demo fixtures clean fuzz hostile ort
+        bench-compress train-demo fixtures clean fuzz hostile ort
 
 all: build
 
@@ -174,6 +174,14 @@ bench-train: deps bin/pare
 # transferred bytes (docs/benchmarks-browser.md).
 bench-page: deps build demo
 	bash scripts/bench-page.sh
+
+# The page's compression in headless Chromium: the demo's Compress with 1
+# and 2 workers, data-parallel fine-tune speed-up with 1, 2 and 4 workers,
+# latency calibration time, bytes of a first visit (docs/benchmarks-browser.md).
+# About 15 minutes on 2 cores with REPEATS=3.
+REPEATS ?= 3
+bench-compress: deps build cli-wasm demo ort
+	$(NODE) scripts/bench-compress.mjs --repeats $(REPEATS)
 
 # Reproduces the demo model: Pare initialises and trains a small residual
 # Conv-BN-ReLU net with a depthwise block on the 60k MNIST training images

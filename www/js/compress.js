@@ -17,6 +17,7 @@ import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js
 import { runInOrt, compare } from './ortcheck.js';
 import { summarize, confusionMatrix } from './evaluate.js';
 import { trainParallel, defaultWorkers } from './parallel.js';
+import { compareGraphs } from './compare-graphs.js';
 
 const STAGES = [
   { name: 'prune', label: 'Prune', what: 'channels selected by the exact solver and removed' },
@@ -58,6 +59,7 @@ export function addCompressStage(o) {
   let openingResult = false;
   let storedFor = null; // the fingerprint whose stored run the notice describes
   let last = null; // {bytes, report, check}: what the Download links save
+  let graphs = null; // the result's two graph views (compare-graphs.js)
   let listFromRun = false; // the stage list shows a run of this page, not a stored one
   stages.addStage({
     name: 'compress',
@@ -197,6 +199,7 @@ export function addCompressStage(o) {
         const eta = new Eta();
         let report = stored?.report ?? null;
         let bytes = null;
+        const spent = {}; // seconds of each stage run now
         for (const s of STAGES.slice(from)) {
           current = s.name;
           setStage(s.name, 'running');
@@ -209,6 +212,7 @@ export function addCompressStage(o) {
             ? await slot.request('compress', params, files, { onProgress })
             : await trainParallel(slots, 'compress', params, files, { onProgress });
           report = r.value.report;
+          spent[s.name] = report.seconds?.[s.name] ?? 0;
           bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
           setStage(s.name, 'done', stageFigures(s.name, report));
           resume = { after: s.name, report };
@@ -223,11 +227,15 @@ export function addCompressStage(o) {
           }
         }
         current = null;
-        outcome = { report, bytes, request, modelName, key };
+        outcome = { report, bytes, request, modelName, key, graph: o.model().view?.graph };
         shownFor = o.resultsKey();
         const t0 = performance.now();
         await renderAndCheck(outcome, job);
-        job.say(`Done: ${formatDuration(report.total_seconds)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
+        // Each stage runs as a request of its own, whose report times only
+        // that stage (total_seconds and seconds): the stages of this run
+        // are added up here.
+        const compressing = Object.values(spent).reduce((a, b) => a + b, 0);
+        job.say(`Done: ${formatDuration(compressing)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
       },
       end: (_, { cancelled }) => {
         if (current) setStage(current, 'stopped');
@@ -332,6 +340,7 @@ export function addCompressStage(o) {
     const name = `${out.modelName.replace(/\.onnx$/i, '')}-compressed-${r.recipe.bits.replace(/[^0-9a-z]/gi, '')}.onnx`;
     const check = el('div', { id: 'compress-check', className: 'panel' }, el('h3', {}, 'Check in onnxruntime-web'), el('p', { id: 'compress-check-status' }, 'Running the file in Pare and in onnxruntime-web…'));
     const downloads = el('p', { id: 'compress-downloads' });
+    const graphsAt = el('div', { id: 'compress-graphs-slot' });
     ui.results.replaceChildren(
       el('h3', {}, 'Result'),
       el('p', { id: 'compress-summary' }, summaryLine(r)),
@@ -339,11 +348,17 @@ export function addCompressStage(o) {
       resourcesTable(r),
       solverLine(r),
       layersTables(r),
+      graphsAt,
       check,
       downloads);
+    graphs = null;
     let checked = null;
     try {
-      checked = await runCheck(out.bytes, job);
+      // The exported file's graph (from the worker that opens it for the
+      // check) goes beside the original's.
+      checked = await runCheck(out.bytes, job, async (view) => {
+        if (out.graph) await showGraphs(graphsAt, r, out.graph, view.graph);
+      });
       renderCheck(check, checked);
     } catch (err) {
       if (job.cancelled) {
@@ -373,9 +388,21 @@ export function addCompressStage(o) {
       }, 'Open it here'));
   }
 
+  // showGraphs draws the graphs before and after into their place in the
+  // result; a failure there is shown in place and stops nothing else.
+  async function showGraphs(at, report, before, after) {
+    try {
+      graphs = compareGraphs(report, before, after);
+      at.replaceChildren(graphs.section);
+      await graphs.show();
+    } catch (err) {
+      at.replaceChildren(el('p', { className: 'mismatch' }, `The graphs could not be drawn: ${err.message}`));
+    }
+  }
+
   // runCheck evaluates the original and the exported file in Pare, and the
   // exported file in onnxruntime-web, on the same first images.
-  async function runCheck(bytes, job) {
+  async function runCheck(bytes, job, opened) {
     const d = o.data();
     const count = Math.min(d.count, CHECK_IMAGES);
     const status = ui.results.querySelector('#compress-check-status');
@@ -383,8 +410,10 @@ export function addCompressStage(o) {
     const original = await (await worker()).request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the original model in Pare,')(p.done, p.total) });
     if (job.cancelled) throw new Error('cancelled');
     const slot = await spareWorker();
-    await slot.request('openModel', { name: 'compressed.onnx' }, [{ path: 'compressed.onnx', bytes }]);
+    const view = await slot.request('openModel', { name: 'compressed.onnx' }, [{ path: 'compressed.onnx', bytes }]);
     slot.loaded = { ...slot.loaded, model: 'compressed-check' }; // the images stay open in it
+    await opened(view);
+    if (job.cancelled) throw new Error('cancelled');
     const pare = await slot.request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the compressed file in Pare,')(p.done, p.total) });
     if (job.cancelled) throw new Error('cancelled');
     status.textContent = 'Loading onnxruntime-web…';
@@ -532,5 +561,5 @@ export function addCompressStage(o) {
     ui.button.title = ui.button.disabled ? 'Open a model and labelled images first' : '';
     if (!runner.busy) showStored();
   }
-  return { update, dropStale, get result() { return last; } };
+  return { update, dropStale, get result() { return last; }, get graphs() { return graphs; } };
 }
