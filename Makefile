@@ -17,9 +17,10 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 # Release builds: the platforms of make dist, each with the site embedded.
 DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
+
 .PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
         test-wasm test-node test-browser finetune-defaults lint check-wat bench bench-train bench-page \
-        bench-compress train-demo fixtures clean fuzz hostile ort
+        bench-compress train-demo fixtures clean fuzz hostile ort prune-zoo
 
 all: build
 
@@ -165,6 +166,11 @@ test-browser: deps build demo release cli-wasm
 # Inference: Pare native and wasm against onnxruntime-node and -web (docs/benchmarks.md).
 bench: deps build
 	bash scripts/bench.sh
+
+# pare prune on the eight full torchvision architectures, checked in onnxruntime-node (docs/pruning.md).
+prune-zoo: deps bin/pare
+	bash scripts/prune_zoo.sh macs=50%
+	bash scripts/prune_zoo.sh macs=30%
 
 # Training throughput of a ResNet-20-size net against torch on one thread (docs/training.md).
 bench-train: deps bin/pare
