@@ -17,9 +17,10 @@ export ONNXRUNTIME_NODE_INSTALL := skip
 # Release builds: the platforms of make dist, each with the site embedded.
 DIST_TARGETS := linux/amd64 linux/arm64 darwin/arm64 windows/amd64
 
+
 .PHONY: all build wasm liveview cli-wasm deps deps-serve demo serve site release dist test test-go \
         test-wasm test-node test-browser finetune-defaults lint check-wat bench bench-train bench-page \
-        train-demo fixtures clean fuzz hostile ort
+        bench-compress train-demo fixtures clean fuzz hostile ort prune-zoo
 
 all: build
 
@@ -166,6 +167,11 @@ test-browser: deps build demo release cli-wasm
 bench: deps build
 	bash scripts/bench.sh
 
+# pare prune on the eight full torchvision architectures, checked in onnxruntime-node (docs/pruning.md).
+prune-zoo: deps bin/pare
+	bash scripts/prune_zoo.sh macs=50%
+	bash scripts/prune_zoo.sh macs=30%
+
 # Training throughput of a ResNet-20-size net against torch on one thread (docs/training.md).
 bench-train: deps bin/pare
 	bash core/train/bench/run.sh
@@ -174,6 +180,14 @@ bench-train: deps bin/pare
 # transferred bytes (docs/benchmarks-browser.md).
 bench-page: deps build demo
 	bash scripts/bench-page.sh
+
+# The page's compression in headless Chromium: the demo's Compress with 1
+# and 2 workers, data-parallel fine-tune speed-up with 1, 2 and 4 workers,
+# latency calibration time, bytes of a first visit (docs/benchmarks-browser.md).
+# About 15 minutes on 2 cores with REPEATS=3.
+REPEATS ?= 3
+bench-compress: deps build cli-wasm demo ort
+	$(NODE) scripts/bench-compress.mjs --repeats $(REPEATS)
 
 # Reproduces the demo model: Pare initialises and trains a small residual
 # Conv-BN-ReLU net with a depthwise block on the 60k MNIST training images

@@ -26,7 +26,8 @@ const (
 // Stages are the pipeline's stages in order.
 var Stages = []Stage{StagePrune, StageFinetune, StageQuantize, StageEvaluate}
 
-// Config is one compression run. Model, Budgets and Train are required;
+// Config is one compression run. Model, Train and a budget (Budgets or
+// Latency) are required;
 // every other field has a default that gives a good result.
 type Config struct {
 	// Model is the trained float model to compress. The pipeline never
@@ -36,6 +37,14 @@ type Config struct {
 	// the model's own figure or an absolute one). The exported file is
 	// re-measured against them.
 	Budgets []qcqp.Budget
+	// Latency, when set, caps the pruned model's time as LatencyModel
+	// predicts it: a share of the unpruned network's predicted time, or
+	// seconds. LatencyModel must be measured on this network, in the
+	// runtime the file will run in (`pare latency`, or the page's
+	// Calibrate in this browser); the exported file is checked against
+	// its prediction, not timed.
+	Latency      *qcqp.LatencyBudget
+	LatencyModel *qcqp.LatencyModel
 	// Importance scores the channels: "l1" (default, the paper's) or "l2".
 	Importance qcqp.Norm
 	// SolverTime bounds the exact channel selection (default 10 s); the
@@ -71,6 +80,13 @@ type Config struct {
 	NoDistill bool
 	// SkipFinetune goes from pruning straight to quantization.
 	SkipFinetune bool
+	// Parallel, when set, makes the fine-tune one worker of a
+	// data-parallel run (train.Setup.Parallel): each worker runs the
+	// fine-tune stage with the same Config, resumed after the prune stage
+	// (the solver's time limit makes its selection depend on the
+	// machine's pace, so it runs once), and every worker ends with the
+	// same model, equal to one worker's to float rounding.
+	Parallel *train.Parallel
 
 	// Quantize is the QIL run (zero Bits: 4/4; KeepFP nil: first and
 	// last layer in float, the paper's convention; progressive schedule).
@@ -99,6 +115,10 @@ type Resume struct {
 // too few to recover from pruning (on the demo net, 8 steps recover 30 of
 // the 70 points lost; docs/compression.md).
 const MinFinetuneSteps = 200
+
+// ErrNoLatencyModel is returned when a latency budget comes without the
+// latency model that predicts the network's time.
+var ErrNoLatencyModel = errors.New("compress: a latency budget needs a latency model measured on this network (pare latency MODEL -o FILE, then --latency-model FILE)")
 
 // ErrNoData is returned when a pipeline is given no training images:
 // fine-tuning and QIL both learn from them.
@@ -137,8 +157,10 @@ func (c *Config) check() error {
 	switch {
 	case c.Model == nil || c.Model.Graph == nil:
 		return fmt.Errorf("compress: no model")
-	case len(c.Budgets) == 0:
-		return fmt.Errorf("compress: no budget: give at least one of macs, params or memory (e.g. macs=50%%)")
+	case len(c.Budgets) == 0 && c.Latency == nil:
+		return fmt.Errorf("compress: no budget: give at least one of macs, params, memory or latency (e.g. macs=50%%)")
+	case c.Latency != nil && c.LatencyModel == nil:
+		return ErrNoLatencyModel
 	case c.Train == nil || c.Train.N() == 0:
 		return ErrNoData
 	case c.Batch < 1:
@@ -155,6 +177,11 @@ func (c *Config) check() error {
 	if b := c.Quantize.Bits; b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
 		return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
 	}
+	if c.Latency != nil {
+		if err := c.Latency.Check(); err != nil {
+			return fmt.Errorf("compress: budget %s: give a share in (0, 1] of the predicted time or a time above 0", *c.Latency)
+		}
+	}
 	seen := map[qcqp.Resource]bool{}
 	for _, b := range c.Budgets {
 		if !slices.Contains(qcqp.Resources, b.Resource) {
@@ -167,6 +194,9 @@ func (c *Config) check() error {
 		if b.Fraction < 0 || b.Fraction > 1 || (b.Fraction == 0 && b.Value <= 0) {
 			return fmt.Errorf("compress: budget %s: give a fraction in (0, 1] or a positive figure", b)
 		}
+	}
+	if c.Parallel != nil && (c.Resume == nil || c.Resume.After != StagePrune || c.SkipFinetune) {
+		return fmt.Errorf("compress: a data-parallel fine-tune resumes after the prune stage, which runs once")
 	}
 	if r := c.Resume; r != nil {
 		if r.Model == nil || !slices.Contains(Stages[:3], r.After) {

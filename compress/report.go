@@ -14,6 +14,9 @@ type Report struct {
 	// (re-measured on the written bytes), and the pruned float model's.
 	Resources map[qcqp.Resource]ResourceChange `json:"resources"`
 	Solver    *SolverReport                    `json:"solver,omitempty"`
+	// Latency is the latency model's predictions, when a latency budget
+	// was given.
+	Latency *LatencyReport `json:"latency,omitempty"`
 	// Accuracy is each model's top-1 accuracy: "original", "pruned",
 	// "finetuned", "quantized" (the exported QDQ file in Pare's executor).
 	Accuracy map[string]Accuracy `json:"accuracy"`
@@ -54,6 +57,17 @@ type ResourceChange struct {
 	Budget *float64 `json:"budget,omitempty"`
 }
 
+// LatencyReport is a latency budget and what the latency model predicts
+// for the unpruned and the pruned network (quantization leaves the
+// channel counts the model reads unchanged).
+type LatencyReport struct {
+	Runtime           string  `json:"model_runtime"`
+	ModelError        float64 `json:"model_mean_percent_error"`
+	BudgetMS          float64 `json:"budget_ms"`
+	PredictedBeforeMS float64 `json:"predicted_before_ms"`
+	PredictedAfterMS  float64 `json:"predicted_after_ms"`
+}
+
 // SolverReport is the channel selection's outcome.
 type SolverReport struct {
 	Status    string   `json:"status"`
@@ -88,6 +102,8 @@ type FinetuneReport struct {
 	Kept     train.Kept `json:"kept"`
 	Retries  int        `json:"retries"`
 	Events   []string   `json:"events,omitempty"`
+	// Workers is the number of data-parallel workers that trained.
+	Workers int `json:"workers"`
 }
 
 // QuantizeReport is the QIL run's stages and layers.

@@ -108,6 +108,9 @@ func (p *Pipeline) recipe() Recipe {
 	for _, b := range c.Budgets {
 		r.Budgets = append(r.Budgets, b.String())
 	}
+	if c.Latency != nil {
+		r.Budgets = append(r.Budgets, c.Latency.String())
+	}
 	switch {
 	case c.SkipFinetune:
 		r.Finetune = "skipped"
@@ -258,6 +261,12 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 	if err != nil {
 		return err
 	}
+	var latency qcqp.LatencyLimit
+	if c := &p.cfg; c.Latency != nil {
+		if latency, err = p.addLatency(prob); err != nil {
+			return err
+		}
+	}
 	solver, err := qcqp.NewSolver(prob, qcqp.Options{TimeLimit: p.cfg.SolverTime})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
@@ -266,8 +275,45 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 		return err
 	}
 	p.then(task{stage: StagePrune, what: "solve", s: solver, then: func() error {
+		if p.cfg.Latency != nil && solver.Result().Selection != nil {
+			if err := p.reportLatency(prob, latency, solver.Result().Selection.Counts()); err != nil {
+				return err
+			}
+		}
 		return p.afterSolve(a, layers, budgets, solver.Result(), before, attempt)
 	}})
+	return nil
+}
+
+// addLatency adds the latency budget to prob.
+func (p *Pipeline) addLatency(prob *qcqp.Problem) (qcqp.LatencyLimit, error) {
+	lm := p.cfg.LatencyModel
+	l, err := lm.AddBudget(prob, *p.cfg.Latency)
+	var un *qcqp.UnreachableLatencyError
+	var mis *qcqp.LatencyMismatchError
+	switch {
+	case errors.As(err, &un):
+		return l, fmt.Errorf("compress: %w: %s is %.4g ms, below %.4g ms, the least the latency model (%s) predicts with one channel per prunable group (the unpruned model: %.4g ms); give at least that",
+			qcqp.ErrInfeasible, *p.cfg.Latency, 1e3*l.Seconds, 1e3*l.Least, lm.Runtime, 1e3*l.Full)
+	case errors.As(err, &mis):
+		return l, fmt.Errorf("compress: the latency model (%s) was measured on another network: %w; measure this one", lm.Runtime, mis.Err)
+	}
+	return l, err
+}
+
+// reportLatency records the latency model's prediction for the selected
+// counts and refuses one over the budget.
+func (p *Pipeline) reportLatency(prob *qcqp.Problem, l qcqp.LatencyLimit, counts []int) error {
+	lm := p.cfg.LatencyModel
+	after, err := lm.Seconds(prob, counts)
+	if err != nil {
+		return err
+	}
+	if after > l.Seconds*(1+1e-12) {
+		return fmt.Errorf("compress: the pruned model's predicted latency is %.6g ms, over its budget %.6g ms (a bug in pare; nothing written)", 1e3*after, 1e3*l.Seconds)
+	}
+	p.rep.Latency = &LatencyReport{Runtime: lm.Runtime, ModelError: lm.MeanPercentError, BudgetMS: 1e3 * l.Seconds,
+		PredictedBeforeMS: 1e3 * l.Full, PredictedAfterMS: 1e3 * after}
 	return nil
 }
 
@@ -423,8 +469,9 @@ func (p *Pipeline) startFinetune() {
 		}
 		c := &p.cfg
 		setup := train.Setup{Model: m, Train: c.Train, TrainIndices: p.train.Indices, Preprocess: p.train.Preprocess,
+			Val: p.val.Set, ValIndices: p.val.Indices,
 			Batch: c.Batch, Seed: c.Seed, Net: train.NetOptions{Seed: c.Seed, FreezeBatchNorm: c.Batch < train.SmallBatch},
-			KeepZeroTaps: qcqp.ShapePruned(m)}
+			KeepZeroTaps: qcqp.ShapePruned(m), Parallel: c.Parallel}
 		if setup.TrainIndices == nil {
 			setup.TrainIndices = allIndices(c.Train.N())
 		}
@@ -435,7 +482,6 @@ func (p *Pipeline) startFinetune() {
 		if err != nil {
 			return fmt.Errorf("compress: fine-tuning: %w", err)
 		}
-		plan.Val = p.val
 		ft := c.Finetune
 		if p.defaultEpochs {
 			ft.Epochs = min(20, max(1, (MinFinetuneSteps+plan.Train.Steps()-1)/plan.Train.Steps()))
@@ -446,7 +492,10 @@ func (p *Pipeline) startFinetune() {
 		}
 		p.then(task{stage: s, what: "train", s: fit, then: func() error {
 			r := fit.Result()
-			p.rep.Finetune = &FinetuneReport{LR: r.LR, LRSource: r.LRSource, Epochs: len(r.Epochs), Kept: r.Kept, Retries: r.Retries, Events: r.Events}
+			p.rep.Finetune = &FinetuneReport{LR: r.LR, LRSource: r.LRSource, Epochs: len(r.Epochs), Kept: r.Kept, Retries: r.Retries, Events: r.Events, Workers: 1}
+			if c.Parallel != nil {
+				p.rep.Finetune.Workers = c.Parallel.Workers
+			}
 			_, enc, err := clone(m)
 			if err != nil {
 				return err

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pare-ml/pare/core/edit"
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
@@ -87,6 +88,34 @@ type shapeFix struct {
 	ct    *chanTensor
 }
 
+// ownParameters returns m, or when some of its parameters are Identity
+// aliases of a shared initializer (edit.InlineIdentityInitializers), a
+// copy in which each is its own initializer: the surgery slices every
+// layer's parameters apart. Analysis.Model is then that copy.
+func ownParameters(m *onnx.Model) (*onnx.Model, error) {
+	shared := false
+	inits := map[string]bool{}
+	for _, t := range m.Graph.Initializer {
+		inits[t.Name] = true
+	}
+	for _, n := range m.Graph.Node {
+		shared = shared || n.OpType == "Identity" && len(n.Input) == 1 && inits[n.Input[0]]
+	}
+	if !shared {
+		return m, nil
+	}
+	data, err := onnx.Encode(m)
+	if err != nil {
+		return nil, fmt.Errorf("qcqp: copying the model: %w", err)
+	}
+	cp, err := onnx.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("qcqp: copying the model: %w", err)
+	}
+	edit.InlineIdentityInitializers(cp)
+	return cp, nil
+}
+
 // Analyze builds the channel groups of m at batch 1: which maps can shrink
 // and which layers each mask touches. BatchNormalization, activations,
 // pooling and padding follow their producer's map; a residual Add (and
@@ -100,6 +129,10 @@ type shapeFix struct {
 func Analyze(m *onnx.Model) (*Analysis, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("qcqp: the model has no graph")
+	}
+	m, err := ownParameters(m)
+	if err != nil {
+		return nil, err
 	}
 	inShapes, err := graph.DefaultInputShapes(m, 1)
 	if err != nil {

@@ -93,4 +93,3 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 		}
 	}
 }
-

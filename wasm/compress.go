@@ -39,6 +39,13 @@ type CompressRequest struct {
 	// Resume continues after a stage an earlier request finished; its
 	// model is the request's one file.
 	Resume *CompressResume `json:"resume"`
+	// Workers above 1 makes this request worker Rank of a data-parallel
+	// fine-tune stage (www/js/parallel.js sends the same request to every
+	// worker, with the exchange Run): it resumes after prune and runs
+	// until finetune, and every worker replies with the same model.
+	Run     int `json:"run"`
+	Rank    int `json:"rank"`
+	Workers int `json:"workers"`
 }
 
 // CompressResume is a finished stage given back: its name and the report
@@ -79,6 +86,17 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 	if err != nil {
 		return Reply{}, err
 	}
+	if req.Workers > 1 {
+		if req.Until != compress.StageFinetune || cfg.Resume == nil || cfg.Resume.After != compress.StagePrune || req.Workers > maxWorkers || req.Rank < 0 || req.Rank >= req.Workers {
+			return Reply{}, userErrorf("bad-request", "worker %d of %d: a data-parallel request runs the fine-tune stage alone, after prune, on 2 to %d workers", req.Rank, req.Workers, maxWorkers)
+		}
+		if shardReducer == nil {
+			return Reply{}, userErrorf("bad-request", "data-parallel fine-tuning runs in the page's workers only")
+		}
+		reduce, release := shardReducer(req.Run)
+		defer release()
+		cfg.Parallel = &train.Parallel{Rank: req.Rank, Workers: req.Workers, Reduce: reduce}
+	}
 	p, err := compress.New(cfg)
 	if err != nil {
 		return Reply{}, userErrorf("cannot-compress", "%s", strings.TrimPrefix(err.Error(), "compress: "))
@@ -110,10 +128,24 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 // compressConfig is the pipeline of a request, checked.
 func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Config, error) {
 	if len(req.Budgets) == 0 {
-		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters or memory.")
+		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters, memory or latency.")
 	}
 	budgets := make([]qcqp.Budget, 0, len(req.Budgets))
+	var latency *qcqp.LatencyBudget
 	for _, b := range req.Budgets {
+		if b.Resource == "latency" {
+			if b.LatencyModel != nil {
+				s.latency = b.LatencyModel
+			}
+			if s.latency == nil {
+				return compress.Config{}, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate in the Prune tab.")
+			}
+			latency = &qcqp.LatencyBudget{Seconds: b.Value, Fraction: b.Fraction}
+			if err := latency.Check(); err != nil {
+				return compress.Config{}, userErrorf("bad-budget", "Give a latency budget: a share above 0 and at most 100 %% of the model's, or a time above 0.")
+			}
+			continue
+		}
 		bb, err := b.budget()
 		if err != nil {
 			return compress.Config{}, err
@@ -137,7 +169,7 @@ func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Co
 	if req.Until != "" && !slices.Contains(compress.Stages, req.Until) {
 		return compress.Config{}, userErrorf("bad-request", "stage %q: want one of %v", req.Until, compress.Stages)
 	}
-	cfg := compress.Config{Model: s.model, Budgets: budgets, SolverTime: pruneTimeLimit,
+	cfg := compress.Config{Model: s.model, Budgets: budgets, Latency: latency, LatencyModel: s.latency, SolverTime: pruneTimeLimit,
 		Train: s.data, Preprocess: s.preprocess, Seed: 1,
 		NoDistill: req.NoDistill,
 		Quantize:  qil.Config{Options: qil.Options{Bits: bits}, Seed: 1},

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pare-ml/pare/compress"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
@@ -100,4 +101,57 @@ func maxWeightDiff(t *testing.T, a, b []byte) float64 {
 		}
 	}
 	return d / mx
+}
+
+// The Compress tab's fine-tune stage as two in-process workers ends, on
+// both, with the one-worker stage's model to float rounding.
+func TestCompressFinetuneShards(t *testing.T) {
+	s := openDemo(t)
+	req := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1, Until: compress.StagePrune}
+	pruned, err := s.Compress(context.Background(), req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Until = compress.StageFinetune
+	req.Resume = &CompressResume{After: compress.StagePrune, Report: pruned.Value.(*CompressResult).Report}
+	files := []File{{Path: "prune.onnx", Bytes: pruned.Blob}}
+	one, err := openDemo(t).Compress(context.Background(), req, files, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 2
+	group := train.NewLocalGroup(workers)
+	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
+	defer func() { shardReducer = nil }()
+	replies := make([]Reply, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := range workers {
+		w := openDemo(t)
+		r := req
+		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
+		wg.Go(func() {
+			replies[k], errs[k] = w.Compress(context.Background(), r, files, nil)
+			if errs[k] != nil {
+				group.Abort(errs[k])
+			}
+		})
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			t.Fatalf("worker %d: %v", k, err)
+		}
+	}
+	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
+		t.Fatal("the two workers sent different models")
+	}
+	if d := maxWeightDiff(t, one.Blob, replies[0].Blob); d > 1e-5 {
+		t.Fatalf("the weights differ from the one-worker model's by %.3g (relative to the largest)", d)
+	}
+	bad := req
+	bad.Until, bad.Run, bad.Rank, bad.Workers = compress.StageEvaluate, 0, 0, 2
+	if _, err := openDemo(t).Compress(context.Background(), bad, files, nil); AsUserError(err).Code != "bad-request" {
+		t.Errorf("a data-parallel request past the fine-tune: %v", err)
+	}
 }

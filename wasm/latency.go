@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"math"
 	"strings"
 	"time"
 
@@ -125,36 +124,24 @@ func (s *Service) addLatencyBudget(p *qcqp.Problem, fraction, value float64) (fl
 	if s.latency == nil {
 		return 0, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate.")
 	}
-	full, narrow := make([]int, len(p.Maps)), make([]int, len(p.Maps))
-	for i, mp := range p.Maps {
-		full[i], narrow[i] = mp.Channels, mp.Channels
-		if !mp.Fixed {
-			narrow[i] = 1
-		}
+	b := qcqp.LatencyBudget{Seconds: value, Fraction: fraction}
+	if fraction > 1 {
+		// A share above 100 % is refused, not read as seconds.
+		b.Seconds = 0
 	}
-	before, err := s.latency.Seconds(p, full)
-	if err != nil {
-		return 0, userErrorf("no-latency-model", "The latency model does not fit this model (%v): calibrate again.", err)
-	}
-	limit := value
+	l, err := s.latency.AddBudget(p, b)
+	var un *qcqp.UnreachableLatencyError
+	var mis *qcqp.LatencyMismatchError
 	switch {
-	case fraction > 0 && fraction <= 1:
-		limit = fraction * before
-	case fraction != 0 || math.IsNaN(fraction) || !(value > 0) || math.IsInf(value, 0):
+	case err == nil:
+		return l.Seconds, nil
+	case errors.As(err, &mis):
+		return 0, userErrorf("no-latency-model", "The latency model does not fit this model (%v): calibrate again.", mis.Err)
+	case errors.Is(err, qcqp.ErrBadLatencyBudget):
 		return 0, userErrorf("bad-budget", "Give a latency budget: a share above 0 and at most 100 %% of the model's, or a time above 0.")
-	}
-	least, err := s.latency.Seconds(p, narrow)
-	if err != nil {
-		return 0, err
-	}
-	if limit < least {
+	case errors.As(err, &un):
 		return 0, userErrorf("unreachable-budget", "No pruning of this model meets a latency budget of %.4g ms: the least the latency model predicts is %.4g ms (%.1f %% of the unpruned %.4g ms), with one channel left in every prunable group. Raise the budget to at least that.",
-			1e3*limit, 1e3*least, 100*least/before, 1e3*before)
+			1e3*un.Limit.Seconds, 1e3*un.Limit.Least, 100*un.Limit.Least/un.Limit.Full, 1e3*un.Limit.Full)
 	}
-	c, err := s.latency.Constraint(p, limit)
-	if err != nil {
-		return 0, err
-	}
-	p.Constraints = append(p.Constraints, c)
-	return limit, nil
+	return 0, err
 }

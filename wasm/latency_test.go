@@ -70,3 +70,44 @@ func TestLatencyBudgetOnTheDemo(t *testing.T) {
 		t.Errorf("no model: %v", err)
 	}
 }
+
+// The Compress tab takes a latency budget with the latency model the
+// Prune tab calibrated (sent along with the budget, since the pipeline
+// may run in another worker), and refuses one without it.
+func TestCompressLatencyBudget(t *testing.T) {
+	s := openDemo(t)
+	s.clock = macsClock()
+	latency := []PruneRequest{{Resource: "latency", Fraction: 0.5}}
+	if _, err := s.Compress(context.Background(), CompressRequest{Budgets: latency, Until: "prune"}, nil, nil); AsUserError(err).Code != "no-latency-model" {
+		t.Fatalf("a latency budget before calibrating: %v", err)
+	}
+	reply, err := s.Latency(context.Background(), LatencyRequest{Grid: 2, Validate: 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := reply.Value.(*LatencyResult).Model
+	other := &Service{}
+	*other = *s
+	other.latency = nil // a worker that did not calibrate
+	latency[0].LatencyModel = lm
+	r, err := other.Compress(context.Background(), CompressRequest{Budgets: latency, Until: "prune"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := r.Value.(*CompressResult).Report.Latency
+	if l == nil || l.Runtime != "synthetic" || l.PredictedAfterMS > l.BudgetMS || math.Abs(l.BudgetMS-0.5*l.PredictedBeforeMS) > 1e-12 {
+		t.Fatalf("latency report %+v", l)
+	}
+	for _, tc := range []struct {
+		budget PruneRequest
+		code   string
+	}{
+		{PruneRequest{Resource: "latency", Value: 1e-9}, "unreachable-budget"},
+		{PruneRequest{Resource: "latency", Fraction: 1.5}, "bad-budget"},
+		{PruneRequest{Resource: "latency"}, "bad-budget"},
+	} {
+		if _, err := other.Compress(context.Background(), CompressRequest{Budgets: []PruneRequest{tc.budget}, Until: "prune"}, nil, nil); AsUserError(err).Code != tc.code {
+			t.Errorf("%+v: %v, want %s", tc.budget, err, tc.code)
+		}
+	}
+}

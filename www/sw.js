@@ -13,7 +13,7 @@ const CACHE = 'pare-app-v1';
 const APP_FILES = [
   './', 'index.html', 'icon.svg', 'css/app.css',
   'js/app.js', 'js/banner.js', 'js/categories.js', 'js/colour.js', 'js/evaluate.js', 'js/files.js', 'js/find.js', 'js/finetune.js', 'js/format.js', 'js/prune.js',
-  'js/compress.js', 'js/store.js', 'js/ortcheck.js', 'js/ort-timer.js', 'js/parallel.js',
+  'js/compress.js', 'js/compare-graphs.js', 'js/store.js', 'js/ortcheck.js', 'js/ort-timer.js', 'js/parallel.js',
   'js/graph-view.js', 'js/job.js', 'js/layout.js', 'js/layout-worker.js', 'js/pool.js', 'js/roving.js', 'js/sidebar.js',
   'js/simd-kernel.js', 'js/stages.js', 'js/summary.js', 'js/liveview.js', 'js/liveview-boot.js', 'liveview.html',
   'worker.js', 'wasm_exec.js', 'pare.wasm', 'kernel.wasm', 'kernel_relaxed.wasm',

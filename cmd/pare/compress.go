@@ -27,7 +27,7 @@ type compressResult struct {
 }
 
 func runCompress(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compress", "compress MODEL --data TRAIN [--val VAL] [--test TEST] --budget macs=50%[,params=..,memory=..] [--bits w4a4] -o OUT [--json]", stderr)
+	fs := newFlagSet("compress", "compress MODEL --data TRAIN [--val VAL] [--test TEST] --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] [--bits w4a4] -o OUT [--json]", stderr)
 	var (
 		budgets                                          stringList
 		data, val, test, split, out, bits, keep, storage string
@@ -39,7 +39,8 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		scale                                            = ratio(1)
 		mean, std                                        floatList
 	)
-	fs.Var(&budgets, "budget", "resource caps of the pruned model: macs, params or memory = a percentage (50%), a fraction (0.5) or a figure (1.2M, 2MB); repeat or separate with commas (required)")
+	fs.Var(&budgets, "budget", "resource caps of the pruned model: macs, params or memory = a percentage (50%), a fraction (0.5) or a figure (1.2M, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas (required)")
+	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
 	fs.StringVar(&data, "data", "", "labelled training images (the formats of pare eval): fine-tuning and QIL learn from them (required)")
 	fs.StringVar(&val, "val", "", "validation images: keep-best and every stage's accuracy (default: 10 % of --data held out, stratified)")
 	fs.StringVar(&test, "test", "", "test images no stage looks at: every stage's accuracy on them is reported")
@@ -90,8 +91,17 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	switch {
+	case lat != nil && *latencyFile == "":
+		return usagef("a latency budget needs a latency model of this network: measure one with 'pare latency %s -o model.latency.json' and pass --latency-model model.latency.json", pos[0])
+	case lat == nil && *latencyFile != "":
+		return usagef("--latency-model is only read by a latency budget (--budget latency=2ms)")
+	}
+	var lm *qcqp.LatencyModel
 	if lat != nil {
-		return usagef("pare compress takes macs, params and memory budgets; for a latency budget run 'pare prune --budget %s --latency-model FILE' and then 'pare quantize'", lat)
+		if lm, err = readLatencyModel(*latencyFile); err != nil {
+			return err
+		}
 	}
 	qopt, err := quantizeOptions(bits, "", keep)
 	if err != nil {
@@ -118,6 +128,9 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		NoDistill:  noDistill, SkipFinetune: noFinetune,
 		Quantize: qil.Config{Options: qopt, Seed: seed},
 		Storage:  qil.Storage(storage)}
+	if lat != nil {
+		cfg.Latency, cfg.LatencyModel = lat, lm
+	}
 	if epochs > 0 {
 		cfg.Finetune = train.FinetuneDefaults()
 		cfg.Finetune.Epochs = epochs
@@ -223,6 +236,10 @@ func printCompress(w io.Writer, r *compressResult) {
 			budget = thousands(int64(*c.Budget))
 		}
 		fmt.Fprintf(w, "%-8s %14s %14s %14s %14s %7.1f%%\n", res, thousands(int64(c.Before)), thousands(int64(c.Pruned)), thousands(int64(c.After)), budget, 100*c.After/c.Before)
+	}
+	if l := r.Latency; l != nil {
+		fmt.Fprintf(w, "%-8s %11.4g ms %11.4g ms %14s %11.4g ms %7.1f%%  (predicted by the %s latency model, mean error %.1f %%)\n", "latency",
+			l.PredictedBeforeMS, l.PredictedAfterMS, "-", l.BudgetMS, 100*l.PredictedAfterMS/l.PredictedBeforeMS, l.Runtime, l.ModelError)
 	}
 	fmt.Fprintf(w, "\n%-10s %10s %10s %12s\n", "model", "val acc", "test acc", "file")
 	for _, name := range []string{"original", "pruned", "finetuned", "quantized"} {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"math"
+	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -20,8 +22,9 @@ func TestCompress(t *testing.T) {
 	}
 	digits := sharedAsset(t, "data/digits/digits.csv.gz")
 	out := filepath.Join(t.TempDir(), "c.onnx")
+	lat := syntheticLatency(t, demoModel)
 	stdout, errs, code := runPare(t, "compress", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "320", "--batch", "32",
-		"--epochs", "1", "--time-limit", "1s", "--budget", "macs=50%", "--bits", "w4a4", "--json", "-o", out)
+		"--epochs", "1", "--time-limit", "1s", "--budget", "macs=50%,latency=80%", "--latency-model", lat, "--bits", "w4a4", "--json", "-o", out)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
@@ -41,6 +44,9 @@ func TestCompress(t *testing.T) {
 	before, _ := qcqp.Measure(orig)
 	if after.MACs > before.MACs/2 || after.MACs != rep.Resources[qcqp.MACs].After {
 		t.Errorf("MACs %v of %v, reported %+v", after.MACs, before.MACs, rep.Resources[qcqp.MACs])
+	}
+	if l := rep.Latency; l == nil || l.Runtime != "synthetic" || math.Abs(l.BudgetMS-0.8*l.PredictedBeforeMS) > 1e-12 || l.PredictedAfterMS > l.BudgetMS {
+		t.Errorf("latency report %+v", rep.Latency)
 	}
 	if rep.Solver == nil || rep.Accuracy["quantized"].Val == nil || rep.Recipe.Bits != "w4a4" || rep.Recipe.Finetune != "distill" {
 		t.Fatalf("report: %s", stdout)
@@ -67,10 +73,51 @@ func TestCompressBadRequests(t *testing.T) {
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "9/9", "-o", "x.onnx"}, 2, "2..8"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "w1a1", "-o", "x.onnx"}, 2, "2..8"},
 		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--budget", "params=10", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "params"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "latency=50%", "-o", "x.onnx"}, 2, "pare latency"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--latency-model", mnist8Latency(t), "-o", "x.onnx"}, 2, "only read by a latency budget"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "latency=50%", "--latency-model", mnist8Latency(t), "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "measured on another network"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "latency=1us", "--latency-model", syntheticLatency(t, demoModel), "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "give at least"},
 	} {
 		_, errs, code := runPare(t, c.args...)
 		if code != c.code || !strings.Contains(errs, c.msg) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", c.args, code, errs, c.code, c.msg)
 		}
 	}
+}
+
+// syntheticLatency writes a latency model of the model at path whose
+// every layer costs a + d*n_in*n_out, a stand-in for a measured one, and
+// returns the file's path.
+func syntheticLatency(t *testing.T, path string) string {
+	t.Helper()
+	m, err := onnx.ReadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := qcqp.Analyze(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := a.Layers(qcqp.NormL1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Problem(layers, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := &qcqp.LatencyModel{Runtime: "synthetic", Overhead: 1e-5}
+	for _, l := range p.Layers {
+		lm.Layers = append(lm.Layers, qcqp.LayerLatency{Layer: l.Name, A: 2e-6, B: 1e-8, C: 1e-8, D: 1e-8})
+	}
+	out := filepath.Join(t.TempDir(), "latency.json")
+	f, err := os.Create(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := lm.WriteJSON(f); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

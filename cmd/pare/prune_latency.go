@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -16,17 +17,7 @@ import (
 
 // latencyBudget is --budget latency=...: Seconds, or Fraction of the
 // unpruned network's predicted time.
-type latencyBudget struct {
-	Seconds  float64
-	Fraction float64
-}
-
-func (b latencyBudget) String() string {
-	if b.Fraction > 0 {
-		return fmt.Sprintf("latency=%g%%", 100*b.Fraction)
-	}
-	return fmt.Sprintf("latency=%gms", 1e3*b.Seconds)
-}
+type latencyBudget = qcqp.LatencyBudget
 
 // parseLatencyBudget reads "2ms", "500us", "0.002s" or "60%".
 func parseLatencyBudget(s string) (latencyBudget, error) {
@@ -63,35 +54,19 @@ func readLatencyModel(path string) (*qcqp.LatencyModel, error) {
 // prunable group (the frozen layers, the overhead and the narrowest
 // network) is refused with that figure.
 func addLatencyConstraint(p *qcqp.Problem, lm *qcqp.LatencyModel, b latencyBudget, file string) (float64, error) {
-	full, narrow := make([]int, len(p.Maps)), make([]int, len(p.Maps))
-	for i, mp := range p.Maps {
-		full[i], narrow[i] = mp.Channels, mp.Channels
-		if !mp.Fixed {
-			narrow[i] = 1
-		}
-	}
-	before, err := lm.Seconds(p, full)
-	if err != nil {
-		return 0, fmt.Errorf("--latency-model %s does not fit this network: %w", file, err)
-	}
-	limit := b.Seconds
-	if b.Fraction > 0 {
-		limit = b.Fraction * before
-	}
-	least, err := lm.Seconds(p, narrow)
-	if err != nil {
-		return 0, err
-	}
-	if limit < least {
+	l, err := lm.AddBudget(p, b)
+	var un *qcqp.UnreachableLatencyError
+	var mis *qcqp.LatencyMismatchError
+	switch {
+	case err == nil:
+		return l.Seconds, nil
+	case errors.As(err, &mis):
+		return 0, fmt.Errorf("--latency-model %s does not fit this network: %w", file, mis.Err)
+	case errors.As(err, &un):
 		return 0, fmt.Errorf("--budget %s (%.4g ms) is below %.4g ms, the least the latency model (%s) predicts: the frozen layers and overhead with one channel per prunable group; give at least latency=%sms (the unpruned model is predicted at %.4g ms)",
-			b, 1e3*limit, 1e3*least, lm.Runtime, ceilDigits(1e3*least, 4), 1e3*before)
+			b, 1e3*un.Limit.Seconds, 1e3*un.Limit.Least, lm.Runtime, ceilDigits(1e3*un.Limit.Least, 4), 1e3*un.Limit.Full)
 	}
-	c, err := lm.Constraint(p, limit)
-	if err != nil {
-		return 0, err
-	}
-	p.Constraints = append(p.Constraints, c)
-	return limit, nil
+	return 0, err
 }
 
 // latencyReport is the "latency" key of pare prune --json: the latency

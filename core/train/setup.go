@@ -43,8 +43,10 @@ type Setup struct {
 	Train        *dataset.Set
 	TrainIndices []int
 	// Val is the validation set (nil: ValFraction of Train is held out;
-	// ValFraction 0 with no Val: no validation).
+	// ValFraction 0 with no Val: no validation); ValIndices picks images
+	// from it (nil: all).
 	Val         *dataset.Set
+	ValIndices  []int
 	ValFraction float64
 	// Limit keeps the first Limit training images (0: all).
 	Limit int
@@ -123,7 +125,7 @@ func Prepare(s Setup) (*Plan, error) {
 	if pre.ChannelOrder == "" {
 		pre.ChannelOrder = def.ChannelOrder
 	}
-	trainIdx, valSet, valIdx := s.TrainIndices, s.Val, []int(nil)
+	trainIdx, valSet, valIdx := s.TrainIndices, s.Val, s.ValIndices
 	if valSet == nil && s.ValFraction > 0 {
 		if trainIdx != nil {
 			return nil, fmt.Errorf("train: give TrainIndices or ValFraction, not both")

@@ -178,3 +178,36 @@ test('a budget no pruning meets gets a clear message and the page stays usable',
   assert.equal(await page.isDisabled('#compress'), false);
   await checkPage(page, 'after an unreachable budget');
 });
+
+test('the fine-tune stage trains on two workers as on one', async () => {
+  const { page } = session;
+  // Labels only (a run no earlier test stored), on two workers; stopped
+  // once the fine-tune is done.
+  await page.fill('#compress-budget', '50');
+  await page.uncheck('#compress-distill');
+  await page.selectOption('#compress-workers', '2');
+  await page.click('#compress');
+  await page.waitForSelector('#compress-stages li[data-stage="finetune"][data-state="done"]', { timeout: 300000 });
+  const two = await page.textContent('#compress-stages li[data-stage="finetune"] .stage-figures');
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  assert.match(two, /, 2 workers\)$/, two);
+
+  // The same two stages as requests to one worker.
+  const one = await page.evaluate(async () => {
+    const slot = await window.pare.pool.slot(0);
+    const base = { budgets: [{ resource: 'macs', fraction: 0.5 }], bits: '4/4', storage: 'int8', noDistill: true };
+    const p = await slot.request('compress', { ...base, until: 'prune' });
+    const bytes = p.blob.buffer.slice(p.blob.byteOffset, p.blob.byteOffset + p.blob.byteLength);
+    const f = await slot.request('compress', { ...base, until: 'finetune', resume: { after: 'prune', report: p.value.report } }, [{ path: 'prune.onnx', bytes }]);
+    const r = f.value.report;
+    return { val: r.accuracy.finetuned.val, lr: r.finetune.lr, kept: r.finetune.kept, workers: r.finetune.workers };
+  });
+  assert.equal(one.workers, 1);
+  const want = `validation ${(100 * one.val).toFixed(2)} % (learning rate ${one.lr.toPrecision(2)}, ${one.kept} weights kept, 2 workers)`;
+  assert.equal(two, want, 'two workers and one fine-tuned differently');
+  console.log(`compress fine-tune: ${two}`);
+  await page.selectOption('#compress-workers', 'auto');
+  await page.check('#compress-distill');
+  assert.deepEqual(session.errors, []);
+});

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFile, stat, mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, extname, dirname, normalize } from 'node:path';
+import { join, extname, dirname, normalize, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
@@ -230,4 +230,34 @@ export async function nonBackgroundPixels(page, png) {
     for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - d[0]) + Math.abs(d[i + 1] - d[1]) + Math.abs(d[i + 2] - d[2]) > 30) n++;
     return n;
   }, png.toString('base64'));
+}
+
+/**
+ * pareWasm runs the CLI built for wasm (bin/pare.wasm, make cli-wasm) under
+ * node with the relaxed-SIMD kernel the page pins with ?simd=relaxed, so
+ * its floats are the page's; stdout, or null when it is not built.
+ */
+export async function pareWasm(args) {
+  const wasm = join(root, 'bin', 'pare.wasm');
+  if (!existsSync(wasm)) return null;
+  return new Promise((resolve, reject) => {
+    const child = spawn(join(root, 'tools', 'wasmexec', 'go_js_wasm_exec'), [wasm, ...args], {
+      env: { ...process.env, PARE_SIMD: 'relaxed' }, stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => { out += d; });
+    child.stderr.on('data', (d) => { err += d; });
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`pare.wasm ${args[0]}: ${err}`))));
+  });
+}
+
+/** dropFiles drops files from disk on the page, as a user dragging them onto it. */
+export async function dropFiles(page, paths) {
+  const files = await Promise.all(paths.map(async (p) => ({ name: basename(p), b64: (await readFile(p)).toString('base64') })));
+  await page.evaluate((list) => {
+    const dt = new DataTransfer();
+    for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
+    window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, files);
 }

@@ -4,11 +4,13 @@
 // shows the fit's mean percentage error, and pruning to half the
 // predicted time gives a model predicted within the budget and measured
 // faster than the original; the latency model downloads as the JSON
-// `pare prune --latency-model` reads.
+// `pare prune --latency-model` reads. The Compress tab takes a latency
+// budget with that calibration (and says to calibrate without one); its
+// prune stage meets the budget as the latency model predicts.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { serve, open, waitForGraph, checkPage, pareCLI, www } from './harness.mjs';
+import { serve, open, waitForGraph, checkPage, bannerText, pareCLI, www } from './harness.mjs';
 import { tempFile } from './fixtures.mjs';
 
 let site;
@@ -27,6 +29,13 @@ test('the demo is calibrated in onnxruntime-web and pruned to half its latency',
   await page.click('#try-demo');
   await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
   await waitForGraph(page);
+  // Compress with a latency budget before calibrating says what to do.
+  await page.click('#tab-compress');
+  await page.waitForFunction(() => !document.getElementById('compress').disabled);
+  await page.selectOption('#compress-resource', 'latency');
+  await page.click('#compress');
+  const refusal = await bannerText(page);
+  assert.match(refusal, /latency measured in this browser first.*Calibrate/, refusal);
   await page.click('#tab-prune');
   await page.selectOption('#prune-resource', 'latency');
   await page.waitForSelector('#prune-latency:not([hidden])');
@@ -63,7 +72,25 @@ test('the demo is calibrated in onnxruntime-web and pruned to half its latency',
   assert.ok(cli, 'pare prune did not take the page\'s latency model');
   const cliRep = JSON.parse(cli);
   assert.ok(cliRep.latency.predicted_after_ms <= cliRep.latency.budget_ms * 1.001, cli);
-  console.log(`latency: calibrated in ${seconds.toFixed(1)} s, mean error ${mpe.toFixed(1)} %; ${line}`);
+
+  // Compress to half the predicted latency with the same calibration: the
+  // prune stage's selection meets it; the rest of the run is cancelled.
+  await page.click('#tab-compress');
+  await page.waitForFunction(() => !document.getElementById('compress').disabled);
+  await page.selectOption('#compress-resource', 'latency');
+  await page.fill('#compress-budget', '50');
+  await page.click('#compress');
+  await page.waitForSelector('#compress-stages li[data-stage="prune"][data-state="done"]', { timeout: 120000 });
+  const pruneStage = await page.textContent('#compress-stages li[data-stage="prune"] .stage-figures');
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  const c = pruneStage.match(/latency predicted ([\d.]+) ms → ([\d.]+) ms \(budget ([\d.]+) ms\)/);
+  assert.ok(c, pruneStage);
+  const [cBefore, cAfter, cBudget] = c.slice(1).map(Number);
+  assert.ok(cAfter <= cBudget * 1.005, pruneStage);
+  assert.ok(Math.abs(cBefore - predBefore) <= 0.01 * predBefore, `Compress predicts ${cBefore} ms unpruned, Prune ${predBefore} ms`);
+  assert.ok(Math.abs(cBudget - cBefore / 2) <= 0.01 * cBefore, pruneStage);
+  console.log(`latency: calibrated in ${seconds.toFixed(1)} s, mean error ${mpe.toFixed(1)} %; ${line}; compress prune stage: ${pruneStage}`);
   await checkPage(page, 'after a latency prune');
   assert.deepEqual(session.errors, []);
   assert.deepEqual(session.foreignRequests(), []);

@@ -98,6 +98,9 @@ const compressStage = addCompressStage({
   model: () => state.model,
   data: () => (state.data?.view ? { files: state.data.files, count: state.data.view.count, classes: state.data.view.classes } : null),
   preprocess: () => state.preprocess,
+  latencyModel: () => prune.calibration?.model ?? null,
+  workerAt: (i) => prepare(i),
+  images: () => state.data?.view?.count ?? 0,
   resultsKey: () => resultsKey(),
 });
 

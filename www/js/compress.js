@@ -16,6 +16,8 @@ import { el, formatBytes, formatDuration, formatETA, formatExact } from './forma
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
 import { runInOrt, compare } from './ortcheck.js';
 import { summarize, confusionMatrix } from './evaluate.js';
+import { trainParallel, defaultWorkers } from './parallel.js';
+import { compareGraphs } from './compare-graphs.js';
 
 const STAGES = [
   { name: 'prune', label: 'Prune', what: 'channels selected by the exact solver and removed' },
@@ -23,7 +25,9 @@ const STAGES = [
   { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
   { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
 ];
-const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory' };
+// Latency is the Prune tab's latency model, measured in onnxruntime-web in
+// this browser (Calibrate there), predicting the pruned network's time.
+const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
 // The images the onnxruntime-web check runs (the first ones of the set).
 const CHECK_IMAGES = 2000;
 
@@ -43,6 +47,9 @@ const CHECK_IMAGES = 2000;
  * @param {() => {files: object[], count: number, classes: string[]}|null} o.data the open images
  * @param {() => object} o.preprocess the preprocessing in use
  * @param {() => string} o.resultsKey what a result was computed on (model, data, preprocessing)
+ * @param {(i: number) => Promise<object>} o.workerAt the i-th worker slot holding the open model and images (the data-parallel fine-tune's)
+ * @param {() => number} o.images how many labelled images are open (the default number of workers depends on it)
+ * @param {() => object|null} o.latencyModel the open model's latency model calibrated in the Prune tab (null: none)
  * @returns {{update: () => void, dropStale: () => void, result: object|null}} result is what Download saves
  */
 export function addCompressStage(o) {
@@ -52,6 +59,7 @@ export function addCompressStage(o) {
   let openingResult = false;
   let storedFor = null; // the fingerprint whose stored run the notice describes
   let last = null; // {bytes, report, check}: what the Download links save
+  let graphs = null; // the result's two graph views (compare-graphs.js)
   let listFromRun = false; // the stage list shows a run of this page, not a stored one
   stages.addStage({
     name: 'compress',
@@ -71,6 +79,9 @@ export function addCompressStage(o) {
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
       storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
       distill: el('input', { id: 'compress-distill', type: 'checkbox', checked: true }),
+      workers: el('select', { id: 'compress-workers', 'aria-label': 'Fine-tune workers' },
+        el('option', { value: 'auto' }, 'automatic'),
+        ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n)))),
       button: el('button', { id: 'compress', type: 'button', className: 'primary', disabled: true }, 'Compress'),
       cancel: el('button', { id: 'compress-cancel', type: 'button', hidden: true }, 'Cancel'),
       progress: el('progress', { id: 'compress-progress', max: '1', value: '0', 'aria-label': 'Compression progress', hidden: true }),
@@ -92,7 +103,9 @@ export function addCompressStage(o) {
           el('label', {}, 'Budget ', ui.resource), ' ', el('label', {}, ui.percent, ' % of the model'), ' · ',
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
           el('label', {}, 'storage ', ui.storage)),
-        el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers'))),
+        el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers')),
+        el('p', {}, el('label', {}, 'Fine-tune workers: ', ui.workers),
+          ' (each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
       el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
       el('div', { className: 'panel' }, ui.list),
@@ -105,8 +118,11 @@ export function addCompressStage(o) {
 
   function settings() {
     const percent = Number(ui.percent.value);
+    const budget = { resource: ui.resource.value, fraction: percent / 100 };
+    // The worker running the pipeline may not be the one that calibrated.
+    if (budget.resource === 'latency') budget.latencyModel = o.latencyModel();
     return {
-      budgets: [{ resource: ui.resource.value, fraction: percent / 100 }],
+      budgets: [budget],
       bits: `${ui.wbits.value}/${ui.abits.value}`,
       storage: ui.storage.value,
       noDistill: !ui.distill.checked,
@@ -139,6 +155,12 @@ export function addCompressStage(o) {
     const request = settings();
     if (!(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
       await guard('Compressing', async () => { throw Object.assign(new Error('Give a budget above 0 and at most 100 % of the model.'), { code: 'bad-budget' }); });
+      return;
+    }
+    if (request.budgets[0].resource === 'latency' && !request.budgets[0].latencyModel) {
+      await guard('Compressing', async () => {
+        throw Object.assign(new Error('A latency budget needs this model\'s latency measured in this browser first: choose Latency in the Prune tab and press Calibrate.'), { code: 'no-latency-model' });
+      });
       return;
     }
     const modelName = o.model().name;
@@ -177,13 +199,20 @@ export function addCompressStage(o) {
         const eta = new Eta();
         let report = stored?.report ?? null;
         let bytes = null;
+        const spent = {}; // seconds of each stage run now
         for (const s of STAGES.slice(from)) {
           current = s.name;
           setStage(s.name, 'running');
-          const r = await slot.request('compress', { ...request, until: s.name, resume }, files, {
-            onProgress: (p) => job.report(p, describe(p, eta)),
-          });
+          const params = { ...request, until: s.name, resume };
+          const onProgress = (p) => job.report(p, describe(p, eta));
+          // The fine-tune trains data-parallel as the Fine-tune tab does
+          // (same default number of workers); the other stages run in one.
+          const slots = s.name === 'finetune' ? await trainingSlots(slot, job) : [slot];
+          const r = slots.length === 1
+            ? await slot.request('compress', params, files, { onProgress })
+            : await trainParallel(slots, 'compress', params, files, { onProgress });
           report = r.value.report;
+          spent[s.name] = report.seconds?.[s.name] ?? 0;
           bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
           setStage(s.name, 'done', stageFigures(s.name, report));
           resume = { after: s.name, report };
@@ -198,11 +227,15 @@ export function addCompressStage(o) {
           }
         }
         current = null;
-        outcome = { report, bytes, request, modelName, key };
+        outcome = { report, bytes, request, modelName, key, graph: o.model().view?.graph };
         shownFor = o.resultsKey();
         const t0 = performance.now();
         await renderAndCheck(outcome, job);
-        job.say(`Done: ${formatDuration(report.total_seconds)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
+        // Each stage runs as a request of its own, whose report times only
+        // that stage (total_seconds and seconds): the stages of this run
+        // are added up here.
+        const compressing = Object.values(spent).reduce((a, b) => a + b, 0);
+        job.say(`Done: ${formatDuration(compressing)} compressing, ${formatDuration((performance.now() - t0) / 1000)} checking.`);
       },
       end: (_, { cancelled }) => {
         if (current) setStage(current, 'stopped');
@@ -214,6 +247,24 @@ export function addCompressStage(o) {
     await showStored();
     update();
     ui.button.focus();
+  }
+
+  // trainingSlots is first and the further workers the fine-tune uses:
+  // the number asked, or by default the Fine-tune tab's rule
+  // (defaultWorkers of the open images); fewer when the page's pool hands
+  // out fewer. The number is not part of a stored run's key: a run
+  // resumed with another gives the same result to float rounding.
+  async function trainingSlots(first, job) {
+    const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
+    const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores) : Number(ui.workers.value);
+    const slots = [first];
+    if (asked > 1) job.say(`Starting ${asked} workers for the fine-tune…`);
+    for (let i = 1; i < asked; i++) {
+      const slot = await o.workerAt(i);
+      if (slots.includes(slot)) break;
+      slots.push(slot);
+    }
+    return slots;
   }
 
   // Eta estimates the time left of the sub-step under way from its own
@@ -259,12 +310,15 @@ export function addCompressStage(o) {
       case 'prune': {
         const s = report.solver;
         const macs = report.resources?.macs;
+        const l = report.latency;
         return [s ? `${s.status}${s.gap != null ? `, gap ${(100 * s.gap).toFixed(2)} %` : ''}` : '',
           macs?.pruned ? `MACs ${(100 * macs.pruned / macs.before).toFixed(1)} % of the original` : '',
+          l ? `latency predicted ${l.predicted_before_ms.toPrecision(3)} ms → ${l.predicted_after_ms.toPrecision(3)} ms (budget ${l.budget_ms.toPrecision(3)} ms)` : '',
           `validation ${pct(valOf(report, 'pruned'))}`].filter(Boolean).join(' · ');
       }
       case 'finetune':
-        return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept)` : 'skipped';
+        return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept` +
+          `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
         return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
       case 'evaluate':
@@ -286,6 +340,7 @@ export function addCompressStage(o) {
     const name = `${out.modelName.replace(/\.onnx$/i, '')}-compressed-${r.recipe.bits.replace(/[^0-9a-z]/gi, '')}.onnx`;
     const check = el('div', { id: 'compress-check', className: 'panel' }, el('h3', {}, 'Check in onnxruntime-web'), el('p', { id: 'compress-check-status' }, 'Running the file in Pare and in onnxruntime-web…'));
     const downloads = el('p', { id: 'compress-downloads' });
+    const graphsAt = el('div', { id: 'compress-graphs-slot' });
     ui.results.replaceChildren(
       el('h3', {}, 'Result'),
       el('p', { id: 'compress-summary' }, summaryLine(r)),
@@ -293,11 +348,17 @@ export function addCompressStage(o) {
       resourcesTable(r),
       solverLine(r),
       layersTables(r),
+      graphsAt,
       check,
       downloads);
+    graphs = null;
     let checked = null;
     try {
-      checked = await runCheck(out.bytes, job);
+      // The exported file's graph (from the worker that opens it for the
+      // check) goes beside the original's.
+      checked = await runCheck(out.bytes, job, async (view) => {
+        if (out.graph) await showGraphs(graphsAt, r, out.graph, view.graph);
+      });
       renderCheck(check, checked);
     } catch (err) {
       if (job.cancelled) {
@@ -327,9 +388,21 @@ export function addCompressStage(o) {
       }, 'Open it here'));
   }
 
+  // showGraphs draws the graphs before and after into their place in the
+  // result; a failure there is shown in place and stops nothing else.
+  async function showGraphs(at, report, before, after) {
+    try {
+      graphs = compareGraphs(report, before, after);
+      at.replaceChildren(graphs.section);
+      await graphs.show();
+    } catch (err) {
+      at.replaceChildren(el('p', { className: 'mismatch' }, `The graphs could not be drawn: ${err.message}`));
+    }
+  }
+
   // runCheck evaluates the original and the exported file in Pare, and the
   // exported file in onnxruntime-web, on the same first images.
-  async function runCheck(bytes, job) {
+  async function runCheck(bytes, job, opened) {
     const d = o.data();
     const count = Math.min(d.count, CHECK_IMAGES);
     const status = ui.results.querySelector('#compress-check-status');
@@ -337,8 +410,10 @@ export function addCompressStage(o) {
     const original = await (await worker()).request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the original model in Pare,')(p.done, p.total) });
     if (job.cancelled) throw new Error('cancelled');
     const slot = await spareWorker();
-    await slot.request('openModel', { name: 'compressed.onnx' }, [{ path: 'compressed.onnx', bytes }]);
+    const view = await slot.request('openModel', { name: 'compressed.onnx' }, [{ path: 'compressed.onnx', bytes }]);
     slot.loaded = { ...slot.loaded, model: 'compressed-check' }; // the images stay open in it
+    await opened(view);
+    if (job.cancelled) throw new Error('cancelled');
     const pare = await slot.request('evaluate', { start: 0, end: count, batch: 32 }, [], { onProgress: (p) => step('the compressed file in Pare,')(p.done, p.total) });
     if (job.cancelled) throw new Error('cancelled');
     status.textContent = 'Loading onnxruntime-web…';
@@ -486,5 +561,5 @@ export function addCompressStage(o) {
     ui.button.title = ui.button.disabled ? 'Open a model and labelled images first' : '';
     if (!runner.busy) showStored();
   }
-  return { update, dropStale, get result() { return last; } };
+  return { update, dropStale, get result() { return last; }, get graphs() { return graphs; } };
 }

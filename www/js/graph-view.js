@@ -62,10 +62,20 @@ export function rampColour(t) {
 }
 
 export class GraphView {
-  constructor(container, legend, { onSelect }) {
+  /**
+   * @param {HTMLElement} container
+   * @param {HTMLElement} legend
+   * @param {object} o
+   * @param {(node: object|null) => void} o.onSelect
+   * @param {(node: object) => {text: string, data: object}|null} [o.annotate] a label
+   *   shown instead of a node's shape (the Compress result's kept channels and
+   *   bits), with data-* attributes for the node's element
+   */
+  constructor(container, legend, { onSelect, annotate = null }) {
     this.container = container;
     this.legend = legend;
     this.onSelect = onSelect;
+    this.annotate = annotate;
     this.metric = 'none';
     this.transform = { x: 0, y: 0, k: 1 };
     this.layoutWorker = null;
@@ -120,7 +130,7 @@ export class GraphView {
   // subtitle it can show (its shape, each metric), so switching the
   // overlay needs no new layout.
   nodeSize(node) {
-    const subs = [this.shapeText(node)];
+    const subs = [this.shapeText(node), this.annotate?.(node)?.text ?? ''];
     if (node.kind === 'op') for (const [key, m] of Object.entries(METRICS)) if (node[key] > 0) subs.push(m.format(node[key]));
     const sub = Math.max(...subs.map((s) => textWidth(s, 10)));
     return { width: Math.max(64, textWidth(this.title(node), 12) + 20, sub + 16), height: NODE_HEIGHT };
@@ -140,6 +150,8 @@ export class GraphView {
   // subtitle is the node's metric under an overlay (when it has one), else
   // its output shape.
   subtitle(node) {
+    const note = this.annotate?.(node);
+    if (note) return note.text;
     if (this.metric !== 'none' && node.kind === 'op' && node[this.metric] > 0) return METRICS[this.metric].format(node[this.metric]);
     return this.shapeText(node);
   }
@@ -410,6 +422,12 @@ export class GraphView {
       tabindex: '0', role: 'button', 'data-id': String(node.id),
       'aria-label': `${node.kind === 'op' ? node.op : node.kind} ${node.name}`,
     });
+    const note = this.annotate?.(node);
+    if (note) {
+      for (const [k, v] of Object.entries(note.data)) g.dataset[k] = String(v);
+      g.classList.add('annotated');
+      g.setAttribute('aria-label', `${g.getAttribute('aria-label')}: ${note.text}`);
+    }
     const rect = svg('rect', { width, height, rx: 4 });
     const title = svg('text', { x: width / 2, y: 15, 'text-anchor': 'middle', class: 'title' });
     title.textContent = this.title(node);

@@ -1,5 +1,6 @@
 // Data-parallel fine-tuning over several compute workers. Each worker runs
-// a finetuneShard request (wasm/finetune_parallel.go) on the same model,
+// a finetuneShard request (wasm/finetune_parallel.go), or the Compress
+// tab's fine-tune stage (wasm/compress.go), on the same model,
 // images and options: it computes the gradients of its share of every
 // batch and posts them here as one transferred ArrayBuffer (float64
 // statistics first, then the float32 gradients); once every worker's
@@ -19,7 +20,23 @@ let nextRun = 1;
  * @param {(p: object) => void} [o.onProgress] worker 0's job.Progress
  * @returns {Promise<{value: object, blob: Uint8Array, exchanges: number, exchangeSeconds: number}>}
  */
-export async function finetuneParallel(slots, params, { onProgress } = {}) {
+export function finetuneParallel(slots, params, o = {}) {
+  return trainParallel(slots, 'finetuneShard', params, [], o);
+}
+
+/**
+ * trainParallel sends a training request (finetuneShard, or compress's
+ * fine-tune stage) to every slot as worker rank of slots.length, runs the
+ * exchange between them, and returns worker 0's reply.
+ * @param {object[]} slots worker slots (pool.js), each holding the model and images
+ * @param {string} method the request
+ * @param {object} params its parameters (run, rank and workers are added)
+ * @param {object[]} files its files (each worker gets a copy)
+ * @param {object} o
+ * @param {(p: object) => void} [o.onProgress] worker 0's progress
+ * @returns {Promise<{value: object, blob: Uint8Array, exchanges: number, exchangeSeconds: number}>}
+ */
+export async function trainParallel(slots, method, params, files, { onProgress } = {}) {
   const workers = slots.length;
   const run = nextRun++;
   const arrived = new Array(workers).fill(null);
@@ -75,7 +92,7 @@ export async function finetuneParallel(slots, params, { onProgress } = {}) {
   });
   try {
     const replies = await Promise.all(slots.map((slot, rank) =>
-      slot.request('finetuneShard', { ...params, run, rank, workers }, [], { onProgress: rank === 0 ? onProgress : undefined })
+      slot.request(method, { ...params, run, rank, workers }, files, { onProgress: rank === 0 ? onProgress : undefined })
         .catch((err) => {
           // The others would wait for this worker's gradients forever.
           stopAll();

@@ -1,0 +1,108 @@
+package compress
+
+import (
+	"context"
+	"math"
+	"sync"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/core/train"
+)
+
+// runStage runs cfg's pipeline through stage s.
+func runStage(t *testing.T, cfg Config, s Stage) *Pipeline {
+	t.Helper()
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !p.Done() && p.Finished() != s {
+		if _, err := p.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return p
+}
+
+// The fine-tune stage run data-parallel by two in-process workers (a
+// LocalGroup in place of the page's exchange) ends, on both, with the
+// one-worker stage's model to float rounding and the same choices.
+func TestFinetuneStageDataParallel(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Finetune.Epochs = 1
+	pruned := runStage(t, cfg, StagePrune)
+	resume := func() Config {
+		c := cfg
+		c.Resume = &Resume{After: StagePrune, Model: pruned.Model("pruned")}
+		return c
+	}
+	one := runStage(t, resume(), StageFinetune)
+
+	const workers = 2
+	group := train.NewLocalGroup(workers)
+	got := make([]*Pipeline, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := range workers {
+		c := resume()
+		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
+		wg.Go(func() {
+			p, err := New(c)
+			for err == nil && !p.Done() && p.Finished() != StageFinetune {
+				_, err = p.Step(context.Background())
+			}
+			got[k], errs[k] = p, err
+			if err != nil {
+				group.Abort(err)
+			}
+		})
+	}
+	wg.Wait()
+	for k, err := range errs {
+		if err != nil {
+			t.Fatalf("worker %d: %v", k, err)
+		}
+	}
+	want, w0, w1 := one.Report().Finetune, got[0].Report().Finetune, got[1].Report().Finetune
+	if w0.Kept != want.Kept || w1.Kept != want.Kept || math.Abs(w0.LR-want.LR) > 1e-9*want.LR || w0.Epochs != want.Epochs || want.Workers != 1 || w0.Workers != workers {
+		t.Fatalf("one worker: %+v; two: %+v, %+v", want, w0, w1)
+	}
+	if d := weightDiff(t, got[0].Model("finetuned"), got[1].Model("finetuned")); d != 0 {
+		t.Fatalf("the two workers' models differ by %.3g", d)
+	}
+	d := weightDiff(t, one.Model("finetuned"), got[0].Model("finetuned"))
+	t.Logf("kept %s at lr %.3g; weights within %.2g of one worker's", w0.Kept, w0.LR, d)
+	if d > 1e-5 {
+		t.Fatalf("the weights differ from the one-worker model's by %.3g (relative to the largest)", d)
+	}
+	if a, b := *one.Report().Accuracy["finetuned"].Val, *got[0].Report().Accuracy["finetuned"].Val; math.Abs(a-b) > 2.0/float64(one.Report().ValImages) {
+		t.Errorf("validation accuracy %v with one worker, %v with two", a, b)
+	}
+
+	bad := cfg
+	bad.Parallel = &train.Parallel{Rank: 0, Workers: 2, Reduce: train.NewLocalGroup(2).Member(0)}
+	if _, err := New(bad); err == nil {
+		t.Error("a data-parallel pipeline that prunes in every worker was accepted")
+	}
+}
+
+// weightDiff is the largest difference between the float initializers of
+// two models of one graph, relative to the largest magnitude.
+func weightDiff(t *testing.T, a, b *onnx.Model) float64 {
+	t.Helper()
+	var d, mx float64
+	for i, ia := range a.Graph.Initializer {
+		ta, err1 := tensor.FromONNX(ia)
+		tb, err2 := tensor.FromONNX(b.Graph.Initializer[i])
+		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 {
+			continue
+		}
+		for j := range ta.F32 {
+			d = math.Max(d, math.Abs(float64(ta.F32[j])-float64(tb.F32[j])))
+			mx = math.Max(mx, math.Abs(float64(ta.F32[j])))
+		}
+	}
+	return d / mx
+}
