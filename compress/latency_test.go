@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/latencytest"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -14,24 +15,7 @@ import (
 // a convolution's multiply-adds would (a + d*n_in*n_out): a stand-in for
 // a measured one, so the test does not time anything.
 func syntheticLatency(t *testing.T, m *onnx.Model) *qcqp.LatencyModel {
-	t.Helper()
-	a, err := qcqp.Analyze(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := a.Layers(qcqp.NormL1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prob, err := a.Problem(layers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm := &qcqp.LatencyModel{Runtime: "synthetic", Overhead: 1e-5}
-	for _, l := range prob.Layers {
-		lm.Layers = append(lm.Layers, qcqp.LayerLatency{Layer: l.Name, A: 2e-6, B: 1e-8, C: 1e-8, D: 1e-8})
-	}
-	return lm
+	return latencytest.Synthetic(t, m)
 }
 
 // runPrune runs the pipeline's prune stage.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/latencytest"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -94,22 +95,7 @@ func syntheticLatency(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := qcqp.Analyze(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := a.Layers(qcqp.NormL1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := a.Problem(layers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lm := &qcqp.LatencyModel{Runtime: "synthetic", Overhead: 1e-5}
-	for _, l := range p.Layers {
-		lm.Layers = append(lm.Layers, qcqp.LayerLatency{Layer: l.Name, A: 2e-6, B: 1e-8, C: 1e-8, D: 1e-8})
-	}
+	lm := latencytest.Synthetic(t, m)
 	out := filepath.Join(t.TempDir(), "latency.json")
 	f, err := os.Create(out)
 	if err != nil {

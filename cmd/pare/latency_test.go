@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/latencytest"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -58,18 +59,7 @@ func TestPruneLatencyBudget(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := qcqp.Analyze(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	layers, err := a.Layers(qcqp.NormL1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := a.Problem(layers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := latencytest.Problem(t, m)
 	n := make([]int, len(p.Maps))
 	for i, mp := range p.Maps {
 		n[i] = mp.Channels
