@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCBC solves the LP of p with CBC and returns its selection.
@@ -124,6 +125,12 @@ func TestSolverAgreesWithCBC(t *testing.T) {
 		if math.Abs(got-res.Objective) > 1e-6*math.Max(1, math.Abs(got)) {
 			t.Fatalf("%s: CBC optimum %.9f, solver %.9f", c.name, got, res.Objective)
 		}
+		// A search stopped before it started still bounds CBC's optimum.
+		early, err := Solve(context.Background(), c.p, Options{TimeLimit: time.Nanosecond})
+		if err != nil {
+			t.Fatalf("%s: stopped at once: %v", c.name, err)
+		}
+		checkEarly(t, c.name+" stopped at once", c.p, early, got)
 		// The LP's own objective is the problem's (constant included).
 		var lpObj float64
 		if _, err := fmt.Sscanf(status[strings.LastIndex(status, " ")+1:], "%g", &lpObj); err != nil || math.Abs(lpObj-got) > 1e-6*math.Max(1, math.Abs(got)) {

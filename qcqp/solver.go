@@ -45,6 +45,12 @@ const (
 // the tree's own primals keep improving the incumbent after it.
 const maxLNSPasses = 10
 
+// lnsShare is the part of the time limit the neighbourhood search may
+// take before the tree starts. On nets with dozens of hubs (GoogLeNet,
+// DenseNet, MobileNetV2) one pass costs more than a 10 s limit, and the
+// tree is what tightens the bound.
+const lnsShare = 0.5
+
 // NewSolver validates p and checks that its budgets can be met at all.
 func NewSolver(p *Problem, opts Options) (*Solver, error) {
 	if err := p.Validate(); err != nil {
@@ -123,6 +129,10 @@ func (s *Solver) stage() string {
 func (s *Solver) begin() error {
 	s.md = compile(s.p)
 	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
+	// The root box holds every count vector, so its bound is proven from
+	// the start, whatever phase the time limit ends in: a result never
+	// leaves without a bound on how far from optimal it can be.
+	s.s.root()
 	// A leaf solve may outlast a Step (the search needs it whole to prove
 	// anything), but not the time limit: past it, it returns a feasible,
 	// inexact answer.
@@ -140,17 +150,30 @@ func (s *Solver) begin() error {
 	s.phase = phaseLNS
 	if len(s.md.hubs) == 0 || s.s.best == nil {
 		s.phase = phaseSearch
-		s.s.root()
 	}
 	return nil
+}
+
+// lnsDeadline is when the neighbourhood search must hand over to the
+// tree (zero: no time limit).
+func (s *Solver) lnsDeadline() time.Time {
+	if s.opts.TimeLimit <= 0 {
+		return time.Time{}
+	}
+	return s.start.Add(time.Duration(lnsShare * float64(s.opts.TimeLimit)))
 }
 
 // lnsStep runs the neighbourhood search on one hub.
 func (s *Solver) lnsStep() {
 	h := s.md.hubs[s.lnsAt]
-	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb); moved && v > s.s.lb {
+	end := s.lnsDeadline()
+	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb, end); moved && v > s.s.lb {
 		s.s.lb = v
 		s.lnsMoved = true
+	}
+	if !end.IsZero() && !time.Now().Before(end) {
+		s.phase = phaseSearch
+		return
 	}
 	s.lnsAt++
 	if s.lnsAt < len(s.md.hubs) {
@@ -160,7 +183,6 @@ func (s *Solver) lnsStep() {
 	s.lnsPass++
 	if !s.lnsMoved || s.lnsPass >= maxLNSPasses {
 		s.phase = phaseSearch
-		s.s.root()
 	}
 	s.lnsMoved = false
 }
@@ -179,23 +201,16 @@ func (s *Solver) report() error {
 			return fmt.Errorf("qcqp: internal error: incumbent infeasible: %w", err)
 		}
 	}
-	if s.phase != phaseSearch {
-		// The time limit holds in the incumbent phase too: with no bound
-		// proven yet, the answer is the incumbent, reported as heuristic.
-		if s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit {
-			if s.res.Selection == nil {
-				return fmt.Errorf("%w: the search stopped before finding a selection that meets every budget; allow more time", ErrInfeasible)
-			}
-			s.done = true
+	over := s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit
+	if s.phase == phaseSearch {
+		over = over || sr.finished() || (s.opts.NodeLimit > 0 && sr.nodes >= s.opts.NodeLimit)
+		if sr.finished() && sr.best == nil {
+			return fmt.Errorf("%w: no selection meets every budget at once; raise the budgets", ErrInfeasible)
 		}
-		return nil
 	}
-	over := sr.finished() ||
-		(s.opts.NodeLimit > 0 && sr.nodes >= s.opts.NodeLimit) ||
-		(s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit)
-	if sr.finished() && sr.best == nil {
-		return fmt.Errorf("%w: no selection meets every budget at once; raise the budgets", ErrInfeasible)
-	}
+	// The open items bound the optimum in every phase: the root box is
+	// open from the first Step (begin), so a limit that ends the
+	// incumbent phase still reports a proven bound and gap.
 	s.res.Bound = math.Max(sr.bound(), s.res.Objective)
 	if sr.finished() {
 		s.res.Bound = math.Max(s.res.Objective, sr.pruned)
