@@ -99,3 +99,52 @@ func TestEarlyStopGapOnManyHubs(t *testing.T) {
 	t.Logf("early: objective %.6g bound %.6g gap %.3g%%; 5 s: %s objective %.6g gap %.3g%%",
 		early.Objective, early.Bound, 100*early.Gap, full.Status, full.Objective, 100*full.Gap)
 }
+
+// countBoundOf runs the count-level bound to the end.
+func countBoundOf(p *Problem) float64 {
+	cr := newCountRelax(compile(p))
+	if cr == nil {
+		return math.Inf(1)
+	}
+	return cr.bound(time.Time{})
+}
+
+// TestCountBoundAdmissible: the count-level Lagrangian bound is never
+// below the optimum (brute force on small random networks, which have
+// self-couplings, Concat inputs, depthwise terms and two constraints;
+// the proven optimum of ResNet-8-shaped ones at two budgets), and it is
+// far tighter than the root box's cheap bound there.
+func TestCountBoundAdmissible(t *testing.T) {
+	r := rand.New(rand.NewPCG(51, 53))
+	checked := 0
+	for trial := range 80 {
+		p := randomSmall(r, 12)
+		opt, ok := bruteForce(p)
+		if !ok {
+			continue
+		}
+		if b := countBoundOf(p); b < opt-1e-9*math.Max(1, math.Abs(opt)) {
+			t.Fatalf("trial %d: count bound %.12g below the optimum %.12g", trial, b, opt)
+		}
+		checked++
+	}
+	if checked < 40 {
+		t.Fatalf("only %d instances checked", checked)
+	}
+	for _, frac := range []float64{0.5, 0.7} {
+		p := resnetCIFAR(rand.New(rand.NewPCG(5, 6)), 1, l1Importance, frac)
+		res, err := Solve(context.Background(), p, Options{TimeLimit: 5 * time.Second})
+		if err != nil || !res.Optimal() {
+			t.Fatalf("resnet8 %v: %+v %v", frac, res, err)
+		}
+		b := countBoundOf(p)
+		md := compile(p)
+		s := newSearch(md, 10, 0)
+		s.root()
+		cheap := s.open[0].bound
+		if b < res.Objective*(1-1e-12) || b > cheap {
+			t.Fatalf("resnet8 %v: optimum %.9g, count bound %.9g, cheap bound %.9g", frac, res.Objective, b, cheap)
+		}
+		t.Logf("resnet8 %v: optimum %.6g, count bound %.6g (gap %.2f %%), cheap %.6g (%.2f %%)", frac, res.Objective, b, 100*relGap(res.Objective, b), cheap, 100*relGap(res.Objective, cheap))
+	}
+}

@@ -131,6 +131,9 @@ func TestSolverAgreesWithCBC(t *testing.T) {
 			t.Fatalf("%s: stopped at once: %v", c.name, err)
 		}
 		checkEarly(t, c.name+" stopped at once", c.p, early, got)
+		if b := countBoundOf(c.p); b < got-1e-6*math.Max(1, math.Abs(got)) {
+			t.Fatalf("%s: count-level bound %.9f below CBC's optimum %.9f", c.name, b, got)
+		}
 		// The LP's own objective is the problem's (constant included).
 		var lpObj float64
 		if _, err := fmt.Sscanf(status[strings.LastIndex(status, " ")+1:], "%g", &lpObj); err != nil || math.Abs(lpObj-got) > 1e-6*math.Max(1, math.Abs(got)) {

@@ -25,6 +25,7 @@ type Solver struct {
 	opts  Options
 	md    *model
 	s     *search
+	cr    *countRelax // nil when its bound does not apply
 	start time.Time
 	res   Result
 	done  bool
@@ -37,6 +38,7 @@ type Solver struct {
 
 const (
 	phaseStart = iota
+	phaseCount
 	phaseLNS
 	phaseSearch
 )
@@ -50,6 +52,10 @@ const maxLNSPasses = 10
 // DenseNet, MobileNetV2) one pass costs more than a 10 s limit, and the
 // tree is what tightens the bound.
 const lnsShare = 0.5
+
+// countShare is the part of the time limit the count-level bound may take
+// (it caps the root box's bound; the tree refines it from there).
+const countShare = 0.25
 
 // NewSolver validates p and checks that its budgets can be met at all.
 func NewSolver(p *Problem, opts Options) (*Solver, error) {
@@ -88,6 +94,9 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 			return progress(&s.res, s.stage()), err
 		}
 	}
+	for s.phase == phaseCount && time.Now().Before(deadline) {
+		s.countStep()
+	}
 	for s.phase == phaseLNS && time.Now().Before(deadline) {
 		s.lnsStep()
 	}
@@ -119,8 +128,11 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (s *Solver) stage() string {
-	if s.phase == phaseSearch {
+	switch s.phase {
+	case phaseSearch:
 		return "search"
+	case phaseCount:
+		return "bound"
 	}
 	return "incumbent"
 }
@@ -151,7 +163,26 @@ func (s *Solver) begin() error {
 	if len(s.md.hubs) == 0 || s.s.best == nil {
 		s.phase = phaseSearch
 	}
+	if s.cr = newCountRelax(s.md); s.cr != nil && s.s.best != nil {
+		s.phase = phaseCount
+	}
 	return nil
+}
+
+// countStep runs one evaluation of the count-level bound and caps the
+// root box with it; past its share of the time limit, or when done, the
+// neighbourhood search starts.
+func (s *Solver) countStep() {
+	more := s.cr.step()
+	s.s.capRoot(s.cr.run.best)
+	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.start.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
+	if !more || late {
+		s.cr = nil // the tables are not needed any more
+		s.phase = phaseLNS
+		if len(s.md.hubs) == 0 {
+			s.phase = phaseSearch
+		}
+	}
 }
 
 // lnsDeadline is when the neighbourhood search must hand over to the
