@@ -361,7 +361,7 @@ type countRun struct {
 }
 
 // Multipliers of the scan are scale*2^(i/2) for i in scanFrom..scanTo.
-const scanFrom, scanTo = -12, 8
+const scanFrom, scanTo = -12, 12
 
 // start sets constraint c up; false when dualising it cannot help (no
 // cost grows with the counts, or no room).

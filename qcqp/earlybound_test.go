@@ -148,3 +148,24 @@ func TestCountBoundAdmissible(t *testing.T) {
 		t.Logf("resnet8 %v: optimum %.6g, count bound %.6g (gap %.2f %%), cheap %.6g (%.2f %%)", frac, res.Objective, b, 100*relGap(res.Objective, b), cheap, 100*relGap(res.Objective, cheap))
 	}
 }
+
+// TestSolverUsesCountBound: a search stopped after its first node
+// reports at most the count-level bound, and still at least the optimum.
+func TestSolverUsesCountBound(t *testing.T) {
+	for _, frac := range []float64{0.5, 0.7} {
+		p := resnetCIFAR(rand.New(rand.NewPCG(5, 6)), 1, l1Importance, frac)
+		opt, err := Solve(context.Background(), p, Options{TimeLimit: 5 * time.Second})
+		if err != nil || !opt.Optimal() {
+			t.Fatalf("resnet8 %v: %+v %v", frac, opt, err)
+		}
+		res, err := Solve(context.Background(), p, Options{NodeLimit: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cb := countBoundOf(p)
+		if res.Bound > cb*(1+1e-12) || res.Bound < opt.Objective*(1-1e-12) {
+			t.Fatalf("resnet8 %v: one node: bound %.9g; count bound %.9g, optimum %.9g", frac, res.Bound, cb, opt.Objective)
+		}
+		checkEarly(t, "resnet8 one node", p, res, opt.Objective)
+	}
+}

@@ -21,14 +21,16 @@ import (
 // count ranges, count vectors and hub channels, bounded by a Lagrangian
 // split bound, proves it optimal or bounds its gap.
 type Solver struct {
-	p     *Problem
-	opts  Options
-	md    *model
-	s     *search
-	cr    *countRelax // nil when its bound does not apply
-	start time.Time
-	res   Result
-	done  bool
+	p    *Problem
+	opts Options
+	md   *model
+	s    *search
+	cr   *countRelax // nil when its bound does not apply
+	// countStart is when the count-level bound started
+	countStart time.Time
+	start      time.Time
+	res        Result
+	done       bool
 
 	phase    int
 	lnsAt    int  // next hub of the neighbourhood search
@@ -173,9 +175,14 @@ func (s *Solver) begin() error {
 // root box with it; past its share of the time limit, or when done, the
 // neighbourhood search starts.
 func (s *Solver) countStep() {
+	if s.countStart.IsZero() {
+		s.countStart = time.Now()
+	}
 	more := s.cr.step()
 	s.s.capRoot(s.cr.run.best)
-	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.start.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
+	// The share counts from the phase's own start: compiling a large net
+	// and its first incumbent may take a good part of it already.
+	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.countStart.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
 	if !more || late {
 		s.cr = nil // the tables are not needed any more
 		s.phase = phaseLNS
