@@ -3,6 +3,7 @@ package qcqp
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // The primal side of the search (QCQP-SOLVER.md 5.4 step 3): exact leaves
@@ -176,8 +177,9 @@ func (pr *primal) polish(keep [][]bool) (float64, bool) {
 // lnsHub tries every count of hub h (a grid of them for hubs wider than
 // 64) (its channels by current score, the
 // other hubs as they are, exact leaves) and, when one is better than
-// value, installs it in keep, polishes, and returns the new value.
-func (pr *primal) lnsHub(keep [][]bool, h int, value float64) (float64, bool) {
+// value, installs it in keep, polishes, and returns the new value. Past
+// end (when not zero) it stops trying counts.
+func (pr *primal) lnsHub(keep [][]bool, h int, value float64, end time.Time) (float64, bool) {
 	md := pr.md
 	md.score(keep, h, pr.scores[h])
 	sc := slices.Clone(pr.scores[h])
@@ -187,6 +189,9 @@ func (pr *primal) lnsHub(keep [][]bool, h int, value float64) (float64, bool) {
 	// Every count of a narrow hub; about 64 spread over a wide one.
 	step := max(1, md.size[h]/64)
 	for c := 1; c <= md.size[h]; c += step {
+		if !end.IsZero() && !time.Now().Before(end) {
+			break
+		}
 		pr.setTop(cand[h], sc, c)
 		v, ok := pr.solveLeaves(cand)
 		if ok && v > bestV*(1+1e-12) {

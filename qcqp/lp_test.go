@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // runCBC solves the LP of p with CBC and returns its selection.
@@ -123,6 +124,15 @@ func TestSolverAgreesWithCBC(t *testing.T) {
 		got := c.p.Objective(sel)
 		if math.Abs(got-res.Objective) > 1e-6*math.Max(1, math.Abs(got)) {
 			t.Fatalf("%s: CBC optimum %.9f, solver %.9f", c.name, got, res.Objective)
+		}
+		// A search stopped before it started still bounds CBC's optimum.
+		early, err := Solve(context.Background(), c.p, Options{TimeLimit: time.Nanosecond})
+		if err != nil {
+			t.Fatalf("%s: stopped at once: %v", c.name, err)
+		}
+		checkEarly(t, c.name+" stopped at once", c.p, early, got)
+		if b := countBoundOf(c.p); b < got-1e-6*math.Max(1, math.Abs(got)) {
+			t.Fatalf("%s: count-level bound %.9f below CBC's optimum %.9f", c.name, b, got)
 		}
 		// The LP's own objective is the problem's (constant included).
 		var lpObj float64

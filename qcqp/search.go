@@ -170,6 +170,14 @@ func (s *search) root() {
 	s.push(it)
 }
 
+// capRoot lowers the root box's bound to b (an upper bound on every
+// count vector) while the root is the only open item.
+func (s *search) capRoot(b float64) {
+	if len(s.open) == 1 && len(s.stack) == 0 && s.nodes == 0 && b < s.open[0].bound {
+		s.open[0].bound = b
+	}
+}
+
 func (s *search) boxBound(lo, hi []int32) float64 {
 	for hp, h := range s.md.hubs {
 		s.lo[h], s.hi[h] = int(lo[hp]), int(hi[hp])

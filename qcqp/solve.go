@@ -2,6 +2,7 @@ package qcqp
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/pare-ml/pare/core/job"
@@ -79,4 +80,27 @@ func progress(r *Result, stage string) job.Progress {
 		Stage: stage, Done: r.Nodes, Total: job.Unknown, Elapsed: r.Elapsed,
 		Figures: map[string]float64{"incumbent": r.Objective, "bound": r.Bound, "gap": r.Gap, "nodes": float64(r.Nodes)},
 	}
+}
+
+// UpperBound is a proven upper bound on p's optimum computed without the
+// search: the smaller of the root box's row-limited bound and the
+// count-level Lagrangian bound (countbound.go), the latter run until
+// deadline when it is not zero. It measures how far a baseline's
+// selection can be from optimal. It is +Inf for a problem that does not
+// validate.
+func UpperBound(p *Problem, deadline time.Time) float64 {
+	if p.Validate() != nil {
+		return math.Inf(1)
+	}
+	md := compile(p)
+	s := newSearch(md, 1, 0)
+	s.root()
+	b := math.Inf(-1) // no count vector fits
+	if len(s.open) > 0 {
+		b = s.open[0].bound
+	}
+	if cr := newCountRelax(md); cr != nil {
+		b = min(b, cr.bound(deadline))
+	}
+	return b
 }

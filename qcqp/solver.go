@@ -21,13 +21,16 @@ import (
 // count ranges, count vectors and hub channels, bounded by a Lagrangian
 // split bound, proves it optimal or bounds its gap.
 type Solver struct {
-	p     *Problem
-	opts  Options
-	md    *model
-	s     *search
-	start time.Time
-	res   Result
-	done  bool
+	p    *Problem
+	opts Options
+	md   *model
+	s    *search
+	cr   *countRelax // nil when its bound does not apply
+	// countStart is when the count-level bound started
+	countStart time.Time
+	start      time.Time
+	res        Result
+	done       bool
 
 	phase    int
 	lnsAt    int  // next hub of the neighbourhood search
@@ -37,6 +40,7 @@ type Solver struct {
 
 const (
 	phaseStart = iota
+	phaseCount
 	phaseLNS
 	phaseSearch
 )
@@ -44,6 +48,16 @@ const (
 // maxLNSPasses bounds the neighbourhood search before the tree starts;
 // the tree's own primals keep improving the incumbent after it.
 const maxLNSPasses = 10
+
+// lnsShare is the part of the time limit the neighbourhood search may
+// take before the tree starts. On nets with dozens of hubs (GoogLeNet,
+// DenseNet, MobileNetV2) one pass costs more than a 10 s limit, and the
+// tree is what tightens the bound.
+const lnsShare = 0.5
+
+// countShare is the part of the time limit the count-level bound may take
+// (it caps the root box's bound; the tree refines it from there).
+const countShare = 0.25
 
 // NewSolver validates p and checks that its budgets can be met at all.
 func NewSolver(p *Problem, opts Options) (*Solver, error) {
@@ -82,6 +96,9 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 			return progress(&s.res, s.stage()), err
 		}
 	}
+	for s.phase == phaseCount && time.Now().Before(deadline) {
+		s.countStep()
+	}
 	for s.phase == phaseLNS && time.Now().Before(deadline) {
 		s.lnsStep()
 	}
@@ -113,8 +130,11 @@ func minTime(a, b time.Time) time.Time {
 }
 
 func (s *Solver) stage() string {
-	if s.phase == phaseSearch {
+	switch s.phase {
+	case phaseSearch:
 		return "search"
+	case phaseCount:
+		return "bound"
 	}
 	return "incumbent"
 }
@@ -123,6 +143,10 @@ func (s *Solver) stage() string {
 func (s *Solver) begin() error {
 	s.md = compile(s.p)
 	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
+	// The root box holds every count vector, so its bound is proven from
+	// the start, whatever phase the time limit ends in: a result never
+	// leaves without a bound on how far from optimal it can be.
+	s.s.root()
 	// A leaf solve may outlast a Step (the search needs it whole to prove
 	// anything), but not the time limit: past it, it returns a feasible,
 	// inexact answer.
@@ -140,17 +164,54 @@ func (s *Solver) begin() error {
 	s.phase = phaseLNS
 	if len(s.md.hubs) == 0 || s.s.best == nil {
 		s.phase = phaseSearch
-		s.s.root()
+	}
+	if s.cr = newCountRelax(s.md); s.cr != nil && s.s.best != nil {
+		s.phase = phaseCount
 	}
 	return nil
+}
+
+// countStep runs one evaluation of the count-level bound and caps the
+// root box with it; past its share of the time limit, or when done, the
+// neighbourhood search starts.
+func (s *Solver) countStep() {
+	if s.countStart.IsZero() {
+		s.countStart = time.Now()
+	}
+	more := s.cr.step()
+	s.s.capRoot(s.cr.run.best)
+	// The share counts from the phase's own start: compiling a large net
+	// and its first incumbent may take a good part of it already.
+	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.countStart.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
+	if !more || late {
+		s.cr = nil // the tables are not needed any more
+		s.phase = phaseLNS
+		if len(s.md.hubs) == 0 {
+			s.phase = phaseSearch
+		}
+	}
+}
+
+// lnsDeadline is when the neighbourhood search must hand over to the
+// tree (zero: no time limit).
+func (s *Solver) lnsDeadline() time.Time {
+	if s.opts.TimeLimit <= 0 {
+		return time.Time{}
+	}
+	return s.start.Add(time.Duration(lnsShare * float64(s.opts.TimeLimit)))
 }
 
 // lnsStep runs the neighbourhood search on one hub.
 func (s *Solver) lnsStep() {
 	h := s.md.hubs[s.lnsAt]
-	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb); moved && v > s.s.lb {
+	end := s.lnsDeadline()
+	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb, end); moved && v > s.s.lb {
 		s.s.lb = v
 		s.lnsMoved = true
+	}
+	if !end.IsZero() && !time.Now().Before(end) {
+		s.phase = phaseSearch
+		return
 	}
 	s.lnsAt++
 	if s.lnsAt < len(s.md.hubs) {
@@ -160,7 +221,6 @@ func (s *Solver) lnsStep() {
 	s.lnsPass++
 	if !s.lnsMoved || s.lnsPass >= maxLNSPasses {
 		s.phase = phaseSearch
-		s.s.root()
 	}
 	s.lnsMoved = false
 }
@@ -179,23 +239,16 @@ func (s *Solver) report() error {
 			return fmt.Errorf("qcqp: internal error: incumbent infeasible: %w", err)
 		}
 	}
-	if s.phase != phaseSearch {
-		// The time limit holds in the incumbent phase too: with no bound
-		// proven yet, the answer is the incumbent, reported as heuristic.
-		if s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit {
-			if s.res.Selection == nil {
-				return fmt.Errorf("%w: the search stopped before finding a selection that meets every budget; allow more time", ErrInfeasible)
-			}
-			s.done = true
+	over := s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit
+	if s.phase == phaseSearch {
+		over = over || sr.finished() || (s.opts.NodeLimit > 0 && sr.nodes >= s.opts.NodeLimit)
+		if sr.finished() && sr.best == nil {
+			return fmt.Errorf("%w: no selection meets every budget at once; raise the budgets", ErrInfeasible)
 		}
-		return nil
 	}
-	over := sr.finished() ||
-		(s.opts.NodeLimit > 0 && sr.nodes >= s.opts.NodeLimit) ||
-		(s.opts.TimeLimit > 0 && s.res.Elapsed >= s.opts.TimeLimit)
-	if sr.finished() && sr.best == nil {
-		return fmt.Errorf("%w: no selection meets every budget at once; raise the budgets", ErrInfeasible)
-	}
+	// The open items bound the optimum in every phase: the root box is
+	// open from the first Step (begin), so a limit that ends the
+	// incumbent phase still reports a proven bound and gap.
 	s.res.Bound = math.Max(sr.bound(), s.res.Objective)
 	if sr.finished() {
 		s.res.Bound = math.Max(s.res.Objective, sr.pruned)
