@@ -29,6 +29,9 @@ func fqSubAVX2(y, x *float32, n int, c float32)
 //go:noescape
 func fqClipAVX2(y, x *float32, n int, lo, hi float32)
 
+// fakeQuantSIMDMin is the shortest input the assembly takes.
+const fakeQuantSIMDMin = avxBlock
+
 // simdFakeQuant runs q on the longest prefix of x whose length is a
 // multiple of avxBlock and returns that length (0 without AVX2); y and x
 // have one length, checked by Apply.

@@ -87,7 +87,7 @@ func TestFakeQuantSIMDMatchesGo(t *testing.T) {
 			x := fakeQuantInputs(rng, n, q.Scale)
 			want := make([]float32, n)
 			q.applyGo(want, x)
-			if simdKernels && n >= 8 && !(q.Lo > q.Hi) && simdFakeQuant(&q, make([]float32, n), x) == 0 {
+			if simdKernels && n >= fakeQuantSIMDMin && !(q.Lo > q.Hi) && simdFakeQuant(&q, make([]float32, n), x) == 0 {
 				t.Fatalf("%s, n=%d: the vector kernel declined", c.name, n)
 			}
 			for off := range 8 {
