@@ -198,6 +198,26 @@ func (f *fakeQuant) mergeClip() {
 	f.pre = f.pre[:n-1]
 }
 
+// absorbClamp moves the Relu or Clip fused into the producing Conv into
+// the clamp of x/qScale when f has no prefix and mergeClip can fold it:
+// one pass over the output fewer. For values the result is the same
+// (mergeClip's monotonicity argument); a NaN, which the epilogue's
+// branch-free clamp may turn into 0 or its upper bound, now quantizes to
+// level 0 as it does through the unfused Relu, Clip and QuantizeLinear.
+func (f *fakeQuant) absorbClamp(e *nn.Epilogue) {
+	if !e.Clamp || len(f.pre) != 0 {
+		return
+	}
+	f.pre = []preOp{{kind: nn.FakeQuantClip, a: e.Min, b: e.Max}}
+	f.mergeClip()
+	if len(f.pre) != 0 {
+		f.pre = nil
+		return
+	}
+	e.Clamp = false
+	f.finish()
+}
+
 // sortSteps orders members by their step index (the chain was gathered
 // out of order: prefix, Q, DQ, Sign, Mul).
 func sortSteps(members []step, idx []int) {
@@ -363,6 +383,7 @@ func (s *Session) withQuantEpilogue(conv step, f *fakeQuant, out string) (step, 
 		}
 	}
 	fc.quant = f
+	f.absorbClamp(&fc.clamp)
 	node := *n
 	node.Output = []string{out}
 	return step{node: &node, opset: conv.opset, kernel: fc.kernel, overwrites: true, conv: fc}, true
