@@ -24,10 +24,12 @@ import (
 //     plan makes up to seven passes and as many buffers.
 //   - When the chain's input is the output of a Conv (fused or not) that
 //     nothing else reads, the pass runs inside the Conv's step on its
-//     output, before the next op reads it.
+//     output, before the next op reads it, and the Conv's fused Relu or
+//     Clip becomes the pass's clamp (absorbClamp).
 //
-// Each element goes through exactly the float32 operations of the unfused
-// kernels (the Q kernel's float32 division, round half to even, the
+// The pass is nn.FakeQuant (AVX2 natively, the SIMD kernel module in
+// wasm). Each element goes through exactly the float32 operations of the
+// unfused kernels (the Q kernel's float32 division, round half to even, the
 // saturation and NaN-to-0 rule, the DQ kernel's float32 multiply), so the
 // fused result is bit for bit the unfused one (qdq_test.go). An input the
 // pass does not handle at run time (not float32, a constant whose shape
