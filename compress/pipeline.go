@@ -168,7 +168,12 @@ func (p *Pipeline) Step(ctx context.Context) (job.Progress, error) {
 		}
 		if len(p.queue) == 0 {
 			p.endStage()
-			p.rep.TotalSeconds = time.Since(p.start).Seconds()
+			// The sum of the stages, not this request's wall time: a page
+			// runs one stage per request and resumes with the report.
+			p.rep.TotalSeconds = 0
+			for _, sec := range p.rep.Seconds {
+				p.rep.TotalSeconds += sec
+			}
 			p.done = true
 		}
 	}

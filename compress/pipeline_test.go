@@ -3,6 +3,8 @@ package compress
 import (
 	"context"
 	"errors"
+	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -150,7 +152,17 @@ func TestPipelineDemo(t *testing.T) {
 	}
 
 	// Resuming after quantize runs the evaluation alone and agrees.
-	cfg.Resume = &Resume{After: StageQuantize, Model: p.Model("quantized")}
+	var sum float64
+	for _, sec := range rep.Seconds {
+		sum += sec
+	}
+	if math.Abs(rep.TotalSeconds-sum) > 1e-9 {
+		t.Errorf("total_seconds %v, want the stages' sum %v", rep.TotalSeconds, sum)
+	}
+	evalSec := rep.Seconds[StageEvaluate]
+	prior := *rep
+	prior.Seconds = maps.Clone(rep.Seconds)
+	cfg.Resume = &Resume{After: StageQuantize, Model: p.Model("quantized"), Report: &prior}
 	stages = stages[:0]
 	again, err := Run(context.Background(), cfg, func(pr job.Progress) {
 		if len(stages) == 0 || stages[len(stages)-1] != pr.Stage {
@@ -162,6 +174,10 @@ func TestPipelineDemo(t *testing.T) {
 	}
 	if !slices.Equal(stages, []string{"evaluate"}) || *again.Report().Accuracy["quantized"].Test != *got {
 		t.Errorf("resumed: stages %v, accuracy %v, want [evaluate] and %v", stages, again.Report().Accuracy["quantized"], *got)
+	}
+	// The resumed report counts the earlier requests' stages too.
+	if r := again.Report(); r.TotalSeconds <= sum-evalSec || r.Seconds[StagePrune] != rep.Seconds[StagePrune] {
+		t.Errorf("resumed total_seconds %v (prune %v), want over %v with prune %v", r.TotalSeconds, r.Seconds[StagePrune], sum-evalSec, rep.Seconds[StagePrune])
 	}
 }
 

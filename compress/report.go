@@ -24,7 +24,8 @@ type Report struct {
 	Quantize *QuantizeReport     `json:"quantize,omitempty"`
 	// Bytes are the encoded sizes of each stage's model.
 	Bytes map[string]int64 `json:"bytes"`
-	// Seconds is the wall time of each stage.
+	// Seconds is the wall time of each stage, and TotalSeconds their sum
+	// (over every request when the stages ran one request each).
 	Seconds      map[Stage]float64 `json:"seconds"`
 	TotalSeconds float64           `json:"total_seconds"`
 	TrainImages  int               `json:"train_images"`
