@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -23,10 +24,12 @@ import (
 //     plan makes up to seven passes and as many buffers.
 //   - When the chain's input is the output of a Conv (fused or not) that
 //     nothing else reads, the pass runs inside the Conv's step on its
-//     output, before the next op reads it.
+//     output, before the next op reads it, and the Conv's fused Relu or
+//     Clip becomes the pass's clamp (absorbClamp).
 //
-// Each element goes through exactly the float32 operations of the unfused
-// kernels (the Q kernel's float32 division, round half to even, the
+// The pass is nn.FakeQuant (AVX2 natively, the SIMD kernel module in
+// wasm). Each element goes through exactly the float32 operations of the
+// unfused kernels (the Q kernel's float32 division, round half to even, the
 // saturation and NaN-to-0 rule, the DQ kernel's float32 multiply), so the
 // fused result is bit for bit the unfused one (qdq_test.go). An input the
 // pass does not handle at run time (not float32, a constant whose shape
@@ -46,6 +49,8 @@ type fakeQuant struct {
 	lo, hi float32
 	// signed multiplies the result by Sign of the chain's input.
 	signed bool
+	// q is the fused pass (finish).
+	q nn.FakeQuant
 	// members are the original steps, in order, for the fallback, with
 	// the constants they read (a run-only session releases those from its
 	// own table, since no fused step names them).
@@ -56,23 +61,14 @@ type fakeQuant struct {
 
 // preOp is one element-wise op before the QuantizeLinear.
 type preOp struct {
-	kind   preKind
-	c      float32 // the constant of Sub and Add
-	lo, hi float32 // the bounds of Clip
+	kind nn.FakeQuantOpKind
+	// a is the constant of Sub and Add and the lower bound of Clip, b the
+	// upper bound of Clip.
+	a, b float32
 	// rank is the rank of the constant operand of Sub and Add: an input of
 	// lower rank would be broadcast up to it.
 	rank int
 }
-
-type preKind byte
-
-const (
-	preAbs preKind = iota
-	preRelu
-	preSub
-	preAdd
-	preClip
-)
 
 // fuseFakeQuant returns steps with every recognised chain replaced by one
 // step (placed where the chain's DequantizeLinear, or signed Mul, was), or
@@ -154,6 +150,7 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 			}
 		}
 		sortSteps(f.members, chain)
+		f.finish()
 		for _, j := range chain {
 			drop[j] = true
 		}
@@ -191,16 +188,36 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 // [lo, hi], the two clamps are one.
 func (f *fakeQuant) mergeClip() {
 	n := len(f.pre)
-	if n == 0 || f.pre[n-1].kind != preClip || !(f.qScale > 0) || math.IsInf(float64(f.qScale), 1) {
+	if n == 0 || f.pre[n-1].kind != nn.FakeQuantClip || !(f.qScale > 0) || math.IsInf(float64(f.qScale), 1) {
 		return
 	}
 	p := f.pre[n-1]
-	l, h := p.lo/f.qScale, p.hi/f.qScale
+	l, h := p.a/f.qScale, p.b/f.qScale
 	if !(l <= f.hi && h >= f.lo) {
 		return
 	}
 	f.lo, f.hi = max(f.lo, l), min(f.hi, h)
 	f.pre = f.pre[:n-1]
+}
+
+// absorbClamp moves the Relu or Clip fused into the producing Conv into
+// the clamp of x/qScale when f has no prefix and mergeClip can fold it:
+// one pass over the output fewer. For values the result is the same
+// (mergeClip's monotonicity argument); a NaN, which the epilogue's
+// branch-free clamp may turn into 0 or its upper bound, now quantizes to
+// level 0 as it does through the unfused Relu, Clip and QuantizeLinear.
+func (f *fakeQuant) absorbClamp(e *nn.Epilogue) {
+	if !e.Clamp || len(f.pre) != 0 {
+		return
+	}
+	f.pre = []preOp{{kind: nn.FakeQuantClip, a: e.Min, b: e.Max}}
+	f.mergeClip()
+	if len(f.pre) != 0 {
+		f.pre = nil
+		return
+	}
+	e.Clamp = false
+	f.finish()
 }
 
 // sortSteps orders members by their step index (the chain was gathered
@@ -292,9 +309,9 @@ func (s *Session) readPreOp(st step) (preOp, bool) {
 	}
 	switch n.OpType {
 	case "Abs":
-		return preOp{kind: preAbs}, len(n.Input) == 1
+		return preOp{kind: nn.FakeQuantAbs}, len(n.Input) == 1
 	case "Relu":
-		return preOp{kind: preRelu}, len(n.Input) == 1
+		return preOp{kind: nn.FakeQuantRelu}, len(n.Input) == 1
 	case "Sub", "Add":
 		if len(n.Input) != 2 || st.opset < 7 {
 			return preOp{}, false
@@ -303,14 +320,14 @@ func (s *Session) readPreOp(st step) (preOp, bool) {
 		if !ok {
 			return preOp{}, false
 		}
-		k := preSub
+		k := nn.FakeQuantSub
 		if n.OpType == "Add" {
-			k = preAdd
+			k = nn.FakeQuantAdd
 		}
-		return preOp{kind: k, c: c, rank: rank}, true
+		return preOp{kind: k, a: c, rank: rank}, true
 	case "Clip":
 		if lo, hi, ok := s.activationRange(st); ok {
-			return preOp{kind: preClip, lo: lo, hi: hi}, true
+			return preOp{kind: nn.FakeQuantClip, a: lo, b: hi}, true
 		}
 	}
 	return preOp{}, false
@@ -368,6 +385,7 @@ func (s *Session) withQuantEpilogue(conv step, f *fakeQuant, out string) (step, 
 		}
 	}
 	fc.quant = f
+	f.absorbClamp(&fc.clamp)
 	node := *n
 	node.Output = []string{out}
 	return step{node: &node, opset: conv.opset, kernel: fc.kernel, overwrites: true, conv: fc}, true
@@ -424,104 +442,28 @@ func (f *fakeQuant) unfused(c *Context, x *tensor.Tensor) ([]*tensor.Tensor, err
 	return []*tensor.Tensor{copyTensor(c, last, last.Shape)}, nil
 }
 
-// fakeQuantBlock is how many elements go through the prefix ops at a time:
-// small enough to stay in the first-level cache between passes.
-const fakeQuantBlock = 1024
+// apply writes the chain's result for x into y (same length; y may be x
+// unless the chain is signed, which never runs in place).
+func (f *fakeQuant) apply(y, x []float32) { f.q.Apply(y, x) }
 
-// apply writes the chain's result for x into y (same length; y may be x).
-func (f *fakeQuant) apply(y, x []float32) {
-	for lo := 0; lo < len(x); lo += fakeQuantBlock {
-		hi := min(lo+fakeQuantBlock, len(x))
-		f.applyBlock(y[lo:hi], x[lo:hi])
+// finish sets q, the pass that apply runs, from the chain's parameters.
+// QuantizeLinear computes k = clamp(round(x/s) + z, qLo, qHi), with x/s
+// divided in float32, round half to even, and NaN to level 0, then
+// DequantizeLinear (k - z') s'. Since qLo - z and qHi - z are integers
+// and rounding is monotone, clamping x/s to [lo, hi] before rounding
+// gives the same k; the clamped value is at most 2^9 in magnitude, so
+// nn.FakeQuant's float32 rounding is exact, and k - z' is a small
+// integer, exact in float32: every step is the kernels' arithmetic,
+// without float64 or integer conversions.
+func (f *fakeQuant) finish() {
+	f.q = nn.FakeQuant{
+		Scale: f.qScale, Lo: f.lo, Hi: f.hi,
+		NaN:    float32(-f.qZero), // level 0
+		Offset: float32(f.qZero - f.dZero),
+		Step:   f.dScale,
+		Signed: f.signed,
 	}
-}
-
-func (f *fakeQuant) applyBlock(y, x []float32) {
-	src := x
 	for _, p := range f.pre {
-		p.apply(y, src)
-		src = y
-	}
-	// QuantizeLinear computes k = clamp(round(x/s) + z, qLo, qHi), with
-	// x/s divided in float32, round half to even, and NaN to level 0, then
-	// DequantizeLinear (k - z') s'. Since qLo - z and qHi - z are integers
-	// and rounding is monotone, clamping x/s to [lo, hi] before rounding
-	// gives the same k; the clamped value is at most 2^9 in magnitude, so
-	// adding and subtracting 1.5*2^23 rounds it half to even in float32
-	// exactly, and k - z' is a small integer, exact in float32: every
-	// step is the kernels' arithmetic, without float64 or integer
-	// conversions.
-	const magic = 1 << 23 * 1.5
-	qs, ds, lo, hi := f.qScale, f.dScale, f.lo, f.hi
-	nan := float32(-f.qZero) // level 0
-	off := float32(f.qZero - f.dZero)
-	// Compare-and-set rather than the min and max builtins, whose NaN and
-	// signed-zero rules Go's WebAssembly spells out in full: with them,
-	// BenchmarkFakeQuantApply took 1.83 ms under node and 0.19 ms natively,
-	// with the branches 0.25 and 0.13 ms. The NaN test rides in the last
-	// branch.
-	y = y[:len(src)]
-	for i, v := range src {
-		r := v / qs
-		if r < lo {
-			r = lo
-		} else if r > hi {
-			r = hi
-		} else if r != r {
-			r = nan
-		}
-		r = float32(r+magic) - magic
-		y[i] = (r + off) * ds
-	}
-	if f.signed { // y is not x: a signed chain never runs in place
-		for i, v := range x {
-			y[i] *= signOf(v)
-		}
-	}
-}
-
-// signOf is the Sign kernel's sign: 1, -1, or x itself (0 and NaN).
-func signOf(x float32) float32 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
-	}
-	return x
-}
-
-// apply writes op(x) into y, as the op's kernel computes it on float32.
-func (p preOp) apply(y, x []float32) {
-	switch p.kind {
-	case preAbs:
-		for i, v := range x {
-			y[i] = float32(math.Abs(float64(v)))
-		}
-	case preRelu:
-		for i, v := range x {
-			if v <= 0 {
-				v = 0
-			}
-			y[i] = v
-		}
-	case preSub:
-		for i, v := range x {
-			y[i] = v - p.c
-		}
-	case preAdd:
-		for i, v := range x {
-			y[i] = v + p.c
-		}
-	case preClip:
-		for i, v := range x {
-			if v < p.lo {
-				v = p.lo
-			}
-			if v > p.hi {
-				v = p.hi
-			}
-			y[i] = v
-		}
+		f.q.Pre = append(f.q.Pre, nn.FakeQuantOp{Kind: p.kind, A: p.a, B: p.b})
 	}
 }

@@ -147,7 +147,8 @@ func sameBits(a, b float32) bool {
 
 // TestFakeQuantMatchesUnfused: each fused chain computes the unfused
 // kernels' result bit for bit, in a plain and a run-only session, twice
-// (buffers recycled), and the chains that must collapse do.
+// (buffers recycled), and the chains that must collapse do (a Conv's Relu
+// or Clip into the fake quantization's clamp too).
 func TestFakeQuantMatchesUnfused(t *testing.T) {
 	for _, c := range qdqCases(t) {
 		t.Run(c.name, func(t *testing.T) {
@@ -175,6 +176,9 @@ func TestFakeQuantMatchesUnfused(t *testing.T) {
 				for _, st := range s.fused {
 					quantSteps += b2i(st.node.OpType == "QuantizeLinear")
 					convQuant = convQuant || st.conv != nil && st.conv.quant != nil
+					if st.conv != nil && st.conv.quant != nil && st.conv.clamp.Clamp {
+						t.Errorf("the Conv still clamps before its fake quantization, which could take the clamp")
+					}
 				}
 				if c.fused && quantSteps != 0 || !c.fused && quantSteps == 0 {
 					t.Errorf("%d QuantizeLinear steps left in the fused plan (fused: %v)", quantSteps, c.fused)

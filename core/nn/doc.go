@@ -22,7 +22,9 @@
 // BatchNormInputGrad, ReluMask, AddInto), because under WebAssembly they
 // run in the same SIMD kernel module as the convolution helpers, and on
 // amd64 with AVX2 the element-wise ones in assembly, with results
-// bit-identical to their Go code.
+// bit-identical to their Go code. So is FakeQuant (fakequant.go), the
+// fused QuantizeLinear -> DequantizeLinear pass that the executor runs on
+// every quantized activation of a QDQ model.
 //
 // Shapes that do not fit an operator are data errors and come back as
 // errors naming the operator and the shapes; nothing here panics on user

@@ -159,6 +159,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: add called but kernel_kind reported no kernel");
       kernel.add(y, a, b, n, relu);
     },
+    fake_quant: (y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signed) => {
+      if (!kernel) throw new Error("simd-kernel: fake_quant called but kernel_kind reported no kernel");
+      kernel.fake_quant(y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signed);
+    },
   };
 
   return {

@@ -143,7 +143,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.ok(memory.buffer.byteLength > 5 * PAGE, "memory did not grow");
   });
 
-  test(`${name}: imports only Go's memory and exports the GEMM, convolution and training kernels`, (t) => {
+  test(`${name}: imports only Go's memory and exports the GEMM, convolution, training and fake-quant kernels`, (t) => {
     if (!WebAssembly.validate(bytes)) return t.skip("this node cannot validate it");
     const module = new WebAssembly.Module(bytes);
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
@@ -163,6 +163,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "bn_input_grad", kind: "function" },
       { name: "relu_mask", kind: "function" },
       { name: "add", kind: "function" },
+      { name: "fake_quant", kind: "function" },
     ]);
   });
 }
