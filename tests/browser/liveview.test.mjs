@@ -127,8 +127,8 @@ test('the live view in the Compress tab moves while the demo trains', async () =
   const frame = page.locator('#compress-liveview iframe');
   await frame.waitFor();
   const described = () => page.textContent('#compress-liveview .liveview-text');
-  const until = (re) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#compress-liveview .liveview-text')?.textContent || ''),
-    re.source, { timeout: 180000, polling: 100 });
+  const until = (re, timeout = 180000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#compress-liveview .liveview-text')?.textContent || ''),
+    re.source, { timeout, polling: 100 });
 
   await page.click('#compress');
   await until(trainingText);
@@ -151,6 +151,10 @@ test('the live view in the Compress tab moves while the demo trains', async () =
   assert.match(text, /accuracy [\d.e+-]+ at step \d+/);
   const changed = await differingPixels(page, first, second);
   assert.ok(changed > 5000, `only ${changed} pixels changed between the fine-tune and QIL frames`);
+  // The keyboard alone: Tab into the view, then an arrow to the next layer.
+  await frame.focus();
+  await page.keyboard.press('ArrowRight');
+  await until(/Layer \S+ \(2 of \d+\)/, 10000);
   assert.deepEqual(session.foreignRequests(), []);
   await checkPage(page, 'with the Compress tab\'s live view open');
 });
