@@ -9,6 +9,7 @@ import (
 
 	"github.com/pare-ml/pare/core/cost"
 	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -286,19 +287,8 @@ func EffectiveMACs(m *onnx.Model) (float64, error) {
 		for _, d := range wt.Shape[2:] {
 			taps *= d
 		}
-		filters, inPer := wt.Shape[0], wt.Shape[1]
-		zero := 0
-		for f := range filters {
-			for t := range taps {
-				all := true
-				for c := 0; c < inPer && all; c++ {
-					all = wt.F32[(f*inPer+c)*taps+t] == 0
-				}
-				if all {
-					zero++
-				}
-			}
-		}
+		inPer := wt.Shape[1]
+		zero := len(nn.ZeroTaps(wt.F32, wt.Shape[0], inPer, taps))
 		out := l.OutputShapes[0]
 		spatial := 1
 		for _, d := range out[2:] {

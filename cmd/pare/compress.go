@@ -31,13 +31,12 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	var (
 		budgets                                          stringList
 		data, val, test, split, out, bits, keep, storage string
-		importance, order                                string
+		importance                                       string
 		timeLimit                                        time.Duration
 		epochs, batch, limit                             int
 		seed                                             int64
 		noDistill, noFinetune, keepStages, asJSON        bool
-		scale                                            = ratio(1)
-		mean, std                                        floatList
+		pre                                              preprocessFlags
 	)
 	fs.Var(&budgets, "budget", "resource caps of the pruned model: macs, params or memory = a percentage (50%), a fraction (0.5) or a figure (1.2M, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas (required)")
 	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
@@ -58,10 +57,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&batch, "batch", 64, "images per training step")
 	fs.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
 	fs.Int64Var(&seed, "seed", 1, "seed of shuffling and the validation hold-out")
-	fs.Var(&scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
-	fs.Var(&mean, "mean", "per-channel mean subtracted after scaling")
-	fs.Var(&std, "std", "per-channel std divided by after the mean")
-	fs.StringVar(&order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")
+	pre.register(fs, "")
 	fs.BoolVar(&asJSON, "json", false, "print the machine-readable JSON report")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -107,7 +103,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := checkPreprocessFlags(float64(scale), order, std); err != nil {
+	if err := pre.check(); err != nil {
 		return err
 	}
 	if err := checkOutputFile("-o", out); err != nil {
@@ -124,7 +120,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := compress.Config{Model: m, Budgets: bs, Importance: qcqp.Norm(importance), SolverTime: timeLimit,
 		Train: trainSet, TrainIndices: trainIdx, Val: valSet, Batch: batch, Seed: seed,
-		Preprocess: dataset.Preprocess{Scale: float32(scale), Mean: mean, Std: std, ChannelOrder: strings.ToUpper(order)},
+		Preprocess: pre.preprocess(),
 		NoDistill:  noDistill, SkipFinetune: noFinetune,
 		Quantize: qil.Config{Options: qopt, Seed: seed},
 		Storage:  qil.Storage(storage)}

@@ -33,13 +33,9 @@ type evalResult struct {
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", "eval MODEL --data PATH [--split train|test] [--scale S] [--mean M,..] [--std S,..] [--limit N] [--json]", stderr)
 	data := fs.String("data", "", "labelled images: IDX folder, CIFAR-10 binary, ImageFolder dir or .zip, digits CSV")
-	scale := ratio(1)
-	fs.Var(&scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
-	var mean, std floatList
-	fs.Var(&mean, "mean", "per-channel mean subtracted after scaling (one value or one per channel)")
-	fs.Var(&std, "std", "per-channel std divided by after the mean (one value or one per channel)")
+	var pp preprocessFlags
+	pp.register(fs, "")
 	split := fs.String("split", "", "which split of a folder holding both train and test files (IDX, CIFAR-10): train or test (default: test, with a note)")
-	order := fs.String("channel-order", "RGB", "channel order of the model's input: RGB or BGR")
 	limit := fs.Int("limit", 0, "evaluate only the first N images (0: all)")
 	batch := fs.Int("batch", 32, "images per inference call when the model's batch dimension is dynamic")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
@@ -56,7 +52,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if *limit < 0 || *batch < 1 {
 		return usagef("--limit must be >= 0 and --batch >= 1")
 	}
-	if err := checkPreprocessFlags(float64(scale), *order, std); err != nil {
+	if err := pp.check(); err != nil {
 		return err
 	}
 	m, sess, err := loadModel(pos[0], stderr)
@@ -84,10 +80,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	p := dataset.DefaultPreprocess(inShape)
-	p.Scale = float32(scale)
-	p.Mean, p.Std = mean, std
-	p.ChannelOrder = strings.ToUpper(*order)
+	p := pp.apply(dataset.DefaultPreprocess(inShape))
 
 	notes := append([]string(nil), set.Notes...)
 	for _, note := range []string{conversionNote(set, p), dataset.RangeNote(set, p)} {

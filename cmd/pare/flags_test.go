@@ -130,3 +130,30 @@ func TestVersionFlag(t *testing.T) {
 		t.Errorf("pare version extra: exit %d, want 2", code)
 	}
 }
+
+// Every command that reads images takes the same preprocessing flags and
+// refuses a --std of 0 (every pixel would become infinite) as a usage
+// error before it reads anything. pare quantize once took --std 0 and
+// trained on infinities.
+func TestPreprocessFlagsShared(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "x.onnx")
+	for _, args := range [][]string{
+		{"eval", demoModel, "--data", "x"},
+		{"finetune", demoModel, "--data", "x", "-o", out},
+		{"train", demoModel, "--data", "x", "-o", out},
+		{"quantize", demoModel, "--data", "x", "-o", out},
+		{"compress", demoModel, "--data", "x", "--budget", "macs=50%", "-o", out},
+		{"prune", demoModel, "--data", "x", "--budget", "macs=50%", "-o", out},
+	} {
+		help, _ := definedFlags(t, args[0])
+		for _, name := range preprocessFlagNames {
+			if !help[name] {
+				t.Errorf("pare %s has no --%s", args[0], name)
+			}
+		}
+		_, errs, code := runPare(t, append(args, "--std", "0")...)
+		if code != 2 || !strings.Contains(errs, "--std value 1 is 0") {
+			t.Errorf("pare %s --std 0: exit %d, stderr %q; want a usage error naming --std", args[0], code, errs)
+		}
+	}
+}

@@ -291,7 +291,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		printPrune(stdout, r)
 	}
 	if *data != "" && tune.epochs > 0 {
-		if err := checkPreprocessFlags(float64(tune.scale), tune.order, tune.std); err != nil {
+		if err := tune.pre.check(); err != nil {
 			return err
 		}
 		if r.Finetune, err = tune.finetunePruned(pos[0], *out, *data, *split, *asJSON, stdout, stderr); err != nil {

@@ -21,26 +21,20 @@ type pruneTuneFlags struct {
 	epochs    int
 	val       string
 	noDistill bool
-	scale     ratio
-	mean, std floatList
-	order     string
+	pre       preprocessFlags
 }
 
 func (t *pruneTuneFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&t.epochs, "finetune-epochs", 1, "with --data: epochs of fine-tuning after the surgery (0: none)")
 	fs.StringVar(&t.val, "val", "", "with --data: validation images for the fine-tune (default: a held-out tenth of --data)")
 	fs.BoolVar(&t.noDistill, "no-distill", false, "with --data: fine-tune on the labels alone (default: also distil from MODEL)")
-	t.scale = 1
-	fs.Var(&t.scale, "scale", "with --data: multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
-	fs.Var(&t.mean, "mean", "with --data: per-channel mean subtracted after scaling")
-	fs.Var(&t.std, "std", "with --data: per-channel std divided by after the mean")
-	fs.StringVar(&t.order, "channel-order", "RGB", "with --data: channel order of the model's input: RGB or BGR")
+	t.pre.register(fs, "with --data")
 }
 
 // given reports which fine-tuning flag was set, for the error when --data
 // is missing.
 func (t *pruneTuneFlags) given(fs *flag.FlagSet) string {
-	for _, name := range []string{"finetune-epochs", "val", "no-distill", "scale", "mean", "std", "channel-order"} {
+	for _, name := range append([]string{"finetune-epochs", "val", "no-distill"}, preprocessFlagNames...) {
 		if flagSet(fs, name) {
 			return name
 		}
@@ -62,16 +56,9 @@ func (t *pruneTuneFlags) finetunePruned(original, out, data, split string, asJSO
 	if err := os.Rename(out, tmp.Name()); err != nil {
 		return nil, err
 	}
-	args := []string{tmp.Name(), "--data", data, "--split", split, "--epochs", strconv.Itoa(t.epochs), "-o", out,
-		"--scale", strconv.FormatFloat(float64(t.scale), 'g', -1, 64), "--channel-order", t.order}
+	args := append([]string{tmp.Name(), "--data", data, "--split", split, "--epochs", strconv.Itoa(t.epochs), "-o", out}, t.pre.args()...)
 	if t.val != "" {
 		args = append(args, "--val", t.val)
-	}
-	if len(t.mean) > 0 {
-		args = append(args, "--mean", t.mean.String())
-	}
-	if len(t.std) > 0 {
-		args = append(args, "--std", t.std.String())
 	}
 	if !t.noDistill {
 		args = append(args, "--distill", "--teacher", original)

@@ -51,13 +51,12 @@ type stageReport struct {
 func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("quantize", "quantize MODEL --data TRAIN [--val VAL] [--bits 4/4] [--layer-bits NAME=3/3,...] [--keep-fp first,last|none] [--method qil|ptq] [--storage int8|int4] -o OUT [--json]", stderr)
 	var (
-		data, val, split, out, bitsFlag, layerBits, keep, method, schedule, storage, order string
-		epochs, batch, limit, calib                                                        int
-		lr, intervalLR                                                                     float64
-		scale                                                                              = ratio(1)
-		seed                                                                               int64
-		quantizerOnly, distill, asJSON                                                     bool
-		mean, std                                                                          floatList
+		data, val, split, out, bitsFlag, layerBits, keep, method, schedule, storage string
+		epochs, batch, limit, calib                                                 int
+		lr, intervalLR                                                              float64
+		seed                                                                        int64
+		quantizerOnly, distill, asJSON                                              bool
+		pp                                                                          preprocessFlags
 	)
 	fs.StringVar(&data, "data", "", "training images (the formats of pare eval); QIL trains on them, PTQ calibrates on them (required)")
 	fs.StringVar(&val, "val", "", "validation images: accuracy of the float and the quantized model, and after each stage")
@@ -78,10 +77,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&batch, "batch", 64, "images per step")
 	fs.IntVar(&limit, "limit", 0, "train on the first N images only (0: all)")
 	fs.Int64Var(&seed, "seed", 1, "seed of shuffling")
-	fs.Var(&scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
-	fs.Var(&mean, "mean", "per-channel mean subtracted after scaling")
-	fs.Var(&std, "std", "per-channel std divided by after the mean")
-	fs.StringVar(&order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")
+	pp.register(fs, "")
 	fs.BoolVar(&asJSON, "json", false, "print a machine-readable JSON report")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -101,6 +97,9 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	case storage != string(qil.StorageInt8) && storage != string(qil.StorageInt4):
 		return usagef("--storage %s: use int8 or int4", storage)
 	}
+	if err := pp.check(); err != nil {
+		return err
+	}
 	opt, err := quantizeOptions(bitsFlag, layerBits, keep)
 	if err != nil {
 		return err
@@ -118,10 +117,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pre := dataset.DefaultPreprocess(inShape)
-	pre.Scale = float32(scale)
-	pre.Mean, pre.Std = mean, std
-	pre.ChannelOrder = strings.ToUpper(order)
+	pre := pp.apply(dataset.DefaultPreprocess(inShape))
 	loader := &train.Loader{Set: trainSet, Indices: trainIdx, Preprocess: pre, BatchSize: batch, Shuffle: true, Seed: seed}
 	loader.DropLast = loader.Len() > batch
 	var valLoader *train.Loader

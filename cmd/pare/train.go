@@ -35,13 +35,11 @@ type trainFlags struct {
 	epochs, batch, warmup, limit       int
 	padCrop                            int
 	lr, momentum, decay, clip          float64
-	scale                              ratio
 	valSplit                           float64
 	seed                               int64
 	nesterov, hflip, freezeBN, asJSON  bool
 	distill, allowWorse                bool
-	mean, std                          floatList
-	order                              string
+	pre                                preprocessFlags
 }
 
 func newTrainFlags(name, synopsis string, def train.Config, valSplit float64, stderr io.Writer) *trainFlags {
@@ -72,11 +70,7 @@ func newTrainFlags(name, synopsis string, def train.Config, valSplit float64, st
 	fs.BoolVar(&f.distill, "distill", false, "knowledge distillation: train against the original model's softened logits (temperature 4, weight 0.7) and the labels (0.3)")
 	fs.StringVar(&f.teacher, "teacher", "", "with --distill, the teacher model (default: MODEL as given, before training)")
 	fs.BoolVar(&f.allowWorse, "allow-worse", false, "write the trained weights even when they validate worse than MODEL's (default: keep the best validated, possibly MODEL's own)")
-	f.scale = 1
-	fs.Var(&f.scale, "scale", "multiply raw pixel values (0..255) by this, a number or a fraction (1/255 gives 0..1)")
-	fs.Var(&f.mean, "mean", "per-channel mean subtracted after scaling")
-	fs.Var(&f.std, "std", "per-channel std divided by after the mean")
-	fs.StringVar(&f.order, "channel-order", "RGB", "channel order of the model's input: RGB or BGR")
+	f.pre.register(fs, "")
 	fs.BoolVar(&f.asJSON, "json", false, "print a machine-readable JSON report")
 	return f
 }
@@ -151,7 +145,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	case !slices.Contains([]string{"sgd", "adam", "adamw"}, f.opt):
 		return usagef("--optimizer %q: use sgd, adam or adamw", f.opt)
 	}
-	if err := checkPreprocessFlags(float64(f.scale), f.order, f.std); err != nil {
+	if err := f.pre.check(); err != nil {
 		return err
 	}
 	if err := checkOutputFile("-o", f.out); err != nil {
@@ -170,7 +164,7 @@ func (f *trainFlags) run(cmd string, args []string, stdout, stderr io.Writer) er
 	setup := train.Setup{Model: m, Limit: f.limit, Batch: f.batch, Seed: f.seed,
 		Augment:    train.Augment{PadCrop: f.padCrop, HFlip: f.hflip},
 		Net:        train.NetOptions{Logits: f.logits, Seed: f.seed, FreezeBatchNorm: f.freezeBN},
-		Preprocess: dataset.Preprocess{Scale: float32(f.scale), Mean: f.mean, Std: f.std, ChannelOrder: strings.ToUpper(f.order)},
+		Preprocess: f.pre.preprocess(),
 		// Taps that kernel-shape pruning removed stay removed.
 		KeepZeroTaps: qcqp.ShapePruned(m)}
 	var notes []string

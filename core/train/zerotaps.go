@@ -1,6 +1,10 @@
 package train
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/pare-ml/pare/core/nn"
+)
 
 // KeepZeroTaps returns an OnGradients hook that keeps every all-zero
 // kernel tap of the net's conv weights at zero, and how many taps it
@@ -30,17 +34,8 @@ func KeepZeroTaps(net *Net) (func(*Net) error, int) {
 		if k <= 1 {
 			continue
 		}
-		w := p.Value.F32
-		for f := range sh[0] {
-			for t := range k {
-				zero := true
-				for c := 0; c < sh[1] && zero; c++ {
-					zero = w[(f*sh[1]+c)*k+t] == 0
-				}
-				if zero {
-					taps = append(taps, zeroTap{p: p, filter: f, tap: t, inputs: sh[1], perTaps: k})
-				}
-			}
+		for _, ft := range nn.ZeroTaps(p.Value.F32, sh[0], sh[1], k) {
+			taps = append(taps, zeroTap{p: p, filter: ft / k, tap: ft % k, inputs: sh[1], perTaps: k})
 		}
 	}
 	if len(taps) == 0 {
