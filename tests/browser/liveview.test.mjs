@@ -125,7 +125,8 @@ test('the live view in the Compress tab moves while the demo trains', async () =
   await page.focus('#compress-show-view');
   await page.keyboard.press('Enter');
   const frame = page.locator('#compress-liveview iframe');
-  await frame.waitFor();
+  // The button makes way for the view, and the focus goes to it.
+  await page.waitForFunction(() => document.activeElement?.matches('#compress-liveview iframe'), null, { timeout: 10000 });
   const described = () => page.textContent('#compress-liveview .liveview-text');
   const until = (re, timeout = 180000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#compress-liveview .liveview-text')?.textContent || ''),
     re.source, { timeout, polling: 100 });

@@ -125,6 +125,8 @@ export function addCompressStage(o) {
     ui.viewButton.addEventListener('click', async () => {
       ui.viewButton.parentElement.hidden = true;
       await live.open(ui.viewBox);
+      // The button is gone: the keyboard's focus goes to what replaced it.
+      ui.viewBox.querySelector('iframe')?.focus();
     });
     for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill]) {
       input.addEventListener('change', () => showStored());
