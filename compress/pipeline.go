@@ -38,6 +38,7 @@ type Pipeline struct {
 	lastWhat string
 	finished Stage
 	done     bool
+	watch    watched
 }
 
 // task is one piece of a stage: a Stepper run to its end, then its
@@ -47,6 +48,9 @@ type task struct {
 	what  string // the sub-step a person reads: "solve", "validate", ...
 	s     job.Stepper
 	then  func() error
+	// batch reads a Step's trained batch (ok false: the Step trained
+	// none); nil for a task that trains nothing.
+	batch func(sub job.Progress) (loss, acc float64, ok bool)
 }
 
 // once is a Stepper of one Step doing f.
@@ -150,6 +154,13 @@ func (p *Pipeline) Step(ctx context.Context) (job.Progress, error) {
 		Figures: maps.Clone(sub.Figures), Message: sub.Message}
 	if prog.Figures == nil {
 		prog.Figures = map[string]float64{}
+	}
+	p.watch.train = nil
+	if t.batch != nil {
+		if loss, acc, ok := t.batch(sub); ok {
+			p.watch.trained++
+			p.watch.train = &TrainStep{Stage: t.stage, Step: p.watch.trained, Loss: loss, Accuracy: acc}
+		}
 	}
 	delete(prog.Figures, "stage_done") // a sub-step's own (QIL's schedule stages)
 	prog.Figures["stage_index"] = float64(stageIndex(t.stage))

@@ -60,7 +60,9 @@ func TestPipelineDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var watch watchChecker
 	err = job.Run(context.Background(), p, func(pr job.Progress) {
+		watch.see(t, p, pr)
 		if len(stages) == 0 || stages[len(stages)-1] != pr.Stage {
 			stages = append(stages, pr.Stage)
 		}
@@ -74,6 +76,7 @@ func TestPipelineDemo(t *testing.T) {
 	if want := []string{"prune", "finetune", "quantize", "evaluate"}; !slices.Equal(stages, want) {
 		t.Errorf("stages %v, want %v", stages, want)
 	}
+	watch.check(t)
 	if want := []string{"prune", "finetune", "quantize", "evaluate"}; !slices.Equal(finished, want) {
 		t.Errorf("stages finished %v, want %v", finished, want)
 	}

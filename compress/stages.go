@@ -274,6 +274,7 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 		}
 		return err
 	}
+	p.watch.analysis, p.watch.solver = a, solver
 	p.then(task{stage: StagePrune, what: "solve", s: solver, then: func() error {
 		if p.cfg.Latency != nil && solver.Result().Selection != nil {
 			if err := p.reportLatency(prob, latency, solver.Result().Selection.Counts()); err != nil {
@@ -490,7 +491,7 @@ func (p *Pipeline) startFinetune() {
 		if err != nil {
 			return fmt.Errorf("compress: fine-tuning: %w", err)
 		}
-		p.then(task{stage: s, what: "train", s: fit, then: func() error {
+		p.then(task{stage: s, what: "train", s: fit, batch: finetuneBatch, then: func() error {
 			r := fit.Result()
 			p.rep.Finetune = &FinetuneReport{LR: r.LR, LRSource: r.LRSource, Epochs: len(r.Epochs), Kept: r.Kept, Retries: r.Retries, Events: r.Events, Workers: 1}
 			if c.Parallel != nil {
@@ -559,7 +560,8 @@ func (p *Pipeline) startQuantize() {
 		}
 		qr := &QuantizeReport{}
 		p.rep.Quantize = qr
-		p.then(task{stage: s, what: "train", s: &qilStepper{run: run, rep: qr}, then: func() error {
+		p.watch.qil = run
+		p.then(task{stage: s, what: "train", s: &qilStepper{run: run, rep: qr}, batch: qilBatch, then: func() error {
 			qm, err := run.Model()
 			if err != nil {
 				return err

@@ -61,6 +61,8 @@ type CompressResume struct {
 type CompressProgress struct {
 	job.Progress
 	Doing string `json:"doing"`
+	// Live is what the live view shows of the step (nil: nothing new).
+	Live *CompressLive `json:"live,omitempty"`
 }
 
 // CompressResult is a request's outcome: the stage it finished and the
@@ -105,6 +107,7 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 	if until == "" {
 		until = compress.StageEvaluate
 	}
+	live := newLiveFeed(s.liveNow)
 	for !p.Done() {
 		pr, err := p.Step(ctx)
 		if err != nil {
@@ -112,7 +115,7 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 		}
 		if send != nil {
 			pr.Figures = finiteFigures(pr.Figures)
-			send(CompressProgress{Progress: pr, Doing: p.Doing()})
+			send(CompressProgress{Progress: pr, Doing: p.Doing(), Live: live.next(p, pr.Figures["stage_done"] == 1)})
 		}
 		if pr.Figures["stage_done"] == 1 && p.Finished() == until {
 			break

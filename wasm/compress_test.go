@@ -36,8 +36,11 @@ func TestCompressStageByStageEqualsOneRun(t *testing.T) {
 	base := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1}
 
 	stagesSeen := map[string]bool{}
+	var live liveChecker
+	s.liveNow = stepClock(liveTick)
 	whole, err := s.Compress(context.Background(), base, nil, func(v any) {
 		stagesSeen[v.(CompressProgress).Stage] = true
+		live.see(t, v.(CompressProgress))
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -51,6 +54,7 @@ func TestCompressStageByStageEqualsOneRun(t *testing.T) {
 			t.Errorf("no progress from stage %s", st)
 		}
 	}
+	live.check(t, res.Report)
 	if after, _ := onnx.Encode(s.model); !bytes.Equal(after, before) {
 		t.Error("compressing changed the open model")
 	}

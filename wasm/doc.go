@@ -17,6 +17,12 @@
 //	prune      {resource, fraction|value}  pare prune's defaults (QCQP solver, L1 importance) on the
 //	                                       open model; progress adds the incumbent's masks, the
 //	                                       result is the report, the pruned model the blob
+//	compress   {budgets, bits?, until?, resume?, ...}
+//	                                       pare compress's pipeline, one stage per request;
+//	                                       progress adds the sub-step (doing) and, for the live
+//	                                       view, live: each trained batch's loss and accuracy,
+//	                                       and at most every 0.5 s the solver's masks and the
+//	                                       quantized layers' histograms and QIL intervals
 //	thumbnails {indices}                   RGBA pixels of those images
 //
 // Long requests (evaluate, finetune, prune) send a progress message after each

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"time"
+
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
@@ -31,4 +33,7 @@ type Service struct {
 	// is the open model's measured one, if any.
 	clock   Clock
 	latency *qcqp.LatencyModel
+	// liveNow is the clock that spaces the live view's messages (nil:
+	// time.Now; tests step it).
+	liveNow func() time.Time
 }

@@ -3,12 +3,13 @@
 // a layer's weight histogram with its quantization grid and the QIL
 // transfer curves, loss and accuracy — so its canvas changes as training
 // goes on; its text version follows for screen readers, and the arrow
-// keys move between layers.
+// keys move between layers. The second test watches a real run: the demo
+// compressed with the defaults in the Compress tab.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, open, checkPage, screenshots } from './harness.mjs';
+import { serve, open, checkPage, waitForGraph, screenshots } from './harness.mjs';
 
 let site;
 let session;
@@ -106,4 +107,55 @@ test('the live view draws masks, intervals and curves as they arrive', async () 
   await page.waitForFunction(() => /only 0 and 1/.test(document.querySelector('#lv-host .liveview-text')?.textContent || ''), null, { timeout: 10000 });
   assert.deepEqual(session.foreignRequests(), []);
   await checkPage(page, 'with the live view open');
+});
+
+// The text alternative says these once the view has them: a loss point
+// (the fine-tune trains), then a QIL layer's intervals.
+const trainingText = /loss [\d.e+-]+ at step \d+/;
+const qilText = /Layer \S+ \(\d+ of \d+\): weights [2-8] bits, pruned below [\d.e+-]+, clipped above [\d.e+-]+, gamma [\d.e+-]+; activations [2-8] bits/;
+
+test('the live view in the Compress tab moves while the demo trains', async () => {
+  const { page } = session;
+  await page.evaluate(() => { window.lv?.close(); document.getElementById('lv-host')?.remove(); });
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
+  await waitForGraph(page);
+  await page.click('#tab-compress');
+  await page.waitForFunction(() => !document.getElementById('compress').disabled);
+  await page.focus('#compress-show-view');
+  await page.keyboard.press('Enter');
+  const frame = page.locator('#compress-liveview iframe');
+  // The button makes way for the view, and the focus goes to it.
+  await page.waitForFunction(() => document.activeElement?.matches('#compress-liveview iframe'), null, { timeout: 10000 });
+  const described = () => page.textContent('#compress-liveview .liveview-text');
+  const until = (re, timeout = 180000) => page.waitForFunction((src) => new RegExp(src).test(document.querySelector('#compress-liveview .liveview-text')?.textContent || ''),
+    re.source, { timeout, polling: 100 });
+
+  await page.click('#compress');
+  await until(trainingText);
+  const stateAt = () => page.$eval('#compress-stages li[data-state="running"]', (li) => li.dataset.stage).catch(() => null);
+  const firstStage = await stateAt();
+  const first = await frame.screenshot();
+  await until(qilText);
+  await page.waitForTimeout(600); // the next layer message, and a few frames
+  const secondStage = await stateAt();
+  await mkdir(screenshots, { recursive: true });
+  const second = await frame.screenshot({ path: join(screenshots, 'compress-liveview.png') });
+  const text = await described();
+  await page.click('#compress-cancel');
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+
+  assert.equal(firstStage, 'finetune', 'the first screenshot is not of the fine-tune');
+  assert.ok(['quantize', 'evaluate'].includes(secondStage), `the second screenshot was taken in ${secondStage}`);
+  assert.match(text, /Channels: \d+ of \d+ kept over \d+ layers \(selected/);
+  assert.match(text, qilText);
+  assert.match(text, /accuracy [\d.e+-]+ at step \d+/);
+  const changed = await differingPixels(page, first, second);
+  assert.ok(changed > 5000, `only ${changed} pixels changed between the fine-tune and QIL frames`);
+  // The keyboard alone: Tab into the view, then an arrow to the next layer.
+  await frame.focus();
+  await page.keyboard.press('ArrowRight');
+  await until(/Layer \S+ \(2 of \d+\)/, 10000);
+  assert.deepEqual(session.foreignRequests(), []);
+  await checkPage(page, 'with the Compress tab\'s live view open');
 });

@@ -12,6 +12,12 @@
 // and settings resumes after the last stored stage. Before the file is
 // offered for download it is run in onnxruntime-web on the open images
 // (ortcheck.js) and its answers are set beside Pare's.
+//
+// The live view (liveview.js, loaded only when asked for) watches the run:
+// the solver's channel masks while it prunes, the loss and accuracy of
+// every batch the fine-tune and QIL train, and each quantized layer's
+// weights with its QIL intervals as they train. The worker sends the
+// masks and layers at most twice a second (wasm/compress_live.go).
 import { el, formatBytes, formatDuration, formatETA, formatExact } from './format.js';
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
 import { runInOrt, compare } from './ortcheck.js';
@@ -61,6 +67,7 @@ export function addCompressStage(o) {
   let last = null; // {bytes, report, check}: what the Download links save
   let graphs = null; // the result's two graph views (compare-graphs.js)
   let listFromRun = false; // the stage list shows a run of this page, not a stored one
+  const live = newLiveFeed();
   stages.addStage({
     name: 'compress',
     label: 'Compress',
@@ -92,6 +99,8 @@ export function addCompressStage(o) {
           el('strong', {}, s.label), ' ', el('span', { className: 'stage-state' }, 'waiting'), ' ',
           el('span', { className: 'stage-figures' })))),
       results: el('div', { id: 'compress-results', className: 'results' }),
+      viewButton: el('button', { id: 'compress-show-view', type: 'button' }, 'Show the live view'),
+      viewBox: el('div', { id: 'compress-liveview', className: 'liveview' }),
     };
     panel.append(
       el('div', { className: 'panel' },
@@ -108,9 +117,17 @@ export function addCompressStage(o) {
           ' (each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
       el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
-      el('div', { className: 'panel' }, ui.list),
+      el('div', { className: 'panel' }, ui.list,
+        el('p', {}, ui.viewButton, ' ', el('span', { className: 'hint' }, 'Channel masks as the solver prunes, loss and accuracy as the net trains, and each quantized layer\'s weights with the intervals QIL learns (arrow keys in the view change the layer).')),
+        ui.viewBox),
       ui.results);
     ui.button.addEventListener('click', () => run());
+    ui.viewButton.addEventListener('click', async () => {
+      ui.viewButton.parentElement.hidden = true;
+      await live.open(ui.viewBox);
+      // The button is gone: the keyboard's focus goes to what replaced it.
+      ui.viewBox.querySelector('iframe')?.focus();
+    });
     for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill]) {
       input.addEventListener('change', () => showStored());
     }
@@ -169,6 +186,7 @@ export function addCompressStage(o) {
     ui.resume.hidden = true;
     resetStages();
     listFromRun = true;
+    live.reset();
     let outcome = null;
     let storeFailed = false;
     let current = null;
@@ -204,7 +222,11 @@ export function addCompressStage(o) {
           current = s.name;
           setStage(s.name, 'running');
           const params = { ...request, until: s.name, resume };
-          const onProgress = (p) => job.report(p, describe(p, eta));
+          live.nextStage();
+          const onProgress = (p) => {
+            job.report(p, describe(p, eta));
+            live.feed(p);
+          };
           // The fine-tune trains data-parallel as the Fine-tune tab does
           // (same default number of workers); the other stages run in one.
           const slots = s.name === 'finetune' ? await trainingSlots(slot, job) : [slot];
@@ -562,4 +584,82 @@ export function addCompressStage(o) {
     if (!runner.busy) showStored();
   }
   return { update, dropStale, get result() { return last; }, get graphs() { return graphs; } };
+}
+
+// The most points kept to replay into a live view opened mid-run (the
+// view keeps its own, thinned past 100,000).
+const MAX_REPLAY_POINTS = 20000;
+
+// newLiveFeed turns the Compress progress messages' live part into the
+// live view's messages (see liveview.js), remembering the latest masks and
+// layers and the curves so far, so that a view opened during or after a
+// run starts from them.
+function newLiveFeed() {
+  let view = null;
+  let masks = null;
+  let gap = null; // the solver's last proven gap
+  const layers = new Map(); // name -> layer message, in arrival order
+  let points = [];
+  let base = 0; // the curves' x where this request's batches start
+  let lastX = 0;
+  const send = (msg) => view?.send(msg);
+  return {
+    async open(container) {
+      if (view) return;
+      // Loaded only by those who ask: the module, then the frame's wasm.
+      const { LiveView } = await import('./liveview.js');
+      view = new LiveView(container);
+      view.show();
+      if (masks) view.send(masks);
+      for (const m of layers.values()) view.send(m);
+      for (const m of points) view.send(m);
+    },
+    reset() {
+      masks = null;
+      gap = null;
+      layers.clear();
+      points = [];
+      base = lastX = 0;
+      send({ kind: 'reset' });
+    },
+    // nextStage: each stage is a request of its own, whose batches count
+    // from 1; the curves go on from where the last stage ended.
+    nextStage() {
+      base = lastX;
+    },
+    feed(p) {
+      const f = p.figures || {};
+      if (p.stage === 'prune' && Number.isFinite(f.gap)) gap = f.gap;
+      const l = p.live;
+      const searching = p.stage === 'prune' && p.doing === 'solve';
+      const status = () => {
+        const state = searching ? 'searching' : 'selected';
+        return gap == null ? state : `${state}, gap ${(100 * gap).toFixed(2)} %`;
+      };
+      if (l?.masks) {
+        masks = { kind: 'masks', status: status(), masks: l.masks.map((m) => ({ name: m.name, kept: m.mask })) };
+        send(masks);
+      } else if (masks && p.stage === 'prune' && masks.status !== status()) {
+        // The search ended on the masks already shown (they go only when
+        // they change): its final gap and state.
+        masks = { ...masks, status: status() };
+        send(masks);
+      }
+      if (!l) return;
+      for (const layer of l.layers || []) {
+        const msg = { kind: 'layer', layer };
+        layers.set(layer.name, msg);
+        send(msg);
+      }
+      if (l.point) {
+        lastX = base + l.point.step;
+        for (const [series, y] of [['loss', l.point.loss], ['accuracy', l.point.accuracy]]) {
+          const msg = { kind: 'point', series, x: lastX, y };
+          points.push(msg);
+          send(msg);
+        }
+        if (points.length > MAX_REPLAY_POINTS) points = points.filter((_, i) => i % 4 < 2); // every other pair
+      }
+    },
+  };
 }

@@ -2,6 +2,9 @@
 // its iframe. ebiten adds its canvas to this page's body; messages from the
 // embedding page drive it (see www/js/liveview.js).
 const go = new Go();
+// A keyboard user arrives by Tab on the iframe, which focuses this
+// document; ebiten listens for keys on its canvas: hand the focus on.
+window.addEventListener('focus', () => document.querySelector('canvas')?.focus());
 try {
   const { instance } = await WebAssembly.instantiateStreaming(fetch('liveview.wasm'), go.importObject);
   document.getElementById('loading')?.remove();

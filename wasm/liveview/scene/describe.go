@@ -29,7 +29,11 @@ func Describe(s *State) string {
 			fmt.Fprintf(&b, ": weights %d bits, pruned below %.3g, clipped above %.3g, gamma %.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D, gammaOf(iv))
 		}
 		if iv := ly.Act; iv != nil {
-			fmt.Fprintf(&b, "; activations %d bits, zero below %.3g, clipped above %.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D)
+			if iv.Signed {
+				fmt.Fprintf(&b, "; activations %d bits signed, zero where |x| is below %.3g, clipped where above %.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D)
+			} else {
+				fmt.Fprintf(&b, "; activations %d bits, zero below %.3g, clipped above %.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D)
+			}
 		}
 		b.WriteString(". ")
 	}

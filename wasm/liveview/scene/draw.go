@@ -175,7 +175,11 @@ func drawTransfer(l *List, s *State, p panel) {
 		a := half
 		a.x += half.w + pad
 		r := 1.25 * (iv.C + iv.D)
-		plot(l, a, 0, r, 0, 1, func(x float64) float64 { return Discretize(TransformAct(x, *iv), Levels(iv.Bits, false)) },
+		lo, bottom := 0.0, 0.0
+		if iv.Signed {
+			lo, bottom = -r, -1
+		}
+		plot(l, a, lo, r, bottom, 1, func(x float64) float64 { return Discretize(TransformAct(x, *iv), Levels(iv.Bits, iv.Signed)) },
 			func(x float64) float64 { return TransformAct(x, *iv) })
 		l.text(a.x, a.y+a.h+4, "activations, %d bits", iv.Bits)
 	}

@@ -10,7 +10,7 @@ import (
 //	{"kind":"reset"}
 //	{"kind":"masks","status":"bound 0.93, gap 1.2 %","masks":[{"name":"conv1","kept":"1101..."}]}
 //	{"kind":"layer","layer":{"name":"conv1","min":-0.4,"max":0.4,"bins":[...],
-//	   "weight":{"c":0.1,"d":0.08,"gamma":1,"bits":4},"act":{"c":1.2,"d":1.1,"bits":4}}}
+//	   "weight":{"c":0.1,"d":0.08,"gamma":1,"bits":4},"act":{"c":1.2,"d":1.1,"bits":4,"signed":false}}}
 //	{"kind":"point","series":"loss","x":120,"y":0.31}
 type Message struct {
 	Kind   string  `json:"kind"`
@@ -42,12 +42,15 @@ type Layer struct {
 
 // Interval is a QIL quantization interval: centre C and half-width D of the
 // interval that is mapped onto the levels, Gamma the weight transformer's
-// exponent, Bits the width.
+// exponent, Bits the width. Signed marks an activation quantizer of an
+// input that can be negative (not behind a ReLU): it quantizes |x| and
+// keeps the sign, as the weights'.
 type Interval struct {
-	C     float64 `json:"c"`
-	D     float64 `json:"d"`
-	Gamma float64 `json:"gamma,omitempty"`
-	Bits  int     `json:"bits"`
+	C      float64 `json:"c"`
+	D      float64 `json:"d"`
+	Gamma  float64 `json:"gamma,omitempty"`
+	Bits   int     `json:"bits"`
+	Signed bool    `json:"signed,omitempty"`
 }
 
 // Bounds on what a message may hold, so that a page bug cannot make the

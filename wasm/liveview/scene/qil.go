@@ -25,8 +25,13 @@ func TransformWeight(w float64, iv Interval) float64 {
 }
 
 // TransformAct maps an activation x to [0, 1]: 0 below c-d, 1 above c+d,
-// linear between.
+// linear between; a signed quantizer maps |x| so and keeps x's sign.
 func TransformAct(x float64, iv Interval) float64 {
+	if iv.Signed {
+		u := iv
+		u.Signed = false
+		return math.Copysign(TransformAct(math.Abs(x), u), x)
+	}
 	switch {
 	case x < iv.C-iv.D:
 		return 0

@@ -50,6 +50,14 @@ func TestTransformersMatchThePaper(t *testing.T) {
 			t.Errorf("TransformAct(%v) = %v, want %v", c.x, got, c.want)
 		}
 	}
+	// A signed activation quantizer (its input not behind a ReLU) maps
+	// |x| and keeps the sign, as qil's QILAct with signed=1.
+	a.Signed = true
+	for _, c := range []struct{ x, want float64 }{{-5, -1}, {-1, -0.5}, {-0.5, -0.25}, {0, 0}, {1, 0.5}, {2, 1}} {
+		if got := TransformAct(c.x, a); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("signed TransformAct(%v) = %v, want %v", c.x, got, c.want)
+		}
+	}
 	// 2-bit weights are ternary; 2-bit activations have 4 levels.
 	if Levels(2, true) != 1 || Levels(2, false) != 3 || Levels(8, true) != 127 {
 		t.Fatal("level counts")
