@@ -127,14 +127,7 @@ func TestDistilledRun(t *testing.T) {
 // unsigned activation quantizer, its graph-input layer (behind a Mul of
 // the pixels) the signed one.
 func TestClipFedLayersAreUnsigned(t *testing.T) {
-	path, err := testassets.RepoPath("core/train/testdata/fashion-dwnet.onnx")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := onnx.ReadModelFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := fashionDwnet(t)
 	layers, err := planLayers(m, Options{Bits: Bits{4, 4}, KeepFP: []string{}})
 	if err != nil {
 		t.Fatal(err)
@@ -148,4 +141,19 @@ func TestClipFedLayersAreUnsigned(t *testing.T) {
 	if !layers[0].Signed {
 		t.Errorf("the first layer (behind a Mul of the input) is planned unsigned")
 	}
+}
+
+// fashionDwnet reads the repository's depthwise Fashion-MNIST net, which
+// has BatchNormalization and ReLU6 Clips.
+func fashionDwnet(t *testing.T) *onnx.Model {
+	t.Helper()
+	path, err := testassets.RepoPath("core/train/testdata/fashion-dwnet.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := onnx.ReadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

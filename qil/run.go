@@ -119,6 +119,12 @@ type Run struct {
 	start  time.Time
 	last   job.Progress
 	loss   train.LossFunc // nil: cross-entropy on the labels
+	// recal, while set, re-estimates the BatchNormalization statistics
+	// at the end of a stage, before the stage is reported done.
+	recal *train.BNRecalibration
+	// trained is the Progress of the stage's last training step, reported
+	// while its recalibration runs.
+	trained train.StepStats
 	// pending is set between the last step of a stage and the first of
 	// the next: the net still computes the finished stage's bits, so a
 	// caller can validate it.
@@ -252,6 +258,14 @@ func quantizerNodes(m *onnx.Model, layers []*Layer) map[*Layer][2]*onnx.Node {
 
 // startStage sets the quantizers' bits for the current stage and makes
 // its trainer (a fresh Adam state: the loss surface changed with them).
+//
+// Each stage's learning rate follows a cosine from LR down to zero. With
+// a constant rate the weights never settle at the low widths: on
+// fashion-dwnet (w4a4, progressive, 1 epoch per stage) the 4-bit stage's
+// training accuracy fell from 87.0 % to 82.2 % and validation swung
+// between 61.6 % and 88.6 %, ending at 64.8 %; with the cosine and the
+// BatchNormalization re-estimation of endStage it ended at 88.8 %
+// (tools/qildiag).
 func (r *Run) startStage() error {
 	for i, l := range r.layers {
 		if !l.Quantized() {
@@ -269,7 +283,7 @@ func (r *Run) startStage() error {
 			initial[p.Name] = math.Abs(float64(p.Value.F32[0]))
 		}
 	}
-	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Loss: r.loss,
+	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Schedule: "cosine", Loss: r.loss,
 		Group: func(p *train.Param) train.GroupSpec {
 			if v, ok := initial[p.Name]; ok {
 				return train.GroupSpec{Name: p.Name, LRScale: r.cfg.IntervalLR * max(v, 1e-6) / r.cfg.LR}
@@ -328,9 +342,11 @@ func stageBits(b []Bits) Bits {
 	return Bits{}
 }
 
-// Step trains one mini-batch of the current stage. The Progress of a
-// stage's last step has the figure "stage_done" = 1; until the next Step
-// the net still computes that stage's bits.
+// Step trains one mini-batch of the current stage, or, once the stage's
+// training is over, averages one batch into the re-estimated
+// BatchNormalization statistics (endStage). The Progress of a stage's
+// last step has the figure "stage_done" = 1; until the next Step the net
+// still computes that stage's bits.
 func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 	if r.Done() {
 		return r.last, fmt.Errorf("qil: the run is finished")
@@ -342,6 +358,9 @@ func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 		r.pending = false
 	}
 	stage := r.Stage()
+	if r.recal != nil {
+		return r.recalibrateStep(ctx, stage)
+	}
 	_, err := r.tr.Step(ctx)
 	if errors.Is(err, train.ErrNotFinite) {
 		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (the loss is not finite); lower the learning rate (--lr)", stage)
@@ -354,18 +373,73 @@ func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 		return job.Progress{}, fmt.Errorf("qil: training diverged at %s (loss %v); lower the learning rate (--lr)", stage, p.Loss)
 	}
 	r.project()
-	perStage := r.tr.Total()
-	r.last = job.Progress{
-		Stage: stage, Done: int64(r.stage*perStage + p.GlobalStep), Total: int64(len(r.plan) * perStage),
-		Elapsed: time.Since(r.start), Figures: map[string]float64{"loss": p.Loss, "accuracy": p.EpochAcc},
-	}
+	r.trained = p
+	r.last = r.progress(stage, p.GlobalStep)
 	if p.Done {
-		// The stage is complete; the next starts with the next Step.
-		r.last.Figures["stage_done"] = 1
-		r.stage++
-		r.pending = !r.Done()
+		return r.endStage(stage)
 	}
 	return r.last, nil
+}
+
+// recalSteps is how many recalibration batches end each stage (0 when
+// the net has no BatchNormalization statistics to re-estimate, as with
+// QuantizerOnly, which freezes them).
+func (r *Run) recalSteps() int {
+	if !r.net.HasBatchStats() {
+		return 0
+	}
+	return min(r.data.Steps(), max(1, (train.RecalibrateImages+r.data.BatchSize-1)/r.data.BatchSize))
+}
+
+// progress is the run's Progress after done steps of the current stage.
+func (r *Run) progress(stage string, done int) job.Progress {
+	perStage := r.tr.Total() + r.recalSteps()
+	return job.Progress{
+		Stage: stage, Done: int64(r.stage*perStage + done), Total: int64(len(r.plan) * perStage),
+		Elapsed: time.Since(r.start), Figures: map[string]float64{"loss": r.trained.Loss, "accuracy": r.trained.EpochAcc},
+	}
+}
+
+// endStage follows a stage's last training step. The weights and
+// intervals moved under the BatchNormalization running statistics, which
+// were averaged with momentum over the whole stage and so describe
+// activations of weights that no longer exist; re-estimating them from
+// the final weights (train.BNRecalibration) is what lets the next stage,
+// and the caller's validation, see the network as trained.
+func (r *Run) endStage(stage string) (job.Progress, error) {
+	if r.recalSteps() > 0 {
+		rc, err := train.NewBNRecalibration(r.net, r.data)
+		if err != nil {
+			return r.last, fmt.Errorf("qil: %w", err)
+		}
+		r.recal = rc
+		return r.last, nil
+	}
+	return r.finishStage(), nil
+}
+
+// recalibrateStep averages one batch into the stage's re-estimated
+// statistics.
+func (r *Run) recalibrateStep(ctx context.Context, stage string) (job.Progress, error) {
+	rp, err := r.recal.Step(ctx)
+	if err != nil {
+		return r.last, fmt.Errorf("qil: re-estimating BatchNormalization at %s: %w", stage, err)
+	}
+	r.last = r.progress(stage, r.tr.Total()+int(rp.Done))
+	if r.recal.Done() {
+		r.recal = nil
+		return r.finishStage(), nil
+	}
+	return r.last, nil
+}
+
+// finishStage marks the current stage complete; the next starts with the
+// next Step.
+func (r *Run) finishStage() job.Progress {
+	r.last.Figures["stage_done"] = 1
+	r.stage++
+	r.pending = !r.Done()
+	return r.last
 }
 
 // Net is the network being trained (to evaluate between steps).

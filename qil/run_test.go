@@ -1,0 +1,91 @@
+package qil
+
+import (
+	"context"
+	"math"
+	"testing"
+
+	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/testassets"
+)
+
+// TestStageEndsWithBatchNormReestimation: a stage of a net with
+// BatchNormalization trains, then re-estimates the running statistics
+// from its final weights before it reports stage_done, and the steps of
+// both count in the Progress. The statistics at stage_done are those a
+// fresh recalibration of the final net computes, not the momentum
+// averages training left.
+func TestStageEndsWithBatchNormReestimation(t *testing.T) {
+	m := fashionDwnet(t)
+	set, err := dataset.OpenPath(testassets.Dir(t, "data/fashion-mnist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, 256)
+	for i := range idx {
+		idx[i] = i
+	}
+	data := &train.Loader{Set: set, Indices: idx, Preprocess: dataset.DefaultPreprocess([]int{64, 1, 28, 28}), BatchSize: 64, Shuffle: true, Seed: 1, DropLast: true}
+	run, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Schedule: "direct", CalibrationImages: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stats []string
+	for _, n := range run.Net().Model().Graph.Node {
+		if n.OpType == "BatchNormalization" {
+			stats = append(stats, n.Input[3], n.Input[4])
+		}
+	}
+	if len(stats) == 0 {
+		t.Fatal("fashion-dwnet has no BatchNormalization")
+	}
+	snapshot := func() [][]float32 {
+		out := make([][]float32, len(stats))
+		for i, s := range stats {
+			out[i] = append([]float32(nil), run.Net().Stat(s).F32...)
+		}
+		return out
+	}
+	const trainSteps, recalSteps = 4, 4 // 256 images in batches of 64, all averaged
+	var afterTraining [][]float32
+	steps := 0
+	for !run.Done() {
+		p, err := run.Step(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps++
+		if p.Total != trainSteps+recalSteps || p.Done != int64(steps) {
+			t.Fatalf("step %d: progress %d of %d, want %d of %d", steps, p.Done, p.Total, steps, trainSteps+recalSteps)
+		}
+		if done := p.Figures["stage_done"] == 1; done != (steps == trainSteps+recalSteps) {
+			t.Fatalf("step %d: stage_done %v", steps, done)
+		}
+		if steps == trainSteps {
+			afterTraining = snapshot()
+		}
+	}
+	final := snapshot()
+	rc, err := train.NewBNRecalibration(run.Net(), data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !rc.Done() {
+		if _, err := rc.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	moved := 0.0
+	for i, want := range snapshot() {
+		for j := range want {
+			if d := math.Abs(float64(final[i][j] - want[j])); d > 1e-5*(1+math.Abs(float64(want[j]))) {
+				t.Fatalf("%s[%d] = %v at stage_done, a recalibration of the final net gives %v", stats[i], j, final[i][j], want[j])
+			}
+			moved = max(moved, math.Abs(float64(afterTraining[i][j]-want[j])))
+		}
+	}
+	if moved == 0 {
+		t.Fatal("the statistics after training already equal the re-estimated ones: the test cannot tell")
+	}
+}
