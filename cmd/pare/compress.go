@@ -87,17 +87,9 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	switch {
-	case lat != nil && *latencyFile == "":
-		return usagef("a latency budget needs a latency model of this network: measure one with 'pare latency %s -o model.latency.json' and pass --latency-model model.latency.json", pos[0])
-	case lat == nil && *latencyFile != "":
-		return usagef("--latency-model is only read by a latency budget (--budget latency=2ms)")
-	}
-	var lm *qcqp.LatencyModel
-	if lat != nil {
-		if lm, err = readLatencyModel(*latencyFile); err != nil {
-			return err
-		}
+	lm, err := latencyModelFor(lat, *latencyFile, pos[0])
+	if err != nil {
+		return err
 	}
 	qopt, err := quantizeOptions(bits, "", keep)
 	if err != nil {

@@ -36,6 +36,21 @@ func parseLatencyBudget(s string) (latencyBudget, error) {
 	return latencyBudget{Seconds: d.Seconds()}, nil
 }
 
+// latencyModelFor reads the --latency-model file a latency budget needs
+// (nil without a latency budget), and refuses the one without the other:
+// pare prune and pare compress take the pair the same way.
+func latencyModelFor(lat *latencyBudget, file, modelPath string) (*qcqp.LatencyModel, error) {
+	switch {
+	case lat != nil && file == "":
+		return nil, usagef("a latency budget needs a latency model of this network: measure one with 'pare latency %s -o model.latency.json' and pass --latency-model model.latency.json", modelPath)
+	case lat == nil && file != "":
+		return nil, usagef("--latency-model is only read by a latency budget (--budget latency=2ms)")
+	case lat == nil:
+		return nil, nil
+	}
+	return readLatencyModel(file)
+}
+
 func readLatencyModel(path string) (*qcqp.LatencyModel, error) {
 	f, err := os.Open(path)
 	if err != nil {
