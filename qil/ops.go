@@ -201,28 +201,9 @@ func actKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	y := c.Alloc(tensor.Float32, a.x.Shape)
-	g := a.grid
-	if !a.signed {
-		for i, v := range a.x.F32 {
-			y.F32[i] = g.level(v) * g.step
-		}
-		return []*tensor.Tensor{y}, nil
-	}
-	for i, v := range a.x.F32 {
-		// Abs -> grid -> Mul(Sign(x)), as exported.
-		y.F32[i] = g.level(float32(math.Abs(float64(v)))) * g.step * sign32(v)
-	}
+	q := a.grid.fakeQuant(a.signed)
+	q.Apply(y.F32, a.x.F32)
 	return []*tensor.Tensor{y}, nil
-}
-
-func sign32(v float32) float32 {
-	switch {
-	case v > 0:
-		return 1
-	case v < 0:
-		return -1
-	}
-	return 0
 }
 
 // actGrads returns the gradients of sum(dy * x_q) with respect to X, c and
@@ -231,9 +212,10 @@ func sign32(v float32) float32 {
 func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
 	dx = make([]float32, len(a.x.F32))
 	// In float32 per element (the sums in float64): the activations are
-	// the bulk of a QIL step's own work.
+	// the bulk of a QIL step's own work. The level is rounded with the
+	// 1.5*2^23 trick, which for 0 <= q*xh <= 255 is round half to even.
 	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
-	inv := 1 / width
+	inv, invQ := 1/width, 1/q
 	for i, v := range a.x.F32 {
 		x, gy := v, dy[i]
 		if a.signed {
@@ -255,7 +237,7 @@ func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd floa
 			xh := u * inv
 			level := xh
 			if discrete {
-				level = float32(math.RoundToEven(float64(q*xh))) / q
+				level = ((q*xh + roundMagic) - roundMagic) * invQ
 			}
 			dx[i] = dy[i]
 			dc -= float64(gy)

@@ -155,6 +155,44 @@ func TestStraightThroughOnlyAtRounding(t *testing.T) {
 	}
 }
 
+// TestActKernelMatchesTheGrid: the activation quantizer's kernel (the
+// executor's fused pass, SIMD where there is one) gives each value the
+// grid's level in float32 arithmetic, k = roundEven(clip(x - lo, 0,
+// width) / step), times step, the sign restored in the signed variant,
+// on random values and on the edges: exact half steps (ties to even),
+// the pruning and clipping thresholds, zero, and values far outside;
+// with lo > 0 and lo = 0 (no Sub), at 2 and 8 bits.
+func TestActKernelMatchesTheGrid(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, signed := range []bool{false, true} {
+		for _, iv := range [][2]float32{{0.7, 0.5}, {0.4, 0.4}} {
+			for _, bits := range []int64{2, 8} {
+				g := newActGrid(iv[0], iv[1], actSteps(int(bits), signed))
+				x := randomValues(r, 1000, 1)
+				for k := 0; k <= g.q; k++ {
+					x = append(x, g.lo+(float32(k)+0.5)*g.step, g.lo+float32(k)*g.step, -(g.lo + (float32(k)+0.5)*g.step))
+				}
+				x = append(x, 0, g.lo, g.lo+g.width, -g.lo-g.width, 1e6, -1e6)
+				got, err := runNode(t, bitsNode(OpAct, bits, map[bool]int64{false: 0, true: 1}[signed]), tensor.FromF32([]int{len(x)}, x), one(iv[0]), one(iv[1]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, v := range x {
+					m, s := v, float32(1)
+					if signed {
+						m, s = float32(math.Abs(float64(v))), sign32(v)
+					}
+					u := min(max(m-g.lo, 0), g.width)
+					want := float32(math.RoundToEven(float64(u/g.step))) * g.step * s
+					if got.F32[i] != want {
+						t.Fatalf("signed %v, interval %v, %d bits: x = %v gives %v, want %v", signed, iv, bits, v, got.F32[i], want)
+					}
+				}
+			}
+		}
+	}
+}
+
 func runNode(t *testing.T, n *onnx.Node, in ...*tensor.Tensor) (*tensor.Tensor, error) {
 	t.Helper()
 	out, err := exec.EvalNode(n, 1, in)
@@ -260,4 +298,14 @@ func TestQuantizerRefusesBadIntervalsAndBits(t *testing.T) {
 			t.Errorf("%s: no error", name)
 		}
 	}
+}
+
+func sign32(v float32) float32 {
+	switch {
+	case v > 0:
+		return 1
+	case v < 0:
+		return -1
+	}
+	return 0
 }

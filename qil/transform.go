@@ -1,6 +1,10 @@
 package qil
 
-import "math"
+import (
+	"math"
+
+	"github.com/pare-ml/pare/core/nn"
+)
 
 // The arithmetic of QIL's transformers and discretizers, shared by the
 // kernels, their gradients and the exporter so that all three compute the
@@ -140,8 +144,23 @@ func newActGrid(c, d float32, q int) actGrid {
 	return actGrid{lo: c - d, width: width, step: width / float32(q), q: q}
 }
 
-// level is k for a (non-negative, for the signed variant: |x|) input.
-func (g actGrid) level(x float32) float32 {
-	u := min(max(x-g.lo, 0), g.width)
-	return float32(math.RoundToEven(float64(u / g.step)))
+// fakeQuant is the grid as the exported graph's chain, [Abs ->] Sub(lo)
+// -> Clip(0, width) -> QuantizeLinear(step, uint8 0) -> DequantizeLinear
+// [-> Mul(Sign(x))], in the executor's fused pass (nn.FakeQuant: SIMD
+// natively and in wasm, the same float32 operations as the chain). The
+// Sub is left out when lo is 0, as export leaves it out.
+func (g actGrid) fakeQuant(signed bool) nn.FakeQuant {
+	q := nn.FakeQuant{Scale: g.step, Lo: 0, Hi: 255, NaN: 0, Offset: 0, Step: g.step, Signed: signed}
+	if signed {
+		q.Pre = append(q.Pre, nn.FakeQuantOp{Kind: nn.FakeQuantAbs})
+	}
+	if g.lo != 0 {
+		q.Pre = append(q.Pre, nn.FakeQuantOp{Kind: nn.FakeQuantSub, A: g.lo})
+	}
+	q.Pre = append(q.Pre, nn.FakeQuantOp{Kind: nn.FakeQuantClip, A: 0, B: g.width})
+	return q
 }
+
+// roundMagic is 1.5*2^23: (v + roundMagic) - roundMagic rounds a float32
+// 0 <= v <= 2^22 to an integer, half to even.
+const roundMagic = 12582912
