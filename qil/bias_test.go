@@ -266,14 +266,3 @@ func TestPTQBiasesPerChannel(t *testing.T) {
 		}
 	}
 }
-
-// argmax is the index of v's largest entry (the first of ties).
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
-}

@@ -22,18 +22,30 @@ type layerStats struct {
 	samples  []float32 // an evenly strided subset
 }
 
+// labelFit is what the calibration pass shows of the data's labels: the
+// width of the model's logits, and how many calibration images the float
+// model classifies as labelled (labels it cannot name count as wrong).
+// The caller decides what to make of it: PTQ reads no labels, QIL's task
+// loss does.
+type labelFit struct {
+	classes, correct, images int
+}
+
+// accuracy is the float model's top-1 on the calibration images.
+func (f labelFit) accuracy() float64 { return float64(f.correct) / float64(max(1, f.images)) }
+
 // collectStats runs the float model over the calibration batches and
 // records each quantized layer's input.
-func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader) (map[*Layer]*layerStats, error) {
+func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader) (stats map[*Layer]*layerStats, fit labelFit, err error) {
 	net, err := train.NewNet(m, train.NetOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("qil: calibration: %w", err)
+		return nil, fit, fmt.Errorf("qil: calibration: %w", err)
 	}
 	inputs := net.InputNames()
 	if len(inputs) != 1 {
-		return nil, fmt.Errorf("qil: the model has %d inputs; quantization feeds exactly one", len(inputs))
+		return nil, fit, fmt.Errorf("qil: the model has %d inputs; quantization feeds exactly one", len(inputs))
 	}
-	stats := map[*Layer]*layerStats{}
+	stats = map[*Layer]*layerStats{}
 	for _, l := range layers {
 		if l.Quantized() {
 			stats[l] = &layerStats{min: math.Inf(1), max: math.Inf(-1)}
@@ -41,23 +53,26 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 	}
 	steps := data.Steps()
 	for step := range steps {
-		x, _, err := data.Batch(0, step)
+		x, labels, err := data.Batch(0, step)
 		if err != nil {
-			return nil, err
+			return nil, fit, err
 		}
 		p, err := net.ForwardContext(ctx, map[string]*tensor.Tensor{inputs[0]: x}, train.ModeEval)
 		if err != nil {
-			return nil, fmt.Errorf("qil: calibration: %w", err)
+			return nil, fit, fmt.Errorf("qil: calibration: %w", err)
 		}
-		if step == 0 {
-			if err := checkClasses(p.Logits(), data.Set); err != nil {
-				return nil, err
+		lg := p.Logits()
+		fit.classes = lg.Shape[len(lg.Shape)-1]
+		for i, l := range labels {
+			if (i+1)*fit.classes <= len(lg.F32) && argmax(lg.F32[i*fit.classes:(i+1)*fit.classes]) == l {
+				fit.correct++
 			}
 		}
+		fit.images += len(labels)
 		for l, s := range stats {
 			v := p.Value(l.input)
 			if v == nil || v.DType != tensor.Float32 {
-				return nil, fmt.Errorf("qil: calibration: the input %q of %s is not a float32 value", l.input, l.Node)
+				return nil, fit, fmt.Errorf("qil: calibration: the input %q of %s is not a float32 value", l.input, l.Node)
 			}
 			stride := max(1, len(v.F32)*steps/maxSamples)
 			for i, f := range v.F32 {
@@ -69,7 +84,7 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 			}
 		}
 	}
-	return stats, nil
+	return stats, fit, nil
 }
 
 // Intervals are one layer's quantizer parameters.
@@ -195,11 +210,23 @@ func hasInitializer(g *onnx.Graph, name string) bool {
 	return false
 }
 
+// argmax is the index of row's largest value (the first of equals).
+func argmax(row []float32) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
+
 // checkClasses refuses data whose labels the model's logits cannot name:
-// training on it would optimise a loss over the wrong classes.
-func checkClasses(logits *tensor.Tensor, set *dataset.Set) error {
-	if err := set.CheckClasses(logits.Shape[len(logits.Shape)-1]); err != nil {
-		return fmt.Errorf("qil: %w; QIL trains on the task loss, so the data must be labelled with the model's classes", err)
+// QIL's task loss needs the model's own classes. The message names
+// --quantizer-only, which learns from the float model's outputs instead.
+func checkClasses(classes int, set *dataset.Set) error {
+	if err := set.CheckClasses(classes); err != nil {
+		return fmt.Errorf("qil: %w; QIL trains on the task loss, so the data must be labelled with the model's classes (or, with --quantizer-only, the intervals learn from the float model's outputs on any images)", err)
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func ptq(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, ca
 	for i := range calib.Indices {
 		calib.Indices[i] = i * data.Set.N() / n
 	}
-	stats, err := collectStats(ctx, m, layers, calib)
+	stats, _, err := collectStats(ctx, m, layers, calib) // min-max reads no labels
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
@@ -36,6 +37,12 @@ type Config struct {
 	// QuantizerOnly freezes the weights and learns the intervals alone
 	// (the paper's answer when the training data is not at hand).
 	QuantizerOnly bool
+	// TeacherTargets, with QuantizerOnly, makes the float model's outputs
+	// the only targets (train.DistillOptions.IgnoreLabels): the paper's
+	// heterogeneous setting, intervals learned on images of another task.
+	// NewRun sets it, with a note, when QuantizerOnly data's labels do not
+	// fit the model's classes.
+	TeacherTargets bool
 	// CalibrationImages is how many training images initialise the
 	// intervals (default 512).
 	CalibrationImages int
@@ -125,6 +132,7 @@ type Run struct {
 	// trained is the Progress of the stage's last training step, reported
 	// while its recalibration runs.
 	trained train.StepStats
+	notes   []string
 	// pending is set between the last step of a stage and the first of
 	// the next: the net still computes the finished stage's bits, so a
 	// caller can validate it.
@@ -152,22 +160,36 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	if err != nil {
 		return nil, err
 	}
+	if cfg.TeacherTargets && !cfg.QuantizerOnly {
+		return nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
+	}
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
-	if cfg.Distill != nil {
+	for i, l := range layers {
+		l.Bits = plan[0][i] // calibrate at the first stage's bits
+	}
+	var fit labelFit
+	r.model, fit, err = calibrated(ctx, m, layers, data, cfg.CalibrationImages, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.chooseTargets(fit, data.Set); err != nil {
+		return nil, err
+	}
+	if r.cfg.Distill != nil || r.cfg.TeacherTargets {
+		opt := train.DistillOptions{}
+		if r.cfg.Distill != nil {
+			opt = *r.cfg.Distill
+		}
+		if r.cfg.TeacherTargets {
+			opt.IgnoreLabels, opt.Alpha = true, 1 // the labels mean nothing to the model
+		}
 		teacher, err := train.NewNet(m, train.NetOptions{})
 		if err != nil {
 			return nil, fmt.Errorf("qil: the float teacher: %w", err)
 		}
-		if r.loss, err = train.Distill(teacher.EvalForward(), *cfg.Distill); err != nil {
+		if r.loss, err = train.Distill(teacher.EvalForward(), opt); err != nil {
 			return nil, fmt.Errorf("qil: %w", err)
 		}
-	}
-	for i, l := range layers {
-		l.Bits = plan[0][i] // calibrate at the first stage's bits
-	}
-	r.model, err = calibrated(ctx, m, layers, data, cfg.CalibrationImages, cfg.Seed)
-	if err != nil {
-		return nil, err
 	}
 	r.nodes = quantizerNodes(r.model, layers)
 	r.net, err = train.NewNet(r.model, train.NetOptions{Seed: cfg.Seed, FreezeBatchNorm: cfg.QuantizerOnly})
@@ -192,9 +214,45 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	return r, nil
 }
 
+// foreignLabels is the float model's top-1 on the calibration images
+// below which their labels are taken to belong to another task: a model
+// worth quantizing classifies its own training images far better.
+const foreignLabels = 0.5
+
+// chooseTargets decides what the run learns from. Labels the model cannot
+// name refuse joint training; quantizer-only training then learns from
+// the float model's outputs instead (the paper's heterogeneous setting),
+// and so it does when the float model agrees with fewer than half of the
+// labels (images of another task that happen to use the same class
+// numbers, such as Fashion-MNIST for an MNIST model).
+func (r *Run) chooseTargets(fit labelFit, set *dataset.Set) error {
+	if r.cfg.TeacherTargets {
+		return nil
+	}
+	acc := fit.accuracy()
+	if err := checkClasses(fit.classes, set); err != nil {
+		if !r.cfg.QuantizerOnly {
+			return err
+		}
+		r.cfg.TeacherTargets = true
+		r.notes = append(r.notes, fmt.Sprintf("the training labels are not the model's %d classes, so the quantizers learn from the float model's outputs on these images (distillation without labels); the training accuracy is agreement with the float model", fit.classes))
+		return nil
+	}
+	if acc >= foreignLabels {
+		return nil
+	}
+	if r.cfg.QuantizerOnly {
+		r.cfg.TeacherTargets = true
+		r.notes = append(r.notes, fmt.Sprintf("the float model matches only %.1f %% of the labels of %d training images, so they are taken to be another task's: the quantizers learn from the float model's outputs instead (distillation without labels); the training accuracy is agreement with the float model", 100*acc, fit.images))
+		return nil
+	}
+	r.notes = append(r.notes, fmt.Sprintf("the float model matches only %.1f %% of the labels of %d training images: are they labelled for this model? (with --quantizer-only the intervals would learn from the float model's outputs instead)", 100*acc, fit.images))
+	return nil
+}
+
 // calibrated is m with quantizers inserted at intervals calibrated on the
 // first n images of data (in its shuffled order).
-func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader, n int, seed int64) (*onnx.Model, error) {
+func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader, n int, seed int64) (*onnx.Model, labelFit, error) {
 	calib := &train.Loader{Set: data.Set, Indices: data.Indices, Preprocess: data.Preprocess, BatchSize: min(64, max(1, n)), Shuffle: true, Seed: seed}
 	idx := calib.Indices
 	if idx == nil {
@@ -211,15 +269,15 @@ func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train
 		}
 		calib.Indices = sub
 	}
-	stats, err := collectStats(ctx, m, layers, calib)
+	stats, fit, err := collectStats(ctx, m, layers, calib)
 	if err != nil {
-		return nil, err
+		return nil, fit, err
 	}
 	iv := map[*Layer]Intervals{}
 	weights := map[*Layer]*tensor.Tensor{}
 	g, err := graphOf(m)
 	if err != nil {
-		return nil, err
+		return nil, labelFit{}, err
 	}
 	for _, l := range layers {
 		if !l.Quantized() {
@@ -227,7 +285,7 @@ func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train
 		}
 		w, err := constantValue(m, g, l.weight)
 		if err != nil || w == nil || w.DType != tensor.Float32 {
-			return nil, fmt.Errorf("qil: the weight of %s is not a float32 constant", l.Node)
+			return nil, labelFit{}, fmt.Errorf("qil: the weight of %s is not a float32 constant", l.Node)
 		}
 		s := stats[l]
 		if l.Signed && g.Producer(l.input) == nil && s.min >= 0 {
@@ -236,7 +294,8 @@ func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train
 		weights[l] = w
 		iv[l] = initialIntervals(w.F32, s, l.Bits, l.Signed)
 	}
-	return insertQuantizers(m, layers, iv, weights)
+	qm, err := insertQuantizers(m, layers, iv, weights)
+	return qm, fit, err
 }
 
 func quantizerNodes(m *onnx.Model, layers []*Layer) map[*Layer][2]*onnx.Node {
@@ -441,6 +500,10 @@ func (r *Run) finishStage() job.Progress {
 	r.pending = !r.Done()
 	return r.last
 }
+
+// Notes are what the run decided for the caller to tell the user (the
+// targets it learns from when the labels do not fit).
+func (r *Run) Notes() []string { return append([]string(nil), r.notes...) }
 
 // Net is the network being trained (to evaluate between steps).
 func (r *Run) Net() *train.Net { return r.net }

@@ -3,9 +3,11 @@ package qil
 import (
 	"context"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/internal/testassets"
 )
@@ -87,5 +89,87 @@ func TestStageEndsWithBatchNormReestimation(t *testing.T) {
 	}
 	if moved == 0 {
 		t.Fatal("the statistics after training already equal the re-estimated ones: the test cannot tell")
+	}
+}
+
+// TestQuantizerOnlyOnAnotherTask: quantizer-only training on images whose
+// labels are not the model's classes (mnist-8 on a 20-class labelling)
+// learns from the float model's outputs instead, says so in a note, and
+// reports agreement with the float model as its accuracy; joint training
+// on the same data is refused with a message naming --quantizer-only, and
+// teacher targets without --quantizer-only are refused.
+func TestQuantizerOnlyOnAnotherTask(t *testing.T) {
+	m, data := smallMnist(t, 128)
+	other := *data.Set
+	other.Labels = make([]int, len(data.Set.Labels))
+	other.Classes = make([]string, 20)
+	for i, l := range data.Set.Labels {
+		other.Labels[i] = l + 10
+	}
+	for i := range other.Classes {
+		other.Classes[i] = string(rune('a' + i))
+	}
+	foreign := *data
+	foreign.Set = &other
+	ctx := context.Background()
+	bits := Options{Bits: Bits{4, 4}}
+	if _, err := NewRun(ctx, m, &foreign, Config{Options: bits, Schedule: "direct", CalibrationImages: 64}); err == nil || !strings.Contains(err.Error(), "--quantizer-only") {
+		t.Fatalf("joint training on another task's labels: %v", err)
+	}
+	if _, err := NewRun(ctx, m, data, Config{Options: bits, Schedule: "direct", CalibrationImages: 64, TeacherTargets: true}); err == nil || !strings.Contains(err.Error(), "quantizer-only") {
+		t.Fatalf("teacher targets with joint training: %v", err)
+	}
+	run, err := NewRun(ctx, m, &foreign, Config{Options: bits, Schedule: "direct", CalibrationImages: 64, QuantizerOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "float model's outputs") {
+		t.Fatalf("notes %q", notes)
+	}
+	var last job.Progress
+	for !run.Done() {
+		if last, err = run.Step(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if l := last.Figures["loss"]; !(l >= 0) || math.IsInf(l, 0) {
+			t.Fatalf("loss %v", l)
+		}
+	}
+	// A 4-bit copy of the float model mostly agrees with it; the labels
+	// (all 10 or more) would give 0.
+	if a := last.Figures["accuracy"]; a < 0.5 || a > 1 {
+		t.Fatalf("agreement with the float model %v", a)
+	}
+
+	// Labels in range that the float model does not match (another task
+	// numbered 0..9): quantizer-only learns from the float model, joint
+	// training goes on with a note that asks.
+	shifted := *data.Set
+	shifted.Labels = make([]int, len(data.Set.Labels))
+	for i, l := range data.Set.Labels {
+		shifted.Labels[i] = (l + 1) % 10
+	}
+	permuted := *data
+	permuted.Set = &shifted
+	run, err = NewRun(ctx, m, &permuted, Config{Options: bits, Schedule: "direct", CalibrationImages: 64, QuantizerOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "another task") {
+		t.Fatalf("quantizer-only on permuted labels: notes %q", notes)
+	}
+	run, err = NewRun(ctx, m, &permuted, Config{Options: bits, Schedule: "direct", CalibrationImages: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "are they labelled for this model") {
+		t.Fatalf("joint training on permuted labels: notes %q", notes)
+	}
+	// The model's own labels: no note.
+	if run, err = NewRun(ctx, m, data, Config{Options: bits, Schedule: "direct", CalibrationImages: 64, QuantizerOnly: true}); err != nil {
+		t.Fatal(err)
+	}
+	if notes := run.Notes(); len(notes) != 0 {
+		t.Fatalf("own labels: notes %q", notes)
 	}
 }

@@ -33,6 +33,9 @@ type quantizeReport struct {
 	Seconds     float64       `json:"seconds"`
 	Notes       []string      `json:"notes,omitempty"`
 	Recipe      string        `json:"recipe"`
+	// TeacherTargets: QIL learned from the float model's outputs, not
+	// the labels (--teacher-targets, or labels of another task).
+	TeacherTargets bool `json:"teacher_targets,omitempty"`
 }
 
 type layerReport struct {
@@ -55,7 +58,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		epochs, batch, limit, calib                                                 int
 		lr, intervalLR                                                              float64
 		seed                                                                        int64
-		quantizerOnly, distill, asJSON                                              bool
+		quantizerOnly, teacherTargets, distill, asJSON                              bool
 		pp                                                                          preprocessFlags
 	)
 	fs.StringVar(&data, "data", "", "training images (the formats of pare eval); QIL trains on them, PTQ calibrates on them (required)")
@@ -72,6 +75,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&lr, "lr", 1e-5, "Adam learning rate of the weights")
 	fs.Float64Var(&intervalLR, "interval-lr", 1e-3, "interval parameters' rate, relative to their initial size")
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "learn the intervals only; the weights stay as they are")
+	fs.BoolVar(&teacherTargets, "teacher-targets", false, "with --quantizer-only: learn from the float model's outputs, not the labels (images of another task; chosen by itself when the labels do not fit the model)")
 	fs.BoolVar(&distill, "distill", false, "also learn from the float model's logits (knowledge distillation, temperature 4, weight 0.7)")
 	fs.IntVar(&calib, "calibration", 512, "training images that initialise the intervals (and calibrate PTQ)")
 	fs.IntVar(&batch, "batch", 64, "images per step")
@@ -94,6 +98,8 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return usagef("--epochs and --batch must be >= 1, --lr and --interval-lr > 0")
 	case method != "qil" && method != "ptq":
 		return usagef("--method %s: use qil or ptq", method)
+	case teacherTargets && (!quantizerOnly || method != "qil"):
+		return usagef("--teacher-targets is for QIL with --quantizer-only: only the intervals may learn from the float model's answers on images of another task")
 	case storage != string(qil.StorageInt8) && storage != string(qil.StorageInt4):
 		return usagef("--storage %s: use int8 or int4", storage)
 	}
@@ -150,14 +156,18 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		cfg := qil.Config{Options: opt, Schedule: schedule, Epochs: epochs, LR: lr, IntervalLR: intervalLR,
-			QuantizerOnly: quantizerOnly, CalibrationImages: calib, Seed: seed, KeepZeroTaps: qcqp.ShapePruned(m)}
+			QuantizerOnly: quantizerOnly, TeacherTargets: teacherTargets, CalibrationImages: calib, Seed: seed, KeepZeroTaps: qcqp.ShapePruned(m)}
 		if distill {
 			cfg.Distill = &train.DistillOptions{}
 		}
 		if result, layers, err = trainQIL(ctx, m, loader, valLoader, cfg, rep, stdout, stderr, !asJSON); err != nil {
 			return err
 		}
-		recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage%s); storage=%s; tool=pare %s", schedule, epochs, map[bool]string{true: ", quantizer only"}[quantizerOnly], storage, version)
+		how := map[bool]string{true: ", quantizer only"}[quantizerOnly]
+		if rep.TeacherTargets {
+			how += ", float model's outputs as targets"
+		}
+		recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage%s); storage=%s; tool=pare %s", schedule, epochs, how, storage, version)
 		for _, l := range layers {
 			recipe += fmt.Sprintf("; %s=%s", l.Node, l.Bits)
 		}
@@ -242,6 +252,8 @@ func trainQIL(ctx context.Context, m *onnx.Model, loader, valLoader *train.Loade
 	if err != nil {
 		return nil, nil, err
 	}
+	rep.Notes = append(rep.Notes, run.Notes()...) // printed with the data's notes at the end
+	rep.TeacherTargets = cfg.TeacherTargets || len(run.Notes()) > 0
 	var bar *progressBar
 	for !run.Done() {
 		if bar == nil {
@@ -259,7 +271,11 @@ func trainQIL(ctx context.Context, m *onnx.Model, loader, valLoader *train.Loade
 		bar.Done()
 		bar = nil
 		sr := stageReport{Bits: strings.Split(p.Stage, ",")[0], Loss: p.Figures["loss"]}
-		line := fmt.Sprintf("%s: train accuracy %.2f %%", p.Stage, 100*p.Figures["accuracy"])
+		what := "train accuracy"
+		if rep.TeacherTargets {
+			what = "agreement with the float model on the training images"
+		}
+		line := fmt.Sprintf("%s: %s %.2f %%", p.Stage, what, 100*p.Figures["accuracy"])
 		if valLoader != nil {
 			acc, _, err := train.Evaluate(ctx, run.Net(), valLoader)
 			if err != nil {

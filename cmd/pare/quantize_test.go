@@ -39,6 +39,31 @@ func TestQuantize(t *testing.T) {
 	}
 }
 
+// TestQuantizeOnAnotherTasksImages: quantizer-only QIL of the MNIST demo
+// model on Fashion-MNIST images (labels 0..9 that mean other things)
+// learns from the float model's outputs, says so, and reports it; the
+// validation is on the model's own digits.
+func TestQuantizeOnAnotherTasksImages(t *testing.T) {
+	fashion := sharedAsset(t, "data/fashion-mnist")
+	mnist := sharedAsset(t, "data/mnist")
+	out := filepath.Join(t.TempDir(), "q.onnx")
+	stdout, errs, code := runPare(t, "quantize", demoModel, "--data", fashion, "--val", mnist, "--limit", "128", "--batch", "32",
+		"--calibration", "64", "--schedule", "direct", "--quantizer-only", "--json", "-o", out)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep quantizeReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if !rep.TeacherTargets || !strings.Contains(strings.Join(rep.Notes, " "), "another task") || !strings.Contains(rep.Recipe, "float model's outputs") {
+		t.Fatalf("report: teacher_targets %v, notes %q, recipe %q", rep.TeacherTargets, rep.Notes, rep.Recipe)
+	}
+	if rep.ValAcc == nil || rep.FloatValAcc == nil || *rep.ValAcc < *rep.FloatValAcc-0.05 {
+		t.Fatalf("validation on the digits: %v quantized, %v float", rep.ValAcc, rep.FloatValAcc)
+	}
+}
+
 func TestQuantizeBadRequests(t *testing.T) {
 	digits := sharedAsset(t, "data/digits/digits.csv.gz")
 	for _, c := range []struct {
@@ -55,6 +80,7 @@ func TestQuantizeBadRequests(t *testing.T) {
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--storage", "fp8"}, 2, "int8 or int4"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--keep-fp", "nosuch"}, 1, "not a quantizable layer"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--layer-bits", "nosuch=3/3"}, 1, "the layers are"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--teacher-targets"}, 2, "--quantizer-only"},
 	} {
 		_, errs, code := runPare(t, c.args...)
 		if code != c.code || !strings.Contains(errs, c.msg) {

@@ -17,11 +17,22 @@ type DistillOptions struct {
 	// Alpha is the weight of the soft (teacher) term in [0, 1]; the labels'
 	// cross-entropy gets 1-Alpha. Default 0.7.
 	Alpha float64
+	// IgnoreLabels makes the teacher's outputs the only targets (Alpha 1,
+	// the labels never read): for training on images of another task,
+	// whose labels are not the model's classes. The correct count is then
+	// agreement with the teacher's top class.
+	IgnoreLabels bool
 }
 
 func (o DistillOptions) withDefaults() (DistillOptions, error) {
 	if o.Temperature == 0 {
 		o.Temperature = 4
+	}
+	if o.IgnoreLabels {
+		if o.Alpha != 0 && o.Alpha != 1 {
+			return o, fmt.Errorf("train: distillation without labels has no label term to weigh (weight %g)", o.Alpha)
+		}
+		o.Alpha = 1
 	}
 	if o.Alpha == 0 {
 		o.Alpha = 0.7
@@ -40,7 +51,8 @@ func (o DistillOptions) withDefaults() (DistillOptions, error) {
 // teacher's on the same input (teacher is typically the original model's
 // Net.EvalForward before pruning or quantization). The T² keeps the soft
 // term's gradient, T·(softmax(s/T) - softmax(t/T)), on the scale of the
-// hard term's as T changes.
+// hard term's as T changes. With IgnoreLabels the loss is the soft term
+// alone and the labels are not read.
 func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 	if teacher == nil {
 		return nil, fmt.Errorf("train: distillation needs a teacher")
@@ -50,8 +62,12 @@ func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, x *tensor.Tensor, labels []int, logits *tensor.Tensor) (float64, *tensor.Tensor, int, error) {
-		hard, dLogits, correct, err := SoftmaxCrossEntropy(logits, labels)
-		if err != nil {
+		var hard float64
+		var dLogits *tensor.Tensor
+		var correct int
+		if opt.IgnoreLabels {
+			dLogits = tensor.New(tensor.Float32, logits.Shape)
+		} else if hard, dLogits, correct, err = SoftmaxCrossEntropy(logits, labels); err != nil {
 			return 0, nil, correct, err
 		}
 		t, err := teacher(ctx, x)
@@ -68,6 +84,9 @@ func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 		ps := make([]float64, k)
 		pt := make([]float64, k)
 		for i := range n {
+			if opt.IgnoreLabels && argmax(logits.F32[i*k:(i+1)*k]) == argmax(t.F32[i*k:(i+1)*k]) {
+				correct++
+			}
 			lps := logSoftmax(logits.F32[i*k:(i+1)*k], temp, ps)
 			lpt := logSoftmax(t.F32[i*k:(i+1)*k], temp, pt)
 			g := dLogits.F32[i*k : (i+1)*k]
@@ -80,6 +99,17 @@ func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 		loss := alpha*temp*temp*soft/float64(n) + (1-alpha)*hard
 		return loss, dLogits, correct, nil
 	}, nil
+}
+
+// argmax is the index of row's largest value (the first of equals).
+func argmax(row []float32) int {
+	best := 0
+	for j, v := range row {
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
 }
 
 // logSoftmax writes log softmax(row/temp) into out and returns it.

@@ -246,6 +246,49 @@ func TestDistillGradient(t *testing.T) {
 	}
 }
 
+// TestDistillWithoutLabels: IgnoreLabels takes the teacher as the only
+// target. Labels the logits cannot name (another task's) are accepted
+// and do not change the loss or the gradient, which equal Alpha 1's on
+// in-range labels; the correct count is agreement with the teacher's top
+// class; a label weight other than 1 is refused.
+func TestDistillWithoutLabels(t *testing.T) {
+	student := tensor.FromF32([]int{3, 4}, []float32{1, 2, 0, 0, 3, 0, 0, 1, 0, 0, 2, 5})
+	teacherLogits := tensor.FromF32([]int{3, 4}, []float32{0, 4, 1, 0, 0, 2, 0, 1, 1, 0, 3, 0})
+	teacher := func(context.Context, *tensor.Tensor) (*tensor.Tensor, error) { return teacherLogits, nil }
+	ctx := context.Background()
+	free, err := Distill(teacher, DistillOptions{IgnoreLabels: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	soft, err := Distill(teacher, DistillOptions{Alpha: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l1, g1, agree, err := free(ctx, nil, []int{17, 40, 9}, student)
+	if err != nil {
+		t.Fatalf("labels of another task: %v", err)
+	}
+	l2, g2, _, err := soft(ctx, nil, []int{0, 1, 2}, student)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(l1-l2) > 1e-12 {
+		t.Errorf("loss %v without labels, %v at Alpha 1", l1, l2)
+	}
+	for i := range g1.F32 {
+		if math.Abs(float64(g1.F32[i]-g2.F32[i])) > 1e-7 {
+			t.Fatalf("gradient %d: %v without labels, %v at Alpha 1", i, g1.F32[i], g2.F32[i])
+		}
+	}
+	// top classes: student 1, 0, 3; teacher 1, 1, 2.
+	if agree != 1 {
+		t.Errorf("agreement with the teacher %d, want 1", agree)
+	}
+	if _, err := Distill(teacher, DistillOptions{IgnoreLabels: true, Alpha: 0.5}); err == nil {
+		t.Error("a label weight of 0.5 without labels was accepted")
+	}
+}
+
 func TestTrainerReportsAJobProgress(t *testing.T) {
 	plan := fitPlan(t, quadrantSet(t, 64, 12), 13)
 	tr, err := NewTrainer(plan.Net, plan.Train, Config{Epochs: 2, Optimizer: "adam", LR: 1e-3})
