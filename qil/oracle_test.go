@@ -3,17 +3,12 @@
 package qil
 
 import (
-	"bytes"
 	"context"
-	"math"
-	"os"
-	osexec "os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
-	"github.com/pare-ml/pare/internal/testassets"
+	"github.com/pare-ml/pare/internal/ortcheck"
 )
 
 // TestExportedModelRunsInOnnxruntime runs exported mnist-8 files (int8 at
@@ -21,7 +16,7 @@ import (
 // with Pare's on the same file: max abs difference <= 1e-4 of the logit
 // range, and the same predicted class on every image.
 func TestExportedModelRunsInOnnxruntime(t *testing.T) {
-	node, missing := testassets.OnnxruntimeNode()
+	node, missing := ortcheck.Node()
 	if node == "" {
 		t.Skip(missing)
 	}
@@ -40,13 +35,8 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		dir := t.TempDir()
-		modelPath := filepath.Join(dir, "q.onnx")
 		b, err := onnx.Encode(ex)
 		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(modelPath, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		xs := rows(t, data, 64)
@@ -54,42 +44,16 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 		for i, x := range xs {
 			copy(batch.F32[i*len(x.F32):], x.F32)
 		}
-		var npy bytes.Buffer
-		if err := tensor.WriteNpy(&npy, batch); err != nil {
-			t.Fatal(err)
-		}
-		inPath, outPath := filepath.Join(dir, "x.npy"), filepath.Join(dir, "y.npy")
-		if err := os.WriteFile(inPath, npy.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if out, err := osexec.Command(node, "testdata/ort_rows.mjs", modelPath, inPath, outPath).CombinedOutput(); err != nil {
-			t.Fatalf("%s: onnxruntime failed: %v\n%s", c.storage, err, out)
-		}
-		f, err := os.Open(outPath)
+		r, err := ortcheck.Compare(context.Background(), node, b, batch)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("%s: %v", c.storage, err)
 		}
-		ort, err := tensor.ReadNpy(f)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
+		for _, i := range r.Disagreements() {
+			t.Errorf("%s %s ptq=%v: image %d: Pare predicts %d, onnxruntime %d", c.bits, c.storage, c.ptq, i, r.PareTop[i], r.OrtTop[i])
 		}
-		pare := runAll(t, ex, xs)
-		lo, hi, worst := math.Inf(1), math.Inf(-1), 0.0
-		for i, row := range pare {
-			width := len(row)
-			want := ort.F32[i*width : (i+1)*width]
-			for j, v := range row {
-				lo, hi = min(lo, float64(want[j])), max(hi, float64(want[j]))
-				worst = max(worst, math.Abs(float64(v-want[j])))
-			}
-			if argmax(row) != argmax(want) {
-				t.Errorf("%s %s ptq=%v: image %d: Pare predicts %d, onnxruntime %d", c.bits, c.storage, c.ptq, i, argmax(row), argmax(want))
-			}
-		}
-		t.Logf("%s %s ptq=%v: max |pare - onnxruntime| = %.3g over a logit range of %.3g", c.bits, c.storage, c.ptq, worst, hi-lo)
-		if worst > 1e-4*max(1, hi-lo) {
-			t.Errorf("%s %s: logits differ by %.3g (range %.3g)", c.bits, c.storage, worst, hi-lo)
+		t.Logf("%s %s ptq=%v: max |pare - onnxruntime| = %.3g over a logit range of %.3g", c.bits, c.storage, c.ptq, r.MaxAbsDiff, r.LogitRange)
+		if !r.Within() {
+			t.Errorf("%s %s: logits differ by %.3g (range %.3g)", c.bits, c.storage, r.MaxAbsDiff, r.LogitRange)
 		}
 	}
 }

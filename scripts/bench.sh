@@ -8,6 +8,8 @@
 #   bash scripts/bench.sh              # everything (about 3-5 minutes on 2 cores)
 #   RUNS=50 WARMUP=50 bash scripts/bench.sh
 #   MODELS="resnet8" bash scripts/bench.sh   # a subset, by short name
+#   EXTRA_MODELS="q=/tmp/q.onnx" MODELS=q MEMORY=0 bash scripts/bench.sh
+#                                      # other files (scripts/bench_qdq.sh), no memory part
 #
 # Runtimes: Pare native (tools/bench built for the host), Pare wasm (the
 # same program built with GOOS=js GOARCH=wasm, run under node through
@@ -39,9 +41,13 @@ declare -A MODEL_FILE=(
 	[resnet20]="testdata/models/resnet20_cifar.onnx"
 	[mobilenetv2]="$OUT/mobilenetv2-1.0.onnx"
 )
+for pair in ${EXTRA_MODELS:-}; do
+	MODEL_FILE[${pair%%=*}]=${pair#*=}
+done
 MODELS=${MODELS:-"mnist-8 resnet8 resnet20 mobilenetv2"}
+MEMORY=${MEMORY:-1}
 
-if [[ ! -f "$OUT/mobilenetv2-1.0.onnx" || ! -f "$OUT/resnet18.onnx" ]]; then
+if [[ " $MODELS " == *" mobilenetv2 "* || $MEMORY == 1 ]] && [[ ! -f "$OUT/mobilenetv2-1.0.onnx" || ! -f "$OUT/resnet18.onnx" ]]; then
 	echo "== exporting MobileNetV2 and ResNet-18 from torchvision (random weights) into $OUT"
 	"$PYTHON" scripts/fixtures/export_bench_models.py "$OUT"
 fi
@@ -79,9 +85,11 @@ for name in $MODELS; do
 	record ort-web "$name" "$("$NODE" tools/bench/ort.mjs --runtime web --model "$model" --input "$input" --runs "$runs" --warmup "$WARMUP")"
 done
 
-echo "== ResNet-18 224x224 memory (Pare native and wasm, 3 runs)"
-record pare-native resnet18 "$("$OUT/pare-bench" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
-record pare-wasm resnet18 "$("$WASM_EXEC" "$OUT/pare-bench.wasm" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
+if [[ $MEMORY == 1 ]]; then
+	echo "== ResNet-18 224x224 memory (Pare native and wasm, 3 runs)"
+	record pare-native resnet18 "$("$OUT/pare-bench" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
+	record pare-wasm resnet18 "$("$WASM_EXEC" "$OUT/pare-bench.wasm" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
+fi
 echo "== load after: $(uptime | sed 's/.*load average: //')"
 echo
 "$NODE" tools/bench/table.mjs "$results"

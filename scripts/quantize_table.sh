@@ -14,7 +14,13 @@
 # fashion-resnet (core/train/testdata; FASHION, default
 # /usr/share/datasets/fashion-mnist: trained on its training split,
 # validated on t10k, the set these nets were validated on while trained).
-# PARE: default bin/pare, built if missing.
+# Each written file is also run in onnxruntime-node over the same t10k
+# images (tools/ortcheck): its accuracy there, and on how many images its
+# top class differs from Pare's, are the last columns.
+# PARE: default bin/pare, built if missing. METHODS: default "ptq qil"; add
+# qil-qo for QIL quantizer-only (--quantizer-only: weights frozen). A
+# progressive QIL run's per-stage column gives every width above its
+# target, so one 2/2 run measures 8/8, 5/5, 4/4, 3/3 and 2/2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARE=${PARE:-bin/pare}
@@ -28,29 +34,38 @@ if [ $# -lt 2 ]; then
 fi
 name=$1; shift
 case $name in
-  mnist-8) model=../shared/assets/models/mnist-8.onnx data=(--data "$TRAIN" --val "$TEST") ;;
-  fashion-dwnet | fashion-resnet) model=core/train/testdata/$name.onnx data=(--data "$FASHION" --val "$FASHION") ;;
+  mnist-8) model=../shared/assets/models/mnist-8.onnx data=(--data "$TRAIN" --val "$TEST") valdata=$TEST ;;
+  fashion-dwnet | fashion-resnet) model=core/train/testdata/$name.onnx data=(--data "$FASHION" --val "$FASHION") valdata=$FASHION ;;
   *) echo "quantize_table: unknown model $name (mnist-8, fashion-dwnet, fashion-resnet)" >&2; exit 2 ;;
 esac
 [ -f "$model" ] || { echo "quantize_table: $model is missing" >&2; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+go build -o "$out/ortcheck" ./tools/ortcheck
 
-echo "| model | W/A | method | layers quantized | accuracy % (float %) | per stage % | bytes (float) | s |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| model | W/A | method | layers quantized | accuracy % (float %) | per stage % | bytes (float) | s | onnxruntime % (differing images) |"
+echo "|---|---|---|---|---|---|---|---|---|"
+METHODS=${METHODS:-ptq qil}
 for bits in "$@"; do
-  for method in ptq qil; do
-    "$PARE" quantize "$model" "${data[@]}" --bits "$bits" --method "$method" \
+  for method in $METHODS; do
+    case $method in
+      ptq | qil) flags=(--method "$method") ;;
+      qil-qo) flags=(--method qil --quantizer-only) ;;
+      *) echo "quantize_table: unknown method $method (ptq, qil, qil-qo)" >&2; exit 2 ;;
+    esac
+    "$PARE" quantize "$model" "${data[@]}" --bits "$bits" "${flags[@]}" \
       -o "$out/q.onnx" --json > "$out/r.json"
-    python3 - "$name" "$bits" "$method" "$out/r.json" <<'PY'
+    "$out/ortcheck" -model "$out/q.onnx" -data "$valdata" -split test > "$out/ort.json"
+    python3 - "$name" "$bits" "$method" "$out/r.json" "$out/ort.json" <<'PY'
 import json, sys
-name, bits, method, path = sys.argv[1:]
+name, bits, method, path, ortpath = sys.argv[1:]
 r = json.load(open(path))
+o = json.load(open(ortpath))
 pct = lambda v: "-" if v is None else "%.2f" % (100 * v)
 stages = " / ".join(f"{s['bits']}: {pct(s['val_accuracy'])}" for s in r.get("stages") or []) or "-"
-label = "min-max PTQ" if method == "ptq" else "QIL (joint, progressive)"
+label = {"ptq": "min-max PTQ", "qil": "QIL (joint, progressive)", "qil-qo": "QIL (quantizer-only, progressive)"}[method]
 layers = f"{sum(l['bits'] != 'fp32' for l in r['layers'])} of {len(r['layers'])}"
-print(f"| {name} | {bits} | {label} | {layers} | {pct(r['val_accuracy'])} ({pct(r['float_val_accuracy'])}) | {stages} | {r['output_bytes']:,} ({r['input_bytes']:,}) | {r['seconds']:.0f} |", flush=True)
+print(f"| {name} | {bits} | {label} | {layers} | {pct(r['val_accuracy'])} ({pct(r['float_val_accuracy'])}) | {stages} | {r['output_bytes']:,} ({r['input_bytes']:,}) | {r['seconds']:.0f} | {pct(o['onnxruntime_accuracy'])} ({o['disagreements']}) |", flush=True)
 PY
   done
 done

@@ -3,17 +3,17 @@
 // batch at 1) and writes the outputs stacked as one .npy. Same session
 // settings as tools/oracle/run.mjs: one thread, no graph optimisation.
 //
-//   node qil/testdata/ort_rows.mjs MODEL.onnx IN.npy OUT.npy
+//   node tools/oracle/rows.mjs MODEL.onnx IN.npy OUT.npy
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { readNpy, writeNpy } from '../../tools/oracle/npy.mjs';
+import { readNpy, writeNpy } from './npy.mjs';
 
 const require = createRequire(import.meta.url);
 
 async function main([modelPath, inPath, outPath]) {
   if (!outPath) {
-    process.stderr.write('usage: node qil/testdata/ort_rows.mjs MODEL.onnx IN.npy OUT.npy\n');
+    process.stderr.write('usage: node tools/oracle/rows.mjs MODEL.onnx IN.npy OUT.npy\n');
     process.exit(2);
   }
   const ort = require('onnxruntime-node');
