@@ -41,6 +41,6 @@ async function main([modelPath, inPath, outPath]) {
 }
 
 main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`ort_rows: ${err.message}\n`);
+  process.stderr.write(`rows: ${err.message}\n`);
   process.exit(1);
 });
