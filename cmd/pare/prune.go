@@ -357,8 +357,8 @@ func solveWithin(p *qcqp.Problem, limit time.Duration, report func(job.Progress)
 	ctx, cancel := context.WithTimeout(context.Background(), limit+limit/2+time.Second)
 	defer cancel()
 	done := make(chan answer, 1)
-	// One step's progress waits here; a newer one replaces it only once
-	// it has been taken, so a slow terminal never holds the solver up.
+	// One step's progress waits here; while it does, later steps' are
+	// dropped, so a slow terminal never holds the solver up.
 	steps := make(chan job.Progress, 1)
 	go func() {
 		s, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: limit})
