@@ -3,12 +3,10 @@ package compress
 import (
 	"context"
 	"math"
-	"sync"
 	"testing"
 
-	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/paralleltest"
 )
 
 // runStage runs cfg's pipeline through stage s.
@@ -43,36 +41,24 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 	const workers = 2
 	group := train.NewLocalGroup(workers)
 	got := make([]*Pipeline, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for k := range workers {
+	paralleltest.Run(t, workers, group.Abort, func(k int) error {
 		c := resume()
 		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
-		wg.Go(func() {
-			p, err := New(c)
-			for err == nil && !p.Done() && p.Finished() != StageFinetune {
-				_, err = p.Step(context.Background())
-			}
-			got[k], errs[k] = p, err
-			if err != nil {
-				group.Abort(err)
-			}
-		})
-	}
-	wg.Wait()
-	for k, err := range errs {
-		if err != nil {
-			t.Fatalf("worker %d: %v", k, err)
+		p, err := New(c)
+		for err == nil && !p.Done() && p.Finished() != StageFinetune {
+			_, err = p.Step(context.Background())
 		}
-	}
+		got[k] = p
+		return err
+	})
 	want, w0, w1 := one.Report().Finetune, got[0].Report().Finetune, got[1].Report().Finetune
 	if w0.Kept != want.Kept || w1.Kept != want.Kept || math.Abs(w0.LR-want.LR) > 1e-9*want.LR || w0.Epochs != want.Epochs || want.Workers != 1 || w0.Workers != workers {
 		t.Fatalf("one worker: %+v; two: %+v, %+v", want, w0, w1)
 	}
-	if d := weightDiff(t, got[0].Model("finetuned"), got[1].Model("finetuned")); d != 0 {
+	if d := paralleltest.WeightDiff(got[0].Model("finetuned"), got[1].Model("finetuned")); d != 0 {
 		t.Fatalf("the two workers' models differ by %.3g", d)
 	}
-	d := weightDiff(t, one.Model("finetuned"), got[0].Model("finetuned"))
+	d := paralleltest.WeightDiff(one.Model("finetuned"), got[0].Model("finetuned"))
 	t.Logf("kept %s at lr %.3g; weights within %.2g of one worker's", w0.Kept, w0.LR, d)
 	if d > 1e-5 {
 		t.Fatalf("the weights differ from the one-worker model's by %.3g (relative to the largest)", d)
@@ -86,23 +72,4 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 	if _, err := New(bad); err == nil {
 		t.Error("a data-parallel pipeline that prunes in every worker was accepted")
 	}
-}
-
-// weightDiff is the largest difference between the float initializers of
-// two models of one graph, relative to the largest magnitude.
-func weightDiff(t *testing.T, a, b *onnx.Model) float64 {
-	t.Helper()
-	var d, mx float64
-	for i, ia := range a.Graph.Initializer {
-		ta, err1 := tensor.FromONNX(ia)
-		tb, err2 := tensor.FromONNX(b.Graph.Initializer[i])
-		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 {
-			continue
-		}
-		for j := range ta.F32 {
-			d = math.Max(d, math.Abs(float64(ta.F32[j])-float64(tb.F32[j])))
-			mx = math.Max(mx, math.Abs(float64(ta.F32[j])))
-		}
-	}
-	return d / mx
 }

@@ -35,19 +35,36 @@ func bruteForce(p *Problem) (float64, bool) {
 	return best, found
 }
 
-func TestSolverMatchesBruteForce(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 11))
-	solved := 0
-	for trial := range 150 {
+// bruteForceTrials draws trials small random networks (randomSmall with
+// at most 12 free channels, from one PCG seed pair) and calls check on
+// each that has a feasible selection, with its brute-force optimum and,
+// when solve is not nil, solve's answer. solve runs on every draw: on one
+// with no feasible selection it must say ErrInfeasible.
+func bruteForceTrials(t *testing.T, seed1, seed2 uint64, trials int, solve func(*Problem) (Result, error), check func(trial int, p *Problem, opt float64, res Result, err error)) {
+	t.Helper()
+	r := rand.New(rand.NewPCG(seed1, seed2))
+	for trial := range trials {
 		p := randomSmall(r, 12)
-		want, ok := bruteForce(p)
-		res, err := Solve(context.Background(), p, Options{})
+		opt, ok := bruteForce(p)
+		var res Result
+		var err error
+		if solve != nil {
+			res, err = solve(p)
+		}
 		if !ok {
-			if !errors.Is(err, ErrInfeasible) {
+			if solve != nil && !errors.Is(err, ErrInfeasible) {
 				t.Fatalf("trial %d: no feasible selection exists, solver said %v", trial, err)
 			}
 			continue
 		}
+		check(trial, p, opt, res, err)
+	}
+}
+
+func TestSolverMatchesBruteForce(t *testing.T) {
+	solve := func(p *Problem) (Result, error) { return Solve(context.Background(), p, Options{}) }
+	solved := 0
+	bruteForceTrials(t, 7, 11, 150, solve, func(trial int, p *Problem, want float64, res Result, err error) {
 		if err != nil {
 			t.Fatalf("trial %d: %v", trial, err)
 		}
@@ -58,7 +75,7 @@ func TestSolverMatchesBruteForce(t *testing.T) {
 			t.Fatalf("trial %d: solver %v (%s, bound %v), brute force %v", trial, res.Objective, res.Status, res.Bound, want)
 		}
 		solved++
-	}
+	})
 	if solved < 100 {
 		t.Fatalf("only %d feasible instances", solved)
 	}

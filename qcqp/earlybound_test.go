@@ -50,29 +50,20 @@ func checkEarly(t *testing.T, name string, p *Problem, res Result, opt float64) 
 // TestEarlyStopReportsAdmissibleBound: against brute force on small
 // random networks.
 func TestEarlyStopReportsAdmissibleBound(t *testing.T) {
-	r := rand.New(rand.NewPCG(41, 43))
+	solve := func(p *Problem) (Result, error) { return stoppedAtOnce(t, p) }
 	checked := 0
-	for trial := range 60 {
-		p := randomSmall(r, 12)
-		opt, ok := bruteForce(p)
-		res, err := stoppedAtOnce(t, p)
-		if !ok {
-			if !errors.Is(err, ErrInfeasible) {
-				t.Fatalf("trial %d: infeasible instance, solver said %v", trial, err)
-			}
-			continue
-		}
+	bruteForceTrials(t, 41, 43, 60, solve, func(trial int, p *Problem, opt float64, res Result, err error) {
 		if errors.Is(err, ErrInfeasible) {
 			// The greedy may miss every feasible point within no time at
 			// all; that is a clear error, not a guess.
-			continue
+			return
 		}
 		if err != nil {
 			t.Fatalf("trial %d: %v", trial, err)
 		}
 		checkEarly(t, fmt.Sprintf("trial %d", trial), p, res, opt)
 		checked++
-	}
+	})
 	if checked < 30 {
 		t.Fatalf("only %d instances checked", checked)
 	}
@@ -115,19 +106,13 @@ func countBoundOf(p *Problem) float64 {
 // the proven optimum of ResNet-8-shaped ones at two budgets), and it is
 // far tighter than the root box's cheap bound there.
 func TestCountBoundAdmissible(t *testing.T) {
-	r := rand.New(rand.NewPCG(51, 53))
 	checked := 0
-	for trial := range 80 {
-		p := randomSmall(r, 12)
-		opt, ok := bruteForce(p)
-		if !ok {
-			continue
-		}
+	bruteForceTrials(t, 51, 53, 80, nil, func(trial int, p *Problem, opt float64, _ Result, _ error) {
 		if b := countBoundOf(p); b < opt-1e-9*math.Max(1, math.Abs(opt)) {
 			t.Fatalf("trial %d: count bound %.12g below the optimum %.12g", trial, b, opt)
 		}
 		checked++
-	}
+	})
 	if checked < 40 {
 		t.Fatalf("only %d instances checked", checked)
 	}

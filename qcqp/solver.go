@@ -129,14 +129,17 @@ func minTime(a, b time.Time) time.Time {
 	return a
 }
 
+// stage is the phase under way as Progress names it. phaseStart is only
+// ever reported with the error that ended the first Step, so it shares
+// the neighbourhood search's name: both are about the incumbent.
 func (s *Solver) stage() string {
 	switch s.phase {
 	case phaseSearch:
-		return "search"
+		return StageSearch
 	case phaseCount:
-		return "bound"
+		return StageBound
 	}
-	return "incumbent"
+	return StageIncumbent
 }
 
 // begin compiles the problem and builds the first incumbent.

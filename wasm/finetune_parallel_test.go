@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	"math"
-	"sync"
 	"testing"
 
 	"github.com/pare-ml/pare/compress"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/paralleltest"
 )
 
 // TestFinetuneShardMatchesFinetune runs the demo's fine-tune as two
@@ -19,18 +18,7 @@ import (
 // checks that both send the same model, within float rounding of the
 // one-worker Finetune's, with the same validation figures.
 func TestFinetuneShardMatchesFinetune(t *testing.T) {
-	modelFiles, dataFiles := demoFiles(t)
-	open := func() *Service {
-		s := &Service{}
-		if _, err := s.OpenModel("", modelFiles); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.OpenData(dataFiles, nil); err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
-	one, err := open().Finetune(context.Background(), FinetuneRequest{}, nil)
+	one, err := openDemo(t).Finetune(context.Background(), FinetuneRequest{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,23 +30,14 @@ func TestFinetuneShardMatchesFinetune(t *testing.T) {
 	}
 	defer func() { shardReducer = nil }()
 	replies := make([]Reply, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for k := range workers {
-		s := open()
-		wg.Go(func() {
-			replies[k], errs[k] = s.FinetuneShard(context.Background(), FinetuneShardRequest{Run: k, Rank: k, Workers: workers}, func(job.Progress) {})
-			if errs[k] != nil {
-				group.Abort(errs[k])
-			}
-		})
+	services := make([]*Service, workers) // opened here: openDemo may end the test
+	for k := range services {
+		services[k] = openDemo(t)
 	}
-	wg.Wait()
-	for k, err := range errs {
-		if err != nil {
-			t.Fatalf("worker %d: %v", k, err)
-		}
-	}
+	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
+		replies[k], err = services[k].FinetuneShard(context.Background(), FinetuneShardRequest{Run: k, Rank: k, Workers: workers}, func(job.Progress) {})
+		return err
+	})
 	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
 		t.Fatal("the two workers sent different models")
 	}
@@ -77,9 +56,9 @@ func TestFinetuneShardMatchesFinetune(t *testing.T) {
 	}
 }
 
-// maxWeightDiff is the largest difference between the float initializers
-// of two encodings of one graph, relative to the largest magnitude.
+// maxWeightDiff is paralleltest.WeightDiff of two encodings.
 func maxWeightDiff(t *testing.T, a, b []byte) float64 {
+	t.Helper()
 	ma, err := onnx.Decode(bytes.Clone(a))
 	if err != nil {
 		t.Fatal(err)
@@ -88,19 +67,7 @@ func maxWeightDiff(t *testing.T, a, b []byte) float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d, mx float64
-	for i, ia := range ma.Graph.Initializer {
-		ta, err1 := tensor.FromONNX(ia)
-		tb, err2 := tensor.FromONNX(mb.Graph.Initializer[i])
-		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 {
-			continue
-		}
-		for j := range ta.F32 {
-			d = math.Max(d, math.Abs(float64(ta.F32[j])-float64(tb.F32[j])))
-			mx = math.Max(mx, math.Abs(float64(ta.F32[j])))
-		}
-	}
-	return d / mx
+	return paralleltest.WeightDiff(ma, mb)
 }
 
 // The Compress tab's fine-tune stage as two in-process workers ends, on
@@ -124,25 +91,16 @@ func TestCompressFinetuneShards(t *testing.T) {
 	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
 	defer func() { shardReducer = nil }()
 	replies := make([]Reply, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for k := range workers {
-		w := openDemo(t)
+	services := make([]*Service, workers)
+	for k := range services {
+		services[k] = openDemo(t)
+	}
+	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
 		r := req
 		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
-		wg.Go(func() {
-			replies[k], errs[k] = w.Compress(context.Background(), r, files, nil)
-			if errs[k] != nil {
-				group.Abort(errs[k])
-			}
-		})
-	}
-	wg.Wait()
-	for k, err := range errs {
-		if err != nil {
-			t.Fatalf("worker %d: %v", k, err)
-		}
-	}
+		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
+		return err
+	})
 	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
 		t.Fatal("the two workers sent different models")
 	}

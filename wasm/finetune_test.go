@@ -13,14 +13,7 @@ import (
 )
 
 func TestFinetuneTheDemo(t *testing.T) {
-	modelFiles, dataFiles := demoFiles(t)
-	s := &Service{}
-	if _, err := s.OpenModel("", modelFiles); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.OpenData(dataFiles, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t)
 	before, _ := onnx.Encode(s.model)
 	stages := map[string]bool{}
 	reply, err := s.Finetune(context.Background(), FinetuneRequest{}, func(p job.Progress) { stages[p.Stage] = true })
@@ -53,14 +46,7 @@ func TestFinetuneTheDemo(t *testing.T) {
 // A fine-tune cancelled after a validation beat the open model returns
 // that model, marked cancelled; the open model is untouched.
 func TestFinetuneCancelledKeepsTheBestSoFar(t *testing.T) {
-	modelFiles, dataFiles := demoFiles(t)
-	s := &Service{}
-	if _, err := s.OpenModel("", modelFiles); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.OpenData(dataFiles, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t)
 	// Damage the open model's BatchNormalization statistics the way
 	// pruning does, so that the first validations beat it.
 	g := s.model.Graph

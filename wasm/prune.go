@@ -36,12 +36,14 @@ type PruneRequest struct {
 }
 
 // PruneProgress is one solver step as the page sees it: the solver's
-// job.Progress (incumbent, bound, gap and nodes in its figures) and the
-// incumbent's masks of the prunable maps, for the kept-channel table and
-// the live view.
+// job.Progress (incumbent, bound, gap and nodes in its figures), what its
+// stage is doing in words (qcqp.StageText, which `pare prune` shows too)
+// and the incumbent's masks of the prunable maps, for the kept-channel
+// table and the live view.
 type PruneProgress struct {
 	job.Progress
-	Maps []MapMask `json:"maps"`
+	Doing string    `json:"doing"`
+	Maps  []MapMask `json:"maps"`
 }
 
 // MapMask is one prunable map of a selection: Mask has a '1' per kept
@@ -185,7 +187,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 			maps = masksOf(a, sel)
 		}
 		pr.Figures = finiteFigures(pr.Figures)
-		send(PruneProgress{Progress: pr, Maps: maps})
+		send(PruneProgress{Progress: pr, Doing: qcqp.StageText(pr.Stage), Maps: maps})
 	}
 	if err := job.Run(ctx, solver, progress); err != nil {
 		switch {

@@ -36,8 +36,12 @@ func TestPruneTheDemoToHalfItsMACs(t *testing.T) {
 		if _, err := json.Marshal(v); err != nil {
 			t.Errorf("progress %+v does not encode: %v", v, err)
 		}
-		if p, ok := v.(PruneProgress); ok && len(p.Maps) > 0 && p.Figures["incumbent"] > 0 {
+		p, ok := v.(PruneProgress)
+		if ok && len(p.Maps) > 0 && p.Figures["incumbent"] > 0 {
 			sawMasks = true
+		}
+		if ok && p.Doing != qcqp.StageText(p.Stage) {
+			t.Errorf("stage %q is described as %q", p.Stage, p.Doing)
 		}
 	})
 	if err != nil {

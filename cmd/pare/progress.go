@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/pare-ml/pare/core/job"
+	"github.com/pare-ml/pare/qcqp"
 )
 
 // progressBar draws a one-line progress bar with rate and ETA on a terminal.
@@ -33,10 +36,18 @@ func (p *progressBar) Update(done int, extra string) {
 		return
 	}
 	now := time.Now()
-	if now.Sub(p.start) < time.Second || (now.Sub(p.last) < 100*time.Millisecond && done < p.total) {
+	if now.Sub(p.start) < time.Second || (now.Sub(p.last) < 100*time.Millisecond && (p.total <= 0 || done < p.total)) {
 		return
 	}
 	p.last = now
+	if p.total <= 0 {
+		// An amount of work not known in advance (a branch-and-bound
+		// search): no bar and no ETA, the time so far instead; the
+		// line's length varies, so the rest of it is cleared.
+		fmt.Fprintf(p.w, "\r%s · %s %s\033[K", p.label, now.Sub(p.start).Round(100*time.Millisecond), extra)
+		p.drawn = true
+		return
+	}
 	frac := 0.0
 	if p.total > 0 {
 		frac = float64(done) / float64(p.total)
@@ -69,3 +80,25 @@ func isTerminal(w io.Writer) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
+
+// solverLine is pare prune's progress line while the qcqp solver runs:
+// what its stage is doing (qcqp.StageText, the words the page shows),
+// the time so far and the incumbent, gap and nodes. It is one bar whose
+// label follows the stage, so the first second's silence counts from the
+// solver's start, not from each stage's.
+type solverLine struct {
+	bar *progressBar
+}
+
+func newSolverLine(w io.Writer, enabled bool) *solverLine {
+	return &solverLine{bar: newProgressBar(w, "", 0, enabled)}
+}
+
+// Update shows a solver step's progress.
+func (l *solverLine) Update(pr job.Progress) {
+	l.bar.label = "prune: " + qcqp.StageText(pr.Stage)
+	l.bar.Update(int(pr.Done), compressFigures(pr))
+}
+
+// Done clears the line.
+func (l *solverLine) Done() { l.bar.Done() }

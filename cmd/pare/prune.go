@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pare-ml/pare/core/dataset"
+	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/qcqp"
 )
@@ -176,7 +177,9 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		cancel()
 		res = shape.Channels
 	} else {
-		res, note, err = selectChannels(p, *method, *timeLimit)
+		line := newSolverLine(stderr, !*asJSON)
+		res, note, err = selectChannels(p, *method, *timeLimit, line.Update)
+		line.Done()
 	}
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
@@ -301,10 +304,10 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 
 // selectChannels runs the method: the solver, or one of the baselines
 // (which prove no bound).
-func selectChannels(p *qcqp.Problem, method string, limit time.Duration) (qcqp.Result, string, error) {
+func selectChannels(p *qcqp.Problem, method string, limit time.Duration, report func(job.Progress)) (qcqp.Result, string, error) {
 	pick := map[string]func(*qcqp.Problem) (*qcqp.Selection, error){"greedy": qcqp.Greedy, "l1": qcqp.UniformL1, "knapsack": qcqp.GlobalKnapsack}[method]
 	if pick == nil {
-		return solveWithin(p, limit)
+		return solveWithin(p, limit, report)
 	}
 	start := time.Now()
 	sel, err := pick(p)
@@ -343,8 +346,10 @@ func withBound(p *qcqp.Problem, res *qcqp.Result, limit time.Duration) {
 // solveWithin runs the solver with its time limit and, should it not
 // return within the limit plus a grace period (its leaf stage can
 // overrun with many memory constraints), stops waiting and falls back to
-// the greedy selection, saying so: pare must not hang.
-func solveWithin(p *qcqp.Problem, limit time.Duration) (qcqp.Result, string, error) {
+// the greedy selection, saying so: pare must not hang. report (when not
+// nil) gets the solver's progress after each of its steps, on the
+// caller's goroutine and never after solveWithin returns.
+func solveWithin(p *qcqp.Problem, limit time.Duration, report func(job.Progress)) (qcqp.Result, string, error) {
 	type answer struct {
 		res qcqp.Result
 		err error
@@ -352,19 +357,40 @@ func solveWithin(p *qcqp.Problem, limit time.Duration) (qcqp.Result, string, err
 	ctx, cancel := context.WithTimeout(context.Background(), limit+limit/2+time.Second)
 	defer cancel()
 	done := make(chan answer, 1)
+	// One step's progress waits here; while it does, later steps' are
+	// dropped, so a slow terminal never holds the solver up.
+	steps := make(chan job.Progress, 1)
 	go func() {
-		res, err := qcqp.Solve(ctx, p, qcqp.Options{TimeLimit: limit})
-		done <- answer{res, err}
+		s, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: limit})
+		if err != nil {
+			done <- answer{err: err}
+			return
+		}
+		err = job.Run(ctx, s, func(pr job.Progress) {
+			select {
+			case steps <- pr:
+			default:
+			}
+		})
+		done <- answer{s.Result(), err}
 	}()
 	grace := time.NewTimer(2*limit + 2*time.Second)
 	defer grace.Stop()
-	select {
-	case a := <-done:
-		if a.err != nil && errors.Is(a.err, context.DeadlineExceeded) && a.res.Selection != nil {
-			return a.res, "the solver overran --time-limit; its best selection so far is used", nil
+wait:
+	for {
+		select {
+		case pr := <-steps:
+			if report != nil {
+				report(pr)
+			}
+		case a := <-done:
+			if a.err != nil && errors.Is(a.err, context.DeadlineExceeded) && a.res.Selection != nil {
+				return a.res, "the solver overran --time-limit; its best selection so far is used", nil
+			}
+			return a.res, "", a.err
+		case <-grace.C:
+			break wait
 		}
-		return a.res, "", a.err
-	case <-grace.C:
 	}
 	start := time.Now()
 	sel, err := qcqp.Greedy(p)

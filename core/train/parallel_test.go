@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"sync"
 	"testing"
 
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/paralleltest"
 )
 
 const demoData = "../../../shared/assets/data/mnist"
@@ -22,59 +22,46 @@ func parallelRun(t *testing.T, set *dataset.Set, workers int, freezeBN bool, aug
 	group := NewLocalGroup(workers)
 	results := make([]*FitResult, workers)
 	weights := make([][]float32, workers)
-	errs := make([]error, workers)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var wg sync.WaitGroup
-	for k := range workers {
-		wg.Go(func() {
-			m, err := onnx.ReadModelFile(demoModel)
-			if err != nil {
-				errs[k] = err
-				return
-			}
-			s := Setup{Model: m, Train: set, ValFraction: 0.02, Limit: 192, Batch: 32, Seed: 1, Augment: augment}
-			s.Net.FreezeBatchNorm = freezeBN
-			if workers > 1 {
-				s.Parallel = &Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
-			}
-			errs[k] = func() error {
-				plan, err := Prepare(s)
-				if err != nil {
-					return err
-				}
-				opt := plan.Options(FinetuneDefaults())
-				opt.AllowWorse = true // the trained weights, not the original ones, are compared
-				fit, err := NewFit(plan.Net, opt)
-				if err != nil {
-					return err
-				}
-				for !fit.Done() {
-					if _, err := fit.Step(ctx); err != nil {
-						return err
-					}
-				}
-				results[k] = fit.Result()
-				for _, p := range plan.Net.Params {
-					weights[k] = append(weights[k], p.Value.F32...)
-				}
-				for _, name := range sortedStats(plan.Net) {
-					weights[k] = append(weights[k], plan.Net.consts[name].F32...)
-				}
-				return nil
-			}()
-			if errs[k] != nil {
-				group.Abort(errs[k])
-				cancel()
-			}
-		})
+	stop := func(err error) {
+		group.Abort(err)
+		cancel()
 	}
-	wg.Wait()
-	for k, err := range errs {
+	paralleltest.Run(t, workers, stop, func(k int) error {
+		m, err := onnx.ReadModelFile(demoModel)
 		if err != nil {
-			t.Fatalf("worker %d: %v", k, err)
+			return err
 		}
-	}
+		s := Setup{Model: m, Train: set, ValFraction: 0.02, Limit: 192, Batch: 32, Seed: 1, Augment: augment}
+		s.Net.FreezeBatchNorm = freezeBN
+		if workers > 1 {
+			s.Parallel = &Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
+		}
+		plan, err := Prepare(s)
+		if err != nil {
+			return err
+		}
+		opt := plan.Options(FinetuneDefaults())
+		opt.AllowWorse = true // the trained weights, not the original ones, are compared
+		fit, err := NewFit(plan.Net, opt)
+		if err != nil {
+			return err
+		}
+		for !fit.Done() {
+			if _, err := fit.Step(ctx); err != nil {
+				return err
+			}
+		}
+		results[k] = fit.Result()
+		for _, p := range plan.Net.Params {
+			weights[k] = append(weights[k], p.Value.F32...)
+		}
+		for _, name := range sortedStats(plan.Net) {
+			weights[k] = append(weights[k], plan.Net.consts[name].F32...)
+		}
+		return nil
+	})
 	return results[0], weights
 }
 

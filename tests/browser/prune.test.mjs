@@ -21,6 +21,54 @@ after(async () => {
   await site?.close();
 });
 
+// stageWords is what the page says for each stage the solver reports
+// (qcqp.StageText).
+const stageWords = {
+  bound: 'Proving a bound from per-layer channel counts',
+  incumbent: 'Improving the first selection, one channel group at a time',
+  search: 'Searching (branch and bound)',
+};
+
+// recordStages notes, for each progress message of the solver from now
+// on, its stage beside the line the page shows for it (the page's own
+// handler runs first: it was registered first).
+async function recordStages(page) {
+  await page.evaluate(() => {
+    window.stages_ = [];
+    window.recordStages_ = true;
+    for (const slot of window.pare.pool.slots) {
+      if (slot.worker.recordsStages_) continue;
+      slot.worker.recordsStages_ = true;
+      slot.worker.addEventListener('message', (e) => {
+        if (window.recordStages_ && e.data.kind === 'progress' && e.data.progress.stage) {
+          window.stages_.push([e.data.progress.stage, document.getElementById('prune-eta').textContent]);
+        }
+      });
+    }
+  });
+}
+
+// checkStages stops recording and asserts that each stage reached was
+// shown in its own words (not, say, the first selection's while the
+// count-level bound ran); it returns the stages reached. Which ones last
+// past a Step depends on the machine: in Chromium on a loaded 2-core
+// machine the demo and resnet8 at 30 % each reported bound for 2-3 Steps
+// and then search, with incumbent in one run of two.
+async function checkStages(page) {
+  const shown = await page.evaluate(() => {
+    window.recordStages_ = false;
+    return window.stages_;
+  });
+  assert.ok(shown.length > 0, 'no solver progress was seen');
+  for (const [stage, line] of shown) {
+    const words = stageWords[stage];
+    assert.ok(words, `the solver reported stage ${stage}, which this test does not know: ${line}`);
+    assert.ok(line === `${words}…` || (line.startsWith(`${words}: `) && /^[\d,]+ nodes$/.test(line.slice(words.length + 2))),
+      `stage ${stage} is shown as "${line}"`);
+  }
+  return [...new Set(shown.map(([stage]) => stage))];
+}
+
 async function onPruneTab(page) {
   await page.click('#tab-prune');
   await page.waitForFunction(() => !document.getElementById('prune').disabled);
@@ -43,9 +91,11 @@ test('the demo prunes to 50 % of its MACs, and the download measures within the 
   assert.equal(await page.$('#prune-liveview iframe'), null);
   await page.click('#prune-show-view');
   await page.waitForSelector('#prune-liveview iframe');
+  await recordStages(page);
   await page.click('#prune');
   await page.waitForSelector('#prune-summary', { timeout: 120000 });
   await page.waitForFunction(() => !window.pare.state.busy);
+  await checkStages(page);
   const figures = await page.evaluate(() => window.figures_);
   assert.ok(figures.some((f) => /^Incumbent [\d.]+ · bound/.test(f)), `figures shown: ${figures.join(' | ')}`);
   const kept = await page.$$eval('#prune-maps tr', (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
@@ -108,9 +158,12 @@ test('Cancel mid-solve stops the solver and the page stays usable', async () => 
   // At 30 % of its MACs the solver needs its whole 10 s (3,528 nodes, gap
   // 0.2 % natively), so Cancel lands in the search.
   await page.fill('#prune-budget', '30');
+  await recordStages(page);
   await page.click('#prune');
-  await page.waitForFunction(() => /^Searching: [\d,]+ nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
+  await page.waitForFunction(() => /^Searching \(branch and bound\): [\d,]+ nodes/.test(document.getElementById('prune-eta').textContent), null, { timeout: 120000 });
   assert.match(await page.textContent('#prune-figures'), /^Incumbent [\d.]+ · bound ([\d.]+|—) · gap ([\d.]+ %|not proven yet)/);
+  const reached = await checkStages(page);
+  assert.ok(reached.includes('search'), `stages reached: ${reached.join(', ')}`);
   await page.click('#prune-cancel');
   await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
   assert.equal(await page.textContent('#prune-eta'), 'Cancelled.');

@@ -187,10 +187,13 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
     button.focus();
   }
 
+  // describe is the line beside the bar: the solver stage's own words
+  // (qcqp.StageText, sent by the worker), and the nodes once the tree
+  // has some (the stages before it search none).
   function describe(p) {
-    const f = p.figures || {};
-    const what = p.stage === 'search' ? 'Searching' : 'Finding a first selection';
-    return `${what}: ${formatExact(f.nodes || 0)} nodes`;
+    const nodes = (p.figures || {}).nodes || 0;
+    const what = p.doing || `Solver stage ${p.stage}`;
+    return nodes > 0 ? `${what}: ${formatExact(nodes)} nodes` : `${what}…`;
   }
 
   const gapText = (g) => (g === null || g === undefined || !Number.isFinite(g) ? 'not proven yet' : `${(100 * g).toFixed(2)} %`);
