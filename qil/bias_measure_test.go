@@ -55,7 +55,7 @@ func TestMnist8BiasMeasure(t *testing.T) {
 					worst = max(worst, math.Abs(float64(fr[j]-ir[j])))
 					lo, hi = min(lo, float64(fr[j])), max(hi, float64(fr[j]))
 				}
-				fa, ia := argmax(fr), argmax(ir)
+				fa, ia := tensor.Argmax(fr), tensor.Argmax(ir)
 				fRight += b2i(fa == y)
 				iRight += b2i(ia == y)
 				changed += b2i(fa != ia)

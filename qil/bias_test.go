@@ -119,8 +119,8 @@ func TestExportStoresInt32Biases(t *testing.T) {
 		compareConvOutputs(t, fb, ib, xs[0])
 		want, got := runAll(t, fb, xs), runAll(t, ib, xs)
 		for i := range want {
-			if argmax(want[i]) != argmax(got[i]) {
-				t.Errorf("%s %s: image %d: class %d with float biases, %d with int32", c.bits, c.storage, i, argmax(want[i]), argmax(got[i]))
+			if tensor.Argmax(want[i]) != tensor.Argmax(got[i]) {
+				t.Errorf("%s %s: image %d: class %d with float biases, %d with int32", c.bits, c.storage, i, tensor.Argmax(want[i]), tensor.Argmax(got[i]))
 			}
 		}
 	}

@@ -64,7 +64,7 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 		lg := p.Logits()
 		fit.classes = lg.Shape[len(lg.Shape)-1]
 		for i, l := range labels {
-			if (i+1)*fit.classes <= len(lg.F32) && argmax(lg.F32[i*fit.classes:(i+1)*fit.classes]) == l {
+			if (i+1)*fit.classes <= len(lg.F32) && tensor.Argmax(lg.F32[i*fit.classes:(i+1)*fit.classes]) == l {
 				fit.correct++
 			}
 		}
@@ -208,17 +208,6 @@ func hasInitializer(g *onnx.Graph, name string) bool {
 		}
 	}
 	return false
-}
-
-// argmax is the index of row's largest value (the first of equals).
-func argmax(row []float32) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // checkClasses refuses data whose labels the model's logits cannot name:

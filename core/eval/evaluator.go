@@ -206,12 +206,7 @@ func (r *Result) add(y *tensor.Tensor, labels []int) error {
 	r.grow(k)
 	for i, label := range labels {
 		row := y.F32[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
+		best := tensor.Argmax(row)
 		mx := float64(row[best])
 		var sum float64
 		for _, v := range row {

@@ -84,7 +84,7 @@ func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 		ps := make([]float64, k)
 		pt := make([]float64, k)
 		for i := range n {
-			if opt.IgnoreLabels && argmax(logits.F32[i*k:(i+1)*k]) == argmax(t.F32[i*k:(i+1)*k]) {
+			if opt.IgnoreLabels && tensor.Argmax(logits.F32[i*k:(i+1)*k]) == tensor.Argmax(t.F32[i*k:(i+1)*k]) {
 				correct++
 			}
 			lps := logSoftmax(logits.F32[i*k:(i+1)*k], temp, ps)
@@ -99,17 +99,6 @@ func Distill(teacher eval.Forward, opt DistillOptions) (LossFunc, error) {
 		loss := alpha*temp*temp*soft/float64(n) + (1-alpha)*hard
 		return loss, dLogits, correct, nil
 	}, nil
-}
-
-// argmax is the index of row's largest value (the first of equals).
-func argmax(row []float32) int {
-	best := 0
-	for j, v := range row {
-		if v > row[best] {
-			best = j
-		}
-	}
-	return best
 }
 
 // logSoftmax writes log softmax(row/temp) into out and returns it.

@@ -54,12 +54,7 @@ func SoftmaxCrossEntropy(logits *tensor.Tensor, labels []int) (loss float64, dLo
 			return 0, nil, 0, fmt.Errorf("train: label %d of row %d is outside the model's %d classes", y, i, k)
 		}
 		row := logits.F32[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
+		best := tensor.Argmax(row)
 		if best == y {
 			correct++
 		}
@@ -93,12 +88,7 @@ func Accuracy(logits *tensor.Tensor, labels []int) int {
 	correct := 0
 	for i, y := range labels {
 		row := logits.F32[i*k : (i+1)*k]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
+		best := tensor.Argmax(row)
 		if best == y {
 			correct++
 		}

@@ -133,19 +133,8 @@ func compare(pare, ort []float32, n int) (Result, error) {
 			lo, hi = min(lo, float64(o[j])), max(hi, float64(o[j]))
 			r.MaxAbsDiff = max(r.MaxAbsDiff, math.Abs(float64(p[j]-o[j])))
 		}
-		r.PareTop[i], r.OrtTop[i] = Argmax(p), Argmax(o)
+		r.PareTop[i], r.OrtTop[i] = tensor.Argmax(p), tensor.Argmax(o)
 	}
 	r.LogitRange = hi - lo
 	return r, nil
-}
-
-// Argmax is the index of v's largest value (the first of equals).
-func Argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
