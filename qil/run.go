@@ -129,8 +129,8 @@ type Run struct {
 	// recal, while set, re-estimates the BatchNormalization statistics
 	// at the end of a stage, before the stage is reported done.
 	recal *train.BNRecalibration
-	// trained is the Progress of the stage's last training step, reported
-	// while its recalibration runs.
+	// trained is the latest training step's, whose loss and accuracy the
+	// recalibration steps report too.
 	trained train.StepStats
 	notes   []string
 	// pending is set between the last step of a stage and the first of
@@ -504,6 +504,11 @@ func (r *Run) finishStage() job.Progress {
 // Notes are what the run decided for the caller to tell the user (the
 // targets it learns from when the labels do not fit).
 func (r *Run) Notes() []string { return append([]string(nil), r.notes...) }
+
+// TeacherTargets reports whether the run learns from the float model's
+// outputs instead of the labels (asked for, or chosen by NewRun); the
+// training accuracy is then agreement with the float model.
+func (r *Run) TeacherTargets() bool { return r.cfg.TeacherTargets }
 
 // Net is the network being trained (to evaluate between steps).
 func (r *Run) Net() *train.Net { return r.net }

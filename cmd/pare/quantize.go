@@ -253,7 +253,7 @@ func trainQIL(ctx context.Context, m *onnx.Model, loader, valLoader *train.Loade
 		return nil, nil, err
 	}
 	rep.Notes = append(rep.Notes, run.Notes()...) // printed with the data's notes at the end
-	rep.TeacherTargets = cfg.TeacherTargets || len(run.Notes()) > 0
+	rep.TeacherTargets = run.TeacherTargets()
 	var bar *progressBar
 	for !run.Done() {
 		if bar == nil {
