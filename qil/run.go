@@ -138,6 +138,38 @@ type Run struct {
 	pending bool
 }
 
+// Check reports what NewRun would refuse in cfg for m before any data is
+// read: learning rates, epochs, the schedule, bits and layer names. A
+// pipeline calls it first, so that a bad request fails before hours of
+// pruning and fine-tuning rather than at the quantize stage.
+func (cfg Config) Check(m *onnx.Model) error {
+	cfg.defaults()
+	_, _, err := cfg.plan(m)
+	return err
+}
+
+// plan checks cfg (with its defaults) and plans m's layers and stages.
+func (cfg Config) plan(m *onnx.Model) ([]*Layer, [][]Bits, error) {
+	if cfg.LR <= 0 || cfg.IntervalLR <= 0 || math.IsNaN(cfg.LR+cfg.IntervalLR) {
+		return nil, nil, fmt.Errorf("qil: the learning rates must be positive")
+	}
+	if cfg.Epochs < 0 {
+		return nil, nil, fmt.Errorf("qil: epochs must be positive")
+	}
+	if cfg.TeacherTargets && !cfg.QuantizerOnly {
+		return nil, nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
+	}
+	layers, err := planLayers(m, cfg.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := stages(layers, cfg.Schedule)
+	if err != nil {
+		return nil, nil, err
+	}
+	return layers, plan, nil
+}
+
 // NewRun plans the layers, calibrates the intervals on the first training
 // images and prepares the first stage.
 func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) (*Run, error) {
@@ -145,22 +177,9 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	if data == nil || data.Set == nil || data.Len() == 0 {
 		return nil, fmt.Errorf("qil: no training data: QIL learns its intervals from data (--data)")
 	}
-	if cfg.LR <= 0 || cfg.IntervalLR <= 0 || math.IsNaN(cfg.LR+cfg.IntervalLR) {
-		return nil, fmt.Errorf("qil: the learning rates must be positive")
-	}
-	if cfg.Epochs < 0 {
-		return nil, fmt.Errorf("qil: epochs must be positive")
-	}
-	layers, err := planLayers(m, cfg.Options)
+	layers, plan, err := cfg.plan(m)
 	if err != nil {
 		return nil, err
-	}
-	plan, err := stages(layers, cfg.Schedule)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.TeacherTargets && !cfg.QuantizerOnly {
-		return nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
 	}
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
 	for i, l := range layers {
@@ -355,13 +374,22 @@ func (r *Run) Stage() string {
 	return fmt.Sprintf("%s, stage %d of %d", stageBits(r.plan[s]), s+1, len(r.plan))
 }
 
+// stageBits names a stage by its lowest widths over the quantized layers:
+// the level the schedule reached (a layer given more bits by --layer-bits
+// keeps them and does not name the stage).
 func stageBits(b []Bits) Bits {
+	var low Bits
 	for _, x := range b {
-		if x.W != 0 {
-			return x
+		if x.W == 0 {
+			continue
 		}
+		if low.W == 0 {
+			low = x
+			continue
+		}
+		low = Bits{W: min(low.W, x.W), A: min(low.A, x.A)}
 	}
-	return Bits{}
+	return low
 }
 
 // Step trains one mini-batch of the current stage, or, once the stage's
