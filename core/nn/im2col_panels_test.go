@@ -38,6 +38,16 @@ var colPanelsCases = []struct {
 	{"5x5_same_8x8", []int{8, 8}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
 	{"3x3_same_rows_only_24x16", []int{24, 16}, []int{3, 1}, nil, nil, []int{1, 0, 1, 0}, 2},
 	{"3x3_s4_17x33", []int{17, 33}, []int{3, 3}, []int{4, 4}, nil, []int{1, 1, 1, 1}, 1},
+	// Stride 1 "same" rows that are not a whole number of 8-wide steps,
+	// so steps cross output rows: mnist-8's two convolutions, rows just
+	// over one step, a tap more than eight columns off, and vertical
+	// padding that differs above and below.
+	{"5x5_same_28x28", []int{28, 28}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 1},
+	{"5x5_same_14x14", []int{14, 14}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 3},
+	{"5x5_same_9x9", []int{9, 9}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
+	{"3x3_same_dil5_13x11", []int{13, 11}, []int{3, 3}, nil, []int{5, 5}, []int{5, 5, 5, 5}, 1},
+	{"3x3_same_dil6_12x12", []int{12, 12}, []int{3, 3}, nil, []int{6, 6}, []int{6, 9, 6, 3}, 1},
+	{"3x3_asym_rows_11x11", []int{11, 11}, []int{3, 3}, nil, nil, []int{0, 1, 2, 1}, 2},
 }
 
 // TestColPanelsMatchesIm2Col: every block ColPanels writes, at every panel

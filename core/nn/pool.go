@@ -122,6 +122,9 @@ func MaxPoolInto(y, indices, x *tensor.Tensor, g *PoolGeometry, columnMajor bool
 func maxPool[T float32 | uint8 | int8](y []T, indices *tensor.Tensor, x []T, g *PoolGeometry, columnMajor bool, lowest T) {
 	p := g.promote3()
 	if indices == nil && windowsInside2D(&p) {
+		if yf, ok := any(y).([]float32); ok && simdMaxPool(yf, any(x).([]float32), g.Batch*g.Channels, &p) {
+			return
+		}
 		maxPoolInside(y, x, g.Batch*g.Channels, &p)
 		return
 	}
