@@ -654,7 +654,7 @@
   ;; whose image column falls outside the row are zeroed with a mask, and
   ;; a whole step in the vertical padding stores zeros. At stride 1 with
   ;; output rows as wide as the image's, steps that cross an output row
-  ;; are vector steps too (each lane masked by its own column). Other
+  ;; are vector steps too (the wrapped columns zeroed afterwards). Other
   ;; steps that cross a row, the last partial one, other strides and
   ;; loads that would leave the image go one output at a time.
   (func (export "im2col_panels")
@@ -667,7 +667,8 @@
     (local $ih i32) (local $iw i32) (local $src i32) (local $q i32) (local $ohq i32) (local $owq i32)
     (local $v f32) (local $inWV v128) (local $iwV v128)
     (local $shifted i32) (local $p i32) (local $lo i32) (local $hi i32) (local $end i32) (local $maskOw i32)
-    (local $wrapping i32) (local $fullEnd i32) (local $outWV v128) (local $dwV v128) (local $owA v128) (local $owB v128)
+    (local $wrapping i32) (local $fullEnd i32) (local $out0 i32) (local $pA i32) (local $rowStart i32)
+    (local $c i32) (local $cLo i32) (local $cHi i32)
     (local.set $imgEnd (i32.add (local.get $img) (local.get $imgBytes)))
     ;; Stride 1 with output rows as wide as the image's ("same" padding,
     ;; ResNet's 3x3 convolutions) and whole rows of eight: output position
@@ -679,12 +680,11 @@
       (i32.eqz (i32.and (i32.or (i32.or (local.get $outW) (local.get $j0)) (local.get $nb)) (i32.const 7)))))
     ;; The same shift when output rows are not a whole number of steps
     ;; (mnist's 28 and 14): a step then crosses from one output row into
-    ;; the next, so every lane carries its own output column and is
-    ;; masked by it. Rows of at least eight outputs wrap once per step.
+    ;; the next, so the image is copied shifted without masks and the
+    ;; columns that wrapped in from the neighbouring row are zeroed after.
     (local.set $wrapping (i32.and (i32.eqz (local.get $shifted))
       (i32.and (i32.eq (i32.or (local.get $strideH) (local.get $strideW)) (i32.const 1))
         (i32.and (i32.eq (local.get $outW) (local.get $inW)) (i32.ge_u (local.get $outW) (i32.const 8))))))
-    (local.set $outWV (i32x4.splat (local.get $outW)))
     (local.set $end (i32.add (local.get $j0) (local.get $nb)))
     (local.set $panelBytes (i32.shl (local.get $kb) (i32.const 5)))
     (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
@@ -760,46 +760,80 @@
             (i32.lt_s (local.get $dh) (i32.const 0))) (local.get $outW)))
           (local.set $hi (i32.sub (local.get $inH) (local.get $dh)))
           (local.set $hi (i32.mul (select (local.get $hi) (i32.const 0) (i32.gt_s (local.get $hi) (i32.const 0))) (local.get $outW)))
-          (local.set $dwV (i32x4.splat (local.get $dw)))
-          ;; The output column of each of the eight lanes of a step.
-          (local.set $owA (i32x4.add (i32x4.splat (local.get $ow0)) (v128.const i32x4 0 1 2 3)))
-          (local.set $owB (i32x4.add (i32x4.splat (local.get $ow0)) (v128.const i32x4 4 5 6 7)))
-          (local.set $owA (i32x4.sub (local.get $owA) (v128.and (i32x4.ge_s (local.get $owA) (local.get $outWV)) (local.get $outWV))))
-          (local.set $owB (i32x4.sub (local.get $owB) (v128.and (i32x4.ge_s (local.get $owB) (local.get $outWV)) (local.get $outWV))))
+          ;; Output columns [cLo, cHi) read outside the image row: the
+          ;; ones wrapped in from the neighbouring row by the shift.
+          (local.set $cLo (i32.const 0))
+          (local.set $cHi (i32.const 0))
+          (if (i32.lt_s (local.get $dw) (i32.const 0))
+            (then (local.set $cHi (i32.sub (i32.const 0) (local.get $dw)))))
+          (if (i32.gt_s (local.get $dw) (i32.const 0))
+            (then
+              (local.set $cLo (i32.sub (local.get $outW) (local.get $dw)))
+              (local.set $cHi (local.get $outW))))
+          (if (i32.lt_s (local.get $cLo) (i32.const 0)) (then (local.set $cLo (i32.const 0))))
+          (if (i32.gt_s (local.get $cHi) (local.get $outW)) (then (local.set $cHi (local.get $outW))))
           (local.set $src (i32.add (local.get $plane)
             (i32.shl (i32.add (local.get $j0) (i32.add (i32.mul (local.get $dh) (local.get $inW)) (local.get $dw))) (i32.const 2))))
+          (local.set $out0 (local.get $out))
           ;; Whole steps only; the last partial one takes the general path.
           (local.set $fullEnd (i32.add (local.get $j0) (i32.and (local.get $nb) (i32.const -8))))
           (local.set $p (local.get $j0))
           (block $wrapDone
             (loop $wrapStep
               (br_if $wrapDone (i32.ge_s (local.get $p) (local.get $fullEnd)))
+              (if (i32.and
+                    (i32.and (i32.ge_s (local.get $p) (local.get $lo)) (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $hi)))
+                    (i32.and (i32.ge_u (local.get $src) (local.get $img))
+                             (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd))))
+                (then
+                  ;; A run of steps inside the image rows: the shifted
+                  ;; image copied as it is, two loads and two stores a
+                  ;; step; the wrapped columns are zeroed after the run.
+                  (local.set $pA (local.get $p))
+                  (block $runDone
+                    (loop $run
+                      (v128.store (local.get $out) (v128.load (local.get $src)))
+                      (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $src)))
+                      (local.set $src (i32.add (local.get $src) (i32.const 32)))
+                      (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+                      (local.set $p (i32.add (local.get $p) (i32.const 8)))
+                      (br_if $runDone (i32.ge_s (local.get $p) (local.get $fullEnd)))
+                      (br_if $runDone (i32.gt_s (i32.add (local.get $p) (i32.const 8)) (local.get $hi)))
+                      (br_if $run (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))))
+                  ;; Zero columns [cLo, cHi) of each output row at
+                  ;; positions [pA, p): position q is lane (q-j0)%8 of
+                  ;; panel (q-j0)/8.
+                  (if (i32.lt_s (local.get $cLo) (local.get $cHi))
+                    (then
+                      (local.set $rowStart (i32.mul (i32.div_u (local.get $pA) (local.get $outW)) (local.get $outW)))
+                      (loop $fixRow
+                        (local.set $c (local.get $cLo))
+                        (loop $fixCol
+                          (local.set $q (i32.add (local.get $rowStart) (local.get $c)))
+                          (if (i32.and (i32.ge_s (local.get $q) (local.get $pA)) (i32.lt_s (local.get $q) (local.get $p)))
+                            (then
+                              (local.set $q (i32.sub (local.get $q) (local.get $j0)))
+                              (f32.store (i32.add (i32.add (local.get $out0)
+                                (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (local.get $panelBytes)))
+                                (i32.shl (i32.and (local.get $q) (i32.const 7)) (i32.const 2)))
+                                (f32.const 0))))
+                          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                          (br_if $fixCol (i32.lt_s (local.get $c) (local.get $cHi))))
+                        (local.set $rowStart (i32.add (local.get $rowStart) (local.get $outW)))
+                        (br_if $fixRow (i32.lt_s (local.get $rowStart) (local.get $p))))))
+                  (br $wrapStep)))
               (block $wrapStored
                 (if (i32.or (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $lo)) (i32.ge_s (local.get $p) (local.get $hi)))
                   (then
                     (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
                     (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
                     (br $wrapStored)))
-                (if (i32.and
-                      (i32.and (i32.ge_s (local.get $p) (local.get $lo)) (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $hi)))
-                      (i32.and (i32.ge_u (local.get $src) (local.get $img))
-                               (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd))))
-                  (then
-                    (v128.store (local.get $out)
-                      (v128.and (v128.load (local.get $src))
-                        (i32x4.lt_u (i32x4.add (local.get $owA) (local.get $dwV)) (local.get $inWV))))
-                    (v128.store offset=16 (local.get $out)
-                      (v128.and (v128.load offset=16 (local.get $src))
-                        (i32x4.lt_u (i32x4.add (local.get $owB) (local.get $dwV)) (local.get $inWV))))
-                    (br $wrapStored)))
                 ;; The image's first or last rows: lane by lane, each
                 ;; checked against the rows and its column.
                 (local.set $q (i32.const 0))
                 (loop $wrapLane
                   (local.set $v (f32.const 0))
-                  (local.set $owq (i32.add (local.get $ow) (local.get $q)))
-                  (if (i32.ge_u (local.get $owq) (local.get $outW))
-                    (then (local.set $owq (i32.sub (local.get $owq) (local.get $outW)))))
+                  (local.set $owq (i32.rem_u (i32.add (local.get $p) (local.get $q)) (local.get $outW)))
                   (if (i32.and
                         (i32.and (i32.ge_s (i32.add (local.get $p) (local.get $q)) (local.get $lo))
                                  (i32.lt_s (i32.add (local.get $p) (local.get $q)) (local.get $hi)))
@@ -808,13 +842,6 @@
                   (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
                   (local.set $q (i32.add (local.get $q) (i32.const 1)))
                   (br_if $wrapLane (i32.lt_u (local.get $q) (i32.const 8)))))
-              (local.set $owA (i32x4.add (local.get $owA) (v128.const i32x4 8 8 8 8)))
-              (local.set $owB (i32x4.add (local.get $owB) (v128.const i32x4 8 8 8 8)))
-              (local.set $owA (i32x4.sub (local.get $owA) (v128.and (i32x4.ge_s (local.get $owA) (local.get $outWV)) (local.get $outWV))))
-              (local.set $owB (i32x4.sub (local.get $owB) (v128.and (i32x4.ge_s (local.get $owB) (local.get $outWV)) (local.get $outWV))))
-              (local.set $ow (i32.add (local.get $ow) (i32.const 8)))
-              (if (i32.ge_u (local.get $ow) (local.get $outW))
-                (then (local.set $ow (i32.sub (local.get $ow) (local.get $outW)))))
               (local.set $src (i32.add (local.get $src) (i32.const 32)))
               (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
               (local.set $p (i32.add (local.get $p) (i32.const 8)))
