@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/gemm"
@@ -147,5 +148,31 @@ func BenchmarkColPanels(b *testing.B) {
 			}
 			b.ReportMetric(float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
 		})
+	}
+}
+
+// TestColRowsCacheFollowsGeometry: the row table a ConvGeometry caches is
+// the one Reset builds, and is rebuilt when the channel count or the
+// window changes after ResolveConv.
+func TestColRowsCacheFollowsGeometry(t *testing.T) {
+	g, err := ResolveConv([]int{1, 3, 14, 14}, []int{4, 3, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, channels int) {
+		t.Helper()
+		rows, ok := colRowsFor(g, channels)
+		want, _ := NewColPanels(channels, &g.Window)
+		if !ok || !slices.Equal(rows, want.rows) {
+			t.Fatalf("%s: cached rows %v, Reset builds %v", what, rows, want.rows)
+		}
+	}
+	check("first use", 3)
+	check("second use", 3)
+	check("another channel count", 2)
+	g.PadBegin[1], g.PadEnd[1] = 1, 3
+	check("a changed window", 2)
+	if _, ok := colRowsFor(&ConvGeometry{Window: g.Window}, 2); ok {
+		t.Fatal("a geometry not made by ResolveConv had a cache")
 	}
 }
