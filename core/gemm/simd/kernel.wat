@@ -666,8 +666,9 @@
     (local $ih i32) (local $iw i32) (local $src i32) (local $q i32) (local $ohq i32) (local $owq i32)
     (local $v f32) (local $inWV v128) (local $iwV v128)
     (local $shifted i32) (local $p i32) (local $lo i32) (local $hi i32) (local $end i32) (local $maskOw i32)
-    (local $wrapping i32) (local $fullEnd i32) (local $out0 i32) (local $pA i32) (local $rowStart i32)
-    (local $c i32) (local $cLo i32) (local $cHi i32)
+    (local $wrapping i32) (local $out0 i32) (local $rowStart i32) (local $lim i32)
+    (local $c i32) (local $cLo i32) (local $cHi i32) (local $v0 v128) (local $v1 v128)
+    (local $posV v128) (local $loV v128) (local $limV v128)
     (local.set $imgEnd (i32.add (local.get $img) (local.get $imgBytes)))
     ;; Stride 1 with output rows as wide as the image's ("same" padding,
     ;; ResNet's 3x3 convolutions) and whole rows of eight: output position
@@ -774,80 +775,79 @@
           (local.set $src (i32.add (local.get $plane)
             (i32.shl (i32.add (local.get $j0) (i32.add (i32.mul (local.get $dh) (local.get $inW)) (local.get $dw))) (i32.const 2))))
           (local.set $out0 (local.get $out))
-          ;; Whole steps only; the last partial one takes the general path.
-          (local.set $fullEnd (i32.add (local.get $j0) (i32.and (local.get $nb) (i32.const -8))))
+          ;; Lanes at positions [lo, lim) hold image values; the others
+          ;; (rows in the padding, past the block's end) are zero.
+          (local.set $lim (select (local.get $hi) (local.get $end) (i32.lt_s (local.get $hi) (local.get $end))))
+          (local.set $loV (i32x4.splat (local.get $lo)))
+          (local.set $limV (i32x4.splat (local.get $lim)))
           (local.set $p (local.get $j0))
-          (block $wrapDone
-            (loop $wrapStep
-              (br_if $wrapDone (i32.ge_s (local.get $p) (local.get $fullEnd)))
-              (if (i32.and
-                    (i32.and (i32.ge_s (local.get $p) (local.get $lo)) (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $hi)))
-                    (i32.and (i32.ge_u (local.get $src) (local.get $img))
-                             (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd))))
+          (loop $wrapStep
+            (block $wrapStored
+              (if (i32.or (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $lo)) (i32.ge_s (local.get $p) (local.get $lim)))
                 (then
-                  ;; A run of steps inside the image rows: the shifted
-                  ;; image copied as it is, two loads and two stores a
-                  ;; step; the wrapped columns are zeroed after the run.
-                  (local.set $pA (local.get $p))
-                  (block $runDone
-                    (loop $run
-                      (v128.store (local.get $out) (v128.load (local.get $src)))
-                      (v128.store offset=16 (local.get $out) (v128.load offset=16 (local.get $src)))
-                      (local.set $src (i32.add (local.get $src) (i32.const 32)))
-                      (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
-                      (local.set $p (i32.add (local.get $p) (i32.const 8)))
-                      (br_if $runDone (i32.ge_s (local.get $p) (local.get $fullEnd)))
-                      (br_if $runDone (i32.gt_s (i32.add (local.get $p) (i32.const 8)) (local.get $hi)))
-                      (br_if $run (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))))
-                  ;; Zero columns [cLo, cHi) of each output row at
-                  ;; positions [pA, p): position q is lane (q-j0)%8 of
-                  ;; panel (q-j0)/8.
-                  (if (i32.lt_s (local.get $cLo) (local.get $cHi))
+                  (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (br $wrapStored)))
+              (if (i32.and (i32.ge_u (local.get $src) (local.get $img))
+                           (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))
+                (then
+                  ;; The shifted image as it is, two loads and two stores;
+                  ;; a step that reaches the padding rows or the block's
+                  ;; end keeps only its lanes in [lo, lim).
+                  (local.set $v0 (v128.load (local.get $src)))
+                  (local.set $v1 (v128.load offset=16 (local.get $src)))
+                  (if (i32.or (i32.lt_s (local.get $p) (local.get $lo)) (i32.gt_s (i32.add (local.get $p) (i32.const 8)) (local.get $lim)))
                     (then
-                      (local.set $rowStart (i32.mul (i32.div_u (local.get $pA) (local.get $outW)) (local.get $outW)))
-                      (loop $fixRow
-                        (local.set $c (local.get $cLo))
-                        (loop $fixCol
-                          (local.set $q (i32.add (local.get $rowStart) (local.get $c)))
-                          (if (i32.and (i32.ge_s (local.get $q) (local.get $pA)) (i32.lt_s (local.get $q) (local.get $p)))
-                            (then
-                              (local.set $q (i32.sub (local.get $q) (local.get $j0)))
-                              (f32.store (i32.add (i32.add (local.get $out0)
-                                (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (local.get $panelBytes)))
-                                (i32.shl (i32.and (local.get $q) (i32.const 7)) (i32.const 2)))
-                                (f32.const 0))))
-                          (local.set $c (i32.add (local.get $c) (i32.const 1)))
-                          (br_if $fixCol (i32.lt_s (local.get $c) (local.get $cHi))))
-                        (local.set $rowStart (i32.add (local.get $rowStart) (local.get $outW)))
-                        (br_if $fixRow (i32.lt_s (local.get $rowStart) (local.get $p))))))
-                  (br $wrapStep)))
-              (block $wrapStored
-                (if (i32.or (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $lo)) (i32.ge_s (local.get $p) (local.get $hi)))
-                  (then
-                    (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
-                    (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
-                    (br $wrapStored)))
-                ;; The image's first or last rows: lane by lane, each
-                ;; checked against the rows and its column.
-                (local.set $q (i32.const 0))
-                (loop $wrapLane
-                  (local.set $v (f32.const 0))
-                  (local.set $owq (i32.rem_u (i32.add (local.get $p) (local.get $q)) (local.get $outW)))
-                  (if (i32.and
-                        (i32.and (i32.ge_s (i32.add (local.get $p) (local.get $q)) (local.get $lo))
-                                 (i32.lt_s (i32.add (local.get $p) (local.get $q)) (local.get $hi)))
-                        (i32.lt_u (i32.add (local.get $owq) (local.get $dw)) (local.get $inW)))
-                    (then (local.set $v (f32.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))))))
-                  (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
-                  (local.set $q (i32.add (local.get $q) (i32.const 1)))
-                  (br_if $wrapLane (i32.lt_u (local.get $q) (i32.const 8)))))
-              (local.set $src (i32.add (local.get $src) (i32.const 32)))
-              (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
-              (local.set $p (i32.add (local.get $p) (i32.const 8)))
-              (br $wrapStep)))
-          (local.set $done (i32.sub (local.get $p) (local.get $j0)))
-          (local.set $oh (i32.div_u (local.get $p) (local.get $outW)))
-          (local.set $ow (i32.rem_u (local.get $p) (local.get $outW)))))
+                      (local.set $posV (i32x4.add (i32x4.splat (local.get $p)) (v128.const i32x4 0 1 2 3)))
+                      (local.set $v0 (v128.and (local.get $v0)
+                        (v128.and (i32x4.ge_s (local.get $posV) (local.get $loV)) (i32x4.lt_s (local.get $posV) (local.get $limV)))))
+                      (local.set $posV (i32x4.add (local.get $posV) (v128.const i32x4 4 4 4 4)))
+                      (local.set $v1 (v128.and (local.get $v1)
+                        (v128.and (i32x4.ge_s (local.get $posV) (local.get $loV)) (i32x4.lt_s (local.get $posV) (local.get $limV)))))))
+                  (v128.store (local.get $out) (local.get $v0))
+                  (v128.store offset=16 (local.get $out) (local.get $v1))
+                  (br $wrapStored)))
+              ;; Loads that would leave the image (the first and last
+              ;; rows of the outer channels): lane by lane, each checked
+              ;; against the rows and its column.
+              (local.set $q (i32.const 0))
+              (loop $wrapLane
+                (local.set $v (f32.const 0))
+                (local.set $owq (i32.rem_u (i32.add (local.get $p) (local.get $q)) (local.get $outW)))
+                (if (i32.and
+                      (i32.and (i32.ge_s (i32.add (local.get $p) (local.get $q)) (local.get $lo))
+                               (i32.lt_s (i32.add (local.get $p) (local.get $q)) (local.get $lim)))
+                      (i32.lt_u (i32.add (local.get $owq) (local.get $dw)) (local.get $inW)))
+                  (then (local.set $v (f32.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))))))
+                (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $wrapLane (i32.lt_u (local.get $q) (i32.const 8)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br_if $wrapStep (i32.lt_s (local.get $p) (local.get $end))))
+          ;; Zero columns [cLo, cHi) of each output row in [j0, end):
+          ;; position q is lane (q-j0)%8 of panel (q-j0)/8. (Where a step
+          ;; already stored zeros this stores them again.)
+          (if (i32.lt_s (local.get $cLo) (local.get $cHi))
+            (then
+              (local.set $rowStart (i32.mul (i32.div_u (local.get $j0) (local.get $outW)) (local.get $outW)))
+              (loop $fixRow
+                (local.set $c (local.get $cLo))
+                (loop $fixCol
+                  (local.set $q (i32.add (local.get $rowStart) (local.get $c)))
+                  (if (i32.and (i32.ge_s (local.get $q) (local.get $j0)) (i32.lt_s (local.get $q) (local.get $end)))
+                    (then
+                      (local.set $q (i32.sub (local.get $q) (local.get $j0)))
+                      (f32.store (i32.add (i32.add (local.get $out0)
+                        (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (local.get $panelBytes)))
+                        (i32.shl (i32.and (local.get $q) (i32.const 7)) (i32.const 2)))
+                        (f32.const 0))))
+                  (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                  (br_if $fixCol (i32.lt_s (local.get $c) (local.get $cHi))))
+                (local.set $rowStart (i32.add (local.get $rowStart) (local.get $outW)))
+                (br_if $fixRow (i32.lt_s (local.get $rowStart) (local.get $end))))))
+          (local.set $done (local.get $nb))))
       (if (i32.lt_s (local.get $done) (local.get $nb)) (then
       (loop $chunk
         (block $stored
