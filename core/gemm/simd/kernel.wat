@@ -10,8 +10,9 @@
 ;; (MobileNet's depthwise convolution with its bias, residual and clamp),
 ;; clamp (Relu/ReLU6 on a GEMM's output), im2col (the unrolled windows a
 ;; convolution's GEMM multiplies) and bias_init (the bias and residual a
-;; convolution's output starts from); the training passes; and fake_quant
-;; (a QDQ model's fused QuantizeLinear -> DequantizeLinear). The Go wrappers
+;; convolution's output starts from); maxpool (windows inside the image);
+;; the training passes; and fake_quant (a QDQ model's fused QuantizeLinear
+;; -> DequantizeLinear). The Go wrappers
 ;; (core/gemm/simd_imports_wasm.go, core/nn/simd_wasm.go) check every
 ;; length before calling, because this code can write anywhere in Go's
 ;; heap.
