@@ -82,3 +82,29 @@ func TestMemoFollowsInputShapes(t *testing.T) {
 		}
 	}
 }
+
+// TestRunAllWithoutSteps: a graph whose every node folds (and one that
+// passes its input through) has no steps to plan; Run and RunAll still
+// return its outputs.
+func TestRunAllWithoutSteps(t *testing.T) {
+	m := testModel(13,
+		[]*onnx.ValueInfo{valueInfo("x", onnx.DataType(tensor.Float32), 2)},
+		[]string{"x", "c"},
+		nil,
+		mkNode("Constant", "k", nil, []string{"c"}, &onnx.Attribute{Name: "value_float", F: 3, Type: onnx.AttrFloat}),
+	)
+	s, err := NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feeds := map[string]*tensor.Tensor{"x": f32([]int{2}, 1, 2)}
+	for _, all := range []bool{false, true} {
+		out, err := s.RunWith(t.Context(), feeds, RunOptions{KeepAll: all})
+		if err != nil {
+			t.Fatalf("KeepAll %v: %v", all, err)
+		}
+		if x, c := out["x"], out["c"]; x == nil || !slices.Equal(x.F32, []float32{1, 2}) || x == feeds["x"] || c == nil || c.F32[0] != 3 {
+			t.Fatalf("KeepAll %v: outputs %v", all, out)
+		}
+	}
+}

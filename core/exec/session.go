@@ -166,8 +166,8 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 		s.releaseUnfused()
 	}
 	s.fusedPlan = s.planRun(s.fused)
-	if s.steps != nil {
-		s.stepsPlan = s.planRun(s.steps)
+	if !s.runOnly {
+		s.stepsPlan = s.planRun(s.steps) // RunAll's; a graph folded whole has no steps
 	}
 	return s, nil
 }
