@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"slices"
+
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -12,6 +14,9 @@ import (
 type broadcastPlan struct {
 	shape   []int   // merged output shape
 	strides [][]int // per operand, stride of each merged dimension (0 where broadcast)
+	// scratch for rows (the odometer, offsets and inner strides): a plan
+	// is used by one run at a time.
+	idx, offs, inner []int
 }
 
 func newBroadcastPlan(out []int, ins ...[]int) *broadcastPlan {
@@ -78,7 +83,12 @@ func mergePlan(out []int, strides [][]int) *broadcastPlan {
 func (p *broadcastPlan) rows(fn func(o int, offs []int, n int, inner []int)) {
 	r := len(p.shape)
 	nIn := len(p.strides)
-	inner := make([]int, nIn)
+	if len(p.inner) != nIn || len(p.idx) != r-1 {
+		p.inner, p.idx, p.offs = make([]int, nIn), make([]int, r-1), make([]int, nIn)
+	}
+	inner, idx, offs := p.inner, p.idx, p.offs
+	clear(idx)
+	clear(offs)
 	for k := range inner {
 		inner[k] = p.strides[k][r-1]
 	}
@@ -87,8 +97,6 @@ func (p *broadcastPlan) rows(fn func(o int, offs []int, n int, inner []int)) {
 	for _, d := range p.shape[:r-1] {
 		outer *= d
 	}
-	idx := make([]int, r-1)
-	offs := make([]int, nIn)
 	for row := 0; row < outer; row++ {
 		fn(row*n, offs, n, inner)
 		// advance the odometer over the outer dims
@@ -108,13 +116,39 @@ func (p *broadcastPlan) rows(fn func(o int, offs []int, n int, inner []int)) {
 	}
 }
 
-// broadcast2 computes out[i] = f(a[i], b[i]) over the broadcast of a and b.
-func broadcast2[A, B, R elem](c *Context, a, b *tensor.Tensor, outDT tensor.DType, f func(A, B) R) (*tensor.Tensor, error) {
-	shape, err := graph.BroadcastShape(a.Shape, b.Shape)
+// broadcast2Plan is the output shape and plan of a binary broadcast for
+// one pair of operand shapes, kept in the step's memo.
+type broadcast2Plan struct {
+	a, b, shape []int
+	plan        *broadcastPlan
+}
+
+// planBroadcast2 returns the plan for operand shapes a and b, from c's
+// memo when it was made for them.
+func planBroadcast2(c *Context, a, b []int) (*broadcast2Plan, error) {
+	if c.memo != nil {
+		if bp, ok := (*c.memo).(*broadcast2Plan); ok && slices.Equal(bp.a, a) && slices.Equal(bp.b, b) {
+			return bp, nil
+		}
+	}
+	shape, err := graph.BroadcastShape(a, b)
 	if err != nil {
 		return nil, err
 	}
-	out, err := alloc(c, outDT, shape)
+	bp := &broadcast2Plan{a: slices.Clone(a), b: slices.Clone(b), shape: shape, plan: newBroadcastPlan(shape, a, b)}
+	if c.memo != nil {
+		*c.memo = bp
+	}
+	return bp, nil
+}
+
+// broadcast2 computes out[i] = f(a[i], b[i]) over the broadcast of a and b.
+func broadcast2[A, B, R elem](c *Context, a, b *tensor.Tensor, outDT tensor.DType, f func(A, B) R) (*tensor.Tensor, error) {
+	bp, err := planBroadcast2(c, a.Shape, b.Shape)
+	if err != nil {
+		return nil, err
+	}
+	out, err := alloc(c, outDT, bp.shape)
 	if err != nil {
 		return nil, err
 	}
@@ -122,32 +156,42 @@ func broadcast2[A, B, R elem](c *Context, a, b *tensor.Tensor, outDT tensor.DTyp
 		return out, nil
 	}
 	av, bv, ov := data[A](a), data[B](b), data[R](out)
-	newBroadcastPlan(shape, a.Shape, b.Shape).rows(func(o int, offs []int, n int, inner []int) {
-		ia, ib, sa, sb := offs[0], offs[1], inner[0], inner[1]
-		dst := ov[o : o+n]
-		switch {
-		case sa == 1 && sb == 1:
-			as, bs := av[ia:ia+n], bv[ib:ib+n]
-			for j := range dst {
-				dst[j] = f(as[j], bs[j])
-			}
-		case sa == 1 && sb == 0:
-			as, y := av[ia:ia+n], bv[ib]
-			for j := range dst {
-				dst[j] = f(as[j], y)
-			}
-		case sa == 0 && sb == 1:
-			x, bs := av[ia], bv[ib:ib+n]
-			for j := range dst {
-				dst[j] = f(x, bs[j])
-			}
-		default:
-			for j := range dst {
-				dst[j] = f(av[ia+j*sa], bv[ib+j*sb])
-			}
-		}
+	if p := bp.plan; len(p.shape) == 1 {
+		// One row (equal shapes, a scalar, a vector against a vector):
+		// no odometer, and no closure to allocate.
+		binaryRow(ov, av, bv, 0, 0, p.strides[0][0], p.strides[1][0], f)
+		return out, nil
+	}
+	bp.plan.rows(func(o int, offs []int, n int, inner []int) {
+		binaryRow(ov[o:o+n], av, bv, offs[0], offs[1], inner[0], inner[1], f)
 	})
 	return out, nil
+}
+
+// binaryRow computes dst[j] = f(av[ia+j*sa], bv[ib+j*sb]).
+func binaryRow[A, B, R elem](dst []R, av []A, bv []B, ia, ib, sa, sb int, f func(A, B) R) {
+	n := len(dst)
+	switch {
+	case sa == 1 && sb == 1:
+		as, bs := av[ia:ia+n], bv[ib:ib+n]
+		for j := range dst {
+			dst[j] = f(as[j], bs[j])
+		}
+	case sa == 1 && sb == 0:
+		as, y := av[ia:ia+n], bv[ib]
+		for j := range dst {
+			dst[j] = f(as[j], y)
+		}
+	case sa == 0 && sb == 1:
+		x, bs := av[ia], bv[ib:ib+n]
+		for j := range dst {
+			dst[j] = f(x, bs[j])
+		}
+	default:
+		for j := range dst {
+			dst[j] = f(av[ia+j*sa], bv[ib+j*sb])
+		}
+	}
 }
 
 // broadcast3 computes out[i] = f(a[i], b[i], c[i]) over the broadcast of

@@ -54,6 +54,7 @@ type fusedConv struct {
 	// Session are serialised, so the cache needs no lock.
 	geometry *nn.ConvGeometry
 	xShape   []int
+	outShape []int
 }
 
 // fuseSteps returns a copy of s.steps with Conv chains merged into single
@@ -329,9 +330,9 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		if g, err = nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(c.Node)); err != nil {
 			return nil, err
 		}
-		f.geometry, f.xShape = g, append(f.xShape[:0], in[0].Shape...)
+		f.geometry, f.xShape, f.outShape = g, append(f.xShape[:0], in[0].Shape...), g.OutShape()
 	}
-	y, err := alloc(c, tensor.Float32, g.OutShape())
+	y, err := alloc(c, tensor.Float32, f.outShape)
 	if err != nil {
 		return nil, err
 	}

@@ -14,10 +14,8 @@ import (
 // dimensions, so that a mistake is reported against the input rather than
 // deep inside some kernel.
 func (s *Session) checkInputs(inputs map[string]*tensor.Tensor) error {
-	known := map[string]bool{}
 	var missing []string
 	for _, vi := range s.inputs {
-		known[vi.Name] = true
 		t, ok := inputs[vi.Name]
 		if !ok || t == nil {
 			missing = append(missing, fmt.Sprintf("%q %s", vi.Name, describeValueInfo(vi)))
@@ -26,6 +24,13 @@ func (s *Session) checkInputs(inputs map[string]*tensor.Tensor) error {
 		if err := checkInput(vi, t); err != nil {
 			return err
 		}
+	}
+	if len(missing) == 0 && len(inputs) == s.distinctInputs {
+		return nil // every input found, so no name is extra
+	}
+	known := map[string]bool{}
+	for _, vi := range s.inputs {
+		known[vi.Name] = true
 	}
 	var extra []string
 	for name := range inputs {

@@ -14,6 +14,12 @@ type Context struct {
 	Node  *onnx.Node
 	Opset int64
 	alloc func(dt tensor.DType, shape []int) *tensor.Tensor
+	// memo is the running step's slot for what its kernel derives from the
+	// node's attributes and the input shapes (resolved attributes, output
+	// shapes, broadcast plans), so that a session's later runs skip that
+	// work; nil outside a session (EvalNode, constant folding). Runs of a
+	// session are serialised, so a kernel reads and writes it freely.
+	memo *any
 }
 
 // Alloc returns a zeroed tensor for an output of the node. Kernels allocate

@@ -2,6 +2,7 @@ package exec
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
@@ -34,18 +35,46 @@ func convKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := requireFloat32("Conv", in, "X", "W", "B"); err != nil {
 		return nil, err
 	}
-	g, err := nn.ResolveConv(in[0].Shape, in[1].Shape, nn.ConvParamsOf(c.Node))
+	cp, err := resolveConv(c, in[0].Shape, in[1].Shape)
 	if err != nil {
 		return nil, err
 	}
-	y, err := alloc(c, tensor.Float32, g.OutShape())
+	y, err := alloc(c, tensor.Float32, cp.out)
 	if err != nil {
 		return nil, err
 	}
-	if err := nn.ConvInto(y, in[0], in[1], input(in, 2), g); err != nil {
+	if err := nn.ConvInto(y, in[0], in[1], input(in, 2), cp.g); err != nil {
 		return nil, err
 	}
 	return []*tensor.Tensor{y}, nil
+}
+
+// convPlan is a Conv node resolved against one pair of X and W shapes,
+// kept in the step's memo: ConvParamsOf and ResolveConv allocate a dozen
+// small slices, and the geometry caches the col matrix's row table.
+type convPlan struct {
+	x, w []int
+	g    *nn.ConvGeometry
+	out  []int
+}
+
+// resolveConv returns the plan of c's Conv for shapes x and w, from the
+// memo when it was made for them.
+func resolveConv(c *Context, x, w []int) (*convPlan, error) {
+	if c.memo != nil {
+		if cp, ok := (*c.memo).(*convPlan); ok && slices.Equal(cp.x, x) && slices.Equal(cp.w, w) {
+			return cp, nil
+		}
+	}
+	g, err := nn.ResolveConv(x, w, nn.ConvParamsOf(c.Node))
+	if err != nil {
+		return nil, err
+	}
+	cp := &convPlan{x: slices.Clone(x), w: slices.Clone(w), g: g, out: g.OutShape()}
+	if c.memo != nil {
+		*c.memo = cp
+	}
+	return cp, nil
 }
 
 func convTransposeKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {

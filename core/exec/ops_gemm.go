@@ -1,6 +1,8 @@
 package exec
 
 import (
+	"slices"
+
 	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -56,7 +58,7 @@ func matMulKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := requireFloat32("MatMul", in, "A", "B"); err != nil {
 		return nil, err
 	}
-	shape, err := nn.MatMulShape(in[0].Shape, in[1].Shape)
+	shape, err := matMulShape(c, in[0].Shape, in[1].Shape)
 	if err != nil {
 		return nil, err
 	}
@@ -68,4 +70,25 @@ func matMulKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	return []*tensor.Tensor{y}, nil
+}
+
+// matMulPlan is a MatMul's output shape for one pair of operand shapes,
+// kept in the step's memo.
+type matMulPlan struct{ a, b, out []int }
+
+// matMulShape is nn.MatMulShape through c's memo.
+func matMulShape(c *Context, a, b []int) ([]int, error) {
+	if c.memo != nil {
+		if mp, ok := (*c.memo).(*matMulPlan); ok && slices.Equal(mp.a, a) && slices.Equal(mp.b, b) {
+			return mp.out, nil
+		}
+	}
+	out, err := nn.MatMulShape(a, b)
+	if err != nil {
+		return nil, err
+	}
+	if c.memo != nil {
+		*c.memo = &matMulPlan{a: slices.Clone(a), b: slices.Clone(b), out: out}
+	}
+	return out, nil
 }

@@ -26,11 +26,10 @@ type Stats struct {
 // (see fit for which buffer serves which request).
 type bufferPool struct {
 	// f32 holds free float32 buffers by ascending capacity.
-	f32    []*tensor.Tensor
-	free   map[poolKey][]*tensor.Tensor
-	inPool map[*tensor.Tensor]bool
-	live   int64
-	stats  Stats
+	f32   []*tensor.Tensor
+	free  map[poolKey][]*tensor.Tensor
+	live  int64
+	stats Stats
 }
 
 type poolKey struct {
@@ -39,7 +38,7 @@ type poolKey struct {
 }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}, inPool: map[*tensor.Tensor]bool{}}
+	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}}
 }
 
 // elemBytes is the storage size of one element of dt.
@@ -66,7 +65,6 @@ func (p *bufferPool) get(dt tensor.DType, shape []int) *tensor.Tensor {
 func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	if t := p.fit(dt, n); t != nil {
-		delete(p.inPool, t)
 		if zero {
 			clearData(t)
 		}
@@ -118,18 +116,26 @@ func (p *bufferPool) getUninit(dt tensor.DType, shape []int) *tensor.Tensor {
 }
 
 // put makes t's buffer available for reuse. The caller guarantees nothing
-// else references t.
+// else references t. A tensor already free is not added twice: the free
+// lists hold the few buffers dead at one time, so a scan of the list it
+// would join is cheaper than the set of free tensors a map kept (an
+// insert and a delete per value per run).
 func (p *bufferPool) put(t *tensor.Tensor) {
-	if t == nil || p.inPool[t] || dataLen(t) != t.Len() {
+	if t == nil || dataLen(t) != t.Len() {
 		return
 	}
-	p.inPool[t] = true
 	if t.DType == tensor.Float32 {
+		if slices.Contains(p.f32, t) {
+			return
+		}
 		i, _ := slices.BinarySearchFunc(p.f32, cap(t.F32), func(u *tensor.Tensor, c int) int { return cmp.Compare(cap(u.F32), c) })
 		p.f32 = slices.Insert(p.f32, i, t)
 		return
 	}
 	k := poolKey{t.DType, t.Len()}
+	if slices.Contains(p.free[k], t) {
+		return
+	}
 	p.free[k] = append(p.free[k], t)
 }
 

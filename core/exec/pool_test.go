@@ -38,6 +38,23 @@ func TestPoolClearsOnlyWhenAsked(t *testing.T) {
 	}
 }
 
+// TestPoolPutTwiceKeepsOneEntry: a buffer put back twice is handed out
+// once, for float32 (kept by capacity) and other dtypes (kept by size).
+func TestPoolPutTwiceKeepsOneEntry(t *testing.T) {
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Int64} {
+		p := newBufferPool()
+		a := p.get(dt, []int{4})
+		p.put(a)
+		p.put(a)
+		if b := p.get(dt, []int{4}); b != a {
+			t.Fatalf("%v: the free buffer was not reused", dt)
+		}
+		if c := p.get(dt, []int{4}); c == a {
+			t.Fatalf("%v: a buffer put twice was handed out twice", dt)
+		}
+	}
+}
+
 // TestRepeatedRunsMatchFreshSessions runs models several times on changing
 // inputs, so that every recycled buffer (cleared or not) holds another
 // run's values, and compares each result with a fresh session's.

@@ -16,8 +16,10 @@ import (
 // often as needed. Run calls are serialised: a Session is safe for use by
 // several goroutines, but runs one model evaluation at a time.
 type Session struct {
-	inputs  []*onnx.ValueInfo
-	outputs []string
+	inputs []*onnx.ValueInfo
+	// distinctInputs is the number of distinct names in inputs.
+	distinctInputs int
+	outputs        []string
 	// consts holds initializers and the values of folded nodes.
 	consts map[string]*tensor.Tensor
 	steps  []step
@@ -28,6 +30,11 @@ type Session struct {
 	// runOnly sessions fold BN in place and release what only RunAll
 	// reads (lean.go).
 	runOnly bool
+
+	// fusedPlan and stepsPlan are fused and steps with their values
+	// resolved to slots (runplan.go); vals is the slot storage of a run.
+	fusedPlan, stepsPlan *runPlan
+	vals                 []*tensor.Tensor
 
 	mu   sync.Mutex
 	pool *bufferPool
@@ -47,6 +54,9 @@ type step struct {
 	// conv is the fused Conv a fused step runs (nil otherwise), for
 	// fusions that extend it (qdq.go).
 	conv *fusedConv
+	// memo is where the kernel keeps what it derives from the node and
+	// its input shapes between runs (Context.memo).
+	memo any
 }
 
 // writesEveryOutput reports whether n's kernel overwrites each element of
@@ -86,6 +96,11 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
 	}
+	distinct := map[string]bool{}
+	for _, vi := range s.inputs {
+		distinct[vi.Name] = true
+	}
+	s.distinctInputs = len(distinct)
 
 	order := g.Order()
 	kernels := make([]Kernel, len(order))
@@ -149,6 +164,10 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	s.planLiveness(s.fused)
 	if opts.RunOnly {
 		s.releaseUnfused()
+	}
+	s.fusedPlan = s.planRun(s.fused)
+	if !s.runOnly {
+		s.stepsPlan = s.planRun(s.steps) // RunAll's; a graph folded whole has no steps
 	}
 	return s, nil
 }
@@ -253,43 +272,41 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	pool.stats = Stats{}
 	pool.live = 0
 
-	// values holds what the running steps produced; lookups fall back to
-	// inputs and constants.
-	steps := s.fused
+	plan := s.fusedPlan
 	if opt.KeepAll {
 		if s.runOnly {
 			return nil, ErrRunOnly
 		}
-		steps = s.steps // every intermediate value, unfused
+		plan = s.stepsPlan // every intermediate value, unfused
 	}
-	values := make(map[string]*tensor.Tensor, len(steps))
-	get := func(name string) *tensor.Tensor {
-		if t, ok := values[name]; ok {
-			return t
-		}
-		if t, ok := inputs[name]; ok {
-			return t
-		}
-		return s.consts[name]
+	// vals holds the tensor of each slot: what the running steps produced
+	// and the graph inputs. It is the session's, cleared after the run so
+	// that nothing the caller receives stays referenced.
+	if cap(s.vals) < len(plan.names) {
+		s.vals = make([]*tensor.Tensor, len(plan.names))
+	}
+	vals := s.vals[:len(plan.names)]
+	defer clear(vals)
+	for j, name := range plan.inputs {
+		vals[plan.produced+j] = inputs[name]
 	}
 	c := &Context{}
 	zeroed, uninit := pool.get, pool.getUninit
 	var inBuf []*tensor.Tensor // one input slice for every step: no kernel keeps it
-	for _, st := range steps {
+	for i := range plan.steps {
+		ps := &plan.steps[i]
+		st := ps.step
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if n := len(st.node.Input); cap(inBuf) < n {
+		if n := len(ps.in); cap(inBuf) < n {
 			inBuf = make([]*tensor.Tensor, n, max(n, 8))
 		}
-		in := inBuf[:len(st.node.Input)]
-		for j, name := range st.node.Input {
-			in[j] = nil
-			if name != "" {
-				in[j] = get(name)
-			}
+		in := inBuf[:len(ps.in)]
+		for j, op := range ps.in {
+			in[j] = op.read(vals)
 		}
-		c.Node, c.Opset = st.node, st.opset
+		c.Node, c.Opset, c.memo = st.node, st.opset, &st.memo
 		if !opt.KeepAll {
 			c.alloc = zeroed
 			if st.overwrites {
@@ -300,19 +317,19 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 		if err != nil {
 			return nil, err
 		}
-		for j, name := range st.node.Output {
-			if name == "" || j >= len(outs) {
+		for j, slot := range ps.out {
+			if slot < 0 || j >= len(outs) {
 				continue
 			}
-			values[name] = outs[j]
+			vals[slot] = outs[j]
 			pool.produced(outs[j])
 		}
 		if opt.KeepAll {
 			continue
 		}
-		for _, name := range st.release {
-			if t, ok := values[name]; ok {
-				delete(values, name)
+		for _, slot := range ps.release {
+			if t := vals[slot]; t != nil {
+				vals[slot] = nil
 				pool.released(t)
 				pool.put(t)
 			}
@@ -320,13 +337,17 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	}
 
 	result := make(map[string]*tensor.Tensor, len(s.outputs))
-	for _, name := range s.outputs {
-		t, produced := values[name]
-		if !produced {
+	for i, name := range s.outputs {
+		op := plan.outputs[i]
+		var t *tensor.Tensor
+		if op.slot >= 0 && op.slot < plan.produced {
+			t = vals[op.slot]
+		}
+		if t == nil {
 			// An output that is an input or a constant: hand out a copy so
 			// the caller cannot modify the session's weights or its own input
 			// through it.
-			src := get(name)
+			src := op.read(vals)
 			if src == nil {
 				return nil, fmt.Errorf("exec: output %q was not computed", name)
 			}
@@ -335,8 +356,10 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 		result[name] = t
 	}
 	if opt.KeepAll {
-		for name, t := range values {
-			result[name] = t
+		for slot, t := range vals[:plan.produced] {
+			if t != nil {
+				result[plan.names[slot]] = t
+			}
 		}
 		for _, name := range s.folded {
 			if _, ok := result[name]; !ok {

@@ -25,6 +25,8 @@ var convBenchCases = []struct {
 	{"mobilenetv2/dw3x3_144_s2", []int{1, 144, 56, 56}, []int{144, 1, 3, 3}, ConvParams{Group: 144, Strides: []int{2, 2}, Pads: []int{1, 1, 1, 1}}},
 	{"mobilenetv2/project1x1_144to24_56x56", []int{1, 144, 56, 56}, []int{24, 144, 1, 1}, ConvParams{}},
 	{"mobilenetv2/project1x1_960to160_7x7", []int{1, 960, 7, 7}, []int{160, 960, 1, 1}, ConvParams{}},
+	{"mnist8/5x5_1to8_28x28", []int{1, 1, 28, 28}, []int{8, 1, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}}},
+	{"mnist8/5x5_8to16_14x14", []int{1, 8, 14, 14}, []int{16, 8, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}}},
 }
 
 func BenchmarkConv(b *testing.B) {
@@ -58,6 +60,31 @@ func BenchmarkMaxPool3x3s2(b *testing.B) {
 		if err := MaxPoolInto(y, nil, x, g, false); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkMaxPoolMnist8 times mnist-8's two pools (2x2 stride 2 over
+// 8x28x28, 3x3 stride 3 over 16x14x14), whose windows all lie inside.
+func BenchmarkMaxPoolMnist8(b *testing.B) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, bc := range []struct {
+		name string
+		x    []int
+		p    PoolParams
+	}{
+		{"2x2s2_8x28x28", []int{1, 8, 28, 28}, PoolParams{Kernel: []int{2, 2}, Strides: []int{2, 2}}},
+		{"3x3s3_16x14x14", []int{1, 16, 14, 14}, PoolParams{Kernel: []int{3, 3}, Strides: []int{3, 3}}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			x := randTensor(rng, bc.x...)
+			g, _ := ResolvePool("MaxPool", x.Shape, bc.p)
+			y := tensor.New(tensor.Float32, g.OutShape())
+			for b.Loop() {
+				if err := MaxPoolInto(y, nil, x, g, false); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -22,6 +22,8 @@ type ConvParams struct {
 type ConvGeometry struct {
 	Batch, InChannels, OutChannels, Group int
 	Window
+	// colRows caches the row table of the col matrix (im2col_panels.go).
+	colRows *colRowCache
 }
 
 // OutShape is the shape of Y: N x M x Out.
@@ -53,7 +55,7 @@ func ResolveConv(xShape, wShape []int, p ConvParams) (*ConvGeometry, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &ConvGeometry{Batch: n, InChannels: c, OutChannels: m, Group: group, Window: win}
+	g := &ConvGeometry{Batch: n, InChannels: c, OutChannels: m, Group: group, Window: win, colRows: new(colRowCache)}
 	if _, err := checkedProduct("Conv", g.OutShape()); err != nil {
 		return nil, err
 	}
@@ -115,7 +117,13 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 	var col []float32
 	if !pointwise {
 		panels = colPanelsPool.Get().(*ColPanels)
-		if panels.Reset(cg, &g.Window) && panels.gathersFast() {
+		ready := false
+		if rows, ok := colRowsFor(g, cg); ok {
+			ready = panels.resetShared(cg, &g.Window, rows)
+		} else {
+			ready = panels.Reset(cg, &g.Window)
+		}
+		if ready && panels.gathersFast() {
 			defer colPanelsPool.Put(panels)
 		} else {
 			colPanelsPool.Put(panels)

@@ -20,7 +20,10 @@ type ColPanels struct {
 	inH, inW, outH, outW      int
 	strideH, strideW, inPlane int
 	rows                      []colRow
-	line                      []float32 // one row of a block, before it is dealt out to the panels
+	// sharedRows is set when rows belongs to a ConvGeometry's cache
+	// (resetShared): then Reset must not write into it.
+	sharedRows bool
+	line       []float32 // one row of a block, before it is dealt out to the panels
 }
 
 // colRow describes row r = (c, kh, kw) of the col matrix: its channel's
@@ -46,6 +49,31 @@ func NewColPanels(channels int, w *Window) (*ColPanels, bool) {
 // Reset is NewColPanels reusing s's memory.
 func (s *ColPanels) Reset(channels int, w *Window) bool {
 	p := w.promote3()
+	rows := s.rows[:0]
+	if s.sharedRows {
+		rows = nil
+	}
+	if !s.setWindow(channels, &p, rows) {
+		return false
+	}
+	s.rows = appendColRows(s.rows, channels, &p)
+	return true
+}
+
+// resetShared is Reset with the row table given (from a ConvGeometry's
+// cache, see colRowsFor): s reads it and never writes it.
+func (s *ColPanels) resetShared(channels int, w *Window, rows []colRow) bool {
+	p := w.promote3()
+	if !s.setWindow(channels, &p, rows) {
+		return false
+	}
+	s.sharedRows = true
+	return true
+}
+
+// setWindow sets everything of s but the row table, which becomes rows,
+// and reports false when p is not 1-D or 2-D.
+func (s *ColPanels) setWindow(channels int, p *window3, rows []colRow) bool {
 	if p.In[0] != 1 || p.Kernel[0] != 1 || p.Out[0] != 1 {
 		return false
 	}
@@ -53,23 +81,64 @@ func (s *ColPanels) Reset(channels int, w *Window) bool {
 		channels: channels,
 		inH:      p.In[1], inW: p.In[2], outH: p.Out[1], outW: p.Out[2],
 		strideH: p.Strides[1], strideW: p.Strides[2], inPlane: p.In[1] * p.In[2],
-		rows: s.rows[:0], line: s.line,
+		rows: rows, line: s.line,
 	}
+	return true
+}
+
+// appendColRows appends the descriptors of the col rows of channels
+// planes under window p (2-D or less) to rows.
+func appendColRows(rows []colRow, channels int, p *window3) []colRow {
+	inW, outW, strideW, inPlane := p.In[2], p.Out[2], p.Strides[2], p.In[1]*p.In[2]
 	kH, kW := p.Kernel[1], p.Kernel[2]
 	for c := 0; c < channels; c++ {
 		for kh := 0; kh < kH; kh++ {
 			for kw := 0; kw < kW; kw++ {
 				dw := kw*p.Dilations[2] - p.PadBegin[2]
-				lo, hi := outputSpan(dw, s.strideW, s.inW, s.outW)
-				s.rows = append(s.rows, colRow{
-					plane: int32(c * s.inPlane),
+				lo, hi := outputSpan(dw, strideW, inW, outW)
+				rows = append(rows, colRow{
+					plane: int32(c * inPlane),
 					dh:    int32(kh*p.Dilations[1] - p.PadBegin[1]),
 					dw:    int32(dw), lo: int32(lo), hi: int32(hi),
 				})
 			}
 		}
 	}
-	return true
+	return rows
+}
+
+// colRowCache is a ConvGeometry's row table for its col matrix, built on
+// first use: a session resolves each Conv once and then runs it on every
+// image, and building the table per call (a few hundred descriptors, two
+// divisions each) was a few percent of mnist-8. The window and channel
+// count it was built for are kept, so a geometry changed after
+// ResolveConv never reads a stale table.
+type colRowCache struct {
+	mu       sync.Mutex
+	channels int
+	win      window3
+	rows     []colRow
+}
+
+// colRowsFor returns the row table of g's col matrix for channels planes,
+// or ok false when g has no cache (a geometry not made by ResolveConv) or
+// a window that is not 1-D or 2-D.
+func colRowsFor(g *ConvGeometry, channels int) (rows []colRow, ok bool) {
+	c := g.colRows
+	if c == nil {
+		return nil, false
+	}
+	p := g.promote3()
+	if p.In[0] != 1 || p.Kernel[0] != 1 || p.Out[0] != 1 {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.rows == nil || c.channels != channels || c.win != p {
+		c.channels, c.win = channels, p
+		c.rows = appendColRows(make([]colRow, 0, channels*p.Kernel[1]*p.Kernel[2]), channels, &p)
+	}
+	return c.rows, true
 }
 
 // colPanelsPool recycles ColPanels between convolutions, so that a

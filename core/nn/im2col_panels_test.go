@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/gemm"
@@ -38,6 +39,16 @@ var colPanelsCases = []struct {
 	{"5x5_same_8x8", []int{8, 8}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
 	{"3x3_same_rows_only_24x16", []int{24, 16}, []int{3, 1}, nil, nil, []int{1, 0, 1, 0}, 2},
 	{"3x3_s4_17x33", []int{17, 33}, []int{3, 3}, []int{4, 4}, nil, []int{1, 1, 1, 1}, 1},
+	// Stride 1 "same" rows that are not a whole number of 8-wide steps,
+	// so steps cross output rows: mnist-8's two convolutions, rows just
+	// over one step, a tap more than eight columns off, and vertical
+	// padding that differs above and below.
+	{"5x5_same_28x28", []int{28, 28}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 1},
+	{"5x5_same_14x14", []int{14, 14}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 3},
+	{"5x5_same_9x9", []int{9, 9}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
+	{"3x3_same_dil5_13x11", []int{13, 11}, []int{3, 3}, nil, []int{5, 5}, []int{5, 5, 5, 5}, 1},
+	{"3x3_same_dil6_12x12", []int{12, 12}, []int{3, 3}, nil, []int{6, 6}, []int{6, 9, 6, 3}, 1},
+	{"3x3_asym_rows_11x11", []int{11, 11}, []int{3, 3}, nil, nil, []int{0, 1, 2, 1}, 2},
 }
 
 // TestColPanelsMatchesIm2Col: every block ColPanels writes, at every panel
@@ -137,5 +148,31 @@ func BenchmarkColPanels(b *testing.B) {
 			}
 			b.ReportMetric(float64(rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
 		})
+	}
+}
+
+// TestColRowsCacheFollowsGeometry: the row table a ConvGeometry caches is
+// the one Reset builds, and is rebuilt when the channel count or the
+// window changes after ResolveConv.
+func TestColRowsCacheFollowsGeometry(t *testing.T) {
+	g, err := ResolveConv([]int{1, 3, 14, 14}, []int{4, 3, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, channels int) {
+		t.Helper()
+		rows, ok := colRowsFor(g, channels)
+		want, _ := NewColPanels(channels, &g.Window)
+		if !ok || !slices.Equal(rows, want.rows) {
+			t.Fatalf("%s: cached rows %v, Reset builds %v", what, rows, want.rows)
+		}
+	}
+	check("first use", 3)
+	check("second use", 3)
+	check("another channel count", 2)
+	g.PadBegin[1], g.PadEnd[1] = 1, 3
+	check("a changed window", 2)
+	if _, ok := colRowsFor(&ConvGeometry{Window: g.Window}, 2); ok {
+		t.Fatal("a geometry not made by ResolveConv had a cache")
 	}
 }

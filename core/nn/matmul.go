@@ -119,6 +119,17 @@ func MatMulShape(aShape, bShape []int) ([]int, error) {
 	if len(aShape) == 0 || len(bShape) == 0 {
 		return nil, fmt.Errorf("MatMul: operands A %v and B %v must have rank >= 1", aShape, bShape)
 	}
+	if len(aShape) == 2 && len(bShape) == 2 {
+		// Two matrices (a classifier's MatMul): no batch to broadcast.
+		if aShape[1] != bShape[0] {
+			return nil, fmt.Errorf("MatMul: inner dimensions differ: A %v and B %v", aShape, bShape)
+		}
+		out := []int{aShape[0], bShape[1]}
+		if _, err := checkedProduct("MatMul", out); err != nil {
+			return nil, err
+		}
+		return out, nil
+	}
 	a, b := promoteMatMul(aShape, bShape)
 	if a[len(a)-1] != b[len(b)-2] {
 		return nil, fmt.Errorf("MatMul: inner dimensions differ: A %v and B %v", aShape, bShape)
@@ -159,14 +170,23 @@ func broadcastBatch(a, b []int) ([]int, error) {
 
 // MatMulInto computes the numpy-semantics matrix product into y.
 func MatMulInto(y, a, b *tensor.Tensor) error {
-	shape, err := MatMulShape(a.Shape, b.Shape)
-	if err != nil {
-		return err
-	}
-	for _, t := range []*tensor.Tensor{y, a, b} {
+	for _, t := range [...]*tensor.Tensor{y, a, b} {
 		if t.DType != tensor.Float32 || len(t.F32) != t.Len() {
 			return fmt.Errorf("MatMul: operands must be float32 tensors with data matching their shape (got %v %v)", t.DType, t.Shape)
 		}
+	}
+	if len(a.Shape) == 2 && len(b.Shape) == 2 {
+		// Checked in place: MatMulShape allocates the shape it returns.
+		m, k, n := a.Shape[0], a.Shape[1], b.Shape[1]
+		if b.Shape[0] != k || len(y.Shape) != 2 || y.Shape[0] != m || y.Shape[1] != n {
+			return fmt.Errorf("MatMul: A %v times B %v into output %v", a.Shape, b.Shape, y.Shape)
+		}
+		gemm.Sgemm(false, false, m, n, k, 1, a.F32, k, b.F32, n, 0, y.F32, n)
+		return nil
+	}
+	shape, err := MatMulShape(a.Shape, b.Shape)
+	if err != nil {
+		return err
 	}
 	if !slices.Equal(y.Shape, shape) {
 		return fmt.Errorf("MatMul: output %v, want %v", y.Shape, shape)

@@ -136,6 +136,15 @@ func TestMaxPoolInsideMatchesGeneral(t *testing.T) {
 		{[]int{1, 2, 9, 9}, PoolParams{Kernel: []int{3, 3}, Strides: []int{2, 2}}},
 		{[]int{1, 2, 6, 7}, PoolParams{Kernel: []int{2, 3}}},
 		{[]int{2, 2, 11}, PoolParams{Kernel: []int{3}, Strides: []int{2}}},
+		// Rows long enough for the wasm kernel's vector steps at strides 1
+		// and 2, with kernels of even and odd widths past 2 (a last tap
+		// pair of one) and rows ending on a vector step or a leftover.
+		{[]int{1, 3, 10, 13}, PoolParams{Kernel: []int{3, 3}}},
+		{[]int{1, 2, 8, 40}, PoolParams{Kernel: []int{2, 2}, Strides: []int{2, 2}}},
+		{[]int{2, 2, 19, 33}, PoolParams{Kernel: []int{3, 3}, Strides: []int{2, 2}}},
+		{[]int{1, 2, 12, 30}, PoolParams{Kernel: []int{4, 4}, Strides: []int{2, 2}}},
+		{[]int{1, 2, 9, 27}, PoolParams{Kernel: []int{2, 5}, Strides: []int{1, 2}}},
+		{[]int{1, 1, 5, 9}, PoolParams{Kernel: []int{1, 2}, Strides: []int{3, 1}}},
 	}
 	rng := rand.New(rand.NewPCG(13, 14))
 	for i, tc := range cases {

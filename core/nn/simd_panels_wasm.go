@@ -18,11 +18,17 @@ func simdIm2ColPanelsRaw(dst, img unsafe.Pointer, imgBytes int32, rows unsafe.Po
 var _ [20]byte = [unsafe.Sizeof(colRow{})]byte{}
 
 // gathersFast reports whether the kernel takes s's panels in vector steps:
-// strides 1 or 2 across, output rows a whole number of steps (ResNet's 32,
-// 16, 8; an output row of 28 or 7 would cross steps, which go one value
-// at a time, and Im2Col plus pack_b is faster there).
+// strides 1 or 2 across with output rows a whole number of steps (ResNet's
+// 32, 16, 8), or stride 1 with output rows of at least one step as wide as
+// the image's (mnist's 28 and 14, "same" padding), whose steps cross rows
+// as one shifted load. Elsewhere (an output row of 7, or 15 at stride 2)
+// steps cross rows one value at a time, and Im2Col plus pack_b is faster.
 func (s *ColPanels) gathersFast() bool {
-	return simdKernels && s.strideW <= 2 && s.outW%8 == 0
+	if !simdKernels {
+		return false
+	}
+	return s.strideW <= 2 && s.outW%8 == 0 ||
+		s.strideH == 1 && s.strideW == 1 && s.outW == s.inW && s.outW >= 8
 }
 
 // simdColPanels has the kernel write s.Panels' block when the panels are

@@ -42,6 +42,12 @@ func simdIm2ColRaw(col, img unsafe.Pointer, channels, inH, inW, outH, outW, kH, 
 //go:wasmimport pare_gemm bias_init
 func simdBiasInitRaw(y, src, bias unsafe.Pointer, channels, plane, hasSrc int32)
 
+// simdMaxPoolRaw: see maxpool in kernel.wat. Call it only through
+// simdMaxPool.
+//
+//go:wasmimport pare_gemm maxpool
+func simdMaxPoolRaw(y, x unsafe.Pointer, planes, inH, inW, outH, outW, kH, kW, sH, sW int32)
+
 // simdKernels reports whether the host bound a SIMD kernel (kernel_kind is
 // 0 under PARE_SIMD=off or without one: then everything stays in Go).
 var simdKernels = simdKernelKind() > 0
@@ -168,5 +174,38 @@ func simdBiasInit(y, bias, residual []float32, batch, channels, plane int) bool 
 		}
 		simdBiasInitRaw(unsafe.Pointer(&y[i*n]), src, unsafe.Pointer(&bias[0]), int32(channels), int32(plane), hasSrc)
 	}
+	return true
+}
+
+// simdMaxPool runs maxPoolInside's float32 work in the kernel and reports
+// whether it did: p is a promoted 2-D window whose every window lies
+// inside the image (windowsInside2D). The kernel writes exactly planes
+// maps of outH x outW floats of y and reads x only inside the windows,
+// so those are the extents checked.
+func simdMaxPool(y, x []float32, planes int, p *window3) bool {
+	if !simdKernels || planes < 1 {
+		return false
+	}
+	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
+	kH, kW, sH, sW := p.Kernel[1], p.Kernel[2], p.Strides[1], p.Strides[2]
+	for _, v := range [...]int{inH, inW, outH, outW, kH, kW, sH, sW} {
+		if v < 1 || v > math.MaxInt32/4 {
+			return false
+		}
+	}
+	inPlane, outPlane := inH*inW, outH*outW
+	if inPlane > math.MaxInt32/4/planes || outPlane > math.MaxInt32/4/planes {
+		return false
+	}
+	switch {
+	case (outH-1)*sH+kH > inH || (outW-1)*sW+kW > inW:
+		panic(fmt.Sprintf("nn: SIMD max pool: windows %dx%d at strides %dx%d over %d x %d outputs leave the %d x %d image", kH, kW, sH, sW, outH, outW, inH, inW))
+	case len(x) < planes*inPlane:
+		panic(fmt.Sprintf("nn: SIMD max pool: X has %d elements, needs %d x %d x %d", len(x), planes, inH, inW))
+	case len(y) < planes*outPlane:
+		panic(fmt.Sprintf("nn: SIMD max pool: Y has %d elements, needs %d x %d x %d", len(y), planes, outH, outW))
+	}
+	simdMaxPoolRaw(unsafe.Pointer(&y[0]), unsafe.Pointer(&x[0]), int32(planes), int32(inH), int32(inW), int32(outH), int32(outW),
+		int32(kH), int32(kW), int32(sH), int32(sW))
 	return true
 }

@@ -164,6 +164,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "relu_mask", kind: "function" },
       { name: "add", kind: "function" },
       { name: "fake_quant", kind: "function" },
+      { name: "maxpool", kind: "function" },
     ]);
   });
 }

@@ -10,8 +10,9 @@
 ;; (MobileNet's depthwise convolution with its bias, residual and clamp),
 ;; clamp (Relu/ReLU6 on a GEMM's output), im2col (the unrolled windows a
 ;; convolution's GEMM multiplies) and bias_init (the bias and residual a
-;; convolution's output starts from); the training passes; and fake_quant
-;; (a QDQ model's fused QuantizeLinear -> DequantizeLinear). The Go wrappers
+;; convolution's output starts from); maxpool (windows inside the image);
+;; the training passes; and fake_quant (a QDQ model's fused QuantizeLinear
+;; -> DequantizeLinear). The Go wrappers
 ;; (core/gemm/simd_imports_wasm.go, core/nn/simd_wasm.go) check every
 ;; length before calling, because this code can write anywhere in Go's
 ;; heap.
@@ -651,9 +652,11 @@
   ;; Eight outputs that lie in one output row are one vector step at
   ;; stride 1 (two loads) and 2 (four loads, the even columns kept); lanes
   ;; whose image column falls outside the row are zeroed with a mask, and
-  ;; a whole step in the vertical padding stores zeros. Steps that cross
-  ;; an output row, the last partial one, other strides and loads that
-  ;; would leave the image go one output at a time.
+  ;; a whole step in the vertical padding stores zeros. At stride 1 with
+  ;; output rows as wide as the image's, steps that cross an output row
+  ;; are vector steps too (the wrapped columns zeroed afterwards). Other
+  ;; steps that cross a row, the last partial one, other strides and
+  ;; loads that would leave the image go one output at a time.
   (func (export "im2col_panels")
     (param $dst i32) (param $img i32) (param $imgBytes i32) (param $rows i32) (param $kb i32)
     (param $j0 i32) (param $nb i32) (param $inH i32) (param $inW i32) (param $outW i32)
@@ -664,6 +667,9 @@
     (local $ih i32) (local $iw i32) (local $src i32) (local $q i32) (local $ohq i32) (local $owq i32)
     (local $v f32) (local $inWV v128) (local $iwV v128)
     (local $shifted i32) (local $p i32) (local $lo i32) (local $hi i32) (local $end i32) (local $maskOw i32)
+    (local $wrapping i32) (local $out0 i32) (local $rowStart i32) (local $lim i32)
+    (local $c i32) (local $cLo i32) (local $cHi i32) (local $v0 v128) (local $v1 v128)
+    (local $posV v128) (local $loV v128) (local $limV v128)
     (local.set $imgEnd (i32.add (local.get $img) (local.get $imgBytes)))
     ;; Stride 1 with output rows as wide as the image's ("same" padding,
     ;; ResNet's 3x3 convolutions) and whole rows of eight: output position
@@ -673,6 +679,13 @@
       (i32.and (i32.eq (i32.or (local.get $strideH) (local.get $strideW)) (i32.const 1))
                (i32.eq (local.get $outW) (local.get $inW)))
       (i32.eqz (i32.and (i32.or (i32.or (local.get $outW) (local.get $j0)) (local.get $nb)) (i32.const 7)))))
+    ;; The same shift when output rows are not a whole number of steps
+    ;; (mnist's 28 and 14): a step then crosses from one output row into
+    ;; the next, so the image is copied shifted without masks and the
+    ;; columns that wrapped in from the neighbouring row are zeroed after.
+    (local.set $wrapping (i32.and (i32.eqz (local.get $shifted))
+      (i32.and (i32.eq (i32.or (local.get $strideH) (local.get $strideW)) (i32.const 1))
+        (i32.and (i32.eq (local.get $outW) (local.get $inW)) (i32.ge_u (local.get $outW) (i32.const 8))))))
     (local.set $end (i32.add (local.get $j0) (local.get $nb)))
     (local.set $panelBytes (i32.shl (local.get $kb) (i32.const 5)))
     (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
@@ -740,6 +753,101 @@
             (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
             (local.set $p (i32.add (local.get $p) (i32.const 8)))
             (br_if $fast (i32.lt_s (local.get $p) (local.get $end))))
+          (local.set $done (local.get $nb))))
+      (if (local.get $wrapping)
+        (then
+          ;; Positions [lo, hi) lie in image rows 0 .. inH-1, as above.
+          (local.set $lo (i32.mul (select (i32.sub (i32.const 0) (local.get $dh)) (i32.const 0)
+            (i32.lt_s (local.get $dh) (i32.const 0))) (local.get $outW)))
+          (local.set $hi (i32.sub (local.get $inH) (local.get $dh)))
+          (local.set $hi (i32.mul (select (local.get $hi) (i32.const 0) (i32.gt_s (local.get $hi) (i32.const 0))) (local.get $outW)))
+          ;; Output columns [cLo, cHi) read outside the image row: the
+          ;; ones wrapped in from the neighbouring row by the shift.
+          (local.set $cLo (i32.const 0))
+          (local.set $cHi (i32.const 0))
+          (if (i32.lt_s (local.get $dw) (i32.const 0))
+            (then (local.set $cHi (i32.sub (i32.const 0) (local.get $dw)))))
+          (if (i32.gt_s (local.get $dw) (i32.const 0))
+            (then
+              (local.set $cLo (i32.sub (local.get $outW) (local.get $dw)))
+              (local.set $cHi (local.get $outW))))
+          (if (i32.lt_s (local.get $cLo) (i32.const 0)) (then (local.set $cLo (i32.const 0))))
+          (if (i32.gt_s (local.get $cHi) (local.get $outW)) (then (local.set $cHi (local.get $outW))))
+          (local.set $src (i32.add (local.get $plane)
+            (i32.shl (i32.add (local.get $j0) (i32.add (i32.mul (local.get $dh) (local.get $inW)) (local.get $dw))) (i32.const 2))))
+          (local.set $out0 (local.get $out))
+          ;; Lanes at positions [lo, lim) hold image values; the others
+          ;; (rows in the padding, past the block's end) are zero.
+          (local.set $lim (select (local.get $hi) (local.get $end) (i32.lt_s (local.get $hi) (local.get $end))))
+          (local.set $loV (i32x4.splat (local.get $lo)))
+          (local.set $limV (i32x4.splat (local.get $lim)))
+          (local.set $p (local.get $j0))
+          (loop $wrapStep
+            (block $wrapStored
+              (if (i32.or (i32.le_s (i32.add (local.get $p) (i32.const 8)) (local.get $lo)) (i32.ge_s (local.get $p) (local.get $lim)))
+                (then
+                  (v128.store (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (v128.store offset=16 (local.get $out) (v128.const i32x4 0 0 0 0))
+                  (br $wrapStored)))
+              (if (i32.and (i32.ge_u (local.get $src) (local.get $img))
+                           (i32.le_u (i32.add (local.get $src) (i32.const 32)) (local.get $imgEnd)))
+                (then
+                  ;; The shifted image as it is, two loads and two stores;
+                  ;; a step that reaches the padding rows or the block's
+                  ;; end keeps only its lanes in [lo, lim).
+                  (local.set $v0 (v128.load (local.get $src)))
+                  (local.set $v1 (v128.load offset=16 (local.get $src)))
+                  (if (i32.or (i32.lt_s (local.get $p) (local.get $lo)) (i32.gt_s (i32.add (local.get $p) (i32.const 8)) (local.get $lim)))
+                    (then
+                      (local.set $posV (i32x4.add (i32x4.splat (local.get $p)) (v128.const i32x4 0 1 2 3)))
+                      (local.set $v0 (v128.and (local.get $v0)
+                        (v128.and (i32x4.ge_s (local.get $posV) (local.get $loV)) (i32x4.lt_s (local.get $posV) (local.get $limV)))))
+                      (local.set $posV (i32x4.add (local.get $posV) (v128.const i32x4 4 4 4 4)))
+                      (local.set $v1 (v128.and (local.get $v1)
+                        (v128.and (i32x4.ge_s (local.get $posV) (local.get $loV)) (i32x4.lt_s (local.get $posV) (local.get $limV)))))))
+                  (v128.store (local.get $out) (local.get $v0))
+                  (v128.store offset=16 (local.get $out) (local.get $v1))
+                  (br $wrapStored)))
+              ;; Loads that would leave the image (the first and last
+              ;; rows of the outer channels): lane by lane, each checked
+              ;; against the rows and its column.
+              (local.set $q (i32.const 0))
+              (loop $wrapLane
+                (local.set $v (f32.const 0))
+                (local.set $owq (i32.rem_u (i32.add (local.get $p) (local.get $q)) (local.get $outW)))
+                (if (i32.and
+                      (i32.and (i32.ge_s (i32.add (local.get $p) (local.get $q)) (local.get $lo))
+                               (i32.lt_s (i32.add (local.get $p) (local.get $q)) (local.get $lim)))
+                      (i32.lt_u (i32.add (local.get $owq) (local.get $dw)) (local.get $inW)))
+                  (then (local.set $v (f32.load (i32.add (local.get $src) (i32.shl (local.get $q) (i32.const 2)))))))
+                (f32.store (i32.add (local.get $out) (i32.shl (local.get $q) (i32.const 2))) (local.get $v))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $wrapLane (i32.lt_u (local.get $q) (i32.const 8)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $out (i32.add (local.get $out) (local.get $panelBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 8)))
+            (br_if $wrapStep (i32.lt_s (local.get $p) (local.get $end))))
+          ;; Zero columns [cLo, cHi) of each output row in [j0, end):
+          ;; position q is lane (q-j0)%8 of panel (q-j0)/8. (Where a step
+          ;; already stored zeros this stores them again.)
+          (if (i32.lt_s (local.get $cLo) (local.get $cHi))
+            (then
+              (local.set $rowStart (i32.mul (i32.div_u (local.get $j0) (local.get $outW)) (local.get $outW)))
+              (loop $fixRow
+                (local.set $c (local.get $cLo))
+                (loop $fixCol
+                  (local.set $q (i32.add (local.get $rowStart) (local.get $c)))
+                  (if (i32.and (i32.ge_s (local.get $q) (local.get $j0)) (i32.lt_s (local.get $q) (local.get $end)))
+                    (then
+                      (local.set $q (i32.sub (local.get $q) (local.get $j0)))
+                      (f32.store (i32.add (i32.add (local.get $out0)
+                        (i32.mul (i32.shr_u (local.get $q) (i32.const 3)) (local.get $panelBytes)))
+                        (i32.shl (i32.and (local.get $q) (i32.const 7)) (i32.const 2)))
+                        (f32.const 0))))
+                  (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                  (br_if $fixCol (i32.lt_s (local.get $c) (local.get $cHi))))
+                (local.set $rowStart (i32.add (local.get $rowStart) (local.get $outW)))
+                (br_if $fixRow (i32.lt_s (local.get $rowStart) (local.get $end))))))
           (local.set $done (local.get $nb))))
       (if (i32.lt_s (local.get $done) (local.get $nb)) (then
       (loop $chunk
@@ -1471,4 +1579,112 @@
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (br $vec))))
-)
+
+  ;; maxpool takes the maximum of each window of planes images of inH x
+  ;; inW floats into planes maps of outH x outW: y[o][oh][ow] = the max of
+  ;; x[o][oh*sH+kh][ow*sW+kw] over kh < kH, kw < kW, every window inside
+  ;; the image (no padding, no dilation; the caller guarantees it). The
+  ;; order is core/nn's maxPoolInside: the first tap, then each tap v in
+  ;; row-major order replaces the running best when best < v, which is
+  ;; exactly f32x4.pmax(best, v), so NaNs propagate the same way (a NaN
+  ;; first tap wins, a later one is skipped). Four outputs of a row at a
+  ;; time at strides 1 and 2 (there, pairs of loads split into even and
+  ;; odd taps), reading only inside their image row; the rest, and other
+  ;; strides, one output at a time. Go's scalar loop made the two pools a
+  ;; seventh of mnist-8.
+  (func (export "maxpool")
+    (param $y i32) (param $x i32) (param $planes i32) (param $inH i32) (param $inW i32)
+    (param $outH i32) (param $outW i32) (param $kH i32) (param $kW i32) (param $sH i32) (param $sW i32)
+    (local $plane i32) (local $oh i32) (local $ow i32) (local $kh i32) (local $kw i32)
+    (local $inWBytes i32) (local $top i32) (local $r i32) (local $out i32) (local $vecEnd i32)
+    (local $best v128) (local $v0 v128) (local $v1 v128) (local $b f32) (local $v f32)
+    (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
+    ;; A vector step of outputs ow .. ow+3 starts while ow < vecEnd. At
+    ;; stride 1 its loads stay inside the windows; at stride 2 a pair of
+    ;; loads for taps kw, kw+1 reads image columns 2*ow+kw .. 2*ow+kw+7,
+    ;; the last pair starting at kw = (kW-1) rounded down to even, so
+    ;; 2*ow + ((kW-1) & -2) + 7 < inW as well.
+    (local.set $vecEnd (i32.const 0))
+    (if (i32.eq (local.get $sW) (i32.const 1))
+      (then (local.set $vecEnd (i32.sub (local.get $outW) (i32.const 3)))))
+    (if (i32.eq (local.get $sW) (i32.const 2))
+      (then
+        (local.set $vecEnd (i32.sub (i32.sub (local.get $inW) (i32.const 8))
+          (i32.and (i32.sub (local.get $kW) (i32.const 1)) (i32.const -2))))
+        (if (i32.ge_s (local.get $vecEnd) (i32.const 0))
+          (then
+            (local.set $vecEnd (i32.add (i32.shr_u (local.get $vecEnd) (i32.const 1)) (i32.const 1)))
+            (if (i32.gt_s (local.get $vecEnd) (i32.sub (local.get $outW) (i32.const 3)))
+              (then (local.set $vecEnd (i32.sub (local.get $outW) (i32.const 3)))))))))
+    (local.set $out (local.get $y))
+    (loop $planeLoop
+      (local.set $oh (i32.const 0))
+      (loop $rowLoop
+        (local.set $top (i32.add (local.get $x) (i32.mul (i32.mul (local.get $oh) (local.get $sH)) (local.get $inWBytes))))
+        (local.set $ow (i32.const 0))
+        (block $vecDone
+          (loop $vec
+            (br_if $vecDone (i32.ge_s (local.get $ow) (local.get $vecEnd)))
+            (local.set $r (i32.add (local.get $top) (i32.shl (i32.mul (local.get $ow) (local.get $sW)) (i32.const 2))))
+            (if (i32.eq (local.get $sW) (i32.const 1))
+              (then
+                (local.set $best (v128.load (local.get $r)))
+                (local.set $kh (i32.const 0))
+                (loop $kh1
+                  (local.set $kw (i32.const 0))
+                  (loop $kw1
+                    (local.set $best (f32x4.pmax (local.get $best)
+                      (v128.load (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2))))))
+                    (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                    (br_if $kw1 (i32.lt_s (local.get $kw) (local.get $kW))))
+                  (local.set $r (i32.add (local.get $r) (local.get $inWBytes)))
+                  (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+                  (br_if $kh1 (i32.lt_s (local.get $kh) (local.get $kH)))))
+              (else
+                (local.set $best (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27
+                  (v128.load (local.get $r)) (v128.load offset=16 (local.get $r))))
+                (local.set $kh (i32.const 0))
+                (loop $kh2
+                  (local.set $kw (i32.const 0))
+                  (loop $kw2
+                    (local.set $v0 (v128.load (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2)))))
+                    (local.set $v1 (v128.load offset=16 (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2)))))
+                    (local.set $best (f32x4.pmax (local.get $best)
+                      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $v0) (local.get $v1))))
+                    (if (i32.lt_s (i32.add (local.get $kw) (i32.const 1)) (local.get $kW))
+                      (then (local.set $best (f32x4.pmax (local.get $best)
+                        (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $v0) (local.get $v1))))))
+                    (local.set $kw (i32.add (local.get $kw) (i32.const 2)))
+                    (br_if $kw2 (i32.lt_s (local.get $kw) (local.get $kW))))
+                  (local.set $r (i32.add (local.get $r) (local.get $inWBytes)))
+                  (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+                  (br_if $kh2 (i32.lt_s (local.get $kh) (local.get $kH))))))
+            (v128.store (i32.add (local.get $out) (i32.shl (local.get $ow) (i32.const 2))) (local.get $best))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+            (br $vec)))
+        ;; One output at a time: what the vector steps left, other strides.
+        (block $oneDone
+          (loop $one
+            (br_if $oneDone (i32.ge_s (local.get $ow) (local.get $outW)))
+            (local.set $r (i32.add (local.get $top) (i32.shl (i32.mul (local.get $ow) (local.get $sW)) (i32.const 2))))
+            (local.set $b (f32.load (local.get $r)))
+            (local.set $kh (i32.const 0))
+            (loop $kh3
+              (local.set $kw (i32.const 0))
+              (loop $kw3
+                (local.set $v (f32.load (i32.add (local.get $r) (i32.shl (local.get $kw) (i32.const 2)))))
+                (local.set $b (select (local.get $v) (local.get $b) (f32.lt (local.get $b) (local.get $v))))
+                (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+                (br_if $kw3 (i32.lt_s (local.get $kw) (local.get $kW))))
+              (local.set $r (i32.add (local.get $r) (local.get $inWBytes)))
+              (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+              (br_if $kh3 (i32.lt_s (local.get $kh) (local.get $kH))))
+            (f32.store (i32.add (local.get $out) (i32.shl (local.get $ow) (i32.const 2))) (local.get $b))
+            (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+            (br $one)))
+        (local.set $out (i32.add (local.get $out) (i32.shl (local.get $outW) (i32.const 2))))
+        (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+        (br_if $rowLoop (i32.lt_s (local.get $oh) (local.get $outH))))
+      (local.set $x (i32.add (local.get $x) (i32.mul (local.get $inWBytes) (local.get $inH))))
+      (local.set $plane (i32.add (local.get $plane) (i32.const 1)))
+      (br_if $planeLoop (i32.lt_s (local.get $plane) (local.get $planes))))))
