@@ -17,8 +17,8 @@ func TestCompare(t *testing.T) {
 	if d := r.Disagreements(); len(d) != 1 || d[0] != 1 {
 		t.Fatalf("disagreements %v", d)
 	}
-	if r.MaxAbsDiff != 9 || r.LogitRange != 9 || r.Within() {
-		t.Fatalf("diff %v range %v within %v", r.MaxAbsDiff, r.LogitRange, r.Within())
+	if r.MaxAbsDiff != 9 || r.LogitRange != 9 || r.Within() || r.Beyond != 1 {
+		t.Fatalf("diff %v range %v within %v, %d images beyond", r.MaxAbsDiff, r.LogitRange, r.Within(), r.Beyond)
 	}
 	close, _ := compare([]float32{100, 0}, []float32{100.005, 0}, 1)
 	if !close.Within() {

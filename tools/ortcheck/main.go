@@ -36,6 +36,9 @@ type report struct {
 	MaxAbsDiff  float64 `json:"max_abs_diff"`
 	LogitRange  float64 `json:"logit_range"`
 	WithinRange bool    `json:"within_tolerance"`
+	// Beyond is how many images have a logit outside the tolerance
+	// (ortcheck.Result.Beyond: level flips at quantizer boundaries).
+	Beyond int `json:"images_beyond_tolerance"`
 }
 
 func main() {
@@ -126,6 +129,7 @@ func run() error {
 		rep.MaxAbsDiff = max(rep.MaxAbsDiff, r.MaxAbsDiff)
 		rep.LogitRange = max(rep.LogitRange, r.LogitRange)
 		rep.WithinRange = rep.WithinRange && r.Within()
+		rep.Beyond += r.Beyond
 	}
 	rep.PareAcc = float64(pareRight) / float64(max(1, rep.Images))
 	rep.OrtAcc = float64(ortRight) / float64(max(1, rep.Images))
