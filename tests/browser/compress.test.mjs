@@ -179,34 +179,60 @@ test('a budget no pruning meets gets a clear message and the page stays usable',
   await checkPage(page, 'after an unreachable budget');
 });
 
-test('the fine-tune stage trains on two workers as on one', async () => {
+test('the fine-tune and QIL train on two workers as on one', async () => {
   const { page } = session;
-  // Labels only (a run no earlier test stored), on two workers; stopped
-  // once the fine-tune is done.
+  // Labels only (a run no earlier test stored), on two workers, to the end.
   await page.fill('#compress-budget', '50');
   await page.uncheck('#compress-distill');
   await page.selectOption('#compress-workers', '2');
+  const t0 = Date.now();
   await page.click('#compress');
-  await page.waitForSelector('#compress-stages li[data-stage="finetune"][data-state="done"]', { timeout: 300000 });
-  const two = await page.textContent('#compress-stages li[data-stage="finetune"] .stage-figures');
-  await page.click('#compress-cancel');
-  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
-  assert.match(two, /, 2 workers\)$/, two);
+  await page.waitForSelector('#compress-stages li[data-stage="evaluate"][data-state="done"]', { timeout: 600000 });
+  const figures = (name) => page.textContent(`#compress-stages li[data-stage="${name}"] .stage-figures`);
+  const two = { finetune: await figures('finetune'), quantize: await figures('quantize') };
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 300000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const twoReport = await page.evaluate(() => window.pare.compress.result.report);
+  assert.match(two.finetune, /, 2 workers\)$/, two.finetune);
+  assert.match(two.quantize, / \(2 workers\)$/, two.quantize);
+  assert.equal(twoReport.finetune.workers, 2);
+  assert.equal(twoReport.quantize.workers, 2);
 
-  // The same two stages as requests to one worker.
+  // The same stages as requests to one worker.
+  const t1 = Date.now();
   const one = await page.evaluate(async () => {
     const slot = await window.pare.pool.slot(0);
     const base = { budgets: [{ resource: 'macs', fraction: 0.5 }], bits: '4/4', storage: 'int8', noDistill: true };
-    const p = await slot.request('compress', { ...base, until: 'prune' });
-    const bytes = p.blob.buffer.slice(p.blob.byteOffset, p.blob.byteOffset + p.blob.byteLength);
-    const f = await slot.request('compress', { ...base, until: 'finetune', resume: { after: 'prune', report: p.value.report } }, [{ path: 'prune.onnx', bytes }]);
-    const r = f.value.report;
-    return { val: r.accuracy.finetuned.val, lr: r.finetune.lr, kept: r.finetune.kept, workers: r.finetune.workers };
+    let resume = null;
+    let files = [];
+    let r = null;
+    for (const until of ['prune', 'finetune', 'quantize', 'evaluate']) {
+      r = await slot.request('compress', { ...base, until, resume }, files);
+      resume = { after: until, report: r.value.report };
+      files = [{ path: `${until}.onnx`, bytes: r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength) }];
+    }
+    return { report: r.value.report, bytes: r.blob.byteLength };
   });
-  assert.equal(one.workers, 1);
-  const want = `validation ${(100 * one.val).toFixed(2)} % (learning rate ${one.lr.toPrecision(2)}, ${one.kept} weights kept, 2 workers)`;
-  assert.equal(two, want, 'two workers and one fine-tuned differently');
-  console.log(`compress fine-tune: ${two}`);
+  const oneSeconds = (Date.now() - t1) / 1000;
+  const r = one.report;
+  assert.equal(r.finetune.workers, 1);
+  assert.equal(r.quantize.workers, 1);
+  const want = `validation ${(100 * r.accuracy.finetuned.val).toFixed(2)} % (learning rate ${r.finetune.lr.toPrecision(2)}, ${r.finetune.kept} weights kept, 2 workers)`;
+  assert.equal(two.finetune, want, 'two workers and one fine-tuned differently');
+  assert.deepEqual(twoReport.quantize.stages.map((s) => s.bits), r.quantize.stages.map((s) => s.bits));
+  // QIL starts from a fine-tuned model equal to float rounding: its
+  // training accuracies and the exported file's validation accuracy
+  // agree within an image or two of the validation set.
+  const tolerance = 2.01 / twoReport.val_images;
+  twoReport.quantize.stages.forEach((s, i) => {
+    assert.ok(Math.abs(s.train_accuracy - r.quantize.stages[i].train_accuracy) <= 0.01, `QIL ${s.bits}: train accuracy ${s.train_accuracy}, one worker ${r.quantize.stages[i].train_accuracy}`);
+  });
+  assert.ok(Math.abs(twoReport.accuracy.quantized.val - r.accuracy.quantized.val) <= tolerance,
+    `validation accuracy ${twoReport.accuracy.quantized.val} with two workers, ${r.accuracy.quantized.val} with one`);
+  assert.equal(twoReport.bytes.quantized, one.bytes);
+  const qil = (rep) => rep.quantize.stages.reduce((a, s) => a + s.seconds, 0);
+  console.log(`compress, labels only: 2 workers ${seconds.toFixed(1)} s (QIL ${qil(twoReport).toFixed(1)} s; with the check), one worker's requests ${oneSeconds.toFixed(1)} s (QIL ${qil(r).toFixed(1)} s); ` +
+    `validation ${r.accuracy.quantized.val} (one worker), ${twoReport.accuracy.quantized.val} (two); ${two.quantize}`);
   await page.selectOption('#compress-workers', 'auto');
   await page.check('#compress-distill');
   assert.deepEqual(session.errors, []);

@@ -31,6 +31,9 @@ const STAGES = [
   { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
   { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
 ];
+// TRAINING are the stages that train, data-parallel when several workers
+// are asked for (wasm/compress.go runs either alone in each worker).
+const TRAINING = new Set(['finetune', 'quantize']);
 // Latency is the Prune tab's latency model, measured in onnxruntime-web in
 // this browser (Calibrate there), predicting the pruned network's time.
 const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
@@ -86,7 +89,7 @@ export function addCompressStage(o) {
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
       storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
       distill: el('input', { id: 'compress-distill', type: 'checkbox', checked: true }),
-      workers: el('select', { id: 'compress-workers', 'aria-label': 'Fine-tune workers' },
+      workers: el('select', { id: 'compress-workers', 'aria-label': 'Training workers' },
         el('option', { value: 'auto' }, 'automatic'),
         ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n)))),
       button: el('button', { id: 'compress', type: 'button', className: 'primary', disabled: true }, 'Compress'),
@@ -113,8 +116,8 @@ export function addCompressStage(o) {
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
           el('label', {}, 'storage ', ui.storage)),
         el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers')),
-        el('p', {}, el('label', {}, 'Fine-tune workers: ', ui.workers),
-          ' (each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
+        el('p', {}, el('label', {}, 'Training workers: ', ui.workers),
+          ' (for the fine-tune and QIL: each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
       el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
       el('div', { className: 'panel' }, ui.list,
@@ -227,9 +230,10 @@ export function addCompressStage(o) {
             job.report(p, describe(p, eta));
             live.feed(p);
           };
-          // The fine-tune trains data-parallel as the Fine-tune tab does
-          // (same default number of workers); the other stages run in one.
-          const slots = s.name === 'finetune' ? await trainingSlots(slot, job) : [slot];
+          // The fine-tune and QIL train data-parallel as the Fine-tune tab
+          // does (same default number of workers, the same workers for
+          // both); the other stages run in one.
+          const slots = TRAINING.has(s.name) ? await trainingSlots(slot, job) : [slot];
           const r = slots.length === 1
             ? await slot.request('compress', params, files, { onProgress })
             : await trainParallel(slots, 'compress', params, files, { onProgress });
@@ -271,7 +275,7 @@ export function addCompressStage(o) {
     ui.button.focus();
   }
 
-  // trainingSlots is first and the further workers the fine-tune uses:
+  // trainingSlots is first and the further workers the training stages use:
   // the number asked, or by default the Fine-tune tab's rule
   // (defaultWorkers of the open images); fewer when the page's pool hands
   // out fewer. The number is not part of a stored run's key: a run
@@ -280,7 +284,7 @@ export function addCompressStage(o) {
     const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
     const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores) : Number(ui.workers.value);
     const slots = [first];
-    if (asked > 1) job.say(`Starting ${asked} workers for the fine-tune…`);
+    if (asked > 1) job.say(`Starting ${asked} workers for the training…`);
     for (let i = 1; i < asked; i++) {
       const slot = await o.workerAt(i);
       if (slots.includes(slot)) break;
@@ -342,7 +346,8 @@ export function addCompressStage(o) {
         return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept` +
           `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
-        return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` : '';
+        return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` +
+          `${report.quantize.workers > 1 ? ` (${report.quantize.workers} workers)` : ''}` : '';
       case 'evaluate':
         return `validation ${pct(valOf(report, 'quantized'))}, ${formatBytes(report.bytes?.quantized)}`;
     }
