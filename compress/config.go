@@ -178,6 +178,11 @@ func (c *Config) check() error {
 	if b := c.Quantize.Bits; b.W < qil.MinBits || b.W > qil.MaxBits || b.A < qil.MinBits || b.A > qil.MaxBits {
 		return fmt.Errorf("compress: bits %s out of range: weights and activations take %d..%d bits", b, qil.MinBits, qil.MaxBits)
 	}
+	if err := c.Quantize.Check(c.Model); err != nil {
+		// Pruning keeps every layer and its name, so what the original
+		// model refuses the pruned one would refuse after the fine-tune.
+		return fmt.Errorf("compress: %w", err)
+	}
 	if c.Latency != nil {
 		if err := c.Latency.Check(); err != nil {
 			return fmt.Errorf("compress: budget %s: give a share in (0, 1] of the predicted time or a time above 0", *c.Latency)

@@ -43,9 +43,13 @@ type Recipe struct {
 	Bits        string   `json:"bits"`
 	KeepFP      []string `json:"keep_fp"`
 	Schedule    string   `json:"schedule"`
-	Storage     string   `json:"storage"`
-	Batch       int      `json:"batch"`
-	Seed        int64    `json:"seed"`
+	// QILEpochs is the epochs of each QIL stage; QuantizerOnly, that QIL
+	// learned the intervals alone.
+	QILEpochs     int    `json:"qil_epochs"`
+	QuantizerOnly bool   `json:"quantizer_only,omitempty"`
+	Storage       string `json:"storage"`
+	Batch         int    `json:"batch"`
+	Seed          int64  `json:"seed"`
 }
 
 // ResourceChange is one resource through the pipeline.

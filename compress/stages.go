@@ -98,7 +98,8 @@ func (p *Pipeline) loaders() error {
 func (p *Pipeline) recipe() Recipe {
 	c := &p.cfg
 	r := Recipe{Importance: string(c.Importance), SolverLimit: c.SolverTime.Seconds(), Bits: c.Quantize.Bits.String(),
-		Schedule: c.Quantize.Schedule, Storage: string(c.Storage), Batch: c.Batch, Seed: c.Seed, KeepFP: c.Quantize.KeepFP}
+		Schedule: c.Quantize.Schedule, Storage: string(c.Storage), Batch: c.Batch, Seed: c.Seed, KeepFP: c.Quantize.KeepFP,
+		QILEpochs: max(1, c.Quantize.Epochs), QuantizerOnly: c.Quantize.QuantizerOnly}
 	if r.Schedule == "" {
 		r.Schedule = "progressive"
 	}
@@ -571,7 +572,7 @@ func (p *Pipeline) startQuantize() {
 				return err
 			}
 			q := p.cfg.Quantize
-			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), p.cfg.Storage)
+			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
 			for _, l := range run.Layers() {
 				recipe += fmt.Sprintf("; %s=%s", l.Node, l.Bits)
 				bits := "32/32"

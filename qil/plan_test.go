@@ -97,6 +97,12 @@ func TestProgressiveStages(t *testing.T) {
 	if d, _ := stages(layers, "direct"); len(d) != 1 || d[0][1] != (Bits{3, 4}) {
 		t.Fatalf("direct: %v", d)
 	}
+	// A stage is named by its lowest widths, not by the first layer's.
+	for s, want := range []Bits{{8, 8}, {5, 5}, {4, 4}, {3, 4}} {
+		if got := stageBits(plan[s]); got != want {
+			t.Errorf("stage %d is named %v, want %v", s, got, want)
+		}
+	}
 }
 
 // TestDistilledRun trains a few steps with the float model as teacher.

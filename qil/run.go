@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
@@ -138,14 +137,46 @@ type Run struct {
 	// recal, while set, re-estimates the BatchNormalization statistics
 	// at the end of a stage, before the stage is reported done.
 	recal *train.BNRecalibration
-	// trained is the Progress of the stage's last training step, reported
-	// while its recalibration runs.
+	// trained is the latest training step's, whose loss and accuracy the
+	// recalibration steps report too.
 	trained train.StepStats
 	notes   []string
 	// pending is set between the last step of a stage and the first of
 	// the next: the net still computes the finished stage's bits, so a
 	// caller can validate it.
 	pending bool
+}
+
+// Check reports what NewRun would refuse in cfg for m before any data is
+// read: learning rates, epochs, the schedule, bits and layer names. A
+// pipeline calls it first, so that a bad request fails before hours of
+// pruning and fine-tuning rather than at the quantize stage.
+func (cfg Config) Check(m *onnx.Model) error {
+	cfg.defaults()
+	_, _, err := cfg.plan(m)
+	return err
+}
+
+// plan checks cfg (with its defaults) and plans m's layers and stages.
+func (cfg Config) plan(m *onnx.Model) ([]*Layer, [][]Bits, error) {
+	if cfg.LR <= 0 || cfg.IntervalLR <= 0 || math.IsNaN(cfg.LR+cfg.IntervalLR) {
+		return nil, nil, fmt.Errorf("qil: the learning rates must be positive")
+	}
+	if cfg.Epochs < 0 {
+		return nil, nil, fmt.Errorf("qil: epochs must be positive")
+	}
+	if cfg.TeacherTargets && !cfg.QuantizerOnly {
+		return nil, nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
+	}
+	layers, err := planLayers(m, cfg.Options)
+	if err != nil {
+		return nil, nil, err
+	}
+	plan, err := stages(layers, cfg.Schedule)
+	if err != nil {
+		return nil, nil, err
+	}
+	return layers, plan, nil
 }
 
 // NewRun plans the layers, calibrates the intervals on the first training
@@ -155,22 +186,9 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	if data == nil || data.Set == nil || data.Len() == 0 {
 		return nil, fmt.Errorf("qil: no training data: QIL learns its intervals from data (--data)")
 	}
-	if cfg.LR <= 0 || cfg.IntervalLR <= 0 || math.IsNaN(cfg.LR+cfg.IntervalLR) {
-		return nil, fmt.Errorf("qil: the learning rates must be positive")
-	}
-	if cfg.Epochs < 0 {
-		return nil, fmt.Errorf("qil: epochs must be positive")
-	}
-	layers, err := planLayers(m, cfg.Options)
+	layers, plan, err := cfg.plan(m)
 	if err != nil {
 		return nil, err
-	}
-	plan, err := stages(layers, cfg.Schedule)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.TeacherTargets && !cfg.QuantizerOnly {
-		return nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
 	}
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
 	for i, l := range layers {
@@ -228,42 +246,6 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 		return nil, err
 	}
 	return r, nil
-}
-
-// foreignLabels is the float model's top-1 on the calibration images
-// below which their labels are taken to belong to another task: a model
-// worth quantizing classifies its own training images far better.
-const foreignLabels = 0.5
-
-// chooseTargets decides what the run learns from. Labels the model cannot
-// name refuse joint training; quantizer-only training then learns from
-// the float model's outputs instead (the paper's heterogeneous setting),
-// and so it does when the float model agrees with fewer than half of the
-// labels (images of another task that happen to use the same class
-// numbers, such as Fashion-MNIST for an MNIST model).
-func (r *Run) chooseTargets(fit labelFit, set *dataset.Set) error {
-	if r.cfg.TeacherTargets {
-		return nil
-	}
-	acc := fit.accuracy()
-	if err := checkClasses(fit.classes, set); err != nil {
-		if !r.cfg.QuantizerOnly {
-			return err
-		}
-		r.cfg.TeacherTargets = true
-		r.notes = append(r.notes, fmt.Sprintf("the training labels are not the model's %d classes, so the quantizers learn from the float model's outputs on these images (distillation without labels); the training accuracy is agreement with the float model", fit.classes))
-		return nil
-	}
-	if acc >= foreignLabels {
-		return nil
-	}
-	if r.cfg.QuantizerOnly {
-		r.cfg.TeacherTargets = true
-		r.notes = append(r.notes, fmt.Sprintf("the float model matches only %.1f %% of the labels of %d training images, so they are taken to be another task's: the quantizers learn from the float model's outputs instead (distillation without labels); the training accuracy is agreement with the float model", 100*acc, fit.images))
-		return nil
-	}
-	r.notes = append(r.notes, fmt.Sprintf("the float model matches only %.1f %% of the labels of %d training images: are they labelled for this model? (with --quantizer-only the intervals would learn from the float model's outputs instead)", 100*acc, fit.images))
-	return nil
 }
 
 // calibrated is m with quantizers inserted at intervals calibrated on the
@@ -408,13 +390,22 @@ func (r *Run) Stage() string {
 	return fmt.Sprintf("%s, stage %d of %d", stageBits(r.plan[s]), s+1, len(r.plan))
 }
 
+// stageBits names a stage by its lowest widths over the quantized layers:
+// the level the schedule reached (a layer given more bits by --layer-bits
+// keeps them and does not name the stage).
 func stageBits(b []Bits) Bits {
+	var low Bits
 	for _, x := range b {
-		if x.W != 0 {
-			return x
+		if x.W == 0 {
+			continue
 		}
+		if low.W == 0 {
+			low = x
+			continue
+		}
+		low = Bits{W: min(low.W, x.W), A: min(low.A, x.A)}
 	}
-	return Bits{}
+	return low
 }
 
 // Step trains one mini-batch of the current stage, or, once the stage's
@@ -516,10 +507,6 @@ func (r *Run) finishStage() job.Progress {
 	r.pending = !r.Done()
 	return r.last
 }
-
-// Notes are what the run decided for the caller to tell the user (the
-// targets it learns from when the labels do not fit).
-func (r *Run) Notes() []string { return append([]string(nil), r.notes...) }
 
 // Net is the network being trained (to evaluate between steps).
 func (r *Run) Net() *train.Net { return r.net }

@@ -123,8 +123,8 @@ func TestQuantizerOnlyOnAnotherTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "float model's outputs") {
-		t.Fatalf("notes %q", notes)
+	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "float model's outputs") || !run.TeacherTargets() {
+		t.Fatalf("notes %q, teacher targets %v", notes, run.TeacherTargets())
 	}
 	var last job.Progress
 	for !run.Done() {
@@ -162,8 +162,8 @@ func TestQuantizerOnlyOnAnotherTask(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "are they labelled for this model") {
-		t.Fatalf("joint training on permuted labels: notes %q", notes)
+	if notes := run.Notes(); len(notes) != 1 || !strings.Contains(notes[0], "are they labelled for this model") || run.TeacherTargets() {
+		t.Fatalf("joint training on permuted labels: notes %q, teacher targets %v", notes, run.TeacherTargets())
 	}
 	// The model's own labels: no note.
 	if run, err = NewRun(ctx, m, data, Config{Options: bits, Schedule: "direct", CalibrationImages: 64, QuantizerOnly: true}); err != nil {

@@ -34,6 +34,14 @@ type CompressRequest struct {
 	// FinetuneEpochs is 0 for the CLI's choice (enough epochs for
 	// compress.MinFinetuneSteps steps).
 	FinetuneEpochs int `json:"finetuneEpochs"`
+	// The QIL knobs of pare compress: Schedule "progressive" (default) or
+	// "direct", QILEpochs per stage (0: 1), QuantizerOnly, LayerBits
+	// ("NAME=3/3,...") and KeepFP ("first,last" when empty, or "none").
+	Schedule      string `json:"schedule"`
+	QILEpochs     int    `json:"qilEpochs"`
+	QuantizerOnly bool   `json:"quantizerOnly"`
+	LayerBits     string `json:"layerBits"`
+	KeepFP        string `json:"keepFP"`
 	// Until is the last stage this request runs ("": to the end).
 	Until compress.Stage `json:"until"`
 	// Resume continues after a stage an earlier request finished; its
@@ -178,6 +186,10 @@ func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Co
 	if err != nil {
 		return compress.Config{}, userErrorf("bad-request", "bits %q: %v", req.Bits, err)
 	}
+	quant, err := req.quantizeConfig(bits)
+	if err != nil {
+		return compress.Config{}, err
+	}
 	storage := qil.Storage(req.Storage)
 	if storage == "" {
 		storage = qil.StorageInt8
@@ -191,7 +203,7 @@ func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Co
 	cfg := compress.Config{Model: s.model, Budgets: budgets, Latency: latency, LatencyModel: s.latency, SolverTime: pruneTimeLimit,
 		Train: s.data, Preprocess: s.preprocess, Seed: 1,
 		NoDistill: req.NoDistill,
-		Quantize:  qil.Config{Options: qil.Options{Bits: bits}, Seed: 1},
+		Quantize:  quant,
 		Storage:   storage}
 	if req.FinetuneEpochs > 0 {
 		cfg.Finetune = train.FinetuneDefaults()
@@ -240,4 +252,26 @@ func compressError(err error) error {
 		return ue
 	}
 	return userErrorf("compress-failed", "Compression stopped: %s", strings.TrimPrefix(err.Error(), "compress: "))
+}
+
+// quantizeConfig is the request's QIL configuration, read as pare
+// compress reads its flags, so that the page and the CLI give the same
+// file for the same choices.
+func (req *CompressRequest) quantizeConfig(bits qil.Bits) (qil.Config, error) {
+	cfg := qil.Config{Options: qil.Options{Bits: bits}, Schedule: req.Schedule, Epochs: req.QILEpochs, QuantizerOnly: req.QuantizerOnly, Seed: 1}
+	switch {
+	case req.Schedule != "" && req.Schedule != "progressive" && req.Schedule != "direct":
+		return cfg, userErrorf("bad-request", "schedule %q: want progressive or direct", req.Schedule)
+	case req.QILEpochs < 0 || req.QILEpochs > 20:
+		return cfg, userErrorf("bad-request", "QIL epochs per stage %d: give 1 to 20", req.QILEpochs)
+	}
+	lb, err := qil.ParseLayerBits(req.LayerBits)
+	if err != nil {
+		return cfg, userErrorf("bad-layer-bits", "Layer bits: %v.", err)
+	}
+	cfg.LayerBits = lb
+	if req.KeepFP != "" {
+		cfg.KeepFP = qil.ParseKeepFP(req.KeepFP)
+	}
+	return cfg, nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/compress"
@@ -122,6 +123,10 @@ func TestCompressRefuses(t *testing.T) {
 		{"resume garbage", CompressRequest{Budgets: macs, Resume: &CompressResume{After: compress.StagePrune}}, []File{{Path: "x.onnx", Bytes: []byte("not a model")}}, "bad-resume"},
 		{"storage", CompressRequest{Budgets: macs, Storage: "int2"}, nil, "cannot-compress"},
 		{"unreachable", CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Value: 10}}}, nil, "unreachable-budget"},
+		{"schedule", CompressRequest{Budgets: macs, Schedule: "cosine"}, nil, "bad-request"},
+		{"QIL epochs", CompressRequest{Budgets: macs, QILEpochs: 99}, nil, "bad-request"},
+		{"layer bits syntax", CompressRequest{Budgets: macs, LayerBits: "conv"}, nil, "bad-layer-bits"},
+		{"layer bits name", CompressRequest{Budgets: macs, LayerBits: "nosuch=3/3"}, nil, "cannot-compress"},
 	} {
 		_, err := s.Compress(context.Background(), tc.req, tc.files, nil)
 		if ue := AsUserError(err); ue.Code != tc.code {
@@ -176,6 +181,44 @@ func TestInputsAreWhatEvaluateFeeds(t *testing.T) {
 	for _, bad := range [][2]int{{-1, 2}, {5, 5}, {0, 1 << 20}} {
 		if _, err := s.Inputs(bad[0], bad[1]); AsUserError(err).Code != "bad-request" {
 			t.Errorf("range %v: %v", bad, err)
+		}
+	}
+}
+
+// TestCompressQILChoices: the page's QIL choices (direct schedule,
+// quantizer-only, a layer at other bits, every layer quantized) reach the
+// quantize stage and its report, as pare compress's flags do.
+func TestCompressQILChoices(t *testing.T) {
+	s := openDemo(t)
+	var convs []string
+	for _, n := range s.model.Graph.Node {
+		if n.OpType == "Conv" {
+			convs = append(convs, n.Name)
+		}
+	}
+	if len(convs) < 2 {
+		t.Fatalf("the demo has %d Convs", len(convs))
+	}
+	req := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1,
+		Schedule: "direct", QuantizerOnly: true, LayerBits: convs[1] + "=3/3", KeepFP: "none", Until: compress.StageQuantize}
+	r, err := s.Compress(context.Background(), req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := r.Value.(*CompressResult).Report
+	if rep.Recipe.Schedule != "direct" || !rep.Recipe.QuantizerOnly || len(rep.Recipe.KeepFP) != 0 || rep.Quantize == nil {
+		t.Fatalf("recipe %+v", rep.Recipe)
+	}
+	if len(rep.Quantize.Stages) != 1 || !strings.Contains(rep.Quantize.Recipe, "quantizer only") {
+		t.Fatalf("quantize report: %d stages, recipe %q", len(rep.Quantize.Stages), rep.Quantize.Recipe)
+	}
+	for _, l := range rep.Quantize.Layers {
+		want := "w4a4"
+		if l.Node == convs[1] {
+			want = "w3a3"
+		}
+		if l.Bits != want {
+			t.Errorf("layer %s: %s, want %s", l.Node, l.Bits, want)
 		}
 	}
 }

@@ -31,6 +31,9 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	var (
 		budgets                                          stringList
 		data, val, test, split, out, bits, keep, storage string
+		layerBits, schedule                              string
+		qilEpochs                                        int
+		quantizerOnly                                    bool
 		importance                                       string
 		timeLimit                                        time.Duration
 		epochs, batch, limit                             int
@@ -47,6 +50,10 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&out, "o", "", "write the compressed QDQ model here (required)")
 	fs.StringVar(&bits, "bits", "4/4", "weight/activation bits, 2..8: 4/4, w4a4, or 4 for both")
 	fs.StringVar(&keep, "keep-fp", "first,last", "layers left in full precision: first, last, node names, or none")
+	fs.StringVar(&layerBits, "layer-bits", "", "per-layer bits by node name: NAME=3/3,NAME2=8/8 (mixed precision)")
+	fs.StringVar(&schedule, "schedule", "progressive", "QIL schedule: progressive (8 -> 5 -> 4 -> 3 -> 2 down to the target) or direct")
+	fs.IntVar(&qilEpochs, "qil-epochs", 1, "QIL epochs per stage of the schedule")
+	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "QIL learns the intervals only; the fine-tuned weights stay as they are")
 	fs.StringVar(&storage, "storage", "int8", "weight storage: int8 (opset 13, every runtime) or int4 (opset 21, half the size)")
 	fs.StringVar(&importance, "importance", "l1", "how channels are scored for pruning: l1 (the paper's) or l2")
 	fs.DurationVar(&timeLimit, "time-limit", 10*time.Second, "stop the channel-selection solver after this long and keep its best selection")
@@ -78,6 +85,10 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		return usagef("--storage %s: use int8 or int4", storage)
 	case timeLimit <= 0:
 		return usagef("--time-limit must be positive")
+	case schedule != "progressive" && schedule != "direct":
+		return usagef("--schedule %s: use progressive or direct", schedule)
+	case qilEpochs < 1:
+		return usagef("--qil-epochs must be >= 1")
 	case epochs < 0 || batch < 1 || limit < 0:
 		return usagef("--epochs must be >= 0 (0: chosen), --batch >= 1, --limit >= 0")
 	case noFinetune && (noDistill || epochs > 0):
@@ -91,7 +102,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	qopt, err := quantizeOptions(bits, "", keep)
+	qopt, err := quantizeOptions(bits, layerBits, keep)
 	if err != nil {
 		return err
 	}
@@ -114,7 +125,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		Train: trainSet, TrainIndices: trainIdx, Val: valSet, Batch: batch, Seed: seed,
 		Preprocess: pre.preprocess(),
 		NoDistill:  noDistill, SkipFinetune: noFinetune,
-		Quantize: qil.Config{Options: qopt, Seed: seed},
+		Quantize: qil.Config{Options: qopt, Schedule: schedule, Epochs: qilEpochs, QuantizerOnly: quantizerOnly, Seed: seed},
 		Storage:  qil.Storage(storage)}
 	if lat != nil {
 		cfg.Latency, cfg.LatencyModel = lat, lm

@@ -221,28 +221,10 @@ func quantizeOptions(bitsFlag, layerBits, keep string) (qil.Options, error) {
 		return opt, usagef("--bits: %v", err)
 	}
 	opt.Bits = b
-	if layerBits != "" {
-		opt.LayerBits = map[string]qil.Bits{}
-		for _, item := range strings.Split(layerBits, ",") {
-			name, bits, ok := strings.Cut(item, "=")
-			if !ok {
-				return opt, usagef("--layer-bits %q: write NAME=W/A", item)
-			}
-			lb, err := qil.ParseBits(bits)
-			if err != nil {
-				return opt, usagef("--layer-bits %s: %v", name, err)
-			}
-			opt.LayerBits[strings.TrimSpace(name)] = lb
-		}
+	if opt.LayerBits, err = qil.ParseLayerBits(layerBits); err != nil {
+		return opt, usagef("--layer-bits: %v", err)
 	}
-	opt.KeepFP = []string{}
-	if keep != "none" {
-		for _, k := range strings.Split(keep, ",") {
-			if k = strings.TrimSpace(k); k != "" {
-				opt.KeepFP = append(opt.KeepFP, k)
-			}
-		}
-	}
+	opt.KeepFP = qil.ParseKeepFP(keep)
 	return opt, nil
 }
 
@@ -253,7 +235,7 @@ func trainQIL(ctx context.Context, m *onnx.Model, loader, valLoader *train.Loade
 		return nil, nil, err
 	}
 	rep.Notes = append(rep.Notes, run.Notes()...) // printed with the data's notes at the end
-	rep.TeacherTargets = cfg.TeacherTargets || len(run.Notes()) > 0
+	rep.TeacherTargets = run.TeacherTargets()
 	var bar *progressBar
 	for !run.Done() {
 		if bar == nil {

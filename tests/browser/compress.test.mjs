@@ -268,3 +268,38 @@ test('the fine-tune and QIL train on two workers as on one', async () => {
   await page.check('#compress-distill');
   assert.deepEqual(session.errors, []);
 });
+
+test('the QIL choices of the Compress tab reach the run and give what pare compress gives with the same flags', async () => {
+  const { page } = session;
+  await page.reload();
+  await openDemoOnCompress(page);
+  await page.fill('#compress-budget', '50');
+  await page.click('#compress-qil summary');
+  await page.selectOption('#compress-schedule', 'direct');
+  await page.check('#compress-quantizer-only');
+  const layer = '/down1/down1.0/down1.0.0/Conv';
+  await page.fill('#compress-layer-bits', `${layer}=8/8`);
+  await page.click('#compress');
+  await page.waitForSelector('#compress-check-status[data-differ]', { timeout: 300000 });
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
+  const figures = await page.textContent('#compress-stages li[data-stage="quantize"] .stage-figures');
+  assert.match(figures, /w4a4, directly: w4a4 \(intervals only\)/, figures);
+  const bitsRow = await page.$$eval('#compress-bits tbody tr', (rows) => rows.map((r) => r.textContent));
+  assert.ok(bitsRow.some((r) => r.includes(layer) && r.includes('w8a8')), bitsRow.join(' | '));
+  const { b64, report } = await page.evaluate(() => {
+    const r = window.pare.compress.result;
+    let s = '';
+    for (const x of new Uint8Array(r.bytes)) s += String.fromCharCode(x);
+    return { b64: btoa(s), report: r.report };
+  });
+  assert.equal(report.recipe.schedule, 'direct');
+  assert.equal(report.recipe.quantizer_only, true);
+
+  const cliOut = await tempFile('demo-cli-qil-choices.onnx', Buffer.alloc(0));
+  const cli = await wasmCompress([demoModel, '--data', join(www, 'demo'), '--budget', 'macs=50%', '--schedule', 'direct',
+    '--quantizer-only', '--layer-bits', `${layer}=8/8`, '-o', cliOut, '--json']);
+  assert.ok(cli, 'bin/pare.wasm is not built (make cli-wasm)');
+  assert.equal(report.accuracy.quantized.val, JSON.parse(cli).accuracy.quantized.val, 'the page and pare compress differ in accuracy');
+  assert.ok(Buffer.from(b64, 'base64').equals(await readFile(cliOut)), 'the page and pare compress wrote different files');
+  assert.deepEqual(session.errors, []);
+});

@@ -89,6 +89,13 @@ export function addCompressStage(o) {
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
       storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
       distill: el('input', { id: 'compress-distill', type: 'checkbox', checked: true }),
+      schedule: select('compress-schedule', 'QIL schedule',
+        [['progressive', 'progressive: 8 → 5 → 4 … down to the bits asked'], ['direct', 'direct: the bits asked from the start']], 'progressive'),
+      qilEpochs: el('input', { id: 'compress-qil-epochs', type: 'number', min: '1', max: '20', step: '1', value: '1', 'aria-label': 'QIL epochs per stage' }),
+      quantizerOnly: el('input', { id: 'compress-quantizer-only', type: 'checkbox' }),
+      keepFP: select('compress-keep-fp', 'Layers kept in full precision',
+        [['first,last', 'the first and the last layer'], ['none', 'none: quantize every layer']], 'first,last'),
+      layerBits: el('input', { id: 'compress-layer-bits', type: 'text', size: '32', placeholder: 'NAME=3/3, NAME2=8/8', 'aria-label': 'Bits of single layers, by node name', spellcheck: false }),
       workers: el('select', { id: 'compress-workers', 'aria-label': 'Training workers' },
         el('option', { value: 'auto' }, 'automatic'),
         ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n)))),
@@ -116,6 +123,13 @@ export function addCompressStage(o) {
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
           el('label', {}, 'storage ', ui.storage)),
         el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers')),
+        el('details', { id: 'compress-qil', className: 'compress-qil' },
+          el('summary', {}, 'Quantization (QIL) choices'),
+          el('p', {}, el('label', {}, 'Schedule ', ui.schedule), ' · ', el('label', {}, 'epochs per stage ', ui.qilEpochs)),
+          el('p', {}, el('label', {}, ui.quantizerOnly, ' Learn the intervals only: the fine-tuned weights stay as they are (QIL\'s quantizer-only training)')),
+          el('p', {}, el('label', {}, 'Kept in full precision: ', ui.keepFP)),
+          el('p', {}, el('label', {}, 'Bits of single layers: ', ui.layerBits),
+            ' ', el('span', { className: 'hint' }, 'node names as the graph shows them, e.g. a layer that needs 8 bits while the rest take 4'))),
         el('p', {}, el('label', {}, 'Training workers: ', ui.workers),
           ' (for the fine-tune and QIL: each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
@@ -131,7 +145,8 @@ export function addCompressStage(o) {
       // The button is gone: the keyboard's focus goes to what replaced it.
       ui.viewBox.querySelector('iframe')?.focus();
     });
-    for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill]) {
+    for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill,
+      ui.schedule, ui.qilEpochs, ui.quantizerOnly, ui.keepFP, ui.layerBits]) {
       input.addEventListener('change', () => showStored());
     }
   }
@@ -146,6 +161,11 @@ export function addCompressStage(o) {
       bits: `${ui.wbits.value}/${ui.abits.value}`,
       storage: ui.storage.value,
       noDistill: !ui.distill.checked,
+      schedule: ui.schedule.value,
+      qilEpochs: Math.max(1, Math.round(Number(ui.qilEpochs.value)) || 1),
+      quantizerOnly: ui.quantizerOnly.checked,
+      keepFP: ui.keepFP.value === 'first,last' ? '' : ui.keepFP.value,
+      layerBits: ui.layerBits.value.trim(),
     };
   }
 
@@ -346,7 +366,8 @@ export function addCompressStage(o) {
         return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept` +
           `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
-        return report.quantize ? `${report.recipe.bits}, progressively: ${report.quantize.stages.map((s) => s.bits).join(' → ')}` +
+        return report.quantize ? `${report.recipe.bits}, ${report.recipe.schedule === 'direct' ? 'directly' : 'progressively'}: ` +
+          `${report.quantize.stages.map((s) => s.bits).join(' → ')}${report.recipe.quantizer_only ? ' (intervals only)' : ''}` +
           `${report.quantize.workers > 1 ? ` (${report.quantize.workers} workers)` : ''}` : '';
       case 'evaluate':
         return `validation ${pct(valOf(report, 'quantized'))}, ${formatBytes(report.bytes?.quantized)}`;
