@@ -80,12 +80,13 @@ type Config struct {
 	NoDistill bool
 	// SkipFinetune goes from pruning straight to quantization.
 	SkipFinetune bool
-	// Parallel, when set, makes the fine-tune one worker of a
-	// data-parallel run (train.Setup.Parallel): each worker runs the
-	// fine-tune stage with the same Config, resumed after the prune stage
-	// (the solver's time limit makes its selection depend on the
-	// machine's pace, so it runs once), and every worker ends with the
-	// same model, equal to one worker's to float rounding.
+	// Parallel, when set, makes the training stages one worker of a
+	// data-parallel run: the fine-tune (train.Setup.Parallel) and QIL
+	// (qil.Config.Parallel). Each worker runs the pipeline with the same
+	// Config, resumed after the prune stage (the solver's time limit
+	// makes its selection depend on the machine's pace, so it runs once)
+	// or after the fine-tune, and every worker ends each training stage
+	// with the same model, equal to one worker's to float rounding.
 	Parallel *train.Parallel
 
 	// Quantize is the QIL run (zero Bits: 4/4; KeepFP nil: first and
@@ -200,8 +201,8 @@ func (c *Config) check() error {
 			return fmt.Errorf("compress: budget %s: give a fraction in (0, 1] or a positive figure", b)
 		}
 	}
-	if c.Parallel != nil && (c.Resume == nil || c.Resume.After != StagePrune || c.SkipFinetune) {
-		return fmt.Errorf("compress: a data-parallel fine-tune resumes after the prune stage, which runs once")
+	if c.Parallel != nil && (c.Resume == nil || (c.Resume.After != StagePrune && c.Resume.After != StageFinetune)) {
+		return fmt.Errorf("compress: a data-parallel pipeline trains: it resumes after the prune stage, which runs once, or after the fine-tune")
 	}
 	if r := c.Resume; r != nil {
 		if r.Model == nil || !slices.Contains(Stages[:3], r.After) {

@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"testing"
@@ -71,5 +72,68 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 	bad.Parallel = &train.Parallel{Rank: 0, Workers: 2, Reduce: train.NewLocalGroup(2).Member(0)}
 	if _, err := New(bad); err == nil {
 		t.Error("a data-parallel pipeline that prunes in every worker was accepted")
+	}
+}
+
+// The quantize stage run data-parallel by two in-process workers, resumed
+// after the fine-tune, ends on both with the same exported file, and with
+// the one-worker stage's intervals (the exported scales) to float
+// rounding and the same validation accuracy once evaluated. A pipeline
+// resumed after quantize has nothing to train and is refused.
+func TestQuantizeStageDataParallel(t *testing.T) {
+	cfg := demoConfig(t)
+	cfg.Quantize.Schedule = "progressive" // several QIL stages, each a Trainer of its own
+	pruned := runStage(t, cfg, StagePrune)
+	resume := func() Config {
+		c := cfg
+		// The pruned model stands for a fine-tuned one: the stage trains
+		// whatever it is given.
+		c.Resume = &Resume{After: StageFinetune, Model: pruned.Model("pruned")}
+		return c
+	}
+	one := runStage(t, resume(), StageEvaluate)
+
+	const workers = 2
+	group := train.NewLocalGroup(workers)
+	got := make([]*Pipeline, workers)
+	paralleltest.Run(t, workers, group.Abort, func(k int) error {
+		c := resume()
+		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
+		p, err := New(c)
+		for err == nil && !p.Done() {
+			_, err = p.Step(context.Background())
+		}
+		got[k] = p
+		return err
+	})
+	want, q0 := one.Report().Quantize, got[0].Report().Quantize
+	if want.Workers != 1 || q0.Workers != workers || got[1].Report().Quantize.Workers != workers || len(q0.Stages) != len(want.Stages) || len(want.Stages) < 2 {
+		t.Fatalf("one worker: %+v; two: %+v", want, q0)
+	}
+	if !bytes.Equal(got[0].Output(), got[1].Output()) {
+		t.Fatalf("the two workers exported different files (scales within %.3g)", paralleltest.WeightDiff(got[0].Model("quantized"), got[1].Model("quantized")))
+	}
+	d := paralleltest.WeightDiff(one.Model("quantized"), got[0].Model("quantized"))
+	for i, s := range q0.Stages {
+		w := want.Stages[i]
+		t.Logf("stage %s: train accuracy %.4f, loss %.5f (one worker %.4f, %.5f)", s.Bits, s.Acc, s.Loss, w.Acc, w.Loss)
+		if s.Bits != w.Bits || math.Abs(s.Acc-w.Acc) > 1.5/float64(cfg.Batch) || math.Abs(s.Loss-w.Loss) > 1e-4*w.Loss {
+			t.Errorf("stage %d: %+v, one worker %+v", i, s, w)
+		}
+	}
+	a, b := *one.Report().Accuracy["quantized"].Val, *got[0].Report().Accuracy["quantized"].Val
+	t.Logf("exported scales within %.2g of one worker's; validation accuracy %.4f (one worker %.4f)", d, b, a)
+	if d > 1e-4 {
+		t.Fatalf("the exported scales differ from the one-worker file's by %.3g (relative to the largest)", d)
+	}
+	if math.Abs(a-b) > 2.0/float64(one.Report().ValImages) {
+		t.Errorf("validation accuracy %v with one worker, %v with two", a, b)
+	}
+
+	bad := cfg
+	bad.Resume = &Resume{After: StageQuantize, Model: one.Model("quantized")}
+	bad.Parallel = &train.Parallel{Rank: 0, Workers: 2, Reduce: train.NewLocalGroup(2).Member(0)}
+	if _, err := New(bad); err == nil {
+		t.Error("a data-parallel pipeline with nothing to train was accepted")
 	}
 }

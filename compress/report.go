@@ -116,6 +116,8 @@ type QuantizeReport struct {
 	Stages []QuantStage `json:"stages"`
 	Layers []QuantLayer `json:"layers"`
 	Recipe string       `json:"recipe"`
+	// Workers is the number of data-parallel workers that trained.
+	Workers int `json:"workers"`
 }
 
 // QuantStage is one stage of the progressive schedule.

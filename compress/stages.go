@@ -555,11 +555,15 @@ func (p *Pipeline) startQuantize() {
 		}
 		q := p.cfg.Quantize
 		q.KeepZeroTaps = qcqp.ShapePruned(m)
+		q.Parallel = p.cfg.Parallel
 		run, err := qil.NewRun(ctx, m, p.train, q)
 		if err != nil {
 			return err
 		}
-		qr := &QuantizeReport{}
+		qr := &QuantizeReport{Workers: 1}
+		if q.Parallel != nil {
+			qr.Workers = q.Parallel.Workers
+		}
 		p.rep.Quantize = qr
 		p.watch.qil = run
 		p.then(task{stage: s, what: "train", s: &qilStepper{run: run, rep: qr}, batch: qilBatch, then: func() error {

@@ -54,6 +54,15 @@ type Config struct {
 	// zero while the weights train (train.KeepZeroTaps): set it for a
 	// model pruned with kernel-shape granularity (qcqp.ShapePruned).
 	KeepZeroTaps bool
+	// Parallel, when set, makes the run one worker of a data-parallel
+	// run: every worker is given the same model, loader and Config, and
+	// calibrates the same intervals on the same (whole) calibration
+	// images; each stage's training steps then share every batch between
+	// the workers and sum their gradients (train.Parallel), and the
+	// BatchNormalization re-estimation that ends a stage sums their
+	// batch statistics. Every worker ends with the same weights and
+	// intervals, equal to a one-worker run's to float rounding.
+	Parallel *train.Parallel
 }
 
 func (c *Config) defaults() {
@@ -226,6 +235,13 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	for _, p := range r.net.Params {
 		p.Frozen = cfg.QuantizerOnly && !interval[p.Name]
 	}
+	if par := cfg.Parallel; par != nil {
+		shard := *data // the caller's loader keeps giving whole batches
+		if err := par.Bind(r.net, &shard); err != nil {
+			return nil, fmt.Errorf("qil: %w", err)
+		}
+		r.data = &shard
+	}
 	if err := r.startStage(); err != nil {
 		return nil, err
 	}
@@ -324,7 +340,7 @@ func (r *Run) startStage() error {
 			initial[p.Name] = math.Abs(float64(p.Value.F32[0]))
 		}
 	}
-	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Schedule: "cosine", Loss: r.loss,
+	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Schedule: "cosine", Loss: r.loss, Parallel: r.cfg.Parallel,
 		Group: func(p *train.Param) train.GroupSpec {
 			if v, ok := initial[p.Name]; ok {
 				return train.GroupSpec{Name: p.Name, LRScale: r.cfg.IntervalLR * max(v, 1e-6) / r.cfg.LR}

@@ -12,9 +12,13 @@
 //      images when ../shared/assets holds them;
 //   3. the latency calibration (Prune, latency budget, Calibrate);
 //   4. bytes sent on a first visit (scripts/first-visit.mjs), and whether
-//      the live view or onnxruntime-web were fetched without being asked.
+//      the live view or onnxruntime-web were fetched without being asked;
+//   5. (--only qil, not by default) the Compress tab's QIL stage on 1 and
+//      on 2 workers (www/js/parallel.js, as the tab runs it), from one
+//      fine-tuned demo model: wall time of the request and QIL's own
+//      seconds (the report's stages).
 //
-//   node scripts/bench-compress.mjs [--repeats 3] [--only compress,finetune,latency,visit] [--fashion-repeats 1]
+//   node scripts/bench-compress.mjs [--repeats 3] [--only compress,finetune,latency,visit,qil] [--fashion-repeats 1]
 //
 // It builds nothing: `make build cli-wasm demo ort` first. Results also go
 // to build/bench-compress/results.json.
@@ -115,6 +119,46 @@ async function finetuneRuns(key, setup, times) {
   }
 }
 
+// qilRuns quantizes one fine-tuned demo model (labels only, as pare
+// compress --no-distill) on 1 and 2 workers in turn, times rounds, in one
+// page.
+async function qilRuns(times) {
+  const s = await open(`${site.url}?workers=2`);
+  try {
+    await demo(s.page);
+    await s.page.evaluate(async () => {
+      const { pool, state } = window.pare;
+      const slots = [await pool.slot(0), await pool.slot(1)];
+      for (const slot of slots) {
+        await slot.request('openModel', { name: state.model.name }, state.model.files);
+        await slot.request('openData', { preprocess: state.preprocess }, state.data.files);
+      }
+      const base = { budgets: [{ resource: 'macs', fraction: 0.5 }], bits: '4/4', storage: 'int8', noDistill: true };
+      const file = (name, r) => [{ path: `${name}.onnx`, bytes: r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength) }];
+      const p = await slots[0].request('compress', { ...base, until: 'prune' });
+      const f = await slots[0].request('compress', { ...base, until: 'finetune', resume: { after: 'prune', report: p.value.report } }, file('prune', p));
+      window.qilBench_ = { slots, base, files: file('finetune', f), resume: { after: 'finetune', report: f.value.report } };
+    });
+    for (let i = 0; i < times; i++) {
+      for (const workers of [1, 2]) {
+        const before = await load();
+        const run = await s.page.evaluate(async (w) => {
+          const { trainParallel } = await import(new URL('js/parallel.js', location.href));
+          const { slots, base, files, resume } = window.qilBench_;
+          const params = { ...base, until: 'quantize', resume };
+          const t0 = performance.now();
+          const r = w === 1 ? await slots[0].request('compress', params, files) : await trainParallel(slots.slice(0, w), 'compress', params, files);
+          const q = r.value.report.quantize;
+          return { seconds: (performance.now() - t0) / 1000, qil: q.stages.reduce((t, st) => t + st.seconds, 0), workers: q.workers };
+        }, workers);
+        record(`demo/qil/${workers}`, { ...run, load: [before, await load()] });
+      }
+    }
+  } finally {
+    await s.close();
+  }
+}
+
 async function calibrate() {
   const s = await open(site.url);
   try {
@@ -151,6 +195,7 @@ try {
       console.log('fashion-resnet: ../shared/assets/data/fashion-mnist is absent; skipped');
     }
   }
+  if (only.has('qil')) await qilRuns(repeats);
   if (only.has('latency')) for (let i = 0; i < repeats; i++) record('demo/calibrate', await calibrate());
   if (only.has('visit')) {
     for (let i = 0; i < repeats; i++) {

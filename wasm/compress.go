@@ -48,9 +48,10 @@ type CompressRequest struct {
 	// model is the request's one file.
 	Resume *CompressResume `json:"resume"`
 	// Workers above 1 makes this request worker Rank of a data-parallel
-	// fine-tune stage (www/js/parallel.js sends the same request to every
-	// worker, with the exchange Run): it resumes after prune and runs
-	// until finetune, and every worker replies with the same model.
+	// training stage (www/js/parallel.js sends the same request to every
+	// worker, with the exchange Run): the fine-tune (resumed after prune,
+	// until finetune) or QIL (resumed after the fine-tune, until
+	// quantize), and every worker replies with the same model.
 	Run     int `json:"run"`
 	Rank    int `json:"rank"`
 	Workers int `json:"workers"`
@@ -97,11 +98,11 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 		return Reply{}, err
 	}
 	if req.Workers > 1 {
-		if req.Until != compress.StageFinetune || cfg.Resume == nil || cfg.Resume.After != compress.StagePrune || req.Workers > maxWorkers || req.Rank < 0 || req.Rank >= req.Workers {
-			return Reply{}, userErrorf("bad-request", "worker %d of %d: a data-parallel request runs the fine-tune stage alone, after prune, on 2 to %d workers", req.Rank, req.Workers, maxWorkers)
+		if !trainingStage(req.Until, cfg.Resume) || req.Workers > maxWorkers || req.Rank < 0 || req.Rank >= req.Workers {
+			return Reply{}, userErrorf("bad-request", "worker %d of %d: a data-parallel request runs one training stage alone, the fine-tune after prune or the quantization after the fine-tune, on 2 to %d workers", req.Rank, req.Workers, maxWorkers)
 		}
 		if shardReducer == nil {
-			return Reply{}, userErrorf("bad-request", "data-parallel fine-tuning runs in the page's workers only")
+			return Reply{}, userErrorf("bad-request", "data-parallel training runs in the page's workers only")
 		}
 		reduce, release := shardReducer(req.Run)
 		defer release()
@@ -134,6 +135,21 @@ func (s *Service) Compress(ctx context.Context, req CompressRequest, files []Fil
 		return Reply{}, err
 	}
 	return Reply{Value: &CompressResult{Stage: until, Done: p.Done(), Report: p.Report()}, Blob: out}, nil
+}
+
+// trainingStage reports whether a request resumed at r and run until
+// stage runs one training stage alone, as a data-parallel request must:
+// the other stages run once, in one worker.
+func trainingStage(until compress.Stage, r *compress.Resume) bool {
+	switch {
+	case r == nil:
+		return false
+	case until == compress.StageFinetune:
+		return r.After == compress.StagePrune
+	case until == compress.StageQuantize:
+		return r.After == compress.StageFinetune
+	}
+	return false
 }
 
 // compressConfig is the pipeline of a request, checked.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"math"
 	"testing"
 
@@ -82,7 +83,7 @@ func TestCompressFinetuneShards(t *testing.T) {
 	req.Until = compress.StageFinetune
 	req.Resume = &CompressResume{After: compress.StagePrune, Report: pruned.Value.(*CompressResult).Report}
 	files := []File{{Path: "prune.onnx", Bytes: pruned.Blob}}
-	one, err := openDemo(t).Compress(context.Background(), req, files, nil)
+	one, err := openDemo(t).Compress(context.Background(), resumed(t, req), files, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func TestCompressFinetuneShards(t *testing.T) {
 		services[k] = openDemo(t)
 	}
 	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
-		r := req
+		r := resumed(t, req)
 		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
 		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
 		return err
@@ -112,4 +113,76 @@ func TestCompressFinetuneShards(t *testing.T) {
 	if _, err := openDemo(t).Compress(context.Background(), bad, files, nil); AsUserError(err).Code != "bad-request" {
 		t.Errorf("a data-parallel request past the fine-tune: %v", err)
 	}
+}
+
+// The Compress tab's quantize stage as two in-process workers, resumed
+// after the fine-tune: both send the same exported file, with the
+// one-worker stage's scales to float rounding.
+func TestCompressQuantizeShards(t *testing.T) {
+	s := openDemo(t)
+	req := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, Until: compress.StagePrune}
+	pruned, err := s.Compress(context.Background(), req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The pruned model stands for the fine-tuned one: QIL trains what it
+	// is given.
+	req.Until = compress.StageQuantize
+	req.Resume = &CompressResume{After: compress.StageFinetune, Report: pruned.Value.(*CompressResult).Report}
+	files := []File{{Path: "finetune.onnx", Bytes: pruned.Blob}}
+	one, err := openDemo(t).Compress(context.Background(), resumed(t, req), files, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers = 2
+	group := train.NewLocalGroup(workers)
+	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
+	defer func() { shardReducer = nil }()
+	replies := make([]Reply, workers)
+	services := make([]*Service, workers)
+	for k := range services {
+		services[k] = openDemo(t)
+	}
+	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
+		r := resumed(t, req)
+		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
+		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
+		return err
+	})
+	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
+		t.Fatal("the two workers sent different files")
+	}
+	want, got := one.Value.(*CompressResult).Report.Quantize, replies[0].Value.(*CompressResult).Report.Quantize
+	if want.Workers != 1 || got.Workers != workers || len(got.Stages) != len(want.Stages) {
+		t.Fatalf("one worker: %+v; two: %+v", want, got)
+	}
+	d := maxWeightDiff(t, one.Blob, replies[0].Blob)
+	t.Logf("%d QIL stages; exported scales within %.2g of one worker's", len(got.Stages), d)
+	if d > 1e-4 {
+		t.Fatalf("the exported scales differ from the one-worker file's by %.3g (relative to the largest)", d)
+	}
+	for _, bad := range []CompressRequest{
+		{Until: compress.StageQuantize, Resume: &CompressResume{After: compress.StagePrune}},
+		{Until: compress.StageFinetune, Resume: &CompressResume{After: compress.StageFinetune}},
+	} {
+		bad.Budgets, bad.Workers = req.Budgets, 2
+		if _, err := openDemo(t).Compress(context.Background(), bad, files, nil); AsUserError(err).Code != "bad-request" {
+			t.Errorf("a data-parallel request until %s after %s: %v", bad.Until, bad.Resume.After, err)
+		}
+	}
+}
+
+// resumed is req with a copy of its resumed report, as each of the page's
+// workers decodes its own: the pipeline adds to the report it resumes.
+func resumed(t *testing.T, req CompressRequest) CompressRequest {
+	b, err := json.Marshal(req.Resume)
+	if err != nil {
+		t.Error(err)
+		return req
+	}
+	req.Resume = nil
+	if err := json.Unmarshal(b, &req.Resume); err != nil {
+		t.Error(err)
+	}
+	return req
 }

@@ -51,22 +51,10 @@ func (p *Parallel) GradBytes() int { return 4 * len(p.grads) }
 
 // bind shards plan's loaders, lays the gradients out in one buffer and
 // turns on the sync-BN.
-func (p *Parallel) bind(plan *Plan, freezeBN bool) error {
-	if p.Workers < 1 || p.Rank < 0 || p.Rank >= p.Workers {
-		return fmt.Errorf("train: worker %d of %d does not exist", p.Rank, p.Workers)
+func (p *Parallel) bind(plan *Plan) error {
+	if err := p.Bind(plan.Net, plan.Train); err != nil {
+		return err
 	}
-	if p.Reduce == nil {
-		return fmt.Errorf("train: a data-parallel worker needs a Reducer")
-	}
-	tr := plan.Train
-	smallest := tr.BatchSize
-	if last := tr.Len() - (tr.Steps()-1)*tr.BatchSize; !tr.DropLast && last < smallest {
-		smallest = last
-	}
-	if smallest < p.Workers {
-		return fmt.Errorf("train: a batch of %d images cannot be shared by %d workers; use fewer workers", smallest, p.Workers)
-	}
-	tr.Shard, tr.Shards = p.Rank, p.Workers
 	if v := plan.Val; v != nil {
 		idx := v.indices()
 		if len(idx) < p.Workers {
@@ -76,21 +64,50 @@ func (p *Parallel) bind(plan *Plan, freezeBN bool) error {
 		lo, hi := shardRange(len(idx), p.Rank, p.Workers)
 		plan.Val = &Loader{Set: v.Set, Indices: idx[lo:hi], Preprocess: v.Preprocess, BatchSize: v.BatchSize}
 	}
+	return nil
+}
+
+// Bind makes net and its training loader tr this worker's part of the
+// run, for a training loop built without Prepare (QIL's stages, each a
+// Trainer over one net): it shards tr's batches (in place: give it a copy
+// to keep the whole), lays net's gradients out in the one buffer the
+// exchange sends, and, unless net's BatchNormalization is frozen, turns
+// on the sync-BN, which a BNRecalibration of net over tr uses too. Give
+// the Parallel to every Trainer of net (Config.Parallel). Bind a net
+// once, before its first step.
+func (p *Parallel) Bind(net *Net, tr *Loader) error {
+	if p.Workers < 1 || p.Rank < 0 || p.Rank >= p.Workers {
+		return fmt.Errorf("train: worker %d of %d does not exist", p.Rank, p.Workers)
+	}
+	if p.Reduce == nil {
+		return fmt.Errorf("train: a data-parallel worker needs a Reducer")
+	}
+	if tr == nil || tr.Steps() == 0 {
+		return fmt.Errorf("train: no training batches to share between workers")
+	}
+	smallest := tr.BatchSize
+	if last := tr.Len() - (tr.Steps()-1)*tr.BatchSize; !tr.DropLast && last < smallest {
+		smallest = last
+	}
+	if smallest < p.Workers {
+		return fmt.Errorf("train: a batch of %d images cannot be shared by %d workers; use fewer workers", smallest, p.Workers)
+	}
+	tr.Shard, tr.Shards = p.Rank, p.Workers
 	// One buffer for every parameter (frozen ones too: freezing one later
 	// only zeroes its part), so the exchange is a single copy each way.
 	size := 0
-	for _, prm := range plan.Net.Params {
+	for _, prm := range net.Params {
 		size += len(prm.Grad.F32)
 	}
 	p.grads = make([]float32, size)
 	off := 0
-	for _, prm := range plan.Net.Params {
+	for _, prm := range net.Params {
 		n := len(prm.Grad.F32)
 		prm.Grad = &tensor.Tensor{DType: tensor.Float32, Shape: prm.Grad.Shape, F32: p.grads[off : off+n : off+n]}
 		off += n
 	}
-	if !freezeBN {
-		plan.Net.sync = &bnSync{reduce: p.Reduce}
+	if !net.opt.FreezeBatchNorm {
+		net.sync = &bnSync{reduce: p.Reduce}
 	}
 	return nil
 }

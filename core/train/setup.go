@@ -158,7 +158,7 @@ func Prepare(s Setup) (*Plan, error) {
 		}
 	}
 	if s.Parallel != nil {
-		if err := s.Parallel.bind(plan, s.Net.FreezeBatchNorm); err != nil {
+		if err := s.Parallel.bind(plan); err != nil {
 			return nil, err
 		}
 		plan.Parallel = s.Parallel

@@ -179,34 +179,91 @@ test('a budget no pruning meets gets a clear message and the page stays usable',
   await checkPage(page, 'after an unreachable budget');
 });
 
-test('the fine-tune stage trains on two workers as on one', async () => {
+test('the fine-tune and QIL train on two workers as on one', async () => {
   const { page } = session;
-  // Labels only (a run no earlier test stored), on two workers; stopped
-  // once the fine-tune is done.
+  // Labels only (a run no earlier test stored), on two workers, to the end.
   await page.fill('#compress-budget', '50');
   await page.uncheck('#compress-distill');
   await page.selectOption('#compress-workers', '2');
   await page.click('#compress');
-  await page.waitForSelector('#compress-stages li[data-stage="finetune"][data-state="done"]', { timeout: 300000 });
-  const two = await page.textContent('#compress-stages li[data-stage="finetune"] .stage-figures');
-  await page.click('#compress-cancel');
-  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 60000 });
-  assert.match(two, /, 2 workers\)$/, two);
+  await page.waitForSelector('#compress-stages li[data-stage="evaluate"][data-state="done"]', { timeout: 600000 });
+  const figures = (name) => page.textContent(`#compress-stages li[data-stage="${name}"] .stage-figures`);
+  const two = { finetune: await figures('finetune'), quantize: await figures('quantize') };
+  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 300000 });
+  const twoReport = await page.evaluate(() => window.pare.compress.result.report);
+  assert.match(two.finetune, /, 2 workers\)$/, two.finetune);
+  assert.match(two.quantize, / \(2 workers\)$/, two.quantize);
+  assert.equal(twoReport.finetune.workers, 2);
+  assert.equal(twoReport.quantize.workers, 2);
 
-  // The same two stages as requests to one worker.
-  const one = await page.evaluate(async () => {
-    const slot = await window.pare.pool.slot(0);
+  // The same stages as requests to one worker; then QIL again from the
+  // same fine-tuned model on two workers (www/js/parallel.js, as the tab
+  // runs it), and its file evaluated.
+  const { one, q2, q2eval } = await page.evaluate(async () => {
+    const { pool, state } = window.pare;
+    const { trainParallel } = await import(new URL('js/parallel.js', location.href));
+    const slots = [await pool.slot(0), await pool.slot(1)];
+    for (const s of slots) {
+      // The tab's check left the compressed file open in the second.
+      if (s.loaded.model !== state.model.key) {
+        await s.request('openModel', { name: state.model.name }, state.model.files);
+        s.loaded = { ...s.loaded, model: state.model.key };
+      }
+    }
     const base = { budgets: [{ resource: 'macs', fraction: 0.5 }], bits: '4/4', storage: 'int8', noDistill: true };
-    const p = await slot.request('compress', { ...base, until: 'prune' });
-    const bytes = p.blob.buffer.slice(p.blob.byteOffset, p.blob.byteOffset + p.blob.byteLength);
-    const f = await slot.request('compress', { ...base, until: 'finetune', resume: { after: 'prune', report: p.value.report } }, [{ path: 'prune.onnx', bytes }]);
-    const r = f.value.report;
-    return { val: r.accuracy.finetuned.val, lr: r.finetune.lr, kept: r.finetune.kept, workers: r.finetune.workers };
+    const file = (name, r) => [{ path: `${name}.onnx`, bytes: r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength) }];
+    const chain = {};
+    let resume = null;
+    let files = [];
+    for (const until of ['prune', 'finetune', 'quantize', 'evaluate']) {
+      const r = await slots[0].request('compress', { ...base, until, resume }, files);
+      chain[until] = r;
+      resume = { after: until, report: r.value.report };
+      files = file(until, r);
+    }
+    const q2 = await trainParallel(slots, 'compress', { ...base, until: 'quantize', resume: { after: 'finetune', report: chain.finetune.value.report } },
+      file('finetune', chain.finetune));
+    const q2eval = await slots[0].request('compress', { ...base, until: 'evaluate', resume: { after: 'quantize', report: q2.value.report } }, file('quantize', q2));
+    let differ = 0;
+    const a = chain.quantize.blob;
+    const b = q2.blob;
+    for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) differ++;
+    return {
+      one: chain.evaluate.value.report,
+      q2: { report: q2.value.report, bytes: b.length, oneBytes: a.length, differ, exchanges: q2.exchanges },
+      q2eval: q2eval.value.report,
+    };
   });
-  assert.equal(one.workers, 1);
-  const want = `validation ${(100 * one.val).toFixed(2)} % (learning rate ${one.lr.toPrecision(2)}, ${one.kept} weights kept, 2 workers)`;
-  assert.equal(two, want, 'two workers and one fine-tuned differently');
-  console.log(`compress fine-tune: ${two}`);
+  assert.equal(one.finetune.workers, 1);
+  assert.equal(one.quantize.workers, 1);
+  const want = `validation ${(100 * one.accuracy.finetuned.val).toFixed(2)} % (learning rate ${one.finetune.lr.toPrecision(2)}, ${one.finetune.kept} weights kept, 2 workers)`;
+  assert.equal(two.finetune, want, 'two workers and one fine-tuned differently');
+  assert.deepEqual(twoReport.quantize.stages.map((s) => s.bits), one.quantize.stages.map((s) => s.bits));
+  // QIL from the same model on two workers: the one-worker file to float
+  // rounding (the same size, a few int8 weights or scale bits apart at
+  // most), the same training figures and the same accuracy.
+  const q = q2.report.quantize;
+  assert.equal(q.workers, 2);
+  assert.equal(q2.bytes, q2.oneBytes, 'QIL on two workers exported a file of another size');
+  assert.ok(q2.differ <= q2.bytes / 100, `${q2.differ} of ${q2.bytes} bytes differ`);
+  q.stages.forEach((s, i) => {
+    const w = one.quantize.stages[i];
+    assert.equal(s.bits, w.bits);
+    assert.ok(Math.abs(s.train_accuracy - w.train_accuracy) <= 1e-9 && Math.abs(s.train_loss - w.train_loss) <= 1e-4 * w.train_loss,
+      `QIL ${s.bits} on two workers: ${JSON.stringify(s)}, on one: ${JSON.stringify(w)}`);
+  });
+  const images = one.val_images;
+  assert.ok(Math.abs(q2eval.accuracy.quantized.val - one.accuracy.quantized.val) <= 1.01 / images,
+    `validation accuracy ${q2eval.accuracy.quantized.val} after QIL on two workers, ${one.accuracy.quantized.val} on one`);
+  // The whole run on two workers starts QIL from a fine-tuned model equal
+  // to the one worker's to float rounding only, which QIL's rounding to
+  // 4 bits can carry across a level: within two of the held-out images.
+  assert.ok(Math.abs(twoReport.accuracy.quantized.val - one.accuracy.quantized.val) <= 2.01 / images,
+    `validation accuracy ${twoReport.accuracy.quantized.val} with two workers, ${one.accuracy.quantized.val} with one`);
+  const qil = (rep) => rep.quantize.stages.reduce((t, s) => t + s.seconds, 0);
+  console.log(`compress QIL (demo, labels only, from the same fine-tuned model): 1 worker ${qil(one).toFixed(2)} s, 2 workers ${qil(q2.report).toFixed(2)} s ` +
+    `(${q2.exchanges} exchanges), ${q2.differ} of ${q2.bytes} bytes differ; validation ${one.accuracy.quantized.val} (1), ${q2eval.accuracy.quantized.val} (2); ` +
+    `the tab's run on 2 workers: QIL ${qil(twoReport).toFixed(2)} s, validation ${twoReport.accuracy.quantized.val}; ${two.quantize}`);
   await page.selectOption('#compress-workers', 'auto');
   await page.check('#compress-distill');
   assert.deepEqual(session.errors, []);

@@ -31,6 +31,9 @@ const STAGES = [
   { name: 'quantize', label: 'Quantize', what: 'QIL intervals learned, exported as QDQ ONNX' },
   { name: 'evaluate', label: 'Evaluate', what: 'the exported file re-measured and evaluated' },
 ];
+// TRAINING are the stages that train, data-parallel when several workers
+// are asked for (wasm/compress.go runs either alone in each worker).
+const TRAINING = new Set(['finetune', 'quantize']);
 // Latency is the Prune tab's latency model, measured in onnxruntime-web in
 // this browser (Calibrate there), predicting the pruned network's time.
 const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
@@ -93,7 +96,7 @@ export function addCompressStage(o) {
       keepFP: select('compress-keep-fp', 'Layers kept in full precision',
         [['first,last', 'the first and the last layer'], ['none', 'none: quantize every layer']], 'first,last'),
       layerBits: el('input', { id: 'compress-layer-bits', type: 'text', size: '32', placeholder: 'NAME=3/3, NAME2=8/8', 'aria-label': 'Bits of single layers, by node name', spellcheck: false }),
-      workers: el('select', { id: 'compress-workers', 'aria-label': 'Fine-tune workers' },
+      workers: el('select', { id: 'compress-workers', 'aria-label': 'Training workers' },
         el('option', { value: 'auto' }, 'automatic'),
         ...[1, 2, 3, 4].map((n) => el('option', { value: String(n) }, String(n)))),
       button: el('button', { id: 'compress', type: 'button', className: 'primary', disabled: true }, 'Compress'),
@@ -127,8 +130,8 @@ export function addCompressStage(o) {
           el('p', {}, el('label', {}, 'Kept in full precision: ', ui.keepFP)),
           el('p', {}, el('label', {}, 'Bits of single layers: ', ui.layerBits),
             ' ', el('span', { className: 'hint' }, 'node names as the graph shows them, e.g. a layer that needs 8 bits while the rest take 4'))),
-        el('p', {}, el('label', {}, 'Fine-tune workers: ', ui.workers),
-          ' (each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
+        el('p', {}, el('label', {}, 'Training workers: ', ui.workers),
+          ' (for the fine-tune and QIL: each computes the gradients of its share of every batch; the result is the same as with one, to float rounding)')),
       ui.resume,
       el('div', { className: 'panel eval-run' }, ui.button, ui.cancel, ui.progress, ui.text),
       el('div', { className: 'panel' }, ui.list,
@@ -247,9 +250,10 @@ export function addCompressStage(o) {
             job.report(p, describe(p, eta));
             live.feed(p);
           };
-          // The fine-tune trains data-parallel as the Fine-tune tab does
-          // (same default number of workers); the other stages run in one.
-          const slots = s.name === 'finetune' ? await trainingSlots(slot, job) : [slot];
+          // The fine-tune and QIL train data-parallel as the Fine-tune tab
+          // does (same default number of workers, the same workers for
+          // both); the other stages run in one.
+          const slots = TRAINING.has(s.name) ? await trainingSlots(slot, job) : [slot];
           const r = slots.length === 1
             ? await slot.request('compress', params, files, { onProgress })
             : await trainParallel(slots, 'compress', params, files, { onProgress });
@@ -291,7 +295,7 @@ export function addCompressStage(o) {
     ui.button.focus();
   }
 
-  // trainingSlots is first and the further workers the fine-tune uses:
+  // trainingSlots is first and the further workers the training stages use:
   // the number asked, or by default the Fine-tune tab's rule
   // (defaultWorkers of the open images); fewer when the page's pool hands
   // out fewer. The number is not part of a stored run's key: a run
@@ -300,7 +304,7 @@ export function addCompressStage(o) {
     const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
     const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores) : Number(ui.workers.value);
     const slots = [first];
-    if (asked > 1) job.say(`Starting ${asked} workers for the fine-tune…`);
+    if (asked > 1) job.say(`Starting ${asked} workers for the training…`);
     for (let i = 1; i < asked; i++) {
       const slot = await o.workerAt(i);
       if (slots.includes(slot)) break;
@@ -363,7 +367,8 @@ export function addCompressStage(o) {
           `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
         return report.quantize ? `${report.recipe.bits}, ${report.recipe.schedule === 'direct' ? 'directly' : 'progressively'}: ` +
-          `${report.quantize.stages.map((s) => s.bits).join(' → ')}${report.recipe.quantizer_only ? ' (intervals only)' : ''}` : '';
+          `${report.quantize.stages.map((s) => s.bits).join(' → ')}${report.recipe.quantizer_only ? ' (intervals only)' : ''}` +
+          `${report.quantize.workers > 1 ? ` (${report.quantize.workers} workers)` : ''}` : '';
       case 'evaluate':
         return `validation ${pct(valOf(report, 'quantized'))}, ${formatBytes(report.bytes?.quantized)}`;
     }

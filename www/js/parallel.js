@@ -1,6 +1,6 @@
-// Data-parallel fine-tuning over several compute workers. Each worker runs
+// Data-parallel training over several compute workers. Each worker runs
 // a finetuneShard request (wasm/finetune_parallel.go), or the Compress
-// tab's fine-tune stage (wasm/compress.go), on the same model,
+// tab's fine-tune or QIL stage (wasm/compress.go), on the same model,
 // images and options: it computes the gradients of its share of every
 // batch and posts them here as one transferred ArrayBuffer (float64
 // statistics first, then the float32 gradients); once every worker's
@@ -26,7 +26,7 @@ export function finetuneParallel(slots, params, o = {}) {
 
 /**
  * trainParallel sends a training request (finetuneShard, or compress's
- * fine-tune stage) to every slot as worker rank of slots.length, runs the
+ * fine-tune or quantize stage) to every slot as worker rank of slots.length, runs the
  * exchange between them, and returns worker 0's reply.
  * @param {object[]} slots worker slots (pool.js), each holding the model and images
  * @param {string} method the request
@@ -51,7 +51,7 @@ export async function trainParallel(slots, method, params, files, { onProgress }
     const n64 = arrived[0].n64;
     const size = arrived[0].buffer.byteLength;
     if (arrived.some((m) => m.n64 !== n64 || m.buffer.byteLength !== size)) {
-      failed = new Error('the fine-tuning workers sent exchanges of different sizes (they are not running the same job)');
+      failed = new Error('the training workers sent exchanges of different sizes (they are not running the same job)');
       stopAll();
       return;
     }
@@ -100,7 +100,7 @@ export async function trainParallel(slots, method, params, files, { onProgress }
         })));
     if (failed) throw failed;
     const size = replies[0].blob.byteLength;
-    if (replies.some((r) => r.blob.byteLength !== size)) throw new Error('the fine-tuning workers ended with different models');
+    if (replies.some((r) => r.blob.byteLength !== size)) throw new Error('the training workers ended with different models');
     return { ...replies[0], exchanges, exchangeSeconds };
   } finally {
     slots.forEach((slot, k) => slot.worker.removeEventListener('message', listeners[k]));
