@@ -40,18 +40,7 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 	one := runStage(t, resume(), StageFinetune)
 
 	const workers = 2
-	group := train.NewLocalGroup(workers)
-	got := make([]*Pipeline, workers)
-	paralleltest.Run(t, workers, group.Abort, func(k int) error {
-		c := resume()
-		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
-		p, err := New(c)
-		for err == nil && !p.Done() && p.Finished() != StageFinetune {
-			_, err = p.Step(context.Background())
-		}
-		got[k] = p
-		return err
-	})
+	got := runWorkers(t, workers, resume, StageFinetune)
 	want, w0, w1 := one.Report().Finetune, got[0].Report().Finetune, got[1].Report().Finetune
 	if w0.Kept != want.Kept || w1.Kept != want.Kept || math.Abs(w0.LR-want.LR) > 1e-9*want.LR || w0.Epochs != want.Epochs || want.Workers != 1 || w0.Workers != workers {
 		t.Fatalf("one worker: %+v; two: %+v, %+v", want, w0, w1)
@@ -94,18 +83,7 @@ func TestQuantizeStageDataParallel(t *testing.T) {
 	one := runStage(t, resume(), StageEvaluate)
 
 	const workers = 2
-	group := train.NewLocalGroup(workers)
-	got := make([]*Pipeline, workers)
-	paralleltest.Run(t, workers, group.Abort, func(k int) error {
-		c := resume()
-		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
-		p, err := New(c)
-		for err == nil && !p.Done() {
-			_, err = p.Step(context.Background())
-		}
-		got[k] = p
-		return err
-	})
+	got := runWorkers(t, workers, resume, StageEvaluate)
 	want, q0 := one.Report().Quantize, got[0].Report().Quantize
 	if want.Workers != 1 || q0.Workers != workers || got[1].Report().Quantize.Workers != workers || len(q0.Stages) != len(want.Stages) || len(want.Stages) < 2 {
 		t.Fatalf("one worker: %+v; two: %+v", want, q0)
@@ -136,4 +114,24 @@ func TestQuantizeStageDataParallel(t *testing.T) {
 	if _, err := New(bad); err == nil {
 		t.Error("a data-parallel pipeline with nothing to train was accepted")
 	}
+}
+
+// runWorkers runs the pipeline of config() as workers in-process
+// data-parallel workers (goroutines sharing a LocalGroup, in place of the
+// page's exchange) until each has finished stage until, and returns them.
+func runWorkers(t *testing.T, workers int, config func() Config, until Stage) []*Pipeline {
+	t.Helper()
+	group := train.NewLocalGroup(workers)
+	got := make([]*Pipeline, workers)
+	paralleltest.Run(t, workers, group.Abort, func(k int) error {
+		c := config()
+		c.Parallel = &train.Parallel{Rank: k, Workers: workers, Reduce: group.Member(k)}
+		p, err := New(c)
+		for err == nil && !p.Done() && p.Finished() != until {
+			_, err = p.Step(context.Background())
+		}
+		got[k] = p
+		return err
+	})
+	return got
 }

@@ -8,12 +8,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/internal/paralleltest"
-	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // parallelQIL runs cfg on fashion-dwnet over data with workers
@@ -88,15 +86,7 @@ func intervalDiff(t *testing.T, a, b *onnx.Model) float64 {
 // the same bits, and those within float rounding of the one-worker
 // run's, weights, running statistics and intervals alike.
 func TestRunDataParallel(t *testing.T) {
-	set, err := dataset.OpenPath(testassets.Dir(t, "data/fashion-mnist"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := make([]int, 256)
-	for i := range idx {
-		idx[i] = i
-	}
-	data := &train.Loader{Set: set, Indices: idx, Preprocess: dataset.DefaultPreprocess([]int{64, 1, 28, 28}), BatchSize: 64, Shuffle: true, Seed: 1, DropLast: true}
+	data := fashionImages(t, 256)
 	for _, tc := range []struct {
 		name string
 		cfg  Config

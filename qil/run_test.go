@@ -20,15 +20,7 @@ import (
 // averages training left.
 func TestStageEndsWithBatchNormReestimation(t *testing.T) {
 	m := fashionDwnet(t)
-	set, err := dataset.OpenPath(testassets.Dir(t, "data/fashion-mnist"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	idx := make([]int, 256)
-	for i := range idx {
-		idx[i] = i
-	}
-	data := &train.Loader{Set: set, Indices: idx, Preprocess: dataset.DefaultPreprocess([]int{64, 1, 28, 28}), BatchSize: 64, Shuffle: true, Seed: 1, DropLast: true}
+	data := fashionImages(t, 256)
 	run, err := NewRun(context.Background(), m, data, Config{Options: Options{Bits: Bits{4, 4}}, Schedule: "direct", CalibrationImages: 64})
 	if err != nil {
 		t.Fatal(err)
@@ -172,4 +164,19 @@ func TestQuantizerOnlyOnAnotherTask(t *testing.T) {
 	if notes := run.Notes(); len(notes) != 0 {
 		t.Fatalf("own labels: notes %q", notes)
 	}
+}
+
+// fashionImages is a loader of the first n Fashion-MNIST t10k images in
+// shuffled batches of 64 (the last partial batch dropped).
+func fashionImages(t *testing.T, n int) *train.Loader {
+	t.Helper()
+	set, err := dataset.OpenPath(testassets.Dir(t, "data/fashion-mnist"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return &train.Loader{Set: set, Indices: idx, Preprocess: dataset.DefaultPreprocess([]int{64, 1, 28, 28}), BatchSize: 64, Shuffle: true, Seed: 1, DropLast: true}
 }

@@ -88,20 +88,7 @@ func TestCompressFinetuneShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	const workers = 2
-	group := train.NewLocalGroup(workers)
-	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
-	defer func() { shardReducer = nil }()
-	replies := make([]Reply, workers)
-	services := make([]*Service, workers)
-	for k := range services {
-		services[k] = openDemo(t)
-	}
-	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
-		r := resumed(t, req)
-		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
-		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
-		return err
-	})
+	replies := compressShards(t, workers, req, files)
 	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
 		t.Fatal("the two workers sent different models")
 	}
@@ -135,20 +122,7 @@ func TestCompressQuantizeShards(t *testing.T) {
 		t.Fatal(err)
 	}
 	const workers = 2
-	group := train.NewLocalGroup(workers)
-	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
-	defer func() { shardReducer = nil }()
-	replies := make([]Reply, workers)
-	services := make([]*Service, workers)
-	for k := range services {
-		services[k] = openDemo(t)
-	}
-	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
-		r := resumed(t, req)
-		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
-		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
-		return err
-	})
+	replies := compressShards(t, workers, req, files)
 	if !bytes.Equal(replies[0].Blob, replies[1].Blob) {
 		t.Fatal("the two workers sent different files")
 	}
@@ -185,4 +159,26 @@ func resumed(t *testing.T, req CompressRequest) CompressRequest {
 		t.Error(err)
 	}
 	return req
+}
+
+// compressShards sends req to workers in-process services as the ranks
+// of one data-parallel run (a LocalGroup in place of the page's
+// exchange) and returns their replies.
+func compressShards(t *testing.T, workers int, req CompressRequest, files []File) []Reply {
+	t.Helper()
+	group := train.NewLocalGroup(workers)
+	shardReducer = func(run int) (train.Reducer, func()) { return group.Member(run), func() {} }
+	defer func() { shardReducer = nil }()
+	replies := make([]Reply, workers)
+	services := make([]*Service, workers)
+	for k := range services {
+		services[k] = openDemo(t)
+	}
+	paralleltest.Run(t, workers, group.Abort, func(k int) (err error) {
+		r := resumed(t, req)
+		r.Run, r.Rank, r.Workers = k, k, workers // the test's run id is the rank
+		replies[k], err = services[k].Compress(context.Background(), r, files, nil)
+		return err
+	})
+	return replies
 }
