@@ -2,7 +2,7 @@
 # bench.sh: `make bench`. Times batch-1 inference of four CNNs in four
 # runtimes in one run and prints a table of median milliseconds with each
 # runtime's ratio to onnxruntime-web (single-thread WebAssembly), plus the
-# peak memory of ResNet-18 inference. docs/benchmarks.md explains the
+# peak memory of ResNet-18 and DenseNet-121 inference. docs/benchmarks.md explains the
 # protocol and records results.
 #
 #   bash scripts/bench.sh              # everything (about 3-5 minutes on 2 cores)
@@ -47,8 +47,8 @@ done
 MODELS=${MODELS:-"mnist-8 resnet8 resnet20 mobilenetv2"}
 MEMORY=${MEMORY:-1}
 
-if [[ " $MODELS " == *" mobilenetv2 "* || $MEMORY == 1 ]] && [[ ! -f "$OUT/mobilenetv2-1.0.onnx" || ! -f "$OUT/resnet18.onnx" ]]; then
-	echo "== exporting MobileNetV2 and ResNet-18 from torchvision (random weights) into $OUT"
+if [[ " $MODELS " == *" mobilenetv2 "* || $MEMORY == 1 ]] && [[ ! -f "$OUT/mobilenetv2-1.0.onnx" || ! -f "$OUT/resnet18.onnx" || ! -f "$OUT/densenet121.onnx" ]]; then
+	echo "== exporting MobileNetV2, ResNet-18 and DenseNet-121 from torchvision (random weights) into $OUT"
 	"$PYTHON" scripts/fixtures/export_bench_models.py "$OUT"
 fi
 
@@ -86,9 +86,11 @@ for name in $MODELS; do
 done
 
 if [[ $MEMORY == 1 ]]; then
-	echo "== ResNet-18 224x224 memory (Pare native and wasm, 3 runs)"
-	record pare-native resnet18 "$("$OUT/pare-bench" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
-	record pare-wasm resnet18 "$("$WASM_EXEC" "$OUT/pare-bench.wasm" -model "$OUT/resnet18.onnx" -runs 3 -warmup 1)"
+	for big in resnet18 densenet121; do
+		echo "== $big 224x224 memory (Pare native and wasm, 3 runs)"
+		record pare-native "$big" "$("$OUT/pare-bench" -model "$OUT/$big.onnx" -runs 3 -warmup 1)"
+		record pare-wasm "$big" "$("$WASM_EXEC" "$OUT/pare-bench.wasm" -model "$OUT/$big.onnx" -runs 3 -warmup 1)"
+	done
 fi
 echo "== load after: $(uptime | sed 's/.*load average: //')"
 echo

@@ -1,6 +1,7 @@
 package onnx
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 )
@@ -221,7 +222,13 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 		case 3:
 			err = r.int64Field(&a.I)
 		case 4:
-			err = r.bytesField(&a.S)
+			// A copy, not a slice of the file: a session keeps its nodes'
+			// attributes (Pad's mode "constant"), and a few bytes aliasing
+			// the file's buffer would keep all of it alive after the
+			// weights are converted (DenseNet-121: 31 MB).
+			if err = r.bytesField(&a.S); err == nil {
+				a.S = bytes.Clone(a.S)
+			}
 		case 5:
 			err = r.messageField(func(p []byte) error {
 				a.T = new(Tensor)
@@ -237,7 +244,11 @@ func (d *decoder) attribute(b []byte, a *Attribute) error {
 		case 8:
 			err = repeatedVarint(r, &a.Ints)
 		case 9:
-			err = repeatedString(r, &a.Strings)
+			// Copied too, for the reason of S above.
+			if err = repeatedString(r, &a.Strings); err == nil && len(a.Strings) > 0 {
+				last := len(a.Strings) - 1
+				a.Strings[last] = bytes.Clone(a.Strings[last])
+			}
 		case 10:
 			err = r.repeatedMessage(len(a.Tensors), appendDecoded(&a.Tensors, d.tensor))
 		case 11:
