@@ -20,7 +20,7 @@ const header = `| model | ${runtimes.map((r) => `${r} ms (x ort-web)`).join(' | 
 console.log(header);
 console.log(`|${'---|'.repeat(runtimes.length + 1)}`);
 for (const [name, r] of rows) {
-  if (!r['ort-web']) continue; // memory-only rows (ResNet-18)
+  if (!r['ort-web']) continue; // memory-only rows (ResNet-18, DenseNet-121)
   const ref = r['ort-web'].median_ms;
   const cells = runtimes.map((rt) => {
     if (!r[rt]) return 'n/a';
@@ -41,12 +41,12 @@ for (const [name, r] of rows) {
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 console.log();
-console.log('| model | runtime | median ms | peak live activations MiB | Go HeapInuse MiB | Go Sys MiB | allocated per run MiB |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| model | runtime | median ms | peak live activations MiB | live heap after a GC MiB | Go HeapInuse MiB | Go Sys MiB | allocated per run MiB |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const [name, r] of [...rows].filter(([n]) => n !== undefined)) {
   for (const rt of ['pare-native', 'pare-wasm']) {
     const x = r[rt];
     if (!x) continue;
-    console.log(`| ${name} | ${rt} | ${x.median_ms.toFixed(1)} | ${mb(x.peak_live_bytes)} | ${mb(x.heap_inuse_bytes)} | ${mb(x.sys_bytes)} | ${mb(x.alloc_bytes_per_run)} |`);
+    console.log(`| ${name} | ${rt} | ${x.median_ms.toFixed(1)} | ${mb(x.peak_live_bytes)} | ${mb(x.heap_live_bytes)} | ${mb(x.heap_inuse_bytes)} | ${mb(x.sys_bytes)} | ${mb(x.alloc_bytes_per_run)} |`);
   }
 }
