@@ -277,6 +277,17 @@ test('the QIL choices of the Compress tab reach the run and give what pare compr
   await page.click('#compress-qil summary');
   await page.selectOption('#compress-schedule', 'direct');
   await page.check('#compress-quantizer-only');
+  // A layer that does not exist: refused before anything runs, with the
+  // names that do, and the page stays usable.
+  await page.fill('#compress-layer-bits', 'nosuch=3/3');
+  await page.click('#compress');
+  const refused = await bannerText(page);
+  assert.match(refused, /nosuch/, refused);
+  assert.match(refused, /the layers are/, refused);
+  await page.waitForFunction(() => !window.pare.state.busy);
+  const states = Object.values(await stageStates(page));
+  assert.ok(!states.includes('done') && !states.includes('running'), `a stage ran: ${states}`);
+  await page.click('#banner-close');
   const layer = '/down1/down1.0/down1.0.0/Conv';
   await page.fill('#compress-layer-bits', `${layer}=8/8`);
   await page.click('#compress');
