@@ -31,12 +31,7 @@ func runStage(t *testing.T, cfg Config, s Stage) *Pipeline {
 func TestFinetuneStageDataParallel(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.Finetune.Epochs = 1
-	pruned := runStage(t, cfg, StagePrune)
-	resume := func() Config {
-		c := cfg
-		c.Resume = &Resume{After: StagePrune, Model: pruned.Model("pruned")}
-		return c
-	}
+	resume := resumeFromPruned(t, cfg, StagePrune)
 	one := runStage(t, resume(), StageFinetune)
 
 	const workers = 2
@@ -72,14 +67,9 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 func TestQuantizeStageDataParallel(t *testing.T) {
 	cfg := demoConfig(t)
 	cfg.Quantize.Schedule = "progressive" // several QIL stages, each a Trainer of its own
-	pruned := runStage(t, cfg, StagePrune)
-	resume := func() Config {
-		c := cfg
-		// The pruned model stands for a fine-tuned one: the stage trains
-		// whatever it is given.
-		c.Resume = &Resume{After: StageFinetune, Model: pruned.Model("pruned")}
-		return c
-	}
+	// The pruned model stands for a fine-tuned one: the stage trains
+	// whatever it is given.
+	resume := resumeFromPruned(t, cfg, StageFinetune)
 	one := runStage(t, resume(), StageEvaluate)
 
 	const workers = 2
@@ -113,6 +103,18 @@ func TestQuantizeStageDataParallel(t *testing.T) {
 	bad.Parallel = &train.Parallel{Rank: 0, Workers: 2, Reduce: train.NewLocalGroup(2).Member(0)}
 	if _, err := New(bad); err == nil {
 		t.Error("a data-parallel pipeline with nothing to train was accepted")
+	}
+}
+
+// resumeFromPruned prunes once with cfg and returns configurations that
+// resume from the pruned model as if stage after had just finished.
+func resumeFromPruned(t *testing.T, cfg Config, after Stage) func() Config {
+	t.Helper()
+	pruned := runStage(t, cfg, StagePrune).Model("pruned")
+	return func() Config {
+		c := cfg
+		c.Resume = &Resume{After: after, Model: pruned}
+		return c
 	}
 }
 

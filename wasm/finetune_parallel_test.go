@@ -74,15 +74,8 @@ func maxWeightDiff(t *testing.T, a, b []byte) float64 {
 // The Compress tab's fine-tune stage as two in-process workers ends, on
 // both, with the one-worker stage's model to float rounding.
 func TestCompressFinetuneShards(t *testing.T) {
-	s := openDemo(t)
-	req := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1, Until: compress.StagePrune}
-	pruned, err := s.Compress(context.Background(), req, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Until = compress.StageFinetune
-	req.Resume = &CompressResume{After: compress.StagePrune, Report: pruned.Value.(*CompressResult).Report}
-	files := []File{{Path: "prune.onnx", Bytes: pruned.Blob}}
+	req, files := resumeFromPruned(t, CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, FinetuneEpochs: 1},
+		compress.StagePrune, compress.StageFinetune)
 	one, err := openDemo(t).Compress(context.Background(), resumed(t, req), files, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -106,17 +99,10 @@ func TestCompressFinetuneShards(t *testing.T) {
 // after the fine-tune: both send the same exported file, with the
 // one-worker stage's scales to float rounding.
 func TestCompressQuantizeShards(t *testing.T) {
-	s := openDemo(t)
-	req := CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}, Until: compress.StagePrune}
-	pruned, err := s.Compress(context.Background(), req, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// The pruned model stands for the fine-tuned one: QIL trains what it
 	// is given.
-	req.Until = compress.StageQuantize
-	req.Resume = &CompressResume{After: compress.StageFinetune, Report: pruned.Value.(*CompressResult).Report}
-	files := []File{{Path: "finetune.onnx", Bytes: pruned.Blob}}
+	req, files := resumeFromPruned(t, CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Fraction: 0.5}}},
+		compress.StageFinetune, compress.StageQuantize)
 	one, err := openDemo(t).Compress(context.Background(), resumed(t, req), files, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -181,4 +167,20 @@ func compressShards(t *testing.T, workers int, req CompressRequest, files []File
 		return err
 	})
 	return replies
+}
+
+// resumeFromPruned runs base's prune stage on the demo and returns base as
+// a request that resumes from the pruned model, as if stage after had just
+// finished, and runs until until, with the file it resumes from.
+func resumeFromPruned(t *testing.T, base CompressRequest, after, until compress.Stage) (CompressRequest, []File) {
+	t.Helper()
+	req := base
+	req.Until = compress.StagePrune
+	pruned, err := openDemo(t).Compress(context.Background(), req, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Until = until
+	req.Resume = &CompressResume{After: after, Report: pruned.Value.(*CompressResult).Report}
+	return req, []File{{Path: string(after) + ".onnx", Bytes: pruned.Blob}}
 }
