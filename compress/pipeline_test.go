@@ -196,6 +196,7 @@ func TestPipelineRefuses(t *testing.T) {
 		{"one bit", func(c *Config) { c.Quantize.Bits = qil.Bits{W: 1, A: 1} }, "2..8"},
 		{"no budget", func(c *Config) { c.Budgets = nil }, "no budget"},
 		{"unknown resource", func(c *Config) { c.Budgets = []qcqp.Budget{{Resource: "flops", Fraction: 0.5}} }, `"flops"`},
+		{"kept share", func(c *Config) { c.MinKeep = 1.5 }, "kept share"},
 	} {
 		c := cfg
 		tc.edit(&c)
@@ -217,6 +218,24 @@ func TestPipelineRefuses(t *testing.T) {
 	err = job.Run(context.Background(), p, nil)
 	if err == nil || !strings.Contains(err.Error(), "params") || !errors.Is(err, qcqp.ErrInfeasible) {
 		t.Errorf("unreachable budget: %v, want qcqp.ErrInfeasible naming params", err)
+	}
+}
+
+// The kept share reaches the solver: a floor that half the MACs cannot
+// pay for stops the prune stage, and the error names the floor.
+func TestPipelineMinKeep(t *testing.T) {
+	c := demoConfig(t)
+	c.MinKeep = 0.9
+	p, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = job.Run(context.Background(), p, nil)
+	if !errors.Is(err, qcqp.ErrInfeasible) || !strings.Contains(err.Error(), "90 % of every prunable group") {
+		t.Errorf("a 90 %% floor under a 50 %% MACs budget: %v", err)
+	}
+	if got := p.Report().Recipe.MinKeep; got != 0.9 {
+		t.Errorf("recipe min_keep %v, want 0.9", got)
 	}
 }
 

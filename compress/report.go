@@ -39,10 +39,12 @@ type Recipe struct {
 	Budgets     []string `json:"budgets"`
 	Importance  string   `json:"importance"`
 	SolverLimit float64  `json:"solver_time_limit_seconds"`
-	Finetune    string   `json:"finetune"` // "distill", "labels" or "skipped"
-	Bits        string   `json:"bits"`
-	KeepFP      []string `json:"keep_fp"`
-	Schedule    string   `json:"schedule"`
+	// MinKeep is the share of every channel group pruning kept at least.
+	MinKeep  float64  `json:"min_keep"`
+	Finetune string   `json:"finetune"` // "distill", "labels" or "skipped"
+	Bits     string   `json:"bits"`
+	KeepFP   []string `json:"keep_fp"`
+	Schedule string   `json:"schedule"`
 	// QILEpochs is the epochs of each QIL stage; QuantizerOnly, that QIL
 	// learned the intervals alone.
 	QILEpochs     int    `json:"qil_epochs"`

@@ -97,7 +97,7 @@ func (p *Pipeline) loaders() error {
 
 func (p *Pipeline) recipe() Recipe {
 	c := &p.cfg
-	r := Recipe{Importance: string(c.Importance), SolverLimit: c.SolverTime.Seconds(), Bits: c.Quantize.Bits.String(),
+	r := Recipe{Importance: string(c.Importance), SolverLimit: c.SolverTime.Seconds(), MinKeep: c.MinKeep, Bits: c.Quantize.Bits.String(),
 		Schedule: c.Quantize.Schedule, Storage: string(c.Storage), Batch: c.Batch, Seed: c.Seed, KeepFP: c.Quantize.KeepFP,
 		QILEpochs: max(1, c.Quantize.Epochs), QuantizerOnly: c.Quantize.QuantizerOnly}
 	if r.Schedule == "" {
@@ -241,6 +241,7 @@ func (p *Pipeline) startPrune() {
 		if a.Free() == 0 {
 			return fmt.Errorf("compress: nothing in the model can be pruned: every channel group is frozen (see 'pare info --channels')")
 		}
+		a.MinKeep = p.cfg.MinKeep
 		layers, err := a.Layers(p.cfg.Importance)
 		if err != nil {
 			return err
@@ -271,7 +272,7 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 	solver, err := qcqp.NewSolver(prob, qcqp.Options{TimeLimit: p.cfg.SolverTime})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
-			return fmt.Errorf("compress: %w (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
+			return fmt.Errorf("compress: %w (that is what the frozen groups and %s cost; see 'pare info --channels')", err, floorText(p.cfg.MinKeep))
 		}
 		return err
 	}
@@ -287,6 +288,14 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 	return nil
 }
 
+// floorText says what the smallest selection keeps.
+func floorText(share float64) string {
+	if share > 0 {
+		return fmt.Sprintf("%g %% of every prunable group (the kept share)", 100*share)
+	}
+	return "one channel per prunable group"
+}
+
 // addLatency adds the latency budget to prob.
 func (p *Pipeline) addLatency(prob *qcqp.Problem) (qcqp.LatencyLimit, error) {
 	lm := p.cfg.LatencyModel
@@ -295,8 +304,8 @@ func (p *Pipeline) addLatency(prob *qcqp.Problem) (qcqp.LatencyLimit, error) {
 	var mis *qcqp.LatencyMismatchError
 	switch {
 	case errors.As(err, &un):
-		return l, fmt.Errorf("compress: %w: %s is %.4g ms, below %.4g ms, the least the latency model (%s) predicts with one channel per prunable group (the unpruned model: %.4g ms); give at least that",
-			qcqp.ErrInfeasible, *p.cfg.Latency, 1e3*l.Seconds, 1e3*l.Least, lm.Runtime, 1e3*l.Full)
+		return l, fmt.Errorf("compress: %w: %s is %.4g ms, below %.4g ms, the least the latency model (%s) predicts with %s (the unpruned model: %.4g ms); give at least that",
+			qcqp.ErrInfeasible, *p.cfg.Latency, 1e3*l.Seconds, 1e3*l.Least, lm.Runtime, floorText(p.cfg.MinKeep), 1e3*l.Full)
 	case errors.As(err, &mis):
 		return l, fmt.Errorf("compress: the latency model (%s) was measured on another network: %w; measure this one", lm.Runtime, mis.Err)
 	}
@@ -401,7 +410,7 @@ func (p *Pipeline) afterSolve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []q
 		rep.Kept = append(rep.Kept, Kept{Map: mp.Name, Channels: mp.Channels, Kept: counts[k]})
 	}
 	p.rep.Solver = rep
-	recipe := map[string]any{"tool": "pare compress", "method": "qcqp", "importance": string(p.cfg.Importance),
+	recipe := map[string]any{"tool": "pare compress", "method": "qcqp", "importance": string(p.cfg.Importance), "min_keep": p.cfg.MinKeep,
 		"budgets": p.rep.Recipe.Budgets, "status": string(res.Status), "objective": res.Objective, "gap": finite(res.Gap)}
 	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{Recipe: recipe})
 	if err != nil {

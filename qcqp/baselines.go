@@ -75,7 +75,7 @@ func UniformL1(p *Problem) (*Selection, error) {
 		for m, mp := range p.Maps {
 			n[m] = mp.Channels
 			if !mp.Fixed {
-				n[m] = min(mp.Channels, max(1, int(math.Round(ratio*float64(mp.Channels)))))
+				n[m] = min(mp.Channels, max(mp.Floor(), int(math.Round(ratio*float64(mp.Channels)))))
 			}
 		}
 		return n
@@ -91,7 +91,7 @@ func UniformL1(p *Problem) (*Selection, error) {
 	// Costs grow with the ratio; bisect for the largest that fits.
 	lo, hi := 0.0, 1.0
 	if !fits(counts(lo)) {
-		return nil, fmt.Errorf("%w: one channel per map exceeds a budget", ErrInfeasible)
+		return nil, fmt.Errorf("%w: %s exceeds a budget", ErrInfeasible, p.floorWords())
 	}
 	if !fits(counts(hi)) {
 		for range 60 {
@@ -188,7 +188,7 @@ func GlobalKnapsack(p *Problem) (*Selection, error) {
 		if !over() {
 			break
 		}
-		if n[c.m] == 1 {
+		if n[c.m] <= p.Maps[c.m].Floor() {
 			continue
 		}
 		s.Keep[c.m][c.i] = false

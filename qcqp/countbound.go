@@ -78,7 +78,7 @@ func newCountRelax(md *model) *countRelax {
 	nf := len(md.free)
 	cr.adj = make([][]int, nf)
 	for m, c := range md.size {
-		cr.cells = append(cr.cells, countGrid(c))
+		cr.cells = append(cr.cells, countGrid(md.floor[m], c))
 		u := make([]float64, len(cr.cells[m]))
 		pref := topPrefix(md.lin[m])
 		for t, cl := range cr.cells[m] {
@@ -119,13 +119,14 @@ func newCountRelax(md *model) *countRelax {
 	return cr
 }
 
-// countGrid splits 1..c into at most countCells cells.
-func countGrid(c int) []cellRange {
-	n := min(c, countCells)
+// countGrid splits floor..c into at most countCells cells.
+func countGrid(floor, c int) []cellRange {
+	w := c - floor + 1
+	n := min(w, countCells)
 	out := make([]cellRange, n)
-	lo := 1
+	lo := floor
 	for t := range n {
-		hi := int(math.Round(float64(c) * float64(t+1) / float64(n)))
+		hi := floor - 1 + int(math.Round(float64(w)*float64(t+1)/float64(n)))
 		hi = max(hi, lo)
 		out[t] = cellRange{lo, hi}
 		lo = hi + 1

@@ -7,11 +7,13 @@ import (
 )
 
 // ErrInfeasible is wrapped by the error returned when no selection meets
-// the budgets, not even the one that keeps a single channel per free map.
+// the budgets, not even the one that keeps each free map's floor (one
+// channel, or Map.Min).
 var ErrInfeasible = errors.New("qcqp: budget cannot be met")
 
 // CheckReachable reports, wrapping ErrInfeasible, the first constraint
-// that the smallest selection (fixed maps whole, one channel elsewhere)
+// that the smallest selection (fixed maps whole, each other map at its
+// floor)
 // already exceeds. Constraint costs are non-decreasing in every count
 // when their coefficients are non-negative, so that selection bounds
 // every constraint from below; with negative coefficients the check is
@@ -22,7 +24,7 @@ func (p *Problem) CheckReachable() error {
 	for i := range p.Constraints {
 		c := &p.Constraints[i]
 		if v := c.Cost(n); v > c.Budget {
-			return fmt.Errorf("%w: %s is at least %.6g with one channel per prunable map, over its budget %.6g; raise the budget", ErrInfeasible, c.Name, v, c.Budget)
+			return fmt.Errorf("%w: %s is at least %.6g with %s, over its budget %.6g; raise the budget%s", ErrInfeasible, c.Name, v, p.floorWords(), c.Budget, p.floorAdvice())
 		}
 	}
 	return nil
@@ -30,13 +32,35 @@ func (p *Problem) CheckReachable() error {
 
 func (p *Problem) minCounts() []int {
 	n := make([]int, len(p.Maps))
-	for m, mp := range p.Maps {
-		n[m] = 1
-		if mp.Fixed {
-			n[m] = mp.Channels
-		}
+	for m := range p.Maps {
+		n[m] = p.Maps[m].Floor()
 	}
 	return n
+}
+
+// hasFloors reports whether some prunable map must keep more than one
+// channel.
+func (p *Problem) hasFloors() bool {
+	for m := range p.Maps {
+		if !p.Maps[m].Fixed && p.Maps[m].Floor() > 1 {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Problem) floorWords() string {
+	if p.hasFloors() {
+		return "every prunable map at its floor"
+	}
+	return "one channel per prunable map"
+}
+
+func (p *Problem) floorAdvice() string {
+	if p.hasFloors() {
+		return " or lower the kept share each map must keep"
+	}
+	return ""
 }
 
 // Greedy removes channels one at a time until every constraint is met,
@@ -188,7 +212,7 @@ func (g *greedy) overBudget() []int {
 func (g *greedy) bestRemoval(over []int) (int, int) {
 	bestM, bestI, best := -1, -1, math.Inf(1)
 	for m, mp := range g.p.Maps {
-		if mp.Fixed || g.n[m] <= 1 {
+		if mp.Fixed || g.n[m] <= mp.Floor() {
 			continue
 		}
 		var relief float64

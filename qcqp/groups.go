@@ -27,6 +27,10 @@ type Analysis struct {
 	// Members lists, per map, the tensors whose channel axis it is (the
 	// producer's output first).
 	Members [][]string
+	// MinKeep is the share of each prunable map's channels that every
+	// Problem built from the analysis must keep (Map.Min, rounded up);
+	// zero keeps one channel as the only floor.
+	MinKeep float64
 
 	raw    []rawMap
 	parent []int

@@ -3,6 +3,7 @@ package qcqp
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -171,14 +172,17 @@ func (a *Analysis) problemLayers(rec *layerRec, imp []float64) []Layer {
 }
 
 // Problem assembles the analysed model's channel-selection instance: its
-// maps, the layers scored by layers (from Layers or TaylorLayers), and
-// the constraints of the budgets.
+// maps (with the floors of MinKeep), the layers scored by layers (from
+// Layers or TaylorLayers), and the constraints of the budgets.
 func (a *Analysis) Problem(layers []Layer, budgets []Budget) (*Problem, error) {
 	cons, err := a.Constraints(budgets)
 	if err != nil {
 		return nil, err
 	}
-	p := &Problem{Maps: a.Maps, Layers: layers, Constraints: cons}
+	p := &Problem{Maps: slices.Clone(a.Maps), Layers: layers, Constraints: cons}
+	if err := p.SetMinKeep(a.MinKeep); err != nil {
+		return nil, err
+	}
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}

@@ -188,7 +188,7 @@ func (pr *primal) lnsHub(keep [][]bool, h int, value float64, end time.Time) (fl
 	bestV := value
 	// Every count of a narrow hub; about 64 spread over a wide one.
 	step := max(1, md.size[h]/64)
-	for c := 1; c <= md.size[h]; c += step {
+	for c := md.floor[h]; c <= md.size[h]; c += step {
 		if !end.IsZero() && !time.Now().Before(end) {
 			break
 		}

@@ -57,7 +57,7 @@ var ErrBadLatencyBudget = errors.New("qcqp: a latency budget is a share above 0 
 type UnreachableLatencyError struct{ Limit LatencyLimit }
 
 func (e *UnreachableLatencyError) Error() string {
-	return fmt.Sprintf("qcqp: a latency budget of %.4g ms is below %.4g ms, the least the latency model predicts (one channel per prunable group; the unpruned network is predicted at %.4g ms)",
+	return fmt.Sprintf("qcqp: a latency budget of %.4g ms is below %.4g ms, the least the latency model predicts (every prunable group at its floor: one channel unless a kept share is set; the unpruned network is predicted at %.4g ms)",
 		1e3*e.Limit.Seconds, 1e3*e.Limit.Least, 1e3*e.Limit.Full)
 }
 
@@ -70,7 +70,7 @@ func (lm *LatencyModel) AddBudget(p *Problem, b LatencyBudget) (LatencyLimit, er
 	for i, mp := range p.Maps {
 		full[i], narrow[i] = mp.Channels, mp.Channels
 		if !mp.Fixed {
-			narrow[i] = 1
+			narrow[i] = mp.Floor()
 		}
 	}
 	var l LatencyLimit

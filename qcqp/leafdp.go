@@ -9,7 +9,8 @@ import (
 )
 
 // The exact leaf knapsack. Leaves with equal costs in every constraint
-// form a group: keeping t channels beyond the group's mandatory ones is
+// form a group: keeping t channels beyond the group's mandatory ones
+// (each leaf's floor, its best channels) is
 // worth the t best of the union of its leaves' other channels. Groups are
 // combined by a dynamic program over (cost, value) states that keeps the
 // Pareto front and drops every state whose value plus the LP bound of the
@@ -17,6 +18,7 @@ import (
 
 type leafGroup struct {
 	leaves []int
+	mand   int       // the leaves' mandatory channels (their floors)
 	kappa  []float64 // per constraint, per channel
 	items  []float64 // non-mandatory channel values, decreasing
 	owner  []int     // leaf of each item
@@ -77,14 +79,18 @@ func (ls *leafSolver) groups(kappa [][]float64) []*leafGroup {
 		best := 0.0
 		n := 0
 		for _, l := range g.leaves {
-			best += ls.sorted[l][0]
-			n += len(ls.sorted[l]) - 1
+			f := md.floor[md.leaves[l]]
+			for _, v := range ls.sorted[l][:f] {
+				best += v
+			}
+			n += len(ls.sorted[l]) - f
+			g.mand += f
 		}
 		// Merge the leaves' sorted tails.
 		g.items = make([]float64, 0, n)
 		g.owner = make([]int, 0, n)
 		for _, l := range g.leaves {
-			for _, v := range ls.sorted[l][1:] {
+			for _, v := range ls.sorted[l][md.floor[md.leaves[l]]:] {
 				g.items = append(g.items, v)
 				g.owner = append(g.owner, l)
 			}
@@ -169,14 +175,14 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 	}
 	groups := ls.groups(kappa)
 	ng := len(groups)
-	// mandatory[gi][c]: what groups gi.. must spend on their leaves' one
-	// channel each.
+	// mandatory[gi][c]: what groups gi.. must spend on their leaves'
+	// floors.
 	mandatory := make([][]float64, ng+1)
 	mandatory[ng] = make([]float64, nc)
 	for gi := ng - 1; gi >= 0; gi-- {
 		mandatory[gi] = slices.Clone(mandatory[gi+1])
 		for c := range nc {
-			mandatory[gi][c] += groups[gi].kappa[c] * float64(len(groups[gi].leaves))
+			mandatory[gi][c] += groups[gi].kappa[c] * float64(groups[gi].mand)
 		}
 	}
 	tl := tails(groups, nc)
@@ -230,7 +236,7 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 			}
 			for t := tmax; t >= tmin; t-- {
 				for c := range nc {
-					cost[c] = pc[c] + g.kappa[c]*float64(len(g.leaves)+t)
+					cost[c] = pc[c] + g.kappa[c]*float64(g.mand+t)
 				}
 				v := s.val + g.pref[t]
 				if gi < ng-1 && v+tailBound(gi+1, cost) <= incumbent+1e-12*math.Abs(incumbent) {
@@ -291,8 +297,8 @@ func (ls *leafSolver) exact(vals [][]float64, base []float64, kappa [][]float64,
 	if final[bi].val < incumbent-1e-12*math.Abs(incumbent) {
 		return ls.setCounts(groups, upFront, counts), true
 	}
-	for l := range md.leaves {
-		counts[l] = 1
+	for l, m := range md.leaves {
+		counts[l] = md.floor[m]
 	}
 	si := bi
 	for gi := ng - 1; gi >= 0; gi-- {
@@ -358,7 +364,7 @@ func (g *leafGroup) maxFit(md *model, cost, after []float64) (int, bool) {
 	t := len(g.items)
 	for c := range md.cons {
 		k := g.kappa[c]
-		room := md.cons[c].budget - cost[c] - after[c] - k*float64(len(g.leaves))
+		room := md.cons[c].budget - cost[c] - after[c] - k*float64(g.mand)
 		if k <= 0 {
 			continue
 		}
@@ -368,7 +374,7 @@ func (g *leafGroup) maxFit(md *model, cost, after []float64) (int, bool) {
 		t = min(t, int(math.Floor(room/k)))
 	}
 	for c := range md.cons {
-		if k := g.kappa[c]; k <= 0 && md.cons[c].budget-cost[c]-after[c]-k*float64(len(g.leaves)+t) < 0 {
+		if k := g.kappa[c]; k <= 0 && md.cons[c].budget-cost[c]-after[c]-k*float64(g.mand+t) < 0 {
 			return 0, false
 		}
 	}
@@ -444,8 +450,8 @@ func (ls *leafSolver) ratioGreedy(groups []*leafGroup, base, mandatory []float64
 
 // setCounts writes the leaf counts of a choice of items per group.
 func (ls *leafSolver) setCounts(groups []*leafGroup, take []int, counts []int) float64 {
-	for l := range ls.md.leaves {
-		counts[l] = 1
+	for l, m := range ls.md.leaves {
+		counts[l] = ls.md.floor[m]
 	}
 	v := 0.0
 	for gi, g := range groups {

@@ -9,8 +9,8 @@ import (
 
 // With the hubs fixed, the leaves are a multiple-choice knapsack: leaf l
 // keeping k channels is worth the sum of its k best channel values and
-// costs kappa[c][l]*k in constraint c, and every leaf keeps at least one
-// channel. leafSolver answers it two ways: exactly (a Pareto DP over
+// costs kappa[c][l]*k in constraint c, and every leaf keeps at least its
+// floor (one channel, or Map.Min): those best channels are mandatory. leafSolver answers it two ways: exactly (a Pareto DP over
 // groups of leaves with equal costs, for incumbents) and fractionally
 // (the LP relaxation, for bounds).
 type leafSolver struct {
@@ -83,8 +83,10 @@ func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]flo
 		ls.sortLeaf(l, vals[l], withTheta)
 	}
 	var bestSum float64
-	for l := range md.leaves {
-		bestSum += ls.sorted[l][0]
+	for l, m := range md.leaves {
+		for _, v := range ls.sorted[l][:md.floor[m]] {
+			bestSum += v
+		}
 	}
 	if len(md.cons) == 0 {
 		total := 0.0
@@ -121,32 +123,35 @@ func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]flo
 func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta [][]float64) (float64, bool) {
 	md := ls.md
 	room := md.cons[c].budget - base
-	for l := range md.leaves {
-		room -= kappa[l]
+	for l, m := range md.leaves {
+		room -= kappa[l] * float64(md.floor[m])
 	}
 	var val float64
 	h := ls.heap[:0]
-	for l := range md.leaves {
+	for l, m := range md.leaves {
 		s := ls.sorted[l]
+		f := md.floor[m]
 		if theta != nil {
 			t := theta[l]
 			for j := range t {
 				t[j] = 0
 			}
-			t[ls.perm[l][0]] = 1
+			for _, j := range ls.perm[l][:f] {
+				t[j] = 1
+			}
 		}
 		if kappa[l] <= 0 {
-			for i, v := range s[1:] {
+			for i, v := range s[f:] {
 				val += v
 				if theta != nil {
-					theta[l][ls.perm[l][i+1]] = 1
+					theta[l][ls.perm[l][f+i]] = 1
 				}
 			}
-			room -= kappa[l] * float64(len(s)-1)
+			room -= kappa[l] * float64(len(s)-f)
 			continue
 		}
-		if len(s) > 1 {
-			ls.next[l] = 1
+		if len(s) > f {
+			ls.next[l] = int32(f)
 			h = append(h, int32(l))
 		}
 	}
@@ -156,7 +161,7 @@ func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta 
 	room = max(room, 0)
 	key := ls.key
 	for _, l := range h {
-		key[l] = ls.sorted[l][1] / kappa[l]
+		key[l] = ls.sorted[l][ls.next[l]] / kappa[l]
 	}
 	heapInit(h, key)
 	for len(h) > 0 && room > 0 {
@@ -192,9 +197,9 @@ func (ls *leafSolver) fractionalOne(c int, base float64, kappa []float64, theta 
 }
 
 // leafKmax writes the most channels each leaf can keep under every
-// constraint, given the others keep their mandatory one (and every
+// constraint, given the others keep their mandatory floor (and every
 // channel that costs nothing); ok is false when the leaves cannot all
-// keep one.
+// keep their floors.
 func (md *model) leafKmax(base []float64, kappa [][]float64, kmax []int) bool {
 	for l, m := range md.leaves {
 		kmax[l] = md.size[m]
@@ -203,18 +208,18 @@ func (md *model) leafKmax(base []float64, kappa [][]float64, kmax []int) bool {
 		room := md.cons[c].budget - base[c]
 		for l, m := range md.leaves {
 			k := kappa[c][l]
-			room -= k
+			room -= k * float64(md.floor[m])
 			if k < 0 {
-				room -= k * float64(md.size[m]-1)
+				room -= k * float64(md.size[m]-md.floor[m])
 			}
 		}
 		if room < -1e-9*math.Max(1, math.Abs(md.cons[c].budget)) {
 			return false
 		}
 		room = max(room, 0)
-		for l := range md.leaves {
+		for l, m := range md.leaves {
 			if k := kappa[c][l]; k > 0 {
-				kmax[l] = min(kmax[l], 1+int(math.Floor(room/k+1e-9)))
+				kmax[l] = min(kmax[l], md.floor[m]+int(math.Floor(room/k+1e-9)))
 			}
 		}
 	}

@@ -78,7 +78,7 @@ func EmitLP(w io.Writer, p *Problem) error {
 		for i := range md.size[m] {
 			e.term(1, e.x(m, i))
 		}
-		e.finish(" >= 1")
+		e.finish(" >= " + strconv.Itoa(md.floor[m]))
 	}
 	k := 0
 	for key := range e.productsInOrder() {

@@ -101,6 +101,19 @@ func TestSolverAgreesWithCBC(t *testing.T) {
 	for _, frac := range []float64{0.3, 0.5, 0.7} {
 		cases = append(cases, instance{fmt.Sprintf("mnist8-%v", frac), mnist8Shaped(rand.New(rand.NewPCG(8, 8)), frac)})
 	}
+	// Floors (Map.Min) reach the program as each map's least count.
+	for k := 0; len(cases) < 35; k++ {
+		p := randomSmall(r, 16)
+		withRandomFloors(r, p)
+		if p.hasFloors() && p.CheckReachable() == nil {
+			cases = append(cases, instance{fmt.Sprintf("floors%d", k), p})
+		}
+	}
+	floored := mnist8Shaped(rand.New(rand.NewPCG(8, 8)), 0.5)
+	if err := floored.SetMinKeep(0.4); err != nil {
+		t.Fatal(err)
+	}
+	cases = append(cases, instance{"mnist8-0.5-floor40", floored})
 	agreed := 0
 	for _, c := range cases {
 		res, err := Solve(context.Background(), c.p, Options{})

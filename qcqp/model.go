@@ -17,6 +17,7 @@ type model struct {
 	free  []int // problem map of each free map
 	local []int // free index of each problem map, -1 for fixed maps
 	size  []int // channels of each free map
+	floor []int // fewest channels each free map keeps (Map.Floor)
 	lin   [][]float64
 	konst float64
 	// blocks are the edges between free maps, oriented rows x columns:
@@ -66,6 +67,7 @@ func compile(p *Problem) *model {
 			md.local[m] = len(md.free)
 			md.free = append(md.free, m)
 			md.size = append(md.size, mp.Channels)
+			md.floor = append(md.floor, p.Maps[m].Floor())
 			md.lin = append(md.lin, make([]float64, mp.Channels))
 		}
 	}

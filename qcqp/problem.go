@@ -14,6 +14,32 @@ type Map struct {
 	// Fixed maps keep every channel (the network input, the logits, maps
 	// the analysis could not follow).
 	Fixed bool
+	// Min is the fewest channels a selection may keep (below 1: one). A
+	// floor keeps the solver from narrowing a map that the objective
+	// values little but the network needs (SetMinKeep).
+	Min int
+}
+
+// Floor is the fewest channels a selection keeps of the map: all of a
+// fixed map, Min (at least one) of another.
+func (m *Map) Floor() int {
+	if m.Fixed {
+		return m.Channels
+	}
+	return max(1, min(m.Min, m.Channels))
+}
+
+// SetMinKeep sets every prunable map's floor to the share of its channels
+// (rounded up); 0 leaves one channel as the only floor.
+func (p *Problem) SetMinKeep(share float64) error {
+	if math.IsNaN(share) || share < 0 || share > 1 {
+		return fmt.Errorf("qcqp: a kept share of %v is not between 0 and 1", share)
+	}
+	for m := range p.Maps {
+		mp := &p.Maps[m]
+		mp.Min = max(1, int(math.Ceil(share*float64(mp.Channels)-1e-9)))
+	}
+	return nil
 }
 
 // Layer is one objective term: a conv or linear layer reading the
@@ -70,6 +96,9 @@ func (p *Problem) Validate() error {
 	for i, m := range p.Maps {
 		if m.Channels < 1 {
 			return fmt.Errorf("qcqp: map %d (%s) has %d channels", i, m.Name, m.Channels)
+		}
+		if m.Min > m.Channels {
+			return fmt.Errorf("qcqp: map %d (%s) must keep %d of its %d channels", i, m.Name, m.Min, m.Channels)
 		}
 	}
 	for k := range p.Layers {
@@ -185,7 +214,7 @@ func (p *Problem) Objective(s *Selection) float64 {
 }
 
 // Feasible reports whether s keeps every channel of fixed maps, at least
-// one channel of every map, and meets every constraint; when not, the
+// each map's floor (one channel, or Min), and meets every constraint; when not, the
 // error says which rule fails.
 func (p *Problem) Feasible(s *Selection) error {
 	if len(s.Keep) != len(p.Maps) {
@@ -201,6 +230,9 @@ func (p *Problem) Feasible(s *Selection) error {
 		}
 		if n[m] < 1 {
 			return fmt.Errorf("qcqp: map %s keeps no channel", mp.Name)
+		}
+		if f := mp.Floor(); n[m] < f {
+			return fmt.Errorf("qcqp: map %s keeps %d channels, below its floor of %d", mp.Name, n[m], f)
 		}
 	}
 	for i := range p.Constraints {

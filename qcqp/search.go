@@ -161,7 +161,7 @@ func (s *search) finished() bool { return len(s.open) == 0 && len(s.stack) == 0 
 func (s *search) root() {
 	it := &item{lo: make([]int32, len(s.md.hubs)), hi: make([]int32, len(s.md.hubs))}
 	for hp, h := range s.md.hubs {
-		it.lo[hp], it.hi[hp] = 1, int32(s.md.size[h])
+		it.lo[hp], it.hi[hp] = int32(s.md.floor[h]), int32(s.md.size[h])
 	}
 	it.bound = s.boxBound(it.lo, it.hi)
 	if math.IsInf(it.bound, -1) {

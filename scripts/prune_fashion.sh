@@ -16,7 +16,9 @@
 # column is its t10k accuracy: every method gets the same recovery.
 #
 # Environment: PARE (default bin/pare, built if missing), FASHION (default
-# /usr/share/datasets/fashion-mnist), MODELS, METHODS (subsets).
+# /usr/share/datasets/fashion-mnist), MODELS, METHODS (subsets),
+# PRUNE_FLAGS (more pare prune flags, e.g. "--min-keep 25%", or
+# "--importance taylor --data \$FASHION --finetune-epochs 0").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARE=${PARE:-bin/pare}
@@ -37,7 +39,7 @@ for m in $MODELS; do
   model=core/train/testdata/$m.onnx
   base=$(acc "$model")
   for method in $METHODS; do
-    "$PARE" prune "$model" --budget "$BUDGET" --method "$method" -o "$out/p.onnx" --json > "$out/p.json"
+    "$PARE" prune "$model" --budget "$BUDGET" --method "$method" ${PRUNE_FLAGS:-} -o "$out/p.onnx" --json > "$out/p.json"
     a=$(acc "$out/p.onnx")
     ft=""
     if [ "$FINETUNE" = 1 ]; then

@@ -34,7 +34,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		layerBits, schedule                              string
 		qilEpochs                                        int
 		quantizerOnly                                    bool
-		importance                                       string
+		importance, minKeep                              string
 		timeLimit                                        time.Duration
 		epochs, batch, limit                             int
 		seed                                             int64
@@ -56,6 +56,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "QIL learns the intervals only; the fine-tuned weights stay as they are")
 	fs.StringVar(&storage, "storage", "int8", "weight storage: int8 (opset 13, every runtime) or int4 (opset 21, half the size)")
 	fs.StringVar(&importance, "importance", "l1", "how channels are scored for pruning: l1 (the paper's) or l2")
+	fs.StringVar(&minKeep, "min-keep", "0", "the share of every prunable channel group that pruning must keep (25% or 0.25); 0: one channel")
 	fs.DurationVar(&timeLimit, "time-limit", 10*time.Second, "stop the channel-selection solver after this long and keep its best selection")
 	fs.IntVar(&epochs, "epochs", 0, fmt.Sprintf("fine-tune epochs (0: enough for %d steps, at most 20)", compress.MinFinetuneSteps))
 	fs.BoolVar(&noDistill, "no-distill", false, "fine-tune on the labels alone (default: distil from MODEL)")
@@ -98,6 +99,10 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	keepShare, err := parseShare(minKeep)
+	if err != nil {
+		return usagef("--min-keep: %v", err)
+	}
 	lm, err := latencyModelFor(lat, *latencyFile, pos[0])
 	if err != nil {
 		return err
@@ -121,7 +126,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := compress.Config{Model: m, Budgets: bs, Importance: qcqp.Norm(importance), SolverTime: timeLimit,
+	cfg := compress.Config{Model: m, Budgets: bs, Importance: qcqp.Norm(importance), SolverTime: timeLimit, MinKeep: keepShare,
 		Train: trainSet, TrainIndices: trainIdx, Val: valSet, Batch: batch, Seed: seed,
 		Preprocess: pre.preprocess(),
 		NoDistill:  noDistill, SkipFinetune: noFinetune,

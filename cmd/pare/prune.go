@@ -70,7 +70,7 @@ type frozenMap struct {
 }
 
 func runPrune(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--granularity channel|shape] [--data TRAIN [--val VAL] [--finetune-epochs N]] [--time-limit 10s] [--no-fold] [--json]", stderr)
+	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--granularity channel|shape] [--data TRAIN [--val VAL] [--finetune-epochs N]] [--time-limit 10s] [--min-keep 25%] [--no-fold] [--json]", stderr)
 	var budgets stringList
 	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas")
 	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
@@ -83,6 +83,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
+	minKeep := fs.String("min-keep", "0", "the share of every prunable channel group that must stay (25% or 0.25): a floor that keeps the solver from narrowing a layer the objective values little but the network needs; 0: one channel")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	granularity := fs.String("granularity", "channel", "what is removed: channel, or shape (channels, then kernel taps of the kept filters, stored as zeros: they save MACs in a runtime that skips zero taps, not file size or dense-runtime time; needs a macs budget)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
@@ -122,6 +123,10 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	keepShare, err := parseShare(*minKeep)
+	if err != nil {
+		return usagef("--min-keep: %v", err)
+	}
 	if *granularity == "shape" {
 		hasMACs := false
 		for _, b := range bs {
@@ -149,6 +154,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if a.Free() == 0 {
 		return fmt.Errorf("nothing in %s can be pruned: every channel group is frozen (%s); run 'pare info --channels %s' for the reasons", pos[0], frozenSummary(a), pos[0])
 	}
+	a.MinKeep = keepShare
 	var layers []qcqp.Layer
 	if *importance == "taylor" {
 		layers, err = taylorLayers(a, *data, *split, *batches)
@@ -183,14 +189,14 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
-			return fmt.Errorf("%v (that is what the frozen groups and one channel per prunable group cost; see 'pare info --channels')", err)
+			return fmt.Errorf("%v (that is what the frozen groups and %s cost; see 'pare info --channels')", err, floorWords(keepShare))
 		}
 		return err
 	}
 	if res.Selection == nil {
 		return fmt.Errorf("the solver found no selection within --time-limit %v; give it more time", *timeLimit)
 	}
-	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance, "granularity": *granularity,
+	recipe := map[string]any{"tool": "pare " + version, "method": *method, "importance": *importance, "granularity": *granularity, "min_keep": keepShare,
 		"budgets": budgetStrings(bs, lat), "status": string(res.Status), "objective": res.Objective, "gap": finiteOrNil(res.Gap)}
 	if shape.Taps != nil {
 		recipe["taps"] = shape.Taps.Layers
@@ -442,6 +448,27 @@ func parseBudgets(list []string) ([]qcqp.Budget, *latencyBudget, error) {
 		}
 	}
 	return out, lat, nil
+}
+
+// parseShare reads a share of channels: a percentage (25%) or a fraction
+// in [0, 1].
+func parseShare(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
+	if strings.HasSuffix(s, "%") {
+		v /= 100
+	}
+	if err != nil || math.IsNaN(v) || v < 0 || v > 1 {
+		return 0, fmt.Errorf("%q is not a share: give a percentage (25%%) or a fraction between 0 and 1", s)
+	}
+	return v, nil
+}
+
+// floorWords says what the smallest selection keeps.
+func floorWords(share float64) string {
+	if share > 0 {
+		return fmt.Sprintf("%g %% of every prunable group (--min-keep)", 100*share)
+	}
+	return "one channel per prunable group"
 }
 
 func parseBudgetValue(s string) (qcqp.Budget, error) {

@@ -90,6 +90,11 @@ func TestPruneBadRequests(t *testing.T) {
 		{[]string{model, "--budget", "macs=50%", "-o", out, "--importance", "taylor"}, 2, "--data DIR"},
 		{[]string{model, "--budget", "macs=50%", "-o", out, "--method", "magic"}, 2, "not available"},
 		{[]string{model, "--budget", "macs=50%", "-o", out, "--time-limit", "0s"}, 2, "--time-limit"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--min-keep", "120%"}, 2, "--min-keep"},
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--min-keep", "some"}, 2, "is not a share"},
+		// Keeping 90 % of every group cannot fit half the MACs: the error
+		// names the floor as the cause.
+		{[]string{model, "--budget", "macs=50%", "-o", out, "--min-keep", "90%"}, 1, "90 % of every prunable group (--min-keep)"},
 		// The first conv alone, at one channel, and the frozen logits
 		// cost more than 1,000 MACs: the error names the constraint and
 		// the smallest reachable figure.
@@ -104,6 +109,45 @@ func TestPruneBadRequests(t *testing.T) {
 	}
 	if _, err := onnx.ReadModelFile(out); err == nil {
 		t.Error("a failed request wrote the output file")
+	}
+}
+
+// --min-keep keeps the share of every channel group, and the file's
+// metadata records it.
+func TestPruneMinKeep(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	out := filepath.Join(t.TempDir(), "pruned.onnx")
+	narrowest := func(args ...string) (float64, pruneResult) {
+		t.Helper()
+		stdout, errs, code := runPare(t, append([]string{"prune", model, "--budget", "macs=30%", "-o", out, "--json"}, args...)...)
+		var r pruneResult
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+			t.Fatalf("%v: exit %d: %s", args, code, errs)
+		}
+		low := 1.0
+		for _, mp := range r.Maps {
+			low = min(low, float64(mp.Kept)/float64(mp.Channels))
+		}
+		return low, r
+	}
+	free, _ := narrowest()
+	if free >= 0.4 {
+		t.Fatalf("without a floor the narrowest group keeps %.2f: a 40 %% floor would test nothing", free)
+	}
+	low, r := narrowest("--min-keep", "40%")
+	if low < 0.4 || r.Resources["macs"].After > *r.Resources["macs"].Budget {
+		t.Fatalf("--min-keep 40%%: the narrowest group keeps %.2f; macs %+v", low, r.Resources["macs"])
+	}
+	m, err := onnx.ReadModelFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range m.MetadataProps {
+		found = found || e.Key == qcqp.MetadataKey && strings.Contains(e.Value, `"min_keep":0.4`)
+	}
+	if !found {
+		t.Errorf("the metadata does not record the floor: %v", m.MetadataProps)
 	}
 }
 
