@@ -33,6 +33,9 @@ type PruneRequest struct {
 	// LatencyModel is the page's copy of the open model's measured
 	// latency model (a worker that reopened the model has lost its own).
 	LatencyModel *qcqp.LatencyModel `json:"latencyModel,omitempty"`
+	// MinKeep is the share of every prunable channel group that must stay
+	// (qcqp.Analysis.MinKeep; 0: one channel).
+	MinKeep float64 `json:"minKeep,omitempty"`
 }
 
 // PruneProgress is one solver step as the page sees it: the solver's
@@ -139,10 +142,14 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	} else if s.latency == nil {
 		return Reply{}, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate.")
 	}
+	if k := req.MinKeep; math.IsNaN(k) || k < 0 || k > 1 {
+		return Reply{}, userErrorf("bad-min-keep", "The share each layer keeps must be between 0 and 100 %%.")
+	}
 	a, err := qcqp.Analyze(s.model)
 	if err != nil {
 		return Reply{}, userErrorf("cannot-prune", "This model cannot be pruned here: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
+	a.MinKeep = req.MinKeep
 	if a.Free() == 0 {
 		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned: every channel group is frozen (%s). Pare prunes the channels between conv, Gemm and MatMul layers; the network's input and output keep theirs.", frozenReasons(a))
 	}
@@ -174,7 +181,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	solver, err := qcqp.NewSolver(p, qcqp.Options{TimeLimit: pruneTimeLimit})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) && !latency {
-			return Reply{}, unreachable(a, budget.Resource, limit, before)
+			return Reply{}, unreachable(a, p, budget.Resource, limit, before)
 		}
 		return Reply{}, err
 	}
@@ -194,7 +201,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		case errors.Is(err, context.Canceled):
 			return Reply{}, errCancelled
 		case errors.Is(err, qcqp.ErrInfeasible) && !latency:
-			return Reply{}, unreachable(a, budget.Resource, limit, before)
+			return Reply{}, unreachable(a, p, budget.Resource, limit, before)
 		}
 		return Reply{}, userErrorf("solver-failed", "The solver stopped: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
@@ -256,13 +263,15 @@ func (req PruneRequest) budget() (qcqp.Budget, error) {
 // unreachable is the error for a budget below what the smallest selection
 // (one channel per prunable group, the frozen groups whole) costs, naming
 // that figure so the user knows what to ask for.
-func unreachable(a *qcqp.Analysis, r qcqp.Resource, limit float64, before qcqp.Figures) error {
-	counts := make([]int, len(a.Maps))
-	for m, mp := range a.Maps {
-		counts[m] = 1
-		if mp.Fixed {
-			counts[m] = mp.Channels
-		}
+func unreachable(a *qcqp.Analysis, p *qcqp.Problem, r qcqp.Resource, limit float64, before qcqp.Figures) error {
+	counts := make([]int, len(p.Maps))
+	for m := range p.Maps {
+		counts[m] = p.Maps[m].Floor()
+	}
+	floors, advice := "with one channel left in every prunable group", ""
+	if a.MinKeep > 0 {
+		floors = fmt.Sprintf("with %g %% of every prunable group kept (the share you asked each layer to keep)", 100*a.MinKeep)
+		advice = ", or lower the share each layer keeps"
 	}
 	least, err := a.Predict(counts)
 	if err != nil {
@@ -270,8 +279,8 @@ func unreachable(a *qcqp.Analysis, r qcqp.Resource, limit float64, before qcqp.F
 	}
 	min := least.Of(r)
 	return &UserError{Code: "unreachable-budget", Message: fmt.Sprintf(
-		"No pruning of this model meets a %s budget of %s: the smallest it can reach is %s (%.1f %% of its %s), with one channel left in every prunable group and the frozen groups whole. Raise the budget to at least that.",
-		r, figure(r, limit), figure(r, min), 100*min/before.Of(r), figure(r, before.Of(r)))}
+		"No pruning of this model meets a %s budget of %s: the smallest it can reach is %s (%.1f %% of its %s), %s and the frozen groups whole. Raise the budget to at least that%s.",
+		r, figure(r, limit), figure(r, min), 100*min/before.Of(r), figure(r, before.Of(r)), floors, advice)}
 }
 
 // figure writes a resource's amount with its unit, to the unit as

@@ -87,6 +87,33 @@ func TestPruneRefusesAnUnreachableBudget(t *testing.T) {
 	}
 }
 
+// The share each layer keeps reaches the solver: the result keeps it, a
+// share the budget cannot pay for is refused naming the share, and a share
+// out of range is refused before any work.
+func TestPruneKeepsTheShareAsked(t *testing.T) {
+	s := openDemoModel(t)
+	reply, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 0.4}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reply.Value.(*PruneResult)
+	for _, m := range r.Maps {
+		if float64(m.Kept) < 0.4*float64(m.Channels) {
+			t.Errorf("%s keeps %d of %d channels, below 40 %%", m.Name, m.Kept, m.Channels)
+		}
+	}
+	if r.After.MACs > r.Budget {
+		t.Errorf("MACs %v over the budget %v", r.After.MACs, r.Budget)
+	}
+	_, err = s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 0.9}, nil)
+	if ue := AsUserError(err); ue.Code != "unreachable-budget" || !strings.Contains(ue.Message, "90 % of every prunable group") {
+		t.Errorf("a 90 %% share under 30 %% of the MACs: %v", err)
+	}
+	if _, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 2}, nil); AsUserError(err).Code != "bad-min-keep" {
+		t.Errorf("a share of 200 %%: %v", err)
+	}
+}
+
 func TestPruneStopsOnCancel(t *testing.T) {
 	s := openDemoModel(t)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -189,6 +189,33 @@ test('an unreachable budget names the smallest reachable figure and the page sta
   await page.waitForSelector('#prune-summary', { timeout: 180000 });
 });
 
+test('a share kept in every layer reaches the solver, as pare prune --min-keep takes it', async () => {
+  const { page } = session;
+  // The demo again (the first test left its pruned copy open).
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.model.view.summary.fileName === 'demo-resnet-mnist.onnx');
+  await onPruneTab(page);
+  await page.selectOption('#prune-mode', 'fraction');
+  await page.fill('#prune-budget', '30');
+  await page.fill('#prune-min-keep', '40');
+  await page.click('#prune');
+  await page.waitForFunction(() => !window.pare.state.busy && document.getElementById('prune-summary'), null, { timeout: 180000 });
+  const kept = await page.$$eval('#prune-maps tr', (rows) => rows.slice(1).map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.equal(kept.length, 4, JSON.stringify(kept));
+  for (const [, k, of] of kept) assert.ok(Number(k) >= 0.4 * Number(of), `a layer keeps ${k} of ${of}: ${JSON.stringify(kept)}`);
+  const announced = await page.textContent('#announce');
+  const after = Number(announced.match(/MACs [\d,]+ → ([\d,]+) MACs/)[1].replaceAll(',', ''));
+  const cliOut = await tempFile('demo-cli-floor.onnx', Buffer.alloc(0));
+  const cli = JSON.parse(await pareCLI(['prune', join(www, 'demo', 'demo-resnet-mnist.onnx'), '--budget', 'macs=30%', '--min-keep', '40%', '-o', cliOut, '--json']));
+  assert.equal(cli.resources.macs.after, after, 'the page and pare prune --min-keep 40% disagree on the pruned MACs');
+  // A share the budget cannot pay for is named in the message.
+  await page.fill('#prune-min-keep', '95');
+  await page.click('#prune');
+  assert.match(await bannerText(page), /with 95 % of every prunable group kept .* or lower the share each layer keeps/);
+  await page.waitForFunction(() => !window.pare.state.busy);
+  await page.fill('#prune-min-keep', '0');
+});
+
 test('no request left the origin and no console errors', () => {
   assert.deepEqual(session.foreignRequests(), []);
   assert.deepEqual(session.errors, []);

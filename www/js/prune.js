@@ -38,7 +38,7 @@ let calibratedFor = null; // the model key it was measured on
  */
 export function addPruneStage({ stages, runner, ready, summary, worker, cancelAll, guard, openModel, modelName, modelKey }) {
   let button, resource, mode, slider, number, target, progress, text, cancel, figures, maps, results, viewButton, viewBox;
-  let latencyBox, calibrateButton, latencyStatus;
+  let latencyBox, calibrateButton, latencyStatus, minKeep;
   let liveView = null;
   let lastMasks = null;
   let pruned = null; // the Blob the Download link saves
@@ -56,6 +56,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       slider = el('input', { id: 'prune-slider', type: 'range', min: '1', max: '100', step: '1', value: '50', 'aria-label': 'Budget, percent of the model' });
       number = el('input', { id: 'prune-budget', type: 'number', min: '0', step: 'any', value: '50', 'aria-label': 'Budget' });
       target = el('span', { id: 'prune-target', className: 'hint' });
+      minKeep = el('input', { id: 'prune-min-keep', type: 'number', min: '0', max: '100', step: '1', value: '0', 'aria-describedby': 'prune-min-keep-hint' });
       button = el('button', { id: 'prune', type: 'button', className: 'primary', disabled: true }, 'Prune');
       progress = el('progress', { id: 'prune-progress', max: '1', value: '0', 'aria-label': 'Pruning progress', hidden: true });
       text = el('span', { id: 'prune-eta', className: 'eta' });
@@ -81,7 +82,11 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
             'an exact solver chooses how many channels each layer keeps and proves how close its choice is to the best possible (the gap). ',
             'No images are needed.'),
           el('p', { className: 'prune-budget' },
-            el('label', {}, 'Budget ', resource), ' ', mode, ' ', slider, ' ', number, ' ', target)),
+            el('label', {}, 'Budget ', resource), ' ', mode, ' ', slider, ' ', number, ' ', target),
+          el('p', {},
+            el('label', {}, 'Keep at least ', minKeep, ' % of every layer'), ' ',
+            el('span', { id: 'prune-min-keep-hint', className: 'hint' },
+              '0: the solver may narrow a layer to one channel. The objective values small layers little; a floor (25 %) keeps them from being cut so far that fine-tuning cannot recover.'))),
         latencyBox,
         el('div', { className: 'panel eval-run' }, button, cancel, progress, text),
         el('div', { className: 'panel' }, figures, maps, el('p', {}, viewButton), viewBox),
@@ -134,8 +139,9 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
   function request() {
     const v = Number(number.value);
     const model = resource.value === 'latency' && calibration ? { latencyModel: calibration.model } : {};
-    if (mode.value === 'fraction') return { resource: resource.value, fraction: v / 100, ...model };
-    return { resource: resource.value, value: resource.value === 'latency' ? v / 1000 : v, ...model };
+    const floor = Number(minKeep.value) > 0 ? { minKeep: Number(minKeep.value) / 100 } : {};
+    if (mode.value === 'fraction') return { resource: resource.value, fraction: v / 100, ...model, ...floor };
+    return { resource: resource.value, value: resource.value === 'latency' ? v / 1000 : v, ...model, ...floor };
   }
 
   function showTarget() {
