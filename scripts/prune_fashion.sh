@@ -18,7 +18,8 @@
 # Environment: PARE (default bin/pare, built if missing), FASHION (default
 # /usr/share/datasets/fashion-mnist), MODELS, METHODS (subsets),
 # PRUNE_FLAGS (more pare prune flags, e.g. "--min-keep 25%", or
-# "--importance taylor --data \$FASHION --finetune-epochs 0").
+# "--importance taylor --data \$FASHION --finetune-epochs 0"),
+# FINETUNE_FLAGS (more pare finetune flags, e.g. "--epochs 5").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PARE=${PARE:-bin/pare}
@@ -46,7 +47,7 @@ for m in $MODELS; do
       # the same file fine-tuned (a second prune could choose otherwise
       # under a time limit): distilled from the unpruned model, as
       # pare prune --data does
-      "$PARE" finetune "$out/p.onnx" --data "$FASHION" --distill --teacher "$model" -o "$out/f.onnx" --json > "$out/f.json"
+      "$PARE" finetune "$out/p.onnx" --data "$FASHION" --distill --teacher "$model" ${FINETUNE_FLAGS:-} -o "$out/f.onnx" --json > "$out/f.json"
       ft="$(acc "$out/f.onnx")"
     fi
     python3 - "$m" "$method" "$out/p.json" "$a" "$base" "$ft" <<'PY'
