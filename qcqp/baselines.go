@@ -210,3 +210,28 @@ func allKeptSelection(p *Problem) *Selection {
 	}
 	return &Selection{Keep: k}
 }
+
+// FrozenEstimate is what constraint c costs for the selection s as a
+// frozen-neighbour pruner counts it: the full network's cost less, for
+// every removed channel, what removing that channel alone from the full
+// network saves. Every weight between two removed channels is saved twice
+// in that sum, so the estimate is below the exact Cost of s by the
+// inactive weights' cost: the error the QCQP's exact costs avoid.
+func (p *Problem) FrozenEstimate(c int, s *Selection) float64 {
+	con := &p.Constraints[c]
+	full := make([]int, len(p.Maps))
+	for m, mp := range p.Maps {
+		full[m] = mp.Channels
+	}
+	whole := con.Cost(full)
+	est := whole
+	n := s.Counts()
+	for m, mp := range p.Maps {
+		if removed := mp.Channels - n[m]; removed > 0 {
+			full[m]--
+			est -= float64(removed) * (whole - con.Cost(full))
+			full[m]++
+		}
+	}
+	return est
+}

@@ -56,3 +56,26 @@ func TestUniformL1KeepsOneRatio(t *testing.T) {
 		t.Fatalf("uniform pruning leaves %v of budget %v unused", c.Budget-c.Cost(n), c.Budget)
 	}
 }
+
+// A frozen-neighbour estimate saves the weights between two removed
+// channels twice: on one conv of coef*n_a*n_b MACs, removing ra of a and
+// rb of b leaves it ra*rb*coef below the exact cost.
+func TestFrozenEstimateCountsInactiveWeightsTwice(t *testing.T) {
+	p := &Problem{
+		Maps:        []Map{{Name: "a", Channels: 8}, {Name: "b", Channels: 16}},
+		Constraints: []Constraint{{Name: "macs", Terms: []Term{{A: 0, B: 1, Coef: 9}}, Budget: 1e9}},
+	}
+	for _, c := range []struct{ ra, rb int }{{0, 0}, {1, 0}, {2, 3}, {5, 9}} {
+		s := allKeptSelection(p)
+		for i := range c.ra {
+			s.Keep[0][i] = false
+		}
+		for i := range c.rb {
+			s.Keep[1][i] = false
+		}
+		exact := p.Constraints[0].Cost(s.Counts())
+		if got, want := p.FrozenEstimate(0, s), exact-float64(9*c.ra*c.rb); got != want {
+			t.Errorf("removing %d and %d: estimate %v, want %v (exact %v)", c.ra, c.rb, got, want, exact)
+		}
+	}
+}

@@ -2,8 +2,10 @@
 # Prunes the two Fashion-MNIST nets Pare trained (core/train/testdata:
 # fashion-dwnet, depthwise-separable; fashion-resnet, residual) to a MACs
 # budget with each --method (qcqp, greedy, l1, knapsack), no fine-tuning,
-# and prints one Markdown row per pruned file: MACs of the written file,
-# objective, the proven bound and gap (for the baselines, the gap to the
+# and prints one Markdown row per pruned file: MACs of the written file
+# and as a frozen-neighbour pruner would count the same selection (the
+# inactive-weight effect: pare prune's frozen_estimate), objective, the
+# proven bound and gap (for the baselines, the gap to the
 # solver's bound computed without search), status, solve time, and top-1
 # accuracy on the t10k split (pare eval) beside the unpruned model's.
 #
@@ -34,8 +36,8 @@ acc() { "$PARE" eval "$1" --data "$FASHION" --split test --json | python3 -c 'im
 FINETUNE=${FINETUNE:-0}
 ft_head="" ft_rule=""
 if [ "$FINETUNE" = 1 ]; then ft_head=" t10k accuracy, fine-tuned |" ft_rule="---|"; fi
-echo "| model | method | MACs after (of before) | objective | bound | gap | status | solve s | t10k accuracy, no fine-tune (unpruned) |$ft_head"
-echo "|---|---|---|---|---|---|---|---|---|$ft_rule"
+echo "| model | method | MACs after (of before) | frozen-neighbour MACs estimate | objective | bound | gap | status | solve s | t10k accuracy, no fine-tune (unpruned) |$ft_head"
+echo "|---|---|---|---|---|---|---|---|---|---|$ft_rule"
 for m in $MODELS; do
   model=core/train/testdata/$m.onnx
   base=$(acc "$model")
@@ -57,7 +59,9 @@ r = json.load(open(path))
 macs = r["resources"]["macs"]
 num = lambda v: "-" if v is None else f"{v:.4f}"
 gap = "-" if r.get("gap") is None else f"{100*r['gap']:.2f} %"
-print(f"| {m} | {method} | {macs['after']:,.0f} ({100*macs['after']/macs['before']:.1f} %) | {r['objective']:.4f} | {num(r.get('bound'))} | {gap} | {r['status']} | {r['solve_seconds']:.2f} | {a} ({base}) |" + (f" {ft} |" if ft else ""), flush=True)
+est = r.get("frozen_estimate", {}).get("macs")
+est = "-" if est is None else f"{est:,.0f} ({100*(est-macs['after'])/macs['after']:+.1f} %)"
+print(f"| {m} | {method} | {macs['after']:,.0f} ({100*macs['after']/macs['before']:.1f} %) | {est} | {r['objective']:.4f} | {num(r.get('bound'))} | {gap} | {r['status']} | {r['solve_seconds']:.2f} | {a} ({base}) |" + (f" {ft} |" if ft else ""), flush=True)
 PY
   done
 done

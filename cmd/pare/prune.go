@@ -36,8 +36,13 @@ type pruneResult struct {
 	Latency      *latencyReport            `json:"latency,omitempty"`
 	Granularity  string                    `json:"granularity"`
 	Taps         *tapsReport               `json:"taps,omitempty"`
-	Finetune     json.RawMessage           `json:"finetune,omitempty"` // pare finetune's report, with --data
-	Notes        []string                  `json:"notes,omitempty"`
+	// FrozenEstimate is each budgeted macs or params figure as a
+	// frozen-neighbour pruner would count this selection
+	// (qcqp.Problem.FrozenEstimate): below the file's by the inactive
+	// weights a pruner that freezes the neighbours' widths double-counts.
+	FrozenEstimate map[string]float64 `json:"frozen_estimate,omitempty"`
+	Finetune       json.RawMessage    `json:"finetune,omitempty"` // pare finetune's report, with --data
+	Notes          []string           `json:"notes,omitempty"`
 }
 
 // tapsReport is the kernel-shape stage of --granularity shape.
@@ -269,6 +274,16 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		}
 		r.Resources["latency"] = rc
 		r.Latency = rep
+	}
+	if shape.Taps == nil {
+		for c, con := range p.Constraints {
+			if con.Name == string(qcqp.MACs) || con.Name == string(qcqp.Params) {
+				if r.FrozenEstimate == nil {
+					r.FrozenEstimate = map[string]float64{}
+				}
+				r.FrozenEstimate[con.Name] = p.FrozenEstimate(c, res.Selection)
+			}
+		}
 	}
 	for k, mp := range a.Maps {
 		if mp.Fixed {

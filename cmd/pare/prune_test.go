@@ -42,6 +42,11 @@ func TestPruneMNIST8(t *testing.T) {
 	if r.Gap == nil || r.Bound == nil || r.Status == "" || len(r.Maps) != 2 {
 		t.Errorf("report lacks gap, bound, status or maps: %s", stdout)
 	}
+	// Both convs lose channels, so a frozen-neighbour count of the same
+	// selection saves the weights between removed channels twice.
+	if est, ok := r.FrozenEstimate["macs"]; !ok || est >= macs.After {
+		t.Errorf("frozen-neighbour estimate %v (present %v), want below the file's %v MACs", est, ok, macs.After)
+	}
 	found := false
 	for _, e := range m.MetadataProps {
 		found = found || e.Key == qcqp.MetadataKey && strings.Contains(e.Value, `"removed"`) && strings.Contains(e.Value, "macs=50%")
