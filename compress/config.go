@@ -52,8 +52,10 @@ type Config struct {
 	// best selection found by then is used, with its proven gap.
 	SolverTime time.Duration
 	// MinKeep is the share of every prunable channel group that pruning
-	// must keep (qcqp.Analysis.MinKeep); zero: one channel.
-	MinKeep float64
+	// must keep (qcqp.Analysis.MinKeep; zero: one channel, the paper's
+	// problem). Nil: qcqp.DefaultMinKeep, lowered as far as the budgets
+	// need (qcqp.Problem.FitMinKeep).
+	MinKeep *float64
 
 	// Train holds the labelled training images; TrainIndices picks some
 	// of them (nil: all, less the validation hold-out).
@@ -172,8 +174,8 @@ func (c *Config) check() error {
 		return fmt.Errorf("compress: the batch size must be at least 1")
 	case c.SolverTime < 0:
 		return fmt.Errorf("compress: the solver's time limit must be positive")
-	case math.IsNaN(c.MinKeep) || c.MinKeep < 0 || c.MinKeep > 1:
-		return fmt.Errorf("compress: the kept share of each channel group must be between 0 and 1 (it is %v)", c.MinKeep)
+	case c.MinKeep != nil && (math.IsNaN(*c.MinKeep) || *c.MinKeep < 0 || *c.MinKeep > 1):
+		return fmt.Errorf("compress: the kept share of each channel group must be between 0 and 1 (it is %v)", *c.MinKeep)
 	case c.ValFraction < 0 || c.ValFraction >= 1:
 		return fmt.Errorf("compress: the validation fraction must be in [0, 1)")
 	case c.Importance != qcqp.NormL1 && c.Importance != qcqp.NormL2:

@@ -196,7 +196,7 @@ func TestPipelineRefuses(t *testing.T) {
 		{"one bit", func(c *Config) { c.Quantize.Bits = qil.Bits{W: 1, A: 1} }, "2..8"},
 		{"no budget", func(c *Config) { c.Budgets = nil }, "no budget"},
 		{"unknown resource", func(c *Config) { c.Budgets = []qcqp.Budget{{Resource: "flops", Fraction: 0.5}} }, `"flops"`},
-		{"kept share", func(c *Config) { c.MinKeep = 1.5 }, "kept share"},
+		{"kept share", func(c *Config) { k := 1.5; c.MinKeep = &k }, "kept share"},
 	} {
 		c := cfg
 		tc.edit(&c)
@@ -225,7 +225,8 @@ func TestPipelineRefuses(t *testing.T) {
 // pay for stops the prune stage, and the error names the floor.
 func TestPipelineMinKeep(t *testing.T) {
 	c := demoConfig(t)
-	c.MinKeep = 0.9
+	k := 0.9
+	c.MinKeep = &k
 	p, err := New(c)
 	if err != nil {
 		t.Fatal(err)
@@ -236,6 +237,20 @@ func TestPipelineMinKeep(t *testing.T) {
 	}
 	if got := p.Report().Recipe.MinKeep; got != 0.9 {
 		t.Errorf("recipe min_keep %v, want 0.9", got)
+	}
+	// By default the floor is fitted to the budget: 25 % fits half the
+	// demo's MACs.
+	d, err := New(demoConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for !d.Done() && d.Report().Recipe.MinKeep == 0 {
+		if _, err := d.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := d.Report().Recipe.MinKeep; got != qcqp.DefaultMinKeep {
+		t.Errorf("default recipe min_keep %v, want %v", got, qcqp.DefaultMinKeep)
 	}
 }
 

@@ -97,7 +97,7 @@ func (p *Pipeline) loaders() error {
 
 func (p *Pipeline) recipe() Recipe {
 	c := &p.cfg
-	r := Recipe{Importance: string(c.Importance), SolverLimit: c.SolverTime.Seconds(), MinKeep: c.MinKeep, Bits: c.Quantize.Bits.String(),
+	r := Recipe{Importance: string(c.Importance), SolverLimit: c.SolverTime.Seconds(), Bits: c.Quantize.Bits.String(),
 		Schedule: c.Quantize.Schedule, Storage: string(c.Storage), Batch: c.Batch, Seed: c.Seed, KeepFP: c.Quantize.KeepFP,
 		QILEpochs: max(1, c.Quantize.Epochs), QuantizerOnly: c.Quantize.QuantizerOnly}
 	if r.Schedule == "" {
@@ -241,7 +241,9 @@ func (p *Pipeline) startPrune() {
 		if a.Free() == 0 {
 			return fmt.Errorf("compress: nothing in the model can be pruned: every channel group is frozen (see 'pare info --channels')")
 		}
-		a.MinKeep = p.cfg.MinKeep
+		if p.cfg.MinKeep != nil {
+			a.MinKeep = *p.cfg.MinKeep
+		}
 		layers, err := a.Layers(p.cfg.Importance)
 		if err != nil {
 			return err
@@ -269,10 +271,17 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 			return err
 		}
 	}
+	share := a.MinKeep
+	if p.cfg.MinKeep == nil {
+		if share, err = prob.FitMinKeep(qcqp.DefaultMinKeep); err != nil {
+			return err
+		}
+	}
+	p.rep.Recipe.MinKeep = share
 	solver, err := qcqp.NewSolver(prob, qcqp.Options{TimeLimit: p.cfg.SolverTime})
 	if err != nil {
 		if errors.Is(err, qcqp.ErrInfeasible) {
-			return fmt.Errorf("compress: %w (that is what the frozen groups and %s cost; see 'pare info --channels')", err, floorText(p.cfg.MinKeep))
+			return fmt.Errorf("compress: %w (that is what the frozen groups and %s cost; see 'pare info --channels')", err, floorText(share))
 		}
 		return err
 	}
@@ -286,6 +295,15 @@ func (p *Pipeline) solve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []qcqp.B
 		return p.afterSolve(a, layers, budgets, solver.Result(), before, attempt)
 	}})
 	return nil
+}
+
+// explicitKeep is the floor share asked for (zero when the default
+// is fitted after every constraint is in place).
+func (p *Pipeline) explicitKeep() float64 {
+	if p.cfg.MinKeep != nil {
+		return *p.cfg.MinKeep
+	}
+	return 0
 }
 
 // floorText says what the smallest selection keeps.
@@ -305,7 +323,7 @@ func (p *Pipeline) addLatency(prob *qcqp.Problem) (qcqp.LatencyLimit, error) {
 	switch {
 	case errors.As(err, &un):
 		return l, fmt.Errorf("compress: %w: %s is %.4g ms, below %.4g ms, the least the latency model (%s) predicts with %s (the unpruned model: %.4g ms); give at least that",
-			qcqp.ErrInfeasible, *p.cfg.Latency, 1e3*l.Seconds, 1e3*l.Least, lm.Runtime, floorText(p.cfg.MinKeep), 1e3*l.Full)
+			qcqp.ErrInfeasible, *p.cfg.Latency, 1e3*l.Seconds, 1e3*l.Least, lm.Runtime, floorText(p.explicitKeep()), 1e3*l.Full)
 	case errors.As(err, &mis):
 		return l, fmt.Errorf("compress: the latency model (%s) was measured on another network: %w; measure this one", lm.Runtime, mis.Err)
 	}
@@ -410,7 +428,7 @@ func (p *Pipeline) afterSolve(a *qcqp.Analysis, layers []qcqp.Layer, budgets []q
 		rep.Kept = append(rep.Kept, Kept{Map: mp.Name, Channels: mp.Channels, Kept: counts[k]})
 	}
 	p.rep.Solver = rep
-	recipe := map[string]any{"tool": "pare compress", "method": "qcqp", "importance": string(p.cfg.Importance), "min_keep": p.cfg.MinKeep,
+	recipe := map[string]any{"tool": "pare compress", "method": "qcqp", "importance": string(p.cfg.Importance), "min_keep": p.rep.Recipe.MinKeep,
 		"budgets": p.rep.Recipe.Budgets, "status": string(res.Status), "objective": res.Objective, "gap": finite(res.Gap)}
 	pruned, err := a.Prune(res.Selection, qcqp.PruneOptions{Recipe: recipe})
 	if err != nil {

@@ -164,3 +164,31 @@ func TestFloorsOnResNet(t *testing.T) {
 		t.Fatalf("the unfloored selection keeps 30 %% of every map: the floor was not exercised")
 	}
 }
+
+// FitMinKeep keeps the largest share the budget pays for: one per cent
+// more does not fit.
+func TestFitMinKeep(t *testing.T) {
+	p := mnist8Shaped(rand.New(rand.NewPCG(8, 8)), 0.3)
+	got, err := p.FitMinKeep(0.9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got <= 0 || got >= 0.9 || p.CheckReachable() != nil {
+		t.Fatalf("fitted %v (reachable: %v)", got, p.CheckReachable())
+	}
+	if err := p.SetMinKeep(got + 0.01); err != nil {
+		t.Fatal(err)
+	}
+	if p.CheckReachable() == nil {
+		t.Fatalf("%v fits, but FitMinKeep stopped at %v", got+0.01, got)
+	}
+	// A share the budget pays for is kept as asked.
+	if got, _ := p.FitMinKeep(0.1); got != 0.1 {
+		t.Errorf("FitMinKeep(0.1) = %v", got)
+	}
+	// A budget not even one channel per map meets: no floor.
+	p.Constraints[0].Budget = 1
+	if got, _ := p.FitMinKeep(0.25); got != 0 || p.Maps[1].Floor() != 1 {
+		t.Errorf("unreachable budget: fitted %v, floor %d", got, p.Maps[1].Floor())
+	}
+}

@@ -29,6 +29,33 @@ func (m *Map) Floor() int {
 	return max(1, min(m.Min, m.Channels))
 }
 
+// DefaultMinKeep is the floor share pare prune, pare compress and the page
+// use unless told otherwise (FitMinKeep lowers it where the budgets
+// cannot pay for it). Measured on Pare's Fashion-MNIST nets at 50 % of
+// their MACs (docs/pruning.md, "A floor on each layer"): the exact optimum
+// without a floor keeps 1 of the 16 channels of a stem and, fine-tuned,
+// is 0.7-3.5 points less accurate than with this floor.
+const DefaultMinKeep = 0.25
+
+// FitMinKeep sets the largest floor share up to most, in steps of one per
+// cent, that the constraints can pay for (CheckReachable), and returns it:
+// zero (one channel per map) when none can be paid. Call it after every
+// constraint is in place.
+func (p *Problem) FitMinKeep(most float64) (float64, error) {
+	if math.IsNaN(most) || most < 0 || most > 1 {
+		return 0, fmt.Errorf("qcqp: a kept share of %v is not between 0 and 1", most)
+	}
+	for pct := math.Round(100 * most); pct > 0; pct-- {
+		if err := p.SetMinKeep(pct / 100); err != nil {
+			return 0, err
+		}
+		if p.CheckReachable() == nil {
+			return pct / 100, nil
+		}
+	}
+	return 0, p.SetMinKeep(0)
+}
+
 // SetMinKeep sets every prunable map's floor to the share of its channels
 // (rounded up); 0 leaves one channel as the only floor.
 func (p *Problem) SetMinKeep(share float64) error {

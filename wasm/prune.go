@@ -34,8 +34,10 @@ type PruneRequest struct {
 	// latency model (a worker that reopened the model has lost its own).
 	LatencyModel *qcqp.LatencyModel `json:"latencyModel,omitempty"`
 	// MinKeep is the share of every prunable channel group that must stay
-	// (qcqp.Analysis.MinKeep; 0: one channel).
-	MinKeep float64 `json:"minKeep,omitempty"`
+	// (qcqp.Analysis.MinKeep; 0: one channel). Absent:
+	// qcqp.DefaultMinKeep, lowered as far as the budget needs, as pare
+	// prune does by default.
+	MinKeep *float64 `json:"minKeep,omitempty"`
 }
 
 // PruneProgress is one solver step as the page sees it: the solver's
@@ -78,6 +80,9 @@ type PruneResult struct {
 	Maps       []MapMask    `json:"maps"`
 	Frozen     int          `json:"frozen"`
 	ModelBytes int          `json:"modelBytes"`
+	// MinKeep is the floor share every prunable group kept (asked, or the
+	// default as fitted to the budget).
+	MinKeep float64 `json:"minKeep"`
 	// Latency is set for a latency budget (Budget is then in seconds).
 	Latency *PruneLatency `json:"latency,omitempty"`
 }
@@ -142,14 +147,16 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	} else if s.latency == nil {
 		return Reply{}, userErrorf("no-latency-model", "A latency budget needs this model's latency measured in this browser first: press Calibrate.")
 	}
-	if k := req.MinKeep; math.IsNaN(k) || k < 0 || k > 1 {
+	if k := req.MinKeep; k != nil && (math.IsNaN(*k) || *k < 0 || *k > 1) {
 		return Reply{}, userErrorf("bad-min-keep", "The share each layer keeps must be between 0 and 100 %%.")
 	}
 	a, err := qcqp.Analyze(s.model)
 	if err != nil {
 		return Reply{}, userErrorf("cannot-prune", "This model cannot be pruned here: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
-	a.MinKeep = req.MinKeep
+	if req.MinKeep != nil {
+		a.MinKeep = *req.MinKeep
+	}
 	if a.Free() == 0 {
 		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned: every channel group is frozen (%s). Pare prunes the channels between conv, Gemm and MatMul layers; the network's input and output keep theirs.", frozenReasons(a))
 	}
@@ -175,6 +182,12 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	}
 	if latency {
 		if limit, err = s.addLatencyBudget(p, req.Fraction, req.Value); err != nil {
+			return Reply{}, err
+		}
+	}
+	share := a.MinKeep
+	if req.MinKeep == nil {
+		if share, err = p.FitMinKeep(qcqp.DefaultMinKeep); err != nil {
 			return Reply{}, err
 		}
 	}
@@ -234,7 +247,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 	}
 	r := &PruneResult{Status: string(res.Status), Objective: res.Objective, Bound: finite(res.Bound), Gap: finite(res.Gap),
 		Nodes: res.Nodes, Seconds: res.Elapsed.Seconds(), Resource: req.Resource, Budget: limit, Latency: lat,
-		Before: before, After: after, Maps: masksOf(a, res.Selection), ModelBytes: len(out)}
+		Before: before, After: after, Maps: masksOf(a, res.Selection), ModelBytes: len(out), MinKeep: share}
 	for _, mp := range a.Maps {
 		if mp.Fixed {
 			r.Frozen++

@@ -92,7 +92,7 @@ func TestPruneRefusesAnUnreachableBudget(t *testing.T) {
 // out of range is refused before any work.
 func TestPruneKeepsTheShareAsked(t *testing.T) {
 	s := openDemoModel(t)
-	reply, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 0.4}, nil)
+	reply, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: share(0.4)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,14 +105,24 @@ func TestPruneKeepsTheShareAsked(t *testing.T) {
 	if r.After.MACs > r.Budget {
 		t.Errorf("MACs %v over the budget %v", r.After.MACs, r.Budget)
 	}
-	_, err = s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 0.9}, nil)
+	_, err = s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: share(0.9)}, nil)
 	if ue := AsUserError(err); ue.Code != "unreachable-budget" || !strings.Contains(ue.Message, "90 % of every prunable group") {
 		t.Errorf("a 90 %% share under 30 %% of the MACs: %v", err)
 	}
-	if _, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: 2}, nil); AsUserError(err).Code != "bad-min-keep" {
+	if _, err := s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3, MinKeep: share(2)}, nil); AsUserError(err).Code != "bad-min-keep" {
 		t.Errorf("a share of 200 %%: %v", err)
 	}
+	// Without one, the default floor, fitted to the budget, as pare prune.
+	reply, err = s.Prune(context.Background(), PruneRequest{Resource: "macs", Fraction: 0.3}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := reply.Value.(*PruneResult).MinKeep; got != qcqp.DefaultMinKeep {
+		t.Errorf("default floor %v, want %v", got, qcqp.DefaultMinKeep)
+	}
 }
+
+func share(v float64) *float64 { return &v }
 
 func TestPruneStopsOnCancel(t *testing.T) {
 	s := openDemoModel(t)

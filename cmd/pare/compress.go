@@ -56,7 +56,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "QIL learns the intervals only; the fine-tuned weights stay as they are")
 	fs.StringVar(&storage, "storage", "int8", "weight storage: int8 (opset 13, every runtime) or int4 (opset 21, half the size)")
 	fs.StringVar(&importance, "importance", "l1", "how channels are scored for pruning: l1 (the paper's) or l2")
-	fs.StringVar(&minKeep, "min-keep", "0", "the share of every prunable channel group that pruning must keep (25% or 0.25); 0: one channel")
+	fs.StringVar(&minKeep, "min-keep", "auto", "the share of every prunable channel group that pruning must keep (25% or 0.25); auto: 25 %, lowered as far as the budget needs; 0: one channel (the paper's problem)")
 	fs.DurationVar(&timeLimit, "time-limit", 10*time.Second, "stop the channel-selection solver after this long and keep its best selection")
 	fs.IntVar(&epochs, "epochs", 0, fmt.Sprintf("fine-tune epochs (0: enough for %d steps, at most 20)", compress.MinFinetuneSteps))
 	fs.BoolVar(&noDistill, "no-distill", false, "fine-tune on the labels alone (default: distil from MODEL)")
@@ -99,7 +99,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	keepShare, err := parseShare(minKeep)
+	keepShare, autoKeep, err := parseMinKeep(minKeep)
 	if err != nil {
 		return usagef("--min-keep: %v", err)
 	}
@@ -126,12 +126,15 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg := compress.Config{Model: m, Budgets: bs, Importance: qcqp.Norm(importance), SolverTime: timeLimit, MinKeep: keepShare,
+	cfg := compress.Config{Model: m, Budgets: bs, Importance: qcqp.Norm(importance), SolverTime: timeLimit,
 		Train: trainSet, TrainIndices: trainIdx, Val: valSet, Batch: batch, Seed: seed,
 		Preprocess: pre.preprocess(),
 		NoDistill:  noDistill, SkipFinetune: noFinetune,
 		Quantize: qil.Config{Options: qopt, Schedule: schedule, Epochs: qilEpochs, QuantizerOnly: quantizerOnly, Seed: seed},
 		Storage:  qil.Storage(storage)}
+	if !autoKeep {
+		cfg.MinKeep = &keepShare
+	}
 	if lat != nil {
 		cfg.Latency, cfg.LatencyModel = lat, lm
 	}

@@ -41,8 +41,11 @@ type pruneResult struct {
 	// (qcqp.Problem.FrozenEstimate): below the file's by the inactive
 	// weights a pruner that freezes the neighbours' widths double-counts.
 	FrozenEstimate map[string]float64 `json:"frozen_estimate,omitempty"`
-	Finetune       json.RawMessage    `json:"finetune,omitempty"` // pare finetune's report, with --data
-	Notes          []string           `json:"notes,omitempty"`
+	// MinKeep is the floor share every prunable map kept (--min-keep, or
+	// the default as fitted to the budget).
+	MinKeep  float64         `json:"min_keep"`
+	Finetune json.RawMessage `json:"finetune,omitempty"` // pare finetune's report, with --data
+	Notes    []string        `json:"notes,omitempty"`
 }
 
 // tapsReport is the kernel-shape stage of --granularity shape.
@@ -88,7 +91,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	split := fs.String("split", "train", "which split of a folder holding both train and test files --data reads")
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
-	minKeep := fs.String("min-keep", "0", "the share of every prunable channel group that must stay (25% or 0.25): a floor that keeps the solver from narrowing a layer the objective values little but the network needs; 0: one channel")
+	minKeep := fs.String("min-keep", "auto", "the share of every prunable channel group that must stay (25% or 0.25): a floor that keeps the solver from narrowing a layer the objective values little but the network needs; auto: 25 %, lowered as far as the budget needs; 0: one channel (the paper's problem)")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	granularity := fs.String("granularity", "channel", "what is removed: channel, or shape (channels, then kernel taps of the kept filters, stored as zeros: they save MACs in a runtime that skips zero taps, not file size or dense-runtime time; needs a macs budget)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
@@ -128,7 +131,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
-	keepShare, err := parseShare(*minKeep)
+	keepShare, autoKeep, err := parseMinKeep(*minKeep)
 	if err != nil {
 		return usagef("--min-keep: %v", err)
 	}
@@ -159,7 +162,9 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if a.Free() == 0 {
 		return fmt.Errorf("nothing in %s can be pruned: every channel group is frozen (%s); run 'pare info --channels %s' for the reasons", pos[0], frozenSummary(a), pos[0])
 	}
-	a.MinKeep = keepShare
+	if !autoKeep {
+		a.MinKeep = keepShare
+	}
 	var layers []qcqp.Layer
 	if *importance == "taylor" {
 		layers, err = taylorLayers(a, *data, *split, *batches)
@@ -177,6 +182,16 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if lat != nil {
 		if latLimit, err = addLatencyConstraint(p, lm, *lat, *latencyFile); err != nil {
 			return err
+		}
+	}
+	var keepNote string
+	if autoKeep {
+		if keepShare, err = p.FitMinKeep(qcqp.DefaultMinKeep); err != nil {
+			return err
+		}
+		a.MinKeep = keepShare // the shape stage's problems
+		if keepShare < qcqp.DefaultMinKeep {
+			keepNote = fmt.Sprintf("the default floor of %g %% of every channel group was lowered to %g %%, the most this budget can pay for", 100*qcqp.DefaultMinKeep, 100*keepShare)
 		}
 	}
 	var res qcqp.Result
@@ -251,6 +266,10 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	if note != "" {
 		r.Notes = append(r.Notes, note)
 	}
+	if keepNote != "" {
+		r.Notes = append(r.Notes, keepNote)
+	}
+	r.MinKeep = keepShare
 	for _, rs := range qcqp.Resources {
 		r.Resources[string(rs)] = resourceChange{Before: before.Of(rs), After: after.Of(rs)}
 	}
@@ -463,6 +482,15 @@ func parseBudgets(list []string) ([]qcqp.Budget, *latencyBudget, error) {
 		}
 	}
 	return out, lat, nil
+}
+
+// parseMinKeep reads --min-keep: auto, or a share.
+func parseMinKeep(s string) (share float64, auto bool, err error) {
+	if s == "auto" {
+		return 0, true, nil
+	}
+	share, err = parseShare(s)
+	return share, false, err
 }
 
 // parseShare reads a share of channels: a percentage (25%) or a fraction

@@ -135,7 +135,7 @@ func TestPruneMinKeep(t *testing.T) {
 		}
 		return low, r
 	}
-	free, _ := narrowest()
+	free, _ := narrowest("--min-keep", "0")
 	if free >= 0.4 {
 		t.Fatalf("without a floor the narrowest group keeps %.2f: a 40 %% floor would test nothing", free)
 	}
@@ -153,6 +153,19 @@ func TestPruneMinKeep(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the metadata does not record the floor: %v", m.MetadataProps)
+	}
+	// The default floor is 25 %, lowered, with a note, where the budget
+	// cannot pay for it.
+	if low, r := narrowest(); low < 0.25 || r.MinKeep != 0.25 || len(r.Notes) != 0 {
+		t.Errorf("default at 30 %%: narrowest %.2f, min_keep %v, notes %q", low, r.MinKeep, r.Notes)
+	}
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=5%", "-o", out, "--json")
+	var r5 pruneResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &r5) != nil {
+		t.Fatalf("macs=5%%: exit %d: %s", code, errs)
+	}
+	if r5.MinKeep <= 0 || r5.MinKeep >= 0.25 || len(r5.Notes) != 1 || !strings.Contains(r5.Notes[0], "lowered to") {
+		t.Errorf("macs=5%%: min_keep %v, notes %q", r5.MinKeep, r5.Notes)
 	}
 }
 

@@ -204,6 +204,7 @@ test('a share kept in every layer reaches the solver, as pare prune --min-keep t
   assert.equal(kept.length, 4, JSON.stringify(kept));
   for (const [, k, of] of kept) assert.ok(Number(k) >= 0.4 * Number(of), `a layer keeps ${k} of ${of}: ${JSON.stringify(kept)}`);
   const announced = await page.textContent('#announce');
+  assert.match(announced, /Every layer kept at least 40 % of its channels\./);
   const after = Number(announced.match(/MACs [\d,]+ → ([\d,]+) MACs/)[1].replaceAll(',', ''));
   const cliOut = await tempFile('demo-cli-floor.onnx', Buffer.alloc(0));
   const cli = JSON.parse(await pareCLI(['prune', join(www, 'demo', 'demo-resnet-mnist.onnx'), '--budget', 'macs=30%', '--min-keep', '40%', '-o', cliOut, '--json']));
@@ -213,7 +214,7 @@ test('a share kept in every layer reaches the solver, as pare prune --min-keep t
   await page.click('#prune');
   assert.match(await bannerText(page), /with 95 % of every prunable group kept .* or lower the share each layer keeps/);
   await page.waitForFunction(() => !window.pare.state.busy);
-  await page.fill('#prune-min-keep', '0');
+  await page.fill('#prune-min-keep', '');
 });
 
 test('no request left the origin and no console errors', () => {

@@ -56,7 +56,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
       slider = el('input', { id: 'prune-slider', type: 'range', min: '1', max: '100', step: '1', value: '50', 'aria-label': 'Budget, percent of the model' });
       number = el('input', { id: 'prune-budget', type: 'number', min: '0', step: 'any', value: '50', 'aria-label': 'Budget' });
       target = el('span', { id: 'prune-target', className: 'hint' });
-      minKeep = el('input', { id: 'prune-min-keep', type: 'number', min: '0', max: '100', step: '1', value: '0', 'aria-describedby': 'prune-min-keep-hint' });
+      minKeep = el('input', { id: 'prune-min-keep', type: 'number', min: '0', max: '100', step: '1', value: '', placeholder: '25', 'aria-describedby': 'prune-min-keep-hint' });
       button = el('button', { id: 'prune', type: 'button', className: 'primary', disabled: true }, 'Prune');
       progress = el('progress', { id: 'prune-progress', max: '1', value: '0', 'aria-label': 'Pruning progress', hidden: true });
       text = el('span', { id: 'prune-eta', className: 'eta' });
@@ -86,7 +86,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
           el('p', {},
             el('label', {}, 'Keep at least ', minKeep, ' % of every layer'), ' ',
             el('span', { id: 'prune-min-keep-hint', className: 'hint' },
-              '0: the solver may narrow a layer to one channel. The objective values small layers little; a floor (25 %) keeps them from being cut so far that fine-tuning cannot recover.'))),
+              'Empty: 25 %, lowered as far as the budget needs (as pare prune does). The solver’s objective values small layers little; the floor keeps them from being cut so far that fine-tuning cannot recover. 0: any layer may fall to one channel (the paper’s problem).'))),
         latencyBox,
         el('div', { className: 'panel eval-run' }, button, cancel, progress, text),
         el('div', { className: 'panel' }, figures, maps, el('p', {}, viewButton), viewBox),
@@ -139,7 +139,7 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
   function request() {
     const v = Number(number.value);
     const model = resource.value === 'latency' && calibration ? { latencyModel: calibration.model } : {};
-    const floor = Number(minKeep.value) > 0 ? { minKeep: Number(minKeep.value) / 100 } : {};
+    const floor = minKeep.value.trim() === '' ? {} : { minKeep: Number(minKeep.value) / 100 };
     if (mode.value === 'fraction') return { resource: resource.value, fraction: v / 100, ...model, ...floor };
     return { resource: resource.value, value: resource.value === 'latency' ? v / 1000 : v, ...model, ...floor };
   }
@@ -236,7 +236,12 @@ export function addPruneStage({ stages, runner, ready, summary, worker, cancelAl
     }
     const unit = resources[r.resource].unit;
     return `${resources[r.resource].label} ${formatExact(r.before[r.resource])} → ${formatExact(r.after[r.resource])} ${unit} ` +
-      `(budget ${formatExact(Math.floor(r.budget))}); solver ${r.status}, gap ${gapText(r.gap)}.`;
+      `(budget ${formatExact(Math.floor(r.budget))}); solver ${r.status}, gap ${gapText(r.gap)}.${floorLine(r)}`;
+  }
+
+  // floorLine says what share of its channels every layer had to keep.
+  function floorLine(r) {
+    return r.minKeep > 0 ? ` Every layer kept at least ${Math.round(100 * r.minKeep)} % of its channels.` : '';
   }
 
   function render(r, bytes, from) {
