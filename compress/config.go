@@ -188,7 +188,7 @@ func (c *Config) check() error {
 	if err := c.Quantize.Check(c.Model); err != nil {
 		// Pruning keeps every layer and its name, so what the original
 		// model refuses the pruned one would refuse after the fine-tune.
-		if c.QuantizeOnly() {
+		if c.QuantizeOnly() && errors.Is(err, qil.ErrNothingToQuantize) {
 			// Every run quantizes; one without a budget does nothing else.
 			return fmt.Errorf("compress: %w; without a budget nothing is pruned either, so there would be nothing to do", err)
 		}
