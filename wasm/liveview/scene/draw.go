@@ -152,6 +152,8 @@ func drawHistogram(l *List, s *State, p panel) {
 			vline(-t, Threshold, 2)
 		}
 		l.text(box.x, box.y+box.h+4, "%d-bit: prune |w|<%.3g, clip |w|>%.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D)
+	} else if ly.Float {
+		l.text(box.x, box.y+box.h+4, "kept in float: no grid, weights in [%.3g, %.3g]", ly.Min, ly.Max)
 	} else {
 		l.text(box.x, box.y+box.h+4, "[%.3g, %.3g], not quantized", ly.Min, ly.Max)
 	}
@@ -160,6 +162,10 @@ func drawHistogram(l *List, s *State, p panel) {
 func drawTransfer(l *List, s *State, p panel) {
 	ly := s.layer()
 	l.text(p.x+pad, p.y+pad, "QIL transfer: input -> quantized output")
+	if ly != nil && ly.Float {
+		l.text(p.x+pad, p.y+pad+lineH+4, "(%s is kept in float: no quantizer)", clip(ly.Name, 24))
+		return
+	}
 	if ly == nil || ly.Weight == nil && ly.Act == nil {
 		l.text(p.x+pad, p.y+pad+lineH+4, "(no quantizer yet)")
 		return
