@@ -8,15 +8,15 @@ import (
 
 func TestDecodeRejectsWhatCannotBeDrawn(t *testing.T) {
 	for name, msg := range map[string]string{
-		"not JSON":      `{"kind":`,
-		"unknown kind":  `{"kind":"explode"}`,
-		"bad mask":      `{"kind":"masks","masks":[{"name":"a","kept":"1021"}]}`,
-		"no layer":      `{"kind":"layer"}`,
-		"empty range":   `{"kind":"layer","layer":{"name":"a","bins":[1,2],"min":1,"max":1}}`,
-		"zero bits":     `{"kind":"layer","layer":{"name":"a","weight":{"c":0.1,"d":0.1,"bits":0}}}`,
-		"negative d":    `{"kind":"layer","layer":{"name":"a","act":{"c":1,"d":-1,"bits":4}}}`,
+		"not JSON":          `{"kind":`,
+		"unknown kind":      `{"kind":"explode"}`,
+		"bad mask":          `{"kind":"masks","masks":[{"name":"a","kept":"1021"}]}`,
+		"no layer":          `{"kind":"layer"}`,
+		"empty range":       `{"kind":"layer","layer":{"name":"a","bins":[1,2],"min":1,"max":1}}`,
+		"zero bits":         `{"kind":"layer","layer":{"name":"a","weight":{"c":0.1,"d":0.1,"bits":0}}}`,
+		"negative d":        `{"kind":"layer","layer":{"name":"a","act":{"c":1,"d":-1,"bits":4}}}`,
 		"float with a grid": `{"kind":"layer","layer":{"name":"a","float":true,"weight":{"c":0.1,"d":0.1,"bits":4}}}`,
-		"too many bins": `{"kind":"layer","layer":{"name":"a","min":0,"max":1,"bins":[` + strings.Repeat("1,", maxBins) + `1]}}`,
+		"too many bins":     `{"kind":"layer","layer":{"name":"a","min":0,"max":1,"bins":[` + strings.Repeat("1,", maxBins) + `1]}}`,
 	} {
 		if _, err := Decode([]byte(msg)); err == nil {
 			t.Errorf("%s: accepted", name)
