@@ -22,6 +22,8 @@ func Describe(s *State) string {
 			fmt.Fprintf(&b, " (%s)", s.Status)
 		}
 		b.WriteString(". ")
+	} else if s.Status != "" {
+		fmt.Fprintf(&b, "Channels: %s. ", s.Status)
 	}
 	if len(s.Layers) > 0 {
 		float := 0

@@ -80,7 +80,9 @@ func drawMasks(l *List, s *State, p panel) {
 	}
 	top := p.y + pad + 2*lineH + 4
 	if len(s.Masks) == 0 {
-		l.text(p.x+pad, top, "(no pruning yet)")
+		if s.Status == "" { // a status alone says why there are none
+			l.text(p.x+pad, top, "(no pruning yet)")
+		}
 		return
 	}
 	rowH := math.Max(1, math.Min(14, (p.h-top+p.y-pad)/float64(len(s.Masks))))

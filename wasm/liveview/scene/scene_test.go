@@ -199,6 +199,20 @@ func TestFloatLayers(t *testing.T) {
 	}
 }
 
+// A run that prunes nothing says so where the masks would be.
+func TestNoPruningStatus(t *testing.T) {
+	s := NewState()
+	s.Apply(Message{Kind: "masks", Status: "no pruning: quantize only"})
+	if d := Describe(s); d != "Channels: no pruning: quantize only." {
+		t.Fatalf("description %q", d)
+	}
+	for _, x := range Draw(s, 800, 600).Texts {
+		if x.S == "(no pruning yet)" {
+			t.Fatal("the view waits for pruning that will not come")
+		}
+	}
+}
+
 func TestCurvesStayBounded(t *testing.T) {
 	s := NewState()
 	for i := 0; i < maxPoints+10; i++ {
