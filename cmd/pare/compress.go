@@ -219,11 +219,11 @@ func compressFigures(pr job.Progress) string {
 
 func printCompress(w io.Writer, r *compressResult) {
 	rc := r.Recipe
-	budgets := strings.Join(rc.Budgets, ",")
+	ran := fmt.Sprintf("%s; fine-tune: %s", strings.Join(rc.Budgets, ","), rc.Finetune)
 	if rc.Prune == "skipped" {
-		budgets = "no budget: quantized only, prune and fine-tune skipped"
+		ran = "no budget: quantized only, prune and fine-tune skipped"
 	}
-	fmt.Fprintf(w, "compressed %s -> %s (%s; fine-tune: %s; QIL %s, %s, %s storage)\n", r.Model, r.Output, budgets, rc.Finetune, rc.Bits, rc.Schedule, rc.Storage)
+	fmt.Fprintf(w, "compressed %s -> %s (%s; QIL %s, %s, %s storage)\n", r.Model, r.Output, ran, rc.Bits, rc.Schedule, rc.Storage)
 	if s := r.Solver; s != nil {
 		gap := "unproven"
 		if s.Gap != nil {
