@@ -280,6 +280,11 @@ func TestCompressQuantizeOnly(t *testing.T) {
 				t.Fatalf("stage %s: skipped %v, %d bytes (the open model has %d, or they differ)", st, stored.Skipped, len(r.Blob), len(original))
 			}
 		}
+		// Each request's report times the stage it ran (the page adds
+		// them up for its "compressing" time).
+		if stored.Seconds[st] <= 0 {
+			t.Errorf("stage %s: the report gives it %v s", st, stored.Seconds[st])
+		}
 		files = []File{{Path: string(st) + ".onnx", Bytes: r.Blob}}
 		resume = &CompressResume{After: st, Report: &stored}
 		last = r
