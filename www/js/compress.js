@@ -22,7 +22,8 @@
 // The live view (liveview.js, loaded only when asked for) watches the run:
 // the solver's channel masks while it prunes, the loss and accuracy of
 // every batch the fine-tune and QIL train, and each quantized layer's
-// weights with its QIL intervals as they train. The worker sends the
+// weights with its QIL intervals as they train (the layers kept in float
+// with their weights alone). The worker sends the
 // masks and layers at most twice a second (wasm/compress_live.go).
 import { el, formatBytes, formatDuration, formatETA, formatExact } from './format.js';
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
