@@ -27,9 +27,11 @@ const (
 // Stages are the pipeline's stages in order.
 var Stages = []Stage{StagePrune, StageFinetune, StageQuantize, StageEvaluate}
 
-// Config is one compression run. Model, Train and a budget (Budgets or
-// Latency) are required;
-// every other field has a default that gives a good result.
+// Config is one compression run. Model and Train are required; every
+// other field has a default that gives a good result. Without a budget
+// (no Budgets and no Latency) the run quantizes only: the prune and
+// fine-tune stages are skipped and QIL starts from Model itself
+// (Config.QuantizeOnly).
 type Config struct {
 	// Model is the trained float model to compress. The pipeline never
 	// changes it.
@@ -84,7 +86,9 @@ type Config struct {
 	// NoDistill trains on the labels alone; by default the fine-tune
 	// distils from Model (train.DistillOptions defaults).
 	NoDistill bool
-	// SkipFinetune goes from pruning straight to quantization.
+	// SkipFinetune goes from pruning straight to quantization (a
+	// quantize-only run skips the fine-tune whatever this says: there is
+	// nothing pruned to recover from).
 	SkipFinetune bool
 	// Parallel, when set, makes the training stages one worker of a
 	// data-parallel run: the fine-tune (train.Setup.Parallel) and QIL
@@ -131,6 +135,11 @@ var ErrNoLatencyModel = errors.New("compress: a latency budget needs a latency m
 // fine-tuning and QIL both learn from them.
 var ErrNoData = errors.New("compress: no training images: fine-tuning and QIL learn from labelled images (--data)")
 
+// QuantizeOnly reports whether the run has no budget: nothing is pruned,
+// so the prune and fine-tune stages are skipped and QIL quantizes Model
+// as it is, as `pare quantize` does.
+func (c *Config) QuantizeOnly() bool { return len(c.Budgets) == 0 && c.Latency == nil }
+
 func (c *Config) defaults() {
 	if c.Importance == "" {
 		c.Importance = qcqp.NormL1
@@ -164,8 +173,6 @@ func (c *Config) check() error {
 	switch {
 	case c.Model == nil || c.Model.Graph == nil:
 		return fmt.Errorf("compress: no model")
-	case len(c.Budgets) == 0 && c.Latency == nil:
-		return fmt.Errorf("compress: no budget: give at least one of macs, params, memory or latency (e.g. macs=50%%)")
 	case c.Latency != nil && c.LatencyModel == nil:
 		return ErrNoLatencyModel
 	case c.Train == nil || c.Train.N() == 0:
@@ -189,6 +196,10 @@ func (c *Config) check() error {
 	if err := c.Quantize.Check(c.Model); err != nil {
 		// Pruning keeps every layer and its name, so what the original
 		// model refuses the pruned one would refuse after the fine-tune.
+		if c.QuantizeOnly() && errors.Is(err, qil.ErrNothingToQuantize) {
+			// Every run quantizes; one without a budget does nothing else.
+			return fmt.Errorf("compress: %w; without a budget nothing is pruned either, so there would be nothing to do", err)
+		}
 		return fmt.Errorf("compress: %w", err)
 	}
 	if c.Latency != nil {

@@ -5,7 +5,10 @@
 // the best validated weights), quantize it with QIL (qil: learned
 // intervals, progressively down to the target bits) and export QDQ ONNX,
 // then evaluate the exported bytes in Pare's executor and re-measure their
-// resources against the budget.
+// resources against the budget. Without a budget the run quantizes only:
+// the prune and fine-tune stages are skipped (they end at once, passing
+// the original model on; Report.Skipped lists them) and QIL, with its own
+// defaults, quantizes the model itself, as `pare quantize` does.
 //
 // Pipeline is a core/job Stepper, so `pare compress` and the page's
 // worker drive it the same way; its Progress names the stage ("prune",

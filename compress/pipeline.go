@@ -176,9 +176,12 @@ func (p *Pipeline) Step(ctx context.Context) (job.Progress, error) {
 			// page can store it to resume from.
 			p.finished = t.stage
 			prog.Figures["stage_done"] = 1
+			// Its time goes in the report now: a page's request that ends
+			// with this stage never starts the next one.
+			p.endStage()
+			p.stage = ""
 		}
 		if len(p.queue) == 0 {
-			p.endStage()
 			// The sum of the stages, not this request's wall time: a page
 			// runs one stage per request and resumes with the report.
 			p.rep.TotalSeconds = 0

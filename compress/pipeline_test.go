@@ -194,7 +194,6 @@ func TestPipelineRefuses(t *testing.T) {
 		{"no data", func(c *Config) { c.Train = nil }, "no training images"},
 		{"bits", func(c *Config) { c.Quantize.Bits = qil.Bits{W: 9, A: 4} }, "out of range"},
 		{"one bit", func(c *Config) { c.Quantize.Bits = qil.Bits{W: 1, A: 1} }, "2..8"},
-		{"no budget", func(c *Config) { c.Budgets = nil }, "no budget"},
 		{"unknown resource", func(c *Config) { c.Budgets = []qcqp.Budget{{Resource: "flops", Fraction: 0.5}} }, `"flops"`},
 		{"kept share", func(c *Config) { k := 1.5; c.MinKeep = &k }, "kept share"},
 	} {

@@ -11,7 +11,8 @@ type Report struct {
 	// Recipe is what was asked, with the defaults filled in.
 	Recipe Recipe `json:"recipe"`
 	// Resources are the original model's and the exported file's figures
-	// (re-measured on the written bytes), and the pruned float model's.
+	// (re-measured on the written bytes), and the pruned float model's
+	// (the original's when nothing was pruned).
 	Resources map[qcqp.Resource]ResourceChange `json:"resources"`
 	Solver    *SolverReport                    `json:"solver,omitempty"`
 	// Latency is the latency model's predictions, when a latency budget
@@ -32,10 +33,18 @@ type Report struct {
 	ValImages    int               `json:"val_images"`
 	TestImages   int               `json:"test_images,omitempty"`
 	Notes        []string          `json:"notes,omitempty"`
+	// Skipped are the stages that did not run, in order: prune and
+	// finetune in a quantize-only run (no budget), finetune when the
+	// fine-tune was not asked for. A skipped stage still ends (a page
+	// stores its model, the one it was given, and resumes after it).
+	Skipped []Stage `json:"skipped_stages,omitempty"`
 }
 
 // Recipe is the request as run.
 type Recipe struct {
+	// Prune is "qcqp" (the exact channel selection under Budgets) or
+	// "skipped" (no budget: quantize only).
+	Prune       string   `json:"prune"`
 	Budgets     []string `json:"budgets"`
 	Importance  string   `json:"importance"`
 	SolverLimit float64  `json:"solver_time_limit_seconds"`

@@ -106,6 +106,10 @@ func (p *Pipeline) recipe() Recipe {
 	if r.KeepFP == nil {
 		r.KeepFP = []string{"first", "last"}
 	}
+	r.Prune = "qcqp"
+	if c.QuantizeOnly() {
+		r.Prune = "skipped"
+	}
 	for _, b := range c.Budgets {
 		r.Budgets = append(r.Budgets, b.String())
 	}
@@ -113,7 +117,7 @@ func (p *Pipeline) recipe() Recipe {
 		r.Budgets = append(r.Budgets, c.Latency.String())
 	}
 	switch {
-	case c.SkipFinetune:
+	case c.SkipFinetune || c.QuantizeOnly():
 		r.Finetune = "skipped"
 	case c.NoDistill:
 		r.Finetune = "labels"
@@ -213,8 +217,22 @@ func (p *Pipeline) limits(before qcqp.Figures) map[qcqp.Resource]float64 {
 	return out
 }
 
+// skip records a stage that does not run.
+func (p *Pipeline) skip(s Stage) {
+	if !slices.Contains(p.rep.Skipped, s) {
+		p.rep.Skipped = append(p.rep.Skipped, s)
+	}
+}
+
 func (p *Pipeline) startPrune() {
 	const s = StagePrune
+	if p.cfg.QuantizeOnly() {
+		p.then(step(s, "skip", func(ctx context.Context) error {
+			p.skip(s)
+			return p.unpruned()
+		}))
+		return
+	}
 	p.then(step(s, "analyse", func(ctx context.Context) error {
 		m := p.cfg.Model
 		_, enc, err := clone(m)
@@ -253,6 +271,27 @@ func (p *Pipeline) startPrune() {
 		}
 		return p.evaluateFloat(s, "original", m)
 	}))
+}
+
+// unpruned passes the original model on as the prune stage's result, with
+// its figures and accuracy: the baseline the quantized file is set
+// against.
+func (p *Pipeline) unpruned() error {
+	m := p.cfg.Model
+	_, enc, err := clone(m)
+	if err != nil {
+		return err
+	}
+	p.rep.Bytes["original"] = int64(len(enc))
+	before, err := qcqp.Measure(m)
+	if err != nil {
+		return fmt.Errorf("compress: measuring the model: %w", err)
+	}
+	for _, r := range qcqp.Resources {
+		p.rep.Resources[r] = ResourceChange{Before: before.Of(r), Pruned: before.Of(r)}
+	}
+	p.models["pruned"] = m
+	return p.evaluateFloat(StagePrune, "original", m)
 }
 
 // maxSolves bounds the re-solves that make room for quantization.
@@ -484,8 +523,9 @@ func finite(v float64) *float64 {
 
 func (p *Pipeline) startFinetune() {
 	const s = StageFinetune
-	if p.cfg.SkipFinetune {
+	if p.cfg.SkipFinetune || p.cfg.QuantizeOnly() {
 		p.then(step(s, "skip", func(context.Context) error {
+			p.skip(s)
 			p.models["finetuned"] = p.models["pruned"]
 			return nil
 		}))
@@ -600,6 +640,10 @@ func (p *Pipeline) startQuantize() {
 			}
 			q := p.cfg.Quantize
 			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
+			if p.cfg.QuantizeOnly() {
+				// A pruned file says so in its own "pare.prune" entry.
+				recipe += "; pruning=none (no budget)"
+			}
 			for _, l := range run.Layers() {
 				recipe += fmt.Sprintf("; %s=%s", l.Node, l.Bits)
 				bits := "32/32"

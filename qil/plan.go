@@ -1,6 +1,7 @@
 package qil
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -105,7 +106,7 @@ func planLayers(m *onnx.Model, opt Options) ([]*Layer, error) {
 		names[l.Node] = l
 	}
 	if len(layers) == 0 {
-		return nil, fmt.Errorf("qil: the model has nothing to quantize: no Conv, Gemm or MatMul with a constant weight")
+		return nil, fmt.Errorf("%w: the model has no Conv, Gemm or MatMul with a constant weight", ErrNothingToQuantize)
 	}
 	keep := opt.KeepFP
 	if keep == nil {
@@ -147,10 +148,15 @@ func planLayers(m *onnx.Model, opt Options) ([]*Layer, error) {
 		quantized++
 	}
 	if quantized == 0 {
-		return nil, fmt.Errorf("qil: every quantizable layer (%s) is kept in full precision; quantize at least one (--keep-fp none quantizes all)", layerNames(layers))
+		return nil, fmt.Errorf("%w: every quantizable layer (%s) is kept in full precision; quantize at least one (--keep-fp none quantizes all)", ErrNothingToQuantize, layerNames(layers))
 	}
 	return layers, nil
 }
+
+// ErrNothingToQuantize is returned when no layer would be quantized: the
+// model has none QIL can quantize, or the options keep every one in
+// float.
+var ErrNothingToQuantize = errors.New("qil: nothing to quantize")
 
 func unknownLayer(flag, name string, layers []*Layer) error {
 	return fmt.Errorf("qil: %s names %q, which is not a quantizable layer of the model; the layers are %s", flag, name, layerNames(layers))

@@ -3,6 +3,7 @@ package qil
 import (
 	"slices"
 
+	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -31,24 +32,56 @@ func (r *Run) Intervals(l *Layer) (Intervals, bool) {
 	return iv, true
 }
 
-// Weights returns a copy of the float weights a quantized layer's weight
-// quantizer reads, as training has left them (nil for a layer the run
-// does not quantize).
+// Weights returns a copy of a layer's float weight values as training has
+// left them: for a quantized layer those its weight quantizer reads, for
+// one kept in full precision the layer's own (they train too, unless the
+// run is quantizer-only). A weight that a Reshape, Transpose or the like
+// makes of an initializer (mnist-8's last layer) is given as that
+// initializer's values, in its order: the same values, which is what a
+// histogram shows. Nil when the weight is made any other way.
 func (r *Run) Weights(l *Layer) []float32 {
-	q := r.nodes[l][0]
-	if !l.Quantized() || q == nil || len(q.Input) == 0 {
-		return nil
+	name := l.weight
+	if l.Quantized() {
+		q := r.nodes[l][0]
+		if q == nil || len(q.Input) == 0 {
+			return nil
+		}
+		name = q.Input[0]
 	}
-	if p := r.net.Param(q.Input[0]); p != nil && p.Value != nil {
-		return slices.Clone(p.Value.F32)
-	}
-	// Not a parameter of the net, so never trained: the initializer.
-	for _, init := range r.model.Graph.Initializer {
-		if init.Name == q.Input[0] {
-			if t, err := tensor.FromONNX(init); err == nil && t.DType == tensor.Float32 {
-				return t.F32
+	for range 8 { // a chain of layout ops is short
+		if p := r.net.Param(name); p != nil && p.Value != nil {
+			return slices.Clone(p.Value.F32)
+		}
+		// Not a parameter of the net, so never trained: the initializer.
+		for _, init := range r.model.Graph.Initializer {
+			if init.Name == name {
+				if t, err := tensor.FromONNX(init); err == nil && t.DType == tensor.Float32 {
+					return t.F32
+				}
+				return nil
 			}
+		}
+		if name = layoutSource(r.model, name); name == "" {
+			return nil
 		}
 	}
 	return nil
+}
+
+// layoutSource is the data input of the op that produces name when that
+// op only rearranges its input's values ("" otherwise).
+func layoutSource(m *onnx.Model, name string) string {
+	for _, n := range m.Graph.Node {
+		if len(n.Output) == 0 || n.Output[0] != name {
+			continue
+		}
+		switch n.OpType {
+		case "Reshape", "Transpose", "Flatten", "Identity", "Squeeze", "Unsqueeze":
+			if onnx.IsDefaultDomain(n.Domain) && len(n.Input) > 0 {
+				return n.Input[0]
+			}
+		}
+		return ""
+	}
+	return ""
 }

@@ -24,6 +24,9 @@ import (
 // A resumed request gives the same result as one uninterrupted run, since
 // every batch depends only on the seed, the epoch and the step.
 type CompressRequest struct {
+	// Budgets cap the pruned model; none quantizes only, as pare compress
+	// without --budget: the prune and fine-tune stages are skipped (each
+	// still a request, replying with the model it was given).
 	Budgets []PruneRequest `json:"budgets"`
 	// Bits are weight/activation bits ("4/4", the default).
 	Bits string `json:"bits"`
@@ -154,9 +157,6 @@ func trainingStage(until compress.Stage, r *compress.Resume) bool {
 
 // compressConfig is the pipeline of a request, checked.
 func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Config, error) {
-	if len(req.Budgets) == 0 {
-		return compress.Config{}, userErrorf("bad-budget", "Give a budget: a share of the model's MACs, parameters, memory or latency.")
-	}
 	budgets := make([]qcqp.Budget, 0, len(req.Budgets))
 	var latency *qcqp.LatencyBudget
 	for _, b := range req.Budgets {

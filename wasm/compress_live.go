@@ -23,9 +23,10 @@ type CompressLive struct {
 	// Masks are the solver's incumbent, when it changed since the last
 	// masks sent.
 	Masks []MapMask `json:"masks,omitempty"`
-	// Layers are the QIL-quantized layers, each as the view's layer
-	// message takes it: the histogram of its weights and its weight and
-	// activation intervals, as training has left them.
+	// Layers are QIL's layers in graph order, each as the view's layer
+	// message takes it: the histogram of its weights and, for a quantized
+	// one, its weight and activation intervals, as training has left
+	// them; a layer kept in float comes as such (Float, no intervals).
 	Layers []scene.Layer `json:"layers,omitempty"`
 	// Point is the batch the step trained (fine-tune or QIL).
 	Point *compress.TrainStep `json:"point,omitempty"`
@@ -94,14 +95,17 @@ func maskKey(m []MapMask) string {
 	return b.String()
 }
 
-// liveLayers are run's quantized layers with their weights' histograms and
-// current intervals, in the view's own message form.
+// liveLayers are run's layers with their weights' histograms, and the
+// quantized ones' current intervals, in the view's own message form.
 func liveLayers(run *qil.Run) []scene.Layer {
 	var out []scene.Layer
 	for _, l := range run.Layers() {
-		iv, ok := run.Intervals(l)
 		w := run.Weights(l)
-		if !ok || len(w) == 0 {
+		if len(w) == 0 {
+			continue
+		}
+		iv, ok := run.Intervals(l)
+		if l.Quantized() && !ok {
 			continue
 		}
 		if !allFinite(float64(iv.WC), float64(iv.WD), float64(iv.Gamma), float64(iv.XC), float64(iv.XD)) {
@@ -119,9 +123,12 @@ func liveLayers(run *qil.Run) []scene.Layer {
 		for i, c := range h.Counts {
 			bins[i] = float64(c)
 		}
-		out = append(out, scene.Layer{Name: l.Node, Bins: bins, Min: h.Min, Max: h.Max,
-			Weight: &scene.Interval{C: float64(iv.WC), D: float64(iv.WD), Gamma: float64(iv.Gamma), Bits: l.Bits.W},
-			Act:    &scene.Interval{C: float64(iv.XC), D: float64(iv.XD), Bits: l.Bits.A, Signed: l.Signed}})
+		layer := scene.Layer{Name: l.Node, Bins: bins, Min: h.Min, Max: h.Max, Float: !l.Quantized()}
+		if l.Quantized() {
+			layer.Weight = &scene.Interval{C: float64(iv.WC), D: float64(iv.WD), Gamma: float64(iv.Gamma), Bits: l.Bits.W}
+			layer.Act = &scene.Interval{C: float64(iv.XC), D: float64(iv.XD), Bits: l.Bits.A, Signed: l.Signed}
+		}
+		out = append(out, layer)
 	}
 	return out
 }

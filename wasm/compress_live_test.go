@@ -128,9 +128,31 @@ func (c *liveChecker) check(t *testing.T, rep *compress.Report) {
 	if len(first) == 0 || len(first) != len(last) {
 		t.Fatalf("layers: %d first, %d last", len(first), len(last))
 	}
+	// Every layer of QIL's in the report's order, those kept in float
+	// (the first and the last) as such, with no intervals.
+	if rep.Quantize == nil || len(last) != len(rep.Quantize.Layers) {
+		t.Fatalf("%d layers shown, the report has %+v", len(last), rep.Quantize)
+	}
+	float := 0
+	for i, l := range rep.Quantize.Layers {
+		for _, shown := range [][]scene.Layer{first, last} {
+			if s := shown[i]; s.Name != l.Node || s.Float != (l.Bits == "32/32") || s.Float && (s.Weight != nil || s.Act != nil) || len(s.Bins) == 0 {
+				t.Fatalf("layer %d shown as %s (float %v, weight %v), the report has %+v", i, s.Name, s.Float, s.Weight, l)
+			}
+		}
+		if last[i].Float {
+			float++
+		}
+	}
+	if float != 2 || !last[0].Float || !last[len(last)-1].Float {
+		t.Errorf("%d layers shown kept in float; want the first and the last", float)
+	}
 	moved := false
 	for i := range first {
 		a, b := first[i], last[i]
+		if a.Float {
+			continue
+		}
 		if a.Weight.Bits != 8 || a.Act.Bits != 8 || b.Weight.Bits != 4 || b.Act.Bits != 4 {
 			t.Errorf("%s: bits %d/%d first, %d/%d last; want 8/8 then 4/4", a.Name, a.Weight.Bits, a.Act.Bits, b.Weight.Bits, b.Act.Bits)
 		}

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,7 +115,7 @@ func TestCompressRefuses(t *testing.T) {
 		files []File
 		code  string
 	}{
-		{"no budget", CompressRequest{}, nil, "bad-budget"},
+		{"layer bits name, no budget", CompressRequest{LayerBits: "nosuch=3/3"}, nil, "cannot-compress"},
 		{"bad resource", CompressRequest{Budgets: []PruneRequest{{Resource: "flops", Fraction: 0.5}}}, nil, "bad-request"},
 		{"zero budget", CompressRequest{Budgets: []PruneRequest{{Resource: "macs"}}}, nil, "bad-budget"},
 		{"bits", CompressRequest{Budgets: macs, Bits: "9/4"}, nil, "bad-request"},
@@ -221,4 +222,79 @@ func TestCompressQILChoices(t *testing.T) {
 			t.Errorf("layer %s: %s, want %s", l.Node, l.Bits, want)
 		}
 	}
+}
+
+// TestCompressQuantizeOnly: a request without a budget quantizes only;
+// run one stage per request as the page does (each reply's model and
+// report stored as JSON and given back), the prune and fine-tune stages
+// end at once as skipped, passing the open model on, and the file is one
+// uninterrupted run's. The live feed shows QIL's layers, those kept in
+// float too, and no masks.
+func TestCompressQuantizeOnly(t *testing.T) {
+	s := openDemo(t)
+	original, _ := onnx.Encode(s.model)
+	var whole Reply
+	var layers int
+	var err error
+	whole, err = s.Compress(context.Background(), CompressRequest{}, nil, func(v any) {
+		p := v.(CompressProgress)
+		if l := p.Live; l != nil {
+			if l.Masks != nil || l.Point != nil && p.Stage != string(compress.StageQuantize) {
+				t.Fatalf("%s %s: masks or a trained batch outside QIL: %+v", p.Stage, p.Doing, *l)
+			}
+			if len(l.Layers) > 0 {
+				layers = len(l.Layers)
+				if !l.Layers[0].Float || !l.Layers[len(l.Layers)-1].Float || l.Layers[1].Float || l.Layers[1].Weight == nil {
+					t.Fatalf("layers %+v: want the first and last kept in float", l.Layers)
+				}
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := whole.Value.(*CompressResult).Report
+	if !slices.Equal(rep.Skipped, []compress.Stage{compress.StagePrune, compress.StageFinetune}) || rep.Recipe.Prune != "skipped" || rep.Solver != nil || layers == 0 {
+		t.Fatalf("report: skipped %v, recipe %+v, solver %+v; %d layers shown", rep.Skipped, rep.Recipe, rep.Solver, layers)
+	}
+	var files []File
+	var resume *CompressResume
+	var last Reply
+	for _, st := range compress.Stages {
+		r, err := s.Compress(context.Background(), CompressRequest{Until: st, Resume: resume}, files, nil)
+		if err != nil {
+			t.Fatalf("stage %s: %v", st, err)
+		}
+		got := r.Value.(*CompressResult)
+		text, err := json.Marshal(got.Report)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stored compress.Report
+		if err := json.Unmarshal(text, &stored); err != nil {
+			t.Fatal(err)
+		}
+		switch st {
+		case compress.StagePrune, compress.StageFinetune:
+			if !bytes.Equal(r.Blob, original) || !slices.Contains(stored.Skipped, st) {
+				t.Fatalf("stage %s: skipped %v, %d bytes (the open model has %d, or they differ)", st, stored.Skipped, len(r.Blob), len(original))
+			}
+		}
+		// Each request's report times the stage it ran (the page adds
+		// them up for its "compressing" time).
+		if stored.Seconds[st] <= 0 {
+			t.Errorf("stage %s: the report gives it %v s", st, stored.Seconds[st])
+		}
+		files = []File{{Path: string(st) + ".onnx", Bytes: r.Blob}}
+		resume = &CompressResume{After: st, Report: &stored}
+		last = r
+	}
+	if !bytes.Equal(last.Blob, whole.Blob) {
+		t.Errorf("stage by stage wrote %d bytes that differ from one run's %d", len(last.Blob), len(whole.Blob))
+	}
+	a := last.Value.(*CompressResult).Report.Accuracy
+	if a["original"].Val == nil || a["quantized"].Val == nil || *a["quantized"].Val != *rep.Accuracy["quantized"].Val {
+		t.Errorf("accuracy staged %+v, one run %+v", a, rep.Accuracy)
+	}
+	t.Logf("quantize only: accuracy %.4f -> %.4f, %d -> %d bytes", *a["original"].Val, *a["quantized"].Val, len(original), len(whole.Blob))
 }

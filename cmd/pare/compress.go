@@ -27,7 +27,7 @@ type compressResult struct {
 }
 
 func runCompress(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("compress", "compress MODEL --data TRAIN [--val VAL] [--test TEST] --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] [--bits w4a4] -o OUT [--json]", stderr)
+	fs := newFlagSet("compress", "compress MODEL --data TRAIN [--val VAL] [--test TEST] [--budget macs=50%[,params=..,memory=..,latency=2ms]] [--latency-model FILE] [--bits w4a4] -o OUT [--json]", stderr)
 	var (
 		budgets                                          stringList
 		data, val, test, split, out, bits, keep, storage string
@@ -41,7 +41,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		noDistill, noFinetune, keepStages, asJSON        bool
 		pre                                              preprocessFlags
 	)
-	fs.Var(&budgets, "budget", "resource caps of the pruned model: macs, params or memory = a percentage (50%), a fraction (0.5) or a figure (1.2M, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas (required)")
+	fs.Var(&budgets, "budget", "resource caps of the pruned model: macs, params or memory = a percentage (50%), a fraction (0.5) or a figure (1.2M, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas; without a budget nothing is pruned or fine-tuned, and the model is quantized only")
 	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
 	fs.StringVar(&data, "data", "", "labelled training images (the formats of pare eval): fine-tuning and QIL learn from them (required)")
 	fs.StringVar(&val, "val", "", "validation images: keep-best and every stage's accuracy (default: 10 % of --data held out, stratified)")
@@ -76,8 +76,8 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		return usagef("give exactly one model file")
 	case data == "":
 		return usagef("--data PATH is required: fine-tuning and QIL learn from labelled images")
-	case len(budgets) == 0:
-		return usagef("--budget is required, e.g. --budget macs=50%%")
+	case len(budgets) == 0 && (noDistill || epochs > 0 || keepStages || flagSet(fs, "importance") || flagSet(fs, "time-limit")):
+		return usagef("without --budget nothing is pruned and nothing fine-tuned (the model is quantized only): --no-distill, --epochs, --keep-stages, --importance and --time-limit have nothing to act on; give a budget, e.g. --budget macs=50%%")
 	case out == "":
 		return usagef("-o OUT is required")
 	case importance != "l1" && importance != "l2":
@@ -227,7 +227,11 @@ func compressFigures(pr job.Progress) string {
 
 func printCompress(w io.Writer, r *compressResult) {
 	rc := r.Recipe
-	fmt.Fprintf(w, "compressed %s -> %s (%s; fine-tune: %s; QIL %s, %s, %s storage)\n", r.Model, r.Output, strings.Join(rc.Budgets, ","), rc.Finetune, rc.Bits, rc.Schedule, rc.Storage)
+	ran := fmt.Sprintf("%s; fine-tune: %s", strings.Join(rc.Budgets, ","), rc.Finetune)
+	if rc.Prune == "skipped" {
+		ran = "no budget: quantized only, prune and fine-tune skipped"
+	}
+	fmt.Fprintf(w, "compressed %s -> %s (%s; QIL %s, %s, %s storage)\n", r.Model, r.Output, ran, rc.Bits, rc.Schedule, rc.Storage)
 	if s := r.Solver; s != nil {
 		gap := "unproven"
 		if s.Gap != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"os"
@@ -60,6 +61,53 @@ func TestCompress(t *testing.T) {
 	}
 }
 
+// TestCompressQuantizeOnly: without --budget, pare compress quantizes
+// only, and the file is pare quantize's with the same images and bits
+// (the same QIL defaults; only the recipe in the metadata differs).
+func TestCompressQuantizeOnly(t *testing.T) {
+	if runtime.GOOS == "js" {
+		t.Skip("two QIL runs take seconds natively, minutes under wasm; compress/ tests the pipeline")
+	}
+	digits := sharedAsset(t, "data/digits/digits.csv.gz")
+	dir := t.TempDir()
+	common := []string{demoModel, "--data", digits, "--val", digits, "--scale", "15.9375", "--limit", "320", "--batch", "32", "--bits", "w4a4"}
+	stdout, errs, code := runPare(t, append(append([]string{"compress"}, common...), "--json", "-o", filepath.Join(dir, "c.onnx"))...)
+	if code != 0 {
+		t.Fatalf("compress: exit %d: %s", code, errs)
+	}
+	var rep compressResult
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("--json: %v\n%s", err, stdout)
+	}
+	if rep.Recipe.Prune != "skipped" || rep.Recipe.Finetune != "skipped" || len(rep.Skipped) != 2 || rep.Solver != nil || rep.Accuracy["quantized"].Val == nil {
+		t.Fatalf("report: %s", stdout)
+	}
+	if _, errs, code := runPare(t, append(append([]string{"quantize"}, common...), "-o", filepath.Join(dir, "q.onnx"))...); code != 0 {
+		t.Fatalf("quantize: exit %d: %s", code, errs)
+	}
+	graphOf := func(name string) []byte {
+		t.Helper()
+		m, err := onnx.ReadModelFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.MetadataProps = nil
+		b, err := onnx.Encode(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	if c, q := graphOf("c.onnx"), graphOf("q.onnx"); !bytes.Equal(c, q) {
+		t.Errorf("pare compress without a budget and pare quantize wrote different models (%d and %d bytes, metadata aside)", len(c), len(q))
+	}
+	// The text report says what ran.
+	stdout, errs, code = runPare(t, append(append([]string{"compress"}, common...), "-o", filepath.Join(dir, "c2.onnx"))...)
+	if code != 0 || !strings.Contains(stdout, "no budget: quantized only, prune and fine-tune skipped") {
+		t.Errorf("exit %d: %s %s", code, stdout, errs)
+	}
+}
+
 func TestCompressBadRequests(t *testing.T) {
 	digits := sharedAsset(t, "data/digits/digits.csv.gz")
 	for _, c := range []struct {
@@ -68,7 +116,9 @@ func TestCompressBadRequests(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"compress", demoModel, "--budget", "macs=50%", "-o", "x.onnx"}, 2, "--data"},
-		{[]string{"compress", demoModel, "--data", digits, "-o", "x.onnx"}, 2, "--budget"},
+		{[]string{"compress", demoModel, "--data", digits, "--epochs", "3", "-o", "x.onnx"}, 2, "without --budget nothing is pruned"},
+		{[]string{"compress", demoModel, "--data", digits, "--keep-stages", "-o", "x.onnx"}, 2, "--keep-stages"},
+		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--keep-fp", "none", "--layer-bits", "nosuch=3/3", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "the layers are"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%"}, 2, "-o"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "flops=50%", "-o", "x.onnx"}, 2, "want macs, params or memory"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "9/9", "-o", "x.onnx"}, 2, "2..8"},

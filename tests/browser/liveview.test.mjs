@@ -4,7 +4,8 @@
 // transfer curves, loss and accuracy — so its canvas changes as training
 // goes on; its text version follows for screen readers, and the arrow
 // keys move between layers. The second test watches a real run: the demo
-// compressed with the defaults in the Compress tab.
+// compressed with the defaults in the Compress tab, its layers kept in
+// float shown beside the quantized ones.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -150,12 +151,17 @@ test('the live view in the Compress tab moves while the demo trains', async () =
   assert.match(text, /Channels: \d+ of \d+ kept over \d+ layers \(selected/);
   assert.match(text, qilText);
   assert.match(text, /accuracy [\d.e+-]+ at step \d+/);
+  // The layers kept in float (the first and the last) are there too; the
+  // view opens on the first quantized one.
+  assert.match(text, /Layers: \d+ quantized, 2 kept in float\./);
+  assert.match(text, /Layer \S+ \(2 of \d+\): weights/);
   const changed = await differingPixels(page, first, second);
   assert.ok(changed > 5000, `only ${changed} pixels changed between the fine-tune and QIL frames`);
-  // The keyboard alone: Tab into the view, then an arrow to the next layer.
+  // The keyboard alone: Tab into the view, then an arrow to the layer
+  // before, the first, kept in float: its weights without a grid.
   await frame.focus();
-  await page.keyboard.press('ArrowRight');
-  await until(/Layer \S+ \(2 of \d+\)/, 10000);
+  await page.keyboard.press('ArrowLeft');
+  await until(/Layer \S+ \(1 of \d+\): kept in float, no quantization grid; weights from [\d.e+-]+ to [\d.e+-]+/, 10000);
   assert.deepEqual(session.foreignRequests(), []);
   await checkPage(page, 'with the Compress tab\'s live view open');
 });

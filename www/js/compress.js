@@ -6,6 +6,12 @@
 // The settings are those of the CLI, so the page and `pare compress` give
 // the same file on the same inputs.
 //
+// With "No pruning" as the budget the run quantizes only, as pare compress
+// without --budget: the prune and fine-tune stages are skipped (each
+// still a request that ends at once, replying with the open model, so
+// that storing and resuming work as for any run) and QIL quantizes the
+// open model itself.
+//
 // The pipeline runs one stage per request; each finished stage's model and
 // report go to IndexedDB (store.js), so a reload or a closed tab loses at
 // most the stage under way, and the next run with the same model, images
@@ -16,7 +22,8 @@
 // The live view (liveview.js, loaded only when asked for) watches the run:
 // the solver's channel masks while it prunes, the loss and accuracy of
 // every batch the fine-tune and QIL train, and each quantized layer's
-// weights with its QIL intervals as they train. The worker sends the
+// weights with its QIL intervals as they train (the layers kept in float
+// with their weights alone). The worker sends the
 // masks and layers at most twice a second (wasm/compress_live.go).
 import { el, formatBytes, formatDuration, formatETA, formatExact } from './format.js';
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
@@ -37,6 +44,11 @@ const TRAINING = new Set(['finetune', 'quantize']);
 // Latency is the Prune tab's latency model, measured in onnxruntime-web in
 // this browser (Calibrate there), predicting the pruned network's time.
 const RESOURCES = { macs: 'MACs', params: 'Parameters', memory: 'Memory', latency: 'Latency (calibrated in the Prune tab)' };
+// The budget's choices: a resource, or none (quantize only).
+const BUDGETS = { ...RESOURCES, none: 'No pruning: quantize only' };
+// Errors the worker gives before a stage does any work (the request's
+// settings refused); any other error stopped a stage under way.
+const RAN = new Set(['compress-failed', 'unreachable-budget', 'cancelled', 'worker-crashed', 'internal']);
 // The images the onnxruntime-web check runs (the first ones of the set).
 const CHECK_IMAGES = 2000;
 
@@ -83,7 +95,7 @@ export function addCompressStage(o) {
       ...options.map(([v, text]) => el('option', { value: v, selected: v === value }, text)));
     const bitOptions = [2, 3, 4, 5, 6, 7, 8].map((b) => [String(b), `${b} bits`]);
     ui = {
-      resource: select('compress-resource', 'Resource to budget', Object.entries(RESOURCES), 'macs'),
+      resource: select('compress-resource', 'Resource to budget', Object.entries(BUDGETS), 'macs'),
       percent: el('input', { id: 'compress-budget', type: 'number', min: '1', max: '100', step: 'any', value: '50', 'aria-label': 'Budget, percent of the model' }),
       wbits: select('compress-wbits', 'Weight bits', bitOptions, '4'),
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
@@ -117,7 +129,8 @@ export function addCompressStage(o) {
         el('h3', {}, 'Compress'),
         el('p', {}, 'Runs the whole of pare compress on the open model and images: an exact solver removes the channels that matter least until the model fits the budget, ',
           'the pruned model is fine-tuned (learning from the original model\'s answers too), then its weights and activations are quantized with learned intervals (QIL) ',
-          'and the result is evaluated. A tenth of the images is held out to validate every stage. Each finished stage is kept in this browser, so a reload does not lose it.'),
+          'and the result is evaluated. A tenth of the images is held out to validate every stage. Each finished stage is kept in this browser, so a reload does not lose it. ',
+          'To quantize only, choose "No pruning" as the budget: pruning and the fine-tune are skipped.'),
         el('p', { className: 'compress-settings' },
           el('label', {}, 'Budget ', ui.resource), ' ', el('label', {}, ui.percent, ' % of the model'), ' · ',
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
@@ -139,6 +152,13 @@ export function addCompressStage(o) {
         ui.viewBox),
       ui.results);
     ui.button.addEventListener('click', () => run());
+    // No pruning: no share to give, and no fine-tune to distil in.
+    const quantizeOnlyChoice = () => {
+      const none = ui.resource.value === 'none';
+      ui.percent.disabled = none;
+      ui.distill.disabled = none;
+    };
+    ui.resource.addEventListener('change', quantizeOnlyChoice);
     ui.viewButton.addEventListener('click', async () => {
       ui.viewButton.parentElement.hidden = true;
       await live.open(ui.viewBox);
@@ -151,16 +171,21 @@ export function addCompressStage(o) {
     }
   }
 
+  function quantizeOnly() {
+    return ui.resource.value === 'none';
+  }
+
   function settings() {
     const percent = Number(ui.percent.value);
     const budget = { resource: ui.resource.value, fraction: percent / 100 };
     // The worker running the pipeline may not be the one that calibrated.
     if (budget.resource === 'latency') budget.latencyModel = o.latencyModel();
     return {
-      budgets: [budget],
+      budgets: quantizeOnly() ? [] : [budget],
       bits: `${ui.wbits.value}/${ui.abits.value}`,
       storage: ui.storage.value,
-      noDistill: !ui.distill.checked,
+      // (Nothing is fine-tuned without pruning: the box does not count.)
+      noDistill: !quantizeOnly() && !ui.distill.checked,
       schedule: ui.schedule.value,
       qilEpochs: Math.max(1, Math.round(Number(ui.qilEpochs.value)) || 1),
       quantizerOnly: ui.quantizerOnly.checked,
@@ -181,7 +206,7 @@ export function addCompressStage(o) {
   function setStage(name, state, figures = '') {
     const li = ui.list.querySelector(`li[data-stage="${name}"]`);
     li.dataset.state = state;
-    li.querySelector('.stage-state').textContent = { waiting: 'waiting', running: 'running…', done: 'done', restored: 'done (kept from an earlier run)', stopped: 'stopped' }[state];
+    li.querySelector('.stage-state').textContent = { waiting: 'waiting', running: 'running…', done: 'done', restored: 'done (kept from an earlier run)', skipped: 'skipped', stopped: 'stopped' }[state];
     li.querySelector('.stage-figures').textContent = figures;
   }
 
@@ -190,14 +215,20 @@ export function addCompressStage(o) {
     for (const s of STAGES) setStage(s.name, 'waiting');
   }
 
+  // ended is a finished stage's state in the list: skipped (the report
+  // says it did not run), else done now or kept from an earlier run.
+  function ended(name, report, state) {
+    return report?.skipped_stages?.includes(name) ? 'skipped' : state;
+  }
+
   async function run() {
     if (!ready()) return;
     const request = settings();
-    if (!(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
+    if (request.budgets.length > 0 && !(request.budgets[0].fraction > 0 && request.budgets[0].fraction <= 1)) {
       await guard('Compressing', async () => { throw Object.assign(new Error('Give a budget above 0 and at most 100 % of the model.'), { code: 'bad-budget' }); });
       return;
     }
-    if (request.budgets[0].resource === 'latency' && !request.budgets[0].latencyModel) {
+    if (request.budgets[0]?.resource === 'latency' && !request.budgets[0].latencyModel) {
       await guard('Compressing', async () => {
         throw Object.assign(new Error('A latency budget needs this model\'s latency measured in this browser first: choose Latency in the Prune tab and press Calibrate.'), { code: 'no-latency-model' });
       });
@@ -213,6 +244,7 @@ export function addCompressStage(o) {
     let outcome = null;
     let storeFailed = false;
     let current = null;
+    let refused = false; // the worker refused the settings before any work
     await guard('Compressing', () => runner.run({
       ui: { progress: ui.progress, text: ui.text, cancel: ui.cancel },
       start: 'Compression started.',
@@ -235,7 +267,7 @@ export function addCompressStage(o) {
           from = STAGES.findIndex((s) => s.name === stored.after) + 1;
           resume = { after: stored.after, report: stored.report };
           files = [{ path: `${stored.after}.onnx`, bytes: stored.bytes }];
-          for (const s of STAGES.slice(0, from)) setStage(s.name, 'restored', stageFigures(s.name, stored.report));
+          for (const s of STAGES.slice(0, from)) setStage(s.name, ended(s.name, stored.report, 'restored'), stageFigures(s.name, stored.report));
         }
         const eta = new Eta();
         let report = stored?.report ?? null;
@@ -246,21 +278,37 @@ export function addCompressStage(o) {
           setStage(s.name, 'running');
           const params = { ...request, until: s.name, resume };
           live.nextStage();
+          let progressed = false;
           const onProgress = (p) => {
+            progressed = true;
             job.report(p, describe(p, eta));
             live.feed(p);
           };
           // The fine-tune and QIL train data-parallel as the Fine-tune tab
           // does (same default number of workers, the same workers for
-          // both); the other stages run in one.
-          const slots = TRAINING.has(s.name) ? await trainingSlots(slot, job) : [slot];
-          const r = slots.length === 1
-            ? await slot.request('compress', params, files, { onProgress })
-            : await trainParallel(slots, 'compress', params, files, { onProgress });
+          // both); the other stages run in one, and so does a fine-tune
+          // that is skipped (quantize only).
+          const trains = TRAINING.has(s.name) && !(s.name === 'finetune' && request.budgets.length === 0);
+          const slots = trains ? await trainingSlots(slot, job) : [slot];
+          let r;
+          try {
+            r = slots.length === 1
+              ? await slot.request('compress', params, files, { onProgress })
+              : await trainParallel(slots, 'compress', params, files, { onProgress });
+          } catch (err) {
+            if (!progressed && !RAN.has(err.code) && !job.cancelled) {
+              // Refused before anything ran (a layer name that does not
+              // exist, say): the stage has not run, and the banner says why.
+              refused = true;
+              setStage(s.name, 'waiting');
+              current = null;
+            }
+            throw err;
+          }
           report = r.value.report;
           spent[s.name] = report.seconds?.[s.name] ?? 0;
           bytes = r.blob.buffer.slice(r.blob.byteOffset, r.blob.byteOffset + r.blob.byteLength);
-          setStage(s.name, 'done', stageFigures(s.name, report));
+          setStage(s.name, ended(s.name, report, 'done'), stageFigures(s.name, report));
           resume = { after: s.name, report };
           files = [{ path: `${s.name}.onnx`, bytes }];
           if (!storeFailed) {
@@ -286,6 +334,7 @@ export function addCompressStage(o) {
       end: (_, { cancelled }) => {
         if (current) setStage(current, 'stopped');
         if (cancelled) return 'Compression cancelled; the finished stages are kept.';
+        if (refused) return 'Compression refused before any stage ran: see the message at the top of the page.';
         if (!outcome) return 'Compression stopped: see the message at the top of the page.';
         return `Compression done. ${summaryLine(outcome.report)}`;
       },
@@ -332,7 +381,7 @@ export function addCompressStage(o) {
   function describe(p, eta) {
     const f = p.figures || {};
     const stage = STAGES.find((s) => s.name === p.stage)?.label ?? p.stage;
-    const parts = [`${stage}: ${p.doing || ''}`.trim()];
+    const parts = [`${stage}: ${p.doing === 'skip' ? 'skipped' : p.doing || ''}`.trim()];
     if (p.total > 0) parts.push(`${formatExact(p.done)} of ${formatExact(p.total)}`);
     if (Number.isFinite(f.gap)) parts.push(`gap ${(100 * f.gap).toFixed(2)} %`);
     if (Number.isFinite(f.nodes)) parts.push(`${formatExact(f.nodes)} nodes`);
@@ -354,6 +403,7 @@ export function addCompressStage(o) {
     if (!report) return '';
     switch (name) {
       case 'prune': {
+        if (report.recipe?.prune === 'skipped') return `no budget: nothing pruned · the original model: validation ${pct(valOf(report, 'original'))}`;
         const s = report.solver;
         const macs = report.resources?.macs;
         const l = report.latency;
@@ -363,6 +413,7 @@ export function addCompressStage(o) {
           `validation ${pct(valOf(report, 'pruned'))}`].filter(Boolean).join(' · ');
       }
       case 'finetune':
+        if (report.recipe?.prune === 'skipped') return 'nothing pruned, so nothing to recover';
         return report.finetune ? `validation ${pct(valOf(report, 'finetuned'))} (learning rate ${report.finetune.lr.toPrecision(2)}, ${report.finetune.kept} weights kept` +
           `${report.finetune.workers > 1 ? `, ${report.finetune.workers} workers` : ''})` : 'skipped';
       case 'quantize':
@@ -385,7 +436,8 @@ export function addCompressStage(o) {
   // and in onnxruntime-web on the open images and offers the download.
   async function renderAndCheck(out, job) {
     const r = out.report;
-    const name = `${out.modelName.replace(/\.onnx$/i, '')}-compressed-${r.recipe.bits.replace(/[^0-9a-z]/gi, '')}.onnx`;
+    const how = r.recipe.prune === 'skipped' ? 'quantized' : 'compressed';
+    const name = `${out.modelName.replace(/\.onnx$/i, '')}-${how}-${r.recipe.bits.replace(/[^0-9a-z]/gi, '')}.onnx`;
     const check = el('div', { id: 'compress-check', className: 'panel' }, el('h3', {}, 'Check in onnxruntime-web'), el('p', { id: 'compress-check-status' }, 'Running the file in Pare and in onnxruntime-web…'));
     const downloads = el('p', { id: 'compress-downloads' });
     const graphsAt = el('div', { id: 'compress-graphs-slot' });
@@ -528,6 +580,7 @@ export function addCompressStage(o) {
 
   function solverLine(r) {
     const s = r.solver;
+    if (r.recipe?.prune === 'skipped') return el('p', { id: 'compress-solver' }, 'No pruning: quantized only (no budget); every channel is kept.');
     if (!s) return el('p', {}, 'Pruning was resumed from a stored stage.');
     return el('p', { id: 'compress-solver' }, `Channel selection: ${s.status}, objective ${s.objective.toPrecision(6)}, ` +
       `${s.gap == null ? 'no bound proven' : `gap ${(100 * s.gap).toFixed(2)} %`}, ${formatExact(s.nodes)} nodes, ${formatDuration(s.seconds)}; ` +
@@ -538,7 +591,7 @@ export function addCompressStage(o) {
     const kept = r.solver?.kept ?? [];
     const layers = r.quantize?.layers ?? [];
     return el('div', { className: 'result-tables' },
-      el('section', {}, el('h3', {}, 'Channels kept'),
+      kept.length === 0 ? null : el('section', {}, el('h3', {}, 'Channels kept'),
         el('table', { id: 'compress-kept' },
           el('thead', {}, el('tr', {}, ['feature map', 'kept', 'of'].map((h) => el('th', { scope: 'col' }, h)))),
           el('tbody', {}, kept.map((k) => el('tr', {}, el('th', { scope: 'row' }, k.map), el('td', {}, formatExact(k.kept)), el('td', {}, formatExact(k.channels))))))),
@@ -570,7 +623,7 @@ export function addCompressStage(o) {
     const label = STAGES.find((s) => s.name === stored.after)?.label.toLowerCase();
     if (!listFromRun) {
       resetStages();
-      for (const s of STAGES.slice(0, STAGES.findIndex((x) => x.name === stored.after) + 1)) setStage(s.name, 'restored', stageFigures(s.name, stored.report));
+      for (const s of STAGES.slice(0, STAGES.findIndex((x) => x.name === stored.after) + 1)) setStage(s.name, ended(s.name, stored.report, 'restored'), stageFigures(s.name, stored.report));
     }
     ui.resume.replaceChildren(
       el('p', { id: 'compress-resume-text' },
@@ -662,10 +715,13 @@ function newLiveFeed() {
         const state = searching ? 'searching' : 'selected';
         return gap == null ? state : `${state}, gap ${(100 * gap).toFixed(2)} %`;
       };
-      if (l?.masks) {
+      if (p.stage === 'prune' && p.doing === 'skip') {
+        masks = { kind: 'masks', status: 'no pruning: quantize only', masks: [] };
+        send(masks);
+      } else if (l?.masks) {
         masks = { kind: 'masks', status: status(), masks: l.masks.map((m) => ({ name: m.name, kept: m.mask })) };
         send(masks);
-      } else if (masks && p.stage === 'prune' && masks.status !== status()) {
+      } else if (masks?.masks.length > 0 && p.stage === 'prune' && masks.status !== status()) {
         // The search ended on the masks already shown (they go only when
         // they change): its final gap and state.
         masks = { ...masks, status: status() };

@@ -8,6 +8,7 @@
 // Messages (JSON, see wasm/liveview/scene/message.go):
 //   masks  {kind:'masks', status, masks:[{name, kept:'1101…'}]}
 //   layer  {kind:'layer', layer:{name, bins, min, max, weight:{c,d,gamma,bits}, act:{c,d,bits,signed}}}
+//          or, for a layer kept in float, {kind:'layer', layer:{name, bins, min, max, float:true}}
 //   point  {kind:'point', series:'loss', x, y}
 //   reset  {kind:'reset'}
 import { el } from './format.js';

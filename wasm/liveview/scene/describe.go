@@ -22,9 +22,23 @@ func Describe(s *State) string {
 			fmt.Fprintf(&b, " (%s)", s.Status)
 		}
 		b.WriteString(". ")
+	} else if s.Status != "" {
+		fmt.Fprintf(&b, "Channels: %s. ", s.Status)
+	}
+	if len(s.Layers) > 0 {
+		float := 0
+		for _, l := range s.Layers {
+			if l.Float {
+				float++
+			}
+		}
+		fmt.Fprintf(&b, "Layers: %d quantized, %d kept in float. ", len(s.Layers)-float, float)
 	}
 	if ly := s.layer(); ly != nil {
 		fmt.Fprintf(&b, "Layer %s (%d of %d)", ly.Name, s.Selected+1, len(s.Layers))
+		if ly.Float {
+			fmt.Fprintf(&b, ": kept in float, no quantization grid; weights from %.3g to %.3g", ly.Min, ly.Max)
+		}
 		if iv := ly.Weight; iv != nil {
 			fmt.Fprintf(&b, ": weights %d bits, pruned below %.3g, clipped above %.3g, gamma %.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D, gammaOf(iv))
 		}

@@ -80,7 +80,9 @@ func drawMasks(l *List, s *State, p panel) {
 	}
 	top := p.y + pad + 2*lineH + 4
 	if len(s.Masks) == 0 {
-		l.text(p.x+pad, top, "(no pruning yet)")
+		if s.Status == "" { // a status alone says why there are none
+			l.text(p.x+pad, top, "(no pruning yet)")
+		}
 		return
 	}
 	rowH := math.Max(1, math.Min(14, (p.h-top+p.y-pad)/float64(len(s.Masks))))
@@ -152,6 +154,8 @@ func drawHistogram(l *List, s *State, p panel) {
 			vline(-t, Threshold, 2)
 		}
 		l.text(box.x, box.y+box.h+4, "%d-bit: prune |w|<%.3g, clip |w|>%.3g", iv.Bits, iv.C-iv.D, iv.C+iv.D)
+	} else if ly.Float {
+		l.text(box.x, box.y+box.h+4, "kept in float: no grid, weights in [%.3g, %.3g]", ly.Min, ly.Max)
 	} else {
 		l.text(box.x, box.y+box.h+4, "[%.3g, %.3g], not quantized", ly.Min, ly.Max)
 	}
@@ -160,6 +164,10 @@ func drawHistogram(l *List, s *State, p panel) {
 func drawTransfer(l *List, s *State, p panel) {
 	ly := s.layer()
 	l.text(p.x+pad, p.y+pad, "QIL transfer: input -> quantized output")
+	if ly != nil && ly.Float {
+		l.text(p.x+pad, p.y+pad+lineH+4, "(%s is kept in float: no quantizer)", clip(ly.Name, 24))
+		return
+	}
 	if ly == nil || ly.Weight == nil && ly.Act == nil {
 		l.text(p.x+pad, p.y+pad+lineH+4, "(no quantizer yet)")
 		return

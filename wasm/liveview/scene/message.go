@@ -11,6 +11,7 @@ import (
 //	{"kind":"masks","status":"bound 0.93, gap 1.2 %","masks":[{"name":"conv1","kept":"1101..."}]}
 //	{"kind":"layer","layer":{"name":"conv1","min":-0.4,"max":0.4,"bins":[...],
 //	   "weight":{"c":0.1,"d":0.08,"gamma":1,"bits":4},"act":{"c":1.2,"d":1.1,"bits":4,"signed":false}}}
+//	{"kind":"layer","layer":{"name":"conv0","min":-0.9,"max":0.8,"bins":[...],"float":true}}
 //	{"kind":"point","series":"loss","x":120,"y":0.31}
 type Message struct {
 	Kind   string  `json:"kind"`
@@ -29,9 +30,14 @@ type Mask struct {
 	Kept string `json:"kept"`
 }
 
-// Layer is what the view shows of one quantized layer.
+// Layer is what the view shows of one layer QIL quantizes, or of one it
+// keeps in full precision (Float: its weights' histogram alone, no grid
+// and no intervals).
 type Layer struct {
 	Name string `json:"name"`
+	// Float marks a layer kept in float (by default the first and the
+	// last: their weights are few and their errors the most harmful).
+	Float bool `json:"float,omitempty"`
 	// Bins count the layer's weights in equal bins over [Min, Max].
 	Bins   []float64 `json:"bins"`
 	Min    float64   `json:"min"`
@@ -93,6 +99,9 @@ func Decode(data []byte) (Message, error) {
 		}
 		if !(m.Layer.Max > m.Layer.Min) && len(m.Layer.Bins) > 0 {
 			return m, fmt.Errorf("liveview: histogram range [%g, %g] is empty", m.Layer.Min, m.Layer.Max)
+		}
+		if m.Layer.Float && (m.Layer.Weight != nil || m.Layer.Act != nil) {
+			return m, fmt.Errorf("liveview: layer %s is kept in float and has quantization intervals", m.Layer.Name)
 		}
 		for _, iv := range []*Interval{m.Layer.Weight, m.Layer.Act} {
 			if iv != nil && (iv.Bits < 1 || iv.Bits > 16 || iv.D <= 0) {

@@ -8,14 +8,15 @@ import (
 
 func TestDecodeRejectsWhatCannotBeDrawn(t *testing.T) {
 	for name, msg := range map[string]string{
-		"not JSON":      `{"kind":`,
-		"unknown kind":  `{"kind":"explode"}`,
-		"bad mask":      `{"kind":"masks","masks":[{"name":"a","kept":"1021"}]}`,
-		"no layer":      `{"kind":"layer"}`,
-		"empty range":   `{"kind":"layer","layer":{"name":"a","bins":[1,2],"min":1,"max":1}}`,
-		"zero bits":     `{"kind":"layer","layer":{"name":"a","weight":{"c":0.1,"d":0.1,"bits":0}}}`,
-		"negative d":    `{"kind":"layer","layer":{"name":"a","act":{"c":1,"d":-1,"bits":4}}}`,
-		"too many bins": `{"kind":"layer","layer":{"name":"a","min":0,"max":1,"bins":[` + strings.Repeat("1,", maxBins) + `1]}}`,
+		"not JSON":          `{"kind":`,
+		"unknown kind":      `{"kind":"explode"}`,
+		"bad mask":          `{"kind":"masks","masks":[{"name":"a","kept":"1021"}]}`,
+		"no layer":          `{"kind":"layer"}`,
+		"empty range":       `{"kind":"layer","layer":{"name":"a","bins":[1,2],"min":1,"max":1}}`,
+		"zero bits":         `{"kind":"layer","layer":{"name":"a","weight":{"c":0.1,"d":0.1,"bits":0}}}`,
+		"negative d":        `{"kind":"layer","layer":{"name":"a","act":{"c":1,"d":-1,"bits":4}}}`,
+		"float with a grid": `{"kind":"layer","layer":{"name":"a","float":true,"weight":{"c":0.1,"d":0.1,"bits":4}}}`,
+		"too many bins":     `{"kind":"layer","layer":{"name":"a","min":0,"max":1,"bins":[` + strings.Repeat("1,", maxBins) + `1]}}`,
 	} {
 		if _, err := Decode([]byte(msg)); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -155,6 +156,60 @@ func TestLayerPanelsAndSelection(t *testing.T) {
 	s.Apply(Message{Kind: "layer", Layer: &Layer{Name: "a", Weight: &iv2}})
 	if len(s.Layers) != 2 || s.Layers[0].Weight.D != 0.1 {
 		t.Fatal("updated layer appended instead of replaced")
+	}
+}
+
+// A layer kept in float shows its weights without a grid or a quantizer,
+// says so in the picture and the text; the view opens on the first
+// quantized layer until a key moves it.
+func TestFloatLayers(t *testing.T) {
+	s := NewState()
+	bins := []float64{1, 4, 9, 4, 1}
+	s.Apply(Message{Kind: "layer", Layer: &Layer{Name: "first", Bins: bins, Min: -0.9, Max: 0.8, Float: true}})
+	if d := Describe(s); !strings.Contains(d, "Layers: 0 quantized, 1 kept in float.") || !strings.Contains(d, "Layer first (1 of 1): kept in float, no quantization grid; weights from -0.9 to 0.8") {
+		t.Fatalf("description %q", d)
+	}
+	s.Apply(Message{Kind: "layer", Layer: &Layer{Name: "mid", Bins: bins, Min: -1, Max: 1, Weight: &Interval{C: 0.3, D: 0.2, Gamma: 1, Bits: 4}, Act: &Interval{C: 1, D: 1, Bits: 4}}})
+	s.Apply(Message{Kind: "layer", Layer: &Layer{Name: "last", Bins: bins, Min: -2, Max: 2, Float: true}})
+	if d := Describe(s); !strings.Contains(d, "Layers: 1 quantized, 2 kept in float.") || !strings.Contains(d, "Layer mid (2 of 3): weights 4 bits") {
+		t.Fatalf("the view does not open on the quantized layer: %q", d)
+	}
+	s.Select(-1)
+	l := Draw(s, 800, 600)
+	for _, ln := range l.Lines {
+		if (ln.Colour == Level || ln.Colour == Threshold) && ln.X0 > 400 && ln.Y1 < 300 {
+			t.Fatalf("a grid or threshold line on the float layer's histogram: %+v", ln)
+		}
+	}
+	if got := count(l, Muted); got != len(bins) {
+		t.Errorf("%d histogram bars, want %d", got, len(bins))
+	}
+	var texts []string
+	for _, x := range l.Texts {
+		texts = append(texts, x.S)
+	}
+	all := strings.Join(texts, "|")
+	if !strings.Contains(all, "kept in float: no grid, weights in [-0.9, 0.8]") || !strings.Contains(all, "(first is kept in float: no quantizer)") {
+		t.Errorf("texts %q", all)
+	}
+	// Chosen by a key, the selection stays where it is as layers update.
+	s.Apply(Message{Kind: "layer", Layer: &Layer{Name: "mid", Bins: bins, Min: -1, Max: 1, Weight: &Interval{C: 0.3, D: 0.1, Gamma: 1, Bits: 4}}})
+	if !strings.Contains(Describe(s), "Layer first (1 of 3)") {
+		t.Errorf("an update moved the chosen layer: %q", Describe(s))
+	}
+}
+
+// A run that prunes nothing says so where the masks would be.
+func TestNoPruningStatus(t *testing.T) {
+	s := NewState()
+	s.Apply(Message{Kind: "masks", Status: "no pruning: quantize only"})
+	if d := Describe(s); d != "Channels: no pruning: quantize only." {
+		t.Fatalf("description %q", d)
+	}
+	for _, x := range Draw(s, 800, 600).Texts {
+		if x.S == "(no pruning yet)" {
+			t.Fatal("the view waits for pruning that will not come")
+		}
 	}
 }
 

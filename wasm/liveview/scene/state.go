@@ -8,7 +8,11 @@ type State struct {
 	// the histogram and transfer panels.
 	Layers   []Layer
 	Selected int
-	Series   map[string][]Point
+	// chosen: the person has moved the selection. Until then it stays on
+	// the first quantized layer, the one with a grid and intervals to
+	// watch (the first layer of a net is by default kept in float).
+	chosen bool
+	Series map[string][]Point
 	// Version counts changes, so the front end redraws only when needed.
 	Version int
 }
@@ -28,6 +32,7 @@ func (s *State) Apply(m Message) {
 	case "masks":
 		s.Masks, s.Status = m.Masks, m.Status
 	case "layer":
+		defer s.selectFirstQuantized()
 		for i := range s.Layers {
 			if s.Layers[i].Name == m.Layer.Name {
 				s.Layers[i] = *m.Layer
@@ -59,7 +64,21 @@ func (s *State) Select(delta int) {
 		return
 	}
 	s.Selected = ((s.Selected+delta)%len(s.Layers) + len(s.Layers)) % len(s.Layers)
+	s.chosen = true
 	s.Version++
+}
+
+func (s *State) selectFirstQuantized() {
+	if s.chosen {
+		return
+	}
+	for i, l := range s.Layers {
+		if !l.Float {
+			s.Selected = i
+			return
+		}
+	}
+	s.Selected = 0
 }
 
 func (s *State) layer() *Layer {
