@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -28,6 +29,10 @@ type CompressRequest struct {
 	// without --budget: the prune and fine-tune stages are skipped (each
 	// still a request, replying with the model it was given).
 	Budgets []PruneRequest `json:"budgets"`
+	// MinKeep is the share of every prunable channel group pruning keeps
+	// (absent: qcqp.DefaultMinKeep, lowered as far as the budget needs, as
+	// pare compress --min-keep auto; 0: one channel).
+	MinKeep *float64 `json:"minKeep,omitempty"`
 	// Bits are weight/activation bits ("4/4", the default).
 	Bits string `json:"bits"`
 	// Storage is "int8" (default) or "int4".
@@ -200,8 +205,11 @@ func (s *Service) compressConfig(req CompressRequest, files []File) (compress.Co
 	if req.Until != "" && !slices.Contains(compress.Stages, req.Until) {
 		return compress.Config{}, userErrorf("bad-request", "stage %q: want one of %v", req.Until, compress.Stages)
 	}
+	if k := req.MinKeep; k != nil && (math.IsNaN(*k) || *k < 0 || *k > 1) {
+		return compress.Config{}, userErrorf("bad-min-keep", "The share each layer keeps must be between 0 and 100 %%.")
+	}
 	cfg := compress.Config{Model: s.model, Budgets: budgets, Latency: latency, LatencyModel: s.latency, SolverTime: pruneTimeLimit,
-		Train: s.data, Preprocess: s.preprocess, Seed: 1,
+		MinKeep: req.MinKeep, Train: s.data, Preprocess: s.preprocess, Seed: 1,
 		NoDistill: req.NoDistill,
 		Quantize:  quant,
 		Storage:   storage}

@@ -123,6 +123,7 @@ func TestCompressRefuses(t *testing.T) {
 		{"resume without model", CompressRequest{Budgets: macs, Resume: &CompressResume{After: compress.StagePrune}}, nil, "bad-request"},
 		{"resume garbage", CompressRequest{Budgets: macs, Resume: &CompressResume{After: compress.StagePrune}}, []File{{Path: "x.onnx", Bytes: []byte("not a model")}}, "bad-resume"},
 		{"storage", CompressRequest{Budgets: macs, Storage: "int2"}, nil, "cannot-compress"},
+		{"kept share", CompressRequest{Budgets: macs, MinKeep: share(1.5)}, nil, "bad-min-keep"},
 		{"unreachable", CompressRequest{Budgets: []PruneRequest{{Resource: "macs", Value: 10}}}, nil, "unreachable-budget"},
 		{"schedule", CompressRequest{Budgets: macs, Schedule: "cosine"}, nil, "bad-request"},
 		{"QIL epochs", CompressRequest{Budgets: macs, QILEpochs: 99}, nil, "bad-request"},

@@ -269,11 +269,13 @@ test('the fine-tune and QIL train on two workers as on one', async () => {
   assert.deepEqual(session.errors, []);
 });
 
-test('the QIL choices of the Compress tab reach the run and give what pare compress gives with the same flags', async () => {
+test('the QIL choices and the kept share of the Compress tab reach the run and give what pare compress gives with the same flags', async () => {
   const { page } = session;
   await page.reload();
   await openDemoOnCompress(page);
   await page.fill('#compress-budget', '50');
+  // A floor that binds (the default selection keeps 4 of one layer's 16).
+  await page.fill('#compress-min-keep', '40');
   await page.click('#compress-qil summary');
   await page.selectOption('#compress-schedule', 'direct');
   await page.check('#compress-quantizer-only');
@@ -305,9 +307,10 @@ test('the QIL choices of the Compress tab reach the run and give what pare compr
   });
   assert.equal(report.recipe.schedule, 'direct');
   assert.equal(report.recipe.quantizer_only, true);
+  assert.equal(report.recipe.min_keep, 0.4);
 
   const cliOut = await tempFile('demo-cli-qil-choices.onnx', Buffer.alloc(0));
-  const cli = await wasmCompress([demoModel, '--data', join(www, 'demo'), '--budget', 'macs=50%', '--schedule', 'direct',
+  const cli = await wasmCompress([demoModel, '--data', join(www, 'demo'), '--budget', 'macs=50%', '--min-keep', '40%', '--schedule', 'direct',
     '--quantizer-only', '--layer-bits', `${layer}=8/8`, '-o', cliOut, '--json']);
   assert.ok(cli, 'bin/pare.wasm is not built (make cli-wasm)');
   assert.equal(report.accuracy.quantized.val, JSON.parse(cli).accuracy.quantized.val, 'the page and pare compress differ in accuracy');

@@ -97,6 +97,7 @@ export function addCompressStage(o) {
     ui = {
       resource: select('compress-resource', 'Resource to budget', Object.entries(BUDGETS), 'macs'),
       percent: el('input', { id: 'compress-budget', type: 'number', min: '1', max: '100', step: 'any', value: '50', 'aria-label': 'Budget, percent of the model' }),
+      minKeep: el('input', { id: 'compress-min-keep', type: 'number', min: '0', max: '100', step: '1', value: '', placeholder: '25', 'aria-describedby': 'compress-min-keep-hint' }),
       wbits: select('compress-wbits', 'Weight bits', bitOptions, '4'),
       abits: select('compress-abits', 'Activation bits', bitOptions, '4'),
       storage: select('compress-storage', 'Weight storage', [['int8', 'int8 (every runtime)'], ['int4', 'int4 (opset 21, half the size)']], 'int8'),
@@ -135,6 +136,8 @@ export function addCompressStage(o) {
           el('label', {}, 'Budget ', ui.resource), ' ', el('label', {}, ui.percent, ' % of the model'), ' · ',
           el('label', {}, 'weights ', ui.wbits), ' ', el('label', {}, 'activations ', ui.abits), ' · ',
           el('label', {}, 'storage ', ui.storage)),
+        el('p', {}, el('label', {}, 'Keep at least ', ui.minKeep, ' % of every layer'), ' ',
+          el('span', { id: 'compress-min-keep-hint', className: 'hint' }, 'empty: 25 %, lowered as far as the budget needs, as pare compress does; 0: a layer may fall to one channel')),
         el('p', {}, el('label', {}, ui.distill, ' Distill: the fine-tune also learns the original model\'s softened answers')),
         el('details', { id: 'compress-qil', className: 'compress-qil' },
           el('summary', {}, 'Quantization (QIL) choices'),
@@ -156,6 +159,7 @@ export function addCompressStage(o) {
     const quantizeOnlyChoice = () => {
       const none = ui.resource.value === 'none';
       ui.percent.disabled = none;
+      ui.minKeep.disabled = none;
       ui.distill.disabled = none;
     };
     ui.resource.addEventListener('change', quantizeOnlyChoice);
@@ -165,7 +169,7 @@ export function addCompressStage(o) {
       // The button is gone: the keyboard's focus goes to what replaced it.
       ui.viewBox.querySelector('iframe')?.focus();
     });
-    for (const input of [ui.resource, ui.percent, ui.wbits, ui.abits, ui.storage, ui.distill,
+    for (const input of [ui.resource, ui.percent, ui.minKeep, ui.wbits, ui.abits, ui.storage, ui.distill,
       ui.schedule, ui.qilEpochs, ui.quantizerOnly, ui.keepFP, ui.layerBits]) {
       input.addEventListener('change', () => showStored());
     }
@@ -191,6 +195,7 @@ export function addCompressStage(o) {
       quantizerOnly: ui.quantizerOnly.checked,
       keepFP: ui.keepFP.value === 'first,last' ? '' : ui.keepFP.value,
       layerBits: ui.layerBits.value.trim(),
+      ...(quantizeOnly() || ui.minKeep.value.trim() === '' ? {} : { minKeep: Number(ui.minKeep.value) / 100 }),
     };
   }
 
