@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -72,6 +73,15 @@ func resNet20(seed int64) *testModel {
 // batch statistics, loss, backward) at batch 64 and reports images/s.
 // bench/run.sh compares it with torch 1.13 on one thread.
 func BenchmarkTrainStepResNet20(b *testing.B) {
+	// Memory is measured on the benchmark's first call in the process:
+	// the runtime keeps what it took from the system, so later calls
+	// would see it taken already.
+	first := !resnet20Mem.measured
+	var m0 runtime.MemStats
+	if first {
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+	}
 	net, err := NewNet(resNet20(1).m, NetOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -101,6 +111,13 @@ func BenchmarkTrainStepResNet20(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// What the net and its input take, then what training needs beyond
+	// them: the memory the runtime took from the system (under wasm, the
+	// linear memory's growth), beside torch's RSS (bench/memory.sh).
+	var m1 runtime.MemStats
+	if first {
+		runtime.ReadMemStats(&m1)
+	}
 	step() // warm caches (index maps, buffers)
 	b.ResetTimer()
 	start := time.Now()
@@ -108,4 +125,19 @@ func BenchmarkTrainStepResNet20(b *testing.B) {
 		step()
 	}
 	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "images/s")
+	if first {
+		var m2 runtime.MemStats
+		runtime.ReadMemStats(&m2)
+		resnet20Mem.measured = true
+		resnet20Mem.net = float64(m1.Sys-m0.Sys) / (1 << 20)
+		resnet20Mem.train = float64(m2.Sys-m1.Sys) / (1 << 20)
+	}
+	b.ReportMetric(resnet20Mem.net, "net-MiB")
+	b.ReportMetric(resnet20Mem.train, "train-MiB")
+}
+
+// resnet20Mem is what BenchmarkTrainStepResNet20's first call measured.
+var resnet20Mem struct {
+	measured   bool
+	net, train float64
 }
