@@ -25,6 +25,9 @@ func EmitLP(w io.Writer, p *Problem) error {
 		return err
 	}
 	md := compile(p)
+	if n := lpProducts(md); n > MaxLPProducts {
+		return fmt.Errorf("qcqp: the linearised program would have about %d channel products, more than %d (three rows each): no MILP solver proves a program that large; write it for networks of a few hundred channels", n, MaxLPProducts)
+	}
 	e := &lpWriter{w: bufio.NewWriter(w), md: md, products: map[[4]int]bool{}, row: map[string]float64{}}
 	e.printf("\\ Pare channel selection: %d maps (%d free), %d layers, %d constraints\n", len(p.Maps), len(md.free), len(p.Layers), len(p.Constraints))
 	e.printf("Maximize\n obj:")
@@ -195,6 +198,27 @@ func (e *lpWriter) productsInOrder() func(func([4]int) bool) {
 			}
 		}
 	}
+}
+
+// MaxLPProducts caps the product variables EmitLP writes: each takes
+// three McCormick rows (about 150 bytes), so the cap keeps the file near
+// 150 MB, far past what CBC solves (ResNet-8's 224 channels give about
+// 20,000 products).
+const MaxLPProducts = 1_000_000
+
+// lpProducts is an upper bound on the products EmitLP would write: every
+// block entry and every channel pair of a constraint's count products.
+func lpProducts(md *model) int {
+	n := 0
+	for b := range md.blocks {
+		n += len(md.blocks[b].q)
+	}
+	for c := range md.cons {
+		for _, t := range md.cons[c].quad {
+			n += md.size[t.a] * md.size[t.b]
+		}
+	}
+	return n
 }
 
 func fnum(v float64) string { return strconv.FormatFloat(v, 'g', 17, 64) }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -78,7 +79,7 @@ type frozenMap struct {
 }
 
 func runPrune(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--granularity channel|shape] [--data TRAIN [--val VAL] [--finetune-epochs N]] [--time-limit 10s] [--min-keep 25%] [--no-fold] [--json]", stderr)
+	fs := newFlagSet("prune", "prune MODEL --budget macs=50%[,params=..,memory=..,latency=2ms] [--latency-model FILE] -o OUT [--importance l1|l2|taylor] [--granularity channel|shape] [--data TRAIN [--val VAL] [--finetune-epochs N]] [--time-limit 10s] [--min-keep 25%] [--emit-lp FILE] [--no-fold] [--json]", stderr)
 	var budgets stringList
 	fs.Var(&budgets, "budget", "resource caps: macs, params or memory = a percentage of the model's (50%), a fraction (0.5) or an absolute figure (1.2M, 300k, 2MB); latency = a time (2ms, 500us) or a percentage, with --latency-model; repeat or separate with commas")
 	latencyFile := fs.String("latency-model", "", "latency model written by 'pare latency' (or the web app), read by a latency budget")
@@ -92,6 +93,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
 	minKeep := fs.String("min-keep", "auto", "the share of every prunable channel group that must stay (25% or 0.25): a floor that keeps the solver from narrowing a layer the objective values little but the network needs; auto: 25 %, lowered as far as the budget needs; 0: one channel (the paper's problem)")
+	emitLP := fs.String("emit-lp", "", "also write the channel-selection problem as a 0/1 linear program in LP format, for an external MILP solver to certify the optimum (cbc FILE -solve)")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	granularity := fs.String("granularity", "channel", "what is removed: channel, or shape (channels, then kernel taps of the kept filters, stored as zeros: they save MACs in a runtime that skips zero taps, not file size or dense-runtime time; needs a macs budget)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
@@ -124,6 +126,8 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return usagef("--granularity %q: want channel or shape", *granularity)
 	case *granularity == "shape" && *method != "qcqp":
 		return usagef("--granularity shape runs the qcqp solver's two stages; --method %s selects channels only", *method)
+	case *emitLP != "" && *granularity == "shape":
+		return usagef("--emit-lp writes the channel problem of --granularity channel; the shape stage is a knapsack over taps")
 	case *granularity == "shape" && *importance != "l1":
 		return usagef("--granularity shape scores kernel taps by their L1 mass (the paper's); use --importance l1")
 	}
@@ -192,6 +196,11 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		a.MinKeep = keepShare // the shape stage's problems
 		if keepShare < qcqp.DefaultMinKeep {
 			keepNote = fmt.Sprintf("the default floor of %g %% of every channel group was lowered to %g %%, the most this budget can pay for", 100*qcqp.DefaultMinKeep, 100*keepShare)
+		}
+	}
+	if *emitLP != "" {
+		if err := writeLP(p, *emitLP); err != nil {
+			return err
 		}
 	}
 	var res qcqp.Result
@@ -482,6 +491,19 @@ func parseBudgets(list []string) ([]qcqp.Budget, *latencyBudget, error) {
 		}
 	}
 	return out, lat, nil
+}
+
+// writeLP writes the problem's linearised 0/1 program to path (whole or
+// not at all).
+func writeLP(p *qcqp.Problem, path string) error {
+	if err := checkOutputFile("--emit-lp", path); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := qcqp.EmitLP(&buf, p); err != nil {
+		return fmt.Errorf("--emit-lp: %w", err)
+	}
+	return writeFileAtomic(path, buf.Bytes())
 }
 
 // parseMinKeep reads --min-keep: auto, or a share.

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -114,6 +116,43 @@ func TestPruneBadRequests(t *testing.T) {
 	}
 	if _, err := onnx.ReadModelFile(out); err == nil {
 		t.Error("a failed request wrote the output file")
+	}
+}
+
+// --emit-lp writes the problem pare prune solved; CBC, where installed,
+// finds the same optimum in it.
+func TestPruneEmitLP(t *testing.T) {
+	model := sharedAsset(t, "models/mnist-8.onnx")
+	dir := t.TempDir()
+	lp, out := filepath.Join(dir, "m.lp"), filepath.Join(dir, "m.onnx")
+	stdout, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--emit-lp", lp, "-o", out, "--json")
+	var r pruneResult
+	if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	text, err := os.ReadFile(lp)
+	if err != nil || !strings.HasPrefix(string(text), `\ Pare channel selection`) || !strings.Contains(string(text), "Subject To") {
+		t.Fatalf("the LP file (%v): %.200s", err, text)
+	}
+	if _, errs, code := runPare(t, "prune", model, "--budget", "macs=50%", "--granularity", "shape", "--emit-lp", lp, "-o", out); code != 2 || !strings.Contains(errs, "--emit-lp") {
+		t.Errorf("--emit-lp with --granularity shape: exit %d, %s", code, errs)
+	}
+	cbc, err := exec.LookPath("cbc")
+	if err != nil {
+		t.Skip("cbc is not installed (Debian: apt-get install coinor-cbc); the LP file is not solved")
+	}
+	res, err := exec.Command(cbc, lp, "-solve").CombinedOutput()
+	if err != nil {
+		t.Fatalf("cbc: %v\n%s", err, res)
+	}
+	var opt float64
+	for _, line := range strings.Split(string(res), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Objective value:"); ok {
+			opt, err = strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	if err != nil || !strings.Contains(string(res), "Optimal solution found") || math.Abs(opt-r.Objective) > 1e-6*r.Objective {
+		t.Fatalf("CBC's optimum %v (%v), pare prune's %v (%s)\n%s", opt, err, r.Objective, r.Status, res)
 	}
 }
 
