@@ -160,3 +160,20 @@ func TestSolverAgreesWithCBC(t *testing.T) {
 	}
 	t.Logf("%d of %d instances: the solver's optimum equals CBC's", agreed, len(cases))
 }
+
+// A program past MaxLPProducts is refused before anything is written.
+func TestEmitLPRefusesHugePrograms(t *testing.T) {
+	const c = 1001 // 1001 x 1001 products in one layer
+	p := &Problem{
+		Maps:   []Map{{Name: "a", Channels: c}, {Name: "b", Channels: c}},
+		Layers: []Layer{{Name: "big", In: []int{0}, Out: 1, Importance: make([]float64, c*c)}},
+	}
+	for i := range p.Layers[0].Importance {
+		p.Layers[0].Importance[i] = 1
+	}
+	var buf strings.Builder
+	err := EmitLP(&buf, p)
+	if err == nil || !strings.Contains(err.Error(), "channel products") || buf.Len() != 0 {
+		t.Fatalf("error %v, %d bytes written", err, buf.Len())
+	}
+}
