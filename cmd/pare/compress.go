@@ -76,8 +76,8 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		return usagef("give exactly one model file")
 	case data == "":
 		return usagef("--data PATH is required: fine-tuning and QIL learn from labelled images")
-	case len(budgets) == 0 && (noDistill || epochs > 0 || keepStages || flagSet(fs, "importance") || flagSet(fs, "time-limit")):
-		return usagef("without --budget nothing is pruned and nothing fine-tuned (the model is quantized only): --no-distill, --epochs, --keep-stages, --importance and --time-limit have nothing to act on; give a budget, e.g. --budget macs=50%%")
+	case len(budgets) == 0 && (noDistill || epochs > 0 || keepStages || flagSet(fs, "importance") || flagSet(fs, "time-limit") || flagSet(fs, "min-keep")):
+		return usagef("without --budget nothing is pruned and nothing fine-tuned (the model is quantized only): --no-distill, --epochs, --keep-stages, --importance, --time-limit and --min-keep have nothing to act on; give a budget, e.g. --budget macs=50%%")
 	case out == "":
 		return usagef("-o OUT is required")
 	case importance != "l1" && importance != "l2":

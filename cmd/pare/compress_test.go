@@ -118,6 +118,8 @@ func TestCompressBadRequests(t *testing.T) {
 		{[]string{"compress", demoModel, "--budget", "macs=50%", "-o", "x.onnx"}, 2, "--data"},
 		{[]string{"compress", demoModel, "--data", digits, "--epochs", "3", "-o", "x.onnx"}, 2, "without --budget nothing is pruned"},
 		{[]string{"compress", demoModel, "--data", digits, "--keep-stages", "-o", "x.onnx"}, 2, "--keep-stages"},
+		{[]string{"compress", demoModel, "--data", digits, "--min-keep", "30%", "-o", "x.onnx"}, 2, "--min-keep have nothing to act on"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--min-keep", "2", "-o", "x.onnx"}, 2, "is not a share"},
 		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--keep-fp", "none", "--layer-bits", "nosuch=3/3", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "the layers are"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%"}, 2, "-o"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "flops=50%", "-o", "x.onnx"}, 2, "want macs, params or memory"},
