@@ -1,0 +1,130 @@
+package exec
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
+)
+
+// denseChain is DenseNet's memory pattern in small: each layer
+// concatenates a one-channel map computed from everything so far to it,
+// so every Concat output has a new, larger size, and the free buffers of
+// a free-list pool pile up (a freed map is always too small for the next).
+// x is N x 4 x 8 x 8 with N symbolic.
+func denseChain(layers int) *onnx.Model {
+	var nodes []*onnx.Node
+	prev := "x"
+	for i := 0; i < layers; i++ {
+		mean, grow, cat := fmt.Sprintf("m%d", i), fmt.Sprintf("g%d", i), fmt.Sprintf("c%d", i)
+		nodes = append(nodes,
+			mkNode("ReduceMean", "", []string{prev}, []string{mean}, attrInts("axes", 1), attrInt("keepdims", 1)),
+			mkNode("Relu", "", []string{mean}, []string{grow}),
+			mkNode("Concat", "", []string{prev, grow}, []string{cat}, attrInt("axis", 1)))
+		prev = cat
+	}
+	nodes = append(nodes, mkNode("Sigmoid", "", []string{prev}, []string{"y"}))
+	return testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, -1, 4, 8, 8)}, []string{"y"}, nil, nodes...)
+}
+
+func randomInput(rng *rand.Rand, shape ...int) map[string]*tensor.Tensor {
+	x := tensor.New(tensor.Float32, shape)
+	for i := range x.F32 {
+		x.F32[i] = rng.Float32()*2 - 1
+	}
+	return map[string]*tensor.Tensor{"x": x}
+}
+
+// TestPlannedArenaStaysNearPeak: once a run has been traced, the pool
+// keeps one arena about the size of the peak live activations, where
+// free buffers of every Concat's size added up to several times that, and
+// later runs allocate nothing but their output.
+func TestPlannedArenaStaysNearPeak(t *testing.T) {
+	s, err := NewSession(denseChain(16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	out := int64((4 + 16) * 8 * 8 * 4)
+	for run := 0; run < 3; run++ {
+		if _, err := s.Run(randomInput(rng, 1, 4, 8, 8)); err != nil {
+			t.Fatal(err)
+		}
+		st := s.Stats()
+		// The live set of the plan excludes the output, which the
+		// caller owns; the alignment of 16 floats adds at most 64 bytes
+		// a buffer.
+		if limit := st.PeakLiveBytes*11/10 + 3*64; st.PooledBytes > limit {
+			t.Errorf("run %d: the pool keeps %d bytes for %d of peak live activations (limit %d)", run, st.PooledBytes, st.PeakLiveBytes, limit)
+		}
+		if run > 0 && st.AllocatedBytes > out {
+			t.Errorf("run %d: allocated %d bytes, want only the output's %d", run, st.AllocatedBytes, out)
+		}
+	}
+}
+
+// TestPlannedRunsMatchFreshSessions changes the input's shape between
+// runs, so that runs follow the plan, leave it part way (the first
+// request of another size), record a new one and follow that, and checks
+// every output against a fresh session's, and that no later run changed
+// an output handed out earlier.
+func TestPlannedRunsMatchFreshSessions(t *testing.T) {
+	m := denseChain(6)
+	s, err := NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(33, 34))
+	type kept struct {
+		got  *tensor.Tensor
+		want []float32
+	}
+	var outs []kept
+	for run, n := range []int{1, 1, 1, 2, 2, 2, 1, 1, 3, 1} {
+		feeds := randomInput(rng, n, 4, 8, 8)
+		got, err := s.Run(feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := NewSession(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Run(feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got["y"].Shape, want["y"].Shape) || !slices.Equal(got["y"].F32, want["y"].F32) {
+			t.Fatalf("run %d (batch %d): the output differs from a fresh session's", run, n)
+		}
+		outs = append(outs, kept{got["y"], append([]float32(nil), want["y"].F32...)})
+	}
+	for i, o := range outs {
+		if !slices.Equal(o.got.F32, o.want) {
+			t.Fatalf("the output of run %d was changed by a later run", i)
+		}
+	}
+}
+
+// TestPlanGivenUpAfterRepeatedFailures: inputs that change shape every
+// run make each plan fail, and after maxPlanFailures the pool stops
+// building them (each costs an arena) and serves runs from free buffers.
+func TestPlanGivenUpAfterRepeatedFailures(t *testing.T) {
+	s, err := NewSession(denseChain(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(35, 36))
+	for run := 0; run < 4*maxPlanFailures; run++ {
+		if _, err := s.Run(randomInput(rng, 1+run%2, 4, 8, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.pool.failures != maxPlanFailures || s.pool.plan != nil || s.pool.rec != nil {
+		t.Fatalf("after alternating shapes: %d failures, plan %v, recording %v; want %d, none, no",
+			s.pool.failures, s.pool.plan != nil, s.pool.rec != nil, maxPlanFailures)
+	}
+}
