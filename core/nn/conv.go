@@ -165,11 +165,31 @@ const (
 )
 
 // colBlockRows is the number of outputs in the first spatial dimension of
-// w that one block of a col matrix with k rows holds.
+// w that one block of a col matrix with k rows holds. Where it can, a
+// block is a whole number of 16 columns, the AVX2 kernel's tile width
+// (twice the wasm kernel's): a block ending in part of a tile costs a
+// tile computed aside and copied out, in every block.
 func colBlockRows(k int, w *Window) int {
 	rowLen := w.OutSize() / w.Out[0]
 	cols := max(colBlockFloats/max(k, 1), colBlockMinCols)
-	return min(max(cols/rowLen, 1), w.Out[0])
+	rows := max(cols/rowLen, 1)
+	if rows >= w.Out[0] {
+		return w.Out[0]
+	}
+	if whole := colTile / gcd(rowLen, colTile); rows >= whole {
+		rows -= rows % whole
+	}
+	return rows
+}
+
+// colTile is the column count a block of the col matrix is rounded to.
+const colTile = 16
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // convByColBlocks computes yg = wg * col(img) + beta*yg one block of output
