@@ -76,10 +76,12 @@ func (p *bufferPool) endRun(completed bool) {
 	if rec := p.rec; rec != nil {
 		p.rec = nil
 		if completed {
+			// The free float32 buffers the run used are the arena's job
+			// now. Dropped before the arena is allocated (with the
+			// trace's references to them), so that a collection the
+			// allocation sets off can take them back first.
+			p.f32, rec.owner = nil, nil
 			p.plan = planArena(rec)
-			// The free float32 buffers the run used are the arena's
-			// job now.
-			p.f32 = nil
 		}
 		return
 	}
