@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -126,5 +127,66 @@ func TestPlanGivenUpAfterRepeatedFailures(t *testing.T) {
 	if s.pool.failures != maxPlanFailures || s.pool.plan != nil || s.pool.rec != nil {
 		t.Fatalf("after alternating shapes: %d failures, plan %v, recording %v; want %d, none, no",
 			s.pool.failures, s.pool.plan != nil, s.pool.rec != nil, maxPlanFailures)
+	}
+}
+
+// stopAfter is a context whose Err turns to Canceled after n calls: Run
+// asks once per step, so a run stops after its first n steps.
+type stopAfter struct {
+	context.Context
+	n int
+}
+
+func (c *stopAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestPlanSurvivesRunsStoppedPartway: runs cancelled after 1, 2, ...
+// steps of a planned session (arena buffers still alive when they stop)
+// leave the plan in force, and the complete runs after each still match a
+// fresh session, served from the arena.
+func TestPlanSurvivesRunsStoppedPartway(t *testing.T) {
+	m := denseChain(5)
+	s, err := NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(37, 38))
+	for run := 0; run < 2; run++ { // trace, then plan
+		if _, err := s.Run(randomInput(rng, 1, 4, 8, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan := s.pool.plan
+	if plan == nil {
+		t.Fatal("no plan after two runs of one shape")
+	}
+	steps := len(s.fusedPlan.steps)
+	for stop := 1; stop < steps; stop++ {
+		if _, err := s.RunContext(&stopAfter{context.Background(), stop}, randomInput(rng, 1, 4, 8, 8)); err != context.Canceled {
+			t.Fatalf("run stopped after %d steps: err %v, want context.Canceled", stop, err)
+		}
+		feeds := randomInput(rng, 1, 4, 8, 8)
+		got, err := s.Run(feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, err := NewSession(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := fresh.Run(feeds)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got["y"].F32, want["y"].F32) {
+			t.Fatalf("after a run stopped at step %d: the output differs from a fresh session's", stop)
+		}
+		if s.pool.plan != plan || s.Stats().ReusedBytes == 0 {
+			t.Fatalf("after a run stopped at step %d: the plan was replaced or not used", stop)
+		}
 	}
 }
