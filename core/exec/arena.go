@@ -25,8 +25,10 @@ import (
 // of the run. Buffers the trace never freed (graph outputs, which the
 // caller keeps, and kernel temporaries) are allocated anew each run.
 
-// maxPlanFailures is how many plans a pool builds that later runs did not
-// follow before it stops planning (inputs that change shape every run).
+// maxPlanFailures is how many plans a pool builds that no later run
+// followed to the end before it stops planning (inputs that change shape
+// every run). A plan that served whole runs before one left it (an
+// evaluation's last, smaller batch) is not a failure.
 const maxPlanFailures = 3
 
 // arenaAlign rounds each buffer's offset to 16 floats (64 bytes, a cache
@@ -55,6 +57,8 @@ type arenaPlan struct {
 	// isArena holds every tensor of buf, to tell a release out of order
 	// from one of a tensor the plan never handed out.
 	isArena map[*tensor.Tensor]bool
+	// followed counts the runs that followed the plan to the end.
+	followed int
 }
 
 // beginRun starts a run: a planned one when there is a plan, else one that
@@ -85,9 +89,18 @@ func (p *bufferPool) endRun(completed bool) {
 		}
 		return
 	}
-	if p.plan != nil && (p.deviated || completed && p.pos != len(p.plan.trace.events)) {
+	pl := p.plan
+	if pl == nil {
+		return
+	}
+	switch {
+	case p.deviated || completed && p.pos != len(pl.trace.events):
+		if pl.followed == 0 {
+			p.failures++
+		}
 		p.plan = nil
-		p.failures++
+	case completed:
+		pl.followed++
 	}
 }
 

@@ -110,6 +110,35 @@ func TestPlannedRunsMatchFreshSessions(t *testing.T) {
 	}
 }
 
+// TestOccasionalShapeChangesKeepPlanning: an evaluation's pattern, full
+// batches and a last smaller one, over and over: each pass records a plan
+// that serves its full batches, and the pool never gives planning up.
+func TestOccasionalShapeChangesKeepPlanning(t *testing.T) {
+	s, err := NewSession(denseChain(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(39, 40))
+	for pass := 0; pass < 3*maxPlanFailures; pass++ {
+		for _, n := range []int{4, 4, 4, 1} {
+			if _, err := s.Run(randomInput(rng, n, 4, 8, 8)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s.pool.failures != 0 {
+		t.Fatalf("%d plans counted as failed; each served whole runs", s.pool.failures)
+	}
+	for run := 0; run < 2; run++ {
+		if _, err := s.Run(randomInput(rng, 4, 4, 8, 8)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s.pool.plan == nil || s.Stats().ReusedBytes == 0 {
+		t.Fatal("a full batch after the passes was not served from a plan")
+	}
+}
+
 // TestPlanGivenUpAfterRepeatedFailures: inputs that change shape every
 // run make each plan fail, and after maxPlanFailures the pool stops
 // building them (each costs an arena) and serves runs from free buffers.
