@@ -13,10 +13,14 @@
 // # Memory
 //
 // Run frees each intermediate value right after its last reader and hands
-// the buffer to the next allocation of the same element type and count,
-// so a deep network needs memory for its widest point, not for every
-// activation. Stats reports the peak and how much was reused. Outputs
-// returned to the caller are never recycled. RunAll (RunOptions.KeepAll)
+// the buffer to a later allocation, so a deep network needs memory for its
+// widest point, not for every activation. The first run records when each
+// float32 buffer is asked for and freed; later runs on inputs of the same
+// shape are served from one arena laid out from that record, about the
+// size of the peak (arena.go), and a run on another shape falls back to
+// free lists. Stats reports the peak, how much was reused and what the
+// session keeps between runs. Outputs returned to the caller are never
+// recycled. RunAll (RunOptions.KeepAll)
 // keeps and returns every intermediate value instead, for training and
 // debugging. RunContext stops between nodes when its context is cancelled,
 // which is how the browser's Cancel button interrupts a long evaluation.

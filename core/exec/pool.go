@@ -20,6 +20,9 @@ type Stats struct {
 	// previous one).
 	AllocatedBytes int64
 	ReusedBytes    int64
+	// PooledBytes is what the session keeps after the run for the next
+	// runs' activations: the planned arena (arena.go) and free buffers.
+	PooledBytes int64
 }
 
 // bufferPool recycles the buffers of values whose last consumer has run
@@ -30,6 +33,17 @@ type bufferPool struct {
 	free  map[poolKey][]*tensor.Tensor
 	live  int64
 	stats Stats
+
+	// plan, when set, serves the float32 requests of runs (arena.go);
+	// rec records the trace of a run without one. pos is the next event
+	// of the plan's trace, deviated is set once the run left it, running
+	// between beginRun and endRun. failures counts dropped plans.
+	plan     *arenaPlan
+	rec      *runTrace
+	pos      int
+	deviated bool
+	running  bool
+	failures int
 }
 
 type poolKey struct {
@@ -64,16 +78,25 @@ func (p *bufferPool) get(dt tensor.DType, shape []int) *tensor.Tensor {
 // zero is set), else a new zeroed tensor.
 func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tensor {
 	n := tensor.NumElements(shape)
-	if t := p.fit(dt, n); t != nil {
+	if dt == tensor.Float32 && p.plan != nil {
+		if t, ok := p.planTake(shape, n, zero); ok {
+			return t
+		}
+	}
+	t := p.fit(dt, n)
+	if t != nil {
 		if zero {
 			clearData(t)
 		}
 		t.Shape = append(t.Shape[:0], shape...)
 		p.stats.ReusedBytes += tensorBytes(t)
-		return t
+	} else {
+		t = tensor.New(dt, shape)
+		p.stats.AllocatedBytes += tensorBytes(t)
 	}
-	t := tensor.New(dt, shape)
-	p.stats.AllocatedBytes += tensorBytes(t)
+	if p.rec != nil && dt == tensor.Float32 {
+		p.rec.request(t, n)
+	}
 	return t
 }
 
@@ -125,8 +148,14 @@ func (p *bufferPool) put(t *tensor.Tensor) {
 		return
 	}
 	if t.DType == tensor.Float32 {
+		if p.plan != nil && p.planPut(t) {
+			return
+		}
 		if slices.Contains(p.f32, t) {
 			return
+		}
+		if p.rec != nil {
+			p.rec.release(t)
 		}
 		i, _ := slices.BinarySearchFunc(p.f32, cap(t.F32), func(u *tensor.Tensor, c int) int { return cmp.Compare(cap(u.F32), c) })
 		p.f32 = slices.Insert(p.f32, i, t)

@@ -271,6 +271,13 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	pool := s.pool
 	pool.stats = Stats{}
 	pool.live = 0
+	// Deferred calls run last first: the plan is settled, then measured.
+	defer func() { pool.stats.PooledBytes = pool.retainedBytes() }()
+	completed := false
+	if !opt.KeepAll {
+		pool.beginRun()
+		defer func() { pool.endRun(completed) }()
+	}
 
 	plan := s.fusedPlan
 	if opt.KeepAll {
@@ -368,6 +375,7 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 			}
 		}
 	}
+	completed = true
 	return result, nil
 }
 

@@ -27,6 +27,13 @@ var convBenchCases = []struct {
 	{"mobilenetv2/project1x1_960to160_7x7", []int{1, 960, 7, 7}, []int{160, 960, 1, 1}, ConvParams{}},
 	{"mnist8/5x5_1to8_28x28", []int{1, 1, 28, 28}, []int{8, 1, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}}},
 	{"mnist8/5x5_8to16_14x14", []int{1, 8, 14, 14}, []int{16, 8, 5, 5}, ConvParams{Pads: []int{2, 2, 2, 2}}},
+	// 224x224 layers whose col matrix Conv unrolls in blocks (conv.go,
+	// colBlockFloats): ResNet-18 and DenseNet-121.
+	{"resnet18/stem7x7_3to64_s2", []int{1, 3, 224, 224}, []int{64, 3, 7, 7}, ConvParams{Strides: []int{2, 2}, Pads: []int{3, 3, 3, 3}}},
+	{"resnet18/3x3_64to64_56x56", []int{1, 64, 56, 56}, []int{64, 64, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}},
+	{"resnet18/3x3_128to128_28x28", []int{1, 128, 28, 28}, []int{128, 128, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}},
+	{"densenet121/3x3_128to32_56x56", []int{1, 128, 56, 56}, []int{32, 128, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}},
+	{"densenet121/3x3_128to32_28x28", []int{1, 128, 28, 28}, []int{32, 128, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}}},
 }
 
 func BenchmarkConv(b *testing.B) {

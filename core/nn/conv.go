@@ -128,7 +128,7 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		} else {
 			colPanelsPool.Put(panels)
 			panels = nil
-			h, col = getScratch(cg * kSize * outSize)
+			h, col = getScratch(cg * kSize * colBlockRows(cg*kSize, &g.Window) * (outSize / g.Out[0]))
 			defer putScratch(h)
 		}
 	}
@@ -144,13 +144,72 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 				panels.SetImage(img)
 				gemm.SgemmPanels(false, mg, outSize, cg*kSize, 1, wg, cg*kSize, panels, beta, yg, outSize)
 			default:
-				Im2Col(col, img, cg, &g.Window)
-				gemm.Sgemm(false, false, mg, outSize, cg*kSize, 1, wg, cg*kSize, col, outSize, beta, yg, outSize)
+				convByColBlocks(yg, img, wg, col, mg, cg, &g.Window, beta)
 			}
 			e.clampInPlace(yg)
 		}
 	}
 	return nil
+}
+
+// colBlockFloats bounds the im2col scratch of a convolution: the col
+// matrix is unrolled and multiplied in blocks of output rows of about this
+// many floats (1 MiB) instead of whole. Unrolled whole, DenseNet-121's
+// 3x3 convs at 56x56 need 14.4 MB and ResNet-18's stem 7.4 MB, more than
+// all the activations alive at once. A block keeps at least
+// colBlockMinCols columns: both GEMM kernels pack B in column blocks of
+// 256 (wasm) to 1024 (AVX2), so narrower blocks of B add calls, not work.
+const (
+	colBlockFloats  = 1 << 18
+	colBlockMinCols = 256
+)
+
+// colBlockRows is the number of outputs in the first spatial dimension of
+// w that one block of a col matrix with k rows holds. Where it can, a
+// block is a whole number of 16 columns, the AVX2 kernel's tile width
+// (twice the wasm kernel's): a block ending in part of a tile costs a
+// tile computed aside and copied out, in every block.
+func colBlockRows(k int, w *Window) int {
+	rowLen := w.OutSize() / w.Out[0]
+	cols := max(colBlockFloats/max(k, 1), colBlockMinCols)
+	rows := max(cols/rowLen, 1)
+	if rows >= w.Out[0] {
+		return w.Out[0]
+	}
+	if whole := colTile / gcd(rowLen, colTile); rows >= whole {
+		rows -= rows % whole
+	}
+	return rows
+}
+
+// colTile is the column count a block of the col matrix is rounded to.
+const colTile = 16
+
+func gcd(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+// convByColBlocks computes yg = wg * col(img) + beta*yg one block of output
+// rows at a time: each block of col is unrolled into col (scratch sized
+// by colBlockRows) and multiplied into its columns of yg.
+func convByColBlocks(yg, img, wg, col []float32, mg, cg int, w *Window, beta float32) {
+	k := cg * w.KernelSize()
+	outSize := w.OutSize()
+	rowLen := outSize / w.Out[0]
+	step := colBlockRows(k, w)
+	for lo := 0; lo < w.Out[0]; lo += step {
+		hi := min(lo+step, w.Out[0])
+		cols := (hi - lo) * rowLen
+		if lo == 0 && hi == w.Out[0] {
+			Im2Col(col, img, cg, w)
+		} else {
+			Im2ColRows(col, img, cg, w, lo, hi)
+		}
+		gemm.Sgemm(false, false, mg, cols, k, 1, wg, k, col, cols, beta, yg[lo*rowLen:], outSize)
+	}
 }
 
 // checkConvOperands verifies dtypes and that every slice matches its shape.

@@ -10,13 +10,40 @@ import "fmt"
 func Im2Col(col, img []float32, channels int, w *Window) {
 	mustFit("Im2Col", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
 	p := w.promote3()
+	im2colPromoted(col, img, channels, &p)
+}
+
+// Im2ColRows is Im2Col restricted to the outputs whose index in the first
+// spatial dimension lies in [lo, hi): a block of consecutive columns of
+// Im2Col's matrix, written as a (channels*KernelSize) x cols matrix with
+// cols = (hi-lo)*OutSize/Out[0]. A convolution multiplies block by block so
+// that its scratch holds one block instead of the whole matrix.
+func Im2ColRows(col, img []float32, channels int, w *Window, lo, hi int) {
+	if lo < 0 || hi > w.Out[0] || lo >= hi {
+		panic(fmt.Sprintf("nn.Im2ColRows: rows [%d, %d) outside [0, %d)", lo, hi, w.Out[0]))
+	}
+	rowLen := w.OutSize() / w.Out[0]
+	mustFit("Im2ColRows", col, channels*w.KernelSize()*(hi-lo)*rowLen, img, channels*w.InSize())
+	p := w.promote3()
+	// The block is the matrix of a window with hi-lo outputs in that
+	// dimension whose first output reads where output lo did: the padding
+	// before it shrinks by lo strides, and may turn negative (a crop),
+	// which the index arithmetic below handles like any other offset.
+	d := maxSpatialDims - len(w.In)
+	p.Out[d] = hi - lo
+	p.PadBegin[d] -= lo * p.Strides[d]
+	im2colPromoted(col, img, channels, &p)
+}
+
+// im2colPromoted is Im2Col on a promoted window (col sized by the caller).
+func im2colPromoted(col, img []float32, channels int, p *window3) {
 	if p.In[0] == 1 && p.Kernel[0] == 1 && p.Out[0] == 1 {
-		if !simdIm2Col(col, img, channels, &p) { // the wasm SIMD kernel, when there is one
-			im2col2D(col, img, channels, &p)
+		if !simdIm2Col(col, img, channels, p) { // the wasm SIMD kernel, when there is one
+			im2col2D(col, img, channels, p)
 		}
 		return
 	}
-	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
+	windowRows(p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
 		clear(row[:outLo])
 		s := p.Strides[2]
 		if s == 1 {

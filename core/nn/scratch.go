@@ -1,20 +1,32 @@
 package nn
 
-import "sync"
-
-// scratchPool recycles the im2col/col2im buffers so that a forward pass
-// allocates them once, not once per layer call. (Go's wasm is single
-// threaded; the pool also serves concurrent native callers.)
-var scratchPool = sync.Pool{New: func() any { return new([]float32) }}
+// scratchFree is a leaky free list of im2col/col2im buffers (the Effective
+// Go pattern), so that a forward pass allocates its scratch once, not once
+// per layer call. It keeps one buffer: Pare's kernels run one layer at a
+// time, and a sync.Pool kept one per P natively (and its victim copy
+// through a collection), each sized for the largest layer. A concurrent
+// caller that finds the list empty allocates its own buffer, which the
+// collector takes back when the list is full again.
+var scratchFree = make(chan *[]float32, 1)
 
 // getScratch returns a buffer of length n (contents undefined) and the
 // handle to give back to putScratch.
 func getScratch(n int) (*[]float32, []float32) {
-	h := scratchPool.Get().(*[]float32)
+	var h *[]float32
+	select {
+	case h = <-scratchFree:
+	default:
+		h = new([]float32)
+	}
 	if cap(*h) < n {
 		*h = make([]float32, n)
 	}
 	return h, (*h)[:n]
 }
 
-func putScratch(h *[]float32) { scratchPool.Put(h) }
+func putScratch(h *[]float32) {
+	select {
+	case scratchFree <- h:
+	default:
+	}
+}

@@ -130,10 +130,17 @@ func simdIm2Col(col, img []float32, channels int, p *window3) bool {
 			return false
 		}
 	}
-	for _, v := range [...]int{p.PadBegin[1], p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
+	for _, v := range [...]int{p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
 		if v < 0 || v > math.MaxInt32/8 {
 			return false
 		}
+	}
+	// The top padding may be negative: Im2ColRows' blocks of output rows
+	// below the first. The kernel compares each image row index unsigned
+	// against inH, so the sum stays in int32 and any row outside the image
+	// reads as padding.
+	if p.PadBegin[1] < -math.MaxInt32/8 || p.PadBegin[1] > math.MaxInt32/8 {
+		return false
 	}
 	rows, plane, inPlane := channels*kH*kW, outH*outW, inH*inW
 	if rows > math.MaxInt32/4/plane || channels > math.MaxInt32/4/inPlane {

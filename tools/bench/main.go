@@ -33,6 +33,9 @@ type result struct {
 	// PeakLiveBytes is exec.Stats().PeakLiveBytes of the last run: the
 	// largest total of intermediate activations alive at once.
 	PeakLiveBytes int64 `json:"peak_live_bytes"`
+	// PooledBytes is exec.Stats().PooledBytes: what the session keeps
+	// for the next run's activations (the planned arena, free buffers).
+	PooledBytes int64 `json:"pooled_bytes"`
 	// Go heap after the runs (runtime.MemStats): HeapInuse is live spans,
 	// Sys everything the runtime obtained from the OS (in wasm: the linear
 	// memory it grew). TotalAllocPerRun is bytes allocated per timed run.
@@ -140,7 +143,8 @@ func run() error {
 	runtime.ReadMemStats(&live)
 	runtime.KeepAlive(sess)
 	summarize(&res, times)
-	res.PeakLiveBytes = sess.Stats().PeakLiveBytes
+	st := sess.Stats()
+	res.PeakLiveBytes, res.PooledBytes = st.PeakLiveBytes, st.PooledBytes
 	res.HeapInuseBytes, res.SysBytes = after.HeapInuse, after.Sys
 	res.HeapLiveBytes = live.HeapAlloc
 	res.TotalAllocPerRun = (after.TotalAlloc - before.TotalAlloc) / uint64(*runs)

@@ -533,7 +533,9 @@
   ;;
   ;;   col, img  byte addresses: channels*kH*kW rows of outH*outW floats,
   ;;             channels planes of inH x inW floats
-  ;;   all sizes >= 1, pads >= 0
+  ;;   all sizes >= 1, padL >= 0; padT may be negative (a block of output
+  ;;   rows starting below the first: the row index is compared unsigned,
+  ;;   so any row outside [0, inH) is padding)
   ;;
   ;; col is written in full and only there; img is read only at in-image
   ;; positions. Go's scalar loops (a bounds check per float) made this a
