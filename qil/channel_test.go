@@ -9,6 +9,7 @@ import (
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // Per-channel weight intervals (depthwise layers): the op's gradients, the
@@ -168,7 +169,7 @@ func TestChannelIntervalsQuantizeEachChannelOnItsOwnGrid(t *testing.T) {
 func dwnetRun(t *testing.T, perLayer bool) (*Run, *onnx.Model, *train.Loader) {
 	t.Helper()
 	data := fashionImages(t, 256)
-	run, err := NewRun(context.Background(), fashionDwnet(t), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
+	run, err := NewRun(context.Background(), withDepthwiseBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
 		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, PerLayerIntervals: perLayer})
 	if err != nil {
 		t.Fatal(err)
@@ -183,6 +184,36 @@ func dwnetRun(t *testing.T, perLayer bool) (*Run, *onnx.Model, *train.Loader) {
 		t.Fatal(err)
 	}
 	return run, qm, data
+}
+
+// withDepthwiseBiases gives m's depthwise Convs a bias input (fashion-dwnet's
+// have none, a BatchNormalization follows each), so that the export's
+// int32 biases with per-channel units are exercised.
+func withDepthwiseBiases(t *testing.T, m *onnx.Model) *onnx.Model {
+	t.Helper()
+	g, err := graphOf(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	added := 0
+	for _, n := range m.Graph.Node {
+		if n.OpType != "Conv" || len(n.Input) > 2 {
+			continue
+		}
+		w, err := constantValue(m, g, n.Input[1])
+		if err != nil || w == nil || !depthwise(n, w) {
+			continue
+		}
+		name := nodeName(n) + "_test_bias"
+		m.Graph.Initializer = append(m.Graph.Initializer, floatTensor(name, []int{w.Shape[0]}, randomValues(r, w.Shape[0], 0.1)))
+		n.Input = append(n.Input, name)
+		added++
+	}
+	if added == 0 {
+		t.Fatal("no depthwise Conv to give a bias")
+	}
+	return m
 }
 
 // TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet the depthwise
@@ -308,7 +339,7 @@ func TestChannelIntervalExport(t *testing.T) {
 				t.Errorf("%s %s: %d distinct scales over %d channels", storage, l.Node, len(distinctScales), channels)
 			}
 			if len(n.Input) < 3 || n.Input[2] == "" {
-				continue
+				t.Fatalf("%s %s: the bias is gone", storage, l.Node)
 			}
 			bdq := prod[n.Input[2]]
 			if bdq == nil || bdq.OpType != "DequantizeLinear" {
@@ -324,6 +355,45 @@ func TestChannelIntervalExport(t *testing.T) {
 					t.Errorf("%s %s channel %d: bias unit %v, want s_x*s_w = %v", storage, l.Node, k, bs.F32[k], sx*scale.F32[k])
 				}
 			}
+		}
+	}
+}
+
+// TestOnlyDepthwiseNetsChange: mnist-8 and fashion-resnet have no
+// depthwise Conv, so QIL plans them exactly as before per-channel
+// intervals (one interval per layer: the same graph, the same numbers);
+// fashion-dwnet's depthwise layers are the 3x3 group convolutions.
+func TestOnlyDepthwiseNetsChange(t *testing.T) {
+	mnist, _ := smallMnist(t, 0)
+	path, err := testassets.RepoPath("core/train/testdata/fashion-resnet.onnx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resnet, err := onnx.ReadModelFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		m    *onnx.Model
+		want int
+	}{"mnist-8": {mnist, 0}, "fashion-resnet": {resnet, 0}, "fashion-dwnet": {fashionDwnet(t), 4}} {
+		cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}}
+		cfg.defaults()
+		layers, _, err := cfg.plan(c.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, l := range layers {
+			if l.PerChannel != l.Depthwise {
+				t.Errorf("%s %s: depthwise %v, per-channel %v", name, l.Node, l.Depthwise, l.PerChannel)
+			}
+			if l.Depthwise {
+				n++
+			}
+		}
+		if n != c.want {
+			t.Errorf("%s: %d depthwise layers, want %d", name, n, c.want)
 		}
 	}
 }

@@ -58,9 +58,10 @@ type Layer struct {
 	// Depthwise is set for a depthwise Conv (group = input channels =
 	// output channels, one k x k filter per channel).
 	Depthwise bool `json:"depthwise,omitempty"`
-	// PerChannel is set when the layer's weights get one interval per
-	// output channel instead of one for the layer (QIL's depthwise
-	// layers, unless Config.PerLayerIntervals).
+	// PerChannel is set when the layer's weights get one interval (QIL)
+	// or scale (PTQ) per output channel instead of one for the layer:
+	// QIL's depthwise layers unless Config.PerLayerIntervals, and every
+	// layer PTQ quantizes.
 	PerChannel bool `json:"per_channel_weights,omitempty"`
 
 	node   *onnx.Node
