@@ -94,7 +94,7 @@ type Intervals struct {
 	// Channels, for a layer with per-channel weight intervals
 	// (Layer.PerChannel), is each output channel's weight interval; WC
 	// and WD are then their means, and Gamma is shared by all channels.
-	Channels []ChannelInterval `json:",omitempty"`
+	Channels []ChannelInterval
 }
 
 // ChannelInterval is one output channel's weight interval.
@@ -111,7 +111,7 @@ type ChannelInterval struct{ C, D float32 }
 // from the task loss. At 8 bits (where the progressive schedule starts)
 // the threshold is close to the maximum; at 2 bits far below it.
 //
-// With perChannel, each output channel's weights (a contiguous block of
+// With channels > 0, each output channel's weights (a contiguous block of
 // w, axis 0) get their own threshold the same way.
 func initialIntervals(w []float32, s *layerStats, bits Bits, signed bool, channels int) Intervals {
 	tw := mseThreshold(w, true, weightSteps(bits.W))
