@@ -144,4 +144,7 @@ type QuantLayer struct {
 	Node string `json:"node"`
 	Op   string `json:"op"`
 	Bits string `json:"bits"`
+	// PerChannelWeights: the layer's weights have one QIL interval per
+	// output channel (a depthwise convolution), not one for the layer.
+	PerChannelWeights bool `json:"per_channel_weights,omitempty"`
 }

@@ -650,7 +650,7 @@ func (p *Pipeline) startQuantize() {
 				if l.Quantized() {
 					bits = l.Bits.String()
 				}
-				qr.Layers = append(qr.Layers, QuantLayer{Node: l.Node, Op: l.OpType, Bits: bits})
+				qr.Layers = append(qr.Layers, QuantLayer{Node: l.Node, Op: l.OpType, Bits: bits, PerChannelWeights: l.PerChannel && l.Quantized()})
 			}
 			qr.Recipe = recipe
 			out, err := qil.Export(qm, p.cfg.Storage, recipe)

@@ -91,7 +91,14 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 type Intervals struct {
 	WC, WD, Gamma float32 // weights
 	XC, XD        float32 // activations
+	// Channels, for a layer with per-channel weight intervals
+	// (Layer.PerChannel), is each output channel's weight interval; WC
+	// and WD are then their means, and Gamma is shared by all channels.
+	Channels []ChannelInterval
 }
+
+// ChannelInterval is one output channel's weight interval.
+type ChannelInterval struct{ C, D float32 }
 
 // The initial intervals, from calibration. For both the weights and the
 // layer's input, the upper end c+d is the clipping threshold that
@@ -103,10 +110,35 @@ type Intervals struct {
 // recovering from a poor start; pruning and the exponent are then learned
 // from the task loss. At 8 bits (where the progressive schedule starts)
 // the threshold is close to the maximum; at 2 bits far below it.
-func initialIntervals(w []float32, s *layerStats, bits Bits, signed bool) Intervals {
+//
+// With channels > 0, each output channel's weights (a contiguous block of
+// w, axis 0) get their own threshold the same way.
+func initialIntervals(w []float32, s *layerStats, bits Bits, signed bool, channels int) Intervals {
 	tw := mseThreshold(w, true, weightSteps(bits.W))
 	tx := mseThreshold(s.samples, signed, actSteps(bits.A, signed))
-	return Intervals{WC: tw / 2, WD: tw / 2, Gamma: 1, XC: tx / 2, XD: tx / 2}
+	iv := Intervals{WC: tw / 2, WD: tw / 2, Gamma: 1, XC: tx / 2, XD: tx / 2}
+	if channels > 0 {
+		iv.Channels = make([]ChannelInterval, channels)
+		inner := len(w) / channels
+		for k := range iv.Channels {
+			t := mseThreshold(w[k*inner:(k+1)*inner], true, weightSteps(bits.W))
+			iv.Channels[k] = ChannelInterval{C: t / 2, D: t / 2}
+		}
+		iv.WC, iv.WD = meanInterval(iv.Channels)
+	}
+	return iv
+}
+
+// meanInterval is the mean centre and half-width of per-channel
+// intervals (what a single-interval view of the layer shows).
+func meanInterval(ch []ChannelInterval) (c, d float32) {
+	var sc, sd float64
+	for _, x := range ch {
+		sc += float64(x.C)
+		sd += float64(x.D)
+	}
+	n := float64(max(1, len(ch)))
+	return float32(sc / n), float32(sd / n)
 }
 
 // mseThreshold picks t for a grid of q steps over [0, t] applied to
@@ -144,11 +176,12 @@ func mseThreshold(v []float32, symmetric bool, q int) float32 {
 }
 
 // quantNames are the values a quantized layer adds.
-type quantNames struct{ wq, xq, wc, wd, wg, xc, xd string }
+// (wu is the constant unit of per-channel weight intervals).
+type quantNames struct{ wq, xq, wc, wd, wg, wu, xc, xd string }
 
 func namesFor(l *Layer) quantNames {
 	p := l.Node + "_qil"
-	return quantNames{wq: p + "_w", xq: p + "_x", wc: p + "_w_c", wd: p + "_w_d", wg: p + "_w_gamma", xc: p + "_x_c", xd: p + "_x_d"}
+	return quantNames{wq: p + "_w", xq: p + "_x", wc: p + "_w_c", wd: p + "_w_d", wg: p + "_w_gamma", wu: p + "_w_unit", xc: p + "_x_c", xd: p + "_x_d"}
 }
 
 // insertQuantizers returns a copy of m with a QILWeight on the weight and
@@ -177,16 +210,34 @@ func insertQuantizers(m *onnx.Model, layers []*Layer, iv map[*Layer]Intervals, w
 			wName = l.Node + "_qil_w_float"
 			out.Graph.Initializer = append(out.Graph.Initializer, floatTensor(wName, w.Shape, w.F32))
 		}
-		out.Graph.Initializer = append(out.Graph.Initializer,
-			floatTensor(nm.wc, []int{1}, []float32{v.WC}), floatTensor(nm.wd, []int{1}, []float32{v.WD}),
-			floatTensor(nm.wg, []int{1}, []float32{v.Gamma}),
+		wIn := []string{wName, nm.wc, nm.wd, nm.wg}
+		if v.Channels != nil {
+			// Each channel's c and d in units of its initial clipping
+			// threshold c+d (so both start at 1/2): the unit is a
+			// constant input, and Adam's step, relative to the
+			// parameter's size, is then the same fraction of every
+			// channel's interval, however the channels' ranges differ.
+			n := len(v.Channels)
+			c, d, u := make([]float32, n), make([]float32, n), make([]float32, n)
+			for k, ch := range v.Channels {
+				u[k] = ch.C + ch.D
+				c[k], d[k] = ch.C/u[k], ch.D/u[k]
+			}
+			out.Graph.Initializer = append(out.Graph.Initializer,
+				floatTensor(nm.wc, []int{n}, c), floatTensor(nm.wd, []int{n}, d), floatTensor(nm.wu, []int{n}, u))
+			wIn = append(wIn, nm.wu)
+		} else {
+			out.Graph.Initializer = append(out.Graph.Initializer,
+				floatTensor(nm.wc, []int{1}, []float32{v.WC}), floatTensor(nm.wd, []int{1}, []float32{v.WD}))
+		}
+		out.Graph.Initializer = append(out.Graph.Initializer, floatTensor(nm.wg, []int{1}, []float32{v.Gamma}),
 			floatTensor(nm.xc, []int{1}, []float32{v.XC}), floatTensor(nm.xd, []int{1}, []float32{v.XD}))
 		signed := int64(0)
 		if l.Signed {
 			signed = 1
 		}
 		out.Graph.Node = append(out.Graph.Node,
-			&onnx.Node{Name: nm.wq, OpType: OpWeight, Domain: Domain, Input: []string{wName, nm.wc, nm.wd, nm.wg}, Output: []string{nm.wq},
+			&onnx.Node{Name: nm.wq, OpType: OpWeight, Domain: Domain, Input: wIn, Output: []string{nm.wq},
 				Attribute: []*onnx.Attribute{intAttr("bits", int64(l.Bits.W))}},
 			&onnx.Node{Name: nm.xq, OpType: OpAct, Domain: Domain, Input: []string{n.Input[0], nm.xc, nm.xd}, Output: []string{nm.xq},
 				Attribute: []*onnx.Attribute{intAttr("bits", int64(l.Bits.A)), intAttr("signed", signed)}})

@@ -183,7 +183,8 @@ func (e *emitter) finish(drop map[*onnx.Node]bool, recipe string) error {
 
 // Export turns a model holding QIL quantizers (the form Run trains) into
 // standard ONNX: each QILWeight becomes its integer levels behind a
-// DequantizeLinear (per tensor: QIL's interval is the layer's), each
+// DequantizeLinear (per tensor where the interval is the layer's, per
+// output channel on axis 0 where each channel has its own), each
 // QILAct the Sub/Clip/QuantizeLinear/DequantizeLinear chain, and the bias
 // of each layer they feed an int32 initializer behind a DequantizeLinear
 // (bias.go). The result computes exactly what the quantizers computed,
@@ -239,11 +240,15 @@ func export(m *onnx.Model, e *emitter, recipe string) (*onnx.Model, error) {
 			if err != nil {
 				return nil, fmt.Errorf("qil: export: %w", err)
 			}
+			// One scale per interval: per tensor for a layer's, per
+			// output channel (axis 0) for per-channel intervals.
 			levels := make([]int8, len(a.w.F32))
-			for i, v := range a.w.F32 {
-				levels[i] = int8(weightLevel(v, a.c, a.d, a.gamma, a.q))
-			}
-			e.weight(n.Output[0], a.w.Shape, levels, []float32{weightScale(a.c, a.d, a.q)}, 0, int(n.AttrInt("bits", 0)))
+			scales := make([]float32, len(a.c))
+			a.levels(func(i, level int, scale float32) {
+				levels[i] = int8(level)
+				scales[i/a.inner] = scale
+			})
+			e.weight(n.Output[0], a.w.Shape, levels, scales, 0, int(n.AttrInt("bits", 0)))
 		case OpAct:
 			in[0] = tensor.New(tensor.Float32, []int{0})
 			a, err := readActArgs(n, in)

@@ -18,10 +18,14 @@ const Domain = "pare.qil"
 
 // The operators, opset 1 of Domain:
 //
-//	QILWeight(W, c, d, gamma) -> W_q   attribute bits (2..8)
-//	QILAct(X, c, d) -> X_q             attributes bits (2..8), signed (0|1)
+//	QILWeight(W, c, d, gamma[, unit]) -> W_q   attribute bits (2..8)
+//	QILAct(X, c, d) -> X_q                     attributes bits (2..8), signed (0|1)
 //
 // c, d and gamma are one-element float tensors: the layer's interval.
+// With the optional unit (a constant, not trained: one positive value per
+// index of W's axis 0), c and d have one element per output channel too,
+// and channel k's interval is (c[k]*unit[k], d[k]*unit[k]), gamma shared:
+// the per-channel weight intervals of depthwise layers.
 const (
 	OpWeight = "QILWeight"
 	OpAct    = "QILAct"
@@ -83,9 +87,19 @@ func floatInput(in []*tensor.Tensor) (*tensor.Tensor, error) {
 }
 
 type weightArgs struct {
-	w           *tensor.Tensor
-	c, d, gamma float32
-	q           int
+	w *tensor.Tensor
+	// c and d are the interval of each output channel (absolute, after
+	// unit), or one entry for the whole tensor; inner is the number of
+	// weights per entry, which are contiguous.
+	c, d  []float32
+	inner int
+	// unit is nil for a per-layer interval; for per-channel intervals the
+	// c and d inputs are in units of unit[k] (channel k's interval is
+	// c[k]*unit[k], d[k]*unit[k]), so that one relative learning rate
+	// moves every channel's interval by the same fraction of its size.
+	unit  []float32
+	gamma float32
+	q     int
 }
 
 func readWeightArgs(n *onnx.Node, in []*tensor.Tensor) (weightArgs, error) {
@@ -97,8 +111,16 @@ func readWeightArgs(n *onnx.Node, in []*tensor.Tensor) (weightArgs, error) {
 	if a.w, err = floatInput(in); err != nil {
 		return a, err
 	}
-	if a.c, a.d, err = interval(in); err != nil {
-		return a, err
+	if len(in) > 4 && in[4] != nil {
+		if err := a.readChannels(in); err != nil {
+			return a, err
+		}
+	} else {
+		c, d, err := interval(in)
+		if err != nil {
+			return a, err
+		}
+		a.c, a.d, a.inner = []float32{c}, []float32{d}, len(a.w.F32)
 	}
 	if a.gamma, err = scalar(in, 3, "exponent gamma"); err != nil {
 		return a, err
@@ -110,41 +132,94 @@ func readWeightArgs(n *onnx.Node, in []*tensor.Tensor) (weightArgs, error) {
 	return a, nil
 }
 
+// readChannels reads per-channel intervals: c, d and unit with one entry
+// per index of the weight's axis 0 (the output channel of a Conv), and
+// checks the guards d > 0 and c - d >= 0 of every channel's interval as
+// the kernel uses it (c*unit, d*unit in float32: rounding is monotone, so
+// c >= d stays c*unit >= d*unit).
+func (a *weightArgs) readChannels(in []*tensor.Tensor) error {
+	if len(a.w.Shape) == 0 || a.w.Shape[0] == 0 {
+		return fmt.Errorf("per-channel intervals need a weight with output channels on axis 0")
+	}
+	n := a.w.Shape[0]
+	var v [3][]float32
+	for i, what := range []string{"interval centres c", "interval half-widths d", "channel units"} {
+		t := in[[]int{1, 2, 4}[i]]
+		if t == nil || t.DType != tensor.Float32 || len(t.F32) != n {
+			return fmt.Errorf("input %d (%s) must be a float32 tensor of %d elements, one per output channel", []int{1, 2, 4}[i], what, n)
+		}
+		v[i] = t.F32
+	}
+	a.unit = v[2]
+	a.c, a.d, a.inner = make([]float32, n), make([]float32, n), len(a.w.F32)/n
+	for k, u := range a.unit {
+		if !(u > 0) || math.IsInf(float64(u), 0) {
+			return fmt.Errorf("channel %d's unit is %g; it must be a positive number", k, u)
+		}
+		c, d := v[0][k]*u, v[1][k]*u
+		if math.IsNaN(float64(c+d)) || math.IsInf(float64(c+d), 0) || d <= 0 || c-d < 0 {
+			return fmt.Errorf("channel %d's interval c=%g, d=%g breaks the guards d > 0 and c - d >= 0", k, c, d)
+		}
+		a.c[k], a.d[k] = c, d
+	}
+	return nil
+}
+
+// levels calls f with each weight's index, integer level and the real
+// value of one level of its channel.
+func (a weightArgs) levels(f func(i, level int, scale float32)) {
+	for k := range a.c {
+		c, d := a.c[k], a.d[k]
+		scale := weightScale(c, d, a.q)
+		for i := k * a.inner; i < (k+1)*a.inner; i++ {
+			f(i, weightLevel(a.w.F32[i], c, d, a.gamma, a.q), scale)
+		}
+	}
+}
+
 func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	a, err := readWeightArgs(c.Node, in)
 	if err != nil {
 		return nil, err
 	}
 	y := c.Alloc(tensor.Float32, a.w.Shape)
-	scale := weightScale(a.c, a.d, a.q)
-	for i, v := range a.w.F32 {
-		y.F32[i] = float32(weightLevel(v, a.c, a.d, a.gamma, a.q)) * scale
-	}
+	a.levels(func(i, level int, scale float32) { y.F32[i] = float32(level) * scale })
 	return []*tensor.Tensor{y}, nil
 }
 
-// weightGrads returns the gradients of sum(dy * w_q) with respect to W, c,
-// d and gamma. With discrete false the rounding is left out of the
-// forward value too (the continuous transformer, for gradient checks).
-func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, dd, dg float64) {
+// weightGrads returns the gradients of sum(dy * w_q) with respect to W and
+// to the c, d inputs (one entry per entry of a.c: per channel, in the
+// inputs' units) and gamma. With discrete false the rounding is left out
+// of the forward value too (the continuous transformer, for gradient
+// checks).
+func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, dd []float64, dg float64) {
 	dw = make([]float32, len(a.w.F32))
-	c, d, g, s := float64(a.c), float64(a.d), float64(a.gamma), float64(a.c+a.d)
-	q := float64(a.q)
-	for i, v := range a.w.F32 {
-		sign := 1.0
-		if v < 0 {
-			sign = -1
+	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
+	g, q := float64(a.gamma), float64(a.q)
+	for k := range a.c {
+		c, d, s := float64(a.c[k]), float64(a.d[k]), float64(a.c[k]+a.d[k])
+		for i := k * a.inner; i < (k+1)*a.inner; i++ {
+			v := a.w.F32[i]
+			sign := 1.0
+			if v < 0 {
+				sign = -1
+			}
+			tr := transformWeight(math.Abs(float64(v)), c, d, g)
+			level := tr.t
+			if discrete {
+				level = math.RoundToEven(q*tr.t) / q
+			}
+			gy := float64(dy[i])
+			dw[i] = float32(gy * s * tr.da)
+			dc[k] += gy * sign * (level + s*tr.dc)
+			dd[k] += gy * sign * (level + s*tr.dd)
+			dg += gy * sign * s * tr.dg
 		}
-		tr := transformWeight(math.Abs(float64(v)), c, d, g)
-		level := tr.t
-		if discrete {
-			level = math.RoundToEven(q*tr.t) / q
+		if a.unit != nil {
+			// c_k = c_in[k]*unit[k]: the chain rule's factor.
+			dc[k] *= float64(a.unit[k])
+			dd[k] *= float64(a.unit[k])
 		}
-		gy := float64(dy[i])
-		dw[i] = float32(gy * s * tr.da)
-		dc += gy * sign * (level + s*tr.dc)
-		dd += gy * sign * (level + s*tr.dd)
-		dg += gy * sign * s * tr.dg
 	}
 	return
 }
@@ -157,8 +232,17 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true)
 	return []*tensor.Tensor{
 		tensor.FromF32(a.w.Shape, dw),
-		scalarLike(g.In[1], dc), scalarLike(g.In[2], dd), scalarLike(g.In[3], dg),
+		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
 	}, nil
+}
+
+// vectorLike is v in a float32 tensor shaped like t.
+func vectorLike(t *tensor.Tensor, v []float64) *tensor.Tensor {
+	f := make([]float32, len(v))
+	for i, x := range v {
+		f[i] = float32(x)
+	}
+	return tensor.FromF32(t.Shape, f)
 }
 
 func scalarLike(t *tensor.Tensor, v float64) *tensor.Tensor {

@@ -12,15 +12,18 @@ import (
 
 // continuousWeight is sum(r * w_q) without rounding: the function whose
 // derivative weightGrads(..., false) must be.
+// Per-channel intervals apply a.c[k], a.d[k] to the k-th block of a.inner
+// weights.
 func continuousWeight(a weightArgs, r []float32) float64 {
-	s := float64(a.c + a.d)
 	total := 0.0
 	for i, v := range a.w.F32 {
-		t := transformWeight(math.Abs(float64(v)), float64(a.c), float64(a.d), float64(a.gamma)).t
+		k := i / a.inner
+		c, d := float64(a.c[k]), float64(a.d[k])
+		t := transformWeight(math.Abs(float64(v)), c, d, float64(a.gamma)).t
 		if v < 0 {
 			t = -t
 		}
-		total += float64(r[i]) * s * t
+		total += float64(r[i]) * (c + d) * t
 	}
 	return total
 }
@@ -67,7 +70,7 @@ func near(got, want float64) bool { return math.Abs(got-want) <= 1e-3*max(1, mat
 func TestWeightTransformerGradients(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, gamma := range []float32{0.7, 1, 1.6} {
-		a := weightArgs{w: tensor.FromF32([]int{64}, randomValues(r, 64, 0.5)), c: 0.45, d: 0.3, gamma: gamma, q: 7}
+		a := weightArgs{w: tensor.FromF32([]int{64}, randomValues(r, 64, 0.5)), c: []float32{0.45}, d: []float32{0.3}, inner: 64, gamma: gamma, q: 7}
 		dy := randomValues(r, 64, 1)
 		dw, dc, dd, dg := weightGrads(a, dy, false)
 		f := func() float64 { return continuousWeight(a, dy) }
@@ -75,13 +78,13 @@ func TestWeightTransformerGradients(t *testing.T) {
 			name string
 			p    *float32
 			got  float64
-		}{{"c", &a.c, dc}, {"d", &a.d, dd}, {"gamma", &a.gamma, dg}} {
+		}{{"c", &a.c[0], dc[0]}, {"d", &a.d[0], dd[0]}, {"gamma", &a.gamma, dg}} {
 			if num := central(c.p, 1e-3, f); !near(c.got, num) {
 				t.Errorf("gamma %v: d/d%s = %v, finite differences %v", gamma, c.name, c.got, num)
 			}
 		}
 		for i := range a.w.F32 {
-			lo, hi := float64(a.c-a.d), float64(a.c+a.d)
+			lo, hi := float64(a.c[0]-a.d[0]), float64(a.c[0]+a.d[0])
 			if m := math.Abs(float64(a.w.F32[i])); math.Abs(m-lo) < 2e-3 || math.Abs(m-hi) < 2e-3 {
 				continue // a kink of the transformer: no derivative
 			}

@@ -57,3 +57,41 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelIntervalExportRunsInOnnxruntime: fashion-dwnet's QIL export
+// with per-channel depthwise intervals (per-axis weight scales, int32
+// biases with per-channel units), int8 and int4, gives onnxruntime-node
+// Pare's logits within 1e-4 of their range and the same class.
+func TestChannelIntervalExportRunsInOnnxruntime(t *testing.T) {
+	node, missing := ortcheck.Node()
+	if node == "" {
+		t.Skip(missing)
+	}
+	_, qm, data := dwnetRun(t, false)
+	xs := rows(t, data, 64)
+	batch := tensor.New(tensor.Float32, append([]int{len(xs)}, xs[0].Shape[1:]...))
+	for i, x := range xs {
+		copy(batch.F32[i*len(x.F32):], x.F32)
+	}
+	for _, storage := range []Storage{StorageInt8, StorageInt4} {
+		ex, err := Export(qm, storage, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := onnx.Encode(ex)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := ortcheck.Compare(context.Background(), node, b, batch)
+		if err != nil {
+			t.Fatalf("%s: %v", storage, err)
+		}
+		for _, i := range r.Disagreements() {
+			t.Errorf("%s: image %d: Pare predicts %d, onnxruntime %d", storage, i, r.PareTop[i], r.OrtTop[i])
+		}
+		t.Logf("%s: max |pare - onnxruntime| = %.3g over a logit range of %.3g", storage, r.MaxAbsDiff, r.LogitRange)
+		if !r.Within() {
+			t.Errorf("%s: logits differ by %.3g (range %.3g)", storage, r.MaxAbsDiff, r.LogitRange)
+		}
+	}
+}

@@ -56,6 +56,14 @@ type Layer struct {
 	// Signed is set when the layer's input can be negative (it is not
 	// behind a ReLU): the activation quantizer's signed variant.
 	Signed bool `json:"signed"`
+	// Depthwise is set for a depthwise Conv (group = input channels =
+	// output channels, one k x k filter per channel).
+	Depthwise bool `json:"depthwise,omitempty"`
+	// PerChannel is set when the layer's weights get one interval (QIL)
+	// or scale (PTQ) per output channel instead of one for the layer:
+	// QIL's depthwise layers unless Config.PerLayerIntervals, and every
+	// layer PTQ quantizes.
+	PerChannel bool `json:"per_channel_weights,omitempty"`
 
 	node   *onnx.Node
 	input  string // the activation input's value name
@@ -102,6 +110,7 @@ func planLayers(m *onnx.Model, opt Options) ([]*Layer, error) {
 		}
 		l := &Layer{Node: nodeName(n), OpType: n.OpType, node: n, input: n.Input[0], weight: n.Input[1]}
 		l.Signed = !nonNegative(m, g, l.input)
+		l.Depthwise = depthwise(n, w)
 		layers = append(layers, l)
 		names[l.Node] = l
 	}
@@ -168,6 +177,15 @@ func layerNames(layers []*Layer) string {
 		s[i] = l.Node
 	}
 	return strings.Join(s, ", ")
+}
+
+// depthwise reports whether n is a depthwise Conv with weight w: group
+// > 1 filters of one input channel each, one per output channel (weight
+// shape [group, 1, k...]), so that output channel k reads input channel k
+// alone.
+func depthwise(n *onnx.Node, w *tensor.Tensor) bool {
+	group := n.AttrInt("group", 1)
+	return n.OpType == "Conv" && group > 1 && len(w.Shape) >= 3 && int64(w.Shape[0]) == group && w.Shape[1] == 1
 }
 
 // nonNegative reports whether value is >= 0 by construction: the output

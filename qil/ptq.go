@@ -67,6 +67,7 @@ func ptq(ctx context.Context, m *onnx.Model, data *train.Loader, opt Options, ca
 		if l.Signed && g.Producer(l.input) == nil && s.min >= 0 {
 			l.Signed = false
 		}
+		l.PerChannel = true
 		axis := outputAxis(nd, len(w.Shape))
 		levels, scales := perChannel(w.F32, w.Shape, axis, weightSteps(l.Bits.W))
 		nm := namesFor(l)

@@ -33,6 +33,13 @@ type Config struct {
 	// weights or activations, which differ by orders of magnitude between
 	// layers, so one absolute rate cannot suit them all.
 	IntervalLR float64
+	// PerLayerIntervals gives depthwise convolutions one weight interval
+	// for the layer, as every other layer has (the paper's method). By
+	// default each output channel of a depthwise layer has its own
+	// interval (c_W, d_W; gamma stays the layer's): a depthwise channel
+	// is a k x k filter of its own, and their ranges differ by more than
+	// one low-bit grid can serve (docs/quantization.md).
+	PerLayerIntervals bool
 	// QuantizerOnly freezes the weights and learns the intervals alone
 	// (the paper's answer when the training data is not at hand).
 	QuantizerOnly bool
@@ -131,9 +138,12 @@ type Run struct {
 	data   *train.Loader
 	tr     *train.Trainer
 	nodes  map[*Layer][2]*onnx.Node // QILWeight, QILAct
-	start  time.Time
-	last   job.Progress
-	loss   train.LossFunc // nil: cross-entropy on the labels
+	// units are the constant channel units of per-channel weight
+	// intervals (Intervals reports absolute values).
+	units map[*Layer][]float32
+	start time.Time
+	last  job.Progress
+	loss  train.LossFunc // nil: cross-entropy on the labels
 	// recal, while set, re-estimates the BatchNormalization statistics
 	// at the end of a stage, before the stage is reported done.
 	recal *train.BNRecalibration
@@ -171,6 +181,9 @@ func (cfg Config) plan(m *onnx.Model) ([]*Layer, [][]Bits, error) {
 	layers, err := planLayers(m, cfg.Options)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, l := range layers {
+		l.PerChannel = l.Depthwise && l.Quantized() && !cfg.PerLayerIntervals
 	}
 	plan, err := stages(layers, cfg.Schedule)
 	if err != nil {
@@ -219,6 +232,9 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 		}
 	}
 	r.nodes = quantizerNodes(r.model, layers)
+	if r.units, err = channelUnits(r.model, layers); err != nil {
+		return nil, err
+	}
 	r.net, err = train.NewNet(r.model, train.NetOptions{Seed: cfg.Seed, FreezeBatchNorm: cfg.QuantizerOnly})
 	if err != nil {
 		return nil, fmt.Errorf("qil: %w", err)
@@ -290,7 +306,11 @@ func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train
 			l.Signed = false // a graph input that is never negative (pixels)
 		}
 		weights[l] = w
-		iv[l] = initialIntervals(w.F32, s, l.Bits, l.Signed)
+		channels := 0
+		if l.PerChannel {
+			channels = w.Shape[0]
+		}
+		iv[l] = initialIntervals(w.F32, s, l.Bits, l.Signed, channels)
 	}
 	qm, err := insertQuantizers(m, layers, iv, weights)
 	return qm, fit, err
@@ -311,6 +331,28 @@ func quantizerNodes(m *onnx.Model, layers []*Layer) map[*Layer][2]*onnx.Node {
 		}
 	}
 	return out
+}
+
+// channelUnits reads the unit input of every per-channel weight
+// quantizer in m.
+func channelUnits(m *onnx.Model, layers []*Layer) (map[*Layer][]float32, error) {
+	out := map[*Layer][]float32{}
+	for _, l := range layers {
+		if !l.PerChannel {
+			continue
+		}
+		name := namesFor(l).wu
+		for _, t := range m.Graph.Initializer {
+			if t.Name == name {
+				v, err := tensor.FromONNX(t)
+				if err != nil || v.DType != tensor.Float32 {
+					return nil, fmt.Errorf("qil: %s is not a float32 tensor", name)
+				}
+				out[l] = v.F32
+			}
+		}
+	}
+	return out, nil
 }
 
 // startStage sets the quantizers' bits for the current stage and makes
@@ -334,10 +376,17 @@ func (r *Run) startStage() error {
 		nodes[0].Attr("bits").I = int64(b.W)
 		nodes[1].Attr("bits").I = int64(b.A)
 	}
+	// A parameter's size is its mean magnitude: per-channel intervals are
+	// in units of each channel's initial threshold, so their entries are
+	// all about the same size.
 	initial := map[string]float64{}
 	for _, p := range r.net.Params {
 		if strings.Contains(p.Name, "_qil_") {
-			initial[p.Name] = math.Abs(float64(p.Value.F32[0]))
+			sum := 0.0
+			for _, v := range p.Value.F32 {
+				sum += math.Abs(float64(v))
+			}
+			initial[p.Name] = sum / float64(max(1, len(p.Value.F32)))
 		}
 	}
 	cfg := train.Config{Epochs: max(1, r.cfg.Epochs), Optimizer: "adam", LR: r.cfg.LR, Schedule: "cosine", Loss: r.loss, Parallel: r.cfg.Parallel,
@@ -371,9 +420,11 @@ func (r *Run) project() {
 			if c == nil || d == nil {
 				continue
 			}
-			dv := max(d.Value.F32[0], 1e-6*max(c.Value.F32[0], 1e-3))
-			d.Value.F32[0] = dv
-			c.Value.F32[0] = max(c.Value.F32[0], dv)
+			for k := range d.Value.F32 { // one entry per channel, or one
+				dv := max(d.Value.F32[k], 1e-6*max(c.Value.F32[k], 1e-3))
+				d.Value.F32[k] = dv
+				c.Value.F32[k] = max(c.Value.F32[k], dv)
+			}
 		}
 		if g := r.net.Param(nm.wg); g != nil {
 			g.Value.F32[0] = min(max(g.Value.F32[0], 0.25), 4)

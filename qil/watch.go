@@ -12,22 +12,39 @@ import (
 // Call them between Steps, never during one.
 
 // Intervals returns a quantized layer's intervals as training has left
-// them (false for a layer the run does not quantize).
+// them (false for a layer the run does not quantize). For a layer with
+// per-channel weight intervals, Channels holds each channel's (absolute)
+// and WC, WD their means.
 func (r *Run) Intervals(l *Layer) (Intervals, bool) {
 	if !l.Quantized() || r.nodes[l][0] == nil {
 		return Intervals{}, false
 	}
 	nm := namesFor(l)
 	var iv Intervals
+	var wc, wd []float32
 	for _, f := range []struct {
 		name string
 		to   *float32
-	}{{nm.wc, &iv.WC}, {nm.wd, &iv.WD}, {nm.wg, &iv.Gamma}, {nm.xc, &iv.XC}, {nm.xd, &iv.XD}} {
+		all  *[]float32
+	}{{nm.wc, &iv.WC, &wc}, {nm.wd, &iv.WD, &wd}, {nm.wg, &iv.Gamma, nil}, {nm.xc, &iv.XC, nil}, {nm.xd, &iv.XD, nil}} {
 		p := r.net.Param(f.name)
 		if p == nil || p.Value == nil || len(p.Value.F32) == 0 {
 			return Intervals{}, false
 		}
 		*f.to = p.Value.F32[0]
+		if f.all != nil {
+			*f.all = p.Value.F32
+		}
+	}
+	if unit := r.units[l]; unit != nil {
+		if len(wc) != len(unit) || len(wd) != len(unit) {
+			return Intervals{}, false
+		}
+		iv.Channels = make([]ChannelInterval, len(unit))
+		for k, u := range unit {
+			iv.Channels[k] = ChannelInterval{C: wc[k] * u, D: wd[k] * u}
+		}
+		iv.WC, iv.WD = meanInterval(iv.Channels)
 	}
 	return iv, true
 }

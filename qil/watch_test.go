@@ -2,6 +2,7 @@ package qil
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -70,10 +71,10 @@ func TestWatchReadsTheTrainingIntervalsAndWeights(t *testing.T) {
 		iv, _ := run.Intervals(l)
 		nm := namesFor(l)
 		want := Intervals{WC: value(nm.wc)[0], WD: value(nm.wd)[0], Gamma: value(nm.wg)[0], XC: value(nm.xc)[0], XD: value(nm.xd)[0]}
-		if iv != want {
+		if !reflect.DeepEqual(iv, want) {
 			t.Errorf("%s: Intervals %+v, the written-back model has %+v", l.Node, iv, want)
 		}
-		moved = moved || iv != before
+		moved = moved || !reflect.DeepEqual(iv, before)
 		w := run.Weights(l)
 		q := quantizerNodes(qm, run.Layers())[l][0]
 		saved := value(q.Input[0])

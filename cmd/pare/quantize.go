@@ -43,6 +43,9 @@ type layerReport struct {
 	Op     string `json:"op"`
 	Bits   string `json:"bits"`
 	Signed bool   `json:"signed,omitempty"`
+	// PerChannelWeights: one weight scale per output channel (every PTQ
+	// layer, QIL's depthwise ones) instead of one for the layer.
+	PerChannelWeights bool `json:"per_channel_weights,omitempty"`
 }
 
 type stageReport struct {
@@ -176,7 +179,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, l := range layers {
-		rep.Layers = append(rep.Layers, layerReport{Node: l.Node, Op: l.OpType, Bits: l.Bits.String(), Signed: l.Signed && l.Quantized()})
+		rep.Layers = append(rep.Layers, layerReport{Node: l.Node, Op: l.OpType, Bits: l.Bits.String(), Signed: l.Signed && l.Quantized(), PerChannelWeights: l.PerChannel && l.Quantized()})
 	}
 	for _, e := range result.MetadataProps {
 		if e.Key == "pare.quantization" {
