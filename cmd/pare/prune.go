@@ -93,7 +93,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 	timeLimit := fs.Duration("time-limit", 10*time.Second, "stop the solver after this long and keep its best selection")
 	method := fs.String("method", "qcqp", "channel selection: qcqp (the exact solver), greedy (its first incumbent), l1 (uniform per-layer L1 filter pruning) or knapsack (global filter ranking with frozen-neighbour costs)")
 	minKeep := fs.String("min-keep", "auto", "the share of every prunable channel group that must stay (25% or 0.25): a floor that keeps the solver from narrowing a layer the objective values little but the network needs; auto: 25 %, lowered as far as the budget needs; 0: one channel (the paper's problem)")
-	emitLP := fs.String("emit-lp", "", "also write the channel-selection problem as a 0/1 linear program in LP format, for an external MILP solver to certify the optimum (cbc FILE -solve)")
+	emitLP := fs.String("emit-lp", "", "also write the channel-selection problem as a 0/1 linear program in LP format, for an external MILP solver (CBC) to certify the optimum")
 	noFold := fs.Bool("no-fold", false, "do not fold the constant output of removed channels into the next layer's bias")
 	granularity := fs.String("granularity", "channel", "what is removed: channel, or shape (channels, then kernel taps of the kept filters, stored as zeros: they save MACs in a runtime that skips zero taps, not file size or dense-runtime time; needs a macs budget)")
 	asJSON := fs.Bool("json", false, "print machine-readable JSON")
