@@ -10,11 +10,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { serve, open, waitForGraph, checkPage, bannerText, pareCLI, totalMACs, root, www, screenshots } from './harness.mjs';
+import { serve, open, checkPage, bannerText, pareCLI, pareWasm, totalMACs, www, screenshots, openDemoOnCompress, compressStageStates } from './harness.mjs';
 import { tempFile } from './fixtures.mjs';
 
 const require = createRequire(import.meta.url);
@@ -33,32 +31,11 @@ after(async () => {
   await site?.close();
 });
 
-async function openDemoOnCompress(page) {
-  await page.click('#try-demo');
-  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
-  await waitForGraph(page);
-  await page.click('#tab-compress');
-  await page.waitForFunction(() => !document.getElementById('compress').disabled);
-}
-
-const stageStates = (page) => page.$$eval('#compress-stages li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.stage, li.dataset.state])));
+const stageStates = compressStageStates;
 
 // wasmCompress runs `pare compress` built for wasm (bin/pare.wasm, make
 // cli-wasm) under node with the relaxed-SIMD kernel; null if not built.
-async function wasmCompress(args) {
-  const wasm = join(root, 'bin', 'pare.wasm');
-  if (!existsSync(wasm)) return null;
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(root, 'tools', 'wasmexec', 'go_js_wasm_exec'), [wasm, 'compress', ...args], {
-      env: { ...process.env, PARE_SIMD: 'relaxed' }, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { err += d; });
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`pare.wasm compress: ${err}`))));
-  });
-}
+const wasmCompress = (args) => pareWasm(['compress', ...args]);
 
 test('the demo compresses with the defaults, survives Cancel and a reload, and is what pare compress writes', async () => {
   const { page } = session;

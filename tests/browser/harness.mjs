@@ -252,6 +252,18 @@ export async function pareWasm(args) {
   });
 }
 
+/** openDemoOnCompress opens the demo model and images and shows the Compress tab, ready to run. */
+export async function openDemoOnCompress(page) {
+  await page.click('#try-demo');
+  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
+  await waitForGraph(page);
+  await page.click('#tab-compress');
+  await page.waitForFunction(() => !document.getElementById('compress').disabled);
+}
+
+/** compressStageStates maps each stage of the Compress tab to its state (waiting, running, done, skipped, stopped). */
+export const compressStageStates = (page) => page.$$eval('#compress-stages li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.stage, li.dataset.state])));
+
 /** dropFiles drops files from disk on the page, as a user dragging them onto it. */
 export async function dropFiles(page, paths) {
   const files = await Promise.all(paths.map(async (p) => ({ name: basename(p), b64: (await readFile(p)).toString('base64') })));

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, open, waitForGraph, checkPage, bannerText, pareWasm, www, screenshots } from './harness.mjs';
+import { serve, open, checkPage, bannerText, pareWasm, www, screenshots, openDemoOnCompress, compressStageStates } from './harness.mjs';
 import { tempFile } from './fixtures.mjs';
 
 const require = createRequire(import.meta.url);
@@ -32,15 +32,7 @@ after(async () => {
   await site?.close();
 });
 
-async function openDemoOnCompress(page) {
-  await page.click('#try-demo');
-  await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view);
-  await waitForGraph(page);
-  await page.click('#tab-compress');
-  await page.waitForFunction(() => !document.getElementById('compress').disabled);
-}
-
-const stageStates = (page) => page.$$eval('#compress-stages li', (lis) => Object.fromEntries(lis.map((li) => [li.dataset.stage, li.dataset.state])));
+const stageStates = compressStageStates;
 const stageText = (page, name) => page.textContent(`#compress-stages li[data-stage="${name}"]`);
 
 test('the demo quantized only: prune and fine-tune skipped, resumed after a reload, the file pare compress writes without a budget', async () => {
