@@ -146,21 +146,9 @@ func TestPipelineQuantizeOnly(t *testing.T) {
 // (ortcheck.Result.Beyond).
 func checkLevelFlips(t *testing.T, out []byte, data *train.Loader) {
 	t.Helper()
-	node, missing := ortcheck.Node()
-	if node == "" {
-		t.Log("onnxruntime check skipped: " + missing)
+	r, ok := compareWithOnnxruntime(t, out, data)
+	if !ok {
 		return
-	}
-	x, _, err := data.Batch(0, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ortcheck.Compare(context.Background(), node, out, x)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range r.Disagreements() {
-		t.Errorf("image %d: Pare predicts %d, onnxruntime %d", i, r.PareTop[i], r.OrtTop[i])
 	}
 	t.Logf("onnxruntime: max |pare - ort| = %.3g over a logit range of %.3g; %d of %d images beyond %g of the range", r.MaxAbsDiff, r.LogitRange, r.Beyond, r.Images, ortcheck.Tolerance)
 	if r.Beyond > 2 {
