@@ -8,8 +8,8 @@
 //      a pool of 1 and of 2 workers (?workers=N): wall time from the click
 //      to the check's answer, and the pipeline's own seconds per stage;
 //   2. data-parallel fine-tuning (the Fine-tune tab, 1, 2 and 4 workers)
-//      on the demo, and on fashion-resnet with 1,000 Fashion-MNIST test
-//      images when ../shared/assets holds them;
+//      on the demo, and on fashion-resnet with the first --fashion-images
+//      (1,000) Fashion-MNIST test images when ../shared/assets holds them;
 //   3. the latency calibration (Prune, latency budget, Calibrate);
 //   4. bytes sent on a first visit (scripts/first-visit.mjs), and whether
 //      the live view or onnxruntime-web were fetched without being asked;
@@ -18,7 +18,7 @@
 //      fine-tuned demo model: wall time of the request and QIL's own
 //      seconds (the report's stages).
 //
-//   node scripts/bench-compress.mjs [--repeats 3] [--only compress,finetune,latency,visit,qil] [--fashion-repeats 1]
+//   node scripts/bench-compress.mjs [--repeats 3] [--only compress,finetune,latency,visit,qil] [--fashion-repeats 1] [--fashion-images 1000]
 //
 // It builds nothing: `make build cli-wasm demo ort` first. Results also go
 // to build/bench-compress/results.json.
@@ -37,6 +37,7 @@ const opt = (name, def) => {
 };
 const repeats = Number(opt('repeats', 3));
 const fashionRepeats = Number(opt('fashion-repeats', 1));
+const fashionImages = Number(opt('fashion-images', 1000)); // of Fashion-MNIST's t10k, for the fashion-resnet fine-tunes
 const only = new Set(opt('only', 'compress,finetune,latency,visit').split(','));
 
 const load = async () => Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
@@ -83,8 +84,8 @@ async function fashionSubset() {
   const dir = await mkdtemp(join(tmpdir(), 'pare-bench-fashion-'));
   const cut = (gz, header, item) => {
     const all = gunzipSync(gz);
-    const out = Buffer.from(all.subarray(0, header + 1000 * item));
-    out.writeUInt32BE(1000, 4);
+    const out = Buffer.from(all.subarray(0, header + fashionImages * item));
+    out.writeUInt32BE(fashionImages, 4);
     return out;
   };
   const files = [join(dir, 't10k-images-idx3-ubyte'), join(dir, 't10k-labels-idx1-ubyte')];
@@ -189,7 +190,7 @@ try {
         await dropFiles(page, [join(root, 'core', 'train', 'testdata', 'fashion-resnet.onnx')]);
         await waitForGraph(page, 'fashion-resnet.onnx');
         await dropFiles(page, files);
-        await page.waitForFunction(() => window.pare.state.pending === 0 && window.pare.state.data?.view?.count === 1000);
+        await page.waitForFunction((n) => window.pare.state.pending === 0 && window.pare.state.data?.view?.count === n, fashionImages);
       }, fashionRepeats);
     } else if (!files) {
       console.log('fashion-resnet: ../shared/assets/data/fashion-mnist is absent; skipped');
