@@ -47,6 +47,21 @@ async function differingPixels(page, a, b) {
 
 const text = (page) => page.textContent('#lv-host .liveview-text');
 
+// pressUntil presses key in the focused view until the text in selector
+// matches re. The view polls the keyboard once a frame, so a press shorter
+// than a frame can fall between two polls on a loaded machine: hold the
+// key as a person does, and press again (only) while the text does not
+// match yet. It fails with message if five presses did not do it.
+async function pressUntil(page, key, selector, re, message) {
+  const matches = ([sel, src]) => new RegExp(src).test(document.querySelector(sel)?.textContent || '');
+  const args = [selector, re.source];
+  for (let attempt = 0; attempt < 5 && !(await page.evaluate(matches, args)); attempt++) {
+    await page.keyboard.press(key, { delay: 250 });
+    await page.waitForFunction(matches, args, { timeout: 3000, polling: 100 }).catch(() => {});
+  }
+  assert.match(await page.textContent(selector), re, message);
+}
+
 test('the live view draws masks, intervals and curves as they arrive', async () => {
   const { page, requests } = session;
   await page.waitForFunction(() => window.pare);
@@ -97,18 +112,10 @@ test('the live view draws masks, intervals and curves as they arrive', async () 
   const changed = await differingPixels(page, first, second);
   assert.ok(changed > 5000, `only ${changed} pixels changed between the two frames`);
 
-  // The arrow keys move to the next layer. The view polls the keyboard
-  // once a frame, so a press shorter than a frame can fall between two
-  // polls on a loaded machine: hold the key as a person does, and press
-  // again (only) while the view still shows the first layer.
+  // The arrow keys move to the next layer.
   await frame.focus();
   await page.mouse.click(600, 100);
-  const onConv3 = () => /Layer conv3 \(2 of 2\): weights 2 bits/.test(document.querySelector('#lv-host .liveview-text')?.textContent || '');
-  for (let attempt = 0; attempt < 5 && !(await page.evaluate(onConv3)); attempt++) {
-    await page.keyboard.press('ArrowRight', { delay: 250 });
-    await page.waitForFunction(onConv3, null, { timeout: 3000 }).catch(() => {});
-  }
-  assert.match(await text(page), /Layer conv3 \(2 of 2\): weights 2 bits/, 'ArrowRight did not move the view to the next layer');
+  await pressUntil(page, 'ArrowRight', '#lv-host .liveview-text', /Layer conv3 \(2 of 2\): weights 2 bits/, 'ArrowRight did not move the view to the next layer');
 
   // A bad message is reported, not drawn.
   await page.evaluate(() => window.lv.send({ kind: 'masks', masks: [{ name: 'x', kept: '12' }] }));
@@ -167,8 +174,9 @@ test('the live view in the Compress tab moves while the demo trains', async () =
   // The keyboard alone: Tab into the view, then an arrow to the layer
   // before, the first, kept in float: its weights without a grid.
   await frame.focus();
-  await page.keyboard.press('ArrowLeft');
-  await until(/Layer \S+ \(1 of \d+\): kept in float, no quantization grid; weights from [\d.e+-]+ to [\d.e+-]+/, 10000);
+  await pressUntil(page, 'ArrowLeft', '#compress-liveview .liveview-text',
+    /Layer \S+ \(1 of \d+\): kept in float, no quantization grid; weights from [\d.e+-]+ to [\d.e+-]+/,
+    'ArrowLeft did not move the view to the layer kept in float');
   assert.deepEqual(session.foreignRequests(), []);
   await checkPage(page, 'with the Compress tab\'s live view open');
 });
