@@ -29,7 +29,7 @@ import { el, formatBytes, formatDuration, formatETA, formatExact } from './forma
 import { loadRun, saveRun, deleteRun, storageUse, fingerprint } from './store.js';
 import { runInOrt, compare } from './ortcheck.js';
 import { summarize, confusionMatrix } from './evaluate.js';
-import { trainParallel, defaultWorkers } from './parallel.js';
+import { trainParallel, defaultWorkers, compressImagesPerWorker } from './parallel.js';
 import { compareGraphs } from './compare-graphs.js';
 
 const STAGES = [
@@ -350,13 +350,13 @@ export function addCompressStage(o) {
   }
 
   // trainingSlots is first and the further workers the training stages use:
-  // the number asked, or by default the Fine-tune tab's rule
-  // (defaultWorkers of the open images); fewer when the page's pool hands
+  // the number asked, or by default one per compressImagesPerWorker open
+  // images (defaultWorkers); fewer when the page's pool hands
   // out fewer. The number is not part of a stored run's key: a run
   // resumed with another gives the same result to float rounding.
   async function trainingSlots(first, job) {
     const cores = first.pool?.size || navigator.hardwareConcurrency || 1;
-    const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores) : Number(ui.workers.value);
+    const asked = ui.workers.value === 'auto' ? defaultWorkers(o.images(), cores, compressImagesPerWorker) : Number(ui.workers.value);
     const slots = [first];
     if (asked > 1) job.say(`Starting ${asked} workers for the training…`);
     for (let i = 1; i < asked; i++) {

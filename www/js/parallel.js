@@ -108,13 +108,26 @@ export async function trainParallel(slots, method, params, files, { onProgress }
 }
 
 /**
- * defaultWorkers is how many workers a fine-tune of images training
- * images uses by default: as many as the machine has cores, at most 4,
- * but 1 below minImagesPerExtraWorker training images per worker, where
- * starting a worker (a Go instance, the model and the images decoded
- * again) costs more than its share of the epoch saves (docs/training.md).
+ * defaultWorkers is how many workers a training run over images open
+ * images uses by default: as many as the machine has cores, at most 4, but
+ * only as many as give each worker perWorker images; below that, starting a
+ * worker (a Go instance, the model and the images decoded again) and the
+ * gradient exchange of every step cost more than its share of the epoch
+ * saves.
+ *
+ * finetuneImagesPerWorker is the Fine-tune tab's share, measured on a quiet
+ * 2-core machine (scripts/bench-compress.mjs --only finetune,
+ * docs/benchmarks-browser.md): two workers fine-tuned fashion-resnet 1.64x
+ * faster than one with 225 training images each, and the demo 1.27x with
+ * 450 each.
+ *
+ * compressImagesPerWorker is the Compress tab's: its training is the
+ * fine-tune and QIL, and QIL on two workers was slower than on one on the
+ * demo (docs/compression.md); below it the tab writes exactly the file
+ * `pare compress` writes (one worker), not the same to float rounding.
  */
-export const minImagesPerExtraWorker = 2000;
-export function defaultWorkers(images, cores = navigator.hardwareConcurrency || 1) {
-  return Math.max(1, Math.min(4, cores, Math.floor(images / minImagesPerExtraWorker) || 1));
+export const finetuneImagesPerWorker = 200;
+export const compressImagesPerWorker = 2000;
+export function defaultWorkers(images, cores = navigator.hardwareConcurrency || 1, perWorker = finetuneImagesPerWorker) {
+  return Math.max(1, Math.min(4, cores, Math.floor(images / perWorker) || 1));
 }
