@@ -235,14 +235,9 @@ func (p *Pipeline) startPrune() {
 	}
 	p.then(step(s, "analyse", func(ctx context.Context) error {
 		m := p.cfg.Model
-		_, enc, err := clone(m)
+		before, err := p.measureOriginal()
 		if err != nil {
 			return err
-		}
-		p.rep.Bytes["original"] = int64(len(enc))
-		before, err := qcqp.Measure(m)
-		if err != nil {
-			return fmt.Errorf("compress: measuring the model: %w", err)
 		}
 		for _, r := range qcqp.Resources {
 			p.rep.Resources[r] = ResourceChange{Before: before.Of(r)}
@@ -278,20 +273,31 @@ func (p *Pipeline) startPrune() {
 // against.
 func (p *Pipeline) unpruned() error {
 	m := p.cfg.Model
-	_, enc, err := clone(m)
+	before, err := p.measureOriginal()
 	if err != nil {
 		return err
-	}
-	p.rep.Bytes["original"] = int64(len(enc))
-	before, err := qcqp.Measure(m)
-	if err != nil {
-		return fmt.Errorf("compress: measuring the model: %w", err)
 	}
 	for _, r := range qcqp.Resources {
 		p.rep.Resources[r] = ResourceChange{Before: before.Of(r), Pruned: before.Of(r)}
 	}
 	p.models["pruned"] = m
 	return p.evaluateFloat(StagePrune, "original", m)
+}
+
+// measureOriginal records the original model's encoded size in the
+// report and returns its resources, the figures every budget and every
+// "before" column is set against.
+func (p *Pipeline) measureOriginal() (qcqp.Figures, error) {
+	_, enc, err := clone(p.cfg.Model)
+	if err != nil {
+		return qcqp.Figures{}, err
+	}
+	p.rep.Bytes["original"] = int64(len(enc))
+	before, err := qcqp.Measure(p.cfg.Model)
+	if err != nil {
+		return qcqp.Figures{}, fmt.Errorf("compress: measuring the model: %w", err)
+	}
+	return before, nil
 }
 
 // maxSolves bounds the re-solves that make room for quantization.
