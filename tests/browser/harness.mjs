@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, extname, dirname, normalize, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { gzipSync } from 'node:zlib';
 import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
@@ -272,4 +273,31 @@ export async function dropFiles(page, paths) {
     for (const f of list) dt.items.add(new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name));
     window.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   }, files);
+}
+
+// onnxruntimeAccuracy runs file in onnxruntime-node on the first n open
+// images as the page preprocessed them (its first worker's 'inputs') and
+// returns the share whose top class is the image's label.
+export async function onnxruntimeAccuracy(page, file, n) {
+  const inputs = await page.evaluate(async (end) => {
+    const slot = await window.pare.pool.slot(0);
+    const r = await slot.request('inputs', { start: 0, end });
+    let s = '';
+    for (const x of r.blob) s += String.fromCharCode(x);
+    return { ...r.value, b64: btoa(s) };
+  }, n);
+  const ort = createRequire(import.meta.url)('onnxruntime-node');
+  const sess = await ort.InferenceSession.create(file);
+  const raw = Buffer.from(inputs.b64, 'base64');
+  const x = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+  const out = await sess.run({ [inputs.name]: new ort.Tensor('float32', x, inputs.shape) });
+  const y = out[sess.outputNames[0]].data;
+  const k = y.length / inputs.shape[0];
+  let right = 0;
+  for (let i = 0; i < inputs.shape[0]; i++) {
+    let best = 0;
+    for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
+    if (best === inputs.labels[i]) right++;
+  }
+  return right / inputs.shape[0];
 }

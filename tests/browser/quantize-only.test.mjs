@@ -10,13 +10,11 @@
 // does not exist) leaves every stage waiting, with the message shown.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serve, open, checkPage, bannerText, pareWasm, www, screenshots, openDemoOnCompress, compressStageStates } from './harness.mjs';
+import { serve, open, checkPage, bannerText, pareWasm, www, screenshots, openDemoOnCompress, compressStageStates, onnxruntimeAccuracy } from './harness.mjs';
 import { tempFile } from './fixtures.mjs';
 
-const require = createRequire(import.meta.url);
 const demoModel = join(www, 'demo', 'demo-resnet-mnist.onnx');
 
 let site;
@@ -117,27 +115,8 @@ test('the demo quantized only: prune and fine-tune skipped, resumed after a relo
   assert.ok(bytes.equals(await readFile(cliOut)), 'the page and pare compress wrote different files');
 
   // onnxruntime-node on the images as the page preprocesses them.
-  const inputs = await page.evaluate(async () => {
-    const slot = await window.pare.pool.slot(0);
-    const r = await slot.request('inputs', { start: 0, end: 1000 });
-    let s = '';
-    for (const x of r.blob) s += String.fromCharCode(x);
-    return { ...r.value, b64: btoa(s) };
-  });
-  const ort = require('onnxruntime-node');
-  const sess = await ort.InferenceSession.create(file);
-  const raw = Buffer.from(inputs.b64, 'base64');
-  const x = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
-  const out = await sess.run({ [inputs.name]: new ort.Tensor('float32', x, inputs.shape) });
-  const y = out[sess.outputNames[0]].data;
-  const k = y.length / inputs.shape[0];
-  let right = 0;
-  for (let i = 0; i < inputs.shape[0]; i++) {
-    let best = 0;
-    for (let j = 1; j < k; j++) if (y[i * k + j] > y[i * k + best]) best = j;
-    if (best === inputs.labels[i]) right++;
-  }
-  assert.equal(right / inputs.shape[0], Number(check.pare), 'onnxruntime-node and the page disagree on the accuracy');
+  const ortAccuracy = await onnxruntimeAccuracy(page, file, 1000);
+  assert.equal(ortAccuracy, Number(check.pare), 'onnxruntime-node and the page disagree on the accuracy');
   console.log(`quantize only: validation ${report.accuracy.original.val} -> ${report.accuracy.quantized.val}; ` +
     `check ${check.pare} (Pare, onnxruntime-web, onnxruntime-node) on ${check.images} images; ${report.bytes.original} -> ${bytes.length} bytes`);
   assert.deepEqual(session.errors, []);
