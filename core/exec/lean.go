@@ -11,6 +11,11 @@ type SessionOptions struct {
 	// unfused plan reads, so inference holds its weights about once;
 	// RunWith(KeepAll) then fails with ErrRunOnly.
 	RunOnly bool
+	// Weights are the initializers ReadModelFile converted while decoding
+	// the model, which holds them no more. The session takes them: they
+	// serve one session, and a second NewSession from the same Weights
+	// fails (the first may have folded BatchNormalization into them).
+	Weights *Weights
 	// noFakeQuant leaves QuantizeLinear -> DequantizeLinear chains
 	// unfused (qdq.go), for the tests that compare the two.
 	noFakeQuant bool

@@ -122,8 +122,14 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 		return nil, &UnsupportedError{Ops: unsupported}
 	}
 
+	if w := opts.Weights; w != nil {
+		if w.byTensor == nil {
+			return nil, fmt.Errorf("exec: these Weights already went to a session; read the model again for another")
+		}
+		defer func() { w.byTensor = nil }() // the session owns them now
+	}
 	for _, init := range m.Graph.Initializer {
-		t, err := tensor.FromONNX(init)
+		t, err := opts.Weights.initializer(init)
 		if err != nil {
 			return nil, fmt.Errorf("exec: initializer %q: %w", init.Name, err)
 		}

@@ -42,8 +42,12 @@ type result struct {
 	HeapInuseBytes uint64 `json:"heap_inuse_bytes"`
 	// HeapLiveBytes is the heap allocated after a collection following the
 	// runs: what inference holds (weights, buffers, session).
-	HeapLiveBytes    uint64 `json:"heap_live_bytes"`
-	SysBytes         uint64 `json:"sys_bytes"`
+	HeapLiveBytes uint64 `json:"heap_live_bytes"`
+	SysBytes      uint64 `json:"sys_bytes"`
+	// LoadSysBytes is Sys once the session is built, before any run: the
+	// peak of reading the model and building the session (the runtime
+	// keeps what it obtained; in wasm the linear memory never shrinks).
+	LoadSysBytes     uint64 `json:"load_sys_bytes"`
 	TotalAllocPerRun uint64 `json:"alloc_bytes_per_run"`
 	MallocsPerRun    uint64 `json:"mallocs_per_run"`
 	// PerOp is the time per op type over one node-by-node evaluation
@@ -67,6 +71,7 @@ func run() error {
 	perOp := flag.Bool("per-op", false, "also time each op type over one node-by-node evaluation")
 	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
 	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
+	load := flag.String("load", "stream", "how the model is read: stream (converted while decoded, as pare does) or whole (the file read whole, then converted)")
 	flag.Parse()
 	if *modelPath == "" || flag.NArg() != 0 {
 		flag.Usage()
@@ -76,7 +81,20 @@ func run() error {
 		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
 	}
 
-	m, err := onnx.ReadModelFile(*modelPath)
+	if *load != "stream" && *load != "whole" {
+		return fmt.Errorf("-load is stream or whole, not %q", *load)
+	}
+	// Streamed, as pare bench, eval and run read a model: the initializers
+	// are converted while the file is decoded (exec.ReadModelFile). -per-op
+	// builds a second, unfused session, which needs the values in the model.
+	var m *onnx.Model
+	var weights *exec.Weights
+	var err error
+	if *load == "stream" && !*perOp {
+		m, weights, err = exec.ReadModelFile(*modelPath)
+	} else {
+		m, err = onnx.ReadModelFile(*modelPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,7 +110,7 @@ func run() error {
 	start := time.Now()
 	// Run-only, as pare bench and the page build it: each BN-folded weight
 	// is held once.
-	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
+	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: weights})
 	if err != nil {
 		return err
 	}
@@ -105,6 +123,9 @@ func run() error {
 	m = nil
 	res := result{Model: *modelPath, Platform: runtime.GOOS + "/" + runtime.GOARCH, Runs: *runs}
 	res.SessionMS = msSince(start)
+	var loaded runtime.MemStats
+	runtime.ReadMemStats(&loaded)
+	res.LoadSysBytes = loaded.Sys
 
 	for i := 0; i < *warmup; i++ {
 		if _, err := sess.Run(feeds); err != nil {
