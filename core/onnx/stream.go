@@ -179,22 +179,34 @@ func (s *streamDecoder) graph(size int64, g *Graph) error {
 	defer func() { s.graphDepth-- }()
 	r := newReader(&s.decoder, nil, graphFields, &g.wire, &g.Unknown)
 	for left := size; left > 0; {
-		num, typ, _, total, ok := s.extent(left)
+		num, typ, hdr, total, ok := s.extent(left)
 		n := left
 		if ok {
 			n = total
 		}
 		// A well-formed initializer field always becomes one Tensor.
 		initializer := ok && num == 5 && typ == protowire.BytesType && s.take != nil
-		b, err := s.fill(n, initializer)
-		if err != nil {
-			return err
-		}
-		left -= n
-		r.b = b
 		before := len(g.Initializer)
-		if err := r.forEach(func() error { return s.graphField(r, g) }); err != nil {
-			return err
+		var field, pay, end int64
+		split := false
+		if initializer {
+			field, pay, end, split = s.rawSpan(hdr, total)
+		}
+		if split {
+			if err := s.splitInitializer(r, g, hdr, field, pay, end, total); err != nil {
+				return err
+			}
+			left -= n
+		} else {
+			b, err := s.fill(n, initializer)
+			if err != nil {
+				return err
+			}
+			left -= n
+			r.b = b
+			if err := r.forEach(func() error { return s.graphField(r, g) }); err != nil {
+				return err
+			}
 		}
 		if !initializer || len(g.Initializer) != before+1 {
 			continue
@@ -210,6 +222,83 @@ func (s *streamDecoder) graph(size int64, g *Graph) error {
 			dropValues(t)
 		}
 	}
+	return nil
+}
+
+// minSplit is the smallest raw_data that splitInitializer reads into a
+// buffer of its own: below it, the header bytes sharing its buffer
+// cost nothing.
+const minSplit = 4096
+
+// rawSpan finds the first length-delimited raw_data field of the
+// initializer field at the head of the input (total bytes, the first hdr
+// of them its tag and length): where it starts, and where its payload
+// starts and ends, as offsets in the initializer field. ok is false when
+// there is none of at least minSplit bytes, or when its header is not
+// within what the read buffer holds (huge names or dims) or anything
+// before it is malformed: the caller then reads the field whole.
+func (s *streamDecoder) rawSpan(hdr int, total int64) (field, pay, end int64, ok bool) {
+	b, _ := s.in.Peek(int(min(total, int64(s.in.Size()))))
+	for pos := hdr; pos < len(b); {
+		num, typ, n := protowire.ConsumeTag(b[pos:])
+		if n < 0 {
+			return 0, 0, 0, false
+		}
+		if num == 9 && typ == protowire.BytesType {
+			l, m := protowire.ConsumeVarint(b[pos+n:])
+			p := int64(pos + n + m)
+			if m < 0 || l > uint64(total-p) || l < minSplit {
+				return 0, 0, 0, false
+			}
+			return int64(pos), p, p + int64(l), true
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[pos+n:])
+		if m < 0 {
+			return 0, 0, 0, false
+		}
+		pos += n + m
+	}
+	return 0, 0, 0, false
+}
+
+// splitInitializer decodes the initializer field at the head of the input
+// as the graph's reader r would (graphField, case 5), but reads the
+// payload of its raw_data (field to end, from rawSpan) into an aligned
+// buffer of exactly its size, apart from the bytes around it: a weight of
+// whole pages then takes whole pages, not one more for its header.
+func (s *streamDecoder) splitInitializer(r *fieldReader, g *Graph, hdr int, field, pay, end, total int64) error {
+	head, err := s.fill(pay, false)
+	if err != nil {
+		return err
+	}
+	raw, err := s.fill(end-pay, true)
+	if err != nil {
+		return err
+	}
+	tail, err := s.fill(total-end, false)
+	if err != nil {
+		return err
+	}
+	index := len(g.Initializer)
+	t := new(Tensor)
+	g.Initializer = append(g.Initializer, t)
+	tr := newReader(&s.decoder, head[hdr:field], tensorFields, &t.wire, &t.Unknown)
+	err = tr.forEach(func() error { return s.tensorField(tr, t) })
+	if err == nil {
+		// What tensorField does with this field (bytesField). singular
+		// holds: rawSpan found the first raw_data of wire type bytes, and
+		// only such a field marks raw_data seen.
+		tr.num, tr.typ = 9, protowire.BytesType
+		tr.singular(protowire.BytesType)
+		t.RawData = raw[:len(raw):len(raw)]
+		tr.present(false) // rawSpan's payloads are at least minSplit bytes
+		tr.b = tail
+		err = tr.forEach(func() error { return s.tensorField(tr, t) })
+	}
+	if err != nil {
+		return within(err, fmt.Sprintf("initializer[%d]", index))
+	}
+	r.ws.addKnown(5, 1, false)
 	return nil
 }
 

@@ -9,12 +9,15 @@ import (
 	"strings"
 	"testing"
 	"unsafe"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // streamModel is everyKindModel with initializers that carry every field
 // the decoder aliases (segment, string_data, unknown fields, metadata with
-// unknown fields), so a tensor still pointing into the reused buffer shows.
-func streamModel() *Model {
+// unknown fields), so a tensor still sharing a buffer with its raw_data
+// shows, and with large raw_data laid out in several ways unless small.
+func streamModel(small bool) *Model {
 	m := everyKindModel()
 	for i := range 3 {
 		m.Graph.Initializer = append(m.Graph.Initializer, &Tensor{
@@ -26,6 +29,32 @@ func streamModel() *Model {
 			MetadataProps: []*StringEntry{{Key: "k", Value: "v", Unknown: []RawField{rawField(7, []byte{byte(i)})}}},
 		})
 	}
+	if small {
+		return m
+	}
+	// Large raw_data, read apart from the rest of its tensor
+	// (splitInitializer): first, between kept fields, after a raw_data of
+	// the wrong wire type and before a second one.
+	big := func(i int) []byte {
+		b := make([]byte, minSplit+4*i)
+		for j := range b {
+			b[j] = byte(j*7 + i)
+		}
+		return b
+	}
+	first := &Tensor{RawData: big(0), Dims: []int64{minSplit / 4}, DataType: Float, Name: "first"}
+	first.wire.order = []segment{{num: 9, count: 1}, {num: 1, count: 1}, {num: 2, count: 1}, {num: 8, count: 1}}
+	between := &Tensor{Name: "between", DataType: Float, Dims: []int64{minSplit/4 + 1}, RawData: big(1),
+		Unknown: []RawField{rawField(99, []byte{1}), rawField(98, []byte{2})}}
+	between.wire.order = []segment{{num: 99, count: 1, unknown: true}, {num: 9, count: 1}, {num: 98, count: 1, unknown: true},
+		{num: 1, count: 1}, {num: 2, count: 1}, {num: 8, count: 1}}
+	wrongType := protowire.AppendVarint(protowire.AppendTag(nil, 9, protowire.VarintType), 5)
+	second := rawField(9, big(3))
+	twice := &Tensor{Name: "twice", DataType: Float, Dims: []int64{minSplit/4 + 2}, RawData: big(2),
+		Unknown: []RawField{{Num: 9, Bytes: wrongType}, second}}
+	twice.wire.order = []segment{{num: 9, count: 1, unknown: true}, {num: 9, count: 1}, {num: 9, count: 1, unknown: true},
+		{num: 1, count: 1}, {num: 2, count: 1}, {num: 8, count: 1}}
+	m.Graph.Initializer = append(m.Graph.Initializer, first, between, twice)
 	return m
 }
 
@@ -33,7 +62,7 @@ func streamModel() *Model {
 func streamInputs(t *testing.T) map[string][]byte {
 	t.Helper()
 	in := map[string][]byte{"nested graphs": nestedGraphs(4), "empty": {}}
-	data, err := Encode(streamModel())
+	data, err := Encode(streamModel(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,17 +116,48 @@ func TestDecodeReaderMatchesDecode(t *testing.T) {
 // TestDecodeReaderErrorsAsDecode cuts and corrupts a model at every byte:
 // DecodeReader must fail where Decode fails, with the same message, and
 // allocate nothing a length it has not checked asks for (a corrupted
-// length would otherwise show as a huge allocation or a panic).
+// length would otherwise show as a huge allocation or a panic). The model
+// with large raw_data is cut and corrupted around each payload's ends,
+// where the header splitInitializer reads apart lies, and every 61st byte.
 func TestDecodeReaderErrorsAsDecode(t *testing.T) {
-	data, err := Encode(streamModel())
+	small, err := Encode(streamModel(true))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for n := range data {
-		decodeBoth(t, "prefix", data[:n], nil, true)
+	large, err := Encode(streamModel(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	take := func(*Tensor) (bool, error) { return false, nil } // the split path needs a take
+	check := func(data []byte, n int) {
+		decodeBoth(t, "prefix", data[:n], take, true)
 		bad := bytes.Clone(data)
 		bad[n] ^= 0xff
-		decodeBoth(t, "flipped byte", bad, nil, false)
+		decodeBoth(t, "flipped byte", bad, take, false)
+	}
+	for n := range small {
+		check(small, n)
+	}
+	near := map[int]bool{}
+	for _, tp := range streamModel(false).Graph.Initializer {
+		if len(tp.RawData) < minSplit {
+			continue
+		}
+		start := bytes.Index(large, tp.RawData)
+		if start < 0 {
+			t.Fatalf("raw_data of %q not found in the encoding", tp.Name)
+		}
+		end := start + len(tp.RawData)
+		for n := max(start-48, 0); n < min(end+48, len(large)); n++ {
+			if n < start+8 || n >= end-8 {
+				near[n] = true
+			}
+		}
+	}
+	for n := range large {
+		if near[n] || n%61 == 0 {
+			check(large, n)
+		}
 	}
 }
 
@@ -106,7 +166,7 @@ func TestDecodeReaderErrorsAsDecode(t *testing.T) {
 // file order with their values intact, raw_data aligned and in a buffer
 // of its own (overwriting it changes nothing else).
 func TestDecodeReaderTakes(t *testing.T) {
-	data, err := Encode(streamModel())
+	data, err := Encode(streamModel(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +184,7 @@ func TestDecodeReaderTakes(t *testing.T) {
 		if len(tp.RawData) > 0 && uintptr(unsafe.Pointer(unsafe.SliceData(tp.RawData)))%8 != 0 {
 			t.Errorf("initializer %q: raw_data is not 8-byte aligned", tp.Name)
 		}
-		if tp.Name != "aliasing" {
+		if tp.Name != "aliasing" && len(tp.RawData) < minSplit {
 			return false, nil
 		}
 		// Taken values are take's to overwrite: no other field may see it.
@@ -142,7 +202,7 @@ func TestDecodeReaderTakes(t *testing.T) {
 	}
 	for i, tp := range got.Graph.Initializer {
 		w := *want.Graph.Initializer[i]
-		if tp.Name == "aliasing" {
+		if tp.Name == "aliasing" || len(w.RawData) >= minSplit {
 			if tp.RawData != nil || tp.StringData != nil {
 				t.Errorf("initializer %d: taken values kept", i)
 			}
@@ -156,7 +216,7 @@ func TestDecodeReaderTakes(t *testing.T) {
 
 // TestDecodeReaderStopsOnTakeError and on input shorter than announced.
 func TestDecodeReaderFailures(t *testing.T) {
-	data, err := Encode(streamModel())
+	data, err := Encode(streamModel(false))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +236,7 @@ func TestDecodeReaderFailures(t *testing.T) {
 
 // TestReadModelFileTaking reads a model file as ReadModelFile does.
 func TestReadModelFileTaking(t *testing.T) {
-	data, err := Encode(streamModel())
+	data, err := Encode(streamModel(false))
 	if err != nil {
 		t.Fatal(err)
 	}
