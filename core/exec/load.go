@@ -14,15 +14,6 @@ type Weights struct {
 	// tensor. Keyed by the model's own *onnx.Tensor, so duplicate names
 	// resolve as NewSession resolves them (the last one wins).
 	byTensor map[*onnx.Tensor]*tensor.Tensor
-	bytes    int64
-}
-
-// Bytes is the size of the converted tensors' values.
-func (w *Weights) Bytes() int64 {
-	if w == nil {
-		return 0
-	}
-	return w.bytes
 }
 
 // ReadModelFile reads the model at path for inference. It decodes the file
@@ -65,7 +56,6 @@ func (w *Weights) take(t *onnx.Tensor) (bool, error) {
 		return false, nil
 	}
 	w.byTensor[t] = c
-	w.bytes += int64(c.Len()) * int64(c.DType.ElementSize())
 	return true, nil
 }
 
