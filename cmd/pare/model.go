@@ -39,7 +39,9 @@ func loadSession(path string, stderr io.Writer) (*onnx.Model, *exec.Session, err
 	if err != nil {
 		return nil, nil, err
 	}
-	s, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: w})
+	// A process that runs one model can afford the first run's forced
+	// collections (exec.SessionOptions.CollectFirstRun).
+	s, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: w, CollectFirstRun: true})
 	if err != nil {
 		return nil, nil, err
 	}

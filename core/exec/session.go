@@ -92,7 +92,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err := Validate(m); err != nil {
 		return nil, err
 	}
-	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
+	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool(opts.CollectFirstRun)}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
 	}
@@ -245,7 +245,7 @@ func (s *Session) Stats() Stats {
 func (s *Session) ReleaseBuffers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pool = newBufferPool()
+	s.pool = newBufferPool(s.pool.collectTrace)
 }
 
 // Run evaluates the model on inputs (by input name) and returns the graph

@@ -39,6 +39,9 @@ type result struct {
 	// PooledBytes is exec.Stats().PooledBytes: what the session keeps
 	// for the next run's activations (the planned arena, free buffers).
 	PooledBytes int64 `json:"pooled_bytes"`
+	// FirstRunFreeBytes is exec.Stats().PeakFreeBytes of the first run:
+	// the most its free lists held while it recorded the arena's trace.
+	FirstRunFreeBytes int64 `json:"first_run_free_bytes"`
 	// Go heap after the runs (runtime.MemStats): HeapInuse is live spans,
 	// Sys everything the runtime obtained from the OS (in wasm: the linear
 	// memory it grew). TotalAllocPerRun is bytes allocated per timed run.
@@ -74,6 +77,7 @@ func run() error {
 	perOp := flag.Bool("per-op", false, "also time each op type over one node-by-node evaluation")
 	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
 	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
+	collectFirst := flag.Bool("collect-first-run", true, "drop the first run's unusable free buffers and collect (exec.SessionOptions.CollectFirstRun, as pare sets it)")
 	load := flag.String("load", "stream", "how the model is read: stream (converted while decoded, as pare does) or whole (the file read whole, then converted)")
 	flag.Parse()
 	if *modelPath == "" || flag.NArg() != 0 {
@@ -114,7 +118,7 @@ func run() error {
 	start := time.Now()
 	// Run-only, as pare bench and the page build it: each BN-folded weight
 	// is held once.
-	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: weights})
+	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: weights, CollectFirstRun: *collectFirst})
 	if err != nil {
 		return err
 	}
@@ -132,10 +136,17 @@ func run() error {
 	runtime.ReadMemStats(&loaded)
 	res.LoadSysBytes = loaded.Sys
 
+	firstFree := int64(-1) // of the first run, warm-up or timed
+	noteFirst := func() {
+		if firstFree < 0 {
+			firstFree = sess.Stats().PeakFreeBytes
+		}
+	}
 	for i := 0; i < *warmup; i++ {
 		if _, err := sess.Run(feeds); err != nil {
 			return err
 		}
+		noteFirst()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -156,6 +167,7 @@ func run() error {
 			return err
 		}
 		times = append(times, msSince(t0))
+		noteFirst()
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
@@ -171,6 +183,7 @@ func run() error {
 	summarize(&res, times)
 	st := sess.Stats()
 	res.PeakLiveBytes, res.PooledBytes = st.PeakLiveBytes, st.PooledBytes
+	res.FirstRunFreeBytes = firstFree
 	res.HeapInuseBytes, res.SysBytes = after.HeapInuse, after.Sys
 	res.HeapLiveBytes = live.HeapAlloc
 	res.TotalAllocPerRun = (after.TotalAlloc - before.TotalAlloc) / uint64(*runs)
