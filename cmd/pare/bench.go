@@ -50,7 +50,7 @@ func runBench(args []string, stdout, stderr io.Writer) error {
 	if *runs < 1 || *warmup < benchrun.Auto || *minTime < 0 || *maxWarmup <= 0 {
 		return usagef("--runs must be at least 1, --warmup at least 0, --time at least 0 and --max-warmup positive")
 	}
-	m, sess, err := loadModel(pos[0], stderr)
+	m, sess, err := loadSession(pos[0], stderr)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err := pp.check(); err != nil {
 		return err
 	}
-	m, sess, err := loadModel(pos[0], stderr)
+	m, sess, err := loadSession(pos[0], stderr)
 	if err != nil {
 		return err
 	}

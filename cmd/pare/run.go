@@ -29,7 +29,7 @@ func runRun(args []string, stdout, stderr io.Writer) error {
 	if *outDir == "" {
 		return usagef("-o DIR is required")
 	}
-	_, sess, err := loadModel(pos[0], stderr)
+	_, sess, err := loadSession(pos[0], stderr)
 	if err != nil {
 		return err
 	}

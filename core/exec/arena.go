@@ -2,6 +2,7 @@ package exec
 
 import (
 	"cmp"
+	"runtime"
 	"slices"
 
 	"github.com/pare-ml/pare/core/tensor"
@@ -84,7 +85,7 @@ func (p *bufferPool) endRun(completed bool) {
 			// now. Dropped before the arena is allocated (with the
 			// trace's references to them), so that a collection the
 			// allocation sets off can take them back first.
-			p.f32, rec.owner = nil, nil
+			p.f32, p.freeBytes, rec.owner = nil, 0, nil
 			p.plan = planArena(rec)
 		}
 		return
@@ -120,6 +121,41 @@ func (p *bufferPool) retainedBytes() int64 {
 		}
 	}
 	return b
+}
+
+// collectTraceBytes is the least that dropFree lets go between two
+// collections. A collection alone is short (0.1-0.3 ms on DenseNet-121's
+// heap, mostly pointer-free weights), but each also makes the run allocate
+// and clear fresh memory where a kept buffer would have served: on
+// DenseNet-121, 1 MiB (or a quarter of the live activations) gave a peak
+// RSS of 55.1 MiB and a first run of 266-304 ms, 4 MiB (or half) 57.8 MiB
+// and 157-235 ms, 8 MiB 61.0 MiB and 133-172 ms, against 78-82 MiB and
+// 116-147 ms without dropping (docs/benchmarks.md).
+const collectTraceBytes = 4 << 20
+
+// dropFree serves SessionOptions.CollectFirstRun in a run that records its
+// trace, when no free buffer serves a float32 request: every free float32
+// buffer is dropped. A trace run's free lists serve that run alone, and
+// the ones that fit no request now rarely fit a later one: a network's
+// maps shrink (ResNet-18: 5.9 MiB kept for 3.8 MiB of live activations)
+// or grow (DenseNet-121's Concats: 26.8 MiB kept for 8.0 MiB), and kept,
+// they add to the process's peak. Dropped buffers are garbage the
+// collector takes only when the heap doubles (GOGC), which the weights
+// make large, so once 4 MiB or half the live activations have been
+// dropped a collection is forced: the heap then exceeds what is live by no
+// more than that, at the cost of collections in that one run (19 for
+// DenseNet-121, 1 for ResNet-18) and of allocating what a kept buffer
+// would have served.
+func (p *bufferPool) dropFree() {
+	for _, t := range p.f32 {
+		p.dropped += int64(cap(t.F32)) * 4
+	}
+	clear(p.f32) // the dropped references
+	p.f32, p.freeBytes = p.f32[:0], 0
+	if p.dropped >= max(collectTraceBytes, p.live/2) {
+		p.dropped = 0
+		runtime.GC()
+	}
 }
 
 // planTake serves a float32 request of n elements from the plan, or

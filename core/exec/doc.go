@@ -12,6 +12,11 @@
 //
 // # Memory
 //
+// ReadModelFile reads a model for inference: its large initializers are
+// converted as the file is decoded, without a copy of float32 weights, and
+// passed to the session in SessionOptions.Weights, so loading holds the
+// weights once rather than the file's bytes and the weights (load.go).
+//
 // Run frees each intermediate value right after its last reader and hands
 // the buffer to a later allocation, so a deep network needs memory for its
 // widest point, not for every activation. The first run records when each

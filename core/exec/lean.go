@@ -11,6 +11,21 @@ type SessionOptions struct {
 	// unfused plan reads, so inference holds its weights about once;
 	// RunWith(KeepAll) then fails with ErrRunOnly.
 	RunOnly bool
+	// Weights are the initializers ReadModelFile converted while decoding
+	// the model, which holds them no more. The session takes them: they
+	// serve one session, and a second NewSession from the same Weights
+	// fails (the first may have folded BatchNormalization into them).
+	Weights *Weights
+	// CollectFirstRun keeps the run that records the activation arena's
+	// plan (the first one, and the first after a change of input shape)
+	// from holding free buffers it cannot use: when none serves a request,
+	// they are dropped, and a collection is forced once 4 MiB or half
+	// the live activations have been dropped (arena.go, dropFree). That run's free lists are otherwise the process's peak
+	// (DenseNet-121: 26.8 MiB for 8.0 MiB of live activations; see
+	// docs/benchmarks.md). It costs forced collections (runtime.GC) in
+	// those runs, which a program with a large pointer-rich heap may not
+	// want: the CLI's inference commands set it.
+	CollectFirstRun bool
 	// noFakeQuant leaves QuantizeLinear -> DequantizeLinear chains
 	// unfused (qdq.go), for the tests that compare the two.
 	noFakeQuant bool

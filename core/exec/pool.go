@@ -23,6 +23,10 @@ type Stats struct {
 	// PooledBytes is what the session keeps after the run for the next
 	// runs' activations: the planned arena (arena.go) and free buffers.
 	PooledBytes int64
+	// PeakFreeBytes is the most the run's free float32 buffers held at
+	// once: the free lists of a run not served by a plan (the first one,
+	// which records the trace, or one that left its plan).
+	PeakFreeBytes int64
 }
 
 // bufferPool recycles the buffers of values whose last consumer has run
@@ -44,6 +48,13 @@ type bufferPool struct {
 	deviated bool
 	running  bool
 	failures int
+
+	// freeBytes is what f32 holds. collectTrace is
+	// SessionOptions.CollectFirstRun; dropped counts the bytes dropFree let
+	// go since its last collection.
+	freeBytes    int64
+	collectTrace bool
+	dropped      int64
 }
 
 type poolKey struct {
@@ -51,8 +62,8 @@ type poolKey struct {
 	n  int
 }
 
-func newBufferPool() *bufferPool {
-	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}}
+func newBufferPool(collectTrace bool) *bufferPool {
+	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}, collectTrace: collectTrace}
 }
 
 // elemBytes is the storage size of one element of dt.
@@ -84,6 +95,9 @@ func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tenso
 		}
 	}
 	t := p.fit(dt, n)
+	if t == nil && dt == tensor.Float32 && p.rec != nil && p.collectTrace {
+		p.dropFree()
+	}
 	if t != nil {
 		if zero {
 			clearData(t)
@@ -114,6 +128,7 @@ func (p *bufferPool) fit(dt tensor.DType, n int) *tensor.Tensor {
 		}
 		t := l[i]
 		p.f32 = slices.Delete(l, i, i+1)
+		p.freeBytes -= int64(cap(t.F32)) * 4
 		t.F32 = t.F32[:n]
 		return t
 	}
@@ -159,6 +174,8 @@ func (p *bufferPool) put(t *tensor.Tensor) {
 		}
 		i, _ := slices.BinarySearchFunc(p.f32, cap(t.F32), func(u *tensor.Tensor, c int) int { return cmp.Compare(cap(u.F32), c) })
 		p.f32 = slices.Insert(p.f32, i, t)
+		p.freeBytes += int64(cap(t.F32)) * 4
+		p.stats.PeakFreeBytes = max(p.stats.PeakFreeBytes, p.freeBytes)
 		return
 	}
 	k := poolKey{t.DType, t.Len()}

@@ -92,7 +92,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err := Validate(m); err != nil {
 		return nil, err
 	}
-	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool()}
+	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool(opts.CollectFirstRun)}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
 	}
@@ -122,8 +122,14 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 		return nil, &UnsupportedError{Ops: unsupported}
 	}
 
+	if w := opts.Weights; w != nil {
+		if w.byTensor == nil {
+			return nil, fmt.Errorf("exec: these Weights already went to a session; read the model again for another")
+		}
+		defer func() { w.byTensor = nil }() // the session owns them now
+	}
 	for _, init := range m.Graph.Initializer {
-		t, err := tensor.FromONNX(init)
+		t, err := opts.Weights.initializer(init)
 		if err != nil {
 			return nil, fmt.Errorf("exec: initializer %q: %w", init.Name, err)
 		}
@@ -239,7 +245,7 @@ func (s *Session) Stats() Stats {
 func (s *Session) ReleaseBuffers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pool = newBufferPool()
+	s.pool = newBufferPool(s.pool.collectTrace)
 }
 
 // Run evaluates the model on inputs (by input name) and returns the graph

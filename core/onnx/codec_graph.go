@@ -26,31 +26,35 @@ func (d *decoder) graph(b []byte, g *Graph) error {
 	d.graphDepth++
 	defer func() { d.graphDepth-- }()
 	r := newReader(d, b, graphFields, &g.wire, &g.Unknown)
-	return r.forEach(func() (err error) {
-		switch r.num {
-		case 1:
-			err = r.repeatedMessage(len(g.Node), appendDecoded(&g.Node, d.node))
-		case 2:
-			err = r.stringField(&g.Name)
-		case 5:
-			err = r.repeatedMessage(len(g.Initializer), appendDecoded(&g.Initializer, d.tensor))
-		case 10:
-			err = r.stringField(&g.DocString)
-		case 11, 12, 13:
-			list := &g.Input
-			if r.num == 12 {
-				list = &g.Output
-			} else if r.num == 13 {
-				list = &g.ValueInfo
-			}
-			err = r.repeatedMessage(len(*list), appendDecoded(list, d.valueInfo))
-		case 16:
-			err = r.repeatedMessage(len(g.MetadataProps), appendDecoded(&g.MetadataProps, d.stringEntry))
-		default:
-			err = r.keep()
+	return r.forEach(func() error { return d.graphField(r, g) })
+}
+
+// graphField decodes the field r is positioned on into g (Decode and the
+// streaming decoder, stream.go, share it).
+func (d *decoder) graphField(r *fieldReader, g *Graph) (err error) {
+	switch r.num {
+	case 1:
+		err = r.repeatedMessage(len(g.Node), appendDecoded(&g.Node, d.node))
+	case 2:
+		err = r.stringField(&g.Name)
+	case 5:
+		err = r.repeatedMessage(len(g.Initializer), appendDecoded(&g.Initializer, d.tensor))
+	case 10:
+		err = r.stringField(&g.DocString)
+	case 11, 12, 13:
+		list := &g.Input
+		if r.num == 12 {
+			list = &g.Output
+		} else if r.num == 13 {
+			list = &g.ValueInfo
 		}
-		return err
-	})
+		err = r.repeatedMessage(len(*list), appendDecoded(list, d.valueInfo))
+	case 16:
+		err = r.repeatedMessage(len(g.MetadataProps), appendDecoded(&g.MetadataProps, d.stringEntry))
+	default:
+		err = r.keep()
+	}
+	return err
 }
 
 func (g *Graph) fields() []fieldInfo                { return graphFields }

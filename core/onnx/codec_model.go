@@ -16,34 +16,38 @@ var modelFields = []fieldInfo{
 
 func (d *decoder) model(b []byte, m *Model) error {
 	r := newReader(d, b, modelFields, &m.wire, &m.Unknown)
-	return r.forEach(func() (err error) {
-		switch r.num {
-		case 1:
-			err = r.int64Field(&m.IRVersion)
-		case 2:
-			err = r.stringField(&m.ProducerName)
-		case 3:
-			err = r.stringField(&m.ProducerVersion)
-		case 4:
-			err = r.stringField(&m.Domain)
-		case 5:
-			err = r.int64Field(&m.ModelVersion)
-		case 6:
-			err = r.stringField(&m.DocString)
-		case 7:
-			err = r.messageField(func(p []byte) error {
-				m.Graph = new(Graph)
-				return d.graph(p, m.Graph)
-			})
-		case 8:
-			err = r.repeatedMessage(len(m.OpsetImport), appendDecoded(&m.OpsetImport, d.operatorSet))
-		case 14:
-			err = r.repeatedMessage(len(m.MetadataProps), appendDecoded(&m.MetadataProps, d.stringEntry))
-		default:
-			err = r.keep()
-		}
-		return err
-	})
+	return r.forEach(func() error { return d.modelField(r, m) })
+}
+
+// modelField decodes the field r is positioned on into m (Decode and the
+// streaming decoder, stream.go, share it).
+func (d *decoder) modelField(r *fieldReader, m *Model) (err error) {
+	switch r.num {
+	case 1:
+		err = r.int64Field(&m.IRVersion)
+	case 2:
+		err = r.stringField(&m.ProducerName)
+	case 3:
+		err = r.stringField(&m.ProducerVersion)
+	case 4:
+		err = r.stringField(&m.Domain)
+	case 5:
+		err = r.int64Field(&m.ModelVersion)
+	case 6:
+		err = r.stringField(&m.DocString)
+	case 7:
+		err = r.messageField(func(p []byte) error {
+			m.Graph = new(Graph)
+			return d.graph(p, m.Graph)
+		})
+	case 8:
+		err = r.repeatedMessage(len(m.OpsetImport), appendDecoded(&m.OpsetImport, d.operatorSet))
+	case 14:
+		err = r.repeatedMessage(len(m.MetadataProps), appendDecoded(&m.MetadataProps, d.stringEntry))
+	default:
+		err = r.keep()
+	}
+	return err
 }
 
 func (m *Model) fields() []fieldInfo                { return modelFields }

@@ -22,43 +22,47 @@ var tensorFields = []fieldInfo{
 
 func (d *decoder) tensor(b []byte, t *Tensor) error {
 	r := newReader(d, b, tensorFields, &t.wire, &t.Unknown)
-	return r.forEach(func() (err error) {
-		switch r.num {
-		case 1:
-			err = repeatedVarint(r, &t.Dims)
-		case 2:
-			err = r.int32Field((*int32)(&t.DataType))
-		case 3:
-			err = r.bytesField(&t.Segment)
-		case 4:
-			err = repeatedFloats(r, &t.FloatData, float32Wire)
-		case 5:
-			err = repeatedVarint(r, &t.Int32Data)
-		case 6:
-			err = repeatedString(r, &t.StringData)
-		case 7:
-			err = repeatedVarint(r, &t.Int64Data)
-		case 8:
-			err = r.stringField(&t.Name)
-		case 9:
-			err = r.bytesField(&t.RawData)
-		case 10:
-			err = repeatedFloats(r, &t.DoubleData, float64Wire)
-		case 11:
-			err = repeatedVarint(r, &t.Uint64Data)
-		case 12:
-			err = r.stringField(&t.DocString)
-		case 13:
-			err = r.repeatedMessage(len(t.ExternalData), appendDecoded(&t.ExternalData, d.stringEntry))
-		case 14:
-			err = r.int32Field(&t.DataLocation)
-		case 16:
-			err = r.repeatedMessage(len(t.MetadataProps), appendDecoded(&t.MetadataProps, d.stringEntry))
-		default:
-			err = r.keep()
-		}
-		return err
-	})
+	return r.forEach(func() error { return d.tensorField(r, t) })
+}
+
+// tensorField decodes the field r is positioned on into t (Decode and the
+// streaming decoder, stream.go, share it).
+func (d *decoder) tensorField(r *fieldReader, t *Tensor) (err error) {
+	switch r.num {
+	case 1:
+		err = repeatedVarint(r, &t.Dims)
+	case 2:
+		err = r.int32Field((*int32)(&t.DataType))
+	case 3:
+		err = r.bytesField(&t.Segment)
+	case 4:
+		err = repeatedFloats(r, &t.FloatData, float32Wire)
+	case 5:
+		err = repeatedVarint(r, &t.Int32Data)
+	case 6:
+		err = repeatedString(r, &t.StringData)
+	case 7:
+		err = repeatedVarint(r, &t.Int64Data)
+	case 8:
+		err = r.stringField(&t.Name)
+	case 9:
+		err = r.bytesField(&t.RawData)
+	case 10:
+		err = repeatedFloats(r, &t.DoubleData, float64Wire)
+	case 11:
+		err = repeatedVarint(r, &t.Uint64Data)
+	case 12:
+		err = r.stringField(&t.DocString)
+	case 13:
+		err = r.repeatedMessage(len(t.ExternalData), appendDecoded(&t.ExternalData, d.stringEntry))
+	case 14:
+		err = r.int32Field(&t.DataLocation)
+	case 16:
+		err = r.repeatedMessage(len(t.MetadataProps), appendDecoded(&t.MetadataProps, d.stringEntry))
+	default:
+		err = r.keep()
+	}
+	return err
 }
 
 func (t *Tensor) fields() []fieldInfo                { return tensorFields }

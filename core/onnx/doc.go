@@ -27,6 +27,12 @@
 //
 //	onnx: graph.node[12].attribute[3].t.raw_data: truncated
 //
+// DecodeReader decodes from an io.Reader one field at a time instead, with
+// the same checks and errors, and hands each initializer of the main graph
+// to a TakeFunc as soon as it is read: a caller that converts the weights
+// there (exec.ReadModelFile) never holds the file's bytes and the weights
+// together. ReadModelFileTaking does this on a file.
+//
 // Large models may keep weights in files beside the .onnx (external data).
 // ReadModelFile loads them from the model's directory; ResolveExternalData
 // does the same with any source, such as files dropped into a web page

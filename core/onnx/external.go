@@ -3,6 +3,7 @@ package onnx
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -51,19 +52,49 @@ func ReadModelFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if err := resolveBeside(m, path); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// ReadModelFileTaking is ReadModelFile decoding the file as it reads it
+// (DecodeReader), never holding it whole, with take called on each
+// initializer of the main graph (see TakeFunc). Tensors whose values are
+// in external data files reach take without them (DataLocation EXTERNAL)
+// and are loaded afterwards, as ReadModelFile loads them.
+func ReadModelFileTaking(path string, take TakeFunc) (*Model, error) {
+	f, size, err := safefile.Open(path, 0)
+	if err != nil {
+		return nil, fmt.Errorf("onnx: %w", err)
+	}
+	m, err := DecodeReader(io.LimitReader(f, size), size, take)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := resolveBeside(m, path); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// resolveBeside loads the external data of m from the folder of the model
+// file at path.
+func resolveBeside(m *Model, path string) error {
 	if !hasExternalData(m) {
-		return m, nil
+		return nil
 	}
 	dir, err := safefile.OpenFolder(filepath.Dir(path))
 	if err != nil {
-		return nil, fmt.Errorf("onnx: %w", err)
+		return fmt.Errorf("onnx: %w", err)
 	}
 	defer dir.Close()
 	open := func(location string) ([]byte, error) { return dir.ReadFile(location, 0) }
 	if err := ResolveExternalData(m, open); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return fmt.Errorf("%s: %w", path, err)
 	}
-	return m, nil
+	return nil
 }
 
 // hasExternalData reports whether any tensor of m keeps its values in a

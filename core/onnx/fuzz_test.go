@@ -9,7 +9,8 @@ import (
 
 // FuzzDecode checks that Decode and DecodeTensor never panic and that
 // whatever they accept re-encodes stably: Encode(Decode(x)) decodes again
-// and re-encodes to the same bytes.
+// and re-encodes to the same bytes. The streaming DecodeReader must agree
+// with Decode on every input (stream_test.go's decodeBoth).
 func FuzzDecode(f *testing.F) {
 	paths, _ := filepath.Glob(filepath.Join(assetsDir, "models", "*.onnx"))
 	for _, p := range paths { // absent assets simply add no seeds
@@ -26,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte{})
 
 	f.Fuzz(func(t *testing.T, data []byte) {
+		decodeBoth(t, "input", data, func(*Tensor) (bool, error) { return false, nil }, false)
 		if m, err := Decode(data); err == nil {
 			stable(t, "model", func() ([]byte, error) { return Encode(m) }, func(b []byte) ([]byte, error) {
 				m2, err := Decode(b)

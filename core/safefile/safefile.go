@@ -64,6 +64,40 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	return readOpened(f, path, limit)
 }
 
+// Open opens the regular file at path (symbolic links followed) for
+// reading, with the checks of ReadFile, and returns it with its size, for
+// a caller that decodes as it reads (onnx.DecodeReader). The size is the
+// open descriptor's: read at most that many bytes, so a file that grows
+// meanwhile is read as it was.
+func Open(path string, limit int64) (*os.File, int64, error) {
+	if limit <= 0 {
+		limit = MaxFileBytes
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := CheckRegular(path, info); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	info, err = f.Stat()
+	if err == nil {
+		err = CheckRegular(path, info)
+	}
+	if err == nil && info.Size() > limit {
+		err = &TooLargeError{Path: path, Size: info.Size(), Limit: limit}
+	}
+	if err != nil {
+		f.Close()
+		return nil, 0, err
+	}
+	return f, info.Size(), nil
+}
+
 // readOpened reads an open file within limit, checking again on the open
 // descriptor that it is regular (the name may have been swapped since).
 func readOpened(f *os.File, path string, limit int64) ([]byte, error) {

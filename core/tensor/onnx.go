@@ -4,9 +4,46 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"unsafe"
 
 	"github.com/pare-ml/pare/core/onnx"
 )
+
+// FromONNXInPlace is FromONNX for a caller that gives up t's raw_data: a
+// float32 tensor whose raw_data starts at a 4-byte aligned address is
+// returned without a copy on a little-endian machine, its F32 the same
+// memory as t.RawData, which the caller must then neither use nor hand on.
+// onnx.DecodeReader passes initializers to its TakeFunc so aligned; the
+// weights then cost their bytes once instead of twice while loading.
+// Every other tensor is converted (copied) as FromONNX converts it, with
+// the same checks.
+func FromONNXInPlace(t *onnx.Tensor) (*Tensor, error) {
+	if t == nil || t.DataType != onnx.Float || len(t.RawData) == 0 || !littleEndian ||
+		uintptr(unsafe.Pointer(unsafe.SliceData(t.RawData)))%4 != 0 {
+		return FromONNX(t)
+	}
+	n64, err := t.NumElements()
+	if err != nil {
+		return nil, err
+	}
+	if n64 > int64(math.MaxInt) {
+		return nil, fmt.Errorf("tensor %q: dims %v describe %d elements, more than this platform can address", t.Name, t.Dims, n64)
+	}
+	n := int(n64)
+	raw, err := onnxData{t: t, n: n}.source(4, len(t.FloatData))
+	if err != nil || raw == nil {
+		return FromONNX(t) // reports the mismatch, or the typed field's values
+	}
+	shape := make([]int, len(t.Dims))
+	for i, d := range t.Dims {
+		shape[i] = int(d)
+	}
+	f := unsafe.Slice((*float32)(unsafe.Pointer(unsafe.SliceData(raw))), n)
+	return &Tensor{DType: Float32, Shape: shape, F32: f}, nil
+}
+
+// littleEndian is set on machines that store a float32 as raw_data does.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
 
 // FromONNX decodes the values of an ONNX TensorProto, from raw_data
 // (little endian) or from the typed field the ONNX specification assigns

@@ -7,11 +7,15 @@
 //
 //	go run ./tools/bench -model M.onnx [-runs 30] [-warmup 3] [-input X.npy]
 //	    [-write-input X.npy] [-per-op] [-cpuprofile F] [-memprofile F]
+//	    [-load stream|whole] [-collect-first-run=false]
 //
 // It prints one JSON object: median, p10, p90, min and mean milliseconds
 // over the timed runs, the executor's peak live activation bytes
-// (exec.Stats), Go heap figures after the runs (runtime.MemStats), and with
-// -per-op the time of every op type over one node-by-node evaluation.
+// (exec.Stats), Go heap figures after loading and after the runs
+// (runtime.MemStats), and with -per-op the time of every op type over one
+// node-by-node evaluation. The model is loaded as pare bench loads it
+// (exec.ReadModelFile, SessionOptions.CollectFirstRun); -load whole reads
+// the file whole first, the way before streaming, for comparison.
 //
 // Protocol (shared with ort.mjs): the session is created once, the input
 // is a fixed tensor (uniform [0, 1) from a fixed seed, or -input), warm-up

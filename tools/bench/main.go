@@ -28,22 +28,32 @@ type result struct {
 	P90MS    float64 `json:"p90_ms"`
 	MinMS    float64 `json:"min_ms"`
 	MeanMS   float64 `json:"mean_ms"`
-	// SessionMS is NewSession (weight conversion, folding, planning).
+	// SessionMS is NewSession (folding, planning; with -load whole also
+	// the weights' conversion, which streaming does while decoding).
 	SessionMS float64 `json:"session_ms"`
+	// LoadMS is reading the model, the input and NewSession together.
+	LoadMS float64 `json:"load_ms"`
 	// PeakLiveBytes is exec.Stats().PeakLiveBytes of the last run: the
 	// largest total of intermediate activations alive at once.
 	PeakLiveBytes int64 `json:"peak_live_bytes"`
 	// PooledBytes is exec.Stats().PooledBytes: what the session keeps
 	// for the next run's activations (the planned arena, free buffers).
 	PooledBytes int64 `json:"pooled_bytes"`
+	// FirstRunFreeBytes is exec.Stats().PeakFreeBytes of the first run:
+	// the most its free lists held while it recorded the arena's trace.
+	FirstRunFreeBytes int64 `json:"first_run_free_bytes"`
 	// Go heap after the runs (runtime.MemStats): HeapInuse is live spans,
 	// Sys everything the runtime obtained from the OS (in wasm: the linear
 	// memory it grew). TotalAllocPerRun is bytes allocated per timed run.
 	HeapInuseBytes uint64 `json:"heap_inuse_bytes"`
 	// HeapLiveBytes is the heap allocated after a collection following the
 	// runs: what inference holds (weights, buffers, session).
-	HeapLiveBytes    uint64 `json:"heap_live_bytes"`
-	SysBytes         uint64 `json:"sys_bytes"`
+	HeapLiveBytes uint64 `json:"heap_live_bytes"`
+	SysBytes      uint64 `json:"sys_bytes"`
+	// LoadSysBytes is Sys once the session is built, before any run: the
+	// peak of reading the model and building the session (the runtime
+	// keeps what it obtained; in wasm the linear memory never shrinks).
+	LoadSysBytes     uint64 `json:"load_sys_bytes"`
 	TotalAllocPerRun uint64 `json:"alloc_bytes_per_run"`
 	MallocsPerRun    uint64 `json:"mallocs_per_run"`
 	// PerOp is the time per op type over one node-by-node evaluation
@@ -67,6 +77,8 @@ func run() error {
 	perOp := flag.Bool("per-op", false, "also time each op type over one node-by-node evaluation")
 	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
 	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
+	collectFirst := flag.Bool("collect-first-run", true, "drop the first run's unusable free buffers and collect (exec.SessionOptions.CollectFirstRun, as pare sets it)")
+	load := flag.String("load", "stream", "how the model is read: stream (converted while decoded, as pare does) or whole (the file read whole, then converted)")
 	flag.Parse()
 	if *modelPath == "" || flag.NArg() != 0 {
 		flag.Usage()
@@ -76,7 +88,21 @@ func run() error {
 		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
 	}
 
-	m, err := onnx.ReadModelFile(*modelPath)
+	if *load != "stream" && *load != "whole" {
+		return fmt.Errorf("-load is stream or whole, not %q", *load)
+	}
+	// Streamed, as pare bench, eval and run read a model: the initializers
+	// are converted while the file is decoded (exec.ReadModelFile). -per-op
+	// builds a second, unfused session, which needs the values in the model.
+	var m *onnx.Model
+	var weights *exec.Weights
+	var err error
+	loadStart := time.Now()
+	if *load == "stream" && !*perOp {
+		m, weights, err = exec.ReadModelFile(*modelPath)
+	} else {
+		m, err = onnx.ReadModelFile(*modelPath)
+	}
 	if err != nil {
 		return err
 	}
@@ -92,7 +118,7 @@ func run() error {
 	start := time.Now()
 	// Run-only, as pare bench and the page build it: each BN-folded weight
 	// is held once.
-	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true})
+	sess, err := exec.NewSessionWith(m, exec.SessionOptions{RunOnly: true, Weights: weights, CollectFirstRun: *collectFirst})
 	if err != nil {
 		return err
 	}
@@ -105,11 +131,22 @@ func run() error {
 	m = nil
 	res := result{Model: *modelPath, Platform: runtime.GOOS + "/" + runtime.GOARCH, Runs: *runs}
 	res.SessionMS = msSince(start)
+	res.LoadMS = msSince(loadStart)
+	var loaded runtime.MemStats
+	runtime.ReadMemStats(&loaded)
+	res.LoadSysBytes = loaded.Sys
 
+	firstFree := int64(-1) // of the first run, warm-up or timed
+	noteFirst := func() {
+		if firstFree < 0 {
+			firstFree = sess.Stats().PeakFreeBytes
+		}
+	}
 	for i := 0; i < *warmup; i++ {
 		if _, err := sess.Run(feeds); err != nil {
 			return err
 		}
+		noteFirst()
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -130,6 +167,7 @@ func run() error {
 			return err
 		}
 		times = append(times, msSince(t0))
+		noteFirst()
 	}
 	if *cpuProfile != "" {
 		pprof.StopCPUProfile()
@@ -145,6 +183,7 @@ func run() error {
 	summarize(&res, times)
 	st := sess.Stats()
 	res.PeakLiveBytes, res.PooledBytes = st.PeakLiveBytes, st.PooledBytes
+	res.FirstRunFreeBytes = firstFree
 	res.HeapInuseBytes, res.SysBytes = after.HeapInuse, after.Sys
 	res.HeapLiveBytes = live.HeapAlloc
 	res.TotalAllocPerRun = (after.TotalAlloc - before.TotalAlloc) / uint64(*runs)
