@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -164,6 +165,38 @@ func BenchmarkBaselines(b *testing.B) {
 					pct := func(v float64) float64 { return 100 * (res.Objective - v) / res.Objective }
 					b.Logf("%s: solver %.4f (%s, gap %.3f%%); uniform L1 %.4f (%.2f%% below), global knapsack %.4f (%.2f%% below), greedy %.4f (%.2f%% below)",
 						name, res.Objective, res.Status, 100*res.Gap, p.Objective(u), pct(p.Objective(u)), p.Objective(k), pct(p.Objective(k)), p.Objective(g), pct(p.Objective(g)))
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFixtureMemory solves memory budgets (one constraint per node:
+// 25 on ResNet-20, 49 on MobileNetV2-0.35) of 30, 50 and 70 % on the
+// repository's ResNet-20 and MobileNetV2 fixtures (L1 importance):
+//
+//	PARE_QCQP_LIMIT=3s go test ./qcqp/ -run '^$' -bench FixtureMemory -benchtime 1x -v
+func BenchmarkFixtureMemory(b *testing.B) {
+	limit := benchLimit(b)
+	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035"} {
+		for _, f := range []float64{0.3, 0.5, 0.7} {
+			label := fmt.Sprintf("%s/memory/%v", name, f)
+			b.Run(label, func(b *testing.B) {
+				m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
+				a, err := Analyze(m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				layers, err := a.Layers(NormL1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := a.Problem(layers, []Budget{{Resource: Memory, Fraction: f}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					benchSolve(b, label, p, limit)
 				}
 			})
 		}

@@ -1,6 +1,9 @@
 package qcqp
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // The leaf knapsack's LP bound under several constraints at once, by
 // Lagrangian duality.
@@ -40,12 +43,16 @@ type dualState struct {
 	eff      []float64 // per leaf: sum_c mu_c kappa[c][l]
 	room     []float64 // per constraint
 	kmax     []int     // per leaf
+	// the constraints the search moves (activeCons)
+	active   []int
+	isActive []bool
+	keep     []float64
 }
 
 func (ls *leafSolver) dual() *dualState {
 	if ls.ds == nil {
 		nc, nl := len(ls.md.cons), len(ls.md.leaves)
-		ls.ds = &dualState{mu: make([]float64, nc), warm: make([]float64, nc), eff: make([]float64, nl), room: make([]float64, nc), kmax: make([]int, nl)}
+		ls.ds = &dualState{mu: make([]float64, nc), warm: make([]float64, nc), eff: make([]float64, nl), room: make([]float64, nc), kmax: make([]int, nl), isActive: make([]bool, nc)}
 	}
 	return ls.ds
 }
@@ -156,9 +163,10 @@ func (ls *leafSolver) fractionalDual(base []float64, kappa [][]float64, theta []
 		}
 		ds.room[c] = max(room, 0) // leafKmax refused a negative one
 	}
+	ls.activeCons(ds, kappa)
 	// The best single constraint.
 	best, bestC, bestT := math.Inf(1), -1, 0.0
-	for c := range md.cons {
+	for _, c := range ds.active {
 		clear(ds.mu)
 		clear(ds.eff)
 		ls.minimiseOne(ds, c, kappa[c])
@@ -167,10 +175,21 @@ func (ls *leafSolver) fractionalDual(base []float64, kappa [][]float64, theta []
 		}
 	}
 	clear(ds.mu)
-	ds.mu[bestC] = bestT
-	if ds.hasWarm {
-		keep := append([]float64(nil), ds.mu...)
+	if bestC < 0 {
+		// No constraint prices a leaf: every channel fits.
+		ls.setEff(ds, kappa)
+		best = ls.dualValue(ds)
+	} else {
+		ds.mu[bestC] = bestT
+	}
+	if ds.hasWarm && len(ds.active) > 1 {
+		keep := append(ds.keep[:0], ds.mu...)
 		copy(ds.mu, ds.warm)
+		for c := range ds.mu {
+			if !ds.isActive[c] {
+				ds.mu[c] = 0
+			}
+		}
 		ls.setEff(ds, kappa)
 		if v := ls.dualValue(ds); v < best {
 			best = v
@@ -180,7 +199,10 @@ func (ls *leafSolver) fractionalDual(base []float64, kappa [][]float64, theta []
 	}
 	ls.setEff(ds, kappa)
 	for range dualSweeps {
-		for c := range md.cons {
+		if len(ds.active) < 2 {
+			break // one multiplier: the single bound is exact
+		}
+		for _, c := range ds.active {
 			ls.minimiseOne(ds, c, kappa[c])
 		}
 		v := ls.dualValue(ds)
@@ -208,4 +230,56 @@ func (ls *leafSolver) fractionalDual(base []float64, kappa [][]float64, theta []
 		}
 	}
 	return v, true
+}
+
+// activeCons lists the constraints that can change the LP: one that
+// prices no leaf cannot, and neither can one implied by another (kappa_c
+// <= (room_c/room_d) kappa_d leaf by leaf: every choice that fits d fits
+// c), so their multipliers stay at zero. Of two equivalent ones the first
+// is kept. A memory budget's per-node constraints share the weights'
+// cost, and most of them are implied by the node of the largest
+// activations.
+func (ls *leafSolver) activeCons(ds *dualState, kappa [][]float64) {
+	ds.active = ds.active[:0]
+	for c := range kappa {
+		ds.isActive[c] = false
+		if !slices.ContainsFunc(kappa[c], func(k float64) bool { return k > 0 }) {
+			continue
+		}
+		implied := false
+		for d := range kappa {
+			if d == c || implied {
+				continue
+			}
+			// c is implied by d when kappa_c <= s kappa_d leaf by leaf
+			// and room_c >= s room_d for some s >= 0: s = room_c/room_d,
+			// or any s when room_d is zero (then kappa_c may price only
+			// leaves d prices). Equivalent pairs keep the lower index.
+			all, equal := true, true
+			for l, kc := range kappa[c] {
+				kd := kappa[d][l]
+				if ds.room[d] == 0 {
+					if kc > 0 && kd <= 0 {
+						all = false
+						break
+					}
+					equal = equal && (kc > 0) == (kd > 0) && ds.room[c] == 0
+					continue
+				}
+				a, b := kc*ds.room[d], kd*ds.room[c]
+				if a > b {
+					all = false
+					break
+				}
+				if a != b {
+					equal = false
+				}
+			}
+			implied = all && (!equal || d < c)
+		}
+		if !implied {
+			ds.active = append(ds.active, c)
+			ds.isActive[c] = true
+		}
+	}
 }
