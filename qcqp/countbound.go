@@ -35,7 +35,7 @@ import (
 
 // countCells caps the cells of a map's counts (a map this narrow or
 // narrower keeps one cell per count).
-const countCells = 48
+const countCells = 64
 
 type cellRange struct{ lo, hi int }
 
