@@ -34,7 +34,10 @@ import (
 // the smallest found is kept.
 
 // countCells caps the cells of a map's counts (a map this narrow or
-// narrower keeps one cell per count).
+// narrower keeps one cell per count). 64 keeps every count of a CIFAR
+// ResNet's maps apart: on ResNet-56 with random importance at 30 % of
+// the MACs the bound fell from 1007.84 (48 cells) to 989.89, against an
+// incumbent of 952.52, for 1.3-2.3 times the bound's time.
 const countCells = 64
 
 type cellRange struct{ lo, hi int }
