@@ -203,3 +203,33 @@ func BenchmarkFixtureMemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFixtureMACs solves 50 % MACs budgets on the repository's
+// fixtures (L1 importance): chains (MobileNetV2, EfficientNet) and nets
+// of many hubs (DenseNet, SqueezeNet, ShuffleNetV2) besides ResNet-20:
+//
+//	PARE_QCQP_LIMIT=3s go test ./qcqp/ -run '^$' -bench FixtureMACs -benchtime 1x -v
+func BenchmarkFixtureMACs(b *testing.B) {
+	limit := benchLimit(b)
+	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035", "densenet_small", "efficientnet_small", "shufflenetv2_small", "squeezenet_small"} {
+		label := name + "/macs/0.5"
+		b.Run(label, func(b *testing.B) {
+			m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
+			a, err := Analyze(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			layers, err := a.Layers(NormL1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := a.Problem(layers, []Budget{{Resource: MACs, Fraction: 0.5}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				benchSolve(b, label, p, limit)
+			}
+		})
+	}
+}
