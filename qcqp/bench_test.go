@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -167,5 +168,68 @@ func BenchmarkBaselines(b *testing.B) {
 				}
 			})
 		}
+	}
+}
+
+// BenchmarkFixtureMemory solves memory budgets of 30, 50 and 70 % (one
+// constraint per node, 25 of them) on the repository's ResNet-20 fixture
+// (L1 importance). Its neighbourhood search takes several CPU seconds
+// before the tree starts (benchSolve sets no time limit), so give it 10 s:
+//
+//	go test ./qcqp/ -run '^$' -bench FixtureMemory -benchtime 1x -v
+func BenchmarkFixtureMemory(b *testing.B) {
+	limit := benchLimit(b)
+	for _, name := range []string{"resnet20_cifar"} {
+		for _, f := range []float64{0.3, 0.5, 0.7} {
+			label := fmt.Sprintf("%s/memory/%v", name, f)
+			b.Run(label, func(b *testing.B) {
+				m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
+				a, err := Analyze(m)
+				if err != nil {
+					b.Fatal(err)
+				}
+				layers, err := a.Layers(NormL1)
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := a.Problem(layers, []Budget{{Resource: Memory, Fraction: f}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for b.Loop() {
+					benchSolve(b, label, p, limit)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkFixtureMACs solves 50 % MACs budgets on the repository's
+// fixtures (L1 importance): chains (MobileNetV2, EfficientNet) and nets
+// of many hubs (DenseNet, SqueezeNet, ShuffleNetV2) besides ResNet-20:
+//
+//	PARE_QCQP_LIMIT=3s go test ./qcqp/ -run '^$' -bench FixtureMACs -benchtime 1x -v
+func BenchmarkFixtureMACs(b *testing.B) {
+	limit := benchLimit(b)
+	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035", "densenet_small", "efficientnet_small", "shufflenetv2_small", "squeezenet_small"} {
+		label := name + "/macs/0.5"
+		b.Run(label, func(b *testing.B) {
+			m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
+			a, err := Analyze(m)
+			if err != nil {
+				b.Fatal(err)
+			}
+			layers, err := a.Layers(NormL1)
+			if err != nil {
+				b.Fatal(err)
+			}
+			p, err := a.Problem(layers, []Budget{{Resource: MACs, Fraction: 0.5}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				benchSolve(b, label, p, limit)
+			}
+		})
 	}
 }

@@ -34,8 +34,14 @@ import (
 // the smallest found is kept.
 
 // countCells caps the cells of a map's counts (a map this narrow or
-// narrower keeps one cell per count).
-const countCells = 48
+// narrower keeps one cell per count). 64 keeps every count of a CIFAR
+// ResNet's maps apart: on ResNet-56 with random importance at 30 % of
+// the MACs the bound fell from 1007.84 (48 cells) to 989.89, against an
+// incumbent of 952.52, for 1.3-2.3 times the bound's time.
+//
+// A variable only so that a test can make cells span several counts on
+// networks small enough to enumerate.
+var countCells = 64
 
 type cellRange struct{ lo, hi int }
 
@@ -51,6 +57,7 @@ type countPair struct {
 
 type countRelax struct {
 	md    *model
+	at    countAt // the evaluation that gave run.best (countbox.go)
 	cells [][]cellRange
 	unary [][]float64 // per free map, per cell: linear and self-coupled value
 	pairs []countPair
@@ -401,7 +408,10 @@ func (cr *countRelax) eval(logL float64, sweeps int) float64 {
 		cr.diffuse(l)
 	}
 	v := cr.total(cr.run.con, l)
-	cr.run.best = min(cr.run.best, v)
+	if v < cr.run.best {
+		cr.run.best = v
+		cr.keepBest(l)
+	}
 	return v
 }
 

@@ -28,6 +28,8 @@ type leafSolver struct {
 	// the values of the last sort of each leaf
 	last           [][]float64
 	valid, hasPerm []bool
+	// the multipliers of the several-constraint bound (leafdual.go)
+	ds *dualState
 }
 
 func newLeafSolver(md *model) *leafSolver {
@@ -71,9 +73,10 @@ func (ls *leafSolver) sortLeaf(l int, vals []float64, perm bool) {
 }
 
 // fractional returns the LP bound of the leaf knapsack for the values
-// vals[l][j], under each constraint separately (the smallest of those
-// bounds is returned; each is valid since dropping constraints only
-// relaxes). When theta is not nil it receives, for the constraint that
+// vals[l][j]: under every constraint at once when there are several and
+// no channel lowers a cost (fractionalDual), otherwise under each
+// constraint separately (the smallest of those bounds is returned; each
+// is valid since dropping constraints only relaxes). When theta is not nil it receives, for the constraint that
 // gave the bound, the fraction of each leaf channel taken. It returns -Inf
 // when even one channel per leaf does not fit.
 func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]float64, theta [][]float64) float64 {
@@ -102,6 +105,13 @@ func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]flo
 		}
 		return total
 	}
+	if len(md.cons) > 1 && nonNegative(kappa) {
+		v, ok := ls.fractionalDual(base, kappa, theta)
+		if !ok {
+			return math.Inf(-1)
+		}
+		return v + bestSum
+	}
 	best, bestC := math.Inf(1), -1
 	for c := range md.cons {
 		v, ok := ls.fractionalOne(c, base[c], kappa[c], nil)
@@ -116,6 +126,17 @@ func (ls *leafSolver) fractional(vals [][]float64, base []float64, kappa [][]flo
 		ls.fractionalOne(bestC, base[bestC], kappa[bestC], theta)
 	}
 	return best
+}
+
+func nonNegative(kappa [][]float64) bool {
+	for _, k := range kappa {
+		for _, v := range k {
+			if v < 0 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // fractionalOne is the LP over the non-mandatory channels under

@@ -67,6 +67,9 @@ type search struct {
 
 	nodes    int64
 	deadline time.Time // of the current Step
+	// cnt, when not nil, is the count-level bound frozen at its best
+	// evaluation (countbox.go), which bounds every box
+	cnt *countRelax
 	// what the search did, for benchmarks and tuning
 	stats searchStats
 	// scratch
@@ -182,13 +185,22 @@ func (s *search) boxBound(lo, hi []int32) float64 {
 	for hp, h := range s.md.hubs {
 		s.lo[h], s.hi[h] = int(lo[hp]), int(hi[hp])
 	}
-	return s.bd.cheap(s.lo, s.hi)
+	b := s.bd.cheap(s.lo, s.hi)
+	if s.cnt != nil && b > s.pruneAt() {
+		b = min(b, s.cnt.boxBound(s.lo, s.hi))
+	}
+	return b
 }
 
 // vectorBound is the side bound of one count vector.
 func (s *search) vectorBound(n []int32) float64 {
 	for hp, h := range s.md.hubs {
 		s.lo[h], s.hi[h] = int(n[hp]), int(n[hp])
+	}
+	if s.cnt != nil {
+		if b := s.cnt.boxBound(s.lo, s.hi); b <= s.pruneAt() {
+			return b
+		}
 	}
 	return s.bd.sideBound(s.lo, s.hi, s.alpha, s.pruneAt())
 }

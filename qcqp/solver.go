@@ -187,7 +187,10 @@ func (s *Solver) countStep() {
 	// and its first incumbent may take a good part of it already.
 	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.countStart.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
 	if !more || late {
-		s.cr = nil // the tables are not needed any more
+		if s.cr.freeze() {
+			s.s.cnt = s.cr // bounds the boxes of the tree
+		}
+		s.cr = nil
 		s.phase = phaseLNS
 		if len(s.md.hubs) == 0 {
 			s.phase = phaseSearch
