@@ -122,8 +122,10 @@ export async function trainParallel(slots, method, params, files, { onProgress }
  * 450 each.
  *
  * compressImagesPerWorker is the Compress tab's: its training is the
- * fine-tune and QIL, and QIL on two workers was slower than on one on the
- * demo (docs/compression.md); below it the tab writes exactly the file
+ * fine-tune and QIL, each starting the further workers' copies of the
+ * model and images, and the whole demo pipeline took 21.8 s on two workers
+ * against 16.2 s on one on a nearly quiet machine
+ * (docs/benchmarks-browser.md); below it the tab writes exactly the file
  * `pare compress` writes (one worker), not the same to float rounding.
  */
 export const finetuneImagesPerWorker = 200;
