@@ -163,14 +163,15 @@ func TestChannelIntervalsQuantizeEachChannelOnItsOwnGrid(t *testing.T) {
 }
 
 // dwnetRun is a short direct 4/4 QIL run of fashion-dwnet with every layer
-// quantized (the first and the last are not depthwise: they keep one
-// interval), trained a few steps so that the per-channel intervals have
-// left their calibrated values.
-func dwnetRun(t *testing.T, perLayer bool) (*Run, *onnx.Model, *train.Loader) {
+// quantized and the weight intervals of Config.Intervals (by default the
+// first and the last layer are not depthwise: they keep one interval),
+// trained a few steps so that the per-channel intervals have left their
+// calibrated values.
+func dwnetRun(t *testing.T, intervals string) (*Run, *onnx.Model, *train.Loader) {
 	t.Helper()
 	data := fashionImages(t, 256)
 	run, err := NewRun(context.Background(), withDepthwiseBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
-		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, PerLayerIntervals: perLayer})
+		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, Intervals: intervals})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,23 +217,25 @@ func withDepthwiseBiases(t *testing.T, m *onnx.Model) *onnx.Model {
 	return m
 }
 
-// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet the depthwise
-// Convs (and only they) get one trained interval per output channel, a
-// constant unit beside it and a shared gamma; the pointwise, first and
-// last layers keep one interval each; PerLayerIntervals gives every layer
-// one. Training moves channels' intervals by different amounts.
+// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet, by default the
+// depthwise Convs (and only they) get one trained interval per output
+// channel, a constant unit beside it and a shared gamma, and the
+// pointwise, first and last layers keep one interval each; "per-channel"
+// gives every layer (its Convs and its Gemm, transB = 1) one per output
+// channel, "per-layer" every layer one. Training moves channels'
+// intervals by different amounts.
 func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
-	for _, perLayer := range []bool{false, true} {
-		run, qm, _ := dwnetRun(t, perLayer)
+	for _, intervals := range []string{"", "per-layer", "per-channel"} {
+		run, qm, _ := dwnetRun(t, intervals)
 		inits := initializers(t, qm)
 		dw, other := 0, 0
 		for _, l := range run.Layers() {
 			nm := namesFor(l)
 			q := quantizerNodes(qm, run.Layers())[l][0]
 			w := inits[q.Input[0]]
-			wantPer := l.Depthwise && !perLayer
+			wantPer := map[string]bool{"": l.Depthwise, "per-channel": true}[intervals]
 			if l.PerChannel != wantPer {
-				t.Errorf("perLayer %v: %s (depthwise %v) PerChannel %v", perLayer, l.Node, l.Depthwise, l.PerChannel)
+				t.Errorf("intervals %q: %s (depthwise %v) PerChannel %v", intervals, l.Node, l.Depthwise, l.PerChannel)
 			}
 			n := 1
 			if wantPer {
@@ -240,7 +243,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			}
 			for _, name := range []string{nm.wc, nm.wd} {
 				if got := len(inits[name].F32); got != n {
-					t.Errorf("perLayer %v: %s: %s has %d entries, want %d", perLayer, l.Node, name, got, n)
+					t.Errorf("intervals %q: %s: %s has %d entries, want %d", intervals, l.Node, name, got, n)
 				}
 			}
 			if len(inits[nm.wg].F32) != 1 {
@@ -250,7 +253,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			if !wantPer {
 				other++
 				if len(q.Input) != 4 || iv.Channels != nil {
-					t.Errorf("perLayer %v: %s: %d quantizer inputs and %d channel intervals, want 4 and none", perLayer, l.Node, len(q.Input), len(iv.Channels))
+					t.Errorf("intervals %q: %s: %d quantizer inputs and %d channel intervals, want 4 and none", intervals, l.Node, len(q.Input), len(iv.Channels))
 				}
 				continue
 			}
@@ -271,8 +274,11 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 				t.Errorf("%s: the channels' half-widths moved by %v..%v from their calibrated 1/2: not trained per channel", l.Node, lo, hi)
 			}
 		}
-		if !perLayer && (dw == 0 || other == 0) {
+		switch {
+		case intervals == "" && (dw == 0 || other == 0):
 			t.Fatalf("%d depthwise and %d other quantized layers; the test needs both", dw, other)
+		case intervals == "per-channel" && other != 0:
+			t.Fatalf("%d layers with one interval; per-channel leaves none", other)
 		}
 	}
 }
@@ -284,7 +290,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 // levels per channel, int4 where asked) and their biases as int32 with
 // per-channel units s_x * s_w[k].
 func TestChannelIntervalExport(t *testing.T) {
-	run, qm, data := dwnetRun(t, false)
+	run, qm, data := dwnetRun(t, "")
 	xs := rows(t, data, 8)
 	want := runAll(t, qm, xs)
 	for _, storage := range []Storage{StorageInt8, StorageInt4} {

@@ -67,7 +67,7 @@ func TestChannelIntervalExportRunsInOnnxruntime(t *testing.T) {
 	if node == "" {
 		t.Skip(missing)
 	}
-	_, qm, data := dwnetRun(t, false)
+	_, qm, data := dwnetRun(t, "")
 	xs := rows(t, data, 64)
 	batch := tensor.New(tensor.Float32, append([]int{len(xs)}, xs[0].Shape[1:]...))
 	for i, x := range xs {
