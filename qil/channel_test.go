@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -170,7 +171,7 @@ func TestChannelIntervalsQuantizeEachChannelOnItsOwnGrid(t *testing.T) {
 func dwnetRun(t *testing.T, intervals string) (*Run, *onnx.Model, *train.Loader) {
 	t.Helper()
 	data := fashionImages(t, 256)
-	run, err := NewRun(context.Background(), withDepthwiseBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
+	run, err := NewRun(context.Background(), withConvBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
 		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, Intervals: intervals})
 	if err != nil {
 		t.Fatal(err)
@@ -187,31 +188,34 @@ func dwnetRun(t *testing.T, intervals string) (*Run, *onnx.Model, *train.Loader)
 	return run, qm, data
 }
 
-// withDepthwiseBiases gives m's depthwise Convs a bias input (fashion-dwnet's
-// have none, a BatchNormalization follows each), so that the export's
-// int32 biases with per-channel units are exercised.
-func withDepthwiseBiases(t *testing.T, m *onnx.Model) *onnx.Model {
+// withConvBiases gives m's Convs a bias input (fashion-dwnet's have none,
+// a BatchNormalization follows each), so that the export's int32 biases
+// with per-channel units are exercised on every layer that can have
+// per-channel intervals (its Gemm has a bias already).
+func withConvBiases(t *testing.T, m *onnx.Model) *onnx.Model {
 	t.Helper()
 	g, err := graphOf(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(13, 14))
-	added := 0
+	depthwiseAdded := 0
 	for _, n := range m.Graph.Node {
 		if n.OpType != "Conv" || len(n.Input) > 2 {
 			continue
 		}
 		w, err := constantValue(m, g, n.Input[1])
-		if err != nil || w == nil || !depthwise(n, w) {
+		if err != nil || w == nil {
 			continue
 		}
 		name := nodeName(n) + "_test_bias"
 		m.Graph.Initializer = append(m.Graph.Initializer, floatTensor(name, []int{w.Shape[0]}, randomValues(r, w.Shape[0], 0.1)))
 		n.Input = append(n.Input, name)
-		added++
+		if depthwise(n, w) {
+			depthwiseAdded++
+		}
 	}
-	if added == 0 {
+	if depthwiseAdded == 0 {
 		t.Fatal("no depthwise Conv to give a bias")
 	}
 	return m
@@ -284,13 +288,21 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 }
 
 // TestChannelIntervalExport: fashion-dwnet's export with per-channel
-// depthwise intervals computes the QIL form's logits bit for bit (float
-// biases), writes the depthwise weights behind a per-axis
-// DequantizeLinear (axis 0, one scale per channel, at most 2^N - 1
-// levels per channel, int4 where asked) and their biases as int32 with
-// per-channel units s_x * s_w[k].
+// depthwise intervals (the default), and with per-channel intervals on
+// every layer (pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
+// form's logits bit for bit (float biases), writes each per-channel
+// layer's weights behind a per-axis DequantizeLinear (axis 0, one scale
+// per channel, at most 2^N - 1 levels per channel, int4 where asked) and
+// its bias as int32 with per-channel units s_x * s_w[k].
 func TestChannelIntervalExport(t *testing.T) {
-	run, qm, data := dwnetRun(t, "")
+	for _, intervals := range []string{"", "per-channel"} {
+		t.Run("intervals="+intervals, func(t *testing.T) { channelIntervalExport(t, intervals) })
+	}
+}
+
+func channelIntervalExport(t *testing.T, intervals string) {
+	run, qm, data := dwnetRun(t, intervals)
+	kinds := map[string]bool{}
 	xs := rows(t, data, 8)
 	want := runAll(t, qm, xs)
 	for _, storage := range []Storage{StorageInt8, StorageInt4} {
@@ -323,6 +335,7 @@ func TestChannelIntervalExport(t *testing.T) {
 			wdq := prod[n.Input[1]]
 			levels, scale := inits[wdq.Input[0]], inits[wdq.Input[1]]
 			channels := levels.Shape[0]
+			kinds[layerKind(l, levels.Shape)] = true
 			if wdq.AttrInt("axis", 1) != 0 || len(scale.Shape) != 1 || scale.Shape[0] != channels {
 				t.Fatalf("%s %s: weight DequantizeLinear axis %d, scale shape %v; want axis 0 and %d scales", storage, l.Node, wdq.AttrInt("axis", 1), scale.Shape, channels)
 			}
@@ -347,6 +360,12 @@ func TestChannelIntervalExport(t *testing.T) {
 			if len(n.Input) < 3 || n.Input[2] == "" {
 				t.Fatalf("%s %s: the bias is gone", storage, l.Node)
 			}
+			if l.Signed {
+				// A signed input leaves the export as |x|'s levels times
+				// sign(x), not a DequantizeLinear: the bias stays float
+				// (bias.go), whatever the weights' intervals.
+				continue
+			}
 			bdq := prod[n.Input[2]]
 			if bdq == nil || bdq.OpType != "DequantizeLinear" {
 				t.Fatalf("%s %s: the bias is not an int32 DequantizeLinear", storage, l.Node)
@@ -363,6 +382,109 @@ func TestChannelIntervalExport(t *testing.T) {
 			}
 		}
 	}
+	covered := []string{"depthwise"}
+	if intervals == "per-channel" {
+		covered = append(covered, "pointwise", "conv", "Gemm")
+	}
+	for _, k := range covered {
+		if !kinds[k] {
+			t.Errorf("no %s layer with per-channel intervals was checked (checked: %v)", k, kinds)
+		}
+	}
+}
+
+// layerKind names a layer's kind for the coverage checks: depthwise,
+// pointwise (a 1x1 Conv), conv (any other) or its op type.
+func layerKind(l *Layer, wShape []int) string {
+	switch {
+	case l.Depthwise:
+		return "depthwise"
+	case l.OpType != "Conv":
+		return l.OpType
+	}
+	for _, d := range wShape[2:] {
+		if d != 1 {
+			return "conv"
+		}
+	}
+	return "pointwise"
+}
+
+// TestIntervalChoicesPlan: "per-channel" gives every Conv and every Gemm
+// with transB = 1 one weight interval per output channel (fashion-dwnet,
+// fashion-resnet, mnist-8's Convs), and leaves one interval to a weight
+// whose output channels are not on axis 0: mnist-8's MatMul and a Gemm
+// with transB = 0; "per-layer" gives none per-channel intervals; an
+// unknown choice is refused before any data is read.
+func TestIntervalChoicesPlan(t *testing.T) {
+	mnist, _ := smallMnist(t, 0)
+	resnet := fashionResnet(t)
+	dwnet := fashionDwnet(t)
+	transposed := fashionDwnet(t)
+	gemms := 0
+	for _, n := range transposed.Graph.Node {
+		if n.OpType == "Gemm" {
+			transposeGemmWeight(t, transposed, n)
+			gemms++
+		}
+	}
+	if gemms == 0 {
+		t.Fatal("fashion-dwnet has no Gemm")
+	}
+	for name, m := range map[string]*onnx.Model{"mnist-8": mnist, "fashion-resnet": resnet, "fashion-dwnet": dwnet, "fashion-dwnet transB=0": transposed} {
+		for _, intervals := range []string{"per-channel", "per-layer"} {
+			cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}, Intervals: intervals}
+			cfg.defaults()
+			layers, _, err := cfg.plan(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := map[string]int{}
+			for _, l := range layers {
+				want := intervals == "per-channel" && (l.OpType == "Conv" || l.OpType == "Gemm" && l.node.AttrInt("transB", 0) == 1)
+				if l.PerChannel != want {
+					t.Errorf("%s %s: %s %s (transB %d) PerChannel %v, want %v", name, intervals, l.OpType, l.Node, l.node.AttrInt("transB", 0), l.PerChannel, want)
+				}
+				ops[l.OpType]++
+			}
+			if intervals == "per-channel" {
+				t.Logf("%s: layers %v", name, ops)
+			}
+		}
+	}
+	cfg := Config{Options: Options{Bits: Bits{4, 4}}, Intervals: "per-output"}
+	if err := cfg.Check(dwnet); err == nil || !strings.Contains(err.Error(), "per-output") {
+		t.Errorf("Intervals per-output: error %v", err)
+	}
+}
+
+// transposeGemmWeight rewrites Gemm n of m from transB = 1 to transB = 0
+// with the transposed weight: the same function, output channels last.
+func transposeGemmWeight(t *testing.T, m *onnx.Model, n *onnx.Node) {
+	t.Helper()
+	if n.AttrInt("transB", 0) != 1 {
+		t.Fatalf("%s: transB is already 0", n.Name)
+	}
+	for i, init := range m.Graph.Initializer {
+		if init.Name != n.Input[1] {
+			continue
+		}
+		w, err := tensor.FromONNX(init)
+		if err != nil || len(w.Shape) != 2 {
+			t.Fatalf("%s: weight %v (%v)", n.Name, w, err)
+		}
+		rows, cols := w.Shape[0], w.Shape[1]
+		wt := make([]float32, len(w.F32))
+		for r := range rows {
+			for c := range cols {
+				wt[c*rows+r] = w.F32[r*cols+c]
+			}
+		}
+		m.Graph.Initializer[i] = floatTensor(init.Name, []int{cols, rows}, wt)
+		n.Attr("transB").I = 0
+		return
+	}
+	t.Fatalf("%s: the weight is not an initializer", n.Name)
 }
 
 // TestOnlyDepthwiseNetsChange: mnist-8 and fashion-resnet have no

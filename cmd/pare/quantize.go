@@ -172,7 +172,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		if result, layers, err = trainQIL(ctx, m, loader, valLoader, cfg, rep, stdout, stderr, !asJSON); err != nil {
 			return err
 		}
-		how := map[bool]string{true: ", quantizer only"}[quantizerOnly]
+		how := ", weight intervals " + intervals + map[bool]string{true: ", quantizer only"}[quantizerOnly]
 		if rep.TeacherTargets {
 			how += ", float model's outputs as targets"
 		}
