@@ -164,8 +164,8 @@ func TestChannelIntervalsQuantizeEachChannelOnItsOwnGrid(t *testing.T) {
 }
 
 // dwnetRun is a short direct 4/4 QIL run of fashion-dwnet with every layer
-// quantized and the weight intervals of Config.Intervals (by default the
-// first and the last layer are not depthwise: they keep one interval),
+// quantized and the weight intervals of Config.Intervals (with
+// "depthwise", the first and the last layer keep one interval),
 // trained a few steps so that the per-channel intervals have left their
 // calibrated values.
 func dwnetRun(t *testing.T, intervals string) (*Run, *onnx.Model, *train.Loader) {
@@ -221,15 +221,15 @@ func withConvBiases(t *testing.T, m *onnx.Model) *onnx.Model {
 	return m
 }
 
-// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet, by default the
-// depthwise Convs (and only they) get one trained interval per output
-// channel, a constant unit beside it and a shared gamma, and the
+// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet, "depthwise"
+// gives the depthwise Convs (and only they) one trained interval per
+// output channel, a constant unit beside it and a shared gamma, and the
 // pointwise, first and last layers keep one interval each; "per-channel"
-// gives every layer (its Convs and its Gemm, transB = 1) one per output
-// channel, "per-layer" every layer one. Training moves channels'
+// (the default) gives every layer (its Convs and its Gemm, transB = 1)
+// one per output channel, "per-layer" every layer one. Training moves channels'
 // intervals by different amounts.
 func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
-	for _, intervals := range []string{"", "per-layer", "per-channel"} {
+	for _, intervals := range []string{"depthwise", "per-layer", "per-channel"} {
 		run, qm, _ := dwnetRun(t, intervals)
 		inits := initializers(t, qm)
 		dw, other := 0, 0
@@ -237,7 +237,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			nm := namesFor(l)
 			q := quantizerNodes(qm, run.Layers())[l][0]
 			w := inits[q.Input[0]]
-			wantPer := map[string]bool{"": l.Depthwise, "per-channel": true}[intervals]
+			wantPer := map[string]bool{"depthwise": l.Depthwise, "per-channel": true}[intervals]
 			if l.PerChannel != wantPer {
 				t.Errorf("intervals %q: %s (depthwise %v) PerChannel %v", intervals, l.Node, l.Depthwise, l.PerChannel)
 			}
@@ -279,7 +279,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			}
 		}
 		switch {
-		case intervals == "" && (dw == 0 || other == 0):
+		case intervals == "depthwise" && (dw == 0 || other == 0):
 			t.Fatalf("%d depthwise and %d other quantized layers; the test needs both", dw, other)
 		case intervals == "per-channel" && other != 0:
 			t.Fatalf("%d layers with one interval; per-channel leaves none", other)
@@ -288,14 +288,14 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 }
 
 // TestChannelIntervalExport: fashion-dwnet's export with per-channel
-// depthwise intervals (the default), and with per-channel intervals on
-// every layer (pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
+// depthwise intervals, and with per-channel intervals on every layer
+// (the default: pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
 // form's logits bit for bit (float biases), writes each per-channel
 // layer's weights behind a per-axis DequantizeLinear (axis 0, one scale
 // per channel, at most 2^N - 1 levels per channel, int4 where asked) and
 // its bias as int32 with per-channel units s_x * s_w[k].
 func TestChannelIntervalExport(t *testing.T) {
-	for _, intervals := range []string{"", "per-channel"} {
+	for _, intervals := range []string{"depthwise", "per-channel"} {
 		t.Run("intervals="+intervals, func(t *testing.T) { channelIntervalExport(t, intervals) })
 	}
 }
@@ -487,9 +487,9 @@ func transposeGemmWeight(t *testing.T, m *onnx.Model, n *onnx.Node) {
 	t.Fatalf("%s: the weight is not an initializer", n.Name)
 }
 
-// TestOnlyDepthwiseNetsChange: mnist-8 and fashion-resnet have no
-// depthwise Conv, so QIL plans them exactly as before per-channel
-// intervals (one interval per layer: the same graph, the same numbers);
+// TestOnlyDepthwiseNetsChange: with "depthwise" intervals, mnist-8 and
+// fashion-resnet, which have no depthwise Conv, are planned with one
+// interval per layer (the same graph and numbers as "per-layer");
 // fashion-dwnet's depthwise layers are the 3x3 group convolutions.
 func TestOnlyDepthwiseNetsChange(t *testing.T) {
 	mnist, _ := smallMnist(t, 0)
@@ -505,7 +505,7 @@ func TestOnlyDepthwiseNetsChange(t *testing.T) {
 		m    *onnx.Model
 		want int
 	}{"mnist-8": {mnist, 0}, "fashion-resnet": {resnet, 0}, "fashion-dwnet": {fashionDwnet(t), 4}} {
-		cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}}
+		cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}, Intervals: "depthwise"}
 		cfg.defaults()
 		layers, _, err := cfg.plan(c.m)
 		if err != nil {
