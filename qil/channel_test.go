@@ -13,7 +13,7 @@ import (
 	"github.com/pare-ml/pare/internal/testassets"
 )
 
-// Per-channel weight intervals (depthwise layers): the op's gradients, the
+// Per-channel weight intervals (Config.Intervals): the op's gradients, the
 // plan, and the export.
 
 // channelInputs are QILWeight's inputs for a [4, 1, 3, 3] depthwise kernel
