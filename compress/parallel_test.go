@@ -66,7 +66,7 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 // resumed after quantize has nothing to train and is refused.
 //
 // The comparison with one worker uses depthwise-only per-channel weight
-// intervals. With per-channel intervals on every layer (the default) the
+// intervals (the default). With per-channel intervals on every layer the
 // two workers still export one file, but on this pruned net it drifts
 // from the one-worker file by about 5e-3 of the largest scale: a channel's
 // c and d gradients are sums over its own weights, some nearly cancel,

@@ -39,8 +39,8 @@ func producers(m *onnx.Model) map[string]*onnx.Node {
 // TestExportStoresInt32Biases: in both storages, each quantized Conv of
 // mnist-8 (whose CNTK export adds the bias in a separate Add) gets its
 // bias as int32 levels behind a DequantizeLinear without zero point,
-// scale s_x*s_w (per output channel, as its weights' scales), the Add is
-// gone, and the stored bias is the float bias
+// scale s_x*s_w (one, or one per output channel as its weights' scales),
+// the Add is gone, and the stored bias is the float bias
 // rounded to that unit (within half of it). Each Conv's output, before
 // its ReLU, moves by no more than that half unit plus float rounding, and
 // the predicted classes do not change on the test rows.
@@ -78,8 +78,7 @@ func TestExportStoresInt32Biases(t *testing.T) {
 				t.Fatalf("%s: bias of %s is not an int32 initializer with a constant scale", c.storage, n.Name)
 			}
 			// One weight scale for the layer, or one per output channel
-			// (per-channel intervals, the default): the bias unit is
-			// s_x*s_w for each.
+			// (per-channel intervals): the bias unit is s_x*s_w for each.
 			sx := iInits[iProd[n.Input[0]].Input[1]].F32[0]
 			sw := iInits[iProd[n.Input[1]].Input[1]].F32
 			if scale.Len() != len(sw) || len(sw) != 1 && len(sw) != levels.Len() {

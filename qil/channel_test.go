@@ -224,8 +224,8 @@ func withConvBiases(t *testing.T, m *onnx.Model) *onnx.Model {
 // TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet, "depthwise"
 // gives the depthwise Convs (and only they) one trained interval per
 // output channel, a constant unit beside it and a shared gamma, and the
-// pointwise, first and last layers keep one interval each; "per-channel"
-// (the default) gives every layer (its Convs and its Gemm, transB = 1)
+// pointwise, first and last layers keep one interval each (the default);
+// "per-channel" gives every layer (its Convs and its Gemm, transB = 1)
 // one per output channel, "per-layer" every layer one. Training moves channels'
 // intervals by different amounts.
 func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
@@ -288,8 +288,8 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 }
 
 // TestChannelIntervalExport: fashion-dwnet's export with per-channel
-// depthwise intervals, and with per-channel intervals on every layer
-// (the default: pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
+// depthwise intervals (the default), and with per-channel intervals on
+// every layer (pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
 // form's logits bit for bit (float biases), writes each per-channel
 // layer's weights behind a per-axis DequantizeLinear (axis 0, one scale
 // per channel, at most 2^N - 1 levels per channel, int4 where asked) and

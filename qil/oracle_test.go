@@ -59,8 +59,8 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 }
 
 // TestChannelIntervalExportRunsInOnnxruntime: fashion-dwnet's QIL export
-// with per-channel depthwise intervals, and with per-channel intervals on
-// every layer (the default: pointwise and 3x3 Convs, the Gemm: per-axis
+// with per-channel depthwise intervals (the default), and with per-channel
+// intervals on every layer (pointwise and 3x3 Convs, the Gemm: per-axis
 // weight scales, int32 biases with per-channel units), int8 and int4,
 // gives onnxruntime-node Pare's logits within 1e-4 of their range and the
 // same class.

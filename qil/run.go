@@ -36,15 +36,16 @@ type Config struct {
 	// Intervals chooses which layers' weights get one interval (c_W, d_W;
 	// gamma stays the layer's) per output channel instead of one for the
 	// layer (docs/quantization.md):
-	//   - "per-channel" (DefaultIntervals, also ""): every Conv, and every
-	//     Gemm whose weight has its output channels on axis 0 (transB =
-	//     1), as min-max PTQ scales them. A Gemm with transB = 0 and a
-	//     MatMul keep one interval: the exported per-axis
-	//     DequantizeLinear and the channel units index axis 0, which is
-	//     their input axis.
-	//   - "depthwise": depthwise convolutions only. A depthwise channel
-	//     is a k x k filter of its own, and their ranges differ by more
-	//     than one low-bit grid can serve.
+	//   - "depthwise" (DefaultIntervals, also ""): depthwise convolutions
+	//     only. A depthwise channel is a k x k filter of its own, and
+	//     their ranges differ by more than one low-bit grid can serve.
+	//   - "per-channel": every Conv, and every Gemm whose weight has its
+	//     output channels on axis 0 (transB = 1), as min-max PTQ scales
+	//     them. A Gemm with transB = 0 and a MatMul keep one interval:
+	//     the exported per-axis DequantizeLinear and the channel units
+	//     index axis 0, which is their input axis. It measures better
+	//     (docs/quantization.md); see DefaultIntervals for why it is not
+	//     the default.
 	//   - "per-layer": one interval for every layer (the paper's method).
 	Intervals string
 	// QuantizerOnly freezes the weights and learns the intervals alone

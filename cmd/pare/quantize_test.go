@@ -92,7 +92,7 @@ func TestQuantizeBadRequests(t *testing.T) {
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--keep-fp", "nosuch"}, 1, "not a quantizable layer"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--layer-bits", "nosuch=3/3"}, 1, "the layers are"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--teacher-targets"}, 2, "--quantizer-only"},
-		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--weight-intervals", "per-output"}, 2, "per-channel, depthwise, per-layer"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--weight-intervals", "per-output"}, 2, "depthwise, per-channel, per-layer"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--method", "ptq", "--weight-intervals", "per-layer"}, 2, "always scales each output channel"},
 	} {
 		_, errs, code := runPare(t, c.args...)
