@@ -64,9 +64,27 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 // the one-worker stage's intervals (the exported scales) to float
 // rounding and the same validation accuracy once evaluated. A pipeline
 // resumed after quantize has nothing to train and is refused.
+//
+// The comparison with one worker uses depthwise-only per-channel weight
+// intervals (the default). With per-channel intervals on every layer the
+// two workers still export one file, but on this pruned net it drifts
+// from the one-worker file by about 5e-3 of the largest scale: a channel's
+// c and d gradients are sums over its own weights, some nearly cancel,
+// and Adam's step, independent of a gradient's size, turns their float
+// rounding (half batches summed, against one batch) into interval
+// differences of a few ulps that move weights at quantizer boundaries to
+// the neighbouring level (qil's own data-parallel test, fashion-dwnet
+// with per-channel intervals, stays within rounding).
 func TestQuantizeStageDataParallel(t *testing.T) {
+	for _, intervals := range []string{"depthwise", "per-channel"} {
+		t.Run("intervals="+intervals, func(t *testing.T) { quantizeStageDataParallel(t, intervals) })
+	}
+}
+
+func quantizeStageDataParallel(t *testing.T, intervals string) {
 	cfg := demoConfig(t)
 	cfg.Quantize.Schedule = "progressive" // several QIL stages, each a Trainer of its own
+	cfg.Quantize.Intervals = intervals
 	// The pruned model stands for a fine-tuned one: the stage trains
 	// whatever it is given.
 	resume := resumeFromPruned(t, cfg, StageFinetune)
@@ -82,6 +100,11 @@ func TestQuantizeStageDataParallel(t *testing.T) {
 		t.Fatalf("the two workers exported different files (scales within %.3g)", paralleltest.WeightDiff(got[0].Model("quantized"), got[1].Model("quantized")))
 	}
 	d := paralleltest.WeightDiff(one.Model("quantized"), got[0].Model("quantized"))
+	a, b := *one.Report().Accuracy["quantized"].Val, *got[0].Report().Accuracy["quantized"].Val
+	t.Logf("exported scales within %.2g of one worker's; validation accuracy %.4f (one worker %.4f)", d, b, a)
+	if intervals != "depthwise" {
+		return // see above: the workers agree, the drift from one worker is logged
+	}
 	for i, s := range q0.Stages {
 		w := want.Stages[i]
 		t.Logf("stage %s: train accuracy %.4f, loss %.5f (one worker %.4f, %.5f)", s.Bits, s.Acc, s.Loss, w.Acc, w.Loss)
@@ -89,8 +112,6 @@ func TestQuantizeStageDataParallel(t *testing.T) {
 			t.Errorf("stage %d: %+v, one worker %+v", i, s, w)
 		}
 	}
-	a, b := *one.Report().Accuracy["quantized"].Val, *got[0].Report().Accuracy["quantized"].Val
-	t.Logf("exported scales within %.2g of one worker's; validation accuracy %.4f (one worker %.4f)", d, b, a)
 	if d > 1e-4 {
 		t.Fatalf("the exported scales differ from the one-worker file's by %.3g (relative to the largest)", d)
 	}

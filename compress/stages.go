@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -645,7 +646,8 @@ func (p *Pipeline) startQuantize() {
 				return err
 			}
 			q := p.cfg.Quantize
-			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
+			intervals := cmp.Or(q.Intervals, qil.DefaultIntervals)
+			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage, weight intervals %s%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), intervals, map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
 			if p.cfg.QuantizeOnly() {
 				// A pruned file says so in its own "pare.prune" entry.
 				recipe += "; pruning=none (no budget)"

@@ -39,7 +39,8 @@ func producers(m *onnx.Model) map[string]*onnx.Node {
 // TestExportStoresInt32Biases: in both storages, each quantized Conv of
 // mnist-8 (whose CNTK export adds the bias in a separate Add) gets its
 // bias as int32 levels behind a DequantizeLinear without zero point,
-// scale s_x*s_w, the Add is gone, and the stored bias is the float bias
+// scale s_x*s_w (one, or one per output channel as its weights' scales),
+// the Add is gone, and the stored bias is the float bias
 // rounded to that unit (within half of it). Each Conv's output, before
 // its ReLU, moves by no more than that half unit plus float rounding, and
 // the predicted classes do not change on the test rows.
@@ -76,10 +77,17 @@ func TestExportStoresInt32Biases(t *testing.T) {
 			if levels == nil || levels.DType != tensor.Int32 || scale == nil {
 				t.Fatalf("%s: bias of %s is not an int32 initializer with a constant scale", c.storage, n.Name)
 			}
+			// One weight scale for the layer, or one per output channel
+			// (per-channel intervals): the bias unit is s_x*s_w for each.
 			sx := iInits[iProd[n.Input[0]].Input[1]].F32[0]
-			sw := iInits[iProd[n.Input[1]].Input[1]].F32[0]
-			if unit := sx * sw; scale.Len() != 1 || scale.F32[0] != unit {
-				t.Fatalf("%s: bias scale of %s is %v, want s_x*s_w = %v", c.storage, n.Name, scale.F32, unit)
+			sw := iInits[iProd[n.Input[1]].Input[1]].F32
+			if scale.Len() != len(sw) || len(sw) != 1 && len(sw) != levels.Len() {
+				t.Fatalf("%s: bias of %s has %d scales for %d weight scales and %d channels", c.storage, n.Name, scale.Len(), len(sw), levels.Len())
+			}
+			for k, w := range sw {
+				if scale.F32[k] != sx*w {
+					t.Fatalf("%s: bias scale %d of %s is %v, want s_x*s_w = %v", c.storage, k, n.Name, scale.F32[k], sx*w)
+				}
 			}
 			// The float export's Add after the same Conv holds the bias.
 			var fconv, fadd *onnx.Node
@@ -100,8 +108,8 @@ func TestExportStoresInt32Biases(t *testing.T) {
 			if fadd.Input[0] != fconv.Output[0] {
 				b = fInits[fadd.Input[0]]
 			}
-			unit := scale.F32[0]
 			for ch, q := range levels.I32 {
+				unit := scale.F32[min(ch, scale.Len()-1)]
 				if d := math.Abs(float64(float32(q)*unit - b.F32[ch])); d > float64(unit)/2*(1+1e-6) {
 					t.Errorf("%s: %s channel %d: int32 bias %v differs from %v by %g, more than half a unit %g", c.storage, n.Name, ch, float32(q)*unit, b.F32[ch], d, unit)
 				}
@@ -151,15 +159,19 @@ func compareConvOutputs(t *testing.T, fb, ib *onnx.Model, x *tensor.Tensor) {
 		if n.OpType != "Conv" {
 			continue
 		}
-		unit := inits[prod[n.Input[2]].Input[1]].F32[0]
+		units := inits[prod[n.Input[2]].Input[1]].F32 // one, or one per channel
 		a, b := fv[n.Output[0]], iv[n.Output[0]]
-		peak, worst := 0.0, 0.0
-		for i := range a.F32 {
-			peak = max(peak, math.Abs(float64(a.F32[i])))
-			worst = max(worst, math.Abs(float64(a.F32[i]-b.F32[i])))
+		perUnit := len(a.F32) / len(units) // x is one image: [1, C, H, W]
+		peak := 0.0
+		for _, v := range a.F32 {
+			peak = max(peak, math.Abs(float64(v)))
 		}
-		if bound := float64(unit)/2 + 1e-6*peak; worst > bound {
-			t.Errorf("%s: output moves by %g with the int32 bias, more than half a unit %g plus rounding", n.Name, worst, unit)
+		for i := range a.F32 {
+			unit := units[i/perUnit]
+			if d := math.Abs(float64(a.F32[i] - b.F32[i])); d > float64(unit)/2+1e-6*peak {
+				t.Errorf("%s: output %d moves by %g with the int32 bias, more than half its channel's unit %g plus rounding", n.Name, i, d, unit)
+				return
+			}
 		}
 		return // only the first Conv has identical inputs in both forms
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -12,7 +13,7 @@ import (
 	"github.com/pare-ml/pare/internal/testassets"
 )
 
-// Per-channel weight intervals (depthwise layers): the op's gradients, the
+// Per-channel weight intervals (Config.Intervals): the op's gradients, the
 // plan, and the export.
 
 // channelInputs are QILWeight's inputs for a [4, 1, 3, 3] depthwise kernel
@@ -163,14 +164,15 @@ func TestChannelIntervalsQuantizeEachChannelOnItsOwnGrid(t *testing.T) {
 }
 
 // dwnetRun is a short direct 4/4 QIL run of fashion-dwnet with every layer
-// quantized (the first and the last are not depthwise: they keep one
-// interval), trained a few steps so that the per-channel intervals have
-// left their calibrated values.
-func dwnetRun(t *testing.T, perLayer bool) (*Run, *onnx.Model, *train.Loader) {
+// quantized and the weight intervals of Config.Intervals (with
+// "depthwise", the first and the last layer keep one interval),
+// trained a few steps so that the per-channel intervals have left their
+// calibrated values.
+func dwnetRun(t *testing.T, intervals string) (*Run, *onnx.Model, *train.Loader) {
 	t.Helper()
 	data := fashionImages(t, 256)
-	run, err := NewRun(context.Background(), withDepthwiseBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
-		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, PerLayerIntervals: perLayer})
+	run, err := NewRun(context.Background(), withConvBiases(t, fashionDwnet(t)), data, Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}},
+		Schedule: "direct", CalibrationImages: 128, IntervalLR: 1e-2, Intervals: intervals})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,53 +188,58 @@ func dwnetRun(t *testing.T, perLayer bool) (*Run, *onnx.Model, *train.Loader) {
 	return run, qm, data
 }
 
-// withDepthwiseBiases gives m's depthwise Convs a bias input (fashion-dwnet's
-// have none, a BatchNormalization follows each), so that the export's
-// int32 biases with per-channel units are exercised.
-func withDepthwiseBiases(t *testing.T, m *onnx.Model) *onnx.Model {
+// withConvBiases gives m's Convs a bias input (fashion-dwnet's have none,
+// a BatchNormalization follows each), so that the export's int32 biases
+// with per-channel units are exercised on every layer that can have
+// per-channel intervals (its Gemm has a bias already).
+func withConvBiases(t *testing.T, m *onnx.Model) *onnx.Model {
 	t.Helper()
 	g, err := graphOf(m)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r := rand.New(rand.NewPCG(13, 14))
-	added := 0
+	depthwiseAdded := 0
 	for _, n := range m.Graph.Node {
 		if n.OpType != "Conv" || len(n.Input) > 2 {
 			continue
 		}
 		w, err := constantValue(m, g, n.Input[1])
-		if err != nil || w == nil || !depthwise(n, w) {
+		if err != nil || w == nil {
 			continue
 		}
 		name := nodeName(n) + "_test_bias"
 		m.Graph.Initializer = append(m.Graph.Initializer, floatTensor(name, []int{w.Shape[0]}, randomValues(r, w.Shape[0], 0.1)))
 		n.Input = append(n.Input, name)
-		added++
+		if depthwise(n, w) {
+			depthwiseAdded++
+		}
 	}
-	if added == 0 {
+	if depthwiseAdded == 0 {
 		t.Fatal("no depthwise Conv to give a bias")
 	}
 	return m
 }
 
-// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet the depthwise
-// Convs (and only they) get one trained interval per output channel, a
-// constant unit beside it and a shared gamma; the pointwise, first and
-// last layers keep one interval each; PerLayerIntervals gives every layer
-// one. Training moves channels' intervals by different amounts.
+// TestDepthwiseLayersGetChannelIntervals: on fashion-dwnet, "depthwise"
+// gives the depthwise Convs (and only they) one trained interval per
+// output channel, a constant unit beside it and a shared gamma, and the
+// pointwise, first and last layers keep one interval each (the default);
+// "per-channel" gives every layer (its Convs and its Gemm, transB = 1)
+// one per output channel, "per-layer" every layer one. Training moves channels'
+// intervals by different amounts.
 func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
-	for _, perLayer := range []bool{false, true} {
-		run, qm, _ := dwnetRun(t, perLayer)
+	for _, intervals := range []string{"depthwise", "per-layer", "per-channel"} {
+		run, qm, _ := dwnetRun(t, intervals)
 		inits := initializers(t, qm)
 		dw, other := 0, 0
 		for _, l := range run.Layers() {
 			nm := namesFor(l)
 			q := quantizerNodes(qm, run.Layers())[l][0]
 			w := inits[q.Input[0]]
-			wantPer := l.Depthwise && !perLayer
+			wantPer := map[string]bool{"depthwise": l.Depthwise, "per-channel": true}[intervals]
 			if l.PerChannel != wantPer {
-				t.Errorf("perLayer %v: %s (depthwise %v) PerChannel %v", perLayer, l.Node, l.Depthwise, l.PerChannel)
+				t.Errorf("intervals %q: %s (depthwise %v) PerChannel %v", intervals, l.Node, l.Depthwise, l.PerChannel)
 			}
 			n := 1
 			if wantPer {
@@ -240,7 +247,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			}
 			for _, name := range []string{nm.wc, nm.wd} {
 				if got := len(inits[name].F32); got != n {
-					t.Errorf("perLayer %v: %s: %s has %d entries, want %d", perLayer, l.Node, name, got, n)
+					t.Errorf("intervals %q: %s: %s has %d entries, want %d", intervals, l.Node, name, got, n)
 				}
 			}
 			if len(inits[nm.wg].F32) != 1 {
@@ -250,7 +257,7 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 			if !wantPer {
 				other++
 				if len(q.Input) != 4 || iv.Channels != nil {
-					t.Errorf("perLayer %v: %s: %d quantizer inputs and %d channel intervals, want 4 and none", perLayer, l.Node, len(q.Input), len(iv.Channels))
+					t.Errorf("intervals %q: %s: %d quantizer inputs and %d channel intervals, want 4 and none", intervals, l.Node, len(q.Input), len(iv.Channels))
 				}
 				continue
 			}
@@ -271,20 +278,31 @@ func TestDepthwiseLayersGetChannelIntervals(t *testing.T) {
 				t.Errorf("%s: the channels' half-widths moved by %v..%v from their calibrated 1/2: not trained per channel", l.Node, lo, hi)
 			}
 		}
-		if !perLayer && (dw == 0 || other == 0) {
+		switch {
+		case intervals == "depthwise" && (dw == 0 || other == 0):
 			t.Fatalf("%d depthwise and %d other quantized layers; the test needs both", dw, other)
+		case intervals == "per-channel" && other != 0:
+			t.Fatalf("%d layers with one interval; per-channel leaves none", other)
 		}
 	}
 }
 
 // TestChannelIntervalExport: fashion-dwnet's export with per-channel
-// depthwise intervals computes the QIL form's logits bit for bit (float
-// biases), writes the depthwise weights behind a per-axis
-// DequantizeLinear (axis 0, one scale per channel, at most 2^N - 1
-// levels per channel, int4 where asked) and their biases as int32 with
-// per-channel units s_x * s_w[k].
+// depthwise intervals (the default), and with per-channel intervals on
+// every layer (pointwise 1x1 and 3x3 Convs, the Gemm), computes the QIL
+// form's logits bit for bit (float biases), writes each per-channel
+// layer's weights behind a per-axis DequantizeLinear (axis 0, one scale
+// per channel, at most 2^N - 1 levels per channel, int4 where asked) and
+// its bias as int32 with per-channel units s_x * s_w[k].
 func TestChannelIntervalExport(t *testing.T) {
-	run, qm, data := dwnetRun(t, false)
+	for _, intervals := range []string{"depthwise", "per-channel"} {
+		t.Run("intervals="+intervals, func(t *testing.T) { channelIntervalExport(t, intervals) })
+	}
+}
+
+func channelIntervalExport(t *testing.T, intervals string) {
+	run, qm, data := dwnetRun(t, intervals)
+	kinds := map[string]bool{}
 	xs := rows(t, data, 8)
 	want := runAll(t, qm, xs)
 	for _, storage := range []Storage{StorageInt8, StorageInt4} {
@@ -317,6 +335,7 @@ func TestChannelIntervalExport(t *testing.T) {
 			wdq := prod[n.Input[1]]
 			levels, scale := inits[wdq.Input[0]], inits[wdq.Input[1]]
 			channels := levels.Shape[0]
+			kinds[layerKind(l, levels.Shape)] = true
 			if wdq.AttrInt("axis", 1) != 0 || len(scale.Shape) != 1 || scale.Shape[0] != channels {
 				t.Fatalf("%s %s: weight DequantizeLinear axis %d, scale shape %v; want axis 0 and %d scales", storage, l.Node, wdq.AttrInt("axis", 1), scale.Shape, channels)
 			}
@@ -341,6 +360,12 @@ func TestChannelIntervalExport(t *testing.T) {
 			if len(n.Input) < 3 || n.Input[2] == "" {
 				t.Fatalf("%s %s: the bias is gone", storage, l.Node)
 			}
+			if l.Signed {
+				// A signed input leaves the export as |x|'s levels times
+				// sign(x), not a DequantizeLinear: the bias stays float
+				// (bias.go), whatever the weights' intervals.
+				continue
+			}
 			bdq := prod[n.Input[2]]
 			if bdq == nil || bdq.OpType != "DequantizeLinear" {
 				t.Fatalf("%s %s: the bias is not an int32 DequantizeLinear", storage, l.Node)
@@ -357,11 +382,114 @@ func TestChannelIntervalExport(t *testing.T) {
 			}
 		}
 	}
+	covered := []string{"depthwise"}
+	if intervals == "per-channel" {
+		covered = append(covered, "pointwise", "conv", "Gemm")
+	}
+	for _, k := range covered {
+		if !kinds[k] {
+			t.Errorf("no %s layer with per-channel intervals was checked (checked: %v)", k, kinds)
+		}
+	}
 }
 
-// TestOnlyDepthwiseNetsChange: mnist-8 and fashion-resnet have no
-// depthwise Conv, so QIL plans them exactly as before per-channel
-// intervals (one interval per layer: the same graph, the same numbers);
+// layerKind names a layer's kind for the coverage checks: depthwise,
+// pointwise (a 1x1 Conv), conv (any other) or its op type.
+func layerKind(l *Layer, wShape []int) string {
+	switch {
+	case l.Depthwise:
+		return "depthwise"
+	case l.OpType != "Conv":
+		return l.OpType
+	}
+	for _, d := range wShape[2:] {
+		if d != 1 {
+			return "conv"
+		}
+	}
+	return "pointwise"
+}
+
+// TestIntervalChoicesPlan: "per-channel" gives every Conv and every Gemm
+// with transB = 1 one weight interval per output channel (fashion-dwnet,
+// fashion-resnet, mnist-8's Convs), and leaves one interval to a weight
+// whose output channels are not on axis 0: mnist-8's MatMul and a Gemm
+// with transB = 0; "per-layer" gives none per-channel intervals; an
+// unknown choice is refused before any data is read.
+func TestIntervalChoicesPlan(t *testing.T) {
+	mnist, _ := smallMnist(t, 0)
+	resnet := fashionResnet(t)
+	dwnet := fashionDwnet(t)
+	transposed := fashionDwnet(t)
+	gemms := 0
+	for _, n := range transposed.Graph.Node {
+		if n.OpType == "Gemm" {
+			transposeGemmWeight(t, transposed, n)
+			gemms++
+		}
+	}
+	if gemms == 0 {
+		t.Fatal("fashion-dwnet has no Gemm")
+	}
+	for name, m := range map[string]*onnx.Model{"mnist-8": mnist, "fashion-resnet": resnet, "fashion-dwnet": dwnet, "fashion-dwnet transB=0": transposed} {
+		for _, intervals := range []string{"per-channel", "per-layer"} {
+			cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}, Intervals: intervals}
+			cfg.defaults()
+			layers, _, err := cfg.plan(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ops := map[string]int{}
+			for _, l := range layers {
+				want := intervals == "per-channel" && (l.OpType == "Conv" || l.OpType == "Gemm" && l.node.AttrInt("transB", 0) == 1)
+				if l.PerChannel != want {
+					t.Errorf("%s %s: %s %s (transB %d) PerChannel %v, want %v", name, intervals, l.OpType, l.Node, l.node.AttrInt("transB", 0), l.PerChannel, want)
+				}
+				ops[l.OpType]++
+			}
+			if intervals == "per-channel" {
+				t.Logf("%s: layers %v", name, ops)
+			}
+		}
+	}
+	cfg := Config{Options: Options{Bits: Bits{4, 4}}, Intervals: "per-output"}
+	if err := cfg.Check(dwnet); err == nil || !strings.Contains(err.Error(), "per-output") {
+		t.Errorf("Intervals per-output: error %v", err)
+	}
+}
+
+// transposeGemmWeight rewrites Gemm n of m from transB = 1 to transB = 0
+// with the transposed weight: the same function, output channels last.
+func transposeGemmWeight(t *testing.T, m *onnx.Model, n *onnx.Node) {
+	t.Helper()
+	if n.AttrInt("transB", 0) != 1 {
+		t.Fatalf("%s: transB is already 0", n.Name)
+	}
+	for i, init := range m.Graph.Initializer {
+		if init.Name != n.Input[1] {
+			continue
+		}
+		w, err := tensor.FromONNX(init)
+		if err != nil || len(w.Shape) != 2 {
+			t.Fatalf("%s: weight %v (%v)", n.Name, w, err)
+		}
+		rows, cols := w.Shape[0], w.Shape[1]
+		wt := make([]float32, len(w.F32))
+		for r := range rows {
+			for c := range cols {
+				wt[c*rows+r] = w.F32[r*cols+c]
+			}
+		}
+		m.Graph.Initializer[i] = floatTensor(init.Name, []int{cols, rows}, wt)
+		n.Attr("transB").I = 0
+		return
+	}
+	t.Fatalf("%s: the weight is not an initializer", n.Name)
+}
+
+// TestOnlyDepthwiseNetsChange: with "depthwise" intervals, mnist-8 and
+// fashion-resnet, which have no depthwise Conv, are planned with one
+// interval per layer (the same graph and numbers as "per-layer");
 // fashion-dwnet's depthwise layers are the 3x3 group convolutions.
 func TestOnlyDepthwiseNetsChange(t *testing.T) {
 	mnist, _ := smallMnist(t, 0)
@@ -377,7 +505,7 @@ func TestOnlyDepthwiseNetsChange(t *testing.T) {
 		m    *onnx.Model
 		want int
 	}{"mnist-8": {mnist, 0}, "fashion-resnet": {resnet, 0}, "fashion-dwnet": {fashionDwnet(t), 4}} {
-		cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}}
+		cfg := Config{Options: Options{Bits: Bits{4, 4}, KeepFP: []string{}}, Intervals: "depthwise"}
 		cfg.defaults()
 		layers, _, err := cfg.plan(c.m)
 		if err != nil {

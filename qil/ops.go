@@ -25,7 +25,7 @@ const Domain = "pare.qil"
 // With the optional unit (a constant, not trained: one positive value per
 // index of W's axis 0), c and d have one element per output channel too,
 // and channel k's interval is (c[k]*unit[k], d[k]*unit[k]), gamma shared:
-// the per-channel weight intervals of depthwise layers.
+// the per-channel weight intervals (Config.Intervals).
 const (
 	OpWeight = "QILWeight"
 	OpAct    = "QILAct"

@@ -59,15 +59,23 @@ func TestExportedModelRunsInOnnxruntime(t *testing.T) {
 }
 
 // TestChannelIntervalExportRunsInOnnxruntime: fashion-dwnet's QIL export
-// with per-channel depthwise intervals (per-axis weight scales, int32
-// biases with per-channel units), int8 and int4, gives onnxruntime-node
-// Pare's logits within 1e-4 of their range and the same class.
+// with per-channel depthwise intervals (the default), and with per-channel
+// intervals on every layer (pointwise and 3x3 Convs, the Gemm: per-axis
+// weight scales, int32 biases with per-channel units), int8 and int4,
+// gives onnxruntime-node Pare's logits within 1e-4 of their range and the
+// same class.
 func TestChannelIntervalExportRunsInOnnxruntime(t *testing.T) {
 	node, missing := ortcheck.Node()
 	if node == "" {
 		t.Skip(missing)
 	}
-	_, qm, data := dwnetRun(t, false)
+	for _, intervals := range []string{"depthwise", "per-channel"} {
+		t.Run("intervals="+intervals, func(t *testing.T) { channelIntervalExportInOnnxruntime(t, node, intervals) })
+	}
+}
+
+func channelIntervalExportInOnnxruntime(t *testing.T, node, intervals string) {
+	_, qm, data := dwnetRun(t, intervals)
 	xs := rows(t, data, 64)
 	batch := tensor.New(tensor.Float32, append([]int{len(xs)}, xs[0].Shape[1:]...))
 	for i, x := range xs {

@@ -61,8 +61,8 @@ type Layer struct {
 	Depthwise bool `json:"depthwise,omitempty"`
 	// PerChannel is set when the layer's weights get one interval (QIL)
 	// or scale (PTQ) per output channel instead of one for the layer:
-	// QIL's depthwise layers unless Config.PerLayerIntervals, and every
-	// layer PTQ quantizes.
+	// the layers Config.Intervals chooses for QIL, and every layer PTQ
+	// quantizes.
 	PerChannel bool `json:"per_channel_weights,omitempty"`
 
 	node   *onnx.Node

@@ -151,7 +151,19 @@ func TestClipFedLayersAreUnsigned(t *testing.T) {
 // has BatchNormalization and ReLU6 Clips.
 func fashionDwnet(t *testing.T) *onnx.Model {
 	t.Helper()
-	path, err := testassets.RepoPath("core/train/testdata/fashion-dwnet.onnx")
+	return fashionNet(t, "fashion-dwnet")
+}
+
+// fashionResnet reads the repository's residual Fashion-MNIST net (no
+// depthwise layer).
+func fashionResnet(t *testing.T) *onnx.Model {
+	t.Helper()
+	return fashionNet(t, "fashion-resnet")
+}
+
+func fashionNet(t *testing.T, name string) *onnx.Model {
+	t.Helper()
+	path, err := testassets.RepoPath("core/train/testdata/" + name + ".onnx")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,13 +33,21 @@ type Config struct {
 	// weights or activations, which differ by orders of magnitude between
 	// layers, so one absolute rate cannot suit them all.
 	IntervalLR float64
-	// PerLayerIntervals gives depthwise convolutions one weight interval
-	// for the layer, as every other layer has (the paper's method). By
-	// default each output channel of a depthwise layer has its own
-	// interval (c_W, d_W; gamma stays the layer's): a depthwise channel
-	// is a k x k filter of its own, and their ranges differ by more than
-	// one low-bit grid can serve (docs/quantization.md).
-	PerLayerIntervals bool
+	// Intervals chooses which layers' weights get one interval (c_W, d_W;
+	// gamma stays the layer's) per output channel instead of one for the
+	// layer (docs/quantization.md):
+	//   - "depthwise" (DefaultIntervals, also ""): depthwise convolutions
+	//     only. A depthwise channel is a k x k filter of its own, and
+	//     their ranges differ by more than one low-bit grid can serve.
+	//   - "per-channel": every Conv, and every Gemm whose weight has its
+	//     output channels on axis 0 (transB = 1), as min-max PTQ scales
+	//     them. A Gemm with transB = 0 and a MatMul keep one interval:
+	//     the exported per-axis DequantizeLinear and the channel units
+	//     index axis 0, which is their input axis. It measures better
+	//     (docs/quantization.md); see DefaultIntervals for why it is not
+	//     the default.
+	//   - "per-layer": one interval for every layer (the paper's method).
+	Intervals string
 	// QuantizerOnly freezes the weights and learns the intervals alone
 	// (the paper's answer when the training data is not at hand).
 	QuantizerOnly bool
@@ -68,7 +76,11 @@ type Config struct {
 	// the workers and sum their gradients (train.Parallel), and the
 	// BatchNormalization re-estimation that ends a stage sums their
 	// batch statistics. Every worker ends with the same weights and
-	// intervals, equal to a one-worker run's to float rounding.
+	// intervals, equal to a one-worker run's to float rounding; with
+	// per-channel intervals that rounding can move a weight at a
+	// quantizer boundary to the next level and the runs then drift apart
+	// (compress's TestQuantizeStageDataParallel: 5e-3 of the largest
+	// scale on a small pruned net).
 	Parallel *train.Parallel
 }
 
@@ -182,8 +194,12 @@ func (cfg Config) plan(m *onnx.Model) ([]*Layer, [][]Bits, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	perChannel, err := channelChoice(cfg.Intervals)
+	if err != nil {
+		return nil, nil, err
+	}
 	for _, l := range layers {
-		l.PerChannel = l.Depthwise && l.Quantized() && !cfg.PerLayerIntervals
+		l.PerChannel = l.Quantized() && perChannel(l)
 	}
 	plan, err := stages(layers, cfg.Schedule)
 	if err != nil {

@@ -71,6 +71,15 @@ func TestWatchReadsTheTrainingIntervalsAndWeights(t *testing.T) {
 		iv, _ := run.Intervals(l)
 		nm := namesFor(l)
 		want := Intervals{WC: value(nm.wc)[0], WD: value(nm.wd)[0], Gamma: value(nm.wg)[0], XC: value(nm.xc)[0], XD: value(nm.xd)[0]}
+		if l.PerChannel {
+			// The model holds each channel's c and d in units of its
+			// unit; the view gives them absolute, and their means.
+			c, d, u := value(nm.wc), value(nm.wd), value(nm.wu)
+			for k := range u {
+				want.Channels = append(want.Channels, ChannelInterval{C: c[k] * u[k], D: d[k] * u[k]})
+			}
+			want.WC, want.WD = meanInterval(want.Channels)
+		}
 		if !reflect.DeepEqual(iv, want) {
 			t.Errorf("%s: Intervals %+v, the written-back model has %+v", l.Node, iv, want)
 		}

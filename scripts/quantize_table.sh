@@ -19,7 +19,9 @@
 # images whose top class differs from Pare's, and the images with a logit
 # more than 1e-4 of the logit range away from Pare's.
 # PARE: default bin/pare, built if missing. METHODS: default "ptq qil"; add
-# qil-qo for QIL quantizer-only (--quantizer-only: weights frozen). A
+# qil-qo for QIL quantizer-only (--quantizer-only: weights frozen). QFLAGS:
+# more flags for every pare quantize (word-split), e.g.
+# QFLAGS="--weight-intervals per-channel" (QIL methods only). A
 # progressive QIL run's per-stage column gives every width above its
 # target, so one 2/2 run measures 8/8, 5/5, 4/4, 3/3 and 2/2.
 set -euo pipefail
@@ -55,7 +57,7 @@ for bits in "$@"; do
       *) echo "quantize_table: unknown method $method (ptq, qil, qil-qo)" >&2; exit 2 ;;
     esac
     "$PARE" quantize "$model" "${data[@]}" --bits "$bits" "${flags[@]}" \
-      -o "$out/q.onnx" --json > "$out/r.json"
+      ${QFLAGS:-} -o "$out/q.onnx" --json > "$out/r.json"
     "$out/ortcheck" -model "$out/q.onnx" -data "$valdata" -split test > "$out/ort.json"
     python3 - "$name" "$bits" "$method" "$out/r.json" "$out/ort.json" <<'PY'
 import json, sys

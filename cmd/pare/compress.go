@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,7 +32,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	var (
 		budgets                                          stringList
 		data, val, test, split, out, bits, keep, storage string
-		layerBits, schedule                              string
+		layerBits, schedule, intervals                   string
 		qilEpochs                                        int
 		quantizerOnly                                    bool
 		importance, minKeep                              string
@@ -54,6 +55,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&schedule, "schedule", "progressive", "QIL schedule: progressive (8 -> 5 -> 4 -> 3 -> 2 down to the target) or direct")
 	fs.IntVar(&qilEpochs, "qil-epochs", 1, "QIL epochs per stage of the schedule")
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "QIL learns the intervals only; the fine-tuned weights stay as they are")
+	fs.StringVar(&intervals, "weight-intervals", qil.DefaultIntervals, weightIntervalsHelp)
 	fs.StringVar(&storage, "storage", "int8", "weight storage: int8 (opset 13, every runtime) or int4 (opset 21, half the size)")
 	fs.StringVar(&importance, "importance", "l1", "how channels are scored for pruning: l1 (the paper's) or l2")
 	fs.StringVar(&minKeep, "min-keep", "auto", "the share of every prunable channel group that pruning must keep (25% or 0.25); auto: 25 %, lowered as far as the budget needs; 0: one channel (the paper's problem)")
@@ -90,6 +92,8 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		return usagef("--schedule %s: use progressive or direct", schedule)
 	case qilEpochs < 1:
 		return usagef("--qil-epochs must be >= 1")
+	case !slices.Contains(qil.IntervalChoices, intervals):
+		return usagef("--weight-intervals %s: use %s", intervals, strings.Join(qil.IntervalChoices, ", "))
 	case epochs < 0 || batch < 1 || limit < 0:
 		return usagef("--epochs must be >= 0 (0: chosen), --batch >= 1, --limit >= 0")
 	case noFinetune && (noDistill || epochs > 0):
@@ -130,7 +134,7 @@ func runCompress(args []string, stdout, stderr io.Writer) error {
 		Train: trainSet, TrainIndices: trainIdx, Val: valSet, Batch: batch, Seed: seed,
 		Preprocess: pre.preprocess(),
 		NoDistill:  noDistill, SkipFinetune: noFinetune,
-		Quantize: qil.Config{Options: qopt, Schedule: schedule, Epochs: qilEpochs, QuantizerOnly: quantizerOnly, Seed: seed},
+		Quantize: qil.Config{Options: qopt, Schedule: schedule, Epochs: qilEpochs, QuantizerOnly: quantizerOnly, Intervals: intervals, Seed: seed},
 		Storage:  qil.Storage(storage)}
 	if !autoKeep {
 		cfg.MinKeep = &keepShare

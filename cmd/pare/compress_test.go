@@ -127,6 +127,7 @@ func TestCompressBadRequests(t *testing.T) {
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--bits", "w1a1", "-o", "x.onnx"}, 2, "2..8"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--schedule", "cosine", "-o", "x.onnx"}, 2, "progressive or direct"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--qil-epochs", "0", "-o", "x.onnx"}, 2, "--qil-epochs"},
+		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--weight-intervals", "channel", "-o", "x.onnx"}, 2, "--weight-intervals channel"},
 		{[]string{"compress", demoModel, "--data", digits, "--budget", "macs=50%", "--layer-bits", "x", "-o", "x.onnx"}, 2, "NAME=W/A"},
 		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--budget", "macs=50%", "--layer-bits", "nosuch=3/3", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "the layers are"},
 		{[]string{"compress", demoModel, "--data", digits, "--scale", "15.9375", "--budget", "params=10", "-o", filepath.Join(t.TempDir(), "x.onnx")}, 1, "params"},

@@ -8,15 +8,20 @@ import (
 )
 
 // TestQuantize quantizes the demo model (residual, BatchNorm) on a few
-// digits with QIL and with the PTQ baseline, through the JSON report, and
-// evaluates the written QDQ files.
+// digits with QIL (per-channel weight intervals on every layer) and with
+// the PTQ baseline, through the JSON report, and evaluates the written QDQ
+// files.
 func TestQuantize(t *testing.T) {
 	digits := sharedAsset(t, "data/digits/digits.csv.gz")
 	dir := t.TempDir()
 	for _, method := range []string{"qil", "ptq"} {
 		out := filepath.Join(dir, method+".onnx")
-		stdout, errs, code := runPare(t, "quantize", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "128", "--batch", "32",
-			"--calibration", "32", "--schedule", "direct", "--method", method, "--bits", "w4a4", "--json", "-o", out)
+		args := []string{"quantize", demoModel, "--data", digits, "--scale", "15.9375", "--limit", "128", "--batch", "32",
+			"--calibration", "32", "--schedule", "direct", "--method", method, "--bits", "w4a4", "--json", "-o", out}
+		if method == "qil" {
+			args = append(args, "--weight-intervals", "per-channel")
+		}
+		stdout, errs, code := runPare(t, args...)
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %s", method, code, errs)
 		}
@@ -28,7 +33,13 @@ func TestQuantize(t *testing.T) {
 		for _, l := range rep.Layers {
 			if l.Bits == "w4a4" {
 				quantized++
+				if l.Op == "Conv" && !l.PerChannelWeights {
+					t.Errorf("%s: %s has one weight interval for the layer", method, l.Node)
+				}
 			}
+		}
+		if method == "qil" && !strings.Contains(rep.Recipe, "weight intervals per-channel") {
+			t.Errorf("recipe %q does not name the weight intervals", rep.Recipe)
 		}
 		if len(rep.Layers) < 3 || quantized != len(rep.Layers)-2 || rep.OutputBytes <= 0 || !strings.Contains(rep.Recipe, "w4a4") {
 			t.Fatalf("%s report: %+v", method, rep)
@@ -81,6 +92,8 @@ func TestQuantizeBadRequests(t *testing.T) {
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--keep-fp", "nosuch"}, 1, "not a quantizable layer"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--layer-bits", "nosuch=3/3"}, 1, "the layers are"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--teacher-targets"}, 2, "--quantizer-only"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--weight-intervals", "per-output"}, 2, "depthwise, per-channel, per-layer"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--method", "ptq", "--weight-intervals", "per-layer"}, 2, "always scales each output channel"},
 	} {
 		_, errs, code := runPare(t, c.args...)
 		if code != c.code || !strings.Contains(errs, c.msg) {
