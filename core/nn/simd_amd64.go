@@ -19,6 +19,11 @@ import (
 // the GEMM's assembly.
 var simdKernels = cpu.X86.HasAVX2 && os.Getenv("PARE_GEMM") != "go"
 
+// hasFMA is the other half of the AVX2 GEMM's requirement (core/gemm's
+// dispatch): without it SgemmPanels has no 16-wide panel path and asks
+// for B whole, so gathering panels buys nothing.
+var hasFMA = cpu.X86.HasFMA
+
 //go:noescape
 func reluMaskAVX2(d, grad, y *float32, n int)
 
@@ -119,8 +124,24 @@ func simdChannelGradSums([]float64, []float32, []float32, []float32, []float32, 
 	return false
 }
 
-func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return false }
+// simdColPanels serves the AVX2 GEMM's 16-wide panels of stride-1
+// "same" windows: in assembly where the output rows are whole panels
+// (panels16AVX2), in Go where panels are whole output rows or aligned
+// parts of one (panels16Shifted). Everything else takes Panels' generic
+// gather.
+func simdColPanels(s *ColPanels, dst []float32, p0, kb, j0, nb, width int) bool {
+	if !simdKernels || width != 16 || kb == 0 {
+		return false
+	}
+	return s.panels16AVX2(dst, p0, kb, j0, nb) || s.panels16Shifted(dst, p0, kb, j0, nb)
+}
 
-// gathersFast is false natively: gathering panels in Go costs more than
-// Im2Col's bulk copies plus the GEMM's assembly packing.
-func (*ColPanels) gathersFast() bool { return false }
+// gathersFast reports whether the AVX2 GEMM should take s's panels from
+// the image (SgemmPanels) rather than have Im2Col write the col matrix
+// and pack it: only where the assembly gathers them (gathersAVX2:
+// ResNet's 32- and 16-wide rows). The Go gathers, panels16Shifted and the
+// generic one, cost more than Im2Col's bulk copies plus the assembly
+// packing (ResNet-20's 8x8 stage through panels16Shifted included).
+func (s *ColPanels) gathersFast() bool {
+	return simdKernels && hasFMA && s.gathersAVX2()
+}
