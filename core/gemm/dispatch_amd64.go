@@ -20,5 +20,6 @@ func init() {
 	if hasAVX2FMA && !pureGoKernelRequested {
 		sgemm = sgemmAVX2
 		sgemmPanels = sgemmPanelsAVX2
+		depthBlock = avxKC
 	}
 }
