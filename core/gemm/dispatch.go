@@ -11,3 +11,9 @@ type kernelFunc func(transA, transB bool, m, n, k int, alpha float32, a []float3
 // AVX2+FMA, dispatch_wasm.go with WebAssembly SIMD), can keep it as their
 // fallback.
 var sgemm kernelFunc = sgemmBlocked
+
+// depthBlock is what DepthBlock reports: set by a platform file whose
+// kernel always splits k at one fixed depth (sgemmAVX2's avxKC), 0 where
+// the split depends on the shape (the wasm kernel takes k up to 1024 as
+// one block) or is not part of the kernel's contract.
+var depthBlock int

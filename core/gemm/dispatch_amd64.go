@@ -19,5 +19,7 @@ var hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func init() {
 	if hasAVX2FMA && !pureGoKernelRequested {
 		sgemm = sgemmAVX2
+		sgemmPanels = sgemmPanelsAVX2
+		depthBlock = avxKC
 	}
 }

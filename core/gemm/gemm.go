@@ -49,3 +49,13 @@ func checkSizes(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
 	need(br, bc, ldb, lb, "b")
 	need(m, n, ldc, lc, "c")
 }
+
+// DepthBlock is the depth (k) at which this platform's Sgemm splits a
+// product of m > 1 rows into blocks, when it always splits at one fixed
+// depth, and 0 otherwise. A caller that computes C = A*B + C (alpha 1,
+// beta 1) as several calls over consecutive ranges of k, each but the last
+// a whole number of DepthBlock deep, gets C's bits of the single call: the
+// kernel sums each block in registers and adds it to C, the same
+// operations in the same order either way. (A convolution's weight
+// gradient does so to keep each block of its im2col matrix in cache.)
+func DepthBlock() int { return depthBlock }

@@ -86,6 +86,26 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	if m == 1 && sgemvRowAVX2(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
+	sgemmAVX2B(transA, m, n, k, alpha, a, lda, transB, b, ldb, nil, beta, c, ldc)
+}
+
+// sgemmPanelsAVX2 is SgemmPanels' kernel beside sgemmAVX2: the same
+// blocking, with B's 16-column micro-panels written by the PanelSource
+// where sgemmAVX2 packs them from a stored matrix. For a convolution
+// (nn.ColPanels) the im2col matrix is then never written out and read
+// back by the packer: each micro-panel is gathered from the image into
+// the L1 buffer the kernel reads it from.
+func sgemmPanelsAVX2(transA bool, m, n, k int, alpha float32, a []float32, lda int, src PanelSource, beta float32, c []float32, ldc int) {
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	sgemmAVX2B(transA, m, n, k, alpha, a, lda, false, nil, 0, src, beta, c, ldc)
+}
+
+// sgemmAVX2B is the blocked driver of both entry points (k >= 1): B is
+// the stored matrix b (transB, ldb) or, when src is set, a PanelSource.
+func sgemmAVX2B(transA bool, m, n, k int, alpha float32, a []float32, lda int, transB bool, b []float32, ldb int, src PanelSource, beta float32, c []float32, ldc int) {
 	buf := getAVXPackBuffers()
 	defer putAVXPackBuffers(buf)
 	for jc := 0; jc < n; jc += avxNC {
@@ -105,12 +125,12 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 				packAAVX2(transA, m, kb, a, lda, 0, pc, buf.a)
 				for j0 := 0; j0 < nb; j0 += avxNR {
 					cols := min(avxNR, nb-j0)
-					packBAVX2(transB, kb, cols, b, ldb, pc, jc+j0, buf.b)
+					packBOrPanelsAVX2(src, transB, kb, cols, b, ldb, pc, jc+j0, buf.b)
 					macroKernelAVX2(m, cols, kb, alpha, buf.a, buf.b, betaPanel, c[jc+j0:], ldc)
 				}
 				continue
 			}
-			packBAVX2(transB, kb, nb, b, ldb, pc, jc, buf.b)
+			packBOrPanelsAVX2(src, transB, kb, nb, b, ldb, pc, jc, buf.b)
 			for ic := 0; ic < m; ic += avxMC {
 				mb := min(avxMC, m-ic)
 				packAAVX2(transA, mb, kb, a, lda, ic, pc, buf.a)
@@ -118,6 +138,17 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 			}
 		}
 	}
+}
+
+// packBOrPanelsAVX2 packs the kb x nb block of op(B) at (pc, jc) into dst
+// as 16-column micro-panels: through src when it is set (dst sliced to the
+// exact size Panels promises), from b otherwise.
+func packBOrPanelsAVX2(src PanelSource, transB bool, kb, nb int, b []float32, ldb, pc, jc int, dst []float32) {
+	if src != nil {
+		src.Panels(dst[:(nb+avxNR-1)/avxNR*avxNR*kb], pc, kb, jc, nb, avxNR)
+		return
+	}
+	packBAVX2(transB, kb, nb, b, ldb, pc, jc, dst)
 }
 
 // macroKernelAVX2 multiplies a packed mb x kb block of A by a packed kb x nb

@@ -37,10 +37,17 @@ func ChannelMoments(moments []float64, x []float32, batch, channels, plane int) 
 	if simdChannelMoments(moments, x, batch, channels, plane) {
 		return
 	}
+	channelMoments(planeMoments, moments, x, batch, channels, plane)
+}
+
+// channelMoments is ChannelMoments' loop over channels and images with the
+// moments of one plane computed by planeSums (planeMoments, or a vector
+// kernel that reproduces its operations).
+func channelMoments(planeSums func(xs []float32) (float64, float64), moments []float64, x []float32, batch, channels, plane int) {
 	for c := 0; c < channels; c++ {
 		var sum, sumSq float64
 		for b := 0; b < batch; b++ {
-			s1, s2 := planeMoments(x[(b*channels+c)*plane : (b*channels+c+1)*plane])
+			s1, s2 := planeSums(x[(b*channels+c)*plane : (b*channels+c+1)*plane])
 			sum += s1
 			sumSq += s2
 		}
@@ -62,11 +69,18 @@ func ChannelGradSums(sums []float64, g, x, mean, invStd []float32, batch, channe
 	if simdChannelGradSums(sums, g, x, mean, invStd, batch, channels, plane) {
 		return
 	}
+	channelGradSums(planeGradSums, sums, g, x, mean, invStd, batch, channels, plane)
+}
+
+// channelGradSums is ChannelGradSums' loop over channels and images with
+// the sums of one plane computed by planeSums (planeGradSums, or a vector
+// kernel that reproduces its operations).
+func channelGradSums(planeSums func(g, xs []float32, mean float32) (float64, float64), sums []float64, g, x, mean, invStd []float32, batch, channels, plane int) {
 	for c := 0; c < channels; c++ {
 		var sumG, sumGX float64
 		for b := 0; b < batch; b++ {
 			row := (b*channels + c) * plane
-			sg, sgx := planeGradSums(g[row:row+plane], x[row:row+plane], mean[c])
+			sg, sgx := planeSums(g[row:row+plane], x[row:row+plane], mean[c])
 			sumG += sg
 			sumGX += sgx * float64(invStd[c])
 		}

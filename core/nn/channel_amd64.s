@@ -168,3 +168,57 @@ bnLoop:
 bnDone:
 	VZEROUPPER
 	RET
+
+// func gradSums4SSE(out *[8]float32, gs, xs *float32, n int, mean float32)
+// out[0:4] = lane sums of g, out[4:8] = lane sums of g*(x-mean), over n
+// values (n > 0, a multiple of 4), lane i taking values i, i+4, ...
+TEXT ·gradSums4SSE(SB), NOSPLIT, $0-36
+	MOVQ  out+0(FP), DI
+	MOVQ  gs+8(FP), SI
+	MOVQ  xs+16(FP), DX
+	MOVQ  n+24(FP), CX
+	MOVSS mean+32(FP), X4
+	SHUFPS $0, X4, X4 // mean in every lane
+	XORPS X0, X0      // sums of g
+	XORPS X1, X1      // sums of g*(x-mean)
+	SHRQ  $2, CX
+
+gradSumsLoop:
+	MOVUPS (SI), X2
+	MOVUPS (DX), X3
+	ADDPS  X2, X0
+	SUBPS  X4, X3
+	MULPS  X2, X3
+	ADDPS  X3, X1
+	ADDQ   $16, SI
+	ADDQ   $16, DX
+	DECQ   CX
+	JNZ    gradSumsLoop
+
+	MOVUPS X0, (DI)
+	MOVUPS X1, 16(DI)
+	RET
+
+// func moments4SSE(out *[8]float32, xs *float32, n int)
+// out[0:4] = lane sums of x, out[4:8] = lane sums of x*x, over n values
+// (n > 0, a multiple of 4), lane i taking values i, i+4, ...
+TEXT ·moments4SSE(SB), NOSPLIT, $0-24
+	MOVQ  out+0(FP), DI
+	MOVQ  xs+8(FP), SI
+	MOVQ  n+16(FP), CX
+	XORPS X0, X0 // sums of x
+	XORPS X1, X1 // sums of x*x
+	SHRQ  $2, CX
+
+momentsLoop:
+	MOVUPS (SI), X2
+	ADDPS  X2, X0
+	MULPS  X2, X2
+	ADDPS  X2, X1
+	ADDQ   $16, SI
+	DECQ   CX
+	JNZ    momentsLoop
+
+	MOVUPS X0, (DI)
+	MOVUPS X1, 16(DI)
+	RET

@@ -48,6 +48,13 @@ var colPanelsCases = []struct {
 	{"5x5_same_9x9", []int{9, 9}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
 	{"3x3_same_dil5_13x11", []int{13, 11}, []int{3, 3}, nil, []int{5, 5}, []int{5, 5, 5, 5}, 1},
 	{"3x3_same_dil6_12x12", []int{12, 12}, []int{3, 3}, nil, []int{6, 6}, []int{6, 9, 6, 3}, 1},
+	// Rows that tile the AVX2 GEMM's 16-wide panels (panels16Shifted):
+	// four rows of 4 per panel, 1-D rows of 64, a kernel wider than the
+	// image, and the same "same" shapes with uneven padding.
+	{"3x3_same_4x4", []int{4, 4}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 3},
+	{"1d_k3_same_64", []int{64}, []int{3}, nil, nil, []int{1, 1}, 2},
+	{"5x5_same_2x2", []int{2, 2}, []int{5, 5}, nil, nil, []int{2, 2, 2, 2}, 2},
+	{"3x3_same_uneven_16x32", []int{16, 32}, []int{3, 3}, nil, nil, []int{2, 0, 0, 2}, 2},
 	{"3x3_asym_rows_11x11", []int{11, 11}, []int{3, 3}, nil, nil, []int{0, 1, 2, 1}, 2},
 }
 
@@ -83,9 +90,13 @@ func TestColPanelsMatchesIm2Col(t *testing.T) {
 				t.Fatalf("ColPanels is %d x %d, Im2Col %d x %d", s.Rows(), s.Cols(), rows, cols)
 			}
 			for _, width := range []int{8, 16, 4, 3, cols} {
-				for _, blk := range [][4]int{{0, rows, 0, cols}, {1, rows - 1, 3, cols - 3}, {rows / 2, rows - rows/2, cols / 3, cols - cols/3 - 1}, {rows - 1, 1, cols - 1, 1}} {
+				// The last four blocks start on a 16-column boundary (and
+				// on the rows of 8, 4, 2 panels16Shifted takes), as the
+				// AVX2 GEMM's do.
+				for _, blk := range [][4]int{{0, rows, 0, cols}, {1, rows - 1, 3, cols - 3}, {rows / 2, rows - rows/2, cols / 3, cols - cols/3 - 1}, {rows - 1, 1, cols - 1, 1},
+					{0, rows, 16, cols - 16}, {1, rows - 2, cols - 16, 16}, {0, rows, 0, cols - 5}, {2, 1, 16, min(16, cols-16)}} {
 					p0, kb, j0, nb := blk[0], blk[1], blk[2], blk[3]
-					if kb < 1 || nb < 1 {
+					if kb < 1 || nb < 1 || j0 < 0 {
 						continue
 					}
 					size := (nb + width - 1) / width * width * kb

@@ -14,10 +14,17 @@ import (
 // tenth of a ResNet-20 training step. Each value goes through the same
 // float32 operations in the same order as the Go loop (a multiply and an
 // add, never a fused multiply-add), so results are bit-identical to it
-// (TestChannelPassesSIMDMatchGoExactly). The reductions and the
-// convolution kernels stay in Go here. PARE_GEMM=go turns these off with
-// the GEMM's assembly.
+// (TestChannelPassesSIMDMatchGoExactly). The four-lane float32 block sums
+// of ChannelMoments and ChannelGradSums run in SSE (moments4SSE,
+// gradSums4SSE), the tails and float64 flushes in Go, with the same bits. The
+// convolutions' panel gather is in im2col_panels16_amd64.s. PARE_GEMM=go
+// turns all of these off with the GEMM's assembly.
 var simdKernels = cpu.X86.HasAVX2 && os.Getenv("PARE_GEMM") != "go"
+
+// hasFMA is the other half of the AVX2 GEMM's requirement (core/gemm's
+// dispatch): without it SgemmPanels has no 16-wide panel path and asks
+// for B whole, so gathering panels buys nothing.
+var hasFMA = cpu.X86.HasFMA
 
 //go:noescape
 func reluMaskAVX2(d, grad, y *float32, n int)
@@ -113,14 +120,112 @@ func simdMaxPool([]float32, []float32, int, *window3) bool { return false }
 
 func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }
 
-func simdChannelMoments([]float64, []float32, int, int, int) bool { return false }
-
-func simdChannelGradSums([]float64, []float32, []float32, []float32, []float32, int, int, int) bool {
-	return false
+// simdChannelMoments runs ChannelMoments with each plane's float32 block
+// sums in SSE (planeMomentsSSE), bit-identical to planeMoments.
+func simdChannelMoments(moments []float64, x []float32, batch, channels, plane int) bool {
+	if !simdKernels {
+		return false
+	}
+	channelMoments(planeMomentsSSE, moments, x, batch, channels, plane)
+	return true
 }
 
-func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return false }
+// moments4SSE sums n values (n > 0, a multiple of 4) of x and of x*x into
+// four float32 lanes each, lane i taking values i, i+4, ...: out[0:4] and
+// out[4:8], from zero, with planeMoments' operations in its order. In
+// channel_amd64.s.
+//
+//go:noescape
+func moments4SSE(out *[8]float32, xs *float32, n int)
 
-// gathersFast is false natively: gathering panels in Go costs more than
-// Im2Col's bulk copies plus the GEMM's assembly packing.
-func (*ColPanels) gathersFast() bool { return false }
+// planeMomentsSSE is planeMoments with the four-lane loop of each block in
+// moments4SSE; the tail and the float64 flushes stay in Go.
+func planeMomentsSSE(xs []float32) (sum, sumSq float64) {
+	var lanes [8]float32
+	for len(xs) > 0 {
+		blk := xs[:min(blockLen, len(xs))]
+		xs = xs[len(blk):]
+		n4 := len(blk) &^ 3
+		lanes = [8]float32{}
+		if n4 > 0 {
+			moments4SSE(&lanes, &blk[0], n4)
+		}
+		a0, a1, a2, a3 := lanes[0], lanes[1], lanes[2], lanes[3]
+		q0, q1, q2, q3 := lanes[4], lanes[5], lanes[6], lanes[7]
+		for i := n4; i < len(blk); i++ {
+			a0 += blk[i]
+			q0 += blk[i] * blk[i]
+		}
+		sum += float64(a0+a1) + float64(a2+a3)
+		sumSq += float64(q0+q1) + float64(q2+q3)
+	}
+	return sum, sumSq
+}
+
+// simdChannelGradSums runs ChannelGradSums with each plane's float32 block
+// sums in SSE (planeGradSumsSSE), bit-identical to planeGradSums.
+func simdChannelGradSums(sums []float64, g, x, mean, invStd []float32, batch, channels, plane int) bool {
+	if !simdKernels {
+		return false
+	}
+	channelGradSums(planeGradSumsSSE, sums, g, x, mean, invStd, batch, channels, plane)
+	return true
+}
+
+// gradSums4SSE sums n values (n > 0, a multiple of 4) of g and of
+// g*(x-mean) into four float32 lanes each, lane i taking values i, i+4,
+// ...: out[0:4] and out[4:8], from zero. The operations per value are
+// planeGradSums' (a subtraction, a multiply, an add; no fused
+// multiply-add), in its order. In channel_amd64.s.
+//
+//go:noescape
+func gradSums4SSE(out *[8]float32, gs, xs *float32, n int, mean float32)
+
+// planeGradSumsSSE is planeGradSums with the four-lane loop of each block
+// in gradSums4SSE; the tail and the float64 flushes stay in Go, so the
+// result has planeGradSums' bits.
+func planeGradSumsSSE(g, xs []float32, mean float32) (sumG, sumGX float64) {
+	xs = xs[:len(g)]
+	var lanes [8]float32
+	for len(g) > 0 {
+		n := min(blockLen, len(g))
+		gb, xb := g[:n], xs[:n]
+		g, xs = g[n:], xs[n:]
+		n4 := n &^ 3
+		lanes = [8]float32{}
+		if n4 > 0 {
+			gradSums4SSE(&lanes, &gb[0], &xb[0], n4, mean)
+		}
+		a0, a1, a2, a3 := lanes[0], lanes[1], lanes[2], lanes[3]
+		b0, b1, b2, b3 := lanes[4], lanes[5], lanes[6], lanes[7]
+		for i := n4; i < n; i++ {
+			a0 += gb[i]
+			b0 += gb[i] * (xb[i] - mean)
+		}
+		sumG += float64(a0+a1) + float64(a2+a3)
+		sumGX += float64(b0+b1) + float64(b2+b3)
+	}
+	return sumG, sumGX
+}
+
+// simdColPanels serves the AVX2 GEMM's 16-wide panels of stride-1
+// "same" windows: in assembly where the output rows are whole panels
+// (panels16AVX2), in Go where panels are whole output rows or aligned
+// parts of one (panels16Shifted). Everything else takes Panels' generic
+// gather.
+func simdColPanels(s *ColPanels, dst []float32, p0, kb, j0, nb, width int) bool {
+	if !simdKernels || width != 16 || kb == 0 {
+		return false
+	}
+	return s.panels16AVX2(dst, p0, kb, j0, nb) || s.panels16Shifted(dst, p0, kb, j0, nb)
+}
+
+// gathersFast reports whether the AVX2 GEMM should take s's panels from
+// the image (SgemmPanels) rather than have Im2Col write the col matrix
+// and pack it: only where the assembly gathers them (gathersAVX2:
+// ResNet's 32- and 16-wide rows). The Go gathers, panels16Shifted and the
+// generic one, cost more than Im2Col's bulk copies plus the assembly
+// packing (ResNet-20's 8x8 stage through panels16Shifted included).
+func (s *ColPanels) gathersFast() bool {
+	return simdKernels && hasFMA && s.gathersAVX2()
+}

@@ -121,13 +121,12 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 			xg := x.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
 			dyg := dy.F32[(b*g.OutChannels+gi*mg)*outSize : (b*g.OutChannels+(gi+1)*mg)*outSize]
 			if needW {
-				cols := xg
-				if !direct {
-					nn.Im2Col(col, xg, cg, win)
-					cols = col
-				}
 				dwg := dw.F32[gi*mg*ck : (gi+1)*mg*ck]
-				gemm.Sgemm(false, true, mg, ck, outSize, 1, dyg, outSize, cols, outSize, 1, dwg, ck)
+				if direct {
+					gemm.Sgemm(false, true, mg, ck, outSize, 1, dyg, outSize, xg, outSize, 1, dwg, ck)
+				} else {
+					weightGradByColBlocks(dwg, dyg, xg, col, mg, cg, win)
+				}
 			}
 			if needX && !viaConv {
 				wg := w.F32[gi*mg*ck : (gi+1)*mg*ck]
@@ -205,4 +204,32 @@ func transposedAsConv(dx, dy, w *tensor.Tensor, g *nn.ConvGeometry) (bool, error
 		return false, nil
 	}
 	return true, nn.ConvInto(dx, dy, wt, nil, tg)
+}
+
+// weightGradByColBlocks adds dY_g * Im2Col(X_g)^T to dwg one block of
+// output rows at a time: each block of the col matrix is unrolled into
+// col and multiplied (as the GEMM's depth) before the next is written, so
+// it is still in L2 when the GEMM packs it (whole, ResNet-20's first
+// stage's col matrix is 576 KiB per image). Blocks are gemm.DepthBlock
+// deep, so dW keeps the bits of one GEMM over the whole matrix; where the
+// platform has no fixed depth (wasm) or a block would split an output row,
+// the matrix stays whole.
+func weightGradByColBlocks(dwg, dyg, xg, col []float32, mg, cg int, win *nn.Window) {
+	outSize := win.OutSize()
+	ck := cg * win.KernelSize()
+	rowLen := outSize / win.Out[0]
+	step := win.Out[0]
+	if d := gemm.DepthBlock(); d > 0 && d%rowLen == 0 && mg > 1 {
+		step = d / rowLen
+	}
+	for lo := 0; lo < win.Out[0]; lo += step {
+		hi := min(lo+step, win.Out[0])
+		cols := (hi - lo) * rowLen
+		if lo == 0 && hi == win.Out[0] {
+			nn.Im2Col(col, xg, cg, win)
+		} else {
+			nn.Im2ColRows(col, xg, cg, win, lo, hi)
+		}
+		gemm.Sgemm(false, true, mg, ck, cols, 1, dyg[lo*rowLen:], outSize, col, cols, 1, dwg, ck)
+	}
 }
