@@ -22,14 +22,10 @@ func FromONNXInPlace(t *onnx.Tensor) (*Tensor, error) {
 		uintptr(unsafe.Pointer(unsafe.SliceData(t.RawData)))%4 != 0 {
 		return FromONNX(t)
 	}
-	n64, err := t.NumElements()
+	n, err := elementCount(t)
 	if err != nil {
 		return nil, err
 	}
-	if n64 > int64(math.MaxInt) {
-		return nil, fmt.Errorf("tensor %q: dims %v describe %d elements, more than this platform can address", t.Name, t.Dims, n64)
-	}
-	n := int(n64)
 	raw, err := onnxData{t: t, n: n}.source(4, len(t.FloatData))
 	if err != nil || raw == nil {
 		return FromONNX(t) // reports the mismatch, or the typed field's values
@@ -69,14 +65,10 @@ func FromONNX(t *onnx.Tensor) (*Tensor, error) {
 	if t.DataLocation == onnx.LocationExternal && len(t.RawData) == 0 {
 		return nil, fmt.Errorf("tensor %q: its values are in an external file; load the model with onnx.ReadModelFile or onnx.ResolveExternalData first", t.Name)
 	}
-	n64, err := t.NumElements()
+	n, err := elementCount(t)
 	if err != nil {
 		return nil, err
 	}
-	if n64 > int64(math.MaxInt) {
-		return nil, fmt.Errorf("tensor %q: dims %v describe %d elements, more than this platform can address", t.Name, t.Dims, n64)
-	}
-	n := int(n64)
 	shape := make([]int, len(t.Dims))
 	for i, d := range t.Dims {
 		shape[i] = int(d)
@@ -402,4 +394,17 @@ func ToONNX(t *Tensor, name string) (*onnx.Tensor, error) {
 	}
 	out.RawData = raw
 	return out, nil
+}
+
+// elementCount is the number of elements t's dims describe, refused when
+// it does not fit this platform's int.
+func elementCount(t *onnx.Tensor) (int, error) {
+	n64, err := t.NumElements()
+	if err != nil {
+		return 0, err
+	}
+	if n64 > int64(math.MaxInt) {
+		return 0, fmt.Errorf("tensor %q: dims %v describe %d elements, more than this platform can address", t.Name, t.Dims, n64)
+	}
+	return int(n64), nil
 }
