@@ -54,6 +54,27 @@ func BenchmarkResNet(b *testing.B) {
 
 // benchSolve drives the solver step by step (as the browser's worker
 // does) until it proves the optimum or has used limit of the clock.
+// benchModelBudget solves the problem pare prune builds from the model at
+// path (L1 importance) under one budget, once per benchmark iteration.
+func benchModelBudget(b *testing.B, label, path string, budget Budget, limit time.Duration) {
+	m := testmodels.ReadModel(b, path)
+	a, err := Analyze(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	layers, err := a.Layers(NormL1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := a.Problem(layers, []Budget{budget})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		benchSolve(b, label, p, limit)
+	}
+}
+
 func benchSolve(b *testing.B, name string, p *Problem, limit time.Duration) {
 	s, err := NewSolver(p, Options{})
 	if err != nil {
@@ -102,22 +123,7 @@ func BenchmarkSharedModels(b *testing.B) {
 					if !ok {
 						b.Skipf("shared asset %s is absent", name)
 					}
-					m := testmodels.ReadModel(b, path)
-					a, err := Analyze(m)
-					if err != nil {
-						b.Fatal(err)
-					}
-					layers, err := a.Layers(NormL1)
-					if err != nil {
-						b.Fatal(err)
-					}
-					p, err := a.Problem(layers, []Budget{{Resource: rs, Fraction: f}})
-					if err != nil {
-						b.Fatal(err)
-					}
-					for b.Loop() {
-						benchSolve(b, label, p, limit)
-					}
+					benchModelBudget(b, label, path, Budget{Resource: rs, Fraction: f}, limit)
 				})
 			}
 		}
@@ -183,22 +189,7 @@ func BenchmarkFixtureMemory(b *testing.B) {
 		for _, f := range []float64{0.3, 0.5, 0.7} {
 			label := fmt.Sprintf("%s/memory/%v", name, f)
 			b.Run(label, func(b *testing.B) {
-				m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
-				a, err := Analyze(m)
-				if err != nil {
-					b.Fatal(err)
-				}
-				layers, err := a.Layers(NormL1)
-				if err != nil {
-					b.Fatal(err)
-				}
-				p, err := a.Problem(layers, []Budget{{Resource: Memory, Fraction: f}})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for b.Loop() {
-					benchSolve(b, label, p, limit)
-				}
+				benchModelBudget(b, label, filepath.Join("..", "testdata", "models", name+".onnx"), Budget{Resource: Memory, Fraction: f}, limit)
 			})
 		}
 	}
@@ -214,22 +205,7 @@ func BenchmarkFixtureMACs(b *testing.B) {
 	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035", "densenet_small", "efficientnet_small", "shufflenetv2_small", "squeezenet_small"} {
 		label := name + "/macs/0.5"
 		b.Run(label, func(b *testing.B) {
-			m := testmodels.ReadModel(b, filepath.Join("..", "testdata", "models", name+".onnx"))
-			a, err := Analyze(m)
-			if err != nil {
-				b.Fatal(err)
-			}
-			layers, err := a.Layers(NormL1)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := a.Problem(layers, []Budget{{Resource: MACs, Fraction: 0.5}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			for b.Loop() {
-				benchSolve(b, label, p, limit)
-			}
+			benchModelBudget(b, label, filepath.Join("..", "testdata", "models", name+".onnx"), Budget{Resource: MACs, Fraction: 0.5}, limit)
 		})
 	}
 }
