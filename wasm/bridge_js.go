@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"sync"
 	"syscall/js"
 	"time"
@@ -120,6 +121,15 @@ func (b *bridge) run(req request) {
 			err = errCancelled
 		}
 		reply(req.id, "error", AsUserError(err), nil)
+		// A request stopped part-way (cancelled, or failed: a training
+		// partner that ran out of memory cancels the others) leaves its
+		// whole working set as garbage, and the GC's goal at twice the
+		// heap it last saw live. Without a collection now the next
+		// request's allocations would grow the wasm memory, which never
+		// shrinks, instead of reusing those pages, and a worker whose
+		// memory the browser caps would run out where a fresh one does
+		// not (tests/browser/worker-oom.test.mjs with two workers).
+		runtime.GC()
 		return
 	}
 	reply(req.id, "result", res.Value, res.Blob)

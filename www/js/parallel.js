@@ -115,14 +115,11 @@ export async function trainParallel(slots, method, params, files, { onProgress }
  * gradient exchange of every step cost more than its share of the epoch
  * saves.
  *
- * finetuneImagesPerWorker is the Fine-tune tab's share. On a quiet 2-core
- * machine two workers fine-tuned fashion-resnet 1.64x faster than one with
- * 225 training images each, and the demo 1.27x with 450 each
- * (scripts/bench-compress.mjs --only finetune, docs/benchmarks-browser.md),
- * which would put it near 200; it stays at 2,000 because with two workers
- * tests/browser/worker-oom.test.mjs does not recover: after both workers ran
- * out of memory in the fine-tune, a fresh worker's evaluation ran out of
- * memory too and the test's evaluation never ended (not yet understood).
+ * finetuneImagesPerWorker is the Fine-tune tab's share, measured on a quiet
+ * 2-core machine (scripts/bench-compress.mjs --only finetune,
+ * docs/benchmarks-browser.md): two workers fine-tuned fashion-resnet 1.64x
+ * faster than one with 225 training images each, and the demo 1.27x with
+ * 450 each.
  *
  * compressImagesPerWorker is the Compress tab's: its training is the
  * fine-tune and QIL, each starting the further workers' copies of the
@@ -131,7 +128,7 @@ export async function trainParallel(slots, method, params, files, { onProgress }
  * (docs/benchmarks-browser.md); below it the tab writes exactly the file
  * `pare compress` writes (one worker), not the same to float rounding.
  */
-export const finetuneImagesPerWorker = 2000;
+export const finetuneImagesPerWorker = 200;
 export const compressImagesPerWorker = 2000;
 export function defaultWorkers(images, cores = navigator.hardwareConcurrency || 1, perWorker = finetuneImagesPerWorker) {
   return Math.max(1, Math.min(4, cores, Math.floor(images / perWorker) || 1));
