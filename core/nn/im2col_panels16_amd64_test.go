@@ -22,17 +22,7 @@ func TestPanels16AVX2MatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(41, 42))
 	accepted := map[string]bool{}
 	for _, tc := range colPanelsCases {
-		wShape := append([]int{1, tc.channels}, tc.kernel...)
-		xShape := append([]int{1, tc.channels}, tc.in...)
-		g, err := ResolveConv(xShape, wShape, ConvParams{Strides: tc.strides, Dilations: tc.dil, Pads: tc.pads})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := make([]float32, tc.channels*g.InSize())
-		for i := range img {
-			img[i] = float32(rng.NormFloat64())
-		}
-		rows, cols := tc.channels*g.KernelSize(), g.OutSize()
+		g, img, rows, cols := colPanelsImage(t, rng, tc)
 		s, _ := NewColPanels(tc.channels, &g.Window)
 		s.SetImage(img)
 		for _, blk := range [][4]int{{0, rows, 0, cols}, {1, rows - 1, 16, cols - 16}, {rows - 1, 1, cols - 16, 16}, {0, 1, 0, 16}, {0, rows, 0, cols - 5}} {

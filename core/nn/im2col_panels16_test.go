@@ -18,17 +18,7 @@ func TestPanels16ShiftedMatchesIm2Col(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	accepted := map[string]bool{}
 	for _, tc := range colPanelsCases {
-		wShape := append([]int{1, tc.channels}, tc.kernel...)
-		xShape := append([]int{1, tc.channels}, tc.in...)
-		g, err := ResolveConv(xShape, wShape, ConvParams{Strides: tc.strides, Dilations: tc.dil, Pads: tc.pads})
-		if err != nil {
-			t.Fatal(err)
-		}
-		img := make([]float32, tc.channels*g.InSize())
-		for i := range img {
-			img[i] = float32(rng.NormFloat64())
-		}
-		rows, cols := tc.channels*g.KernelSize(), g.OutSize()
+		g, img, rows, cols := colPanelsImage(t, rng, tc)
 		col := make([]float32, rows*cols)
 		Im2Col(col, img, tc.channels, &g.Window)
 		ref := &gemm.MatrixPanels{B: col, LDB: cols}

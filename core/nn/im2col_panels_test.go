@@ -10,16 +10,19 @@ import (
 	"github.com/pare-ml/pare/core/gemm"
 )
 
-// colPanelsCases are windows of every kind ColPanels serves: unit and
-// larger strides, dilations, asymmetric and oversized padding, 1-D, rows
-// narrower than a panel and not a multiple of its width, 1x1 subsampling,
-// and a kernel that reaches past the image in both directions.
-var colPanelsCases = []struct {
+// colPanelsCase is one window of colPanelsCases.
+type colPanelsCase struct {
 	name                     string
 	in, kernel, strides, dil []int
 	pads                     []int
 	channels                 int
-}{
+}
+
+// colPanelsCases are windows of every kind ColPanels serves: unit and
+// larger strides, dilations, asymmetric and oversized padding, 1-D, rows
+// narrower than a panel and not a multiple of its width, 1x1 subsampling,
+// and a kernel that reaches past the image in both directions.
+var colPanelsCases = []colPanelsCase{
 	{"3x3_same_32x32", []int{32, 32}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 3},
 	{"3x3_same_16x16", []int{16, 16}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 2},
 	{"3x3_same_8x8", []int{8, 8}, []int{3, 3}, nil, nil, []int{1, 1, 1, 1}, 2},
@@ -67,17 +70,7 @@ func TestColPanelsMatchesIm2Col(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for _, tc := range colPanelsCases {
 		t.Run(tc.name, func(t *testing.T) {
-			wShape := append([]int{1, tc.channels}, tc.kernel...)
-			xShape := append([]int{1, tc.channels}, tc.in...)
-			g, err := ResolveConv(xShape, wShape, ConvParams{Strides: tc.strides, Dilations: tc.dil, Pads: tc.pads})
-			if err != nil {
-				t.Fatal(err)
-			}
-			img := make([]float32, tc.channels*g.InSize())
-			for i := range img {
-				img[i] = float32(rng.NormFloat64())
-			}
-			rows, cols := tc.channels*g.KernelSize(), g.OutSize()
+			g, img, rows, cols := colPanelsImage(t, rng, tc)
 			col := make([]float32, rows*cols)
 			Im2Col(col, img, tc.channels, &g.Window)
 			ref := &gemm.MatrixPanels{B: col, LDB: cols}
@@ -186,4 +179,21 @@ func TestColRowsCacheFollowsGeometry(t *testing.T) {
 	if _, ok := colRowsFor(&ConvGeometry{Window: g.Window}, 2); ok {
 		t.Fatal("a geometry not made by ResolveConv had a cache")
 	}
+}
+
+// colPanelsImage resolves tc's window and fills a random image for it; it
+// returns the geometry, the image and the size of its im2col matrix.
+func colPanelsImage(t *testing.T, rng *rand.Rand, tc colPanelsCase) (g *ConvGeometry, img []float32, rows, cols int) {
+	t.Helper()
+	wShape := append([]int{1, tc.channels}, tc.kernel...)
+	xShape := append([]int{1, tc.channels}, tc.in...)
+	g, err := ResolveConv(xShape, wShape, ConvParams{Strides: tc.strides, Dilations: tc.dil, Pads: tc.pads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = make([]float32, tc.channels*g.InSize())
+	for i := range img {
+		img[i] = float32(rng.NormFloat64())
+	}
+	return g, img, tc.channels * g.KernelSize(), g.OutSize()
 }
