@@ -6,6 +6,8 @@ import (
 	"math"
 	"testing"
 
+	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/internal/paralleltest"
 )
@@ -60,21 +62,21 @@ func TestFinetuneStageDataParallel(t *testing.T) {
 }
 
 // The quantize stage run data-parallel by two in-process workers, resumed
-// after the fine-tune, ends on both with the same exported file, and with
-// the one-worker stage's intervals (the exported scales) to float
-// rounding and the same validation accuracy once evaluated. A pipeline
-// resumed after quantize has nothing to train and is refused.
+// after the fine-tune, ends on both with the same exported file. A
+// pipeline resumed after quantize has nothing to train and is refused.
 //
-// The comparison with one worker uses depthwise-only per-channel weight
-// intervals (the default). With per-channel intervals on every layer the
-// two workers still export one file, but on this pruned net it drifts
-// from the one-worker file by about 5e-3 of the largest scale: a channel's
-// c and d gradients are sums over its own weights, some nearly cancel,
-// and Adam's step, independent of a gradient's size, turns their float
-// rounding (half batches summed, against one batch) into interval
-// differences of a few ulps that move weights at quantizer boundaries to
-// the neighbouring level (qil's own data-parallel test, fashion-dwnet
-// with per-channel intervals, stays within rounding).
+// How close the file is to the one-worker run's depends on how QIL's
+// training carries rounding. The two runs differ only in the summation
+// order of the gradients (half batches summed, against one batch); Adam
+// rounds such differences away for the weights and for intervals whose
+// gradients are large, but not for a channel's c and d whose gradient,
+// a sum over the channel's own weights, nearly cancels, and a few ulps of
+// an interval then move weights at a quantizer boundary to the next
+// level. With depthwise intervals (few channel intervals) the demo net's
+// runs stay equal to float rounding and are held to it; with per-channel
+// intervals (the default) they part, and are held to what any
+// rounding-level change does: a one-worker run whose weights were nudged
+// by one ulp drifts as far (about 5e-3 of the largest scale).
 func TestQuantizeStageDataParallel(t *testing.T) {
 	for _, intervals := range []string{"depthwise", "per-channel"} {
 		t.Run("intervals="+intervals, func(t *testing.T) { quantizeStageDataParallel(t, intervals) })
@@ -99,24 +101,48 @@ func quantizeStageDataParallel(t *testing.T, intervals string) {
 	if !bytes.Equal(got[0].Output(), got[1].Output()) {
 		t.Fatalf("the two workers exported different files (scales within %.3g)", paralleltest.WeightDiff(got[0].Model("quantized"), got[1].Model("quantized")))
 	}
+	if len(got[0].Output()) != len(one.Output()) {
+		t.Errorf("two workers exported %d bytes, one worker %d", len(got[0].Output()), len(one.Output()))
+	}
 	d := paralleltest.WeightDiff(one.Model("quantized"), got[0].Model("quantized"))
 	a, b := *one.Report().Accuracy["quantized"].Val, *got[0].Report().Accuracy["quantized"].Val
 	t.Logf("exported scales within %.2g of one worker's; validation accuracy %.4f (one worker %.4f)", d, b, a)
-	if intervals != "depthwise" {
-		return // see above: the workers agree, the drift from one worker is logged
-	}
 	for i, s := range q0.Stages {
 		w := want.Stages[i]
 		t.Logf("stage %s: train accuracy %.4f, loss %.5f (one worker %.4f, %.5f)", s.Bits, s.Acc, s.Loss, w.Acc, w.Loss)
-		if s.Bits != w.Bits || math.Abs(s.Acc-w.Acc) > 1.5/float64(cfg.Batch) || math.Abs(s.Loss-w.Loss) > 1e-4*w.Loss {
+		if s.Bits != w.Bits {
 			t.Errorf("stage %d: %+v, one worker %+v", i, s, w)
 		}
 	}
-	if d > 1e-4 {
-		t.Fatalf("the exported scales differ from the one-worker file's by %.3g (relative to the largest)", d)
-	}
-	if math.Abs(a-b) > 2.0/float64(one.Report().ValImages) {
-		t.Errorf("validation accuracy %v with one worker, %v with two", a, b)
+	images := float64(one.Report().ValImages)
+	if intervals == "depthwise" {
+		for i, s := range q0.Stages {
+			w := want.Stages[i]
+			if math.Abs(s.Acc-w.Acc) > 1.5/float64(cfg.Batch) || math.Abs(s.Loss-w.Loss) > 1e-4*w.Loss {
+				t.Errorf("stage %d: %+v, one worker %+v", i, s, w)
+			}
+		}
+		if d > 1e-4 {
+			t.Fatalf("the exported scales differ from the one-worker file's by %.3g (relative to the largest)", d)
+		}
+		if math.Abs(a-b) > 2.0/images {
+			t.Errorf("validation accuracy %v with one worker, %v with two", a, b)
+		}
+	} else {
+		c := resume()
+		c.Resume.Model = nudged(t, c.Resume.Model)
+		ulp := runStage(t, c, StageEvaluate)
+		du := paralleltest.WeightDiff(one.Model("quantized"), ulp.Model("quantized"))
+		u := *ulp.Report().Accuracy["quantized"].Val
+		t.Logf("one worker from weights nudged by one ulp: scales within %.2g, validation accuracy %.4f", du, u)
+		if d > 3*max(du, 1e-3) {
+			t.Errorf("the exported scales differ from the one-worker file's by %.3g, a one-ulp change of the weights by %.3g", d, du)
+		}
+		// The validation set is small (256 images): a few images either
+		// way are the noise of any such change.
+		if math.Abs(a-b) > max(2*math.Abs(a-u), 6/images) {
+			t.Errorf("validation accuracy %v with one worker, %v with two (%v from weights one ulp away)", a, b, u)
+		}
 	}
 
 	bad := cfg
@@ -125,6 +151,36 @@ func quantizeStageDataParallel(t *testing.T, intervals string) {
 	if _, err := New(bad); err == nil {
 		t.Error("a data-parallel pipeline with nothing to train was accepted")
 	}
+}
+
+// nudged is a copy of m with every seventh value of each float weight of
+// 100 values or more moved to the next float32 up: a change at the level
+// of rounding.
+func nudged(t *testing.T, m *onnx.Model) *onnx.Model {
+	t.Helper()
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := onnx.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, init := range out.Graph.Initializer {
+		w, err := tensor.FromONNX(init)
+		if err != nil || w.DType != tensor.Float32 || len(w.F32) < 100 {
+			continue
+		}
+		for j := 0; j < len(w.F32); j += 7 {
+			w.F32[j] = math.Nextafter32(w.F32[j], float32(math.Inf(1)))
+		}
+		t2, err := tensor.ToONNX(w, init.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		*init = *t2
+	}
+	return out
 }
 
 // resumeFromPruned prunes once with cfg and returns configurations that

@@ -4,9 +4,9 @@
 // Loss", CVPR 2019), and exports the result as standard QDQ ONNX.
 //
 // Per quantized layer, a weight quantizer (interval centre c_W, half-width
-// d_W, exponent gamma; a depthwise convolution, or with Config.Intervals
-// "per-channel" every Conv and Gemm with its output channels on axis 0,
-// gets one c_W, d_W per output channel, gamma shared) and an activation quantizer on the layer's input
+// d_W, exponent gamma; by default every Conv and every Gemm with its
+// output channels on axis 0 gets one c_W, d_W per output channel, gamma
+// shared: Config.Intervals) and an activation quantizer on the layer's input
 // (c_X, d_X) are inserted as operators of the custom domain "pare.qil"
 // (QILWeight, QILAct; registered through core/custom, so the model runs,
 // gets shapes, is costed and trains like any other). The intervals are

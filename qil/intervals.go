@@ -2,14 +2,11 @@ package qil
 
 import "fmt"
 
-// DefaultIntervals is the Config.Intervals an empty value means.
-//
-// "per-channel" measured better on every net of docs/quantization.md
-// (fashion-dwnet 4/4 and 3/3, fashion-resnet 4/4, mnist-8 2/2) but is not
-// the default yet: data-parallel QIL with it drifts from the one-worker
-// run beyond float rounding on the demo net (compress's
-// TestQuantizeStageDataParallel, tests/browser/compress.test.mjs).
-const DefaultIntervals = "depthwise"
+// DefaultIntervals is the Config.Intervals an empty value means:
+// "per-channel", which measured better than "depthwise" and "per-layer"
+// on every net of docs/quantization.md (fashion-dwnet 4/4 and 3/3,
+// fashion-resnet 4/4, mnist-8 2/2).
+const DefaultIntervals = "per-channel"
 
 // IntervalChoices are the values of Config.Intervals.
 var IntervalChoices = []string{"depthwise", "per-channel", "per-layer"}

@@ -36,16 +36,16 @@ type Config struct {
 	// Intervals chooses which layers' weights get one interval (c_W, d_W;
 	// gamma stays the layer's) per output channel instead of one for the
 	// layer (docs/quantization.md):
-	//   - "depthwise" (DefaultIntervals, also ""): depthwise convolutions
-	//     only. A depthwise channel is a k x k filter of its own, and
-	//     their ranges differ by more than one low-bit grid can serve.
-	//   - "per-channel": every Conv, and every Gemm whose weight has its
-	//     output channels on axis 0 (transB = 1), as min-max PTQ scales
-	//     them. A Gemm with transB = 0 and a MatMul keep one interval:
-	//     the exported per-axis DequantizeLinear and the channel units
-	//     index axis 0, which is their input axis. It measures better
-	//     (docs/quantization.md); see DefaultIntervals for why it is not
-	//     the default.
+	//   - "per-channel" (DefaultIntervals, also ""): every Conv, and
+	//     every Gemm whose weight has its output channels on axis 0
+	//     (transB = 1), as min-max PTQ scales them. A Gemm with
+	//     transB = 0 and a MatMul keep one interval: the exported
+	//     per-axis DequantizeLinear and the channel units index axis 0,
+	//     which is their input axis. It measures best
+	//     (docs/quantization.md).
+	//   - "depthwise": depthwise convolutions only. A depthwise channel
+	//     is a k x k filter of its own, and their ranges differ by more
+	//     than one low-bit grid can serve.
 	//   - "per-layer": one interval for every layer (the paper's method).
 	Intervals string
 	// QuantizerOnly freezes the weights and learns the intervals alone
@@ -76,11 +76,12 @@ type Config struct {
 	// the workers and sum their gradients (train.Parallel), and the
 	// BatchNormalization re-estimation that ends a stage sums their
 	// batch statistics. Every worker ends with the same weights and
-	// intervals, equal to a one-worker run's to float rounding; with
-	// per-channel intervals that rounding can move a weight at a
-	// quantizer boundary to the next level and the runs then drift apart
-	// (compress's TestQuantizeStageDataParallel: 5e-3 of the largest
-	// scale on a small pruned net).
+	// intervals. They are a one-worker run's up to the summation order of
+	// the gradients, and QIL's training carries any such rounding
+	// difference across quantizer levels: on the demo net the exported
+	// scales end up about 5e-3 (of the largest) apart, as far as a
+	// one-worker run whose weights were nudged by one ulp (compress's
+	// TestQuantizeStageDataParallel).
 	Parallel *train.Parallel
 }
 

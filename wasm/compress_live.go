@@ -111,9 +111,9 @@ func liveLayers(run *qil.Run) []scene.Layer {
 		if !allFinite(float64(iv.WC), float64(iv.WD), float64(iv.Gamma), float64(iv.XC), float64(iv.XD)) {
 			continue // JSON has no NaN; QIL stops on a diverged step anyway
 		}
-		// A depthwise layer has one weight interval per channel
-		// (iv.Channels); the view draws their mean over the layer's
-		// histogram, one interval as for every other layer.
+		// A layer with per-channel weight intervals (the default) has
+		// one per output channel (iv.Channels); the view draws their
+		// mean over the layer's histogram, as one interval.
 		values := make([]float64, len(w))
 		for i, x := range w {
 			values[i] = float64(x)

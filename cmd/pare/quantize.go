@@ -289,4 +289,4 @@ func trainQIL(ctx context.Context, m *onnx.Model, loader, valLoader *train.Loade
 
 // weightIntervalsHelp is the --weight-intervals help of pare quantize
 // and pare compress.
-const weightIntervalsHelp = "QIL weight intervals: depthwise (one per output channel of a depthwise Conv, one per layer elsewhere), per-channel (one per output channel of every Conv, and of every Gemm with transB=1: more accurate in docs/quantization.md, not yet the default) or per-layer (the paper's)"
+const weightIntervalsHelp = "QIL weight intervals: depthwise (one per output channel of a depthwise Conv, one per layer elsewhere), per-channel (one per output channel of every Conv, and of every Gemm with transB=1: the default, the most accurate in docs/quantization.md) or per-layer (the paper's)"
