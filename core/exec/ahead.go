@@ -31,13 +31,33 @@ import (
 // op without a shape rule) or an input has an unknown dimension other
 // than the batch, nothing is predicted and the first run records as
 // before; a first run on inputs of other shapes than those predicted for
-// (another batch) records too.
+// (another batch) records too, unless the caller predicted for that batch
+// with PlanAhead.
 
 // aheadTrace is the trace predicted for runs on inputs of the shapes in
 // inputs.
 type aheadTrace struct {
 	inputs map[string][]int
 	trace  runTrace
+}
+
+// PlanAhead predicts the trace of a run on inputs of the given shapes (by
+// input name; inputs it omits take the declared shapes), so that the next
+// run on such inputs that finds no plan in force, normally the first, is
+// served from an arena planned from it rather than recording its trace
+// from free lists. m must be the model the session was built from (a
+// caller that keeps it, as the page does to compress it, and runs batches
+// other than the batch of 1 NewSession predicts for). It reports whether
+// the shapes could be inferred; when not, nothing changes.
+func (s *Session) PlanAhead(m *onnx.Model, inputShapes map[string][]int) bool {
+	a := predictTraceFor(m, s.fusedPlan, inputShapes)
+	if a == nil {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ahead, s.pool.ahead = a, a
+	return true
 }
 
 // predictTrace returns the trace of the run plan p on the model's declared
@@ -48,6 +68,11 @@ func predictTrace(m *onnx.Model, p *runPlan) *aheadTrace {
 	if err != nil {
 		return nil
 	}
+	return predictTraceFor(m, p, inputs)
+}
+
+// predictTraceFor is predictTrace on the given input shapes.
+func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadTrace {
 	shapes, err := graph.InferShapes(m, inputs, EvalNode)
 	if err != nil {
 		return nil
@@ -83,7 +108,22 @@ func predictTrace(m *onnx.Model, p *runPlan) *aheadTrace {
 			}
 		}
 	}
-	return &aheadTrace{inputs: inputs, trace: tr}
+	// The shapes it was inferred on, every input's (InferShapes read the
+	// declared shape of each one inputs omits).
+	// Old exporters list initializers as graph inputs too.
+	inits := map[string]bool{}
+	for _, t := range m.Graph.Initializer {
+		if t != nil {
+			inits[t.Name] = true
+		}
+	}
+	known := map[string][]int{}
+	for _, vi := range m.Graph.Input {
+		if v := shapes.Of(vi.Name); v != nil && !inits[vi.Name] {
+			known[vi.Name] = v.Dims
+		}
+	}
+	return &aheadTrace{inputs: known, trace: tr}
 }
 
 // matches reports whether inputs have the shapes the trace was predicted

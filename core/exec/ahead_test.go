@@ -205,3 +205,46 @@ func TestNoPredictionWhereShapesDependOnValues(t *testing.T) {
 		t.Fatal("a first run of batch 2 was planned from batch 1's prediction")
 	}
 }
+
+// TestPlanAheadForAnotherBatch: a caller that keeps the model and runs
+// batches of 3 plans for them (PlanAhead), and the first run of batch 3
+// is served from the arena, with the outputs of a session that recorded
+// it.
+func TestPlanAheadForAnotherBatch(t *testing.T) {
+	m := denseChain(6)
+	s, err := NewSession(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.PlanAhead(m, map[string][]int{"x": {3, 4, 8, 8}}) {
+		t.Fatal("no trace predicted for batch 3")
+	}
+	feeds := randomInput(rand.New(rand.NewPCG(43, 44)), 3, 4, 8, 8)
+	got, err := s.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl := s.pool.plan; pl == nil || !pl.predicted || pl.followed != 1 || s.Stats().PeakFreeBytes != 0 {
+		t.Fatal("the first run of batch 3 was not served from the predicted arena")
+	}
+	rec, err := NewSessionWith(m, SessionOptions{noPlanAhead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := rec.Run(feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got["y"].F32, want["y"].F32) {
+		t.Fatal("the output differs from a session that recorded its first run")
+	}
+	dyn := testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, 1, 4), valueInfo("shape", onnx.Int64, 2)}, []string{"y"}, nil,
+		mkNode("Reshape", "", []string{"x", "shape"}, []string{"y"}))
+	ds, err := NewSession(dyn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ds.PlanAhead(dyn, nil) || ds.ahead != nil {
+		t.Fatal("a trace was predicted for a shape fed at run time")
+	}
+}

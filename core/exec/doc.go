@@ -24,8 +24,9 @@
 // from one arena laid out from that sequence, about the size of the peak
 // (arena.go). When shape inference gives every value's shape on the
 // declared inputs, NewSession predicts the sequence and the first run is
-// already served from the arena (ahead.go); otherwise the first run
-// records it from free lists. A run on another shape falls back to free
+// already served from the arena (ahead.go; Session.PlanAhead predicts it
+// for other input shapes, such as a caller's batch); otherwise the first
+// run records it from free lists. A run on another shape falls back to free
 // lists. Stats reports the peak, how much was reused and what the
 // session keeps between runs. Outputs returned to the caller are never
 // recycled. RunAll (RunOptions.KeepAll)
