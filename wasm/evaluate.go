@@ -65,6 +65,12 @@ func (s *Service) Evaluate(ctx context.Context, start, end, batch int, progress 
 	if err := s.checkInputShape(shape); err != nil {
 		return nil, err
 	}
+	// The session predicted its arena for a batch of one; a first run of
+	// this batch would record its trace from free lists instead, which in
+	// a worker's fixed memory is the peak (core/exec/ahead.go).
+	if full, err := s.data.BatchShape(min(batch, end-start), s.preprocess); err == nil {
+		s.session.PlanAhead(s.model, map[string][]int{s.inputName: full})
+	}
 	images := &eval.Images{Set: s.data, Indices: eval.Range(start, end), Preprocess: s.preprocess, BatchSize: batch}
 	ev, err := eval.New(images, eval.SessionForward(s.session, s.inputName), eval.Options{Classes: s.data.Classes, CheckClasses: func(k int) error {
 		// Labels beyond the model's classes mean the data set was made

@@ -173,3 +173,24 @@ func TestClassCountReadsEveryDimAfterTheBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluatePlansItsBatch: the session predicts its arena for a batch of
+// one, and Evaluate plans it for the batch it runs (exec PlanAhead), so
+// that an evaluation's first run is served from the arena, not from free
+// lists that would be a worker's peak.
+func TestEvaluatePlansItsBatch(t *testing.T) {
+	modelFiles, dataFiles := demoFiles(t)
+	s := &Service{}
+	if _, err := s.OpenModel("", modelFiles); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OpenData(dataFiles, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Evaluate(context.Background(), 0, 32, 32, nil); err != nil {
+		t.Fatal(err)
+	}
+	if st := s.session.Stats(); st.PeakFreeBytes != 0 || st.ReusedBytes == 0 {
+		t.Errorf("the first run of a batch of 32 used free lists of %d bytes (%d bytes from the arena)", st.PeakFreeBytes, st.ReusedBytes)
+	}
+}

@@ -19,11 +19,15 @@
 //
 // Run frees each intermediate value right after its last reader and hands
 // the buffer to a later allocation, so a deep network needs memory for its
-// widest point, not for every activation. The first run records when each
-// float32 buffer is asked for and freed; later runs on inputs of the same
-// shape are served from one arena laid out from that record, about the
-// size of the peak (arena.go), and a run on another shape falls back to
-// free lists. Stats reports the peak, how much was reused and what the
+// widest point, not for every activation. Runs on inputs of one shape ask
+// for and free the same float32 buffers in the same order, and are served
+// from one arena laid out from that sequence, about the size of the peak
+// (arena.go). When shape inference gives every value's shape on the
+// declared inputs, NewSession predicts the sequence and the first run is
+// already served from the arena (ahead.go; Session.PlanAhead predicts it
+// for other input shapes, such as a caller's batch); otherwise the first
+// run records it from free lists. A run on another shape falls back to free
+// lists. Stats reports the peak, how much was reused and what the
 // session keeps between runs. Outputs returned to the caller are never
 // recycled. RunAll (RunOptions.KeepAll)
 // keeps and returns every intermediate value instead, for training and

@@ -16,9 +16,12 @@ type SessionOptions struct {
 	// serve one session, and a second NewSession from the same Weights
 	// fails (the first may have folded BatchNormalization into them).
 	Weights *Weights
-	// CollectFirstRun keeps the run that records the activation arena's
-	// plan (the first one, and the first after a change of input shape)
-	// from holding free buffers it cannot use: when none serves a request,
+	// CollectFirstRun forces one collection before the first run when its
+	// arena is planned ahead (ahead.go), so that the arena reuses the
+	// pages of loading's garbage; and it keeps a run that records the
+	// activation arena's plan (the first one when shapes could not be
+	// inferred, and the first after a change of input shape) from holding
+	// free buffers it cannot use: when none serves a request,
 	// they are dropped, and a collection is forced once 4 MiB or half
 	// the live activations have been dropped (arena.go, dropFree). That run's free lists are otherwise the process's peak
 	// (DenseNet-121: 26.8 MiB for 8.0 MiB of live activations; see
@@ -26,6 +29,10 @@ type SessionOptions struct {
 	// those runs, which a program with a large pointer-rich heap may not
 	// want: the CLI's inference commands set it.
 	CollectFirstRun bool
+	// noPlanAhead records the first run's trace from the free lists
+	// instead of planning it from the inferred shapes (ahead.go), for
+	// the tests that compare the two.
+	noPlanAhead bool
 	// noFakeQuant leaves QuantizeLinear -> DequantizeLinear chains
 	// unfused (qdq.go), for the tests that compare the two.
 	noFakeQuant bool

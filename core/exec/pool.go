@@ -39,11 +39,14 @@ type bufferPool struct {
 	stats Stats
 
 	// plan, when set, serves the float32 requests of runs (arena.go);
-	// rec records the trace of a run without one. pos is the next event
+	// rec records the trace of a run without one, and of the first run of
+	// a predicted plan. ahead is the session's predicted trace (ahead.go)
+	// until a run is planned from it. pos is the next event
 	// of the plan's trace, deviated is set once the run left it, running
 	// between beginRun and endRun. failures counts dropped plans.
 	plan     *arenaPlan
 	rec      *runTrace
+	ahead    *aheadTrace
 	pos      int
 	deviated bool
 	running  bool
@@ -62,8 +65,8 @@ type poolKey struct {
 	n  int
 }
 
-func newBufferPool(collectTrace bool) *bufferPool {
-	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}, collectTrace: collectTrace}
+func newBufferPool(collectTrace bool, ahead *aheadTrace) *bufferPool {
+	return &bufferPool{free: map[poolKey][]*tensor.Tensor{}, collectTrace: collectTrace, ahead: ahead}
 }
 
 // elemBytes is the storage size of one element of dt.
@@ -91,6 +94,9 @@ func (p *bufferPool) take(dt tensor.DType, shape []int, zero bool) *tensor.Tenso
 	n := tensor.NumElements(shape)
 	if dt == tensor.Float32 && p.plan != nil {
 		if t, ok := p.planTake(shape, n, zero); ok {
+			if p.rec != nil {
+				p.rec.request(t, n)
+			}
 			return t
 		}
 	}
@@ -163,8 +169,13 @@ func (p *bufferPool) put(t *tensor.Tensor) {
 		return
 	}
 	if t.DType == tensor.Float32 {
-		if p.plan != nil && p.planPut(t) {
-			return
+		if p.plan != nil {
+			if p.rec != nil {
+				p.rec.release(t) // a predicted plan's run records too
+			}
+			if p.planPut(t) {
+				return
+			}
 		}
 		if slices.Contains(p.f32, t) {
 			return

@@ -13,7 +13,7 @@ import (
 )
 
 func TestPoolClearsOnlyWhenAsked(t *testing.T) {
-	p := newBufferPool(false)
+	p := newBufferPool(false, nil)
 	a := p.get(tensor.Float32, []int{2, 3})
 	for i := range a.F32 {
 		a.F32[i] = 7
@@ -42,7 +42,7 @@ func TestPoolClearsOnlyWhenAsked(t *testing.T) {
 // once, for float32 (kept by capacity) and other dtypes (kept by size).
 func TestPoolPutTwiceKeepsOneEntry(t *testing.T) {
 	for _, dt := range []tensor.DType{tensor.Float32, tensor.Int64} {
-		p := newBufferPool(false)
+		p := newBufferPool(false, nil)
 		a := p.get(dt, []int{4})
 		p.put(a)
 		p.put(a)
@@ -116,7 +116,7 @@ func TestRepeatedRunsMatchFreshSessions(t *testing.T) {
 }
 
 func TestPoolServesFromLargerBufferWithinSlack(t *testing.T) {
-	p := newBufferPool(false)
+	p := newBufferPool(false, nil)
 	big := p.get(tensor.Float32, []int{64, 56, 56})
 	huge := p.get(tensor.Float32, []int{64, 112, 112})
 	p.put(huge)

@@ -35,6 +35,10 @@ type Session struct {
 	// resolved to slots (runplan.go); vals is the slot storage of a run.
 	fusedPlan, stepsPlan *runPlan
 	vals                 []*tensor.Tensor
+	// ahead is the trace predicted for Run on the declared input shapes
+	// (ahead.go), nil when shapes could not be inferred; each new pool
+	// (ReleaseBuffers) plans its first run from it.
+	ahead *aheadTrace
 
 	mu   sync.Mutex
 	pool *bufferPool
@@ -92,7 +96,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err := Validate(m); err != nil {
 		return nil, err
 	}
-	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool(opts.CollectFirstRun)}
+	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool(opts.CollectFirstRun, nil)}
 	for _, o := range m.Graph.Output {
 		s.outputs = append(s.outputs, o.Name)
 	}
@@ -175,6 +179,10 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if !s.runOnly {
 		s.stepsPlan = s.planRun(s.steps) // RunAll's; a graph folded whole has no steps
 	}
+	if !opts.noPlanAhead {
+		s.ahead = predictTrace(m, s.fusedPlan)
+		s.pool.ahead = s.ahead
+	}
 	return s, nil
 }
 
@@ -245,7 +253,7 @@ func (s *Session) Stats() Stats {
 func (s *Session) ReleaseBuffers() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pool = newBufferPool(s.pool.collectTrace)
+	s.pool = newBufferPool(s.pool.collectTrace, s.ahead)
 }
 
 // Run evaluates the model on inputs (by input name) and returns the graph
@@ -281,7 +289,7 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 	defer func() { pool.stats.PooledBytes = pool.retainedBytes() }()
 	completed := false
 	if !opt.KeepAll {
-		pool.beginRun()
+		pool.beginRun(inputs)
 		defer func() { pool.endRun(completed) }()
 	}
 

@@ -42,6 +42,11 @@ type result struct {
 	// FirstRunFreeBytes is exec.Stats().PeakFreeBytes of the first run:
 	// the most its free lists held while it recorded the arena's trace.
 	FirstRunFreeBytes int64 `json:"first_run_free_bytes"`
+	// FirstRunAllocatedBytes is exec.Stats().AllocatedBytes of the first
+	// run: activations not served by the arena or free buffers (with the
+	// arena planned before it, only the output). FirstRunMS is its time.
+	FirstRunAllocatedBytes int64   `json:"first_run_allocated_bytes"`
+	FirstRunMS             float64 `json:"first_run_ms"`
 	// Go heap after the runs (runtime.MemStats): HeapInuse is live spans,
 	// Sys everything the runtime obtained from the OS (in wasm: the linear
 	// memory it grew). TotalAllocPerRun is bytes allocated per timed run.
@@ -139,12 +144,17 @@ func run() error {
 	firstFree := int64(-1) // of the first run, warm-up or timed
 	noteFirst := func() {
 		if firstFree < 0 {
-			firstFree = sess.Stats().PeakFreeBytes
+			st := sess.Stats()
+			firstFree, res.FirstRunAllocatedBytes = st.PeakFreeBytes, st.AllocatedBytes
 		}
 	}
 	for i := 0; i < *warmup; i++ {
+		t0 := time.Now()
 		if _, err := sess.Run(feeds); err != nil {
 			return err
+		}
+		if i == 0 {
+			res.FirstRunMS = msSince(t0)
 		}
 		noteFirst()
 	}
@@ -167,6 +177,9 @@ func run() error {
 			return err
 		}
 		times = append(times, msSince(t0))
+		if firstFree < 0 {
+			res.FirstRunMS = times[0]
+		}
 		noteFirst()
 	}
 	if *cpuProfile != "" {
