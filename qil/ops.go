@@ -290,47 +290,6 @@ func actKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{y}, nil
 }
 
-// actGrads returns the gradients of sum(dy * x_q) with respect to X, c and
-// d (see transform.go); discrete false differentiates the continuous
-// transformer.
-func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
-	dx = make([]float32, len(a.x.F32))
-	// In float32 per element (the sums in float64): the activations are
-	// the bulk of a QIL step's own work. The level is rounded with the
-	// 1.5*2^23 trick, which for 0 <= q*xh <= 255 is round half to even.
-	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
-	inv, invQ := 1/width, 1/q
-	for i, v := range a.x.F32 {
-		x, gy := v, dy[i]
-		if a.signed {
-			switch {
-			case v < 0:
-				x, gy = -v, -gy
-			case v == 0:
-				gy = 0
-			}
-		}
-		u := x - lo
-		switch {
-		case u <= 0:
-			// pruned: no gradient
-		case u >= width:
-			// clipped: only the output scale 2d moves it
-			dd += 2 * float64(gy)
-		default:
-			xh := u * inv
-			level := xh
-			if discrete {
-				level = ((q*xh + roundMagic) - roundMagic) * invQ
-			}
-			dx[i] = dy[i]
-			dc -= float64(gy)
-			dd += float64(gy) * float64(2*level+1-2*xh)
-		}
-	}
-	return
-}
-
 func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	a, err := readActArgs(g.Node, g.In)
 	if err != nil {
