@@ -34,7 +34,7 @@ const (
 func init() {
 	for _, op := range []custom.Op{
 		{Domain: Domain, OpType: OpWeight, MinOpset: 1, Kernel: weightKernel, Shape: custom.SameAsInput(0),
-			Train: &train.Op{Backward: weightBackward, Inputs: []int{0, 1, 2, 3}}},
+			Train: &train.Op{Forward: weightForward, Backward: weightBackward, Inputs: []int{0, 1, 2, 3}}},
 		{Domain: Domain, OpType: OpAct, MinOpset: 1, Kernel: actKernel, Shape: custom.SameAsInput(0),
 			Train: &train.Op{Backward: actBackward, Inputs: []int{0, 1, 2}}},
 	} {
@@ -192,7 +192,10 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 // inputs' units) and gamma. With discrete false the rounding is left out
 // of the forward value too (the continuous transformer, for gradient
 // checks).
-func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, dd []float64, dg float64) {
+//
+// saved, when not nil, is T of every weight as the forward computed it
+// (weightForward), which spares the power.
+func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw []float32, dc, dd []float64, dg float64) {
 	dw = make([]float32, len(a.w.F32))
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
@@ -204,7 +207,14 @@ func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, d
 			if v < 0 {
 				sign = -1
 			}
-			tr := transformWeight(math.Abs(float64(v)), c, d, g)
+			var tr weightTransform
+			if saved == nil {
+				tr = transformWeight(math.Abs(float64(v)), c, d, g)
+			} else if u, inside := weightUnit(math.Abs(float64(v)), c, d); !inside {
+				tr = weightTransform{t: u}
+			} else {
+				tr = weightDerivatives(u, saved[i], d, g)
+			}
 			level := tr.t
 			if discrete {
 				level = math.RoundToEven(q*tr.t) / q
@@ -229,7 +239,11 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true)
+	t, _ := g.Saved.(savedT)
+	if len(t) != len(a.w.F32) {
+		t = nil
+	}
+	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, t)
 	return []*tensor.Tensor{
 		tensor.FromF32(a.w.Shape, dw),
 		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
