@@ -34,7 +34,7 @@ const (
 func init() {
 	for _, op := range []custom.Op{
 		{Domain: Domain, OpType: OpWeight, MinOpset: 1, Kernel: weightKernel, Shape: custom.SameAsInput(0),
-			Train: &train.Op{Backward: weightBackward, Inputs: []int{0, 1, 2, 3}}},
+			Train: &train.Op{Forward: weightForward, Backward: weightBackward, Inputs: []int{0, 1, 2, 3}}},
 		{Domain: Domain, OpType: OpAct, MinOpset: 1, Kernel: actKernel, Shape: custom.SameAsInput(0),
 			Train: &train.Op{Backward: actBackward, Inputs: []int{0, 1, 2}}},
 	} {
@@ -192,7 +192,10 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 // inputs' units) and gamma. With discrete false the rounding is left out
 // of the forward value too (the continuous transformer, for gradient
 // checks).
-func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, dd []float64, dg float64) {
+//
+// saved, when not nil, is T of every weight as the forward computed it
+// (weightForward), which spares the power.
+func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw []float32, dc, dd []float64, dg float64) {
 	dw = make([]float32, len(a.w.F32))
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
@@ -204,7 +207,14 @@ func weightGrads(a weightArgs, dy []float32, discrete bool) (dw []float32, dc, d
 			if v < 0 {
 				sign = -1
 			}
-			tr := transformWeight(math.Abs(float64(v)), c, d, g)
+			var tr weightTransform
+			if saved == nil {
+				tr = transformWeight(math.Abs(float64(v)), c, d, g)
+			} else if u, inside := weightUnit(math.Abs(float64(v)), c, d); !inside {
+				tr = weightTransform{t: u}
+			} else {
+				tr = weightDerivatives(u, saved[i], d, g)
+			}
 			level := tr.t
 			if discrete {
 				level = math.RoundToEven(q*tr.t) / q
@@ -229,7 +239,11 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true)
+	t, _ := g.Saved.(savedT)
+	if len(t) != len(a.w.F32) {
+		t = nil
+	}
+	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, t)
 	return []*tensor.Tensor{
 		tensor.FromF32(a.w.Shape, dw),
 		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
@@ -288,47 +302,6 @@ func actKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	q := a.grid.fakeQuant(a.signed)
 	q.Apply(y.F32, a.x.F32)
 	return []*tensor.Tensor{y}, nil
-}
-
-// actGrads returns the gradients of sum(dy * x_q) with respect to X, c and
-// d (see transform.go); discrete false differentiates the continuous
-// transformer.
-func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
-	dx = make([]float32, len(a.x.F32))
-	// In float32 per element (the sums in float64): the activations are
-	// the bulk of a QIL step's own work. The level is rounded with the
-	// 1.5*2^23 trick, which for 0 <= q*xh <= 255 is round half to even.
-	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
-	inv, invQ := 1/width, 1/q
-	for i, v := range a.x.F32 {
-		x, gy := v, dy[i]
-		if a.signed {
-			switch {
-			case v < 0:
-				x, gy = -v, -gy
-			case v == 0:
-				gy = 0
-			}
-		}
-		u := x - lo
-		switch {
-		case u <= 0:
-			// pruned: no gradient
-		case u >= width:
-			// clipped: only the output scale 2d moves it
-			dd += 2 * float64(gy)
-		default:
-			xh := u * inv
-			level := xh
-			if discrete {
-				level = ((q*xh + roundMagic) - roundMagic) * invQ
-			}
-			dx[i] = dy[i]
-			dc -= float64(gy)
-			dd += float64(gy) * float64(2*level+1-2*xh)
-		}
-	}
-	return
 }
 
 func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {

@@ -61,7 +61,13 @@ func transformWeight(a, c, d, gamma float64) weightTransform {
 	if !inside {
 		return weightTransform{t: u}
 	}
-	t := powGamma(u, gamma)
+	return weightDerivatives(u, powGamma(u, gamma), d, gamma)
+}
+
+// weightDerivatives is transformWeight inside the interval, at u with
+// t = u^gamma already computed (the training forward saves it, so that
+// the backward does not compute the power again).
+func weightDerivatives(u, t, d, gamma float64) weightTransform {
 	// du/da = 1/(2d); du/dc = -1/(2d); du/dd = -(a-c)/(2d^2) = (1-2u)/(2d).
 	// The slope gamma*u^(gamma-1) is gamma*t/u, one power fewer; it blows
 	// up at u=0 for gamma<1, where u is only ever the boundary value, so
