@@ -24,9 +24,12 @@ func wallClock() *clock { return &clock{now: time.Now} }
 // over reports whether the time limit has passed or the Step was
 // cancelled: work past it is cut short with a feasible, inexact answer.
 func (c *clock) over() bool {
-	if !c.limit.IsZero() && !c.now().Before(c.limit) {
-		return true
-	}
+	return (!c.limit.IsZero() && !c.now().Before(c.limit)) || c.cancelled()
+}
+
+// cancelled reports whether the Step was cancelled (cheaper than over
+// where the time limit is checked already).
+func (c *clock) cancelled() bool {
 	select {
 	case <-c.done:
 		return true

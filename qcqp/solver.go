@@ -112,12 +112,14 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 	for s.phase == phaseCount && now().Before(deadline) {
 		s.countStep()
 	}
-	for s.phase == phaseLNS && now().Before(deadline) && !s.clk.over() {
+	// The Step's deadline is at most the time limit's end: only a
+	// cancellation needs checking besides.
+	for s.phase == phaseLNS && now().Before(deadline) && !s.clk.cancelled() {
 		s.lnsStep(deadline)
 	}
 	if s.phase == phaseSearch {
 		s.s.deadline = deadline
-		for now().Before(deadline) && !s.clk.over() {
+		for now().Before(deadline) && !s.clk.cancelled() {
 			if s.opts.NodeLimit > 0 && s.s.nodes >= s.opts.NodeLimit {
 				break
 			}
@@ -229,7 +231,7 @@ func (s *Solver) lnsStep(deadline time.Time) {
 	end := s.lnsDeadline()
 	for s.hs.more(s.md) && s.clk.before(end) {
 		pr.try(s.hs)
-		if s.hs.more(s.md) && (!s.clk.before(deadline) || s.clk.over()) {
+		if s.hs.more(s.md) && (!s.clk.before(deadline) || s.clk.cancelled()) {
 			return
 		}
 	}
