@@ -3,7 +3,6 @@ package qcqp
 import (
 	"cmp"
 	"slices"
-	"time"
 )
 
 // The primal side of the search (QCQP-SOLVER.md 5.4 step 3): exact leaves
@@ -144,6 +143,8 @@ func (pr *primal) setTop(keep []bool, score []float64, k int) {
 
 // polish alternates exact leaves and exact best responses of each hub
 // (its counts kept) until the objective stops rising, and returns it.
+// Every round keeps the counts, so keep stays feasible; past the time
+// limit (or on cancellation) it stops after the round under way.
 func (pr *primal) polish(keep [][]bool) (float64, bool) {
 	md := pr.md
 	best, ok := pr.solveLeaves(keep)
@@ -152,6 +153,9 @@ func (pr *primal) polish(keep [][]bool) (float64, bool) {
 	}
 	trial := make([]bool, 0, 64)
 	for range 100 {
+		if md.clk.over() {
+			break
+		}
 		before := best
 		for _, h := range md.hubs {
 			md.score(keep, h, pr.scores[h])
@@ -174,37 +178,54 @@ func (pr *primal) polish(keep [][]bool) (float64, bool) {
 	return best, true
 }
 
-// lnsHub tries every count of hub h (a grid of them for hubs wider than
-// 64) (its channels by current score, the
-// other hubs as they are, exact leaves) and, when one is better than
-// value, installs it in keep, polishes, and returns the new value. Past
-// end (when not zero) it stops trying counts.
-func (pr *primal) lnsHub(keep [][]bool, h int, value float64, end time.Time) (float64, bool) {
+// hubSearch is the neighbourhood search's try of every count of one hub
+// (a grid of about 64 of them on hubs wider than 64): the hub's channels
+// by their score at the start, the other hubs as they are, exact leaves.
+// It runs one count at a time so that a Step can stop between two and
+// the next one resume it exactly (one count is one leaf solve, about
+// 0.1 s on ResNet-20 under a memory budget of 25 constraints).
+type hubSearch struct {
+	h       int
+	sc      []float64
+	cand    [][]bool
+	best    [][]bool
+	bestV   float64
+	c, step int // the next count to try and the grid's step
+}
+
+// newHubSearch starts the search of hub h from keep, whose objective is
+// value.
+func (pr *primal) newHubSearch(keep [][]bool, h int, value float64) *hubSearch {
 	md := pr.md
 	md.score(keep, h, pr.scores[h])
-	sc := slices.Clone(pr.scores[h])
-	cand := cloneMasks(keep)
-	var best [][]bool
-	bestV := value
-	// Every count of a narrow hub; about 64 spread over a wide one.
-	step := max(1, md.size[h]/64)
-	for c := md.floor[h]; c <= md.size[h]; c += step {
-		if !end.IsZero() && !time.Now().Before(end) {
-			break
-		}
-		pr.setTop(cand[h], sc, c)
-		v, ok := pr.solveLeaves(cand)
-		if ok && v > bestV*(1+1e-12) {
-			bestV = v
-			best = cloneMasks(cand)
-		}
+	return &hubSearch{h: h, sc: slices.Clone(pr.scores[h]), cand: cloneMasks(keep), bestV: value,
+		c: md.floor[h], step: max(1, md.size[h]/64)}
+}
+
+// more reports whether counts are left to try.
+func (hs *hubSearch) more(md *model) bool { return hs.c <= md.size[hs.h] }
+
+// try evaluates the next count.
+func (pr *primal) try(hs *hubSearch) {
+	pr.setTop(hs.cand[hs.h], hs.sc, hs.c)
+	hs.c += hs.step
+	v, ok := pr.solveLeaves(hs.cand)
+	if ok && v > hs.bestV*(1+1e-12) {
+		hs.bestV = v
+		hs.best = cloneMasks(hs.cand)
 	}
-	if best == nil {
-		return value, false
+}
+
+// finish installs the best count found, polished, in keep and returns its
+// value; moved is false when no count beat the value the search started
+// from.
+func (pr *primal) finish(hs *hubSearch, keep [][]bool) (v float64, moved bool) {
+	if hs.best == nil {
+		return hs.bestV, false
 	}
-	v, _ := pr.polish(best)
+	v, _ = pr.polish(hs.best)
 	for m := range keep {
-		copy(keep[m], best[m])
+		copy(keep[m], hs.best[m])
 	}
 	return v, true
 }

@@ -353,7 +353,7 @@ func (bd *bounder) lagrangian(n []int, fix fixing, hubOff []int, prune float64, 
 	stall := 0
 	it := 0
 	for ; it < iters; it++ {
-		if it >= min(iters, minItersPerStep) && time.Now().After(deadline) {
+		if it >= min(iters, minItersPerStep) && (bd.md.clk.now().After(deadline) || bd.md.clk.cancelled()) {
 			break // the bound so far is valid; the step is over
 		}
 		v := bd.splitBound(n, fix, hubOff)

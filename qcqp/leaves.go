@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"time"
 )
 
 // With the hubs fixed, the leaves are a multiple-choice knapsack: leaf l
@@ -20,9 +19,6 @@ type leafSolver struct {
 	heap   []int32
 	next   []int32
 	key    []float64
-	// deadline, when set, ends an exact call early with a feasible,
-	// inexact answer (the Solver sets it to the end of its time limit).
-	deadline time.Time
 	// inexact reports that the last exact call had to cap its DP
 	inexact bool
 	// the values of the last sort of each leaf

@@ -30,6 +30,9 @@ type model struct {
 	leaves  []int
 	hubPos  []int // position in hubs of a free map, -1 for leaves
 	leafPos []int // position in leaves of a free map, -1 for hubs
+	// clk says when work must stop (the Solver's time limit and
+	// cancellation; the wall clock with neither elsewhere)
+	clk *clock
 }
 
 // block is the importance between a row map and a column map:
@@ -60,7 +63,7 @@ type quadTerm struct {
 }
 
 func compile(p *Problem) *model {
-	md := &model{p: p, local: make([]int, len(p.Maps))}
+	md := &model{p: p, local: make([]int, len(p.Maps)), clk: wallClock()}
 	for m, mp := range p.Maps {
 		md.local[m] = -1
 		if !mp.Fixed {

@@ -31,10 +31,14 @@ type Solver struct {
 	start      time.Time
 	res        Result
 	done       bool
+	// clk is the solve's time limit and the current Step's cancellation;
+	// every phase that can run long reads it (clock.go)
+	clk clock
 
 	phase    int
-	lnsAt    int  // next hub of the neighbourhood search
-	lnsMoved bool // whether the current pass improved the incumbent
+	lnsAt    int        // next hub of the neighbourhood search
+	hs       *hubSearch // the hub under way, nil between hubs
+	lnsMoved bool       // whether the current pass improved the incumbent
 	lnsPass  int
 }
 
@@ -76,7 +80,7 @@ func NewSolver(p *Problem, opts Options) (*Solver, error) {
 	if opts.GapLimit < 0 || opts.GapLimit >= 1 || math.IsNaN(opts.GapLimit) {
 		return nil, fmt.Errorf("qcqp: gap limit %v must be in [0, 1)", opts.GapLimit)
 	}
-	return &Solver{p: p, opts: opts, res: Result{Bound: math.Inf(1), Gap: math.Inf(1), Status: StatusHeuristic}}, nil
+	return &Solver{p: p, opts: opts, clk: clock{now: time.Now}, res: Result{Bound: math.Inf(1), Gap: math.Inf(1), Status: StatusHeuristic}}, nil
 }
 
 // Step advances the search.
@@ -84,27 +88,38 @@ func (s *Solver) Step(ctx context.Context) (job.Progress, error) {
 	if err := ctx.Err(); err != nil {
 		return progress(&s.res, s.stage()), err
 	}
+	now := s.clk.now
 	if s.start.IsZero() {
-		s.start = time.Now()
+		s.start = now()
+		if s.opts.TimeLimit > 0 {
+			s.clk.limit = s.start.Add(s.opts.TimeLimit)
+		}
 	}
-	deadline := time.Now().Add(s.opts.StepTime)
+	// A cancellation during the Step cuts the work under way short (a
+	// leaf solve returns a feasible, inexact answer); the next Step sees
+	// ctx's error.
+	s.clk.done = ctx.Done()
+	defer func() { s.clk.done = nil }()
+	deadline := now().Add(s.opts.StepTime)
 	if s.opts.TimeLimit > 0 {
-		deadline = minTime(deadline, s.start.Add(s.opts.TimeLimit))
+		deadline = minTime(deadline, s.clk.limit)
 	}
 	if s.phase == phaseStart {
 		if err := s.begin(); err != nil {
 			return progress(&s.res, s.stage()), err
 		}
 	}
-	for s.phase == phaseCount && time.Now().Before(deadline) {
+	for s.phase == phaseCount && now().Before(deadline) {
 		s.countStep()
 	}
-	for s.phase == phaseLNS && time.Now().Before(deadline) {
-		s.lnsStep()
+	// The Step's deadline is at most the time limit's end: only a
+	// cancellation needs checking besides.
+	for s.phase == phaseLNS && now().Before(deadline) && !s.clk.cancelled() {
+		s.lnsStep(deadline)
 	}
 	if s.phase == phaseSearch {
 		s.s.deadline = deadline
-		for time.Now().Before(deadline) {
+		for now().Before(deadline) && !s.clk.cancelled() {
 			if s.opts.NodeLimit > 0 && s.s.nodes >= s.opts.NodeLimit {
 				break
 			}
@@ -145,17 +160,15 @@ func (s *Solver) stage() string {
 // begin compiles the problem and builds the first incumbent.
 func (s *Solver) begin() error {
 	s.md = compile(s.p)
+	s.md.clk = &s.clk
 	s.s = newSearch(s.md, s.opts.MaxOpen, s.opts.GapLimit)
 	// The root box holds every count vector, so its bound is proven from
 	// the start, whatever phase the time limit ends in: a result never
 	// leaves without a bound on how far from optimal it can be.
 	s.s.root()
 	// A leaf solve may outlast a Step (the search needs it whole to prove
-	// anything), but not the time limit: past it, it returns a feasible,
-	// inexact answer.
-	if s.opts.TimeLimit > 0 {
-		s.s.pr.ls.deadline = s.start.Add(s.opts.TimeLimit)
-	}
+	// anything), but not the time limit: past it (s.clk), it returns a
+	// feasible, inexact answer.
 	if sel, err := Greedy(s.p); err == nil {
 		keep := s.md.freeMasks(sel)
 		if v, ok := s.s.pr.polish(keep); ok {
@@ -179,13 +192,13 @@ func (s *Solver) begin() error {
 // neighbourhood search starts.
 func (s *Solver) countStep() {
 	if s.countStart.IsZero() {
-		s.countStart = time.Now()
+		s.countStart = s.clk.now()
 	}
 	more := s.cr.step()
 	s.s.capRoot(s.cr.run.best)
 	// The share counts from the phase's own start: compiling a large net
 	// and its first incumbent may take a good part of it already.
-	late := s.opts.TimeLimit > 0 && !time.Now().Before(s.countStart.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
+	late := s.opts.TimeLimit > 0 && !s.clk.now().Before(s.countStart.Add(time.Duration(countShare*float64(s.opts.TimeLimit))))
 	if !more || late {
 		if s.cr.freeze() {
 			s.s.cnt = s.cr // bounds the boxes of the tree
@@ -207,15 +220,27 @@ func (s *Solver) lnsDeadline() time.Time {
 	return s.start.Add(time.Duration(lnsShare * float64(s.opts.TimeLimit)))
 }
 
-// lnsStep runs the neighbourhood search on one hub.
-func (s *Solver) lnsStep() {
-	h := s.md.hubs[s.lnsAt]
+// lnsStep runs the neighbourhood search on one hub, or on the part of it
+// that fits before the Step's deadline (the next Step resumes it where it
+// stopped, so Step boundaries do not change what it finds).
+func (s *Solver) lnsStep(deadline time.Time) {
+	pr := s.s.pr
+	if s.hs == nil {
+		s.hs = pr.newHubSearch(s.s.best, s.md.hubs[s.lnsAt], s.s.lb)
+	}
 	end := s.lnsDeadline()
-	if v, moved := s.s.pr.lnsHub(s.s.best, h, s.s.lb, end); moved && v > s.s.lb {
+	for s.hs.more(s.md) && s.clk.before(end) {
+		pr.try(s.hs)
+		if s.hs.more(s.md) && (!s.clk.before(deadline) || s.clk.cancelled()) {
+			return
+		}
+	}
+	if v, moved := pr.finish(s.hs, s.s.best); moved && v > s.s.lb {
 		s.s.lb = v
 		s.lnsMoved = true
 	}
-	if !end.IsZero() && !time.Now().Before(end) {
+	s.hs = nil
+	if !s.clk.before(end) {
 		s.phase = phaseSearch
 		return
 	}
@@ -234,7 +259,7 @@ func (s *Solver) lnsStep() {
 // report refreshes Result from the search and decides whether it is over.
 func (s *Solver) report() error {
 	sr := s.s
-	s.res.Elapsed = time.Since(s.start)
+	s.res.Elapsed = s.clk.now().Sub(s.start)
 	s.res.Nodes = sr.nodes
 	if sr.best != nil {
 		sel := s.md.selection(sr.best)

@@ -1,6 +1,10 @@
 package qcqp
 
 import (
+	"context"
+	"errors"
+	"math"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -37,4 +41,124 @@ func TestTimeLimitHoldsWithManyConstraints(t *testing.T) {
 		t.Fatalf("a 1 s limit took %v", took)
 	}
 	t.Logf("%d constraints: %v, status %s, gap %.3g", len(p.Constraints), took, res.Status, res.Gap)
+}
+
+// memoryProblem is the problem pare prune builds for a fixture under a
+// memory budget (one constraint per node).
+func memoryProblem(t *testing.T, name string, frac float64) *Problem {
+	t.Helper()
+	a := analyze(t, loadPruneModel(t, name))
+	layers, err := a.Layers(NormL1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Problem(layers, []Budget{{Resource: Memory, Fraction: frac}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// checkHonest fails unless res holds a feasible selection with a finite
+// bound at least its objective and gap (bound-objective)/bound.
+func checkHonest(t *testing.T, p *Problem, res Result) {
+	t.Helper()
+	if err := p.Feasible(res.Selection); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Objective(res.Selection); math.Abs(got-res.Objective) > 1e-9*math.Max(1, got) {
+		t.Fatalf("objective %v, the selection's is %v", res.Objective, got)
+	}
+	if math.IsInf(res.Bound, 0) || res.Bound < res.Objective {
+		t.Fatalf("bound %v with objective %v", res.Bound, res.Objective)
+	}
+	if want := (res.Bound - res.Objective) / res.Bound; res.Status != StatusOptimal && math.Abs(res.Gap-want) > 1e-12 {
+		t.Fatalf("gap %v, want %v", res.Gap, want)
+	}
+}
+
+// TestCancelHoldsInNeighbourhoodSearch: ResNet-20's memory budget at 30 %
+// (25 constraints) makes one leaf solve take about 0.1 s and one hub of
+// the neighbourhood search 1.5-8 s, which was once a single Step: a
+// Step cancelled 100 ms into the neighbourhood search came back a second
+// or more later. The phases now read the Step's context between units
+// of work (a block of DP states), so it returns soon after, and the
+// result is still a feasible selection with an honest gap.
+func TestCancelHoldsInNeighbourhoodSearch(t *testing.T) {
+	if runtime.GOOS == "js" {
+		// One thread and no preemption: the context's timer cannot fire
+		// during a Step, and the page's Cancel arrives between Steps,
+		// which TestStepsStayShortUnderMemoryBudget keeps short.
+		t.Skip("a context cannot be cancelled during a Step under js/wasm")
+	}
+	p := memoryProblem(t, "resnet20_cifar", 0.3)
+	s, err := NewSolver(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s.phase != phaseLNS {
+		if s.Done() || s.phase == phaseSearch {
+			t.Fatal("the neighbourhood search never started")
+		}
+		if _, err := s.Step(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A Step with no time of its own to end it: only the cancellation
+	// does.
+	s.opts.StepTime = time.Hour
+	ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	s.Step(ctx)
+	took := time.Since(start)
+	if _, err := s.Step(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the next Step returned %v, want the context's deadline", err)
+	}
+	res := s.Result()
+	checkHonest(t, p, res)
+	if took > time.Second {
+		t.Fatalf("cancelled after 100 ms, the Step returned after %v", took)
+	}
+	t.Logf("the Step returned after %v: %s, objective %.4f, gap %.3g", took, res.Status, res.Objective, res.Gap)
+}
+
+// TestStepsStayShortUnderMemoryBudget: without a time limit every Step
+// of the same solve, through the count-level bound and the neighbourhood
+// search and into the tree, returns within a few leaf solves (the
+// browser's worker takes Cancel only between Steps); and a short time
+// limit holds there and on MobileNetV2's 49 constraints.
+func TestStepsStayShortUnderMemoryBudget(t *testing.T) {
+	p := memoryProblem(t, "resnet20_cifar", 0.3)
+	s, err := NewSolver(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	var longest time.Duration
+	for !s.Done() && time.Since(start) < 3*time.Second {
+		t0 := time.Now()
+		if _, err := s.Step(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		longest = max(longest, time.Since(t0))
+	}
+	if longest > 1500*time.Millisecond {
+		t.Errorf("a Step of 50 ms took %v", longest)
+	}
+	t.Logf("longest Step %v", longest)
+	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035"} {
+		p := memoryProblem(t, name, 0.3)
+		start := time.Now()
+		res, err := Solve(t.Context(), p, Options{TimeLimit: 200 * time.Millisecond})
+		took := time.Since(start)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHonest(t, p, res)
+		if took > 3*time.Second {
+			t.Errorf("%s: a 200 ms limit took %v", name, took)
+		}
+		t.Logf("%s: 200 ms limit, returned after %v: %s, gap %.3g", name, took, res.Status, res.Gap)
+	}
 }
