@@ -165,7 +165,7 @@ func mseThreshold(v []float32, symmetric bool, q int) float32 {
 			if symmetric {
 				a = math.Abs(a)
 			}
-			r := math.RoundToEven(min(max(a, 0), t)/step) * step
+			r := math.RoundToEven(clampTo(a, t)/step) * step
 			e += (a - r) * (a - r)
 		}
 		if e < bestErr {
