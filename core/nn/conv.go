@@ -108,6 +108,12 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 	if initOutput(y.F32, b, e.Residual, g.Batch, g.OutChannels, outSize) {
 		beta = 1
 	}
+	// Stride-1 "same" 3x3 convolutions by Winograd F(2x2, 3x3) where the
+	// platform has fast transforms for them (winograd.go).
+	if tf := winogradFast; tf != nil && winogradFits(g, tf) {
+		convWinograd(y.F32, x.F32, w.F32, g, beta, &e, tf)
+		return nil
+	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
 	// Other kernels multiply by the image's col matrix: generated panel
 	// by panel inside the GEMM (ColPanels) where the platform's kernel
