@@ -22,6 +22,13 @@ type ConvParams struct {
 type ConvGeometry struct {
 	Batch, InChannels, OutChannels, Group int
 	Window
+	// Winograd lets ConvFusedInto compute a stride-1 "same" 3x3
+	// convolution by Winograd F(2x2, 3x3) where the platform has fast
+	// transforms for it (winograd.go): a caller that accepts its rounding
+	// (within 1e-5 of sum |w||x|, where im2col's GEMM is within about
+	// 1e-6) sets it. The training engine does; inference keeps im2col's
+	// bits.
+	Winograd bool
 	// colRows caches the row table of the col matrix (im2col_panels.go).
 	colRows *colRowCache
 }
@@ -109,8 +116,8 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		beta = 1
 	}
 	// Stride-1 "same" 3x3 convolutions by Winograd F(2x2, 3x3) where the
-	// platform has fast transforms for them (winograd.go).
-	if tf := winogradFast; tf != nil && winogradFits(g, tf) {
+	// caller accepts its rounding and the platform has fast transforms.
+	if tf := winogradFast; g.Winograd && tf != nil && winogradFits(g, tf) {
 		convWinograd(y.F32, x.F32, w.F32, g, beta, &e, tf)
 		return nil
 	}

@@ -73,7 +73,8 @@ var winogradFast, winogradPlatform *winogradTransforms
 // winogradGo is the reference implementation of the transforms.
 var winogradGo = winogradTransforms{input: winogradInputGo, output: winogradOutputGo, tileMultiple: 1}
 
-// winogradFits reports whether ConvFusedInto may compute g by Winograd
+// winogradFits reports whether ConvFusedInto may compute g (when
+// g.Winograd is set) by Winograd
 // with transforms tf: one group of at least winogradMinChannels in and
 // out, a 2-D 3x3 kernel with unit strides and dilations, padding 1 on
 // every side (so the output is the input's size), even height, and rows

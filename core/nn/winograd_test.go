@@ -182,3 +182,43 @@ func TestWinogradFits(t *testing.T) {
 		}
 	}
 }
+
+// TestConvTakesWinogradOnlyWhenAsked checks ConvFusedInto's dispatch: with
+// ConvGeometry.Winograd set, where the platform has the path, a fitting
+// convolution gives convWinograd's bits (and matches the definition);
+// unset, im2col's.
+func TestConvTakesWinogradOnlyWhenAsked(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	x, w, b := randTensor(rng, 2, 16, 16, 32), randTensor(rng, 24, 16, 3, 3), randTensor(rng, 24)
+	g, err := ResolveConv(x.Shape, w.Shape, ConvParams{Pads: []int{1, 1, 1, 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := func(winograd bool) []float32 {
+		g.Winograd = winograd
+		y := tensor.New(tensor.Float32, g.OutShape())
+		if err := ConvFusedInto(y, x, w, b, g, ReluEpilogue()); err != nil {
+			t.Fatal(err)
+		}
+		return y.F32
+	}
+	want := naiveConv(x, w, b, g)
+	for i := range want {
+		want[i] = max(want[i], 0)
+	}
+	bound := naiveConv(absTensor(x), absTensor(w), absTensor(b), g)
+	viaWinograd, viaIm2col := conv(true), conv(false)
+	assertWithin(t, "Winograd asked", viaWinograd, want, bound, nil)
+	assertClose(t, "Winograd not asked", viaIm2col, want)
+
+	ref := make([]float32, len(want))
+	initOutput(ref, b, nil, g.Batch, g.OutChannels, g.OutSize())
+	if winogradFast == nil || !winogradFits(g, winogradFast) {
+		t.Logf("no Winograd path here: both calls are im2col")
+		assertSameBits(t, "without a Winograd path", viaWinograd, viaIm2col)
+		return
+	}
+	e := ReluEpilogue()
+	convWinograd(ref, x.F32, w.F32, g, 1, &e, winogradFast)
+	assertSameBits(t, "Winograd asked", viaWinograd, ref)
+}
