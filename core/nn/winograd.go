@@ -59,7 +59,10 @@ const winogradBlockFloats = 1 << 16
 // into the plane y (rows of 2*tW floats), adding to what y holds when
 // accumulate is set.
 type winogradTransforms struct {
-	input  func(v []float32, vStride int, pad []float32, wp, tH, tW int)
+	input func(v []float32, vStride int, pad []float32, wp, tH, tW int)
+	// frame copies the h x w plane src into the interior of pad (rows of
+	// wp floats, from row 1 and column 1), leaving its border as it is.
+	frame  func(pad []float32, wp int, src []float32, h, w int)
 	output func(y []float32, m []float32, mStride int, tH, tW int, accumulate bool)
 	// tileMultiple is the number of tiles of a row the transforms take at
 	// once: tW must be a multiple of it.
@@ -72,7 +75,14 @@ type winogradTransforms struct {
 var winogradFast, winogradPlatform *winogradTransforms
 
 // winogradGo is the reference implementation of the transforms.
-var winogradGo = winogradTransforms{input: winogradInputGo, output: winogradOutputGo, tileMultiple: 1}
+var winogradGo = winogradTransforms{input: winogradInputGo, frame: winogradFrameGo, output: winogradOutputGo, tileMultiple: 1}
+
+// winogradFrameGo is the frame copy in Go, a row at a time.
+func winogradFrameGo(pad []float32, wp int, src []float32, h, w int) {
+	for r := 0; r < h; r++ {
+		copy(pad[(r+1)*wp+1:][:w], src[r*w:(r+1)*w])
+	}
+}
 
 // winogradFits reports whether ConvFusedInto may compute g (when
 // g.Winograd is set) by Winograd
@@ -121,10 +131,7 @@ func convWinograd(y, x, w []float32, g *ConvGeometry, beta float32, e *Epilogue,
 		cols := nb * tiles
 		for i := 0; i < nb; i++ {
 			for c := 0; c < cin; c++ {
-				src := x[((n0+i)*cin+c)*plane:][:plane]
-				for r := 0; r < h; r++ {
-					copy(pad[(r+1)*wp+1:][:wd], src[r*wd:(r+1)*wd])
-				}
+				tf.frame(pad, wp, x[((n0+i)*cin+c)*plane:][:plane], h, wd)
 				tf.input(v[c*t+i*tiles:], cin*t, pad, wp, tH, tW)
 			}
 		}

@@ -187,3 +187,38 @@ outstore:
 	JNZ  outrow
 	VZEROUPPER
 	RET
+
+// func winogradFrame16AVX2(pad *float32, wp int, src *float32, h, groups int)
+//
+// Copies h rows of 16*groups floats from src into pad's rows 1..h from
+// column 1 (rows of wp floats).
+TEXT ·winogradFrame16AVX2(SB), NOSPLIT, $0-40
+	MOVQ pad+0(FP), DI
+	MOVQ wp+8(FP), R9
+	SHLQ $2, R9
+	LEAQ 4(DI)(R9*1), DI      // row 1, column 1
+	MOVQ src+16(FP), SI
+	MOVQ h+24(FP), CX
+	MOVQ groups+32(FP), R10
+	MOVQ R10, R12
+	SHLQ $6, R12
+	NEGQ R12
+	ADDQ R9, R12              // from a row's end in pad to the next row
+
+framerow:
+	MOVQ R10, BX
+
+framegroup:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    BX
+	JNZ     framegroup
+	ADDQ    R12, DI
+	DECQ    CX
+	JNZ     framerow
+	VZEROUPPER
+	RET

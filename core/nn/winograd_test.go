@@ -123,6 +123,14 @@ func TestWinogradFastTransformsMatchGoExactly(t *testing.T) {
 				pad[r*wp+c] = float32(rng.NormFloat64())
 			}
 		}
+		// The frame copy: the same interior, the border untouched.
+		src := randTensor(rng, h*w).F32
+		fGo, fFast := randTensor(rng, (h+2)*wp).F32, make([]float32, (h+2)*wp)
+		copy(fFast, fGo)
+		winogradFrameGo(fGo, wp, src, h, w)
+		winogradPlatform.frame(fFast, wp, src, h, w)
+		assertSameBits(t, fmt.Sprintf("frame %dx%d", h, w), fFast, fGo)
+
 		stride := tH*tW + 24 // planes apart by more than a plane, as with several images
 		vGo, vFast := make([]float32, 16*stride), make([]float32, 16*stride)
 		winogradInputGo(vGo, stride, pad, wp, tH, tW)
