@@ -22,6 +22,13 @@ type ConvParams struct {
 type ConvGeometry struct {
 	Batch, InChannels, OutChannels, Group int
 	Window
+	// Winograd lets ConvFusedInto compute a stride-1 "same" 3x3
+	// convolution by Winograd F(2x2, 3x3) where the platform has fast
+	// transforms for it (winograd.go): a caller that accepts its rounding
+	// (a different rounding, bounded at 1e-5 of sum |w||x| and measured
+	// at about 2e-7, as im2col's) sets it. The training engine does; inference keeps im2col's
+	// bits.
+	Winograd bool
 	// colRows caches the row table of the col matrix (im2col_panels.go).
 	colRows *colRowCache
 }
@@ -107,6 +114,12 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 	beta := float32(0)
 	if initOutput(y.F32, b, e.Residual, g.Batch, g.OutChannels, outSize) {
 		beta = 1
+	}
+	// Stride-1 "same" 3x3 convolutions by Winograd F(2x2, 3x3) where the
+	// caller accepts its rounding and the platform has fast transforms.
+	if tf := winogradFast; g.Winograd && tf != nil && winogradFits(g, tf) {
+		convWinograd(y.F32, x.F32, w.F32, g, beta, &e, tf)
+		return nil
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
 	// Other kernels multiply by the image's col matrix: generated panel

@@ -44,6 +44,7 @@ func convForward(net *Net, nd *onnx.Node, in []*tensor.Tensor, _ Mode) ([]*tenso
 	if err != nil {
 		return nil, nil, err
 	}
+	g.Winograd = true // training accepts Winograd's rounding (nn.ConvGeometry)
 	var e nn.Epilogue
 	if net.fusedRelu[nd] != nil {
 		e = nn.ReluEpilogue()
@@ -203,6 +204,7 @@ func transposedAsConv(dx, dy, w *tensor.Tensor, g *nn.ConvGeometry) (bool, error
 	if !slices.Equal(tg.OutShape(), dx.Shape) {
 		return false, nil
 	}
+	tg.Winograd = true
 	return true, nn.ConvInto(dx, dy, wt, nil, tg)
 }
 
