@@ -17,12 +17,13 @@
 // the same two transforms used the other way round: a training engine
 // computes dW = dY * Im2Col(X)^T and dX = Col2Im(W^T * dY).
 //
-// Natively on amd64 with AVX2, a caller that sets ConvGeometry.Winograd
-// (the training engine) has stride-1 "same" 3x3 convolutions (one group,
-// at least 8 channels in and out, rows of 16k outputs) computed by
-// Winograd F(2x2, 3x3) instead (winograd.go): 2.25x fewer multiplies,
-// rounding within 1e-5 of sum |w||x| of the definition. PARE_WINOGRAD=off
-// or SetWinograd(false) keeps im2col; wasm and purego builds never take it.
+// Natively on amd64 with AVX2 and PARE_WINOGRAD=on (or SetWinograd(true)),
+// a caller that sets ConvGeometry.Winograd (the training engine) has
+// stride-1 "same" 3x3 convolutions (one group, at least 8 channels in and
+// out, rows of 16k outputs) computed by Winograd F(2x2, 3x3) instead
+// (winograd.go): 2.25x fewer multiplies, rounding within 1e-5 of sum
+// |w||x| of the definition. It is off by default, so that native training
+// keeps the page's bits; wasm and purego builds never take it.
 //
 // The passes of a training step around its convolutions are here too
 // (channel.go: ChannelMoments, ChannelAffine, ChannelGradSums,

@@ -7,15 +7,17 @@ import (
 	"os"
 )
 
-// Natively, Conv takes Winograd F(2x2, 3x3) for the shapes winogradFits
-// accepts when the CPU has the AVX2 GEMM (simdKernels, hasFMA: the GEMMs
-// on the transformed tiles are most of its time). PARE_WINOGRAD=off keeps
-// im2col for every convolution (to compare the two in one build), as does
-// PARE_GEMM=go.
+// Natively, with PARE_WINOGRAD=on (or SetWinograd(true)), Conv takes
+// Winograd F(2x2, 3x3) for the shapes winogradFits accepts when the CPU
+// has the AVX2 GEMM (simdKernels, hasFMA: the GEMMs on the transformed
+// tiles are most of its time). It is off by default: it saved about 4 %
+// of a ResNet-20 training step's CPU time (docs/training.md) and would
+// make the native CLI's training round differently from the page's
+// (wasm, which has no Winograd path), whose files equal the CLI's today.
 func init() {
 	if simdKernels && hasFMA {
 		winogradPlatform = &winogradAVX2
-		if os.Getenv("PARE_WINOGRAD") != "off" {
+		if os.Getenv("PARE_WINOGRAD") == "on" {
 			winogradFast = winogradPlatform
 		}
 	}

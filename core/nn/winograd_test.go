@@ -196,6 +196,7 @@ func TestWinogradFits(t *testing.T) {
 // convolution gives convWinograd's bits (and matches the definition);
 // unset, im2col's.
 func TestConvTakesWinogradOnlyWhenAsked(t *testing.T) {
+	defer SetWinograd(SetWinograd(true))
 	rng := rand.New(rand.NewPCG(9, 10))
 	x, w, b := randTensor(rng, 2, 16, 16, 32), randTensor(rng, 24, 16, 3, 3), randTensor(rng, 24)
 	g, err := ResolveConv(x.Shape, w.Shape, ConvParams{Pads: []int{1, 1, 1, 1}})
