@@ -10,6 +10,7 @@ import (
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
 	"github.com/pare-ml/pare/internal/paralleltest"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // runStage runs cfg's pipeline through stage s.
@@ -158,14 +159,7 @@ func quantizeStageDataParallel(t *testing.T, intervals string) {
 // of rounding.
 func nudged(t *testing.T, m *onnx.Model) *onnx.Model {
 	t.Helper()
-	b, err := onnx.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := onnx.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := testmodels.RoundTrip(t, m)
 	for _, init := range out.Graph.Initializer {
 		w, err := tensor.FromONNX(init)
 		if err != nil || w.DType != tensor.Float32 || len(w.F32) < 100 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // PyTorch exports a freshly initialised net's equal BatchNorm weights and
@@ -14,7 +15,7 @@ import (
 // as the plain model's, and its pruned copy equals its masked original.
 func TestIdentityAliasedParametersPrune(t *testing.T) {
 	plain := loadPruneModel(t, "resnet20_cifar")
-	m := roundTrip(t, plain)
+	m := testmodels.RoundTrip(t, plain)
 	var aliases []*onnx.Node
 	for _, n := range m.Graph.Node {
 		if n.OpType != "BatchNormalization" {
@@ -42,6 +43,6 @@ func TestIdentityAliasedParametersPrune(t *testing.T) {
 		t.Fatal(err)
 	}
 	in := randomInputs(t, m, r)
-	closeOutputs(t, runModel(t, roundTrip(t, pm), in), runModel(t, maskedOriginal(t, a, sel), in), 1e-4)
+	closeOutputs(t, runModel(t, testmodels.RoundTrip(t, pm), in), runModel(t, maskedOriginal(t, a, sel), in), 1e-4)
 	closeOutputs(t, runModel(t, a.Model, in), runModel(t, m, in), 0)
 }

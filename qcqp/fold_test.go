@@ -16,7 +16,7 @@ import (
 // the fold moves into the next layer's bias.
 func zeroedFilters(t *testing.T, a *Analysis, sel *Selection) *onnx.Model {
 	t.Helper()
-	m := roundTrip(t, a.Model)
+	m := testmodels.RoundTrip(t, a.Model)
 	inits := map[string]*onnx.Tensor{}
 	for _, x := range m.Graph.Initializer {
 		inits[x.Name] = x
@@ -133,7 +133,7 @@ func TestFoldMatchesZeroedFilters(t *testing.T) {
 				}
 				in := randomInputs(t, m, r)
 				want := runModel(t, zeroedFilters(t, a, sel), in)
-				closeOutputs(t, runModel(t, roundTrip(t, pm), in), want, 1e-5)
+				closeOutputs(t, runModel(t, testmodels.RoundTrip(t, pm), in), want, 1e-5)
 				// Without the fold the same model differs: the test
 				// sees the fold.
 				unfolded, err := a.Prune(sel, PruneOptions{NoFold: true})

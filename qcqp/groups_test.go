@@ -7,10 +7,11 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 func TestAnalyzeGroups(t *testing.T) {
-	a := analyze(t, roundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9)))))
+	a := analyze(t, testmodels.RoundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9)))))
 	got := map[string]string{}
 	for k, m := range a.Maps {
 		state := "free"
@@ -49,7 +50,7 @@ func TestAnalyzeGroups(t *testing.T) {
 // single map cannot tie one mask to two, so it freezes all three and says
 // why; a Softmax over channels freezes its input.
 func TestAnalyzeFreezesWhatItCannotFollow(t *testing.T) {
-	m := roundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
+	m := testmodels.RoundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
 	w5, err := tensor.ToONNX(tensor.New(tensor.Float32, []int{9, 6, 1, 1}), "w5")
 	if err != nil {
 		t.Fatal(err)

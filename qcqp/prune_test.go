@@ -27,7 +27,7 @@ var pruneModels = []string{
 func loadPruneModel(t *testing.T, name string) *onnx.Model {
 	t.Helper()
 	if name == "synthetic:zoo" {
-		return roundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
+		return testmodels.RoundTrip(t, zooNet(rand.New(rand.NewPCG(9, 9))))
 	}
 	if rel, ok := cutPrefix(name, "shared:"); ok {
 		p, present := testassets.Lookup(rel)
@@ -97,7 +97,7 @@ func TestPruneResourcesMatchCost(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				got, err := Measure(roundTrip(t, pm))
+				got, err := Measure(testmodels.RoundTrip(t, pm))
 				if err != nil {
 					t.Fatalf("the pruned model does not analyse: %v", err)
 				}
@@ -109,25 +109,11 @@ func TestPruneResourcesMatchCost(t *testing.T) {
 	}
 }
 
-// roundTrip encodes and decodes m, as writing and reading the file does.
-func roundTrip(t *testing.T, m *onnx.Model) *onnx.Model {
-	t.Helper()
-	b, err := onnx.Encode(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := onnx.Decode(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // maskedOriginal is m with every weight that reads a removed channel set
 // to zero: the network the pruned model must compute exactly.
 func maskedOriginal(t *testing.T, a *Analysis, sel *Selection) *onnx.Model {
 	t.Helper()
-	m := roundTrip(t, a.Model)
+	m := testmodels.RoundTrip(t, a.Model)
 	inits := map[string]*onnx.Tensor{}
 	for i, x := range m.Graph.Initializer {
 		inits[x.Name] = m.Graph.Initializer[i]
@@ -237,7 +223,7 @@ func TestPruneEqualsMaskedOriginal(t *testing.T) {
 			}
 			in := randomInputs(t, m, r)
 			want := runModel(t, maskedOriginal(t, a, sel), in)
-			got := runModel(t, roundTrip(t, pm), in)
+			got := runModel(t, testmodels.RoundTrip(t, pm), in)
 			closeOutputs(t, got, want, 1e-4)
 		})
 	}
@@ -288,7 +274,7 @@ func TestPruneMeetsBudgets(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					got, err := Measure(roundTrip(t, pm))
+					got, err := Measure(testmodels.RoundTrip(t, pm))
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testmodels"
 )
 
 // tapModels have 3x3 convs (plain and depthwise), residual ties and a
@@ -110,7 +111,7 @@ func TestShapeGranularityMeetsTheBudget(t *testing.T) {
 				want := maskedOriginal(t, a, res.Channels.Selection)
 				zeroTapsInOriginal(t, a, res.Channels.Selection, ts, want)
 				in := randomInputs(t, m, rand.New(rand.NewPCG(5, 5)))
-				closeOutputs(t, runModel(t, roundTrip(t, pm), in), runModel(t, want, in), 1e-4)
+				closeOutputs(t, runModel(t, testmodels.RoundTrip(t, pm), in), runModel(t, want, in), 1e-4)
 				best := res.Trials[res.Best]
 				t.Logf("%.0f %%: inflation %.2f, %d taps removed, objective %.5g (channels alone %.5g), effective MACs %.0f of %.0f", 100*frac, best.Inflation, removed, ts.Objective, res.Trials[0].Objective, got, full)
 			}

@@ -179,14 +179,7 @@ func TestClassCountReadsEveryDimAfterTheBatch(t *testing.T) {
 // that an evaluation's first run is served from the arena, not from free
 // lists that would be a worker's peak.
 func TestEvaluatePlansItsBatch(t *testing.T) {
-	modelFiles, dataFiles := demoFiles(t)
-	s := &Service{}
-	if _, err := s.OpenModel("", modelFiles); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.OpenData(dataFiles, nil); err != nil {
-		t.Fatal(err)
-	}
+	s := openDemo(t)
 	if _, err := s.Evaluate(context.Background(), 0, 32, 32, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,21 @@ func ReadModel(t testing.TB, path string) *onnx.Model {
 	return m
 }
 
+// RoundTrip encodes and decodes m, as writing and reading the file does:
+// a deep copy of it, failing t when either step fails.
+func RoundTrip(t testing.TB, m *onnx.Model) *onnx.Model {
+	t.Helper()
+	b, err := onnx.Encode(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := onnx.Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // ReadTensor reads a serialized TensorProto (.pb) file, failing t when it
 // cannot.
 func ReadTensor(t testing.TB, path string) *onnx.Tensor {
