@@ -40,6 +40,35 @@ func mseThresholdMinMax(v []float32, symmetric bool, q int) float32 {
 	return float32(best)
 }
 
+// TestClampByComparisonsGivesTheSameError: on every platform, the
+// squared error mseThreshold adds for a value is the same bits with the
+// comparisons (wasm's clampTo) as with min and max, for values below 0,
+// -0, 0, inside, at and above the threshold, NaN and infinities.
+func TestClampByComparisonsGivesTheSameError(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	special := []float64{0, math.Copysign(0, -1), math.NaN(), math.Inf(1), math.Inf(-1), -1e-30, 1e-30}
+	for trial := 0; trial < 20000; trial++ {
+		th := math.Abs(rng.NormFloat64()) + 1e-3
+		step := th / float64(1+rng.IntN(255))
+		a := rng.NormFloat64() * th * 2
+		switch trial % 5 {
+		case 0:
+			a = special[rng.IntN(len(special))]
+		case 1:
+			a = th // at the threshold
+		case 2:
+			a = math.Round(a/step)*step + step/2 // a rounding tie
+		}
+		sq := func(c float64) uint64 {
+			r := math.RoundToEven(c/step) * step
+			return math.Float64bits((a - r) * (a - r))
+		}
+		if got, want := sq(clampByComparisons(a, th)), sq(min(max(a, 0), th)); got != want {
+			t.Fatalf("a=%g t=%g: error bits %x with comparisons, %x with min and max", a, th, got, want)
+		}
+	}
+}
+
 // TestMSEThresholdIsTheMinMaxClamp: mseThreshold with this platform's
 // clampTo (comparisons in wasm) picks the same threshold, bit for bit, as
 // with min and max, on weights, one-sided

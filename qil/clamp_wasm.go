@@ -6,13 +6,5 @@ package qil
 // float min and max, which order -0 and NaN, are runtime calls (most of a
 // page's calibration time); two comparisons give the same result for
 // these values: NaN stays NaN, and -0 stays -0, whose error in
-// mseThreshold is 0 as +0's is (TestMSEThresholdIsTheMinMaxClamp).
-func clampTo(a, t float64) float64 {
-	if a < 0 {
-		return 0
-	}
-	if a > t {
-		return t
-	}
-	return a
-}
+// mseThreshold is 0 as +0's is (TestClampByComparisonsGivesTheSameError).
+func clampTo(a, t float64) float64 { return clampByComparisons(a, t) }
