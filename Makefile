@@ -10,7 +10,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 ADDR      ?= 127.0.0.1:8080
 WASM_EXEC := $(CURDIR)/tools/wasmexec/go_js_wasm_exec
 # Packages whose tests also run under GOOS=js GOARCH=wasm (node).
-WASM_TEST_PKGS := ./core/... ./cmd/pare/ ./qcqp/
+WASM_TEST_PKGS := ./core/... ./cmd/pare/ ./qcqp/ ./qil/ ./compress/
 
 export ONNXRUNTIME_NODE_INSTALL := skip
 
@@ -144,7 +144,7 @@ test: lint test-go test-wasm check-wat test-node test-browser
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./core/... ./qcqp/
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./core/... ./qcqp/ ./qil/ ./compress/
 
 test-go: deps
 	$(GO) test -count=1 ./...

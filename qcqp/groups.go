@@ -765,3 +765,21 @@ func (a *Analysis) Free() int {
 	}
 	return n
 }
+
+// FrozenSummary names the first three frozen maps with their reasons, for
+// messages that say why nothing (or little) can be pruned; `pare info
+// --channels` lists them all.
+func (a *Analysis) FrozenSummary() string {
+	var parts []string
+	for k, mp := range a.Maps {
+		if !mp.Fixed {
+			continue
+		}
+		if len(parts) == 3 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, mp.Name+": "+strings.Join(a.Frozen[k], "; "))
+	}
+	return strings.Join(parts, ", ")
+}

@@ -79,3 +79,22 @@ func TestAnalyzeFreezesWhatItCannotFollow(t *testing.T) {
 		}
 	}
 }
+
+func TestFrozenSummaryNamesTheFirstThree(t *testing.T) {
+	a := &Analysis{
+		Maps: []Map{
+			{Name: "input", Fixed: true}, {Name: "c1"}, {Name: "c2", Fixed: true},
+			{Name: "logits", Fixed: true}, {Name: "c4"},
+		},
+		Frozen: [][]string{{"the network's input"}, nil, {"read by Reshape", "mixes channels"}, {"the network's output"}, nil},
+	}
+	want := "input: the network's input, c2: read by Reshape; mixes channels, logits: the network's output"
+	if got := a.FrozenSummary(); got != want {
+		t.Errorf("FrozenSummary() = %q, want %q", got, want)
+	}
+	a.Maps = append(a.Maps, Map{Name: "c5", Fixed: true})
+	a.Frozen = append(a.Frozen, []string{"unknown op"})
+	if got := a.FrozenSummary(); got != want+", …" {
+		t.Errorf("with a fourth frozen map: %q, want %q", got, want+", …")
+	}
+}

@@ -66,7 +66,7 @@ func (s *Service) Latency(ctx context.Context, req LatencyRequest, progress Prog
 		return Reply{}, userErrorf("cannot-prune", "This model cannot be pruned here: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}
 	if a.Free() == 0 {
-		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned, so there is no latency to budget (%s).", frozenReasons(a))
+		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned, so there is no latency to budget (%s).", a.FrozenSummary())
 	}
 	started := time.Now()
 	timings := 0

@@ -10,6 +10,7 @@ import (
 
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/units"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -158,7 +159,7 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 		a.MinKeep = *req.MinKeep
 	}
 	if a.Free() == 0 {
-		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned: every channel group is frozen (%s). Pare prunes the channels between conv, Gemm and MatMul layers; the network's input and output keep theirs.", frozenReasons(a))
+		return Reply{}, userErrorf("nothing-prunable", "Nothing in this model can be pruned: every channel group is frozen (%s). Pare prunes the channels between conv, Gemm and MatMul layers; the network's input and output keep theirs.", a.FrozenSummary())
 	}
 	before, err := qcqp.Measure(s.model)
 	if err != nil {
@@ -302,28 +303,11 @@ func figure(r qcqp.Resource, v float64) string {
 	n := int64(math.Round(v))
 	switch r {
 	case qcqp.MACs:
-		return thousands(n) + " MACs"
+		return units.Thousands(n) + " MACs"
 	case qcqp.Params:
-		return thousands(n) + " parameters"
+		return units.Thousands(n) + " parameters"
 	}
-	return thousands(n) + " bytes"
-}
-
-func thousands(n int64) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
+	return units.Thousands(n) + " bytes"
 }
 
 // masksOf lists the prunable maps of sel with their masks.
@@ -346,21 +330,6 @@ func masksOf(a *qcqp.Analysis, sel *qcqp.Selection) []MapMask {
 		out = append(out, MapMask{Name: mp.Name, Channels: mp.Channels, Kept: kept, Mask: b.String()})
 	}
 	return out
-}
-
-// frozenReasons is a short list of why the first frozen groups are frozen.
-func frozenReasons(a *qcqp.Analysis) string {
-	var parts []string
-	for k, mp := range a.Maps {
-		if len(parts) == 3 {
-			parts = append(parts, "…")
-			break
-		}
-		if mp.Fixed {
-			parts = append(parts, mp.Name+": "+strings.Join(a.Frozen[k], "; "))
-		}
-	}
-	return strings.Join(parts, ", ")
 }
 
 // finiteFigures drops the figures JSON cannot carry: a bound or gap not

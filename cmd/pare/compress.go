@@ -248,9 +248,9 @@ func printCompress(w io.Writer, r *compressResult) {
 		c := r.Resources[res]
 		budget := "-"
 		if c.Budget != nil {
-			budget = thousands(int64(*c.Budget))
+			budget = units.Thousands(int64(*c.Budget))
 		}
-		fmt.Fprintf(w, "%-8s %14s %14s %14s %14s %7.1f%%\n", res, thousands(int64(c.Before)), thousands(int64(c.Pruned)), thousands(int64(c.After)), budget, 100*c.After/c.Before)
+		fmt.Fprintf(w, "%-8s %14s %14s %14s %14s %7.1f%%\n", res, units.Thousands(int64(c.Before)), units.Thousands(int64(c.Pruned)), units.Thousands(int64(c.After)), budget, 100*c.After/c.Before)
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "%-8s %11.4g ms %11.4g ms %14s %11.4g ms %7.1f%%  (predicted by the %s latency model, mean error %.1f %%)\n", "latency",

@@ -9,6 +9,7 @@ import (
 	"github.com/pare-ml/pare/core/exec"
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
+	"github.com/pare-ml/pare/core/units"
 )
 
 // infoResult holds the --json keys of pare info (docs/cli.md): the cost
@@ -142,10 +143,10 @@ func printInfo(w io.Writer, r *infoResult) {
 			shape = fmt.Sprint(l.OutputShapes[0])
 		}
 		fmt.Fprintf(w, "%-32s %-20s %-18s %14s %12s %14s\n", clip(l.Name, 32), clip(l.OpType, 20), clip(shape, 18),
-			thousands(l.MACs), thousands(l.Params), thousands(l.ActivationBytes))
+			units.Thousands(l.MACs), units.Thousands(l.Params), units.Thousands(l.ActivationBytes))
 	}
-	fmt.Fprintf(w, "%-32s %-20s %-18s %14s %12s %14s\n", "total", "", "", thousands(r.MACs), thousands(r.Params), thousands(r.ActivationBytes))
-	fmt.Fprintf(w, "\npeak live activations %s bytes at these input shapes:", thousands(r.PeakActivationBytes))
+	fmt.Fprintf(w, "%-32s %-20s %-18s %14s %12s %14s\n", "total", "", "", units.Thousands(r.MACs), units.Thousands(r.Params), units.Thousands(r.ActivationBytes))
+	fmt.Fprintf(w, "\npeak live activations %s bytes at these input shapes:", units.Thousands(r.PeakActivationBytes))
 	for _, in := range r.Inputs {
 		fmt.Fprintf(w, " %s %v", in.Name, in.Shape)
 	}
@@ -157,22 +158,4 @@ func clip(s string, n int) string {
 		return s
 	}
 	return s[:n-1] + "…"
-}
-
-// thousands formats 12501632 as "12,501,632".
-func thousands(v int64) string {
-	s := fmt.Sprint(v)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -73,7 +73,7 @@ func runLatency(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if a.Free() == 0 {
-		return fmt.Errorf("nothing in %s can be pruned (%s), so a latency model would have nothing to steer; run 'pare info --channels %s'", pos[0], frozenSummary(a), pos[0])
+		return fmt.Errorf("nothing in %s can be pruned (%s), so a latency model would have nothing to steer; run 'pare info --channels %s'", pos[0], a.FrozenSummary(), pos[0])
 	}
 	rt := pareRuntime()
 	opts := qcqp.MeasureOptions{Grid: *grid, Validate: *validate, Runtime: rt, Seed: 1,

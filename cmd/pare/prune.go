@@ -15,6 +15,7 @@ import (
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/job"
 	"github.com/pare-ml/pare/core/train"
+	"github.com/pare-ml/pare/core/units"
 	"github.com/pare-ml/pare/qcqp"
 )
 
@@ -164,7 +165,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if a.Free() == 0 {
-		return fmt.Errorf("nothing in %s can be pruned: every channel group is frozen (%s); run 'pare info --channels %s' for the reasons", pos[0], frozenSummary(a), pos[0])
+		return fmt.Errorf("nothing in %s can be pruned: every channel group is frozen (%s); run 'pare info --channels %s' for the reasons", pos[0], a.FrozenSummary(), pos[0])
 	}
 	if !autoKeep {
 		a.MinKeep = keepShare
@@ -270,7 +271,7 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		r.Objective, r.Bound, r.Gap = shape.Taps.Objective, nil, nil
 		r.SolveSeconds = shape.Elapsed.Seconds()
 		r.Notes = append(r.Notes, fmt.Sprintf("kernel shape: the channel stage ran at %.2fx the MACs budget (%s, gap %s), then %d of %d kernel taps were removed; they are stored as zeros, so a dense runtime still runs %s MACs",
-			tr.Inflation, res.Status, gapText(finiteOrNil(res.Gap)), tr.Removed, tr.Of, thousands(int64(tr.DenseMACs))))
+			tr.Inflation, res.Status, gapText(finiteOrNil(res.Gap)), tr.Removed, tr.Of, units.Thousands(int64(tr.DenseMACs))))
 	}
 	if note != "" {
 		r.Notes = append(r.Notes, note)
@@ -587,20 +588,6 @@ func finiteOrNil(v float64) *float64 {
 	return &v
 }
 
-func frozenSummary(a *qcqp.Analysis) string {
-	var parts []string
-	for k, mp := range a.Maps {
-		if len(parts) == 3 {
-			parts = append(parts, "...")
-			break
-		}
-		if mp.Fixed {
-			parts = append(parts, mp.Name+": "+strings.Join(a.Frozen[k], "; "))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
 // taylorLayers scores the layers from gradients on the first batches of
 // the labelled images at path.
 func taylorLayers(a *qcqp.Analysis, path, split string, batches int) ([]qcqp.Layer, error) {
@@ -635,9 +622,9 @@ func printPrune(w io.Writer, r *pruneResult) {
 		rc := r.Resources[string(rs)]
 		budget := "-"
 		if rc.Budget != nil {
-			budget = thousands(int64(*rc.Budget))
+			budget = units.Thousands(int64(*rc.Budget))
 		}
-		fmt.Fprintf(w, "%-8s %16s %16s %16s %7.1f%%\n", rs, thousands(int64(rc.Before)), thousands(int64(rc.After)), budget, 100*rc.After/rc.Before)
+		fmt.Fprintf(w, "%-8s %16s %16s %16s %7.1f%%\n", rs, units.Thousands(int64(rc.Before)), units.Thousands(int64(rc.After)), budget, 100*rc.After/rc.Before)
 	}
 	if l := r.Latency; l != nil {
 		fmt.Fprintf(w, "%-8s %13.4f ms %13.4f ms %13.4f ms %7.1f%%  (predicted by the %s model)\n", "latency", l.PredictedBeforeMS, l.PredictedAfterMS, l.BudgetMS, 100*l.PredictedAfterMS/l.PredictedBeforeMS, l.Model)

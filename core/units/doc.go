@@ -8,6 +8,9 @@
 //	units.Bytes(1536)      // "1.5 KiB"
 //	units.Bytes(4 << 30)   // "4.0 GiB"
 //
+// Counts (MACs, parameters) get thousands separators: units.Thousands(12501632)
+// is "12,501,632".
+//
 // The page's JavaScript (www/js/format.js, formatBytes) follows the same
 // convention.
 package units

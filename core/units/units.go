@@ -3,6 +3,7 @@ package units
 import (
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Bytes formats n bytes in binary units (B, KiB, MiB, GiB, TiB) with one
@@ -20,4 +21,22 @@ func Bytes(n int64) string {
 		}
 	}
 	return fmt.Sprintf("%.1f TiB", v/unit)
+}
+
+// Thousands writes n with a comma between groups of three digits, as
+// counts of MACs and parameters are shown: 12501632 is "12,501,632".
+func Thousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	sign := ""
+	if s[0] == '-' {
+		sign, s = "-", s[1:]
+	}
+	b := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b = append(b, ',')
+		}
+		b = append(b, s[i])
+	}
+	return sign + string(b)
 }

@@ -1,6 +1,9 @@
 package units
 
-import "testing"
+import (
+	"math"
+	"testing"
+)
 
 func TestBytes(t *testing.T) {
 	for _, c := range []struct {
@@ -12,6 +15,20 @@ func TestBytes(t *testing.T) {
 	} {
 		if got := Bytes(c.n); got != c.want {
 			t.Errorf("Bytes(%d) = %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{
+		{0, "0"}, {999, "999"}, {1000, "1,000"}, {-1000, "-1,000"}, {12501632, "12,501,632"},
+		{-999999, "-999,999"}, {math.MinInt64, "-9,223,372,036,854,775,808"},
+	} {
+		if got := Thousands(c.n); got != c.want {
+			t.Errorf("Thousands(%d) = %q, want %q", c.n, got, c.want)
 		}
 	}
 }
