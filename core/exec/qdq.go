@@ -17,8 +17,9 @@ import (
 //     NewSession folds it once like any constant node: the Conv reads the
 //     float weight (and the int32 bias as float) and fuses as usual.
 //   - A QuantizeLinear -> DequantizeLinear pair on an activation, with the
-//     element-wise prefix that quantizers put before it (Abs, Relu, Sub or
-//     Add of a scalar constant, Clip to constant bounds) and the signed
+//     element-wise prefix that quantizers put before it (Abs, Relu, Sub,
+//     Add or Mul of a scalar constant, Clip to constant bounds: a QIL
+//     quantizer's, or a network's input scaling) and the signed
 //     form's Mul by Sign of the chain's input after it, runs here as one
 //     fake-quant pass: one buffer, no integer tensor, where the unfused
 //     plan makes up to seven passes and as many buffers.
@@ -47,8 +48,11 @@ type fakeQuant struct {
 	// saturation range less the zero point, narrowed by a Clip just before
 	// the QuantizeLinear (mergeClip).
 	lo, hi float32
-	// signed multiplies the result by Sign of the chain's input.
-	signed bool
+	// signed multiplies the result by Sign of the chain's input, or, when
+	// signScale is not 0, of the input times signScale: the output of
+	// the Mul by that constant which pre then starts with.
+	signed    bool
+	signScale float32
 	// q is the fused pass (finish).
 	q nn.FakeQuant
 	// members are the original steps, in order, for the fallback, with
@@ -62,10 +66,10 @@ type fakeQuant struct {
 // preOp is one element-wise op before the QuantizeLinear.
 type preOp struct {
 	kind nn.FakeQuantOpKind
-	// a is the constant of Sub and Add and the lower bound of Clip, b the
-	// upper bound of Clip.
+	// a is the constant of Sub, Add and Mul and the lower bound of Clip,
+	// b the upper bound of Clip.
 	a, b float32
-	// rank is the rank of the constant operand of Sub and Add: an input of
+	// rank is the rank of the constant operand of Sub, Add and Mul: an input of
 	// lower rank would be broadcast up to it.
 	rank int
 }
@@ -117,13 +121,13 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 			if !ok || !private(in) || drop[pi] {
 				break
 			}
-			op, ok := s.readPreOp(steps[pi])
+			op, data, ok := s.readPreOp(steps[pi])
 			if !ok {
 				break
 			}
 			f.pre = append([]preOp{op}, f.pre...)
 			chain = append([]int{pi}, chain...)
-			in = steps[pi].node.Input[0]
+			in = data
 		}
 		f.input = in
 		f.mergeClip()
@@ -138,6 +142,20 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 				f.signed = true
 				chain = append(chain, si, mi)
 				last, out = mi, steps[mi].node.Output[0]
+			}
+		}
+		// A signed chain's input may be a Mul by a constant that only the
+		// chain reads, through its first op and the Sign: a network's input
+		// scaling before a signed quantizer (the first layer of a net
+		// quantized whole). The pass takes the Mul too, and the sign of the
+		// same product.
+		if pi, ok := stepOf(in); ok && f.signed && readers[in] == 2 && !isOutput[in] && !drop[pi] {
+			if op, data, ok := s.readPreOp(steps[pi]); ok && op.kind == nn.FakeQuantMul && op.a != 0 {
+				f.pre = append([]preOp{op}, f.pre...)
+				f.signScale = op.a
+				chain = append(chain, pi)
+				in = data
+				f.input = in
 			}
 		}
 		f.consts = map[string]*tensor.Tensor{}
@@ -301,36 +319,39 @@ func (s *Session) readQDQ(f *fakeQuant, q, dq step) bool {
 }
 
 // readPreOp recognises an element-wise op on float32 data with constant
-// scalar operands.
-func (s *Session) readPreOp(st step) (preOp, bool) {
+// scalar operands, and returns the name of its data input.
+func (s *Session) readPreOp(st step) (preOp, string, bool) {
 	n := st.node
-	if !onnx.IsDefaultDomain(n.Domain) || len(n.Output) != 1 {
-		return preOp{}, false
+	if !onnx.IsDefaultDomain(n.Domain) || len(n.Output) != 1 || len(n.Input) == 0 {
+		return preOp{}, "", false
 	}
 	switch n.OpType {
 	case "Abs":
-		return preOp{kind: nn.FakeQuantAbs}, len(n.Input) == 1
+		return preOp{kind: nn.FakeQuantAbs}, n.Input[0], len(n.Input) == 1
 	case "Relu":
-		return preOp{kind: nn.FakeQuantRelu}, len(n.Input) == 1
-	case "Sub", "Add":
+		return preOp{kind: nn.FakeQuantRelu}, n.Input[0], len(n.Input) == 1
+	case "Sub", "Add", "Mul":
 		if len(n.Input) != 2 || st.opset < 7 {
-			return preOp{}, false
+			return preOp{}, "", false
 		}
+		data := 0
 		c, rank, ok := s.scalarF32(n.Input[1])
+		if !ok && n.OpType == "Mul" {
+			// A float32 product does not depend on the operands' order.
+			data = 1
+			c, rank, ok = s.scalarF32(n.Input[0])
+		}
 		if !ok {
-			return preOp{}, false
+			return preOp{}, "", false
 		}
-		k := nn.FakeQuantSub
-		if n.OpType == "Add" {
-			k = nn.FakeQuantAdd
-		}
-		return preOp{kind: k, a: c, rank: rank}, true
+		k := map[string]nn.FakeQuantOpKind{"Sub": nn.FakeQuantSub, "Add": nn.FakeQuantAdd, "Mul": nn.FakeQuantMul}[n.OpType]
+		return preOp{kind: k, a: c, rank: rank}, n.Input[data], true
 	case "Clip":
 		if lo, hi, ok := s.activationRange(st); ok {
-			return preOp{kind: nn.FakeQuantClip, a: lo, b: hi}, true
+			return preOp{kind: nn.FakeQuantClip, a: lo, b: hi}, n.Input[0], true
 		}
 	}
-	return preOp{}, false
+	return preOp{}, "", false
 }
 
 // signedMul finds Mul(dq, Sign(input)) (either operand order) as the only
@@ -458,10 +479,11 @@ func (f *fakeQuant) apply(y, x []float32) { f.q.Apply(y, x) }
 func (f *fakeQuant) finish() {
 	f.q = nn.FakeQuant{
 		Scale: f.qScale, Lo: f.lo, Hi: f.hi,
-		NaN:    float32(-f.qZero), // level 0
-		Offset: float32(f.qZero - f.dZero),
-		Step:   f.dScale,
-		Signed: f.signed,
+		NaN:       float32(-f.qZero), // level 0
+		Offset:    float32(f.qZero - f.dZero),
+		Step:      f.dScale,
+		Signed:    f.signed,
+		SignScale: f.signScale,
 	}
 	for _, p := range f.pre {
 		f.q.Pre = append(f.q.Pre, nn.FakeQuantOp{Kind: p.kind, A: p.a, B: p.b})

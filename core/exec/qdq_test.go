@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -22,6 +23,9 @@ type qdqCase struct {
 	// fused is whether the chain must collapse (no QuantizeLinear step
 	// left in the fused plan), and intoConv whether into a Conv step.
 	fused, intoConv bool
+	// gone are op types the fused plan must not run any more (taken into
+	// a fused step).
+	gone []string
 }
 
 func onnxT(t *testing.T, name string, v *tensor.Tensor) *onnx.Tensor {
@@ -87,6 +91,15 @@ func qdqCases(t *testing.T) []qdqCase {
 			inits: []*onnx.Tensor{sc("c", -0.1), sc("s", 0.2), zp("z", tensor.Int8, 0)},
 			nodes: []*onnx.Node{mkNode("Relu", "relu", []string{"x"}, []string{"a"}), mkNode("Add", "add", []string{"a", "c"}, []string{"b"}),
 				q("b", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "input scaling: Mul by a constant (either operand) before", opset: 13, scale: 0.1, fused: true, gone: []string{"Mul"},
+			inits: []*onnx.Tensor{sc("two", 2), sc("third", 1.0/3), sc("s", 0.2), zp("z", tensor.Int8, 3)},
+			nodes: []*onnx.Node{mkNode("Mul", "mul", []string{"two", "x"}, []string{"a"}), mkNode("Mul", "mul2", []string{"a", "third"}, []string{"b"}),
+				mkNode("Mul", "mul3", []string{"b", "two"}, []string{"c"}), q("c", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "input scaling, then a signed quantizer (the Mul into the pass)", opset: 13, scale: 0.3, fused: true, gone: []string{"Mul", "Sign"},
+			inits: []*onnx.Tensor{sc("half", 0.5), sc("zero", 0), sc("w", 1.5), sc("s", 0.15), zp("z", tensor.Uint8, 0)},
+			nodes: []*onnx.Node{mkNode("Mul", "mul", []string{"half", "x"}, []string{"m"}), mkNode("Abs", "abs", []string{"m"}, []string{"a"}),
+				mkNode("Clip", "clip", []string{"a", "zero", "w"}, []string{"b"}), q("b", "q", "s", "z"), dq("q", "d", "s", "z"),
+				mkNode("Sign", "sign", []string{"m"}, []string{"sg"}), mkNode("Mul", "mul2", []string{"sg", "d"}, []string{"y"})}},
 		{name: "int4 at opset 21", opset: 21, scale: 0.3, fused: true,
 			inits: []*onnx.Tensor{sc("s", 0.3), zp("z", tensor.Int4, 1)},
 			nodes: []*onnx.Node{q("x", "q", "s", "z"), dq("q", "y", "s", "z")}},
@@ -175,6 +188,9 @@ func TestFakeQuantMatchesUnfused(t *testing.T) {
 				quantSteps, convQuant := 0, false
 				for _, st := range s.fused {
 					quantSteps += b2i(st.node.OpType == "QuantizeLinear")
+					if slices.Contains(c.gone, st.node.OpType) {
+						t.Errorf("a %s step is left in the fused plan", st.node.OpType)
+					}
 					convQuant = convQuant || st.conv != nil && st.conv.quant != nil
 					if st.conv != nil && st.conv.quant != nil && st.conv.clamp.Clamp {
 						t.Errorf("the Conv still clamps before its fake quantization, which could take the clamp")
