@@ -26,6 +26,9 @@ type qdqCase struct {
 	// gone are op types the fused plan must not run any more (taken into
 	// a fused step).
 	gone []string
+	// unclamped is whether no fused Conv may keep its Relu or Clip (a
+	// fake quantization after the pool took it).
+	unclamped bool
 }
 
 func onnxT(t *testing.T, name string, v *tensor.Tensor) *onnx.Tensor {
@@ -100,6 +103,24 @@ func qdqCases(t *testing.T) []qdqCase {
 			nodes: []*onnx.Node{mkNode("Mul", "mul", []string{"half", "x"}, []string{"m"}), mkNode("Abs", "abs", []string{"m"}, []string{"a"}),
 				mkNode("Clip", "clip", []string{"a", "zero", "w"}, []string{"b"}), q("b", "q", "s", "z"), dq("q", "d", "s", "z"),
 				mkNode("Sign", "sign", []string{"m"}, []string{"sg"}), mkNode("Mul", "mul2", []string{"sg", "d"}, []string{"y"})}},
+		{name: "MaxPool, then QDQ (into the pool's step)", opset: 13, scale: 0.1, fused: true, gone: []string{"DequantizeLinear"},
+			inits: []*onnx.Tensor{sc("lo", -1), sc("hi", 1), sc("s", 0.1), zp("z", tensor.Int8, 2)},
+			nodes: []*onnx.Node{mkNode("MaxPool", "pool", []string{"x"}, []string{"p"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)),
+				mkNode("Clip", "clip", []string{"p", "lo", "hi"}, []string{"c"}), q("c", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "Conv, Relu, MaxPool, QDQ: the Relu into the pass after the pool", opset: 13, scale: 0.2, fused: true, gone: []string{"DequantizeLinear"}, unclamped: true,
+			inits: []*onnx.Tensor{onnxT(t, "W", weights(4, 4, 3, 3)), onnxT(t, "B", weights(4)), sc("zero", 0), sc("w", 3), sc("s", 0.2), zp("z", tensor.Uint8, 0)},
+			nodes: []*onnx.Node{mkNode("Conv", "conv", []string{"x", "W", "B"}, []string{"c"}, pads), mkNode("Relu", "relu", []string{"c"}, []string{"r"}),
+				mkNode("MaxPool", "pool", []string{"r"}, []string{"p"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)),
+				mkNode("Clip", "clip", []string{"p", "zero", "w"}, []string{"k"}), q("k", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "Conv, Relu, MaxPool, Flatten, QDQ with a zero point", opset: 13, scale: 0.2, fused: true, gone: []string{"DequantizeLinear"}, unclamped: true,
+			inits: []*onnx.Tensor{onnxT(t, "W", weights(4, 4, 3, 3)), sc("s", 0.2), zp("z", tensor.Int8, -5)},
+			nodes: []*onnx.Node{mkNode("Conv", "conv", []string{"x", "W"}, []string{"c"}, pads), mkNode("Relu", "relu", []string{"c"}, []string{"r"}),
+				mkNode("MaxPool", "pool", []string{"r"}, []string{"p"}, attrInts("kernel_shape", 3, 3), attrInts("strides", 1, 1)),
+				mkNode("Flatten", "flat", []string{"p"}, []string{"f"}), q("f", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "GlobalAveragePool, Flatten, then QDQ (into the pool's step)", opset: 13, scale: 0.1, fused: true, gone: []string{"DequantizeLinear"},
+			inits: []*onnx.Tensor{sc("s", 0.1), zp("z", tensor.Uint8, 7)},
+			nodes: []*onnx.Node{mkNode("GlobalAveragePool", "gap", []string{"x"}, []string{"p"}), mkNode("Flatten", "flat", []string{"p"}, []string{"f"}),
+				q("f", "q", "s", "z"), dq("q", "y", "s", "z")}},
 		{name: "int4 at opset 21", opset: 21, scale: 0.3, fused: true,
 			inits: []*onnx.Tensor{sc("s", 0.3), zp("z", tensor.Int4, 1)},
 			nodes: []*onnx.Node{q("x", "q", "s", "z"), dq("q", "y", "s", "z")}},
@@ -188,6 +209,9 @@ func TestFakeQuantMatchesUnfused(t *testing.T) {
 				quantSteps, convQuant := 0, false
 				for _, st := range s.fused {
 					quantSteps += b2i(st.node.OpType == "QuantizeLinear")
+					if c.unclamped && st.conv != nil && st.conv.clamp.Clamp {
+						t.Errorf("the Conv before the pool still clamps")
+					}
 					if slices.Contains(c.gone, st.node.OpType) {
 						t.Errorf("a %s step is left in the fused plan", st.node.OpType)
 					}
