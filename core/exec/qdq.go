@@ -365,7 +365,13 @@ func (s *Session) readPreOp(st step) (preOp, string, bool) {
 		if !ok {
 			return preOp{}, "", false
 		}
-		k := map[string]nn.FakeQuantOpKind{"Sub": nn.FakeQuantSub, "Add": nn.FakeQuantAdd, "Mul": nn.FakeQuantMul}[n.OpType]
+		k := nn.FakeQuantSub
+		switch n.OpType {
+		case "Add":
+			k = nn.FakeQuantAdd
+		case "Mul":
+			k = nn.FakeQuantMul
+		}
 		return preOp{kind: k, a: c, rank: rank}, n.Input[data], true
 	case "Clip":
 		if lo, hi, ok := s.activationRange(st); ok {
@@ -446,7 +452,7 @@ var quantAfterOps = map[string]bool{"MaxPool": true, "AveragePool": true, "Globa
 // bit.
 func withQuantAfter(prod step, f *fakeQuant, out string) (step, bool) {
 	n := prod.node
-	if !quantAfterOps[n.OpType] || !isOp(n, n.OpType) || prod.conv != nil {
+	if !quantAfterOps[n.OpType] || !onnx.IsDefaultDomain(n.Domain) || len(n.Output) != 1 || prod.conv != nil {
 		return step{}, false
 	}
 	for _, p := range f.pre {
