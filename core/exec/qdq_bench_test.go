@@ -25,6 +25,7 @@ var qdqModels = []struct {
 }{
 	{"mnist-8", "models/mnist-8.onnx", "data/mnist", false},
 	{"fashion-dwnet", "core/train/testdata/fashion-dwnet.onnx", "data/fashion-mnist", true},
+	{"fashion-resnet", "core/train/testdata/fashion-resnet.onnx", "data/fashion-mnist", true},
 }
 
 // qdqVariants are the files each benchmark times: the float model, and

@@ -3,6 +3,7 @@ package exec
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/onnx"
@@ -22,6 +23,17 @@ type qdqCase struct {
 	// fused is whether the chain must collapse (no QuantizeLinear step
 	// left in the fused plan), and intoConv whether into a Conv step.
 	fused, intoConv bool
+	// gone are op types the fused plan must not run any more (taken into
+	// a fused step).
+	gone []string
+	// unclamped is whether no fused Conv may keep its Relu or Clip (a
+	// fake quantization after the pool took it).
+	unclamped bool
+	// finite leaves NaN and infinities out of the input: the reference
+	// plan fuses the Conv and its Relu too, and that clamp may turn a NaN
+	// into 0 where the ONNX Relu, and the fused plan, keep it (in the
+	// pure-Go build), which only a zero point of 0 hides.
+	finite bool
 }
 
 func onnxT(t *testing.T, name string, v *tensor.Tensor) *onnx.Tensor {
@@ -87,6 +99,33 @@ func qdqCases(t *testing.T) []qdqCase {
 			inits: []*onnx.Tensor{sc("c", -0.1), sc("s", 0.2), zp("z", tensor.Int8, 0)},
 			nodes: []*onnx.Node{mkNode("Relu", "relu", []string{"x"}, []string{"a"}), mkNode("Add", "add", []string{"a", "c"}, []string{"b"}),
 				q("b", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "input scaling: Mul by a constant (either operand) before", opset: 13, scale: 0.1, fused: true, gone: []string{"Mul"},
+			inits: []*onnx.Tensor{sc("two", 2), sc("third", 1.0/3), sc("s", 0.2), zp("z", tensor.Int8, 3)},
+			nodes: []*onnx.Node{mkNode("Mul", "mul", []string{"two", "x"}, []string{"a"}), mkNode("Mul", "mul2", []string{"a", "third"}, []string{"b"}),
+				mkNode("Mul", "mul3", []string{"b", "two"}, []string{"c"}), q("c", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "input scaling, then a signed quantizer (the Mul into the pass)", opset: 13, scale: 0.3, fused: true, gone: []string{"Mul", "Sign"},
+			inits: []*onnx.Tensor{sc("half", 0.5), sc("zero", 0), sc("w", 1.5), sc("s", 0.15), zp("z", tensor.Uint8, 0)},
+			nodes: []*onnx.Node{mkNode("Mul", "mul", []string{"half", "x"}, []string{"m"}), mkNode("Abs", "abs", []string{"m"}, []string{"a"}),
+				mkNode("Clip", "clip", []string{"a", "zero", "w"}, []string{"b"}), q("b", "q", "s", "z"), dq("q", "d", "s", "z"),
+				mkNode("Sign", "sign", []string{"m"}, []string{"sg"}), mkNode("Mul", "mul2", []string{"sg", "d"}, []string{"y"})}},
+		{name: "MaxPool, then QDQ (into the pool's step)", opset: 13, scale: 0.1, fused: true, gone: []string{"DequantizeLinear"},
+			inits: []*onnx.Tensor{sc("lo", -1), sc("hi", 1), sc("s", 0.1), zp("z", tensor.Int8, 2)},
+			nodes: []*onnx.Node{mkNode("MaxPool", "pool", []string{"x"}, []string{"p"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)),
+				mkNode("Clip", "clip", []string{"p", "lo", "hi"}, []string{"c"}), q("c", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "Conv, Relu, MaxPool, QDQ: the Relu into the pass after the pool", opset: 13, scale: 0.2, fused: true, gone: []string{"DequantizeLinear"}, unclamped: true,
+			inits: []*onnx.Tensor{onnxT(t, "W", weights(4, 4, 3, 3)), onnxT(t, "B", weights(4)), sc("zero", 0), sc("w", 3), sc("s", 0.2), zp("z", tensor.Uint8, 0)},
+			nodes: []*onnx.Node{mkNode("Conv", "conv", []string{"x", "W", "B"}, []string{"c"}, pads), mkNode("Relu", "relu", []string{"c"}, []string{"r"}),
+				mkNode("MaxPool", "pool", []string{"r"}, []string{"p"}, attrInts("kernel_shape", 2, 2), attrInts("strides", 2, 2)),
+				mkNode("Clip", "clip", []string{"p", "zero", "w"}, []string{"k"}), q("k", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "Conv, Relu, MaxPool, Flatten, QDQ with a zero point", opset: 13, scale: 0.2, fused: true, gone: []string{"DequantizeLinear"}, unclamped: true, finite: true,
+			inits: []*onnx.Tensor{onnxT(t, "W", weights(4, 4, 3, 3)), sc("s", 0.2), zp("z", tensor.Int8, -5)},
+			nodes: []*onnx.Node{mkNode("Conv", "conv", []string{"x", "W"}, []string{"c"}, pads), mkNode("Relu", "relu", []string{"c"}, []string{"r"}),
+				mkNode("MaxPool", "pool", []string{"r"}, []string{"p"}, attrInts("kernel_shape", 1, 2), attrInts("strides", 1, 1)),
+				mkNode("Flatten", "flat", []string{"p"}, []string{"f"}), q("f", "q", "s", "z"), dq("q", "y", "s", "z")}},
+		{name: "GlobalAveragePool, Flatten, then QDQ (into the pool's step)", opset: 13, scale: 0.1, fused: true, gone: []string{"DequantizeLinear"},
+			inits: []*onnx.Tensor{sc("s", 0.1), zp("z", tensor.Uint8, 7)},
+			nodes: []*onnx.Node{mkNode("GlobalAveragePool", "gap", []string{"x"}, []string{"p"}), mkNode("Flatten", "flat", []string{"p"}, []string{"f"}),
+				q("f", "q", "s", "z"), dq("q", "y", "s", "z")}},
 		{name: "int4 at opset 21", opset: 21, scale: 0.3, fused: true,
 			inits: []*onnx.Tensor{sc("s", 0.3), zp("z", tensor.Int4, 1)},
 			nodes: []*onnx.Node{q("x", "q", "s", "z"), dq("q", "y", "s", "z")}},
@@ -123,6 +162,9 @@ func qdqInput(c qdqCase) *tensor.Tensor {
 			v[i] = float32(rng.NormFloat64() * 50)
 		case 2:
 			v[i] = []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 1e30}[rng.IntN(6)]
+			if c.finite && (v[i] != v[i] || math.IsInf(float64(v[i]), 0)) {
+				v[i] = -1e3
+			}
 		default:
 			v[i] = float32(rng.NormFloat64() * 2)
 		}
@@ -175,6 +217,12 @@ func TestFakeQuantMatchesUnfused(t *testing.T) {
 				quantSteps, convQuant := 0, false
 				for _, st := range s.fused {
 					quantSteps += b2i(st.node.OpType == "QuantizeLinear")
+					if c.unclamped && st.conv != nil && st.conv.clamp.Clamp {
+						t.Errorf("the Conv before the pool still clamps")
+					}
+					if slices.Contains(c.gone, st.node.OpType) {
+						t.Errorf("a %s step is left in the fused plan", st.node.OpType)
+					}
 					convQuant = convQuant || st.conv != nil && st.conv.quant != nil
 					if st.conv != nil && st.conv.quant != nil && st.conv.clamp.Clamp {
 						t.Errorf("the Conv still clamps before its fake quantization, which could take the clamp")

@@ -15,7 +15,7 @@ import (
 //	r = Lo if r < Lo, Hi if r > Hi, NaN if r is NaN, else r
 //	r = (r + 1.5*2^23) - 1.5*2^23                 (round half to even)
 //	y = (r + Offset) * Step
-//	y = y * sign(x)                               (when Signed)
+//	y = y * sign(x * SignScale)                   (when Signed)
 //
 // which is QuantizeLinear's k = saturate(round(v/s) + z) followed by
 // DequantizeLinear's (k - z') s' when Lo and Hi are the saturation range
@@ -29,12 +29,26 @@ type FakeQuant struct {
 	Pre                              []FakeQuantOp
 	Scale, Lo, Hi, NaN, Offset, Step float32
 	Signed                           bool
+	// SignScale, when not 0, is the constant of a Mul the input went
+	// through before the Sign read it (a network's input scaling ahead
+	// of a signed quantizer: Pre then starts with that Mul). The Go loop
+	// and the kernels take the sign of the same float32 product the Mul
+	// made; 0 stands for 1 (the sign of x itself).
+	SignScale float32
+}
+
+// signScale is the factor the sign of the input is taken after.
+func (q *FakeQuant) signScale() float32 {
+	if q.SignScale == 0 {
+		return 1 // x * 1 is x, NaN aside (whose sign is NaN either way)
+	}
+	return q.SignScale
 }
 
 // FakeQuantOp is an element-wise op before the quantization, with the
 // float32 semantics of the ONNX kernels: Abs clears the sign bit, Relu
-// maps v <= 0 to +0 (NaN stays), Add and Sub take the constant A, Clip
-// sets v < A to A, then v > B to B (NaN stays). Its layout (three 32-bit
+// maps v <= 0 to +0 (NaN stays), Add, Sub and Mul take the constant A,
+// Clip sets v < A to A, then v > B to B (NaN stays). Its layout (three 32-bit
 // fields) is read by the WebAssembly kernel.
 type FakeQuantOp struct {
 	Kind FakeQuantOpKind
@@ -51,6 +65,9 @@ const (
 	FakeQuantSub
 	FakeQuantAdd
 	FakeQuantClip
+	// FakeQuantMul is v * A: a network's input scaling (Mul of the image
+	// by 1/255 or so) before the input's quantization.
+	FakeQuantMul
 )
 
 // fakeQuantBlock is how many values go through the ops of Pre at a time:
@@ -69,9 +86,12 @@ func (q *FakeQuant) Apply(y, x []float32) {
 		panic(fmt.Sprintf("nn: FakeQuant: y has %d elements, x %d", len(y), len(x)))
 	}
 	for _, p := range q.Pre {
-		if p.Kind > FakeQuantClip {
+		if p.Kind > FakeQuantMul {
 			panic(fmt.Sprintf("nn: FakeQuant: unknown op kind %d", p.Kind))
 		}
+	}
+	if q.SignScale != 0 && (!q.Signed || len(q.Pre) == 0 || q.Pre[0].Kind != FakeQuantMul || q.Pre[0].A != q.SignScale) {
+		panic("nn: FakeQuant: SignScale is set without a signed form whose Pre starts with that Mul")
 	}
 	if q.Signed && len(x) > 0 && &y[0] == &x[0] {
 		panic("nn: FakeQuant: a signed fake quantization cannot run in place")
@@ -102,7 +122,7 @@ func (q *FakeQuant) applyBlockGo(y, x []float32) {
 	}
 	fakeQuantGo(y, src, q.Scale, q.Lo, q.Hi, q.NaN, q.Offset, q.Step)
 	if q.Signed {
-		signMulGo(y, x)
+		signMulGo(y, x, q.signScale())
 	}
 }
 
@@ -127,12 +147,12 @@ func fakeQuantGo(y, src []float32, scale, lo, hi, nan, off, step float32) {
 	}
 }
 
-// signMulGo multiplies y by the Sign kernel's sign of x: 1, -1, or x
-// itself (zeros and NaN).
-func signMulGo(y, x []float32) {
+// signMulGo multiplies y by the Sign kernel's sign of x*c: 1, -1, or
+// x*c itself (zeros and NaN).
+func signMulGo(y, x []float32, c float32) {
 	x = x[:len(y)]
 	for i, v := range x {
-		y[i] *= signOf(v)
+		y[i] *= signOf(v * c)
 	}
 }
 
@@ -168,6 +188,10 @@ func (p FakeQuantOp) applyGo(y, x []float32) {
 	case FakeQuantAdd:
 		for i, v := range x {
 			y[i] = v + p.A
+		}
+	case FakeQuantMul:
+		for i, v := range x {
+			y[i] = v * p.A
 		}
 	case FakeQuantClip:
 		for i, v := range x {

@@ -12,7 +12,7 @@ package nn
 func fakeQuantAVX2(y, src *float32, n int, scale, lo, hi, nan, off, step float32)
 
 //go:noescape
-func signMulAVX2(y, x *float32, n int)
+func signMulAVX2(y, x *float32, n int, c float32)
 
 //go:noescape
 func fqAbsAVX2(y, x *float32, n int)
@@ -25,6 +25,9 @@ func fqAddAVX2(y, x *float32, n int, c float32)
 
 //go:noescape
 func fqSubAVX2(y, x *float32, n int, c float32)
+
+//go:noescape
+func fqMulAVX2(y, x *float32, n int, c float32)
 
 //go:noescape
 func fqClipAVX2(y, x *float32, n int, lo, hi float32)
@@ -44,7 +47,7 @@ func simdFakeQuant(q *FakeQuant, y, x []float32) int {
 	if len(q.Pre) == 0 {
 		fakeQuantAVX2(&y[0], &x[0], n, q.Scale, q.Lo, q.Hi, q.NaN, q.Offset, q.Step)
 		if q.Signed {
-			signMulAVX2(&y[0], &x[0], n)
+			signMulAVX2(&y[0], &x[0], n, q.signScale())
 		}
 		return n
 	}
@@ -62,6 +65,8 @@ func simdFakeQuant(q *FakeQuant, y, x []float32) int {
 				fqSubAVX2(yp, src, m, p.A)
 			case FakeQuantAdd:
 				fqAddAVX2(yp, src, m, p.A)
+			case FakeQuantMul:
+				fqMulAVX2(yp, src, m, p.A)
 			case FakeQuantClip:
 				fqClipAVX2(yp, src, m, p.A, p.B)
 			}
@@ -69,7 +74,7 @@ func simdFakeQuant(q *FakeQuant, y, x []float32) int {
 		}
 		fakeQuantAVX2(yp, src, m, q.Scale, q.Lo, q.Hi, q.NaN, q.Offset, q.Step)
 		if q.Signed {
-			signMulAVX2(yp, &xs[0], m)
+			signMulAVX2(yp, &xs[0], m, q.signScale())
 		}
 	}
 	return n

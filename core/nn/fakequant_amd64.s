@@ -48,12 +48,13 @@ fakeQuantDone:
 	VZEROUPPER
 	RET
 
-// func signMulAVX2(y, x *float32, n int)
-// y = y * sign(x), sign(x) being 1, -1, or x (zeros and NaN).
-TEXT ·signMulAVX2(SB), NOSPLIT, $0-24
+// func signMulAVX2(y, x *float32, n int, c float32)
+// y = y * sign(x*c), sign(v) being 1, -1, or v (zeros and NaN).
+TEXT ·signMulAVX2(SB), NOSPLIT, $0-28
 	MOVQ         y+0(FP), DI
 	MOVQ         x+8(FP), SI
 	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y4
 	VXORPS       Y7, Y7, Y7
 	MOVL         $0x3F800000, AX // 1
 	VMOVD        AX, X5
@@ -66,6 +67,7 @@ TEXT ·signMulAVX2(SB), NOSPLIT, $0-24
 
 signMulLoop:
 	VMOVUPS   (SI), Y0
+	VMULPS    Y4, Y0, Y0
 	VCMPPS    $14, Y7, Y0, Y1 // x > 0
 	VCMPPS    $1, Y7, Y0, Y2  // x < 0
 	VBLENDVPS Y1, Y5, Y0, Y0
@@ -173,6 +175,29 @@ subCLoop:
 	JNZ     subCLoop
 
 subCDone:
+	VZEROUPPER
+	RET
+
+// func fqMulAVX2(y, x *float32, n int, c float32)
+// y = x * c.
+TEXT ·fqMulAVX2(SB), NOSPLIT, $0-28
+	MOVQ         y+0(FP), DI
+	MOVQ         x+8(FP), SI
+	MOVQ         n+16(FP), CX
+	VBROADCASTSS c+24(FP), Y1
+	SHRQ         $3, CX
+	JZ           mulCDone
+
+mulCLoop:
+	VMOVUPS (SI), Y0
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (DI)
+	ADDQ    $32, DI
+	ADDQ    $32, SI
+	DECQ    CX
+	JNZ     mulCLoop
+
+mulCDone:
 	VZEROUPPER
 	RET
 

@@ -25,7 +25,11 @@ func fakeQuantCases() []struct {
 		{"QIL signed", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantAbs}}, Scale: 1.5 / 7, Lo: 0, Hi: 7, Step: 1.5 / 7, Signed: true}},
 		{"QIL unsigned, Clip not merged", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantSub, A: 0.3}, {Kind: FakeQuantClip, A: 0, B: 2}}, Scale: 2.0 / 15, Lo: 0, Hi: 15, Step: 2.0 / 15}},
 		{"Relu, Add", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantRelu}, {Kind: FakeQuantAdd, A: -0.1}}, Scale: 0.2, Lo: -128, Hi: 127, Step: 0.2}},
-		{"every op, signed", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantAdd, A: 0.05}, {Kind: FakeQuantRelu}, {Kind: FakeQuantAbs}, {Kind: FakeQuantClip, A: -1, B: 1}, {Kind: FakeQuantSub, A: 0.5}},
+		{"input scaling, then a signed quantizer", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantMul, A: 1.0 / 255}, {Kind: FakeQuantAbs}}, Scale: 0.5 / 7, Lo: 0, Hi: 7, Step: 0.5 / 7, Signed: true, SignScale: 1.0 / 255}},
+		{"signed, the sign of x scaled to underflow and overflow", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantMul, A: 1e-38}, {Kind: FakeQuantAbs}}, Scale: 1e-39, Lo: 0, Hi: 7, Offset: 1, Step: 0.25, Signed: true, SignScale: 1e-38}},
+		{"signed, negative sign scale", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantMul, A: -3e38}, {Kind: FakeQuantAbs}}, Scale: 1e38, Lo: -8, Hi: 7, Offset: 1, Step: 0.25, Signed: true, SignScale: -3e38}},
+		{"input scaling (Mul)", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantMul, A: 1.0 / 255}}, Scale: 1.0 / 255, Lo: -128, Hi: 127, NaN: -128, Offset: 0, Step: 1.0 / 255}},
+		{"every op, signed", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantAdd, A: 0.05}, {Kind: FakeQuantRelu}, {Kind: FakeQuantAbs}, {Kind: FakeQuantClip, A: -1, B: 1}, {Kind: FakeQuantSub, A: 0.5}, {Kind: FakeQuantMul, A: -1.7}},
 			Scale: 0.125, Lo: -8, Hi: 7, NaN: 0, Offset: 1, Step: 0.125, Signed: true}},
 		{"Clip with a reversed range", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantClip, A: 3, B: 2}}, Scale: 0.01, Lo: -128, Hi: 127, Step: 0.01}},
 		{"Clip to NaN bounds", FakeQuant{Pre: []FakeQuantOp{{Kind: FakeQuantClip, A: nan, B: nan}}, Scale: 0.5, Lo: -8, Hi: 7, Step: 0.5}},
@@ -186,5 +190,43 @@ func BenchmarkFakeQuant(b *testing.B) {
 				c.q.applyGo(y, x)
 			}
 		})
+	}
+}
+
+// TestFakeQuantSignScaleIsTheScaledInputsSign: a signed fake quantization
+// whose Pre starts with the input's Mul by SignScale computes what the
+// unscaled one does on the product (the Mul node's output, which the Sign
+// reads), including where the product underflows to zero or overflows
+// while x does not, which the sign of x alone would get wrong.
+func TestFakeQuantSignScaleIsTheScaledInputsSign(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	tested := 0
+	for _, c := range fakeQuantCases() {
+		q := c.q
+		if q.SignScale == 0 {
+			continue
+		}
+		tested++
+		plain := q
+		plain.Pre, plain.SignScale = q.Pre[1:], 0
+		for _, n := range []int{3, 64, 1029} {
+			x := fakeQuantInputs(rng, n, q.Scale/q.SignScale)
+			x = append(x, 1e-45, -1e-45, 3e-39, -2e-7, 5, -5, 3e38)
+			m := make([]float32, len(x))
+			for i, v := range x {
+				m[i] = v * q.SignScale
+			}
+			got, want := make([]float32, len(x)), make([]float32, len(x))
+			q.Apply(got, x)
+			plain.Apply(want, m)
+			for i := range x {
+				if !sameFloat(got[i], want[i]) {
+					t.Fatalf("%s, n=%d: x = %v: %v, the unscaled form on x*%v = %v: %v", c.name, n, x[i], got[i], q.SignScale, m[i], want[i])
+				}
+			}
+		}
+	}
+	if tested == 0 {
+		t.Fatal("no case sets SignScale")
 	}
 }

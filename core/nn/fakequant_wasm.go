@@ -18,7 +18,7 @@ import (
 // simdFakeQuant.
 //
 //go:wasmimport pare_gemm fake_quant
-func simdFakeQuantRaw(y, x, pre unsafe.Pointer, n, npre int32, scaleBits, loBits, hiBits, nanBits, offBits, stepBits uint32, signed int32)
+func simdFakeQuantRaw(y, x, pre unsafe.Pointer, n, npre int32, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits uint32)
 
 // The kernel reads each FakeQuantOp as its three 32-bit fields, kind, a,
 // b, 12 bytes apart: these fail to compile if the size is not 12.
@@ -43,7 +43,7 @@ func simdFakeQuant(q *FakeQuant, y, x []float32) int {
 	var pre unsafe.Pointer
 	if len(q.Pre) > 0 {
 		for _, p := range q.Pre {
-			if p.Kind > FakeQuantClip {
+			if p.Kind > FakeQuantMul {
 				return 0
 			}
 		}
@@ -51,6 +51,15 @@ func simdFakeQuant(q *FakeQuant, y, x []float32) int {
 	}
 	simdFakeQuantRaw(unsafe.Pointer(&y[0]), unsafe.Pointer(&x[0]), pre, int32(n), int32(len(q.Pre)),
 		math.Float32bits(q.Scale), math.Float32bits(q.Lo), math.Float32bits(q.Hi), math.Float32bits(q.NaN),
-		math.Float32bits(q.Offset), math.Float32bits(q.Step), boolInt32(q.Signed))
+		math.Float32bits(q.Offset), math.Float32bits(q.Step), signBits(q))
 	return n
+}
+
+// signBits is fake_quant's last argument: 0 when q is not signed, else the
+// bits of the factor the sign is taken after (never 0: 1 when unscaled).
+func signBits(q *FakeQuant) uint32 {
+	if !q.Signed {
+		return 0
+	}
+	return math.Float32bits(q.signScale())
 }

@@ -159,9 +159,9 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: add called but kernel_kind reported no kernel");
       kernel.add(y, a, b, n, relu);
     },
-    fake_quant: (y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signed) => {
+    fake_quant: (y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits) => {
       if (!kernel) throw new Error("simd-kernel: fake_quant called but kernel_kind reported no kernel");
-      kernel.fake_quant(y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signed);
+      kernel.fake_quant(y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits);
     },
     maxpool: (y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW) => {
       if (!kernel) throw new Error("simd-kernel: maxpool called but kernel_kind reported no kernel");

@@ -1434,15 +1434,17 @@
   ;; multiple of 4: the fused QuantizeLinear -> DequantizeLinear of a QDQ
   ;; model's activations, which Go's scalar division and branches made
   ;; twice the cost of a depthwise network's convolutions. For x at x,
-  ;; into y (y may be x unless signed is not 0):
+  ;; into y (y may be x unless signBits is not 0):
   ;;
   ;;   the npre ops at pre (12 bytes each: kind, then the float32 a and b),
   ;;     in order: 0 abs, 1 relu (v <= 0 to +0), 2 v - a, 3 v + a,
-  ;;     4 clip (v < a to a, then v > b to b)
+  ;;     4 clip (v < a to a, then v > b to b), 5 v * a
   ;;   r = v / scale, then lo where r < lo, hi where r > hi, nan where r
   ;;     is NaN; r = (r + 1.5*2^23) - 1.5*2^23 (round half to even);
   ;;     y = (r + off) * step
-  ;;   when signed is not 0, y = y * sign(x) (1, -1, or x for zeros, NaN)
+  ;;   when signBits is not 0, y = y * sign(x * c), c the float32 of
+  ;;     signBits (1 unless an input scaling came before the Sign; never
+  ;;     0), sign(v) being 1, -1, or v for zeros and NaN
   ;;
   ;; with the float parameters as bit patterns. Every value takes Go's
   ;; float32 operations in Go's order; the compare-and-set clamps are
@@ -1452,7 +1454,7 @@
   (func (export "fake_quant")
     (param $y i32) (param $x i32) (param $pre i32) (param $n i32) (param $npre i32)
     (param $scaleBits i32) (param $loBits i32) (param $hiBits i32) (param $nanBits i32) (param $offBits i32) (param $stepBits i32)
-    (param $signed i32)
+    (param $signBits i32)
     (local $done i32) (local $block i32) (local $m i32) (local $dst i32) (local $src i32) (local $op i32) (local $opsEnd i32)
     (local.set $block (local.get $n))
     (if (local.get $npre) (then (local.set $block (i32.const 1024))))
@@ -1476,8 +1478,9 @@
         (call $fqQuant (local.get $dst) (local.get $src) (local.get $m) (i32.eq (local.get $nanBits) (local.get $loBits))
           (f32.reinterpret_i32 (local.get $scaleBits)) (f32.reinterpret_i32 (local.get $loBits)) (f32.reinterpret_i32 (local.get $hiBits))
           (f32.reinterpret_i32 (local.get $nanBits)) (f32.reinterpret_i32 (local.get $offBits)) (f32.reinterpret_i32 (local.get $stepBits)))
-        (if (local.get $signed)
-          (then (call $fqSign (local.get $dst) (i32.add (local.get $x) (i32.shl (local.get $done) (i32.const 2))) (local.get $m))))
+        (if (local.get $signBits)
+          (then (call $fqSign (local.get $dst) (i32.add (local.get $x) (i32.shl (local.get $done) (i32.const 2))) (local.get $m)
+            (f32.reinterpret_i32 (local.get $signBits)))))
         (local.set $done (i32.add (local.get $done) (local.get $m)))
         (br $blocks))))
 
@@ -1522,14 +1525,15 @@
         (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (br $vec))))
 
-  ;; fqSign: y = y * sign(x) for n floats (n a multiple of 4).
-  (func $fqSign (param $y i32) (param $x i32) (param $n i32)
-    (local $end i32) (local $v v128) (local $s v128)
+  ;; fqSign: y = y * sign(x * c) for n floats (n a multiple of 4).
+  (func $fqSign (param $y i32) (param $x i32) (param $n i32) (param $c f32)
+    (local $end i32) (local $v v128) (local $s v128) (local $cV v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $cV (f32x4.splat (local.get $c)))
     (block $done
       (loop $vec
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (local.set $v (v128.load (local.get $x)))
+        (local.set $v (f32x4.mul (v128.load (local.get $x)) (local.get $cV)))
         (local.set $s (v128.bitselect (v128.const f32x4 1 1 1 1) (local.get $v) (f32x4.gt (local.get $v) (v128.const f32x4 0 0 0 0))))
         (local.set $s (v128.bitselect (v128.const f32x4 -1 -1 -1 -1) (local.get $s) (f32x4.lt (local.get $v) (v128.const f32x4 0 0 0 0))))
         (v128.store (local.get $y) (f32x4.mul (v128.load (local.get $y)) (local.get $s)))
@@ -1545,40 +1549,47 @@
     (local.set $aV (f32x4.splat (local.get $a)))
     (local.set $bV (f32x4.splat (local.get $b)))
     (block $done
-      (block $clip
-        (block $add
-          (block $sub
-            (block $relu
-              (block $abs
-                (br_table $abs $relu $sub $add $clip $done (local.get $kind)))
+      (block $mul
+        (block $clip
+          (block $add
+            (block $sub
+              (block $relu
+                (block $abs
+                  (br_table $abs $relu $sub $add $clip $mul $done (local.get $kind)))
+                (loop $vec
+                  (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+                  (v128.store (local.get $y) (f32x4.abs (v128.load (local.get $x))))
+                  (local.set $x (i32.add (local.get $x) (i32.const 16)))
+                  (local.set $y (i32.add (local.get $y) (i32.const 16)))
+                  (br $vec)))
               (loop $vec
                 (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-                (v128.store (local.get $y) (f32x4.abs (v128.load (local.get $x))))
+                (local.set $v (v128.load (local.get $x)))
+                (v128.store (local.get $y) (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))
                 (local.set $x (i32.add (local.get $x) (i32.const 16)))
                 (local.set $y (i32.add (local.get $y) (i32.const 16)))
                 (br $vec)))
             (loop $vec
               (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-              (local.set $v (v128.load (local.get $x)))
-              (v128.store (local.get $y) (v128.andnot (local.get $v) (f32x4.le (local.get $v) (v128.const f32x4 0 0 0 0))))
+              (v128.store (local.get $y) (f32x4.sub (v128.load (local.get $x)) (local.get $aV)))
               (local.set $x (i32.add (local.get $x) (i32.const 16)))
               (local.set $y (i32.add (local.get $y) (i32.const 16)))
               (br $vec)))
           (loop $vec
             (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-            (v128.store (local.get $y) (f32x4.sub (v128.load (local.get $x)) (local.get $aV)))
+            (v128.store (local.get $y) (f32x4.add (v128.load (local.get $x)) (local.get $aV)))
             (local.set $x (i32.add (local.get $x) (i32.const 16)))
             (local.set $y (i32.add (local.get $y) (i32.const 16)))
             (br $vec)))
         (loop $vec
           (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-          (v128.store (local.get $y) (f32x4.add (v128.load (local.get $x)) (local.get $aV)))
+          (v128.store (local.get $y) (f32x4.pmin (f32x4.pmax (v128.load (local.get $x)) (local.get $aV)) (local.get $bV)))
           (local.set $x (i32.add (local.get $x) (i32.const 16)))
           (local.set $y (i32.add (local.get $y) (i32.const 16)))
           (br $vec)))
       (loop $vec
         (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
-        (v128.store (local.get $y) (f32x4.pmin (f32x4.pmax (v128.load (local.get $x)) (local.get $aV)) (local.get $bV)))
+        (v128.store (local.get $y) (f32x4.mul (v128.load (local.get $x)) (local.get $aV)))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (br $vec))))
