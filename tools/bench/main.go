@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -93,6 +93,9 @@ func run() error {
 		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
 	}
 
+	if (*cpuProfile != "" || *memProfile != "") && !canProfile {
+		return errNoProfile
+	}
 	if *load != "stream" && *load != "whole" {
 		return fmt.Errorf("-load is stream or whole, not %q", *load)
 	}
@@ -159,14 +162,11 @@ func run() error {
 		noteFirst()
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer stop()
 	}
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -183,7 +183,7 @@ func run() error {
 		noteFirst()
 	}
 	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+		stopCPUProfile()
 	}
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
@@ -220,6 +220,9 @@ func run() error {
 	return nil
 }
 
+// errNoProfile is the answer of a build that writes no profiles.
+var errNoProfile = errors.New("-cpuprofile and -memprofile are native only")
+
 func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
 
 // summarize fills the order statistics of times (milliseconds).
@@ -236,15 +239,6 @@ func summarize(r *result, times []float64) {
 		sum += v
 	}
 	r.MedianMS, r.P10MS, r.P90MS, r.MinMS, r.MeanMS = q(0.5), q(0.1), q(0.9), s[0], sum/float64(len(s))
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // loadOrMakeInput returns the feeds of a single-input model: read from
