@@ -83,6 +83,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
 	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
 	collectFirst := flag.Bool("collect-first-run", true, "drop the first run's unusable free buffers and collect (exec.SessionOptions.CollectFirstRun, as pare sets it)")
+	memclasses := flag.Bool("memclasses", false, "print the runtime's memory classes (runtime/metrics, MiB) and on Linux the RSS after loading, the first run, the runs and a collection to stderr")
 	load := flag.String("load", "stream", "how the model is read: stream (converted while decoded, as pare does) or whole (the file read whole, then converted)")
 	flag.Parse()
 	if *modelPath == "" || flag.NArg() != 0 {
@@ -143,6 +144,12 @@ func run() error {
 	var loaded runtime.MemStats
 	runtime.ReadMemStats(&loaded)
 	res.LoadSysBytes = loaded.Sys
+	phase := func(name string) {
+		if *memclasses {
+			printMemClasses(os.Stderr, name)
+		}
+	}
+	phase("loaded")
 
 	firstFree := int64(-1) // of the first run, warm-up or timed
 	noteFirst := func() {
@@ -158,6 +165,7 @@ func run() error {
 		}
 		if i == 0 {
 			res.FirstRunMS = msSince(t0)
+			phase("first-run")
 		}
 		noteFirst()
 	}
@@ -187,11 +195,13 @@ func run() error {
 	}
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
+	phase("runs")
 	// What inference keeps alive: the heap after a collection, with the
 	// session still in use.
 	runtime.GC()
 	var live runtime.MemStats
 	runtime.ReadMemStats(&live)
+	phase("collected")
 	runtime.KeepAlive(sess)
 	summarize(&res, times)
 	st := sess.Stats()
