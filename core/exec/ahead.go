@@ -54,7 +54,7 @@ type aheadTrace struct {
 // other than the batch of 1 NewSession predicts for). It reports whether
 // the shapes could be inferred; when not, nothing changes.
 func (s *Session) PlanAhead(m *onnx.Model, inputShapes map[string][]int) bool {
-	a := predictTraceFor(m, nil, nil, s.fusedPlan, inputShapes)
+	a := predictTraceFor(m, s.fusedPlan, inputShapes)
 	if a == nil {
 		return false
 	}
@@ -64,31 +64,20 @@ func (s *Session) PlanAhead(m *onnx.Model, inputShapes map[string][]int) bool {
 	return true
 }
 
-// predictTrace returns the trace of the run plan p of session s, built
-// from m, on the model's declared input shapes (a symbolic batch dimension
-// read as 1), or nil when shape inference cannot give every value's type
-// and shape.
-//
-// Shape inference reads s's graph g and takes the float32 initializers'
-// values from s's constants rather than converting them again (the
-// garbage a planned arena would be allocated beside). Those are the
-// values after fusion, which folded BatchNormalization into convolution
-// weights and biases in place; no shape is computed from a convolution's
-// bias, and a prediction a different value would have made wrong is
-// caught, as any, by the run that leaves it.
-func (s *Session) predictTrace(m *onnx.Model, g *graph.Graph, p *runPlan) *aheadTrace {
+// predictTrace returns the trace of the run plan p on the model's declared
+// input shapes (a symbolic batch dimension read as 1), or nil when shape
+// inference cannot give every value's type and shape.
+func predictTrace(m *onnx.Model, p *runPlan) *aheadTrace {
 	inputs, err := graph.DefaultInputShapes(m, 1)
 	if err != nil {
 		return nil
 	}
-	consts := func(name string) *tensor.Tensor { return s.consts[name] }
-	return predictTraceFor(m, g, consts, p, inputs)
+	return predictTraceFor(m, p, inputs)
 }
 
-// predictTraceFor is predictTrace on the given input shapes, with the
-// model's graph g and constants consts (either nil: built here).
-func predictTraceFor(m *onnx.Model, g *graph.Graph, consts func(string) *tensor.Tensor, p *runPlan, inputs map[string][]int) *aheadTrace {
-	shapes, err := graph.InferShapesWith(m, g, inputs, EvalNode, consts)
+// predictTraceFor is predictTrace on the given input shapes.
+func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadTrace {
+	shapes, err := graph.InferShapes(m, inputs, EvalNode)
 	if err != nil {
 		return nil
 	}

@@ -102,7 +102,7 @@ func TestPredictedTraceIsRecordedTrace(t *testing.T) {
 			if err != nil {
 				t.Skipf("no session: %v", err)
 			}
-			ahead := s.predictTrace(m, nil, s.fusedPlan) // from the session's constants, as NewSession predicts
+			ahead := predictTrace(m, s.fusedPlan)
 			if ahead == nil {
 				t.Skip("shapes not inferred: the first run records")
 			}

@@ -190,7 +190,7 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 			// 1.7 MiB less; docs/benchmarks.md).
 			runtime.GC()
 		}
-		s.ahead = s.predictTrace(m, g, s.fusedPlan)
+		s.ahead = predictTrace(m, s.fusedPlan)
 		s.pool.ahead = s.ahead
 	}
 	return s, nil

@@ -25,19 +25,6 @@ import (
 //
 // An op without a shape rule is an error listing every such op.
 func InferShapes(m *onnx.Model, inputShapes map[string][]int, eval ConstEval) (*Shapes, error) {
-	return InferShapesWith(m, nil, inputShapes, eval, nil)
-}
-
-// InferShapesWith is InferShapes for a caller that has already built g
-// (New(m.Graph); nil: built here) and converted the float32 initializers
-// (consts, by name; nil, or nil for a name: converted here). A tensor
-// consts gives for a float32 initializer of at most MaxFoldElements
-// elements and its dims is taken as its value instead of a conversion of
-// its own: an executor building a session has both, and converting again
-// was most of what shape inference allocated (DenseNet-121: 1.6 of
-// 2.9 MB, and 0.9 MB the graph; docs/benchmarks.md). The tensors are only
-// read.
-func InferShapesWith(m *onnx.Model, g *Graph, inputShapes map[string][]int, eval ConstEval, consts func(name string) *tensor.Tensor) (*Shapes, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("graph: model has no graph")
 	}
@@ -45,11 +32,9 @@ func InferShapesWith(m *onnx.Model, g *Graph, inputShapes map[string][]int, eval
 	if opset == 0 {
 		return nil, fmt.Errorf("graph: model imports no opset of the default ONNX domain")
 	}
-	if g == nil {
-		var err error
-		if g, err = New(m.Graph); err != nil {
-			return nil, err
-		}
+	g, err := New(m.Graph)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkSupported(g.Order(), opset, m.OpsetVersion); err != nil {
 		return nil, err
@@ -59,7 +44,7 @@ func InferShapesWith(m *onnx.Model, g *Graph, inputShapes map[string][]int, eval
 		return nil, err
 	}
 	for _, t := range m.Graph.Initializer {
-		v, err := initializerValueFrom(t, consts)
+		v, err := initializerValue(t)
 		if err != nil {
 			return nil, fmt.Errorf("graph: initializer %q: %w", t.Name, err)
 		}
@@ -72,26 +57,6 @@ func InferShapesWith(m *onnx.Model, g *Graph, inputShapes map[string][]int, eval
 		}
 	}
 	return s, nil
-}
-
-// initializerValueFrom is initializerValue taking a float32 value from
-// consts where it has one that fits (InferShapesWith).
-func initializerValueFrom(t *onnx.Tensor, consts func(string) *tensor.Tensor) (*Value, error) {
-	if consts == nil || t.DataType != onnx.Float || t.DataLocation == onnx.LocationExternal {
-		return initializerValue(t)
-	}
-	c := consts(t.Name)
-	if c == nil || c.DType != tensor.Float32 {
-		return initializerValue(t)
-	}
-	dims, err := onnxDims(t)
-	if err != nil {
-		return nil, err
-	}
-	if tensor.NumElements(dims) > MaxFoldElements || !slices.Equal(c.Shape, dims) || len(c.F32) != c.Len() {
-		return initializerValue(t)
-	}
-	return &Value{DType: tensor.Float32, Dims: dims, Const: c}, nil
 }
 
 func initializerValue(t *onnx.Tensor) (*Value, error) {
