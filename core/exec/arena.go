@@ -85,7 +85,9 @@ func (p *bufferPool) beginRun(inputs map[string]*tensor.Tensor) {
 		// The convolutions' im2col scratch at its largest, once, rather
 		// than grown layer by layer with each smaller buffer left as
 		// garbage (nn.ReserveScratch).
-		nn.ReserveScratch(p.ahead.scratch)
+		if p.ahead.scratch > 0 {
+			nn.ReserveScratch(p.ahead.scratch)
+		}
 		p.plan = planArena(&p.ahead.trace)
 		p.plan.predicted = true
 		p.ahead = nil // once: a later plan is recorded, as any other
