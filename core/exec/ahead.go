@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/pare-ml/pare/core/graph"
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 )
@@ -39,6 +40,9 @@ import (
 type aheadTrace struct {
 	inputs map[string][]int
 	trace  runTrace
+	// scratch is the largest im2col scratch of the run's convolutions
+	// (nn.ConvScratchFloats), reserved before it (nn.ReserveScratch).
+	scratch int
 }
 
 // PlanAhead predicts the trace of a run on inputs of the given shapes (by
@@ -78,6 +82,7 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 		return nil
 	}
 	tr := runTrace{}
+	scratch := 0
 	// req[slot] is the request serving slot's value, -1 when it has none
 	// (not yet produced, not float32, or released).
 	req := make([]int32, p.produced)
@@ -85,6 +90,7 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 		req[i] = -1
 	}
 	for _, ps := range p.steps {
+		scratch = max(scratch, convScratch(ps, p, shapes))
 		for j, slot := range ps.out {
 			if slot < 0 {
 				continue // omitted: a kernel that still allocates it leaves the plan
@@ -123,7 +129,37 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 			known[vi.Name] = v.Dims
 		}
 	}
-	return &aheadTrace{inputs: known, trace: tr}
+	return &aheadTrace{inputs: known, trace: tr, scratch: scratch}
+}
+
+// convScratch is the im2col scratch step ps takes when it is a Conv on the
+// inferred shapes, else 0.
+func convScratch(ps plannedStep, p *runPlan, shapes *graph.Shapes) int {
+	n := ps.step.node
+	if n.OpType != "Conv" || !onnx.IsDefaultDomain(n.Domain) || len(ps.in) < 2 {
+		return 0
+	}
+	dims := func(o operand) []int {
+		if o.slot >= 0 {
+			if v := shapes.Of(p.names[o.slot]); v != nil {
+				return v.Dims
+			}
+			return nil
+		}
+		if o.fixed != nil {
+			return o.fixed.Shape
+		}
+		return nil
+	}
+	x, w := dims(ps.in[0]), dims(ps.in[1])
+	if x == nil || w == nil {
+		return 0
+	}
+	g, err := nn.ResolveConv(x, w, nn.ConvParamsOf(n))
+	if err != nil {
+		return 0
+	}
+	return nn.ConvScratchFloats(g)
 }
 
 // matches reports whether inputs have the shapes the trace was predicted

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -76,10 +77,16 @@ func (p *bufferPool) beginRun(inputs map[string]*tensor.Tensor) {
 		if p.collectTrace {
 			// Loading's garbage (the decoded model, shape inference)
 			// is not collected before the heap doubles, which the
-			// weights make late: collected now, the arena takes its
-			// pages instead of new ones (DenseNet-121 natively: peak
-			// RSS 57.1 -> 54.5 MiB; docs/benchmarks.md).
-			runtime.GC()
+			// weights make late: collected now, and natively its
+			// pages returned, before the arena takes new ones
+			// (collect.go).
+			collectLoadGarbage()
+		}
+		// The convolutions' im2col scratch at its largest, once, rather
+		// than grown layer by layer with each smaller buffer left as
+		// garbage (nn.ReserveScratch).
+		if p.ahead.scratch > 0 {
+			nn.ReserveScratch(p.ahead.scratch)
 		}
 		p.plan = planArena(&p.ahead.trace)
 		p.plan.predicted = true

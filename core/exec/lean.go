@@ -16,9 +16,11 @@ type SessionOptions struct {
 	// serve one session, and a second NewSession from the same Weights
 	// fails (the first may have folded BatchNormalization into them).
 	Weights *Weights
-	// CollectFirstRun forces one collection before the first run when its
-	// arena is planned ahead (ahead.go), so that the arena reuses the
-	// pages of loading's garbage; and it keeps a run that records the
+	// CollectFirstRun forces a collection before shape inference in
+	// NewSession, so that its garbage reuses the pages of loading's, and
+	// one before the first run when its arena is planned ahead (ahead.go),
+	// which natively also returns the free pages to the OS (collect.go):
+	// the arena, one block, does not fit in them. It also keeps a run that records the
 	// activation arena's plan (the first one when shapes could not be
 	// inferred, and the first after a change of input shape) from holding
 	// free buffers it cannot use: when none serves a request,

@@ -141,7 +141,7 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		} else {
 			colPanelsPool.Put(panels)
 			panels = nil
-			h, col = getScratch(cg * kSize * colBlockRows(cg*kSize, &g.Window) * (outSize / g.Out[0]))
+			h, col = getScratch(colBlockScratch(g))
 			defer putScratch(h)
 		}
 	}
@@ -163,6 +163,39 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		}
 	}
 	return nil
+}
+
+// colBlockScratch is the length of the im2col scratch of g's blocks
+// (convByColBlocks).
+func colBlockScratch(g *ConvGeometry) int {
+	k := g.InChannels / g.Group * g.KernelSize()
+	return k * colBlockRows(k, &g.Window) * (g.OutSize() / g.Out[0])
+}
+
+// ConvScratchFloats is how long a scratch buffer ConvFusedInto takes for
+// g from the one it shares with the other kernels (ReserveScratch): 0 for
+// the convolutions that unroll no col matrix (depthwise, pointwise,
+// Winograd's, which takes its own, and those whose col panels the
+// platform's GEMM gathers itself). It follows ConvFusedInto's choices.
+func ConvScratchFloats(g *ConvGeometry) int {
+	cg := g.InChannels / g.Group
+	switch {
+	case cg == 1 && len(g.In) <= 2 && g.Group > 1,
+		g.Winograd && winogradFast != nil && winogradFits(g, winogradFast),
+		g.KernelSize() == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd):
+		return 0
+	}
+	var panels ColPanels
+	ready := false
+	if rows, ok := colRowsFor(g, cg); ok {
+		ready = panels.resetShared(cg, &g.Window, rows)
+	} else {
+		ready = panels.Reset(cg, &g.Window)
+	}
+	if ready && panels.gathersFast() {
+		return 0
+	}
+	return colBlockScratch(g)
 }
 
 // colBlockFloats bounds the im2col scratch of a convolution: the col

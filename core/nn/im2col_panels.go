@@ -2,7 +2,9 @@ package nn
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
+	"weak"
 )
 
 // ColPanels is the im2col matrix of one image (Im2Col's col) as a
@@ -117,7 +119,49 @@ type colRowCache struct {
 	mu       sync.Mutex
 	channels int
 	win      window3
-	rows     []colRow
+	table    *colRowTable
+}
+
+// colRowTable is one row table, shared by the caches of every geometry
+// with the same channel count and window (sharedColRows).
+type colRowTable struct{ rows []colRow }
+
+// colRowKey is what a row table depends on.
+type colRowKey struct {
+	channels int
+	win      window3
+}
+
+// colRowTables holds the row tables in use, weakly: a table lives as long
+// as a geometry's cache holds it. A network repeats its convolutions (the
+// 58 3x3 ones of DenseNet-121 have four windows, one per dense block), and
+// a table per geometry held 1.4 MiB for DenseNet-121 where four take
+// 92 KiB (docs/benchmarks.md).
+var colRowTables = struct {
+	sync.Mutex
+	m map[colRowKey]weak.Pointer[colRowTable]
+}{m: map[colRowKey]weak.Pointer[colRowTable]{}}
+
+// sharedColRows returns the row table of channels planes under window p,
+// the one already in use when there is one.
+func sharedColRows(channels int, p *window3) *colRowTable {
+	k := colRowKey{channels, *p}
+	colRowTables.Lock()
+	defer colRowTables.Unlock()
+	if t := colRowTables.m[k].Value(); t != nil {
+		return t
+	}
+	t := &colRowTable{rows: appendColRows(make([]colRow, 0, channels*p.Kernel[1]*p.Kernel[2]), channels, p)}
+	colRowTables.m[k] = weak.Make(t)
+	runtime.AddCleanup(t, func(k colRowKey) {
+		colRowTables.Lock()
+		defer colRowTables.Unlock()
+		// A table built for k after t died is not t's to remove.
+		if colRowTables.m[k].Value() == nil {
+			delete(colRowTables.m, k)
+		}
+	}, k)
+	return t
 }
 
 // colRowsFor returns the row table of g's col matrix for channels planes,
@@ -134,11 +178,11 @@ func colRowsFor(g *ConvGeometry, channels int) (rows []colRow, ok bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.rows == nil || c.channels != channels || c.win != p {
+	if c.table == nil || c.channels != channels || c.win != p {
 		c.channels, c.win = channels, p
-		c.rows = appendColRows(make([]colRow, 0, channels*p.Kernel[1]*p.Kernel[2]), channels, &p)
+		c.table = sharedColRows(channels, &p)
 	}
-	return c.rows, true
+	return c.table.rows, true
 }
 
 // colPanelsPool recycles ColPanels between convolutions, so that a

@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/pare-ml/pare/core/gemm"
 )
@@ -179,6 +181,55 @@ func TestColRowsCacheFollowsGeometry(t *testing.T) {
 	if _, ok := colRowsFor(&ConvGeometry{Window: g.Window}, 2); ok {
 		t.Fatal("a geometry not made by ResolveConv had a cache")
 	}
+}
+
+// TestColRowTablesAreShared: convolutions of the same window and channel
+// count (a network's repeated layers) share one row table rather than
+// holding one each, which was 1.4 MiB of DenseNet-121's heap; another
+// window gets its own; and a table no geometry holds any more is dropped.
+func TestColRowTablesAreShared(t *testing.T) {
+	resolve := func(h int) *ConvGeometry {
+		g, err := ResolveConv([]int{1, 40, h, h}, []int{8, 40, 3, 3}, ConvParams{Pads: []int{1, 1, 1, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	rowsOf := func(g *ConvGeometry) []colRow {
+		rows, ok := colRowsFor(g, 40)
+		if !ok || len(rows) != 40*9 {
+			t.Fatalf("colRowsFor: %d rows, ok %v", len(rows), ok)
+		}
+		return rows
+	}
+	a, b, c := resolve(19), resolve(19), resolve(23)
+	ra, rb, rc := rowsOf(a), rowsOf(b), rowsOf(c)
+	if &ra[0] != &rb[0] {
+		t.Fatal("two geometries of one window and channel count built a row table each")
+	}
+	if &ra[0] == &rc[0] || slices.Equal(ra, rc) {
+		t.Fatal("geometries of different windows share a row table")
+	}
+	key := colRowKey{40, c.Window.promote3()}
+	c = nil
+	runtime.KeepAlive(rc)
+	rc = nil
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		runtime.GC()
+		colRowTables.Lock()
+		_, held := colRowTables.m[key]
+		colRowTables.Unlock()
+		if !held {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the row table of a window no geometry uses is still held")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
 }
 
 // colPanelsImage resolves tc's window and fills a random image for it; it

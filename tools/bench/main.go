@@ -2,13 +2,13 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"sort"
 	"time"
 
@@ -83,6 +83,7 @@ func run() error {
 	cpuProfile := flag.String("cpuprofile", "", "write a pprof CPU profile of the timed runs (native only)")
 	memProfile := flag.String("memprofile", "", "write a pprof allocation profile after the runs (native only)")
 	collectFirst := flag.Bool("collect-first-run", true, "drop the first run's unusable free buffers and collect (exec.SessionOptions.CollectFirstRun, as pare sets it)")
+	memclasses := flag.Bool("memclasses", false, "print the runtime's memory classes (runtime/metrics, MiB) and on Linux the RSS after loading, the first run, the runs and a collection to stderr")
 	load := flag.String("load", "stream", "how the model is read: stream (converted while decoded, as pare does) or whole (the file read whole, then converted)")
 	flag.Parse()
 	if *modelPath == "" || flag.NArg() != 0 {
@@ -93,6 +94,9 @@ func run() error {
 		return fmt.Errorf("-runs must be at least 1 and -warmup at least 0")
 	}
 
+	if (*cpuProfile != "" || *memProfile != "") && !canProfile {
+		return errNoProfile
+	}
 	if *load != "stream" && *load != "whole" {
 		return fmt.Errorf("-load is stream or whole, not %q", *load)
 	}
@@ -140,6 +144,12 @@ func run() error {
 	var loaded runtime.MemStats
 	runtime.ReadMemStats(&loaded)
 	res.LoadSysBytes = loaded.Sys
+	phase := func(name string) {
+		if *memclasses {
+			printMemClasses(os.Stderr, name)
+		}
+	}
+	phase("loaded")
 
 	firstFree := int64(-1) // of the first run, warm-up or timed
 	noteFirst := func() {
@@ -155,18 +165,16 @@ func run() error {
 		}
 		if i == 0 {
 			res.FirstRunMS = msSince(t0)
+			phase("first-run")
 		}
 		noteFirst()
 	}
 	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+		stop, err := startCPUProfile(*cpuProfile)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
+		defer stop()
 	}
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -183,15 +191,17 @@ func run() error {
 		noteFirst()
 	}
 	if *cpuProfile != "" {
-		pprof.StopCPUProfile()
+		stopCPUProfile()
 	}
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
+	phase("runs")
 	// What inference keeps alive: the heap after a collection, with the
 	// session still in use.
 	runtime.GC()
 	var live runtime.MemStats
 	runtime.ReadMemStats(&live)
+	phase("collected")
 	runtime.KeepAlive(sess)
 	summarize(&res, times)
 	st := sess.Stats()
@@ -220,6 +230,9 @@ func run() error {
 	return nil
 }
 
+// errNoProfile is the answer of a build that writes no profiles.
+var errNoProfile = errors.New("-cpuprofile and -memprofile are native only")
+
 func msSince(t time.Time) float64 { return float64(time.Since(t).Nanoseconds()) / 1e6 }
 
 // summarize fills the order statistics of times (milliseconds).
@@ -236,15 +249,6 @@ func summarize(r *result, times []float64) {
 		sum += v
 	}
 	r.MedianMS, r.P10MS, r.P90MS, r.MinMS, r.MeanMS = q(0.5), q(0.1), q(0.9), s[0], sum/float64(len(s))
-}
-
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	return pprof.Lookup("allocs").WriteTo(f, 0)
 }
 
 // loadOrMakeInput returns the feeds of a single-input model: read from

@@ -4,6 +4,9 @@
 // go_js_wasm_exec beside this file, which sets node's flags.
 //
 //   node run.mjs prog.wasm [args...]
+//
+// With PARE_WASM_MEMORY set in the environment it prints the size of the
+// program's linear memory when it exits (its peak) to stderr.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -67,6 +70,14 @@ try {
   });
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);
   simd.attach(instance);
+  if (process.env.PARE_WASM_MEMORY) {
+    // The linear memory's size at exit, which is its peak: it never
+    // shrinks. What the Go runtime reports (MemStats.Sys) is its own
+    // account of it; this is what the engine holds.
+    process.on("exit", () => {
+      console.error(`wasm linear memory: ${instance.exports.mem.buffer.byteLength} bytes`);
+    });
+  }
   process.on("exit", (code) => {
     // node exits when no event is pending: if Go has not exited, every
     // goroutine is blocked; resume Go once so it reports the deadlock.
