@@ -41,6 +41,16 @@ type bounder struct {
 	colMark                            []bool
 	leafVals                           [][]float64
 	allowed                            [][]int32 // per free map, the channels not excluded
+	// The complement form of a leaf block whose columns count every row
+	// (lagrange.go): per block, whether the last evaluation used it, the
+	// entries of each row's n_c smallest multipliers and the rows that
+	// have them; compConst is minus the sum of those smallest sums.
+	compOn    []bool
+	pickB     [][]bool
+	rowBot    [][]bool
+	compConst float64
+	// noComplement turns it off, for tests and comparisons
+	noComplement bool
 }
 
 func newBounder(md *model) *bounder {
@@ -56,7 +66,10 @@ func newBounder(md *model) *bounder {
 		bd.rowPicked = append(bd.rowPicked, make([]bool, md.size[b.r]))
 		bd.colNZ = append(bd.colNZ, make([]bool, md.size[b.c]))
 		bd.colPicked = append(bd.colPicked, make([]bool, md.size[b.c]))
+		bd.pickB = append(bd.pickB, make([]bool, len(b.q)))
+		bd.rowBot = append(bd.rowBot, make([]bool, md.size[b.r]))
 	}
+	bd.compOn = make([]bool, len(md.blocks))
 	maxC := 1
 	for _, c := range md.size {
 		bd.rowVal = append(bd.rowVal, make([]float64, c))
