@@ -228,7 +228,7 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 		return math.Inf(-1)
 	}
 	clear(alpha)
-	best := bd.sideEval(hi, alpha)
+	best := bd.sideEval(lo, hi, alpha)
 	if best <= prune {
 		return best
 	}
@@ -246,7 +246,7 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 					continue
 				}
 				alpha[b] = a
-				if v := bd.sideEval(hi, alpha); v < best-1e-12*math.Abs(best) {
+				if v := bd.sideEval(lo, hi, alpha); v < best-1e-12*math.Abs(best) {
 					best, moved, was = v, true, a
 					if best <= prune {
 						return best
@@ -269,13 +269,14 @@ var (
 	sideStepsCoarse = [...]float64{0, 0.5, 1}
 )
 
-// sideEval evaluates one choice of shares at counts hi (costs in bd.base,
-// bd.kappa and bd.kmax already set).
-func (bd *bounder) sideEval(hi []int, alpha []float64) float64 {
+// sideEval evaluates one choice of shares over the counts lo..hi (costs
+// in bd.base, bd.kappa and bd.kmax already set).
+func (bd *bounder) sideEval(lo, hi []int, alpha []float64) float64 {
 	md := bd.md
 	for m := range md.free {
 		copy(bd.rowVal[m], md.lin[m])
 	}
+	total := md.konst
 	for b := range md.blocks {
 		bl := &md.blocks[b]
 		a := alpha[b]
@@ -297,8 +298,19 @@ func (bd *bounder) sideEval(hi []int, alpha []float64) float64 {
 		for i := range v {
 			v[i] += a * bl.cpref[i][k]
 		}
+		if rows, cols := md.size[bl.r], md.size[bl.c]; md.leafPos[bl.r] >= 0 && k >= rows {
+			// The complement form (lagrange.go, complement) with M =
+			// alpha*q: the at least lo columns kept take at least the
+			// sum of row j's lo smallest entries from it.
+			n := min(lo[bl.c], cols)
+			rv := bd.rowVal[bl.r]
+			for j := range rv {
+				bot := a * (bl.pref[j][cols] - bl.pref[j][cols-n])
+				rv[j] += bot
+				total -= bot
+			}
+		}
 	}
-	total := md.konst
 	for _, h := range md.hubs {
 		total += topSum(bd.rowVal[h], hi[h], bd.tmp)
 	}
