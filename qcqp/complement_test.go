@@ -1,8 +1,10 @@
 package qcqp
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,7 +44,15 @@ func TestComplementBoundAdmissible(t *testing.T) {
 		}
 		best := bestPerHubCountsFixed(p, md, s.hubOff, fixes)
 		bd := s.bd
-		for key, want := range best {
+		// in a fixed order, so that the random draws are the same in every run
+		keys := slices.SortedFunc(maps.Keys(best), func(a, b countsFix) int {
+			if c := slices.Compare(a.counts[:], b.counts[:]); c != 0 {
+				return c
+			}
+			return a.fix - b.fix
+		})
+		for _, key := range keys {
+			want := best[key]
 			for hp, h := range md.hubs {
 				s.n[h] = int(key.counts[hp])
 			}
