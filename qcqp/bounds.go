@@ -41,6 +41,16 @@ type bounder struct {
 	colMark                            []bool
 	leafVals                           [][]float64
 	allowed                            [][]int32 // per free map, the channels not excluded
+	// The complement form of a leaf block whose columns count every row
+	// (lagrange.go): per block, whether the last evaluation used it, the
+	// entries of each row's n_c smallest multipliers and the rows that
+	// have them; compConst is minus the sum of those smallest sums.
+	compOn    []bool
+	pickB     [][]bool
+	rowBot    [][]bool
+	compConst float64
+	// noComplement turns it off, for tests and comparisons
+	noComplement bool
 }
 
 func newBounder(md *model) *bounder {
@@ -56,7 +66,10 @@ func newBounder(md *model) *bounder {
 		bd.rowPicked = append(bd.rowPicked, make([]bool, md.size[b.r]))
 		bd.colNZ = append(bd.colNZ, make([]bool, md.size[b.c]))
 		bd.colPicked = append(bd.colPicked, make([]bool, md.size[b.c]))
+		bd.pickB = append(bd.pickB, make([]bool, len(b.q)))
+		bd.rowBot = append(bd.rowBot, make([]bool, md.size[b.r]))
 	}
+	bd.compOn = make([]bool, len(md.blocks))
 	maxC := 1
 	for _, c := range md.size {
 		bd.rowVal = append(bd.rowVal, make([]float64, c))
@@ -215,7 +228,7 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 		return math.Inf(-1)
 	}
 	clear(alpha)
-	best := bd.sideEval(hi, alpha)
+	best := bd.sideEval(lo, hi, alpha)
 	if best <= prune {
 		return best
 	}
@@ -233,7 +246,7 @@ func (bd *bounder) sideBound(lo, hi []int, alpha []float64, prune float64) float
 					continue
 				}
 				alpha[b] = a
-				if v := bd.sideEval(hi, alpha); v < best-1e-12*math.Abs(best) {
+				if v := bd.sideEval(lo, hi, alpha); v < best-1e-12*math.Abs(best) {
 					best, moved, was = v, true, a
 					if best <= prune {
 						return best
@@ -256,13 +269,14 @@ var (
 	sideStepsCoarse = [...]float64{0, 0.5, 1}
 )
 
-// sideEval evaluates one choice of shares at counts hi (costs in bd.base,
-// bd.kappa and bd.kmax already set).
-func (bd *bounder) sideEval(hi []int, alpha []float64) float64 {
+// sideEval evaluates one choice of shares over the counts lo..hi (costs
+// in bd.base, bd.kappa and bd.kmax already set).
+func (bd *bounder) sideEval(lo, hi []int, alpha []float64) float64 {
 	md := bd.md
 	for m := range md.free {
 		copy(bd.rowVal[m], md.lin[m])
 	}
+	total := md.konst
 	for b := range md.blocks {
 		bl := &md.blocks[b]
 		a := alpha[b]
@@ -284,8 +298,19 @@ func (bd *bounder) sideEval(hi []int, alpha []float64) float64 {
 		for i := range v {
 			v[i] += a * bl.cpref[i][k]
 		}
+		if rows, cols := md.size[bl.r], md.size[bl.c]; md.leafPos[bl.r] >= 0 && k >= rows {
+			// The complement form (lagrange.go, complement) with M =
+			// alpha*q: the at least lo columns kept take at least the
+			// sum of row j's lo smallest entries from it.
+			n := min(lo[bl.c], cols)
+			rv := bd.rowVal[bl.r]
+			for j := range rv {
+				bot := a * (bl.pref[j][cols] - bl.pref[j][cols-n])
+				rv[j] += bot
+				total -= bot
+			}
+		}
 	}
-	total := md.konst
 	for _, h := range md.hubs {
 		total += topSum(bd.rowVal[h], hi[h], bd.tmp)
 	}

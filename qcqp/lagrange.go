@@ -43,6 +43,7 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 		copy(bd.rowVal[m], md.lin[m])
 		clear(bd.colVal[m])
 	}
+	bd.compConst = 0
 	for b := range md.blocks {
 		bl := &md.blocks[b]
 		mul, pc := bd.mul[b], bd.pickC[b]
@@ -104,8 +105,9 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 			}
 			cv[i] += s
 		}
+		bd.complement(b, kr >= len(alR) && md.hubPos[bl.r] < 0, alR, alC, kc)
 	}
-	total := md.konst
+	total := md.konst + bd.compConst
 	for hp, h := range md.hubs {
 		v := bd.rowVal[h]
 		cv := bd.colVal[h]
@@ -141,6 +143,60 @@ func (bd *bounder) splitBound(n []int, fix fixing, hubOff []int) float64 {
 		total += lf
 	}
 	return total
+}
+
+// complement tightens a leaf block whose columns each earn their whole
+// column of multipliers (the leaf may keep every row): the kept columns
+// T then earn sum_{i in T} sum_j M[j,i], which counts the rows the leaf
+// drops too, and
+//
+//	sum_{i in T, j kept} M[j,i] <= sum_{i in T} sum_j M[j,i] - sum_{j dropped} b_j
+//
+// where b_j, the sum of row j's n_c smallest multipliers over the
+// allowed columns, is the least the n_c kept columns can take from row
+// j. So every kept row earns b_j and the bound falls by sum_j b_j (a
+// constant). Rows whose multipliers are all zero have b_j = 0.
+func (bd *bounder) complement(b int, on bool, alR, alC []int32, kc int) {
+	bd.compOn[b] = on && !bd.noComplement
+	if !bd.compOn[b] {
+		return
+	}
+	md := bd.md
+	bl := &md.blocks[b]
+	cols := md.size[bl.c]
+	mul, pb, rowBot, rowNZ := bd.mul[b], bd.pickB[b], bd.rowBot[b], bd.rowNZ[b]
+	rv := bd.rowVal[bl.r]
+	for _, j32 := range alR {
+		j := int(j32)
+		if rowBot[j] {
+			clear(pb[j*cols : (j+1)*cols])
+		}
+		rowBot[j] = false
+		if !rowNZ[j] {
+			continue
+		}
+		rowBot[j] = true
+		off := j * cols
+		vals := bd.tmp2[:len(alC)]
+		for k, i := range alC {
+			vals[k] = -mul[off+int(i)]
+		}
+		s := 0.0
+		if kc >= len(alC) {
+			for k, i := range alC {
+				s -= vals[k]
+				pb[off+int(i)] = true
+			}
+		} else if kc > 0 {
+			sel := bd.tmp[:len(vals)]
+			copy(sel, vals)
+			t, tau := topK(sel, kc)
+			s = -t
+			markTop(vals, alC, kc, tau, pb[off:off+cols])
+		}
+		rv[j] += s
+		bd.compConst -= s
+	}
 }
 
 // pickRow selects the kc best allowed columns of row j of block b under
@@ -244,10 +300,12 @@ func (bd *bounder) subgradientStep(n []int, bound, target, lambda float64, dis [
 			bd.active = active
 			rowTheta := bd.rowWeight(bl.r)
 			dr, dc := dis[bl.r], dis[bl.c]
+			comp := bd.compOn[b]
+			pb, rowBot := bd.pickB[b], bd.rowBot[b]
 			for j := range md.size[bl.r] {
 				th := rowTheta(j)
 				off := j * cols
-				if th > 0 {
+				if bot := comp && rowBot[j]; th > 0 || bot {
 					if !rowPicked[j] {
 						bd.pickRow(b, j, n[bl.c])
 					}
@@ -259,6 +317,11 @@ func (bd *bounder) subgradientStep(n []int, bound, target, lambda float64, dis [
 						}
 						if pr[e] {
 							g -= th
+						}
+						if bot && pb[e] {
+							// b_j: earned by the row when kept, taken
+							// off the constant always
+							g -= 1 - th
 						}
 						if g == 0 {
 							continue
