@@ -42,6 +42,12 @@ case $name in
   *) echo "quantize_table: unknown model $name (mnist-8, fashion-dwnet, fashion-resnet)" >&2; exit 2 ;;
 esac
 [ -f "$model" ] || { echo "quantize_table: $model is missing" >&2; exit 1; }
+# The Fashion nets train on Fashion-MNIST's training split and are validated
+# on t10k; a folder with t10k alone would train on the validation images.
+if [[ $name == fashion-* && ! -f "$FASHION/train-images-idx3-ubyte.gz" ]]; then
+  echo "quantize_table: $FASHION has no Fashion-MNIST training set (train-images-idx3-ubyte.gz), so QIL would train on the t10k images it is validated on; install it with: apt-get install dataset-fashion-mnist" >&2
+  exit 1
+fi
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 go build -o "$out/ortcheck" ./tools/ortcheck
