@@ -28,16 +28,21 @@ func benchLimit(b *testing.B) time.Duration {
 	return 10 * time.Second
 }
 
-// BenchmarkResNet solves CIFAR ResNet-20 and -56 shaped instances (tied
+// resnetBenchDepths are the CIFAR ResNets of the solver benchmarks
+// (QCQP-SOLVER.md's calibration sizes).
+var resnetBenchDepths = []int{8, 20, 32, 56}
+
+// BenchmarkResNet solves CIFAR ResNet-8, -20, -32 and -56 shaped instances (tied
 // residual masks, MACs budgets, random or L1-like importance) and
 // reports the time to a proven optimum or, at the limit, the gap
 // reached. Run it alone:
 //
 //	go test ./qcqp/ -run '^$' -bench ResNet -benchtime 1x -v
+//	go test ./qcqp/ -run '^$' -bench '^BenchmarkResNet(CBC)?$' -benchtime 1x -v   # and CBC on the same programs
 //	GOOS=js GOARCH=wasm go test ./qcqp/ -exec=$PWD/tools/wasmexec/go_js_wasm_exec -run '^$' -bench ResNet -benchtime 1x -v
 func BenchmarkResNet(b *testing.B) {
 	limit := benchLimit(b)
-	for _, depth := range []int{20, 56} {
+	for _, depth := range resnetBenchDepths {
 		for _, kind := range []importanceKind{uniformImportance, l1Importance} {
 			for _, frac := range []float64{0.3, 0.5, 0.7} {
 				name := fmt.Sprintf("resnet%d/%s/%v", depth, kindName(kind), frac)
