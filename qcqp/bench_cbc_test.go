@@ -2,6 +2,7 @@ package qcqp
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -76,12 +78,19 @@ func BenchmarkResNetCBC(b *testing.B) {
 type cbcResult struct {
 	status           string // "optimal" or CBC's own words ("Stopped on time limit")
 	objective, bound float64
+	// found is false when CBC stopped without a feasible selection
+	// (objective is then NaN).
+	found bool
 }
 
-// gap is (bound - objective) / bound, as Result.Gap.
+// gap is (bound - objective) / bound, as Result.Gap; 1 (100 %) without a
+// feasible selection.
 func (r cbcResult) gap() float64 {
-	if r.status == "optimal" {
+	switch {
+	case r.status == "optimal":
 		return 0
+	case !r.found:
+		return 1
 	}
 	return (r.bound - r.objective) / r.bound
 }
@@ -96,12 +105,25 @@ var (
 func parseCBC(out string) (cbcResult, error) {
 	var r cbcResult
 	st := cbcStatus.FindStringSubmatch(out)
-	obj := cbcObjective.FindStringSubmatch(out)
-	if st == nil || obj == nil {
+	if st == nil {
 		return r, fmt.Errorf("cbc printed no result summary:\n%s", out)
 	}
 	r.status = st[1]
 	var err error
+	obj := cbcObjective.FindStringSubmatch(out)
+	if obj == nil {
+		if !strings.Contains(out, "No feasible solution found") {
+			return r, fmt.Errorf("cbc printed neither an objective nor that it found none:\n%s", out)
+		}
+		r.objective = math.NaN()
+		ub := cbcBound.FindStringSubmatch(out)
+		if ub == nil {
+			return r, fmt.Errorf("cbc stopped (%s) without a solution or an upper bound:\n%s", r.status, out)
+		}
+		r.bound, err = strconv.ParseFloat(ub[1], 64)
+		return r, err
+	}
+	r.found = true
 	if r.objective, err = strconv.ParseFloat(obj[1], 64); err != nil {
 		return r, fmt.Errorf("cbc objective %q: %v", obj[1], err)
 	}
@@ -133,6 +155,10 @@ func TestParseCBC(t *testing.T) {
 	r, err = parseCBC("Result - Optimal solution found\n\nObjective value:                207.58069700\nEnumerated nodes: 12\n")
 	if err != nil || r.status != "optimal" || r.objective != 207.580697 || r.gap() != 0 {
 		t.Fatalf("optimal: %+v, %v", r, err)
+	}
+	r, err = parseCBC("Result - Stopped on time limit\n\nNo feasible solution found\nUpper bound:                    370.350\n")
+	if err != nil || r.found || !math.IsNaN(r.objective) || r.bound != 370.35 || r.gap() != 1 {
+		t.Fatalf("no solution: %+v, %v", r, err)
 	}
 	if _, err := parseCBC("Segmentation fault\n"); err == nil {
 		t.Error("a run without a summary was read")
