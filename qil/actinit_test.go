@@ -8,7 +8,7 @@ import (
 
 // TestActInitTargetCalibratesAtTheTargetWidth: with ActInit "target" a
 // progressive 4/4 run starts its activation intervals where a direct 4/4
-// run does (calibrated at 4 bits), its weight intervals where the default
+// run does (calibrated at 4 bits), its weight intervals where a "first"
 // progressive run does (at 8 bits), and trains the first stage at 8 bits.
 func TestActInitTargetCalibratesAtTheTargetWidth(t *testing.T) {
 	m := fashionDwnet(t)
@@ -20,7 +20,7 @@ func TestActInitTargetCalibratesAtTheTargetWidth(t *testing.T) {
 		}
 		return r
 	}
-	target, first, direct := newRun("progressive", "target"), newRun("progressive", ""), newRun("direct", "")
+	target, first, direct := newRun("progressive", "target"), newRun("progressive", "first"), newRun("direct", "")
 	checked := 0
 	for i, l := range target.Layers() {
 		if !l.Quantized() {

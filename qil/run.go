@@ -50,12 +50,15 @@ type Config struct {
 	Intervals string
 	// ActInit chooses where the activation intervals start (each layer's
 	// input; the weights' intervals are calibrated at the first stage):
-	//   - "first" (default, also ""): calibrated at the first stage's
-	//     width (8 bits on the progressive schedule), then learned.
+	//   - "stage" (DefaultActInit, also ""): calibrated at the first
+	//     stage's width, then re-calibrated at the start of every stage
+	//     that lowers them, on the net as trained so far (reinitActs),
+	//     and learned within each stage. It measures best
+	//     (docs/quantization.md).
+	//   - "first": calibrated at the first stage's width (8 bits on the
+	//     progressive schedule), then only learned.
 	//   - "target": calibrated at the target width from the start, so
 	//     the higher-bit stages train under the target's clipping.
-	//   - "stage": re-calibrated at the start of every stage that lowers
-	//     them, on the net as trained so far (reinitActs).
 	ActInit string
 	// QuantizerOnly freezes the weights and learns the intervals alone
 	// (the paper's answer when the training data is not at hand).
@@ -237,7 +240,7 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
 	for i, l := range layers {
 		l.Bits = plan[0][i] // calibrate at the first stage's bits
-		if cfg.ActInit == "target" && l.Quantized() {
+		if actInit(cfg.ActInit) == "target" && l.Quantized() {
 			l.Bits.A = plan[len(plan)-1][i].A // startStage restores the stage's
 		}
 	}
@@ -423,7 +426,7 @@ func (r *Run) startStage(ctx context.Context) error {
 		nodes[0].Attr("bits").I = int64(b.W)
 		nodes[1].Attr("bits").I = int64(b.A)
 	}
-	if r.cfg.ActInit == "stage" && r.stage > 0 {
+	if actInit(r.cfg.ActInit) == "stage" && r.stage > 0 {
 		if err := r.reinitActs(ctx, r.plan[r.stage-1]); err != nil {
 			return fmt.Errorf("qil: re-calibrating the activation intervals: %w", err)
 		}

@@ -80,7 +80,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&intervalLR, "interval-lr", 1e-3, "interval parameters' rate, relative to their initial size")
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "learn the intervals only; the weights stay as they are")
 	fs.StringVar(&intervals, "weight-intervals", qil.DefaultIntervals, weightIntervalsHelp)
-	fs.StringVar(&actInit, "act-init", "first", "QIL activation intervals start calibrated at the first stage's width (first), at the target width (target), or are re-calibrated at each stage's width (stage); docs/quantization.md")
+	fs.StringVar(&actInit, "act-init", qil.DefaultActInit, "QIL activation intervals: re-calibrated at the start of each stage that lowers their bits (stage: the default, the most accurate in docs/quantization.md), calibrated once at the first stage's width (first) or at the target width (target)")
 	fs.BoolVar(&teacherTargets, "teacher-targets", false, "with --quantizer-only: learn from the float model's outputs, not the labels (images of another task; chosen by itself when the labels do not fit the model)")
 	fs.BoolVar(&distill, "distill", false, "also learn from the float model's logits (knowledge distillation, temperature 4, weight 0.7)")
 	fs.IntVar(&calib, "calibration", 512, "training images that initialise the intervals (and calibrate PTQ)")
@@ -177,7 +177,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		if result, layers, err = trainQIL(ctx, m, loader, valLoader, cfg, rep, stdout, stderr, !asJSON); err != nil {
 			return err
 		}
-		how := ", weight intervals " + intervals + map[bool]string{true: ", quantizer only"}[quantizerOnly]
+		how := ", weight intervals " + intervals + ", activation intervals " + actInit + map[bool]string{true: ", quantizer only"}[quantizerOnly]
 		if rep.TeacherTargets {
 			how += ", float model's outputs as targets"
 		}
