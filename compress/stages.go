@@ -647,7 +647,7 @@ func (p *Pipeline) startQuantize() {
 			}
 			q := p.cfg.Quantize
 			intervals := cmp.Or(q.Intervals, qil.DefaultIntervals)
-			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage, weight intervals %s%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), intervals, map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
+			recipe := fmt.Sprintf("method=QIL (%s, %d epoch(s) per stage, weight intervals %s, activation intervals %s%s); storage=%s; tool=pare compress", p.rep.Recipe.Schedule, max(1, q.Epochs), intervals, cmp.Or(q.ActInit, qil.DefaultActInit), map[bool]string{true: ", quantizer only"}[q.QuantizerOnly], p.cfg.Storage)
 			if p.cfg.QuantizeOnly() {
 				// A pruned file says so in its own "pare.prune" entry.
 				recipe += "; pruning=none (no budget)"

@@ -41,6 +41,12 @@ func collectStats(ctx context.Context, m *onnx.Model, layers []*Layer, data *tra
 	if err != nil {
 		return nil, fit, fmt.Errorf("qil: calibration: %w", err)
 	}
+	return netStats(ctx, net, layers, data)
+}
+
+// netStats runs net (in evaluation mode: no statistics change) over the
+// calibration batches and records each quantized layer's input.
+func netStats(ctx context.Context, net *train.Net, layers []*Layer, data *train.Loader) (stats map[*Layer]*layerStats, fit labelFit, err error) {
 	inputs := net.InputNames()
 	if len(inputs) != 1 {
 		return nil, fit, fmt.Errorf("qil: the model has %d inputs; quantization feeds exactly one", len(inputs))

@@ -10,9 +10,10 @@
 // (c_X, d_X) are inserted as operators of the custom domain "pare.qil"
 // (QILWeight, QILAct; registered through core/custom, so the model runs,
 // gets shapes, is costed and trains like any other). The intervals are
-// initialised from a forward pass over data, then trained jointly with the
-// weights on the task loss through core/train, progressively from 8 bits
-// down to the target (8 -> 5 -> 4 -> 3 -> 2). PTQ is the min-max
+// initialised from a forward pass over data (the activation intervals again
+// at the start of each lower-bit stage: Config.ActInit), then trained
+// jointly with the weights on the task loss through core/train,
+// progressively from 8 bits down to the target (8 -> 5 -> 4 -> 3 -> 2). PTQ is the min-max
 // post-training baseline at the same bit widths. Export replaces the
 // quantizers with int8 (or, at 4 bits and fewer, opset-21 int4) weight
 // initializers behind DequantizeLinear and the activation transform with

@@ -48,6 +48,18 @@ type Config struct {
 	//     than one low-bit grid can serve.
 	//   - "per-layer": one interval for every layer (the paper's method).
 	Intervals string
+	// ActInit chooses where the activation intervals start (each layer's
+	// input; the weights' intervals are calibrated at the first stage):
+	//   - "stage" (DefaultActInit, also ""): calibrated at the first
+	//     stage's width, then re-calibrated at the start of every stage
+	//     that lowers them, on the net as trained so far (reinitActs),
+	//     and learned within each stage. It measures best
+	//     (docs/quantization.md).
+	//   - "first": calibrated at the first stage's width (8 bits on the
+	//     progressive schedule), then only learned.
+	//   - "target": calibrated at the target width from the start, so
+	//     the higher-bit stages train under the target's clipping.
+	ActInit string
 	// QuantizerOnly freezes the weights and learns the intervals alone
 	// (the paper's answer when the training data is not at hand).
 	QuantizerOnly bool
@@ -156,6 +168,8 @@ type Run struct {
 	units map[*Layer][]float32
 	start time.Time
 	last  job.Progress
+	// calib gives the calibration images (Config.CalibrationImages).
+	calib *train.Loader
 	loss  train.LossFunc // nil: cross-entropy on the labels
 	// recal, while set, re-estimates the BatchNormalization statistics
 	// at the end of a stage, before the stage is reported done.
@@ -191,6 +205,9 @@ func (cfg Config) plan(m *onnx.Model) ([]*Layer, [][]Bits, error) {
 	if cfg.TeacherTargets && !cfg.QuantizerOnly {
 		return nil, nil, fmt.Errorf("qil: learning from the float model's outputs alone is for quantizer-only training (--quantizer-only): joint training would fit the weights to the float model's answers on images of another task")
 	}
+	if err := checkActInit(cfg.ActInit); err != nil {
+		return nil, nil, err
+	}
 	layers, err := planLayers(m, cfg.Options)
 	if err != nil {
 		return nil, nil, err
@@ -223,9 +240,13 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 	r := &Run{cfg: cfg, layers: layers, plan: plan, data: data, start: time.Now()}
 	for i, l := range layers {
 		l.Bits = plan[0][i] // calibrate at the first stage's bits
+		if actInit(cfg.ActInit) == "target" && l.Quantized() {
+			l.Bits.A = plan[len(plan)-1][i].A // startStage restores the stage's
+		}
 	}
+	r.calib = calibrationLoader(data, cfg.CalibrationImages, cfg.Seed)
 	var fit labelFit
-	r.model, fit, err = calibrated(ctx, m, layers, data, cfg.CalibrationImages, cfg.Seed)
+	r.model, fit, err = calibrated(ctx, m, layers, r.calib)
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +296,7 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 		}
 		r.data = &shard
 	}
-	if err := r.startStage(); err != nil {
+	if err := r.startStage(ctx); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -283,7 +304,17 @@ func NewRun(ctx context.Context, m *onnx.Model, data *train.Loader, cfg Config) 
 
 // calibrated is m with quantizers inserted at intervals calibrated on the
 // first n images of data (in its shuffled order).
-func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train.Loader, n int, seed int64) (*onnx.Model, labelFit, error) {
+func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, calib *train.Loader) (*onnx.Model, labelFit, error) {
+	stats, fit, err := collectStats(ctx, m, layers, calib)
+	if err != nil {
+		return nil, fit, err
+	}
+	return quantizedAt(m, layers, stats, fit)
+}
+
+// calibrationLoader gives the first n images of data (in its shuffled
+// order), evenly strided.
+func calibrationLoader(data *train.Loader, n int, seed int64) *train.Loader {
 	calib := &train.Loader{Set: data.Set, Indices: data.Indices, Preprocess: data.Preprocess, BatchSize: min(64, max(1, n)), Shuffle: true, Seed: seed}
 	idx := calib.Indices
 	if idx == nil {
@@ -300,10 +331,12 @@ func calibrated(ctx context.Context, m *onnx.Model, layers []*Layer, data *train
 		}
 		calib.Indices = sub
 	}
-	stats, fit, err := collectStats(ctx, m, layers, calib)
-	if err != nil {
-		return nil, fit, err
-	}
+	return calib
+}
+
+// quantizedAt is m with quantizers inserted at the intervals the
+// calibration statistics give at each layer's current bits.
+func quantizedAt(m *onnx.Model, layers []*Layer, stats map[*Layer]*layerStats, fit labelFit) (*onnx.Model, labelFit, error) {
 	iv := map[*Layer]Intervals{}
 	weights := map[*Layer]*tensor.Tensor{}
 	g, err := graphOf(m)
@@ -382,7 +415,7 @@ func channelUnits(m *onnx.Model, layers []*Layer) (map[*Layer][]float32, error) 
 // between 61.6 % and 88.6 %, ending at 64.8 %; with the cosine and the
 // BatchNormalization re-estimation of endStage it ended at 88.8 %
 // (tools/qildiag).
-func (r *Run) startStage() error {
+func (r *Run) startStage(ctx context.Context) error {
 	for i, l := range r.layers {
 		if !l.Quantized() {
 			continue
@@ -392,6 +425,11 @@ func (r *Run) startStage() error {
 		nodes := r.nodes[l]
 		nodes[0].Attr("bits").I = int64(b.W)
 		nodes[1].Attr("bits").I = int64(b.A)
+	}
+	if actInit(r.cfg.ActInit) == "stage" && r.stage > 0 {
+		if err := r.reinitActs(ctx, r.plan[r.stage-1]); err != nil {
+			return fmt.Errorf("qil: re-calibrating the activation intervals: %w", err)
+		}
 	}
 	// A parameter's size is its mean magnitude: per-channel intervals are
 	// in units of each channel's initial threshold, so their entries are
@@ -486,7 +524,7 @@ func (r *Run) Step(ctx context.Context) (job.Progress, error) {
 		return r.last, fmt.Errorf("qil: the run is finished")
 	}
 	if r.pending {
-		if err := r.startStage(); err != nil {
+		if err := r.startStage(ctx); err != nil {
 			return r.last, err
 		}
 		r.pending = false

@@ -58,12 +58,12 @@ type stageReport struct {
 func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("quantize", "quantize MODEL --data TRAIN [--val VAL] [--bits 4/4] [--layer-bits NAME=3/3,...] [--keep-fp first,last|none] [--method qil|ptq] [--storage int8|int4] -o OUT [--json]", stderr)
 	var (
-		data, val, split, out, bitsFlag, layerBits, keep, method, schedule, storage, intervals string
-		epochs, batch, limit, calib                                                            int
-		lr, intervalLR                                                                         float64
-		seed                                                                                   int64
-		quantizerOnly, teacherTargets, distill, asJSON                                         bool
-		pp                                                                                     preprocessFlags
+		data, val, split, out, bitsFlag, layerBits, keep, method, schedule, storage, intervals, actInit string
+		epochs, batch, limit, calib                                                                     int
+		lr, intervalLR                                                                                  float64
+		seed                                                                                            int64
+		quantizerOnly, teacherTargets, distill, asJSON                                                  bool
+		pp                                                                                              preprocessFlags
 	)
 	fs.StringVar(&data, "data", "", "training images (the formats of pare eval); QIL trains on them, PTQ calibrates on them (required)")
 	fs.StringVar(&val, "val", "", "validation images: accuracy of the float and the quantized model, and after each stage")
@@ -80,6 +80,7 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&intervalLR, "interval-lr", 1e-3, "interval parameters' rate, relative to their initial size")
 	fs.BoolVar(&quantizerOnly, "quantizer-only", false, "learn the intervals only; the weights stay as they are")
 	fs.StringVar(&intervals, "weight-intervals", qil.DefaultIntervals, weightIntervalsHelp)
+	fs.StringVar(&actInit, "act-init", qil.DefaultActInit, "QIL activation intervals: re-calibrated at the start of each stage that lowers their bits (stage: the default, the most accurate in docs/quantization.md), calibrated once at the first stage's width (first) or at the target width (target)")
 	fs.BoolVar(&teacherTargets, "teacher-targets", false, "with --quantizer-only: learn from the float model's outputs, not the labels (images of another task; chosen by itself when the labels do not fit the model)")
 	fs.BoolVar(&distill, "distill", false, "also learn from the float model's logits (knowledge distillation, temperature 4, weight 0.7)")
 	fs.IntVar(&calib, "calibration", 512, "training images that initialise the intervals (and calibrate PTQ)")
@@ -109,6 +110,10 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		return usagef("--storage %s: use int8 or int4", storage)
 	case !slices.Contains(qil.IntervalChoices, intervals):
 		return usagef("--weight-intervals %s: use %s", intervals, strings.Join(qil.IntervalChoices, ", "))
+	case !slices.Contains(qil.ActInitChoices, actInit):
+		return usagef("--act-init %s: use %s", actInit, strings.Join(qil.ActInitChoices, ", "))
+	case method == "ptq" && flagSet(fs, "act-init"):
+		return usagef("--act-init is for QIL: min-max PTQ calibrates every activation once")
 	case method == "ptq" && flagSet(fs, "weight-intervals"):
 		return usagef("--weight-intervals is for QIL: min-max PTQ always scales each output channel")
 	}
@@ -165,14 +170,14 @@ func runQuantize(args []string, stdout, stderr io.Writer) error {
 		}
 	} else {
 		cfg := qil.Config{Options: opt, Schedule: schedule, Epochs: epochs, LR: lr, IntervalLR: intervalLR,
-			QuantizerOnly: quantizerOnly, TeacherTargets: teacherTargets, Intervals: intervals, CalibrationImages: calib, Seed: seed, KeepZeroTaps: qcqp.ShapePruned(m)}
+			QuantizerOnly: quantizerOnly, TeacherTargets: teacherTargets, Intervals: intervals, ActInit: actInit, CalibrationImages: calib, Seed: seed, KeepZeroTaps: qcqp.ShapePruned(m)}
 		if distill {
 			cfg.Distill = &train.DistillOptions{}
 		}
 		if result, layers, err = trainQIL(ctx, m, loader, valLoader, cfg, rep, stdout, stderr, !asJSON); err != nil {
 			return err
 		}
-		how := ", weight intervals " + intervals + map[bool]string{true: ", quantizer only"}[quantizerOnly]
+		how := ", weight intervals " + intervals + ", activation intervals " + actInit + map[bool]string{true: ", quantizer only"}[quantizerOnly]
 		if rep.TeacherTargets {
 			how += ", float model's outputs as targets"
 		}

@@ -38,8 +38,8 @@ func TestQuantize(t *testing.T) {
 				}
 			}
 		}
-		if method == "qil" && !strings.Contains(rep.Recipe, "weight intervals per-channel") {
-			t.Errorf("recipe %q does not name the weight intervals", rep.Recipe)
+		if method == "qil" && !strings.Contains(rep.Recipe, "weight intervals per-channel, activation intervals stage") {
+			t.Errorf("recipe %q does not name the weight and activation intervals", rep.Recipe)
 		}
 		if len(rep.Layers) < 3 || quantized != len(rep.Layers)-2 || rep.OutputBytes <= 0 || !strings.Contains(rep.Recipe, "w4a4") {
 			t.Fatalf("%s report: %+v", method, rep)
@@ -94,6 +94,8 @@ func TestQuantizeBadRequests(t *testing.T) {
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--teacher-targets"}, 2, "--quantizer-only"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--weight-intervals", "per-output"}, 2, "depthwise, per-channel, per-layer"},
 		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--method", "ptq", "--weight-intervals", "per-layer"}, 2, "always scales each output channel"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--act-init", "last"}, 2, "first, target, stage"},
+		{[]string{"quantize", demoModel, "--data", digits, "-o", "x", "--method", "ptq", "--act-init", "first"}, 2, "calibrates every activation once"},
 	} {
 		_, errs, code := runPare(t, c.args...)
 		if code != c.code || !strings.Contains(errs, c.msg) {
