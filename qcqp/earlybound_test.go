@@ -10,13 +10,26 @@ import (
 	"time"
 )
 
-// stoppedAtOnce solves p with a limit that ends the search in its first
-// Step, before the neighbourhood search or the tree has run: the answer
-// must still carry a proven bound and gap (issue 10: "the incumbent is
-// returned with its proven gap, never a silent guess").
+// stoppedAtOnce is the result after a first Step that ends as soon as
+// the greedy incumbent is in, before the neighbourhood search or the tree
+// has run (a Cancel on the page right after it): the answer must still
+// carry a proven bound and gap (issue 10: "the incumbent is returned with
+// its proven gap, never a silent guess"). Without an incumbent the error
+// wraps ErrInfeasible, as Solve's would.
 func stoppedAtOnce(t *testing.T, p *Problem) (Result, error) {
 	t.Helper()
-	return Solve(context.Background(), p, Options{TimeLimit: time.Nanosecond})
+	s, err := NewSolver(p, Options{StepTime: time.Nanosecond})
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := s.Step(context.Background()); err != nil {
+		return Result{}, err
+	}
+	res := s.Result()
+	if res.Selection == nil {
+		return res, fmt.Errorf("%w: no incumbent after the first Step", ErrInfeasible)
+	}
+	return res, nil
 }
 
 // checkEarly asserts that an early result is feasible, bounded by an

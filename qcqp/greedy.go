@@ -4,12 +4,18 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 )
 
 // ErrInfeasible is wrapped by the error returned when no selection meets
 // the budgets, not even the one that keeps each free map's floor (one
 // channel, or Map.Min).
 var ErrInfeasible = errors.New("qcqp: budget cannot be met")
+
+// ErrTimeLimit is wrapped by the error returned when the time limit ended
+// the solve before any selection met every budget (the budgets may well
+// be reachable: a longer limit finds one).
+var ErrTimeLimit = errors.New("qcqp: no selection within the time limit")
 
 // CheckReachable reports, wrapping ErrInfeasible, the first constraint
 // that the smallest selection (fixed maps whole, each other map at its
@@ -69,6 +75,20 @@ func (p *Problem) floorAdvice() string {
 // that still fit. It is fast (no search) and gives the exact solver its
 // first incumbent; it proves nothing about optimality.
 func Greedy(p *Problem) (*Selection, error) {
+	return greedyWithin(p, nil)
+}
+
+// errGreedyTimeUp is greedyWithin's answer when the clock ran out before
+// its selection met every budget: the solver then goes on without that
+// first incumbent (and reports, if nothing else finds one in time, that
+// the limit was too short).
+var errGreedyTimeUp = errors.New("qcqp: the time limit ended the greedy selection before it met every budget")
+
+// greedyWithin is Greedy under the solver's clock (nil: none): it looks
+// at it after every channel it removes or adds back, so that a time limit
+// holds on a large network with many constraints. Cut short while adding
+// back, it returns the selection so far, which meets every budget.
+func greedyWithin(p *Problem, clk *clock) (*Selection, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -76,10 +96,14 @@ func Greedy(p *Problem) (*Selection, error) {
 		return nil, err
 	}
 	g := newGreedy(p)
+	g.clk = clk
 	for {
 		over := g.overBudget()
 		if len(over) == 0 {
 			break
+		}
+		if g.timeUp() {
+			return nil, errGreedyTimeUp
 		}
 		m, i := g.bestRemoval(over)
 		if m < 0 {
@@ -100,9 +124,62 @@ type greedy struct {
 	n     []int
 	marg  [][]float64
 	inOff [][]int // per layer, the offset of each input map in its rows
-	// scratch of bestRemoval: the over-budget constraints' costs
-	before []float64
+	// cons indexes each constraint's terms by map; cost is each
+	// constraint's cost at n, kept up to date by set from the terms of
+	// the map that changed (a whole Cost of every constraint after every
+	// channel took most of Greedy's time on networks with a memory
+	// constraint per node). It drifts from Cost(n) by rounding only, so
+	// a decision within rounding of a budget is taken on Cost(n) (near).
+	cons []indexedTerms
+	cost []float64
+	// relief is the budget-weighted sum of the over-budget constraints'
+	// terms (reliefOver), merged by pair of maps: what a channel fewer of
+	// each map recovers, in one pass over far fewer terms.
+	relief     indexedTerms
+	reliefOver []int
+	pairOf     [][]int32 // per constraint and term, its term in relief
+	clk        *clock    // nil: no time limit
 }
+
+// indexedTerms is a sum of terms with, per map, the terms that read its
+// count.
+type indexedTerms struct {
+	terms []Term
+	touch [][]int32
+}
+
+func indexTerms(terms []Term, maps int) indexedTerms {
+	x := indexedTerms{terms: terms, touch: make([][]int32, maps)}
+	for ti, t := range terms {
+		x.touch[t.A] = append(x.touch[t.A], int32(ti))
+		if t.B >= 0 && t.B != t.A {
+			x.touch[t.B] = append(x.touch[t.B], int32(ti))
+		}
+	}
+	return x
+}
+
+// drop is how much the sum falls when map m keeps one channel fewer than
+// n[m]: the terms that read m's count, each at counts n.
+func (x *indexedTerms) drop(n []int, m int) float64 {
+	var d float64
+	for _, ti := range x.touch[m] {
+		t := x.terms[ti]
+		switch {
+		case t.B < 0:
+			d += t.Coef
+		case t.A == m && t.B == m:
+			d += t.Coef * float64(2*n[m]-1)
+		case t.A == m:
+			d += t.Coef * float64(n[t.B])
+		default:
+			d += t.Coef * float64(n[t.A])
+		}
+	}
+	return d
+}
+
+func (g *greedy) timeUp() bool { return g.clk != nil && g.clk.over() }
 
 func newGreedy(p *Problem) *greedy {
 	g := &greedy{p: p, keep: make([][]bool, len(p.Maps)), n: make([]int, len(p.Maps)), marg: make([][]float64, len(p.Maps))}
@@ -130,7 +207,65 @@ func newGreedy(p *Problem) *greedy {
 			}
 		})
 	}
+	g.cons = make([]indexedTerms, len(p.Constraints))
+	g.cost = make([]float64, len(p.Constraints))
+	g.pairOf = make([][]int32, len(p.Constraints))
+	type pair struct{ a, b int }
+	at := map[pair]int32{}
+	var pairs []Term
+	for c := range p.Constraints {
+		g.cons[c] = indexTerms(p.Constraints[c].Terms, len(p.Maps))
+		g.cost[c] = p.Constraints[c].Cost(g.n)
+		g.pairOf[c] = make([]int32, len(p.Constraints[c].Terms))
+		for ti, t := range p.Constraints[c].Terms {
+			k := pair{t.A, t.B}
+			if t.B >= 0 && t.B < t.A {
+				k = pair{t.B, t.A}
+			}
+			i, ok := at[k]
+			if !ok {
+				i = int32(len(pairs))
+				at[k] = i
+				pairs = append(pairs, Term{A: k.a, B: k.b})
+			}
+			g.pairOf[c][ti] = i
+		}
+	}
+	g.relief = indexTerms(pairs, len(p.Maps))
 	return g
+}
+
+// near reports whether a tracked cost v of constraint c is within
+// rounding of its budget (the whole Cost must then decide).
+func (g *greedy) near(c int, v float64) bool {
+	b := g.p.Constraints[c].Budget
+	return math.Abs(v-b) <= 1e-9*(math.Abs(v)+math.Abs(b)+1)
+}
+
+// isOver reports whether constraint c is over its budget at n, exactly as
+// Cost(n) says.
+func (g *greedy) isOver(c int) bool {
+	con := &g.p.Constraints[c]
+	if g.near(c, g.cost[c]) {
+		g.cost[c] = con.Cost(g.n)
+	}
+	return g.cost[c] > con.Budget
+}
+
+// setRelief sets g.relief's coefficients to the sum of the terms of the
+// constraints in over, each divided by its budget's size.
+func (g *greedy) setRelief(over []int) {
+	g.reliefOver = append(g.reliefOver[:0], over...)
+	for i := range g.relief.terms {
+		g.relief.terms[i].Coef = 0
+	}
+	for _, c := range over {
+		con := &g.p.Constraints[c]
+		scale := math.Max(math.Abs(con.Budget), 1)
+		for ti, t := range con.Terms {
+			g.relief.terms[g.pairOf[c][ti]].Coef += t.Coef / scale
+		}
+	}
 }
 
 // forEach calls f for every importance entry of layer k: output channel j
@@ -164,7 +299,13 @@ func (g *greedy) set(m, i int, on bool) {
 	g.keep[m][i] = on
 	if on {
 		g.n[m]++
+		for c := range g.cons {
+			g.cost[c] += g.cons[c].drop(g.n, m)
+		}
 	} else {
+		for c := range g.cons {
+			g.cost[c] -= g.cons[c].drop(g.n, m)
+		}
 		g.n[m]--
 	}
 	sign := 1.0
@@ -226,7 +367,7 @@ func contains(s []int, v int) bool {
 func (g *greedy) overBudget() []int {
 	var over []int
 	for c := range g.p.Constraints {
-		if g.p.Constraints[c].Cost(g.n) > g.p.Constraints[c].Budget {
+		if g.isOver(c) {
 			over = append(over, c)
 		}
 	}
@@ -237,26 +378,15 @@ func (g *greedy) overBudget() []int {
 // objective per unit of relative budget recovered on the constraints in
 // over, or -1, -1 when no removal recovers any.
 func (g *greedy) bestRemoval(over []int) (int, int) {
-	bestM, bestI, best := -1, -1, math.Inf(1)
-	// The costs before any removal are the same for every map.
-	g.before = g.before[:0]
-	for _, c := range over {
-		g.before = append(g.before, g.p.Constraints[c].Cost(g.n))
+	if !slices.Equal(over, g.reliefOver) {
+		g.setRelief(over)
 	}
+	bestM, bestI, best := -1, -1, math.Inf(1)
 	for m, mp := range g.p.Maps {
 		if mp.Fixed || g.n[m] <= mp.Floor() {
 			continue
 		}
-		var relief float64
-		for k, c := range over {
-			con := &g.p.Constraints[c]
-			before := g.before[k]
-			g.n[m]--
-			after := con.Cost(g.n)
-			g.n[m]++
-			scale := math.Max(math.Abs(con.Budget), 1)
-			relief += (before - after) / scale
-		}
+		relief := g.relief.drop(g.n, m)
 		if relief <= 0 {
 			continue
 		}
@@ -281,16 +411,10 @@ func (g *greedy) cheapest(m int) int {
 // fillBack adds dropped channels back, the largest gain first, while
 // every constraint stays met.
 func (g *greedy) fillBack() {
-	for {
+	for !g.timeUp() {
 		bestM, bestI, best := -1, -1, 0.0
 		for m := range g.p.Maps {
-			if g.n[m] == g.p.Maps[m].Channels {
-				continue
-			}
-			g.n[m]++
-			fits := len(g.overBudget()) == 0
-			g.n[m]--
-			if !fits {
+			if g.n[m] == g.p.Maps[m].Channels || !g.fits(m) {
 				continue
 			}
 			for i, on := range g.keep[m] {
@@ -304,4 +428,22 @@ func (g *greedy) fillBack() {
 		}
 		g.set(bestM, bestI, true)
 	}
+}
+
+// fits reports whether map m can keep one channel more with every
+// constraint met, as the whole Cost at the higher count would say.
+func (g *greedy) fits(m int) bool {
+	g.n[m]++
+	defer func() { g.n[m]-- }()
+	for c := range g.p.Constraints {
+		con := &g.p.Constraints[c]
+		v := g.cost[c] + g.cons[c].drop(g.n, m)
+		if g.near(c, v) {
+			v = con.Cost(g.n)
+		}
+		if v > con.Budget {
+			return false
+		}
+	}
+	return true
 }

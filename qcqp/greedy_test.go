@@ -3,8 +3,10 @@ package qcqp
 import (
 	"context"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // chain is in(fixed) -> maps of the given widths -> out(fixed), one dense
@@ -89,5 +91,105 @@ func TestSolveReturnsFeasibleResult(t *testing.T) {
 	cancel()
 	if _, err := Solve(ctx, p, Options{}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled solve: %v", err)
+	}
+}
+
+// TestGreedyDropIsTheCostDifference checks Greedy's shortcuts:
+// what one channel fewer takes off a constraint, from the terms that read
+// the map, equals the whole cost before minus after, for linear, bilinear
+// and square terms; and the costs it tracks through set stay the whole
+// Cost.
+func TestGreedyDropIsTheCostDifference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 200; trial++ {
+		p := chain(r, []int{1 + r.IntN(6), 1 + r.IntN(6), 1 + r.IntN(6)}, 0.5)
+		c := &p.Constraints[0]
+		for k := 0; k < 6; k++ {
+			a, b := r.IntN(len(p.Maps)), r.IntN(len(p.Maps)+1)-1
+			if k == 0 {
+				b = a // a square term
+			}
+			c.Terms = append(c.Terms, Term{A: a, B: b, Coef: r.Float64() * 10})
+		}
+		g := newGreedy(p)
+		for m := range p.Maps {
+			g.n[m] = 1 + r.IntN(p.Maps[m].Channels)
+		}
+		for m := range p.Maps {
+			before := c.Cost(g.n)
+			g.n[m]--
+			after := c.Cost(g.n)
+			g.n[m]++
+			if d := g.cons[0].drop(g.n, m); math.Abs(d-(before-after)) > 1e-9*math.Max(1, before) {
+				t.Fatalf("trial %d map %d: drop %v, cost %v -> %v", trial, m, d, before, after)
+			}
+		}
+		// The cost set keeps up to date stays Cost(n) to rounding.
+		g = newGreedy(p)
+		for step := 0; step < 40; step++ {
+			m := r.IntN(len(p.Maps))
+			i := r.IntN(p.Maps[m].Channels)
+			g.set(m, i, !g.keep[m][i])
+			if want := c.Cost(g.n); math.Abs(g.cost[0]-want) > 1e-12*math.Max(1, math.Abs(want)) {
+				t.Fatalf("trial %d step %d: tracked cost %v, Cost %v", trial, step, g.cost[0], want)
+			}
+		}
+	}
+}
+
+// TestGreedyHoldsTheClock: under the solver's clock Greedy stops removing
+// channels once the time limit has passed (no first incumbent, said so),
+// and cut short while adding channels back it still returns a selection
+// that meets every budget. The clock is a counter (one millisecond a
+// look), so the test does not depend on the machine's speed.
+func TestGreedyHoldsTheClock(t *testing.T) {
+	p := memoryProblem(t, "mobilenetv2_035", 0.3)
+	start := time.Unix(0, 0)
+	counting := func(limit int) (*clock, *int) {
+		looks := 0
+		return &clock{now: func() time.Time {
+			looks++
+			return start.Add(time.Duration(looks) * time.Millisecond)
+		}, limit: start.Add(time.Duration(limit) * time.Millisecond)}, &looks
+	}
+	// Without a limit that ends it: how many looks the whole run takes.
+	clk, looks := counting(1 << 40)
+	full, err := greedyWithin(p, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	total := *looks
+	removals := 0
+	for m := range p.Maps {
+		removals += p.Maps[m].Channels - full.Counts()[m]
+	}
+	if total < 100 {
+		t.Fatalf("greedy looked at its clock %d times for %d channels removed", total, removals)
+	}
+	clk, looks = counting(10)
+	if _, err := greedyWithin(p, clk); !errors.Is(err, errGreedyTimeUp) {
+		t.Fatalf("a 10 ms limit on a %d-look run: %v", total, err)
+	}
+	if *looks > 11 {
+		t.Errorf("greedy went on for %d looks past a 10-look limit", *looks)
+	}
+	// A limit in the adding-back phase: a feasible selection, no better
+	// than the whole run's.
+	clk, looks = counting(total - 1)
+	cut, err := greedyWithin(p, clk)
+	if err != nil {
+		t.Fatalf("cut while adding back: %v", err)
+	}
+	if *looks != total-1 {
+		t.Errorf("a limit at look %d of %d: stopped after %d", total-1, total, *looks)
+	}
+	if err := p.Feasible(cut); err != nil {
+		t.Fatal(err)
+	}
+	if p.Objective(cut) > p.Objective(full)+1e-9 {
+		t.Errorf("cut short, objective %v above the whole run's %v", p.Objective(cut), p.Objective(full))
+	}
+	if _, err := Greedy(p); err != nil {
+		t.Fatal(err)
 	}
 }

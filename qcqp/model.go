@@ -192,7 +192,7 @@ func compile(p *Problem) *model {
 		cols := md.size[c]
 		for j := range b.pref {
 			row := slices.Clone(q[j*cols : (j+1)*cols])
-			slices.SortFunc(row, func(x, y float64) int { return cmp.Compare(y, x) })
+			sortDecreasing(row)
 			pr := make([]float64, cols+1)
 			for i, v := range row {
 				pr[i+1] = pr[i] + v
@@ -205,7 +205,7 @@ func compile(p *Problem) *model {
 			for j := range col {
 				col[j] = q[j*cols+i]
 			}
-			slices.SortFunc(col, func(x, y float64) int { return cmp.Compare(y, x) })
+			sortDecreasing(col)
 			pr := make([]float64, len(col)+1)
 			for j, v := range col {
 				pr[j+1] = pr[j] + v

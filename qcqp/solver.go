@@ -169,12 +169,12 @@ func (s *Solver) begin() error {
 	// A leaf solve may outlast a Step (the search needs it whole to prove
 	// anything), but not the time limit: past it (s.clk), it returns a
 	// feasible, inexact answer.
-	if sel, err := Greedy(s.p); err == nil {
+	if sel, err := greedyWithin(s.p, &s.clk); err == nil {
 		keep := s.md.freeMasks(sel)
 		if v, ok := s.s.pr.polish(keep); ok {
 			s.s.offer(keep, v)
 		}
-	} else if !errors.Is(err, ErrInfeasible) {
+	} else if !errors.Is(err, ErrInfeasible) && !errors.Is(err, errGreedyTimeUp) {
 		return err
 	}
 	s.phase = phaseLNS
@@ -296,7 +296,7 @@ func (s *Solver) report() error {
 		over = true
 	}
 	if over && s.res.Selection == nil {
-		return fmt.Errorf("%w: the search stopped before finding a selection that meets every budget; allow more time", ErrInfeasible)
+		return fmt.Errorf("%w: the search stopped at its limit after %v, before finding a selection that meets every budget", ErrTimeLimit, s.res.Elapsed.Round(time.Millisecond))
 	}
 	s.done = over
 	return nil

@@ -176,3 +176,16 @@ func solveOnCPU(t *testing.T, p *Problem, opts Options) (Result, time.Duration) 
 	end, _ := cpuClock()
 	return s.Result(), end - start
 }
+
+// TestLimitTooShortForAnyIncumbent: a limit that ends before the greedy
+// selection meets the budget is an error of its own (ErrTimeLimit, not
+// ErrInfeasible: the budget may well be reachable) that asks for more time
+// (item 8 of issue 10), not a late answer: on DenseNet-121 the greedy
+// alone once took over a minute under a 100 ms limit.
+func TestLimitTooShortForAnyIncumbent(t *testing.T) {
+	p := memoryProblem(t, "mobilenetv2_035", 0.3)
+	_, err := Solve(t.Context(), p, Options{TimeLimit: time.Nanosecond})
+	if !errors.Is(err, ErrTimeLimit) || errors.Is(err, ErrInfeasible) {
+		t.Fatalf("a 1 ns limit: %v", err)
+	}
+}

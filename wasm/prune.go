@@ -216,6 +216,8 @@ func (s *Service) Prune(ctx context.Context, req PruneRequest, send func(any)) (
 			return Reply{}, errCancelled
 		case errors.Is(err, qcqp.ErrInfeasible) && !latency:
 			return Reply{}, unreachable(a, p, budget.Resource, limit, before)
+		case errors.Is(err, qcqp.ErrTimeLimit):
+			return Reply{}, userErrorf("solver-time-limit", "The solver found no selection that meets the budget within its %v: raise the budget, or prune on the command line with a longer --time-limit.", pruneTimeLimit)
 		}
 		return Reply{}, userErrorf("solver-failed", "The solver stopped: %s", strings.TrimPrefix(err.Error(), "qcqp: "))
 	}

@@ -218,7 +218,10 @@ func runPrune(args []string, stdout, stderr io.Writer) error {
 		line.Done()
 	}
 	if err != nil {
-		if errors.Is(err, qcqp.ErrInfeasible) {
+		switch {
+		case errors.Is(err, qcqp.ErrTimeLimit):
+			return fmt.Errorf("%v: raise --time-limit (now %v)", err, *timeLimit)
+		case errors.Is(err, qcqp.ErrInfeasible):
 			return fmt.Errorf("%v (that is what the frozen groups and %s cost; see 'pare info --channels')", err, floorWords(keepShare))
 		}
 		return err
