@@ -40,13 +40,27 @@ func Run(tb testing.TB, workers int, stop func(error), work func(rank int) error
 }
 
 // WeightDiff is the largest difference between the float initializers of
-// two models of one graph, relative to the largest magnitude in a.
+// two models, relative to the largest magnitude in the ones of a it
+// compares. Initializers are
+// matched by name, and one that b lacks or holds with another type or
+// size is left out: two QIL runs may export graphs that differ by a node
+// (an activation interval that ended at c = d needs no Sub, so its
+// constant is not written), and the scales they share are what is
+// compared.
 func WeightDiff(a, b *onnx.Model) float64 {
+	inB := make(map[string]*onnx.Tensor, len(b.Graph.Initializer))
+	for _, t := range b.Graph.Initializer {
+		inB[t.Name] = t
+	}
 	var d, mx float64
-	for i, ia := range a.Graph.Initializer {
+	for _, ia := range a.Graph.Initializer {
+		ib, ok := inB[ia.Name]
+		if !ok {
+			continue
+		}
 		ta, err1 := tensor.FromONNX(ia)
-		tb, err2 := tensor.FromONNX(b.Graph.Initializer[i])
-		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 {
+		tb, err2 := tensor.FromONNX(ib)
+		if err1 != nil || err2 != nil || ta.DType != tensor.Float32 || tb.DType != tensor.Float32 || len(ta.F32) != len(tb.F32) {
 			continue
 		}
 		for j := range ta.F32 {

@@ -60,3 +60,29 @@ func TestWeightDiffIsRelativeToTheLargestWeight(t *testing.T) {
 		t.Fatalf("a model against itself: %v", d)
 	}
 }
+
+// Two exports whose graphs differ by a node (one lacks a Sub constant, or
+// holds it as another type): the initializers they share by name are
+// compared, and the rest left out, not read out of range.
+func TestWeightDiffMatchesInitializersByName(t *testing.T) {
+	named := func(name string, w ...float32) *onnx.Tensor {
+		init, err := tensor.ToONNX(tensor.FromF32([]int{len(w)}, w), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return init
+	}
+	q, err := tensor.ToONNX(&tensor.Tensor{DType: tensor.Int8, Shape: []int{2}, I8: []int8{1, 2}}, "offset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &onnx.Model{Graph: &onnx.Graph{Initializer: []*onnx.Tensor{named("offset", 9, 9), named("scale", 2, 4)}}}
+	b := &onnx.Model{Graph: &onnx.Graph{Initializer: []*onnx.Tensor{named("scale", 2, 3)}}}
+	if d := WeightDiff(a, b); d != 0.25 {
+		t.Fatalf("b without the offset: WeightDiff %v, want 1/4", d)
+	}
+	b.Graph.Initializer = append(b.Graph.Initializer, q)
+	if d := WeightDiff(a, b); d != 0.25 {
+		t.Fatalf("b with an int8 offset: WeightDiff %v, want 1/4", d)
+	}
+}
