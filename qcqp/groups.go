@@ -45,6 +45,12 @@ type Analysis struct {
 	depthwise  []*onnx.Node
 	classOf    []int // raw map -> index in Maps
 	polys      *resourcePolys
+	// source is what the file as given measures (Measure), set when its
+	// layers shared initializers (ownParameters copied them apart): a
+	// fractional budget is a share of that figure, the one pare reports
+	// as "before", while the unpruned copy counts each shared tensor once
+	// per layer. Nil: the unpruned model is what the analysis predicts.
+	source *Figures
 }
 
 // chanTensor says how one axis of a tensor is made of maps: the
@@ -134,9 +140,18 @@ func Analyze(m *onnx.Model) (*Analysis, error) {
 	if m == nil || m.Graph == nil {
 		return nil, fmt.Errorf("qcqp: the model has no graph")
 	}
+	given := m
 	m, err := ownParameters(m)
 	if err != nil {
 		return nil, err
+	}
+	var source *Figures
+	if m != given {
+		f, err := Measure(given)
+		if err != nil {
+			return nil, err
+		}
+		source = &f
 	}
 	inShapes, err := graph.DefaultInputShapes(m, 1)
 	if err != nil {
@@ -147,7 +162,7 @@ func Analyze(m *onnx.Model) (*Analysis, error) {
 		return nil, fmt.Errorf("qcqp: %w", err)
 	}
 	a := &Analysis{Model: m, Shapes: shapes, chans: map[string]*chanTensor{},
-		axes: map[string]map[int]*chanTensor{}, shapeFixes: map[string]*shapeFix{}}
+		axes: map[string]map[int]*chanTensor{}, shapeFixes: map[string]*shapeFix{}, source: source}
 	g := shapes.Graph
 	for _, in := range g.Inputs() {
 		if d := shapes.Dims(in.Name); len(d) >= 2 && g.Initializer(in.Name) == nil {

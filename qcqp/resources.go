@@ -75,13 +75,18 @@ func (b Budget) String() string {
 // Constraints returns the resource constraints of the budgets as exact
 // polynomials in the maps' channel counts. A memory budget becomes one
 // constraint per node (4 x params plus the bytes alive while that node
-// runs), since the peak is a maximum over nodes.
+// runs), since the peak is a maximum over nodes. A Fraction is a share of
+// the model as given (what Measure says of it), which is the unpruned
+// model's prediction unless its layers share initializers.
 func (a *Analysis) Constraints(budgets []Budget) ([]Constraint, error) {
 	r, err := a.polynomials()
 	if err != nil {
 		return nil, err
 	}
 	full := a.predictFrom(r, a.fullCounts())
+	if a.source != nil {
+		full = *a.source
+	}
 	var out []Constraint
 	for _, b := range budgets {
 		limit := b.Value
