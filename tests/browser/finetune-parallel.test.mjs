@@ -45,8 +45,21 @@ async function finetune(page, workers) {
   await page.selectOption('#finetune-workers', String(workers));
   const t0 = Date.now();
   await page.click('#finetune');
-  await page.waitForSelector('#finetune-summary', { timeout: 300000 });
-  await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 300000 });
+  try {
+    await page.waitForSelector('#finetune-summary', { timeout: 300000 });
+    await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 300000 });
+  } catch (err) {
+    // What the page showed when it stopped answering: the line beside
+    // the bar and the job's events (a run that never ended, in CI once,
+    // after a cancelled two-worker run).
+    const seen = await page.evaluate(() => ({
+      eta: document.getElementById('finetune-eta')?.textContent,
+      busy: window.pare.state.busy,
+      events: [...document.querySelectorAll('#finetune-events li')].map((li) => li.textContent),
+    }));
+    err.message += `\npage: ${JSON.stringify(seen)}`;
+    throw err;
+  }
   const seconds = (Date.now() - t0) / 1000;
   return page.evaluate(async (s) => ({
       seconds: s,
@@ -96,6 +109,7 @@ test('Cancel stops every worker of a parallel fine-tune and the page stays usabl
   await page.selectOption('#finetune-workers', '2');
   await page.click('#finetune');
   await page.waitForFunction(() => window.pare.state.busy && /step|Validating/.test(document.getElementById('finetune-eta').textContent));
+  console.log(`cancelled at: ${await page.textContent('#finetune-eta')}`);
   await page.click('#finetune-cancel');
   await page.waitForFunction(() => !window.pare.state.busy, null, { timeout: 120000 });
   assert.equal(await page.textContent('#finetune-eta'), 'Cancelled.');
