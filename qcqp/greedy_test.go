@@ -137,11 +137,12 @@ func TestGreedyDropIsTheCostDifference(t *testing.T) {
 	}
 }
 
-// TestGreedyHoldsTheClock: under the solver's clock Greedy stops removing
-// channels once the time limit has passed (no first incumbent, said so),
-// and cut short while adding channels back it still returns a selection
-// that meets every budget. The clock is a counter (one millisecond a
-// look), so the test does not depend on the machine's speed.
+// TestGreedyHoldsTheClock: under the solver's clock Greedy adds channels
+// back only until the time limit, and a limit that has passed before it
+// starts still gets its first selection that meets every budget (the
+// removals run to it whatever the clock says). The clock is a counter
+// (one millisecond a look), so the test does not depend on the machine's
+// speed.
 func TestGreedyHoldsTheClock(t *testing.T) {
 	p := memoryProblem(t, "mobilenetv2_035", 0.3)
 	start := time.Unix(0, 0)
@@ -152,44 +153,30 @@ func TestGreedyHoldsTheClock(t *testing.T) {
 			return start.Add(time.Duration(looks) * time.Millisecond)
 		}, limit: start.Add(time.Duration(limit) * time.Millisecond)}, &looks
 	}
-	// Without a limit that ends it: how many looks the whole run takes.
+	// Without a limit that ends it: how many looks adding back takes.
 	clk, looks := counting(1 << 40)
 	full, err := greedyWithin(p, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	total := *looks
-	removals := 0
-	for m := range p.Maps {
-		removals += p.Maps[m].Channels - full.Counts()[m]
+	if total < 3 {
+		t.Fatalf("greedy looked at its clock %d times while adding back", total)
 	}
-	if total < 100 {
-		t.Fatalf("greedy looked at its clock %d times for %d channels removed", total, removals)
-	}
-	clk, looks = counting(10)
-	if _, err := greedyWithin(p, clk); !errors.Is(err, errGreedyTimeUp) {
-		t.Fatalf("a 10 ms limit on a %d-look run: %v", total, err)
-	}
-	if *looks > 11 {
-		t.Errorf("greedy went on for %d looks past a 10-look limit", *looks)
-	}
-	// A limit in the adding-back phase: a feasible selection, no better
-	// than the whole run's.
-	clk, looks = counting(total - 1)
-	cut, err := greedyWithin(p, clk)
-	if err != nil {
-		t.Fatalf("cut while adding back: %v", err)
-	}
-	if *looks != total-1 {
-		t.Errorf("a limit at look %d of %d: stopped after %d", total-1, total, *looks)
-	}
-	if err := p.Feasible(cut); err != nil {
-		t.Fatal(err)
-	}
-	if p.Objective(cut) > p.Objective(full)+1e-9 {
-		t.Errorf("cut short, objective %v above the whole run's %v", p.Objective(cut), p.Objective(full))
-	}
-	if _, err := Greedy(p); err != nil {
-		t.Fatal(err)
+	for _, limit := range []int{0, total / 2, total - 1} {
+		clk, looks = counting(limit)
+		cut, err := greedyWithin(p, clk)
+		if err != nil {
+			t.Fatalf("limit at look %d: %v", limit, err)
+		}
+		if err := p.Feasible(cut); err != nil {
+			t.Fatalf("limit at look %d: %v", limit, err)
+		}
+		if want := max(limit, 1); *looks != want {
+			t.Errorf("a limit at look %d of %d: stopped after %d", limit, total, *looks)
+		}
+		if p.Objective(cut) > p.Objective(full)+1e-9 {
+			t.Errorf("cut short at look %d, objective %v above the whole run's %v", limit, p.Objective(cut), p.Objective(full))
+		}
 	}
 }

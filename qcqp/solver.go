@@ -174,7 +174,7 @@ func (s *Solver) begin() error {
 		if v, ok := s.s.pr.polish(keep); ok {
 			s.s.offer(keep, v)
 		}
-	} else if !errors.Is(err, ErrInfeasible) && !errors.Is(err, errGreedyTimeUp) {
+	} else if !errors.Is(err, ErrInfeasible) {
 		return err
 	}
 	s.phase = phaseLNS

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -177,15 +178,42 @@ func solveOnCPU(t *testing.T, p *Problem, opts Options) (Result, time.Duration) 
 	return s.Result(), end - start
 }
 
-// TestLimitTooShortForAnyIncumbent: a limit that ends before the greedy
-// selection meets the budget is an error of its own (ErrTimeLimit, not
-// ErrInfeasible: the budget may well be reachable) that asks for more time
-// (item 8 of issue 10), not a late answer: on DenseNet-121 the greedy
-// alone once took over a minute under a 100 ms limit.
-func TestLimitTooShortForAnyIncumbent(t *testing.T) {
+// TestLimitTooShortStillGivesTheGreedyIncumbent: a limit that has passed
+// before the solve starts still returns the greedy selection, with a
+// proven bound and gap (the removals run to it whatever the clock says).
+func TestLimitTooShortStillGivesTheGreedyIncumbent(t *testing.T) {
 	p := memoryProblem(t, "mobilenetv2_035", 0.3)
+	res, err := Solve(t.Context(), p, Options{TimeLimit: time.Nanosecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkHonest(t, p, res)
+}
+
+// TestLimitTooShortForAnyIncumbent: where the greedy finds nothing (a
+// constraint that grows as channels are removed from the whole model, as
+// a fitted latency model's negative coefficients can make it) and the
+// limit ends the search before it finds a selection, the error is
+// ErrTimeLimit, which asks for more time, not ErrInfeasible, which says
+// the budget cannot be met: without the limit the search finds one.
+func TestLimitTooShortForAnyIncumbent(t *testing.T) {
+	p := chain(rand.New(rand.NewPCG(1, 1)), []int{4}, 0.5)
+	m := 1 // the free map
+	// -2 n^2 + 13 n - 11: 0 at one channel, 7, 10, then 9 at four.
+	p.Constraints = []Constraint{{Name: "latency", Const: -11, Budget: 5,
+		Terms: []Term{{A: m, B: m, Coef: -2}, {A: m, B: -1, Coef: 13}}}}
+	if _, err := Greedy(p); !errors.Is(err, ErrInfeasible) {
+		t.Fatalf("greedy on a cost that rises as channels go: %v", err)
+	}
 	_, err := Solve(t.Context(), p, Options{TimeLimit: time.Nanosecond})
 	if !errors.Is(err, ErrTimeLimit) || errors.Is(err, ErrInfeasible) {
 		t.Fatalf("a 1 ns limit: %v", err)
+	}
+	res, err := Solve(t.Context(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := res.Selection.Counts()[m]; n != 1 || !res.Optimal() {
+		t.Fatalf("without a limit: %d channels kept, %s", n, res.Status)
 	}
 }
