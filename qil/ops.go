@@ -193,9 +193,10 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 // of the forward value too (the continuous transformer, for gradient
 // checks).
 //
-// saved, when not nil, is T of every weight as the forward computed it
-// (weightForward), which spares the power.
-func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw []float32, dc, dd []float64, dg float64) {
+// saved, when not nil, is T and ln u of every weight as the forward
+// computed them (weightForward), which spares the power and the
+// logarithm.
+func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
 	dw = make([]float32, len(a.w.F32))
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
@@ -213,7 +214,7 @@ func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw
 			} else if u, inside := weightUnit(math.Abs(float64(v)), c, d); !inside {
 				tr = weightTransform{t: u}
 			} else {
-				tr = weightDerivatives(u, saved[i], d, g)
+				tr = weightDerivatives(u, saved.t[i], saved.logU[i], d, g)
 			}
 			level := tr.t
 			if discrete {
@@ -239,11 +240,11 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, _ := g.Saved.(savedT)
-	if len(t) != len(a.w.F32) {
-		t = nil
+	var saved *savedTransform
+	if s, ok := g.Saved.(savedTransform); ok && len(s.t) == len(a.w.F32) && len(s.logU) == len(a.w.F32) {
+		saved = &s
 	}
-	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, t)
+	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, saved)
 	return []*tensor.Tensor{
 		tensor.FromF32(a.w.Shape, dw),
 		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
