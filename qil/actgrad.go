@@ -66,7 +66,19 @@ func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd floa
 //
 // dc and dd never become -0 (they start at +0, and x + (-x) is +0), so
 // adding +0 where the plain loop adds nothing changes no bit.
+//
+// With SIMD (actgrad_amd64.go) a prefix of x goes eight elements at a
+// time; the sums still take every term one by one in x's order, and the
+// Go loop finishes the rest from where they stand.
 func actGradsUnsigned(dx, x, dy []float32, g actGrid) (dc, dd float64) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	n, dc, dd := actGradsUnsignedSIMD(dx, x, dy, g)
+	return actGradsUnsignedGo(dx[n:], x[n:], dy[n:], g, dc, dd)
+}
+
+// actGradsUnsignedGo is actGradsUnsigned's loop, adding its terms to dc
+// and dd as given.
+func actGradsUnsignedGo(dx, x, dy []float32, g actGrid, dc, dd float64) (float64, float64) {
 	lo, width, q := g.lo, g.width, float32(g.q)
 	inv, invQ := 1/width, 1/q
 	dy, dx = dy[:len(x)], dx[:len(x)]
@@ -85,7 +97,7 @@ func actGradsUnsigned(dx, x, dy []float32, g actGrid) (dc, dd float64) {
 		dc -= float64(gin)
 		dd += float64(math.Float32frombits(gy&^pruned)) * float64(math.Float32frombits(f&inside|two&clipped))
 	}
-	return
+	return dc, dd
 }
 
 // mask32 is all ones for true, 0 for false (a conditional move, not a
