@@ -15,9 +15,21 @@ import "math"
 // the same to the bit (TestActGradsUnsignedMatchesTheBranchingLoop).
 func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
 	dx = make([]float32, len(a.x.F32))
-	if discrete && !a.signed {
-		dc, dd = actGradsUnsigned(dx, a.x.F32, dy, a.grid)
-		return
+	dc, dd = actGradsInto(dx, a, dy, discrete)
+	return
+}
+
+// actGradsWritesEveryElement reports whether actGradsInto writes every
+// element of dx, so that dx need not be cleared first: the unsigned,
+// discrete loop does; the plain loop writes only the elements inside the
+// interval.
+func actGradsWritesEveryElement(a actArgs, discrete bool) bool { return discrete && !a.signed }
+
+// actGradsInto is actGrads writing dx, which is as long as a.x and,
+// unless actGradsWritesEveryElement, all zeros.
+func actGradsInto(dx []float32, a actArgs, dy []float32, discrete bool) (dc, dd float64) {
+	if actGradsWritesEveryElement(a, discrete) {
+		return actGradsUnsigned(dx, a.x.F32, dy, a.grid)
 	}
 	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
 	inv, invQ := 1/width, 1/q

@@ -310,6 +310,9 @@ func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx, dc, dd := actGrads(a, g.DOut[0].F32, true)
-	return []*tensor.Tensor{tensor.FromF32(a.x.Shape, dx), scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
+	// dx from the net's buffer pool: a fresh one per quantizer and step
+	// was an activation-sized allocation and clearing each.
+	dx := g.Buffer(a.x.Shape, !actGradsWritesEveryElement(a, true))
+	dc, dd := actGradsInto(dx.F32, a, g.DOut[0].F32, true)
+	return []*tensor.Tensor{dx, scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
 }
