@@ -195,8 +195,11 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 //
 // saved, when not nil, is T and ln u of every weight as the forward
 // computed them (weightForward), which spares the power and the
-// logarithm.
+// logarithm (weightGradsSaved).
 func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
+	if saved != nil {
+		return weightGradsSaved(a, dy, discrete, saved)
+	}
 	dw = make([]float32, len(a.w.F32))
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
@@ -208,14 +211,7 @@ func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransfor
 			if v < 0 {
 				sign = -1
 			}
-			var tr weightTransform
-			if saved == nil {
-				tr = transformWeight(math.Abs(float64(v)), c, d, g)
-			} else if u, inside := weightUnit(math.Abs(float64(v)), c, d); !inside {
-				tr = weightTransform{t: u}
-			} else {
-				tr = weightDerivatives(u, saved.t[i], saved.logU[i], d, g)
-			}
+			tr := transformWeight(math.Abs(float64(v)), c, d, g)
 			level := tr.t
 			if discrete {
 				level = math.RoundToEven(q*tr.t) / q

@@ -108,7 +108,9 @@ func weightUnit(a, c, d float64) (u float64, inside bool) {
 	case a > c+d:
 		return 1, false
 	}
-	return min(max((a-c)/(2*d)+0.5, 0), 1), true
+	// clampTo is min(max(u, 0), 1) to the bit here: it differs from the
+	// builtins only at -0, and x + 0.5 is never -0.
+	return clampTo((a-c)/(2*d)+0.5, 1), true
 }
 
 // powGamma is u^gamma; gamma starts at 1 and often stays near it, where

@@ -52,3 +52,67 @@ func weightForward(n *onnx.Node, _ int64, in []*tensor.Tensor, _ train.Mode) ([]
 	}
 	return []*tensor.Tensor{y}, s, nil
 }
+
+// weightGradsSaved is weightGrads from the forward's saved T and ln u:
+// weightDerivatives' arithmetic written into the loop, expression for
+// expression and in the same order, so the gradients are weightGrads'
+// bits (TestWeightForwardSavesTheKernelsTransform), without a call and
+// a five-field result per weight (most of the backward's time in wasm)
+// and with the slope's cap, a power, once per layer. Outside the
+// interval the derivatives are 0, as weightTransform{t: u} has them.
+func weightGradsSaved(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
+	n := len(a.w.F32)
+	dw = make([]float32, n)
+	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
+	ts, logs, dy := saved.t[:n], saved.logU[:n], dy[:n]
+	g, q := float64(a.gamma), float64(a.q)
+	slopeAtCap := g * math.Pow(1e-6, g-1) // weightDerivatives' slope below u = 1e-6
+	for k := range a.c {
+		c, d, s := float64(a.c[k]), float64(a.d[k]), float64(a.c[k]+a.d[k])
+		var dck, ddk float64
+		for i := k * a.inner; i < (k+1)*a.inner; i++ {
+			v := a.w.F32[i]
+			sign := 1.0
+			if v < 0 {
+				sign = -1
+			}
+			u, inside := weightUnit(math.Abs(float64(v)), c, d)
+			t := u
+			var da, dcw, ddw, dgw float64
+			if inside {
+				t = ts[i]
+				var slope float64
+				switch {
+				case g == 1:
+					slope = 1
+				case u >= 1e-6:
+					slope = g * t / u
+				default:
+					slope = slopeAtCap
+				}
+				da = slope / (2 * d)
+				dcw = -slope / (2 * d)
+				ddw = slope * (1 - 2*u) / (2 * d)
+				if u > 0 {
+					dgw = t * logs[i]
+				}
+			}
+			level := t
+			if discrete {
+				level = math.RoundToEven(q*t) / q
+			}
+			gy := float64(dy[i])
+			dw[i] = float32(gy * s * da)
+			dck += gy * sign * (level + s*dcw)
+			ddk += gy * sign * (level + s*ddw)
+			dg += gy * sign * s * dgw
+		}
+		dc[k], dd[k] = dck, ddk
+		if a.unit != nil {
+			// c_k = c_in[k]*unit[k]: the chain rule's factor.
+			dc[k] *= float64(a.unit[k])
+			dd[k] *= float64(a.unit[k])
+		}
+	}
+	return
+}
