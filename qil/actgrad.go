@@ -15,9 +15,21 @@ import "math"
 // the same to the bit (TestActGradsUnsignedMatchesTheBranchingLoop).
 func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd float64) {
 	dx = make([]float32, len(a.x.F32))
-	if discrete && !a.signed {
-		dc, dd = actGradsUnsigned(dx, a.x.F32, dy, a.grid)
-		return
+	dc, dd = actGradsInto(dx, a, dy, discrete)
+	return
+}
+
+// actGradsWritesEveryElement reports whether actGradsInto writes every
+// element of dx, so that dx need not be cleared first: the unsigned,
+// discrete loop does; the plain loop writes only the elements inside the
+// interval.
+func actGradsWritesEveryElement(a actArgs, discrete bool) bool { return discrete && !a.signed }
+
+// actGradsInto is actGrads writing dx, which is as long as a.x and,
+// unless actGradsWritesEveryElement, all zeros.
+func actGradsInto(dx []float32, a actArgs, dy []float32, discrete bool) (dc, dd float64) {
+	if actGradsWritesEveryElement(a, discrete) {
+		return actGradsUnsigned(dx, a.x.F32, dy, a.grid)
 	}
 	lo, width, q := a.grid.lo, a.grid.width, float32(a.grid.q)
 	inv, invQ := 1/width, 1/q
@@ -66,7 +78,19 @@ func actGrads(a actArgs, dy []float32, discrete bool) (dx []float32, dc, dd floa
 //
 // dc and dd never become -0 (they start at +0, and x + (-x) is +0), so
 // adding +0 where the plain loop adds nothing changes no bit.
+//
+// With SIMD (actgrad_amd64.go) a prefix of x goes eight elements at a
+// time; the sums still take every term one by one in x's order, and the
+// Go loop finishes the rest from where they stand.
 func actGradsUnsigned(dx, x, dy []float32, g actGrid) (dc, dd float64) {
+	dy, dx = dy[:len(x)], dx[:len(x)]
+	n, dc, dd := actGradsUnsignedSIMD(dx, x, dy, g)
+	return actGradsUnsignedGo(dx[n:], x[n:], dy[n:], g, dc, dd)
+}
+
+// actGradsUnsignedGo is actGradsUnsigned's loop, adding its terms to dc
+// and dd as given.
+func actGradsUnsignedGo(dx, x, dy []float32, g actGrid, dc, dd float64) (float64, float64) {
 	lo, width, q := g.lo, g.width, float32(g.q)
 	inv, invQ := 1/width, 1/q
 	dy, dx = dy[:len(x)], dx[:len(x)]
@@ -85,7 +109,7 @@ func actGradsUnsigned(dx, x, dy []float32, g actGrid) (dc, dd float64) {
 		dc -= float64(gin)
 		dd += float64(math.Float32frombits(gy&^pruned)) * float64(math.Float32frombits(f&inside|two&clipped))
 	}
-	return
+	return dc, dd
 }
 
 // mask32 is all ones for true, 0 for false (a conditional move, not a

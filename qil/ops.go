@@ -193,9 +193,13 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 // of the forward value too (the continuous transformer, for gradient
 // checks).
 //
-// saved, when not nil, is T of every weight as the forward computed it
-// (weightForward), which spares the power.
-func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw []float32, dc, dd []float64, dg float64) {
+// saved, when not nil, is T and ln u of every weight as the forward
+// computed them (weightForward), which spares the power and the
+// logarithm (weightGradsSaved).
+func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
+	if saved != nil {
+		return weightGradsSaved(a, dy, discrete, saved)
+	}
 	dw = make([]float32, len(a.w.F32))
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
@@ -207,14 +211,7 @@ func weightGrads(a weightArgs, dy []float32, discrete bool, saved []float64) (dw
 			if v < 0 {
 				sign = -1
 			}
-			var tr weightTransform
-			if saved == nil {
-				tr = transformWeight(math.Abs(float64(v)), c, d, g)
-			} else if u, inside := weightUnit(math.Abs(float64(v)), c, d); !inside {
-				tr = weightTransform{t: u}
-			} else {
-				tr = weightDerivatives(u, saved[i], d, g)
-			}
+			tr := transformWeight(math.Abs(float64(v)), c, d, g)
 			level := tr.t
 			if discrete {
 				level = math.RoundToEven(q*tr.t) / q
@@ -239,11 +236,11 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	t, _ := g.Saved.(savedT)
-	if len(t) != len(a.w.F32) {
-		t = nil
+	var saved *savedTransform
+	if s, ok := g.Saved.(savedTransform); ok && len(s.t) == len(a.w.F32) && len(s.logU) == len(a.w.F32) {
+		saved = &s
 	}
-	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, t)
+	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, saved)
 	return []*tensor.Tensor{
 		tensor.FromF32(a.w.Shape, dw),
 		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
@@ -309,6 +306,9 @@ func actBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	dx, dc, dd := actGrads(a, g.DOut[0].F32, true)
-	return []*tensor.Tensor{tensor.FromF32(a.x.Shape, dx), scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
+	// dx from the net's buffer pool: a fresh one per quantizer and step
+	// was an activation-sized allocation and clearing each.
+	dx := g.Buffer(a.x.Shape, !actGradsWritesEveryElement(a, true))
+	dc, dd := actGradsInto(dx.F32, a, g.DOut[0].F32, true)
+	return []*tensor.Tensor{dx, scalarLike(g.In[1], dc), scalarLike(g.In[2], dd)}, nil
 }

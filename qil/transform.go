@@ -61,13 +61,18 @@ func transformWeight(a, c, d, gamma float64) weightTransform {
 	if !inside {
 		return weightTransform{t: u}
 	}
-	return weightDerivatives(u, powGamma(u, gamma), d, gamma)
+	var logU float64
+	if u > 0 {
+		logU = math.Log(u)
+	}
+	return weightDerivatives(u, powGamma(u, gamma), logU, d, gamma)
 }
 
 // weightDerivatives is transformWeight inside the interval, at u with
-// t = u^gamma already computed (the training forward saves it, so that
-// the backward does not compute the power again).
-func weightDerivatives(u, t, d, gamma float64) weightTransform {
+// t = u^gamma and ln u (read only for u > 0) already computed (the
+// training forward saves both, so that the backward does not compute the
+// power or the logarithm again).
+func weightDerivatives(u, t, logU, d, gamma float64) weightTransform {
 	// du/da = 1/(2d); du/dc = -1/(2d); du/dd = -(a-c)/(2d^2) = (1-2u)/(2d).
 	// The slope gamma*u^(gamma-1) is gamma*t/u, one power fewer; it blows
 	// up at u=0 for gamma<1, where u is only ever the boundary value, so
@@ -88,7 +93,7 @@ func weightDerivatives(u, t, d, gamma float64) weightTransform {
 		dd: slope * (1 - 2*u) / (2 * d),
 	}
 	if u > 0 {
-		wt.dg = t * math.Log(u)
+		wt.dg = t * logU
 	}
 	return wt
 }
@@ -103,7 +108,9 @@ func weightUnit(a, c, d float64) (u float64, inside bool) {
 	case a > c+d:
 		return 1, false
 	}
-	return min(max((a-c)/(2*d)+0.5, 0), 1), true
+	// clampTo is min(max(u, 0), 1) to the bit here: it differs from the
+	// builtins only at -0, and x + 0.5 is never -0.
+	return clampTo((a-c)/(2*d)+0.5, 1), true
 }
 
 // powGamma is u^gamma; gamma starts at 1 and often stays near it, where

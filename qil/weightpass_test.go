@@ -12,15 +12,17 @@ import (
 // TestWeightForwardSavesTheKernelsTransform checks the training forward
 // of QILWeight against the kernel (the export's and inference's path) to
 // the bit, and the backward from its saved T against the backward that
-// computes T itself, to the bit: per layer and per channel, gamma below,
-// at and above 1, weights on and around the interval's ends.
+// computes T and ln u itself, to the bit: per layer and per channel,
+// gamma below, at and above 1 (0.5 and 2 too, which math.Pow and
+// layerPower treat on their own), weights on and around the interval's
+// ends, 0 and NaN.
 func TestWeightForwardSavesTheKernelsTransform(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
-	for _, gamma := range []float32{0.7, 1, 1.6} {
+	for _, gamma := range []float32{0.5, 0.7, 1, 1.6, 2} {
 		for _, channels := range []bool{false, true} {
 			const out, inner = 4, 50
 			w := randomValues(r, out*inner, 0.5)
-			w[0], w[1], w[2], w[3] = 0.15, -0.75, 0, 0.45
+			w[0], w[1], w[2], w[3], w[4] = 0.15, -0.75, 0, 0.45, float32(math.NaN())
 			in := []*tensor.Tensor{tensor.FromF32([]int{out, inner}, w), one(0.45), one(0.3), one(gamma)}
 			if channels {
 				in[1] = tensor.FromF32([]int{out}, []float32{0.45, 0.9, 0.3, 0.5})

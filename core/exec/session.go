@@ -465,6 +465,14 @@ func sharesData(a, b *tensor.Tensor) bool {
 // optional input), outside any session. graph.InferShapes uses it to fold
 // constants. It fails with an *UnsupportedError when no kernel exists.
 func EvalNode(node *onnx.Node, opset int64, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return EvalNodeWith(node, opset, in, nil)
+}
+
+// EvalNodeWith is EvalNode with the kernel's Context.Alloc served by
+// alloc (nil: new tensors), which must return zeroed tensors as
+// Context.Alloc promises kernels: core/train hands custom-domain nodes
+// its buffer pool this way.
+func EvalNodeWith(node *onnx.Node, opset int64, in []*tensor.Tensor, alloc func(dt tensor.DType, shape []int) *tensor.Tensor) ([]*tensor.Tensor, error) {
 	k := Lookup(node.Domain, node.OpType, opset)
 	if k == nil {
 		return nil, &UnsupportedError{Ops: []UnsupportedOp{{Node: nodeName(node), OpType: node.OpType, Domain: node.Domain, Opset: opset}}}
@@ -474,5 +482,5 @@ func EvalNode(node *onnx.Node, opset int64, in []*tensor.Tensor) ([]*tensor.Tens
 			return nil, nodeError(node, fmt.Errorf("input %d has %d elements for shape %v", i, dataLen(t), t.Shape))
 		}
 	}
-	return runKernel(&Context{Node: node, Opset: opset}, k, in)
+	return runKernel(&Context{Node: node, Opset: opset, alloc: alloc}, k, in)
 }

@@ -33,6 +33,21 @@ type NodeGrad struct {
 	DOut  []*tensor.Tensor // gradient of each float output (zeros when none reached it)
 	Need  []bool           // Need[i]: input i wants a gradient
 	Saved any              // what Forward returned as saved
+	pool  *bufferPool
+}
+
+// Buffer returns a float32 tensor of shape for one of Backward's
+// results: a buffer of the net's pool when the net recycles its buffers
+// (Net.ReuseBuffers; NewTrainer turns it on), so that a custom op's
+// input gradient is not allocated and zeroed afresh every step, else a
+// new one. Unless zero is set its elements are undefined (a recycled
+// buffer): a Backward that writes every element passes false. Like the
+// net's own gradient buffers it is valid until the next Backward begins.
+func (g *NodeGrad) Buffer(shape []int, zero bool) *tensor.Tensor {
+	if g.pool == nil {
+		return tensor.New(tensor.Float32, shape)
+	}
+	return g.pool.get(phaseBackward, shape, zero)
 }
 
 // OpKey names an operator for NetOptions.Ops: its domain ("" for the
@@ -98,7 +113,7 @@ func compileOp(domain, opType string, op Op) (gradRule, forwardFunc, error) {
 		return gradRule{}, nil, fmt.Errorf("train: op %q (domain %q): Backward is required", opType, domain)
 	}
 	r := gradRule{inputs: op.Inputs, views: true, fn: func(c *gradContext) ([]*tensor.Tensor, error) {
-		return op.Backward(&NodeGrad{Node: c.node, Opset: c.net.domainOpset(c.node), Mode: c.mode, In: c.in, Out: c.out, DOut: c.dOut, Need: c.need, Saved: c.saved})
+		return op.Backward(&NodeGrad{Node: c.node, Opset: c.net.domainOpset(c.node), Mode: c.mode, In: c.in, Out: c.out, DOut: c.dOut, Need: c.need, Saved: c.saved, pool: &c.net.pool})
 	}}
 	var f forwardFunc
 	if op.Forward != nil {

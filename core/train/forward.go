@@ -103,6 +103,11 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 			if saved != nil {
 				p.saved[nd] = saved
 			}
+		} else if !onnx.IsDefaultDomain(nd.Domain) {
+			// A custom op's kernel (QIL's activation quantizer) allocates
+			// an activation-sized output: from the pool, like the net's
+			// own, rather than afresh every step.
+			outs, err = exec.EvalNodeWith(nd, n.domainOpset(nd), in, n.forwardAlloc)
 		} else {
 			outs, err = exec.EvalNode(nd, n.domainOpset(nd), in)
 		}

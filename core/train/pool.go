@@ -67,3 +67,14 @@ func (b *bufferPool) get(ph phase, shape []int, zero bool) *tensor.Tensor {
 	}
 	return &tensor.Tensor{DType: tensor.Float32, Shape: append([]int(nil), shape...), F32: buf}
 }
+
+// forwardAlloc is an exec.Context's Alloc for the kernels this package
+// runs in a forward pass: float32 outputs from the pool, zeroed as
+// Context.Alloc promises, valid until the next forward pass as the
+// net's own.
+func (n *Net) forwardAlloc(dt tensor.DType, shape []int) *tensor.Tensor {
+	if dt != tensor.Float32 {
+		return tensor.New(dt, shape)
+	}
+	return n.pool.get(phaseForward, shape, true)
+}

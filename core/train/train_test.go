@@ -3,7 +3,9 @@ package train
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pare-ml/pare/core/dataset"
@@ -418,6 +420,173 @@ func TestRegisterOp(t *testing.T) {
 	for i, g := range net.Param("w").Grad.F32 {
 		if g != k[i] {
 			t.Fatalf("straight-through gradient %v, want %v", g, k[i])
+		}
+	}
+}
+
+// TestNodeGradBufferIsRecycled trains through a custom op whose
+// Backward takes its result from NodeGrad.Buffer: with buffer reuse the
+// buffer of one step comes back in a later one, contents undefined
+// (zero=false) or cleared (zero=true), and the gradients are those
+// without reuse, to the bit.
+func TestNodeGradBufferIsRecycled(t *testing.T) {
+	var seen []*float32
+	recycled := false
+	scaleBy := func(zero bool) Op {
+		return Op{
+			Forward: func(nd *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
+				y := tensor.New(tensor.Float32, in[0].Shape)
+				for i, v := range in[0].F32 {
+					y.F32[i] = 3 * v
+				}
+				return []*tensor.Tensor{y}, nil, nil
+			},
+			Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) {
+				dx := g.Buffer(g.In[0].Shape, zero)
+				if slices.Contains(seen, &dx.F32[0]) {
+					recycled = true
+				}
+				seen = append(seen, &dx.F32[0])
+				for i, d := range g.DOut[0].F32 {
+					if zero && i%2 == 1 {
+						if dx.F32[i] != 0 {
+							return nil, fmt.Errorf("Buffer(zero) element %d is %v", i, dx.F32[i])
+						}
+						continue // left at the cleared 0
+					}
+					dx.F32[i] = 3 * d
+				}
+				return []*tensor.Tensor{dx}, nil
+			},
+		}
+	}
+	for _, zero := range []bool{false, true} {
+		domain := fmt.Sprintf("test.buffer%v", zero)
+		if err := RegisterOp(domain, "Triple", 1, 0, scaleBy(zero)); err != nil {
+			t.Fatal(err)
+		}
+		run := func(reuse bool) [][]float32 {
+			b := newTestModel(13, 1)
+			b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: 1})
+			b.param("w", []int{4, 5}, nil)
+			b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "Triple", Domain: domain, Input: []string{"w"}, Output: []string{"wq"}})
+			b.param("k", []int{4, 5}, nil)
+			b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
+			net := mustNet(t, b, NetOptions{})
+			net.ReuseBuffers(reuse)
+			seen, recycled = nil, false
+			var grads [][]float32
+			for step := range 3 {
+				p, err := net.Forward(nil, ModeTrain)
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := tensor.New(tensor.Float32, []int{4, 5})
+				for i := range d.F32 {
+					d.F32[i] = float32(i*(step+1)) - 7
+				}
+				if err := net.Backward(p, d); err != nil {
+					t.Fatal(err)
+				}
+				for _, prm := range net.Params {
+					grads = append(grads, append([]float32(nil), prm.Grad.F32...))
+					for i, g := range prm.Grad.F32 {
+						prm.Value.F32[i] -= 0.01 * g
+					}
+				}
+			}
+			if reuse && !recycled {
+				t.Errorf("zero %v: with buffer reuse no step got an earlier step's buffer back", zero)
+			}
+			return grads
+		}
+		a, b := run(true), run(false)
+		for i := range a {
+			if !bytes.Equal(f32bytes(a[i]), f32bytes(b[i])) {
+				t.Fatalf("zero %v: gradient %d differs with buffer reuse", zero, i)
+			}
+		}
+	}
+}
+
+// TestCustomKernelOutputsComeFromThePool trains through a custom op
+// that has a kernel and no Forward: with buffer reuse the kernel's
+// Context.Alloc hands back an earlier step's output buffer, zeroed as
+// Alloc promises, and the gradients are those without reuse, to the bit.
+func TestCustomKernelOutputsComeFromThePool(t *testing.T) {
+	var seen []*float32
+	recycled := false
+	kernel := func(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+		y := c.Alloc(tensor.Float32, in[0].Shape)
+		if slices.Contains(seen, &y.F32[0]) {
+			recycled = true
+		}
+		seen = append(seen, &y.F32[0])
+		for i, v := range in[0].F32 {
+			if y.F32[i] != 0 {
+				return nil, fmt.Errorf("Alloc element %d is %v", i, y.F32[i])
+			}
+			if i%3 != 0 {
+				y.F32[i] = 3 * v // every third element left at Alloc's 0
+			}
+		}
+		return []*tensor.Tensor{y}, nil
+	}
+	const domain = "test.kernelpool"
+	if err := exec.RegisterDomainOp(domain, "Triple", 1, 0, kernel); err != nil {
+		t.Fatal(err)
+	}
+	backward := func(g *NodeGrad) ([]*tensor.Tensor, error) {
+		dx := tensor.New(tensor.Float32, g.In[0].Shape)
+		for i, d := range g.DOut[0].F32 {
+			if i%3 != 0 {
+				dx.F32[i] = 3 * d
+			}
+		}
+		return []*tensor.Tensor{dx}, nil
+	}
+	if err := RegisterOp(domain, "Triple", 1, 0, Op{Backward: backward}); err != nil {
+		t.Fatal(err)
+	}
+	run := func(reuse bool) [][]float32 {
+		b := newTestModel(13, 1)
+		b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: 1})
+		b.param("w", []int{4, 5}, nil)
+		b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "Triple", Domain: domain, Input: []string{"w"}, Output: []string{"wq"}})
+		b.param("k", []int{4, 5}, nil)
+		b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
+		net := mustNet(t, b, NetOptions{})
+		net.ReuseBuffers(reuse)
+		seen, recycled = nil, false
+		var grads [][]float32
+		for step := range 3 {
+			p, err := net.Forward(nil, ModeTrain)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d := tensor.New(tensor.Float32, []int{4, 5})
+			for i := range d.F32 {
+				d.F32[i] = float32(i*(step+1)) - 7
+			}
+			if err := net.Backward(p, d); err != nil {
+				t.Fatal(err)
+			}
+			for _, prm := range net.Params {
+				grads = append(grads, append([]float32(nil), prm.Grad.F32...))
+				for i, g := range prm.Grad.F32 {
+					prm.Value.F32[i] -= 0.01 * g
+				}
+			}
+		}
+		if reuse && !recycled {
+			t.Errorf("with buffer reuse no step's kernel got an earlier step's buffer back")
+		}
+		return grads
+	}
+	a, b := run(true), run(false)
+	for i := range a {
+		if !bytes.Equal(f32bytes(a[i]), f32bytes(b[i])) {
+			t.Fatalf("gradient %d differs with buffer reuse", i)
 		}
 	}
 }

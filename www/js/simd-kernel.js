@@ -163,6 +163,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: fake_quant called but kernel_kind reported no kernel");
       kernel.fake_quant(y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits);
     },
+    act_grads: (dx, x, dy, sums, n, loBits, widthBits, invBits, qBits, invQBits) => {
+      if (!kernel) throw new Error("simd-kernel: act_grads called but kernel_kind reported no kernel");
+      kernel.act_grads(dx, x, dy, sums, n, loBits, widthBits, invBits, qBits, invQBits);
+    },
     maxpool: (y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW) => {
       if (!kernel) throw new Error("simd-kernel: maxpool called but kernel_kind reported no kernel");
       kernel.maxpool(y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW);

@@ -165,6 +165,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "add", kind: "function" },
       { name: "fake_quant", kind: "function" },
       { name: "maxpool", kind: "function" },
+      { name: "act_grads", kind: "function" },
     ]);
   });
 }

@@ -11,8 +11,9 @@
 ;; clamp (Relu/ReLU6 on a GEMM's output), im2col (the unrolled windows a
 ;; convolution's GEMM multiplies) and bias_init (the bias and residual a
 ;; convolution's output starts from); maxpool (windows inside the image);
-;; the training passes; and fake_quant (a QDQ model's fused QuantizeLinear
-;; -> DequantizeLinear). The Go wrappers
+;; the training passes; fake_quant (a QDQ model's fused QuantizeLinear
+;; -> DequantizeLinear); and act_grads (the gradient of QIL's activation
+;; quantizer). The Go wrappers
 ;; (core/gemm/simd_imports_wasm.go, core/nn/simd_wasm.go) check every
 ;; length before calling, because this code can write anywhere in Go's
 ;; heap.
@@ -1700,4 +1701,84 @@
         (br_if $rowLoop (i32.lt_s (local.get $oh) (local.get $outH))))
       (local.set $x (i32.add (local.get $x) (i32.mul (local.get $inWBytes) (local.get $inH))))
       (local.set $plane (i32.add (local.get $plane) (i32.const 1)))
-      (br_if $planeLoop (i32.lt_s (local.get $plane) (local.get $planes))))))
+      (br_if $planeLoop (i32.lt_s (local.get $plane) (local.get $planes)))))
+  ;; act_grads is QIL's gradient of an unsigned activation quantizer
+  ;; (qil/actgrad.go, actGradsUnsignedGo) on n floats, n a multiple of 4:
+  ;; for x at x and the output gradient at dy, writes dx and adds the
+  ;; terms of d/dc and d/dd to the two float64 at sums (dc, then dd),
+  ;; which hold the sums so far:
+  ;;
+  ;;   u = x - lo; xh = u*inv; level = ((q*xh + 1.5*2^23) - 1.5*2^23) * invQ
+  ;;   f = (2*level + 1) - 2*xh
+  ;;   pruned = u <= 0, clipped = u >= width and not pruned (both false on NaN)
+  ;;   dx = dy where neither, else +0;  dc -= f64(dx)
+  ;;   dd += f64(dy where not pruned, else +0) *
+  ;;         f64(f where neither, 2 where clipped, else +0)
+  ;;
+  ;; with the float32 parameters as bit patterns. Every value takes Go's
+  ;; float32 operations in Go's order, four at a time; the product of two
+  ;; float32 values is exact in float64; and the sums take the terms one
+  ;; at a time in element order, the running sum the first operand, so
+  ;; dc and dd are the Go loop's to the bit. Go's scalar loop ran four
+  ;; times as long (most of what the activation quantizers cost a QIL
+  ;; step in wasm).
+  (func (export "act_grads")
+    (param $dx i32) (param $x i32) (param $dy i32) (param $sums i32) (param $n i32)
+    (param $loBits i32) (param $widthBits i32) (param $invBits i32) (param $qBits i32) (param $invQBits i32)
+    (local $end i32) (local $dc f64) (local $dd f64)
+    (local $loV v128) (local $widthV v128) (local $invV v128) (local $qV v128) (local $invQV v128) (local $magicV v128)
+    (local $u v128) (local $xh v128) (local $level v128) (local $f v128) (local $pruned v128) (local $clipped v128)
+    (local $outside v128) (local $gy v128) (local $gin v128) (local $a v128) (local $b v128) (local $t v128) (local $c v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $dc (f64.load (local.get $sums)))
+    (local.set $dd (f64.load offset=8 (local.get $sums)))
+    (local.set $loV (f32x4.splat (f32.reinterpret_i32 (local.get $loBits))))
+    (local.set $widthV (f32x4.splat (f32.reinterpret_i32 (local.get $widthBits))))
+    (local.set $invV (f32x4.splat (f32.reinterpret_i32 (local.get $invBits))))
+    (local.set $qV (f32x4.splat (f32.reinterpret_i32 (local.get $qBits))))
+    (local.set $invQV (f32x4.splat (f32.reinterpret_i32 (local.get $invQBits))))
+    (local.set $magicV (v128.const f32x4 12582912 12582912 12582912 12582912)) ;; 1.5*2^23
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $u (f32x4.sub (v128.load (local.get $x)) (local.get $loV)))
+        (local.set $xh (f32x4.mul (local.get $u) (local.get $invV)))
+        (local.set $level (f32x4.mul
+          (f32x4.sub (f32x4.add (f32x4.mul (local.get $qV) (local.get $xh)) (local.get $magicV)) (local.get $magicV))
+          (local.get $invQV)))
+        (local.set $f (f32x4.sub
+          (f32x4.add (f32x4.add (local.get $level) (local.get $level)) (v128.const f32x4 1 1 1 1))
+          (f32x4.add (local.get $xh) (local.get $xh))))
+        (local.set $pruned (f32x4.le (local.get $u) (v128.const f32x4 0 0 0 0)))
+        (local.set $clipped (v128.andnot (f32x4.ge (local.get $u) (local.get $widthV)) (local.get $pruned)))
+        (local.set $outside (v128.or (local.get $pruned) (local.get $clipped)))
+        (local.set $gy (v128.load (local.get $dy)))
+        (local.set $gin (v128.andnot (local.get $gy) (local.get $outside)))
+        (v128.store (local.get $dx) (local.get $gin))
+        (local.set $a (v128.andnot (local.get $gy) (local.get $pruned)))
+        (local.set $b (v128.or (v128.andnot (local.get $f) (local.get $outside))
+          (v128.and (v128.const f32x4 2 2 2 2) (local.get $clipped))))
+        ;; Elements 0 and 1.
+        (local.set $c (f64x2.promote_low_f32x4 (local.get $gin)))
+        (local.set $t (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (f64x2.promote_low_f32x4 (local.get $b))))
+        (local.set $dc (f64.sub (local.get $dc) (f64x2.extract_lane 0 (local.get $c))))
+        (local.set $dd (f64.add (local.get $dd) (f64x2.extract_lane 0 (local.get $t))))
+        (local.set $dc (f64.sub (local.get $dc) (f64x2.extract_lane 1 (local.get $c))))
+        (local.set $dd (f64.add (local.get $dd) (f64x2.extract_lane 1 (local.get $t))))
+        ;; Elements 2 and 3: the high halves moved down first.
+        (local.set $c (f64x2.promote_low_f32x4
+          (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $gin) (local.get $gin))))
+        (local.set $t (f64x2.mul
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a)))
+          (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b)))))
+        (local.set $dc (f64.sub (local.get $dc) (f64x2.extract_lane 0 (local.get $c))))
+        (local.set $dd (f64.add (local.get $dd) (f64x2.extract_lane 0 (local.get $t))))
+        (local.set $dc (f64.sub (local.get $dc) (f64x2.extract_lane 1 (local.get $c))))
+        (local.set $dd (f64.add (local.get $dd) (f64x2.extract_lane 1 (local.get $t))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+        (br $vec)))
+    (f64.store (local.get $sums) (local.get $dc))
+    (f64.store offset=8 (local.get $sums) (local.get $dd)))
+)
