@@ -18,8 +18,8 @@ type savedTransform struct {
 // weightForward is QILWeight's forward while training: weightKernel's
 // output, computed the same way (weightLevel's T, rounding and scale), and
 // T and ln u of every weight saved. With gamma != 1, T is a power per
-// weight, the weight quantizer's main cost, and ln u is computed inside
-// it (layerPower); the backward needs the same T (for the level and the
+// weight, the weight quantizer's main cost, and ln u one more
+// (layerPower); the backward needs the same T (for the level and the
 // slope) and ln u (for gamma's gradient) and reads both from here
 // instead of computing them again. Inference and export run
 // weightKernel.
