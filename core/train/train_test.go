@@ -466,35 +466,8 @@ func TestNodeGradBufferIsRecycled(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := func(reuse bool) [][]float32 {
-			b := newTestModel(13, 1)
-			b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: 1})
-			b.param("w", []int{4, 5}, nil)
-			b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "Triple", Domain: domain, Input: []string{"w"}, Output: []string{"wq"}})
-			b.param("k", []int{4, 5}, nil)
-			b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
-			net := mustNet(t, b, NetOptions{})
-			net.ReuseBuffers(reuse)
 			seen, recycled = nil, false
-			var grads [][]float32
-			for step := range 3 {
-				p, err := net.Forward(nil, ModeTrain)
-				if err != nil {
-					t.Fatal(err)
-				}
-				d := tensor.New(tensor.Float32, []int{4, 5})
-				for i := range d.F32 {
-					d.F32[i] = float32(i*(step+1)) - 7
-				}
-				if err := net.Backward(p, d); err != nil {
-					t.Fatal(err)
-				}
-				for _, prm := range net.Params {
-					grads = append(grads, append([]float32(nil), prm.Grad.F32...))
-					for i, g := range prm.Grad.F32 {
-						prm.Value.F32[i] -= 0.01 * g
-					}
-				}
-			}
+			grads := tripleNetGrads(t, domain, reuse)
 			if reuse && !recycled {
 				t.Errorf("zero %v: with buffer reuse no step got an earlier step's buffer back", zero)
 			}
@@ -549,35 +522,8 @@ func TestCustomKernelOutputsComeFromThePool(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := func(reuse bool) [][]float32 {
-		b := newTestModel(13, 1)
-		b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: 1})
-		b.param("w", []int{4, 5}, nil)
-		b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "Triple", Domain: domain, Input: []string{"w"}, Output: []string{"wq"}})
-		b.param("k", []int{4, 5}, nil)
-		b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
-		net := mustNet(t, b, NetOptions{})
-		net.ReuseBuffers(reuse)
 		seen, recycled = nil, false
-		var grads [][]float32
-		for step := range 3 {
-			p, err := net.Forward(nil, ModeTrain)
-			if err != nil {
-				t.Fatal(err)
-			}
-			d := tensor.New(tensor.Float32, []int{4, 5})
-			for i := range d.F32 {
-				d.F32[i] = float32(i*(step+1)) - 7
-			}
-			if err := net.Backward(p, d); err != nil {
-				t.Fatal(err)
-			}
-			for _, prm := range net.Params {
-				grads = append(grads, append([]float32(nil), prm.Grad.F32...))
-				for i, g := range prm.Grad.F32 {
-					prm.Value.F32[i] -= 0.01 * g
-				}
-			}
-		}
+		grads := tripleNetGrads(t, domain, reuse)
 		if reuse && !recycled {
 			t.Errorf("with buffer reuse no step's kernel got an earlier step's buffer back")
 		}
@@ -589,6 +535,42 @@ func TestCustomKernelOutputsComeFromThePool(t *testing.T) {
 			t.Fatalf("gradient %d differs with buffer reuse", i)
 		}
 	}
+}
+
+// tripleNetGrads trains w -> Triple (the custom op of domain) -> Mul by k
+// for three steps, with or without buffer reuse, and returns every
+// parameter's gradient of every step.
+func tripleNetGrads(t *testing.T, domain string, reuse bool) [][]float32 {
+	t.Helper()
+	b := newTestModel(13, 1)
+	b.m.OpsetImport = append(b.m.OpsetImport, &onnx.OperatorSet{Domain: domain, Version: 1})
+	b.param("w", []int{4, 5}, nil)
+	b.m.Graph.Node = append(b.m.Graph.Node, &onnx.Node{Name: "q", OpType: "Triple", Domain: domain, Input: []string{"w"}, Output: []string{"wq"}})
+	b.param("k", []int{4, 5}, nil)
+	b.node("Mul", []string{"wq", "k"}, []string{"y"}).output("y")
+	net := mustNet(t, b, NetOptions{})
+	net.ReuseBuffers(reuse)
+	var grads [][]float32
+	for step := range 3 {
+		p, err := net.Forward(nil, ModeTrain)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := tensor.New(tensor.Float32, []int{4, 5})
+		for i := range d.F32 {
+			d.F32[i] = float32(i*(step+1)) - 7
+		}
+		if err := net.Backward(p, d); err != nil {
+			t.Fatal(err)
+		}
+		for _, prm := range net.Params {
+			grads = append(grads, append([]float32(nil), prm.Grad.F32...))
+			for i, g := range prm.Grad.F32 {
+				prm.Value.F32[i] -= 0.01 * g
+			}
+		}
+	}
+	return grads
 }
 
 // TestReusedBuffersChangeNothing runs three training steps with and
