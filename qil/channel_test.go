@@ -55,7 +55,7 @@ func TestChannelIntervalGradients(t *testing.T) {
 		if len(a.c) != 4 || a.inner != 9 {
 			t.Fatalf("%d intervals of %d weights, want 4 of 9", len(a.c), a.inner)
 		}
-		dw, dc, dd, dg := weightGrads(a, dy, false, nil)
+		dw, dc, dd, dg := weightGrads(a, dy, false, nil, nil)
 		f := func() float64 {
 			a, err := readWeightArgs(node, in)
 			if err != nil {

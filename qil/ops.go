@@ -195,12 +195,16 @@ func weightKernel(c *exec.Context, in []*tensor.Tensor) ([]*tensor.Tensor, error
 //
 // saved, when not nil, is T and ln u of every weight as the forward
 // computed them (weightForward), which spares the power and the
-// logarithm (weightGradsSaved).
-func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
-	if saved != nil {
-		return weightGradsSaved(a, dy, discrete, saved)
+// logarithm (weightGradsSaved). into, when not nil, is where W's
+// gradient goes (every element written); nil allocates it.
+func weightGrads(a weightArgs, dy []float32, discrete bool, saved *savedTransform, into []float32) (dw []float32, dc, dd []float64, dg float64) {
+	dw = into
+	if dw == nil {
+		dw = make([]float32, len(a.w.F32))
 	}
-	dw = make([]float32, len(a.w.F32))
+	if saved != nil {
+		return weightGradsSaved(a, dy, discrete, saved, dw)
+	}
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	g, q := float64(a.gamma), float64(a.q)
 	for k := range a.c {
@@ -240,9 +244,12 @@ func weightBackward(g *train.NodeGrad) ([]*tensor.Tensor, error) {
 	if s, ok := g.Saved.(savedTransform); ok && len(s.t) == len(a.w.F32) && len(s.logU) == len(a.w.F32) {
 		saved = &s
 	}
-	dw, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, saved)
+	// W's gradient in a buffer of the net's pool: a weight-sized tensor
+	// every step otherwise.
+	dw := g.Buffer(a.w.Shape, false)
+	_, dc, dd, dg := weightGrads(a, g.DOut[0].F32, true, saved, dw.F32)
 	return []*tensor.Tensor{
-		tensor.FromF32(a.w.Shape, dw),
+		dw,
 		vectorLike(g.In[1], dc), vectorLike(g.In[2], dd), scalarLike(g.In[3], dg),
 	}, nil
 }

@@ -72,7 +72,7 @@ func TestWeightTransformerGradients(t *testing.T) {
 	for _, gamma := range []float32{0.7, 1, 1.6} {
 		a := weightArgs{w: tensor.FromF32([]int{64}, randomValues(r, 64, 0.5)), c: []float32{0.45}, d: []float32{0.3}, inner: 64, gamma: gamma, q: 7}
 		dy := randomValues(r, 64, 1)
-		dw, dc, dd, dg := weightGrads(a, dy, false, nil)
+		dw, dc, dd, dg := weightGrads(a, dy, false, nil, nil)
 		f := func() float64 { return continuousWeight(a, dy) }
 		for _, c := range []struct {
 			name string

@@ -3,7 +3,6 @@ package qil
 import (
 	"math"
 
-	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
 )
@@ -22,14 +21,19 @@ type savedTransform struct {
 // (layerPower); the backward needs the same T (for the level and the
 // slope) and ln u (for gamma's gradient) and reads both from here
 // instead of computing them again. Inference and export run
-// weightKernel.
-func weightForward(n *onnx.Node, _ int64, in []*tensor.Tensor, _ train.Mode) ([]*tensor.Tensor, any, error) {
-	a, err := readWeightArgs(n, in)
+// weightKernel. The output and the saved slices are the last step's
+// when the net recycles its buffers (24 bytes a weight that would
+// otherwise be garbage every step: ResNet-18's 11 M weights, 270 MB).
+func weightForward(f *train.NodeForward) ([]*tensor.Tensor, any, error) {
+	a, err := readWeightArgs(f.Node, f.In)
 	if err != nil {
 		return nil, nil, err
 	}
-	y := tensor.New(tensor.Float32, a.w.Shape)
-	s := savedTransform{t: make([]float64, len(a.w.F32)), logU: make([]float64, len(a.w.F32))}
+	y := f.Buffer(a.w.Shape, false)
+	s, _ := f.Previous().(savedTransform)
+	if len(s.t) != len(a.w.F32) || len(s.logU) != len(a.w.F32) {
+		s = savedTransform{t: make([]float64, len(a.w.F32)), logU: make([]float64, len(a.w.F32))}
+	}
 	q := float64(a.q)
 	power := newLayerPower(float64(a.gamma))
 	for k := range a.c {
@@ -38,11 +42,11 @@ func weightForward(n *onnx.Node, _ int64, in []*tensor.Tensor, _ train.Mode) ([]
 		for i := k * a.inner; i < (k+1)*a.inner; i++ {
 			w := a.w.F32[i]
 			u, inside := weightUnit(math.Abs(float64(w)), c, d)
-			t := u
+			t, logU := u, 0.0
 			if inside {
-				t, s.logU[i] = power.pow(u)
+				t, logU = power.pow(u)
 			}
-			s.t[i] = t
+			s.t[i], s.logU[i] = t, logU
 			level := int(math.RoundToEven(q * t))
 			if w < 0 {
 				level = -level
@@ -60,9 +64,9 @@ func weightForward(n *onnx.Node, _ int64, in []*tensor.Tensor, _ train.Mode) ([]
 // a five-field result per weight (most of the backward's time in wasm)
 // and with the slope's cap, a power, once per layer. Outside the
 // interval the derivatives are 0, as weightTransform{t: u} has them.
-func weightGradsSaved(a weightArgs, dy []float32, discrete bool, saved *savedTransform) (dw []float32, dc, dd []float64, dg float64) {
+func weightGradsSaved(a weightArgs, dy []float32, discrete bool, saved *savedTransform, into []float32) (dw []float32, dc, dd []float64, dg float64) {
 	n := len(a.w.F32)
-	dw = make([]float32, n)
+	dw = into[:n]
 	dc, dd = make([]float64, len(a.c)), make([]float64, len(a.c))
 	ts, logs, dy := saved.t[:n], saved.logU[:n], dy[:n]
 	g, q := float64(a.gamma), float64(a.q)

@@ -13,8 +13,9 @@ import (
 // parameters) register themselves this way.
 type Op struct {
 	// Forward, when set, computes the node instead of exec.EvalNode; what
-	// it returns as saved reaches Backward. It must allocate its outputs.
-	Forward func(node *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) (out []*tensor.Tensor, saved any, err error)
+	// it returns as saved reaches Backward. Its outputs are new tensors or
+	// NodeForward.Buffer's.
+	Forward func(f *NodeForward) (out []*tensor.Tensor, saved any, err error)
 	// Backward returns one gradient per input, shaped like the input
 	// (nil where Need is false). It must not modify In, Out or DOut.
 	Backward func(g *NodeGrad) ([]*tensor.Tensor, error)
@@ -22,6 +23,36 @@ type Op struct {
 	// Float initializers at these positions become parameters.
 	Inputs []int
 }
+
+// NodeForward is what a Forward sees of one node in one pass.
+type NodeForward struct {
+	Node  *onnx.Node
+	Opset int64
+	Mode  Mode
+	In    []*tensor.Tensor // nil for omitted inputs
+	pool  *bufferPool
+	prev  any
+}
+
+// Buffer returns a float32 tensor of shape for one of Forward's outputs:
+// a buffer of the net's pool when the net recycles its buffers
+// (Net.ReuseBuffers), valid until the next forward pass like the net's
+// own activations, else a new one. Unless zero is set its elements are
+// undefined: a Forward that writes every element passes false.
+func (f *NodeForward) Buffer(shape []int, zero bool) *tensor.Tensor {
+	if f.pool == nil {
+		return tensor.New(tensor.Float32, shape)
+	}
+	return f.pool.get(phaseForward, shape, zero)
+}
+
+// Previous returns what this node's Forward saved in the net's previous
+// forward pass when the net recycles its buffers, else nil. That pass is
+// over (with buffer reuse a Pass is valid only until the next Forward),
+// so a Forward may write this pass's saved state into its memory instead
+// of allocating it afresh every step (QIL's weight quantizer saves two
+// float64s per weight).
+func (f *NodeForward) Previous() any { return f.prev }
 
 // NodeGrad is what a Backward sees of one node in one pass.
 type NodeGrad struct {
@@ -118,7 +149,11 @@ func compileOp(domain, opType string, op Op) (gradRule, forwardFunc, error) {
 	var f forwardFunc
 	if op.Forward != nil {
 		f = func(n *Net, nd *onnx.Node, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
-			return op.Forward(nd, n.domainOpset(nd), in, mode)
+			nf := &NodeForward{Node: nd, Opset: n.domainOpset(nd), Mode: mode, In: in}
+			if n.pool.enabled {
+				nf.pool, nf.prev = &n.pool, n.prevSaved[nd]
+			}
+			return op.Forward(nf)
 		}
 	}
 	return r, f, nil

@@ -56,6 +56,12 @@ func (n *Net) Forward(inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error
 func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tensor, mode Mode) (*Pass, error) {
 	n.pool.startPass(phaseForward)
 	p := &Pass{net: n, mode: mode, values: make(map[string]*tensor.Tensor, len(n.consts)+2*len(n.order)), saved: map[*onnx.Node]any{}}
+	if n.pool.enabled {
+		// What the last pass saved is offered to this one's custom ops
+		// (NodeForward.Previous). This pass's map is the next one's offer
+		// from the start, so a pass that fails halfway offers what it reached.
+		n.prevSaved, n.lastSaved = n.lastSaved, p.saved
+	}
 	for name, t := range n.consts {
 		p.values[name] = t
 	}
@@ -103,13 +109,15 @@ func (n *Net) ForwardContext(ctx context.Context, inputs map[string]*tensor.Tens
 			if saved != nil {
 				p.saved[nd] = saved
 			}
-		} else if !onnx.IsDefaultDomain(nd.Domain) {
-			// A custom op's kernel (QIL's activation quantizer) allocates
-			// an activation-sized output: from the pool, like the net's
+		} else if slices.Contains(nd.Output, n.logits) {
+			// Fresh logits: EvalForward's callers may keep them past the
+			// next pass.
+			outs, err = exec.EvalNode(nd, n.domainOpset(nd), in)
+		} else {
+			// The kernels' activation-sized outputs (a mobile net's Clip,
+			// QIL's activation quantizer) from the pool, like the net's
 			// own, rather than afresh every step.
 			outs, err = exec.EvalNodeWith(nd, n.domainOpset(nd), in, n.forwardAlloc)
-		} else {
-			outs, err = exec.EvalNode(nd, n.domainOpset(nd), in)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("train: forward: node %s (%s): %w", nodeName(nd), nd.OpType, err)

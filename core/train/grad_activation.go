@@ -49,7 +49,7 @@ func init() {
 			return x/3 + 0.5
 		}, nil
 	}), 0)
-	registerGrad("Clip", pointwiseGrad(clipDerivative), 0)
+	registerGrad("Clip", clipGrad, 0)
 	registerViewGrad("Identity", reshapeGrad, 0)
 	registerGrad("PRelu", preluGrad, 0, 1)
 }
@@ -84,7 +84,7 @@ func pointwiseGrad(derivative func(c *gradContext) (func(x, y float32) float32, 
 		if err != nil {
 			return nil, err
 		}
-		dx := tensor.New(tensor.Float32, x.Shape)
+		dx := pointwiseOut(c)
 		xs, ys := x.F32, y.F32
 		for i, g := range dy.F32 {
 			dx.F32[i] = g * f(xs[i], ys[i])
@@ -93,10 +93,47 @@ func pointwiseGrad(derivative func(c *gradContext) (func(x, y float32) float32, 
 	}
 }
 
-// clipDerivative passes the gradient where min <= x <= max (the bounds
-// themselves count as inside, as in PyTorch).
-func clipDerivative(c *gradContext) (func(x, y float32) float32, error) {
-	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+// pointwiseOut is where an element-wise rule writes dx: the output
+// gradient itself when the rule owns it (each element is read before it
+// is written), else a buffer of the net's pool, every element of which
+// the rule writes.
+func pointwiseOut(c *gradContext) *tensor.Tensor {
+	if c.ownOut[0] {
+		return c.dOut[0]
+	}
+	return c.net.pool.get(phaseBackward, c.in[0].Shape, false)
+}
+
+// clipGrad passes the gradient where min <= x <= max (the bounds
+// themselves count as inside, as in PyTorch): a mobile net's ReLU6, one
+// or two per block, so a plain loop rather than pointwiseGrad's call per
+// element. Outside, dx is dy * 0 (a signed zero, NaN for an infinite
+// dy), as the derivative 0 would give.
+func clipGrad(c *gradContext) ([]*tensor.Tensor, error) {
+	x, dy := c.in[0], c.dOut[0]
+	if err := requireF32(x, "X"); err != nil {
+		return nil, err
+	}
+	lo, hi, err := clipBounds(c)
+	if err != nil {
+		return nil, err
+	}
+	dx := pointwiseOut(c)
+	xs, d := x.F32, dx.F32[:len(x.F32)]
+	for i, g := range dy.F32[:len(xs)] {
+		if v := xs[i]; v >= lo && v <= hi {
+			d[i] = g
+		} else {
+			d[i] = g * 0
+		}
+	}
+	return []*tensor.Tensor{dx}, nil
+}
+
+// clipBounds reads a Clip's bounds: attributes before opset 11, optional
+// scalar inputs from then on; a missing bound is infinite.
+func clipBounds(c *gradContext) (lo, hi float32, err error) {
+	lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
 	if c.opset < 11 {
 		lo = c.node.AttrFloat("min", lo)
 		hi = c.node.AttrFloat("max", hi)
@@ -104,18 +141,13 @@ func clipDerivative(c *gradContext) (func(x, y float32) float32, error) {
 		for i, dst := range []*float32{&lo, &hi} {
 			if t := inputAt(c.in, i+1); t != nil {
 				if t.DType != tensor.Float32 || t.Len() != 1 {
-					return nil, fmt.Errorf("Clip bound %d must be a float32 scalar", i+1)
+					return 0, 0, fmt.Errorf("Clip bound %d must be a float32 scalar", i+1)
 				}
 				*dst = t.F32[0]
 			}
 		}
 	}
-	return func(x, _ float32) float32 {
-		if x >= lo && x <= hi {
-			return 1
-		}
-		return 0
-	}, nil
+	return lo, hi, nil
 }
 
 // preluGrad: y = x for x > 0, slope*x otherwise, the slope broadcast to x.

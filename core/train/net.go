@@ -106,6 +106,10 @@ type Net struct {
 	// noInPlace turns off in-place backward rules (tests compare both).
 	noInPlace bool
 	pool      bufferPool
+	// lastSaved is the saved map of the latest forward pass, prevSaved
+	// the one before it: what NodeForward.Previous offers while the
+	// latest runs (buffer reuse only).
+	lastSaved, prevSaved map[*onnx.Node]any
 	// routes caches the index maps of data-movement gradients by node and
 	// input shapes.
 	routes map[routeKey]*route

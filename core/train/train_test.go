@@ -381,9 +381,9 @@ func TestFusedReluMatchesUnfused(t *testing.T) {
 // gradient, as QIL registers its own.
 func TestRegisterOp(t *testing.T) {
 	roundQuarter := Op{
-		Forward: func(nd *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
-			y := tensor.New(tensor.Float32, in[0].Shape)
-			for i, v := range in[0].F32 {
+		Forward: func(f *NodeForward) ([]*tensor.Tensor, any, error) {
+			y := tensor.New(tensor.Float32, f.In[0].Shape)
+			for i, v := range f.In[0].F32 {
 				y.F32[i] = float32(math.Round(float64(v)*4) / 4)
 			}
 			return []*tensor.Tensor{y}, nil, nil
@@ -434,9 +434,9 @@ func TestNodeGradBufferIsRecycled(t *testing.T) {
 	recycled := false
 	scaleBy := func(zero bool) Op {
 		return Op{
-			Forward: func(nd *onnx.Node, opset int64, in []*tensor.Tensor, mode Mode) ([]*tensor.Tensor, any, error) {
-				y := tensor.New(tensor.Float32, in[0].Shape)
-				for i, v := range in[0].F32 {
+			Forward: func(f *NodeForward) ([]*tensor.Tensor, any, error) {
+				y := tensor.New(tensor.Float32, f.In[0].Shape)
+				for i, v := range f.In[0].F32 {
 					y.F32[i] = 3 * v
 				}
 				return []*tensor.Tensor{y}, nil, nil
@@ -526,6 +526,79 @@ func TestCustomKernelOutputsComeFromThePool(t *testing.T) {
 		grads := tripleNetGrads(t, domain, reuse)
 		if reuse && !recycled {
 			t.Errorf("with buffer reuse no step's kernel got an earlier step's buffer back")
+		}
+		return grads
+	}
+	a, b := run(true), run(false)
+	for i := range a {
+		if !bytes.Equal(f32bytes(a[i]), f32bytes(b[i])) {
+			t.Fatalf("gradient %d differs with buffer reuse", i)
+		}
+	}
+}
+
+// TestNodeForwardReusesTheLastPass trains through a custom op whose
+// Forward writes its output into NodeForward.Buffer and its saved state
+// into what Previous offers: with buffer reuse Previous is, from the
+// second step on, exactly what the step before saved, and an output
+// buffer comes back; without reuse Previous is always nil; Backward
+// sees its own pass's state; the gradients are the same to the bit
+// either way.
+func TestNodeForwardReusesTheLastPass(t *testing.T) {
+	type state struct{ x []float32 }
+	var seen []*float32
+	var lastSaved *state
+	reuseNow, recycled, offered, wrong := false, false, 0, 0
+	op := Op{
+		Forward: func(f *NodeForward) ([]*tensor.Tensor, any, error) {
+			y := f.Buffer(f.In[0].Shape, false)
+			if slices.Contains(seen, &y.F32[0]) {
+				recycled = true
+			}
+			seen = append(seen, &y.F32[0])
+			s, _ := f.Previous().(*state)
+			want := lastSaved
+			if !reuseNow {
+				want = nil
+			}
+			if s != want {
+				wrong++
+			}
+			if s != nil {
+				offered++
+			} else {
+				s = &state{x: make([]float32, len(f.In[0].F32))}
+			}
+			lastSaved = s
+			copy(s.x, f.In[0].F32)
+			for i, v := range f.In[0].F32 {
+				y.F32[i] = 3 * v
+			}
+			return []*tensor.Tensor{y}, s, nil
+		},
+		Backward: func(g *NodeGrad) ([]*tensor.Tensor, error) {
+			if s := g.Saved.(*state); !slices.Equal(s.x, g.In[0].F32) {
+				return nil, fmt.Errorf("Backward's saved state is not its pass's input")
+			}
+			dx := tensor.New(tensor.Float32, g.In[0].Shape)
+			for i, d := range g.DOut[0].F32 {
+				dx.F32[i] = 3 * d
+			}
+			return []*tensor.Tensor{dx}, nil
+		},
+	}
+	const domain = "test.forwardreuse"
+	if err := RegisterOp(domain, "Triple", 1, 0, op); err != nil {
+		t.Fatal(err)
+	}
+	run := func(reuse bool) [][]float32 {
+		seen, lastSaved, reuseNow, recycled, offered, wrong = nil, nil, reuse, false, 0, 0
+		grads := tripleNetGrads(t, domain, reuse)
+		if reuse && (!recycled || offered != 2) {
+			t.Errorf("with buffer reuse: an output buffer recycled %v, Previous offered in %d of 3 steps (want 2)", recycled, offered)
+		}
+		if wrong != 0 {
+			t.Errorf("reuse %v: Previous was not the last step's saved state (nil without reuse) in %d steps", reuse, wrong)
 		}
 		return grads
 	}
