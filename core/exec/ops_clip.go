@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -57,15 +58,7 @@ func clipKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 		if math.IsInf(hi, 1) {
 			h = float32(math.Inf(1))
 		}
-		for i, v := range x.F32 {
-			if v < l {
-				v = l
-			}
-			if v > h {
-				v = h
-			}
-			out.F32[i] = v
-		}
+		nn.Clip(out.F32, x.F32, l, h)
 	case tensor.Float64:
 		for i, v := range x.F64 {
 			out.F64[i] = math.Min(math.Max(v, lo), hi)

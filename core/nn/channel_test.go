@@ -210,3 +210,22 @@ func TestChannelPassesRejectShortOperands(t *testing.T) {
 		}()
 	}
 }
+
+// sameBits32 and sameBits64 fail t at the first value whose bits differ.
+func sameBits32(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: value %d = %v (SIMD), Go %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func sameBits64(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Fatalf("%s: value %d = %v (SIMD), Go %v", what, i, got[i], want[i])
+		}
+	}
+}

@@ -44,6 +44,12 @@ func affineReluAVX2(y, x *float32, n int, k, off float32)
 //go:noescape
 func bnInputGradAVX2(dx, grad, x *float32, n int, mu, inv, kc, mg, mgx float32)
 
+//go:noescape
+func clipAVX2(y, x *float32, n int, lo, hi float32)
+
+//go:noescape
+func clipGradAVX2(d, grad, x *float32, n int, lo, hi float32)
+
 // avxBlock is how many floats each assembly loop step takes; the Go
 // callers finish the rest of a row with the scalar formula.
 const avxBlock = 8
@@ -56,6 +62,28 @@ func simdReluMask(d, g, y []float32) bool {
 	n := len(d) &^ (avxBlock - 1)
 	reluMaskAVX2(&d[0], &g[0], &y[0], n)
 	reluMaskGo(d[n:], g[n:], y[n:])
+	return true
+}
+
+func simdClip(y, x []float32, lo, hi float32) bool {
+	if !simdKernels || len(y) < avxBlock {
+		return false
+	}
+	x = x[:len(y)]
+	n := len(y) &^ (avxBlock - 1)
+	clipAVX2(&y[0], &x[0], n, lo, hi)
+	clipGo(y[n:], x[n:], lo, hi)
+	return true
+}
+
+func simdClipGrad(d, g, x []float32, lo, hi float32) bool {
+	if !simdKernels || len(d) < avxBlock {
+		return false
+	}
+	g, x = g[:len(d)], x[:len(d)]
+	n := len(d) &^ (avxBlock - 1)
+	clipGradAVX2(&d[0], &g[0], &x[0], n, lo, hi)
+	clipGradGo(d[n:], g[n:], x[n:], lo, hi)
 	return true
 }
 

@@ -13,6 +13,10 @@ func simdDepthwise3x3(*depthwise3x3Args) bool { return false }
 
 func simdClamp([]float32, float32, float32) bool { return false }
 
+func simdClip([]float32, []float32, float32, float32) bool { return false }
+
+func simdClipGrad([]float32, []float32, []float32, float32, float32) bool { return false }
+
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
 
 func simdMaxPool([]float32, []float32, int, *window3) bool { return false }

@@ -4,7 +4,6 @@ package nn
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 )
@@ -45,8 +44,9 @@ func TestChannelPassesSIMDMatchGoExactly(t *testing.T) {
 	}
 }
 
-// TestElementwisePassesSIMDMatchGoExactly does the same for ReluMask and
-// AddInto, on lengths around the vector width and the SIMD threshold.
+// TestElementwisePassesSIMDMatchGoExactly does the same for ReluMask,
+// AddInto, Clip and ClipGrad, on lengths around the vector width and the
+// SIMD threshold.
 func TestElementwisePassesSIMDMatchGoExactly(t *testing.T) {
 	if !simdKernels {
 		t.Skip("no vector kernel")
@@ -54,37 +54,23 @@ func TestElementwisePassesSIMDMatchGoExactly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(43, 44))
 	for _, n := range elementwiseLengths {
 		g, y, a, b := elementwiseInputs(rng, n)
+		x, gc := clipInputs(rng, n, 0, 6)
 		run := func() [][]float32 {
 			mask, sum, sumRelu := make([]float32, n), make([]float32, n), make([]float32, n)
 			ReluMask(mask, g, y)
 			AddInto(sum, a, b, false)
 			AddInto(sumRelu, a, b, true)
-			return [][]float32{mask, sum, sumRelu}
+			clip, clipGrad := make([]float32, n), make([]float32, n)
+			Clip(clip, x, 0, 6)
+			ClipGrad(clipGrad, gc, x, 0, 6)
+			return [][]float32{mask, sum, sumRelu, clip, clipGrad}
 		}
 		simd := run()
 		simdKernels = false
 		pure := run()
 		simdKernels = true
-		for i, what := range []string{"relu mask", "add", "add+relu"} {
+		for i, what := range []string{"relu mask", "add", "add+relu", "clip", "clip grad"} {
 			sameBits32(t, fmt.Sprintf("n=%d %s", n, what), simd[i], pure[i])
-		}
-	}
-}
-
-func sameBits32(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	for i := range want {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: value %d = %v (SIMD), Go %v", what, i, got[i], want[i])
-		}
-	}
-}
-
-func sameBits64(t *testing.T, what string, got, want []float64) {
-	t.Helper()
-	for i := range want {
-		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
-			t.Fatalf("%s: value %d = %v (SIMD), Go %v", what, i, got[i], want[i])
 		}
 	}
 }

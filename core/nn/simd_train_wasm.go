@@ -38,6 +38,12 @@ func simdReluMaskRaw(d, g, y unsafe.Pointer, n int32)
 //go:wasmimport pare_gemm add
 func simdAddRaw(y, a, b unsafe.Pointer, n, relu int32)
 
+//go:wasmimport pare_gemm clip
+func simdClipRaw(y, x unsafe.Pointer, n, loBits, hiBits int32)
+
+//go:wasmimport pare_gemm clip_grad
+func simdClipGradRaw(d, g, x unsafe.Pointer, n, loBits, hiBits int32)
+
 // kernelShape reports whether a batch x channels x plane tensor is one
 // the kernel takes: every dimension at least 1 (the kernel's loops run at
 // least once) and every byte offset within int32.
@@ -128,6 +134,31 @@ func simdReluMask(d, g, y []float32) bool {
 	checkOperand("relu mask", "g", len(g), len(d))
 	checkOperand("relu mask", "y", len(y), len(d))
 	simdReluMaskRaw(unsafe.Pointer(&d[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&y[0]), int32(len(d)))
+	return true
+}
+
+// simdClip and simdClipGrad run the kernel on the multiple of four and
+// the Go loop on the rest.
+func simdClip(y, x []float32, lo, hi float32) bool {
+	if !simdKernels || len(y) < simdElementwiseMin || len(y) > math.MaxInt32/4 {
+		return false
+	}
+	checkOperand("clip", "x", len(x), len(y))
+	n := len(y) &^ 3
+	simdClipRaw(unsafe.Pointer(&y[0]), unsafe.Pointer(&x[0]), int32(n), int32(math.Float32bits(lo)), int32(math.Float32bits(hi)))
+	clipGo(y[n:], x[n:len(y)], lo, hi)
+	return true
+}
+
+func simdClipGrad(d, g, x []float32, lo, hi float32) bool {
+	if !simdKernels || len(d) < simdElementwiseMin || len(d) > math.MaxInt32/4 {
+		return false
+	}
+	checkOperand("clip grad", "g", len(g), len(d))
+	checkOperand("clip grad", "x", len(x), len(d))
+	n := len(d) &^ 3
+	simdClipGradRaw(unsafe.Pointer(&d[0]), unsafe.Pointer(&g[0]), unsafe.Pointer(&x[0]), int32(n), int32(math.Float32bits(lo)), int32(math.Float32bits(hi)))
+	clipGradGo(d[n:], g[n:len(d)], x[n:len(d)], lo, hi)
 	return true
 }
 

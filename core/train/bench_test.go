@@ -2,11 +2,14 @@ package train
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"testing"
 	"time"
 
+	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
+	"github.com/pare-ml/pare/internal/testassets"
 )
 
 // resNet20 builds a CIFAR-shaped ResNet-20 (He et al. 2016: three stages
@@ -140,4 +143,61 @@ func BenchmarkTrainStepResNet20(b *testing.B) {
 var resnet20Mem struct {
 	measured   bool
 	net, train float64
+}
+
+// BenchmarkTrainStepMobileNetV2 times one SGD training step of
+// torchvision's MobileNetV2 (ReLU6 as Clip after every expansion and
+// depthwise convolution: the nets the page prunes for phones) at batch 16
+// on 96x96 inputs, and reports images/s. The model is the one make bench
+// times:
+//
+//	/usr/bin/python3 scripts/fixtures/export_bench_models.py build/bench
+//	go test ./core/train/ -run '^$' -bench TrainStepMobileNetV2 -benchtime 10x -benchmem
+func BenchmarkTrainStepMobileNetV2(b *testing.B) {
+	path, err := testassets.RepoPath("build/bench/mobilenetv2-1.0.onnx")
+	if err == nil {
+		_, err = os.Stat(path)
+	}
+	if err != nil {
+		b.Skipf("build/bench/mobilenetv2-1.0.onnx is missing (%v): /usr/bin/python3 scripts/fixtures/export_bench_models.py build/bench writes it", err)
+	}
+	m, err := onnx.ReadModelFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	net, err := NewNet(m, NetOptions{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	net.ReuseBuffers(true) // as the Trainer runs it
+	const batch = 16
+	x := tensor.New(tensor.Float32, []int{batch, 3, 96, 96})
+	r := newRNG(2)
+	for i := range x.F32 {
+		x.F32[i] = float32(r.normal())
+	}
+	labels := make([]int, batch)
+	for i := range labels {
+		labels[i] = r.intn(1000)
+	}
+	step := func() {
+		p, err := net.Forward(map[string]*tensor.Tensor{net.InputNames()[0]: x}, ModeTrain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, d, _, err := SoftmaxCrossEntropy(p.Logits(), labels)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := net.Backward(p, d); err != nil {
+			b.Fatal(err)
+		}
+	}
+	step() // warm caches (index maps, buffers)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "images/s")
 }

@@ -106,9 +106,9 @@ func pointwiseOut(c *gradContext) *tensor.Tensor {
 
 // clipGrad passes the gradient where min <= x <= max (the bounds
 // themselves count as inside, as in PyTorch): a mobile net's ReLU6, one
-// or two per block, so a plain loop rather than pointwiseGrad's call per
-// element. Outside, dx is dy * 0 (a signed zero, NaN for an infinite
-// dy), as the derivative 0 would give.
+// or two per block, so nn.ClipGrad's vector loop rather than
+// pointwiseGrad's call per element. Outside, dx is dy * 0 (a signed zero,
+// NaN for an infinite dy), as the derivative 0 would give.
 func clipGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	x, dy := c.in[0], c.dOut[0]
 	if err := requireF32(x, "X"); err != nil {
@@ -119,14 +119,7 @@ func clipGrad(c *gradContext) ([]*tensor.Tensor, error) {
 		return nil, err
 	}
 	dx := pointwiseOut(c)
-	xs, d := x.F32, dx.F32[:len(x.F32)]
-	for i, g := range dy.F32[:len(xs)] {
-		if v := xs[i]; v >= lo && v <= hi {
-			d[i] = g
-		} else {
-			d[i] = g * 0
-		}
-	}
+	nn.ClipGrad(dx.F32[:len(x.F32)], dy.F32, x.F32, lo, hi)
 	return []*tensor.Tensor{dx}, nil
 }
 

@@ -159,6 +159,14 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: add called but kernel_kind reported no kernel");
       kernel.add(y, a, b, n, relu);
     },
+    clip: (y, x, n, loBits, hiBits) => {
+      if (!kernel) throw new Error("simd-kernel: clip called but kernel_kind reported no kernel");
+      kernel.clip(y, x, n, loBits, hiBits);
+    },
+    clip_grad: (d, g, x, n, loBits, hiBits) => {
+      if (!kernel) throw new Error("simd-kernel: clip_grad called but kernel_kind reported no kernel");
+      kernel.clip_grad(d, g, x, n, loBits, hiBits);
+    },
     fake_quant: (y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits) => {
       if (!kernel) throw new Error("simd-kernel: fake_quant called but kernel_kind reported no kernel");
       kernel.fake_quant(y, x, pre, n, npre, scaleBits, loBits, hiBits, nanBits, offBits, stepBits, signBits);

@@ -1430,6 +1430,46 @@
         (local.set $b (i32.add (local.get $b) (i32.const 4)))
         (br $tail))))
 
+  ;; clip is core/nn's clipGo on n floats, n a multiple of 4: y = x
+  ;; clamped to [lo, hi] (the bounds as bit patterns), lo where x < lo,
+  ;; then hi where x > hi: pmax(v, lo) is v < lo ? lo : v and pmin(v, hi)
+  ;; is hi < v ? hi : v, so a NaN stays NaN and -0 stays -0, as in Go.
+  ;; A ReLU6 the training engine cannot fuse; y may be x.
+  (func (export "clip") (param $y i32) (param $x i32) (param $n i32) (param $loBits i32) (param $hiBits i32)
+    (local $end i32) (local $loV v128) (local $hiV v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $loV (f32x4.splat (f32.reinterpret_i32 (local.get $loBits))))
+    (local.set $hiV (f32x4.splat (f32.reinterpret_i32 (local.get $hiBits))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (v128.store (local.get $y)
+          (f32x4.pmin (f32x4.pmax (v128.load (local.get $x)) (local.get $loV)) (local.get $hiV)))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
+        (br $vec))))
+
+  ;; clip_grad is core/nn's clipGradGo on n floats, n a multiple of 4:
+  ;; d = g where lo <= x <= hi (false for NaN), else g * 0 (a signed zero,
+  ;; NaN for an infinite g). d may be g.
+  (func (export "clip_grad") (param $d i32) (param $g i32) (param $x i32) (param $n i32) (param $loBits i32) (param $hiBits i32)
+    (local $end i32) (local $loV v128) (local $hiV v128) (local $v v128) (local $gv v128)
+    (local.set $end (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $loV (f32x4.splat (f32.reinterpret_i32 (local.get $loBits))))
+    (local.set $hiV (f32x4.splat (f32.reinterpret_i32 (local.get $hiBits))))
+    (block $done
+      (loop $vec
+        (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+        (local.set $v (v128.load (local.get $x)))
+        (local.set $gv (v128.load (local.get $g)))
+        (v128.store (local.get $d)
+          (v128.bitselect (local.get $gv) (f32x4.mul (local.get $gv) (v128.const f32x4 0 0 0 0))
+            (v128.and (f32x4.ge (local.get $v) (local.get $loV)) (f32x4.le (local.get $v) (local.get $hiV)))))
+        (local.set $x (i32.add (local.get $x) (i32.const 16)))
+        (local.set $g (i32.add (local.get $g) (i32.const 16)))
+        (local.set $d (i32.add (local.get $d) (i32.const 16)))
+        (br $vec))))
+
   ;; fake_quant is core/nn's FakeQuant (fakequant.go) on n floats, n a
   ;; multiple of 4: the fused QuantizeLinear -> DequantizeLinear of a QDQ
   ;; model's activations, which Go's scalar division and branches made
