@@ -163,6 +163,8 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "bn_input_grad", kind: "function" },
       { name: "relu_mask", kind: "function" },
       { name: "add", kind: "function" },
+      { name: "clip", kind: "function" },
+      { name: "clip_grad", kind: "function" },
       { name: "fake_quant", kind: "function" },
       { name: "maxpool", kind: "function" },
       { name: "act_grads", kind: "function" },
