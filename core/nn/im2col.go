@@ -162,6 +162,9 @@ func im2colShifted(dst, plane []float32, inH, inW, outH, offH, offW int) {
 func Col2Im(img, col []float32, channels int, w *Window) {
 	mustFit("Col2Im", col, channels*w.KernelSize()*w.OutSize(), img, channels*w.InSize())
 	p := w.promote3()
+	if p.In[0] == 1 && p.Kernel[0] == 1 && p.Out[0] == 1 && simdCol2Im(img, col, channels, &p) { // the wasm SIMD kernel, when there is one
+		return
+	}
 	windowRows(&p, channels, func(row []float32, plane []float32, off int, outLo, outHi int) {
 		s := p.Strides[2]
 		if s == 1 {

@@ -144,6 +144,8 @@ func simdClamp([]float32, float32, float32) bool { return false }
 
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
 
+func simdCol2Im([]float32, []float32, int, *window3) bool { return false }
+
 func simdMaxPool([]float32, []float32, int, *window3) bool { return false }
 
 func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }

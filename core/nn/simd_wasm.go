@@ -36,6 +36,12 @@ func simdClampRaw(p unsafe.Pointer, n int32, loBits, hiBits uint32)
 //go:wasmimport pare_gemm im2col
 func simdIm2ColRaw(col, img unsafe.Pointer, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW int32)
 
+// simdCol2ImRaw: see col2im in kernel.wat. Call it only through
+// simdCol2Im.
+//
+//go:wasmimport pare_gemm col2im
+func simdCol2ImRaw(img, col unsafe.Pointer, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW int32)
+
 // simdBiasInitRaw: see bias_init in kernel.wat. Call it only through
 // simdBiasInit.
 //
@@ -153,6 +159,43 @@ func simdIm2Col(col, img []float32, channels int, p *window3) bool {
 		panic(fmt.Sprintf("nn: SIMD im2col: image has %d elements, needs %d x %d x %d", len(img), channels, inH, inW))
 	}
 	simdIm2ColRaw(unsafe.Pointer(&col[0]), unsafe.Pointer(&img[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
+		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
+		int32(p.Dilations[1]), int32(p.Dilations[2]))
+	return true
+}
+
+// simdCol2Im runs Col2Im's work for a promoted 2-D window (unit depth)
+// in the kernel and reports whether it did. The kernel reads exactly
+// channels*kH*kW*outH*outW floats of col and touches img only inside its
+// channels planes, so those are the extents checked; it adds in Col2Im's
+// order, so the result is Go's to the bit.
+func simdCol2Im(img, col []float32, channels int, p *window3) bool {
+	if !simdKernels {
+		return false
+	}
+	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
+	kH, kW := p.Kernel[1], p.Kernel[2]
+	for _, v := range [...]int{channels, inH, inW, outH, outW, kH, kW, p.Strides[1], p.Strides[2], p.Dilations[1], p.Dilations[2]} {
+		if v < 1 || v > math.MaxInt32/4 {
+			return false
+		}
+	}
+	for _, v := range [...]int{p.PadBegin[1], p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
+		if v < 0 || v > math.MaxInt32/8 {
+			return false
+		}
+	}
+	rows, plane, inPlane := channels*kH*kW, outH*outW, inH*inW
+	if rows > math.MaxInt32/4/plane || channels > math.MaxInt32/4/inPlane {
+		return false
+	}
+	switch {
+	case len(col) < rows*plane:
+		panic(fmt.Sprintf("nn: SIMD col2im: col has %d elements, needs %d x %d", len(col), rows, plane))
+	case len(img) < channels*inPlane:
+		panic(fmt.Sprintf("nn: SIMD col2im: image has %d elements, needs %d x %d x %d", len(img), channels, inH, inW))
+	}
+	simdCol2ImRaw(unsafe.Pointer(&img[0]), unsafe.Pointer(&col[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
 		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
 		int32(p.Dilations[1]), int32(p.Dilations[2]))
 	return true

@@ -175,6 +175,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: act_grads called but kernel_kind reported no kernel");
       kernel.act_grads(dx, x, dy, sums, n, loBits, widthBits, invBits, qBits, invQBits);
     },
+    col2im: (img, col, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW) => {
+      if (!kernel) throw new Error("simd-kernel: col2im called but kernel_kind reported no kernel");
+      kernel.col2im(img, col, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW);
+    },
     maxpool: (y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW) => {
       if (!kernel) throw new Error("simd-kernel: maxpool called but kernel_kind reported no kernel");
       kernel.maxpool(y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW);

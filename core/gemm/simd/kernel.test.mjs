@@ -154,6 +154,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "depthwise3x3", kind: "function" },
       { name: "clamp", kind: "function" },
       { name: "im2col", kind: "function" },
+      { name: "col2im", kind: "function" },
       { name: "im2col_panels", kind: "function" },
       { name: "bias_init", kind: "function" },
       { name: "gemv", kind: "function" },

@@ -7,10 +7,11 @@
 ;; nothing is copied. Exports: sgemm_block (the 4x8 register-tiled
 ;; multiply), gemv (its m = 1 case), pack_b (B's k x 8 panels, packed
 ;; with vector copies), transpose (for the transposed layouts of op(A) and
-;; op(B)), and four convolution kernels beside the GEMM: depthwise3x3
+;; op(B)), and five convolution kernels beside the GEMM: depthwise3x3
 ;; (MobileNet's depthwise convolution with its bias, residual and clamp),
 ;; clamp (Relu/ReLU6 on a GEMM's output), im2col (the unrolled windows a
-;; convolution's GEMM multiplies) and bias_init (the bias and residual a
+;; convolution's GEMM multiplies), col2im (its adjoint, for stride-2 input
+;; gradients) and bias_init (the bias and residual a
 ;; convolution's output starts from); maxpool (windows inside the image);
 ;; the training passes; fake_quant (a QDQ model's fused QuantizeLinear
 ;; -> DequantizeLinear); and act_grads (the gradient of QIL's activation
@@ -625,6 +626,125 @@
                     (br $rest)))
                 (if (i32.lt_s (local.get $hi) (local.get $outW))
                   (then (call $zeroFloats (local.get $seg) (local.get $hi) (local.get $outW))))))
+            (local.set $seg (i32.add (local.get $seg) (local.get $outWBytes)))
+            (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
+            (br_if $outRow (i32.lt_s (local.get $oh) (local.get $outH))))
+          (local.set $kw (i32.add (local.get $kw) (i32.const 1)))
+          (br_if $kernelCol (i32.lt_s (local.get $kw) (local.get $kW))))
+        (local.set $kh (i32.add (local.get $kh) (i32.const 1)))
+        (br_if $kernelRow (i32.lt_s (local.get $kh) (local.get $kH))))
+      (local.set $img (i32.add (local.get $img) (local.get $inPlaneBytes)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $channel (i32.lt_s (local.get $c) (local.get $channels)))))
+
+  ;; col2im is im2col's adjoint, exactly like core/nn's Col2Im on a 2-D
+  ;; window: it adds every in-image entry of col (the layout im2col writes)
+  ;; into the image position im2col read it from, and drops the padding
+  ;; entries. The image is accumulated into, not cleared. Each image value
+  ;; receives its additions in Col2Im's order (channel, kh, kw, oh, then
+  ;; ow), one f32.add each, so the sums keep Go's bits. In Go the closure
+  ;; call per row and a bounds check per float made the stride-2 input
+  ;; gradients of ResNet's downsampling convolutions 2-3 % of a training
+  ;; step.
+  ;;
+  ;;   img, col  byte addresses: channels planes of inH x inW floats,
+  ;;             channels*kH*kW rows of outH*outW floats
+  ;;   all sizes >= 1, padT and padL >= 0
+  ;;
+  ;; img is read and written only at in-image positions that some col
+  ;; entry maps to, and col only inside its rows. At stride 1 four outputs
+  ;; are one vector add; at stride 2 the four image values of four outputs
+  ;; (columns j, j+2, j+4, j+6) are gathered from two loads, added to, and
+  ;; put back between the odd columns, which are stored unchanged (a blend,
+  ;; not an added zero: -0 + 0 would turn into +0). A stride-2 step may
+  ;; start only while j+7 < inW, so that its loads and stores stay inside
+  ;; the image row.
+  (func (export "col2im")
+    (param $img i32) (param $col i32) (param $channels i32) (param $inH i32) (param $inW i32)
+    (param $outH i32) (param $outW i32) (param $kH i32) (param $kW i32)
+    (param $strideH i32) (param $strideW i32) (param $padT i32) (param $padL i32)
+    (param $dilH i32) (param $dilW i32)
+    (local $inWBytes i32) (local $inPlaneBytes i32) (local $outWBytes i32)
+    (local $c i32) (local $kh i32) (local $kw i32) (local $oh i32) (local $ow i32)
+    (local $off i32) (local $lo i32) (local $hi i32) (local $ih i32) (local $dst i32) (local $seg i32)
+    (local $vecHi i32) (local $j i32) (local $s i32) (local $d0 v128) (local $d1 v128) (local $sum v128)
+    (local.set $inWBytes (i32.shl (local.get $inW) (i32.const 2)))
+    (local.set $inPlaneBytes (i32.mul (local.get $inWBytes) (local.get $inH)))
+    (local.set $outWBytes (i32.shl (local.get $outW) (i32.const 2)))
+    (local.set $seg (local.get $col))
+    (loop $channel
+      (local.set $kh (i32.const 0))
+      (loop $kernelRow
+        (local.set $kw (i32.const 0))
+        (loop $kernelCol
+          ;; Outputs [lo, hi) of a row map to image columns ow*strideW+off
+          ;; inside [0, inW) (core/nn's outputSpan).
+          (local.set $off (i32.sub (i32.mul (local.get $kw) (local.get $dilW)) (local.get $padL)))
+          (local.set $lo (i32.const 0))
+          (if (i32.lt_s (local.get $off) (i32.const 0))
+            (then (local.set $lo (i32.div_u (i32.add (i32.sub (i32.const 0) (local.get $off))
+              (i32.sub (local.get $strideW) (i32.const 1))) (local.get $strideW)))))
+          (local.set $hi (i32.const 0))
+          (if (i32.gt_s (i32.sub (local.get $inW) (local.get $off)) (i32.const 0))
+            (then (local.set $hi (i32.add (i32.div_u (i32.sub (i32.sub (local.get $inW) (i32.const 1)) (local.get $off))
+              (local.get $strideW)) (i32.const 1)))))
+          (if (i32.gt_s (local.get $hi) (local.get $outW)) (then (local.set $hi (local.get $outW))))
+          (if (i32.gt_s (local.get $lo) (local.get $hi)) (then (local.set $lo (local.get $hi))))
+          (local.set $vecHi (i32.const 0))
+          (if (i32.gt_s (i32.sub (i32.sub (local.get $inW) (i32.const 7)) (local.get $off)) (i32.const 0))
+            (then (local.set $vecHi (i32.add (i32.div_u (i32.sub (i32.sub (local.get $inW) (i32.const 8)) (local.get $off))
+              (i32.const 2)) (i32.const 1)))))
+          (local.set $oh (i32.const 0))
+          (loop $outRow
+            (local.set $ih (i32.add (i32.sub (i32.mul (local.get $oh) (local.get $strideH)) (local.get $padT))
+              (i32.mul (local.get $kh) (local.get $dilH))))
+            (if (i32.and (i32.lt_u (local.get $ih) (local.get $inH)) (i32.lt_s (local.get $lo) (local.get $hi)))
+              (then
+                ;; $dst + 4*ow*strideW is the image column of output ow.
+                (local.set $dst (i32.add (i32.add (local.get $img) (i32.mul (local.get $ih) (local.get $inWBytes)))
+                  (i32.shl (local.get $off) (i32.const 2))))
+                (local.set $ow (local.get $lo))
+                (if (i32.eq (local.get $strideW) (i32.const 1))
+                  (then
+                    (block $addDone
+                      (loop $add
+                        (br_if $addDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $hi)))
+                        (local.set $j (i32.add (local.get $dst) (i32.shl (local.get $ow) (i32.const 2))))
+                        (v128.store (local.get $j)
+                          (f32x4.add (v128.load (local.get $j))
+                            (v128.load (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2))))))
+                        (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                        (br $add))))
+                  (else
+                    (if (i32.eq (local.get $strideW) (i32.const 2))
+                      (then
+                        (block $pairsDone
+                          (loop $pairs
+                            (br_if $pairsDone (i32.gt_s (i32.add (local.get $ow) (i32.const 4)) (local.get $hi)))
+                            (br_if $pairsDone (i32.ge_s (local.get $ow) (local.get $vecHi)))
+                            (local.set $j (i32.add (local.get $dst) (i32.shl (local.get $ow) (i32.const 3))))
+                            (local.set $d0 (v128.load (local.get $j)))
+                            (local.set $d1 (v128.load offset=16 (local.get $j)))
+                            (local.set $sum (f32x4.add
+                              (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $d0) (local.get $d1))
+                              (v128.load (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2))))))
+                            (v128.store (local.get $j)
+                              (i8x16.shuffle 0 1 2 3 20 21 22 23 4 5 6 7 28 29 30 31 (local.get $sum) (local.get $d0)))
+                            (v128.store offset=16 (local.get $j)
+                              (i8x16.shuffle 8 9 10 11 20 21 22 23 12 13 14 15 28 29 30 31 (local.get $sum) (local.get $d1)))
+                            (local.set $ow (i32.add (local.get $ow) (i32.const 4)))
+                            (br $pairs)))))))
+                ;; What the vector loops left, one at a time at any stride.
+                (block $restDone
+                  (loop $rest
+                    (br_if $restDone (i32.ge_s (local.get $ow) (local.get $hi)))
+                    (local.set $j (i32.add (local.get $dst)
+                      (i32.shl (i32.mul (local.get $ow) (local.get $strideW)) (i32.const 2))))
+                    (f32.store (local.get $j)
+                      (f32.add (f32.load (local.get $j))
+                        (f32.load (i32.add (local.get $seg) (i32.shl (local.get $ow) (i32.const 2))))))
+                    (local.set $ow (i32.add (local.get $ow) (i32.const 1)))
+                    (br $rest)))))
             (local.set $seg (i32.add (local.get $seg) (local.get $outWBytes)))
             (local.set $oh (i32.add (local.get $oh) (i32.const 1)))
             (br_if $outRow (i32.lt_s (local.get $oh) (local.get $outH))))
