@@ -186,7 +186,8 @@ func colBlockScratch(g *ConvGeometry) int {
 }
 
 // ConvScratchFloats is how long a scratch buffer ConvFusedInto takes for
-// g from the one it shares with the other kernels (ReserveScratch): 0 for
+// g from the one it shares with the other kernels (ReserveScratch), or the
+// length of the col buffer ConvFusedIntoCol needs: 0 for
 // the convolutions that unroll no col matrix (depthwise, pointwise,
 // Winograd's, which takes its own, and those whose col panels the
 // platform's GEMM gathers itself). It follows ConvFusedInto's choices.
