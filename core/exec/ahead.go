@@ -40,9 +40,6 @@ import (
 type aheadTrace struct {
 	inputs map[string][]int
 	trace  runTrace
-	// scratch is the largest im2col scratch of the run's convolutions
-	// (nn.ConvScratchFloats), reserved before it (nn.ReserveScratch).
-	scratch int
 }
 
 // PlanAhead predicts the trace of a run on inputs of the given shapes (by
@@ -82,7 +79,6 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 		return nil
 	}
 	tr := runTrace{}
-	scratch := 0
 	// req[slot] is the request serving slot's value, -1 when it has none
 	// (not yet produced, not float32, or released).
 	req := make([]int32, p.produced)
@@ -90,7 +86,9 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 		req[i] = -1
 	}
 	for _, ps := range p.steps {
-		scratch = max(scratch, convScratch(ps, p, shapes))
+		// A convolution, fused or not, asks the pool for its col
+		// matrix's scratch (temp.go).
+		sc := convScratch(ps, p, shapes)
 		for j, slot := range ps.out {
 			if slot < 0 {
 				continue // omitted: a kernel that still allocates it leaves the plan
@@ -106,6 +104,11 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 			tr.sizes = append(tr.sizes, int(v.Elements()))
 			tr.events = append(tr.events, r)
 			req[slot] = r
+		}
+		if sc > 0 { // requested after the outputs, released before the step's releases
+			r := int32(len(tr.sizes))
+			tr.sizes = append(tr.sizes, sc)
+			tr.events = append(tr.events, r, ^r)
 		}
 		for _, slot := range ps.release {
 			if r := req[slot]; r >= 0 {
@@ -129,7 +132,7 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 			known[vi.Name] = v.Dims
 		}
 	}
-	return &aheadTrace{inputs: known, trace: tr, scratch: scratch}
+	return &aheadTrace{inputs: known, trace: tr}
 }
 
 // convScratch is the im2col scratch step ps takes when it is a Conv on the

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"slices"
 
-	"github.com/pare-ml/pare/core/nn"
 	"github.com/pare-ml/pare/core/tensor"
 )
 
@@ -81,12 +80,6 @@ func (p *bufferPool) beginRun(inputs map[string]*tensor.Tensor) {
 			// pages returned, before the arena takes new ones
 			// (collect.go).
 			collectLoadGarbage()
-		}
-		// The convolutions' im2col scratch at its largest, once, rather
-		// than grown layer by layer with each smaller buffer left as
-		// garbage (nn.ReserveScratch).
-		if p.ahead.scratch > 0 {
-			nn.ReserveScratch(p.ahead.scratch)
 		}
 		p.plan = planArena(&p.ahead.trace)
 		p.plan.predicted = true

@@ -1,15 +1,9 @@
 package exec
 
 import (
-	"math"
-	"math/rand/v2"
 	"runtime"
 	"runtime/metrics"
 	"testing"
-
-	"github.com/pare-ml/pare/core/nn"
-	"github.com/pare-ml/pare/core/onnx"
-	"github.com/pare-ml/pare/core/tensor"
 )
 
 // TestCollectLoadGarbageReturnsPages: natively, the collection before a
@@ -37,72 +31,4 @@ func TestCollectLoadGarbageReturnsPages(t *testing.T) {
 		t.Errorf("%d bytes of free heap still resident after collectLoadGarbage; want under 1 MiB", free)
 	}
 	runtime.KeepAlive(keep)
-}
-
-// TestPredictedTraceReservesScratch: the trace predicted for a chain of
-// convolutions whose im2col scratch grows layer by layer carries the
-// largest of them, which the first run reserves (nn.ReserveScratch)
-// before any runs, instead of growing the buffer twice; and that run's
-// outputs are the same bits as a session that records its first run.
-func TestPredictedTraceReservesScratch(t *testing.T) {
-	rng := rand.New(rand.NewPCG(7, 9))
-	type layer struct{ in, out int }
-	layers := []layer{{4, 8}, {8, 32}, {32, 16}}
-	var inits []*onnx.Tensor
-	var nodes []*onnx.Node
-	want, prev, side := 0, "x", 17
-	for i, l := range layers {
-		w := tensor.New(tensor.Float32, []int{l.out, l.in, 3, 3})
-		for j := range w.F32 {
-			w.F32[j] = float32(rng.NormFloat64()) * 0.1
-		}
-		name := string(rune('a' + i))
-		o, err := tensor.ToONNX(w, "w"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inits = append(inits, o)
-		nodes = append(nodes, mkNode("Conv", "conv"+name, []string{prev, "w" + name}, []string{"y" + name}))
-		g, err := nn.ResolveConv([]int{1, l.in, side, side}, w.Shape, nn.ConvParams{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want = max(want, nn.ConvScratchFloats(g))
-		prev, side = "y"+name, side-2
-	}
-	m := testModel(13, []*onnx.ValueInfo{valueInfo("x", onnx.Float, 1, 4, 17, 17)}, []string{prev}, inits, nodes...)
-	x := tensor.New(tensor.Float32, []int{1, 4, 17, 17})
-	for i := range x.F32 {
-		x.F32[i] = float32(rng.NormFloat64())
-	}
-	feeds := map[string]*tensor.Tensor{"x": x}
-	ahead, err := NewSessionWith(m, SessionOptions{RunOnly: true, CollectFirstRun: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ahead.ahead == nil {
-		t.Fatal("no trace predicted for a model of static shapes")
-	}
-	if got := ahead.ahead.scratch; got != want {
-		t.Fatalf("predicted scratch %d floats, the largest the convolutions take is %d", got, want)
-	}
-	recorded, err := NewSessionWith(m, SessionOptions{RunOnly: true, noPlanAhead: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for r := range 2 {
-		a, err := ahead.Run(feeds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := recorded.Run(feeds)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range a[prev].F32 {
-			if math.Float32bits(v) != math.Float32bits(b[prev].F32[i]) {
-				t.Fatalf("run %d: %s[%d] = %v planned ahead, %v recorded", r, prev, i, v, b[prev].F32[i])
-			}
-		}
-	}
 }

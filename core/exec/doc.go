@@ -27,8 +27,9 @@
 // already served from the arena (ahead.go; Session.PlanAhead predicts it
 // for other input shapes, such as a caller's batch); otherwise the first
 // run records it from free lists. A run on another shape falls back to free
-// lists. A predicted first run also reserves the largest im2col scratch of
-// its convolutions once (nn.ReserveScratch), and with
+// lists. A convolution's im2col scratch is one more request of the
+// sequence, placed in the arena where it has room during that step
+// (temp.go), and with
 // SessionOptions.CollectFirstRun loading's garbage is collected before the
 // arena is allocated, natively returning its pages to the OS (collect.go). Stats reports the peak, how much was reused and what the
 // session keeps between runs. Outputs returned to the caller are never

@@ -55,6 +55,9 @@ type fusedConv struct {
 	geometry *nn.ConvGeometry
 	xShape   []int
 	outShape []int
+	// colFloats is the col matrix scratch of geometry
+	// (nn.ConvScratchFloats), asked of the run's pool.
+	colFloats int
 }
 
 // fuseSteps returns a copy of s.steps with Conv chains merged into single
@@ -331,6 +334,7 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 			return nil, err
 		}
 		f.geometry, f.xShape, f.outShape = g, append(f.xShape[:0], in[0].Shape...), g.OutShape()
+		f.colFloats = nn.ConvScratchFloats(g)
 	}
 	y, err := alloc(c, tensor.Float32, f.outShape)
 	if err != nil {
@@ -343,7 +347,12 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	}
 	if residual == nil || residual.DType == tensor.Float32 && slices.Equal(residual.Shape, y.Shape) {
 		e.Residual = residual
-		if err := nn.ConvFusedInto(y, in[0], in[1], in[2], g, e); err != nil {
+		// The col matrix's scratch from the run's pool, after y, as the
+		// predicted trace has it (temp.go).
+		col := c.scratch(f.colFloats)
+		err := nn.ConvFusedIntoCol(y, in[0], in[1], in[2], g, e, scratchData(col))
+		c.release(col)
+		if err != nil {
 			return nil, err
 		}
 		if f.quant != nil {

@@ -20,6 +20,13 @@ type Context struct {
 	// work; nil outside a session (EvalNode, constant folding). Runs of a
 	// session are serialised, so a kernel reads and writes it freely.
 	memo *any
+	// temp and free serve a kernel's temporaries from the run's pool
+	// (temp.go); nil outside a session's planned runs.
+	temp func(dt tensor.DType, shape []int) *tensor.Tensor
+	free func(t *tensor.Tensor)
+	// tempShape is the shape scratch asks for, kept here so that asking
+	// allocates nothing.
+	tempShape [1]int
 }
 
 // Alloc returns a zeroed tensor for an output of the node. Kernels allocate

@@ -43,7 +43,12 @@ func convKernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := nn.ConvInto(y, in[0], in[1], input(in, 2), cp.g); err != nil {
+	// The col matrix's scratch from the run's pool, after y, as the
+	// predicted trace has it (temp.go).
+	col := c.scratch(cp.colFloats)
+	err = nn.ConvFusedIntoCol(y, in[0], in[1], input(in, 2), cp.g, nn.Epilogue{}, scratchData(col))
+	c.release(col)
+	if err != nil {
 		return nil, err
 	}
 	return []*tensor.Tensor{y}, nil
@@ -56,6 +61,9 @@ type convPlan struct {
 	x, w []int
 	g    *nn.ConvGeometry
 	out  []int
+	// colFloats is g's col matrix scratch (nn.ConvScratchFloats), asked
+	// of the run's pool.
+	colFloats int
 }
 
 // resolveConv returns the plan of c's Conv for shapes x and w, from the
@@ -70,7 +78,7 @@ func resolveConv(c *Context, x, w []int) (*convPlan, error) {
 	if err != nil {
 		return nil, err
 	}
-	cp := &convPlan{x: slices.Clone(x), w: slices.Clone(w), g: g, out: g.OutShape()}
+	cp := &convPlan{x: slices.Clone(x), w: slices.Clone(w), g: g, out: g.OutShape(), colFloats: nn.ConvScratchFloats(g)}
 	if c.memo != nil {
 		*c.memo = cp
 	}

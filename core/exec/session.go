@@ -322,7 +322,7 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 		vals[plan.produced+j] = inputs[name]
 	}
 	c := &Context{}
-	zeroed, uninit := pool.get, pool.getUninit
+	zeroed, uninit, put := pool.get, pool.getUninit, pool.put
 	var inBuf []*tensor.Tensor // one input slice for every step: no kernel keeps it
 	for i := range plan.steps {
 		ps := &plan.steps[i]
@@ -343,6 +343,7 @@ func (s *Session) RunWith(ctx context.Context, inputs map[string]*tensor.Tensor,
 			if st.overwrites {
 				c.alloc = uninit
 			}
+			c.temp, c.free = uninit, put
 		}
 		outs, err := runKernel(c, st.kernel, in)
 		if err != nil {

@@ -20,14 +20,20 @@ package gemm
 
 // Blocking of sgemmAVX2. A kc x 16 micro-panel of B (16 KiB) stays in L1
 // while the mc x kc block of packed A (144 KiB) sits in L2 and is swept
-// against it; when m > mc, the kc x nc block of packed B (1 MiB) lives in
-// L2/L3 and is reused by every block of A.
+// against it; when m > mc, the kc x ncPacked block of packed B (256 KiB)
+// lives in L2 and is reused by every block of A. That block is the pack
+// buffers' largest part: at nc = 1024 it was 1 MiB, most of it resident
+// natively where a model has a GEMM of more than mc rows and 784 columns
+// (DenseNet-121's second transition: 0.8 MiB of its peak RSS;
+// docs/benchmarks.md), for a repacking of A every 256 columns instead of
+// every 1024 that is under 1 % of those products' work.
 const (
-	avxMR = 6    // rows of the register tile
-	avxNR = 16   // columns of the register tile (two ymm registers)
-	avxKC = 256  // depth of a packed panel
-	avxMC = 144  // rows of A packed at once (a multiple of avxMR)
-	avxNC = 1024 // columns of B packed at once (a multiple of avxNR)
+	avxMR       = 6    // rows of the register tile
+	avxNR       = 16   // columns of the register tile (two ymm registers)
+	avxKC       = 256  // depth of a packed panel
+	avxMC       = 144  // rows of A packed at once (a multiple of avxMR)
+	avxNC       = 1024 // columns of C per pass when m <= avxMC, B packed a micro-panel at a time (a multiple of avxNR)
+	avxNCPacked = 256  // columns of B packed at once when m > avxMC (a multiple of avxNR)
 )
 
 // kernel6x16AVX2 computes the 6x16 tile C = alpha*A*B + beta*C from k steps
@@ -51,13 +57,13 @@ func kernel4x16AVX2(k int, a, b, c *float32, ldc int, alpha, beta float32)
 // which the sizes include.
 type avxPackBuffers struct {
 	a []float32 // avxMC x avxKC, in 6-row micro-panels
-	b []float32 // avxKC x avxNC, in 16-column micro-panels
+	b []float32 // avxKC x avxNCPacked, in 16-column micro-panels
 }
 
 // avxPackFree is a leaky free list of pack buffers (the Effective Go
 // pattern): unlike a sync.Pool it is not emptied by garbage collection, so
-// inference does not re-allocate and zero 1.1 MiB every few runs. It keeps
-// at most cap buffers (4.6 MiB); extra ones from concurrent calls are left
+// inference does not re-allocate and zero 400 KiB every few runs. It keeps
+// at most cap buffers (1.6 MiB); extra ones from concurrent calls are left
 // to the collector.
 var avxPackFree = make(chan *avxPackBuffers, 4)
 
@@ -66,7 +72,7 @@ func getAVXPackBuffers() *avxPackBuffers {
 	case buf := <-avxPackFree:
 		return buf
 	default:
-		return &avxPackBuffers{a: make([]float32, avxMC*avxKC), b: make([]float32, avxKC*avxNC)}
+		return &avxPackBuffers{a: make([]float32, avxMC*avxKC), b: make([]float32, avxKC*avxNCPacked)}
 	}
 }
 
@@ -108,8 +114,12 @@ func sgemmPanelsAVX2(transA bool, m, n, k int, alpha float32, a []float32, lda i
 func sgemmAVX2B(transA bool, m, n, k int, alpha float32, a []float32, lda int, transB bool, b []float32, ldb int, src PanelSource, beta float32, c []float32, ldc int) {
 	buf := getAVXPackBuffers()
 	defer putAVXPackBuffers(buf)
-	for jc := 0; jc < n; jc += avxNC {
-		nb := min(avxNC, n-jc)
+	nc := avxNC
+	if m > avxMC {
+		nc = avxNCPacked
+	}
+	for jc := 0; jc < n; jc += nc {
+		nb := min(nc, n-jc)
 		for pc := 0; pc < k; pc += avxKC {
 			kb := min(avxKC, k-pc)
 			// The first k panel applies beta; later ones accumulate.

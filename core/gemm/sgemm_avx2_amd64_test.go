@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -135,6 +136,8 @@ var modelShapes = []struct {
 	{"grad_dw_16x144_tB", false, true, 16, 144, 1024},
 	{"grad_dw_64x576_tB", false, true, 64, 576, 1024},
 	{"grad_dx_576x1024_tA", true, false, 576, 1024, 64},
+	{"dn121_1x1_512to256_28x28", false, false, 256, 784, 512}, // more than avxMC rows: B packed in blocks
+	{"r18_3x3_256_14x14", false, false, 256, 196, 2304},
 }
 
 func BenchmarkSgemmModelShapes(b *testing.B) {
@@ -235,5 +238,30 @@ func TestDotAxpyAVX2(t *testing.T) {
 		if y[n] != y0[n] {
 			t.Fatalf("axpyAVX2 n=%d wrote past n", n)
 		}
+	}
+}
+
+// TestAVXPackBuffersFitL2: a product of more than avxMC rows and 784
+// columns (DenseNet-121's second transition) packs B in blocks of
+// avxNCPacked columns, so the pack buffers it allocates, with none free to
+// reuse, are A's block and a 256-column block of B (400 KiB), where a
+// 1024-column block made them 1.1 MiB, resident wherever such a product
+// ran.
+func TestAVXPackBuffersFitL2(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2/FMA")
+	}
+	const m, n, k = 256, 784, 512
+	a, b, c := make([]float32, m*k), make([]float32, k*n), make([]float32, m*n)
+	for len(avxPackFree) > 0 {
+		<-avxPackFree
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sgemmAVX2(false, false, m, n, k, 1, a, k, b, n, 0, c, n)
+	runtime.ReadMemStats(&after)
+	const want = (avxMC + avxNCPacked) * avxKC * 4
+	if got := after.TotalAlloc - before.TotalAlloc; got > want+4096 {
+		t.Errorf("sgemmAVX2 %dx%dx%d allocated %d bytes; want its pack buffers, %d", m, n, k, got, want)
 	}
 }

@@ -93,6 +93,16 @@ func ConvInto(y, x, w, b *tensor.Tensor, g *ConvGeometry) error {
 // ConvFusedInto computes Conv into y and then applies e (a residual add
 // and a clamp) to the result.
 func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error {
+	return ConvFusedIntoCol(y, x, w, b, g, e, nil)
+}
+
+// ConvFusedIntoCol is ConvFusedInto unrolling the col matrix into col
+// (contents undefined, at least ConvScratchFloats(g) long) rather than
+// into the scratch buffer the kernels share; nil takes the shared one. A
+// caller that plans its memory (core/exec's arena) serves col from room
+// that is free during this one convolution, where the shared buffer is
+// held, at its largest, between and after runs.
+func ConvFusedIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []float32) error {
 	if err := checkConvOperands("Conv", y, x, w, b, g.Batch, g.OutChannels, g.Out); err != nil {
 		return err
 	}
@@ -127,7 +137,6 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 	// gathers those panels fast, unrolled in full by Im2Col otherwise.
 	var panels *ColPanels
 	var h *[]float32
-	var col []float32
 	if !pointwise {
 		panels = colPanelsPool.Get().(*ColPanels)
 		ready := false
@@ -141,8 +150,12 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 		} else {
 			colPanelsPool.Put(panels)
 			panels = nil
-			h, col = getScratch(colBlockScratch(g))
-			defer putScratch(h)
+			if n := colBlockScratch(g); len(col) >= n {
+				col = col[:n]
+			} else {
+				h, col = getScratch(n)
+				defer putScratch(h)
+			}
 		}
 	}
 	for n := 0; n < g.Batch; n++ {
@@ -173,7 +186,8 @@ func colBlockScratch(g *ConvGeometry) int {
 }
 
 // ConvScratchFloats is how long a scratch buffer ConvFusedInto takes for
-// g from the one it shares with the other kernels (ReserveScratch): 0 for
+// g from the one it shares with the other kernels (ReserveScratch), or the
+// length of the col buffer ConvFusedIntoCol needs: 0 for
 // the convolutions that unroll no col matrix (depthwise, pointwise,
 // Winograd's, which takes its own, and those whose col panels the
 // platform's GEMM gathers itself). It follows ConvFusedInto's choices.

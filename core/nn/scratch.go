@@ -38,6 +38,9 @@ func putScratch(h *[]float32) {
 // beside the 1.8 MB it kept, DenseNet-121's 1.0 MB (docs/benchmarks.md). A
 // caller that knows its convolutions (ConvScratchFloats) reserves their
 // largest before the first one runs, and the buffer is allocated once.
+// A caller that plans its memory does better: core/exec's sessions pass
+// each convolution its scratch from their arena (ConvFusedIntoCol), where
+// this buffer would be held beside it.
 func ReserveScratch(n int) {
 	h, _ := getScratch(n)
 	putScratch(h)

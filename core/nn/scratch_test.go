@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -107,4 +108,59 @@ func TestConvScratchFloatsIsWhatConvTakes(t *testing.T) {
 	if after != h || &(*after)[:1][0] != data {
 		t.Fatalf("after ReserveScratch(%d) a convolution allocated its own scratch", largest)
 	}
+}
+
+// TestConvFusedIntoColTakesTheCallersScratch: given a col buffer,
+// ConvFusedIntoCol unrolls into it and leaves the shared scratch alone
+// (core/exec serves it from its arena), with the same bits as
+// ConvFusedInto.
+func TestConvFusedIntoColTakesTheCallersScratch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 2))
+	saved := takeScratch()
+	defer func() {
+		takeScratch()
+		if saved != nil {
+			putScratch(saved)
+		}
+	}()
+	tried := 0
+	for _, tc := range scratchCases {
+		g, err := ResolveConv(tc.x, tc.w, ConvParams{Strides: tc.strides, Pads: tc.pads, Group: tc.group})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := ConvScratchFloats(g)
+		if n == 0 {
+			continue
+		}
+		tried++
+		x, w := tensor.New(tensor.Float32, tc.x), tensor.New(tensor.Float32, tc.w)
+		for _, v := range []*tensor.Tensor{x, w} {
+			for i := range v.F32 {
+				v.F32[i] = float32(rng.NormFloat64())
+			}
+		}
+		want := tensor.New(tensor.Float32, g.OutShape())
+		if err := ConvFusedInto(want, x, w, nil, g, Epilogue{}); err != nil {
+			t.Fatal(err)
+		}
+		takeScratch()
+		col := make([]float32, n)
+		for i := range col {
+			col[i] = float32(math.NaN()) // stale contents must not matter
+		}
+		got := tensor.New(tensor.Float32, g.OutShape())
+		if err := ConvFusedIntoCol(got, x, w, nil, g, Epilogue{}, col); err != nil {
+			t.Fatal(err)
+		}
+		if h := takeScratch(); h != nil {
+			t.Errorf("X %v W %v: ConvFusedIntoCol took the shared scratch (%d floats) though given %d", tc.x, tc.w, len(*h), n)
+		}
+		for i := range want.F32 {
+			if math.Float32bits(got.F32[i]) != math.Float32bits(want.F32[i]) {
+				t.Fatalf("X %v W %v: y[%d] = %v with the caller's scratch, %v with the shared one", tc.x, tc.w, i, got.F32[i], want.F32[i])
+			}
+		}
+	}
+	t.Logf("%d convolutions take scratch here", tried)
 }
