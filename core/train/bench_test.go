@@ -92,28 +92,7 @@ func BenchmarkTrainStepResNet20(b *testing.B) {
 	net.Reinitialize(1)
 	net.ReuseBuffers(true) // as the Trainer runs it
 	const batch = 64
-	x := tensor.New(tensor.Float32, []int{batch, 3, 32, 32})
-	r := newRNG(2)
-	for i := range x.F32 {
-		x.F32[i] = float32(r.normal())
-	}
-	labels := make([]int, batch)
-	for i := range labels {
-		labels[i] = r.intn(10)
-	}
-	step := func() {
-		p, err := net.Forward(map[string]*tensor.Tensor{"x": x}, ModeTrain)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, d, _, err := SoftmaxCrossEntropy(p.Logits(), labels)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := net.Backward(p, d); err != nil {
-			b.Fatal(err)
-		}
-	}
+	step := benchTrainStep(b, net, []int{batch, 3, 32, 32}, 10)
 	// What the net and its input take, then what training needs beyond
 	// them: the memory the runtime took from the system (under wasm, the
 	// linear memory's growth), beside torch's RSS (bench/memory.sh).
@@ -171,16 +150,30 @@ func BenchmarkTrainStepMobileNetV2(b *testing.B) {
 	}
 	net.ReuseBuffers(true) // as the Trainer runs it
 	const batch = 16
-	x := tensor.New(tensor.Float32, []int{batch, 3, 96, 96})
+	step := benchTrainStep(b, net, []int{batch, 3, 96, 96}, 1000)
+	step() // warm caches (index maps, buffers)
+	b.ResetTimer()
+	start := time.Now()
+	for range b.N {
+		step()
+	}
+	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "images/s")
+}
+
+// benchTrainStep returns one training step of net without the update (forward with
+// batch statistics, softmax cross-entropy, backward) on a fixed random
+// input of shape and labels among classes.
+func benchTrainStep(b *testing.B, net *Net, shape []int, classes int) func() {
+	x := tensor.New(tensor.Float32, shape)
 	r := newRNG(2)
 	for i := range x.F32 {
 		x.F32[i] = float32(r.normal())
 	}
-	labels := make([]int, batch)
+	labels := make([]int, shape[0])
 	for i := range labels {
-		labels[i] = r.intn(1000)
+		labels[i] = r.intn(classes)
 	}
-	step := func() {
+	return func() {
 		p, err := net.Forward(map[string]*tensor.Tensor{net.InputNames()[0]: x}, ModeTrain)
 		if err != nil {
 			b.Fatal(err)
@@ -193,11 +186,4 @@ func BenchmarkTrainStepMobileNetV2(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	step() // warm caches (index maps, buffers)
-	b.ResetTimer()
-	start := time.Now()
-	for range b.N {
-		step()
-	}
-	b.ReportMetric(float64(b.N*batch)/time.Since(start).Seconds(), "images/s")
 }

@@ -27,25 +27,8 @@ func TestWeightGradByColBlocksMatchesWholeGEMM(t *testing.T) {
 		{"5x5_3c_28x28", 3, 8, 28, 5, 1, 2},
 		{"3x3_1m_32x32", 4, 1, 32, 3, 1, 1},
 	} {
-		g, err := nn.ResolveConv([]int{1, tc.c, tc.hw, tc.hw}, []int{tc.m, tc.c, tc.k, tc.k},
-			nn.ConvParams{Strides: []int{tc.stride, tc.stride}, Pads: []int{tc.pad, tc.pad, tc.pad, tc.pad}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		win := &g.Window
-		ck, outSize := tc.c*win.KernelSize(), win.OutSize()
-		x := make([]float32, tc.c*win.InSize())
-		dy := make([]float32, tc.m*outSize)
-		dw0 := make([]float32, tc.m*ck)
-		for _, s := range [][]float32{x, dy, dw0} {
-			for i := range s {
-				s[i] = float32(rng.NormFloat64())
-			}
-		}
-		col := make([]float32, ck*outSize)
-		want := append([]float32(nil), dw0...)
-		nn.Im2Col(col, x, tc.c, win)
-		gemm.Sgemm(false, true, tc.m, ck, outSize, 1, dy, outSize, col, outSize, 1, want, ck)
+		wc := newWeightGradCase(t, rng, tc.c, tc.m, tc.hw, tc.k, tc.stride, tc.pad)
+		win, x, dy, dw0, col, want := wc.win, wc.x, wc.dy, wc.dw0, wc.col, wc.want
 		got := append([]float32(nil), dw0...)
 		weightGradByColBlocks(got, dy, x, col, tc.m, tc.c, win)
 		for i := range want {
@@ -54,4 +37,35 @@ func TestWeightGradByColBlocksMatchesWholeGEMM(t *testing.T) {
 			}
 		}
 	}
+}
+
+// weightGradCase is one Conv's weight-gradient problem with random x, dY
+// and a starting dW, and the reference: dW0 + dY * Im2Col(x)^T by one
+// GEMM over the whole col matrix (col holds Im2Col(x) afterwards).
+type weightGradCase struct {
+	win                   *nn.Window
+	x, dy, dw0, col, want []float32
+	ck                    int
+}
+
+func newWeightGradCase(t *testing.T, rng *rand.Rand, c, m, hw, k, stride, pad int) weightGradCase {
+	t.Helper()
+	g, err := nn.ResolveConv([]int{1, c, hw, hw}, []int{m, c, k, k},
+		nn.ConvParams{Strides: []int{stride, stride}, Pads: []int{pad, pad, pad, pad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	win := &g.Window
+	ck, outSize := c*win.KernelSize(), win.OutSize()
+	wc := weightGradCase{win: win, ck: ck,
+		x: make([]float32, c*win.InSize()), dy: make([]float32, m*outSize), dw0: make([]float32, m*ck), col: make([]float32, ck*outSize)}
+	for _, s := range [][]float32{wc.x, wc.dy, wc.dw0} {
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+	}
+	wc.want = append([]float32(nil), wc.dw0...)
+	nn.Im2Col(wc.col, wc.x, c, win)
+	gemm.Sgemm(false, true, m, ck, outSize, 1, wc.dy, outSize, wc.col, outSize, 1, wc.want, ck)
+	return wc
 }

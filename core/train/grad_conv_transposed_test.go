@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/pare-ml/pare/core/gemm"
-	"github.com/pare-ml/pare/core/nn"
 )
 
 // TestWeightGradTransposedMatchesGEMM: the weight gradient computed
@@ -39,25 +38,8 @@ func TestWeightGradTransposedMatchesGEMM(t *testing.T) {
 		{"3x3_3c_32x32", 3, 16, 32, 3, 1, 1},
 		{"3x3_4c_5m_40x40", 4, 5, 40, 3, 1, 1},
 	} {
-		g, err := nn.ResolveConv([]int{1, tc.c, tc.hw, tc.hw}, []int{tc.m, tc.c, tc.k, tc.k},
-			nn.ConvParams{Strides: []int{tc.stride, tc.stride}, Pads: []int{tc.pad, tc.pad, tc.pad, tc.pad}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		win := &g.Window
-		ck, outSize := tc.c*win.KernelSize(), win.OutSize()
-		x := make([]float32, tc.c*win.InSize())
-		dy := make([]float32, tc.m*outSize)
-		dw0 := make([]float32, tc.m*ck)
-		for _, s := range [][]float32{x, dy, dw0} {
-			for i := range s {
-				s[i] = float32(rng.NormFloat64())
-			}
-		}
-		col := make([]float32, ck*outSize)
-		want := append([]float32(nil), dw0...)
-		nn.Im2Col(col, x, tc.c, win)
-		gemm.Sgemm(false, true, tc.m, ck, outSize, 1, dy, outSize, col, outSize, 1, want, ck)
+		wc := newWeightGradCase(t, rng, tc.c, tc.m, tc.hw, tc.k, tc.stride, tc.pad)
+		win, x, dy, dw0, col, want, ck := wc.win, wc.x, wc.dy, wc.dw0, wc.col, wc.want, wc.ck
 		dwt := make([]float32, ck*tc.m)
 		transposeInto(dwt, dw0, tc.m, ck)
 		clear(col) // weightGradTransposed unrolls the image itself
