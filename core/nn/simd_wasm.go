@@ -123,43 +123,16 @@ func simdDepthwise3x3(a *depthwise3x3Args) bool {
 // simdIm2Col runs im2col2D's work in the kernel and reports whether it
 // did: p is a promoted 2-D window (unit depth). The kernel writes exactly
 // channels*kH*kW*outH*outW floats of col and reads img only inside its
-// channels planes, so those are the extents checked.
+// channels planes, so those are the extents checked. The top padding may
+// be negative: Im2ColRows' blocks of output rows below the first. The
+// kernel compares each image row index unsigned against inH, so the sum
+// stays in int32 and any row outside the image reads as padding.
 func simdIm2Col(col, img []float32, channels int, p *window3) bool {
-	if !simdKernels {
+	if !simdKernels || !kernelWindowFits("im2col", img, col, channels, p, true) {
 		return false
 	}
-	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
-	kH, kW := p.Kernel[1], p.Kernel[2]
-	vals := [...]int{channels, inH, inW, outH, outW, kH, kW, p.Strides[1], p.Strides[2], p.Dilations[1], p.Dilations[2]}
-	for _, v := range vals {
-		if v < 1 || v > math.MaxInt32/4 {
-			return false
-		}
-	}
-	for _, v := range [...]int{p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
-		if v < 0 || v > math.MaxInt32/8 {
-			return false
-		}
-	}
-	// The top padding may be negative: Im2ColRows' blocks of output rows
-	// below the first. The kernel compares each image row index unsigned
-	// against inH, so the sum stays in int32 and any row outside the image
-	// reads as padding.
-	if p.PadBegin[1] < -math.MaxInt32/8 || p.PadBegin[1] > math.MaxInt32/8 {
-		return false
-	}
-	rows, plane, inPlane := channels*kH*kW, outH*outW, inH*inW
-	if rows > math.MaxInt32/4/plane || channels > math.MaxInt32/4/inPlane {
-		return false
-	}
-	switch {
-	case len(col) < rows*plane:
-		panic(fmt.Sprintf("nn: SIMD im2col: col has %d elements, needs %d x %d", len(col), rows, plane))
-	case len(img) < channels*inPlane:
-		panic(fmt.Sprintf("nn: SIMD im2col: image has %d elements, needs %d x %d x %d", len(img), channels, inH, inW))
-	}
-	simdIm2ColRaw(unsafe.Pointer(&col[0]), unsafe.Pointer(&img[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
-		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
+	simdIm2ColRaw(unsafe.Pointer(&col[0]), unsafe.Pointer(&img[0]), int32(channels), int32(p.In[1]), int32(p.In[2]), int32(p.Out[1]), int32(p.Out[2]),
+		int32(p.Kernel[1]), int32(p.Kernel[2]), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
 		int32(p.Dilations[1]), int32(p.Dilations[2]))
 	return true
 }
@@ -170,9 +143,21 @@ func simdIm2Col(col, img []float32, channels int, p *window3) bool {
 // channels planes, so those are the extents checked; it adds in Col2Im's
 // order, so the result is Go's to the bit.
 func simdCol2Im(img, col []float32, channels int, p *window3) bool {
-	if !simdKernels {
+	if !simdKernels || !kernelWindowFits("col2im", img, col, channels, p, false) {
 		return false
 	}
+	simdCol2ImRaw(unsafe.Pointer(&img[0]), unsafe.Pointer(&col[0]), int32(channels), int32(p.In[1]), int32(p.In[2]), int32(p.Out[1]), int32(p.Out[2]),
+		int32(p.Kernel[1]), int32(p.Kernel[2]), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
+		int32(p.Dilations[1]), int32(p.Dilations[2]))
+	return true
+}
+
+// kernelWindowFits reports whether the kernel's im2col and col2im take
+// window p over channels planes (every size positive, every byte offset
+// within int32; the top padding may be negative when negativeTop is set),
+// and panics, naming op, when img or col is shorter than the kernel would
+// touch.
+func kernelWindowFits(op string, img, col []float32, channels int, p *window3, negativeTop bool) bool {
 	inH, inW, outH, outW := p.In[1], p.In[2], p.Out[1], p.Out[2]
 	kH, kW := p.Kernel[1], p.Kernel[2]
 	for _, v := range [...]int{channels, inH, inW, outH, outW, kH, kW, p.Strides[1], p.Strides[2], p.Dilations[1], p.Dilations[2]} {
@@ -180,10 +165,13 @@ func simdCol2Im(img, col []float32, channels int, p *window3) bool {
 			return false
 		}
 	}
-	for _, v := range [...]int{p.PadBegin[1], p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
+	for _, v := range [...]int{p.PadBegin[2], outH * p.Strides[1], outW * p.Strides[2], kH * p.Dilations[1], kW * p.Dilations[2]} {
 		if v < 0 || v > math.MaxInt32/8 {
 			return false
 		}
+	}
+	if top := p.PadBegin[1]; top > math.MaxInt32/8 || top < -math.MaxInt32/8 || (top < 0 && !negativeTop) {
+		return false
 	}
 	rows, plane, inPlane := channels*kH*kW, outH*outW, inH*inW
 	if rows > math.MaxInt32/4/plane || channels > math.MaxInt32/4/inPlane {
@@ -191,13 +179,10 @@ func simdCol2Im(img, col []float32, channels int, p *window3) bool {
 	}
 	switch {
 	case len(col) < rows*plane:
-		panic(fmt.Sprintf("nn: SIMD col2im: col has %d elements, needs %d x %d", len(col), rows, plane))
+		panic(fmt.Sprintf("nn: SIMD %s: col has %d elements, needs %d x %d", op, len(col), rows, plane))
 	case len(img) < channels*inPlane:
-		panic(fmt.Sprintf("nn: SIMD col2im: image has %d elements, needs %d x %d x %d", len(img), channels, inH, inW))
+		panic(fmt.Sprintf("nn: SIMD %s: image has %d elements, needs %d x %d x %d", op, len(img), channels, inH, inW))
 	}
-	simdCol2ImRaw(unsafe.Pointer(&img[0]), unsafe.Pointer(&col[0]), int32(channels), int32(inH), int32(inW), int32(outH), int32(outW),
-		int32(kH), int32(kW), int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]),
-		int32(p.Dilations[1]), int32(p.Dilations[2]))
 	return true
 }
 
