@@ -14,5 +14,6 @@ func init() {
 	if simdKind > 0 {
 		sgemm = sgemmSIMD
 		sgemmPanels = sgemmPanelsSIMD
+		qgemm = qgemmSIMD
 	}
 }

@@ -22,6 +22,12 @@
 // packs through it, the other kernels have it materialise B and call
 // sgemm).
 //
+// Qgemm and QgemmPanels are the integer GEMM of a quantized model's
+// convolutions (qgemm.go): integer weight codes times an activation that is
+// a code times one step, summed exactly in int32 and scaled per row. Only
+// the wasm SIMD kernel has one (i32x4.dot_i16x8_s); elsewhere they refuse
+// and the float GEMM of the dequantized values serves.
+//
 // sgemmRef, the plain triple loop, is the reference every kernel is tested
 // against with one shared conformance table (gemm_conformance_test.go).
 //

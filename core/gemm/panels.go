@@ -1,6 +1,9 @@
 package gemm
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+)
 
 // PanelSource is a B operand that is never stored as a matrix: it writes
 // blocks of itself straight into the packed panels a kernel multiplies. A
@@ -90,4 +93,24 @@ func (s *MatrixPanels) Panels(dst []float32, p0, kb, j0, nb, width int) {
 			clear(row[cols:])
 		}
 	}
+}
+
+// operandB is the B of one kernel call: a stored matrix (b, ldb, trans) or,
+// when src is set, a PanelSource. Drivers pack through it so that both
+// kinds share one blocking loop.
+type operandB struct {
+	b     []float32
+	ldb   int
+	trans bool
+	src   PanelSource
+}
+
+// panels packs the kb x nb block at (pc, jc) into dst as width-column
+// panels through src. dst is sliced to the exact size Panels promises.
+func (o *operandB) panels(dst []float32, pc, kb, jc, nb, width int) {
+	size := (nb + width - 1) / width * width * kb
+	if len(dst) < size {
+		panic(fmt.Sprintf("gemm: panel buffer has %d values, needs %d", len(dst), size))
+	}
+	o.src.Panels(dst[:size], pc, kb, jc, nb, width)
 }

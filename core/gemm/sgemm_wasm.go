@@ -2,10 +2,7 @@
 
 package gemm
 
-import (
-	"fmt"
-	"sync"
-)
+import "sync"
 
 // sgemmSIMD drives the SIMD kernel module (simd_imports_wasm.go): it cuts
 // the problem into k-blocks and column blocks, has B's panels packed, and
@@ -29,6 +26,7 @@ const (
 type simdScratch struct {
 	packedB []float32 // ceil(simdNC/8) panels of simdKC x 8
 	transA  []float32 // op(A) for one k-block when A is stored transposed
+	codes   []int16   // B's code pairs for the integer kernel (qgemm_wasm.go)
 	tile    [simdTile]float32
 }
 
@@ -110,24 +108,4 @@ func sgemmSIMDB(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 			callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
 		}
 	}
-}
-
-// operandB is the B of one kernel call: a stored matrix (b, ldb, trans) or,
-// when src is set, a PanelSource. Drivers pack through it so that both
-// kinds share one blocking loop.
-type operandB struct {
-	b     []float32
-	ldb   int
-	trans bool
-	src   PanelSource
-}
-
-// panels packs the kb x nb block at (pc, jc) into dst as width-column
-// panels through src. dst is sliced to the exact size Panels promises.
-func (o *operandB) panels(dst []float32, pc, kb, jc, nb, width int) {
-	size := (nb + width - 1) / width * width * kb
-	if len(dst) < size {
-		panic(fmt.Sprintf("gemm: panel buffer has %d values, needs %d", len(dst), size))
-	}
-	o.src.Panels(dst[:size], pc, kb, jc, nb, width)
 }

@@ -179,6 +179,14 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: col2im called but kernel_kind reported no kernel");
       kernel.col2im(img, col, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW);
     },
+    qgemm_block: (a, b, c, ldc, m, n, kp, alpha, acc, tile) => {
+      if (!kernel) throw new Error("simd-kernel: qgemm_block called but kernel_kind reported no kernel");
+      kernel.qgemm_block(a, b, c, ldc, m, n, kp, alpha, acc, tile);
+    },
+    q16_pack: (dst, src, kb, np, invBits, limitBits) => {
+      if (!kernel) throw new Error("simd-kernel: q16_pack called but kernel_kind reported no kernel");
+      return kernel.q16_pack(dst, src, kb, np, invBits, limitBits);
+    },
     maxpool: (y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW) => {
       if (!kernel) throw new Error("simd-kernel: maxpool called but kernel_kind reported no kernel");
       kernel.maxpool(y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW);

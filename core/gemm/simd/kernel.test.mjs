@@ -169,6 +169,8 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "fake_quant", kind: "function" },
       { name: "maxpool", kind: "function" },
       { name: "act_grads", kind: "function" },
+      { name: "qgemm_block", kind: "function" },
+      { name: "q16_pack", kind: "function" },
     ]);
   });
 }

@@ -1942,4 +1942,215 @@
         (br $vec)))
     (f64.store (local.get $sums) (local.get $dc))
     (f64.store offset=8 (local.get $sums) (local.get $dd)))
+
+  ;; qgemm_block is the integer GEMM of a QDQ model's convolutions: C =
+  ;; alpha_row * (A * B) (+ C when acc is not 0), with A and B 16-bit
+  ;; integer codes and the products summed exactly in int32.
+  ;;
+  ;;   a     byte address of packed A: ceil(m/4) strips, each kp steps of
+  ;;         16 bytes (four rows' pair of consecutive k codes, as i16 x 2)
+  ;;   b     byte address of packed B: ceil(n/8) panels, each kp steps of
+  ;;         32 bytes (eight columns' pair of k codes, columns 0-3 first)
+  ;;   c     byte address of C[0][0]; C is m x n float32, row stride ldc
+  ;;   m, n, kp   rows, columns and pairs of k, all >= 1
+  ;;   alpha byte address of ceil(m/4)*4 floats, one scale per row
+  ;;   acc   0: C is written without being read; else the result is added
+  ;;   tile  byte address of 32 floats of scratch for partial edge tiles
+  ;;
+  ;; i32x4.dot_i16x8_s multiplies two pairs of codes per lane and adds them:
+  ;; eight multiply-adds in one instruction (pmaddwd), against four in an
+  ;; f32x4 relaxed_madd, on half the bytes of B. The caller bounds
+  ;; k * max|a| * max|b| below 2^31, so no sum wraps.
+  (func (export "qgemm_block")
+    (param $a i32) (param $b i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $kp i32) (param $alpha i32) (param $acc i32) (param $tile i32)
+    (local $ldcBytes i32) (local $stripBytes i32) (local $panelBytes i32)
+    (local $i i32) (local $j i32) (local $ap i32) (local $aEnd i32) (local $aStrip i32)
+    (local $bp i32) (local $bPanel i32) (local $cp i32) (local $dst i32)
+    (local $rows i32) (local $cols i32) (local $r i32) (local $q i32) (local $v f32)
+    (local $x v128) (local $b0 v128) (local $b1 v128) (local $s v128)
+    (local $c00 v128) (local $c01 v128) (local $c10 v128) (local $c11 v128)
+    (local $c20 v128) (local $c21 v128) (local $c30 v128) (local $c31 v128)
+    (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
+    (local.set $stripBytes (i32.shl (local.get $kp) (i32.const 4)))
+    (local.set $panelBytes (i32.shl (local.get $kp) (i32.const 5)))
+    (local.set $aStrip (local.get $a))
+    (loop $rowPanels
+      (local.set $j (i32.const 0))
+      (local.set $bPanel (local.get $b))
+      (local.set $aEnd (i32.add (local.get $aStrip) (local.get $stripBytes)))
+      (loop $colPanels
+        (local.set $c00 (v128.const i32x4 0 0 0 0))
+        (local.set $c01 (v128.const i32x4 0 0 0 0))
+        (local.set $c10 (v128.const i32x4 0 0 0 0))
+        (local.set $c11 (v128.const i32x4 0 0 0 0))
+        (local.set $c20 (v128.const i32x4 0 0 0 0))
+        (local.set $c21 (v128.const i32x4 0 0 0 0))
+        (local.set $c30 (v128.const i32x4 0 0 0 0))
+        (local.set $c31 (v128.const i32x4 0 0 0 0))
+        (local.set $ap (local.get $aStrip))
+        (local.set $bp (local.get $bPanel))
+        ;; Per pair of k: two loads of B, four broadcasts of A's row
+        ;; pairs, eight dot products.
+        (loop $steps
+          (local.set $b0 (v128.load (local.get $bp)))
+          (local.set $b1 (v128.load offset=16 (local.get $bp)))
+          (local.set $x (v128.load32_splat (local.get $ap)))
+          (local.set $c00 (i32x4.add (local.get $c00) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
+          (local.set $c01 (i32x4.add (local.get $c01) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat offset=4 (local.get $ap)))
+          (local.set $c10 (i32x4.add (local.get $c10) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
+          (local.set $c11 (i32x4.add (local.get $c11) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat offset=8 (local.get $ap)))
+          (local.set $c20 (i32x4.add (local.get $c20) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
+          (local.set $c21 (i32x4.add (local.get $c21) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
+          (local.set $x (v128.load32_splat offset=12 (local.get $ap)))
+          (local.set $c30 (i32x4.add (local.get $c30) (i32x4.dot_i16x8_s (local.get $x) (local.get $b0))))
+          (local.set $c31 (i32x4.add (local.get $c31) (i32x4.dot_i16x8_s (local.get $x) (local.get $b1))))
+          (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
+          (local.set $ap (i32.add (local.get $ap) (i32.const 16)))
+          (br_if $steps (i32.lt_u (local.get $ap) (local.get $aEnd))))
+
+        ;; To float32 (exact below 2^24, else rounded to nearest), times the
+        ;; row's scale.
+        (local.set $s (v128.load32_splat (i32.add (local.get $alpha) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $c00 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c00)) (local.get $s)))
+        (local.set $c01 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c01)) (local.get $s)))
+        (local.set $s (v128.load32_splat offset=4 (i32.add (local.get $alpha) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $c10 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c10)) (local.get $s)))
+        (local.set $c11 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c11)) (local.get $s)))
+        (local.set $s (v128.load32_splat offset=8 (i32.add (local.get $alpha) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $c20 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c20)) (local.get $s)))
+        (local.set $c21 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c21)) (local.get $s)))
+        (local.set $s (v128.load32_splat offset=12 (i32.add (local.get $alpha) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $c30 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c30)) (local.get $s)))
+        (local.set $c31 (f32x4.mul (f32x4.convert_i32x4_s (local.get $c31)) (local.get $s)))
+        (local.set $cp (i32.add (local.get $c)
+          (i32.add (i32.mul (local.get $i) (local.get $ldcBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $rows (i32.sub (local.get $m) (local.get $i)))
+        (local.set $cols (i32.sub (local.get $n) (local.get $j)))
+
+        (if (i32.and (i32.ge_s (local.get $rows) (i32.const 4)) (i32.ge_s (local.get $cols) (i32.const 8)))
+          (then
+            (if (local.get $acc)
+              (then
+                (local.set $c00 (f32x4.add (v128.load (local.get $cp)) (local.get $c00)))
+                (local.set $c01 (f32x4.add (v128.load offset=16 (local.get $cp)) (local.get $c01)))
+                (local.set $dst (i32.add (local.get $cp) (local.get $ldcBytes)))
+                (local.set $c10 (f32x4.add (v128.load (local.get $dst)) (local.get $c10)))
+                (local.set $c11 (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $c11)))
+                (local.set $dst (i32.add (local.get $dst) (local.get $ldcBytes)))
+                (local.set $c20 (f32x4.add (v128.load (local.get $dst)) (local.get $c20)))
+                (local.set $c21 (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $c21)))
+                (local.set $dst (i32.add (local.get $dst) (local.get $ldcBytes)))
+                (local.set $c30 (f32x4.add (v128.load (local.get $dst)) (local.get $c30)))
+                (local.set $c31 (f32x4.add (v128.load offset=16 (local.get $dst)) (local.get $c31)))))
+            (v128.store (local.get $cp) (local.get $c00))
+            (v128.store offset=16 (local.get $cp) (local.get $c01))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c10))
+            (v128.store offset=16 (local.get $cp) (local.get $c11))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c20))
+            (v128.store offset=16 (local.get $cp) (local.get $c21))
+            (local.set $cp (i32.add (local.get $cp) (local.get $ldcBytes)))
+            (v128.store (local.get $cp) (local.get $c30))
+            (v128.store offset=16 (local.get $cp) (local.get $c31)))
+          (else
+            ;; An edge tile: through the scratch tile, only the rows and
+            ;; columns that exist in C.
+            (v128.store offset=0 (local.get $tile) (local.get $c00))
+            (v128.store offset=16 (local.get $tile) (local.get $c01))
+            (v128.store offset=32 (local.get $tile) (local.get $c10))
+            (v128.store offset=48 (local.get $tile) (local.get $c11))
+            (v128.store offset=64 (local.get $tile) (local.get $c20))
+            (v128.store offset=80 (local.get $tile) (local.get $c21))
+            (v128.store offset=96 (local.get $tile) (local.get $c30))
+            (v128.store offset=112 (local.get $tile) (local.get $c31))
+            (if (i32.gt_s (local.get $rows) (i32.const 4)) (then (local.set $rows (i32.const 4))))
+            (if (i32.gt_s (local.get $cols) (i32.const 8)) (then (local.set $cols (i32.const 8))))
+            (local.set $r (i32.const 0))
+            (loop $edgeRows
+              (local.set $q (i32.const 0))
+              (loop $edgeCols
+                (local.set $dst (i32.add (local.get $cp)
+                  (i32.add (i32.mul (local.get $r) (local.get $ldcBytes)) (i32.shl (local.get $q) (i32.const 2)))))
+                (local.set $v (f32.load (i32.add (local.get $tile)
+                  (i32.shl (i32.add (i32.shl (local.get $r) (i32.const 3)) (local.get $q)) (i32.const 2)))))
+                (if (local.get $acc)
+                  (then (local.set $v (f32.add (f32.load (local.get $dst)) (local.get $v)))))
+                (f32.store (local.get $dst) (local.get $v))
+                (local.set $q (i32.add (local.get $q) (i32.const 1)))
+                (br_if $edgeCols (i32.lt_s (local.get $q) (local.get $cols))))
+              (local.set $r (i32.add (local.get $r) (i32.const 1)))
+              (br_if $edgeRows (i32.lt_s (local.get $r) (local.get $rows))))))
+
+        (local.set $bPanel (i32.add (local.get $bPanel) (local.get $panelBytes)))
+        (local.set $j (i32.add (local.get $j) (i32.const 8)))
+        (br_if $colPanels (i32.lt_s (local.get $j) (local.get $n))))
+
+      (local.set $aStrip (local.get $aEnd))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br_if $rowPanels (i32.lt_s (local.get $i) (local.get $m)))))
+
+  ;; q16_pack turns np float panels of kb rows of 8 (pack_b's and
+  ;; im2col_panels' layout, panel after panel) into qgemm_block's B: the
+  ;; codes round(v * inv) as i16, two consecutive rows interleaved per
+  ;; column, a zero row after an odd kb. It returns 1 when every |code| is
+  ;; at most limit, and 0 when one is larger or NaN (the caller then runs
+  ;; the float GEMM instead). The values are a quantized activation,
+  ;; step * code: v * inv is within 1e-4 of the code, so nearest recovers
+  ;; it exactly.
+  (func (export "q16_pack") (param $dst i32) (param $src i32) (param $kb i32) (param $np i32)
+    (param $invBits i32) (param $limitBits i32) (result i32)
+    (local $inv v128) (local $limit v128) (local $ok v128) (local $peak v128)
+    (local $p i32) (local $pairs i32) (local $odd i32) (local $r i32)
+    (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $row0 v128) (local $row1 v128)
+    (local.set $inv (f32x4.splat (f32.reinterpret_i32 (local.get $invBits))))
+    (local.set $limit (f32x4.splat (f32.reinterpret_i32 (local.get $limitBits))))
+    (local.set $ok (v128.const i32x4 -1 -1 -1 -1))
+    (local.set $pairs (i32.shr_u (local.get $kb) (i32.const 1)))
+    (local.set $odd (i32.and (local.get $kb) (i32.const 1)))
+    (block $panelsDone
+      (loop $panels
+        (br_if $panelsDone (i32.ge_u (local.get $p) (local.get $np)))
+        (local.set $r (i32.const 0))
+        (block $pairsDone
+          (loop $pairLoop
+            (br_if $pairsDone (i32.ge_u (local.get $r) (local.get $pairs)))
+            (local.set $t0 (f32x4.nearest (f32x4.mul (v128.load (local.get $src)) (local.get $inv))))
+            (local.set $t1 (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $src)) (local.get $inv))))
+            (local.set $t2 (f32x4.nearest (f32x4.mul (v128.load offset=32 (local.get $src)) (local.get $inv))))
+            (local.set $t3 (f32x4.nearest (f32x4.mul (v128.load offset=48 (local.get $src)) (local.get $inv))))
+            ;; max propagates NaN, and NaN <= limit is false.
+            (local.set $peak (f32x4.max (f32x4.max (f32x4.abs (local.get $t0)) (f32x4.abs (local.get $t1)))
+              (f32x4.max (f32x4.abs (local.get $t2)) (f32x4.abs (local.get $t3)))))
+            (local.set $ok (v128.and (local.get $ok) (f32x4.le (local.get $peak) (local.get $limit))))
+            (local.set $row0 (i16x8.narrow_i32x4_s (i32x4.trunc_sat_f32x4_s (local.get $t0)) (i32x4.trunc_sat_f32x4_s (local.get $t1))))
+            (local.set $row1 (i16x8.narrow_i32x4_s (i32x4.trunc_sat_f32x4_s (local.get $t2)) (i32x4.trunc_sat_f32x4_s (local.get $t3))))
+            (v128.store (local.get $dst)
+              (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $row0) (local.get $row1)))
+            (v128.store offset=16 (local.get $dst)
+              (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $row0) (local.get $row1)))
+            (local.set $src (i32.add (local.get $src) (i32.const 64)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))
+            (local.set $r (i32.add (local.get $r) (i32.const 1)))
+            (br $pairLoop)))
+        (if (local.get $odd)
+          (then
+            (local.set $t0 (f32x4.nearest (f32x4.mul (v128.load (local.get $src)) (local.get $inv))))
+            (local.set $t1 (f32x4.nearest (f32x4.mul (v128.load offset=16 (local.get $src)) (local.get $inv))))
+            (local.set $peak (f32x4.max (f32x4.abs (local.get $t0)) (f32x4.abs (local.get $t1))))
+            (local.set $ok (v128.and (local.get $ok) (f32x4.le (local.get $peak) (local.get $limit))))
+            (local.set $row0 (i16x8.narrow_i32x4_s (i32x4.trunc_sat_f32x4_s (local.get $t0)) (i32x4.trunc_sat_f32x4_s (local.get $t1))))
+            (v128.store (local.get $dst)
+              (i8x16.shuffle 0 1 16 17 2 3 18 19 4 5 20 21 6 7 22 23 (local.get $row0) (v128.const i32x4 0 0 0 0)))
+            (v128.store offset=16 (local.get $dst)
+              (i8x16.shuffle 8 9 24 25 10 11 26 27 12 13 28 29 14 15 30 31 (local.get $row0) (v128.const i32x4 0 0 0 0)))
+            (local.set $src (i32.add (local.get $src) (i32.const 32)))
+            (local.set $dst (i32.add (local.get $dst) (i32.const 32)))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $panels)))
+    (i32x4.all_true (local.get $ok)))
 )
