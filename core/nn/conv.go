@@ -103,6 +103,12 @@ func ConvFusedInto(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue) error
 // that is free during this one convolution, where the shared buffer is
 // held, at its largest, between and after runs.
 func ConvFusedIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []float32) error {
+	return convFused(y, x, w, b, g, e, col, nil)
+}
+
+// convFused is ConvFusedIntoCol, multiplying in integers through ic when
+// ic is not nil and fits g (conv_integer.go).
+func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []float32, ic *IntegerConv) error {
 	if err := checkConvOperands("Conv", y, x, w, b, g.Batch, g.OutChannels, g.Out); err != nil {
 		return err
 	}
@@ -132,6 +138,9 @@ func ConvFusedIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, co
 		return nil
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
+	if !ic.fits(g) {
+		ic = nil
+	}
 	// Other kernels multiply by the image's col matrix: generated panel
 	// by panel inside the GEMM (ColPanels) where the platform's kernel
 	// gathers those panels fast, unrolled in full by Im2Col otherwise.
@@ -163,6 +172,14 @@ func ConvFusedIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, co
 			img := x.F32[(n*g.InChannels+gr*cg)*inSize : (n*g.InChannels+(gr+1)*cg)*inSize]
 			wg := w.F32[gr*mg*cg*kSize : (gr+1)*mg*cg*kSize]
 			yg := y.F32[(n*g.OutChannels+gr*mg)*outSize : (n*g.OutChannels+(gr+1)*mg)*outSize]
+			if ic != nil {
+				if ic.multiply(yg, img, pointwise, panels, col, cg, &g.Window, beta) {
+					e.clampInPlace(yg)
+					continue
+				}
+				// A NaN in the image: this image's output again, in float.
+				beta = restartImage(yg, b, e.Residual, n, g.OutChannels, outSize)
+			}
 			switch {
 			case pointwise: // a 1x1 stride-1 unpadded kernel reads the image as is
 				gemm.Sgemm(false, false, mg, outSize, cg, 1, wg, cg, img, outSize, beta, yg, outSize)
@@ -253,12 +270,22 @@ func gcd(a, b int) int {
 }
 
 // convByColBlocks computes yg = wg * col(img) + beta*yg one block of output
-// rows at a time: each block of col is unrolled into col (scratch sized
-// by colBlockRows) and multiplied into its columns of yg.
+// rows at a time (eachColBlock).
 func convByColBlocks(yg, img, wg, col []float32, mg, cg int, w *Window, beta float32) {
+	k, outSize := cg*w.KernelSize(), w.OutSize()
+	eachColBlock(img, col, cg, w, func(block []float32, cols, off int) bool {
+		gemm.Sgemm(false, false, mg, cols, k, 1, wg, k, block, cols, beta, yg[off:], outSize)
+		return true
+	})
+}
+
+// eachColBlock unrolls img's col matrix into col one block of output rows
+// at a time (scratch sized by colBlockRows) and hands each block (cols
+// columns, the outputs from off on in each row of the result) to mul,
+// stopping at the first that returns false.
+func eachColBlock(img, col []float32, cg int, w *Window, mul func(block []float32, cols, off int) bool) bool {
 	k := cg * w.KernelSize()
-	outSize := w.OutSize()
-	rowLen := outSize / w.Out[0]
+	rowLen := w.OutSize() / w.Out[0]
 	step := colBlockRows(k, w)
 	for lo := 0; lo < w.Out[0]; lo += step {
 		hi := min(lo+step, w.Out[0])
@@ -268,8 +295,11 @@ func convByColBlocks(yg, img, wg, col []float32, mg, cg int, w *Window, beta flo
 		} else {
 			Im2ColRows(col, img, cg, w, lo, hi)
 		}
-		gemm.Sgemm(false, false, mg, cols, k, 1, wg, k, col, cols, beta, yg[lo*rowLen:], outSize)
+		if !mul(col, cols, lo*rowLen) {
+			return false
+		}
 	}
+	return true
 }
 
 // checkConvOperands verifies dtypes and that every slice matches its shape.
