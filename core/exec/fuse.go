@@ -48,6 +48,13 @@ type fusedConv struct {
 	// quant, when set, is a fake-quant chain applied to the finished
 	// output (qdq.go).
 	quant *fakeQuant
+	// bnScale is the per-channel multiplier of a BatchNormalization
+	// folded into the weight (nil when none was): the weight is then no
+	// longer the dequantized codes, which integer's scales multiply by
+	// it instead. integer, when set, multiplies a quantized input by the
+	// weight's codes (qconv.go).
+	bnScale []float64
+	integer *nn.IntegerConv
 	// geometry caches the Conv resolved for the input shapes of the last
 	// run (shapes rarely change between runs): parsing the attributes and
 	// resolving the window allocates a dozen small slices. Runs of a
@@ -109,8 +116,9 @@ func (s *Session) fuseSteps() []step {
 			// reads, and folds into them in place: no second copy.
 			own := s.runOnly && readers[st.node.Input[1]] == 1 && !isOutput[st.node.Input[1]] &&
 				(len(st.node.Input) < 3 || st.node.Input[2] == "" || readers[st.node.Input[2]] == 1 && !isOutput[st.node.Input[2]])
-			if w2, b2, ok := s.foldBatchNorm(s.steps[j], w, b, own); ok {
+			if w2, b2, scale, ok := s.foldBatchNorm(s.steps[j], w, b, own); ok {
 				w, b = w2, b2
+				f.bnScale = scale
 				chain = append(chain, j)
 				last, out = j, s.steps[j].node.Output[0]
 			}
@@ -176,6 +184,29 @@ func (s *Session) fuseSteps() []step {
 	return steps
 }
 
+// asFusedConv returns st as a fused Conv step: st itself when it is one,
+// a fused step of the Conv alone when st is a Conv with constant weights
+// (its output, and what other fusions add to it, unchanged), false
+// otherwise.
+func (s *Session) asFusedConv(st step) (step, bool) {
+	if st.conv != nil {
+		return st, true
+	}
+	n := st.node
+	if !isOp(n, "Conv") || len(n.Input) < 2 {
+		return step{}, false
+	}
+	w, b, ok := s.convConstants(n)
+	if !ok {
+		return step{}, false
+	}
+	fc := &fusedConv{conv: n}
+	wName, bName := fusedName(n, "W"), fusedName(n, "B")
+	s.consts[wName], s.consts[bName] = w, b
+	node := &onnx.Node{Name: n.Name, OpType: "Conv", Attribute: n.Attribute, Input: []string{n.Input[0], wName, bName}, Output: n.Output}
+	return step{node: node, opset: st.opset, kernel: fc.kernel, overwrites: true, conv: fc, release: st.release, grid: st.grid}, true
+}
+
 // fusedName names a fused Conv's rewritten weight or bias; the NUL byte
 // keeps it apart from every name a model can contain.
 func fusedName(conv *onnx.Node, what string) string {
@@ -212,26 +243,26 @@ func (s *Session) convConstants(n *onnx.Node) (w, b *tensor.Tensor, ok bool) {
 // parameters, which the unfused kernel then handles or rejects.
 //
 // With inPlace, w and b are modified and returned (the caller owns them);
-// otherwise they are copied first.
-func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor, inPlace bool) (*tensor.Tensor, *tensor.Tensor, bool) {
+// otherwise they are copied first. scale is a per channel.
+func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor, inPlace bool) (wf, bf *tensor.Tensor, scale []float64, ok bool) {
 	n := bn.node
 	if len(n.Input) < 5 || len(n.Output) < 1 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	for _, extra := range n.Output[1:] {
 		if extra != "" {
-			return nil, nil, false // training statistics requested
+			return nil, nil, nil, false // training statistics requested
 		}
 	}
 	if bn.opset >= 14 && n.AttrInt("training_mode", 0) != 0 || bn.opset < 9 && n.AttrInt("spatial", 1) == 0 {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	m := w.Shape[0]
 	var p [4][]float32 // scale, bias, mean, var
 	for i := range p {
 		t := s.consts[n.Input[i+1]]
 		if t == nil || t.DType != tensor.Float32 || len(t.F32) != m {
-			return nil, nil, false
+			return nil, nil, nil, false
 		}
 		p[i] = t.F32
 	}
@@ -241,15 +272,17 @@ func (s *Session) foldBatchNorm(bn step, w, b *tensor.Tensor, inPlace bool) (*te
 		b = tensor.FromF32(b.Shape, append([]float32(nil), b.F32...))
 	}
 	per := w.Len() / m
+	scale = make([]float64, m)
 	for c := 0; c < m; c++ {
 		a := float64(p[0][c]) / math.Sqrt(float64(p[3][c])+eps)
+		scale[c] = a
 		row := w.F32[c*per : (c+1)*per]
 		for k, v := range row {
 			row[k] = float32(float64(v) * a)
 		}
 		b.F32[c] = float32((float64(b.F32[c])-float64(p[2][c]))*a + float64(p[1][c]))
 	}
-	return w, b, true
+	return w, b, scale, true
 }
 
 // foldConstantAdd returns b plus the constant operand of an Add after the
@@ -350,7 +383,7 @@ func (f *fusedConv) kernel(c *Context, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		// The col matrix's scratch from the run's pool, after y, as the
 		// predicted trace has it (temp.go).
 		col := c.scratch(f.colFloats)
-		err := nn.ConvFusedIntoCol(y, in[0], in[1], in[2], g, e, scratchData(col))
+		err := nn.ConvIntegerIntoCol(y, in[0], in[1], in[2], g, e, scratchData(col), f.integer)
 		c.release(col)
 		if err != nil {
 			return nil, err

@@ -38,6 +38,10 @@ type SessionOptions struct {
 	// noFakeQuant leaves QuantizeLinear -> DequantizeLinear chains
 	// unfused (qdq.go), for the tests that compare the two.
 	noFakeQuant bool
+	// noIntegerConv keeps every Conv in float, where a QDQ model's could
+	// multiply in integers (qconv.go): for tests that compare fused runs
+	// with unfused ones bit for bit.
+	noIntegerConv bool
 }
 
 // ErrRunOnly is returned by RunAll and RunWith(KeepAll) on a session built

@@ -27,6 +27,9 @@ import (
 //     nothing else reads, the pass runs inside the Conv's step on its
 //     output, before the next op reads it, and the Conv's fused Relu or
 //     Clip becomes the pass's clamp (absorbClamp).
+//   - A Conv whose input is such a chain's output and whose weight is a
+//     folded DequantizeLinear of integer codes multiplies the codes in
+//     int32 where the platform has an integer GEMM (qconv.go).
 //
 // The pass is nn.FakeQuant (AVX2 natively, the SIMD kernel module in
 // wasm). Each element goes through exactly the float32 operations of the
@@ -179,6 +182,7 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 		// (the signed form also reads the input through Sign: not then).
 		if ci, ok := stepOf(in); ok && !f.signed && private(in) && !drop[ci] {
 			if cs, ok := s.withQuantEpilogue(steps[ci], f, out); ok {
+				cs.grid = f
 				placed[ci] = cs
 				continue
 			}
@@ -186,6 +190,7 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 			// output (mnist-8's and the Fashion nets' Gemm input).
 			if ps, ok := withQuantAfter(steps[ci], f, out); ok {
 				s.absorbPooledClamp(steps, ci, f, private)
+				ps.grid = f
 				placed[ci] = ps
 				continue
 			}
@@ -196,13 +201,14 @@ func (s *Session) fuseFakeQuant(steps []step) []step {
 					node := *rs.node
 					node.Output = []string{out}
 					rs.node = &node
+					ps.grid, rs.grid = f, f
 					placed[pi], placed[ci] = ps, rs
 					continue
 				}
 			}
 		}
 		node := &onnx.Node{Name: st.node.Name, OpType: "DequantizeLinear", Input: []string{in}, Output: []string{out}}
-		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true}
+		placed[last] = step{node: node, opset: st.opset, kernel: f.kernel, overwrites: true, grid: f}
 	}
 	if len(drop) == 0 {
 		return steps
@@ -409,21 +415,11 @@ func (s *Session) signedMul(steps []step, dq, input string, readers map[string]i
 // withQuantEpilogue returns conv's step with f applied to its output,
 // which is renamed out, when conv is a float Conv (fused or not).
 func (s *Session) withQuantEpilogue(conv step, f *fakeQuant, out string) (step, bool) {
-	fc := conv.conv
-	n := conv.node
-	if fc == nil {
-		if !isOp(n, "Conv") || len(n.Input) < 2 {
-			return step{}, false
-		}
-		w, b, ok := s.convConstants(n)
-		if !ok {
-			return step{}, false
-		}
-		fc = &fusedConv{conv: n}
-		wName, bName := fusedName(n, "W"), fusedName(n, "B")
-		s.consts[wName], s.consts[bName] = w, b
-		n = &onnx.Node{Name: n.Name, OpType: "Conv", Attribute: n.Attribute, Input: []string{n.Input[0], wName, bName}, Output: n.Output}
+	conv, ok := s.asFusedConv(conv)
+	if !ok {
+		return step{}, false
 	}
+	fc, n := conv.conv, conv.node
 	if fc.quant != nil {
 		return step{}, false
 	}

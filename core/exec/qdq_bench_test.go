@@ -8,6 +8,7 @@ import (
 
 	"github.com/pare-ml/pare/core/dataset"
 	"github.com/pare-ml/pare/core/exec"
+	"github.com/pare-ml/pare/core/gemm"
 	"github.com/pare-ml/pare/core/onnx"
 	"github.com/pare-ml/pare/core/tensor"
 	"github.com/pare-ml/pare/core/train"
@@ -36,6 +37,8 @@ type qdqVariant struct {
 	name    string
 	model   *onnx.Model
 	unfused bool
+	// floatConv keeps every Conv in float (no integer convolutions).
+	floatConv bool
 }
 
 func qdqVariants(tb testing.TB, path, data string, inRepo bool) ([]qdqVariant, *tensor.Tensor) {
@@ -103,9 +106,12 @@ func session(tb testing.TB, v qdqVariant) *exec.Session {
 	tb.Helper()
 	var s *exec.Session
 	var err error
-	if v.unfused {
+	switch {
+	case v.unfused:
 		s, err = exec.NewSessionUnfusedQDQ(v.model)
-	} else {
+	case v.floatConv:
+		s, err = exec.NewSessionFloatConvQDQ(v.model)
+	default:
 		s, err = exec.NewSessionWith(v.model, exec.SessionOptions{RunOnly: true})
 	}
 	if err != nil {
@@ -136,13 +142,15 @@ func BenchmarkQDQ(b *testing.B) {
 }
 
 // TestQDQExportsFusedMatchUnfused: on the exported QDQ files of the
-// benchmark, the fused plan's outputs equal the unfused plan's bit for
-// bit.
+// benchmark, the fused plan's outputs (every Conv in float) equal the
+// unfused plan's bit for bit.
 func TestQDQExportsFusedMatchUnfused(t *testing.T) {
 	for _, mc := range qdqModels {
 		variants, x := qdqVariants(t, mc.model, mc.data, mc.inRepo)
 		for i := 1; i+1 < len(variants); i += 2 {
-			fused, unfused := session(t, variants[i]), session(t, variants[i+1])
+			fv := variants[i]
+			fv.floatConv = true
+			fused, unfused := session(t, fv), session(t, variants[i+1])
 			feeds := map[string]*tensor.Tensor{fused.InputNames()[0]: x}
 			a, err := fused.Run(feeds)
 			if err != nil {
@@ -161,4 +169,101 @@ func TestQDQExportsFusedMatchUnfused(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestQDQExportsIntegerConvs: where the platform multiplies quantized
+// convolutions in integers, every quantized Conv of the exported files
+// does (none is left in float for want of a pattern), and the outputs are
+// the float plan's within float32 rounding of the logits' range, the
+// class the same; where it does not, none does.
+func TestQDQExportsIntegerConvs(t *testing.T) {
+	for _, mc := range qdqModels {
+		variants, x := qdqVariants(t, mc.model, mc.data, mc.inRepo)
+		for i := 1; i+1 < len(variants); i += 2 {
+			v := variants[i]
+			s := session(t, v)
+			fv := v
+			fv.floatConv = true
+			ref := session(t, fv)
+			steps := exec.IntegerConvSteps(s)
+			if !gemm.IntegerKernel() {
+				if steps != 0 {
+					t.Fatalf("%s %s: %d integer convolutions on a platform without the kernel", mc.name, v.name, steps)
+				}
+				continue
+			}
+			if want := quantizedConvs(v.model); steps != want {
+				t.Errorf("%s %s: %d of the %d Convs with a quantized input and integer weights multiply in integers", mc.name, v.name, steps, want)
+			}
+			feeds := map[string]*tensor.Tensor{s.InputNames()[0]: x}
+			a, err := s.Run(feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := ref.Run(feeds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, name := range s.OutputNames() {
+				got, want := a[name].F32, b[name].F32
+				lo, hi := want[0], want[0]
+				for _, v := range want {
+					lo, hi = min(lo, v), max(hi, v)
+				}
+				for j := range want {
+					if d := math.Abs(float64(got[j] - want[j])); d > 1e-4*float64(hi-lo) {
+						t.Errorf("%s %s: %s[%d] = %v with integer convolutions, %v in float (%.3g apart, logit range %.3g)", mc.name, v.name, name, j, got[j], want[j], d, hi-lo)
+					}
+				}
+				if argmax(got) != argmax(want) {
+					t.Errorf("%s %s: class %d with integer convolutions, %d in float", mc.name, v.name, argmax(got), argmax(want))
+				}
+			}
+			t.Logf("%s %s: %d integer convolutions", mc.name, v.name, steps)
+		}
+	}
+}
+
+// quantizedConvs counts the Convs of a QDQ file that read a
+// DequantizeLinear of an activation (or the signed form's Mul of one by a
+// Sign) and of an integer initializer, with one input channel group.
+func quantizedConvs(m *onnx.Model) int {
+	producer := map[string]*onnx.Node{}
+	for _, n := range m.Graph.Node {
+		for _, o := range n.Output {
+			producer[o] = n
+		}
+	}
+	inits := map[string]bool{}
+	for _, t := range m.Graph.Initializer {
+		inits[t.Name] = true
+	}
+	count := 0
+	for _, n := range m.Graph.Node {
+		if n.OpType != "Conv" || len(n.Input) < 2 || n.AttrInt("group", 1) != 1 {
+			continue
+		}
+		x, w := producer[n.Input[0]], producer[n.Input[1]]
+		if x != nil && x.OpType == "Mul" {
+			for _, in := range x.Input {
+				if p := producer[in]; p != nil && p.OpType == "DequantizeLinear" {
+					x = p
+				}
+			}
+		}
+		if x != nil && x.OpType == "DequantizeLinear" && !inits[x.Input[0]] && w != nil && w.OpType == "DequantizeLinear" && inits[w.Input[0]] {
+			count++
+		}
+	}
+	return count
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
 }

@@ -28,6 +28,10 @@ type Session struct {
 	fused []step
 	// folded lists the outputs of folded nodes (reported by RunAll).
 	folded []string
+	// dequantized maps the output of each folded DequantizeLinear to
+	// the node and its opset: a Conv weight that is one may keep its
+	// integer codes (qconv.go).
+	dequantized map[string]step
 	// runOnly sessions fold BN in place and release what only RunAll
 	// reads (lean.go).
 	runOnly bool
@@ -59,6 +63,10 @@ type step struct {
 	// conv is the fused Conv a fused step runs (nil otherwise), for
 	// fusions that extend it (qdq.go).
 	conv *fusedConv
+	// grid is set when the step's output is a fake-quant chain's (qdq.go):
+	// every value a step times an integer code, which a Conv reading it
+	// may multiply in integers (qconv.go).
+	grid *fakeQuant
 	// memo is where the kernel keeps what it derives from the node and
 	// its input shapes between runs (Context.memo).
 	memo any
@@ -164,6 +172,12 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 				s.folded = append(s.folded, name)
 			}
 		}
+		if isOp(n, "DequantizeLinear") {
+			if s.dequantized == nil {
+				s.dequantized = map[string]step{}
+			}
+			s.dequantized[n.Output[0]] = step{node: n, opset: opsets[i]}
+		}
 	}
 	s.planLiveness(s.steps)
 	// Set before fusion, which then folds BN into weights in place.
@@ -171,7 +185,11 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	s.fused = s.fuseSteps()
 	if !opts.noFakeQuant {
 		s.fused = s.fuseFakeQuant(s.fused)
+		if !opts.noIntegerConv {
+			s.integerConvs(s.fused)
+		}
 	}
+	s.dequantized = nil
 	s.planLiveness(s.fused)
 	if opts.RunOnly {
 		s.releaseUnfused()

@@ -32,7 +32,9 @@
 // amd64 with AVX2 the element-wise ones in assembly, with results
 // bit-identical to their Go code. So is FakeQuant (fakequant.go), the
 // fused QuantizeLinear -> DequantizeLinear pass that the executor runs on
-// every quantized activation of a QDQ model.
+// every quantized activation of a QDQ model, and ConvIntegerIntoCol
+// (conv_integer.go), a QDQ model's convolution as the exact integer sum of
+// its codes where the platform has an integer GEMM.
 //
 // Shapes that do not fit an operator are data errors and come back as
 // errors naming the operator and the shapes; nothing here panics on user
