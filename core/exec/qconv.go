@@ -107,6 +107,11 @@ func (s *Session) integerWeights(dq step, w *tensor.Tensor, bnScale []float64, f
 		if bnScale != nil {
 			alpha[r] = float32(float64(scale.F32[ch]) * float64(step) * bnScale[r])
 		}
+		if !finite32(scale.F32[ch]) || !finite32(alpha[r]) {
+			// An infinite or NaN scale makes the float weights Inf and
+			// NaN (0 * Inf), which the integer sum would not reproduce.
+			return nil, false
+		}
 		for c := 0; c < k; c++ {
 			i := r*k + c
 			v := asInt64(x, i)
@@ -157,3 +162,5 @@ func (f *fakeQuant) grid() (float32, int, bool) {
 	}
 	return step, int(bound), true
 }
+
+func finite32(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
