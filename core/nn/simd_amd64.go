@@ -148,6 +148,8 @@ func simdCol2Im([]float32, []float32, int, *window3) bool { return false }
 
 func simdMaxPool([]float32, []float32, int, *window3) bool { return false }
 
+func simdDepthwiseWeightGrad(_, _, _, _ []float32, _ int, _ *window3) bool { return false }
+
 func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }
 
 // simdChannelMoments runs ChannelMoments with each plane's float32 block

@@ -23,6 +23,8 @@ func simdCol2Im([]float32, []float32, int, *window3) bool { return false }
 
 func simdMaxPool([]float32, []float32, int, *window3) bool { return false }
 
+func simdDepthwiseWeightGrad(_, _, _, _ []float32, _ int, _ *window3) bool { return false }
+
 func simdBiasInit([]float32, []float32, []float32, int, int, int) bool { return false }
 
 func simdChannelMoments([]float64, []float32, int, int, int) bool { return false }

@@ -171,3 +171,32 @@ func simdAdd(y, a, b []float32, relu bool) bool {
 	simdAddRaw(unsafe.Pointer(&y[0]), unsafe.Pointer(&a[0]), unsafe.Pointer(&b[0]), int32(len(y)), boolInt32(relu))
 	return true
 }
+
+//go:wasmimport pare_gemm dw_weight_grad
+func simdDepthwiseWeightGradRaw(dw, dy, x, col unsafe.Pointer, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW int32)
+
+// simdDepthwiseWeightGrad runs DepthwiseWeightGrad's channels in the kernel
+// and reports whether it did (p a promoted 2-D window). The kernel writes
+// col (taps x outH*outW) and dw (channels x taps) and reads x and dy only
+// inside their channels planes: those are the extents checked.
+func simdDepthwiseWeightGrad(dw, dy, x, col []float32, channels int, p *window3) bool {
+	if !simdKernels || channels < 1 || !kernelWindowFits("depthwise weight gradient", x, col, 1, p, false) {
+		return false
+	}
+	taps, outPlane, inPlane := p.Kernel[1]*p.Kernel[2], p.Out[1]*p.Out[2], p.In[1]*p.In[2]
+	if channels > math.MaxInt32/4/max(inPlane, outPlane, taps) {
+		return false
+	}
+	switch {
+	case len(x) < channels*inPlane:
+		panic(fmt.Sprintf("nn: SIMD depthwise weight gradient: X has %d elements, needs %d x %d", len(x), channels, inPlane))
+	case len(dy) < channels*outPlane:
+		panic(fmt.Sprintf("nn: SIMD depthwise weight gradient: dY has %d elements, needs %d x %d", len(dy), channels, outPlane))
+	case len(dw) < channels*taps:
+		panic(fmt.Sprintf("nn: SIMD depthwise weight gradient: dW has %d elements, needs %d x %d", len(dw), channels, taps))
+	}
+	simdDepthwiseWeightGradRaw(unsafe.Pointer(&dw[0]), unsafe.Pointer(&dy[0]), unsafe.Pointer(&x[0]), unsafe.Pointer(&col[0]), int32(channels),
+		int32(p.In[1]), int32(p.In[2]), int32(p.Out[1]), int32(p.Out[2]), int32(p.Kernel[1]), int32(p.Kernel[2]),
+		int32(p.Strides[1]), int32(p.Strides[2]), int32(p.PadBegin[1]), int32(p.PadBegin[2]), int32(p.Dilations[1]), int32(p.Dilations[2]))
+	return true
+}

@@ -120,11 +120,19 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	if needX && !viaConv {
 		dcol = c.net.pool.get(phaseBackward, []int{ck * outSize}, false).F32 // the GEMM (beta 0) writes every element
 	}
+	// A depthwise convolution's weight gradient, channel by channel, is
+	// thousands of tiny GEMMs a batch; where the kernel module makes those
+	// calls itself (nn.DepthwiseWeightGrad: the same kernels, so the same
+	// bits), one call per image.
+	depthwise := needW && !direct && cg == 1 && mg == 1 && groups > 1
 	for b := 0; b < g.Batch; b++ {
+		imageW := depthwise && nn.DepthwiseWeightGrad(dw.F32, dy.F32[b*g.OutChannels*outSize:(b+1)*g.OutChannels*outSize],
+			x.F32[b*g.InChannels*inSize:(b+1)*g.InChannels*inSize], col, groups, win)
+		depthwise = imageW // the next images too, or none
 		for gi := 0; gi < groups; gi++ {
 			xg := x.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
 			dyg := dy.F32[(b*g.OutChannels+gi*mg)*outSize : (b*g.OutChannels+(gi+1)*mg)*outSize]
-			if needW {
+			if needW && !imageW {
 				dwg := dw.F32[gi*mg*ck : (gi+1)*mg*ck]
 				switch {
 				case direct:

@@ -187,6 +187,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: q16_pack called but kernel_kind reported no kernel");
       return kernel.q16_pack(dst, src, kb, np, invBits, limitBits);
     },
+    dw_weight_grad: (dw, dy, x, col, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW) => {
+      if (!kernel) throw new Error("simd-kernel: dw_weight_grad called but kernel_kind reported no kernel");
+      kernel.dw_weight_grad(dw, dy, x, col, channels, inH, inW, outH, outW, kH, kW, strideH, strideW, padT, padL, dilH, dilW);
+    },
     maxpool: (y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW) => {
       if (!kernel) throw new Error("simd-kernel: maxpool called but kernel_kind reported no kernel");
       kernel.maxpool(y, x, planes, inH, inW, outH, outW, kH, kW, sH, sW);

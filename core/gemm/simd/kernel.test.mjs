@@ -171,6 +171,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
       { name: "act_grads", kind: "function" },
       { name: "qgemm_block", kind: "function" },
       { name: "q16_pack", kind: "function" },
+      { name: "dw_weight_grad", kind: "function" },
     ]);
   });
 }

@@ -543,7 +543,7 @@
   ;; positions. Go's scalar loops (a bounds check per float) made this a
   ;; fifth of ResNet-8; here a stride-1 row segment is vector copies, a
   ;; stride-2 one two loads and a de-interleave per four outputs.
-  (func (export "im2col")
+  (func $im2col (export "im2col")
     (param $col i32) (param $img i32) (param $channels i32) (param $inH i32) (param $inW i32)
     (param $outH i32) (param $outW i32) (param $kH i32) (param $kW i32)
     (param $strideH i32) (param $strideW i32) (param $padT i32) (param $padL i32)
@@ -1145,7 +1145,7 @@
   ;;   transB 1: B is stored n x k (row stride ldb), op(B) its transpose;
   ;;          y[j] is the dot product of a with stored row j
   ;;   n, k >= 1. When beta is 0, y is written without being read.
-  (func (export "gemv")
+  (func $gemv (export "gemv")
     (param $y i32) (param $a i32) (param $b i32) (param $ldb i32) (param $n i32) (param $k i32)
     (param $transB i32) (param $alphaBits i32) (param $betaBits i32)
     (local $alpha f32) (local $beta f32) (local $ldbBytes i32) (local $j i32) (local $p i32)
@@ -2153,4 +2153,35 @@
         (local.set $p (i32.add (local.get $p) (i32.const 1)))
         (br $panels)))
     (i32x4.all_true (local.get $ok)))
+
+  ;; dw_weight_grad adds one image's weight gradient of a depthwise 2-D
+  ;; convolution (one input channel per group) to dw: for each of the
+  ;; channels, im2col of its plane into col (kH*kW rows of outH*outW),
+  ;; then dw[c] = col * dy[c] + dw[c] by gemv with transB (the m = 1 GEMM
+  ;; Go makes of dW_c += dY_c * col^T, alpha and beta 1). It is those two
+  ;; kernels' calls per channel, made here instead of from Go: the same
+  ;; operations in the same order, without two host calls and Go's checks
+  ;; and slicing per channel (MobileNetV2 has thousands of channels in a
+  ;; batch). Window parameters as im2col's.
+  (func (export "dw_weight_grad")
+    (param $dw i32) (param $dy i32) (param $x i32) (param $col i32) (param $channels i32)
+    (param $inH i32) (param $inW i32) (param $outH i32) (param $outW i32) (param $kH i32) (param $kW i32)
+    (param $strideH i32) (param $strideW i32) (param $padT i32) (param $padL i32) (param $dilH i32) (param $dilW i32)
+    (local $c i32) (local $taps i32) (local $outPlane i32) (local $inBytes i32) (local $outBytes i32)
+    (local.set $taps (i32.mul (local.get $kH) (local.get $kW)))
+    (local.set $outPlane (i32.mul (local.get $outH) (local.get $outW)))
+    (local.set $inBytes (i32.shl (i32.mul (local.get $inH) (local.get $inW)) (i32.const 2)))
+    (local.set $outBytes (i32.shl (local.get $outPlane) (i32.const 2)))
+    (loop $channelLoop
+      (call $im2col (local.get $col) (local.get $x) (i32.const 1) (local.get $inH) (local.get $inW)
+        (local.get $outH) (local.get $outW) (local.get $kH) (local.get $kW)
+        (local.get $strideH) (local.get $strideW) (local.get $padT) (local.get $padL)
+        (local.get $dilH) (local.get $dilW))
+      (call $gemv (local.get $dw) (local.get $dy) (local.get $col) (local.get $outPlane) (local.get $taps) (local.get $outPlane)
+        (i32.const 1) (i32.const 0x3f800000) (i32.const 0x3f800000))
+      (local.set $dw (i32.add (local.get $dw) (i32.shl (local.get $taps) (i32.const 2))))
+      (local.set $dy (i32.add (local.get $dy) (local.get $outBytes)))
+      (local.set $x (i32.add (local.get $x) (local.get $inBytes)))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $channelLoop (i32.lt_s (local.get $c) (local.get $channels)))))
 )
