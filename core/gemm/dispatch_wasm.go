@@ -15,5 +15,7 @@ func init() {
 		sgemm = sgemmSIMD
 		sgemmPanels = sgemmPanelsSIMD
 		qgemm = qgemmSIMD
+		transpose = func(dst, src []float32, rows, cols int) { callSimdTranspose(dst, rows, src, cols, rows, cols) }
+		transposesAApart = true
 	}
 }

@@ -120,6 +120,18 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	if needX && !viaConv {
 		dcol = c.net.pool.get(phaseBackward, []int{ck * outSize}, false).F32 // the GEMM (beta 0) writes every element
 	}
+	// dX's GEMMs multiply by W_g^T. Where Sgemm given transA transposes A
+	// in a pass of its own (wasm), it would do so again for every image;
+	// transposed here once per step, the kernel multiplies the same values
+	// in the same order (so the same bits), except that one row of op(A)
+	// would take the GEMV kernel instead: not then.
+	var wt []float32
+	if needX && !viaConv && ck > 1 && gemm.TransposesAApart() {
+		wt = c.net.pool.get(phaseBackward, []int{groups * ck * mg}, false).F32 // every element written
+		for gi := 0; gi < groups; gi++ {
+			gemm.Transpose(wt[gi*ck*mg:(gi+1)*ck*mg], w.F32[gi*mg*ck:(gi+1)*mg*ck], mg, ck)
+		}
+	}
 	// A depthwise convolution's weight gradient, channel by channel, is
 	// thousands of tiny GEMMs a batch; where the kernel module makes those
 	// calls itself (nn.DepthwiseWeightGrad: the same kernels, so the same
@@ -144,20 +156,25 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 				}
 			}
 			if needX && !viaConv {
-				wg := w.F32[gi*mg*ck : (gi+1)*mg*ck]
 				dxg := dx.F32[(b*g.InChannels+gi*cg)*inSize : (b*g.InChannels+(gi+1)*cg)*inSize]
-				if direct {
-					gemm.Sgemm(true, false, ck, outSize, mg, 1, wg, ck, dyg, outSize, 0, dxg, outSize)
-					continue
+				out := dxg
+				if !direct {
+					out = dcol
 				}
-				gemm.Sgemm(true, false, ck, outSize, mg, 1, wg, ck, dyg, outSize, 0, dcol, outSize)
-				nn.Col2Im(dxg, dcol, cg, win)
+				if wt != nil {
+					gemm.Sgemm(false, false, ck, outSize, mg, 1, wt[gi*ck*mg:(gi+1)*ck*mg], mg, dyg, outSize, 0, out, outSize)
+				} else {
+					gemm.Sgemm(true, false, ck, outSize, mg, 1, w.F32[gi*mg*ck:(gi+1)*mg*ck], ck, dyg, outSize, 0, out, outSize)
+				}
+				if !direct {
+					nn.Col2Im(dxg, dcol, cg, win)
+				}
 			}
 		}
 	}
 	if dwt != nil {
 		for gi := 0; gi < groups; gi++ {
-			transposeInto(dw.F32[gi*mg*ck:(gi+1)*mg*ck], dwt[gi*ck*mg:(gi+1)*ck*mg], ck, mg)
+			gemm.Transpose(dw.F32[gi*mg*ck:(gi+1)*mg*ck], dwt[gi*ck*mg:(gi+1)*ck*mg], ck, mg)
 		}
 	}
 	if needB {
@@ -282,12 +299,3 @@ func weightGradTransposed(dwt, dyg, xg, col []float32, mg, cg int, win *nn.Windo
 	gemm.Sgemm(false, true, ck, mg, outSize, 1, col, outSize, dyg, outSize, 1, dwt, mg)
 }
 
-// transposeInto writes the transpose of src (rows x cols) into dst (cols x
-// rows).
-func transposeInto(dst, src []float32, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		for c, v := range src[r*cols : (r+1)*cols] {
-			dst[c*rows+r] = v
-		}
-	}
-}

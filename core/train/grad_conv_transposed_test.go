@@ -41,11 +41,11 @@ func TestWeightGradTransposedMatchesGEMM(t *testing.T) {
 		wc := newWeightGradCase(t, rng, tc.c, tc.m, tc.hw, tc.k, tc.stride, tc.pad)
 		win, x, dy, dw0, col, want, ck := wc.win, wc.x, wc.dy, wc.dw0, wc.col, wc.want, wc.ck
 		dwt := make([]float32, ck*tc.m)
-		transposeInto(dwt, dw0, tc.m, ck)
+		gemm.Transpose(dwt, dw0, tc.m, ck)
 		clear(col) // weightGradTransposed unrolls the image itself
 		weightGradTransposed(dwt, dy, x, col, tc.m, tc.c, win)
 		got := make([]float32, tc.m*ck)
-		transposeInto(got, dwt, ck, tc.m)
+		gemm.Transpose(got, dwt, ck, tc.m)
 		for i := range want {
 			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 				t.Fatalf("%s: dW[%d] = %v transposed, %v by the GEMM", tc.name, i, got[i], want[i])
