@@ -298,4 +298,3 @@ func weightGradTransposed(dwt, dyg, xg, col []float32, mg, cg int, win *nn.Windo
 	nn.Im2Col(col, xg, cg, win)
 	gemm.Sgemm(false, true, ck, mg, outSize, 1, col, outSize, dyg, outSize, 1, dwt, mg)
 }
-
