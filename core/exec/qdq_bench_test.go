@@ -151,15 +151,7 @@ func TestQDQExportsFusedMatchUnfused(t *testing.T) {
 			fv := variants[i]
 			fv.floatConv = true
 			fused, unfused := session(t, fv), session(t, variants[i+1])
-			feeds := map[string]*tensor.Tensor{fused.InputNames()[0]: x}
-			a, err := fused.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := unfused.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := runBoth(t, fused, unfused, x)
 			for _, name := range fused.OutputNames() {
 				for j, v := range b[name].F32 {
 					if math.Float32bits(v) != math.Float32bits(a[name].F32[j]) {
@@ -195,15 +187,7 @@ func TestQDQExportsIntegerConvs(t *testing.T) {
 			if want := quantizedConvs(v.model); steps != want {
 				t.Errorf("%s %s: %d of the %d Convs with a quantized input and integer weights multiply in integers", mc.name, v.name, steps, want)
 			}
-			feeds := map[string]*tensor.Tensor{s.InputNames()[0]: x}
-			a, err := s.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := ref.Run(feeds)
-			if err != nil {
-				t.Fatal(err)
-			}
+			a, b := runBoth(t, s, ref, x)
 			for _, name := range s.OutputNames() {
 				got, want := a[name].F32, b[name].F32
 				lo, hi := want[0], want[0]
@@ -222,6 +206,20 @@ func TestQDQExportsIntegerConvs(t *testing.T) {
 			t.Logf("%s %s: %d integer convolutions", mc.name, v.name, steps)
 		}
 	}
+}
+
+// runBoth runs sessions s and t of one model on the input x.
+func runBoth(tb testing.TB, s, t *exec.Session, x *tensor.Tensor) (a, b map[string]*tensor.Tensor) {
+	tb.Helper()
+	feeds := map[string]*tensor.Tensor{s.InputNames()[0]: x}
+	a, err := s.Run(feeds)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if b, err = t.Run(feeds); err != nil {
+		tb.Fatal(err)
+	}
+	return a, b
 }
 
 // quantizedConvs counts the Convs of a QDQ file that read a
