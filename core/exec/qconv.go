@@ -58,6 +58,9 @@ func (s *Session) integerConvs(steps []step) {
 		if ic, ok := s.integerWeights(dq, w, fc.bnScale, grids[st.node.Input[0]]); ok {
 			fc.integer = ic
 			steps[i] = fs
+			if s.runOnly {
+				s.dropFloatWeight(fs.node.Input[1], ic)
+			}
 		}
 	}
 }
@@ -125,7 +128,56 @@ func (s *Session) integerWeights(dq step, w *tensor.Tensor, bnScale []float64, f
 	if err != nil || a.BLimit() < bound {
 		return nil, false
 	}
-	return &nn.IntegerConv{A: a, Inv: 1 / step}, true
+	ic := &nn.IntegerConv{A: a, Inv: 1 / step}
+	// The float weight from the codes, for dropFloatWeight: the
+	// DequantizeLinear kernel's float32(code) * scale, then the folded
+	// BatchNormalization's float32(float64(v) * a), as fuse.go computed it.
+	rowScale := make([]float32, m)
+	for r := range rowScale {
+		rowScale[r] = scale.F32[0]
+		if !idx.perTensor {
+			rowScale[r] = scale.F32[r]
+		}
+	}
+	shape := append([]int(nil), w.Shape...)
+	ic.Float = func() *tensor.Tensor {
+		codes := a.Codes()
+		wf := tensor.New(tensor.Float32, shape)
+		for i, c := range codes {
+			r := i / k
+			v := float32(c) * rowScale[r]
+			if bnScale != nil {
+				v = float32(float64(v) * bnScale[r])
+			}
+			wf.F32[i] = v
+		}
+		return wf
+	}
+	return ic, true
+}
+
+// dropFloatWeight replaces the float weight constant name of an integer
+// Conv with its shape alone, when ic.Float rebuilds it bit for bit (checked
+// here, once): a run-only session then holds 2 bytes a weight (the codes)
+// instead of 4 plus 2, and makes the float weight only for an image the
+// integer kernel refuses.
+func (s *Session) dropFloatWeight(name string, ic *nn.IntegerConv) {
+	w := s.consts[name]
+	if w == nil || ic.Float == nil {
+		return
+	}
+	rebuilt := ic.Float()
+	if len(rebuilt.F32) != len(w.F32) {
+		ic.Float = nil
+		return
+	}
+	for i, v := range w.F32 {
+		if math.Float32bits(v) != math.Float32bits(rebuilt.F32[i]) {
+			ic.Float = nil // keep the float weight: the integer path still serves
+			return
+		}
+	}
+	s.consts[name] = &tensor.Tensor{DType: tensor.Float32, Shape: w.Shape}
 }
 
 // slices16Shape reports whether the codes x have w's shape.

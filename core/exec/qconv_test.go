@@ -15,7 +15,9 @@ import (
 // float for weights whose scale is infinite or NaN, for a scale per input
 // channel, and when the session is asked to keep Convs in float; in every
 // case the outputs are the float plan's (bit for bit in float, within
-// float32 rounding in integers).
+// float32 rounding in integers). A run-only session keeps no float weight
+// for an integer Conv, and the one it rebuilds when it needs one is the
+// float plan's.
 func TestIntegerConvsTakeOnlyWhatTheyComputeExactly(t *testing.T) {
 	var base qdqCase
 	for _, k := range qdqCases(t) {
@@ -68,6 +70,9 @@ func TestIntegerConvsTakeOnlyWhatTheyComputeExactly(t *testing.T) {
 			for _, st := range s.fused {
 				if st.conv != nil && st.conv.integer != nil {
 					integer++
+					if w := s.consts[st.node.Input[1]]; w == nil || w.F32 != nil {
+						t.Errorf("the run-only session keeps the float weight of an integer Conv")
+					}
 				}
 			}
 			if want := b2i(tc.integer && gemm.IntegerKernel()); integer != want {
@@ -94,6 +99,22 @@ func TestIntegerConvsTakeOnlyWhatTheyComputeExactly(t *testing.T) {
 				}
 				if !ok {
 					t.Fatalf("y[%d] = %v, the float plan's %v", i, g, w)
+				}
+			}
+			// The float weight the integer Conv rebuilds for images its
+			// kernel refuses is the float plan's, bit for bit.
+			for k, st := range s.fused {
+				if st.conv == nil || st.conv.integer == nil {
+					continue
+				}
+				rebuilt, kept := st.conv.integer.Float(), ref.consts[ref.fused[k].node.Input[1]]
+				if kept == nil || len(rebuilt.F32) != len(kept.F32) {
+					t.Fatalf("the float plan has no weight like the rebuilt one")
+				}
+				for i, v := range kept.F32 {
+					if !sameBits(rebuilt.F32[i], v) {
+						t.Fatalf("rebuilt weight [%d] = %v, the float plan's %v", i, rebuilt.F32[i], v)
+					}
 				}
 			}
 		})

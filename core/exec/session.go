@@ -456,9 +456,10 @@ func runKernel(c *Context, k Kernel, in []*tensor.Tensor) (outs []*tensor.Tensor
 	return outs, nil
 }
 
-// sharesData reports whether a and b use the same backing array.
+// sharesData reports whether a and b use the same backing array (a
+// constant may hold its shape alone: qconv.go's dropped float weights).
 func sharesData(a, b *tensor.Tensor) bool {
-	if a.DType != b.DType || a.Len() == 0 || b.Len() == 0 {
+	if a.DType != b.DType || dataLen(a) == 0 || dataLen(b) == 0 {
 		return false
 	}
 	switch a.DType {

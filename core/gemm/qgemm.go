@@ -69,6 +69,19 @@ func NewQuantA(codes []int16, m, k int, alpha []float32) (*QuantA, error) {
 	return a, nil
 }
 
+// Codes returns A's codes, m x k row-major, unpacked from the strips.
+func (a *QuantA) Codes() []int16 {
+	pairs := (a.k + 1) / 2
+	codes := make([]int16, a.m*a.k)
+	for r := 0; r < a.m; r++ {
+		s, lane := r/4, r%4
+		for c := 0; c < a.k; c++ {
+			codes[r*a.k+c] = a.strips[(s*pairs+c/2)*8+lane*2+c%2]
+		}
+	}
+	return codes
+}
+
 // Rows, Depth and BLimit are m, k and the largest |code| of B that Qgemm
 // accepts.
 func (a *QuantA) Rows() int   { return a.m }

@@ -190,6 +190,16 @@ func TestNewQuantAChecksItsOperands(t *testing.T) {
 	if err != nil || a.BLimit() != math.MaxInt16 || a.Rows() != 2 || a.Depth() != 3 {
 		t.Errorf("zero codes: %v, BLimit %d", err, a.BLimit())
 	}
+	codes := []int16{1, -2, 3, 4, 5, -6, 7, 8, 9, 10, 11, -12, 13, 14, 15} // 5 x 3: a strip and a part
+	a, err = NewQuantA(codes, 5, 3, []float32{1, 1, 1, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range a.Codes() {
+		if c != codes[i] {
+			t.Fatalf("Codes()[%d] = %d, packed %d", i, c, codes[i])
+		}
+	}
 }
 
 func equalBits(a, b []float32) bool {

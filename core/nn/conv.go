@@ -109,7 +109,16 @@ func ConvFusedIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, co
 // convFused is ConvFusedIntoCol, multiplying in integers through ic when
 // ic is not nil and fits g (conv_integer.go).
 func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []float32, ic *IntegerConv) error {
-	if err := checkConvOperands("Conv", y, x, w, b, g.Batch, g.OutChannels, g.Out); err != nil {
+	if !ic.fits(g) {
+		w = ic.floatWeight(w)
+		ic = nil
+	}
+	// A w without data (IntegerConv.Float) is checked by its shape.
+	wData := w
+	if w.F32 == nil && ic != nil {
+		wData = nil
+	}
+	if err := checkConvOperands("Conv", y, x, wData, b, g.Batch, g.OutChannels, g.Out); err != nil {
 		return err
 	}
 	if err := e.check(y); err != nil {
@@ -138,9 +147,6 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 		return nil
 	}
 	pointwise := kSize == 1 && allEqual(g.Strides, 1) && allZero(g.PadBegin) && allZero(g.PadEnd)
-	if !ic.fits(g) {
-		ic = nil
-	}
 	// Other kernels multiply by the image's col matrix: generated panel
 	// by panel inside the GEMM (ColPanels) where the platform's kernel
 	// gathers those panels fast, unrolled in full by Im2Col otherwise.
@@ -170,16 +176,21 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 	for n := 0; n < g.Batch; n++ {
 		for gr := 0; gr < g.Group; gr++ {
 			img := x.F32[(n*g.InChannels+gr*cg)*inSize : (n*g.InChannels+(gr+1)*cg)*inSize]
-			wg := w.F32[gr*mg*cg*kSize : (gr+1)*mg*cg*kSize]
 			yg := y.F32[(n*g.OutChannels+gr*mg)*outSize : (n*g.OutChannels+(gr+1)*mg)*outSize]
 			if ic != nil {
 				if ic.multiply(yg, img, pointwise, panels, col, cg, &g.Window, beta) {
 					e.clampInPlace(yg)
 					continue
 				}
-				// A NaN in the image: this image's output again, in float.
+				// A NaN in the image: this image's output again, in float
+				// (with the float weight, made now if the caller keeps
+				// none).
 				beta = restartImage(yg, b, e.Residual, n, g.OutChannels, outSize)
+				if w = ic.floatWeight(w); len(w.F32) != w.Len() {
+					return fmt.Errorf("Conv: the float form of the integer weights is missing (a bug in Pare)")
+				}
 			}
+			wg := w.F32[gr*mg*cg*kSize : (gr+1)*mg*cg*kSize]
 			switch {
 			case pointwise: // a 1x1 stride-1 unpadded kernel reads the image as is
 				gemm.Sgemm(false, false, mg, outSize, cg, 1, wg, cg, img, outSize, beta, yg, outSize)

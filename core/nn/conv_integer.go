@@ -21,10 +21,16 @@ import (
 type IntegerConv struct {
 	A   *gemm.QuantA
 	Inv float32
+	// Float, when set, returns the float weight, which the caller then
+	// need not keep: ConvIntegerIntoCol takes a w without data (its shape
+	// alone) and calls Float only for what it computes in float (an image
+	// the integer kernel refuses), dropping the result after the call.
+	Float func() *tensor.Tensor
 }
 
 // ConvIntegerIntoCol is ConvFusedIntoCol for an x whose values are all
-// Inv^-1 times an integer code, and w the dequantized codes of ic.A. Where
+// Inv^-1 times an integer code, and w the dequantized codes of ic.A (or,
+// when ic.Float is set, a tensor of w's shape without data). Where
 // the platform has no integer kernel, for convolutions it does not take
 // (depthwise and grouped ones, or an A that does not match w), and for an
 // image holding NaN or codes beyond the kernel's bound, it computes what
@@ -33,9 +39,18 @@ func ConvIntegerIntoCol(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, 
 	return convFused(y, x, w, b, g, e, col, ic)
 }
 
+// floatWeight returns w, or the float weight ic.Float makes when w holds
+// no data (its shape alone).
+func (ic *IntegerConv) floatWeight(w *tensor.Tensor) *tensor.Tensor {
+	if w.F32 == nil && w.Len() > 0 && ic != nil && ic.Float != nil {
+		return ic.Float()
+	}
+	return w
+}
+
 // fits reports whether ic can compute g's convolution.
 func (ic *IntegerConv) fits(g *ConvGeometry) bool {
-	return ic != nil && ic.A != nil && gemm.IntegerKernel() && g.Group == 1 &&
+	return ic != nil && ic.A != nil && gemm.IntegerKernel() && g.Group == 1 && !g.Winograd &&
 		ic.A.Rows() == g.OutChannels && ic.A.Depth() == g.InChannels*g.KernelSize()
 }
 

@@ -184,25 +184,39 @@ func TestConvIntegerFallsBackOnNaN(t *testing.T) {
 			if err := ConvFusedIntoCol(ref, q.x, q.w, q.b, q.g, e, nil); err != nil {
 				t.Fatal(err)
 			}
-			got := tensor.New(tensor.Float32, q.g.OutShape())
-			for i := range got.F32 {
-				got.F32[i] = 12345 // stale values of a recycled buffer
-			}
-			if err := ConvIntegerIntoCol(got, q.x, q.w, q.b, q.g, e, nil, q.ic); err != nil {
-				t.Fatal(err)
-			}
-			out := 6 * 36
-			if i, ok := firstBitDiff(got.F32[out:2*out], ref.F32[out:2*out]); !ok {
-				t.Fatalf("image 1 (with the NaN), output %d = %v, the float convolution's %v", i, got.F32[out+i], ref.F32[out+i])
-			}
-			if !gemm.IntegerKernel() {
-				return
-			}
-			want := q.exact(e)
-			for _, img := range []int{0, 2} {
-				if i, ok := firstBitDiff(got.F32[img*out:(img+1)*out], want[img*out:(img+1)*out]); !ok {
-					t.Fatalf("image %d, output %d = %v, want the integer sum's %v", img, i, got.F32[img*out+i], want[img*out+i])
+			// With the float weight, and with its shape alone and Float
+			// to make it (called once, for the image with the NaN).
+			calls := 0
+			lazy := *q.ic
+			lazy.Float = func() *tensor.Tensor { calls++; return q.w }
+			shapeOnly := &tensor.Tensor{DType: tensor.Float32, Shape: q.w.Shape}
+			for _, v := range []struct {
+				w  *tensor.Tensor
+				ic *IntegerConv
+			}{{q.w, q.ic}, {shapeOnly, &lazy}} {
+				got := tensor.New(tensor.Float32, q.g.OutShape())
+				for i := range got.F32 {
+					got.F32[i] = 12345 // stale values of a recycled buffer
 				}
+				if err := ConvIntegerIntoCol(got, q.x, v.w, q.b, q.g, e, nil, v.ic); err != nil {
+					t.Fatal(err)
+				}
+				out := 6 * 36
+				if i, ok := firstBitDiff(got.F32[out:2*out], ref.F32[out:2*out]); !ok {
+					t.Fatalf("image 1 (with the NaN), output %d = %v, the float convolution's %v", i, got.F32[out+i], ref.F32[out+i])
+				}
+				if !gemm.IntegerKernel() {
+					continue
+				}
+				want := q.exact(e)
+				for _, img := range []int{0, 2} {
+					if i, ok := firstBitDiff(got.F32[img*out:(img+1)*out], want[img*out:(img+1)*out]); !ok {
+						t.Fatalf("image %d, output %d = %v, want the integer sum's %v", img, i, got.F32[img*out+i], want[img*out+i])
+					}
+				}
+			}
+			if want := 1; calls != want {
+				t.Errorf("Float called %d times for one call with one image to redo, want %d", calls, want)
 			}
 		})
 	}
