@@ -53,6 +53,7 @@ func denseBlock(t *testing.T, layers, g int) (*onnx.Model, map[string]*tensor.Te
 func TestCollectFirstRun(t *testing.T) {
 	const layers, g = 8, 8
 	m, feeds := denseBlock(t, layers, g)
+	var scratch int64 // the largest im2col scratch, a pool buffer too (temp.go)
 	run := func(collect bool) (first Stats, outs [][]float32) {
 		s, err := NewSessionWith(m, SessionOptions{RunOnly: true, CollectFirstRun: collect, noPlanAhead: true})
 		if err != nil {
@@ -68,6 +69,7 @@ func TestCollectFirstRun(t *testing.T) {
 			}
 			outs = append(outs, out["z"].F32)
 		}
+		scratch = largestScratchBytes(s)
 		return first, outs
 	}
 	kept, want := run(false)
@@ -83,8 +85,8 @@ func TestCollectFirstRun(t *testing.T) {
 	largest := int64(layers*g*16*16) * 4
 	t.Logf("first run's free lists: %d bytes kept, %d with CollectFirstRun (largest map %d, peak live %d)",
 		kept.PeakFreeBytes, dropped.PeakFreeBytes, largest, dropped.PeakLiveBytes)
-	if dropped.PeakFreeBytes > 2*largest {
-		t.Errorf("with CollectFirstRun the free lists held %d bytes, more than two of the largest map (%d)", dropped.PeakFreeBytes, largest)
+	if dropped.PeakFreeBytes > 2*largest+scratch {
+		t.Errorf("with CollectFirstRun the free lists held %d bytes, more than two of the largest map (%d) and the scratch (%d)", dropped.PeakFreeBytes, largest, scratch)
 	}
 	if kept.PeakFreeBytes <= 2*largest {
 		t.Errorf("without CollectFirstRun the free lists held only %d bytes: the block does not show what the option is for", kept.PeakFreeBytes)
