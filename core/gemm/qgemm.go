@@ -102,7 +102,7 @@ func Qgemm(a *QuantA, n int, b []float32, ldb int, inv float32, acc bool, c []fl
 	if qgemm == nil || n == 0 {
 		return qgemm != nil
 	}
-	return qgemm(a, n, &operandB{b: b, ldb: ldb}, inv, acc, c, ldc)
+	return qgemm(a, n, operandB{b: b, ldb: ldb}, inv, acc, c, ldc)
 }
 
 // QgemmPanels is Qgemm with B written block by block by src (a
@@ -115,12 +115,14 @@ func QgemmPanels(a *QuantA, n int, src PanelSource, inv float32, acc bool, c []f
 	if qgemm == nil || n == 0 {
 		return qgemm != nil
 	}
-	return qgemm(a, n, &operandB{src: src}, inv, acc, c, ldc)
+	return qgemm(a, n, operandB{src: src}, inv, acc, c, ldc)
 }
 
 // qgemm is the platform's integer kernel, nil where there is none (set by
-// dispatch_wasm.go when the host bound the SIMD module).
-var qgemm func(a *QuantA, n int, b *operandB, inv float32, acc bool, c []float32, ldc int) bool
+// dispatch_wasm.go when the host bound the SIMD module). B goes by value:
+// a pointer through a function variable would escape, one allocation per
+// call.
+var qgemm func(a *QuantA, n int, b operandB, inv float32, acc bool, c []float32, ldc int) bool
 
 func abs16(c int16) int16 {
 	if c < 0 {

@@ -213,3 +213,24 @@ func equalBits(a, b []float32) bool {
 	}
 	return true
 }
+
+// TestQgemmAllocatesNothing: once its scratch has grown, a call allocates
+// nothing (a QDQ model's run makes one per image and convolution).
+func TestQgemmAllocatesNothing(t *testing.T) {
+	if !IntegerKernel() {
+		t.Skip("no integer kernel on this platform")
+	}
+	q := newQgemmCase(rand.New(rand.NewSource(5)), 16, 300, 64, 127, 15)
+	a, err := NewQuantA(q.codesA, q.m, q.k, q.alpha)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, c := q.b(), make([]float32, q.m*q.n)
+	var src PanelSource = matrixPanels{b, q.n} // converted once: the call would allocate the interface
+	if n := testing.AllocsPerRun(20, func() {
+		Qgemm(a, q.n, b, q.n, 1/q.step, false, c, q.n)
+		QgemmPanels(a, q.n, src, 1/q.step, true, c, q.n)
+	}); n != 0 {
+		t.Errorf("%v allocations per call pair", n)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // whole depth in one block (an int32 sum is exact in any order, so there
 // are no k-blocks to add up in float). A block of B stays at simdKC *
 // simdNC floats, as in the float driver.
-func qgemmSIMD(a *QuantA, n int, b *operandB, inv float32, acc bool, c []float32, ldc int) bool {
+func qgemmSIMD(a *QuantA, n int, b operandB, inv float32, acc bool, c []float32, ldc int) bool {
 	k := a.k
 	nc := min(simdKC*simdNC/k/simdPanel*simdPanel, 4*simdNC)
 	if nc < simdPanel {
