@@ -132,11 +132,10 @@ func depthwiseRow3x3(yrow []float32, rows *[3][]float32, wk []float32, lo, hi, s
 		out := yrow[lo:hi]
 		if sW == 1 && dW == 1 {
 			r0, r1, r2 = r0[:len(out)+2], r1[:len(out)+2], r2[:len(out)+2]
-			for i := range out {
-				out[i] += w0*r0[i] + w1*r0[i+1] + w2*r0[i+2] +
-					w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +
-					w6*r2[i] + w7*r2[i+1] + w8*r2[i+2]
-			}
+			// The vector kernel (AVX2) takes whole blocks of eight, with
+			// this loop's operations in its order.
+			done := depthwiseRowSIMD(out, r0, r1, r2, wk)
+			depthwiseRow3x3Go(out, r0, r1, r2, wk, done)
 		} else {
 			for i := range out {
 				j := i * sW
@@ -148,6 +147,18 @@ func depthwiseRow3x3(yrow []float32, rows *[3][]float32, wk []float32, lo, hi, s
 	}
 	for r := 0; r < 3; r++ {
 		depthwiseEdges(yrow, rows[r], wk[3*r:3*r+3], lo, hi, sW, dW, padW)
+	}
+}
+
+// depthwiseRow3x3Go is depthwiseRow3x3's stride-1 interior from output
+// from on: out[i] += the nine taps of rows r0, r1, r2 (each len(out)+2).
+func depthwiseRow3x3Go(out, r0, r1, r2, wk []float32, from int) {
+	w0, w1, w2, w3, w4, w5, w6, w7, w8 := wk[0], wk[1], wk[2], wk[3], wk[4], wk[5], wk[6], wk[7], wk[8]
+	r0, r1, r2 = r0[:len(out)+2], r1[:len(out)+2], r2[:len(out)+2]
+	for i := from; i < len(out); i++ {
+		out[i] += w0*r0[i] + w1*r0[i+1] + w2*r0[i+2] +
+			w3*r1[i] + w4*r1[i+1] + w5*r1[i+2] +
+			w6*r2[i] + w7*r2[i+1] + w8*r2[i+2]
 	}
 }
 

@@ -261,3 +261,17 @@ func simdColPanels(s *ColPanels, dst []float32, p0, kb, j0, nb, width int) bool 
 func (s *ColPanels) gathersFast() bool {
 	return simdKernels && hasFMA && s.gathersAVX2()
 }
+
+//go:noescape
+func depthwise3x3RowAVX2(out, r0, r1, r2, w *float32, n int)
+
+// depthwiseRowSIMD runs depthwiseRow3x3Go's first len(out) &^ 7 outputs in
+// AVX2 and returns how many it did. r0, r1, r2 hold len(out)+2 floats, wk 9.
+func depthwiseRowSIMD(out, r0, r1, r2, wk []float32) int {
+	n := len(out) &^ 7
+	if !simdKernels || n == 0 || len(r0) < n+2 || len(r1) < n+2 || len(r2) < n+2 || len(wk) < 9 {
+		return 0
+	}
+	depthwise3x3RowAVX2(&out[0], &r0[0], &r1[0], &r2[0], &wk[0], n)
+	return n
+}

@@ -48,3 +48,7 @@ func simdColPanels(*ColPanels, []float32, int, int, int, int, int) bool { return
 // gathersFast is false without the kernel: gathering panels in Go costs
 // more than Im2Col's bulk copies plus the GEMM's assembly packing.
 func (*ColPanels) gathersFast() bool { return false }
+
+// depthwiseRowSIMD: no vector kernel for rows here (wasm runs whole
+// depthwise convolutions in its kernel module instead).
+func depthwiseRowSIMD(_, _, _, _, _ []float32) int { return 0 }

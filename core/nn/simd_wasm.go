@@ -244,3 +244,7 @@ func simdMaxPool(y, x []float32, planes int, p *window3) bool {
 		int32(kH), int32(kW), int32(sH), int32(sW))
 	return true
 }
+
+// depthwiseRowSIMD: no vector kernel for rows here (wasm runs whole
+// depthwise convolutions in its kernel module instead).
+func depthwiseRowSIMD(_, _, _, _, _ []float32) int { return 0 }
