@@ -63,3 +63,33 @@ clipGradLoop:
 clipGradDone:
 	VZEROUPPER
 	RET
+
+// func clampZeroToMaxAVX2(v *float32, n int, hiBits uint32)
+// The epilogue's clamp to [0, hi] (epilogue.go: relu, clampZeroToMax) on
+// the bit patterns, eight lanes a step, n a multiple of 8: a lane with its
+// sign bit set becomes +0, then one whose bits exceed hi's (hi's sign bit
+// clear: both compare as non-negative int32, NaNs of either sign
+// included) becomes hi. relu is hi = 0x7fffffff, which no lane exceeds.
+TEXT ·clampZeroToMaxAVX2(SB), NOSPLIT, $0-20
+	MOVQ         v+0(FP), DI
+	MOVQ         n+8(FP), CX
+	MOVL         hiBits+16(FP), AX
+	MOVD         AX, X0
+	VPBROADCASTD X0, Y0
+	SHRQ         $3, CX
+	JZ           clampDone
+
+clampLoop:
+	VMOVDQU   (DI), Y1
+	VPSRAD    $31, Y1, Y2
+	VPANDN    Y1, Y2, Y1     // negative lanes to +0
+	VPCMPGTD  Y0, Y1, Y2     // lanes above hi
+	VPBLENDVB Y2, Y0, Y1, Y1 // to hi
+	VMOVDQU   Y1, (DI)
+	ADDQ      $32, DI
+	DECQ      CX
+	JNZ       clampLoop
+
+clampDone:
+	VZEROUPPER
+	RET

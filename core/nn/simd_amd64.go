@@ -3,6 +3,7 @@
 package nn
 
 import (
+	"math"
 	"os"
 
 	"golang.org/x/sys/cpu"
@@ -140,7 +141,31 @@ func simdBatchNormInputGrad(dx, g, x, mean, invStd, k, meanG, meanGX []float32, 
 
 func simdDepthwise3x3(*depthwise3x3Args) bool { return false }
 
-func simdClamp([]float32, float32, float32) bool { return false }
+//go:noescape
+func clampZeroToMaxAVX2(v *float32, n int, hiBits uint32)
+
+// simdClamp runs the epilogue's clamps to [0, hi] (relu for hi = +Inf,
+// clampZeroToMax otherwise) in AVX2 on whole blocks of eight, the rest in
+// their Go loops: integer operations on the bit patterns, so the result is
+// theirs to the bit. Other ranges (and a hi of -0) take the Go loops.
+func simdClamp(v []float32, lo, hi float32) bool {
+	if !simdKernels || lo != 0 || !(hi >= 0) || math.Signbit(float64(hi)) || len(v) < 8 {
+		return false
+	}
+	hb := math.Float32bits(hi)
+	toInf := math.IsInf(float64(hi), 1)
+	if toInf {
+		hb = math.MaxInt32 // no lane's bits exceed it: relu keeps NaNs
+	}
+	n := len(v) &^ 7
+	clampZeroToMaxAVX2(&v[0], n, hb)
+	if tail := v[n:]; toInf {
+		relu(tail)
+	} else {
+		clampZeroToMax(tail, hi)
+	}
+	return true
+}
 
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
 
