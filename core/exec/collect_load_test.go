@@ -24,11 +24,21 @@ func TestCollectLoadGarbageReturnsPages(t *testing.T) {
 			keep = append(keep, b)
 		}
 	}
-	collectLoadGarbage()
+	// The metric is the process's: what other goroutines of the test binary
+	// free between the collection and the reading counts too (a run beside
+	// other packages' tests measured 1.3 MiB once), so the collection gets
+	// three tries.
 	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
-	metrics.Read(s)
-	if free := s[0].Value.Uint64(); free > 1<<20 {
-		t.Errorf("%d bytes of free heap still resident after collectLoadGarbage; want under 1 MiB", free)
+	var free uint64
+	for range 3 {
+		collectLoadGarbage()
+		metrics.Read(s)
+		if free = s[0].Value.Uint64(); free <= 1<<20 {
+			break
+		}
+	}
+	if free > 1<<20 {
+		t.Errorf("%d bytes of free heap still resident after collectLoadGarbage, three times; want under 1 MiB", free)
 	}
 	runtime.KeepAlive(keep)
 }
