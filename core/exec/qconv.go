@@ -9,7 +9,7 @@ import (
 )
 
 // Integer convolutions in QDQ models. Where the platform has an integer
-// GEMM (gemm.IntegerKernel: the wasm SIMD kernel), a Conv whose input is a
+// GEMM (gemm.IntegerKernel: the wasm SIMD kernel, AVX2), a Conv whose input is a
 // fake-quant chain's output (every value a step times an integer code) and
 // whose weight is a DequantizeLinear of integer codes folded at load,
 // with a scale per output channel or one for all, multiplies the codes in

@@ -21,5 +21,6 @@ func init() {
 		sgemm = sgemmAVX2
 		sgemmPanels = sgemmPanelsAVX2
 		depthBlock = avxKC
+		qgemm = qgemmAVX2
 	}
 }

@@ -24,9 +24,10 @@
 //
 // Qgemm and QgemmPanels are the integer GEMM of a quantized model's
 // convolutions (qgemm.go): integer weight codes times an activation that is
-// a code times one step, summed exactly in int32 and scaled per row. Only
-// the wasm SIMD kernel has one (i32x4.dot_i16x8_s); elsewhere they refuse
-// and the float GEMM of the dequantized values serves.
+// a code times one step, summed exactly in int32 and scaled per row, in the
+// wasm SIMD kernel (i32x4.dot_i16x8_s) or AVX2 (VPMADDWD), with the same
+// bits; in pure Go they refuse and the float GEMM of the dequantized values
+// serves.
 //
 // sgemmRef, the plain triple loop, is the reference every kernel is tested
 // against with one shared conformance table (gemm_conformance_test.go).

@@ -12,9 +12,11 @@ import (
 // alpha = weight scale * activation step. Where the platform has an
 // integer kernel (the WebAssembly SIMD module's i32x4.dot_i16x8_s: eight
 // multiply-adds an instruction against four for a float multiply-add, on
-// half the bytes) that is faster than the float product of the
-// dequantized values, and its result differs from it only by the float
-// product's own rounding (the integer sum has none).
+// half the bytes; natively AVX2's VPMADDWD, sixteen) that is faster than
+// the float product of the dequantized values, and its result differs from
+// it only by the float product's own rounding (the integer sum has none).
+// Both kernels make the same operations after the sum (convert, multiply
+// by the row's scale, add to C), so they give the same bits.
 //
 // B arrives as the float activation itself (step * code), which every
 // other reader of the activation needs anyway: the kernel recovers each

@@ -9,7 +9,7 @@ import (
 // step times an integer code and a weight that is a DequantizeLinear of
 // integer codes, a scale per output channel. Its product can then be
 // summed exactly in integers and scaled once (gemm.Qgemm), which the wasm
-// SIMD kernel does faster than the float product of the dequantized
+// SIMD kernel and AVX2 do faster than the float product of the dequantized
 // values. The result differs from that float product only by the float
 // product's rounding (the integer sum has none): within float32 rounding
 // of sum |w||x|, as a different summation order would be.
