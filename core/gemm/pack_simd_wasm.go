@@ -22,14 +22,6 @@ func packPanelsTransposed(dst, b []float32, ldb, k, n int) {
 	}
 }
 
-// growFloat32 returns s resliced to n elements, reallocated when too small.
-func growFloat32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
 func roundUp(n, multiple int) int {
 	return (n + multiple - 1) / multiple * multiple
 }

@@ -142,19 +142,3 @@ func checkQgemmTile(c []float32, ldc, rows, cols int) {
 		panic(fmt.Sprintf("gemm: integer kernel: C has %d elements, needs %d x %d at stride %d", len(c), rows, cols, ldc))
 	}
 }
-
-// growInt16 returns s resliced to n elements, reallocated when too small.
-func growInt16(s []int16, n int) []int16 {
-	if cap(s) < n {
-		return make([]int16, n)
-	}
-	return s[:n]
-}
-
-// growFloat32 returns s resliced to n elements, reallocated when too small.
-func growFloat32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}

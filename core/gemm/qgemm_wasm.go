@@ -91,11 +91,3 @@ func callSimdQ16Pack(dst []int16, src []float32, kb, np int, inv float32, limit 
 	return simdQ16Pack(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), int32(kb), int32(np),
 		math.Float32bits(inv), math.Float32bits(float32(limit))) != 0
 }
-
-// growInt16 returns s resliced to n elements, reallocated when too small.
-func growInt16(s []int16, n int) []int16 {
-	if cap(s) < n {
-		return make([]int16, n)
-	}
-	return s[:n]
-}
