@@ -78,6 +78,12 @@ func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadT
 	if err != nil {
 		return nil
 	}
+	return traceOf(m, shapes, p)
+}
+
+// traceOf returns the trace of the run plan p on m's inferred shapes, or
+// nil when they do not give every value's type and shape.
+func traceOf(m *onnx.Model, shapes *graph.Shapes, p *runPlan) *aheadTrace {
 	tr := runTrace{}
 	// req[slot] is the request serving slot's value, -1 when it has none
 	// (not yet produced, not float32, or released).

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+	"unsafe"
 
 	"github.com/pare-ml/pare/core/graph"
 	"github.com/pare-ml/pare/core/onnx"
@@ -96,6 +97,11 @@ func TestReadModelFileRunsAsReadWhole(t *testing.T) {
 		if taken != (len(init.RawData) == 0) {
 			t.Errorf("initializer %q (%d elements): values kept in the model: %v", init.Name, n, len(init.RawData) > 0)
 		}
+		// A small one's values are the model's bytes, not a copy.
+		if c := w.byTensor[init]; !taken && littleEndianHost && (c == nil || len(c.F32) == 0 ||
+			unsafe.Pointer(unsafe.SliceData(c.F32)) != unsafe.Pointer(unsafe.SliceData(init.RawData))) {
+			t.Errorf("initializer %q (%d elements): the session's tensor %v does not share the model's bytes", init.Name, n, c)
+		}
 	}
 	s, err := NewSessionWith(m, SessionOptions{RunOnly: true, Weights: w})
 	if err != nil {
@@ -120,6 +126,9 @@ func TestReadModelFileRunsAsReadWhole(t *testing.T) {
 		t.Error("the same Weights built a second session (the first folded BN into them)")
 	}
 }
+
+// littleEndianHost is set where float32 raw_data can be read in place.
+var littleEndianHost = *(*byte)(unsafe.Pointer(&[]uint16{1}[0])) == 1
 
 func equalDims(a, b []int64) bool {
 	if len(a) != len(b) {

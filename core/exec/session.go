@@ -102,7 +102,8 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Validate(m); err != nil {
+	shapes, err := validate(m, g)
+	if err != nil {
 		return nil, err
 	}
 	s := &Session{inputs: g.Inputs(), consts: map[string]*tensor.Tensor{}, pool: newBufferPool(opts.CollectFirstRun, nil)}
@@ -198,17 +199,19 @@ func NewSessionWith(m *onnx.Model, opts SessionOptions) (*Session, error) {
 	if !s.runOnly {
 		s.stepsPlan = s.planRun(s.steps) // RunAll's; a graph folded whole has no steps
 	}
-	if !opts.noPlanAhead {
+	if !opts.noPlanAhead && shapes != nil {
 		if opts.CollectFirstRun {
 			// Loading's garbage so far (the decoded model's structures,
-			// the graph, folding) is freed before shape inference makes
-			// its own, which then reuses those pages: in wasm, whose
-			// linear memory never shrinks, the pages freed at the first
-			// run's collection stay beside the arena (DenseNet-121:
-			// 1.7 MiB less; docs/benchmarks.md).
+			// the graphs, Validate's shape inference, folding) is freed
+			// before the trace is predicted, whose garbage then reuses
+			// those pages: in wasm, whose linear memory never shrinks, the
+			// pages freed at the first run's collection stay beside the
+			// arena (docs/benchmarks.md).
 			runtime.GC()
 		}
-		s.ahead = predictTrace(m, s.fusedPlan)
+		// Validate's shapes: the same inference on the same model and
+		// declared input shapes, not run a second time.
+		s.ahead = traceOf(m, shapes, s.fusedPlan)
 		s.pool.ahead = s.ahead
 	}
 	return s, nil

@@ -20,39 +20,51 @@ import (
 // NewSession calls it; code that builds its own executor (training) calls
 // it so that it refuses the same models.
 func Validate(m *onnx.Model) error {
+	_, err := validate(m, nil)
+	return err
+}
+
+// validate is Validate, returning also the shapes it inferred on the
+// declared input shapes (a symbolic batch read as 1), or nil where it
+// could not infer them: NewSession predicts the first run's trace from
+// them (ahead.go) instead of inferring them a second time. g is m's graph
+// when the caller has built it, else nil.
+func validate(m *onnx.Model, g *graph.Graph) (*graph.Shapes, error) {
 	if m == nil || m.Graph == nil {
-		return fmt.Errorf("exec: model has no graph")
+		return nil, fmt.Errorf("exec: model has no graph")
 	}
 	if len(m.Graph.Output) == 0 {
-		return fmt.Errorf("exec: the graph declares no outputs, so running it computes nothing: is the model complete?")
+		return nil, fmt.Errorf("exec: the graph declares no outputs, so running it computes nothing: is the model complete?")
 	}
 	if m.OpsetVersion("") == 0 && usesDefaultDomain(m.Graph) {
-		return fmt.Errorf("exec: the model imports no opset of the default ONNX domain (opset_import is empty): re-export it with an opset")
+		return nil, fmt.Errorf("exec: the model imports no opset of the default ONNX domain (opset_import is empty): re-export it with an opset")
 	}
-	g, err := graph.New(m.Graph)
-	if err != nil {
-		return err
+	if g == nil {
+		var err error
+		if g, err = graph.New(m.Graph); err != nil {
+			return nil, err
+		}
 	}
 	for _, in := range g.Inputs() {
 		if in.Type == nil || in.Type.TensorType == nil {
 			continue
 		}
 		if dt := tensor.DType(in.Type.TensorType.ElemType); dt.ElementSize() == 0 && dt != tensor.Undefined {
-			return fmt.Errorf("exec: %w", &tensor.UnsupportedTypeError{DType: dt, What: fmt.Sprintf("input %q", in.Name)})
+			return nil, fmt.Errorf("exec: %w", &tensor.UnsupportedTypeError{DType: dt, What: fmt.Sprintf("input %q", in.Name)})
 		}
 	}
-	shapes, err := graph.DefaultInputShapes(m, 1)
+	inputs, err := graph.DefaultInputShapes(m, 1)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	_, err = graph.InferShapes(m, shapes, EvalNode)
+	shapes, err := graph.InferShapes(m, inputs, EvalNode)
 	if _, unsupported := errors.AsType[*graph.UnsupportedError](err); unsupported || errors.Is(err, graph.ErrDynamicShape) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("exec: %w", err)
+		return nil, fmt.Errorf("exec: %w", err)
 	}
-	return nil
+	return shapes, nil
 }
 
 func usesDefaultDomain(g *onnx.Graph) bool {

@@ -47,7 +47,12 @@ func smallConst(t *onnx.Tensor) (*tensor.Tensor, error) {
 	default:
 		return nil, nil
 	}
-	return tensor.FromONNX(t)
+	// Read-only here, so a float initializer's aligned raw_data is read in
+	// place: converting every small one (BatchNormalization's parameters,
+	// biases) left 1.6 MB of garbage per shape inference on DenseNet-121,
+	// which the wasm heap, whose linear memory never shrinks, kept as free
+	// pages beside the arena (docs/benchmarks.md).
+	return tensor.FromONNXView(t)
 }
 
 // constInts returns the values of an integer constant as int64s.

@@ -18,6 +18,22 @@ import (
 // Every other tensor is converted (copied) as FromONNX converts it, with
 // the same checks.
 func FromONNXInPlace(t *onnx.Tensor) (*Tensor, error) {
+	return fromONNXAliased(t)
+}
+
+// FromONNXView is FromONNX for a reader that only reads the result while
+// t is alive and unchanged (shape inference's view of small constants): a
+// float32 tensor whose raw_data is 4-byte aligned, as onnx.DecodeReader
+// leaves every initializer, shares t.RawData instead of copying it, so
+// neither may be modified while the other is in use. Every other tensor
+// is copied as FromONNX copies it, with the same checks.
+func FromONNXView(t *onnx.Tensor) (*Tensor, error) {
+	return fromONNXAliased(t)
+}
+
+// fromONNXAliased converts t, sharing its raw_data where a float32 tensor
+// can be read from it in place.
+func fromONNXAliased(t *onnx.Tensor) (*Tensor, error) {
 	if t == nil || t.DataType != onnx.Float || len(t.RawData) == 0 || !littleEndian ||
 		uintptr(unsafe.Pointer(unsafe.SliceData(t.RawData)))%4 != 0 {
 		return FromONNX(t)

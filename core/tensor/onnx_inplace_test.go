@@ -12,8 +12,15 @@ import (
 
 // TestFromONNXInPlace: aligned float32 raw_data becomes the tensor's
 // storage (on a little-endian machine), anything else is converted as
-// FromONNX converts it, with the same values and errors.
+// FromONNX converts it, with the same values and errors; FromONNXView
+// (shape inference's read-only constants) the same.
 func TestFromONNXInPlace(t *testing.T) {
+	for name, convert := range map[string]func(*onnx.Tensor) (*Tensor, error){"FromONNXInPlace": FromONNXInPlace, "FromONNXView": FromONNXView} {
+		t.Run(name, func(t *testing.T) { testAliasedConversion(t, convert) })
+	}
+}
+
+func testAliasedConversion(t *testing.T, convert func(*onnx.Tensor) (*Tensor, error)) {
 	words := make([]uint64, 4) // 8-byte aligned storage
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(words))), 32)
 	for i := range 7 {
@@ -33,7 +40,7 @@ func TestFromONNXInPlace(t *testing.T) {
 	}
 	for _, c := range cases {
 		want, wantErr := FromONNX(c.t)
-		got, err := FromONNXInPlace(c.t)
+		got, err := convert(c.t)
 		if (err == nil) != (wantErr == nil) || (err != nil && err.Error() != wantErr.Error()) {
 			t.Errorf("%s: error %v, FromONNX's %v", c.name, err, wantErr)
 			continue

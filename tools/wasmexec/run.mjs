@@ -70,6 +70,9 @@ try {
   });
   const { instance } = await WebAssembly.instantiate(fs.readFileSync(process.argv[2]), go.importObject);
   simd.attach(instance);
+  // The linear memory's size, for a program that measures its own
+  // (tools/bench: its memory before it opens the model and at its peak).
+  globalThis.pareWasmMemoryBytes = () => instance.exports.mem.buffer.byteLength;
   if (process.env.PARE_WASM_MEMORY) {
     // The linear memory's size at exit, which is its peak: it never
     // shrinks. What the Go runtime reports (MemStats.Sys) is its own
