@@ -58,7 +58,7 @@ type result struct {
 	// LoadSysBytes is Sys once the session is built, before any run: the
 	// peak of reading the model and building the session (the runtime
 	// keeps what it obtained; in wasm the linear memory never shrinks).
-	LoadSysBytes     uint64 `json:"load_sys_bytes"`
+	LoadSysBytes uint64 `json:"load_sys_bytes"`
 	// The process's memory (natively resident memory with the mapped
 	// binary, /proc/self/status; in wasm the linear memory, under
 	// tools/wasmexec), omitted where it cannot be read: BaseMemoryBytes
@@ -75,7 +75,7 @@ type result struct {
 	// docs/benchmarks.md. Omitted with the memory figures.
 	MemoryRatio      float64 `json:"memory_ratio,omitempty"`
 	TotalAllocPerRun uint64  `json:"alloc_bytes_per_run"`
-	MallocsPerRun    uint64 `json:"mallocs_per_run"`
+	MallocsPerRun    uint64  `json:"mallocs_per_run"`
 	// PerOp is the time per op type over one node-by-node evaluation
 	// (-per-op), milliseconds, with node counts.
 	PerOp []opTime `json:"per_op,omitempty"`
