@@ -41,12 +41,12 @@ for (const [name, r] of rows) {
   console.log(`| ${name} | ${cells.join(' | ')} |`);
 }
 console.log();
-console.log('| model | runtime | median ms | peak live activations MiB | live heap after a GC MiB | Go HeapInuse MiB | Go Sys MiB | allocated per run MiB |');
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('| model | runtime | median ms | peak live activations MiB | live heap after a GC MiB | Go HeapInuse MiB | Go Sys MiB | allocated per run MiB | process memory before the model / at its peak MiB | (peak - before) / (weights + arena) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const [name, r] of [...rows].filter(([n]) => n !== undefined)) {
   for (const rt of ['pare-native', 'pare-wasm']) {
     const x = r[rt];
     if (!x) continue;
-    console.log(`| ${name} | ${rt} | ${x.median_ms.toFixed(1)} | ${mb(x.peak_live_bytes)} | ${mb(x.heap_live_bytes)} | ${mb(x.heap_inuse_bytes)} | ${mb(x.sys_bytes)} | ${mb(x.alloc_bytes_per_run)} |`);
+    console.log(`| ${name} | ${rt} | ${x.median_ms.toFixed(1)} | ${mb(x.peak_live_bytes)} | ${mb(x.heap_live_bytes)} | ${mb(x.heap_inuse_bytes)} | ${mb(x.sys_bytes)} | ${mb(x.alloc_bytes_per_run)} | ${x.peak_memory_bytes ? `${mb(x.base_memory_bytes)} / ${mb(x.peak_memory_bytes)}` : 'n/a'} | ${x.memory_ratio ? x.memory_ratio.toFixed(2) + 'x' : 'n/a'} |`);
   }
 }
