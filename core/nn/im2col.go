@@ -143,13 +143,19 @@ func im2colShifted(dst, plane []float32, inH, inW, outH, offH, offW int) {
 	if from < to {
 		copy(dst[from-shift:to-shift], plane[from:to])
 	}
-	for oh := rowLo; oh < rowHi; oh++ {
-		row := dst[oh*outW : (oh+1)*outW]
-		for i := 0; i < lo; i++ {
-			row[i] = 0
+	// Column by column: a 3x3 window leaves at most one wrapped column
+	// per row, and a strided loop per column costs a store a row where a
+	// loop per row and edge cost its set-up twice a row (half of this
+	// function's time on 8-wide rows).
+	rows := dst[start:end]
+	for e := 0; e < lo; e++ {
+		for k := e; k < len(rows); k += outW {
+			rows[k] = 0
 		}
-		for i := hi; i < outW; i++ {
-			row[i] = 0
+	}
+	for e := hi; e < outW; e++ {
+		for k := e; k < len(rows); k += outW {
+			rows[k] = 0
 		}
 	}
 }
