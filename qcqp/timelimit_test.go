@@ -132,6 +132,7 @@ func TestStepsStayShortUnderMemoryBudget(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.clk.now = cpuNow
+	leaf := leafSolveTime(t, p)
 	start, _ := cpuClock()
 	var longest time.Duration
 	for now := start; !s.Done() && now-start < 3*time.Second; {
@@ -141,10 +142,13 @@ func TestStepsStayShortUnderMemoryBudget(t *testing.T) {
 		next, _ := cpuClock()
 		longest, now = max(longest, next-now), next
 	}
-	if longest > 1500*time.Millisecond {
-		t.Errorf("a Step of 50 ms took %v of CPU time", longest)
+	// A few leaf solves, measured on this machine in this process: an
+	// absolute bound (1.5 s) held at 0.7 s on a quiet machine and failed
+	// at 1.6 s on a slower one running other packages' tests beside it.
+	if bound := 3*leaf + 100*time.Millisecond; longest > bound {
+		t.Errorf("a Step of 50 ms took %v of CPU time, more than three leaf solves (%v each) allow", longest, leaf)
 	}
-	t.Logf("longest Step %v of CPU time", longest)
+	t.Logf("longest Step %v of CPU time (a leaf solve: %v)", longest, leaf)
 	for _, name := range []string{"resnet20_cifar", "mobilenetv2_035"} {
 		p := memoryProblem(t, name, 0.3)
 		res, took := solveOnCPU(t, p, Options{TimeLimit: 200 * time.Millisecond})
@@ -154,6 +158,31 @@ func TestStepsStayShortUnderMemoryBudget(t *testing.T) {
 		}
 		t.Logf("%s: 200 ms limit, returned after %v of CPU time: %s, gap %.3g", name, took, res.Status, res.Gap)
 	}
+}
+
+// leafSolveTime is the CPU time of the first Step's leaf solve on p (the
+// greedy incumbent polished over the whole net), the longest piece of
+// work a Step may not interrupt: the unit a Step's length is bounded in.
+func leafSolveTime(t *testing.T, p *Problem) time.Duration {
+	t.Helper()
+	solver, err := NewSolver(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	solver.clk.now = cpuNow
+	md := compile(p)
+	md.clk = &solver.clk
+	s := newSearch(md, solver.opts.MaxOpen, solver.opts.GapLimit)
+	s.root()
+	sel, err := Greedy(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := md.freeMasks(sel)
+	start, _ := cpuClock()
+	s.pr.polish(keep)
+	end, _ := cpuClock()
+	return end - start
 }
 
 // solveOnCPU is Solve with the solver's clock and the caller's measure
