@@ -61,18 +61,9 @@ func (s *Session) PlanAhead(m *onnx.Model, inputShapes map[string][]int) bool {
 	return true
 }
 
-// predictTrace returns the trace of the run plan p on the model's declared
-// input shapes (a symbolic batch dimension read as 1), or nil when shape
-// inference cannot give every value's type and shape.
-func predictTrace(m *onnx.Model, p *runPlan) *aheadTrace {
-	inputs, err := graph.DefaultInputShapes(m, 1)
-	if err != nil {
-		return nil
-	}
-	return predictTraceFor(m, p, inputs)
-}
-
-// predictTraceFor is predictTrace on the given input shapes.
+// predictTraceFor returns the trace of the run plan p on the given input
+// shapes, or nil when shape inference cannot give every value's type and
+// shape. NewSession predicts from Validate's shapes instead (traceOf).
 func predictTraceFor(m *onnx.Model, p *runPlan, inputs map[string][]int) *aheadTrace {
 	shapes, err := graph.InferShapes(m, inputs, EvalNode)
 	if err != nil {

@@ -107,7 +107,15 @@ func TestPredictedTraceIsRecordedTrace(t *testing.T) {
 			if err != nil {
 				t.Skipf("no session: %v", err)
 			}
-			ahead := predictTrace(m, s.fusedPlan)
+			// As NewSession predicts it: from Validate's shapes.
+			shapes, err := validate(m, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ahead *aheadTrace
+			if shapes != nil {
+				ahead = traceOf(m, shapes, s.fusedPlan)
+			}
 			if ahead == nil {
 				t.Skip("shapes not inferred: the first run records")
 			}
