@@ -1,7 +1,8 @@
 // Find a node by name or operator type: / in the graph or Ctrl+F opens the box on the demo,
 // "Conv" lists every Conv node that `pare info` counts, the arrow keys and
 // Enter choose one, whose details open with the node selected and in view;
-// Escape returns to the box; a query that matches nothing says so.
+// Escape returns to the box; a query that matches nothing says so; leaving
+// the box and coming straight back does not close the list.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -70,6 +71,19 @@ test('Ctrl+F finds nodes by operator type and by name, and shows the one chosen'
   await page.fill('#find', chosen.name);
   await page.waitForFunction(() => !document.querySelector('#find-results').hidden);
   assert.equal(await page.$eval('#find-option-0', (li) => Number(li.dataset.id)), chosen.id);
+
+  // Leaving the box and coming back at once (faster than the moment a
+  // blur waits for a click on a match) keeps the fresh list open.
+  const stillOpen = await page.evaluate(async (name) => {
+    const input = document.querySelector('#find');
+    input.blur();
+    input.focus();
+    input.value = name;
+    input.dispatchEvent(new Event('input'));
+    await new Promise((r) => setTimeout(r, 400));
+    return !document.querySelector('#find-results').hidden;
+  }, chosen.name);
+  assert.ok(stillOpen, 'the list closed on a blur the user had already come back from');
 
   await page.fill('#find', 'no-such-node-anywhere');
   await page.waitForFunction(() => document.querySelector('#find-results').hidden);

@@ -51,7 +51,12 @@ export class NodeFinder {
     this.active = -1;
     input.addEventListener('input', () => this.update());
     input.addEventListener('keydown', (e) => this.onKey(e));
-    input.addEventListener('blur', () => setTimeout(() => this.close(), 150));
+    // Closing waits a moment on blur so that a click on a match lands
+    // first; if focus has come back by then (Ctrl+F, then typing), the
+    // list the user is looking at stays open.
+    input.addEventListener('blur', () => setTimeout(() => {
+      if (document.activeElement !== input) this.close();
+    }, 150));
     list.addEventListener('mousedown', (e) => e.preventDefault()); // keep focus in the box
     list.addEventListener('click', (e) => {
       const li = e.target.closest('[role=option]');
