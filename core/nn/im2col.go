@@ -107,6 +107,7 @@ func im2col2D(col, img []float32, channels int, p *window3) {
 						for i := range d {
 							d[i] = s[i]
 						}
+					case sW == 2 && simdDecimate2(d, src[lo*sW+off:]):
 					default:
 						s := src[lo*sW+off:]
 						for i := range d {

@@ -10,7 +10,7 @@ import (
 // against the definition (the image value under each kernel offset, 0 in
 // the padding) on 2-D windows, the "same"-shaped stride-1 ones that take
 // im2colShifted's bulk copy and column zeroing among them: widths from 1
-// to 9, edges wider than one column (5x5, dilation 2), asymmetric padding
+// to 9 and 15-34 (stride-2 rows of 8-17 outputs), edges wider than one column (5x5, dilation 2), asymmetric padding
 // and shifts past the whole image. col starts as NaN, so an entry left
 // unwritten fails.
 func TestIm2ColMatchesDefinition(t *testing.T) {
@@ -23,11 +23,16 @@ func TestIm2ColMatchesDefinition(t *testing.T) {
 		{3, 1, 1, 1, 1, 1, 0, 0, 2, 0},
 		{3, 3, 1, 1, 4, 4, 4, 4, 4, 4}, // offsets past small images
 		{3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, // strided: the row-by-row path
+		{1, 1, 2, 2, 1, 1, 0, 0, 0, 0}, // a stride-2 row ending on the image row's last value
+		{3, 3, 3, 3, 1, 1, 1, 1, 1, 1},
 		{1, 1, 1, 1, 1, 1, 0, 0, 0, 0},
 	}
+	// Widths 1-9, and rows of 8-17 stride-2 outputs (the AVX2 decimation's
+	// whole blocks and tails).
+	widths := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 17, 18, 31, 32, 33, 34}
 	for _, g := range geoms {
 		for _, h := range []int{1, 2, 5} {
-			for w := 1; w <= 9; w++ {
+			for _, w := range widths {
 				outH := (h+g.pT+g.pB-g.dH*(g.kH-1)-1)/g.sH + 1
 				outW := (w+g.pL+g.pR-g.dW*(g.kW-1)-1)/g.sW + 1
 				if outH < 1 || outW < 1 {

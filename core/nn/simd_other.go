@@ -19,6 +19,8 @@ func simdClipGrad([]float32, []float32, []float32, float32, float32) bool { retu
 
 func simdIm2Col([]float32, []float32, int, *window3) bool { return false }
 
+func simdDecimate2([]float32, []float32) bool { return false }
+
 func simdCol2Im([]float32, []float32, int, *window3) bool { return false }
 
 func simdMaxPool([]float32, []float32, int, *window3) bool { return false }

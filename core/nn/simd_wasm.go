@@ -248,3 +248,7 @@ func simdMaxPool(y, x []float32, planes int, p *window3) bool {
 // depthwiseRowSIMD: no vector kernel for rows here (wasm runs whole
 // depthwise convolutions in its kernel module instead).
 func depthwiseRowSIMD(_, _, _, _, _ []float32) int { return 0 }
+
+// The wasm kernel module builds whole col matrices (simdIm2Col); im2col2D
+// runs only where it declines, where a strided row is rare.
+func simdDecimate2([]float32, []float32) bool { return false }
