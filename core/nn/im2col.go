@@ -108,6 +108,7 @@ func im2col2D(col, img []float32, channels int, p *window3) {
 							d[i] = s[i]
 						}
 					case sW == 2 && simdDecimate2(d, src[lo*sW+off:]):
+						// written in AVX2 where there is one
 					default:
 						s := src[lo*sW+off:]
 						for i := range d {

@@ -10,8 +10,9 @@ import (
 // against the definition (the image value under each kernel offset, 0 in
 // the padding) on 2-D windows, the "same"-shaped stride-1 ones that take
 // im2colShifted's bulk copy and column zeroing among them: widths from 1
-// to 9 and 15-34 (stride-2 rows of 8-17 outputs), edges wider than one column (5x5, dilation 2), asymmetric padding
-// and shifts past the whole image. col starts as NaN, so an entry left
+// to 9 and 15-34 (stride-2 rows of 8-17 outputs), edges wider than one
+// column (5x5, dilation 2), asymmetric padding and shifts past the whole
+// image. col starts as NaN, so an entry left
 // unwritten fails.
 func TestIm2ColMatchesDefinition(t *testing.T) {
 	type geom struct{ kH, kW, sH, sW, dH, dW, pT, pL, pB, pR int }
