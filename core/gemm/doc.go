@@ -22,6 +22,13 @@
 // packs through it, the other kernels have it materialise B and call
 // sgemm).
 //
+// SgemmShifted and SgemmShiftedA take a B or an A whose rows are windows
+// of one array (a Shifted: a stride-1 convolution's col matrix over a
+// zero-framed image). The AVX2 kernel reads such a B in place, one offset
+// per step of k, and packs such an A straight from the array, so neither
+// the col matrix nor its panels are gathered; elsewhere SgemmShifted packs
+// it as SgemmPanels does and SgemmShiftedA declines.
+//
 // Qgemm and QgemmPanels are the integer GEMM of a quantized model's
 // convolutions (qgemm.go): integer weight codes times an activation that is
 // a code times one step, summed exactly in int32 and scaled per row, in the

@@ -53,9 +53,15 @@ func packAAVX2(transA bool, mb, kb int, a []float32, lda, ic, pc int, dst []floa
 
 // packPanelA6AVX2 interleaves 6 rows of k floats, row r at src+r*lda, into
 // dst as k groups of 6.
+func packPanelA6AVX2(k int, src *float32, lda int, dst *float32) {
+	packPanelA6RowsAVX2(k, src, lda, 2*lda, 3*lda, 4*lda, 5*lda, dst)
+}
+
+// packPanelA6RowsAVX2 interleaves 6 rows of k floats, row 0 at src and row
+// r at src+o_r floats, into dst as k groups of 6.
 //
 //go:noescape
-func packPanelA6AVX2(k int, src *float32, lda int, dst *float32)
+func packPanelA6RowsAVX2(k int, src *float32, o1, o2, o3, o4, o5 int, dst *float32)
 
 // packPanelA6TransAVX2 copies k groups of 6 consecutive floats, group p at
 // src+p*lda, to dst+6*p.

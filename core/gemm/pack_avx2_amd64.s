@@ -42,84 +42,6 @@ done:
 	VZEROUPPER
 	RET
 
-// func packPanelA6AVX2(k int, src *float32, lda int, dst *float32)
-// Interleaves 6 rows of k floats, row r at src+r*lda, into dst as k groups
-// of 6 (dst[6p+r] = row r[p]): one full micro-panel of untransposed A. Four
-// steps of p at a time: a 4x4 transpose of rows 0-3 and a pairwise
-// interleave of rows 4-5 give four 6-value groups (96 bytes).
-TEXT ·packPanelA6AVX2(SB), NOSPLIT, $0-32
-	MOVQ k+0(FP), CX
-	MOVQ src+8(FP), SI
-	MOVQ lda+16(FP), R8
-	MOVQ dst+24(FP), DI
-	SHLQ $2, R8                 // row stride in bytes
-	LEAQ (R8)(R8*2), R9         // 3 rows
-	LEAQ (R8)(R8*4), R10        // 5 rows
-
-	MOVQ CX, R11
-	SHRQ $2, R11
-	JZ   tail
-
-loop4:
-	VMOVUPS (SI), X0
-	VMOVUPS (SI)(R8*1), X1
-	VMOVUPS (SI)(R8*2), X2
-	VMOVUPS (SI)(R9*1), X3
-	VMOVUPS (SI)(R8*4), X4
-	VMOVUPS (SI)(R10*1), X5
-
-	VUNPCKLPS X1, X0, X6 // r0p0 r1p0 r0p1 r1p1
-	VUNPCKHPS X1, X0, X7 // r0p2 r1p2 r0p3 r1p3
-	VUNPCKLPS X3, X2, X8 // r2p0 r3p0 r2p1 r3p1
-	VUNPCKHPS X3, X2, X9 // r2p2 r3p2 r2p3 r3p3
-	VUNPCKLPS X5, X4, X10 // r4p0 r5p0 r4p1 r5p1
-	VUNPCKHPS X5, X4, X11 // r4p2 r5p2 r4p3 r5p3
-
-	VMOVLHPS X8, X6, X0 // rows 0-3 at p0
-	VMOVHLPS X6, X8, X1 // rows 0-3 at p1
-	VMOVLHPS X9, X7, X2 // rows 0-3 at p2
-	VMOVHLPS X7, X9, X3 // rows 0-3 at p3
-
-	VMOVUPS X0, (DI)
-	VMOVLPS X10, 16(DI)
-	VMOVUPS X1, 24(DI)
-	VMOVHPS X10, 40(DI)
-	VMOVUPS X2, 48(DI)
-	VMOVLPS X11, 64(DI)
-	VMOVUPS X3, 72(DI)
-	VMOVHPS X11, 88(DI)
-
-	ADDQ $16, SI
-	ADDQ $96, DI
-	DECQ R11
-	JNZ  loop4
-
-tail:
-	ANDQ $3, CX
-	JZ   done
-
-loop1:
-	VMOVSS (SI), X0
-	VMOVSS (SI)(R8*1), X1
-	VMOVSS (SI)(R8*2), X2
-	VMOVSS (SI)(R9*1), X3
-	VMOVSS (SI)(R8*4), X4
-	VMOVSS (SI)(R10*1), X5
-	VMOVSS X0, (DI)
-	VMOVSS X1, 4(DI)
-	VMOVSS X2, 8(DI)
-	VMOVSS X3, 12(DI)
-	VMOVSS X4, 16(DI)
-	VMOVSS X5, 20(DI)
-	ADDQ   $4, SI
-	ADDQ   $24, DI
-	DECQ   CX
-	JNZ    loop1
-
-done:
-	VZEROUPPER
-	RET
-
 // func packPanelA6TransAVX2(k int, src *float32, lda int, dst *float32)
 // Copies k groups of 6 consecutive floats, group p at src+p*lda, to
 // dst+6*p: one full micro-panel of A stored transposed.
@@ -267,5 +189,91 @@ tloop1:
 	JNZ    tloop1
 
 tdone8:
+	VZEROUPPER
+	RET
+
+// func packPanelA6RowsAVX2(k int, src *float32, o1, o2, o3, o4, o5 int, dst *float32)
+// Interleaves 6 rows of k floats, row 0 at src and row r at src+o_r
+// floats, into dst as k groups of 6 (dst[6p+r] = row r[p]): one full
+// micro-panel of A, stored (o_r = r*lda) or a gemm.Shifted (rows are
+// windows of one frame). Four steps of p at a time: a 4x4 transpose of
+// rows 0-3 and a pairwise interleave of rows 4-5 give four 6-value groups
+// (96 bytes).
+TEXT ·packPanelA6RowsAVX2(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ src+8(FP), SI
+	MOVQ o1+16(FP), R8
+	MOVQ o2+24(FP), R9
+	MOVQ o3+32(FP), R10
+	MOVQ o4+40(FP), R12
+	MOVQ o5+48(FP), R13
+	MOVQ dst+56(FP), DI
+	SHLQ $2, R8 // offsets in bytes
+	SHLQ $2, R9
+	SHLQ $2, R10
+	SHLQ $2, R12
+	SHLQ $2, R13
+
+	MOVQ CX, R11
+	SHRQ $2, R11
+	JZ   rtail
+
+rloop4:
+	VMOVUPS (SI), X0
+	VMOVUPS (SI)(R8*1), X1
+	VMOVUPS (SI)(R9*1), X2
+	VMOVUPS (SI)(R10*1), X3
+	VMOVUPS (SI)(R12*1), X4
+	VMOVUPS (SI)(R13*1), X5
+
+	VUNPCKLPS X1, X0, X6
+	VUNPCKHPS X1, X0, X7
+	VUNPCKLPS X3, X2, X8
+	VUNPCKHPS X3, X2, X9
+	VUNPCKLPS X5, X4, X10
+	VUNPCKHPS X5, X4, X11
+
+	VMOVLHPS X8, X6, X0
+	VMOVHLPS X6, X8, X1
+	VMOVLHPS X9, X7, X2
+	VMOVHLPS X7, X9, X3
+
+	VMOVUPS X0, (DI)
+	VMOVLPS X10, 16(DI)
+	VMOVUPS X1, 24(DI)
+	VMOVHPS X10, 40(DI)
+	VMOVUPS X2, 48(DI)
+	VMOVLPS X11, 64(DI)
+	VMOVUPS X3, 72(DI)
+	VMOVHPS X11, 88(DI)
+
+	ADDQ $16, SI
+	ADDQ $96, DI
+	DECQ R11
+	JNZ  rloop4
+
+rtail:
+	ANDQ $3, CX
+	JZ   rdone
+
+rloop1:
+	VMOVSS (SI), X0
+	VMOVSS (SI)(R8*1), X1
+	VMOVSS (SI)(R9*1), X2
+	VMOVSS (SI)(R10*1), X3
+	VMOVSS (SI)(R12*1), X4
+	VMOVSS (SI)(R13*1), X5
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VMOVSS X4, 16(DI)
+	VMOVSS X5, 20(DI)
+	ADDQ   $4, SI
+	ADDQ   $24, DI
+	DECQ   CX
+	JNZ    rloop1
+
+rdone:
 	VZEROUPPER
 	RET

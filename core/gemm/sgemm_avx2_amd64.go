@@ -92,7 +92,7 @@ func sgemmAVX2(transA, transB bool, m, n, k int, alpha float32, a []float32, lda
 	if m == 1 && sgemvRowAVX2(transA, transB, n, k, alpha, a, lda, b, ldb, beta, c) {
 		return
 	}
-	sgemmAVX2B(transA, m, n, k, alpha, a, lda, transB, b, ldb, nil, beta, c, ldc)
+	sgemmAVX2B(m, n, k, alpha, operandA{a: a, lda: lda, trans: transA}, transB, b, ldb, nil, beta, c, ldc)
 }
 
 // sgemmPanelsAVX2 is SgemmPanels' kernel beside sgemmAVX2: the same
@@ -106,12 +106,31 @@ func sgemmPanelsAVX2(transA bool, m, n, k int, alpha float32, a []float32, lda i
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	sgemmAVX2B(transA, m, n, k, alpha, a, lda, false, nil, 0, src, beta, c, ldc)
+	sgemmAVX2B(m, n, k, alpha, operandA{a: a, lda: lda, trans: transA}, false, nil, 0, src, beta, c, ldc)
 }
 
-// sgemmAVX2B is the blocked driver of both entry points (k >= 1): B is
-// the stored matrix b (transB, ldb) or, when src is set, a PanelSource.
-func sgemmAVX2B(transA bool, m, n, k int, alpha float32, a []float32, lda int, transB bool, b []float32, ldb int, src PanelSource, beta float32, c []float32, ldc int) {
+// operandA is the A of sgemmAVX2B: a stored matrix (a, lda, trans) or,
+// when shifted is set, a Shifted whose rows are packed from its frame.
+type operandA struct {
+	a       []float32
+	lda     int
+	trans   bool
+	shifted *Shifted
+}
+
+// pack packs the mb x kb block at (ic, pc) as packAAVX2 does.
+func (o *operandA) pack(mb, kb, ic, pc int, dst []float32) {
+	if o.shifted != nil {
+		packShiftedAAVX2(o.shifted, mb, kb, ic, pc, dst)
+		return
+	}
+	packAAVX2(o.trans, mb, kb, o.a, o.lda, ic, pc, dst)
+}
+
+// sgemmAVX2B is the blocked driver of the entry points (k >= 1): A is a
+// stored matrix or a Shifted; B is the stored matrix b (transB, ldb) or,
+// when src is set, a PanelSource.
+func sgemmAVX2B(m, n, k int, alpha float32, a operandA, transB bool, b []float32, ldb int, src PanelSource, beta float32, c []float32, ldc int) {
 	buf := getAVXPackBuffers()
 	defer putAVXPackBuffers(buf)
 	nc := avxNC
@@ -132,7 +151,7 @@ func sgemmAVX2B(transA bool, m, n, k int, alpha float32, a []float32, lda int, t
 				// A, so pack each 16-column panel of B just before its
 				// use, into a buffer that stays in L1, instead of writing
 				// the whole B block out to L2 and reading it back.
-				packAAVX2(transA, m, kb, a, lda, 0, pc, buf.a)
+				a.pack(m, kb, 0, pc, buf.a)
 				for j0 := 0; j0 < nb; j0 += avxNR {
 					cols := min(avxNR, nb-j0)
 					packBOrPanelsAVX2(src, transB, kb, cols, b, ldb, pc, jc+j0, buf.b)
@@ -143,7 +162,7 @@ func sgemmAVX2B(transA bool, m, n, k int, alpha float32, a []float32, lda int, t
 			packBOrPanelsAVX2(src, transB, kb, nb, b, ldb, pc, jc, buf.b)
 			for ic := 0; ic < m; ic += avxMC {
 				mb := min(avxMC, m-ic)
-				packAAVX2(transA, mb, kb, a, lda, ic, pc, buf.a)
+				a.pack(mb, kb, ic, pc, buf.a)
 				macroKernelAVX2(mb, nb, kb, alpha, buf.a, buf.b, betaPanel, c[ic*ldc+jc:], ldc)
 			}
 		}
@@ -183,17 +202,23 @@ func macroKernelAVX2(mb, nb, kb int, alpha float32, pa, pb []float32, beta float
 			// Edge tile: compute the whole tile into scratch, store
 			// the part that exists.
 			tileKernelAVX2(rows, kb, &aPanel[0], &bPanel[0], &edge[0], avxNR, alpha, 0)
-			for r := 0; r < rows; r++ {
-				row := c[(i0+r)*ldc+j0 : (i0+r)*ldc+j0+cols]
-				tile := edge[r*avxNR : r*avxNR+cols]
-				if beta == 0 {
-					copy(row, tile)
-					continue
-				}
-				for q, v := range tile {
-					row[q] = v + beta*row[q]
-				}
-			}
+			storeEdgeTile(&edge, rows, cols, beta, c[i0*ldc+j0:], ldc)
+		}
+	}
+}
+
+// storeEdgeTile stores rows x cols of a tile computed into edge (alpha
+// applied, beta not) to C as edge + beta*C; beta 0 does not read C.
+func storeEdgeTile(edge *[avxMR * avxNR]float32, rows, cols int, beta float32, c []float32, ldc int) {
+	for r := 0; r < rows; r++ {
+		row := c[r*ldc : r*ldc+cols]
+		tile := edge[r*avxNR : r*avxNR+cols]
+		if beta == 0 {
+			copy(row, tile)
+			continue
+		}
+		for q, v := range tile {
+			row[q] = v + beta*row[q]
 		}
 	}
 }

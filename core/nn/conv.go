@@ -150,8 +150,12 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 	// Other kernels multiply by the image's col matrix: generated panel
 	// by panel inside the GEMM (ColPanels) where the platform's kernel
 	// gathers those panels fast, unrolled in full by Im2Col otherwise.
+	// Where the GEMM reads a stride-1 col matrix in place, it multiplies a
+	// framed copy of the image instead (im2col_frame.go; float only: the
+	// integer kernel packs its own panels).
 	var panels *ColPanels
 	var h *[]float32
+	framed := false
 	if !pointwise {
 		panels = colPanelsPool.Get().(*ColPanels)
 		ready := false
@@ -162,6 +166,14 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 		}
 		if ready && panels.gathersFast() {
 			defer colPanelsPool.Put(panels)
+			if framed = ic == nil && panels.framesInPlace(); framed {
+				if n := panels.frameFloats(); len(col) >= n {
+					col = col[:n]
+				} else {
+					h, col = getScratch(n)
+					defer putScratch(h)
+				}
+			}
 		} else {
 			colPanelsPool.Put(panels)
 			panels = nil
@@ -194,6 +206,8 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 			switch {
 			case pointwise: // a 1x1 stride-1 unpadded kernel reads the image as is
 				gemm.Sgemm(false, false, mg, outSize, cg, 1, wg, cg, img, outSize, beta, yg, outSize)
+			case framed:
+				gemm.SgemmShifted(false, mg, outSize, cg*kSize, 1, wg, cg*kSize, panels.shifted(img, col), beta, yg, outSize)
 			case panels != nil:
 				panels.SetImage(img)
 				gemm.SgemmPanels(false, mg, outSize, cg*kSize, 1, wg, cg*kSize, panels, beta, yg, outSize)
@@ -218,7 +232,8 @@ func colBlockScratch(g *ConvGeometry) int {
 // length of the col buffer ConvFusedIntoCol needs: 0 for
 // the convolutions that unroll no col matrix (depthwise, pointwise,
 // Winograd's, which takes its own, and those whose col panels the
-// platform's GEMM gathers itself). It follows ConvFusedInto's choices.
+// platform's GEMM gathers itself), the framed image's length for those it
+// multiplies framed. It follows ConvFusedInto's choices.
 func ConvScratchFloats(g *ConvGeometry) int {
 	cg := g.InChannels / g.Group
 	switch {
@@ -235,6 +250,9 @@ func ConvScratchFloats(g *ConvGeometry) int {
 		ready = panels.Reset(cg, &g.Window)
 	}
 	if ready && panels.gathersFast() {
+		if panels.framesInPlace() {
+			return panels.frameFloats()
+		}
 		return 0
 	}
 	return colBlockScratch(g)

@@ -12,7 +12,10 @@
 // GEMM-shaped work goes through gemm.Sgemm; a convolution's col matrix
 // can instead be handed to gemm.SgemmPanels as a ColPanels, which gathers
 // the GEMM's packed panels from the image (under wasm, in the SIMD
-// kernel). The window helpers Im2Col and
+// kernel), or, for a stride-1 window where the AVX2 kernel reads it in
+// place, be the image copied into a frame of zeros (im2col_frame.go: a
+// gemm.Shifted; FramedCol serves the weight gradient). The window
+// helpers Im2Col and
 // Col2Im are exported because the gradients of Conv and ConvTranspose are
 // the same two transforms used the other way round: a training engine
 // computes dW = dY * Im2Col(X)^T and dX = Col2Im(W^T * dY).

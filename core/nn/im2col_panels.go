@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"weak"
+
+	"github.com/pare-ml/pare/core/gemm"
 )
 
 // ColPanels is the im2col matrix of one image (Im2Col's col) as a
@@ -26,6 +28,11 @@ type ColPanels struct {
 	// (resetShared): then Reset must not write into it.
 	sharedRows bool
 	line       []float32 // one row of a block, before it is dealt out to the panels
+	// The framed image's padding and the col matrix as a gemm.Shifted
+	// over it (im2col_frame.go); offsets are built on first use.
+	padT, padB, padL, padR int
+	offsets                []int32
+	shift                  gemm.Shifted
 }
 
 // colRow describes row r = (c, kh, kw) of the col matrix: its channel's
@@ -84,6 +91,8 @@ func (s *ColPanels) setWindow(channels int, p *window3, rows []colRow) bool {
 		inH:      p.In[1], inW: p.In[2], outH: p.Out[1], outW: p.Out[2],
 		strideH: p.Strides[1], strideW: p.Strides[2], inPlane: p.In[1] * p.In[2],
 		rows: rows, line: s.line,
+		padT: p.PadBegin[1], padB: p.PadEnd[1], padL: p.PadBegin[2], padR: p.PadEnd[2],
+		offsets: s.offsets[:0],
 	}
 	return true
 }

@@ -69,3 +69,47 @@ func newWeightGradCase(t *testing.T, rng *rand.Rand, c, m, hw, k, stride, pad in
 	gemm.Sgemm(false, true, m, ck, outSize, 1, wc.dy, outSize, wc.col, outSize, 1, wc.want, ck)
 	return wc
 }
+
+// TestWeightGradFramedMatchesWholeGEMM: the weight gradient computed
+// transposed with col packed from the framed image (weightGradFrames:
+// nn.FramedCol, gemm.SgemmShiftedA) equals the one GEMM over the whole
+// im2col matrix, bit for bit: ResNet-20's three stages, 5x5 on rows that
+// split the depth block, an unpadded window (the image is its own frame).
+func TestWeightGradFramedMatchesWholeGEMM(t *testing.T) {
+	if !gemm.ShiftsAInPlace() {
+		t.Skip("no kernel for a Shifted A on this platform: the weight gradient unrolls col")
+	}
+	rng := rand.New(rand.NewPCG(63, 64))
+	for _, tc := range []struct {
+		name        string
+		c, m, hw, k int
+		pad         int
+	}{
+		{"3x3_16c_32x32", 16, 16, 32, 3, 1},
+		{"3x3_32c_16x16", 32, 32, 16, 3, 1},
+		{"3x3_64c_8x8", 64, 64, 8, 3, 1},
+		{"5x5_3c_28x28", 3, 8, 28, 5, 2},
+		{"3x3_valid_5c_10x10", 5, 7, 10, 3, 0},
+	} {
+		wc := newWeightGradCase(t, rng, tc.c, tc.m, tc.hw, tc.k, 1, tc.pad)
+		if !weightGradFrames(tc.m, wc.ck) {
+			t.Fatalf("%s: weightGradFrames refused", tc.name)
+		}
+		f, ok := nn.NewFramedCol(tc.c, wc.win)
+		if !ok {
+			t.Fatalf("%s: NewFramedCol refused a stride-1 window", tc.name)
+		}
+		frame := make([]float32, f.FrameFloats())
+		dwt := make([]float32, len(wc.dw0))
+		gemm.Transpose(dwt, wc.dw0, tc.m, wc.ck)
+		outSize := wc.win.OutSize()
+		gemm.SgemmShiftedA(wc.ck, tc.m, outSize, 1, f.Of(wc.x, frame), true, wc.dy, outSize, 1, dwt, tc.m)
+		got := make([]float32, len(dwt))
+		gemm.Transpose(got, dwt, wc.ck, tc.m)
+		for i := range wc.want {
+			if math.Float32bits(got[i]) != math.Float32bits(wc.want[i]) {
+				t.Fatalf("%s: dW[%d] = %v from the frame, %v by one GEMM", tc.name, i, got[i], wc.want[i])
+			}
+		}
+	}
+}
