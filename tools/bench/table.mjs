@@ -1,18 +1,49 @@
 // Prints the table of `make bench` from the JSON lines scripts/bench.sh
 // collected: median milliseconds per model and runtime, each with its ratio
 // to onnxruntime-web (below 1.0 is faster than onnxruntime-web), then the
-// memory of the models timed with few runs (ResNet-18).
+// memory of the models timed with few runs (ResNet-18). With several
+// rounds (each line's "round", 1 when absent) a runtime's milliseconds are
+// the median over the rounds, its ratio the median of its per-round
+// ratios (each against onnxruntime-web in the same round, which shared
+// the machine's state), and the minimum the least of the rounds'.
 //
 //   node tools/bench/table.mjs build/bench/results.jsonl
 import { readFileSync } from 'node:fs';
 
 const runtimes = ['pare-native', 'pare-wasm', 'ort-node', 'ort-web'];
 const lines = readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.trim() !== '');
-const rows = new Map();
+const rounds = new Map(); // name -> runtime -> round -> result
 for (const line of lines) {
-  const { runtime, name, result } = JSON.parse(line);
-  if (!rows.has(name)) rows.set(name, {});
-  rows.get(name)[runtime] = result;
+  const { runtime, name, round = 1, result } = JSON.parse(line);
+  if (!rounds.has(name)) rounds.set(name, {});
+  const byRuntime = rounds.get(name);
+  byRuntime[runtime] ??= new Map();
+  byRuntime[runtime].set(round, result);
+}
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  const h = v.length >> 1;
+  return v.length % 2 ? v[h] : (v[h - 1] + v[h]) / 2;
+};
+// rows: name -> runtime -> the first round's result, with median_ms the
+// median over the rounds, min_ms the least, and ratio (to ort-web) the
+// median of the per-round ratios.
+const rows = new Map();
+for (const [name, byRuntime] of rounds) {
+  const row = {};
+  const ref = byRuntime['ort-web'];
+  for (const [rt, results] of Object.entries(byRuntime)) {
+    const all = [...results.values()];
+    const ratios = ref ? [...results].filter(([r]) => ref.has(r)).map(([r, x]) => x.median_ms / ref.get(r).median_ms) : [];
+    row[rt] = {
+      ...all[0],
+      median_ms: median(all.map((x) => x.median_ms)),
+      min_ms: Math.min(...all.map((x) => x.min_ms)),
+      ratio: ratios.length ? median(ratios) : undefined,
+      rounds: all.length,
+    };
+  }
+  rows.set(name, row);
 }
 
 const mb = (b) => (b / 2 ** 20).toFixed(2);
@@ -26,18 +57,17 @@ const ratioCell = (x) => {
   if ((x.weight_bytes ?? 0) + (x.pooled_bytes ?? 0) < ratioFloor) return '—';
   return `${x.memory_ratio.toFixed(2)}x`;
 };
-const header = `| model | ${runtimes.map((r) => `${r} ms (x ort-web)`).join(' | ')} |`;
+const header = `| model | ${runtimes.map((r) => `${r} ms (x ort-web)`).join(' | ')} | rounds |`;
 console.log(header);
-console.log(`|${'---|'.repeat(runtimes.length + 1)}`);
+console.log(`|${'---|'.repeat(runtimes.length + 2)}`);
 for (const [name, r] of rows) {
   if (!r['ort-web']) continue; // memory-only rows (ResNet-18, DenseNet-121)
-  const ref = r['ort-web'].median_ms;
   const cells = runtimes.map((rt) => {
     if (!r[rt]) return 'n/a';
     const ms = r[rt].median_ms;
-    return `${ms.toFixed(ms < 10 ? 3 : 1)} (${(ms / ref).toFixed(2)})`;
+    return `${ms.toFixed(ms < 10 ? 3 : 1)} (${r[rt].ratio.toFixed(2)})`;
   });
-  console.log(`| ${name} | ${cells.join(' | ')} |`);
+  console.log(`| ${name} | ${cells.join(' | ')} | ${r['ort-web'].rounds} |`);
 }
 console.log();
 // The minimum is the run least disturbed by other processes: on a shared
