@@ -159,8 +159,8 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 	if !pointwise {
 		panels = colPanelsPool.Get().(*ColPanels)
 		ready := false
-		if rows, ok := colRowsFor(g, cg); ok {
-			ready = panels.resetShared(cg, &g.Window, rows)
+		if t, ok := colRowsFor(g, cg); ok {
+			ready = panels.resetShared(cg, &g.Window, t)
 		} else {
 			ready = panels.Reset(cg, &g.Window)
 		}
@@ -244,8 +244,8 @@ func ConvScratchFloats(g *ConvGeometry) int {
 	}
 	var panels ColPanels
 	ready := false
-	if rows, ok := colRowsFor(g, cg); ok {
-		ready = panels.resetShared(cg, &g.Window, rows)
+	if t, ok := colRowsFor(g, cg); ok {
+		ready = panels.resetShared(cg, &g.Window, t)
 	} else {
 		ready = panels.Reset(cg, &g.Window)
 	}

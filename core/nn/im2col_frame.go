@@ -49,8 +49,9 @@ func (s *ColPanels) shifted(img, frame []float32) *gemm.Shifted {
 	if len(img) < s.channels*s.inPlane || len(frame) < s.frameFloats() {
 		panic(fmt.Sprintf("nn.ColPanels: image has %d values and frame %d, need %d and %d", len(img), len(frame), s.channels*s.inPlane, s.frameFloats()))
 	}
-	if len(s.offsets) != len(s.rows) {
-		s.offsets = s.appendOffsets(s.offsets[:0])
+	if len(s.offsets) != len(s.rows) { // not from the geometry's cache
+		p := window3{In: [3]int{1, s.inH, s.inW}, PadBegin: [3]int{0, s.padT, s.padL}, PadEnd: [3]int{0, s.padB, s.padR}}
+		s.offsets = appendFrameOffsets(s.offsets[:0], s.rows, &p)
 	}
 	s.shift = gemm.Shifted{Offsets: s.offsets, Width: s.outW, Stride: s.frameW()}
 	if s.frameFloats() == 0 {
@@ -81,13 +82,16 @@ func (s *ColPanels) shifted(img, frame []float32) *gemm.Shifted {
 	return &s.shift
 }
 
-// appendOffsets appends each col row's offset in the frame, for output
-// (0, 0), to offs.
-func (s *ColPanels) appendOffsets(offs []int32) []int32 {
-	fw, plane := s.frameW(), s.framePlane()
-	for _, r := range s.rows {
-		c := int(r.plane) / s.inPlane
-		offs = append(offs, int32(c*plane+(int(r.dh)+s.padT)*fw+int(r.dw)+s.padL))
+// appendFrameOffsets appends the offset in the framed image of each col
+// row of window p, for output (0, 0), to offs. Only In and the padding of
+// p are read.
+func appendFrameOffsets(offs []int32, rows []colRow, p *window3) []int32 {
+	fw := p.In[2] + p.PadBegin[2] + p.PadEnd[2]
+	plane := (p.In[1] + p.PadBegin[1] + p.PadEnd[1]) * fw
+	inPlane := p.In[1] * p.In[2]
+	for _, r := range rows {
+		c := int(r.plane) / max(inPlane, 1)
+		offs = append(offs, int32(c*plane+(int(r.dh)+p.PadBegin[1])*fw+int(r.dw)+p.PadBegin[2]))
 	}
 	return offs
 }

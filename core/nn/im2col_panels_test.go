@@ -167,10 +167,17 @@ func TestColRowsCacheFollowsGeometry(t *testing.T) {
 	}
 	check := func(what string, channels int) {
 		t.Helper()
-		rows, ok := colRowsFor(g, channels)
+		tab, ok := colRowsFor(g, channels)
 		want, _ := NewColPanels(channels, &g.Window)
-		if !ok || !slices.Equal(rows, want.rows) {
-			t.Fatalf("%s: cached rows %v, Reset builds %v", what, rows, want.rows)
+		if !ok || !slices.Equal(tab.rows, want.rows) {
+			t.Fatalf("%s: cached rows %v, Reset builds %v", what, tab.rows, want.rows)
+		}
+		// The frame offsets cached beside them are the ones an uncached
+		// ColPanels builds for its own frame.
+		img := make([]float32, channels*g.InSize())
+		sh := want.shifted(img, make([]float32, want.frameFloats()))
+		if !slices.Equal(tab.offsets, sh.Offsets) {
+			t.Fatalf("%s: cached frame offsets %v, ColPanels builds %v", what, tab.offsets, sh.Offsets)
 		}
 	}
 	check("first use", 3)
@@ -196,11 +203,11 @@ func TestColRowTablesAreShared(t *testing.T) {
 		return g
 	}
 	rowsOf := func(g *ConvGeometry) []colRow {
-		rows, ok := colRowsFor(g, 40)
-		if !ok || len(rows) != 40*9 {
-			t.Fatalf("colRowsFor: %d rows, ok %v", len(rows), ok)
+		tab, ok := colRowsFor(g, 40)
+		if !ok || len(tab.rows) != 40*9 {
+			t.Fatalf("colRowsFor: ok %v", ok)
 		}
-		return rows
+		return tab.rows
 	}
 	a, b, c := resolve(19), resolve(19), resolve(23)
 	ra, rb, rc := rowsOf(a), rowsOf(b), rowsOf(c)
