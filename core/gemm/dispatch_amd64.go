@@ -22,7 +22,7 @@ func init() {
 		sgemmPanels = sgemmPanelsAVX2
 		depthBlock = avxKC
 		qgemm = qgemmAVX2
-		sgemmShifted, shiftedTile = sgemmShiftedAVX2, avxNR
+		sgemmShifted, shiftedTile = sgemmShiftedAVX2, shiftedHalf
 		sgemmShiftedA = sgemmShiftedAAVX2
 	}
 }

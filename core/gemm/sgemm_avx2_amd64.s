@@ -49,18 +49,19 @@
 	FMA4(offA)
 
 // SSTEP is STEP for a shifted B (kernel6x16ShiftAVX2): the step's 16
-// values start offsets[step] floats past DX, the int32 read at offO(R11).
+// values are 8 at DX and 8 at R12, both offsets[step] floats on, the
+// int32 read at offO(R11).
 #define SSTEP(offA, offO) \
 	MOVLQSX offO(R11), BX        \
 	VMOVUPS (DX)(BX*4), Y12      \
-	VMOVUPS 32(DX)(BX*4), Y13    \
+	VMOVUPS (R12)(BX*4), Y13     \
 	FMA6(offA)
 
 // SSTEP4 is SSTEP for the first four rows.
 #define SSTEP4(offA, offO) \
 	MOVLQSX offO(R11), BX        \
 	VMOVUPS (DX)(BX*4), Y12      \
-	VMOVUPS 32(DX)(BX*4), Y13    \
+	VMOVUPS (R12)(BX*4), Y13     \
 	FMA4(offA)
 
 // The store of a tile: C = alpha*sums + beta*C with alpha broadcast in
@@ -244,17 +245,20 @@ store4:
 	MOVL         beta+44(FP), AX
 	STORE4
 
-// func kernel6x16ShiftAVX2(k int, a, b *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
+// func kernel6x16ShiftAVX2(k int, a, b, b2 *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
 // kernel6x16AVX2 with an unpacked B (sgemm_shifted_avx2_amd64.go): step p
-// of k reads the 16 floats at b + offsets[p]. The extra cost is one
-// scalar load per step, beside two vector loads and twelve FMAs.
-TEXT ·kernel6x16ShiftAVX2(SB), NOSPLIT, $0-56
+// of k reads columns 0-7 of the tile at b + offsets[p] and columns 8-15
+// at b2 + offsets[p] (b+8 within an output row, the next row's start for
+// rows of 8). The extra cost is one scalar load per step, beside two
+// vector loads and twelve FMAs.
+TEXT ·kernel6x16ShiftAVX2(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
-	MOVQ offsets+24(FP), R11
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), R8
+	MOVQ b2+24(FP), R12
+	MOVQ offsets+32(FP), R11
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	ZERO6
 
@@ -285,20 +289,21 @@ sloop1:
 	JNZ  sloop1
 
 sstore:
-	VBROADCASTSS alpha+48(FP), Y12
-	VBROADCASTSS beta+52(FP), Y13
-	MOVL         beta+52(FP), AX
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	MOVL         beta+60(FP), AX
 	STORE6
 
-// func kernel4x16ShiftAVX2(k int, a, b *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
+// func kernel4x16ShiftAVX2(k int, a, b, b2 *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
 // kernel4x16AVX2 with the unpacked B of kernel6x16ShiftAVX2.
-TEXT ·kernel4x16ShiftAVX2(SB), NOSPLIT, $0-56
+TEXT ·kernel4x16ShiftAVX2(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
 	MOVQ a+8(FP), SI
 	MOVQ b+16(FP), DX
-	MOVQ offsets+24(FP), R11
-	MOVQ c+32(FP), DI
-	MOVQ ldc+40(FP), R8
+	MOVQ b2+24(FP), R12
+	MOVQ offsets+32(FP), R11
+	MOVQ c+40(FP), DI
+	MOVQ ldc+48(FP), R8
 	SHLQ $2, R8
 	ZERO4
 
@@ -328,7 +333,7 @@ sloop4x1:
 	JNZ  sloop4x1
 
 sstore4:
-	VBROADCASTSS alpha+48(FP), Y12
-	VBROADCASTSS beta+52(FP), Y13
-	MOVL         beta+52(FP), AX
+	VBROADCASTSS alpha+56(FP), Y12
+	VBROADCASTSS beta+60(FP), Y13
+	MOVL         beta+60(FP), AX
 	STORE4

@@ -3,19 +3,25 @@
 package gemm
 
 // kernel6x16ShiftAVX2 is kernel6x16AVX2 reading step p of B, 16 values,
-// at b + offsets[p] instead of from a packed panel (sgemm_avx2_amd64.s).
+// as 8 at b + offsets[p] and 8 at b2 + offsets[p] instead of from a
+// packed panel (sgemm_avx2_amd64.s).
 //
 //go:noescape
-func kernel6x16ShiftAVX2(k int, a, b *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
+func kernel6x16ShiftAVX2(k int, a, b, b2 *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
 
 // kernel4x16ShiftAVX2 is kernel4x16AVX2 with kernel6x16ShiftAVX2's B.
 //
 //go:noescape
-func kernel4x16ShiftAVX2(k int, a, b *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
+func kernel4x16ShiftAVX2(k int, a, b, b2 *float32, offsets *int32, c *float32, ldc int, alpha, beta float32)
+
+// shiftedHalf is the width of each of the two ymm halves of a 16-column
+// tile: a Shifted B's output rows must be a whole number of them.
+const shiftedHalf = avxNR / 2
 
 // sgemmShiftedAVX2 is sgemmAVX2B for a Shifted B whose output rows are
-// whole 16-column tiles: the same blocking of A and k, and for each tile
-// the kernel reads B's 16 columns of every row straight from the frame,
+// whole 8-column halves of the 16-column tile (ResNet's 32, 16 and 8): the
+// same blocking of A and k, and for each tile the kernel reads B's two
+// halves of every row straight from the frame,
 // where sgemmPanelsAVX2 first gathers them into a packed panel. A
 // convolution's gather was 10-18 % of a native ResNet-20 training step,
 // load/store bound (docs/training.md); the frame costs one copy of the
@@ -25,7 +31,7 @@ func kernel4x16ShiftAVX2(k int, a, b *float32, offsets *int32, c *float32, ldc i
 // It reports false for other shapes. SgemmShifted has checked the sizes
 // and that every value of B lies inside the frame.
 func sgemmShiftedAVX2(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *Shifted, beta float32, c []float32, ldc int) bool {
-	if b.Width%avxNR != 0 || n%avxNR != 0 {
+	if b.Width%shiftedHalf != 0 || n%avxNR != 0 {
 		return false
 	}
 	if k == 0 || alpha == 0 {
@@ -46,23 +52,26 @@ func sgemmShiftedAVX2(transA bool, m, n, k int, alpha float32, a []float32, lda 
 			mb := min(avxMC, m-ic)
 			packAAVX2(transA, mb, kb, a, lda, ic, pc, buf.a)
 			for j0 := 0; j0 < n; j0 += avxNR {
-				// Column j0 of every row, offset 0: inside the frame,
+				// Columns j0 and j0+8 of every row, offset 0 (each half
+				// of the tile lies in one output row): inside the frame,
 				// as check found its last value is.
 				col := &b.Frame[j0/b.Width*b.Stride+j0%b.Width]
+				j1 := j0 + shiftedHalf
+				col2 := &b.Frame[j1/b.Width*b.Stride+j1%b.Width]
 				for i0 := 0; i0 < mb; i0 += avxMR {
 					aPanel := &buf.a[i0*kb]
 					rows := min(avxMR, mb-i0)
 					ct := c[(ic+i0)*ldc+j0:]
 					switch rows {
 					case avxMR:
-						kernel6x16ShiftAVX2(kb, aPanel, col, offsets, &ct[0], ldc, alpha, betaPanel)
+						kernel6x16ShiftAVX2(kb, aPanel, col, col2, offsets, &ct[0], ldc, alpha, betaPanel)
 					case 4:
-						kernel4x16ShiftAVX2(kb, aPanel, col, offsets, &ct[0], ldc, alpha, betaPanel)
+						kernel4x16ShiftAVX2(kb, aPanel, col, col2, offsets, &ct[0], ldc, alpha, betaPanel)
 					default:
 						if rows < 4 {
-							kernel4x16ShiftAVX2(kb, aPanel, col, offsets, &edge[0], avxNR, alpha, 0)
+							kernel4x16ShiftAVX2(kb, aPanel, col, col2, offsets, &edge[0], avxNR, alpha, 0)
 						} else {
-							kernel6x16ShiftAVX2(kb, aPanel, col, offsets, &edge[0], avxNR, alpha, 0)
+							kernel6x16ShiftAVX2(kb, aPanel, col, col2, offsets, &edge[0], avxNR, alpha, 0)
 						}
 						storeEdgeTile(&edge, rows, avxNR, betaPanel, ct, ldc)
 					}

@@ -9,8 +9,9 @@ import (
 
 // shiftedKernel runs SgemmShifted as a kernelFunc for the conformance
 // table: B (transposed into a plain k x n matrix first when transB) is a
-// Shifted with one offset per row, split into output rows of 16 columns
-// where n allows, so that the platform's in-place kernel takes it.
+// Shifted with one offset per row, split into output rows of 8 columns
+// where n is a whole number of 16-column tiles, so that the platform's
+// in-place kernel takes it (each tile spanning two output rows).
 func shiftedKernel(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if transB {
 		dense := make([]float32, k*n)
@@ -23,7 +24,7 @@ func shiftedKernel(transA, transB bool, m, n, k int, alpha float32, a []float32,
 	}
 	width := n
 	if n%16 == 0 {
-		width = 16
+		width = 8
 	}
 	s := &Shifted{Frame: b, Offsets: make([]int32, k), Width: width, Stride: width}
 	for p := range s.Offsets {
@@ -63,12 +64,13 @@ func (s *Shifted) dense(k, n int) []float32 {
 // TestSgemmShiftedMatchesPanels: reading B in place gives SgemmPanels'
 // bits on the same B stored, for tiles of every row count (1-6 and whole
 // blocks of A past avxMC), depths across the avxKC block, output rows of
-// one to three tiles with gaps between them, and beta 0 over NaN.
+// one to three tiles with gaps between them, rows of 8 and 24 (a tile
+// spans two output rows), and beta 0 over NaN.
 func TestSgemmShiftedMatchesPanels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	for _, m := range []int{1, 2, 3, 4, 5, 6, 7, 16, 22, 150} {
 		for _, k := range []int{1, 3, 9, 256, 257, 600} {
-			for _, g := range []struct{ rows, width, stride int }{{1, 16, 16}, {3, 16, 18}, {2, 32, 34}, {1, 48, 48}, {4, 32, 32}} {
+			for _, g := range []struct{ rows, width, stride int }{{1, 16, 16}, {3, 16, 18}, {2, 32, 34}, {1, 48, 48}, {4, 32, 32}, {8, 8, 10}, {2, 8, 8}, {2, 24, 26}} {
 				for _, ab := range []alphaBeta{{1, 0}, {0.5, 1.5}} {
 					if m > 16 && k > 9 && g.rows > 2 {
 						continue // the large cases once each is enough

@@ -164,9 +164,10 @@ func convFused(y, x, w, b *tensor.Tensor, g *ConvGeometry, e Epilogue, col []flo
 		} else {
 			ready = panels.Reset(cg, &g.Window)
 		}
-		if ready && panels.gathersFast() {
+		framed = ready && ic == nil && panels.framesInPlace()
+		if framed || ready && panels.gathersFast() {
 			defer colPanelsPool.Put(panels)
-			if framed = ic == nil && panels.framesInPlace(); framed {
+			if framed {
 				if n := panels.frameFloats(); len(col) >= n {
 					col = col[:n]
 				} else {
@@ -249,13 +250,17 @@ func ConvScratchFloats(g *ConvGeometry) int {
 	} else {
 		ready = panels.Reset(cg, &g.Window)
 	}
-	if ready && panels.gathersFast() {
-		if panels.framesInPlace() {
-			return panels.frameFloats()
-		}
-		return 0
+	// An integer convolution (which ConvFusedInto does not frame) needs
+	// what the float one would without the frame: none where the panels
+	// are gathered, col blocks otherwise.
+	need := 0
+	if !ready || !panels.gathersFast() {
+		need = colBlockScratch(g)
 	}
-	return colBlockScratch(g)
+	if ready && panels.framesInPlace() {
+		need = max(need, panels.frameFloats())
+	}
+	return need
 }
 
 // colBlockFloats bounds the im2col scratch of a convolution: the col
