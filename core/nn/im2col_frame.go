@@ -103,11 +103,20 @@ func appendFrameOffsets(offs []int32, rows []colRow, p *window3) []int32 {
 type FramedCol struct{ s ColPanels }
 
 // NewFramedCol prepares the framed col matrix of images of channels
-// planes under w, and reports false unless w is 1-D or 2-D with unit
-// strides and its offsets fit in int32.
-func NewFramedCol(channels int, w *Window) (*FramedCol, bool) {
+// planes under g's window, and reports false unless the window is 1-D or
+// 2-D with unit strides and its offsets fit in int32. A geometry from
+// ResolveConv lends its cached row table and frame offsets (ConvFusedInto
+// reads the same ones), so a training step does not rebuild them for
+// every weight gradient.
+func NewFramedCol(g *ConvGeometry, channels int) (*FramedCol, bool) {
 	f := new(FramedCol)
-	if !f.s.Reset(channels, w) || f.s.strideH != 1 || f.s.strideW != 1 || channels*f.s.framePlane() > math.MaxInt32 {
+	ready := false
+	if t, ok := colRowsFor(g, channels); ok {
+		ready = f.s.resetShared(channels, &g.Window, t)
+	} else {
+		ready = f.s.Reset(channels, &g.Window)
+	}
+	if !ready || f.s.strideH != 1 || f.s.strideW != 1 || channels*f.s.framePlane() > math.MaxInt32 {
 		return nil, false
 	}
 	return f, true

@@ -95,3 +95,39 @@ func TestFramedConvScratch(t *testing.T) {
 	}
 	assertClose(t, "framed conv", y.F32, naiveConv(x, w, b, g))
 }
+
+// TestFramedColSharesTheGeometrysTable: NewFramedCol of a geometry from
+// ResolveConv takes the row table and frame offsets cached for
+// ConvFusedInto (the weight gradient would otherwise rebuild them every
+// step), and its col matrix is the one built from the bare window, bit
+// for bit; a strided window is refused.
+func TestFramedColSharesTheGeometrysTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	tc := colPanelsCase{name: "3x3_pad1", channels: 6, in: []int{9, 16}, kernel: []int{3, 3}, strides: []int{1, 1}, dil: []int{1, 1}, pads: []int{1, 1, 1, 1}}
+	g, img, rows, cols := colPanelsImage(t, rng, tc)
+	shared, ok := NewFramedCol(g, tc.channels)
+	if !ok {
+		t.Fatal("NewFramedCol refused a resolved stride-1 geometry")
+	}
+	tab, _ := colRowsFor(g, tc.channels)
+	if len(shared.s.offsets) == 0 || &shared.s.offsets[0] != &tab.offsets[0] || &shared.s.rows[0] != &tab.rows[0] {
+		t.Fatal("NewFramedCol rebuilt the rows and offsets the geometry caches")
+	}
+	own, ok := NewFramedCol(&ConvGeometry{Window: g.Window}, tc.channels)
+	if !ok {
+		t.Fatal("NewFramedCol refused a bare stride-1 window")
+	}
+	a, b := make([]float32, rows*cols), make([]float32, rows*cols)
+	shared.Of(img, make([]float32, shared.FrameFloats())).Panels(a, 0, rows, 0, cols, cols)
+	own.Of(img, make([]float32, own.FrameFloats())).Panels(b, 0, rows, 0, cols, cols)
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("col[%d] = %v from the shared table, %v from its own", i, a[i], b[i])
+		}
+	}
+	tc.strides = []int{2, 2}
+	g, _, _, _ = colPanelsImage(t, rng, tc)
+	if _, ok := NewFramedCol(g, tc.channels); ok {
+		t.Fatal("NewFramedCol accepted a stride-2 window")
+	}
+}

@@ -116,7 +116,7 @@ func convGrad(c *gradContext) ([]*tensor.Tensor, error) {
 	// frame and col is never unrolled.
 	var framed *nn.FramedCol
 	if needW && !direct && weightGradFrames(mg, ck) {
-		framed, _ = nn.NewFramedCol(cg, win)
+		framed, _ = nn.NewFramedCol(g, cg)
 	}
 	if needW && !direct {
 		if framed != nil {

@@ -95,7 +95,7 @@ func TestWeightGradFramedMatchesWholeGEMM(t *testing.T) {
 		if !weightGradFrames(tc.m, wc.ck) {
 			t.Fatalf("%s: weightGradFrames refused", tc.name)
 		}
-		f, ok := nn.NewFramedCol(tc.c, wc.win)
+		f, ok := nn.NewFramedCol(&nn.ConvGeometry{Window: *wc.win}, tc.c)
 		if !ok {
 			t.Fatalf("%s: NewFramedCol refused a stride-1 window", tc.name)
 		}
