@@ -14,6 +14,7 @@ func init() {
 	if simdKind > 0 {
 		sgemm = sgemmSIMD
 		sgemmPanels = sgemmPanelsSIMD
+		sgemmShiftedA = sgemmShiftedASIMD
 		qgemm = qgemmSIMD
 		transpose = func(dst, src []float32, rows, cols int) { callSimdTranspose(dst, rows, src, cols, rows, cols) }
 		transposesAApart = true

@@ -63,6 +63,36 @@ func sgemmPanelsSIMD(transA bool, m, n, k int, alpha float32, a []float32, lda i
 	sgemmSIMDB(transA, m, n, k, alpha, a, lda, &operandB{src: src}, beta, c, ldc)
 }
 
+// sgemmShiftedASIMD is SgemmShiftedA's kernel: sgemmSIMDB's blocking
+// (the same k-blocks, column blocks and packing of op(B)) with A read from
+// the frame by sgemm_shifted_a instead of stored, so each element of C is
+// the same sum in the same order: the bits of Sgemm on the stored A
+// (SgemmShiftedA checked the sizes and that A lies in its frame, and
+// took m = 1 and k = 0 to Sgemm).
+func sgemmShiftedASIMD(m, n, k int, alpha float32, a *Shifted, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s := simdScratchPool.Get().(*simdScratch)
+	defer simdScratchPool.Put(s)
+	op := operandB{b: b, ldb: ldb, trans: transB}
+	kc, nc := simdKC, simdNC
+	if k > simdKC && k <= simdKCMax {
+		kc = k
+		nc = max(simdPanel, simdKC*simdNC/k/simdPanel*simdPanel)
+	}
+	for pc := 0; pc < k; pc += kc {
+		kb := min(kc, k-pc)
+		blockBeta := beta
+		if pc > 0 {
+			blockBeta = 1
+		}
+		for jc := 0; jc < n; jc += nc {
+			nb := min(nc, n-jc)
+			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
+			op.packSIMD(packed, pc, kb, jc, nb)
+			callSimdShiftedA(a, pc, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
+		}
+	}
+}
+
 // packSIMD packs the kb x nb block of op(B) at (pc, jc) into dst as the
 // kernel's 8-column panels, from the stored matrix or the PanelSource.
 func (o *operandB) packSIMD(dst []float32, pc, kb, jc, nb int) {

@@ -85,10 +85,9 @@ func SgemmShifted(transA bool, m, n, k int, alpha float32, a []float32, lda int,
 }
 
 // SgemmShiftedA computes C = alpha*A*op(B) + beta*C for a Shifted A
-// (m x k) where the platform packs one straight from its frame, with
-// Sgemm's bits on the same A stored (for m > 1: Sgemm gives one row its
-// GEMV kernel), and reports false, computing nothing, where it does not
-// (ShiftsAInPlace).
+// (m x k) where the platform reads one straight from its frame, with
+// Sgemm's bits on the same A stored, and reports false, computing nothing,
+// where it does not (ShiftsAInPlace).
 func SgemmShiftedA(m, n, k int, alpha float32, a *Shifted, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	if a == nil {
 		panic("gemm: SgemmShiftedA with a nil A")
@@ -101,6 +100,14 @@ func SgemmShiftedA(m, n, k int, alpha float32, a *Shifted, transB bool, b []floa
 		return true
 	}
 	a.check(m, k)
+	if m == 1 || k == 0 {
+		// Sgemm's own paths (its GEMV kernel for one row, beta*C for no
+		// depth), on the few values unrolled.
+		stored := make([]float32, m*k)
+		a.Panels(stored, 0, m, 0, k, max(k, 1))
+		Sgemm(false, transB, m, n, k, alpha, stored, max(k, 1), b, ldb, beta, c, ldc)
+		return true
+	}
 	sgemmShiftedA(m, n, k, alpha, a, transB, b, ldb, beta, c, ldc)
 	return true
 }

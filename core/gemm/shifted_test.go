@@ -128,20 +128,23 @@ func TestSgemmShiftedChecksTheFrame(t *testing.T) {
 	}
 }
 
-// TestSgemmShiftedAMatchesSgemm: packing A's micro-panels from the frame
-// gives Sgemm's bits on the same A stored: row counts that fill 6-row
-// panels or not and span blocks of avxMC, depths across avxKC, output
-// rows of widths that split the 4-step loop anywhere, both layouts of B.
+// TestSgemmShiftedAMatchesSgemm: reading A from the frame (AVX2: packing
+// its micro-panels; wasm: sgemm_shifted_a's row pointers) gives Sgemm's
+// bits on the same A stored: row counts that fill 6- and 4-row panels or
+// not and span blocks of avxMC, one row (Sgemm's GEMV), depths across
+// avxKC and wasm's k-blocks (past 1,024: blocks of 256 that start inside
+// an output row of 28), output rows of widths that split the 4-step loop
+// anywhere, column blocks, both layouts of B.
 func TestSgemmShiftedAMatchesSgemm(t *testing.T) {
 	if !ShiftsAInPlace() {
 		t.Skip("no kernel for a Shifted A on this platform (SgemmShiftedA reports false)")
 	}
 	rng := rand.New(rand.NewPCG(9, 13))
-	for _, m := range []int{2, 5, 6, 7, 16, 144, 150, 300} {
-		for _, n := range []int{1, 16, 20} {
-			for _, g := range []struct{ k, width, stride int }{{1, 1, 1}, {7, 7, 9}, {64, 8, 10}, {256, 32, 34}, {300, 5, 5}, {600, 16, 18}} {
+	for _, m := range []int{1, 2, 5, 6, 7, 16, 144, 150, 300} {
+		for _, n := range []int{1, 16, 20, 300} {
+			for _, g := range []struct{ k, width, stride int }{{1, 1, 1}, {7, 7, 9}, {64, 8, 10}, {256, 32, 34}, {300, 5, 5}, {600, 16, 18}, {1120, 28, 30}} {
 				for _, transB := range []bool{false, true} {
-					if m > 16 && g.k > 64 && n != 16 {
+					if m > 16 && g.k > 64 && n != 16 || n == 300 && (m > 7 || g.k > 300 && g.k != 1120) {
 						continue
 					}
 					s := shiftedCase(rng, m, (g.k+g.width-1)/g.width, g.width, g.stride)

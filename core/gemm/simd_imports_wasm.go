@@ -27,6 +27,14 @@ func simdKernelKind() int32
 //go:wasmimport pare_gemm sgemm_block
 func simdSgemmBlock(a unsafe.Pointer, lda int32, b unsafe.Pointer, c unsafe.Pointer, ldc int32, m, n, k int32, alphaBits, betaBits uint32, tile unsafe.Pointer)
 
+// simdSgemmShiftedA is simdSgemmBlock for a Shifted A read in place: row
+// r's column p at a + 4*offs[r] + 4*p, plus gapBytes for each output row
+// of width columns crossed, the first row having first columns left. It
+// writes raw memory: call it only through callSimdShiftedA.
+//
+//go:wasmimport pare_gemm sgemm_shifted_a
+func simdSgemmShiftedA(a, offs unsafe.Pointer, width, gapBytes, first int32, b, c unsafe.Pointer, ldc int32, m, n, k int32, alphaBits, betaBits uint32, tile unsafe.Pointer)
+
 // simdGemv computes y = alpha*a*op(B) + beta*y for one row a (the m = 1
 // GEMM); op(B) is B (k x n) or, with transB 1, the transpose of B stored
 // n x k. It writes raw memory: call it only through callSimdGemv.
@@ -67,6 +75,42 @@ func callSimdKernel(a []float32, lda int, packedB []float32, c []float32, ldc in
 		panic(fmt.Sprintf("gemm: SIMD kernel: tile scratch has %d elements, needs %d", len(tile), simdTile))
 	}
 	simdSgemmBlock(unsafe.Pointer(&a[0]), int32(lda), unsafe.Pointer(&packedB[0]), unsafe.Pointer(&c[0]), int32(ldc),
+		int32(m), int32(n), int32(k), math.Float32bits(alpha), math.Float32bits(beta), unsafe.Pointer(&tile[0]))
+}
+
+// callSimdShiftedA is the only caller of the raw shifted kernel: the
+// k-block of a's columns [pc, pc+k) times the packed B, into C. Like
+// callSimdKernel it checks every extent the kernel will touch, here every
+// row's first and last value in the frame.
+func callSimdShiftedA(a *Shifted, pc int, packedB []float32, c []float32, ldc int, m, n, k int, alpha, beta float32, tile []float32) {
+	for _, v := range [...]int{ldc, m, n, k, a.Width, a.Stride} {
+		if v < 1 || v > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD shifted kernel size %d out of range (ldc=%d m=%d n=%d k=%d width=%d stride=%d)", v, ldc, m, n, k, a.Width, a.Stride))
+		}
+	}
+	if pc < 0 || a.Stride < a.Width || len(a.Offsets) < m {
+		panic(fmt.Sprintf("gemm: SIMD shifted kernel: column %d, width %d, stride %d, %d offsets for %d rows", pc, a.Width, a.Stride, len(a.Offsets), m))
+	}
+	base := pc/a.Width*a.Stride + pc%a.Width
+	last := (pc+k-1)/a.Width*a.Stride + (pc+k-1)%a.Width
+	for _, o := range a.Offsets[:m] {
+		if o < 0 || int(o)+last >= len(a.Frame) || int(o)+last > math.MaxInt32/4 {
+			panic(fmt.Sprintf("gemm: SIMD shifted kernel: a row at offset %d reads up to %d of a %d-value frame", o, int(o)+last, len(a.Frame)))
+		}
+	}
+	switch {
+	case len(packedB) < roundUp(n, simdPanel)*k:
+		panic(fmt.Sprintf("gemm: SIMD shifted kernel: packed B has %d elements, needs %d", len(packedB), roundUp(n, simdPanel)*k))
+	case ldc < n || len(c) < (m-1)*ldc+n:
+		panic(fmt.Sprintf("gemm: SIMD shifted kernel: C has %d elements, ldc %d; needs %d x %d", len(c), ldc, m, n))
+	case len(tile) < simdTile:
+		panic(fmt.Sprintf("gemm: SIMD shifted kernel: tile scratch has %d elements, needs %d", len(tile), simdTile))
+	}
+	// The block's first column of row 0 is base floats into the frame;
+	// every row's own offset is added by the kernel.
+	simdSgemmShiftedA(unsafe.Add(unsafe.Pointer(&a.Frame[0]), 4*base), unsafe.Pointer(&a.Offsets[0]),
+		int32(a.Width), int32(4*(a.Stride-a.Width)), int32(a.Width-pc%a.Width),
+		unsafe.Pointer(&packedB[0]), unsafe.Pointer(&c[0]), int32(ldc),
 		int32(m), int32(n), int32(k), math.Float32bits(alpha), math.Float32bits(beta), unsafe.Pointer(&tile[0]))
 }
 

@@ -103,6 +103,10 @@ export function provideSimdKernel(importObject, options = {}) {
       if (!kernel) throw new Error("simd-kernel: sgemm_block called but kernel_kind reported no kernel");
       kernel.sgemm_block(a, lda, b, c, ldc, m, n, k, alphaBits, betaBits, tile);
     },
+    sgemm_shifted_a: (a, offs, width, gapBytes, first, b, c, ldc, m, n, k, alphaBits, betaBits, tile) => {
+      if (!kernel) throw new Error("simd-kernel: sgemm_shifted_a called but kernel_kind reported no kernel");
+      kernel.sgemm_shifted_a(a, offs, width, gapBytes, first, b, c, ldc, m, n, k, alphaBits, betaBits, tile);
+    },
     gemv: (y, a, b, ldb, n, k, transB, alphaBits, betaBits) => {
       if (!kernel) throw new Error("simd-kernel: gemv called but kernel_kind reported no kernel");
       kernel.gemv(y, a, b, ldb, n, k, transB, alphaBits, betaBits);

@@ -149,6 +149,7 @@ for (const [name, bytes] of [["kernel.wasm", plainBytes], ["kernel_relaxed.wasm"
     assert.deepEqual(WebAssembly.Module.imports(module), [{ module: "env", name: "mem", kind: "memory" }]);
     assert.deepEqual(WebAssembly.Module.exports(module), [
       { name: "sgemm_block", kind: "function" },
+      { name: "sgemm_shifted_a", kind: "function" },
       { name: "pack_b", kind: "function" },
       { name: "transpose", kind: "function" },
       { name: "depthwise3x3", kind: "function" },

@@ -4,7 +4,8 @@
 ;; module owns no memory: it imports Go's own WebAssembly.Memory and reads
 ;; and writes Go's slices in place, so a call costs a JS trampoline hop and
 ;; nothing is copied. Exports: sgemm_block (the 4x8 register-tiled
-;; multiply), gemv (its m = 1 case), pack_b (B's k x 8 panels, packed
+;; multiply), sgemm_shifted_a (the same with A read from a framed
+;; image), gemv (its m = 1 case), pack_b (B's k x 8 panels, packed
 ;; with vector copies), transpose (for the transposed layouts of op(A) and
 ;; op(B)), and five convolution kernels beside the GEMM: depthwise3x3
 ;; (MobileNet's depthwise convolution with its bias, residual and clamp),
@@ -47,8 +48,45 @@
     (param $a i32) (param $lda i32) (param $b i32) (param $c i32) (param $ldc i32)
     (param $m i32) (param $n i32) (param $k i32)
     (param $alphaBits i32) (param $betaBits i32) (param $tile i32)
+    (call $gemm (local.get $a) (local.get $lda) (i32.const 0) (local.get $k) (i32.const 0) (local.get $k)
+      (local.get $b) (local.get $c) (local.get $ldc) (local.get $m) (local.get $n) (local.get $k)
+      (local.get $alphaBits) (local.get $betaBits) (local.get $tile)))
+
+  ;; sgemm_shifted_a is sgemm_block for an A whose rows are windows of one
+  ;; array (Go's gemm.Shifted: a stride-1 convolution's col matrix over a
+  ;; zero-framed image, the A of its weight gradient dW^T = col * dY^T), read
+  ;; where it lies instead of from an unrolled col matrix 9x the image:
+  ;;
+  ;;   a      byte address of the block's first column in the frame
+  ;;   offs   byte address of m int32 row offsets (floats from a)
+  ;;   width  columns per output row; gapBytes what the frame adds between
+  ;;          output rows (stride - width, in bytes)
+  ;;   first  columns left in the block's first output row (1 .. width)
+  ;;
+  ;; Row r's column p is at a + 4*offs[r] + the columns before it, plus a
+  ;; gap per output row crossed. The multiply-adds are sgemm_block's, in the
+  ;; same order, so the bits are those of the same A stored.
+  (func (export "sgemm_shifted_a")
+    (param $a i32) (param $offs i32) (param $width i32) (param $gapBytes i32) (param $first i32)
+    (param $b i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $alphaBits i32) (param $betaBits i32) (param $tile i32)
+    (call $gemm (local.get $a) (i32.const 0) (local.get $offs) (local.get $width) (local.get $gapBytes) (local.get $first)
+      (local.get $b) (local.get $c) (local.get $ldc) (local.get $m) (local.get $n) (local.get $k)
+      (local.get $alphaBits) (local.get $betaBits) (local.get $tile)))
+
+  ;; $gemm is both: A's rows at a + i*lda floats (offs 0), or at
+  ;; a + offs[i] floats; each row's k columns in segments (the first of
+  ;; first columns, then of segW), with gapBytes skipped after each. A
+  ;; stored A is one segment of k.
+  (func $gemm
+    (param $a i32) (param $lda i32) (param $offs i32) (param $segW i32) (param $gapBytes i32) (param $first i32)
+    (param $b i32) (param $c i32) (param $ldc i32)
+    (param $m i32) (param $n i32) (param $k i32)
+    (param $alphaBits i32) (param $betaBits i32) (param $tile i32)
+    (local $left i32) (local $seg i32) (local $segEnd i32)
     (local $alpha v128) (local $beta f32) (local $betaV v128)
-    (local $ldaBytes i32) (local $ldcBytes i32) (local $kBytes i32) (local $panelBytes i32)
+    (local $ldaBytes i32) (local $ldcBytes i32) (local $panelBytes i32)
     (local $i i32) (local $j i32)
     (local $a0 i32) (local $a1 i32) (local $a2 i32) (local $a3 i32)
     (local $off i32) (local $bp i32) (local $bPanel i32) (local $cp i32)
@@ -63,18 +101,31 @@
     (local.set $betaV (f32x4.splat (local.get $beta)))
     (local.set $ldaBytes (i32.shl (local.get $lda) (i32.const 2)))
     (local.set $ldcBytes (i32.shl (local.get $ldc) (i32.const 2)))
-    (local.set $kBytes (i32.shl (local.get $k) (i32.const 2)))
     (local.set $panelBytes (i32.shl (local.get $k) (i32.const 5)))
 
     (loop $rowPanels
       ;; Four row pointers into A; rows past m alias row i.
-      (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ldaBytes))))
-      (local.set $a1 (select (i32.add (local.get $a0) (local.get $ldaBytes)) (local.get $a0)
-        (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
-      (local.set $a2 (select (i32.add (local.get $a1) (local.get $ldaBytes)) (local.get $a0)
-        (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))))
-      (local.set $a3 (select (i32.add (local.get $a2) (local.get $ldaBytes)) (local.get $a0)
-        (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m))))
+      (if (i32.eqz (local.get $offs))
+        (then
+          (local.set $a0 (i32.add (local.get $a) (i32.mul (local.get $i) (local.get $ldaBytes))))
+          (local.set $a1 (select (i32.add (local.get $a0) (local.get $ldaBytes)) (local.get $a0)
+            (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))))
+          (local.set $a2 (select (i32.add (local.get $a1) (local.get $ldaBytes)) (local.get $a0)
+            (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))))
+          (local.set $a3 (select (i32.add (local.get $a2) (local.get $ldaBytes)) (local.get $a0)
+            (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m)))))
+        (else
+          (local.set $off (i32.add (local.get $offs) (i32.shl (local.get $i) (i32.const 2))))
+          (local.set $a0 (i32.add (local.get $a) (i32.shl (i32.load (local.get $off)) (i32.const 2))))
+          (local.set $a1 (local.get $a0))
+          (local.set $a2 (local.get $a0))
+          (local.set $a3 (local.get $a0))
+          (if (i32.lt_s (i32.add (local.get $i) (i32.const 1)) (local.get $m))
+            (then (local.set $a1 (i32.add (local.get $a) (i32.shl (i32.load offset=4 (local.get $off)) (i32.const 2))))))
+          (if (i32.lt_s (i32.add (local.get $i) (i32.const 2)) (local.get $m))
+            (then (local.set $a2 (i32.add (local.get $a) (i32.shl (i32.load offset=8 (local.get $off)) (i32.const 2))))))
+          (if (i32.lt_s (i32.add (local.get $i) (i32.const 3)) (local.get $m))
+            (then (local.set $a3 (i32.add (local.get $a) (i32.shl (i32.load offset=12 (local.get $off)) (i32.const 2))))))))
       (local.set $j (i32.const 0))
       (local.set $bPanel (local.get $b))
 
@@ -89,9 +140,13 @@
         (local.set $c31 (v128.const i32x4 0 0 0 0))
         (local.set $off (i32.const 0))
         (local.set $bp (local.get $bPanel))
+        (local.set $left (local.get $k))
+        (local.set $seg (select (local.get $first) (local.get $k) (i32.lt_u (local.get $first) (local.get $k))))
 
         ;; The 4x8 register tile: per step of k, two loads of B, four
         ;; broadcasts of A, eight multiply-adds.
+        (loop $segments
+        (local.set $segEnd (i32.add (local.get $off) (i32.shl (local.get $seg) (i32.const 2))))
         (loop $steps
           (local.set $b0 (v128.load (local.get $bp)))
           (local.set $b1 (v128.load offset=16 (local.get $bp)))
@@ -109,7 +164,11 @@
           (local.set $c31 (f32x4.add (local.get $c31) (f32x4.mul (local.get $x) (local.get $b1))))
           (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
           (local.set $off (i32.add (local.get $off) (i32.const 4)))
-          (br_if $steps (i32.lt_u (local.get $off) (local.get $kBytes))))
+          (br_if $steps (i32.lt_u (local.get $off) (local.get $segEnd))))
+        (local.set $left (i32.sub (local.get $left) (local.get $seg)))
+        (local.set $off (i32.add (local.get $off) (local.get $gapBytes)))
+        (local.set $seg (select (local.get $segW) (local.get $left) (i32.lt_u (local.get $segW) (local.get $left))))
+        (br_if $segments (i32.gt_s (local.get $left) (i32.const 0))))
 
         (local.set $c00 (f32x4.mul (local.get $c00) (local.get $alpha)))
         (local.set $c01 (f32x4.mul (local.get $c01) (local.get $alpha)))
