@@ -63,34 +63,23 @@ func sgemmPanelsSIMD(transA bool, m, n, k int, alpha float32, a []float32, lda i
 	sgemmSIMDB(transA, m, n, k, alpha, a, lda, &operandB{src: src}, beta, c, ldc)
 }
 
-// sgemmShiftedASIMD is SgemmShiftedA's kernel: sgemmSIMDB's blocking
-// (the same k-blocks, column blocks and packing of op(B)) with A read from
-// the frame by sgemm_shifted_a instead of stored, so each element of C is
-// the same sum in the same order: the bits of Sgemm on the stored A
-// (SgemmShiftedA checked the sizes and that A lies in its frame, and
-// took m = 1 and k = 0 to Sgemm).
+// sgemmShiftedASIMD is SgemmShiftedA's kernel: sgemmSIMDB with A read
+// from the frame by sgemm_shifted_a instead of stored, so each element of
+// C is the same sum in the same order (the same k-blocks, column blocks
+// and packing of op(B)): the bits of Sgemm on the stored A (SgemmShiftedA
+// checked the sizes and that A lies in its frame, and took m = 1 and
+// k = 0 to Sgemm).
 func sgemmShiftedASIMD(m, n, k int, alpha float32, a *Shifted, transB bool, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	s := simdScratchPool.Get().(*simdScratch)
-	defer simdScratchPool.Put(s)
-	op := operandB{b: b, ldb: ldb, trans: transB}
-	kc, nc := simdKC, simdNC
-	if k > simdKC && k <= simdKCMax {
-		kc = k
-		nc = max(simdPanel, simdKC*simdNC/k/simdPanel*simdPanel)
-	}
-	for pc := 0; pc < k; pc += kc {
-		kb := min(kc, k-pc)
-		blockBeta := beta
-		if pc > 0 {
-			blockBeta = 1
-		}
-		for jc := 0; jc < n; jc += nc {
-			nb := min(nc, n-jc)
-			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
-			op.packSIMD(packed, pc, kb, jc, nb)
-			callSimdShiftedA(a, pc, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
-		}
-	}
+	sgemmSIMDOn(&operandA{shifted: a}, m, n, k, alpha, &operandB{b: b, ldb: ldb, trans: transB}, beta, c, ldc)
+}
+
+// operandA is the A sgemmSIMDOn multiplies: stored (a, lda; transposed
+// into scratch block by block when trans), or a Shifted read in place.
+type operandA struct {
+	a       []float32
+	lda     int
+	trans   bool
+	shifted *Shifted
 }
 
 // packSIMD packs the kb x nb block of op(B) at (pc, jc) into dst as the
@@ -106,8 +95,14 @@ func (o *operandB) packSIMD(dst []float32, pc, kb, jc, nb int) {
 	}
 }
 
-// sgemmSIMDB is the blocked driver of both entry points; k >= 1.
+// sgemmSIMDB is the blocked driver of the entry points with a stored A;
+// k >= 1.
 func sgemmSIMDB(transA bool, m, n, k int, alpha float32, a []float32, lda int, b *operandB, beta float32, c []float32, ldc int) {
+	sgemmSIMDOn(&operandA{a: a, lda: lda, trans: transA}, m, n, k, alpha, b, beta, c, ldc)
+}
+
+// sgemmSIMDOn is the blocked driver of every entry point; k >= 1.
+func sgemmSIMDOn(a *operandA, m, n, k int, alpha float32, b *operandB, beta float32, c []float32, ldc int) {
 	s := simdScratchPool.Get().(*simdScratch)
 	defer simdScratchPool.Put(s)
 
@@ -125,17 +120,26 @@ func sgemmSIMDB(transA bool, m, n, k int, alpha float32, a []float32, lda int, b
 		if pc > 0 {
 			blockBeta = 1 // later k-blocks accumulate onto the first
 		}
-		aBlock, ldaBlock := a[pc:], lda
-		if transA {
+		var aBlock []float32
+		ldaBlock := a.lda
+		switch {
+		case a.shifted != nil: // read in place, block by block, by callSimdShiftedA
+		case a.trans:
 			s.transA = growFloat32(s.transA, m*kb)
-			callSimdTranspose(s.transA, kb, a[pc*lda:], lda, kb, m)
+			callSimdTranspose(s.transA, kb, a.a[pc*a.lda:], a.lda, kb, m)
 			aBlock, ldaBlock = s.transA, kb
+		default:
+			aBlock = a.a[pc:]
 		}
 		for jc := 0; jc < n; jc += nc {
 			nb := min(nc, n-jc)
 			packed := s.packedB[:roundUp(nb, simdPanel)*kb]
 			b.packSIMD(packed, pc, kb, jc, nb)
-			callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
+			if a.shifted != nil {
+				callSimdShiftedA(a.shifted, pc, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
+			} else {
+				callSimdKernel(aBlock, ldaBlock, packed, c[jc:], ldc, m, nb, kb, alpha, blockBeta, s.tile[:])
+			}
 		}
 	}
 }
